@@ -1,0 +1,175 @@
+//! The eval file: which servers, which model, which suites, how many trials.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use schemars::JsonSchema;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// An eval: what to run. Paths are relative to the eval file.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvalFile {
+    /// MCP servers by name, in the shape of the `mcpServers` entries of MCP clients' mcp.json.
+    pub servers: BTreeMap<String, ServerSpec>,
+    /// The model: a name, or a mapping. Omitted, or `baseline`: the offline lexical baseline (not an LLM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelSpec>,
+    /// Suite files, relative to this file.
+    pub suites: Vec<PathBuf>,
+    /// How many times each task is asked (default 1). Repeated trials measure how stable a choice is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub trials: Option<u32>,
+    /// How many requests may be in flight at once (default 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub concurrency: Option<usize>,
+    /// The full-call accuracy (0 to 1) the run must reach; below it, `tooleval run` exits with 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub min_accuracy: Option<f64>,
+}
+
+/// How to reach one MCP server: `command` (stdio child process) or `url` (streamable HTTP).
+/// `${VAR}` in any value is read from the environment.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// The transport, as some mcp.json files write it; inferred from `command` or `url` when omitted.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub transport: Option<Transport>,
+    /// The program to start. `tooleval` names the running tooleval executable (for `tooleval demo-server`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Arguments of `command`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// Environment variables for `command`, added to tooleval's own.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Working directory of `command`, relative to the eval file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<PathBuf>,
+    /// The server's streamable HTTP endpoint, e.g. `http://127.0.0.1:3001/mcp`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// HTTP headers sent with every request, e.g. `Authorization: Bearer ${TOKEN}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Seconds to wait for the server to start and list its tools (default 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub timeout_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transport {
+    Stdio,
+    Http,
+    StreamableHttp,
+}
+
+/// The model and how to ask it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The model name sent to the API (e.g. `gpt-4o-mini`, `qwen2.5:7b`), or `baseline`.
+    pub name: String,
+    /// The API's base URL, including `/v1`. Default: `OPENAI_BASE_URL`, else OpenAI's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The API key. Write `${SOME_VAR}`; never the key itself. Default: `OPENAI_API_KEY`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// Sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    /// A seed, for providers that honor it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// The most tokens a reply may have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// `auto` (default), `required` or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice>,
+    /// Whether the model may call several tools in one reply (sent only when set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel_tool_calls: Option<bool>,
+    /// A system message put before every prompt that has none of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    /// Seconds a request may take before the trial ends as an error (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub timeout_secs: Option<u64>,
+    /// Recover tool calls that a model wrote as JSON in its text instead of `tool_calls`;
+    /// such calls are marked as recovered. Off: they score as `no_call` with a note.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recover_text_calls: bool,
+    /// Baseline only: the lowest relevance score at which it calls a tool (default 1.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_threshold: Option<f64>,
+}
+
+/// The model: a name, or the full mapping.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ModelSpec {
+    Name(String),
+    Config(ModelConfig),
+}
+
+impl ModelSpec {
+    pub fn into_config(self) -> ModelConfig {
+        match self {
+            ModelSpec::Name(name) => ModelConfig {
+                name,
+                ..ModelConfig::default()
+            },
+            ModelSpec::Config(c) => c,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ModelSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ModelSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a model name, or a mapping with `name`, `base_url`, `api_key`, ...")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ModelSpec, E> {
+                Ok(ModelSpec::Name(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ModelSpec, A::Error> {
+                ModelConfig::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ModelSpec::Config)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoice {
+    Auto,
+    Required,
+    None,
+}
+
+impl ToolChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolChoice::Auto => "auto",
+            ToolChoice::Required => "required",
+            ToolChoice::None => "none",
+        }
+    }
+}

@@ -1,0 +1,486 @@
+//! Reading eval and suite files into validated values, with every problem pointing at its place.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+use super::eval::{EvalFile, ModelConfig, ServerSpec};
+use super::suite::Suite;
+use crate::error::{Diagnostic, Error, Result, did_you_mean};
+
+/// The default base URL of OpenAI-compatible APIs.
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// A suite file as read: its path, its text (for pointing at places) and its value.
+#[derive(Debug, Clone)]
+pub struct LoadedSuite {
+    pub path: PathBuf,
+    pub source: String,
+    pub suite: Suite,
+}
+
+impl LoadedSuite {
+    /// The suite's name: its `name`, or the file stem.
+    pub fn name(&self) -> String {
+        self.suite.name.clone().unwrap_or_else(|| {
+            self.path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+    }
+
+    /// 1-based line and column of the task's `id:` line.
+    pub fn task_place(&self, id: &str) -> Option<(usize, usize)> {
+        find_task_line(&self.source, id)
+    }
+
+    /// A diagnostic at the first `needle` inside task `id` (or at its id line).
+    pub fn diagnostic_in_task(
+        &self,
+        id: &str,
+        needle: &str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let d = Diagnostic::new(&self.path, message);
+        let Some((line, col)) = self.task_place(id) else {
+            return d;
+        };
+        match find_after(&self.source, line, needle) {
+            Some((l, c)) => d.at(&self.source, l, c),
+            None => d.at(&self.source, line, col),
+        }
+    }
+}
+
+/// A server, named, with `${VAR}` values read from the environment.
+#[derive(Debug, Clone)]
+pub struct ServerEntry {
+    pub name: String,
+    pub spec: ServerSpec,
+}
+
+/// An eval as read and checked: everything a run needs besides the servers' tools.
+#[derive(Debug, Clone)]
+pub struct Eval {
+    pub path: PathBuf,
+    /// The file as written, `${VAR}` unexpanded: safe to put in a report.
+    pub file: EvalFile,
+    pub servers: Vec<ServerEntry>,
+    pub model: ModelConfig,
+    pub suites: Vec<LoadedSuite>,
+    pub trials: u32,
+    pub concurrency: usize,
+    pub min_accuracy: Option<f64>,
+}
+
+/// Reads a YAML file into `T`, turning a parse error into a diagnostic at its place.
+pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &str) -> Result<T, Diagnostic> {
+    yaml_serde::from_str(source).map_err(|e| yaml_diagnostic(path, source, &e))
+}
+
+fn yaml_diagnostic(path: &Path, source: &str, e: &yaml_serde::Error) -> Diagnostic {
+    let text = e.to_string();
+    // The place is shown separately; drop the "at line L column C" that the message repeats.
+    let message = regex::Regex::new(r",? at line \d+ column \d+")
+        .map(|re| re.replace_all(&text, "").into_owned())
+        .unwrap_or(text);
+    let hint = yaml_hint(&message);
+    let mut d = Diagnostic::new(path, message);
+    if let Some(loc) = e.location() {
+        d = d.at(source, loc.line(), loc.column());
+    }
+    match hint {
+        Some(h) => d.with_hint(h),
+        None => d,
+    }
+}
+
+fn yaml_hint(message: &str) -> Option<String> {
+    if let Some(rest) = message.split("unknown field `").nth(1) {
+        let field = rest.split('`').next().unwrap_or_default();
+        let expected: Vec<&str> = rest
+            .split("expected ")
+            .nth(1)
+            .map(|e| e.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
+        return Some(match did_you_mean(field, expected.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if !expected.is_empty() => {
+                format!("the fields allowed here are `{}`", expected.join("`, `"))
+            }
+            None => "remove the field".into(),
+        });
+    }
+    if message.contains("missing field") {
+        return Some("add the field; docs/suite-format.md lists every field".into());
+    }
+    if message.contains("invalid type") {
+        return Some("check the value's type against docs/suite-format.md".into());
+    }
+    None
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        let hint = (e.kind() == std::io::ErrorKind::NotFound)
+            .then(|| "check the path; paths in an eval file are relative to that file".to_owned());
+        match hint {
+            Some(h) => Error::Input(vec![
+                Diagnostic::new(path, format!("cannot read the file: {e}")).with_hint(h),
+            ]),
+            None => Error::io("read", path, e),
+        }
+    })
+}
+
+/// Loads an eval file and its suites, checking everything that needs no server.
+pub fn load_eval(path: &Path) -> Result<Eval> {
+    let source = read(path)?;
+    let file: EvalFile = parse_yaml(path, &source).map_err(|d| Error::Input(vec![d]))?;
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut diags = Vec::new();
+    let env = |value: &str, diags: &mut Vec<Diagnostic>| expand_env(value, path, &source, diags);
+
+    let mut servers = Vec::new();
+    if file.servers.is_empty() {
+        diags.push(
+            at_first(
+                Diagnostic::new(path, "`servers` is empty"),
+                &source,
+                "servers",
+            )
+            .with_hint("add a server, e.g. `demo: { command: tooleval, args: [demo-server] }`"),
+        );
+    }
+    for (name, spec) in &file.servers {
+        let mut s = spec.clone();
+        s.command = s.command.map(|c| env(&c, &mut diags));
+        s.args = s.args.iter().map(|a| env(a, &mut diags)).collect();
+        s.env = s
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), env(v, &mut diags)))
+            .collect();
+        s.url = s.url.map(|u| env(&u, &mut diags));
+        s.headers = s
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), env(v, &mut diags)))
+            .collect();
+        s.cwd = s
+            .cwd
+            .map(|c| dir.join(env(&c.to_string_lossy(), &mut diags)));
+        match (&s.command, &s.url) {
+            (Some(_), Some(_)) => diags.push(
+                at_first(Diagnostic::new(path, format!("server `{name}` has both `command` and `url`")), &source, &format!("{name}:"))
+                    .with_hint("keep `command` for a stdio server or `url` for a streamable HTTP one"),
+            ),
+            (None, None) => diags.push(
+                at_first(Diagnostic::new(path, format!("server `{name}` has neither `command` nor `url`")), &source, &format!("{name}:"))
+                    .with_hint("give `command` (and `args`) for a stdio server, or `url` for a streamable HTTP one"),
+            ),
+            (None, Some(url)) if !url.starts_with("http://") && !url.starts_with("https://") => diags.push(
+                at_first(Diagnostic::new(path, format!("server `{name}`: `{url}` is not an http(s) URL")), &source, "url:")
+                    .with_hint("write the full endpoint, e.g. `http://127.0.0.1:3001/mcp`"),
+            ),
+            _ => {}
+        }
+        servers.push(ServerEntry {
+            name: name.clone(),
+            spec: s,
+        });
+    }
+
+    let mut model = file
+        .model
+        .clone()
+        .map(|m| m.into_config())
+        .unwrap_or_default();
+    if model.name.is_empty() {
+        model.name = "baseline".into();
+    }
+    model.api_key = model.api_key.map(|k| env(&k, &mut diags));
+    model.base_url = model.base_url.map(|u| env(&u, &mut diags));
+
+    if file.suites.is_empty() {
+        diags.push(
+            at_first(
+                Diagnostic::new(path, "`suites` is empty"),
+                &source,
+                "suites",
+            )
+            .with_hint("list at least one suite file"),
+        );
+    }
+    let mut suites = Vec::new();
+    for rel in &file.suites {
+        let suite_path = dir.join(rel);
+        match load_suite(&suite_path) {
+            Ok(s) => suites.push(s),
+            Err(Error::Input(mut d)) => {
+                if d.len() == 1 && d[0].line.is_none() && !suite_path.exists() {
+                    d[0] = at_first(
+                        Diagnostic::new(
+                            path,
+                            format!("suite `{}` does not exist", suite_path.display()),
+                        ),
+                        &source,
+                        &rel.to_string_lossy(),
+                    )
+                    .with_hint("suite paths are relative to the eval file");
+                }
+                diags.extend(d);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    diags.extend(check_unique_ids(&suites));
+    if let Some(m) = file.min_accuracy
+        && !(0.0..=1.0).contains(&m)
+    {
+        diags.push(
+            at_first(
+                Diagnostic::new(
+                    path,
+                    format!("`min_accuracy` is {m}; it must lie between 0 and 1"),
+                ),
+                &source,
+                "min_accuracy",
+            )
+            .with_hint("write e.g. `min_accuracy: 0.8` for 80%"),
+        );
+    }
+    if file.trials == Some(0) {
+        diags.push(at_first(
+            Diagnostic::new(path, "`trials` must be at least 1"),
+            &source,
+            "trials",
+        ));
+    }
+    if file.concurrency == Some(0) {
+        diags.push(at_first(
+            Diagnostic::new(path, "`concurrency` must be at least 1"),
+            &source,
+            "concurrency",
+        ));
+    }
+    if !diags.is_empty() {
+        return Err(Error::Input(diags));
+    }
+    Ok(Eval {
+        path: path.to_path_buf(),
+        servers,
+        model,
+        suites,
+        trials: file.trials.unwrap_or(1),
+        concurrency: file.concurrency.unwrap_or(4),
+        min_accuracy: file.min_accuracy,
+        file,
+    })
+}
+
+/// Loads one suite file and checks what needs no server.
+pub fn load_suite(path: &Path) -> Result<LoadedSuite> {
+    let source = read(path)?;
+    let suite: Suite = parse_yaml(path, &source).map_err(|d| Error::Input(vec![d]))?;
+    let loaded = LoadedSuite {
+        path: path.to_path_buf(),
+        source,
+        suite,
+    };
+    let mut diags = Vec::new();
+    if loaded.suite.tasks.is_empty() {
+        diags.push(
+            at_first(
+                Diagnostic::new(path, "the suite has no tasks"),
+                &loaded.source,
+                "tasks",
+            )
+            .with_hint("add a task with `id`, `prompt` and `expect`"),
+        );
+    }
+    for t in &loaded.suite.tasks {
+        if t.id.trim().is_empty() {
+            diags.push(at_first(
+                Diagnostic::new(path, "a task has an empty `id`"),
+                &loaded.source,
+                "id:",
+            ));
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::Input(diags));
+    }
+    Ok(loaded)
+}
+
+fn check_unique_ids(suites: &[LoadedSuite]) -> Vec<Diagnostic> {
+    let mut seen: HashMap<&str, &LoadedSuite> = HashMap::new();
+    let mut diags = Vec::new();
+    for s in suites {
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for t in &s.suite.tasks {
+            let n = count.entry(&t.id).or_default();
+            *n += 1;
+            if let Some(first) = seen.get(t.id.as_str()) {
+                // Point at the repeated occurrence: the n-th `id:` line of this id in this file.
+                let place = nth_task_line(
+                    &s.source,
+                    &t.id,
+                    if std::ptr::eq(*first, s) { *n } else { 1 },
+                );
+                let mut d = Diagnostic::new(&s.path, format!("task id `{}` is used twice", t.id))
+                    .with_hint(format!(
+                        "ids must be unique across the eval; the first is in {}",
+                        first.path.display()
+                    ));
+                if let Some((l, c)) = place {
+                    d = d.at(&s.source, l, c);
+                }
+                diags.push(d);
+            } else {
+                seen.insert(&t.id, s);
+            }
+        }
+    }
+    diags
+}
+
+/// Replaces every `${VAR}` with the variable's value; a missing variable is a diagnostic.
+fn expand_env(value: &str, path: &Path, source: &str, diags: &mut Vec<Diagnostic>) -> String {
+    let re = regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}").expect("a valid regex");
+    re.replace_all(value, |caps: &regex::Captures| {
+        let var = &caps[1];
+        match std::env::var(var) {
+            Ok(v) => v,
+            Err(_) => {
+                diags.push(
+                    at_first(
+                        Diagnostic::new(path, format!("environment variable `{var}` is not set")),
+                        source,
+                        &caps[0],
+                    )
+                    .with_hint(format!(
+                        "export {var}=... before running, or remove `${{{var}}}` from the file"
+                    )),
+                );
+                String::new()
+            }
+        }
+    })
+    .into_owned()
+}
+
+/// Points a diagnostic at the first occurrence of `needle` in `source`, if any.
+pub fn at_first(d: Diagnostic, source: &str, needle: &str) -> Diagnostic {
+    match find_after(source, 1, needle) {
+        Some((l, c)) => d.at(source, l, c),
+        None => d,
+    }
+}
+
+/// 1-based line and column of the first `needle` on or after line `from`.
+pub fn find_after(source: &str, from: usize, needle: &str) -> Option<(usize, usize)> {
+    source
+        .lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find_map(|(i, line)| {
+            line.find(needle)
+                .map(|col| (i + 1, line[..col].chars().count() + 1))
+        })
+}
+
+fn find_task_line(source: &str, id: &str) -> Option<(usize, usize)> {
+    nth_task_line(source, id, 1)
+}
+
+fn nth_task_line(source: &str, id: &str, n: usize) -> Option<(usize, usize)> {
+    let pattern = format!(
+        r#"^(\s*-?\s*)id:\s*["']?{}["']?\s*(#.*)?$"#,
+        regex::escape(id)
+    );
+    let re = regex::Regex::new(&pattern).ok()?;
+    source
+        .lines()
+        .enumerate()
+        .filter_map(|(i, line)| re.captures(line).map(|c| (i + 1, c[1].chars().count() + 1)))
+        .nth(n.saturating_sub(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn reports_every_problem_with_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "s.yaml",
+            "tasks:\n  - id: a\n    prompt: x\n    expect: none\n  - id: a\n    prompt: y\n    expect: none\n",
+        );
+        let eval = write(
+            dir.path(),
+            "e.yaml",
+            "servers:\n  x: { command: \"${TOOLEVAL_TEST_UNSET_VAR}\" }\n  y: {}\nsuites: [s.yaml, missing.yaml]\nmin_accuracy: 2\n",
+        );
+        let Err(Error::Input(diags)) = load_eval(&eval) else {
+            panic!("expected input errors")
+        };
+        let msgs: Vec<String> = diags
+            .iter()
+            .map(|d| format!("{}:{:?}: {}", d.file.display(), d.line, d.message))
+            .collect();
+        let all = msgs.join("\n");
+        assert!(
+            all.contains("`TOOLEVAL_TEST_UNSET_VAR` is not set"),
+            "{all}"
+        );
+        assert!(
+            all.contains("e.yaml:Some(3): server `y` has neither"),
+            "{all}"
+        );
+        assert!(
+            all.contains("suite") && all.contains("missing.yaml` does not exist"),
+            "{all}"
+        );
+        assert!(
+            all.contains("s.yaml:Some(5): task id `a` is used twice"),
+            "{all}"
+        );
+        assert!(all.contains("e.yaml:Some(5): `min_accuracy` is 2"), "{all}");
+        assert_eq!(diags.len(), 5, "{all}");
+    }
+
+    #[test]
+    fn unknown_field_gets_a_suggestion() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            dir.path(),
+            "s.yaml",
+            "tasks:\n  - id: a\n    promt: x\n    expect: none\n",
+        );
+        let Err(Error::Input(d)) = load_suite(&p) else {
+            panic!()
+        };
+        assert_eq!(d[0].line, Some(3));
+        assert_eq!(d[0].hint.as_deref(), Some("did you mean `prompt`?"));
+        assert!(!d[0].message.contains("at line"), "{}", d[0].message);
+    }
+
+    #[test]
+    fn finds_task_lines() {
+        let src = "tasks:\n  - id: one\n    prompt: x\n  - id: \"two\"  # note\n";
+        assert_eq!(find_task_line(src, "two"), Some((4, 5)));
+        assert_eq!(find_task_line(src, "on"), None);
+    }
+}

@@ -1,0 +1,23 @@
+//! JSON Schemas of the input files, generated from the types that read them.
+
+use super::{EvalFile, Suite};
+
+fn render(mut schema: schemars::Schema, id: &str) -> String {
+    schema.insert(
+        "$id".into(),
+        format!("https://tooleval.dev/schemas/{id}").into(),
+    );
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
+}
+
+/// The JSON Schema of eval files, as committed in `schemas/eval.schema.json`.
+pub fn eval_schema() -> String {
+    render(schemars::schema_for!(EvalFile), "eval.schema.json")
+}
+
+/// The JSON Schema of suite files, as committed in `schemas/suite.schema.json`.
+pub fn suite_schema() -> String {
+    render(schemars::schema_for!(Suite), "suite.schema.json")
+}

@@ -1,0 +1,592 @@
+//! The suite file: tasks, their prompts and what each expects the model to call.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// A suite: a named list of tasks.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    /// A short name for the suite, shown in reports. Defaults to the file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What the suite checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The tasks. Each id is unique across every suite of an eval.
+    pub tasks: Vec<Task>,
+}
+
+/// One natural-language request and the tool calls it should lead to.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// A unique id, used in reports and diffs. Keep it stable when you edit the prompt.
+    pub id: String,
+    /// The request: a string (one user message) or a list of chat messages giving context.
+    pub prompt: Prompt,
+    /// Labels for grouping results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// What the model should do: `none`, one call (`tool`, `args`), several (`calls`), or `any_of`.
+    pub expect: Expect,
+}
+
+/// A prompt: one user message, or a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Prompt {
+    Text(String),
+    Messages(Vec<Message>),
+}
+
+/// A chat message of a prompt.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    pub role: Role,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Prompt {
+    /// The prompt as chat messages.
+    pub fn messages(&self) -> Vec<Message> {
+        match self {
+            Prompt::Text(text) => vec![Message {
+                role: Role::User,
+                content: text.clone(),
+            }],
+            Prompt::Messages(m) => m.clone(),
+        }
+    }
+
+    /// The text of every user message, joined: what the offline baseline ranks against.
+    pub fn user_text(&self) -> String {
+        match self {
+            Prompt::Text(t) => t.clone(),
+            Prompt::Messages(m) => m
+                .iter()
+                .filter(|m| m.role == Role::User)
+                .map(|m| m.content.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Prompt {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Prompt;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, or a list of messages with `role` and `content`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Prompt, E> {
+                if v.trim().is_empty() {
+                    return Err(E::custom("the prompt is empty"));
+                }
+                Ok(Prompt::Text(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Prompt, A::Error> {
+                let messages =
+                    Vec::<Message>::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                if !messages.iter().any(|m| m.role == Role::User) {
+                    return Err(de::Error::custom(
+                        "a prompt given as messages needs at least one `role: user` message",
+                    ));
+                }
+                Ok(Prompt::Messages(messages))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Whether the calls of a multi-call expectation must come in the listed order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// The calls must come in the listed order.
+    Strict,
+    /// Any order will do.
+    #[default]
+    Any,
+}
+
+/// One expected tool call.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    /// The tool's name as the server offers it (or `server/name` when two servers offer the same name).
+    pub tool: String,
+    /// Matchers for the arguments, by argument name. Arguments not named here may take any value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub args: BTreeMap<String, Matcher>,
+    /// Reject arguments that `args` does not name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict_args: bool,
+}
+
+/// What a task expects.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    /// No tool may be called.
+    None,
+    /// Exactly this one call.
+    Call(Call),
+    /// These calls, all of them, in one reply.
+    Calls { calls: Vec<Call>, order: Order },
+    /// Any one of these answers.
+    AnyOf(Vec<Expect>),
+}
+
+impl Expect {
+    /// Every tool this expectation names, in order of appearance.
+    pub fn tools(&self) -> Vec<&str> {
+        match self {
+            Expect::None => vec![],
+            Expect::Call(c) => vec![c.tool.as_str()],
+            Expect::Calls { calls, .. } => calls.iter().map(|c| c.tool.as_str()).collect(),
+            Expect::AnyOf(alts) => alts.iter().flat_map(Expect::tools).collect(),
+        }
+    }
+
+    /// Every call this expectation names, with mutable access (for resolving tool names).
+    pub fn calls_mut(&mut self) -> Vec<&mut Call> {
+        match self {
+            Expect::None => vec![],
+            Expect::Call(c) => vec![c],
+            Expect::Calls { calls, .. } => calls.iter_mut().collect(),
+            Expect::AnyOf(alts) => alts.iter_mut().flat_map(Expect::calls_mut).collect(),
+        }
+    }
+}
+
+/// The mapping form of `expect`, as written in files.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Expectation")]
+struct ExpectMap {
+    /// The one tool to call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tool: Option<String>,
+    /// Argument matchers for `tool`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    args: Option<BTreeMap<String, Matcher>>,
+    /// Reject arguments of `tool` that `args` does not name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    strict_args: Option<bool>,
+    /// Several calls expected in one reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    calls: Option<Vec<Call>>,
+    /// With `calls`: `strict` (listed order) or `any` (default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    order: Option<Order>,
+    /// Acceptable alternatives; the task passes when any one passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    any_of: Option<Vec<Expect>>,
+}
+
+impl ExpectMap {
+    fn into_expect(self) -> Result<Expect, String> {
+        let shapes = [
+            self.tool.is_some(),
+            self.calls.is_some(),
+            self.any_of.is_some(),
+        ];
+        match shapes.iter().filter(|s| **s).count() {
+            0 => {
+                return Err(
+                    "`expect` needs one of `tool`, `calls` or `any_of` (or the word `none`)".into(),
+                );
+            }
+            1 => {}
+            _ => return Err("`expect` takes only one of `tool`, `calls` and `any_of`".into()),
+        }
+        if let Some(tool) = self.tool {
+            if self.order.is_some() {
+                return Err("`order` goes with `calls`, not with `tool`".into());
+            }
+            return Ok(Expect::Call(Call {
+                tool,
+                args: self.args.unwrap_or_default(),
+                strict_args: self.strict_args.unwrap_or(false),
+            }));
+        }
+        if self.args.is_some() || self.strict_args.is_some() {
+            return Err(
+                "`args` and `strict_args` go with `tool`; inside `calls`, give them per call"
+                    .into(),
+            );
+        }
+        if let Some(calls) = self.calls {
+            if calls.is_empty() {
+                return Err(
+                    "`calls` is empty: list at least one call, or write `expect: none`".into(),
+                );
+            }
+            return Ok(Expect::Calls {
+                calls,
+                order: self.order.unwrap_or_default(),
+            });
+        }
+        if self.order.is_some() {
+            return Err("`order` goes with `calls`".into());
+        }
+        let alts = self.any_of.unwrap_or_default();
+        if alts.len() < 2 {
+            return Err("`any_of` needs at least two alternatives".into());
+        }
+        Ok(Expect::AnyOf(alts))
+    }
+
+    fn from_expect(e: &Expect) -> Self {
+        match e {
+            Expect::None => ExpectMap::default(),
+            Expect::Call(c) => ExpectMap {
+                tool: Some(c.tool.clone()),
+                args: (!c.args.is_empty()).then(|| c.args.clone()),
+                strict_args: c.strict_args.then_some(true),
+                ..Default::default()
+            },
+            Expect::Calls { calls, order } => ExpectMap {
+                calls: Some(calls.clone()),
+                order: Some(*order),
+                ..Default::default()
+            },
+            Expect::AnyOf(alts) => ExpectMap {
+                any_of: Some(alts.clone()),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Expect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Expect;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`none`, or a mapping with `tool`, `calls` or `any_of`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Expect, E> {
+                if v == "none" {
+                    Ok(Expect::None)
+                } else {
+                    Err(E::custom(format!(
+                        "expected `none` or a mapping with `tool`, `calls` or `any_of`, found the string `{v}`"
+                    )))
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Expect, A::Error> {
+                ExpectMap::deserialize(de::value::MapAccessDeserializer::new(map))?
+                    .into_expect()
+                    .map_err(de::Error::custom)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for Expect {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Expect::None => s.serialize_str("none"),
+            other => ExpectMap::from_expect(other).serialize(s),
+        }
+    }
+}
+
+impl JsonSchema for Expect {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Expect".into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let map = generator.subschema_for::<ExpectMap>();
+        json_schema!({
+            "description": "`none` (no tool may be called), or one of: `tool` with `args`; `calls` with `order`; `any_of`.",
+            "oneOf": [
+                { "const": "none", "description": "No tool may be called." },
+                map
+            ]
+        })
+    }
+}
+
+/// How one argument is checked.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// Equal to this value (numbers compare by value: 5 equals 5.0).
+    Exact(Value),
+    /// A string containing this text, ignoring case.
+    Contains(String),
+    /// A string matching this regular expression.
+    Regex(regex::Regex),
+    /// Equal to one of these values.
+    OneOf(Vec<Value>),
+    /// A number within `tolerance` of `value`.
+    Approx { value: f64, tolerance: f64 },
+    /// Given, with any value.
+    Present,
+    /// Not given.
+    Absent,
+}
+
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Self) -> bool {
+        self.to_value() == other.to_value()
+    }
+}
+
+const MATCHER_KEYS: &[&str] = &[
+    "equals",
+    "contains",
+    "regex",
+    "one_of",
+    "approx",
+    "tolerance",
+    "present",
+    "absent",
+];
+
+impl Matcher {
+    /// Reads a matcher from its written form. A mapping whose keys are all matcher keywords is
+    /// a matcher; anything else is an exact value (`{equals: ...}` matches a mapping exactly).
+    pub fn from_value(v: Value) -> Result<Matcher, String> {
+        let Value::Object(map) = &v else {
+            return Ok(Matcher::Exact(v));
+        };
+        if map.is_empty() || !map.keys().all(|k| MATCHER_KEYS.contains(&k.as_str())) {
+            return Ok(Matcher::Exact(v));
+        }
+        let single = |key: &str| -> Result<&Value, String> {
+            if map.len() != 1 {
+                let others: Vec<&str> = map
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| *k != key)
+                    .collect();
+                return Err(format!(
+                    "`{key}` cannot be combined with `{}`",
+                    others.join("`, `")
+                ));
+            }
+            Ok(&map[key])
+        };
+        let flag = |key: &str, val: &Value| -> Result<(), String> {
+            match val {
+                Value::Bool(true) => Ok(()),
+                _ => Err(format!("write `{key}: true`")),
+            }
+        };
+        if map.contains_key("equals") {
+            return Ok(Matcher::Exact(single("equals")?.clone()));
+        }
+        if map.contains_key("contains") {
+            return match single("contains")? {
+                Value::String(s) => Ok(Matcher::Contains(s.clone())),
+                other => Err(format!("`contains` takes a string, found {other}")),
+            };
+        }
+        if map.contains_key("regex") {
+            return match single("regex")? {
+                Value::String(s) => regex::Regex::new(s)
+                    .map(Matcher::Regex)
+                    .map_err(|e| format!("invalid regex `{s}`: {e}")),
+                other => Err(format!("`regex` takes a string, found {other}")),
+            };
+        }
+        if map.contains_key("one_of") {
+            return match single("one_of")? {
+                Value::Array(a) if !a.is_empty() => Ok(Matcher::OneOf(a.clone())),
+                other => Err(format!("`one_of` takes a non-empty list, found {other}")),
+            };
+        }
+        if map.contains_key("approx") {
+            let value = map["approx"]
+                .as_f64()
+                .ok_or_else(|| format!("`approx` takes a number, found {}", map["approx"]))?;
+            let tolerance = match map.get("tolerance") {
+                Some(t) => t.as_f64().filter(|t| *t >= 0.0).ok_or_else(|| {
+                    format!("`tolerance` takes a number of at least 0, found {t}")
+                })?,
+                None => 1e-9,
+            };
+            if map.len() > 2 || (map.len() == 2 && !map.contains_key("tolerance")) {
+                return Err("`approx` combines only with `tolerance`".into());
+            }
+            return Ok(Matcher::Approx { value, tolerance });
+        }
+        if map.contains_key("tolerance") {
+            return Err("`tolerance` goes with `approx`".into());
+        }
+        if map.contains_key("present") {
+            flag("present", single("present")?)?;
+            return Ok(Matcher::Present);
+        }
+        flag("absent", single("absent")?)?;
+        Ok(Matcher::Absent)
+    }
+
+    /// The written form of the matcher.
+    pub fn to_value(&self) -> Value {
+        use serde_json::json;
+        match self {
+            Matcher::Exact(v @ Value::Object(_)) => json!({ "equals": v }),
+            Matcher::Exact(v) => v.clone(),
+            Matcher::Contains(s) => json!({ "contains": s }),
+            Matcher::Regex(r) => json!({ "regex": r.as_str() }),
+            Matcher::OneOf(v) => json!({ "one_of": v }),
+            Matcher::Approx { value, tolerance } => {
+                json!({ "approx": value, "tolerance": tolerance })
+            }
+            Matcher::Present => json!({ "present": true }),
+            Matcher::Absent => json!({ "absent": true }),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Matcher {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Matcher::from_value(Value::deserialize(d)?).map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for Matcher {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(s)
+    }
+}
+
+impl JsonSchema for Matcher {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Matcher".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An exact value, or one matcher: `contains`, `regex`, `one_of`, `approx` (with `tolerance`), `present`, `absent`, `equals`.",
+            "anyOf": [
+                { "type": "object", "properties": { "contains": { "type": "string", "description": "A string containing this text, ignoring case." } }, "required": ["contains"], "additionalProperties": false },
+                { "type": "object", "properties": { "regex": { "type": "string", "description": "A string matching this regular expression." } }, "required": ["regex"], "additionalProperties": false },
+                { "type": "object", "properties": { "one_of": { "type": "array", "minItems": 1, "description": "Equal to one of these values." } }, "required": ["one_of"], "additionalProperties": false },
+                { "type": "object", "properties": { "approx": { "type": "number" }, "tolerance": { "type": "number", "minimum": 0 } }, "required": ["approx"], "additionalProperties": false, "description": "A number within `tolerance` of `approx`." },
+                { "type": "object", "properties": { "present": { "const": true } }, "required": ["present"], "additionalProperties": false, "description": "Given, with any value." },
+                { "type": "object", "properties": { "absent": { "const": true } }, "required": ["absent"], "additionalProperties": false, "description": "Not given." },
+                { "type": "object", "properties": { "equals": {} }, "required": ["equals"], "additionalProperties": false, "description": "Exactly this value (use it to match a mapping)." },
+                { "description": "Exactly this value." }
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<Suite, yaml_serde::Error> {
+        yaml_serde::from_str(yaml)
+    }
+
+    #[test]
+    fn reads_every_expectation_shape() {
+        let s = parse(
+            r#"
+tasks:
+  - id: a
+    prompt: hi
+    expect: none
+  - id: b
+    prompt: [{role: user, content: x}]
+    expect: { tool: t, args: { n: 1, s: { contains: X } }, strict_args: true }
+  - id: c
+    prompt: y
+    expect: { calls: [{ tool: t }, { tool: u }], order: strict }
+  - id: d
+    prompt: z
+    expect: { any_of: [{ tool: t }, none] }
+"#,
+        )
+        .unwrap();
+        assert_eq!(s.tasks[0].expect, Expect::None);
+        let Expect::Call(c) = &s.tasks[1].expect else {
+            panic!()
+        };
+        assert!(c.strict_args);
+        assert_eq!(c.args["n"], Matcher::Exact(1.into()));
+        assert_eq!(c.args["s"], Matcher::Contains("X".into()));
+        assert!(
+            matches!(&s.tasks[2].expect, Expect::Calls { calls, order: Order::Strict } if calls.len() == 2)
+        );
+        assert!(
+            matches!(&s.tasks[3].expect, Expect::AnyOf(a) if a.len() == 2 && a[1] == Expect::None)
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_fields_with_a_place() {
+        let err = parse("tasks:\n  - id: a\n    prompt: hi\n    expct: none\n").unwrap_err();
+        assert!(err.to_string().contains("unknown field `expct`"), "{err}");
+        assert_eq!(err.location().unwrap().line(), 4);
+    }
+
+    #[test]
+    fn rejects_mixed_and_empty_expectations() {
+        for (yaml, needle) in [
+            ("{ tool: t, calls: [{tool: u}] }", "only one of"),
+            ("{ args: { a: 1 } }", "needs one of"),
+            ("{ calls: [] }", "is empty"),
+            ("{ any_of: [none] }", "at least two"),
+            ("nothing", "found the string `nothing`"),
+            ("{ tool: t, order: strict }", "`order` goes with `calls`"),
+        ] {
+            let doc = format!("tasks:\n  - id: a\n    prompt: hi\n    expect: {yaml}\n");
+            let err = parse(&doc).unwrap_err().to_string();
+            assert!(err.contains(needle), "{yaml}: {err}");
+        }
+    }
+
+    #[test]
+    fn matchers_read_and_write_back() {
+        let cases = [
+            (r#"{"contains": "ab"}"#, true),
+            (r#"{"regex": "^a+$"}"#, true),
+            (r#"{"one_of": [1, 2]}"#, true),
+            (r#"{"approx": 2.5, "tolerance": 0.5}"#, true),
+            (r#"{"present": true}"#, true),
+            (r#"{"absent": true}"#, true),
+            (r#"{"equals": {"contains": 1}}"#, true),
+            (r#""plain""#, true),
+            (r#"{"regex": "("}"#, false),
+            (r#"{"one_of": []}"#, false),
+            (r#"{"present": false}"#, false),
+            (r#"{"contains": "a", "regex": "b"}"#, false),
+            (r#"{"tolerance": 1}"#, false),
+        ];
+        for (text, ok) in cases {
+            let v: Value = serde_json::from_str(text).unwrap();
+            let m = Matcher::from_value(v.clone());
+            assert_eq!(m.is_ok(), ok, "{text}: {m:?}");
+            if let Ok(m) = m {
+                assert_eq!(Matcher::from_value(m.to_value()).unwrap(), m, "{text}");
+            }
+        }
+        // A mapping with other keys is an exact value.
+        let m = Matcher::from_value(serde_json::json!({"a": 1})).unwrap();
+        assert_eq!(m, Matcher::Exact(serde_json::json!({"a": 1})));
+    }
+}

@@ -1,0 +1,61 @@
+//! tooleval: measure whether a language model picks the right MCP tool from your tool
+//! descriptions, and what changed when you edited one.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod mcp;
+pub mod model;
+pub mod report;
+pub mod run;
+pub mod score;
+
+use std::io::Write as _;
+
+use cli::{Cli, Command, SchemaFile};
+use error::{Result, exit};
+
+/// Runs the command line and returns the process exit code.
+pub fn main_with(cli: Cli) -> i32 {
+    // reqwest is built without a bundled crypto provider; install ring's before any client.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::INFRASTRUCTURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprint!("{}", e.render());
+            e.exit_code()
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Run(args) => run::run_command(args).await,
+        Command::Tools(args) => run::tools_command(args).await,
+        Command::DemoServer(args) => {
+            match args.http {
+                Some(addr) => mcp::demo::serve_http(&addr).await?,
+                None => mcp::demo::serve_stdio().await?,
+            }
+            Ok(exit::OK)
+        }
+        Command::Schema(args) => {
+            let text = match args.file {
+                SchemaFile::Eval => config::eval_schema(),
+                SchemaFile::Suite => config::suite_schema(),
+            };
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            Ok(exit::OK)
+        }
+    }
+}

@@ -1,0 +1,253 @@
+//! Connecting to MCP servers (stdio child process or streamable HTTP) and listing their tools.
+
+use std::collections::{HashMap, VecDeque};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVersion};
+use rmcp::service::RunningService;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{RoleClient, ServiceExt};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use super::toolset::ServerTool;
+use crate::config::{ServerEntry, ServerSpec};
+use crate::error::{Error, Result};
+use crate::report::ServerInfo;
+
+const DEFAULT_TIMEOUT_SECS: u64 = 30;
+const STDERR_LINES: usize = 20;
+
+/// A live connection to one server, with the tools it listed.
+pub struct Connection {
+    pub info: ServerInfo,
+    pub tools: Vec<ServerTool>,
+    client: RunningService<RoleClient, ClientConfig>,
+}
+
+impl Connection {
+    /// Ends the session; a stdio server is asked to exit and killed if it does not.
+    pub async fn close(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.client.cancel()).await;
+    }
+}
+
+fn client_config() -> ClientConfig {
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("tooleval", env!("CARGO_PKG_VERSION")),
+    )
+    .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+}
+
+/// How a server entry is shown in reports and messages: `${VAR}` unexpanded, no header values.
+pub fn describe_target(written: &ServerSpec) -> String {
+    match (&written.command, &written.url) {
+        (Some(cmd), _) => std::iter::once(cmd.as_str())
+            .chain(written.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+        (None, Some(url)) => url.clone(),
+        _ => String::new(),
+    }
+}
+
+/// Connects to a server, initializes, lists every tool (following pagination).
+pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> {
+    let timeout = Duration::from_secs(entry.spec.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));
+    let name = entry.name.clone();
+    let server_err = |message: String, stderr: Vec<String>, hint: Option<String>| Error::Server {
+        server: name.clone(),
+        message,
+        stderr,
+        hint,
+    };
+    let (client, tail, transport) = if let Some(command) = &entry.spec.command {
+        let program = resolve_program(command);
+        let mut cmd = tokio::process::Command::new(&program);
+        cmd.args(&entry.spec.args)
+            .envs(&entry.spec.env)
+            .kill_on_drop(true);
+        if let Some(cwd) = &entry.spec.cwd {
+            cmd.current_dir(cwd);
+        }
+        let (transport, stderr) = TokioChildProcess::builder(cmd)
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                    format!(
+                        "is `{command}` installed and on PATH? Check `command` of server `{}`",
+                        entry.name
+                    )
+                } else {
+                    "check `command`, `args` and `cwd` of the server".to_owned()
+                };
+                server_err(format!("cannot start `{command}`: {e}"), vec![], Some(hint))
+            })?;
+        let tail = stderr.map(|s| StderrTail::spawn(s, STDERR_LINES));
+        match tokio::time::timeout(timeout, client_config().serve(transport)).await {
+            Ok(Ok(c)) => (c, tail, "stdio"),
+            Ok(Err(e)) => {
+                let lines = finish(tail).await;
+                return Err(server_err(
+                    format!("the server did not complete the MCP handshake: {e}"),
+                    lines,
+                    Some(format!(
+                        "run `{}` by hand to see whether it starts and speaks MCP on stdio",
+                        target
+                    )),
+                ));
+            }
+            Err(_) => {
+                let lines = finish(tail).await;
+                return Err(server_err(
+                    format!("no answer to `initialize` within {}s", timeout.as_secs()),
+                    lines,
+                    Some("the server may be waiting for input or a slow download; raise `timeout_secs` if it is only slow".into()),
+                ));
+            }
+        }
+    } else {
+        let url = entry.spec.url.clone().unwrap_or_default();
+        let mut headers = HashMap::new();
+        for (k, v) in &entry.spec.headers {
+            let key = reqwest::header::HeaderName::from_bytes(k.as_bytes()).map_err(|e| {
+                server_err(
+                    format!("header `{k}` is not a valid header name: {e}"),
+                    vec![],
+                    None,
+                )
+            })?;
+            let value = reqwest::header::HeaderValue::from_str(v).map_err(|_| {
+                server_err(
+                    format!("the value of header `{k}` is not a valid header value"),
+                    vec![],
+                    Some("check for stray newlines in the variable it comes from".into()),
+                )
+            })?;
+            headers.insert(key, value);
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .pool_max_idle_per_host(0)
+            .build()
+            .map_err(|e| server_err(format!("cannot set up the HTTP client: {e}"), vec![], None))?;
+        let config =
+            StreamableHttpClientTransportConfig::with_uri(url.clone()).custom_headers(headers);
+        let transport = StreamableHttpClientTransport::with_client(http, config);
+        match tokio::time::timeout(timeout, client_config().serve(transport)).await {
+            Ok(Ok(c)) => (c, None, "streamable-http"),
+            Ok(Err(e)) => {
+                return Err(server_err(
+                    format!("cannot initialize an MCP session at {url}: {e}"),
+                    vec![],
+                    Some("check that the server runs and that the URL is its streamable HTTP endpoint (often ending in /mcp)".into()),
+                ));
+            }
+            Err(_) => {
+                return Err(server_err(
+                    format!(
+                        "no answer to `initialize` from {url} within {}s",
+                        timeout.as_secs()
+                    ),
+                    vec![],
+                    None,
+                ));
+            }
+        }
+    };
+    let listed = match tokio::time::timeout(timeout, client.list_all_tools()).await {
+        Ok(Ok(tools)) => tools,
+        Ok(Err(e)) => {
+            let lines = finish(tail).await;
+            return Err(server_err(format!("`tools/list` failed: {e}"), lines, None));
+        }
+        Err(_) => {
+            let lines = finish(tail).await;
+            return Err(server_err(
+                format!("no answer to `tools/list` within {}s", timeout.as_secs()),
+                lines,
+                None,
+            ));
+        }
+    };
+    let peer = client.peer_info();
+    let info = ServerInfo {
+        name: entry.name.clone(),
+        transport: transport.into(),
+        target,
+        server_name: peer
+            .as_ref()
+            .and_then(|p| p.server_info.as_ref())
+            .map(|s| s.name.clone()),
+        server_version: peer
+            .as_ref()
+            .and_then(|p| p.server_info.as_ref())
+            .map(|s| s.version.clone()),
+        protocol_version: peer.as_ref().map(|p| p.protocol_version.to_string()),
+        tool_count: listed.len(),
+    };
+    let tools = listed
+        .into_iter()
+        .map(|t| ServerTool {
+            name: t.name.to_string(),
+            description: t.description.map(|d| d.to_string()),
+            input_schema: serde_json::Value::Object((*t.input_schema).clone()),
+        })
+        .collect();
+    // The stderr reader keeps draining in the background so a chatty server never blocks.
+    Ok(Connection {
+        info,
+        tools,
+        client,
+    })
+}
+
+/// `tooleval` as a command names this very executable, so evals of the built-in demo server
+/// run from a fresh clone without an install step.
+fn resolve_program(command: &str) -> std::path::PathBuf {
+    if command == "tooleval"
+        && let Ok(exe) = std::env::current_exe()
+    {
+        return exe;
+    }
+    command.into()
+}
+
+/// The last lines a child wrote to stderr.
+struct StderrTail {
+    lines: Arc<Mutex<VecDeque<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl StderrTail {
+    fn spawn(stderr: tokio::process::ChildStderr, keep: usize) -> Self {
+        let lines = Arc::new(Mutex::new(VecDeque::with_capacity(keep)));
+        let sink = lines.clone();
+        let task = tokio::spawn(async move {
+            let mut r = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = r.next_line().await {
+                let mut q = sink.lock().unwrap_or_else(|p| p.into_inner());
+                if q.len() == keep {
+                    q.pop_front();
+                }
+                q.push_back(line);
+            }
+        });
+        StderrTail { lines, task }
+    }
+}
+
+async fn finish(tail: Option<StderrTail>) -> Vec<String> {
+    let Some(tail) = tail else { return vec![] };
+    let _ = tokio::time::timeout(Duration::from_secs(2), tail.task).await;
+    tail.lines
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .cloned()
+        .collect()
+}

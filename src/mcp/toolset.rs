@@ -1,0 +1,279 @@
+//! The tools of every server as one set: names kept apart, mapped to what chat APIs accept,
+//! and mapped back when scoring.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// A tool as a server lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerTool {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(rename = "inputSchema")]
+    pub input_schema: Value,
+}
+
+/// A tool as the model sees it, and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    /// The name suites use: the server's name for it, or `server/name` when two servers share it.
+    pub name: String,
+    /// The name sent to the model (`^[a-zA-Z0-9_-]{1,64}$`).
+    pub api_name: String,
+    pub server: String,
+    /// The name the server gave it.
+    pub server_name: String,
+    pub description: String,
+    /// The input schema as sent (`$schema` dropped).
+    pub input_schema: Value,
+}
+
+/// A name that was changed on its way to the model, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rename {
+    pub server: String,
+    pub server_name: String,
+    pub name: String,
+    pub api_name: String,
+    pub reason: String,
+}
+
+/// Every tool of an eval.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ToolSet {
+    /// A hash of the names, descriptions and schemas as sent: equal hashes, equal tool sets.
+    pub hash: String,
+    pub tools: Vec<ToolInfo>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<Rename>,
+}
+
+impl ToolSet {
+    /// Builds the set from each server's tools, in the order given.
+    pub fn new(servers: Vec<(String, Vec<ServerTool>)>) -> ToolSet {
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for (_, tools) in &servers {
+            for t in tools {
+                *count.entry(t.name.as_str()).or_default() += 1;
+            }
+        }
+        let mut used_api: HashSet<String> = HashSet::new();
+        let mut out = Vec::new();
+        let mut renamed = Vec::new();
+        for (server, tools) in &servers {
+            for t in tools {
+                let collides = count[t.name.as_str()] > 1;
+                let name = if collides {
+                    format!("{server}/{}", t.name)
+                } else {
+                    t.name.clone()
+                };
+                let base = api_name(&name);
+                let mut api = base.clone();
+                let mut n = 2;
+                while used_api.contains(&api) {
+                    let suffix = format!("_{n}");
+                    api = format!("{}{suffix}", truncate(&base, 64 - suffix.len()));
+                    n += 1;
+                }
+                used_api.insert(api.clone());
+                if collides || api != t.name {
+                    let reason = if collides {
+                        "another server offers a tool of the same name".to_owned()
+                    } else {
+                        "chat APIs accept only letters, digits, `_` and `-`, at most 64 characters"
+                            .to_owned()
+                    };
+                    renamed.push(Rename {
+                        server: server.clone(),
+                        server_name: t.name.clone(),
+                        name: name.clone(),
+                        api_name: api.clone(),
+                        reason,
+                    });
+                }
+                out.push(ToolInfo {
+                    name,
+                    api_name: api,
+                    server: server.clone(),
+                    server_name: t.name.clone(),
+                    description: t.description.clone().unwrap_or_default(),
+                    input_schema: sanitize_schema(&t.input_schema),
+                });
+            }
+        }
+        let hash = hash_tools(&out);
+        ToolSet {
+            hash,
+            tools: out,
+            renamed,
+        }
+    }
+
+    /// The tool the model called by this API name.
+    pub fn by_api_name(&self, api: &str) -> Option<&ToolInfo> {
+        self.tools.iter().find(|t| t.api_name == api)
+    }
+
+    /// The tool a suite names.
+    pub fn by_name(&self, name: &str) -> Option<&ToolInfo> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+
+    /// Tools whose server name is `name` (for suggesting `server/name` when a name is ambiguous).
+    pub fn by_server_name(&self, name: &str) -> Vec<&ToolInfo> {
+        self.tools
+            .iter()
+            .filter(|t| t.server_name == name)
+            .collect()
+    }
+
+    /// The tools in the `tools` form of OpenAI-compatible chat APIs.
+    pub fn to_openai(&self) -> Vec<Value> {
+        self.tools
+            .iter()
+            .map(|t| {
+                serde_json::json!({
+                    "type": "function",
+                    "function": {
+                        "name": t.api_name,
+                        "description": t.description,
+                        "parameters": t.input_schema,
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
+/// Maps a name to `^[a-zA-Z0-9_-]{1,64}$`: `/` becomes `__`, other characters `_`.
+pub fn api_name(name: &str) -> String {
+    let mut s = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | '-' => s.push(c),
+            '/' => s.push_str("__"),
+            _ => s.push('_'),
+        }
+    }
+    if s.is_empty() {
+        s.push('_');
+    }
+    truncate(&s, 64).to_owned()
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    // The name is ASCII by construction, so byte and character counts agree.
+    &s[..s.len().min(max)]
+}
+
+/// Drops what only costs tokens (`$schema`) and fills in what APIs insist on.
+pub fn sanitize_schema(schema: &Value) -> Value {
+    let mut s = match schema {
+        Value::Object(m) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    s.remove("$schema");
+    s.entry("type").or_insert_with(|| "object".into());
+    if s.get("type") == Some(&Value::from("object")) {
+        s.entry("properties")
+            .or_insert_with(|| Value::Object(Default::default()));
+    }
+    Value::Object(s)
+}
+
+fn hash_tools(tools: &[ToolInfo]) -> String {
+    let canonical: Vec<(&str, &str, &Value)> = tools
+        .iter()
+        .map(|t| (t.api_name.as_str(), t.description.as_str(), &t.input_schema))
+        .collect();
+    let bytes = serde_json::to_vec(&canonical).expect("tools serialize");
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{}", &hex[..16])
+}
+
+/// Counts per server, for the report.
+pub fn tools_per_server(set: &ToolSet) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for t in &set.tools {
+        *m.entry(t.server.clone()).or_default() += 1;
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tool(name: &str) -> ServerTool {
+        ServerTool {
+            name: name.into(),
+            description: Some(format!("{name} things")),
+            input_schema: json!({"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"}),
+        }
+    }
+
+    #[test]
+    fn maps_names_to_api_form() {
+        assert_eq!(api_name("get-sum"), "get-sum");
+        assert_eq!(api_name("fs.read file"), "fs_read_file");
+        assert_eq!(api_name("shop/search"), "shop__search");
+        assert_eq!(api_name(&"x".repeat(100)).len(), 64);
+        assert_eq!(api_name(""), "_");
+    }
+
+    #[test]
+    fn keeps_colliding_names_apart_only_when_needed() {
+        let set = ToolSet::new(vec![
+            ("a".into(), vec![tool("search"), tool("fs.read")]),
+            ("b".into(), vec![tool("search"), tool("other")]),
+        ]);
+        let names: Vec<(&str, &str)> = set
+            .tools
+            .iter()
+            .map(|t| (t.name.as_str(), t.api_name.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a/search", "a__search"),
+                ("fs.read", "fs_read"),
+                ("b/search", "b__search"),
+                ("other", "other")
+            ]
+        );
+        assert_eq!(set.renamed.len(), 3);
+        assert_eq!(set.by_api_name("fs_read").unwrap().server_name, "fs.read");
+        assert_eq!(set.by_server_name("search").len(), 2);
+    }
+
+    #[test]
+    fn api_names_stay_unique_after_mapping() {
+        let set = ToolSet::new(vec![("a".into(), vec![tool("x.y"), tool("x_y")])]);
+        assert_eq!(set.tools[0].api_name, "x_y");
+        assert_eq!(set.tools[1].api_name, "x_y_2");
+    }
+
+    #[test]
+    fn drops_dollar_schema_and_hashes_what_is_sent() {
+        let a = ToolSet::new(vec![("a".into(), vec![tool("t")])]);
+        assert_eq!(
+            a.tools[0].input_schema,
+            json!({"type": "object", "properties": {}})
+        );
+        let mut changed = tool("t");
+        changed.description = Some("different".into());
+        let b = ToolSet::new(vec![("a".into(), vec![changed])]);
+        assert_ne!(a.hash, b.hash);
+        assert_eq!(
+            a.hash,
+            ToolSet::new(vec![("a".into(), vec![tool("t")])]).hash
+        );
+    }
+}

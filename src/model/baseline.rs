@@ -1,0 +1,336 @@
+//! The offline baseline: not an LLM. It ranks tools by BM25 over their names, descriptions and
+//! parameters, calls the best one when it scores above a threshold, and fills in arguments it can
+//! read straight off the prompt (enum values, ids, durations). It needs no key and no network, and
+//! it is a cheap first signal of how distinguishable the descriptions are.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use super::{Model, ModelError, ModelReply, ModelRequest, RawCall};
+use crate::mcp::{ToolInfo, ToolSet};
+use crate::report::ModelInfo;
+
+pub const DEFAULT_THRESHOLD: f64 = 1.5;
+const K1: f64 = 1.2;
+const B: f64 = 0.75;
+
+pub struct Baseline {
+    threshold: f64,
+}
+
+impl Baseline {
+    pub fn new(threshold: Option<f64>) -> Self {
+        Baseline {
+            threshold: threshold.unwrap_or(DEFAULT_THRESHOLD),
+        }
+    }
+}
+
+impl Model for Baseline {
+    fn info(&self) -> ModelInfo {
+        let mut parameters = std::collections::BTreeMap::new();
+        parameters.insert("threshold".into(), self.threshold.into());
+        ModelInfo {
+            name: "baseline".into(),
+            kind: "baseline".into(),
+            base_url: None,
+            parameters,
+        }
+    }
+
+    fn complete<'a>(
+        &'a self,
+        req: &'a ModelRequest,
+    ) -> futures::future::BoxFuture<'a, Result<ModelReply, ModelError>> {
+        Box::pin(async move {
+            let index = Index::new(&req.tools);
+            let ranked = index.rank(&req.user_text);
+            let mut reply = ModelReply::default();
+            match ranked.first() {
+                Some(&(i, score)) if score >= self.threshold => {
+                    let tool = &req.tools.tools[i];
+                    let args = extract_args(tool, &req.user_text);
+                    reply.tool_calls.push(RawCall {
+                        name: tool.api_name.clone(),
+                        arguments: Value::Object(args).to_string(),
+                        recovered: false,
+                    });
+                    reply.finish_reason = Some("tool_calls".into());
+                    reply.notes.push(format!(
+                        "baseline: `{}` scored {score:.2} (threshold {})",
+                        tool.name, self.threshold
+                    ));
+                }
+                best => {
+                    reply.content = Some("No tool is relevant enough.".into());
+                    reply.finish_reason = Some("stop".into());
+                    let best = best
+                        .map(|&(i, s)| format!("`{}` at {s:.2}", req.tools.tools[i].name))
+                        .unwrap_or_else(|| "nothing".into());
+                    reply.notes.push(format!(
+                        "baseline: best was {best}, under the threshold {}",
+                        self.threshold
+                    ));
+                }
+            }
+            Ok(reply)
+        })
+    }
+}
+
+/// A BM25 index over tool documents.
+pub struct Index {
+    docs: Vec<HashMap<String, f64>>,
+    lengths: Vec<f64>,
+    avg_len: f64,
+    df: HashMap<String, usize>,
+}
+
+impl Index {
+    pub fn new(tools: &ToolSet) -> Index {
+        let docs: Vec<HashMap<String, f64>> = tools.tools.iter().map(tool_terms).collect();
+        let lengths: Vec<f64> = docs.iter().map(|d| d.values().sum()).collect();
+        let avg_len = (lengths.iter().sum::<f64>() / lengths.len().max(1) as f64).max(1.0);
+        let mut df: HashMap<String, usize> = HashMap::new();
+        for d in &docs {
+            for t in d.keys() {
+                *df.entry(t.clone()).or_default() += 1;
+            }
+        }
+        Index {
+            docs,
+            lengths,
+            avg_len,
+            df,
+        }
+    }
+
+    /// Tools by descending score: (index into the tool set, score).
+    pub fn rank(&self, query: &str) -> Vec<(usize, f64)> {
+        let n = self.docs.len() as f64;
+        let mut terms = tokens(query);
+        terms.sort();
+        terms.dedup();
+        let mut scored: Vec<(usize, f64)> = self
+            .docs
+            .iter()
+            .enumerate()
+            .map(|(i, doc)| {
+                let score = terms
+                    .iter()
+                    .filter_map(|t| {
+                        let tf = *doc.get(t)?;
+                        let df = self.df[t] as f64;
+                        let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+                        let norm = K1 * (1.0 - B + B * self.lengths[i] / self.avg_len);
+                        Some(idf * tf * (K1 + 1.0) / (tf + norm))
+                    })
+                    .sum();
+                (i, score)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored
+    }
+}
+
+/// The weighted terms of a tool: its name counts double, then description and parameters.
+fn tool_terms(tool: &ToolInfo) -> HashMap<String, f64> {
+    let mut terms: HashMap<String, f64> = HashMap::new();
+    let mut add = |text: &str, w: f64| {
+        for t in tokens(text) {
+            *terms.entry(t).or_default() += w;
+        }
+    };
+    add(&split_identifier(&tool.server_name), 2.0);
+    add(&tool.description, 1.0);
+    if let Some(props) = tool
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object)
+    {
+        for (name, prop) in props {
+            add(&split_identifier(name), 0.5);
+            if let Some(d) = prop.get("description").and_then(Value::as_str) {
+                add(d, 0.5);
+            }
+        }
+    }
+    terms
+}
+
+fn split_identifier(name: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c.is_uppercase() && prev_lower {
+            out.push(' ');
+        }
+        prev_lower = c.is_lowercase();
+        out.push(if c.is_alphanumeric() { c } else { ' ' });
+    }
+    out
+}
+
+const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "any", "are", "as", "at", "be", "by", "can", "could", "do", "does", "for",
+    "from", "get", "give", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its",
+    "just", "me", "my", "no", "not", "of", "on", "or", "our", "please", "show", "so", "some",
+    "than", "that", "the", "their", "them", "then", "there", "these", "this", "to", "up", "us",
+    "use", "was", "we", "were", "what", "when", "which", "who", "will", "with", "would", "you",
+    "your",
+];
+
+/// Lower-cased, stop words dropped, plurals folded.
+pub fn tokens(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .filter(|w| !STOPWORDS.contains(&w.as_str()))
+        .map(|w| stem(&w))
+        .collect()
+}
+
+fn stem(w: &str) -> String {
+    if w.len() > 4 && w.ends_with("ies") {
+        return format!("{}y", &w[..w.len() - 3]);
+    }
+    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") {
+        return w[..w.len() - 1].to_owned();
+    }
+    w.to_owned()
+}
+
+/// Arguments read straight off the prompt: enum values named in it, ids, durations.
+fn extract_args(tool: &ToolInfo, prompt: &str) -> Map<String, Value> {
+    static ID: OnceLock<Regex> = OnceLock::new();
+    static HEX: OnceLock<Regex> = OnceLock::new();
+    static DURATION: OnceLock<Regex> = OnceLock::new();
+    let id = ID.get_or_init(|| Regex::new(r"\b[A-Z]{2,}-\d+\b").expect("valid"));
+    let hex = HEX.get_or_init(|| Regex::new(r"\b[0-9a-f]{16,64}\b").expect("valid"));
+    let duration = DURATION.get_or_init(|| {
+        Regex::new(r"(?i)\b(\d+)\s*(m|min|mins|minutes?|h|hrs?|hours?|d|days?)\b").expect("valid")
+    });
+    let lower = prompt.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '-' && c != '_')
+        .collect();
+    let mut args = Map::new();
+    let Some(props) = tool
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object)
+    else {
+        return args;
+    };
+    for (name, prop) in props {
+        if let Some(options) = prop.get("enum").and_then(Value::as_array) {
+            let hit = options.iter().find(|o| {
+                o.as_str().is_some_and(|s| {
+                    let s = s.to_lowercase();
+                    if s.contains(' ') {
+                        lower.contains(&s)
+                    } else {
+                        words.contains(&s.as_str())
+                    }
+                })
+            });
+            if let Some(v) = hit {
+                args.insert(name.clone(), v.clone());
+            }
+            continue;
+        }
+        let kind = prop.get("type").and_then(Value::as_str).unwrap_or("");
+        if kind != "string" {
+            continue;
+        }
+        let lname = name.to_lowercase();
+        if lname.ends_with("id") {
+            if let Some(m) = id.find(prompt).or_else(|| hex.find(prompt)) {
+                args.insert(name.clone(), m.as_str().into());
+            }
+        } else if ["since", "window", "duration", "period", "range"]
+            .iter()
+            .any(|k| lname.contains(k))
+            && let Some(c) = duration.captures(prompt)
+        {
+            let unit = c[2].chars().next().unwrap_or('m').to_ascii_lowercase();
+            args.insert(name.clone(), format!("{}{unit}", &c[1]).into());
+        }
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mcp::ServerTool;
+    use serde_json::json;
+
+    fn tools() -> ToolSet {
+        let t = |name: &str, desc: &str, schema: Value| ServerTool {
+            name: name.into(),
+            description: Some(desc.into()),
+            input_schema: schema,
+        };
+        ToolSet::new(vec![(
+            "s".into(),
+            vec![
+                t(
+                    "search_logs",
+                    "Search past log lines of a service for a text or level.",
+                    json!({"type": "object", "properties": {"service": {"type": "string", "enum": ["checkout", "cart"]}, "since": {"type": "string"}}}),
+                ),
+                t(
+                    "get_metric",
+                    "Read one metric, such as latency or error rate, of a service.",
+                    json!({"type": "object", "properties": {"service": {"type": "string"}}}),
+                ),
+                t(
+                    "acknowledge_alert",
+                    "Acknowledge a firing alert by its id.",
+                    json!({"type": "object", "properties": {"alert_id": {"type": "string"}}}),
+                ),
+            ],
+        )])
+    }
+
+    #[test]
+    fn ranks_by_relevance() {
+        let set = tools();
+        let idx = Index::new(&set);
+        let best = |q: &str| set.tools[idx.rank(q)[0].0].name.clone();
+        assert_eq!(best("search the checkout logs for timeouts"), "search_logs");
+        assert_eq!(best("what is the p99 latency metric of cart"), "get_metric");
+        assert_eq!(best("ack alert ALR-1"), "acknowledge_alert");
+    }
+
+    #[test]
+    fn tokens_drop_stopwords_and_fold_plurals() {
+        assert_eq!(tokens("Show me the Alerts, please!"), ["alert"]);
+        assert_eq!(tokens("queries of services"), ["query", "service"]);
+    }
+
+    #[tokio::test]
+    async fn calls_above_threshold_only_and_reads_arguments() {
+        let set = std::sync::Arc::new(tools());
+        let m = Baseline::new(None);
+        let req = |text: &str| ModelRequest::new(vec![], text.into(), set.clone(), 0);
+        let r = m
+            .complete(&req("search checkout logs from the last 30 minutes"))
+            .await
+            .unwrap();
+        assert_eq!(r.tool_calls.len(), 1);
+        assert_eq!(r.tool_calls[0].name, "search_logs");
+        let args: Value = serde_json::from_str(&r.tool_calls[0].arguments).unwrap();
+        assert_eq!(args, json!({"service": "checkout", "since": "30m"}));
+        let r = m.complete(&req("acknowledge ALR-4821")).await.unwrap();
+        assert_eq!(r.tool_calls[0].arguments, r#"{"alert_id":"ALR-4821"}"#);
+        let r = m.complete(&req("what a lovely day")).await.unwrap();
+        assert!(r.tool_calls.is_empty());
+        assert!(r.notes[0].contains("under the threshold"), "{:?}", r.notes);
+    }
+}

@@ -1,0 +1,222 @@
+//! Reading chat-completion replies leniently: what real servers send, not what a spec promises.
+
+use serde_json::Value;
+
+use super::{ModelReply, RawCall};
+use crate::report::Usage;
+
+/// Reads a chat-completion reply body. Only a body with no usable first choice is an error;
+/// missing optional fields, unknown finish reasons and odd argument encodings are tolerated.
+pub fn parse_reply(body: &Value) -> Result<ModelReply, String> {
+    if let Some(err) = body.get("error").filter(|e| !e.is_null()) {
+        let msg = err
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_else(|| err.to_string());
+        return Err(format!("the server answered with an error: {msg}"));
+    }
+    let choice = body
+        .get("choices")
+        .and_then(Value::as_array)
+        .and_then(|c| c.first())
+        .ok_or_else(|| {
+            format!(
+                "the reply has no `choices`: {}",
+                cut(&body.to_string(), 200)
+            )
+        })?;
+    let message = choice
+        .get("message")
+        .or_else(|| choice.get("delta"))
+        .ok_or_else(|| "the reply's first choice has no `message`".to_owned())?;
+    let content = match message.get("content") {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::Array(parts)) => {
+            let text: Vec<&str> = parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(Value::as_str))
+                .collect();
+            (!text.is_empty()).then(|| text.join(""))
+        }
+        _ => None,
+    };
+    let mut tool_calls = Vec::new();
+    if let Some(calls) = message.get("tool_calls").and_then(Value::as_array) {
+        for c in calls {
+            let f = c.get("function").unwrap_or(c);
+            tool_calls.push(raw_call(f)?);
+        }
+    } else if let Some(f) = message.get("function_call").filter(|f| !f.is_null()) {
+        tool_calls.push(raw_call(f)?);
+    }
+    let usage = body.get("usage").filter(|u| u.is_object()).map(|u| Usage {
+        prompt_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
+        completion_tokens: u
+            .get("completion_tokens")
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
+    });
+    Ok(ModelReply {
+        content,
+        tool_calls,
+        finish_reason: choice
+            .get("finish_reason")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        usage,
+        notes: vec![],
+    })
+}
+
+fn raw_call(f: &Value) -> Result<RawCall, String> {
+    let name = f.get("name").and_then(Value::as_str).ok_or_else(|| {
+        format!(
+            "a tool call has no function name: {}",
+            cut(&f.to_string(), 200)
+        )
+    })?;
+    let arguments = match f.get("arguments") {
+        Some(Value::String(s)) if s.trim().is_empty() => "{}".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        None | Some(Value::Null) => "{}".to_owned(),
+        // Some servers send the arguments as an object rather than a JSON text.
+        Some(other) => other.to_string(),
+    };
+    Ok(RawCall {
+        name: name.to_owned(),
+        arguments,
+        recovered: false,
+    })
+}
+
+/// Tool calls written as JSON in a reply's text (`{"name": ..., "arguments": {...}}`, bare, in a
+/// code fence or in `<tool_call>` tags), as many local models do.
+pub fn recover_text_calls(content: &str) -> Vec<RawCall> {
+    let mut calls = Vec::new();
+    let mut i = 0;
+    while let Some(off) = content[i..].find('{') {
+        let start = i + off;
+        let mut stream = serde_json::Deserializer::from_str(&content[start..]).into_iter::<Value>();
+        match stream.next() {
+            Some(Ok(v)) => {
+                let end = start + stream.byte_offset();
+                if let Some(call) = call_in_value(&v) {
+                    calls.push(call);
+                }
+                i = end;
+            }
+            _ => i = start + 1,
+        }
+    }
+    calls
+}
+
+fn call_in_value(v: &Value) -> Option<RawCall> {
+    let obj = v.as_object()?;
+    let name = obj.get("name").and_then(Value::as_str)?;
+    let args = obj.get("arguments").or_else(|| obj.get("parameters"))?;
+    let arguments = match args {
+        Value::String(s) => s.clone(),
+        Value::Object(_) => args.to_string(),
+        _ => return None,
+    };
+    Some(RawCall {
+        name: name.to_owned(),
+        arguments,
+        recovered: true,
+    })
+}
+
+fn cut(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_tool_calls_in_their_many_shapes() {
+        let body = json!({"choices": [{"message": {"role": "assistant", "content": null, "tool_calls": [
+            {"id": "1", "type": "function", "function": {"name": "a", "arguments": "{\"x\":1}"}},
+            {"function": {"name": "b", "arguments": {"y": 2}}},
+            {"function": {"name": "c", "arguments": ""}},
+            {"function": {"name": "d", "arguments": "{not json"}}
+        ]}, "finish_reason": "something_new"}]});
+        let r = parse_reply(&body).unwrap();
+        let got: Vec<(&str, &str)> = r
+            .tool_calls
+            .iter()
+            .map(|c| (c.name.as_str(), c.arguments.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", "{\"x\":1}"),
+                ("b", "{\"y\":2}"),
+                ("c", "{}"),
+                ("d", "{not json")
+            ]
+        );
+        assert_eq!(r.finish_reason.as_deref(), Some("something_new"));
+        assert_eq!(r.usage, None);
+    }
+
+    #[test]
+    fn reads_content_parts_usage_and_legacy_function_call() {
+        let body = json!({"choices": [{"message": {"content": [{"type": "text", "text": "hi"}], "function_call": {"name": "f", "arguments": "{}"}}}], "usage": {"prompt_tokens": 10}});
+        let r = parse_reply(&body).unwrap();
+        assert_eq!(r.content.as_deref(), Some("hi"));
+        assert_eq!(r.tool_calls[0].name, "f");
+        assert_eq!(
+            r.usage,
+            Some(Usage {
+                prompt_tokens: 10,
+                completion_tokens: 0
+            })
+        );
+    }
+
+    #[test]
+    fn malformed_bodies_are_errors_with_reasons() {
+        assert!(
+            parse_reply(&json!({}))
+                .unwrap_err()
+                .contains("no `choices`")
+        );
+        assert!(
+            parse_reply(&json!({"choices": [{}]}))
+                .unwrap_err()
+                .contains("no `message`")
+        );
+        assert!(
+            parse_reply(&json!({"error": {"message": "quota"}}))
+                .unwrap_err()
+                .contains("quota")
+        );
+        let no_name =
+            json!({"choices": [{"message": {"tool_calls": [{"function": {"arguments": "{}"}}]}}]});
+        assert!(
+            parse_reply(&no_name)
+                .unwrap_err()
+                .contains("no function name")
+        );
+    }
+
+    #[test]
+    fn recovers_calls_written_as_text() {
+        let text = "I'll call it.\n```json\n{\"name\": \"search_logs\", \"arguments\": {\"service\": \"cart\"}}\n```\n<tool_call>{\"name\": \"tail_logs\", \"parameters\": {}}</tool_call> {broken";
+        let calls = recover_text_calls(text);
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].name, "search_logs");
+        assert_eq!(calls[0].arguments, "{\"service\":\"cart\"}");
+        assert!(calls[1].recovered);
+        assert!(recover_text_calls("no calls {\"a\": 1} here").is_empty());
+    }
+}

@@ -1,0 +1,12 @@
+//! Reports: the value a run produces, how it is written, and how it is shown.
+
+mod table;
+mod types;
+mod write;
+
+pub use table::{render_summary_json, render_table, render_tools_table};
+pub use types::{
+    EvalInfo, ModelInfo, ReplyRecord, Report, SCHEMA_VERSION, ServerInfo, SuiteInfo,
+    ToolCallRecord, ToolIdentity, TrialRecord, Usage,
+};
+pub use write::{default_report_path, read_report, write_atomic, write_report};

@@ -1,0 +1,246 @@
+//! Human renderings: the run summary and the tool list as terminal tables.
+
+use std::fmt::Write as _;
+
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use serde_json::{Value, json};
+
+use super::Report;
+use crate::mcp::ToolSet;
+use crate::score::{Outcome, Rate};
+
+fn table(width: u16) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width);
+    t
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{:.0}%", v * 100.0))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The summary of a run, for people: per task, per tool, confusions, overall.
+pub fn render_table(r: &Report, width: u16) -> String {
+    let mut out = String::new();
+    let s = &r.summary;
+    let who = if r.model.kind == "baseline" {
+        "baseline (offline lexical ranking, not an LLM)".to_owned()
+    } else {
+        format!(
+            "{} at {}",
+            r.model.name,
+            r.model.base_url.as_deref().unwrap_or("?")
+        )
+    };
+    let tasks: usize = r.suites.iter().map(|s| s.tasks.len()).sum();
+    let _ = writeln!(
+        out,
+        "model {who} · {} tools from {} server(s) · {tasks} tasks × {} trial(s)",
+        r.tools.tools.len(),
+        r.servers.len(),
+        r.eval.trials
+    );
+    for rn in &r.tools.renamed {
+        let _ = writeln!(
+            out,
+            "note: `{}` of server `{}` is called `{}` here: {}",
+            rn.server_name, rn.server, rn.name, rn.reason
+        );
+    }
+
+    let mut t = table(width);
+    t.set_header(["task", "expected", "result", "why it failed"]);
+    for task in &s.tasks {
+        let info = r
+            .suites
+            .iter()
+            .flat_map(|s| &s.tasks)
+            .find(|t| t.id == task.id);
+        let expected = info
+            .map(|t| {
+                let tools = t.expect.tools();
+                if tools.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    tools.join(", ")
+                }
+            })
+            .unwrap_or_default();
+        let result = if task.trials == 0 {
+            "not run".to_owned()
+        } else if task.errors == task.trials {
+            "error".to_owned()
+        } else if r.eval.trials == 1 && task.errors == 0 {
+            let o = task
+                .outcomes
+                .keys()
+                .next()
+                .copied()
+                .unwrap_or(Outcome::Error);
+            if o == Outcome::Pass {
+                "pass".into()
+            } else {
+                o.as_str().into()
+            }
+        } else {
+            format!("{}/{} pass", task.passes, task.trials - task.errors)
+        };
+        let why = task.failure.clone().unwrap_or_default();
+        let why = why
+            .split_once(": ")
+            .map(|(_, w)| w.to_owned())
+            .unwrap_or(why);
+        t.add_row([
+            Cell::new(&task.id),
+            Cell::new(expected),
+            Cell::new(result),
+            Cell::new(why),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+
+    if !s.tools.is_empty() {
+        let mut t = table(width);
+        t.set_header(["tool", "expected", "called", "precision", "recall"]);
+        for ts in &s.tools {
+            t.add_row([
+                Cell::new(&ts.name),
+                Cell::new(ts.true_positives + ts.false_negatives)
+                    .set_alignment(CellAlignment::Right),
+                Cell::new(ts.true_positives + ts.false_positives)
+                    .set_alignment(CellAlignment::Right),
+                Cell::new(pct(ts.precision)).set_alignment(CellAlignment::Right),
+                Cell::new(pct(ts.recall)).set_alignment(CellAlignment::Right),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+    }
+
+    if !s.confusions.is_empty() {
+        let _ = writeln!(out, "most confused (expected -> chosen):");
+        for c in s.confusions.iter().take(8) {
+            let _ = writeln!(out, "  {} -> {}  ×{}", c.expected, c.chosen, c.count);
+        }
+        let _ = writeln!(out);
+    }
+
+    let rate = |r: &Option<Rate>| {
+        r.as_ref()
+            .map(Rate::display)
+            .unwrap_or_else(|| "n/a".into())
+    };
+    let mut t = table(width);
+    t.set_header(["overall", "value"]);
+    t.add_row([
+        "tool selection accuracy (95% CI)".to_owned(),
+        rate(&s.selection),
+    ]);
+    t.add_row(["full-call accuracy (95% CI)".to_owned(), rate(&s.full_call)]);
+    let outcomes = Outcome::ALL
+        .iter()
+        .filter_map(|o| s.outcomes.get(o).map(|n| format!("{} {n}", o.as_str())))
+        .collect::<Vec<_>>()
+        .join(", ");
+    t.add_row(["outcomes".to_owned(), outcomes]);
+    t.add_row([
+        "infrastructure errors (not scored)".to_owned(),
+        s.errors.to_string(),
+    ]);
+    if s.tokens.prompt + s.tokens.completion > 0 {
+        t.add_row([
+            "tokens (prompt / completion)".to_owned(),
+            format!("{} / {}", s.tokens.prompt, s.tokens.completion),
+        ]);
+    }
+    if let (Some(min), Some(ok)) = (s.min_accuracy, s.meets_min_accuracy) {
+        let verdict = if ok { "met" } else { "NOT met" };
+        t.add_row([
+            "min_accuracy".to_owned(),
+            format!("{:.0}%: {verdict}", min * 100.0),
+        ]);
+    }
+    let _ = writeln!(out, "{t}");
+    if !r.complete {
+        let _ = writeln!(
+            out,
+            "warning: the run did not finish; this summary covers the trials obtained"
+        );
+    }
+    out
+}
+
+/// The summary as JSON for `--format json`: who ran, and the summary.
+pub fn render_summary_json(r: &Report) -> String {
+    let v = json!({
+        "schema_version": r.schema_version,
+        "complete": r.complete,
+        "model": r.model,
+        "tools_hash": r.tools.hash,
+        "summary": r.summary,
+    });
+    let mut s = serde_json::to_string_pretty(&v).expect("serializes");
+    s.push('\n');
+    s
+}
+
+/// A tool list: server, name, description, parameters (`*` marks required ones).
+pub fn render_tools_table(set: &ToolSet, width: u16) -> String {
+    let mut t = table(width);
+    t.set_header(["server", "tool", "description", "parameters"]);
+    for tool in &set.tools {
+        t.add_row([
+            Cell::new(&tool.server),
+            Cell::new(&tool.name),
+            Cell::new(&tool.description),
+            Cell::new(parameters(&tool.input_schema)),
+        ]);
+    }
+    format!("{t}\n{} tool(s), set hash {}\n", set.tools.len(), set.hash)
+}
+
+fn parameters(schema: &Value) -> String {
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return String::new();
+    };
+    props
+        .iter()
+        .map(|(name, p)| {
+            let ty = p
+                .get("enum")
+                .and_then(Value::as_array)
+                .map(|e| {
+                    e.iter()
+                        .map(|v| {
+                            v.as_str()
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| v.to_string())
+                        })
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .or_else(|| {
+                    p.get("type").map(|t| {
+                        t.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| t.to_string())
+                    })
+                })
+                .unwrap_or_else(|| "any".into());
+            let star = if required.contains(&name.as_str()) {
+                "*"
+            } else {
+                ""
+            };
+            format!("{name}{star}: {ty}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

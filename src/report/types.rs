@@ -1,0 +1,143 @@
+//! The report: everything a run produced, and everything a later diff needs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::Task;
+use crate::mcp::ToolSet;
+use crate::score::{Outcome, Summary};
+
+/// Bumped whenever a field changes meaning or goes away.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tooleval: ToolIdentity,
+    pub started_at: String,
+    pub finished_at: String,
+    /// False when the run was interrupted or could not finish: the trials hold what was obtained.
+    pub complete: bool,
+    pub eval: EvalInfo,
+    pub model: ModelInfo,
+    pub servers: Vec<ServerInfo>,
+    pub tools: ToolSet,
+    pub suites: Vec<SuiteInfo>,
+    pub trials: Vec<TrialRecord>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ToolIdentity {
+    pub name: String,
+    pub version: String,
+}
+
+impl ToolIdentity {
+    pub fn current() -> Self {
+        ToolIdentity {
+            name: "tooleval".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EvalInfo {
+    pub path: String,
+    pub trials: u32,
+    pub concurrency: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_accuracy: Option<f64>,
+}
+
+/// Who answered. Never holds the API key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    /// `baseline` (offline lexical ranking, not an LLM) or `openai-compatible`.
+    pub kind: String,
+    /// The API's scheme, host, port and path; never credentials or query strings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The request parameters that can change answers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerInfo {
+    pub name: String,
+    /// `stdio` or `streamable-http`.
+    pub transport: String,
+    /// The command line (as written in the eval file, `${VAR}` unexpanded) or the URL.
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_version: Option<String>,
+    pub tool_count: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SuiteInfo {
+    pub path: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub tasks: Vec<Task>,
+}
+
+/// One trial of one task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrialRecord {
+    pub task: String,
+    pub suite: String,
+    /// 0-based.
+    pub trial: u32,
+    pub outcome: Outcome,
+    pub reason: String,
+    /// The tools of the expectation judged against.
+    pub expected: Vec<String>,
+    /// The tools called, by the suite's names (or the model's, for tools no server offers).
+    pub called: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<ReplyRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    pub latency_ms: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// What the model answered, as it answered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReplyRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCallRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallRecord {
+    /// The name as the model wrote it.
+    pub name: String,
+    /// The arguments as the model wrote them (a JSON text, possibly malformed).
+    pub arguments: String,
+    /// True when the call was recovered from the reply's text, not from `tool_calls`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}

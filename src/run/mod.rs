@@ -1,0 +1,350 @@
+//! The `run` and `tools` commands: servers up, tools listed, trials run, report written.
+
+mod exec;
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+pub use exec::{ExecOptions, Executed, PlannedTask, execute};
+
+use crate::cli::{Format, RunArgs, ToolsArgs};
+use crate::config::{self, Eval, LoadedSuite, ServerEntry, ServerSpec};
+use crate::error::{Diagnostic, Error, Result, did_you_mean, exit};
+use crate::mcp::{self, Connection, ToolSet};
+use crate::model;
+use crate::report::{self, EvalInfo, Report, SCHEMA_VERSION, ServerInfo, SuiteInfo, ToolIdentity};
+use crate::score::{Judge, summarize};
+
+/// Connects to every server at once; all failures are reported, not just the first.
+pub async fn connect_all(
+    servers: &[ServerEntry],
+    written: &[(String, ServerSpec)],
+) -> Result<Vec<Connection>> {
+    let futures = servers.iter().map(|s| {
+        let target = written
+            .iter()
+            .find(|(n, _)| n == &s.name)
+            .map(|(_, w)| mcp::describe_target(w))
+            .unwrap_or_default();
+        mcp::connect(s, target)
+    });
+    let results = futures::future::join_all(futures).await;
+    let mut conns = Vec::new();
+    let mut first_err = None;
+    for r in results {
+        match r {
+            Ok(c) => conns.push(c),
+            Err(e) if first_err.is_none() => first_err = Some(e),
+            Err(e) => eprint!("{}", e.render()),
+        }
+    }
+    if let Some(e) = first_err {
+        for c in conns {
+            c.close().await;
+        }
+        return Err(e);
+    }
+    Ok(conns)
+}
+
+/// Lists tools and closes the connections.
+async fn list_tools(
+    servers: &[ServerEntry],
+    written: &[(String, ServerSpec)],
+) -> Result<(ToolSet, Vec<ServerInfo>)> {
+    let conns = connect_all(servers, written).await?;
+    let mut per_server = Vec::new();
+    let mut infos = Vec::new();
+    for c in conns {
+        per_server.push((c.info.name.clone(), c.tools.clone()));
+        infos.push(c.info.clone());
+        c.close().await;
+    }
+    Ok((ToolSet::new(per_server), infos))
+}
+
+/// Maps every tool an expectation names to the tool set's name; unknown or ambiguous names
+/// are diagnostics with a suggestion.
+pub fn resolve_expectations(suites: &mut [LoadedSuite], tools: &ToolSet) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for s in suites.iter_mut() {
+        let path = s.path.clone();
+        let mut problems = Vec::new();
+        for task in &mut s.suite.tasks {
+            for call in task.expect.calls_mut() {
+                if tools.by_name(&call.tool).is_some() {
+                    continue;
+                }
+                let same = tools.by_server_name(&call.tool);
+                match same.len() {
+                    1 => call.tool = same[0].name.clone(),
+                    0 => {
+                        let hint = match did_you_mean(&call.tool, tools.tools.iter().map(|t| t.name.as_str())) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => "`tooleval tools --eval <EVAL_FILE>` lists every tool the servers offer".to_owned(),
+                        };
+                        problems.push((
+                            task.id.clone(),
+                            call.tool.clone(),
+                            format!(
+                                "task `{}` expects tool `{}`, which no server offers",
+                                task.id, call.tool
+                            ),
+                            hint,
+                        ));
+                    }
+                    _ => {
+                        let options = same
+                            .iter()
+                            .map(|t| format!("`{}`", t.name))
+                            .collect::<Vec<_>>()
+                            .join(" or ");
+                        problems.push((
+                            task.id.clone(),
+                            call.tool.clone(),
+                            format!(
+                                "task `{}`: tool `{}` is offered by several servers",
+                                task.id, call.tool
+                            ),
+                            format!("write {options}"),
+                        ));
+                    }
+                }
+            }
+        }
+        for (id, tool, message, hint) in problems {
+            let d = s.diagnostic_in_task(&id, &tool, message).with_hint(hint);
+            diags.push(Diagnostic {
+                file: path.clone(),
+                ..d
+            });
+        }
+    }
+    diags
+}
+
+/// `tooleval run`.
+pub async fn run_command(args: RunArgs) -> Result<i32> {
+    let mut eval = config::load_eval(&args.eval)?;
+    if let Some(m) = &args.model {
+        eval.model.name = m.clone();
+    }
+    if let Some(t) = args.trials {
+        eval.trials = t;
+    }
+    if let Some(c) = args.concurrency {
+        eval.concurrency = c as usize;
+    }
+    let written: Vec<(String, ServerSpec)> = eval.file.servers.clone().into_iter().collect();
+    // Build the model first: a missing key should not wait for servers to start.
+    let model = model::from_config(&eval.model)?;
+    let (tools, servers) = list_tools(&eval.servers, &written).await?;
+    let diags = resolve_expectations(&mut eval.suites, &tools);
+    if !diags.is_empty() {
+        return Err(Error::Input(diags));
+    }
+    let started = SystemTime::now();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| report::default_report_path(&eval.path, started));
+    let tools = Arc::new(tools);
+    let judge = Arc::new(Judge::new(&tools));
+    let tasks: Vec<PlannedTask> = eval
+        .suites
+        .iter()
+        .flat_map(|s| {
+            s.suite.tasks.iter().map(|t| PlannedTask {
+                suite: s.name(),
+                task: t.clone(),
+            })
+        })
+        .collect();
+    let opts = ExecOptions {
+        trials: eval.trials,
+        concurrency: eval.concurrency,
+        request_timeout: Duration::from_secs(eval.model.timeout_secs.unwrap_or(60) + 5),
+        recover_text_calls: eval.model.recover_text_calls,
+        progress: !args.quiet && args.format == Format::Table,
+    };
+    let stop = async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: writing the partial report (Ctrl-C again to quit at once)");
+            tokio::spawn(async {
+                let _ = tokio::signal::ctrl_c().await;
+                std::process::exit(exit::INTERRUPTED);
+            });
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let executed = execute(&tasks, model.clone(), tools.clone(), judge, &opts, stop).await;
+    let report = build_report(
+        &eval,
+        &model.info(),
+        servers,
+        &tools,
+        executed.trials,
+        !executed.interrupted,
+        started,
+    );
+    report::write_report(&out, &report)?;
+
+    match args.format {
+        Format::Json => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(report::render_summary_json(&report).as_bytes());
+        }
+        Format::Table if !args.quiet => {
+            eprint!("{}", report::render_table(&report, terminal_width()));
+        }
+        Format::Table => {}
+    }
+    eprintln!("report: {}", out.display());
+    let s = &report.summary;
+    if executed.interrupted {
+        return Ok(exit::INTERRUPTED);
+    }
+    if s.errors > 0 {
+        eprintln!(
+            "error: {} of {} trial(s) hit an infrastructure error (not scored); first: {}",
+            s.errors,
+            s.trials,
+            report
+                .trials
+                .iter()
+                .find(|t| t.outcome == crate::score::Outcome::Error)
+                .map(|t| format!("task `{}`: {}", t.task, t.reason))
+                .unwrap_or_default()
+        );
+        eprintln!(
+            "hint: check that the model server is reachable and answers chat completions with tools"
+        );
+        return Ok(exit::INFRASTRUCTURE);
+    }
+    Ok(match s.meets_min_accuracy {
+        Some(false) => exit::BELOW_MIN_ACCURACY,
+        _ => exit::OK,
+    })
+}
+
+fn build_report(
+    eval: &Eval,
+    model: &report::ModelInfo,
+    servers: Vec<ServerInfo>,
+    tools: &ToolSet,
+    trials: Vec<report::TrialRecord>,
+    complete: bool,
+    started: SystemTime,
+) -> Report {
+    let order: Vec<(String, String)> = eval
+        .suites
+        .iter()
+        .flat_map(|s| s.suite.tasks.iter().map(move |t| (s.name(), t.id.clone())))
+        .collect();
+    let names: Vec<String> = tools.tools.iter().map(|t| t.name.clone()).collect();
+    let summary = summarize(&trials, &order, &names, eval.min_accuracy);
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tooleval: ToolIdentity::current(),
+        started_at: humantime::format_rfc3339_seconds(started).to_string(),
+        finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        complete,
+        eval: EvalInfo {
+            path: eval.path.display().to_string(),
+            trials: eval.trials,
+            concurrency: eval.concurrency,
+            min_accuracy: eval.min_accuracy,
+        },
+        model: model.clone(),
+        servers,
+        tools: tools.clone(),
+        suites: eval
+            .suites
+            .iter()
+            .map(|s| SuiteInfo {
+                path: s.path.display().to_string(),
+                name: s.name(),
+                description: s.suite.description.clone(),
+                tasks: s.suite.tasks.clone(),
+            })
+            .collect(),
+        trials,
+        summary,
+    }
+}
+
+fn terminal_width() -> u16 {
+    if std::io::stderr().is_terminal() {
+        crossterm_width().unwrap_or(120)
+    } else {
+        120
+    }
+}
+
+fn crossterm_width() -> Option<u16> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}
+
+/// `tooleval tools`.
+pub async fn tools_command(args: ToolsArgs) -> Result<i32> {
+    let (servers, written) = if let Some(eval) = &args.eval {
+        let eval = config::load_eval(eval)?;
+        let written: Vec<(String, ServerSpec)> = eval.file.servers.clone().into_iter().collect();
+        (eval.servers, written)
+    } else {
+        let spec = server_from_args(&args.server)?;
+        let name = if spec.url.is_some() { "http" } else { "stdio" }.to_owned();
+        (
+            vec![ServerEntry {
+                name: name.clone(),
+                spec: spec.clone(),
+            }],
+            vec![(name, spec)],
+        )
+    };
+    let (tools, _) = list_tools(&servers, &written).await?;
+    let text = match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&tools).expect("serializes");
+            s.push('\n');
+            s
+        }
+        Format::Table => report::render_tools_table(&tools, terminal_width()),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(exit::OK)
+}
+
+fn server_from_args(words: &[String]) -> Result<ServerSpec> {
+    let Some(first) = words.first() else {
+        return Err(Error::usage(
+            "name a server: a URL, or a command after `--`",
+            Some("e.g. `tooleval tools -- tooleval demo-server`".to_owned()),
+        ));
+    };
+    if first.starts_with("http://") || first.starts_with("https://") {
+        if words.len() > 1 {
+            return Err(Error::usage("a URL takes no further arguments", None));
+        }
+        return Ok(ServerSpec {
+            url: Some(first.clone()),
+            ..ServerSpec::default()
+        });
+    }
+    Ok(ServerSpec {
+        command: Some(first.clone()),
+        args: words[1..].to_vec(),
+        ..ServerSpec::default()
+    })
+}
+
+/// Checks that the report's directory is writable before a long run (unused paths are fine).
+pub fn ensure_parent(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! Rates with honest intervals.
+
+use serde::{Deserialize, Serialize};
+
+/// z for a two-sided 95% interval.
+const Z95: f64 = 1.959_963_984_540_054;
+
+/// A proportion with its 95% Wilson score interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Rate {
+    pub successes: usize,
+    pub n: usize,
+    /// `successes / n`; absent when `n` is 0.
+    pub rate: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+impl Rate {
+    pub fn new(successes: usize, n: usize) -> Rate {
+        match wilson(successes, n, Z95) {
+            Some((low, high)) => Rate {
+                successes,
+                n,
+                rate: Some(successes as f64 / n as f64),
+                low: Some(low),
+                high: Some(high),
+            },
+            None => Rate {
+                successes,
+                n,
+                rate: None,
+                low: None,
+                high: None,
+            },
+        }
+    }
+
+    /// `72.5% [61.2, 81.6]`, or `n/a` without trials.
+    pub fn display(&self) -> String {
+        match (self.rate, self.low, self.high) {
+            (Some(r), Some(l), Some(h)) => {
+                format!("{:.1}% [{:.1}, {:.1}]", r * 100.0, l * 100.0, h * 100.0)
+            }
+            _ => "n/a".into(),
+        }
+    }
+}
+
+/// The Wilson score interval for `k` successes in `n` trials.
+pub fn wilson(k: usize, n: usize, z: f64) -> Option<(f64, f64)> {
+    if n == 0 {
+        return None;
+    }
+    let n = n as f64;
+    let p = k as f64 / n;
+    let z2 = z * z;
+    let denom = 1.0 + z2 / n;
+    let centre = (p + z2 / (2.0 * n)) / denom;
+    let half = z * ((p * (1.0 - p) / n) + z2 / (4.0 * n * n)).sqrt() / denom;
+    Some(((centre - half).max(0.0), (centre + half).min(1.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 5e-5
+    }
+
+    #[test]
+    fn wilson_matches_published_values() {
+        // Newcombe (1998), Statistics in Medicine 17:857, table I: 81/263 -> 0.2553 to 0.3662;
+        // 15/148 -> 0.0624 to 0.1605; 0/20 -> 0 to 0.1611; 1/29 -> 0.0061 to 0.1718.
+        for (k, n, lo, hi) in [
+            (81, 263, 0.2553, 0.3662),
+            (15, 148, 0.0624, 0.1605),
+            (0, 20, 0.0, 0.1611),
+            (1, 29, 0.0061, 0.1718),
+        ] {
+            let (l, h) = wilson(k, n, Z95).unwrap();
+            assert!(close(l, lo) && close(h, hi), "{k}/{n}: {l:.4} {h:.4}");
+        }
+        assert_eq!(wilson(0, 0, Z95), None);
+        let (l, h) = wilson(10, 10, Z95).unwrap();
+        assert!(close(h, 1.0) && l > 0.69 && l < 0.73, "{l}");
+    }
+
+    #[test]
+    fn rate_displays_interval() {
+        assert_eq!(Rate::new(81, 263).display(), "30.8% [25.5, 36.6]");
+        assert_eq!(Rate::new(0, 0).display(), "n/a");
+    }
+}

@@ -1,0 +1,281 @@
+//! Aggregates over trials: accuracy with intervals, per task, per tool, confusions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::Outcome;
+use super::stats::Rate;
+use crate::report::TrialRecord;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Summary {
+    /// Trials run, errors included.
+    pub trials: usize,
+    /// Trials that ended in an infrastructure error; excluded from every rate.
+    pub errors: usize,
+    /// The model chose the right tools.
+    pub selection: Option<Rate>,
+    /// The right tools with the right arguments.
+    pub full_call: Option<Rate>,
+    pub outcomes: BTreeMap<Outcome, usize>,
+    pub tasks: Vec<TaskSummary>,
+    pub tools: Vec<ToolStats>,
+    pub confusions: Vec<Confusion>,
+    pub tokens: TokenTotals,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_accuracy: Option<f64>,
+    /// Whether full-call accuracy reached `min_accuracy` (absent without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meets_min_accuracy: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskSummary {
+    pub id: String,
+    pub suite: String,
+    pub trials: usize,
+    pub passes: usize,
+    pub errors: usize,
+    /// Passes over trials without errors; absent when every trial errored.
+    pub pass_rate: Option<f64>,
+    pub outcomes: BTreeMap<Outcome, usize>,
+    /// The reason of the most common failing outcome, if any trial failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ToolStats {
+    pub name: String,
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub false_negatives: usize,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+}
+
+/// The model chose `chosen` where `expected` was wanted. `(none)` stands for no tool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confusion {
+    pub expected: String,
+    pub chosen: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct TokenTotals {
+    pub prompt: u64,
+    pub completion: u64,
+}
+
+pub const NO_TOOL: &str = "(none)";
+
+/// Summarizes trials. `task_order` lists (suite, task id) in suite order, so tasks without
+/// trials (an interrupted run) still appear.
+pub fn summarize(
+    trials: &[TrialRecord],
+    task_order: &[(String, String)],
+    tool_names: &[String],
+    min_accuracy: Option<f64>,
+) -> Summary {
+    let scored: Vec<&TrialRecord> = trials
+        .iter()
+        .filter(|t| t.outcome != Outcome::Error)
+        .collect();
+    let mut outcomes = BTreeMap::new();
+    for t in trials {
+        *outcomes.entry(t.outcome).or_default() += 1;
+    }
+    let selection = Rate::new(
+        scored.iter().filter(|t| t.outcome.selection_ok()).count(),
+        scored.len(),
+    );
+    let full_call = Rate::new(
+        scored.iter().filter(|t| t.outcome == Outcome::Pass).count(),
+        scored.len(),
+    );
+
+    let tasks = task_order
+        .iter()
+        .map(|(suite, id)| {
+            let mine: Vec<&TrialRecord> = trials.iter().filter(|t| &t.task == id).collect();
+            let mut oc: BTreeMap<Outcome, usize> = BTreeMap::new();
+            for t in &mine {
+                *oc.entry(t.outcome).or_default() += 1;
+            }
+            let errors = oc.get(&Outcome::Error).copied().unwrap_or(0);
+            let passes = oc.get(&Outcome::Pass).copied().unwrap_or(0);
+            let n = mine.len() - errors;
+            let failure = oc
+                .iter()
+                .filter(|(o, _)| **o != Outcome::Pass)
+                .max_by_key(|(o, c)| (**c, std::cmp::Reverse(**o)))
+                .and_then(|(o, _)| mine.iter().find(|t| t.outcome == *o))
+                .map(|t| format!("{}: {}", t.outcome.as_str(), t.reason));
+            TaskSummary {
+                id: id.clone(),
+                suite: suite.clone(),
+                trials: mine.len(),
+                passes,
+                errors,
+                pass_rate: (n > 0).then(|| passes as f64 / n as f64),
+                outcomes: oc,
+                failure,
+            }
+        })
+        .collect();
+
+    let mut tools: BTreeMap<&str, [usize; 3]> =
+        tool_names.iter().map(|n| (n.as_str(), [0; 3])).collect();
+    let mut confusions: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for t in &scored {
+        let expected: BTreeSet<&str> = t.expected.iter().map(String::as_str).collect();
+        let called: BTreeSet<&str> = t.called.iter().map(String::as_str).collect();
+        for name in expected.union(&called) {
+            let e = tools.entry(name).or_insert([0; 3]);
+            match (expected.contains(name), called.contains(name)) {
+                (true, true) => e[0] += 1,
+                (false, true) => e[1] += 1,
+                (true, false) => e[2] += 1,
+                (false, false) => {}
+            }
+        }
+        if t.outcome.selection_ok() {
+            continue;
+        }
+        let missing: Vec<&str> = expected.difference(&called).copied().collect();
+        let extra: Vec<&str> = called.difference(&expected).copied().collect();
+        let missing = if missing.is_empty() && !extra.is_empty() {
+            vec![NO_TOOL]
+        } else {
+            missing
+        };
+        let extra = if extra.is_empty() && !missing.is_empty() {
+            vec![NO_TOOL]
+        } else {
+            extra
+        };
+        for m in &missing {
+            for x in &extra {
+                *confusions
+                    .entry(((*m).to_owned(), (*x).to_owned()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    let tools = tools
+        .into_iter()
+        .map(|(name, [tp, fp, fneg])| ToolStats {
+            name: name.to_owned(),
+            true_positives: tp,
+            false_positives: fp,
+            false_negatives: fneg,
+            precision: (tp + fp > 0).then(|| tp as f64 / (tp + fp) as f64),
+            recall: (tp + fneg > 0).then(|| tp as f64 / (tp + fneg) as f64),
+        })
+        .collect();
+    let mut confusions: Vec<Confusion> = confusions
+        .into_iter()
+        .map(|((expected, chosen), count)| Confusion {
+            expected,
+            chosen,
+            count,
+        })
+        .collect();
+    confusions.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| (&a.expected, &a.chosen).cmp(&(&b.expected, &b.chosen)))
+    });
+
+    let mut tokens = TokenTotals::default();
+    for u in trials.iter().filter_map(|t| t.usage) {
+        tokens.prompt += u.prompt_tokens;
+        tokens.completion += u.completion_tokens;
+    }
+    let meets_min_accuracy = min_accuracy.map(|m| full_call.rate.is_some_and(|r| r + 1e-12 >= m));
+    Summary {
+        trials: trials.len(),
+        errors: trials.len() - scored.len(),
+        selection: Some(selection),
+        full_call: Some(full_call),
+        outcomes,
+        tasks,
+        tools,
+        confusions,
+        tokens,
+        min_accuracy,
+        meets_min_accuracy,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trial(task: &str, outcome: Outcome, expected: &[&str], called: &[&str]) -> TrialRecord {
+        TrialRecord {
+            task: task.into(),
+            suite: "s".into(),
+            trial: 0,
+            outcome,
+            reason: format!("{} reason", outcome.as_str()),
+            expected: expected.iter().map(|s| s.to_string()).collect(),
+            called: called.iter().map(|s| s.to_string()).collect(),
+            reply: None,
+            usage: None,
+            latency_ms: 1,
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn counts_rates_tools_and_confusions() {
+        let trials = vec![
+            trial("a", Outcome::Pass, &["x"], &["x"]),
+            trial("a", Outcome::WrongTool, &["x"], &["y"]),
+            trial("b", Outcome::BadArgs, &["y"], &["y"]),
+            trial("c", Outcome::UnexpectedCall, &[], &["x"]),
+            trial("d", Outcome::NoCall, &["y"], &[]),
+            trial("d", Outcome::Error, &["y"], &[]),
+        ];
+        let order: Vec<(String, String)> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|t| ("s".to_string(), t.to_string()))
+            .collect();
+        let s = summarize(
+            &trials,
+            &order,
+            &["x".into(), "y".into(), "z".into()],
+            Some(0.5),
+        );
+        assert_eq!((s.trials, s.errors), (6, 1));
+        let sel = s.selection.unwrap();
+        assert_eq!((sel.successes, sel.n), (2, 5));
+        assert_eq!(s.full_call.unwrap().successes, 1);
+        assert_eq!(s.meets_min_accuracy, Some(false));
+        let d = s.tasks.iter().find(|t| t.id == "d").unwrap();
+        assert_eq!((d.trials, d.errors, d.pass_rate), (2, 1, Some(0.0)));
+        assert_eq!(d.failure.as_deref(), Some("no_call: no_call reason"));
+        let e = s.tasks.iter().find(|t| t.id == "e").unwrap();
+        assert_eq!((e.trials, e.pass_rate), (0, None));
+        let x = s.tools.iter().find(|t| t.name == "x").unwrap();
+        assert_eq!(
+            (x.true_positives, x.false_positives, x.false_negatives),
+            (1, 1, 1)
+        );
+        assert_eq!((x.precision, x.recall), (Some(0.5), Some(0.5)));
+        let z = s.tools.iter().find(|t| t.name == "z").unwrap();
+        assert_eq!((z.precision, z.recall), (None, None));
+        let conf: Vec<(&str, &str, usize)> = s
+            .confusions
+            .iter()
+            .map(|c| (c.expected.as_str(), c.chosen.as_str(), c.count))
+            .collect();
+        assert_eq!(
+            conf,
+            [("(none)", "x", 1), ("x", "y", 1), ("y", "(none)", 1)]
+        );
+    }
+}
