@@ -76,8 +76,8 @@ pub struct Eval {
 }
 
 /// Reads a YAML file into `T`, turning a parse error into a diagnostic at its place.
-pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &str) -> Result<T, Diagnostic> {
-    yaml_serde::from_str(source).map_err(|e| yaml_diagnostic(path, source, &e))
+pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &str) -> Result<T> {
+    yaml_serde::from_str(source).map_err(|e| Error::Input(vec![yaml_diagnostic(path, source, &e)]))
 }
 
 fn yaml_diagnostic(path: &Path, source: &str, e: &yaml_serde::Error) -> Diagnostic {
@@ -138,7 +138,7 @@ fn read(path: &Path) -> Result<String> {
 /// Loads an eval file and its suites, checking everything that needs no server.
 pub fn load_eval(path: &Path) -> Result<Eval> {
     let source = read(path)?;
-    let file: EvalFile = parse_yaml(path, &source).map_err(|d| Error::Input(vec![d]))?;
+    let file: EvalFile = parse_yaml(path, &source)?;
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut diags = Vec::new();
     let env = |value: &str, diags: &mut Vec<Diagnostic>| expand_env(value, path, &source, diags);
@@ -284,7 +284,7 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
 /// Loads one suite file and checks what needs no server.
 pub fn load_suite(path: &Path) -> Result<LoadedSuite> {
     let source = read(path)?;
-    let suite: Suite = parse_yaml(path, &source).map_err(|d| Error::Input(vec![d]))?;
+    let suite: Suite = parse_yaml(path, &source)?;
     let loaded = LoadedSuite {
         path: path.to_path_buf(),
         source,

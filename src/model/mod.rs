@@ -3,6 +3,7 @@
 mod baseline;
 mod openai;
 mod reply;
+pub mod scripted;
 
 use std::sync::Arc;
 

@@ -190,7 +190,20 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         !executed.interrupted,
         started,
     );
-    report::write_report(&out, &report)?;
+    let out = match report::write_report(&out, &report) {
+        Ok(()) => out,
+        Err(e) => {
+            // Keep what the run obtained: fall back to the temporary folder.
+            eprint!("{}", e.render());
+            let fallback = std::env::temp_dir().join(
+                out.file_name()
+                    .unwrap_or(std::ffi::OsStr::new("tooleval-report.json")),
+            );
+            report::write_report(&fallback, &report)?;
+            eprintln!("the report was written to {} instead", fallback.display());
+            fallback
+        }
+    };
 
     match args.format {
         Format::Json => {
@@ -278,13 +291,13 @@ fn build_report(
 
 fn terminal_width() -> u16 {
     if std::io::stderr().is_terminal() {
-        crossterm_width().unwrap_or(120)
+        columns_env().unwrap_or(120)
     } else {
         120
     }
 }
 
-fn crossterm_width() -> Option<u16> {
+fn columns_env() -> Option<u16> {
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
 }
 
@@ -341,7 +354,7 @@ fn server_from_args(words: &[String]) -> Result<ServerSpec> {
     })
 }
 
-/// Checks that the report's directory is writable before a long run (unused paths are fine).
+/// Creates the report's folder before a long run, so a bad `--out` fails before any request.
 pub fn ensure_parent(path: &Path) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;

@@ -1,0 +1,180 @@
+//! A scripted OpenAI-compatible chat server on 127.0.0.1, answering each prompt from a script.
+//! The test suite and benchmarks use it as the model: real HTTP, known answers, no network.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Rules tried in order; the first whose `when` occurs in the last user message answers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Script {
+    pub rules: Vec<Rule>,
+    /// Delay before every answer (latency injection), in milliseconds.
+    #[serde(default)]
+    pub delay_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Rule {
+    /// A substring of the last user message; empty matches every prompt.
+    pub when: String,
+    pub reply: Scripted,
+}
+
+/// What the server answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scripted {
+    /// Tool calls: (name, arguments as a JSON text, possibly malformed).
+    Calls(Vec<(String, String)>),
+    /// A plain text answer, no tool call.
+    Text(String),
+    /// An HTTP error status with this body.
+    Status(u16, String),
+    /// A 200 answer with this body, verbatim (e.g. malformed JSON).
+    Raw(String),
+    /// Never answer.
+    Hang,
+}
+
+impl Script {
+    pub fn rule(mut self, when: &str, reply: Scripted) -> Self {
+        self.rules.push(Rule {
+            when: when.into(),
+            reply,
+        });
+        self
+    }
+
+    /// A rule answering with one call.
+    pub fn call(self, when: &str, tool: &str, args: Value) -> Self {
+        self.rule(when, Scripted::Calls(vec![(tool.into(), args.to_string())]))
+    }
+}
+
+struct Shared {
+    script: Script,
+    requests: AtomicUsize,
+}
+
+/// A running scripted server. Dropping it stops the server.
+pub struct ScriptedServer {
+    /// The base URL, including `/v1`.
+    pub url: String,
+    shared: Arc<Shared>,
+    stop: tokio_util::sync::CancellationToken,
+}
+
+impl ScriptedServer {
+    /// Starts the server on 127.0.0.1 on a free port, in the current tokio runtime.
+    pub async fn start(script: Script) -> std::io::Result<ScriptedServer> {
+        let shared = Arc::new(Shared {
+            script,
+            requests: AtomicUsize::new(0),
+        });
+        let app = axum::Router::new()
+            .route("/v1/chat/completions", post(answer))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let addr = listener.local_addr()?;
+        let stop = tokio_util::sync::CancellationToken::new();
+        let token = stop.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { token.cancelled_owned().await })
+                .await;
+        });
+        Ok(ScriptedServer {
+            url: format!("http://{addr}/v1"),
+            shared,
+            stop,
+        })
+    }
+
+    /// How many chat requests arrived.
+    pub fn requests(&self) -> usize {
+        self.shared.requests.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for ScriptedServer {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+async fn answer(State(shared): State<Arc<Shared>>, body: axum::Json<Value>) -> Response {
+    shared.requests.fetch_add(1, Ordering::SeqCst);
+    if shared.script.delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(shared.script.delay_ms)).await;
+    }
+    let last_user = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .and_then(|m| {
+            m.iter()
+                .rev()
+                .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        })
+        .and_then(|m| m.get("content").and_then(Value::as_str))
+        .unwrap_or("")
+        .to_owned();
+    let model = body.get("model").cloned().unwrap_or(Value::Null);
+    let rule = shared
+        .script
+        .rules
+        .iter()
+        .find(|r| last_user.contains(&r.when));
+    let reply = rule
+        .map(|r| r.reply.clone())
+        .unwrap_or(Scripted::Text("no script for this prompt".into()));
+    let message = match reply {
+        Scripted::Hang => {
+            std::future::pending::<()>().await;
+            unreachable!()
+        }
+        Scripted::Status(code, body) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (status, body).into_response();
+        }
+        Scripted::Raw(text) => {
+            return (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                text,
+            )
+                .into_response();
+        }
+        Scripted::Text(text) => json!({"role": "assistant", "content": text}),
+        Scripted::Calls(calls) => {
+            let calls: Vec<Value> = calls
+                .iter()
+                .enumerate()
+                .map(|(i, (name, args))| {
+                    json!({"id": format!("call_{i}"), "type": "function", "function": {"name": name, "arguments": args}})
+                })
+                .collect();
+            json!({"role": "assistant", "content": null, "tool_calls": calls})
+        }
+    };
+    let finish = if message.get("tool_calls").is_some() {
+        "tool_calls"
+    } else {
+        "stop"
+    };
+    axum::Json(json!({
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion",
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}
+    }))
+    .into_response()
+}

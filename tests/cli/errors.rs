@@ -1,0 +1,181 @@
+//! Bad input: every error names the place and a fix, with the documented exit code; no panics.
+
+use crate::support::{Workspace, repo, tooleval};
+
+fn run(ws: &Workspace, eval: &std::path::Path) -> (Option<i32>, String) {
+    let out = tooleval()
+        .current_dir(ws.path())
+        .args(["run", "--quiet"])
+        .arg(eval)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code(), stderr)
+}
+
+fn demo_eval(ws: &Workspace, suite: &str) -> std::path::PathBuf {
+    ws.write("suite.yaml", suite);
+    ws.write(
+        "eval.yaml",
+        "servers:\n  shop: { command: tooleval, args: [demo-server] }\nsuites: [suite.yaml]\n",
+    )
+}
+
+#[test]
+fn broken_yaml_points_at_line_and_column() {
+    let ws = Workspace::new();
+    let eval = demo_eval(
+        &ws,
+        "tasks:\n  - id: a\n    prompt: hi: there\n    expect: none\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("suite.yaml:3:15: mapping values are not allowed"),
+        "{err}"
+    );
+    assert!(err.contains(" | ") && err.contains('^'), "{err}");
+}
+
+#[test]
+fn unknown_fields_are_rejected_with_a_suggestion() {
+    let ws = Workspace::new();
+    let eval = demo_eval(
+        &ws,
+        "tasks:\n  - id: a\n    prompt: hi\n    expect: { tool: search_logs, strict_arg: true }\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("suite.yaml:4:") && err.contains("unknown field `strict_arg`"),
+        "{err}"
+    );
+    assert!(err.contains("hint: did you mean `strict_args`?"), "{err}");
+
+    let eval = ws.write(
+        "eval2.yaml",
+        "servers:\n  shop: { command: tooleval, arg: [demo-server] }\nsuites: [suite.yaml]\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("eval2.yaml:2:") && err.contains("did you mean `args`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_tool_in_an_expectation_gets_did_you_mean() {
+    let ws = Workspace::new();
+    let eval = demo_eval(
+        &ws,
+        "tasks:\n  - id: a\n    prompt: hi\n    expect: none\n  - id: b\n    prompt: logs\n    expect:\n      tool: serch_logs\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("suite.yaml:8:13: task `b` expects tool `serch_logs`, which no server offers"),
+        "{err}"
+    );
+    assert!(err.contains("hint: did you mean `search_logs`?"), "{err}");
+}
+
+#[test]
+fn a_missing_variable_and_a_missing_suite_are_both_reported() {
+    let ws = Workspace::new();
+    let eval = ws.write(
+        "eval.yaml",
+        "servers:\n  s: { url: \"http://127.0.0.1:1/mcp\", headers: { Authorization: \"Bearer ${TOOLEVAL_NO_SUCH_VAR}\" } }\nsuites: [nope.yaml]\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("eval.yaml:2:") && err.contains("`TOOLEVAL_NO_SUCH_VAR` is not set"),
+        "{err}"
+    );
+    assert!(
+        err.contains("eval.yaml:3:") && err.contains("nope.yaml` does not exist"),
+        "{err}"
+    );
+    assert!(err.contains("2 problems found"), "{err}");
+}
+
+#[test]
+fn a_server_that_cannot_start_is_named_with_a_hint() {
+    let ws = Workspace::new();
+    ws.write(
+        "suite.yaml",
+        "tasks:\n  - id: a\n    prompt: hi\n    expect: none\n",
+    );
+    let eval = ws.write(
+        "eval.yaml",
+        "servers:\n  ghost: { command: tooleval-no-such-program }\nsuites: [suite.yaml]\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(3));
+    assert!(
+        err.contains("error: server `ghost`: cannot start `tooleval-no-such-program`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: is `tooleval-no-such-program` installed and on PATH?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_server_that_crashes_shows_its_stderr() {
+    let ws = Workspace::new();
+    ws.write(
+        "suite.yaml",
+        "tasks:\n  - id: a\n    prompt: hi\n    expect: none\n",
+    );
+    let eval = ws.write(
+        "eval.yaml",
+        "servers:\n  crashy: { command: sh, args: [\"-c\", \"echo 'fatal: no config found' >&2; exit 1\"] }\nsuites: [suite.yaml]\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(3));
+    assert!(
+        err.contains("server `crashy`: the server did not complete the MCP handshake"),
+        "{err}"
+    );
+    assert!(err.contains("| fatal: no config found"), "{err}");
+}
+
+#[test]
+fn a_server_that_hangs_times_out_naming_it() {
+    let ws = Workspace::new();
+    ws.write(
+        "suite.yaml",
+        "tasks:\n  - id: a\n    prompt: hi\n    expect: none\n",
+    );
+    let eval = ws.write(
+        "eval.yaml",
+        "servers:\n  sleepy: { command: sleep, args: [\"30\"], timeout_secs: 1 }\nsuites: [suite.yaml]\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(3));
+    assert!(
+        err.contains("server `sleepy`: no answer to `initialize` within 1s"),
+        "{err}"
+    );
+}
+
+#[test]
+fn no_api_key_for_openai_says_how_to_fix_it() {
+    let ws = Workspace::new();
+    let out = tooleval()
+        .current_dir(ws.path())
+        .args(["run", "--model", "gpt-4o-mini"])
+        .arg(repo().join("evals/demo.yaml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        err.contains("no API key for `gpt-4o-mini`") && err.contains("hint: export OPENAI_API_KEY"),
+        "{err}"
+    );
+}

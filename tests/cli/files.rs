@@ -1,0 +1,53 @@
+//! The committed JSON Schemas are current, and the shipped files validate against them.
+
+use serde_json::Value;
+
+use crate::support::{repo, tooleval};
+
+fn generated(which: &str) -> String {
+    let out = tooleval().args(["schema", which]).output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn committed_schemas_are_current() {
+    for which in ["eval", "suite"] {
+        let path = repo().join(format!("schemas/{which}.schema.json"));
+        let fresh = generated(which);
+        if std::env::var_os("TOOLEVAL_UPDATE_SCHEMAS").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "{} is stale: regenerate it with `cargo run -- schema {which} > schemas/{which}.schema.json` \
+             (or run the tests with TOOLEVAL_UPDATE_SCHEMAS=1)",
+            path.display()
+        );
+    }
+}
+
+fn validate(schema: &str, yaml_file: &str) {
+    let schema: Value = serde_json::from_str(&generated(schema)).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let doc: Value =
+        yaml_serde::from_str(&std::fs::read_to_string(repo().join(yaml_file)).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{yaml_file}: {errors:#?}");
+}
+
+#[test]
+fn shipped_files_validate_against_the_schemas() {
+    validate("eval", "evals/demo.yaml");
+    validate("suite", "suites/observability.yaml");
+    // And the schema catches what the loader catches.
+    let schema: Value = serde_json::from_str(&generated("suite")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let bad: Value =
+        serde_json::json!({"tasks": [{"id": "a", "prompt": "x", "expect": "nothing", "extra": 1}]});
+    assert!(!validator.is_valid(&bad));
+}

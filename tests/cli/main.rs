@@ -1,0 +1,10 @@
+//! End-to-end tests of the tooleval binary against real processes: the built-in demo server
+//! over stdio and HTTP, a scripted OpenAI-compatible server on 127.0.0.1, and the official
+//! reference servers from the npm registry.
+
+mod demo;
+mod errors;
+mod everything;
+mod files;
+mod scripted;
+mod support;

@@ -1,0 +1,313 @@
+//! The demo server with a scripted OpenAI-compatible model on 127.0.0.1: every outcome scores
+//! exactly as scripted, malformed replies and HTTP errors end as infrastructure errors, and the
+//! report and table are pinned by snapshots.
+
+use serde_json::{Value, json};
+use tooleval::model::scripted::{Script, Scripted, ScriptedServer};
+
+use crate::support::{Workspace, outcomes, runtime, tooleval};
+
+const SUITE: &str = r#"
+name: scripted
+tasks:
+  - id: pass
+    prompt: Show error logs of checkout from the last hour.
+    expect: { tool: search_logs, args: { service: checkout, level: error } }
+  - id: wrong-tool
+    prompt: Stream the payments logs live.
+    expect: { tool: tail_logs, args: { service: payments } }
+  - id: no-call
+    prompt: Which alerts are firing on cart?
+    expect: { tool: list_alerts }
+  - id: unexpected-call
+    prompt: Thanks, that is all.
+    expect: none
+  - id: bad-args
+    prompt: Deploys of payments this week?
+    expect: { tool: list_deployments, args: { service: payments } }
+  - id: invalid-json
+    prompt: Open trace 4bf92f3577b34da6a3ce929d0e0e4736.
+    expect: { tool: get_trace }
+  - id: invalid-schema
+    prompt: Open trace abc.
+    expect: { tool: get_trace }
+  - id: multi
+    prompt: Alerts and deploys for cart, please.
+    expect:
+      calls: [{ tool: list_alerts, args: { service: cart } }, { tool: list_deployments, args: { service: cart } }]
+      order: any
+  - id: text-call
+    prompt: Health of search?
+    expect: { tool: get_service_health, args: { service: search } }
+"#;
+
+fn script() -> Script {
+    Script::default()
+        .call("Show error logs", "search_logs", json!({"service": "checkout", "level": "error", "since": "1h"}))
+        .call("Stream the payments", "search_logs", json!({"service": "payments"}))
+        .rule("Which alerts", Scripted::Text("I cannot tell.".into()))
+        .call("Thanks", "get_service_health", json!({"service": "cart"}))
+        .call("Deploys of payments", "list_deployments", json!({"service": "cart"}))
+        .rule("Open trace 4bf", Scripted::Calls(vec![("get_trace".into(), "{\"trace_id\": ".into())]))
+        .call("Open trace abc", "get_trace", json!({"trace_id": 42}))
+        .rule(
+            "Alerts and deploys",
+            Scripted::Calls(vec![
+                ("list_deployments".into(), json!({"service": "cart"}).to_string()),
+                ("list_alerts".into(), json!({"service": "cart"}).to_string()),
+            ]),
+        )
+        .rule(
+            "Health of search",
+            Scripted::Text("<tool_call>{\"name\": \"get_service_health\", \"arguments\": {\"service\": \"search\"}}</tool_call>".into()),
+        )
+}
+
+fn eval(ws: &Workspace, url: &str, extra: &str) -> std::path::PathBuf {
+    ws.write("suite.yaml", SUITE);
+    ws.write(
+        "eval.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nmodel:\n  name: scripted-model\n  base_url: {url}\n  api_key: ${{TOOLEVAL_TEST_KEY}}\n  temperature: 0\n{extra}suites: [suite.yaml]\ntrials: 2\nconcurrency: 3\nmin_accuracy: 0.5\n"
+        ),
+    )
+}
+
+#[test]
+fn every_outcome_scores_as_scripted() {
+    let rt = runtime();
+    let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let out = tooleval()
+        .env("TOOLEVAL_TEST_KEY", "sk-test-sentinel-0123456789")
+        .args(["run", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "below min_accuracy: {stderr}");
+    assert_eq!(server.requests(), 18, "9 tasks x 2 trials");
+    let report = ws.read_json("r.json");
+    let got = outcomes(&report);
+    let want = [
+        ("pass", "pass"),
+        ("wrong-tool", "wrong_tool"),
+        ("no-call", "no_call"),
+        ("unexpected-call", "unexpected_call"),
+        ("bad-args", "bad_args"),
+        ("invalid-json", "invalid_args"),
+        ("invalid-schema", "invalid_args"),
+        ("multi", "pass"),
+        ("text-call", "no_call"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    let s = &report["summary"];
+    assert_eq!(s["full_call"]["successes"], 4);
+    assert_eq!(s["full_call"]["n"], 18);
+    assert_eq!(s["selection"]["successes"], 10);
+    assert_eq!(s["tokens"]["prompt"], 1800);
+    let text_call = report["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task"] == "text-call")
+        .unwrap();
+    assert!(
+        text_call["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("recover_text_calls"),
+        "{text_call}"
+    );
+    // The key never reaches the report.
+    let raw = std::fs::read_to_string(ws.path().join("r.json")).unwrap();
+    assert!(!raw.contains("sk-test-sentinel"));
+    assert!(!stderr.contains("sk-test-sentinel"));
+
+    let mut report = report;
+    normalize(&mut report, &server.url);
+    insta::assert_snapshot!(
+        "scripted_report",
+        serde_json::to_string_pretty(&report).unwrap()
+    );
+    insta::with_settings!({filters => vec![
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
+        (r"report: .*", "report: [path]"),
+    ]}, {
+        insta::assert_snapshot!("scripted_table", stderr);
+    });
+}
+
+#[test]
+fn recovered_text_calls_are_scored_and_marked() {
+    let rt = runtime();
+    let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "  recover_text_calls: true\n");
+    tooleval()
+        .env("TOOLEVAL_TEST_KEY", "k")
+        .args(["run", "--quiet", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let report = ws.read_json("r.json");
+    let t = report["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task"] == "text-call")
+        .unwrap()
+        .clone();
+    assert_eq!(t["outcome"], "pass", "{t}");
+    assert_eq!(t["reply"]["tool_calls"][0]["recovered"], true);
+    assert!(
+        t["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("recovered 1 call(s)")
+    );
+}
+
+#[test]
+fn malformed_replies_and_http_errors_are_infrastructure_errors() {
+    let rt = runtime();
+    let script = Script::default()
+        .rule(
+            "Show error logs",
+            Scripted::Status(500, "upstream exploded".into()),
+        )
+        .rule(
+            "Stream the payments",
+            Scripted::Raw("{\"choices\": [".into()),
+        )
+        .rule(
+            "Which alerts",
+            Scripted::Raw("{\"object\": \"chat.completion\"}".into()),
+        )
+        .rule(
+            "Thanks",
+            Scripted::Status(
+                429,
+                "{\"error\": {\"message\": \"Rate limit reached\"}}".into(),
+            ),
+        )
+        .rule("", Scripted::Text("fine".into()));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let out = tooleval()
+        .env("TOOLEVAL_TEST_KEY", "k")
+        .args(["run", "--quiet", "--trials", "1", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("4 of 9 trial(s) hit an infrastructure error"),
+        "{stderr}"
+    );
+    let report = ws.read_json("r.json");
+    let reason = |id: &str| -> String {
+        let t = report["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["task"] == id)
+            .unwrap();
+        assert_eq!(t["outcome"], "error", "{t}");
+        t["reason"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(reason("pass"), "HTTP 500: upstream exploded");
+    assert!(
+        reason("wrong-tool").starts_with("the reply is not valid JSON"),
+        "{}",
+        reason("wrong-tool")
+    );
+    assert!(
+        reason("no-call").starts_with("the reply has no `choices`"),
+        "{}",
+        reason("no-call")
+    );
+    assert_eq!(reason("unexpected-call"), "HTTP 429: Rate limit reached");
+    // Errors are reported apart and never scored as model failures.
+    assert_eq!(report["summary"]["errors"], 4);
+    assert_eq!(report["summary"]["full_call"]["n"], 5);
+}
+
+#[test]
+fn a_model_that_hangs_times_out_and_the_report_is_still_written() {
+    let rt = runtime();
+    let script = Script::default()
+        .rule("Which alerts", Scripted::Hang)
+        .rule("", Scripted::Text("ok".into()));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "  timeout_secs: 1\n");
+    let out = tooleval()
+        .env("TOOLEVAL_TEST_KEY", "k")
+        .args(["run", "--quiet", "--trials", "1", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&eval)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let report = ws.read_json("r.json");
+    let t = report["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task"] == "no-call")
+        .unwrap();
+    assert_eq!(t["outcome"], "error");
+    assert!(t["reason"].as_str().unwrap().contains("timed out"), "{t}");
+    assert_eq!(report["summary"]["errors"], 1);
+    assert_eq!(report["trials"].as_array().unwrap().len(), 9);
+}
+
+#[test]
+fn an_unreachable_model_is_an_infrastructure_error() {
+    let ws = Workspace::new();
+    let port = crate::support::free_port();
+    let eval = eval(&ws, &format!("http://127.0.0.1:{port}/v1"), "");
+    let out = tooleval()
+        .env("TOOLEVAL_TEST_KEY", "k")
+        .args(["run", "--quiet", "--trials", "1", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&eval)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let report = ws.read_json("r.json");
+    assert!(
+        report["trials"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot connect to the model server"),
+        "{}",
+        report["trials"][0]
+    );
+}
+
+/// Replaces what changes from run to run: times, ports, paths, the version.
+fn normalize(report: &mut Value, url: &str) {
+    report["started_at"] = "[time]".into();
+    report["finished_at"] = "[time]".into();
+    report["tooleval"]["version"] = "[version]".into();
+    report["eval"]["path"] = "[eval]".into();
+    report["suites"][0]["path"] = "[suite]".into();
+    assert_eq!(report["model"]["base_url"], url);
+    report["model"]["base_url"] = "http://127.0.0.1:[port]/v1".into();
+    report["servers"][0]["server_version"] = "[version]".into();
+    for t in report["trials"].as_array_mut().unwrap() {
+        t["latency_ms"] = 0.into();
+    }
+}

@@ -1,0 +1,158 @@
+//! Shared pieces of the end-to-end tests: the binary, temporary workspaces, a runtime for the
+//! scripted model server, and the reference servers from the npm registry.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn bin_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_tooleval"))
+}
+
+/// The binary under test, with a clean environment for model settings.
+pub fn tooleval() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::new(bin_path());
+    c.env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("OPENAI_ORG_ID")
+        .env_remove("OPENAI_PROJECT_ID")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "120");
+    c
+}
+
+/// A runtime whose worker threads serve the scripted model while the test blocks.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A temporary folder holding eval and suite files.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Workspace {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn read_json(&self, name: &str) -> Value {
+        let text = std::fs::read_to_string(self.dir.path().join(name)).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+/// The outcome of each task's first trial, by task id, from a report.
+pub fn outcomes(report: &Value) -> Vec<(String, String)> {
+    report["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["trial"] == 0)
+        .map(|t| {
+            (
+                t["task"].as_str().unwrap().to_owned(),
+                t["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A child process killed when the test ends, pass or fail.
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `tooleval demo-server --http 127.0.0.1:0` and returns it with its /mcp URL.
+pub fn demo_http_server() -> (ChildGuard, String) {
+    let mut child = Command::new(bin_path())
+        .args(["demo-server", "--http", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let guard = ChildGuard(child);
+    let mut line = String::new();
+    BufReader::new(stderr).read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    (guard, url)
+}
+
+/// The reference server-everything from tests/peers, installed by `npm ci --prefix tests/peers`.
+/// Without it the test is skipped with a reason, except under CI, where it must be there.
+pub fn everything_bin() -> Option<PathBuf> {
+    let bin = repo().join("tests/peers/node_modules/.bin/mcp-server-everything");
+    let node = Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if bin.exists() && node {
+        return Some(bin);
+    }
+    let why = if node {
+        "tests/peers/node_modules is missing: run `npm ci --prefix tests/peers`"
+    } else {
+        "node is not installed"
+    };
+    if std::env::var_os("CI").is_some() {
+        panic!("the reference MCP servers are required under CI, but {why}");
+    }
+    eprintln!("skipped: {why}");
+    None
+}
+
+/// A free port on 127.0.0.1 (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts TCP connections on 127.0.0.1:port.
+pub fn wait_for_port(port: u16, limit: Duration) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < limit,
+            "nothing listens on port {port} after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
