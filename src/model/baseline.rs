@@ -4,7 +4,7 @@
 //! it is a cheap first signal of how distinguishable the descriptions are.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -19,12 +19,27 @@ const B: f64 = 0.75;
 
 pub struct Baseline {
     threshold: f64,
+    /// The index of the last tool set seen, by its hash: built once per run, not per request.
+    index: Mutex<Option<(String, Arc<Index>)>>,
 }
 
 impl Baseline {
     pub fn new(threshold: Option<f64>) -> Self {
         Baseline {
             threshold: threshold.unwrap_or(DEFAULT_THRESHOLD),
+            index: Mutex::default(),
+        }
+    }
+
+    fn index_for(&self, tools: &ToolSet) -> Arc<Index> {
+        let mut cached = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        match &*cached {
+            Some((hash, index)) if *hash == tools.hash => index.clone(),
+            _ => {
+                let index = Arc::new(Index::new(tools));
+                *cached = Some((tools.hash.clone(), index.clone()));
+                index
+            }
         }
     }
 }
@@ -46,7 +61,7 @@ impl Model for Baseline {
         req: &'a ModelRequest,
     ) -> futures::future::BoxFuture<'a, Result<ModelReply, ModelError>> {
         Box::pin(async move {
-            let index = Index::new(&req.tools);
+            let index = self.index_for(&req.tools);
             let ranked = index.rank(&req.user_text);
             let mut reply = ModelReply::default();
             match ranked.first() {

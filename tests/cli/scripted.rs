@@ -311,3 +311,48 @@ fn normalize(report: &mut Value, url: &str) {
         t["latency_ms"] = 0.into();
     }
 }
+
+#[test]
+fn ctrl_c_writes_the_partial_report_and_exits_130() {
+    let rt = runtime();
+    let mut script = script();
+    script.delay_ms = 250;
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let child = std::process::Command::new(crate::support::bin_path())
+        .env("TOOLEVAL_TEST_KEY", "k")
+        .args(["run", "--quiet", "--concurrency", "1", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&eval)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until a few requests have been answered, then interrupt.
+    let start = std::time::Instant::now();
+    while server.requests() < 4 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the run never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: writing the partial report"),
+        "{stderr}"
+    );
+    let report = ws.read_json("r.json");
+    assert_eq!(report["complete"], false);
+    let done = report["trials"].as_array().unwrap().len();
+    assert!((3..18).contains(&done), "{done} trials recorded");
+    // Every task is still listed in the summary, the unfinished ones without trials.
+    assert_eq!(report["summary"]["tasks"].as_array().unwrap().len(), 9);
+}
