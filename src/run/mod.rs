@@ -2,7 +2,7 @@
 
 mod exec;
 
-use std::io::{IsTerminal as _, Write as _};
+use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -289,16 +289,13 @@ fn build_report(
     }
 }
 
+/// The width tables are laid out for: `COLUMNS` when set, else the terminal's, else 120.
 fn terminal_width() -> u16 {
-    if std::io::stderr().is_terminal() {
-        columns_env().unwrap_or(120)
-    } else {
-        120
-    }
-}
-
-fn columns_env() -> Option<u16> {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or_else(|| console::Term::stderr().size_checked().map(|(_, cols)| cols))
+        .unwrap_or(120)
 }
 
 /// `tooleval tools`.

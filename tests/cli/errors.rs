@@ -14,6 +14,20 @@ fn run(ws: &Workspace, eval: &std::path::Path) -> (Option<i32>, String) {
     (out.status.code(), stderr)
 }
 
+/// Runs a one-task suite against the server described by `server` (a YAML mapping entry).
+fn run_with_server(server: &str) -> (Option<i32>, String) {
+    let ws = Workspace::new();
+    ws.write(
+        "suite.yaml",
+        "tasks:\n  - id: a\n    prompt: hi\n    expect: none\n",
+    );
+    let eval = ws.write(
+        "eval.yaml",
+        &format!("servers:\n  {server}\nsuites: [suite.yaml]\n"),
+    );
+    run(&ws, &eval)
+}
+
 fn demo_eval(ws: &Workspace, suite: &str) -> std::path::PathBuf {
     ws.write("suite.yaml", suite);
     ws.write(
@@ -103,16 +117,7 @@ fn a_missing_variable_and_a_missing_suite_are_both_reported() {
 
 #[test]
 fn a_server_that_cannot_start_is_named_with_a_hint() {
-    let ws = Workspace::new();
-    ws.write(
-        "suite.yaml",
-        "tasks:\n  - id: a\n    prompt: hi\n    expect: none\n",
-    );
-    let eval = ws.write(
-        "eval.yaml",
-        "servers:\n  ghost: { command: tooleval-no-such-program }\nsuites: [suite.yaml]\n",
-    );
-    let (code, err) = run(&ws, &eval);
+    let (code, err) = run_with_server("ghost: { command: tooleval-no-such-program }");
     assert_eq!(code, Some(3));
     assert!(
         err.contains("error: server `ghost`: cannot start `tooleval-no-such-program`"),
@@ -126,16 +131,9 @@ fn a_server_that_cannot_start_is_named_with_a_hint() {
 
 #[test]
 fn a_server_that_crashes_shows_its_stderr() {
-    let ws = Workspace::new();
-    ws.write(
-        "suite.yaml",
-        "tasks:\n  - id: a\n    prompt: hi\n    expect: none\n",
+    let (code, err) = run_with_server(
+        "crashy: { command: sh, args: [\"-c\", \"echo 'fatal: no config found' >&2; exit 1\"] }",
     );
-    let eval = ws.write(
-        "eval.yaml",
-        "servers:\n  crashy: { command: sh, args: [\"-c\", \"echo 'fatal: no config found' >&2; exit 1\"] }\nsuites: [suite.yaml]\n",
-    );
-    let (code, err) = run(&ws, &eval);
     assert_eq!(code, Some(3));
     assert!(
         err.contains("server `crashy`: the server did not complete the MCP handshake"),
@@ -146,16 +144,8 @@ fn a_server_that_crashes_shows_its_stderr() {
 
 #[test]
 fn a_server_that_hangs_times_out_naming_it() {
-    let ws = Workspace::new();
-    ws.write(
-        "suite.yaml",
-        "tasks:\n  - id: a\n    prompt: hi\n    expect: none\n",
-    );
-    let eval = ws.write(
-        "eval.yaml",
-        "servers:\n  sleepy: { command: sleep, args: [\"30\"], timeout_secs: 1 }\nsuites: [suite.yaml]\n",
-    );
-    let (code, err) = run(&ws, &eval);
+    let (code, err) =
+        run_with_server("sleepy: { command: sleep, args: [\"30\"], timeout_secs: 1 }");
     assert_eq!(code, Some(3));
     assert!(
         err.contains("server `sleepy`: no answer to `initialize` within 1s"),

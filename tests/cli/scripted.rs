@@ -63,6 +63,26 @@ fn script() -> Script {
         )
 }
 
+/// Runs the eval with the given key and flags; returns the exit code, stderr and the report.
+fn run(
+    ws: &Workspace,
+    eval: &std::path::Path,
+    key: &str,
+    flags: &[&str],
+) -> (Option<i32>, String, Value) {
+    let out = tooleval()
+        .env("TOOLEVAL_TEST_KEY", key)
+        .arg("run")
+        .args(flags)
+        .arg("--out")
+        .arg(ws.path().join("r.json"))
+        .arg(eval)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), stderr, ws.read_json("r.json"))
+}
+
 fn eval(ws: &Workspace, url: &str, extra: &str) -> std::path::PathBuf {
     ws.write("suite.yaml", SUITE);
     ws.write(
@@ -79,17 +99,9 @@ fn every_outcome_scores_as_scripted() {
     let server = rt.block_on(ScriptedServer::start(script())).unwrap();
     let ws = Workspace::new();
     let eval = eval(&ws, &server.url, "");
-    let out = tooleval()
-        .env("TOOLEVAL_TEST_KEY", "sk-test-sentinel-0123456789")
-        .args(["run", "--out"])
-        .arg(ws.path().join("r.json"))
-        .arg(&eval)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "below min_accuracy: {stderr}");
+    let (code, stderr, report) = run(&ws, &eval, "sk-test-sentinel-0123456789", &[]);
+    assert_eq!(code, Some(1), "below min_accuracy: {stderr}");
     assert_eq!(server.requests(), 18, "9 tasks x 2 trials");
-    let report = ws.read_json("r.json");
     let got = outcomes(&report);
     let want = [
         ("pass", "pass"),
@@ -150,14 +162,7 @@ fn recovered_text_calls_are_scored_and_marked() {
     let server = rt.block_on(ScriptedServer::start(script())).unwrap();
     let ws = Workspace::new();
     let eval = eval(&ws, &server.url, "  recover_text_calls: true\n");
-    tooleval()
-        .env("TOOLEVAL_TEST_KEY", "k")
-        .args(["run", "--quiet", "--out"])
-        .arg(ws.path().join("r.json"))
-        .arg(&eval)
-        .output()
-        .unwrap();
-    let report = ws.read_json("r.json");
+    let (_, _, report) = run(&ws, &eval, "k", &["--quiet"]);
     let t = report["trials"]
         .as_array()
         .unwrap()
@@ -202,20 +207,12 @@ fn malformed_replies_and_http_errors_are_infrastructure_errors() {
     let server = rt.block_on(ScriptedServer::start(script)).unwrap();
     let ws = Workspace::new();
     let eval = eval(&ws, &server.url, "");
-    let out = tooleval()
-        .env("TOOLEVAL_TEST_KEY", "k")
-        .args(["run", "--quiet", "--trials", "1", "--out"])
-        .arg(ws.path().join("r.json"))
-        .arg(&eval)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let (code, stderr, report) = run(&ws, &eval, "k", &["--quiet", "--trials", "1"]);
+    assert_eq!(code, Some(3), "{stderr}");
     assert!(
         stderr.contains("4 of 9 trial(s) hit an infrastructure error"),
         "{stderr}"
     );
-    let report = ws.read_json("r.json");
     let reason = |id: &str| -> String {
         let t = report["trials"]
             .as_array()
@@ -252,15 +249,8 @@ fn a_model_that_hangs_times_out_and_the_report_is_still_written() {
     let server = rt.block_on(ScriptedServer::start(script)).unwrap();
     let ws = Workspace::new();
     let eval = eval(&ws, &server.url, "  timeout_secs: 1\n");
-    let out = tooleval()
-        .env("TOOLEVAL_TEST_KEY", "k")
-        .args(["run", "--quiet", "--trials", "1", "--out"])
-        .arg(ws.path().join("r.json"))
-        .arg(&eval)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let report = ws.read_json("r.json");
+    let (code, stderr, report) = run(&ws, &eval, "k", &["--quiet", "--trials", "1"]);
+    assert_eq!(code, Some(3), "{stderr}");
     let t = report["trials"]
         .as_array()
         .unwrap()
@@ -278,15 +268,8 @@ fn an_unreachable_model_is_an_infrastructure_error() {
     let ws = Workspace::new();
     let port = crate::support::free_port();
     let eval = eval(&ws, &format!("http://127.0.0.1:{port}/v1"), "");
-    let out = tooleval()
-        .env("TOOLEVAL_TEST_KEY", "k")
-        .args(["run", "--quiet", "--trials", "1", "--out"])
-        .arg(ws.path().join("r.json"))
-        .arg(&eval)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let report = ws.read_json("r.json");
+    let (code, stderr, report) = run(&ws, &eval, "k", &["--quiet", "--trials", "1"]);
+    assert_eq!(code, Some(3), "{stderr}");
     assert!(
         report["trials"][0]["reason"]
             .as_str()
