@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
+use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -13,7 +14,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct EvalFile {
     /// MCP servers by name, in the shape of the `mcpServers` entries of MCP clients' mcp.json.
-    pub servers: BTreeMap<String, ServerSpec>,
+    /// Their tools are offered to the model in this order.
+    pub servers: IndexMap<String, ServerSpec>,
     /// The model: a name, or a mapping. Omitted, or `baseline`: the offline lexical baseline (not an LLM).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelSpec>,
@@ -38,7 +40,8 @@ pub struct EvalFile {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSpec {
-    /// The transport, as some mcp.json files write it; inferred from `command` or `url` when omitted.
+    /// The transport, as mcp.json files write it: `stdio` goes with `command`, `http` or
+    /// `streamable-http` with `url`. Inferred when omitted.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub transport: Option<Transport>,
     /// The program to start. `tooleval` names the running tooleval executable (for `tooleval demo-server`).
@@ -71,6 +74,8 @@ pub enum Transport {
     Stdio,
     Http,
     StreamableHttp,
+    /// The deprecated HTTP+SSE transport: accepted here only to say it is not supported.
+    Sse,
 }
 
 /// The model and how to ask it.
@@ -94,7 +99,7 @@ pub struct ModelConfig {
     /// The most tokens a reply may have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
-    /// `auto` (default), `required` or `none`.
+    /// `auto`, `required` or `none`; sent only when set (APIs then take `auto`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<ToolChoice>,
     /// Whether the model may call several tools in one reply (sent only when set).

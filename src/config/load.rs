@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
-use super::eval::{EvalFile, ModelConfig, ServerSpec};
+use super::eval::{EvalFile, ModelConfig, ServerSpec, Transport};
 use super::suite::Suite;
 use crate::error::{Diagnostic, Error, Result, did_you_mean};
 
@@ -172,6 +172,22 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
         s.cwd = s
             .cwd
             .map(|c| dir.join(env(&c.to_string_lossy(), &mut diags)));
+        let place = |source: &str, d: Diagnostic| at_first(d, source, &format!("{name}:"));
+        match (s.transport, &s.command, &s.url) {
+            (Some(Transport::Sse), _, _) => diags.push(
+                place(&source, Diagnostic::new(path, format!("server `{name}` uses the HTTP+SSE transport, which tooleval does not support")))
+                    .with_hint("point `url` at the server's streamable HTTP endpoint (often /mcp) and write `type: http`, or run the server over stdio"),
+            ),
+            (Some(Transport::Stdio), None, Some(_)) => diags.push(
+                place(&source, Diagnostic::new(path, format!("server `{name}` is `type: stdio` but has a `url`")))
+                    .with_hint("write `type: http` for a URL, or give `command` for a stdio server"),
+            ),
+            (Some(Transport::Http | Transport::StreamableHttp), Some(_), None) => diags.push(
+                place(&source, Diagnostic::new(path, format!("server `{name}` is `type: http` but has a `command`")))
+                    .with_hint("write `type: stdio` for a command, or give `url` for an HTTP server"),
+            ),
+            _ => {}
+        }
         match (&s.command, &s.url) {
             (Some(_), Some(_)) => diags.push(
                 at_first(Diagnostic::new(path, format!("server `{name}` has both `command` and `url`")), &source, &format!("{name}:"))

@@ -165,13 +165,13 @@ impl Expect {
         }
     }
 
-    /// Every call this expectation names, with mutable access (for resolving tool names).
-    pub fn calls_mut(&mut self) -> Vec<&mut Call> {
+    /// Every call this expectation names.
+    pub fn calls(&self) -> Vec<&Call> {
         match self {
             Expect::None => vec![],
             Expect::Call(c) => vec![c],
-            Expect::Calls { calls, .. } => calls.iter_mut().collect(),
-            Expect::AnyOf(alts) => alts.iter_mut().flat_map(Expect::calls_mut).collect(),
+            Expect::Calls { calls, .. } => calls.iter().collect(),
+            Expect::AnyOf(alts) => alts.iter().flat_map(Expect::calls).collect(),
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 pub use exec::{ExecOptions, Executed, PlannedTask, execute};
 
 use crate::cli::{Format, RunArgs, ToolsArgs};
-use crate::config::{self, Eval, LoadedSuite, ServerEntry, ServerSpec};
+use crate::config::{self, Eval, LoadedSuite, Matcher, ServerEntry, ServerSpec};
 use crate::error::{Diagnostic, Error, Result, did_you_mean, exit};
 use crate::mcp::{self, Connection, ToolSet};
 use crate::model;
@@ -65,64 +65,74 @@ async fn list_tools(
     Ok((ToolSet::new(per_server), infos))
 }
 
-/// Maps every tool an expectation names to the tool set's name; unknown or ambiguous names
-/// are diagnostics with a suggestion.
-pub fn resolve_expectations(suites: &mut [LoadedSuite], tools: &ToolSet) -> Vec<Diagnostic> {
+/// Checks every tool an expectation names, and every argument it matches, against the tool set:
+/// unknown or ambiguous names are diagnostics with a suggestion.
+pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    for s in suites.iter_mut() {
-        let path = s.path.clone();
-        let mut problems = Vec::new();
-        for task in &mut s.suite.tasks {
-            for call in task.expect.calls_mut() {
-                if tools.by_name(&call.tool).is_some() {
-                    continue;
-                }
-                let same = tools.by_server_name(&call.tool);
-                match same.len() {
-                    1 => call.tool = same[0].name.clone(),
-                    0 => {
+    for s in suites {
+        for task in &s.suite.tasks {
+            for call in task.expect.calls() {
+                let problem = |needle: &str, message: String, hint: String| {
+                    s.diagnostic_in_task(&task.id, needle, message)
+                        .with_hint(hint)
+                };
+                let Some(tool) = tools.by_name(&call.tool) else {
+                    let same = tools.by_server_name(&call.tool);
+                    diags.push(if same.is_empty() {
                         let hint = match did_you_mean(&call.tool, tools.tools.iter().map(|t| t.name.as_str())) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => "`tooleval tools --eval <EVAL_FILE>` lists every tool the servers offer".to_owned(),
                         };
-                        problems.push((
-                            task.id.clone(),
-                            call.tool.clone(),
-                            format!(
-                                "task `{}` expects tool `{}`, which no server offers",
-                                task.id, call.tool
-                            ),
-                            hint,
-                        ));
+                        let message = format!("task `{}` expects tool `{}`, which no server offers", task.id, call.tool);
+                        problem(&call.tool, message, hint)
+                    } else {
+                        let options = same.iter().map(|t| format!("`{}`", t.name)).collect::<Vec<_>>().join(" or ");
+                        let message = format!("task `{}`: tool `{}` is offered by several servers", task.id, call.tool);
+                        problem(&call.tool, message, format!("write {options}"))
+                    });
+                    continue;
+                };
+                let Some(props) = closed_properties(&tool.input_schema) else {
+                    continue;
+                };
+                for (arg, matcher) in &call.args {
+                    if props.contains_key(arg) || matches!(matcher, Matcher::Absent) {
+                        continue;
                     }
-                    _ => {
-                        let options = same
-                            .iter()
-                            .map(|t| format!("`{}`", t.name))
-                            .collect::<Vec<_>>()
-                            .join(" or ");
-                        problems.push((
-                            task.id.clone(),
-                            call.tool.clone(),
-                            format!(
-                                "task `{}`: tool `{}` is offered by several servers",
-                                task.id, call.tool
-                            ),
-                            format!("write {options}"),
-                        ));
-                    }
+                    let hint = match did_you_mean(arg, props.keys().map(String::as_str)) {
+                        Some(p) => format!("did you mean `{p}`?"),
+                        None if props.is_empty() => format!("`{}` takes no parameters", tool.name),
+                        None => format!(
+                            "`{}` takes `{}`",
+                            tool.name,
+                            props.keys().cloned().collect::<Vec<_>>().join("`, `")
+                        ),
+                    };
+                    let message = format!(
+                        "task `{}`: tool `{}` has no parameter `{arg}`",
+                        task.id, tool.name
+                    );
+                    diags.push(problem(&format!("{arg}:"), message, hint));
                 }
             }
         }
-        for (id, tool, message, hint) in problems {
-            let d = s.diagnostic_in_task(&id, &tool, message).with_hint(hint);
-            diags.push(Diagnostic {
-                file: path.clone(),
-                ..d
-            });
-        }
     }
     diags
+}
+
+/// The properties of a schema that lists them and does not invite others.
+fn closed_properties(
+    schema: &serde_json::Value,
+) -> Option<&serde_json::Map<String, serde_json::Value>> {
+    let open = match schema.get("additionalProperties") {
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(serde_json::Value::Object(_)) => true,
+        _ => false,
+    };
+    let props = schema.get("properties")?.as_object()?;
+    // A schema with no properties and no word on others accepts anything: nothing to check.
+    let unconstrained = props.is_empty() && schema.get("additionalProperties").is_none();
+    (!open && !unconstrained).then_some(props)
 }
 
 /// `tooleval run`.
@@ -141,7 +151,7 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
     // Build the model first: a missing key should not wait for servers to start.
     let model = model::from_config(&eval.model)?;
     let (tools, servers) = list_tools(&eval.servers, &written).await?;
-    let diags = resolve_expectations(&mut eval.suites, &tools);
+    let diags = check_expectations(&eval.suites, &tools);
     if !diags.is_empty() {
         return Err(Error::Input(diags));
     }

@@ -123,7 +123,7 @@ impl Judge {
                     alts.iter().map(|a| self.judge(a, calls)).collect();
                 verdicts.sort_by_key(|v| v.outcome);
                 let mut best = verdicts.swap_remove(0);
-                if best.outcome != Outcome::Pass {
+                if best.outcome != Outcome::Pass && !best.reason.starts_with("no alternative") {
                     best.reason = format!("no alternative matched; closest: {}", best.reason);
                 }
                 best
@@ -145,67 +145,61 @@ impl Judge {
                 exp_tools,
             );
         }
-        // Pair each expected call with an unused actual call of the same tool, preferring one
-        // whose arguments pass.
-        let mut used = vec![false; actual.len()];
-        let mut pairs: Vec<(&Call, usize)> = Vec::new();
-        let mut missing: Vec<&str> = Vec::new();
-        for exp in expected {
-            let candidates: Vec<usize> = (0..actual.len())
-                .filter(|&i| !used[i] && actual[i].name == exp.tool)
-                .collect();
-            let pick = candidates
-                .iter()
-                .copied()
-                .find(|&i| self.check(exp, &actual[i]).is_none())
-                .or_else(|| candidates.first().copied());
-            match pick {
-                Some(i) => {
-                    used[i] = true;
-                    pairs.push((exp, i));
+        let got: Vec<&str> = actual.iter().map(|c| c.name.as_str()).collect();
+        let in_order = got == exp_tools.iter().map(String::as_str).collect::<Vec<_>>();
+        // With a strict order and the right sequence of tools, the n-th call answers the n-th
+        // expectation. Otherwise calls are paired by tool, looking for a pairing where every
+        // call's arguments pass.
+        let assignment: Vec<Option<usize>> = if order == Order::Strict && in_order {
+            (0..expected.len()).map(Some).collect()
+        } else {
+            self.pair(expected, actual)
+        };
+        let missing: Vec<String> = expected
+            .iter()
+            .zip(&assignment)
+            .filter(|(_, a)| a.is_none())
+            .map(|(e, _)| {
+                if got.contains(&e.tool.as_str()) {
+                    format!("another call to `{}`", e.tool)
+                } else {
+                    format!("`{}`", e.tool)
                 }
-                None => missing.push(&exp.tool),
-            }
-        }
+            })
+            .collect();
         if !missing.is_empty() {
-            let missing = missing
-                .iter()
-                .map(|t| format!("`{t}`"))
-                .collect::<Vec<_>>()
-                .join(", ");
             return verdict(
                 Outcome::WrongTool,
-                format!("expected {missing}, called {}", names(actual)),
+                format!("expected {}, called {}", missing.join(", "), names(actual)),
                 exp_tools,
             );
         }
-        let extra: Vec<&ActualCall> = actual
-            .iter()
-            .zip(&used)
-            .filter(|(_, u)| !**u)
-            .map(|(c, _)| c)
+        let extra: Vec<ActualCall> = (0..actual.len())
+            .filter(|i| !assignment.contains(&Some(*i)))
+            .map(|i| actual[i].clone())
             .collect();
         if !extra.is_empty() {
-            let extra: Vec<ActualCall> = extra.into_iter().cloned().collect();
             return verdict(
                 Outcome::UnexpectedCall,
                 format!("called {} besides the expected {wanted}", names(&extra)),
                 exp_tools,
             );
         }
-        if order == Order::Strict {
-            let got: Vec<&str> = actual.iter().map(|c| c.name.as_str()).collect();
-            if got != exp_tools.iter().map(String::as_str).collect::<Vec<_>>() {
-                return verdict(
-                    Outcome::WrongTool,
-                    format!(
-                        "called {} in the wrong order; expected {wanted}",
-                        names(actual)
-                    ),
-                    exp_tools,
-                );
-            }
+        if order == Order::Strict && !in_order {
+            return verdict(
+                Outcome::WrongTool,
+                format!(
+                    "called {} in the wrong order; expected {wanted}",
+                    names(actual)
+                ),
+                exp_tools,
+            );
         }
+        let pairs: Vec<(&Call, usize)> = expected
+            .iter()
+            .zip(&assignment)
+            .filter_map(|(e, a)| a.map(|i| (e, i)))
+            .collect();
         let mut worst: Option<(Outcome, String)> = None;
         for (exp, i) in pairs {
             if let Some((o, why)) = self.check(exp, &actual[i])
@@ -222,6 +216,40 @@ impl Judge {
                 exp_tools,
             ),
         }
+    }
+
+    /// Pairs each expected call with a distinct actual call of the same tool: a pairing in which
+    /// every call's arguments pass when there is one, else the first unused call of each tool.
+    fn pair(&self, expected: &[Call], actual: &[ActualCall]) -> Vec<Option<usize>> {
+        let passes: Vec<Vec<bool>> = expected
+            .iter()
+            .map(|e| {
+                actual
+                    .iter()
+                    .map(|a| a.name == e.tool && self.check(e, a).is_none())
+                    .collect()
+            })
+            .collect();
+        let mut chosen = vec![None; expected.len()];
+        let mut used = vec![false; actual.len()];
+        // Expectations are few; a depth-first search stays small. Past 8, take the greedy pairing.
+        if expected.len() <= 8 && all_pass(&passes, 0, &mut chosen, &mut used) {
+            return chosen;
+        }
+        let mut used = vec![false; actual.len()];
+        expected
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let pick = (0..actual.len())
+                    .find(|&j| !used[j] && passes[i][j])
+                    .or_else(|| (0..actual.len()).find(|&j| !used[j] && actual[j].name == e.tool));
+                if let Some(j) = pick {
+                    used[j] = true;
+                }
+                pick
+            })
+            .collect()
     }
 
     /// Checks one paired call's arguments: `None` when they pass.
@@ -261,6 +289,30 @@ impl Judge {
             .err()
             .map(|why| (Outcome::BadArgs, format!("`{}`: {why}", call.name)))
     }
+}
+
+/// Finds, from expectation `i` on, distinct calls whose arguments all pass.
+fn all_pass(
+    passes: &[Vec<bool>],
+    i: usize,
+    chosen: &mut [Option<usize>],
+    used: &mut [bool],
+) -> bool {
+    if i == passes.len() {
+        return true;
+    }
+    for j in 0..used.len() {
+        if passes[i][j] && !used[j] {
+            used[j] = true;
+            chosen[i] = Some(j);
+            if all_pass(passes, i + 1, chosen, used) {
+                return true;
+            }
+            used[j] = false;
+            chosen[i] = None;
+        }
+    }
+    false
 }
 
 fn verdict(outcome: Outcome, reason: impl Into<String>, expected_tools: Vec<String>) -> Verdict {
@@ -433,6 +485,45 @@ mod tests {
         let v = j.judge(&expect("{ tool: search_logs }"), &[c]);
         assert_eq!(v.outcome, Outcome::InvalidArgs);
         assert!(v.reason.contains("not a JSON object"), "{}", v.reason);
+    }
+
+    #[test]
+    fn finds_a_passing_pairing_and_respects_strict_order_of_repeats() {
+        let j = judge();
+        let e = expect(
+            "{ calls: [{ tool: tail_logs, args: { service: { present: true } } }, { tool: tail_logs, args: { service: b } }] }",
+        );
+        let calls = [
+            call("tail_logs", json!({"service": "b"})),
+            call("tail_logs", json!({"service": "c"})),
+        ];
+        assert_eq!(j.judge(&e, &calls).outcome, Outcome::Pass);
+        let strict = expect(
+            "{ calls: [{ tool: tail_logs, args: { service: a } }, { tool: tail_logs, args: { service: b } }], order: strict }",
+        );
+        let swapped = [
+            call("tail_logs", json!({"service": "b"})),
+            call("tail_logs", json!({"service": "a"})),
+        ];
+        assert_eq!(j.judge(&strict, &swapped).outcome, Outcome::BadArgs);
+        let once = [call("tail_logs", json!({"service": "a"}))];
+        let v = j.judge(&strict, &once);
+        assert_eq!(v.outcome, Outcome::WrongTool);
+        assert!(
+            v.reason.contains("another call to `tail_logs`"),
+            "{}",
+            v.reason
+        );
+        let nested = expect(
+            "{ any_of: [{ any_of: [{ tool: list_alerts }, { tool: search_logs }] }, none] }",
+        );
+        let v = j.judge(&nested, &once);
+        assert_eq!(
+            v.reason.matches("no alternative").count(),
+            1,
+            "{}",
+            v.reason
+        );
     }
 
     #[test]

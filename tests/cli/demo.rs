@@ -200,11 +200,11 @@ fn colliding_tool_names_are_kept_apart_and_reported() {
         "{err}"
     );
     assert!(
-        err.contains("hint: write `mirror/acknowledge_alert` or `shop/acknowledge_alert`"),
+        err.contains("hint: write `shop/acknowledge_alert` or `mirror/acknowledge_alert`"),
         "{err}"
     );
 
-    ws.write("qualified.yaml", "tasks:\n  - id: a\n    prompt: ack ALR-4821\n    expect: { tool: mirror/acknowledge_alert }\n");
+    ws.write("qualified.yaml", "tasks:\n  - id: a\n    prompt: ack ALR-4821\n    expect: { tool: shop/acknowledge_alert }\n");
     let eval = ws.write("e2.yaml", &format!("{servers}suites: [qualified.yaml]\n"));
     let out = tooleval()
         .args(["run", "--out", "r.json"])
@@ -229,8 +229,8 @@ fn colliding_tool_names_are_kept_apart_and_reported() {
         .find(|t| t["name"] == "mirror/acknowledge_alert")
         .unwrap();
     assert_eq!(ack["api_name"], "mirror__acknowledge_alert");
-    // The baseline ranks the two identical tools equally and takes the first listed (`mirror`),
-    // so the call maps back to the qualified name and passes.
-    assert_eq!(report["trials"][0]["called"][0], "mirror/acknowledge_alert");
+    // The baseline ranks the two identical tools equally and takes the first listed: servers
+    // keep the eval file's order, so that is `shop`'s, and the call maps back to its name.
+    assert_eq!(report["trials"][0]["called"][0], "shop/acknowledge_alert");
     assert_eq!(report["trials"][0]["outcome"], "pass");
 }

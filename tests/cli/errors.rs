@@ -169,3 +169,38 @@ fn no_api_key_for_openai_says_how_to_fix_it() {
         "{err}"
     );
 }
+
+#[test]
+fn an_argument_the_tool_does_not_take_gets_did_you_mean() {
+    let ws = Workspace::new();
+    let eval = demo_eval(
+        &ws,
+        "tasks:\n  - id: a\n    prompt: logs\n    expect:\n      tool: search_logs\n      args:\n        servce: checkout\n        trace_id: { absent: true }\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("suite.yaml:7:9: task `a`: tool `search_logs` has no parameter `servce`"),
+        "{err}"
+    );
+    assert!(err.contains("hint: did you mean `service`?"), "{err}");
+    // `absent` may name any argument: it checks the model does not invent it.
+    assert!(!err.contains("trace_id"), "{err}");
+}
+
+#[test]
+fn a_type_that_contradicts_the_entry_is_rejected() {
+    let (code, err) = run_with_server("legacy: { type: sse, url: \"http://127.0.0.1:1/sse\" }");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("HTTP+SSE transport, which tooleval does not support"),
+        "{err}"
+    );
+    let (code, err) =
+        run_with_server("odd: { type: http, command: tooleval, args: [demo-server] }");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("server `odd` is `type: http` but has a `command`"),
+        "{err}"
+    );
+}
