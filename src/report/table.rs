@@ -132,13 +132,31 @@ pub fn render_table(r: &Report, width: u16) -> String {
             .map(Rate::display)
             .unwrap_or_else(|| "n/a".into())
     };
+    let ci = if s.full_call.is_some_and(|r| r.clustered) {
+        "95% CI, clustered by task"
+    } else {
+        "95% CI"
+    };
     let mut t = table(width);
     t.set_header(["overall", "value"]);
     t.add_row([
-        "tool selection accuracy (95% CI)".to_owned(),
+        format!("tool selection accuracy ({ci})"),
         rate(&s.selection),
     ]);
-    t.add_row(["full-call accuracy (95% CI)".to_owned(), rate(&s.full_call)]);
+    t.add_row([format!("full-call accuracy ({ci})"), rate(&s.full_call)]);
+    if r.eval.trials > 1 {
+        let k = r.eval.trials;
+        t.add_row([
+            format!("pass@{k} / pass^{k} (share of tasks)"),
+            format!("{} / {}", rate(&s.pass_at_k), rate(&s.pass_hat_k)),
+        ]);
+        let flaky = if s.flaky.is_empty() {
+            "none".to_owned()
+        } else {
+            s.flaky.join(", ")
+        };
+        t.add_row([format!("flaky tasks ({})", s.flaky.len()), flaky]);
+    }
     let outcomes = Outcome::ALL
         .iter()
         .filter_map(|o| s.outcomes.get(o).map(|n| format!("{} {n}", o.as_str())))

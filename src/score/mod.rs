@@ -2,10 +2,16 @@
 
 mod matcher;
 mod outcome;
+mod paired;
 mod stats;
 mod summary;
 
 pub use matcher::{check_args, short, values_equal};
 pub use outcome::{ActualCall, Judge, Outcome, Verdict};
+pub use paired::{
+    PairedTest, binomial_two_sided, clustered_mean_se, normal_quantile, t_cdf, t_quantile,
+};
 pub use stats::{Rate, wilson};
-pub use summary::{Confusion, NO_TOOL, Summary, TaskSummary, TokenTotals, ToolStats, summarize};
+pub use summary::{
+    Confusion, NO_TOOL, Summary, TaskState, TaskSummary, TokenTotals, ToolStats, summarize,
+};

@@ -5,41 +5,80 @@ use serde::{Deserialize, Serialize};
 /// z for a two-sided 95% interval.
 const Z95: f64 = 1.959_963_984_540_054;
 
-/// A proportion with its 95% Wilson score interval.
+/// A proportion with its 95% Wilson score interval and, for trials clustered by task, its
+/// cluster-robust standard error and interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Rate {
     pub successes: usize,
     pub n: usize,
     /// `successes / n`; absent when `n` is 0.
     pub rate: Option<f64>,
+    /// The 95% Wilson score interval, treating trials as independent.
     pub low: Option<f64>,
     pub high: Option<f64>,
+    /// The standard error clustered by task (trials of one task are not independent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub se: Option<f64>,
+    /// `rate ± 1.96 se`, clamped to [0, 1].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_low: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_high: Option<f64>,
+    /// Whether some task ran more than one trial (then the clustered interval is the honest one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub clustered: bool,
 }
 
 impl Rate {
     pub fn new(successes: usize, n: usize) -> Rate {
-        match wilson(successes, n, Z95) {
-            Some((low, high)) => Rate {
-                successes,
-                n,
-                rate: Some(successes as f64 / n as f64),
-                low: Some(low),
-                high: Some(high),
-            },
-            None => Rate {
-                successes,
-                n,
-                rate: None,
-                low: None,
-                high: None,
-            },
+        let (rate, low, high) = match wilson(successes, n, Z95) {
+            Some((l, h)) => (Some(successes as f64 / n as f64), Some(l), Some(h)),
+            None => (None, None, None),
+        };
+        Rate {
+            successes,
+            n,
+            rate,
+            low,
+            high,
+            se: None,
+            cluster_low: None,
+            cluster_high: None,
+            clustered: false,
+        }
+    }
+
+    /// A rate over 0/1 outcomes grouped by task.
+    pub fn clustered(clusters: &[Vec<bool>]) -> Rate {
+        let successes = clusters.iter().flatten().filter(|x| **x).count();
+        let n = clusters.iter().map(Vec::len).sum();
+        let mut r = Rate::new(successes, n);
+        let as_f64: Vec<Vec<f64>> = clusters
+            .iter()
+            .map(|c| c.iter().map(|x| f64::from(u8::from(*x))).collect())
+            .collect();
+        if let Some((mean, se)) = super::clustered_mean_se(&as_f64) {
+            r.se = Some(se);
+            r.cluster_low = Some((mean - Z95 * se).max(0.0));
+            r.cluster_high = Some((mean + Z95 * se).min(1.0));
+        }
+        r.clustered = clusters.iter().any(|c| c.len() > 1);
+        r
+    }
+
+    /// The interval to show: clustered when trials repeat, else Wilson.
+    pub fn interval(&self) -> Option<(f64, f64)> {
+        if self.clustered {
+            self.cluster_low.zip(self.cluster_high)
+        } else {
+            self.low.zip(self.high)
         }
     }
 
     /// `72.5% [61.2, 81.6]`, or `n/a` without trials.
     pub fn display(&self) -> String {
-        match (self.rate, self.low, self.high) {
-            (Some(r), Some(l), Some(h)) => {
+        match (self.rate, self.interval()) {
+            (Some(r), Some((l, h))) => {
                 format!("{:.1}% [{:.1}, {:.1}]", r * 100.0, l * 100.0, h * 100.0)
             }
             _ => "n/a".into(),
@@ -91,5 +130,11 @@ mod tests {
     fn rate_displays_interval() {
         assert_eq!(Rate::new(81, 263).display(), "30.8% [25.5, 36.6]");
         assert_eq!(Rate::new(0, 0).display(), "n/a");
+        // Three tasks of two trials: [1,1], [0,1], [0,0] -> 50%, clustered SE sqrt(2)/6.
+        let r = Rate::clustered(&[vec![true, true], vec![false, true], vec![false, false]]);
+        assert!(r.clustered);
+        assert!(close(r.se.unwrap(), 2f64.sqrt() / 6.0));
+        assert_eq!(r.display(), "50.0% [3.8, 96.2]");
+        assert!(!Rate::clustered(&[vec![true], vec![false]]).clustered);
     }
 }

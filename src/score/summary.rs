@@ -22,6 +22,14 @@ pub struct Summary {
     pub tasks: Vec<TaskSummary>,
     pub tools: Vec<ToolStats>,
     pub confusions: Vec<Confusion>,
+    /// Tasks where some trials passed and some did not: listed apart, never hidden in an average.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flaky: Vec<String>,
+    /// Share of tasks with some passing trial (pass@k) and with every trial passing (pass^k).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_at_k: Option<Rate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_hat_k: Option<Rate>,
     pub tokens: TokenTotals,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_accuracy: Option<f64>,
@@ -43,6 +51,41 @@ pub struct TaskSummary {
     /// The reason of the most common failing outcome, if any trial failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
+    /// pass@k: some of the k scored trials passed (k = the trials run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_at_k: Option<bool>,
+    /// pass^k: all k scored trials passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_hat_k: Option<bool>,
+}
+
+/// Where a task stands over its trials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskState {
+    /// Every scored trial passed.
+    Pass,
+    /// Some scored trials passed, some did not.
+    Flaky,
+    /// No scored trial passed.
+    Fail,
+    /// No trial was scored (not run, or every trial errored).
+    Unscored,
+}
+
+impl TaskSummary {
+    pub fn scored(&self) -> usize {
+        self.trials - self.errors
+    }
+
+    pub fn state(&self) -> TaskState {
+        match (self.scored(), self.passes) {
+            (0, _) => TaskState::Unscored,
+            (n, p) if p == n => TaskState::Pass,
+            (_, 0) => TaskState::Fail,
+            _ => TaskState::Flaky,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,16 +130,23 @@ pub fn summarize(
     for t in trials {
         *outcomes.entry(t.outcome).or_default() += 1;
     }
-    let selection = Rate::new(
-        scored.iter().filter(|t| t.outcome.selection_ok()).count(),
-        scored.len(),
-    );
-    let full_call = Rate::new(
-        scored.iter().filter(|t| t.outcome == Outcome::Pass).count(),
-        scored.len(),
-    );
+    let clusters = |ok: fn(Outcome) -> bool| -> Vec<Vec<bool>> {
+        task_order
+            .iter()
+            .map(|(_, id)| {
+                scored
+                    .iter()
+                    .filter(|t| &t.task == id)
+                    .map(|t| ok(t.outcome))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|c| !c.is_empty())
+            .collect()
+    };
+    let selection = Rate::clustered(&clusters(Outcome::selection_ok));
+    let full_call = Rate::clustered(&clusters(|o| o == Outcome::Pass));
 
-    let tasks = task_order
+    let tasks: Vec<TaskSummary> = task_order
         .iter()
         .map(|(suite, id)| {
             let mine: Vec<&TrialRecord> = trials.iter().filter(|t| &t.task == id).collect();
@@ -122,6 +172,8 @@ pub fn summarize(
                 pass_rate: (n > 0).then(|| passes as f64 / n as f64),
                 outcomes: oc,
                 failure,
+                pass_at_k: (n > 0).then_some(passes > 0),
+                pass_hat_k: (n > 0).then_some(passes == n),
             }
         })
         .collect();
@@ -195,6 +247,23 @@ pub fn summarize(
         tokens.completion += u.completion_tokens;
     }
     let meets_min_accuracy = min_accuracy.map(|m| full_call.rate.is_some_and(|r| r + 1e-12 >= m));
+    let scored_tasks: Vec<&TaskSummary> = tasks.iter().filter(|t| t.scored() > 0).collect();
+    let flaky = tasks
+        .iter()
+        .filter(|t| t.state() == TaskState::Flaky)
+        .map(|t| t.id.clone())
+        .collect();
+    let pass_at_k = Rate::new(
+        scored_tasks.iter().filter(|t| t.passes > 0).count(),
+        scored_tasks.len(),
+    );
+    let pass_hat_k = Rate::new(
+        scored_tasks
+            .iter()
+            .filter(|t| t.state() == TaskState::Pass)
+            .count(),
+        scored_tasks.len(),
+    );
     Summary {
         trials: trials.len(),
         errors: trials.len() - scored.len(),
@@ -204,6 +273,9 @@ pub fn summarize(
         tasks,
         tools,
         confusions,
+        flaky,
+        pass_at_k: Some(pass_at_k),
+        pass_hat_k: Some(pass_hat_k),
         tokens,
         min_accuracy,
         meets_min_accuracy,
@@ -258,7 +330,20 @@ mod tests {
         let d = s.tasks.iter().find(|t| t.id == "d").unwrap();
         assert_eq!((d.trials, d.errors, d.pass_rate), (2, 1, Some(0.0)));
         assert_eq!(d.failure.as_deref(), Some("no_call: no_call reason"));
+        let a = s.tasks.iter().find(|t| t.id == "a").unwrap();
+        assert_eq!(
+            (a.state(), a.pass_at_k, a.pass_hat_k),
+            (TaskState::Flaky, Some(true), Some(false))
+        );
+        assert_eq!(s.flaky, ["a"]);
+        // Tasks a (flaky), b, c, d scored: pass@k 1 of 4, pass^k 0 of 4.
+        assert_eq!(
+            (s.pass_at_k.unwrap().successes, s.pass_at_k.unwrap().n),
+            (1, 4)
+        );
+        assert_eq!(s.pass_hat_k.unwrap().successes, 0);
         let e = s.tasks.iter().find(|t| t.id == "e").unwrap();
+        assert_eq!(e.state(), TaskState::Unscored);
         assert_eq!((e.trials, e.pass_rate), (0, None));
         let x = s.tools.iter().find(|t| t.name == "x").unwrap();
         assert_eq!(
