@@ -1,9 +1,16 @@
 //! Reports: the value a run produces, how it is written, and how it is shown.
 
+mod diff;
+mod diff_render;
 mod table;
 mod types;
 mod write;
 
+pub use diff::{
+    DiffOptions, RateChange, ReportDiff, TaskChange, TaskStatus, ToolChange, ToolChanges,
+    WordChange, diff_reports, schema_changes, tool_changes, word_diff,
+};
+pub use diff_render::{render_diff_markdown, render_diff_table};
 pub use table::{render_summary_json, render_table, render_tools_table};
 pub use types::{
     EvalInfo, ModelInfo, ReplyRecord, Report, SCHEMA_VERSION, ServerInfo, SuiteInfo,

@@ -1,0 +1,613 @@
+//! Two reports in, a diff out: what changed in the tools, what changed in the results, and
+//! whether the change is distinguishable from noise.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Report;
+use crate::error::{Error, Result};
+use crate::mcp::ToolInfo;
+use crate::score::{PairedTest, Rate, TaskState, TaskSummary, t_quantile};
+
+/// How to compare.
+#[derive(Debug, Clone, Copy)]
+pub struct DiffOptions {
+    /// Compare the tasks both reports share, even when their suites differ.
+    pub common_tasks: bool,
+    /// The significance level of the paired test.
+    pub alpha: f64,
+}
+
+impl Default for DiffOptions {
+    fn default() -> Self {
+        DiffOptions {
+            common_tasks: false,
+            alpha: 0.05,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportDiff {
+    pub base: RunIdentity,
+    pub head: RunIdentity,
+    /// Differences in model or parameters that make the comparison less clean.
+    pub warnings: Vec<String>,
+    pub tools: ToolChanges,
+    pub selection: RateChange,
+    pub full_call: RateChange,
+    /// The paired test on per-task full-call pass rates.
+    pub test: Option<PairedTest>,
+    /// The same on tool selection.
+    pub selection_test: Option<PairedTest>,
+    pub tool_stats: Vec<ToolStatChange>,
+    pub tasks: Vec<TaskChange>,
+    pub counts: BTreeMap<TaskStatus, usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunIdentity {
+    pub model: String,
+    pub started_at: String,
+    pub tools_hash: String,
+    pub trials: u32,
+    pub tasks: usize,
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ToolChanges {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<ToolChange>,
+}
+
+/// One tool whose description or schema changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ToolChange {
+    pub name: String,
+    /// A word-level diff of the description, when it changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub description: Vec<WordChange>,
+    /// What changed in the parameters and schema, one sentence each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schema: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WordChange {
+    /// `equal`, `delete` or `insert`.
+    pub op: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RateChange {
+    pub base: Option<Rate>,
+    pub head: Option<Rate>,
+    /// head minus base.
+    pub diff: Option<f64>,
+    /// The interval of the difference, from the per-task paired standard error.
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ToolStatChange {
+    pub name: String,
+    pub precision: (Option<f64>, Option<f64>),
+    pub recall: (Option<f64>, Option<f64>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Passed every trial in head, not in base.
+    Fixed,
+    /// Passed every trial in base, not in head.
+    Regressed,
+    /// Some trials pass in one run or both, and neither run passes it fully.
+    Flaky,
+    /// Failed every trial in both.
+    StillFailing,
+    /// Passed every trial in both.
+    Passing,
+    /// Only in head.
+    Added,
+    /// Only in base.
+    Removed,
+    /// No scored trial in one of the runs (errors or not run).
+    Unscored,
+}
+
+impl TaskStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Fixed => "fixed",
+            TaskStatus::Regressed => "regressed",
+            TaskStatus::Flaky => "flaky",
+            TaskStatus::StillFailing => "still failing",
+            TaskStatus::Passing => "passing",
+            TaskStatus::Added => "added",
+            TaskStatus::Removed => "removed",
+            TaskStatus::Unscored => "unscored",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskChange {
+    pub id: String,
+    pub status: TaskStatus,
+    pub base_rate: Option<f64>,
+    pub head_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_reason: Option<String>,
+}
+
+/// Compares two reports.
+pub fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> Result<ReportDiff> {
+    let suites = |r: &Report| {
+        r.suites
+            .iter()
+            .map(|s| s.name.clone())
+            .collect::<BTreeSet<_>>()
+    };
+    let (bs, hs) = (suites(base), suites(head));
+    if bs != hs && !opts.common_tasks {
+        return Err(Error::usage(
+            format!(
+                "the reports hold different suites (base: {}; head: {})",
+                bs.into_iter().collect::<Vec<_>>().join(", "),
+                hs.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+            Some("pass --common-tasks to compare only the tasks both reports share".to_owned()),
+        ));
+    }
+    let base_tasks: BTreeMap<&str, &TaskSummary> = base
+        .summary
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t))
+        .collect();
+    let head_tasks: BTreeMap<&str, &TaskSummary> = head
+        .summary
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t))
+        .collect();
+    if opts.common_tasks && !base_tasks.keys().any(|k| head_tasks.contains_key(k)) {
+        return Err(Error::usage("the reports share no task", None));
+    }
+
+    let mut warnings = Vec::new();
+    if base.model.name != head.model.name || base.model.kind != head.model.kind {
+        warnings.push(format!(
+            "the model differs: {} vs {}",
+            base.model.name, head.model.name
+        ));
+    }
+    if base.model.base_url != head.model.base_url {
+        warnings.push("the model's base URL differs".to_owned());
+    }
+    if base.model.parameters != head.model.parameters {
+        warnings.push(format!(
+            "the model parameters differ: {} vs {}",
+            serde_json::to_value(&base.model.parameters).unwrap_or_default(),
+            serde_json::to_value(&head.model.parameters).unwrap_or_default()
+        ));
+    }
+    if base.eval.trials != head.eval.trials {
+        warnings.push(format!(
+            "trials per task differ: {} vs {}",
+            base.eval.trials, head.eval.trials
+        ));
+    }
+    for (which, r) in [("base", base), ("head", head)] {
+        if !r.complete {
+            warnings.push(format!("the {which} run did not finish"));
+        }
+    }
+
+    // Tasks in suite order: head's, then those only in base.
+    let mut order: Vec<&str> = head.summary.tasks.iter().map(|t| t.id.as_str()).collect();
+    order.extend(
+        base.summary
+            .tasks
+            .iter()
+            .map(|t| t.id.as_str())
+            .filter(|id| !head_tasks.contains_key(id)),
+    );
+    let mut tasks = Vec::new();
+    for id in order {
+        let (b, h) = (base_tasks.get(id).copied(), head_tasks.get(id).copied());
+        if opts.common_tasks && (b.is_none() || h.is_none()) {
+            continue;
+        }
+        let status = match (b, h) {
+            (None, Some(_)) => TaskStatus::Added,
+            (Some(_), None) => TaskStatus::Removed,
+            (Some(b), Some(h)) => status(b.state(), h.state()),
+            (None, None) => continue,
+        };
+        tasks.push(TaskChange {
+            id: id.to_owned(),
+            status,
+            base_rate: b.and_then(|t| t.pass_rate),
+            head_rate: h.and_then(|t| t.pass_rate),
+            base_reason: b.and_then(|t| t.failure.clone()),
+            head_reason: h.and_then(|t| t.failure.clone()),
+        });
+    }
+    let mut counts = BTreeMap::new();
+    for t in &tasks {
+        *counts.entry(t.status).or_default() += 1;
+    }
+
+    // The paired tests run over tasks scored in both runs.
+    let single = base.eval.trials == 1 && head.eval.trials == 1;
+    let pairs = |sel: bool| -> Vec<(f64, f64)> {
+        tasks
+            .iter()
+            .filter_map(|t| {
+                let (b, h) = (
+                    base_tasks.get(t.id.as_str())?,
+                    head_tasks.get(t.id.as_str())?,
+                );
+                Some((task_rate(base, b, sel)?, task_rate(head, h, sel)?))
+            })
+            .collect()
+    };
+    let test = PairedTest::new(&pairs(false), single, opts.alpha);
+    let selection_test = PairedTest::new(&pairs(true), single, opts.alpha);
+    let change = |b: Option<Rate>, h: Option<Rate>, t: &Option<PairedTest>| {
+        let diff = b
+            .and_then(|b| b.rate)
+            .zip(h.and_then(|h| h.rate))
+            .map(|(b, h)| h - b);
+        let crit = t
+            .as_ref()
+            .map(|t| t_quantile(1.0 - opts.alpha / 2.0, (t.tasks.max(2) - 1) as f64));
+        let (low, high) = match (diff, t, crit) {
+            (Some(d), Some(t), Some(c)) => (Some(d - c * t.se), Some(d + c * t.se)),
+            _ => (None, None),
+        };
+        RateChange {
+            base: b,
+            head: h,
+            diff,
+            low,
+            high,
+        }
+    };
+    let full_call = change(base.summary.full_call, head.summary.full_call, &test);
+    let selection = change(
+        base.summary.selection,
+        head.summary.selection,
+        &selection_test,
+    );
+
+    let mut tool_stats = Vec::new();
+    let bt: BTreeMap<&str, _> = base
+        .summary
+        .tools
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    for h in &head.summary.tools {
+        let b = bt.get(h.name.as_str());
+        let pb = b.and_then(|b| b.precision);
+        let rb = b.and_then(|b| b.recall);
+        if pb != h.precision || rb != h.recall {
+            tool_stats.push(ToolStatChange {
+                name: h.name.clone(),
+                precision: (pb, h.precision),
+                recall: (rb, h.recall),
+            });
+        }
+    }
+
+    Ok(ReportDiff {
+        base: identity(base),
+        head: identity(head),
+        warnings,
+        tools: tool_changes(&base.tools.tools, &head.tools.tools),
+        selection,
+        full_call,
+        test,
+        selection_test,
+        tool_stats,
+        tasks,
+        counts,
+    })
+}
+
+fn identity(r: &Report) -> RunIdentity {
+    RunIdentity {
+        model: r.model.name.clone(),
+        started_at: r.started_at.clone(),
+        tools_hash: r.tools.hash.clone(),
+        trials: r.eval.trials,
+        tasks: r.summary.tasks.len(),
+        complete: r.complete,
+    }
+}
+
+/// A task's pass rate (full call) or selection rate over its scored trials.
+fn task_rate(r: &Report, t: &TaskSummary, selection: bool) -> Option<f64> {
+    if !selection {
+        return t.pass_rate;
+    }
+    let scored: Vec<bool> = r
+        .trials
+        .iter()
+        .filter(|x| x.task == t.id && x.outcome != crate::score::Outcome::Error)
+        .map(|x| x.outcome.selection_ok())
+        .collect();
+    (!scored.is_empty()).then(|| scored.iter().filter(|x| **x).count() as f64 / scored.len() as f64)
+}
+
+fn status(b: TaskState, h: TaskState) -> TaskStatus {
+    use TaskState::*;
+    match (b, h) {
+        (Unscored, _) | (_, Unscored) => TaskStatus::Unscored,
+        (Pass, Pass) => TaskStatus::Passing,
+        (Fail, Fail) => TaskStatus::StillFailing,
+        (Pass, _) => TaskStatus::Regressed,
+        (_, Pass) => TaskStatus::Fixed,
+        _ => TaskStatus::Flaky,
+    }
+}
+
+/// Tools added, removed, and changed in description or schema, matched by name.
+pub fn tool_changes(base: &[ToolInfo], head: &[ToolInfo]) -> ToolChanges {
+    let bm: BTreeMap<&str, &ToolInfo> = base.iter().map(|t| (t.name.as_str(), t)).collect();
+    let hm: BTreeMap<&str, &ToolInfo> = head.iter().map(|t| (t.name.as_str(), t)).collect();
+    let mut out = ToolChanges {
+        added: head
+            .iter()
+            .filter(|t| !bm.contains_key(t.name.as_str()))
+            .map(|t| t.name.clone())
+            .collect(),
+        removed: base
+            .iter()
+            .filter(|t| !hm.contains_key(t.name.as_str()))
+            .map(|t| t.name.clone())
+            .collect(),
+        changed: vec![],
+    };
+    for h in head {
+        let Some(b) = bm.get(h.name.as_str()) else {
+            continue;
+        };
+        let description = if b.description != h.description {
+            word_diff(&b.description, &h.description)
+        } else {
+            vec![]
+        };
+        let schema = schema_changes(&b.input_schema, &h.input_schema);
+        if !description.is_empty() || !schema.is_empty() {
+            out.changed.push(ToolChange {
+                name: h.name.clone(),
+                description,
+                schema,
+            });
+        }
+    }
+    out
+}
+
+/// A word-level diff: deleted and inserted runs joined, across the spaces between them.
+pub fn word_diff(old: &str, new: &str) -> Vec<WordChange> {
+    enum Block {
+        Same(String),
+        Edit(String, String),
+    }
+    let diff = similar::TextDiff::from_words(old, new);
+    let changes: Vec<_> = diff.iter_all_changes().collect();
+    let mut blocks: Vec<Block> = Vec::new();
+    for (i, c) in changes.iter().enumerate() {
+        let v = c.value();
+        let next_is_edit = changes
+            .get(i + 1)
+            .is_some_and(|n| n.tag() != similar::ChangeTag::Equal);
+        match (c.tag(), blocks.last_mut()) {
+            // A space between two edits belongs to the edit, so "a b" -> "c d" reads as one change.
+            (similar::ChangeTag::Equal, Some(Block::Edit(del, ins)))
+                if v.trim().is_empty() && next_is_edit =>
+            {
+                del.push_str(v);
+                ins.push_str(v);
+            }
+            (similar::ChangeTag::Equal, Some(Block::Same(text))) => text.push_str(v),
+            (similar::ChangeTag::Equal, _) => blocks.push(Block::Same(v.to_owned())),
+            (tag, Some(Block::Edit(del, ins))) => {
+                if tag == similar::ChangeTag::Delete {
+                    del.push_str(v)
+                } else {
+                    ins.push_str(v)
+                }
+            }
+            (tag, _) => blocks.push(if tag == similar::ChangeTag::Delete {
+                Block::Edit(v.to_owned(), String::new())
+            } else {
+                Block::Edit(String::new(), v.to_owned())
+            }),
+        }
+    }
+    let mut out = Vec::new();
+    for b in blocks {
+        match b {
+            Block::Same(text) => out.push(WordChange {
+                op: "equal".into(),
+                text,
+            }),
+            Block::Edit(del, ins) => {
+                // A space shared by both sides at the end is common text again.
+                let common = del.len() - del.trim_end().len();
+                let common = common.min(ins.len() - ins.trim_end().len());
+                let tail = del[del.len() - common..].to_owned();
+                if !del.trim().is_empty() {
+                    out.push(WordChange {
+                        op: "delete".into(),
+                        text: del[..del.len() - common].to_owned(),
+                    });
+                }
+                if !ins.trim().is_empty() {
+                    out.push(WordChange {
+                        op: "insert".into(),
+                        text: ins[..ins.len() - common].to_owned(),
+                    });
+                }
+                if !tail.is_empty() {
+                    out.push(WordChange {
+                        op: "equal".into(),
+                        text: tail,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What changed between two input schemas, in sentences.
+pub fn schema_changes(old: &Value, new: &Value) -> Vec<String> {
+    let props = |s: &Value| {
+        s.get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let required = |s: &Value| -> BTreeSet<String> {
+        s.get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (po, pn) = (props(old), props(new));
+    let (ro, rn) = (required(old), required(new));
+    let mut out = Vec::new();
+    for (name, p) in &pn {
+        match po.get(name) {
+            None => out.push(format!(
+                "parameter `{name}` added{}",
+                if rn.contains(name) { " (required)" } else { "" }
+            )),
+            Some(o) if o != p => {
+                for key in [
+                    "type",
+                    "enum",
+                    "description",
+                    "default",
+                    "pattern",
+                    "minimum",
+                    "maximum",
+                    "items",
+                    "format",
+                ] {
+                    if o.get(key) != p.get(key) {
+                        let show = |v: Option<&Value>| {
+                            v.map(crate::score::short).unwrap_or_else(|| "none".into())
+                        };
+                        out.push(format!(
+                            "parameter `{name}`: {key} {} -> {}",
+                            show(o.get(key)),
+                            show(p.get(key))
+                        ));
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for name in po.keys().filter(|k| !pn.contains_key(*k)) {
+        out.push(format!("parameter `{name}` removed"));
+    }
+    for name in rn.difference(&ro).filter(|n| po.contains_key(*n)) {
+        out.push(format!("parameter `{name}` is now required"));
+    }
+    for name in ro.difference(&rn).filter(|n| pn.contains_key(*n)) {
+        out.push(format!("parameter `{name}` is no longer required"));
+    }
+    let rest = |s: &Value| {
+        let mut s = s.as_object().cloned().unwrap_or_default();
+        s.remove("properties");
+        s.remove("required");
+        s
+    };
+    if rest(old) != rest(new) {
+        out.push("other schema keywords changed".to_owned());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn task_status_table() {
+        use TaskState::*;
+        let cases = [
+            (Pass, Pass, TaskStatus::Passing),
+            (Fail, Pass, TaskStatus::Fixed),
+            (Flaky, Pass, TaskStatus::Fixed),
+            (Pass, Fail, TaskStatus::Regressed),
+            (Pass, Flaky, TaskStatus::Regressed),
+            (Fail, Fail, TaskStatus::StillFailing),
+            (Fail, Flaky, TaskStatus::Flaky),
+            (Flaky, Fail, TaskStatus::Flaky),
+            (Flaky, Flaky, TaskStatus::Flaky),
+            (Unscored, Pass, TaskStatus::Unscored),
+            (Pass, Unscored, TaskStatus::Unscored),
+        ];
+        for (b, h, want) in cases {
+            assert_eq!(status(b, h), want, "{b:?} -> {h:?}");
+        }
+    }
+
+    #[test]
+    fn words_and_schemas_diff() {
+        let d = word_diff(
+            "Returns recent logs for a service.",
+            "Streams the newest logs of a service live.",
+        );
+        let text: String = d
+            .iter()
+            .map(|c| match c.op.as_str() {
+                "delete" => format!("[-{}-]", c.text),
+                "insert" => format!("{{+{}+}}", c.text),
+                _ => c.text.clone(),
+            })
+            .collect();
+        assert_eq!(
+            text,
+            "[-Returns recent-]{+Streams the newest+} logs [-for-]{+of+} a [-service.-]{+service live.+}"
+        );
+        let same: Vec<String> = word_diff("a b", "a b").into_iter().map(|c| c.op).collect();
+        assert_eq!(same, ["equal"]);
+        let old = json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"}}, "required": ["a"]});
+        let new = json!({"type": "object", "properties": {"a": {"type": "string", "enum": ["x"]}, "c": {"type": "string"}}, "required": ["a", "c"], "additionalProperties": false});
+        assert_eq!(
+            schema_changes(&old, &new),
+            [
+                "parameter `a`: enum none -> [\"x\"]",
+                "parameter `c` added (required)",
+                "parameter `b` removed",
+                "other schema keywords changed"
+            ]
+        );
+        assert!(schema_changes(&old, &old).is_empty());
+    }
+}
