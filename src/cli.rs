@@ -78,6 +78,7 @@ pub struct ToolsArgs {
     /// List the tools of every server of this eval file.
     #[arg(long, conflicts_with = "server")]
     pub eval: Option<PathBuf>,
+    /// `table` for people, `json` for programs.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -87,10 +88,18 @@ pub struct DemoServerArgs {
     /// Serve streamable HTTP on this address (e.g. 127.0.0.1:8931) instead of stdio.
     #[arg(long, value_name = "ADDR")]
     pub http: Option<String>,
+    /// Serve these tools instead of the demo's: a JSON list of {name, description, inputSchema}.
+    /// Lets you try descriptions before the real server exists.
+    #[arg(long, value_name = "FILE")]
+    pub tools: Option<PathBuf>,
+    /// List tools in pages of this many (to exercise a client's pagination).
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<usize>,
 }
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
+    /// Which file's schema.
     #[arg(value_enum)]
     pub file: SchemaFile,
 }

@@ -1,7 +1,57 @@
 //! The error type of the whole program, its exit codes, and how errors are shown to people.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
+
+/// Writes to stderr, ignoring failures: a reader that went away (a closed pipe) is no error.
+pub fn write_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(redact(text).as_bytes());
+}
+
+/// `eprint!` that never panics on a closed stderr.
+#[macro_export]
+macro_rules! say {
+    ($($t:tt)*) => { $crate::error::write_stderr(&format!($($t)*)) };
+}
+
+/// `eprintln!` that never panics on a closed stderr.
+#[macro_export]
+macro_rules! sayln {
+    () => { $crate::error::write_stderr("\n") };
+    ($($t:tt)*) => { $crate::error::write_stderr(&(format!($($t)*) + "\n")) };
+}
+
+/// Values read from the environment through `${VAR}`, with their names: never shown.
+static SECRETS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Registers a value that came from `${name}`, so that every message and report shows
+/// `${name}` in its place.
+pub fn register_secret(name: &str, value: &str) {
+    // Very short values would blank out ordinary words; they are not credentials anyway.
+    if value.len() < 6 {
+        return;
+    }
+    let mut s = SECRETS.lock().unwrap_or_else(|p| p.into_inner());
+    if !s.iter().any(|(_, v)| v == value) {
+        s.push((name.to_owned(), value.to_owned()));
+        // Longest first, so a value containing another is replaced whole.
+        s.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+    }
+}
+
+/// `text` with every registered value replaced by its `${VAR}`.
+pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+    let s = SECRETS.lock().unwrap_or_else(|p| p.into_inner());
+    if !s.iter().any(|(_, v)| text.contains(v.as_str())) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = text.to_owned();
+    for (name, value) in s.iter() {
+        out = out.replace(value.as_str(), &format!("${{{name}}}"));
+    }
+    std::borrow::Cow::Owned(out)
+}
 
 /// Exit codes, the one place they are named. The README lists them too.
 pub mod exit {
@@ -44,6 +94,16 @@ impl Diagnostic {
 
     /// Points the diagnostic at a 1-based line and column of `source`.
     pub fn at(mut self, source: &str, line: usize, column: usize) -> Self {
+        // The parser may place an error at the end of the input, one line past the last.
+        let lines = source.lines().count().max(1);
+        let (line, column) = if line > lines {
+            (
+                lines,
+                source.lines().last().map_or(0, |l| l.chars().count()) + 1,
+            )
+        } else {
+            (line, column)
+        };
         self.line = Some(line);
         self.column = Some(column);
         self.source_line = source
@@ -200,7 +260,7 @@ pub fn did_you_mean<'a>(
     best.map(|(_, c)| c)
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -217,6 +277,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacts_registered_values() {
+        register_secret("TOOLEVAL_UNIT_SECRET", "sk-unit-test-value-123");
+        register_secret("SHORT", "abc");
+        assert_eq!(
+            redact("key=sk-unit-test-value-123&x=abc"),
+            "key=${TOOLEVAL_UNIT_SECRET}&x=abc"
+        );
+        assert!(matches!(
+            redact("nothing here"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn suggests_close_names() {

@@ -25,14 +25,14 @@ pub fn main_with(cli: Cli) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            crate::sayln!("error: cannot start the async runtime: {e}");
             return exit::INFRASTRUCTURE;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprint!("{}", e.render());
+            crate::say!("{}", e.render());
             e.exit_code()
         }
     }
@@ -43,9 +43,14 @@ async fn run(cli: Cli) -> Result<i32> {
         Command::Run(args) => run::run_command(args).await,
         Command::Tools(args) => run::tools_command(args).await,
         Command::DemoServer(args) => {
+            let tools = match &args.tools {
+                Some(path) => mcp::demo::read_tools_file(path)?,
+                None => mcp::demo::demo_tools(),
+            };
+            let server = mcp::demo::DemoServer::new(tools, args.page_size);
             match args.http {
-                Some(addr) => mcp::demo::serve_http(&addr).await?,
-                None => mcp::demo::serve_stdio().await?,
+                Some(addr) => mcp::demo::serve_http(server, &addr).await?,
+                None => mcp::demo::serve_stdio(server).await?,
             }
             Ok(exit::OK)
         }

@@ -77,7 +77,11 @@ pub struct Eval {
 
 /// Reads a YAML file into `T`, turning a parse error into a diagnostic at its place.
 pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &str) -> Result<T> {
-    yaml_serde::from_str(source).map_err(|e| Error::Input(vec![yaml_diagnostic(path, source, &e)]))
+    let err = |e: yaml_serde::Error| Error::Input(vec![yaml_diagnostic(path, source, &e)]);
+    // Reading into a plain value first catches what typed reading lets through: a key given
+    // twice (typed maps keep the last silently).
+    yaml_serde::from_str::<yaml_serde::Value>(source).map_err(err)?;
+    yaml_serde::from_str(source).map_err(err)
 }
 
 fn yaml_diagnostic(path: &Path, source: &str, e: &yaml_serde::Error) -> Diagnostic {
@@ -113,6 +117,9 @@ fn yaml_hint(message: &str) -> Option<String> {
             None => "remove the field".into(),
         });
     }
+    if message.contains("duplicate entry") {
+        return Some("each key may appear once in a mapping; remove or rename one of them".into());
+    }
     if message.contains("missing field") {
         return Some("add the field; docs/suite-format.md lists every field".into());
     }
@@ -122,10 +129,9 @@ fn yaml_hint(message: &str) -> Option<String> {
     None
 }
 
-fn read(path: &Path) -> Result<String> {
+fn read(path: &Path, missing_hint: &str) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| {
-        let hint = (e.kind() == std::io::ErrorKind::NotFound)
-            .then(|| "check the path; paths in an eval file are relative to that file".to_owned());
+        let hint = (e.kind() == std::io::ErrorKind::NotFound).then(|| missing_hint.to_owned());
         match hint {
             Some(h) => Error::Input(vec![
                 Diagnostic::new(path, format!("cannot read the file: {e}")).with_hint(h),
@@ -137,7 +143,10 @@ fn read(path: &Path) -> Result<String> {
 
 /// Loads an eval file and its suites, checking everything that needs no server.
 pub fn load_eval(path: &Path) -> Result<Eval> {
-    let source = read(path)?;
+    let source = read(
+        path,
+        "check the path of the eval file (e.g. evals/demo.yaml)",
+    )?;
     let file: EvalFile = parse_yaml(path, &source)?;
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut diags = Vec::new();
@@ -299,7 +308,10 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
 
 /// Loads one suite file and checks what needs no server.
 pub fn load_suite(path: &Path) -> Result<LoadedSuite> {
-    let source = read(path)?;
+    let source = read(
+        path,
+        "check the path; paths in an eval file are relative to that file",
+    )?;
     let suite: Suite = parse_yaml(path, &source)?;
     let loaded = LoadedSuite {
         path: path.to_path_buf(),
@@ -370,7 +382,10 @@ fn expand_env(value: &str, path: &Path, source: &str, diags: &mut Vec<Diagnostic
     re.replace_all(value, |caps: &regex::Captures| {
         let var = &caps[1];
         match std::env::var(var) {
-            Ok(v) => v,
+            Ok(v) => {
+                crate::error::register_secret(var, &v);
+                v
+            }
             Err(_) => {
                 diags.push(
                     at_first(

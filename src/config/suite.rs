@@ -372,6 +372,18 @@ impl Matcher {
             return Ok(Matcher::Exact(v));
         };
         if map.is_empty() || !map.keys().all(|k| MATCHER_KEYS.contains(&k.as_str())) {
+            // A one-key mapping whose key is a misspelled matcher is a mistake, not a value.
+            if map.len() == 1
+                && let Some(key) = map.keys().next()
+                && !MATCHER_KEYS.contains(&key.as_str())
+                && let Some(m) = MATCHER_KEYS
+                    .iter()
+                    .find(|m| key.len() >= 4 && crate::error::edit_distance(key, m) <= 2)
+            {
+                return Err(format!(
+                    "unknown matcher `{key}`; did you mean `{m}`? (to match a mapping exactly, write `equals: {{{key}: ...}}`)"
+                ));
+            }
             return Ok(Matcher::Exact(v));
         }
         let single = |key: &str| -> Result<&Value, String> {
@@ -405,9 +417,16 @@ impl Matcher {
         }
         if map.contains_key("regex") {
             return match single("regex")? {
-                Value::String(s) => regex::Regex::new(s)
-                    .map(Matcher::Regex)
-                    .map_err(|e| format!("invalid regex `{s}`: {e}")),
+                Value::String(s) => regex::Regex::new(s).map(Matcher::Regex).map_err(|e| {
+                    // regex errors span lines (the pattern, a caret, the reason): keep the reason.
+                    let text = e.to_string();
+                    let why = text
+                        .lines()
+                        .last()
+                        .unwrap_or_default()
+                        .trim_start_matches("error: ");
+                    format!("invalid regex `{s}`: {why}")
+                }),
                 other => Err(format!("`regex` takes a string, found {other}")),
             };
         }
@@ -576,6 +595,8 @@ tasks:
             (r#"{"present": false}"#, false),
             (r#"{"contains": "a", "regex": "b"}"#, false),
             (r#"{"tolerance": 1}"#, false),
+            (r#"{"contain": "x"}"#, false),
+            (r#"{"equals": {"contain": "x"}}"#, true),
         ];
         for (text, ok) in cases {
             let v: Value = serde_json::from_str(text).unwrap();

@@ -25,23 +25,56 @@ pub fn demo_tools() -> Vec<ServerTool> {
 #[derive(Clone)]
 pub struct DemoServer {
     tools: Arc<Vec<Tool>>,
+    /// List tools in pages of this many (exercises clients' pagination); all at once when absent.
+    page_size: Option<usize>,
 }
 
 impl Default for DemoServer {
     fn default() -> Self {
-        let tools = demo_tools()
+        DemoServer::new(demo_tools(), None)
+    }
+}
+
+impl DemoServer {
+    /// A server offering `tools` (schemas that are not objects become empty object schemas).
+    pub fn new(tools: Vec<ServerTool>, page_size: Option<usize>) -> Self {
+        let tools = tools
             .into_iter()
             .map(|t| {
-                let Value::Object(schema) = t.input_schema else {
-                    unreachable!("demo schemas are objects (checked by a test)")
+                let schema = match t.input_schema {
+                    Value::Object(m) => m,
+                    _ => serde_json::Map::new(),
                 };
                 Tool::new(t.name, t.description.unwrap_or_default(), Arc::new(schema))
             })
             .collect();
         DemoServer {
             tools: Arc::new(tools),
+            page_size: page_size.filter(|n| *n > 0),
         }
     }
+}
+
+/// Reads a tool list to serve: a JSON list of `{name, description, inputSchema}`, the shape of
+/// `tools/list` (or of the `tools` field of its result).
+pub fn read_tools_file(path: &std::path::Path) -> Result<Vec<ServerTool>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        Error::usage(
+            format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()),
+            None,
+        )
+    })?;
+    let list = value.get("tools").cloned().unwrap_or(value);
+    serde_json::from_value(list).map_err(|e| {
+        Error::usage(
+            format!("{}: not a tool list: {e}", path.display()),
+            Some(
+                "write a JSON list of {\"name\", \"description\", \"inputSchema\"} objects"
+                    .to_owned(),
+            ),
+        )
+    })
 }
 
 impl ServerHandler for DemoServer {
@@ -53,10 +86,24 @@ impl ServerHandler for DemoServer {
 
     async fn list_tools(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items((*self.tools).clone()))
+        let Some(size) = self.page_size else {
+            return Ok(ListToolsResult::with_all_items((*self.tools).clone()));
+        };
+        let start = match request.and_then(|r| r.cursor) {
+            Some(c) => c
+                .parse::<usize>()
+                .map_err(|_| ErrorData::invalid_params(format!("bad cursor `{c}`"), None))?,
+            None => 0,
+        };
+        let end = (start + size).min(self.tools.len());
+        let mut page = ListToolsResult::with_all_items(
+            self.tools.get(start..end).unwrap_or_default().to_vec(),
+        );
+        page.next_cursor = (end < self.tools.len()).then(|| end.to_string());
+        Ok(page)
     }
 
     async fn call_tool(
@@ -81,9 +128,9 @@ impl ServerHandler for DemoServer {
     }
 }
 
-/// Serves the demo over stdio until the client goes away.
-pub async fn serve_stdio() -> Result<()> {
-    let running = DemoServer::default()
+/// Serves over stdio until the client goes away.
+pub async fn serve_stdio(server: DemoServer) -> Result<()> {
+    let running = server
         .serve(rmcp::transport::stdio())
         .await
         .map_err(|e| Error::usage(format!("demo server: the MCP handshake failed: {e}"), None))?;
@@ -91,14 +138,13 @@ pub async fn serve_stdio() -> Result<()> {
     Ok(())
 }
 
-/// Serves the demo over streamable HTTP at `http://ADDR/mcp` until Ctrl-C.
-pub async fn serve_http(addr: &str) -> Result<()> {
+/// Serves over streamable HTTP at `http://ADDR/mcp` until Ctrl-C.
+pub async fn serve_http(server: DemoServer, addr: &str) -> Result<()> {
     use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
     use rmcp::transport::streamable_http_server::{
         StreamableHttpServerConfig, StreamableHttpService,
     };
     let ct = tokio_util::sync::CancellationToken::new();
-    let server = DemoServer::default();
     let service = StreamableHttpService::new(
         move || Ok(server.clone()),
         Arc::new(LocalSessionManager::default()),
@@ -114,7 +160,7 @@ pub async fn serve_http(addr: &str) -> Result<()> {
     let local = listener
         .local_addr()
         .map_err(|e| Error::io("read the address of", addr, e))?;
-    eprintln!("demo server: listening on http://{local}/mcp (Ctrl-C stops it)");
+    crate::sayln!("demo server: listening on http://{local}/mcp (Ctrl-C stops it)");
     let stop = ct.clone();
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;

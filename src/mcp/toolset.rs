@@ -30,6 +30,9 @@ pub struct ToolInfo {
     pub description: String,
     /// The input schema as sent (`$schema` dropped).
     pub input_schema: Value,
+    /// The schema's `$schema` as the server gave it: arguments are validated under that draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_dialect: Option<String>,
 }
 
 /// A name that was changed on its way to the model, and why.
@@ -103,6 +106,11 @@ impl ToolSet {
                     server_name: t.name.clone(),
                     description: t.description.clone().unwrap_or_default(),
                     input_schema: sanitize_schema(&t.input_schema),
+                    schema_dialect: t
+                        .input_schema
+                        .get("$schema")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                 });
             }
         }

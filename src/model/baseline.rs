@@ -51,6 +51,7 @@ impl Model for Baseline {
         ModelInfo {
             name: "baseline".into(),
             kind: "baseline".into(),
+            note: Some("offline lexical baseline (BM25 over tool names, descriptions and parameters), not an LLM".into()),
             base_url: None,
             parameters,
         }

@@ -86,7 +86,7 @@ pub trait Model: Send + Sync {
 
 /// Whether a configured model name means the offline baseline.
 pub fn is_baseline(name: &str) -> bool {
-    name.is_empty() || name == "baseline"
+    name.is_empty() || name.eq_ignore_ascii_case("baseline")
 }
 
 /// The model an eval asks for.

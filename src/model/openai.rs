@@ -46,6 +46,7 @@ impl OpenAiModel {
             .unwrap_or_default()
             .trim()
             .to_owned();
+        crate::error::register_secret("OPENAI_API_KEY", &key);
         if key.chars().any(char::is_control) {
             return Err(Error::Model {
                 message: "the API key holds a control character".into(),
@@ -53,10 +54,10 @@ impl OpenAiModel {
             });
         }
         if key.is_empty() && base_url == DEFAULT_BASE_URL {
-            return Err(Error::Model {
-                message: format!("no API key for `{}` at {base_url}", config.name),
-                hint: Some("export OPENAI_API_KEY, or set `model.base_url` to a local server (Ollama, vLLM, llama.cpp), or use `--model baseline` to run offline".into()),
-            });
+            return Err(Error::usage(
+                format!("no API key for `{}` at {base_url}", config.name),
+                Some("export OPENAI_API_KEY, or set `model.base_url` to a local server (Ollama, vLLM, llama.cpp), or use `--model baseline` to run offline".to_owned()),
+            ));
         }
         let timeout = Duration::from_secs(config.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));
         let http = reqwest::Client::builder()
@@ -166,6 +167,7 @@ impl Model for OpenAiModel {
         ModelInfo {
             name: c.name.clone(),
             kind: "openai-compatible".into(),
+            note: None,
             base_url: Some(public_url(&self.base_url)),
             parameters,
         }

@@ -43,6 +43,8 @@ pub enum Scripted {
     Raw(String),
     /// Never answer.
     Hang,
+    /// A 200 answer with this JSON body as it is (e.g. a reply missing optional fields).
+    Body(Value),
 }
 
 impl Script {
@@ -152,6 +154,7 @@ async fn answer(State(shared): State<Arc<Shared>>, body: axum::Json<Value>) -> R
             )
                 .into_response();
         }
+        Scripted::Body(body) => return axum::Json(body).into_response(),
         Scripted::Text(text) => json!({"role": "assistant", "content": text}),
         Scripted::Calls(calls) => {
             let calls: Vec<Value> = calls

@@ -16,4 +16,6 @@ pub use types::{
     EvalInfo, ModelInfo, ReplyRecord, Report, SCHEMA_VERSION, ServerInfo, SuiteInfo,
     ToolCallRecord, ToolIdentity, TrialRecord, Usage,
 };
-pub use write::{default_report_path, read_report, write_atomic, write_report};
+pub use write::{
+    check_writable, default_report_path, read_report, write_atomic, write_fallback, write_report,
+};

@@ -59,6 +59,9 @@ pub struct ModelInfo {
     pub name: String,
     /// `baseline` (offline lexical ranking, not an LLM) or `openai-compatible`.
     pub kind: String,
+    /// What the model is, when a reader could mistake it (the baseline is not an LLM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// The API's scheme, host, port and path; never credentials or query strings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,

@@ -1,13 +1,17 @@
 //! Writing reports: atomically, so a crash never leaves half a file where a report should be.
 
 use std::io::Write as _;
+#[cfg(test)]
+use std::os::unix::fs::FileTypeExt as _;
 use std::path::{Path, PathBuf};
 
 use super::Report;
 use crate::error::{Error, Result};
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename. A link is
+/// written through to its target; anything but a regular file there is refused.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let path = &target_of(path)?;
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -18,16 +22,75 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // Reports are for reading by others (CI, colleagues); the temporary file starts as 0600.
+        let _ = tmp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
     tmp.persist(path)
         .map_err(|e| Error::io("write", path, e.error))?;
     Ok(())
 }
 
+/// Where writing `path` should land: its target when it is a link; an error when something other
+/// than a regular file is there.
+fn target_of(path: &Path) -> Result<PathBuf> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {
+            Ok(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+        }
+        Ok(m) => Err(Error::usage(
+            format!(
+                "`{}` is {}, not a file",
+                path.display(),
+                if m.is_dir() {
+                    "a folder"
+                } else {
+                    "a special file"
+                }
+            ),
+            Some("give --out the path of a JSON file, e.g. reports/latest.json".to_owned()),
+        )),
+        Err(_) => Ok(path.to_path_buf()),
+    }
+}
+
+/// Checks, before a run, that a report can be written at `path`: the folder exists or can be
+/// made, files can be created in it, and `path` is not a folder or a device.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let path = target_of(path)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
+    tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io("write a report in", dir, e))?;
+    Ok(())
+}
+
+/// Writes the report to a new file in the temporary folder: the last resort when its own
+/// place failed, so that no result is lost.
+pub fn write_fallback(report: &Report) -> Result<PathBuf> {
+    let tmp = tempfile::Builder::new()
+        .prefix("tooleval-report-")
+        .suffix(".json")
+        .tempfile()
+        .map_err(|e| Error::io("create a file in", std::env::temp_dir(), e))?;
+    let (_, path) = tmp
+        .keep()
+        .map_err(|e| Error::io("keep", std::env::temp_dir(), e.error))?;
+    write_report(&path, report)?;
+    Ok(path)
+}
+
 /// Writes a report as pretty JSON.
 pub fn write_report(path: &Path, report: &Report) -> Result<()> {
-    let mut text = serde_json::to_vec_pretty(report).expect("reports serialize");
-    text.push(b'\n');
-    write_atomic(path, &text)
+    let mut text = serde_json::to_string_pretty(report).expect("reports serialize");
+    text.push('\n');
+    write_atomic(path, crate::error::redact(&text).as_bytes())
 }
 
 /// Reads a report back.
@@ -46,20 +109,27 @@ pub fn read_report(path: &Path) -> Result<Report> {
     })
 }
 
-/// `reports/runs/<eval>-<UTC time>.json`: everyday runs, ignored by git.
+/// `reports/runs/<eval>-<UTC time>.json`: everyday runs, ignored by git. A name already taken
+/// (two runs in the same millisecond) gets a `-2`, `-3`, ... suffix.
 pub fn default_report_path(eval: &Path, started: std::time::SystemTime) -> PathBuf {
     let stem = eval
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".into());
-    let stamp = humantime::format_rfc3339_seconds(started)
+    let stamp = humantime::format_rfc3339_millis(started)
         .to_string()
         .replace([':', '-'], "")
+        .replace('.', "-")
         .trim_end_matches('Z')
         .to_owned();
-    PathBuf::from("reports")
-        .join("runs")
-        .join(format!("{stem}-{stamp}.json"))
+    let dir = PathBuf::from("reports").join("runs");
+    let mut path = dir.join(format!("{stem}-{stamp}.json"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{stem}-{stamp}-{n}.json"));
+        n += 1;
+    }
+    path
 }
 
 #[cfg(test)]
@@ -77,9 +147,42 @@ mod tests {
     }
 
     #[test]
+    fn refuses_folders_and_devices_and_writes_through_links() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(write_atomic(dir.path(), b"x").is_err());
+        assert!(check_writable(Path::new("/dev/null")).is_err());
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+        let target = dir.path().join("t.json");
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("l.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+    }
+
+    #[test]
     fn default_path_is_under_reports_runs() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_000_000);
         let p = default_report_path(Path::new("evals/demo.yaml"), t);
-        assert_eq!(p, PathBuf::from("reports/runs/demo-20251124T160000.json"));
+        assert_eq!(
+            p,
+            PathBuf::from("reports/runs/demo-20251124T160000-000.json")
+        );
     }
 }

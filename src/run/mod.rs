@@ -3,7 +3,6 @@
 mod exec;
 
 use std::io::Write as _;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -37,7 +36,7 @@ pub async fn connect_all(
         match r {
             Ok(c) => conns.push(c),
             Err(e) if first_err.is_none() => first_err = Some(e),
-            Err(e) => eprint!("{}", e.render()),
+            Err(e) => crate::say!("{}", e.render()),
         }
     }
     if let Some(e) = first_err {
@@ -148,20 +147,27 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         eval.concurrency = c as usize;
     }
     let written: Vec<(String, ServerSpec)> = eval.file.servers.clone().into_iter().collect();
-    // Build the model first: a missing key should not wait for servers to start.
+    // Where the report goes is checked first: a bad --out should not cost a run.
+    let started = SystemTime::now();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| report::default_report_path(&eval.path, started));
+    report::check_writable(&out)?;
+    // Build the model next: a missing key should not wait for servers to start.
     let model = model::from_config(&eval.model)?;
     let (tools, servers) = list_tools(&eval.servers, &written).await?;
     let diags = check_expectations(&eval.suites, &tools);
     if !diags.is_empty() {
         return Err(Error::Input(diags));
     }
-    let started = SystemTime::now();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| report::default_report_path(&eval.path, started));
     let tools = Arc::new(tools);
     let judge = Arc::new(Judge::new(&tools));
+    for (tool, why) in judge.skipped() {
+        crate::sayln!(
+            "warning: the input schema of `{tool}` does not compile ({why}); its arguments are not checked against it"
+        );
+    }
     let tasks: Vec<PlannedTask> = eval
         .suites
         .iter()
@@ -181,7 +187,9 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
     };
     let stop = async {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: writing the partial report (Ctrl-C again to quit at once)");
+            crate::sayln!(
+                "\ninterrupted: writing the partial report (Ctrl-C again to quit at once)"
+            );
             tokio::spawn(async {
                 let _ = tokio::signal::ctrl_c().await;
                 std::process::exit(exit::INTERRUPTED);
@@ -203,14 +211,10 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
     let out = match report::write_report(&out, &report) {
         Ok(()) => out,
         Err(e) => {
-            // Keep what the run obtained: fall back to the temporary folder.
-            eprint!("{}", e.render());
-            let fallback = std::env::temp_dir().join(
-                out.file_name()
-                    .unwrap_or(std::ffi::OsStr::new("tooleval-report.json")),
-            );
-            report::write_report(&fallback, &report)?;
-            eprintln!("the report was written to {} instead", fallback.display());
+            // Keep what the run obtained: fall back to a new file in the temporary folder.
+            crate::say!("{}", e.render());
+            let fallback = report::write_fallback(&report)?;
+            crate::sayln!("the report was written to {} instead", fallback.display());
             fallback
         }
     };
@@ -218,20 +222,21 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
     match args.format {
         Format::Json => {
             let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(report::render_summary_json(&report).as_bytes());
+            let _ = stdout
+                .write_all(crate::error::redact(&report::render_summary_json(&report)).as_bytes());
         }
         Format::Table if !args.quiet => {
-            eprint!("{}", report::render_table(&report, terminal_width()));
+            crate::say!("{}", report::render_table(&report, terminal_width()));
         }
         Format::Table => {}
     }
-    eprintln!("report: {}", out.display());
+    crate::sayln!("report: {}", out.display());
     let s = &report.summary;
     if executed.interrupted {
         return Ok(exit::INTERRUPTED);
     }
     if s.errors > 0 {
-        eprintln!(
+        crate::sayln!(
             "error: {} of {} trial(s) hit an infrastructure error (not scored); first: {}",
             s.errors,
             s.trials,
@@ -242,7 +247,7 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
                 .map(|t| format!("task `{}`: {}", t.task, t.reason))
                 .unwrap_or_default()
         );
-        eprintln!(
+        crate::sayln!(
             "hint: check that the model server is reachable and answers chat completions with tools"
         );
         return Ok(exit::INFRASTRUCTURE);
@@ -359,12 +364,4 @@ fn server_from_args(words: &[String]) -> Result<ServerSpec> {
         args: words[1..].to_vec(),
         ..ServerSpec::default()
     })
-}
-
-/// Creates the report's folder before a long run, so a bad `--out` fails before any request.
-pub fn ensure_parent(path: &Path) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
-    }
-    Ok(())
 }

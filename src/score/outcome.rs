@@ -84,22 +84,37 @@ pub struct Verdict {
 /// Judges calls against expectations, holding each tool's compiled input schema.
 pub struct Judge {
     validators: HashMap<String, jsonschema::Validator>,
+    skipped: Vec<(String, String)>,
 }
 
 impl Judge {
     pub fn new(tools: &ToolSet) -> Judge {
-        let validators = tools
-            .tools
-            .iter()
-            .filter_map(|t| {
-                // A schema that does not compile is the server's problem: skip the check rather
-                // than fail every trial of the tool.
-                jsonschema::validator_for(&t.input_schema)
-                    .ok()
-                    .map(|v| (t.name.clone(), v))
-            })
-            .collect();
-        Judge { validators }
+        let mut validators = HashMap::new();
+        let mut skipped = Vec::new();
+        for t in &tools.tools {
+            // Validate under the draft the server declared.
+            let mut schema = t.input_schema.clone();
+            if let (Some(d), Some(obj)) = (&t.schema_dialect, schema.as_object_mut()) {
+                obj.insert("$schema".into(), d.clone().into());
+            }
+            match jsonschema::validator_for(&schema) {
+                Ok(v) => {
+                    validators.insert(t.name.clone(), v);
+                }
+                // A schema that does not compile is the server's problem: the arguments of that
+                // tool go unchecked against it, and the run says so.
+                Err(e) => skipped.push((t.name.clone(), e.to_string())),
+            }
+        }
+        Judge {
+            validators,
+            skipped,
+        }
+    }
+
+    /// Tools whose input schema did not compile, with the reason.
+    pub fn skipped(&self) -> &[(String, String)] {
+        &self.skipped
     }
 
     /// The verdict for one trial's calls.
@@ -168,11 +183,12 @@ impl Judge {
             })
             .collect();
         if !missing.is_empty() {
-            return verdict(
-                Outcome::WrongTool,
-                format!("expected {}, called {}", missing.join(", "), names(actual)),
-                exp_tools,
-            );
+            let reason = if expected.len() == 1 {
+                format!("expected {}, called {}", missing.join(", "), names(actual))
+            } else {
+                format!("missing {}; called {}", missing.join(", "), names(actual))
+            };
+            return verdict(Outcome::WrongTool, reason, exp_tools);
         }
         let extra: Vec<ActualCall> = (0..actual.len())
             .filter(|i| !assignment.contains(&Some(*i)))
@@ -327,7 +343,9 @@ fn names(calls: &[ActualCall]) -> String {
     calls
         .iter()
         .map(|c| {
-            if c.known {
+            if c.name.is_empty() {
+                "a tool without a name".to_owned()
+            } else if c.known {
                 format!("`{}`", c.name)
             } else {
                 format!("`{}` (no server offers it)", c.name)
@@ -452,7 +470,7 @@ mod tests {
                 two_any,
                 vec![call("tail_logs", json!({"service": "x"}))],
                 Outcome::WrongTool,
-                "expected `list_alerts`",
+                "missing `list_alerts`; called `tail_logs`",
             ),
             (
                 "{ any_of: [{ tool: tail_logs }, { tool: search_logs }] }",
@@ -510,7 +528,8 @@ mod tests {
         let v = j.judge(&strict, &once);
         assert_eq!(v.outcome, Outcome::WrongTool);
         assert!(
-            v.reason.contains("another call to `tail_logs`"),
+            v.reason
+                .contains("missing another call to `tail_logs`; called `tail_logs`"),
             "{}",
             v.reason
         );

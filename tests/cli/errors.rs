@@ -163,7 +163,7 @@ fn no_api_key_for_openai_says_how_to_fix_it() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(2), "a configuration problem");
     assert!(
         err.contains("no API key for `gpt-4o-mini`") && err.contains("hint: export OPENAI_API_KEY"),
         "{err}"
@@ -203,4 +203,110 @@ fn a_type_that_contradicts_the_entry_is_rejected() {
         err.contains("server `odd` is `type: http` but has a `command`"),
         "{err}"
     );
+}
+
+#[test]
+fn keys_given_twice_and_misspelled_matchers_are_errors() {
+    let ws = Workspace::new();
+    let eval = demo_eval(
+        &ws,
+        "tasks:\n  - id: a\n    prompt: logs\n    expect:\n      tool: search_logs\n      args: { service: checkout, service: payments }\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("suite.yaml:6:") && err.contains("duplicate entry with key \"service\""),
+        "{err}"
+    );
+    let eval = demo_eval(
+        &ws,
+        "tasks:\n  - id: a\n    prompt: logs\n    expect:\n      tool: search_logs\n      args: { query: { contain: timeout } }\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("unknown matcher `contain`; did you mean `contains`?"),
+        "{err}"
+    );
+    let eval = demo_eval(
+        &ws,
+        "tasks:\n  - id: a\n    prompt: logs\n    expect:\n      tool: search_logs\n      args: { query: { regex: \"(unclosed\" } }\n",
+    );
+    let (code, err) = run(&ws, &eval);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("invalid regex `(unclosed`: unclosed group"),
+        "{err}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("error:")).count(),
+        1,
+        "{err}"
+    );
+}
+
+#[test]
+fn values_from_the_environment_never_show_in_messages() {
+    let ws = Workspace::new();
+    ws.write(
+        "suite.yaml",
+        "tasks:\n  - id: a\n    prompt: hi\n    expect: none\n",
+    );
+    let eval = ws.write(
+        "eval.yaml",
+        "servers:\n  s: { url: \"http://127.0.0.1:9/mcp?key=${TOOLEVAL_TEST_SECRET}\", timeout_secs: 2 }\n  t: { command: \"/nonexistent/${TOOLEVAL_TEST_SECRET}\" }\nsuites: [suite.yaml]\n",
+    );
+    let out = tooleval()
+        .env("TOOLEVAL_TEST_SECRET", "sk-sentinel-secret-42")
+        .args(["run", "--quiet"])
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(!err.contains("sk-sentinel-secret-42"), "{err}");
+    assert!(err.contains("${TOOLEVAL_TEST_SECRET}"), "{err}");
+}
+
+#[test]
+fn a_closed_stderr_is_not_a_crash() {
+    let mut child = std::process::Command::new(crate::support::bin_path())
+        .arg("run")
+        .arg(repo().join("evals/demo.yaml"))
+        .args(["--out"])
+        .arg(std::env::temp_dir().join(format!(
+            "tooleval-closed-stderr-{}.json",
+            std::process::id()
+        )))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn out_must_be_a_writable_file_and_is_checked_before_the_run() {
+    let ws = Workspace::new();
+    let out = tooleval()
+        .args(["run", "--out", "/dev/null"])
+        .arg(repo().join("evals/demo.yaml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("`/dev/null` is a special file, not a file"),
+        "{err}"
+    );
+    assert!(!err.contains("report:"), "the run must not start: {err}");
+    let out = tooleval()
+        .args(["run", "--out"])
+        .arg(ws.path())
+        .arg(repo().join("evals/demo.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a folder, not a file"));
 }

@@ -339,3 +339,30 @@ fn ctrl_c_writes_the_partial_report_and_exits_130() {
     // Every task is still listed in the summary, the unfinished ones without trials.
     assert_eq!(report["summary"]["tasks"].as_array().unwrap().len(), 9);
 }
+
+#[test]
+fn a_bare_reply_without_optional_fields_is_scored() {
+    let rt = runtime();
+    let bare = json!({"choices": [{"message": {"tool_calls": [
+        {"function": {"name": "search_logs", "arguments": "{\"service\": \"checkout\", \"level\": \"error\"}"}}
+    ]}}]});
+    let nameless = json!({"choices": [{"message": {"tool_calls": [{"function": {"arguments": "{}"}}]}, "finish_reason": "weird_new_reason"}]});
+    let script = Script::default()
+        .rule("Show error logs", Scripted::Body(bare))
+        .rule("Stream the payments", Scripted::Body(nameless))
+        .rule("", Scripted::Text("no".into()));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let (_, stderr, report) = run(&ws, &eval, "k", &["--quiet", "--trials", "1"]);
+    let got = outcomes(&report);
+    assert_eq!(got[0], ("pass".to_owned(), "pass".to_owned()), "{stderr}");
+    assert!(report["trials"][0].get("usage").is_none());
+    assert_eq!(got[1].1, "wrong_tool");
+    let reason = report["trials"][1]["reason"].as_str().unwrap();
+    assert!(reason.contains("a tool without a name"), "{reason}");
+    assert_eq!(
+        report["trials"][1]["reply"]["finish_reason"],
+        "weird_new_reason"
+    );
+}
