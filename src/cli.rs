@@ -24,7 +24,7 @@ pub struct Cli {
 pub enum Command {
     /// Run an eval: ask the model every task, score the calls, write a report.
     #[command(
-        after_help = "Examples:\n  tooleval run evals/demo.yaml\n  tooleval run evals/demo.yaml --model gpt-4o-mini --trials 5 --format json\n\nExit codes: 0 met min_accuracy, 1 below it, 2 usage or file error, 3 infrastructure error, 130 interrupted."
+        after_help = "Examples:\n  tooleval run evals/demo.yaml\n  tooleval run evals/demo.yaml --model gpt-4o-mini --trials 5 --format json\n  tooleval run evals/demo.yaml --baseline-ref main --fail-on regression,min-accuracy --junit junit.xml\n\nThe model's key and base URL come from the eval file, or from OPENAI_API_KEY and OPENAI_BASE_URL.\n\nExit codes: 0 passed (by default: met min_accuracy), 1 a --fail-on condition held, 2 usage or file error, 3 infrastructure error, 130 interrupted."
     )]
     Run(RunArgs),
     /// List the tools a server exposes: name, description, parameters.
@@ -37,6 +37,16 @@ pub enum Command {
         after_help = "Examples:\n  tooleval demo-server                      # stdio, for an eval's `command`\n  tooleval demo-server --http 127.0.0.1:8931  # streamable HTTP at /mcp"
     )]
     DemoServer(DemoServerArgs),
+    /// Compare two reports: tool changes, accuracy changes and whether they are noise, per task.
+    #[command(
+        after_help = "Examples:\n  tooleval diff reports/baseline-demo.json reports/runs/demo-latest.json\n  tooleval diff base.json head.json --format markdown > comment.md\n  tooleval diff base.json head.json --fail-on regression"
+    )]
+    Diff(DiffArgs),
+    /// Combine the reports of `run --shard I/N` into one report, as one run would have written it.
+    #[command(
+        after_help = "Example:\n  tooleval merge shard-1.json shard-2.json shard-3.json --out merged.json --fail-on regression --baseline reports/baseline-demo.json"
+    )]
+    Merge(MergeArgs),
     /// Print the JSON Schema of eval or suite files (as committed under schemas/).
     #[command(after_help = "Example:\n  tooleval schema suite > schemas/suite.schema.json")]
     Schema(SchemaArgs),
@@ -64,6 +74,128 @@ pub struct RunArgs {
     /// No progress bar and no table; errors and the report path only.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run only part I of N of the tasks x trials (e.g. 2/3), for CI machines working in
+    /// parallel; combine the parts with `tooleval merge`.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// What to compare against and what fails the run; shared by `run` and `merge`.
+#[derive(Debug, Args, Default)]
+pub struct GateArgs {
+    /// Compare with this report (default: the eval file's `baseline`), right after the run.
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
+    /// Read the baseline report as it is at this git ref (e.g. `main`), so a pull request is
+    /// compared with its target.
+    #[arg(long, value_name = "GIT_REF")]
+    pub baseline_ref: Option<String>,
+    /// Write this run's report over the baseline file.
+    #[arg(long)]
+    pub update_baseline: bool,
+    /// Conditions that make the exit code 1 (comma-separated) [default: min-accuracy].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "CONDITIONS")]
+    pub fail_on: Vec<FailOn>,
+    /// The lowest recall any tool may have, for `--fail-on tool-floor` (default: the eval
+    /// file's `tool_floor`).
+    #[arg(long, value_name = "RATE")]
+    pub tool_floor: Option<f64>,
+    /// Write JUnit XML here: a test case per task.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Compare only the tasks both runs share, even when their suites differ.
+    #[arg(long)]
+    pub common_tasks: bool,
+    /// The significance level of the paired test.
+    #[arg(long, default_value_t = 0.05, value_name = "ALPHA")]
+    pub alpha: f64,
+}
+
+/// What fails a run (exit code 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Full-call or selection accuracy fell, and the paired test says it is not noise.
+    SignificantRegression,
+    /// Any task that passed every trial in the baseline does not now.
+    Regression,
+    /// Full-call accuracy is below the eval file's `min_accuracy`.
+    MinAccuracy,
+    /// A tool's recall is below the tool floor.
+    ToolFloor,
+    /// A task tagged `critical` did not pass every trial.
+    Critical,
+}
+
+/// Part I (1-based) of N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or("write the shard as I/N, e.g. 1/3")?;
+    let index: u32 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{i}` is not a number"))?;
+    let count: u32 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{n}` is not a number"))?;
+    if count == 0 || index == 0 || index > count {
+        return Err(format!("shard {index}/{count}: I must be between 1 and N"));
+    }
+    Ok(Shard { index, count })
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The report before the change.
+    pub base: PathBuf,
+    /// The report after it.
+    pub head: PathBuf,
+    /// `table` for a terminal, `markdown` for a pull-request comment, `json` for programs.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+    /// Compare only the tasks both reports share, even when their suites differ.
+    #[arg(long)]
+    pub common_tasks: bool,
+    /// The significance level of the paired test.
+    #[arg(long, default_value_t = 0.05, value_name = "ALPHA")]
+    pub alpha: f64,
+    /// Exit with 1 on these conditions: `regression`, `significant-regression`.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "CONDITIONS")]
+    pub fail_on: Vec<FailOn>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard reports (from `run --shard I/N`).
+    #[arg(required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Where to write the merged report.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// `table`: a summary table on stderr; `json`: the summary as JSON on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// No table; errors and the report path only.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub gate: GateArgs,
 }
 
 #[derive(Debug, Args)]

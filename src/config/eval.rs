@@ -33,6 +33,13 @@ pub struct EvalFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub min_accuracy: Option<f64>,
+    /// A report to compare each run with (relative to this file), e.g. a baseline kept in git.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<PathBuf>,
+    /// The lowest recall (0 to 1) any tool may have, for `--fail-on tool-floor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub tool_floor: Option<f64>,
 }
 
 /// How to reach one MCP server: `command` (stdio child process) or `url` (streamable HTTP).

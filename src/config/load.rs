@@ -73,6 +73,9 @@ pub struct Eval {
     pub trials: u32,
     pub concurrency: usize,
     pub min_accuracy: Option<f64>,
+    /// The baseline report, resolved against the eval file's folder.
+    pub baseline: Option<PathBuf>,
+    pub tool_floor: Option<f64>,
 }
 
 /// Reads a YAML file into `T`, turning a parse error into a diagnostic at its place.
@@ -241,7 +244,7 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
     }
     let mut suites = Vec::new();
     for rel in &file.suites {
-        let suite_path = dir.join(rel);
+        let suite_path = normalize(&dir.join(rel));
         match load_suite(&suite_path) {
             Ok(s) => suites.push(s),
             Err(Error::Input(mut d)) => {
@@ -302,6 +305,8 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
         trials: file.trials.unwrap_or(1),
         concurrency: file.concurrency.unwrap_or(4),
         min_accuracy: file.min_accuracy,
+        baseline: file.baseline.as_ref().map(|b| normalize(&dir.join(b))),
+        tool_floor: file.tool_floor,
         file,
     })
 }
@@ -402,6 +407,21 @@ fn expand_env(value: &str, path: &Path, source: &str, diags: &mut Vec<Diagnostic
         }
     })
     .into_owned()
+}
+
+/// `evals/../suites/x.yaml` -> `suites/x.yaml`, without touching the file system.
+pub fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Points a diagnostic at the first occurrence of `needle` in `source`, if any.
@@ -506,6 +526,17 @@ mod tests {
         assert_eq!(d[0].line, Some(3));
         assert_eq!(d[0].hint.as_deref(), Some("did you mean `prompt`?"));
         assert!(!d[0].message.contains("at line"), "{}", d[0].message);
+    }
+
+    #[test]
+    fn normalizes_paths_lexically() {
+        assert_eq!(
+            normalize(Path::new("evals/../suites/a.yaml")),
+            PathBuf::from("suites/a.yaml")
+        );
+        assert_eq!(normalize(Path::new("./x/./y")), PathBuf::from("x/y"));
+        assert_eq!(normalize(Path::new("../up")), PathBuf::from("../up"));
+        assert_eq!(normalize(Path::new("/a/b/../c")), PathBuf::from("/a/c"));
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod suite;
 pub use eval::{EvalFile, ModelConfig, ModelSpec, ServerSpec, ToolChoice, Transport};
 pub use load::{
     DEFAULT_BASE_URL, Eval, LoadedSuite, ServerEntry, at_first, find_after, load_eval, load_suite,
-    parse_yaml,
+    normalize, parse_yaml,
 };
 pub use schema::{eval_schema, suite_schema};
 pub use suite::{Call, Expect, Matcher, Message, Order, Prompt, Role, Suite, Task};

@@ -41,7 +41,19 @@ fn pct(v: Option<f64>) -> String {
 fn words(changes: &[WordChange], del: (&str, &str), ins: (&str, &str)) -> String {
     changes
         .iter()
-        .map(|c| match c.op.as_str() {
+        .enumerate()
+        .map(|(i, c)| {
+            (
+                i > 0 && c.op == "insert" && changes[i - 1].op == "delete",
+                c,
+            )
+        })
+        .map(|(after_delete, c)| match c.op.as_str() {
+            // Markdown needs a space between a struck-out run and the bold one after it.
+            "insert" if after_delete && ins.0 == "**" => {
+                format!(" {}{}{}", ins.0, c.text.trim_end(), ins.1)
+                    + if c.text.ends_with(' ') { " " } else { "" }
+            }
             "delete" => {
                 format!("{}{}{}", del.0, c.text.trim_end(), del.1)
                     + if c.text.ends_with(' ') { " " } else { "" }
@@ -139,7 +151,15 @@ pub fn render_diff_table(d: &ReportDiff, width: u16) -> String {
             continue;
         }
         let _ = writeln!(out, "\n{} ({}):", status.as_str(), items.len());
-        for t in items {
+        // Tasks failing the same way before and after are listed by id only.
+        let (same, changed): (Vec<_>, Vec<_>) = items
+            .into_iter()
+            .partition(|t| status == TaskStatus::StillFailing && t.base_reason == t.head_reason);
+        if !same.is_empty() {
+            let ids: Vec<&str> = same.iter().map(|t| t.id.as_str()).collect();
+            let _ = writeln!(out, "  {} (same reason as before)", ids.join(", "));
+        }
+        for t in changed {
             let rates = format!("{} -> {}", pct(t.base_rate), pct(t.head_rate));
             let why = reason_change(&t.base_reason, &t.head_reason);
             let _ = writeln!(out, "  {}  {rates}  {why}", t.id);

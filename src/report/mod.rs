@@ -2,6 +2,8 @@
 
 mod diff;
 mod diff_render;
+mod junit;
+mod markdown;
 mod table;
 mod types;
 mod write;
@@ -11,9 +13,11 @@ pub use diff::{
     WordChange, diff_reports, schema_changes, tool_changes, word_diff,
 };
 pub use diff_render::{render_diff_markdown, render_diff_table};
+pub use junit::render_junit;
+pub use markdown::render_summary_markdown;
 pub use table::{render_summary_json, render_table, render_tools_table};
 pub use types::{
-    EvalInfo, ModelInfo, ReplyRecord, Report, SCHEMA_VERSION, ServerInfo, SuiteInfo,
+    EvalInfo, ModelInfo, ReplyRecord, Report, SCHEMA_VERSION, ServerInfo, ShardInfo, SuiteInfo,
     ToolCallRecord, ToolIdentity, TrialRecord, Usage,
 };
 pub use write::{

@@ -27,6 +27,30 @@ pub struct Report {
     pub suites: Vec<SuiteInfo>,
     pub trials: Vec<TrialRecord>,
     pub summary: Summary,
+    /// Set on the report of `run --shard I/N`: it holds only that part of the trials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    /// 1-based.
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Report {
+    /// Recomputes the summary from the trials (after a merge, for instance).
+    pub fn resummarize(&mut self) {
+        let order: Vec<(String, String)> = self
+            .suites
+            .iter()
+            .flat_map(|s| s.tasks.iter().map(move |t| (s.name.clone(), t.id.clone())))
+            .collect();
+        let names: Vec<String> = self.tools.tools.iter().map(|t| t.name.clone()).collect();
+        self.summary =
+            crate::score::summarize(&self.trials, &order, &names, self.eval.min_accuracy);
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

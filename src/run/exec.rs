@@ -22,6 +22,9 @@ pub struct PlannedTask {
 }
 
 pub struct ExecOptions {
+    /// Run only part I (1-based) of N: the jobs, numbered task by task and trial by trial, whose
+    /// number modulo N is I - 1.
+    pub shard: Option<(u32, u32)>,
     pub trials: u32,
     pub concurrency: usize,
     /// The longest one request may take before its trial ends as an error.
@@ -45,7 +48,13 @@ pub async fn execute(
     opts: &ExecOptions,
     stop: impl std::future::Future<Output = ()>,
 ) -> Executed {
-    let total = tasks.len() as u64 * u64::from(opts.trials);
+    let in_shard = |job: u64| match opts.shard {
+        Some((i, n)) => job % u64::from(n) == u64::from(i - 1),
+        None => true,
+    };
+    let total = (0..tasks.len() as u64 * u64::from(opts.trials))
+        .filter(|j| in_shard(*j))
+        .count() as u64;
     let bar = if opts.progress && std::io::stderr().is_terminal() {
         let b = ProgressBar::new(total);
         b.set_style(
@@ -59,9 +68,13 @@ pub async fn execute(
         ProgressBar::hidden()
     };
     let api_tools = Arc::new(tools.to_openai());
+    let trials = opts.trials;
     let jobs = tasks
         .iter()
-        .flat_map(|t| (0..opts.trials).map(move |i| (t, i)));
+        .flat_map(|t| (0..trials).map(move |i| (t, i)))
+        .enumerate()
+        .filter(|(j, _)| in_shard(*j as u64))
+        .map(|(_, job)| job);
     let mut stream = futures::stream::iter(jobs)
         .map(|(t, trial)| {
             let model = model.clone();

@@ -1,19 +1,25 @@
 //! The `run` and `tools` commands: servers up, tools listed, trials run, report written.
 
 mod exec;
+mod gate;
+mod merge;
 
 use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub use exec::{ExecOptions, Executed, PlannedTask, execute};
+pub use gate::{Finish, evaluate, finish, load_baseline};
+pub use merge::{diff_command, merge_command, merge_reports};
 
 use crate::cli::{Format, RunArgs, ToolsArgs};
 use crate::config::{self, Eval, LoadedSuite, Matcher, ServerEntry, ServerSpec};
 use crate::error::{Diagnostic, Error, Result, did_you_mean, exit};
 use crate::mcp::{self, Connection, ToolSet};
 use crate::model;
-use crate::report::{self, EvalInfo, Report, SCHEMA_VERSION, ServerInfo, SuiteInfo, ToolIdentity};
+use crate::report::{
+    self, EvalInfo, Report, SCHEMA_VERSION, ServerInfo, ShardInfo, SuiteInfo, ToolIdentity,
+};
 use crate::score::{Judge, summarize};
 
 /// Connects to every server at once; all failures are reported, not just the first.
@@ -154,6 +160,12 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| report::default_report_path(&eval.path, started));
     report::check_writable(&out)?;
+    let has_baseline = args.gate.baseline.is_some() || eval.baseline.is_some();
+    gate::check_args(
+        &args.gate,
+        has_baseline,
+        args.gate.tool_floor.or(eval.tool_floor),
+    )?;
     // Build the model next: a missing key should not wait for servers to start.
     let model = model::from_config(&eval.model)?;
     let (tools, servers) = list_tools(&eval.servers, &written).await?;
@@ -179,6 +191,7 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         })
         .collect();
     let opts = ExecOptions {
+        shard: args.shard.map(|s| (s.index, s.count)),
         trials: eval.trials,
         concurrency: eval.concurrency,
         request_timeout: Duration::from_secs(eval.model.timeout_secs.unwrap_or(60) + 5),
@@ -199,7 +212,7 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         }
     };
     let executed = execute(&tasks, model.clone(), tools.clone(), judge, &opts, stop).await;
-    let report = build_report(
+    let mut report = build_report(
         &eval,
         &model.info(),
         servers,
@@ -208,54 +221,22 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         !executed.interrupted,
         started,
     );
-    let out = match report::write_report(&out, &report) {
-        Ok(()) => out,
-        Err(e) => {
-            // Keep what the run obtained: fall back to a new file in the temporary folder.
-            crate::say!("{}", e.render());
-            let fallback = report::write_fallback(&report)?;
-            crate::sayln!("the report was written to {} instead", fallback.display());
-            fallback
-        }
-    };
-
-    match args.format {
-        Format::Json => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout
-                .write_all(crate::error::redact(&report::render_summary_json(&report)).as_bytes());
-        }
-        Format::Table if !args.quiet => {
-            crate::say!("{}", report::render_table(&report, terminal_width()));
-        }
-        Format::Table => {}
-    }
-    crate::sayln!("report: {}", out.display());
-    let s = &report.summary;
-    if executed.interrupted {
-        return Ok(exit::INTERRUPTED);
-    }
-    if s.errors > 0 {
-        crate::sayln!(
-            "error: {} of {} trial(s) hit an infrastructure error (not scored); first: {}",
-            s.errors,
-            s.trials,
-            report
-                .trials
-                .iter()
-                .find(|t| t.outcome == crate::score::Outcome::Error)
-                .map(|t| format!("task `{}`: {}", t.task, t.reason))
-                .unwrap_or_default()
-        );
-        crate::sayln!(
-            "hint: check that the model server is reachable and answers chat completions with tools"
-        );
-        return Ok(exit::INFRASTRUCTURE);
-    }
-    Ok(match s.meets_min_accuracy {
-        Some(false) => exit::BELOW_MIN_ACCURACY,
-        _ => exit::OK,
-    })
+    report.shard = args.shard.map(|s| ShardInfo {
+        index: s.index,
+        count: s.count,
+    });
+    gate::finish(
+        &report,
+        &gate::Finish {
+            out,
+            format: args.format,
+            quiet: args.quiet,
+            gate: &args.gate,
+            eval_baseline: eval.baseline.clone(),
+            eval_tool_floor: eval.tool_floor,
+            interrupted: executed.interrupted,
+        },
+    )
 }
 
 fn build_report(
@@ -301,11 +282,12 @@ fn build_report(
             .collect(),
         trials,
         summary,
+        shard: None,
     }
 }
 
 /// The width tables are laid out for: `COLUMNS` when set, else the terminal's, else 120.
-fn terminal_width() -> u16 {
+pub(crate) fn terminal_width() -> u16 {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())

@@ -132,7 +132,8 @@ impl PairedTest {
                     self.tasks
                 )),
                 Some(_) => {}
-                None => s.push_str(" No task changed."),
+                None if self.better + self.worse == 0 => s.push_str(" No task changed."),
+                None => s.push_str(" The tasks that changed cancel out."),
             }
             s
         }
