@@ -4,11 +4,13 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod lint;
 pub mod mcp;
 pub mod model;
 pub mod report;
 pub mod run;
 pub mod score;
+pub mod tokens;
 
 use std::io::Write as _;
 

@@ -40,6 +40,38 @@ pub struct EvalFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0, max = 1.0))]
     pub tool_floor: Option<f64>,
+    /// The most tokens the whole tool set may cost per request; the gate (`token-budget`) and
+    /// `tooleval lint` check it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tool_tokens: Option<usize>,
+    /// The tokenizer for token counts (default `o200k_base`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<crate::tokens::Encoding>,
+    /// Tuning for `tooleval lint`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lint: Option<LintConfig>,
+}
+
+/// Lint settings: rules to switch off, and thresholds.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LintConfig {
+    /// Rule ids to switch off (see `tooleval lint --help`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disable: Vec<String>,
+    /// A description shorter than this is `description-short` (default 40).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_description_chars: Option<usize>,
+    /// This many tools sharing a name prefix is `shared-prefix` (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_prefix_count: Option<usize>,
+    /// Description similarity (0 to 1) from which a pair is `similar-descriptions` (default 0.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub similarity_threshold: Option<f64>,
+    /// A tool definition costing more tokens than this is `tool-tokens` (default 800).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens_per_tool: Option<usize>,
 }
 
 /// How to reach one MCP server: `command` (stdio child process) or `url` (streamable HTTP).

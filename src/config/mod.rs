@@ -5,7 +5,7 @@ mod load;
 mod schema;
 mod suite;
 
-pub use eval::{EvalFile, ModelConfig, ModelSpec, ServerSpec, ToolChoice, Transport};
+pub use eval::{EvalFile, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, Transport};
 pub use load::{
     DEFAULT_BASE_URL, Eval, LoadedSuite, ServerEntry, at_first, find_after, load_eval, load_suite,
     normalize, parse_yaml,

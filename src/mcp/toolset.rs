@@ -33,6 +33,12 @@ pub struct ToolInfo {
     /// The schema's `$schema` as the server gave it: arguments are validated under that draft.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_dialect: Option<String>,
+    /// Tokens of the definition as sent (see `tokens.rs`), when counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<usize>,
+    /// What a descriptions file replaced: `description`, `parameter NAME`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<String>,
 }
 
 /// A name that was changed on its way to the model, and why.
@@ -53,6 +59,9 @@ pub struct ToolSet {
     pub tools: Vec<ToolInfo>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub renamed: Vec<Rename>,
+    /// The tokenizer the tools' `tokens` were counted with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
 }
 
 impl ToolSet {
@@ -111,6 +120,8 @@ impl ToolSet {
                         .get("$schema")
                         .and_then(Value::as_str)
                         .map(str::to_owned),
+                    tokens: None,
+                    overridden: vec![],
                 });
             }
         }
@@ -119,7 +130,30 @@ impl ToolSet {
             hash,
             tools: out,
             renamed,
+            encoding: None,
         }
+    }
+
+    /// Counts each tool's tokens with `encoding`; returns the total.
+    pub fn count_tokens(&mut self, encoding: crate::tokens::Encoding) -> usize {
+        let mut total = 0;
+        for t in &mut self.tools {
+            let n = encoding.tool_tokens(t);
+            t.tokens = Some(n);
+            total += n;
+        }
+        self.encoding = Some(encoding.as_str().to_owned());
+        total
+    }
+
+    /// The sum of the counted tokens.
+    pub fn total_tokens(&self) -> usize {
+        self.tools.iter().filter_map(|t| t.tokens).sum()
+    }
+
+    /// Recomputes the hash after the tools changed (descriptions overridden).
+    pub fn rehash(&mut self) {
+        self.hash = hash_tools(&self.tools);
     }
 
     /// The tool the model called by this API name.
