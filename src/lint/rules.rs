@@ -414,7 +414,10 @@ mod tests {
     use crate::mcp::ServerTool;
     use serde_json::json;
 
-    fn set(tools: Vec<(&str, &str, Value)>) -> ToolSet {
+    /// (name, description, input schema)
+    type Def<'a> = (&'a str, &'a str, Value);
+
+    fn set(tools: Vec<Def>) -> ToolSet {
         ToolSet::new(vec![(
             "s".into(),
             tools
@@ -458,7 +461,7 @@ mod tests {
     #[test]
     fn each_rule_fires_on_its_case() {
         let empty = strict(json!({}), &[]);
-        let cases: Vec<(Vec<(&str, &str, Value)>, &str)> = vec![
+        let cases: Vec<(Vec<Def>, &str)> = vec![
             (
                 vec![("a_tool", "", empty.clone())],
                 "description-missing a_tool",
