@@ -32,6 +32,12 @@ pub enum Command {
         after_help = "Examples:\n  tooleval tools -- tooleval demo-server\n  tooleval tools http://127.0.0.1:3001/mcp --format json\n  tooleval tools --eval evals/demo.yaml"
     )]
     Tools(ToolsArgs),
+    /// Check tool definitions offline: vague or missing descriptions, names and descriptions a
+    /// model will confuse, schema features APIs reject, token cost. Exit code 1 on errors.
+    #[command(
+        after_help = "Examples:\n  tooleval lint -- tooleval demo-server\n  tooleval lint --eval evals/demo.yaml --format json\n\nRules: description-missing, description-short, param-undescribed, required-param-undescribed,\nenum-in-prose, shared-prefix, similar-names, similar-descriptions, schema-unsupported,\nname-mapped, strict-mode, tool-tokens, token-budget. Switch them off or tune them under\n`lint:` in the eval file."
+    )]
+    Lint(LintArgs),
     /// Serve the built-in demo toolset (an imaginary shop's observability tools) over MCP.
     #[command(
         after_help = "Examples:\n  tooleval demo-server                      # stdio, for an eval's `command`\n  tooleval demo-server --http 127.0.0.1:8931  # streamable HTTP at /mcp"
@@ -126,6 +132,8 @@ pub enum FailOn {
     ToolFloor,
     /// A task tagged `critical` did not pass every trial.
     Critical,
+    /// The tool set costs more tokens than the eval file's `max_tool_tokens`.
+    TokenBudget,
 }
 
 /// Part I (1-based) of N.
@@ -213,6 +221,36 @@ pub struct ToolsArgs {
     /// `table` for people, `json` for programs.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// The tokenizer for the token counts [default: the eval file's, else o200k_base].
+    #[arg(long, value_enum)]
+    pub encoding: Option<crate::tokens::Encoding>,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// An http(s):// URL, or a command line after `--` (stdio).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required_unless_present = "eval"
+    )]
+    pub server: Vec<String>,
+    /// Lint the tools of every server of this eval file, with its `lint` settings and
+    /// `max_tool_tokens`.
+    #[arg(long, conflicts_with = "server")]
+    pub eval: Option<PathBuf>,
+    /// `table` for people, `json` for programs.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// The tokenizer for the token rules [default: the eval file's, else o200k_base].
+    #[arg(long, value_enum)]
+    pub encoding: Option<crate::tokens::Encoding>,
+    /// The token budget of the whole tool set (overrides the eval file's `max_tool_tokens`).
+    #[arg(long, value_name = "TOKENS")]
+    pub max_tool_tokens: Option<usize>,
+    /// Show notes (severity info) in the table too, not only their count.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -44,6 +44,7 @@ async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run(args) => run::run_command(args).await,
         Command::Tools(args) => run::tools_command(args).await,
+        Command::Lint(args) => run::lint_command(args).await,
         Command::Diff(args) => run::diff_command(args).await,
         Command::Merge(args) => run::merge_command(args).await,
         Command::DemoServer(args) => {

@@ -187,9 +187,11 @@ pub fn lint(set: &ToolSet, cfg: &LintConfig, max_tool_tokens: Option<usize>) -> 
                         );
                     }
                 }
-                if p.get("enum").is_none()
-                    && let Some(values) = values_in_prose(pdesc)
-                {
+                // A pattern or format constrains the value already; then quoted values are examples.
+                let constrained = p.get("enum").is_some()
+                    || p.get("pattern").is_some()
+                    || p.get("format").is_some();
+                if !constrained && let Some(values) = values_in_prose(pdesc) {
                     push(
                         "enum-in-prose",
                         &t.name,
@@ -357,6 +359,14 @@ fn values_in_prose(text: &str) -> Option<Vec<String>> {
         return Some(m.as_str().split('|').map(str::to_owned).collect());
     }
     let caps: Vec<regex::Match> = quoted.find_iter(text).collect();
+    // Values given as examples are not a closed set.
+    let before = &text[..caps.first()?.start()].to_lowercase();
+    if ["e.g", "such as", "for example", "for instance", "like "]
+        .iter()
+        .any(|cue| before.contains(cue))
+    {
+        return None;
+    }
     for w in caps.windows(2) {
         let between = text[w[0].end()..w[1].start()].trim().to_lowercase();
         if matches!(
@@ -587,8 +597,12 @@ mod tests {
                 "update_tickets",
                 "Count the open support tickets of a team, grouped by priority.",
                 strict(
-                    json!({"p": {"type": "string", "enum": ["a", "b"], "description": "Priority, 'a' or 'b'."}}),
-                    &["p"],
+                    json!({
+                        "p": {"type": "string", "enum": ["a", "b"], "description": "Priority, 'a' or 'b'."},
+                        "w": {"type": "string", "description": "A window such as '1h' or '7d'."},
+                        "d": {"type": "string", "pattern": "^[0-9]+[mhd]$", "description": "A duration: '30m', '2h'."}
+                    }),
+                    &["p", "w", "d"],
                 ),
             ),
         ]);

@@ -15,7 +15,7 @@ pub use diff::{
 pub use diff_render::{render_diff_markdown, render_diff_table};
 pub use junit::render_junit;
 pub use markdown::render_summary_markdown;
-pub use table::{render_summary_json, render_table, render_tools_table};
+pub use table::{render_findings, render_summary_json, render_table, render_tools_table};
 pub use types::{
     EvalInfo, ModelInfo, ReplyRecord, Report, SCHEMA_VERSION, ServerInfo, ShardInfo, SuiteInfo,
     ToolCallRecord, ToolIdentity, TrialRecord, Usage,

@@ -122,7 +122,14 @@ pub fn render_table(r: &Report, width: u16) -> String {
     if !s.confusions.is_empty() {
         let _ = writeln!(out, "most confused (expected -> chosen):");
         for c in s.confusions.iter().take(8) {
-            let _ = writeln!(out, "  {} -> {}  ×{}", c.expected, c.chosen, c.count);
+            let sim = c
+                .similarity
+                .map(|x| format!("  (descriptions {:.0}% alike)", x * 100.0))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {} -> {}  ×{}{sim}", c.expected, c.chosen, c.count);
+            for h in &c.hints {
+                let _ = writeln!(out, "      lint {h}");
+            }
         }
         let _ = writeln!(out);
     }
@@ -204,19 +211,78 @@ pub fn render_summary_json(r: &Report) -> String {
     s
 }
 
-/// A tool list: server, name, description, parameters (`*` marks required ones).
+/// A tool list: server, name, description, parameters (`*` marks required ones), tokens.
 pub fn render_tools_table(set: &ToolSet, width: u16) -> String {
     let mut t = table(width);
-    t.set_header(["server", "tool", "description", "parameters"]);
+    t.set_header(["server", "tool", "description", "parameters", "tokens"]);
     for tool in &set.tools {
         t.add_row([
             Cell::new(&tool.server),
             Cell::new(&tool.name),
             Cell::new(&tool.description),
             Cell::new(parameters(&tool.input_schema)),
+            Cell::new(tool.tokens.map(|n| n.to_string()).unwrap_or_default())
+                .set_alignment(CellAlignment::Right),
         ]);
     }
-    format!("{t}\n{} tool(s), set hash {}\n", set.tools.len(), set.hash)
+    let mut per_server: Vec<(String, usize, usize)> = Vec::new();
+    for tool in &set.tools {
+        match per_server.iter_mut().find(|(s, _, _)| *s == tool.server) {
+            Some(e) => {
+                e.1 += 1;
+                e.2 += tool.tokens.unwrap_or(0);
+            }
+            None => per_server.push((tool.server.clone(), 1, tool.tokens.unwrap_or(0))),
+        }
+    }
+    let mut out = format!("{t}\n");
+    let enc = set.encoding.as_deref().unwrap_or("?");
+    for (server, n, tokens) in &per_server {
+        out.push_str(&format!("{server}: {n} tool(s), {tokens} tokens ({enc})\n"));
+    }
+    out.push_str(&format!(
+        "{} tool(s), {} tokens in all, set hash {}\n",
+        set.tools.len(),
+        set.total_tokens(),
+        set.hash
+    ));
+    out
+}
+
+/// Lint findings: rule, severity, tool, message and hint; then the counts.
+pub fn render_findings(
+    findings: &[crate::lint::Finding],
+    set: &ToolSet,
+    width: u16,
+    notes: bool,
+) -> String {
+    let mut out = String::new();
+    let shown: Vec<_> = findings
+        .iter()
+        .filter(|f| notes || f.severity != crate::lint::Severity::Info)
+        .collect();
+    if !shown.is_empty() {
+        let mut t = table(width);
+        t.set_header(["severity", "rule", "tool", "finding", "hint"]);
+        for f in shown {
+            t.add_row([f.severity.as_str(), &f.rule, &f.tool, &f.message, &f.hint]);
+        }
+        out = format!("{t}\n");
+    }
+    let count = |s: crate::lint::Severity| findings.iter().filter(|f| f.severity == s).count();
+    out.push_str(&format!(
+        "{} tool(s), {} tokens ({}): {} error(s), {} warning(s), {} note(s)\n",
+        set.tools.len(),
+        set.total_tokens(),
+        set.encoding.as_deref().unwrap_or("?"),
+        count(crate::lint::Severity::Error),
+        count(crate::lint::Severity::Warning),
+        count(crate::lint::Severity::Info)
+    ));
+    if !notes && count(crate::lint::Severity::Info) > 0 {
+        out.push_str("notes are hidden: --all shows them\n");
+    }
+    out
 }
 
 fn parameters(schema: &Value) -> String {

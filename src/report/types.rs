@@ -30,6 +30,9 @@ pub struct Report {
     /// Set on the report of `run --shard I/N`: it holds only that part of the trials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardInfo>,
+    /// The eval file's token budget for the tool set, checked by the gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tool_tokens: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +53,25 @@ impl Report {
         let names: Vec<String> = self.tools.tools.iter().map(|t| t.name.clone()).collect();
         self.summary =
             crate::score::summarize(&self.trials, &order, &names, self.eval.min_accuracy);
+        self.explain_confusions();
+    }
+
+    /// Adds to each confusion the similarity of the two descriptions and the lint findings about
+    /// the pair: where an author learns which two descriptions to pull apart.
+    fn explain_confusions(&mut self) {
+        let sim = crate::lint::Similarity::new(&self.tools.tools);
+        let findings = crate::lint::lint(&self.tools, &crate::config::LintConfig::default(), None);
+        for c in &mut self.summary.confusions {
+            c.similarity = sim.between(&c.expected, &c.chosen);
+            c.hints = findings
+                .iter()
+                .filter(|f| {
+                    let names: Vec<&str> = f.tool.split(", ").collect();
+                    names.contains(&c.expected.as_str()) && names.contains(&c.chosen.as_str())
+                })
+                .map(|f| format!("{}: {}", f.rule, f.message))
+                .collect();
+        }
     }
 }
 

@@ -71,6 +71,7 @@ fn name(c: FailOn) -> &'static str {
         FailOn::MinAccuracy => "min-accuracy",
         FailOn::ToolFloor => "tool-floor",
         FailOn::Critical => "critical",
+        FailOn::TokenBudget => "token-budget",
     }
 }
 
@@ -245,7 +246,7 @@ pub fn finish(report: &Report, f: &Finish) -> Result<i32> {
         );
         return Ok(exit::OK);
     }
-    let default = [FailOn::MinAccuracy];
+    let default = [FailOn::MinAccuracy, FailOn::TokenBudget];
     let conditions = if g.fail_on.is_empty() {
         &default[..]
     } else {
@@ -327,6 +328,16 @@ pub fn evaluate(
                             t.name,
                             recall * 100.0,
                             floor * 100.0
+                        ));
+                    }
+                }
+            }
+            FailOn::TokenBudget => {
+                if let Some(max) = r.max_tool_tokens {
+                    let total = r.tools.total_tokens();
+                    if total > max {
+                        out.push(format!(
+                            "the tool set costs {total} tokens, over max_tool_tokens {max}"
                         ));
                     }
                 }

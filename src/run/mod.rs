@@ -12,15 +12,16 @@ pub use exec::{ExecOptions, Executed, PlannedTask, execute};
 pub use gate::{Finish, evaluate, finish, load_baseline};
 pub use merge::{diff_command, merge_command, merge_reports};
 
-use crate::cli::{Format, RunArgs, ToolsArgs};
+use crate::cli::{Format, LintArgs, RunArgs, ToolsArgs};
 use crate::config::{self, Eval, LoadedSuite, Matcher, ServerEntry, ServerSpec};
 use crate::error::{Diagnostic, Error, Result, did_you_mean, exit};
+use crate::lint;
 use crate::mcp::{self, Connection, ToolSet};
 use crate::model;
 use crate::report::{
     self, EvalInfo, Report, SCHEMA_VERSION, ServerInfo, ShardInfo, SuiteInfo, ToolIdentity,
 };
-use crate::score::{Judge, summarize};
+use crate::score::Judge;
 
 /// Connects to every server at once; all failures are reported, not just the first.
 pub async fn connect_all(
@@ -168,7 +169,10 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
     )?;
     // Build the model next: a missing key should not wait for servers to start.
     let model = model::from_config(&eval.model)?;
-    let (tools, servers) = list_tools(&eval.servers, &written).await?;
+    let encoding = eval.file.encoding.unwrap_or_default();
+    encoding.preload();
+    let (mut tools, servers) = list_tools(&eval.servers, &written).await?;
+    tools.count_tokens(encoding);
     let diags = check_expectations(&eval.suites, &tools);
     if !diags.is_empty() {
         return Err(Error::Input(diags));
@@ -248,14 +252,7 @@ fn build_report(
     complete: bool,
     started: SystemTime,
 ) -> Report {
-    let order: Vec<(String, String)> = eval
-        .suites
-        .iter()
-        .flat_map(|s| s.suite.tasks.iter().map(move |t| (s.name(), t.id.clone())))
-        .collect();
-    let names: Vec<String> = tools.tools.iter().map(|t| t.name.clone()).collect();
-    let summary = summarize(&trials, &order, &names, eval.min_accuracy);
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tooleval: ToolIdentity::current(),
         started_at: humantime::format_rfc3339_seconds(started).to_string(),
@@ -281,9 +278,12 @@ fn build_report(
             })
             .collect(),
         trials,
-        summary,
+        summary: Default::default(),
         shard: None,
-    }
+        max_tool_tokens: eval.file.max_tool_tokens,
+    };
+    report.resummarize();
+    report
 }
 
 /// The width tables are laid out for: `COLUMNS` when set, else the terminal's, else 120.
@@ -295,34 +295,109 @@ pub(crate) fn terminal_width() -> u16 {
         .unwrap_or(120)
 }
 
-/// `tooleval tools`.
-pub async fn tools_command(args: ToolsArgs) -> Result<i32> {
-    let (servers, written) = if let Some(eval) = &args.eval {
+/// The servers to list: every server of an eval file, or one named on the command line; with
+/// the eval file when there is one (for its token and lint settings).
+fn servers_to_list(
+    eval: Option<&std::path::Path>,
+    words: &[String],
+) -> Result<(
+    Vec<ServerEntry>,
+    Vec<(String, ServerSpec)>,
+    Option<config::EvalFile>,
+)> {
+    if let Some(eval) = eval {
         let eval = config::load_eval(eval)?;
         let written: Vec<(String, ServerSpec)> = eval.file.servers.clone().into_iter().collect();
-        (eval.servers, written)
-    } else {
-        let spec = server_from_args(&args.server)?;
-        let name = if spec.url.is_some() { "http" } else { "stdio" }.to_owned();
-        (
-            vec![ServerEntry {
-                name: name.clone(),
-                spec: spec.clone(),
-            }],
-            vec![(name, spec)],
-        )
-    };
-    let (tools, _) = list_tools(&servers, &written).await?;
+        return Ok((eval.servers, written, Some(eval.file)));
+    }
+    let spec = server_from_args(words)?;
+    let name = if spec.url.is_some() { "http" } else { "stdio" }.to_owned();
+    Ok((
+        vec![ServerEntry {
+            name: name.clone(),
+            spec: spec.clone(),
+        }],
+        vec![(name, spec)],
+        None,
+    ))
+}
+
+/// `tooleval tools`.
+pub async fn tools_command(args: ToolsArgs) -> Result<i32> {
+    let (servers, written, file) = servers_to_list(args.eval.as_deref(), &args.server)?;
+    let encoding = args
+        .encoding
+        .or(file.and_then(|f| f.encoding))
+        .unwrap_or_default();
+    encoding.preload();
+    let (mut tools, _) = list_tools(&servers, &written).await?;
+    tools.count_tokens(encoding);
     let text = match args.format {
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&tools).expect("serializes");
-            s.push('\n');
-            s
-        }
+        Format::Json => serde_json::to_string_pretty(&tools).expect("serializes") + "\n",
         Format::Table => report::render_tools_table(&tools, terminal_width()),
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(exit::OK)
+}
+
+/// `tooleval lint`.
+pub async fn lint_command(args: LintArgs) -> Result<i32> {
+    let (servers, written, file) = servers_to_list(args.eval.as_deref(), &args.server)?;
+    let file = file.unwrap_or_else(|| config::EvalFile {
+        servers: Default::default(),
+        model: None,
+        suites: vec![],
+        trials: None,
+        concurrency: None,
+        min_accuracy: None,
+        baseline: None,
+        tool_floor: None,
+        max_tool_tokens: None,
+        encoding: None,
+        lint: None,
+    });
+    let cfg = file.lint.clone().unwrap_or_default();
+    if let Some(bad) = cfg
+        .disable
+        .iter()
+        .find(|d| !lint::RULES.iter().any(|r| r.0 == d.as_str()))
+    {
+        let hint = match did_you_mean(bad, lint::RULES.iter().map(|r| r.0)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "`tooleval lint --help` lists the rules".to_owned(),
+        };
+        return Err(Error::usage(
+            format!("`lint.disable` names an unknown rule `{bad}`"),
+            Some(hint),
+        ));
+    }
+    let encoding = args.encoding.or(file.encoding).unwrap_or_default();
+    encoding.preload();
+    let (mut tools, _) = list_tools(&servers, &written).await?;
+    tools.count_tokens(encoding);
+    let findings = lint::lint(&tools, &cfg, args.max_tool_tokens.or(file.max_tool_tokens));
+    let text = match args.format {
+        Format::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "encoding": encoding.as_str(),
+                "total_tokens": tools.total_tokens(),
+                "findings": findings,
+            }))
+            .expect("serializes")
+                + "\n"
+        }
+        Format::Table => report::render_findings(&findings, &tools, terminal_width(), args.all),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == lint::Severity::Error)
+        .count();
+    Ok(if errors > 0 {
+        exit::BELOW_MIN_ACCURACY
+    } else {
+        exit::OK
+    })
 }
 
 fn server_from_args(words: &[String]) -> Result<ServerSpec> {

@@ -99,11 +99,17 @@ pub struct ToolStats {
 }
 
 /// The model chose `chosen` where `expected` was wanted. `(none)` stands for no tool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Confusion {
     pub expected: String,
     pub chosen: String,
     pub count: usize,
+    /// How alike the two descriptions read (0 to 1), when both are tools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
+    /// Lint findings about this pair: where to start pulling the descriptions apart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
@@ -230,6 +236,8 @@ pub fn summarize(
     let mut confusions: Vec<Confusion> = confusions
         .into_iter()
         .map(|((expected, chosen), count)| Confusion {
+            similarity: None,
+            hints: vec![],
             expected,
             chosen,
             count,
