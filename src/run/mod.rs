@@ -295,36 +295,43 @@ pub(crate) fn terminal_width() -> u16 {
         .unwrap_or(120)
 }
 
-/// The servers to list: every server of an eval file, or one named on the command line; with
-/// the eval file when there is one (for its token and lint settings).
-fn servers_to_list(
-    eval: Option<&std::path::Path>,
-    words: &[String],
-) -> Result<(
-    Vec<ServerEntry>,
-    Vec<(String, ServerSpec)>,
-    Option<config::EvalFile>,
-)> {
+/// Servers to list, with their entries as written, and the eval file they came from if any.
+struct Listing {
+    servers: Vec<ServerEntry>,
+    written: Vec<(String, ServerSpec)>,
+    file: Option<config::EvalFile>,
+}
+
+/// The servers to list: every server of an eval file, or one named on the command line.
+fn servers_to_list(eval: Option<&std::path::Path>, words: &[String]) -> Result<Listing> {
     if let Some(eval) = eval {
         let eval = config::load_eval(eval)?;
-        let written: Vec<(String, ServerSpec)> = eval.file.servers.clone().into_iter().collect();
-        return Ok((eval.servers, written, Some(eval.file)));
+        let written = eval.file.servers.clone().into_iter().collect();
+        return Ok(Listing {
+            servers: eval.servers,
+            written,
+            file: Some(eval.file),
+        });
     }
     let spec = server_from_args(words)?;
     let name = if spec.url.is_some() { "http" } else { "stdio" }.to_owned();
-    Ok((
-        vec![ServerEntry {
+    Ok(Listing {
+        servers: vec![ServerEntry {
             name: name.clone(),
             spec: spec.clone(),
         }],
-        vec![(name, spec)],
-        None,
-    ))
+        written: vec![(name, spec)],
+        file: None,
+    })
 }
 
 /// `tooleval tools`.
 pub async fn tools_command(args: ToolsArgs) -> Result<i32> {
-    let (servers, written, file) = servers_to_list(args.eval.as_deref(), &args.server)?;
+    let Listing {
+        servers,
+        written,
+        file,
+    } = servers_to_list(args.eval.as_deref(), &args.server)?;
     let encoding = args
         .encoding
         .or(file.and_then(|f| f.encoding))
@@ -342,7 +349,11 @@ pub async fn tools_command(args: ToolsArgs) -> Result<i32> {
 
 /// `tooleval lint`.
 pub async fn lint_command(args: LintArgs) -> Result<i32> {
-    let (servers, written, file) = servers_to_list(args.eval.as_deref(), &args.server)?;
+    let Listing {
+        servers,
+        written,
+        file,
+    } = servers_to_list(args.eval.as_deref(), &args.server)?;
     let file = file.unwrap_or_else(|| config::EvalFile {
         servers: Default::default(),
         model: None,
