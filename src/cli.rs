@@ -38,6 +38,12 @@ pub enum Command {
         after_help = "Examples:\n  tooleval lint -- tooleval demo-server\n  tooleval lint --eval evals/demo.yaml --format json\n\nRules: description-missing, description-short, param-undescribed, required-param-undescribed,\nenum-in-prose, shared-prefix, similar-names, similar-descriptions, schema-unsupported,\nname-mapped, strict-mode, tool-tokens, token-budget. Switch them off or tune them under\n`lint:` in the eval file."
     )]
     Lint(LintArgs),
+    /// Write a starter eval file and suite for a server's tools: one task per tool, the prompts
+    /// left for you to write.
+    #[command(
+        after_help = "Examples:\n  tooleval init -- npx -y @modelcontextprotocol/server-everything\n  tooleval init http://127.0.0.1:3001/mcp --name docs"
+    )]
+    Init(InitArgs),
     /// Serve the built-in demo toolset (an imaginary shop's observability tools) over MCP.
     #[command(
         after_help = "Examples:\n  tooleval demo-server                      # stdio, for an eval's `command`\n  tooleval demo-server --http 127.0.0.1:8931  # streamable HTTP at /mcp"
@@ -80,6 +86,16 @@ pub struct RunArgs {
     /// No progress bar and no table; errors and the report path only.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Lay this descriptions file over the servers' texts (new tool and parameter descriptions).
+    #[arg(long, value_name = "FILE", conflicts_with = "variant")]
+    pub descriptions: Option<PathBuf>,
+    /// Also run under this descriptions file; repeat for several. The servers' own texts run as
+    /// `original`; the variants are shown side by side and each gets its own report.
+    #[arg(long, value_name = "FILE")]
+    pub variant: Vec<PathBuf>,
+    /// Run only the tasks of this split: `tune` while iterating, `holdout` to check.
+    #[arg(long, value_enum)]
+    pub split: Option<crate::config::Split>,
     /// Run only part I of N of the tasks x trials (e.g. 2/3), for CI machines working in
     /// parallel; combine the parts with `tooleval merge`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
@@ -227,6 +243,22 @@ pub struct ToolsArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct InitArgs {
+    /// An http(s):// URL, or a command line after `--` (stdio).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    pub server: Vec<String>,
+    /// The name of the eval, suite and server [default: from the server's name].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Where to write `evals/NAME.yaml`, `suites/NAME.yaml` and the schemas.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct LintArgs {
     /// An http(s):// URL, or a command line after `--` (stdio).
     #[arg(
@@ -284,6 +316,7 @@ pub enum Format {
 pub enum SchemaFile {
     Eval,
     Suite,
+    Descriptions,
 }
 
 #[cfg(test)]

@@ -45,6 +45,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Command::Run(args) => run::run_command(args).await,
         Command::Tools(args) => run::tools_command(args).await,
         Command::Lint(args) => run::lint_command(args).await,
+        Command::Init(args) => run::init_command(args).await,
         Command::Diff(args) => run::diff_command(args).await,
         Command::Merge(args) => run::merge_command(args).await,
         Command::DemoServer(args) => {
@@ -63,6 +64,7 @@ async fn run(cli: Cli) -> Result<i32> {
             let text = match args.file {
                 SchemaFile::Eval => config::eval_schema(),
                 SchemaFile::Suite => config::suite_schema(),
+                SchemaFile::Descriptions => config::descriptions_schema(),
             };
             let _ = std::io::stdout().lock().write_all(text.as_bytes());
             Ok(exit::OK)

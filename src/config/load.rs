@@ -9,6 +9,9 @@ use super::eval::{EvalFile, ModelConfig, ServerSpec, Transport};
 use super::suite::Suite;
 use crate::error::{Diagnostic, Error, Result, did_you_mean};
 
+/// How `tooleval init` marks the prompts it leaves for the author; `run` refuses them.
+pub const PLACEHOLDER: &str = "TODO:";
+
 /// The default base URL of OpenAI-compatible APIs.
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
@@ -335,6 +338,18 @@ pub fn load_suite(path: &Path) -> Result<LoadedSuite> {
         );
     }
     for t in &loaded.suite.tasks {
+        let placeholder = t
+            .prompt
+            .messages()
+            .iter()
+            .any(|m| m.content.trim_start().starts_with(PLACEHOLDER));
+        if placeholder {
+            diags.push(
+                loaded
+                    .diagnostic_in_task(&t.id, PLACEHOLDER, format!("task `{}` still has a placeholder prompt", t.id))
+                    .with_hint("write the request a user would make; `tooleval init` leaves prompts starting with TODO for you"),
+            );
+        }
         if t.id.trim().is_empty() {
             diags.push(at_first(
                 Diagnostic::new(path, "a task has an empty `id`"),

@@ -1,14 +1,16 @@
 //! Eval and suite files: their types, how they are read and checked, and their JSON Schemas.
 
+mod descriptions;
 mod eval;
 mod load;
 mod schema;
 mod suite;
 
+pub use descriptions::{Descriptions, DescriptionsFile, ToolText};
 pub use eval::{EvalFile, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, Transport};
 pub use load::{
-    DEFAULT_BASE_URL, Eval, LoadedSuite, ServerEntry, at_first, find_after, load_eval, load_suite,
-    normalize, parse_yaml,
+    DEFAULT_BASE_URL, Eval, LoadedSuite, PLACEHOLDER, ServerEntry, at_first, find_after, load_eval,
+    load_suite, normalize, parse_yaml,
 };
-pub use schema::{eval_schema, suite_schema};
-pub use suite::{Call, Expect, Matcher, Message, Order, Prompt, Role, Suite, Task};
+pub use schema::{descriptions_schema, eval_schema, suite_schema};
+pub use suite::{Call, Expect, Matcher, Message, Order, Prompt, Role, Split, Suite, Task};

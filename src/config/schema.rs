@@ -1,6 +1,6 @@
 //! JSON Schemas of the input files, generated from the types that read them.
 
-use super::{EvalFile, Suite};
+use super::{DescriptionsFile, EvalFile, Suite};
 
 fn render(mut schema: schemars::Schema, id: &str) -> String {
     schema.insert(
@@ -20,4 +20,12 @@ pub fn eval_schema() -> String {
 /// The JSON Schema of suite files, as committed in `schemas/suite.schema.json`.
 pub fn suite_schema() -> String {
     render(schemars::schema_for!(Suite), "suite.schema.json")
+}
+
+/// The JSON Schema of descriptions files, as committed in `schemas/descriptions.schema.json`.
+pub fn descriptions_schema() -> String {
+    render(
+        schemars::schema_for!(DescriptionsFile),
+        "descriptions.schema.json",
+    )
 }

@@ -35,6 +35,42 @@ pub struct Task {
     pub tags: Vec<String>,
     /// What the model should do: `none`, one call (`tool`, `args`), several (`calls`), or `any_of`.
     pub expect: Expect,
+    /// `tune` for tasks you iterate descriptions against, `holdout` for tasks you check the result
+    /// on; `run --split` runs one of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<Split>,
+}
+
+/// Which side of a held-out split a task is on.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    Serialize,
+    JsonSchema,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// Tasks to iterate descriptions against.
+    Tune,
+    /// Tasks kept aside to check that an edit generalizes.
+    Holdout,
+}
+
+impl Split {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Split::Tune => "tune",
+            Split::Holdout => "holdout",
+        }
+    }
 }
 
 /// A prompt: one user message, or a conversation.

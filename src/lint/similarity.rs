@@ -1,13 +1,14 @@
 //! How alike two tool descriptions read: TF-IDF cosine similarity over their words.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use crate::mcp::ToolInfo;
 use crate::model::tokens;
 
 /// Pairwise description similarity within one tool set, 0 (nothing shared) to 1 (the same words).
+/// Ordered maps keep every sum in one order, so a score is the same in every run.
 pub struct Similarity {
-    vectors: Vec<HashMap<String, f64>>,
+    vectors: Vec<BTreeMap<String, f64>>,
     names: Vec<String>,
 }
 
@@ -25,7 +26,7 @@ impl Similarity {
             })
             .collect();
         let n = docs.len().max(1) as f64;
-        let mut df: HashMap<&str, usize> = HashMap::new();
+        let mut df: BTreeMap<&str, usize> = BTreeMap::new();
         for d in &docs {
             let mut seen: Vec<&str> = d.iter().map(String::as_str).collect();
             seen.sort_unstable();
@@ -37,7 +38,7 @@ impl Similarity {
         let vectors = docs
             .iter()
             .map(|d| {
-                let mut v: HashMap<String, f64> = HashMap::new();
+                let mut v: BTreeMap<String, f64> = BTreeMap::new();
                 for w in d {
                     *v.entry(w.clone()).or_default() += 1.0;
                 }

@@ -26,6 +26,10 @@ pub struct Script {
 pub struct Rule {
     /// A substring of the last user message; empty matches every prompt.
     pub when: String,
+    /// When set, the rule applies only if the request's tool definitions contain this text (so a
+    /// script can answer differently under another description).
+    #[serde(default)]
+    pub tools_contain: Option<String>,
     pub reply: Scripted,
 }
 
@@ -51,6 +55,17 @@ impl Script {
     pub fn rule(mut self, when: &str, reply: Scripted) -> Self {
         self.rules.push(Rule {
             when: when.into(),
+            tools_contain: None,
+            reply,
+        });
+        self
+    }
+
+    /// A rule that applies only when the tool definitions sent contain `text`.
+    pub fn rule_if_tools(mut self, when: &str, text: &str, reply: Scripted) -> Self {
+        self.rules.push(Rule {
+            when: when.into(),
+            tools_contain: Some(text.into()),
             reply,
         });
         self
@@ -130,11 +145,13 @@ async fn answer(State(shared): State<Arc<Shared>>, body: axum::Json<Value>) -> R
         .unwrap_or("")
         .to_owned();
     let model = body.get("model").cloned().unwrap_or(Value::Null);
-    let rule = shared
-        .script
-        .rules
-        .iter()
-        .find(|r| last_user.contains(&r.when));
+    let tools_text = body.get("tools").map(Value::to_string).unwrap_or_default();
+    let rule = shared.script.rules.iter().find(|r| {
+        last_user.contains(&r.when)
+            && r.tools_contain
+                .as_ref()
+                .is_none_or(|t| tools_text.contains(t.as_str()))
+    });
     let reply = rule
         .map(|r| r.reply.clone())
         .unwrap_or(Scripted::Text("no script for this prompt".into()));

@@ -311,11 +311,19 @@ pub fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> Result<R
         }
     }
 
+    let tools = tool_changes(&base.tools.tools, &head.tools.tools);
+    let described_anew = !tools.changed.is_empty() || !tools.added.is_empty();
+    if described_anew && head.split == Some(crate::config::Split::Tune) {
+        warnings.push(
+            "descriptions changed and only the `tune` split ran: tuning to the tasks you check against overfits them; run `--split holdout` before trusting the gain"
+                .to_owned(),
+        );
+    }
     Ok(ReportDiff {
         base: identity(base),
         head: identity(head),
         warnings,
-        tools: tool_changes(&base.tools.tools, &head.tools.tools),
+        tools,
         selection,
         full_call,
         test,

@@ -6,6 +6,7 @@ mod junit;
 mod markdown;
 mod table;
 mod types;
+mod variants;
 mod write;
 
 pub use diff::{
@@ -17,9 +18,10 @@ pub use junit::render_junit;
 pub use markdown::render_summary_markdown;
 pub use table::{render_findings, render_summary_json, render_table, render_tools_table};
 pub use types::{
-    EvalInfo, ModelInfo, ReplyRecord, Report, SCHEMA_VERSION, ServerInfo, ShardInfo, SuiteInfo,
-    ToolCallRecord, ToolIdentity, TrialRecord, Usage,
+    EvalInfo, ModelInfo, ReplyRecord, Report, SCHEMA_VERSION, ServerInfo, ShardInfo, SplitRates,
+    SuiteInfo, ToolCallRecord, ToolIdentity, TrialRecord, Usage,
 };
+pub use variants::render_variants;
 pub use write::{
     check_writable, default_report_path, read_report, write_atomic, write_fallback, write_report,
 };

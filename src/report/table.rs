@@ -43,6 +43,17 @@ pub fn render_table(r: &Report, width: u16) -> String {
         r.servers.len(),
         r.eval.trials
     );
+    if let Some(v) = &r.variant {
+        let from = r
+            .descriptions_file
+            .as_deref()
+            .map(|f| format!(" ({f})"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "descriptions: {v}{from}");
+    }
+    for t in r.tools.tools.iter().filter(|t| !t.overridden.is_empty()) {
+        let _ = writeln!(out, "overridden: `{}`: {}", t.name, t.overridden.join(", "));
+    }
     for rn in &r.tools.renamed {
         let _ = writeln!(
             out,
@@ -151,6 +162,18 @@ pub fn render_table(r: &Report, width: u16) -> String {
         rate(&s.selection),
     ]);
     t.add_row([format!("full-call accuracy ({ci})"), rate(&s.full_call)]);
+    for (split, rates) in &r.splits {
+        t.add_row([
+            format!(
+                "`{split}` split ({} tasks): selection / full call",
+                rates.tasks
+            ),
+            format!("{} / {}", rate(&rates.selection), rate(&rates.full_call)),
+        ]);
+    }
+    if let Some(split) = r.split {
+        t.add_row(["ran only the split".to_owned(), split.as_str().to_owned()]);
+    }
     if r.eval.trials > 1 {
         let k = r.eval.trials;
         t.add_row([

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::config::Task;
+use crate::config::{Split, Task};
 use crate::mcp::ToolSet;
 use crate::score::{Outcome, Summary};
 
@@ -27,12 +27,32 @@ pub struct Report {
     pub suites: Vec<SuiteInfo>,
     pub trials: Vec<TrialRecord>,
     pub summary: Summary,
+    /// Accuracy per split (`tune`, `holdout`), when tasks carry one.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub splits: BTreeMap<String, SplitRates>,
     /// Set on the report of `run --shard I/N`: it holds only that part of the trials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardInfo>,
     /// The eval file's token budget for the tool set, checked by the gate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_tool_tokens: Option<usize>,
+    /// The descriptions variant this run used (`original` for the servers' own texts), and the
+    /// file it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub descriptions_file: Option<String>,
+    /// The split the run was limited to (`run --split`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<Split>,
+}
+
+/// Accuracy over the tasks of one split.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SplitRates {
+    pub tasks: usize,
+    pub selection: Option<crate::score::Rate>,
+    pub full_call: Option<crate::score::Rate>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +74,48 @@ impl Report {
         self.summary =
             crate::score::summarize(&self.trials, &order, &names, self.eval.min_accuracy);
         self.explain_confusions();
+        self.splits = self.split_rates(&order, &names);
+    }
+
+    /// Accuracy per split, when tasks carry one: tune and holdout are read apart.
+    fn split_rates(
+        &self,
+        order: &[(String, String)],
+        names: &[String],
+    ) -> BTreeMap<String, SplitRates> {
+        let mut out = BTreeMap::new();
+        let tasks: Vec<&Task> = self.suites.iter().flat_map(|s| &s.tasks).collect();
+        for split in [Split::Tune, Split::Holdout] {
+            let ids: Vec<&str> = tasks
+                .iter()
+                .filter(|t| t.split == Some(split))
+                .map(|t| t.id.as_str())
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let trials: Vec<TrialRecord> = self
+                .trials
+                .iter()
+                .filter(|t| ids.contains(&t.task.as_str()))
+                .cloned()
+                .collect();
+            let order: Vec<(String, String)> = order
+                .iter()
+                .filter(|(_, id)| ids.contains(&id.as_str()))
+                .cloned()
+                .collect();
+            let s = crate::score::summarize(&trials, &order, names, None);
+            out.insert(
+                split.as_str().to_owned(),
+                SplitRates {
+                    tasks: ids.len(),
+                    selection: s.selection,
+                    full_call: s.full_call,
+                },
+            );
+        }
+        out
     }
 
     /// Adds to each confusion the similarity of the two descriptions and the lint findings about

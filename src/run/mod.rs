@@ -2,14 +2,17 @@
 
 mod exec;
 mod gate;
+mod init;
 mod merge;
 
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 pub use exec::{ExecOptions, Executed, PlannedTask, execute};
 pub use gate::{Finish, evaluate, finish, load_baseline};
+pub use init::{init_command, init_paths};
 pub use merge::{diff_command, merge_command, merge_reports};
 
 use crate::cli::{Format, LintArgs, RunArgs, ToolsArgs};
@@ -154,13 +157,45 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         eval.concurrency = c as usize;
     }
     let written: Vec<(String, ServerSpec)> = eval.file.servers.clone().into_iter().collect();
-    // Where the report goes is checked first: a bad --out should not cost a run.
+    // The variants: the servers' own texts, and each descriptions file laid over them.
+    let mut variants: Vec<(Option<String>, Option<config::Descriptions>)> = Vec::new();
+    if !args.variant.is_empty() {
+        variants.push((Some("original".to_owned()), None));
+        for path in &args.variant {
+            let d = config::Descriptions::load(path)?;
+            if variants
+                .iter()
+                .any(|(n, _)| n.as_deref() == Some(d.name().as_str()))
+            {
+                return Err(Error::usage(
+                    format!("two variants are named `{}`", d.name()),
+                    Some("variants are named by their file names: rename one file".to_owned()),
+                ));
+            }
+            variants.push((Some(d.name()), Some(d)));
+        }
+    } else if let Some(path) = &args.descriptions {
+        let d = config::Descriptions::load(path)?;
+        variants.push((Some(d.name()), Some(d)));
+    } else {
+        variants.push((None, None));
+    }
+    // Where the reports go is checked first: a bad --out should not cost a run.
     let started = SystemTime::now();
-    let out = args
+    let base_out = args
         .out
         .clone()
         .unwrap_or_else(|| report::default_report_path(&eval.path, started));
-    report::check_writable(&out)?;
+    let outs: Vec<PathBuf> = variants
+        .iter()
+        .map(|(name, _)| match name {
+            Some(n) if variants.len() > 1 => with_suffix(&base_out, n),
+            _ => base_out.clone(),
+        })
+        .collect();
+    for out in &outs {
+        report::check_writable(out)?;
+    }
     let has_baseline = args.gate.baseline.is_some() || eval.baseline.is_some();
     gate::check_args(
         &args.gate,
@@ -171,18 +206,11 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
     let model = model::from_config(&eval.model)?;
     let encoding = eval.file.encoding.unwrap_or_default();
     encoding.preload();
-    let (mut tools, servers) = list_tools(&eval.servers, &written).await?;
-    tools.count_tokens(encoding);
-    let diags = check_expectations(&eval.suites, &tools);
+    // The servers are asked once; every variant shares their tool lists.
+    let (listed, servers) = list_tools(&eval.servers, &written).await?;
+    let diags = check_expectations(&eval.suites, &listed);
     if !diags.is_empty() {
         return Err(Error::Input(diags));
-    }
-    let tools = Arc::new(tools);
-    let judge = Arc::new(Judge::new(&tools));
-    for (tool, why) in judge.skipped() {
-        crate::sayln!(
-            "warning: the input schema of `{tool}` does not compile ({why}); its arguments are not checked against it"
-        );
     }
     let tasks: Vec<PlannedTask> = eval
         .suites
@@ -193,7 +221,17 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
                 task: t.clone(),
             })
         })
+        .filter(|t| args.split.is_none() || t.task.split == args.split)
         .collect();
+    if tasks.is_empty() {
+        return Err(Error::usage(
+            format!(
+                "no task is in the `{}` split",
+                args.split.map_or("", |s| s.as_str())
+            ),
+            Some("mark tasks with `split: tune` or `split: holdout` in the suite".to_owned()),
+        ));
+    }
     let opts = ExecOptions {
         shard: args.shard.map(|s| (s.index, s.count)),
         trials: eval.trials,
@@ -202,45 +240,110 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         recover_text_calls: eval.model.recover_text_calls,
         progress: !args.quiet && args.format == Format::Table,
     };
-    let stop = async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            crate::sayln!(
-                "\ninterrupted: writing the partial report (Ctrl-C again to quit at once)"
-            );
-            tokio::spawn(async {
-                let _ = tokio::signal::ctrl_c().await;
-                std::process::exit(exit::INTERRUPTED);
-            });
-        } else {
-            std::future::pending::<()>().await;
+    let side_by_side = variants.len() > 1;
+    let mut reports = Vec::new();
+    let mut code = exit::OK;
+    let no_gate = crate::cli::GateArgs::default();
+    for (i, ((name, descriptions), out)) in variants.into_iter().zip(outs).enumerate() {
+        let mut tools = listed.clone();
+        if let Some(d) = &descriptions {
+            d.apply(&mut tools)?;
         }
-    };
-    let executed = execute(&tasks, model.clone(), tools.clone(), judge, &opts, stop).await;
-    let mut report = build_report(
-        &eval,
-        &model.info(),
-        servers,
-        &tools,
-        executed.trials,
-        !executed.interrupted,
-        started,
-    );
-    report.shard = args.shard.map(|s| ShardInfo {
-        index: s.index,
-        count: s.count,
-    });
-    gate::finish(
-        &report,
-        &gate::Finish {
-            out,
-            format: args.format,
-            quiet: args.quiet,
-            gate: &args.gate,
-            eval_baseline: eval.baseline.clone(),
-            eval_tool_floor: eval.tool_floor,
-            interrupted: executed.interrupted,
-        },
-    )
+        tools.count_tokens(encoding);
+        let tools = Arc::new(tools);
+        let judge = Arc::new(Judge::new(&tools));
+        for (tool, why) in judge.skipped() {
+            crate::sayln!(
+                "warning: the input schema of `{tool}` does not compile ({why}); its arguments are not checked against it"
+            );
+        }
+        if side_by_side {
+            crate::sayln!("variant {}:", name.as_deref().unwrap_or_default());
+        }
+        let executed = execute(
+            &tasks,
+            model.clone(),
+            tools.clone(),
+            judge,
+            &opts,
+            stop_on_ctrl_c(),
+        )
+        .await;
+        let mut report = build_report(
+            &eval,
+            &model.info(),
+            servers.clone(),
+            &tools,
+            executed.trials,
+            !executed.interrupted,
+            started,
+        );
+        report.shard = args.shard.map(|s| ShardInfo {
+            index: s.index,
+            count: s.count,
+        });
+        report.variant = name;
+        report.descriptions_file = descriptions.map(|d| d.path.display().to_string());
+        if let Some(split) = args.split {
+            // The report holds the suite as it ran: the tasks of that split.
+            report.split = Some(split);
+            for s in &mut report.suites {
+                s.tasks.retain(|t| t.split == Some(split));
+            }
+            report.resummarize();
+        }
+        // With variants, the gate and the baseline belong to the servers' own texts; every
+        // variant's report is written for `diff`, and the variants are shown side by side.
+        let variant_code = gate::finish(
+            &report,
+            &gate::Finish {
+                out,
+                format: args.format,
+                quiet: args.quiet || side_by_side,
+                gate: if i == 0 { &args.gate } else { &no_gate },
+                eval_baseline: if i == 0 { eval.baseline.clone() } else { None },
+                eval_tool_floor: eval.tool_floor,
+                interrupted: executed.interrupted,
+            },
+        )?;
+        if i == 0 || variant_code == exit::INFRASTRUCTURE || variant_code == exit::INTERRUPTED {
+            code = code.max(variant_code);
+        }
+        reports.push(report);
+        if executed.interrupted {
+            break;
+        }
+    }
+    if side_by_side && !args.quiet {
+        crate::say!("{}", report::render_variants(&reports, terminal_width()));
+    }
+    Ok(code)
+}
+
+/// `reports/x.json` with suffix `a` -> `reports/x-a.json`.
+fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    path.with_file_name(format!("{stem}-{suffix}{ext}"))
+}
+
+/// Resolves on the first Ctrl-C, after which a second one exits at once.
+async fn stop_on_ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        crate::sayln!("\ninterrupted: writing the partial report (Ctrl-C again to quit at once)");
+        tokio::spawn(async {
+            let _ = tokio::signal::ctrl_c().await;
+            std::process::exit(exit::INTERRUPTED);
+        });
+    } else {
+        std::future::pending::<()>().await;
+    }
 }
 
 fn build_report(
@@ -281,6 +384,10 @@ fn build_report(
         summary: Default::default(),
         shard: None,
         max_tool_tokens: eval.file.max_tool_tokens,
+        variant: None,
+        descriptions_file: None,
+        split: None,
+        splits: Default::default(),
     };
     report.resummarize();
     report
@@ -354,19 +461,7 @@ pub async fn lint_command(args: LintArgs) -> Result<i32> {
         written,
         file,
     } = servers_to_list(args.eval.as_deref(), &args.server)?;
-    let file = file.unwrap_or_else(|| config::EvalFile {
-        servers: Default::default(),
-        model: None,
-        suites: vec![],
-        trials: None,
-        concurrency: None,
-        min_accuracy: None,
-        baseline: None,
-        tool_floor: None,
-        max_tool_tokens: None,
-        encoding: None,
-        lint: None,
-    });
+    let file = file.unwrap_or_default();
     let cfg = file.lint.clone().unwrap_or_default();
     if let Some(bad) = cfg
         .disable

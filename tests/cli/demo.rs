@@ -89,7 +89,10 @@ fn tools_lists_the_demo_server_as_table_and_json() {
         table.contains("search_logs") && table.contains("service*:"),
         "{table}"
     );
-    assert!(table.contains("15 tool(s), set hash sha256:"), "{table}");
+    assert!(
+        table.contains("15 tool(s), ") && table.contains(" tokens in all, set hash sha256:"),
+        "{table}"
+    );
 
     let out = tooleval()
         .args(["tools", "--format", "json", "--eval"])

@@ -12,7 +12,7 @@ fn generated(which: &str) -> String {
 
 #[test]
 fn committed_schemas_are_current() {
-    for which in ["eval", "suite"] {
+    for which in ["eval", "suite", "descriptions"] {
         let path = repo().join(format!("schemas/{which}.schema.json"));
         let fresh = generated(which);
         if std::env::var_os("TOOLEVAL_UPDATE_SCHEMAS").is_some() {

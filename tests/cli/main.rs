@@ -4,6 +4,7 @@
 
 mod compare;
 mod demo;
+mod descriptions;
 mod errors;
 mod everything;
 mod files;
