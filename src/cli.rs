@@ -49,6 +49,12 @@ pub enum Command {
         after_help = "Examples:\n  tooleval demo-server                      # stdio, for an eval's `command`\n  tooleval demo-server --http 127.0.0.1:8931  # streamable HTTP at /mcp"
     )]
     DemoServer(DemoServerArgs),
+    /// Run the suite at growing tool-set sizes (its tools plus distractors) and chart accuracy and
+    /// token cost against the number of tools.
+    #[command(
+        after_help = "Examples:\n  tooleval sweep evals/demo.yaml --sizes 5,10,20,50,100,200\n  tooleval sweep evals/demo.yaml --sizes 15,50,200 --strategy random,similar --retrieve 10\n\nDistractors come from the eval's servers' other tools, --pool files and the shipped pool\n(suites/distractors/pool.json). The JSON report and an SVG chart are written side by side."
+    )]
+    Sweep(SweepArgs),
     /// Compare two reports: tool changes, accuracy changes and whether they are noise, per task.
     #[command(
         after_help = "Examples:\n  tooleval diff reports/baseline-demo.json reports/runs/demo-latest.json\n  tooleval diff base.json head.json --format markdown > comment.md\n  tooleval diff base.json head.json --fail-on regression"
@@ -240,6 +246,55 @@ pub struct ToolsArgs {
     /// The tokenizer for the token counts [default: the eval file's, else o200k_base].
     #[arg(long, value_enum)]
     pub encoding: Option<crate::tokens::Encoding>,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The eval file (YAML).
+    pub eval: PathBuf,
+    /// Tool-set sizes to run (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "5,10,20,50,100,200")]
+    pub sizes: Vec<usize>,
+    /// How distractors are added: `random`, or `similar` (most alike to the suite's tools first,
+    /// the hard case). Comma-separated for several lines.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub strategy: Vec<SweepStrategy>,
+    /// The seed of the distractor draw and the positions: the same seed, the same tool sets.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// A distractor pool: a JSON list of tool definitions. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub pool: Vec<PathBuf>,
+    /// Leave out the pool shipped with tooleval.
+    #[arg(long)]
+    pub no_shipped_pool: bool,
+    /// Also run each size with retrieval first: only the K tools the offline ranking rates best
+    /// for each prompt are sent.
+    #[arg(long, value_name = "K")]
+    pub retrieve: Option<usize>,
+    /// The model name, overriding the eval file's.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Trials per task at each size.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub trials: Option<u32>,
+    /// Requests in flight at once.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+    /// Where to write the JSON report (the SVG chart goes beside it).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// `table` on stderr, or the report as JSON on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SweepStrategy {
+    Random,
+    Similar,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Command::Tools(args) => run::tools_command(args).await,
         Command::Lint(args) => run::lint_command(args).await,
         Command::Init(args) => run::init_command(args).await,
+        Command::Sweep(args) => run::sweep_command(args).await,
         Command::Diff(args) => run::diff_command(args).await,
         Command::Merge(args) => run::merge_command(args).await,
         Command::DemoServer(args) => {

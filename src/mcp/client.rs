@@ -189,6 +189,7 @@ pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> 
             .map(|s| s.version.clone()),
         protocol_version: peer.as_ref().map(|p| p.protocol_version.to_string()),
         tool_count: listed.len(),
+        tool_tokens: None,
     };
     let tools = listed
         .into_iter()

@@ -134,6 +134,26 @@ impl ToolSet {
         }
     }
 
+    /// The tools named, in the order named (unknown names are skipped), as a set of their own.
+    pub fn subset(&self, names: &[String]) -> ToolSet {
+        let tools: Vec<ToolInfo> = names
+            .iter()
+            .filter_map(|n| self.tools.iter().find(|t| &t.name == n).cloned())
+            .collect();
+        let renamed = self
+            .renamed
+            .iter()
+            .filter(|r| names.contains(&r.name))
+            .cloned()
+            .collect();
+        ToolSet {
+            hash: hash_tools(&tools),
+            tools,
+            renamed,
+            encoding: self.encoding.clone(),
+        }
+    }
+
     /// Counts each tool's tokens with `encoding`; returns the total.
     pub fn count_tokens(&mut self, encoding: crate::tokens::Encoding) -> usize {
         let mut total = 0;

@@ -30,6 +30,10 @@ pub struct Rule {
     /// script can answer differently under another description).
     #[serde(default)]
     pub tools_contain: Option<String>,
+    /// When set, the rule applies only if the request offers at most this many tools (so a script
+    /// can degrade as tool sets grow).
+    #[serde(default)]
+    pub max_tools: Option<usize>,
     pub reply: Scripted,
 }
 
@@ -56,6 +60,7 @@ impl Script {
         self.rules.push(Rule {
             when: when.into(),
             tools_contain: None,
+            max_tools: None,
             reply,
         });
         self
@@ -66,6 +71,18 @@ impl Script {
         self.rules.push(Rule {
             when: when.into(),
             tools_contain: Some(text.into()),
+            max_tools: None,
+            reply,
+        });
+        self
+    }
+
+    /// A rule that applies only when the request offers at most `n` tools.
+    pub fn rule_if_at_most(mut self, when: &str, n: usize, reply: Scripted) -> Self {
+        self.rules.push(Rule {
+            when: when.into(),
+            tools_contain: None,
+            max_tools: Some(n),
             reply,
         });
         self
@@ -146,11 +163,16 @@ async fn answer(State(shared): State<Arc<Shared>>, body: axum::Json<Value>) -> R
         .to_owned();
     let model = body.get("model").cloned().unwrap_or(Value::Null);
     let tools_text = body.get("tools").map(Value::to_string).unwrap_or_default();
+    let tool_count = body
+        .get("tools")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
     let rule = shared.script.rules.iter().find(|r| {
         last_user.contains(&r.when)
             && r.tools_contain
                 .as_ref()
                 .is_none_or(|t| tools_text.contains(t.as_str()))
+            && r.max_tools.is_none_or(|n| tool_count <= n)
     });
     let reply = rule
         .map(|r| r.reply.clone())

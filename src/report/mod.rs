@@ -4,6 +4,7 @@ mod diff;
 mod diff_render;
 mod junit;
 mod markdown;
+mod sweep;
 mod table;
 mod types;
 mod variants;
@@ -16,6 +17,10 @@ pub use diff::{
 pub use diff_render::{render_diff_markdown, render_diff_table};
 pub use junit::render_junit;
 pub use markdown::render_summary_markdown;
+pub use sweep::{
+    SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome, render_sweep_svg,
+    render_sweep_table,
+};
 pub use table::{render_findings, render_summary_json, render_table, render_tools_table};
 pub use types::{
     EvalInfo, ModelInfo, ReplyRecord, Report, SCHEMA_VERSION, ServerInfo, ShardInfo, SplitRates,

@@ -192,6 +192,9 @@ pub struct ServerInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_version: Option<String>,
     pub tool_count: usize,
+    /// Tokens of this server's tool definitions as sent, summed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_tokens: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -31,6 +31,9 @@ pub struct ExecOptions {
     pub request_timeout: Duration,
     pub recover_text_calls: bool,
     pub progress: bool,
+    /// Retrieval first: before each request, keep only the K tools the offline ranking rates
+    /// best for the prompt.
+    pub retrieve: Option<usize>,
 }
 
 /// What the trials produced, and whether every trial ran.
@@ -68,6 +71,9 @@ pub async fn execute(
         ProgressBar::hidden()
     };
     let api_tools = Arc::new(tools.to_openai());
+    let index = opts
+        .retrieve
+        .map(|_| Arc::new(crate::model::Index::new(&tools)));
     let trials = opts.trials;
     let jobs = tasks
         .iter()
@@ -81,11 +87,27 @@ pub async fn execute(
             let tools = tools.clone();
             let judge = judge.clone();
             let api_tools = api_tools.clone();
+            let index = index.clone();
             async move {
+                let user_text = t.task.prompt.user_text();
+                let (offered, api_tools) = match (&index, opts.retrieve) {
+                    (Some(index), Some(k)) => {
+                        let keep: Vec<String> = index
+                            .rank(&user_text)
+                            .into_iter()
+                            .take(k)
+                            .map(|(i, _)| tools.tools[i].name.clone())
+                            .collect();
+                        let subset = Arc::new(tools.subset(&keep));
+                        let api = Arc::new(subset.to_openai());
+                        (subset, api)
+                    }
+                    _ => (tools.clone(), api_tools),
+                };
                 let req = ModelRequest {
                     messages: t.task.prompt.messages(),
-                    user_text: t.task.prompt.user_text(),
-                    tools: tools.clone(),
+                    user_text,
+                    tools: offered,
                     api_tools,
                     trial,
                 };

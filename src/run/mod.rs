@@ -4,6 +4,7 @@ mod exec;
 mod gate;
 mod init;
 mod merge;
+mod sweep;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ pub use exec::{ExecOptions, Executed, PlannedTask, execute};
 pub use gate::{Finish, evaluate, finish, load_baseline};
 pub use init::{init_command, init_paths};
 pub use merge::{diff_command, merge_command, merge_reports};
+pub use sweep::{shipped_pool, sweep_command, tool_sets};
 
 use crate::cli::{Format, LintArgs, RunArgs, ToolsArgs};
 use crate::config::{self, Eval, LoadedSuite, Matcher, ServerEntry, ServerSpec};
@@ -239,6 +241,7 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         request_timeout: Duration::from_secs(eval.model.timeout_secs.unwrap_or(60) + 5),
         recover_text_calls: eval.model.recover_text_calls,
         progress: !args.quiet && args.format == Format::Table,
+        retrieve: None,
     };
     let side_by_side = variants.len() > 1;
     let mut reports = Vec::new();
@@ -355,6 +358,19 @@ fn build_report(
     complete: bool,
     started: SystemTime,
 ) -> Report {
+    let servers = servers
+        .into_iter()
+        .map(|mut s| {
+            let tokens = tools
+                .tools
+                .iter()
+                .filter(|t| t.server == s.name)
+                .filter_map(|t| t.tokens)
+                .sum();
+            s.tool_tokens = Some(tokens);
+            s
+        })
+        .collect();
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tooleval: ToolIdentity::current(),

@@ -10,3 +10,4 @@ mod everything;
 mod files;
 mod scripted;
 mod support;
+mod sweep;

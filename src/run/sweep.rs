@@ -1,0 +1,508 @@
+//! `tooleval sweep`: the same suite at growing tool-set sizes, the suite's tools plus
+//! distractors, to show how accuracy and token cost move as tools are added.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::{PlannedTask, check_expectations, execute, list_tools, stop_on_ctrl_c, terminal_width};
+use crate::cli::{Format, SweepArgs, SweepStrategy};
+use crate::config::{self, ServerSpec};
+use crate::error::{Error, Result, exit};
+use crate::lint::Similarity;
+use crate::mcp::{ServerTool, ToolSet};
+use crate::model;
+use crate::report::{
+    self, EvalInfo, SweepPoint, SweepReport, TaskBreak, ToolIdentity, TrialOutcome,
+};
+use crate::score::{Judge, Outcome, TaskState, summarize};
+
+/// The distractor pool shipped with tooleval: realistic tools across many domains.
+const SHIPPED_POOL: &str = include_str!("../../suites/distractors/pool.json");
+
+/// The shipped pool's tools.
+pub fn shipped_pool() -> Vec<ServerTool> {
+    serde_json::from_str(SHIPPED_POOL).expect("the shipped pool is valid (checked by a test)")
+}
+
+/// SplitMix64: a small generator whose sequence is fixed by its definition, so a seed gives the
+/// same tool sets on every machine and every version.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Fisher-Yates.
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+/// The tool sets of one strategy: the needed tools plus the first distractors in the strategy's
+/// order, nested as sizes grow, in positions shuffled by the seed and size.
+pub fn tool_sets(
+    needed: &[String],
+    ordered_distractors: &[String],
+    sizes: &[usize],
+    seed: u64,
+) -> Vec<(usize, Vec<String>)> {
+    sizes
+        .iter()
+        .map(|&size| {
+            let k = size
+                .saturating_sub(needed.len())
+                .min(ordered_distractors.len());
+            let mut set: Vec<String> = needed
+                .iter()
+                .chain(&ordered_distractors[..k])
+                .cloned()
+                .collect();
+            SplitMix64(seed ^ (size as u64).wrapping_mul(0x2545_F491_4F6C_DD1D)).shuffle(&mut set);
+            (set.len(), set)
+        })
+        .collect()
+}
+
+/// `tooleval sweep`.
+pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
+    let mut eval = config::load_eval(&args.eval)?;
+    if let Some(m) = &args.model {
+        eval.model.name = m.clone();
+    }
+    if let Some(t) = args.trials {
+        eval.trials = t;
+    }
+    if let Some(c) = args.concurrency {
+        eval.concurrency = c as usize;
+    }
+    let mut sizes = args.sizes.clone();
+    sizes.sort_unstable();
+    sizes.dedup();
+    if sizes.is_empty() || sizes[0] == 0 {
+        return Err(Error::usage(
+            "--sizes needs sizes of at least 1, e.g. 5,10,20,50",
+            None,
+        ));
+    }
+    let started = SystemTime::now();
+    let out = args.out.clone().unwrap_or_else(|| {
+        let stem = eval
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let run = report::default_report_path(&eval.path, started);
+        run.with_file_name(format!(
+            "sweep-{stem}-{}",
+            run.file_name()
+                .map(|f| f
+                    .to_string_lossy()
+                    .trim_start_matches(&format!("{stem}-"))
+                    .to_owned())
+                .unwrap_or_default()
+        ))
+    });
+    report::check_writable(&out)?;
+    let model = model::from_config(&eval.model)?;
+    let encoding = eval.file.encoding.unwrap_or_default();
+    encoding.preload();
+
+    // Every candidate: the eval's servers' tools, then the pools (names already taken are skipped).
+    let written: Vec<(String, ServerSpec)> = eval.file.servers.clone().into_iter().collect();
+    let (listed, _) = list_tools(&eval.servers, &written).await?;
+    let mut pool: Vec<ServerTool> = Vec::new();
+    for path in &args.pool {
+        pool.extend(read_pool(path)?);
+    }
+    if !args.no_shipped_pool {
+        pool.extend(shipped_pool());
+    }
+    let mut taken: Vec<String> = listed.tools.iter().map(|t| t.server_name.clone()).collect();
+    pool.retain(|t| {
+        let fresh = !taken.contains(&t.name);
+        taken.push(t.name.clone());
+        fresh
+    });
+    let mut per_server: Vec<(String, Vec<ServerTool>)> = Vec::new();
+    for t in &listed.tools {
+        let tool = ServerTool {
+            name: t.server_name.clone(),
+            description: Some(t.description.clone()),
+            input_schema: t.input_schema.clone(),
+        };
+        match per_server.iter_mut().find(|(s, _)| *s == t.server) {
+            Some((_, v)) => v.push(tool),
+            None => per_server.push((t.server.clone(), vec![tool])),
+        }
+    }
+    if !pool.is_empty() {
+        per_server.push(("pool".into(), pool));
+    }
+    let mut all = ToolSet::new(per_server);
+    all.count_tokens(encoding);
+    let diags = check_expectations(&eval.suites, &all);
+    if !diags.is_empty() {
+        return Err(Error::Input(diags));
+    }
+    let tasks: Vec<PlannedTask> = eval
+        .suites
+        .iter()
+        .flat_map(|s| {
+            s.suite.tasks.iter().map(|t| PlannedTask {
+                suite: s.name(),
+                task: t.clone(),
+            })
+        })
+        .collect();
+    let mut needed: Vec<String> = Vec::new();
+    for t in &tasks {
+        for name in t.task.expect.tools() {
+            let name = all
+                .by_name(name)
+                .map_or_else(|| name.to_owned(), |t| t.name.clone());
+            if !needed.contains(&name) {
+                needed.push(name);
+            }
+        }
+    }
+    let distractors: Vec<String> = all
+        .tools
+        .iter()
+        .map(|t| t.name.clone())
+        .filter(|n| !needed.contains(n))
+        .collect();
+    if let Some(&too_small) = sizes.iter().find(|s| **s < needed.len()) {
+        crate::sayln!(
+            "note: the suite needs {} tools; sizes below that ({too_small}) offer just those",
+            needed.len()
+        );
+    }
+    if sizes
+        .last()
+        .is_some_and(|s| *s > needed.len() + distractors.len())
+    {
+        crate::sayln!(
+            "note: only {} tools are available; larger sizes offer all of them",
+            needed.len() + distractors.len()
+        );
+    }
+
+    let mut strategies = args.strategy.clone();
+    if strategies.is_empty() {
+        strategies.push(SweepStrategy::Random);
+    }
+    strategies.dedup();
+    let similarity = Similarity::new(&all.tools);
+    let mut points = Vec::new();
+    let mut interrupted = false;
+    'lines: for strategy in &strategies {
+        let ordered = order_distractors(*strategy, &needed, &distractors, &similarity, args.seed);
+        let sets = tool_sets(&needed, &ordered, &sizes, args.seed);
+        let retrieves: Vec<Option<usize>> = match args.retrieve {
+            Some(k) => vec![None, Some(k)],
+            None => vec![None],
+        };
+        for retrieve in retrieves {
+            let line = match retrieve {
+                Some(k) => format!("{}+retrieve{k}", strategy_name(*strategy)),
+                None => strategy_name(*strategy).to_owned(),
+            };
+            for (size, names) in &sets {
+                let subset = Arc::new(all.subset(names));
+                let judge = Arc::new(Judge::new(&subset));
+                let opts = super::ExecOptions {
+                    shard: None,
+                    trials: eval.trials,
+                    concurrency: eval.concurrency,
+                    request_timeout: Duration::from_secs(eval.model.timeout_secs.unwrap_or(60) + 5),
+                    recover_text_calls: eval.model.recover_text_calls,
+                    progress: !args.quiet && args.format == Format::Table,
+                    retrieve,
+                };
+                if !args.quiet {
+                    crate::sayln!("{line}: {size} tools");
+                }
+                let executed = execute(
+                    &tasks,
+                    model.clone(),
+                    subset.clone(),
+                    judge,
+                    &opts,
+                    stop_on_ctrl_c(),
+                )
+                .await;
+                let mut p = point(
+                    &line,
+                    *strategy,
+                    retrieve,
+                    *size,
+                    &subset,
+                    &tasks,
+                    executed.trials,
+                );
+                if let Some(k) = retrieve {
+                    p.tool_tokens = retrieved_tokens(&subset, &tasks, k);
+                }
+                points.push(p);
+                if executed.interrupted {
+                    interrupted = true;
+                    break 'lines;
+                }
+            }
+        }
+    }
+    let report = SweepReport {
+        schema_version: report::SWEEP_SCHEMA_VERSION,
+        kind: "sweep".into(),
+        tooleval: ToolIdentity::current(),
+        started_at: humantime::format_rfc3339_seconds(started).to_string(),
+        finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        complete: !interrupted,
+        eval: EvalInfo {
+            path: eval.path.display().to_string(),
+            trials: eval.trials,
+            concurrency: eval.concurrency,
+            min_accuracy: eval.min_accuracy,
+        },
+        model: model.info(),
+        seed: args.seed,
+        needed,
+        distractors: distractors.len(),
+        encoding: encoding.as_str().to_owned(),
+        breaks: breaks(&points),
+        points,
+    };
+    let text = serde_json::to_string_pretty(&report).expect("serializes") + "\n";
+    report::write_atomic(&out, crate::error::redact(&text).as_bytes())?;
+    let chart = out.with_extension("svg");
+    report::write_atomic(&chart, report::render_sweep_svg(&report).as_bytes())?;
+    match args.format {
+        Format::Json => {
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(crate::error::redact(&text).as_bytes());
+        }
+        Format::Table if !args.quiet => {
+            crate::say!("{}", report::render_sweep_table(&report, terminal_width()))
+        }
+        Format::Table => {}
+    }
+    crate::sayln!("report: {}\nchart: {}", out.display(), chart.display());
+    if interrupted {
+        return Ok(exit::INTERRUPTED);
+    }
+    let errors: usize = report.points.iter().map(|p| p.errors).sum();
+    Ok(if errors > 0 {
+        crate::sayln!("error: {errors} trial(s) hit an infrastructure error (not scored)");
+        exit::INFRASTRUCTURE
+    } else {
+        exit::OK
+    })
+}
+
+/// With retrieval first, what a request carries: the mean tokens of the K tools kept per prompt.
+fn retrieved_tokens(tools: &ToolSet, tasks: &[PlannedTask], k: usize) -> usize {
+    let index = crate::model::Index::new(tools);
+    let sums: Vec<usize> = tasks
+        .iter()
+        .map(|t| {
+            index
+                .rank(&t.task.prompt.user_text())
+                .into_iter()
+                .take(k)
+                .filter_map(|(i, _)| tools.tools[i].tokens)
+                .sum()
+        })
+        .collect();
+    sums.iter().sum::<usize>() / sums.len().max(1)
+}
+
+fn strategy_name(s: SweepStrategy) -> &'static str {
+    match s {
+        SweepStrategy::Random => "random",
+        SweepStrategy::Similar => "similar",
+    }
+}
+
+/// Distractors in the order a strategy adds them: shuffled by the seed (`random`), or the most
+/// alike to a needed tool first (`similar`, the hard case).
+fn order_distractors(
+    strategy: SweepStrategy,
+    needed: &[String],
+    distractors: &[String],
+    sim: &Similarity,
+    seed: u64,
+) -> Vec<String> {
+    let mut out = distractors.to_vec();
+    match strategy {
+        SweepStrategy::Random => SplitMix64(seed).shuffle(&mut out),
+        SweepStrategy::Similar => {
+            let score = |d: &String| {
+                needed
+                    .iter()
+                    .filter_map(|n| sim.between(d, n))
+                    .fold(0.0_f64, f64::max)
+            };
+            let mut scored: Vec<(f64, String)> = out.into_iter().map(|d| (score(&d), d)).collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            out = scored.into_iter().map(|(_, d)| d).collect();
+        }
+    }
+    out
+}
+
+fn point(
+    line: &str,
+    strategy: SweepStrategy,
+    retrieve: Option<usize>,
+    size: usize,
+    tools: &ToolSet,
+    tasks: &[PlannedTask],
+    trials: Vec<report::TrialRecord>,
+) -> SweepPoint {
+    let order: Vec<(String, String)> = tasks
+        .iter()
+        .map(|t| (t.suite.clone(), t.task.id.clone()))
+        .collect();
+    let names: Vec<String> = tools.tools.iter().map(|t| t.name.clone()).collect();
+    let s = summarize(&trials, &order, &names, None);
+    let usage: Vec<u64> = trials
+        .iter()
+        .filter_map(|t| t.usage.map(|u| u.prompt_tokens))
+        .collect();
+    SweepPoint {
+        line: line.to_owned(),
+        strategy: strategy_name(strategy).to_owned(),
+        retrieve,
+        size,
+        tools: names,
+        tool_tokens: tools.total_tokens(),
+        selection: s.selection,
+        full_call: s.full_call,
+        prompt_tokens: (!usage.is_empty())
+            .then(|| usage.iter().sum::<u64>() as f64 / usage.len() as f64),
+        latency_ms: if trials.is_empty() {
+            0.0
+        } else {
+            trials.iter().map(|t| t.latency_ms as f64).sum::<f64>() / trials.len() as f64
+        },
+        errors: s.errors,
+        failing: s
+            .tasks
+            .iter()
+            .filter(|t| matches!(t.state(), TaskState::Fail | TaskState::Flaky))
+            .map(|t| t.id.clone())
+            .collect(),
+        trials: trials
+            .iter()
+            .map(|t| TrialOutcome {
+                task: t.task.clone(),
+                trial: t.trial,
+                outcome: t.outcome,
+            })
+            .collect(),
+    }
+}
+
+/// For each line, the tasks that passed at its smallest size, with the first size where they
+/// failed; earliest first.
+fn breaks(points: &[SweepPoint]) -> Vec<TaskBreak> {
+    let mut by_line: BTreeMap<&str, Vec<&SweepPoint>> = BTreeMap::new();
+    for p in points {
+        by_line.entry(p.line.as_str()).or_default().push(p);
+    }
+    let mut out = Vec::new();
+    for (line, mut pts) in by_line {
+        pts.sort_by_key(|p| p.size);
+        let Some(first) = pts.first() else { continue };
+        let passing: Vec<&String> = {
+            let mut ids: Vec<&String> = first.trials.iter().map(|t| &t.task).collect();
+            ids.dedup();
+            ids.into_iter()
+                .filter(|id| {
+                    !first.failing.contains(id)
+                        && first
+                            .trials
+                            .iter()
+                            .any(|t| &t.task == *id && t.outcome != Outcome::Error)
+                })
+                .collect()
+        };
+        for id in passing {
+            if let Some(p) = pts.iter().find(|p| p.failing.contains(id)) {
+                out.push(TaskBreak {
+                    line: line.to_owned(),
+                    task: id.clone(),
+                    size: p.size,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        a.size
+            .cmp(&b.size)
+            .then_with(|| a.line.cmp(&b.line))
+            .then_with(|| a.task.cmp(&b.task))
+    });
+    out
+}
+
+/// A distractor pool file: a JSON list of tool definitions (or a `tools/list` result).
+fn read_pool(path: &Path) -> Result<Vec<ServerTool>> {
+    crate::mcp::demo::read_tools_file(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_nested_sets() {
+        let needed: Vec<String> = vec!["a".into(), "b".into()];
+        let d: Vec<String> = (0..30).map(|i| format!("d{i}")).collect();
+        let mut order = d.clone();
+        SplitMix64(7).shuffle(&mut order);
+        let one = tool_sets(&needed, &order, &[2, 5, 10, 40], 7);
+        let two = tool_sets(&needed, &order, &[2, 5, 10, 40], 7);
+        assert_eq!(one, two);
+        assert_eq!(
+            one.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            [2, 5, 10, 32]
+        );
+        for (_, set) in &one {
+            assert!(set.contains(&"a".to_owned()) && set.contains(&"b".to_owned()));
+        }
+        // Nested: every distractor at 5 is also at 10.
+        let at = |i: usize| {
+            one[i]
+                .1
+                .iter()
+                .filter(|n| n.starts_with('d'))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert!(at(1).iter().all(|x| at(2).contains(x)));
+        let mut other = d.clone();
+        SplitMix64(8).shuffle(&mut other);
+        assert_ne!(order, other);
+    }
+
+    #[test]
+    fn splitmix_is_the_published_sequence() {
+        // The first outputs of SplitMix64 seeded with 0 (Vigna's reference implementation).
+        let mut r = SplitMix64(0);
+        assert_eq!(r.next(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(r.next(), 0x6E78_9E6A_A1B9_65F4);
+    }
+}
