@@ -149,6 +149,16 @@ fn read(path: &Path, missing_hint: &str) -> Result<String> {
 
 /// Loads an eval file and its suites, checking everything that needs no server.
 pub fn load_eval(path: &Path) -> Result<Eval> {
+    load(path, true)
+}
+
+/// Loads an eval file for its servers and settings only, leaving its suites unread (for
+/// `tools` and `lint`, which need no tasks, and for suites still being written).
+pub fn load_eval_servers(path: &Path) -> Result<Eval> {
+    load(path, false)
+}
+
+fn load(path: &Path, with_suites: bool) -> Result<Eval> {
     let source = read(
         path,
         "check the path of the eval file (e.g. evals/demo.yaml)",
@@ -246,7 +256,7 @@ pub fn load_eval(path: &Path) -> Result<Eval> {
         );
     }
     let mut suites = Vec::new();
-    for rel in &file.suites {
+    for rel in file.suites.iter().filter(|_| with_suites) {
         let suite_path = normalize(&dir.join(rel));
         match load_suite(&suite_path) {
             Ok(s) => suites.push(s),

@@ -8,7 +8,7 @@ use super::{DiffOptions, Report, diff_reports};
 use crate::score::Rate;
 
 /// `reports[0]` is the servers' own texts; the rest are variants of it.
-pub fn render_variants(reports: &[Report], width: u16) -> String {
+pub fn render_variants(reports: &[Report], width: u16, alpha: f64) -> String {
     let mut out = String::new();
     let rate = |r: &Option<Rate>| {
         r.as_ref()
@@ -31,7 +31,14 @@ pub fn render_variants(reports: &[Report], width: u16) -> String {
         let versus = if std::ptr::eq(r, original) {
             String::new()
         } else {
-            match diff_reports(original, r, DiffOptions::default()) {
+            match diff_reports(
+                original,
+                r,
+                DiffOptions {
+                    common_tasks: false,
+                    alpha,
+                },
+            ) {
                 Ok(d) => d
                     .test
                     .map(|t| {

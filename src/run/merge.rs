@@ -130,6 +130,7 @@ pub async fn merge_command(args: MergeArgs) -> Result<i32> {
             eval_baseline: None,
             eval_tool_floor: None,
             interrupted: false,
+            gate_enabled: true,
         },
     )
 }

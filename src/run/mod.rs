@@ -214,6 +214,19 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
     if !diags.is_empty() {
         return Err(Error::Input(diags));
     }
+    // Every descriptions file is checked before the first request: a typo in the last variant
+    // should not cost the runs before it.
+    let mut diags = Vec::new();
+    for d in variants.iter().filter_map(|(_, d)| d.as_ref()) {
+        match d.apply(&mut listed.clone()) {
+            Err(Error::Input(mut more)) => diags.append(&mut more),
+            Err(e) => return Err(e),
+            Ok(()) => {}
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::Input(diags));
+    }
     let tasks: Vec<PlannedTask> = eval
         .suites
         .iter()
@@ -301,12 +314,17 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
             &report,
             &gate::Finish {
                 out,
-                format: args.format,
+                format: if side_by_side {
+                    Format::Table
+                } else {
+                    args.format
+                },
                 quiet: args.quiet || side_by_side,
                 gate: if i == 0 { &args.gate } else { &no_gate },
                 eval_baseline: if i == 0 { eval.baseline.clone() } else { None },
                 eval_tool_floor: eval.tool_floor,
                 interrupted: executed.interrupted,
+                gate_enabled: i == 0,
             },
         )?;
         if i == 0 || variant_code == exit::INFRASTRUCTURE || variant_code == exit::INTERRUPTED {
@@ -317,8 +335,30 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
             break;
         }
     }
-    if side_by_side && !args.quiet {
-        crate::say!("{}", report::render_variants(&reports, terminal_width()));
+    if side_by_side {
+        match args.format {
+            Format::Json => {
+                let all: Vec<serde_json::Value> = reports
+                    .iter()
+                    .map(|r| {
+                        serde_json::from_str(&report::render_summary_json(r)).unwrap_or_default()
+                    })
+                    .collect();
+                let text = serde_json::to_string_pretty(&serde_json::json!({ "variants": all }))
+                    .unwrap_or_default()
+                    + "\n";
+                let _ = std::io::stdout()
+                    .lock()
+                    .write_all(crate::error::redact(&text).as_bytes());
+            }
+            Format::Table if !args.quiet => {
+                crate::say!(
+                    "{}",
+                    report::render_variants(&reports, terminal_width(), args.gate.alpha)
+                );
+            }
+            Format::Table => {}
+        }
     }
     Ok(code)
 }
@@ -428,7 +468,7 @@ struct Listing {
 /// The servers to list: every server of an eval file, or one named on the command line.
 fn servers_to_list(eval: Option<&std::path::Path>, words: &[String]) -> Result<Listing> {
     if let Some(eval) = eval {
-        let eval = config::load_eval(eval)?;
+        let eval = config::load_eval_servers(eval)?;
         let written = eval.file.servers.clone().into_iter().collect();
         return Ok(Listing {
             servers: eval.servers,
