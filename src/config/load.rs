@@ -330,6 +330,12 @@ pub fn load_suite(path: &Path) -> Result<LoadedSuite> {
         path,
         "check the path; paths in an eval file are relative to that file",
     )?;
+    suite_from_str(path, source)
+}
+
+/// Reads and checks a suite from its text; `path` names it in messages. Never panics, whatever
+/// the text (a property test and a fuzz target hold it to that).
+pub fn suite_from_str(path: &Path, source: String) -> Result<LoadedSuite> {
     let suite: Suite = parse_yaml(path, &source)?;
     let loaded = LoadedSuite {
         path: path.to_path_buf(),

@@ -10,7 +10,7 @@ pub use descriptions::{Descriptions, DescriptionsFile, ToolText};
 pub use eval::{EvalFile, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, Transport};
 pub use load::{
     DEFAULT_BASE_URL, Eval, LoadedSuite, PLACEHOLDER, ServerEntry, at_first, find_after, load_eval,
-    load_eval_servers, load_suite, normalize, parse_yaml,
+    load_eval_servers, load_suite, normalize, parse_yaml, suite_from_str,
 };
 pub use schema::{descriptions_schema, eval_schema, suite_schema};
 pub use suite::{Call, Expect, Matcher, Message, Order, Prompt, Role, Split, Suite, Task};
