@@ -29,7 +29,7 @@ pub enum Command {
     Run(RunArgs),
     /// List the tools a server exposes: name, description, parameters.
     #[command(
-        after_help = "Examples:\n  tooleval tools -- tooleval demo-server\n  tooleval tools http://127.0.0.1:3001/mcp --format json\n  tooleval tools --eval evals/demo.yaml"
+        after_help = "Examples:\n  tooleval tools -- tooleval demo-server\n  tooleval tools --format json http://127.0.0.1:3001/mcp\n  tooleval tools --eval evals/demo.yaml"
     )]
     Tools(ToolsArgs),
     /// Check tool definitions offline: vague or missing descriptions, names and descriptions a
@@ -41,7 +41,7 @@ pub enum Command {
     /// Write a starter eval file and suite for a server's tools: one task per tool, the prompts
     /// left for you to write.
     #[command(
-        after_help = "Examples:\n  tooleval init -- npx -y @modelcontextprotocol/server-everything\n  tooleval init http://127.0.0.1:3001/mcp --name docs"
+        after_help = "Examples:\n  tooleval init -- npx -y @modelcontextprotocol/server-everything\n  tooleval init --name docs http://127.0.0.1:3001/mcp"
     )]
     Init(InitArgs),
     /// Serve the built-in demo toolset (an imaginary shop's observability tools) over MCP.
@@ -65,7 +65,12 @@ pub enum Command {
         after_help = "Example:\n  tooleval merge shard-1.json shard-2.json shard-3.json --out merged.json --fail-on regression --baseline reports/baseline-demo.json"
     )]
     Merge(MergeArgs),
-    /// Print the JSON Schema of eval or suite files (as committed under schemas/).
+    /// Show or prune the response cache.
+    #[command(
+        after_help = "Examples:\n  tooleval cache stats\n  tooleval cache prune --older-than 30d"
+    )]
+    Cache(CacheCommand),
+    /// Print the JSON Schema of eval, suite or descriptions files (as committed under schemas/).
     #[command(after_help = "Example:\n  tooleval schema suite > schemas/suite.schema.json")]
     Schema(SchemaArgs),
 }
@@ -102,12 +107,74 @@ pub struct RunArgs {
     /// Run only the tasks of this split: `tune` while iterating, `holdout` to check.
     #[arg(long, value_enum)]
     pub split: Option<crate::config::Split>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Run only part I of N of the tasks x trials (e.g. 2/3), for CI machines working in
     /// parallel; combine the parts with `tooleval merge`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
     #[command(flatten)]
     pub gate: GateArgs,
+}
+
+/// The response cache; shared by `run` and `sweep`.
+#[derive(Debug, Args, Default)]
+pub struct CacheArgs {
+    /// `readwrite` (the default, except under CI where it is `off`), `read`, or `off`.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub cache: Option<crate::model::CacheMode>,
+    /// Never ask the model: answer from the cache, and stop at the first request it has no answer
+    /// for, naming the task. A recorded run re-scored in CI without a key.
+    #[arg(long, conflicts_with = "cache")]
+    pub replay: bool,
+    /// Where the cache lives.
+    #[arg(long, value_name = "DIR", default_value = ".tooleval/cache")]
+    pub cache_dir: PathBuf,
+}
+
+impl CacheArgs {
+    pub fn settings(&self) -> crate::model::CacheSettings {
+        use crate::model::CacheMode;
+        let mode = if self.replay {
+            CacheMode::Replay
+        } else {
+            self.cache.unwrap_or(if std::env::var_os("CI").is_some() {
+                CacheMode::Off
+            } else {
+                CacheMode::Readwrite
+            })
+        };
+        crate::model::CacheSettings {
+            mode,
+            dir: self.cache_dir.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CacheCommand {
+    #[command(subcommand)]
+    pub action: CacheAction,
+    /// Where the cache lives.
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".tooleval/cache",
+        global = true
+    )]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// How many entries the cache holds, their size and age.
+    Stats,
+    /// Remove entries: those older than --older-than, or all.
+    Prune {
+        /// e.g. `30d`, `12h` (all entries when omitted).
+        #[arg(long, value_parser = humantime::parse_duration)]
+        older_than: Option<std::time::Duration>,
+    },
 }
 
 /// What to compare against and what fails the run; shared by `run` and `merge`.
@@ -123,7 +190,7 @@ pub struct GateArgs {
     /// Write this run's report over the baseline file.
     #[arg(long)]
     pub update_baseline: bool,
-    /// Conditions that make the exit code 1 (comma-separated) [default: min-accuracy].
+    /// Conditions that make the exit code 1 (comma-separated) [default: min-accuracy,token-budget].
     #[arg(long, value_enum, value_delimiter = ',', value_name = "CONDITIONS")]
     pub fail_on: Vec<FailOn>,
     /// The lowest recall any tool may have, for `--fail-on tool-floor` (default: the eval
@@ -281,6 +348,8 @@ pub struct SweepArgs {
     /// Requests in flight at once.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub concurrency: Option<u32>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
     /// Where to write the JSON report (the SVG chart goes beside it).
     #[arg(long)]
     pub out: Option<PathBuf>,

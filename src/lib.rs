@@ -47,6 +47,7 @@ async fn run(cli: Cli) -> Result<i32> {
         Command::Lint(args) => run::lint_command(args).await,
         Command::Init(args) => run::init_command(args).await,
         Command::Sweep(args) => run::sweep_command(args).await,
+        Command::Cache(args) => run::cache_command(args),
         Command::Diff(args) => run::diff_command(args).await,
         Command::Merge(args) => run::merge_command(args).await,
         Command::DemoServer(args) => {

@@ -155,6 +155,18 @@ pub struct ModelConfig {
     /// such calls are marked as recovered. Off: they score as `no_call` with a note.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub recover_text_calls: bool,
+    /// How often a request that failed transiently (HTTP 429, 5xx, a timeout, a dropped
+    /// connection) is tried again, with exponential backoff honoring `Retry-After` (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_retries: Option<u32>,
+    /// At most this many requests per minute, shared by all workers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub requests_per_minute: Option<u32>,
+    /// At most about this many tokens per minute (estimated from the request), shared by all workers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub tokens_per_minute: Option<u32>,
     /// Baseline only: the lowest relevance score at which it calls a tool (default 1.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_threshold: Option<f64>,

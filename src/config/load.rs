@@ -96,10 +96,24 @@ fn yaml_diagnostic(path: &Path, source: &str, e: &yaml_serde::Error) -> Diagnost
     let message = regex::Regex::new(r",? at line \d+ column \d+")
         .map(|re| re.replace_all(&text, "").into_owned())
         .unwrap_or(text);
+    let message = plain_types(&message);
     let hint = yaml_hint(&message);
-    let mut d = Diagnostic::new(path, message);
+    let mut d = Diagnostic::new(path, message.clone());
     if let Some(loc) = e.location() {
         d = d.at(source, loc.line(), loc.column());
+    } else {
+        // Some errors come without a place: point at the most likely line rather than none.
+        let line = if message.contains("more than one document") {
+            source
+                .lines()
+                .enumerate()
+                .skip(1)
+                .find(|(_, l)| l.starts_with("---") || l.starts_with("..."))
+                .map_or(1, |(i, _)| i + 1)
+        } else {
+            1
+        };
+        d = d.at(source, line, 1);
     }
     match hint {
         Some(h) => d.with_hint(h),
@@ -107,7 +121,100 @@ fn yaml_diagnostic(path: &Path, source: &str, e: &yaml_serde::Error) -> Diagnost
     }
 }
 
+/// Rust type names in serde's messages, said the way a YAML author thinks of them.
+fn plain_types(message: &str) -> String {
+    let mut m = message.to_owned();
+    for (rust, plain) in [
+        ("expected u32", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected usize", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping"),
+    ] {
+        m = m.replace(rust, plain);
+    }
+    regex::Regex::new(r"expected struct \w+")
+        .map(|re| re.replace_all(&m, "expected a mapping").into_owned())
+        .unwrap_or(m)
+}
+
 fn yaml_hint(message: &str) -> Option<String> {
+    if let Some(hint) = specific_hint(message) {
+        return Some(hint);
+    }
+    // Every message gets a way forward; the reference lists every field and shape.
+    Some("docs/suite-format.md describes every field, expectation and matcher".into())
+}
+
+fn specific_hint(message: &str) -> Option<String> {
+    if let Some(hint) = field_hint(message) {
+        return Some(hint);
+    }
+    let syntax = [
+        "while scanning",
+        "while parsing",
+        "did not find expected",
+        "could not find expected",
+        "mapping values are not allowed",
+        "cannot start any token",
+        "found a tab",
+        "found unexpected end of stream",
+        "found unknown escape",
+    ];
+    if syntax.iter().any(|s| message.contains(s)) {
+        return Some("this is a YAML syntax error: indent with spaces (not tabs), close every quote and bracket, and quote values that contain `: `".into());
+    }
+    if let Some(rest) = message.split("unknown variant `").nth(1) {
+        let value = rest.split('`').next().unwrap_or_default();
+        let expected: Vec<&str> = rest
+            .split("expected ")
+            .nth(1)
+            .map(|e| e.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
+        return Some(match did_you_mean(value, expected.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("write one of `{}`", expected.join("`, `")),
+        });
+    }
+    if message.contains("found the string `") && message.contains("`none`") {
+        return Some(
+            "write `expect: none` for no tool, or a mapping such as `expect: { tool: NAME }`"
+                .into(),
+        );
+    }
+    if message.contains("`expect`")
+        || message.contains("`calls`")
+        || message.contains("`any_of`")
+        || message.contains("`order`")
+    {
+        return Some("the expectation shapes are: `none`; `tool` (with `args`, `strict_args`); `calls` (with `order`); `any_of` with two or more alternatives".into());
+    }
+    if [
+        "regex",
+        "matcher",
+        "one_of",
+        "approx",
+        "tolerance",
+        "present",
+        "absent",
+        "contains",
+    ]
+    .iter()
+    .any(|k| message.contains(k))
+    {
+        return Some("the matchers are an exact value, `contains`, `regex`, `one_of`, `approx` with `tolerance`, `present: true`, `absent: true` and `equals`".into());
+    }
+    if message.contains("prompt") {
+        return Some("write the request as a user would type it; a list of messages needs a `role: user` one".into());
+    }
+    None
+}
+
+/// Hints for messages about fields: unknown, repeated, missing, of the wrong type.
+fn field_hint(message: &str) -> Option<String> {
     if let Some(rest) = message.split("unknown field `").nth(1) {
         let field = rest.split('`').next().unwrap_or_default();
         let expected: Vec<&str> = rest
@@ -122,6 +229,9 @@ fn yaml_hint(message: &str) -> Option<String> {
             }
             None => "remove the field".into(),
         });
+    }
+    if message.contains("more than one document") {
+        return Some("a file holds one YAML document: remove the `---` separator, or check the indentation of the first lines".into());
     }
     if message.contains("duplicate entry") {
         return Some("each key may appear once in a mapping; remove or rename one of them".into());
@@ -197,6 +307,21 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         s.cwd = s
             .cwd
             .map(|c| dir.join(env(&c.to_string_lossy(), &mut diags)));
+        if let Some(cwd) = &s.cwd
+            && !cwd.is_dir()
+        {
+            diags.push(
+                at_first(
+                    Diagnostic::new(
+                        path,
+                        format!("server `{name}`: `cwd` {} is not a folder", cwd.display()),
+                    ),
+                    &source,
+                    "cwd",
+                )
+                .with_hint("`cwd` is relative to the eval file; create the folder or fix the path"),
+            );
+        }
         let place = |source: &str, d: Diagnostic| at_first(d, source, &format!("{name}:"));
         match (s.transport, &s.command, &s.url) {
             (Some(Transport::Sse), _, _) => diags.push(
@@ -260,6 +385,30 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         let suite_path = normalize(&dir.join(rel));
         match load_suite(&suite_path) {
             Ok(s) => suites.push(s),
+            // A suite that cannot be read at all is pointed at where the eval file names it.
+            Err(Error::Io { source: e, .. }) => {
+                let (why, hint) = if suite_path.is_dir() {
+                    (
+                        "is a folder, not a suite file".to_owned(),
+                        "name the YAML file inside it, e.g. suites/observability.yaml",
+                    )
+                } else if e.kind() == std::io::ErrorKind::InvalidData {
+                    ("is not UTF-8 text".to_owned(), "save the file as UTF-8")
+                } else {
+                    (
+                        format!("cannot be read: {e}"),
+                        "check the file's permissions",
+                    )
+                };
+                diags.push(
+                    at_first(
+                        Diagnostic::new(path, format!("suite `{}` {why}", suite_path.display())),
+                        &source,
+                        &rel.to_string_lossy(),
+                    )
+                    .with_hint(hint),
+                );
+            }
             Err(Error::Input(mut d)) => {
                 if d.len() == 1 && d[0].line.is_none() && !suite_path.exists() {
                     d[0] = at_first(
@@ -294,18 +443,20 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         );
     }
     if file.trials == Some(0) {
-        diags.push(at_first(
-            Diagnostic::new(path, "`trials` must be at least 1"),
-            &source,
-            "trials",
-        ));
+        diags.push(
+            at_first(Diagnostic::new(path, "`trials` must be at least 1"), &source, "trials")
+                .with_hint("write `trials: 1` for one answer per task, or more to measure how stable choices are"),
+        );
     }
     if file.concurrency == Some(0) {
-        diags.push(at_first(
-            Diagnostic::new(path, "`concurrency` must be at least 1"),
-            &source,
-            "concurrency",
-        ));
+        diags.push(
+            at_first(
+                Diagnostic::new(path, "`concurrency` must be at least 1"),
+                &source,
+                "concurrency",
+            )
+            .with_hint("write e.g. `concurrency: 4`"),
+        );
     }
     if !diags.is_empty() {
         return Err(Error::Input(diags));
@@ -367,11 +518,14 @@ pub fn suite_from_str(path: &Path, source: String) -> Result<LoadedSuite> {
             );
         }
         if t.id.trim().is_empty() {
-            diags.push(at_first(
-                Diagnostic::new(path, "a task has an empty `id`"),
-                &loaded.source,
-                "id:",
-            ));
+            diags.push(
+                at_first(
+                    Diagnostic::new(path, "a task has an empty `id`"),
+                    &loaded.source,
+                    "id:",
+                )
+                .with_hint("give every task a short, stable id such as `logs-checkout-errors`"),
+            );
         }
     }
     if !diags.is_empty() {

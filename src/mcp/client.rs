@@ -47,6 +47,7 @@ pub fn describe_target(written: &ServerSpec) -> String {
     match (&written.command, &written.url) {
         (Some(cmd), _) => std::iter::once(cmd.as_str())
             .chain(written.args.iter().map(String::as_str))
+            .map(shell_quote)
             .collect::<Vec<_>>()
             .join(" "),
         (None, Some(url)) => url.clone(),
@@ -93,7 +94,10 @@ pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> 
             Ok(Err(e)) => {
                 let lines = finish(tail).await;
                 return Err(server_err(
-                    format!("the server did not complete the MCP handshake: {e}"),
+                    format!(
+                        "the server did not complete the MCP handshake: {}",
+                        root_cause(&e)
+                    ),
                     lines,
                     Some(format!(
                         "run `{}` by hand to see whether it starts and speaks MCP on stdio",
@@ -142,7 +146,7 @@ pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> 
             Ok(Ok(c)) => (c, None, "streamable-http"),
             Ok(Err(e)) => {
                 return Err(server_err(
-                    format!("cannot initialize an MCP session at {url}: {e}"),
+                    format!("cannot initialize an MCP session at {url}: {}", http_cause(&url, &e)),
                     vec![],
                     Some("check that the server runs and that the URL is its streamable HTTP endpoint (often ending in /mcp)".into()),
                 ));
@@ -205,6 +209,61 @@ pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> 
         tools,
         client,
     })
+}
+
+/// Why an HTTP session failed: the transport hides the socket error, so a refused connection is
+/// checked for directly.
+fn http_cause(url: &str, e: &(dyn std::error::Error + 'static)) -> String {
+    let text = root_cause(e);
+    if !text.contains("error sending request") {
+        return text;
+    }
+    let refused = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.socket_addrs(|| None).ok())
+        .and_then(|a| a.into_iter().next())
+        .is_some_and(|addr| {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err()
+        });
+    if refused {
+        "connection refused: nothing listens there".into()
+    } else {
+        "the HTTP request failed (the connection was cut, or the server does not speak HTTP)".into()
+    }
+}
+
+/// A word as a shell would need it, so a command line shown in a hint can be pasted.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=@%+-,${}".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The innermost cause of an error, said plainly: the transport's own types stay out of messages.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut last: &(dyn std::error::Error + 'static) = e;
+    while let Some(next) = last.source() {
+        last = next;
+    }
+    let text = last.to_string();
+    if text.contains("Connection refused") {
+        return "connection refused: nothing listens there".into();
+    }
+    if text.contains("Broken pipe") || text.contains("connection closed") {
+        return "the server closed its stdio before answering `initialize` (it exited or crashed)"
+            .into();
+    }
+    // Drop type paths such as `Transport [rmcp::transport::...]` that some errors carry.
+    let cleaned = regex::Regex::new(r"\s*\[[A-Za-z_:<>, ]+\]")
+        .map(|re| re.replace_all(&text, "").into_owned())
+        .unwrap_or(text);
+    cleaned.trim().to_owned()
 }
 
 /// `tooleval` as a command names this very executable, so evals of the built-in demo server

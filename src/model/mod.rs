@@ -1,6 +1,9 @@
-//! Models: the OpenAI-compatible client, the offline baseline, and how replies are read.
+//! Models: the OpenAI-compatible client, the offline baseline, how replies are read, and what
+//! wraps a model (retries, rate limits, the response cache).
 
 mod baseline;
+mod cache;
+mod limit;
 mod openai;
 mod reply;
 pub mod scripted;
@@ -8,8 +11,11 @@ pub mod scripted;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
 
 pub use baseline::{Baseline, Index, tokens};
+pub use cache::{CacheMode, CacheSettings, CacheStats, CachedModel, cache_stats, prune_cache};
+pub use limit::RateLimiter;
 pub use openai::OpenAiModel;
 pub use reply::{parse_reply, recover_text_calls};
 
@@ -29,6 +35,8 @@ pub struct ModelRequest {
     pub api_tools: Arc<Vec<serde_json::Value>>,
     /// 0-based trial index.
     pub trial: u32,
+    /// The task's id, for messages (a replay miss names it).
+    pub task: String,
 }
 
 impl ModelRequest {
@@ -40,29 +48,50 @@ impl ModelRequest {
             tools,
             api_tools,
             trial,
+            task: String::new(),
         }
     }
 }
 
 /// A tool call as the model wrote it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RawCall {
     pub name: String,
     /// The arguments as a JSON text (possibly malformed).
     pub arguments: String,
     /// Recovered from the reply's text rather than read from `tool_calls`.
+    #[serde(default)]
     pub recovered: bool,
 }
 
 /// A model's reply, read leniently.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelReply {
     pub content: Option<String>,
     pub tool_calls: Vec<RawCall>,
     pub finish_reason: Option<String>,
     pub usage: Option<Usage>,
     /// Remarks a person should see next to the outcome.
+    #[serde(default)]
     pub notes: Vec<String>,
+    /// Attempts that failed and were retried before this reply.
+    #[serde(default, skip_serializing)]
+    pub retries: u32,
+    /// Whether the reply came from the response cache.
+    #[serde(default, skip_serializing)]
+    pub cached: bool,
+}
+
+/// How a failed request may be treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Worth another attempt: HTTP 429, 5xx, a timeout, a dropped connection.
+    Transient,
+    /// No retry can cure it and every other request would fail alike: a refused key, an unknown
+    /// model, an unreachable server, a replay miss. The run stops.
+    Fatal,
+    /// This request failed; others may not.
+    Other,
 }
 
 /// Why a request produced no reply. Always an infrastructure problem, never a model failure.
@@ -72,6 +101,26 @@ pub struct ModelError {
     pub message: String,
     /// The HTTP status, when the server answered with one.
     pub status: Option<u16>,
+    pub kind: ErrorKind,
+    /// What the server asked for in `Retry-After`.
+    pub retry_after: Option<std::time::Duration>,
+    /// Attempts that failed before this error.
+    pub retries: u32,
+    /// What to do about a fatal error.
+    pub hint: Option<String>,
+}
+
+impl ModelError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ModelError {
+            message: message.into(),
+            status: None,
+            kind,
+            retry_after: None,
+            retries: 0,
+            hint: None,
+        }
+    }
 }
 
 /// Anything that answers chat requests with tool calls.
@@ -82,6 +131,11 @@ pub trait Model: Send + Sync {
         &'a self,
         req: &'a ModelRequest,
     ) -> BoxFuture<'a, Result<ModelReply, ModelError>>;
+    /// A key for the response cache covering everything that can change the answer, or `None`
+    /// for models not worth caching (the offline baseline).
+    fn cache_key(&self, _req: &ModelRequest) -> Option<String> {
+        None
+    }
 }
 
 /// Whether a configured model name means the offline baseline.
@@ -89,11 +143,15 @@ pub fn is_baseline(name: &str) -> bool {
     name.is_empty() || name.eq_ignore_ascii_case("baseline")
 }
 
-/// The model an eval asks for.
-pub fn from_config(config: &ModelConfig) -> Result<Arc<dyn Model>> {
+/// The model an eval asks for, with the response cache around it.
+pub fn from_config(config: &ModelConfig, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
     if is_baseline(&config.name) {
-        Ok(Arc::new(Baseline::new(config.baseline_threshold)))
-    } else {
-        Ok(Arc::new(OpenAiModel::new(config)?))
+        return Ok(Arc::new(Baseline::new(config.baseline_threshold)));
     }
+    let model: Arc<dyn Model> =
+        Arc::new(OpenAiModel::new(config, cache.mode == CacheMode::Replay)?);
+    Ok(match cache.mode {
+        CacheMode::Off => model,
+        mode => Arc::new(CachedModel::new(model, cache.dir.clone(), mode)),
+    })
 }

@@ -9,17 +9,26 @@ use async_openai::error::OpenAIError;
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::{Model, ModelError, ModelReply, ModelRequest, parse_reply};
+use sha2::{Digest, Sha256};
+
+use super::{ErrorKind, Model, ModelError, ModelReply, ModelRequest, RateLimiter, parse_reply};
 use crate::config::{DEFAULT_BASE_URL, ModelConfig, Role};
 use crate::error::{Error, Result};
 use crate::report::ModelInfo;
 
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
+/// Retries of a transient failure (429, 5xx, timeout, dropped connection) unless configured.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+/// The first backoff; it doubles each attempt, up to `MAX_BACKOFF`, with full jitter.
+const BASE_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 pub struct OpenAiModel {
     client: Client<OpenAIConfig>,
     config: ModelConfig,
     base_url: String,
+    limiter: RateLimiter,
+    max_retries: u32,
 }
 
 /// A non-2xx answer, kept whole so its status survives whatever the body is.
@@ -28,10 +37,61 @@ pub struct OpenAiModel {
 struct HttpFailure {
     status: u16,
     body: String,
+    retry_after: Option<Duration>,
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(3600.0)));
+    }
+    let when = httpdate_to_system_time(v)?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn httpdate_to_system_time(v: &str) -> Option<std::time::SystemTime> {
+    humantime::parse_rfc3339_weak(v).ok().or_else(|| {
+        // IMF-fixdate, e.g. "Wed, 21 Oct 2026 07:28:00 GMT".
+        let parts: Vec<&str> = v.split_whitespace().collect();
+        let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+            return None;
+        };
+        let months = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let m = months.iter().position(|x| x == month)? + 1;
+        humantime::parse_rfc3339_weak(&format!("{year}-{m:02}-{:0>2} {time}", day)).ok()
+    })
+}
+
+/// The pause before attempt `attempt + 1`: what the server asked for, else exponential backoff
+/// with full jitter (a random share of the doubled delay), so workers do not retry in step.
+fn backoff(attempt: u32, asked: Option<Duration>) -> Duration {
+    if let Some(d) = asked {
+        return d;
+    }
+    let ceiling = BASE_BACKOFF
+        .saturating_mul(1 << attempt.min(16))
+        .min(MAX_BACKOFF);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let share = f64::from(nanos % 1000) / 1000.0;
+    ceiling.mul_f64(0.5 + 0.5 * share)
 }
 
 impl OpenAiModel {
-    pub fn new(config: &ModelConfig) -> Result<Self> {
+    /// `replay` builds a client that will never be asked: no key is needed then.
+    pub fn new(config: &ModelConfig, replay: bool) -> Result<Self> {
         let base_url = config
             .base_url
             .clone()
@@ -53,7 +113,7 @@ impl OpenAiModel {
                 hint: Some("check the variable the key comes from for a stray newline".into()),
             });
         }
-        if key.is_empty() && base_url == DEFAULT_BASE_URL {
+        if key.is_empty() && base_url == DEFAULT_BASE_URL && !replay {
             return Err(Error::usage(
                 format!("no API key for `{}` at {base_url}", config.name),
                 Some("export OPENAI_API_KEY, or set `model.base_url` to a local server (Ollama, vLLM, llama.cpp), or use `--model baseline` to run offline".to_owned()),
@@ -88,8 +148,13 @@ impl OpenAiModel {
                         return Ok(response);
                     }
                     let status = response.status().as_u16();
+                    let retry_after = retry_after(response.headers());
                     let body = response.text().await.unwrap_or_default();
-                    Err(OpenAIError::Boxed(Box::new(HttpFailure { status, body })))
+                    Err(OpenAIError::Boxed(Box::new(HttpFailure {
+                        status,
+                        body,
+                        retry_after,
+                    })))
                 }
             },
         );
@@ -98,6 +163,8 @@ impl OpenAiModel {
             client,
             config: config.clone(),
             base_url,
+            limiter: RateLimiter::new(config.requests_per_minute, config.tokens_per_minute),
+            max_retries: config.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
         })
     }
 
@@ -179,17 +246,55 @@ impl Model for OpenAiModel {
     ) -> BoxFuture<'a, Result<ModelReply, ModelError>> {
         Box::pin(async move {
             let body = self.body(req);
-            let value: Value = self
-                .client
-                .chat()
-                .create_byot::<Value, Value>(body)
-                .await
-                .map_err(describe_error)?;
-            parse_reply(&value).map_err(|message| ModelError {
-                message,
-                status: None,
-            })
+            // About what the request costs against a tokens-per-minute limit: its text at four
+            // characters a token, plus the reply it may get.
+            let estimate =
+                (body.to_string().len() / 4) as u32 + self.config.max_tokens.unwrap_or(256);
+            let mut attempt = 0;
+            loop {
+                self.limiter.acquire(estimate).await;
+                let result = self
+                    .client
+                    .chat()
+                    .create_byot::<Value, Value>(body.clone())
+                    .await;
+                let err = match result {
+                    Ok(value) => {
+                        return parse_reply(&value)
+                            .map(|mut r| {
+                                r.retries = attempt;
+                                r
+                            })
+                            .map_err(|message| {
+                                let mut e = ModelError::new(ErrorKind::Other, message);
+                                e.retries = attempt;
+                                e
+                            });
+                    }
+                    Err(e) => describe_error(e),
+                };
+                if err.kind != ErrorKind::Transient || attempt >= self.max_retries {
+                    return Err(ModelError {
+                        retries: attempt,
+                        ..err
+                    });
+                }
+                tokio::time::sleep(backoff(attempt, err.retry_after)).await;
+                attempt += 1;
+            }
         })
+    }
+
+    fn cache_key(&self, req: &ModelRequest) -> Option<String> {
+        // Everything that can change the answer: where, which model, the request as sent (the
+        // messages, the tools, every parameter) and the trial, so repeated trials stay
+        // independent. Never the key or headers.
+        let host = reqwest::Url::parse(&self.base_url)
+            .ok()
+            .map(|u| format!("{}{}", u.host_str().unwrap_or(""), u.path()));
+        let material = json!({"v": 1, "host": host, "body": self.body(req), "trial": req.trial});
+        let digest = Sha256::digest(material.to_string().as_bytes());
+        Some(digest.iter().map(|b| format!("{b:02x}")).collect())
     }
 }
 
@@ -210,22 +315,42 @@ pub fn public_url(url: &str) -> String {
 fn describe_error(e: OpenAIError) -> ModelError {
     match e {
         OpenAIError::Boxed(b) => match b.downcast_ref::<HttpFailure>() {
-            Some(f) => ModelError {
-                message: format!("HTTP {}: {}", f.status, first_line(&api_message(&f.body))),
-                status: Some(f.status),
-            },
-            None => ModelError {
-                message: b.to_string(),
-                status: None,
-            },
+            Some(f) => {
+                let message = api_message(&f.body);
+                let (kind, hint) = match f.status {
+                    429 | 500..=599 => (ErrorKind::Transient, None),
+                    401 | 403 => (
+                        ErrorKind::Fatal,
+                        Some(
+                            "the API key was refused: check OPENAI_API_KEY (or the eval file's `api_key`) and that it may use this model",
+                        ),
+                    ),
+                    404 => (
+                        ErrorKind::Fatal,
+                        Some(
+                            "the model or the endpoint does not exist here: check `model.name` and that `base_url` ends in /v1",
+                        ),
+                    ),
+                    _ => (ErrorKind::Other, None),
+                };
+                ModelError {
+                    message: format!("HTTP {}: {}", f.status, first_line(&message)),
+                    status: Some(f.status),
+                    kind,
+                    retry_after: f.retry_after,
+                    retries: 0,
+                    hint: hint.map(str::to_owned),
+                }
+            }
+            None => ModelError::new(ErrorKind::Other, b.to_string()),
         },
         OpenAIError::Reqwest(r) => {
-            let what = if r.is_timeout() {
-                "the request timed out"
+            let (what, kind) = if r.is_timeout() {
+                ("the request timed out", ErrorKind::Transient)
             } else if r.is_connect() {
-                "cannot connect to the model server"
+                ("cannot connect to the model server", ErrorKind::Fatal)
             } else {
-                "the request failed"
+                ("the request failed", ErrorKind::Transient)
             };
             let mut cause = String::new();
             let mut src = std::error::Error::source(&r);
@@ -234,8 +359,9 @@ fn describe_error(e: OpenAIError) -> ModelError {
                 src = s.source();
             }
             let url = r.url().map(|u| public_url(u.as_str())).unwrap_or_default();
-            ModelError {
-                message: format!(
+            let mut e = ModelError::new(
+                kind,
+                format!(
                     "{what} ({url}){}",
                     if cause.is_empty() {
                         String::new()
@@ -243,17 +369,17 @@ fn describe_error(e: OpenAIError) -> ModelError {
                         format!(": {cause}")
                     }
                 ),
-                status: None,
+            );
+            if kind == ErrorKind::Fatal {
+                e.hint = Some("check that the model server runs and that `base_url` (or OPENAI_BASE_URL) points at it".into());
             }
+            e
         }
-        OpenAIError::JSONDeserialize(err, body) => ModelError {
-            message: format!("the reply is not valid JSON ({err}): {}", first_line(&body)),
-            status: None,
-        },
-        other => ModelError {
-            message: other.to_string(),
-            status: None,
-        },
+        OpenAIError::JSONDeserialize(err, body) => ModelError::new(
+            ErrorKind::Other,
+            format!("the reply is not valid JSON ({err}): {}", first_line(&body)),
+        ),
+        other => ModelError::new(ErrorKind::Other, other.to_string()),
     }
 }
 

@@ -66,6 +66,8 @@ pub fn parse_reply(body: &Value) -> Result<ModelReply, String> {
             .map(str::to_owned),
         usage,
         notes: vec![],
+        retries: 0,
+        cached: false,
     })
 }
 

@@ -53,6 +53,12 @@ pub enum Scripted {
     Hang,
     /// A 200 answer with this JSON body as it is (e.g. a reply missing optional fields).
     Body(Value),
+    /// An HTTP status with these headers (e.g. `Retry-After`) and body.
+    StatusWithHeaders(u16, Vec<(String, String)>, String),
+    /// The n-th request this rule answers gets the n-th reply (the last one from then on).
+    Sequence(Vec<Scripted>),
+    /// This reply after a pause of so many milliseconds.
+    Delay(u64, Box<Scripted>),
 }
 
 impl Script {
@@ -97,6 +103,8 @@ impl Script {
 struct Shared {
     script: Script,
     requests: AtomicUsize,
+    /// Requests each rule has answered, for `Sequence`.
+    answered: std::sync::Mutex<Vec<usize>>,
 }
 
 /// A running scripted server. Dropping it stops the server.
@@ -110,9 +118,11 @@ pub struct ScriptedServer {
 impl ScriptedServer {
     /// Starts the server on 127.0.0.1 on a free port, in the current tokio runtime.
     pub async fn start(script: Script) -> std::io::Result<ScriptedServer> {
+        let answered = std::sync::Mutex::new(vec![0; script.rules.len()]);
         let shared = Arc::new(Shared {
             script,
             requests: AtomicUsize::new(0),
+            answered,
         });
         let app = axum::Router::new()
             .route("/v1/chat/completions", post(answer))
@@ -167,17 +177,46 @@ async fn answer(State(shared): State<Arc<Shared>>, body: axum::Json<Value>) -> R
         .get("tools")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
-    let rule = shared.script.rules.iter().find(|r| {
+    let rule = shared.script.rules.iter().enumerate().find(|(_, r)| {
         last_user.contains(&r.when)
             && r.tools_contain
                 .as_ref()
                 .is_none_or(|t| tools_text.contains(t.as_str()))
             && r.max_tools.is_none_or(|n| tool_count <= n)
     });
-    let reply = rule
-        .map(|r| r.reply.clone())
-        .unwrap_or(Scripted::Text("no script for this prompt".into()));
+    let mut reply = match rule {
+        Some((i, r)) => {
+            let mut answered = shared.answered.lock().unwrap_or_else(|p| p.into_inner());
+            let n = answered[i];
+            answered[i] += 1;
+            match &r.reply {
+                Scripted::Sequence(v) if !v.is_empty() => v[n.min(v.len() - 1)].clone(),
+                other => other.clone(),
+            }
+        }
+        None => Scripted::Text("no script for this prompt".into()),
+    };
+    while let Scripted::Delay(ms, inner) = reply {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        reply = *inner;
+    }
     let message = match reply {
+        Scripted::Sequence(_) | Scripted::Delay(..) => {
+            json!({"role": "assistant", "content": "nested sequences are not scripted"})
+        }
+        Scripted::StatusWithHeaders(code, headers, body) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut resp = (status, body).into_response();
+            for (k, v) in headers {
+                if let (Ok(k), Ok(v)) = (
+                    axum::http::HeaderName::from_bytes(k.as_bytes()),
+                    axum::http::HeaderValue::from_str(&v),
+                ) {
+                    resp.headers_mut().insert(k, v);
+                }
+            }
+            return resp;
+        }
         Scripted::Hang => {
             std::future::pending::<()>().await;
             unreachable!()

@@ -197,6 +197,18 @@ pub fn render_table(r: &Report, width: u16) -> String {
         "infrastructure errors (not scored)".to_owned(),
         s.errors.to_string(),
     ]);
+    if s.retries > 0 {
+        t.add_row([
+            "requests retried (429, 5xx, timeouts)".to_owned(),
+            s.retries.to_string(),
+        ]);
+    }
+    if s.cached > 0 {
+        t.add_row([
+            "answered from the cache".to_owned(),
+            format!("{} of {} trials", s.cached, s.trials),
+        ]);
+    }
     if s.tokens.prompt + s.tokens.completion > 0 {
         t.add_row([
             "tokens (prompt / completion)".to_owned(),

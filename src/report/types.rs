@@ -226,6 +226,16 @@ pub struct TrialRecord {
     pub latency_ms: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Failed attempts retried before this outcome (429, 5xx, timeouts).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    /// The reply came from the response cache.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// What the model answered, as it answered.

@@ -66,8 +66,23 @@ pub fn check_writable(path: &Path) -> Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
-    tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io("write a report in", dir, e))?;
+    // Nothing is created yet: a run that fails early leaves no empty folders behind. The nearest
+    // existing folder must take files, so the folders below it can be made later.
+    let mut existing = dir;
+    while !existing.exists() {
+        existing = existing
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+    }
+    if !existing.is_dir() {
+        return Err(Error::usage(
+            format!("`{}` is not a folder", existing.display()),
+            Some("give --out a path inside a folder".to_owned()),
+        ));
+    }
+    tempfile::NamedTempFile::new_in(existing)
+        .map_err(|e| Error::io("write a report in", existing, e))?;
     Ok(())
 }
 

@@ -40,6 +40,9 @@ pub struct ExecOptions {
 pub struct Executed {
     pub trials: Vec<TrialRecord>,
     pub interrupted: bool,
+    /// A failure no retry can cure (a refused key, an unreachable server, a replay miss): the
+    /// run stopped at it.
+    pub fatal: Option<crate::model::ModelError>,
 }
 
 /// Runs every task `trials` times. Stops early on `stop` (Ctrl-C), keeping what finished.
@@ -110,6 +113,7 @@ pub async fn execute(
                     tools: offered,
                     api_tools,
                     trial,
+                    task: t.task.id.clone(),
                 };
                 run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await
             }
@@ -118,16 +122,22 @@ pub async fn execute(
 
     let mut records = Vec::with_capacity(total as usize);
     let mut interrupted = false;
+    let mut fatal_error = None;
     tokio::pin!(stop);
     loop {
         tokio::select! {
             next = stream.next() => match next {
-                Some(rec) => {
+                Some((rec, fatal)) => {
                     if rec.outcome != Outcome::Pass {
                         bar.set_message(format!("last failure: {}", rec.task));
                     }
                     bar.inc(1);
                     records.push(rec);
+                    if fatal.is_some() {
+                        // One clear error instead of a thousand failed trials.
+                        fatal_error = fatal;
+                        break;
+                    }
                 }
                 None => break,
             },
@@ -151,6 +161,7 @@ pub async fn execute(
         )
     });
     Executed {
+        fatal: fatal_error,
         trials: records,
         interrupted,
     }
@@ -163,7 +174,7 @@ async fn run_trial(
     tools: &ToolSet,
     judge: &Judge,
     opts: &ExecOptions,
-) -> TrialRecord {
+) -> (TrialRecord, Option<crate::model::ModelError>) {
     let started = Instant::now();
     let result = tokio::time::timeout(opts.request_timeout, model.complete(req)).await;
     let latency_ms = started.elapsed().as_millis() as u64;
@@ -185,6 +196,8 @@ async fn run_trial(
         usage: None,
         latency_ms,
         notes: vec![],
+        retries: 0,
+        cached: false,
     };
     let reply = match result {
         Err(_) => {
@@ -192,11 +205,16 @@ async fn run_trial(
                 "the model did not answer within {}s",
                 opts.request_timeout.as_secs()
             );
-            return rec;
+            return (rec, None);
         }
         Ok(Err(e)) => {
-            rec.reason = e.message;
-            return rec;
+            rec.reason = e.message.clone();
+            rec.retries = e.retries;
+            if e.retries > 0 {
+                rec.reason = format!("{} (after {} retries)", e.message, e.retries);
+            }
+            let fatal = (e.kind == crate::model::ErrorKind::Fatal).then_some(e);
+            return (rec, fatal);
         }
         Ok(Ok(reply)) => reply,
     };
@@ -206,7 +224,11 @@ async fn run_trial(
         finish_reason,
         usage,
         mut notes,
+        retries,
+        cached,
     } = reply;
+    rec.retries = retries;
+    rec.cached = cached;
     let mut text_call_unused = false;
     if tool_calls.is_empty()
         && let Some(text) = &content
@@ -268,7 +290,7 @@ async fn run_trial(
             .collect(),
         finish_reason,
     });
-    rec
+    (rec, None)
 }
 
 /// Arguments as a JSON object, or the text with the reason it is not one.

@@ -205,7 +205,7 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         args.gate.tool_floor.or(eval.tool_floor),
     )?;
     // Build the model next: a missing key should not wait for servers to start.
-    let model = model::from_config(&eval.model)?;
+    let model = model::from_config(&eval.model, &args.cache.settings())?;
     let encoding = eval.file.encoding.unwrap_or_default();
     encoding.preload();
     // The servers are asked once; every variant shares their tool lists.
@@ -298,6 +298,9 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
             index: s.index,
             count: s.count,
         });
+        if executed.fatal.is_some() {
+            report.complete = false;
+        }
         report.variant = name;
         report.descriptions_file = descriptions.map(|d| d.path.display().to_string());
         if let Some(split) = args.split {
@@ -330,6 +333,15 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         if i == 0 || variant_code == exit::INFRASTRUCTURE || variant_code == exit::INTERRUPTED {
             code = code.max(variant_code);
         }
+        if let Some(e) = executed.fatal {
+            return Err(Error::Model {
+                message: format!(
+                    "{}; the run stopped there, and the report holds the trials before it",
+                    e.message
+                ),
+                hint: e.hint,
+            });
+        }
         reports.push(report);
         if executed.interrupted {
             break;
@@ -361,6 +373,31 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         }
     }
     Ok(code)
+}
+
+/// `tooleval cache`.
+pub fn cache_command(args: crate::cli::CacheCommand) -> Result<i32> {
+    match args.action {
+        crate::cli::CacheAction::Stats => {
+            let s = model::cache_stats(&args.dir);
+            let span = match (&s.oldest, &s.newest) {
+                (Some(o), Some(n)) => format!(", from {o} to {n}"),
+                _ => String::new(),
+            };
+            let text = format!(
+                "{}: {} entries, {:.1} KiB{span}\n",
+                s.dir,
+                s.entries,
+                s.bytes as f64 / 1024.0
+            );
+            let _ = std::io::stdout().lock().write_all(text.as_bytes());
+        }
+        crate::cli::CacheAction::Prune { older_than } => {
+            let n = model::prune_cache(&args.dir, older_than)?;
+            crate::sayln!("removed {n} entries from {}", args.dir.display());
+        }
+    }
+    Ok(exit::OK)
 }
 
 /// `reports/x.json` with suffix `a` -> `reports/x-a.json`.

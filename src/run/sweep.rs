@@ -114,7 +114,7 @@ pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
         ))
     });
     report::check_writable(&out)?;
-    let model = model::from_config(&eval.model)?;
+    let model = model::from_config(&eval.model, &args.cache.settings())?;
     let encoding = eval.file.encoding.unwrap_or_default();
     encoding.preload();
 
@@ -255,6 +255,12 @@ pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
                     p.tool_tokens = retrieved_tokens(&subset, &tasks, k);
                 }
                 points.push(p);
+                if let Some(e) = executed.fatal {
+                    return Err(Error::Model {
+                        message: format!("{}; the sweep stopped", e.message),
+                        hint: e.hint,
+                    });
+                }
                 if executed.interrupted {
                     interrupted = true;
                     break 'lines;

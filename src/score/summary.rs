@@ -31,6 +31,12 @@ pub struct Summary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pass_hat_k: Option<Rate>,
     pub tokens: TokenTotals,
+    /// Failed attempts retried, over all trials.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u64,
+    /// Trials answered from the response cache.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_accuracy: Option<f64>,
     /// Whether full-call accuracy reached `min_accuracy` (absent without one).
@@ -119,6 +125,10 @@ pub struct TokenTotals {
 }
 
 pub const NO_TOOL: &str = "(none)";
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
 
 /// Summarizes trials. `task_order` lists (suite, task id) in suite order, so tasks without
 /// trials (an interrupted run) still appear.
@@ -285,6 +295,8 @@ pub fn summarize(
         pass_at_k: Some(pass_at_k),
         pass_hat_k: Some(pass_hat_k),
         tokens,
+        retries: trials.iter().map(|t| u64::from(t.retries)).sum(),
+        cached: trials.iter().filter(|t| t.cached).count() as u64,
         min_accuracy,
         meets_min_accuracy,
     }
@@ -307,6 +319,8 @@ mod tests {
             usage: None,
             latency_ms: 1,
             notes: vec![],
+            retries: 0,
+            cached: false,
         }
     }
 

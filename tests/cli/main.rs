@@ -3,11 +3,14 @@
 //! reference servers from the npm registry.
 
 mod compare;
+mod corpus;
 mod demo;
 mod descriptions;
 mod errors;
 mod everything;
+mod faults;
 mod files;
+mod loader_props;
 mod scripted;
 mod support;
 mod sweep;

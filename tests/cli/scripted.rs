@@ -206,7 +206,7 @@ fn malformed_replies_and_http_errors_are_infrastructure_errors() {
         .rule("", Scripted::Text("fine".into()));
     let server = rt.block_on(ScriptedServer::start(script)).unwrap();
     let ws = Workspace::new();
-    let eval = eval(&ws, &server.url, "");
+    let eval = eval(&ws, &server.url, "  max_retries: 0\n");
     let (code, stderr, report) = run(&ws, &eval, "k", &["--quiet", "--trials", "1"]);
     assert_eq!(code, Some(3), "{stderr}");
     assert!(
@@ -248,7 +248,7 @@ fn a_model_that_hangs_times_out_and_the_report_is_still_written() {
         .rule("", Scripted::Text("ok".into()));
     let server = rt.block_on(ScriptedServer::start(script)).unwrap();
     let ws = Workspace::new();
-    let eval = eval(&ws, &server.url, "  timeout_secs: 1\n");
+    let eval = eval(&ws, &server.url, "  timeout_secs: 1\n  max_retries: 0\n");
     let (code, stderr, report) = run(&ws, &eval, "k", &["--quiet", "--trials", "1"]);
     assert_eq!(code, Some(3), "{stderr}");
     let t = report["trials"]
@@ -277,6 +277,13 @@ fn an_unreachable_model_is_an_infrastructure_error() {
             .starts_with("cannot connect to the model server"),
         "{}",
         report["trials"][0]
+    );
+    // No retry can cure it: the run stops at once, with one error and a hint.
+    assert_eq!(report["trials"].as_array().unwrap().len(), 1);
+    assert_eq!(report["complete"], false);
+    assert!(
+        stderr.contains("hint: check that the model server runs"),
+        "{stderr}"
     );
 }
 

@@ -24,6 +24,8 @@ pub fn tooleval() -> assert_cmd::Command {
         .env_remove("OPENAI_ORG_ID")
         .env_remove("OPENAI_PROJECT_ID")
         .env("NO_COLOR", "1")
+        // As under CI, the response cache is off unless a test asks for it: tests never share answers.
+        .env("CI", "true")
         .env("COLUMNS", "120");
     c
 }

@@ -1,0 +1,189 @@
+//! The response cache: replies on disk, content-addressed by everything that can change them,
+//! so a re-run where nothing changed asks the model nothing, and a recorded run can be replayed
+//! in CI without a key. Entries hold the reply only: never the key, never headers.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use super::{ErrorKind, Model, ModelError, ModelReply, ModelRequest};
+use crate::error::{Error, Result};
+use crate::report::ModelInfo;
+
+/// `.tooleval/cache`, relative to where tooleval runs.
+pub const DEFAULT_CACHE_DIR: &str = ".tooleval/cache";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CacheMode {
+    /// Read entries and write new ones.
+    Readwrite,
+    /// Read entries; write none.
+    Read,
+    /// Neither read nor write.
+    Off,
+    /// Read entries and never ask the model: a miss stops the run, naming the task.
+    #[value(skip)]
+    Replay,
+}
+
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    pub mode: CacheMode,
+    pub dir: PathBuf,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        CacheSettings {
+            mode: CacheMode::Off,
+            dir: PathBuf::from(DEFAULT_CACHE_DIR),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    created: String,
+    model: String,
+    reply: ModelReply,
+}
+
+/// A model with the cache in front of it.
+pub struct CachedModel {
+    inner: std::sync::Arc<dyn Model>,
+    dir: PathBuf,
+    mode: CacheMode,
+}
+
+impl CachedModel {
+    pub fn new(inner: std::sync::Arc<dyn Model>, dir: PathBuf, mode: CacheMode) -> Self {
+        CachedModel { inner, dir, mode }
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir
+            .join(&key[..2.min(key.len())])
+            .join(format!("{key}.json"))
+    }
+}
+
+impl Model for CachedModel {
+    fn info(&self) -> ModelInfo {
+        self.inner.info()
+    }
+
+    fn cache_key(&self, req: &ModelRequest) -> Option<String> {
+        self.inner.cache_key(req)
+    }
+
+    fn complete<'a>(
+        &'a self,
+        req: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<ModelReply, ModelError>> {
+        Box::pin(async move {
+            let Some(key) = self.inner.cache_key(req) else {
+                return self.inner.complete(req).await;
+            };
+            let path = self.path(&key);
+            if self.mode != CacheMode::Off
+                && let Ok(text) = tokio::fs::read_to_string(&path).await
+                && let Ok(entry) = serde_json::from_str::<Entry>(&text)
+            {
+                let mut reply = entry.reply;
+                reply.cached = true;
+                return Ok(reply);
+            }
+            if self.mode == CacheMode::Replay {
+                let mut e = ModelError::new(
+                    ErrorKind::Fatal,
+                    format!(
+                        "replay: no recorded answer for task `{}` (trial {}) in {}",
+                        req.task,
+                        req.trial,
+                        self.dir.display()
+                    ),
+                );
+                e.hint = Some("record it first with `--cache readwrite` (the default outside CI) against the model, with the same eval, tools and parameters".into());
+                return Err(e);
+            }
+            let reply = self.inner.complete(req).await?;
+            if self.mode == CacheMode::Readwrite {
+                let entry = Entry {
+                    created: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+                    model: self.inner.info().name,
+                    reply: reply.clone(),
+                };
+                let text = serde_json::to_string_pretty(&entry).unwrap_or_default();
+                // A cache that cannot be written costs speed, not results.
+                let _ = crate::report::write_atomic(&path, crate::error::redact(&text).as_bytes());
+            }
+            Ok(reply)
+        })
+    }
+}
+
+/// What the cache holds.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CacheStats {
+    pub dir: String,
+    pub entries: usize,
+    pub bytes: u64,
+    pub oldest: Option<String>,
+    pub newest: Option<String>,
+}
+
+fn entries(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
+    let mut out = Vec::new();
+    let Ok(shards) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for shard in shards.flatten() {
+        let Ok(files) = std::fs::read_dir(shard.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            if f.path().extension().is_some_and(|e| e == "json")
+                && let Ok(m) = f.metadata()
+            {
+                out.push((f.path(), m));
+            }
+        }
+    }
+    out
+}
+
+pub fn cache_stats(dir: &Path) -> CacheStats {
+    let all = entries(dir);
+    let times: Vec<SystemTime> = all.iter().filter_map(|(_, m)| m.modified().ok()).collect();
+    let fmt = |t: &SystemTime| humantime::format_rfc3339_seconds(*t).to_string();
+    CacheStats {
+        dir: dir.display().to_string(),
+        entries: all.len(),
+        bytes: all.iter().map(|(_, m)| m.len()).sum(),
+        oldest: times.iter().min().map(fmt),
+        newest: times.iter().max().map(fmt),
+    }
+}
+
+/// Removes entries older than `older_than` (all of them when `None`); returns how many.
+pub fn prune_cache(dir: &Path, older_than: Option<std::time::Duration>) -> Result<usize> {
+    let now = SystemTime::now();
+    let mut removed = 0;
+    for (path, meta) in entries(dir) {
+        let old = match older_than {
+            None => true,
+            Some(age) => meta
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .is_some_and(|a| a >= age),
+        };
+        if old {
+            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
