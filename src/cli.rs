@@ -65,6 +65,15 @@ pub enum Command {
         after_help = "Example:\n  tooleval merge shard-1.json shard-2.json shard-3.json --out merged.json --fail-on regression --baseline reports/baseline-demo.json"
     )]
     Merge(MergeArgs),
+    /// Measure what the harness adds to the model's latency: a mock model with a fixed delay, a
+    /// generated suite, the real run path; wall time against the floor, CPU time, peak memory.
+    #[command(
+        after_help = "Examples:\n  tooleval bench --tasks 1000 --concurrency 64 --latency-ms 100\n  tooleval bench --tasks 200,1000 --concurrency 1,16,64 --runs 3"
+    )]
+    Bench(BenchArgs),
+    /// The mock model of `bench` (internal).
+    #[command(hide = true)]
+    BenchServer(BenchServerArgs),
     /// Show or prune the response cache.
     #[command(
         after_help = "Examples:\n  tooleval cache stats\n  tooleval cache prune --older-than 30d"
@@ -364,6 +373,31 @@ pub struct SweepArgs {
 pub enum SweepStrategy {
     Random,
     Similar,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Tasks per run (comma-separated for several).
+    #[arg(long, value_delimiter = ',', default_value = "1000")]
+    pub tasks: Vec<usize>,
+    /// Requests in flight (comma-separated for several).
+    #[arg(long, value_delimiter = ',', default_value = "64")]
+    pub concurrency: Vec<usize>,
+    /// The mock model's delay before every answer, in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pub latency_ms: u64,
+    /// Tools in the generated tool set.
+    #[arg(long, default_value_t = 20)]
+    pub tools: usize,
+    /// Runs per setting; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchServerArgs {
+    #[arg(long, default_value_t = 100)]
+    pub latency_ms: u64,
 }
 
 #[derive(Debug, Args)]

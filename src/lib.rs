@@ -48,6 +48,8 @@ async fn run(cli: Cli) -> Result<i32> {
         Command::Init(args) => run::init_command(args).await,
         Command::Sweep(args) => run::sweep_command(args).await,
         Command::Cache(args) => run::cache_command(args),
+        Command::Bench(args) => run::bench_command(args).await,
+        Command::BenchServer(args) => run::bench_server_command(args).await,
         Command::Diff(args) => run::diff_command(args).await,
         Command::Merge(args) => run::merge_command(args).await,
         Command::DemoServer(args) => {

@@ -44,26 +44,65 @@ impl Encoding {
         }
     }
 
-    /// Loads the vocabulary on another thread, so it is ready by the time servers have answered.
-    pub fn preload(self) {
-        std::thread::spawn(move || {
-            let _ = self.bpe();
-        });
-    }
-
     pub fn count(self, text: &str) -> usize {
         self.bpe().encode_ordinary(text).len()
+    }
+
+    /// Token counts of many tools, remembered on disk by definition (`.tooleval/cache/tokens/`):
+    /// the vocabulary, slow to load and large in memory, is loaded only for definitions not
+    /// counted before. Counts are a pure function of the text, so the cache cannot go stale.
+    pub fn count_tools(self, tools: &[ToolInfo]) -> Vec<usize> {
+        let path = std::path::Path::new(TOKEN_CACHE_DIR).join(format!("{}.json", self.as_str()));
+        let mut known: std::collections::BTreeMap<String, usize> = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default();
+        let mut added = false;
+        let counts = tools
+            .iter()
+            .map(|t| {
+                let def = definition(t);
+                let key = digest(&def);
+                *known.entry(key).or_insert_with(|| {
+                    added = true;
+                    self.count(&def)
+                })
+            })
+            .collect();
+        if added {
+            // A cache that cannot be written costs time, not results.
+            let text = serde_json::to_string(&known).unwrap_or_default();
+            let _ = crate::report::write_atomic(&path, text.as_bytes());
+        }
+        counts
     }
 
     /// The tokens of one tool definition in the chat API's `tools` form, compact JSON. Providers
     /// wrap definitions in their own framing, so the prompt grows by about this much per tool.
     pub fn tool_tokens(self, tool: &ToolInfo) -> usize {
-        let def = serde_json::json!({
-            "type": "function",
-            "function": {"name": tool.api_name, "description": tool.description, "parameters": tool.input_schema}
-        });
-        self.count(&def.to_string())
+        self.count(&definition(tool))
     }
+}
+
+/// Where token counts are remembered.
+const TOKEN_CACHE_DIR: &str = ".tooleval/cache/tokens";
+
+/// A tool definition as sent, compact JSON.
+fn definition(tool: &ToolInfo) -> String {
+    serde_json::json!({
+        "type": "function",
+        "function": {"name": tool.api_name, "description": tool.description, "parameters": tool.input_schema}
+    })
+    .to_string()
+}
+
+fn digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

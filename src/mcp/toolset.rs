@@ -156,9 +156,9 @@ impl ToolSet {
 
     /// Counts each tool's tokens with `encoding`; returns the total.
     pub fn count_tokens(&mut self, encoding: crate::tokens::Encoding) -> usize {
+        let counts = encoding.count_tools(&self.tools);
         let mut total = 0;
-        for t in &mut self.tools {
-            let n = encoding.tool_tokens(t);
+        for (t, n) in self.tools.iter_mut().zip(counts) {
             t.tokens = Some(n);
             total += n;
         }
@@ -192,6 +192,12 @@ impl ToolSet {
             .iter()
             .filter(|t| t.server_name == name)
             .collect()
+    }
+
+    /// [`Self::to_openai`] serialized, for sending as it is with every request.
+    pub fn to_openai_json(&self) -> Box<serde_json::value::RawValue> {
+        let text = serde_json::to_string(&self.to_openai()).expect("tools serialize");
+        serde_json::value::RawValue::from_string(text).expect("serde_json wrote valid JSON")
     }
 
     /// The tools in the `tools` form of OpenAI-compatible chat APIs.

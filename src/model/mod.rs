@@ -31,8 +31,8 @@ pub struct ModelRequest {
     /// The text of the user's messages (what the baseline ranks against).
     pub user_text: String,
     pub tools: Arc<ToolSet>,
-    /// The tools in the chat API's form, built once per run.
-    pub api_tools: Arc<Vec<serde_json::Value>>,
+    /// The tools in the chat API's form, serialized once per run (not once per request).
+    pub api_tools: Arc<Box<serde_json::value::RawValue>>,
     /// 0-based trial index.
     pub trial: u32,
     /// The task's id, for messages (a replay miss names it).
@@ -41,7 +41,7 @@ pub struct ModelRequest {
 
 impl ModelRequest {
     pub fn new(messages: Vec<Message>, user_text: String, tools: Arc<ToolSet>, trial: u32) -> Self {
-        let api_tools = Arc::new(tools.to_openai());
+        let api_tools = Arc::new(tools.to_openai_json());
         ModelRequest {
             messages,
             user_text,

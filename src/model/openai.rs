@@ -31,6 +31,18 @@ pub struct OpenAiModel {
     max_retries: u32,
 }
 
+/// A request body. The tools go in as serialized once per run: sending them is a copy, not a
+/// serialization per request.
+#[derive(serde::Serialize)]
+struct Body<'a> {
+    model: &'a str,
+    messages: Vec<Value>,
+    tools: &'a serde_json::value::RawValue,
+    stream: bool,
+    #[serde(flatten)]
+    params: serde_json::Map<String, Value>,
+}
+
 /// A non-2xx answer, kept whole so its status survives whatever the body is.
 #[derive(Debug, thiserror::Error)]
 #[error("HTTP {status}: {body}")]
@@ -168,7 +180,7 @@ impl OpenAiModel {
         })
     }
 
-    fn body(&self, req: &ModelRequest) -> Value {
+    fn body<'a>(&'a self, req: &'a ModelRequest) -> Body<'a> {
         let mut messages: Vec<Value> = Vec::new();
         if let Some(sys) = &self.config.system_prompt
             && !req.messages.iter().any(|m| m.role == Role::System)
@@ -180,13 +192,14 @@ impl OpenAiModel {
                 .iter()
                 .map(|m| json!({"role": m.role, "content": m.content})),
         );
-        let mut body = json!({
-            "model": self.config.name,
-            "messages": messages,
-            "tools": *req.api_tools,
-            "stream": false,
-        });
-        let obj = body.as_object_mut().expect("an object");
+        let mut body = Body {
+            model: &self.config.name,
+            messages,
+            tools: &req.api_tools,
+            stream: false,
+            params: serde_json::Map::new(),
+        };
+        let obj = &mut body.params;
         if let Some(t) = self.config.tool_choice {
             obj.insert("tool_choice".into(), t.as_str().into());
         }
@@ -245,19 +258,17 @@ impl Model for OpenAiModel {
         req: &'a ModelRequest,
     ) -> BoxFuture<'a, Result<ModelReply, ModelError>> {
         Box::pin(async move {
-            let body = self.body(req);
+            // Serialized once; every attempt sends the same bytes.
+            let body = serde_json::value::to_raw_value(&self.body(req)).map_err(|e| {
+                ModelError::new(ErrorKind::Other, format!("cannot write the request: {e}"))
+            })?;
             // About what the request costs against a tokens-per-minute limit: its text at four
             // characters a token, plus the reply it may get.
-            let estimate =
-                (body.to_string().len() / 4) as u32 + self.config.max_tokens.unwrap_or(256);
+            let estimate = (body.get().len() / 4) as u32 + self.config.max_tokens.unwrap_or(256);
             let mut attempt = 0;
             loop {
                 self.limiter.acquire(estimate).await;
-                let result = self
-                    .client
-                    .chat()
-                    .create_byot::<Value, Value>(body.clone())
-                    .await;
+                let result = self.client.chat().create_byot::<_, Value>(&body).await;
                 let err = match result {
                     Ok(value) => {
                         return parse_reply(&value)
@@ -292,8 +303,9 @@ impl Model for OpenAiModel {
         let host = reqwest::Url::parse(&self.base_url)
             .ok()
             .map(|u| format!("{}{}", u.host_str().unwrap_or(""), u.path()));
-        let material = json!({"v": 1, "host": host, "body": self.body(req), "trial": req.trial});
-        let digest = Sha256::digest(material.to_string().as_bytes());
+        let body = serde_json::to_string(&self.body(req)).unwrap_or_default();
+        let material = format!("v1\n{}\n{}\n{body}", host.unwrap_or_default(), req.trial);
+        let digest = Sha256::digest(material.as_bytes());
         Some(digest.iter().map(|b| format!("{b:02x}")).collect())
     }
 }

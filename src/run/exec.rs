@@ -73,7 +73,7 @@ pub async fn execute(
     } else {
         ProgressBar::hidden()
     };
-    let api_tools = Arc::new(tools.to_openai());
+    let api_tools = Arc::new(tools.to_openai_json());
     let index = opts
         .retrieve
         .map(|_| Arc::new(crate::model::Index::new(&tools)));
@@ -102,7 +102,7 @@ pub async fn execute(
                             .map(|(i, _)| tools.tools[i].name.clone())
                             .collect();
                         let subset = Arc::new(tools.subset(&keep));
-                        let api = Arc::new(subset.to_openai());
+                        let api = Arc::new(subset.to_openai_json());
                         (subset, api)
                     }
                     _ => (tools.clone(), api_tools),

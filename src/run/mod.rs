@@ -1,5 +1,6 @@
 //! The `run` and `tools` commands: servers up, tools listed, trials run, report written.
 
+mod bench;
 mod exec;
 mod gate;
 mod init;
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+pub use bench::{BenchResult, bench_command, bench_server_command};
 pub use exec::{ExecOptions, Executed, PlannedTask, execute};
 pub use gate::{Finish, evaluate, finish, load_baseline};
 pub use init::{init_command, init_paths};
@@ -207,7 +209,6 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
     // Build the model next: a missing key should not wait for servers to start.
     let model = model::from_config(&eval.model, &args.cache.settings())?;
     let encoding = eval.file.encoding.unwrap_or_default();
-    encoding.preload();
     // The servers are asked once; every variant shares their tool lists.
     let (listed, servers) = list_tools(&eval.servers, &written).await?;
     let diags = check_expectations(&eval.suites, &listed);
@@ -265,7 +266,14 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
         if let Some(d) = &descriptions {
             d.apply(&mut tools)?;
         }
-        tools.count_tokens(encoding);
+        // Token counts are for the report: counted beside the run, off its critical path.
+        let counting = {
+            let mut counted = tools.clone();
+            tokio::task::spawn_blocking(move || {
+                counted.count_tokens(encoding);
+                counted
+            })
+        };
         let tools = Arc::new(tools);
         let judge = Arc::new(Judge::new(&tools));
         for (tool, why) in judge.skipped() {
@@ -285,6 +293,7 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
             stop_on_ctrl_c(),
         )
         .await;
+        let tools = counting.await.map(Arc::new).unwrap_or(tools);
         let mut report = build_report(
             &eval,
             &model.info(),
@@ -536,7 +545,6 @@ pub async fn tools_command(args: ToolsArgs) -> Result<i32> {
         .encoding
         .or(file.and_then(|f| f.encoding))
         .unwrap_or_default();
-    encoding.preload();
     let (mut tools, _) = list_tools(&servers, &written).await?;
     tools.count_tokens(encoding);
     let text = match args.format {
@@ -571,7 +579,6 @@ pub async fn lint_command(args: LintArgs) -> Result<i32> {
         ));
     }
     let encoding = args.encoding.or(file.encoding).unwrap_or_default();
-    encoding.preload();
     let (mut tools, _) = list_tools(&servers, &written).await?;
     tools.count_tokens(encoding);
     let findings = lint::lint(&tools, &cfg, args.max_tool_tokens.or(file.max_tool_tokens));

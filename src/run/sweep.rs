@@ -116,7 +116,6 @@ pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
     report::check_writable(&out)?;
     let model = model::from_config(&eval.model, &args.cache.settings())?;
     let encoding = eval.file.encoding.unwrap_or_default();
-    encoding.preload();
 
     // Every candidate: the eval's servers' tools, then the pools (names already taken are skipped).
     let written: Vec<(String, ServerSpec)> = eval.file.servers.clone().into_iter().collect();

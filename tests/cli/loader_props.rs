@@ -711,11 +711,9 @@ proptest! {
     /// (c) A valid suite with one line deleted or one character changed loads, or its error
     /// points at a line of the file.
     ///
-    /// KNOWN FAILURE (a loader bug, not a test bug; found by this property): when the first
-    /// line is indented deeper than the next, the loader reports "deserializing from YAML
-    /// containing more than one document is not supported" with no line. The minimal input is
-    /// in `first_line_indented_has_a_place` below, which fails every time; this property fails
-    /// in most runs. Leave both as they are until the loader points that error at a line.
+    /// This property found the loader reporting errors without a line (a first line indented
+    /// deeper than the next reads as "more than one document"); `first_line_indented_has_a_place`
+    /// below keeps the input it shrank to.
     #[test]
     fn damaged_suites_error_with_a_place(
         spec in suite(),
@@ -772,13 +770,11 @@ fn assert_loads_or_errors_with_a_place(source: &str) {
 /// The minimal input found by `damaged_suites_error_with_a_place` (shrunk by proptest): a valid
 /// suite whose first character, the `d` of `description:`, became a space.
 ///
-/// KNOWN FAILURE (a loader bug, not a test bug): yaml_serde reads the indented first line as a
-/// whole document, reads the syntax error after it as "a second document", and reports
-/// "deserializing from YAML containing more than one document is not supported" without a
-/// location, so the loader's diagnostic has no line (and the message is misleading: the file
-/// holds one document with bad indentation). ` a: 1\nb: 2\n` and `[a]\nb\n` do the same, and
-/// so does a file that really holds two documents (`---`). Fixed when that error points at a
-/// line of the file; do not weaken this test.
+/// yaml_serde reads the indented first line as a whole document, reads the syntax error after
+/// it as "a second document", and reports "deserializing from YAML containing more than one
+/// document is not supported" without a location (` a: 1\nb: 2\n` and `[a]\nb\n` do the same,
+/// and so does a file that really holds two documents). The loader's diagnostic had no line
+/// until the loader learned to place such errors.
 #[test]
 fn first_line_indented_has_a_place() {
     assert_loads_or_errors_with_a_place(

@@ -1,0 +1,244 @@
+//! `tooleval bench`: how much the harness adds to the model's latency. A mock model answers every
+//! request after a fixed delay, in a process of its own; `tooleval run` runs a generated suite
+//! against it through the real path (servers, scoring, report); the child's wall time, CPU time
+//! and peak memory are measured and set against the floor, ceil(N / C) x L.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::cli::{BenchArgs, BenchServerArgs};
+use crate::error::{Error, Result, exit};
+use crate::model::scripted::{Script, Scripted, ScriptedServer};
+
+/// One measured run.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchResult {
+    pub tasks: usize,
+    pub concurrency: usize,
+    pub latency_ms: u64,
+    pub wall_s: f64,
+    pub floor_s: f64,
+    pub ratio: f64,
+    pub cpu_s: f64,
+    pub cpu_s_per_1000: f64,
+    pub peak_rss_mb: f64,
+    pub requests: usize,
+}
+
+/// `tooleval bench-server`: the mock model, answering every request after `latency_ms` with one
+/// tool call; prints its URL, then counts requests until stdin closes, and prints the count.
+pub async fn bench_server_command(args: BenchServerArgs) -> Result<i32> {
+    let mut script = Script::default().rule(
+        "",
+        Scripted::Calls(vec![("tool_0".into(), json!({"id": "x"}).to_string())]),
+    );
+    script.delay_ms = args.latency_ms;
+    let server = ScriptedServer::start(script)
+        .await
+        .map_err(|e| Error::io("start the mock model on", "127.0.0.1", e))?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", server.url);
+    let _ = out.flush();
+    drop(out);
+    // Serve until the parent closes stdin, then report how many requests came.
+    let _ = tokio::task::spawn_blocking(|| {
+        let mut sink = String::new();
+        let _ = std::io::stdin().read_line(&mut sink);
+    })
+    .await;
+    let _ = writeln!(std::io::stdout().lock(), "requests {}", server.requests());
+    Ok(exit::OK)
+}
+
+/// Writes the generated tool list, suite and eval for `tasks` tasks into `dir`.
+fn generate(
+    dir: &Path,
+    tasks: usize,
+    tools: usize,
+    url: &str,
+    concurrency: usize,
+) -> Result<std::path::PathBuf> {
+    let defs: Vec<serde_json::Value> = (0..tools)
+        .map(|i| {
+            json!({
+                "name": format!("tool_{i}"),
+                "description": format!("Look up record {i} of the benchmark set by its id and return its fields."),
+                "inputSchema": {"type": "object", "properties": {"id": {"type": "string", "description": "The record id."}}, "required": ["id"]}
+            })
+        })
+        .collect();
+    let write = |name: &str, text: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).map_err(|e| Error::io("write", p.clone(), e))?;
+        Ok::<_, Error>(p)
+    };
+    let tools_path = write(
+        "tools.json",
+        serde_json::to_string(&defs).unwrap_or_default(),
+    )?;
+    let mut suite = String::from("tasks:\n");
+    for i in 0..tasks {
+        suite.push_str(&format!("  - {{ id: t{i}, prompt: \"Fetch record x for task {i}.\", expect: {{ tool: tool_0, args: {{ id: x }} }} }}\n"));
+    }
+    write("suite.yaml", suite)?;
+    write(
+        "eval.yaml",
+        format!(
+            "servers:\n  bench: {{ command: tooleval, args: [demo-server, --tools, \"{}\"] }}\nmodel: {{ name: bench, base_url: \"{url}\", api_key: bench, max_retries: 0, timeout_secs: 60 }}\nsuites: [suite.yaml]\nconcurrency: {concurrency}\n",
+            tools_path.display()
+        ),
+    )
+}
+
+/// Runs `tooleval run` as a child and measures it with wait4: wall time, CPU time and peak
+/// resident memory of that process (and the demo server it starts, which it waits for).
+// The one unsafe call in tooleval: wait4, which std does not wrap, gives one child's own CPU
+// time and peak memory (getrusage would mix in every other child).
+#[allow(unsafe_code)]
+fn measure(exe: &Path, eval: &Path, out: &Path) -> Result<(f64, f64, f64, i32)> {
+    let start = Instant::now();
+    let child = Command::new(exe)
+        .args(["run", "--quiet", "--cache", "off", "--out"])
+        .arg(out)
+        .arg(eval)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| Error::io("start", exe, e))?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: wait4 writes into the two out-parameters we own; the pid is our child's.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed().as_secs_f64();
+    if rc < 0 {
+        return Err(Error::io("wait for", exe, std::io::Error::last_os_error()));
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
+    // Linux reports ru_maxrss in KiB.
+    let rss_mb = usage.ru_maxrss as f64 / 1024.0;
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Ok((wall, cpu, rss_mb, code))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        0.0
+    } else if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// `tooleval bench`.
+pub async fn bench_command(args: BenchArgs) -> Result<i32> {
+    let exe =
+        std::env::current_exe().map_err(|e| Error::io("find", "the tooleval executable", e))?;
+    let mut server = Command::new(&exe)
+        .args(["bench-server", "--latency-ms", &args.latency_ms.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| Error::io("start", &exe, e))?;
+    let mut lines = BufReader::new(server.stdout.take().expect("piped"));
+    let mut url = String::new();
+    lines
+        .read_line(&mut url)
+        .map_err(|e| Error::io("read from", "the mock model", e))?;
+    let url = url.trim().to_owned();
+    let dir = tempfile::tempdir().map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+    let mut results = Vec::new();
+    for &tasks in &args.tasks {
+        for &concurrency in &args.concurrency {
+            let eval = generate(dir.path(), tasks, args.tools, &url, concurrency)?;
+            let mut walls = Vec::new();
+            let mut cpus = Vec::new();
+            let mut rss = Vec::new();
+            for _ in 0..args.runs.max(1) {
+                let (wall, cpu, mb, code) = measure(&exe, &eval, &dir.path().join("report.json"))?;
+                if code != exit::OK {
+                    return Err(Error::usage(
+                        format!("the measured run exited with {code}"),
+                        Some("run the generated eval by hand to see why".to_owned()),
+                    ));
+                }
+                walls.push(wall);
+                cpus.push(cpu);
+                rss.push(mb);
+            }
+            let floor =
+                (tasks as f64 / concurrency as f64).ceil() * args.latency_ms as f64 / 1000.0;
+            let report: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(dir.path().join("report.json")).unwrap_or_default(),
+            )
+            .unwrap_or_default();
+            let requests = report["trials"].as_array().map_or(0, Vec::len);
+            let wall = median(walls);
+            let cpu = median(cpus);
+            let r = BenchResult {
+                tasks,
+                concurrency,
+                latency_ms: args.latency_ms,
+                wall_s: wall,
+                floor_s: floor,
+                ratio: if floor > 0.0 { wall / floor } else { 0.0 },
+                cpu_s: cpu,
+                cpu_s_per_1000: cpu * 1000.0 / tasks.max(1) as f64,
+                peak_rss_mb: median(rss),
+                requests,
+            };
+            crate::sayln!(
+                "N={:<6} C={:<3} L={}ms  wall {:.3}s  floor {:.3}s  ratio {:.3}  cpu {:.3}s ({:.3}s/1000 req)  peak RSS {:.1} MB",
+                r.tasks,
+                r.concurrency,
+                r.latency_ms,
+                r.wall_s,
+                r.floor_s,
+                r.ratio,
+                r.cpu_s,
+                r.cpu_s_per_1000,
+                r.peak_rss_mb
+            );
+            results.push(r);
+        }
+    }
+    drop(server.stdin.take());
+    let mut served = String::new();
+    let _ = lines.read_line(&mut served);
+    let _ = server.wait();
+    let served: usize = served
+        .trim()
+        .trim_start_matches("requests ")
+        .parse()
+        .unwrap_or(0);
+    let expected: usize = results.iter().map(|r| r.tasks * args.runs.max(1)).sum();
+    let text = serde_json::to_string_pretty(
+        &json!({"results": results, "requests_served": served, "requests_expected": expected}),
+    )
+    .unwrap_or_default()
+        + "\n";
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if served != expected {
+        return Err(Error::usage(
+            format!("the mock model served {served} requests, expected {expected}"),
+            None,
+        ));
+    }
+    let _ = Duration::ZERO;
+    Ok(exit::OK)
+}
