@@ -40,6 +40,11 @@ pub fn register_secret(name: &str, value: &str) {
     }
 }
 
+/// Whether any value needs redacting.
+pub fn has_secrets() -> bool {
+    !SECRETS.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+}
+
 /// `text` with every registered value replaced by its `${VAR}`.
 pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
     let s = SECRETS.lock().unwrap_or_else(|p| p.into_inner());

@@ -11,6 +11,14 @@ use crate::error::{Error, Result};
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename. A link is
 /// written through to its target; anything but a regular file there is refused.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`], with the content written by `fill` as it goes (no copy of it in memory).
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
     let path = &target_of(path)?;
     let dir = path
         .parent()
@@ -19,8 +27,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
+    let mut buffered = std::io::BufWriter::new(tmp.as_file_mut());
+    fill(&mut buffered)
+        .and_then(|()| buffered.flush())
+        .map_err(|e| Error::io("write", path, e))?;
+    drop(buffered);
+    tmp.as_file()
+        .sync_all()
         .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
     #[cfg(unix)]
     {
@@ -103,9 +116,17 @@ pub fn write_fallback(report: &Report) -> Result<PathBuf> {
 
 /// Writes a report as pretty JSON.
 pub fn write_report(path: &Path, report: &Report) -> Result<()> {
-    let mut text = serde_json::to_string_pretty(report).expect("reports serialize");
-    text.push('\n');
-    write_atomic(path, crate::error::redact(&text).as_bytes())
+    if crate::error::has_secrets() {
+        // Redaction needs the whole text.
+        let mut text = serde_json::to_string_pretty(report).expect("reports serialize");
+        text.push('\n');
+        return write_atomic(path, crate::error::redact(&text).as_bytes());
+    }
+    // Streamed: a large report is never held twice in memory.
+    write_atomic_with(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, report).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")
+    })
 }
 
 /// Reads a report back.
