@@ -88,15 +88,8 @@ pub enum Command {
 pub struct RunArgs {
     /// The eval file (YAML).
     pub eval: PathBuf,
-    /// The model name, overriding the eval file's (`baseline` runs offline).
-    #[arg(long)]
-    pub model: Option<String>,
-    /// Trials per task.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-    pub trials: Option<u32>,
-    /// Requests in flight at once.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-    pub concurrency: Option<u32>,
+    #[command(flatten)]
+    pub settings: RunSettings,
     /// Where to write the JSON report [default: reports/runs/<eval>-<time>.json].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -124,6 +117,35 @@ pub struct RunArgs {
     pub shard: Option<Shard>,
     #[command(flatten)]
     pub gate: GateArgs,
+}
+
+/// What overrides the eval file; shared by `run` and `sweep`.
+#[derive(Debug, Args, Default)]
+pub struct RunSettings {
+    /// The model name, overriding the eval file's (`baseline` runs offline).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Trials per task.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub trials: Option<u32>,
+    /// Requests in flight at once.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+}
+
+impl RunSettings {
+    /// Lays the flags over the eval file's values.
+    pub fn apply(&self, eval: &mut crate::config::Eval) {
+        if let Some(m) = &self.model {
+            eval.model.name = m.clone();
+        }
+        if let Some(t) = self.trials {
+            eval.trials = t;
+        }
+        if let Some(c) = self.concurrency {
+            eval.concurrency = c as usize;
+        }
+    }
 }
 
 /// The response cache; shared by `run` and `sweep`.
@@ -306,6 +328,14 @@ pub struct MergeArgs {
 
 #[derive(Debug, Args)]
 pub struct ToolsArgs {
+    #[command(flatten)]
+    pub target: ServerTarget,
+}
+
+/// Which servers to list: one on the command line, or every server of an eval file; shared by
+/// `tools` and `lint`.
+#[derive(Debug, Args)]
+pub struct ServerTarget {
     /// An http(s):// URL, or a command line after `--` (stdio).
     #[arg(
         trailing_var_arg = true,
@@ -313,13 +343,13 @@ pub struct ToolsArgs {
         required_unless_present = "eval"
     )]
     pub server: Vec<String>,
-    /// List the tools of every server of this eval file.
+    /// Every server of this eval file (with its token and lint settings).
     #[arg(long, conflicts_with = "server")]
     pub eval: Option<PathBuf>,
     /// `table` for people, `json` for programs.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// The tokenizer for the token counts [default: the eval file's, else o200k_base].
+    /// The tokenizer for token counts [default: the eval file's, else o200k_base].
     #[arg(long, value_enum)]
     pub encoding: Option<crate::tokens::Encoding>,
 }
@@ -348,15 +378,8 @@ pub struct SweepArgs {
     /// for each prompt are sent.
     #[arg(long, value_name = "K")]
     pub retrieve: Option<usize>,
-    /// The model name, overriding the eval file's.
-    #[arg(long)]
-    pub model: Option<String>,
-    /// Trials per task at each size.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-    pub trials: Option<u32>,
-    /// Requests in flight at once.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
-    pub concurrency: Option<u32>,
+    #[command(flatten)]
+    pub settings: RunSettings,
     #[command(flatten)]
     pub cache: CacheArgs,
     /// Where to write the JSON report (the SVG chart goes beside it).
@@ -418,23 +441,8 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// An http(s):// URL, or a command line after `--` (stdio).
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        required_unless_present = "eval"
-    )]
-    pub server: Vec<String>,
-    /// Lint the tools of every server of this eval file, with its `lint` settings and
-    /// `max_tool_tokens`.
-    #[arg(long, conflicts_with = "server")]
-    pub eval: Option<PathBuf>,
-    /// `table` for people, `json` for programs.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// The tokenizer for the token rules [default: the eval file's, else o200k_base].
-    #[arg(long, value_enum)]
-    pub encoding: Option<crate::tokens::Encoding>,
+    #[command(flatten)]
+    pub target: ServerTarget,
     /// The token budget of the whole tool set (overrides the eval file's `max_tool_tokens`).
     #[arg(long, value_name = "TOKENS")]
     pub max_tool_tokens: Option<usize>,
@@ -493,7 +501,7 @@ mod tests {
         let Command::Tools(t) = cli.command else {
             panic!()
         };
-        assert_eq!(t.server, ["npx", "-y", "pkg"]);
+        assert_eq!(t.target.server, ["npx", "-y", "pkg"]);
         assert!(Cli::try_parse_from(["tooleval", "tools"]).is_err());
     }
 }

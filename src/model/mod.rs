@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use baseline::{Baseline, Index, tokens};
 pub use cache::{CacheMode, CacheSettings, CacheStats, CachedModel, cache_stats, prune_cache};
 pub use limit::RateLimiter;
-pub use openai::OpenAiModel;
+pub use openai::{DEFAULT_MAX_RETRIES, OpenAiModel};
 pub use reply::{parse_reply, recover_text_calls};
 
 use crate::config::{Message, ModelConfig};

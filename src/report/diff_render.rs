@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::Cell;
 
 use super::diff::{RateChange, ReportDiff, TaskStatus, WordChange};
 use crate::score::Rate;
@@ -120,11 +120,7 @@ pub fn render_diff_table(d: &ReportDiff, width: u16) -> String {
             }
         }
     }
-    let mut table = Table::new();
-    table
-        .load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(width);
+    let mut table = super::table::table(width);
     table.set_header(["", "base", "head", "change (points)"]);
     table.add_row([
         Cell::new("tool selection accuracy"),

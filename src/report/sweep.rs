@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{Cell, CellAlignment};
 use serde::{Deserialize, Serialize};
 
 use super::{EvalInfo, ModelInfo, ToolIdentity};
@@ -81,10 +81,7 @@ pub fn render_sweep_table(r: &SweepReport, width: u16) -> String {
             .map(Rate::display)
             .unwrap_or_else(|| "n/a".into())
     };
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(width);
+    let mut t = super::table::table(width);
     t.set_header([
         "line",
         "tools",

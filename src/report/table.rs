@@ -9,7 +9,8 @@ use super::Report;
 use crate::mcp::ToolSet;
 use crate::score::{Outcome, Rate};
 
-fn table(width: u16) -> Table {
+/// A table in the house style, laid out for `width` columns.
+pub(crate) fn table(width: u16) -> Table {
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)

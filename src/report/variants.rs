@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::{Cell, ContentArrangement, Table, presets};
+use comfy_table::Cell;
 
 use super::{DiffOptions, Report, diff_reports};
 use crate::score::Rate;
@@ -15,10 +15,7 @@ pub fn render_variants(reports: &[Report], width: u16, alpha: f64) -> String {
             .map(Rate::display)
             .unwrap_or_else(|| "n/a".into())
     };
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(width);
+    let mut t = super::table::table(width);
     t.set_header([
         "variant",
         "tool selection (95% CI)",
@@ -68,10 +65,7 @@ pub fn render_variants(reports: &[Report], width: u16, alpha: f64) -> String {
     let _ = writeln!(out, "{t}");
 
     // Tasks whose outcome differs between variants.
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(width);
+    let mut t = super::table::table(width);
     let mut header = vec!["task".to_owned()];
     header.extend(
         reports

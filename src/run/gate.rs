@@ -257,15 +257,24 @@ pub fn finish(report: &Report, f: &Finish) -> Result<i32> {
     } else {
         &g.fail_on[..]
     };
-    let failures = evaluate(conditions, report, diff.as_ref(), tool_floor);
-    for why in &failures {
+    Ok(gate_exit(&evaluate(
+        conditions,
+        report,
+        diff.as_ref(),
+        tool_floor,
+    )))
+}
+
+/// Prints each condition that held; the exit code they make.
+pub fn gate_exit(failures: &[String]) -> i32 {
+    for why in failures {
         crate::sayln!("fail: {why}");
     }
-    Ok(if failures.is_empty() {
+    if failures.is_empty() {
         exit::OK
     } else {
         exit::BELOW_MIN_ACCURACY
-    })
+    }
 }
 
 /// The conditions that hold, each as a sentence.

@@ -5,7 +5,7 @@ use std::io::Write as _;
 
 use super::gate::{self, Finish};
 use crate::cli::{DiffArgs, DiffFormat, FailOn, MergeArgs};
-use crate::error::{Error, Result, exit};
+use crate::error::{Error, Result};
 use crate::report::{self, DiffOptions, Report};
 
 /// Combines shard reports into the report one run of every shard's trials would have written.
@@ -163,13 +163,10 @@ pub async fn diff_command(args: DiffArgs) -> Result<i32> {
         DiffFormat::Json => serde_json::to_string_pretty(&d).unwrap_or_default() + "\n",
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    let failures = gate::evaluate(&args.fail_on, &head, Some(&d), None);
-    for why in &failures {
-        crate::sayln!("fail: {why}");
-    }
-    Ok(if failures.is_empty() {
-        exit::OK
-    } else {
-        exit::BELOW_MIN_ACCURACY
-    })
+    Ok(gate::gate_exit(&gate::evaluate(
+        &args.fail_on,
+        &head,
+        Some(&d),
+        None,
+    )))
 }

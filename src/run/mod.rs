@@ -10,7 +10,7 @@ mod sweep;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 pub use bench::{BenchResult, bench_command, bench_server_command};
 pub use exec::{ExecOptions, Executed, PlannedTask, execute};
@@ -151,15 +151,7 @@ fn closed_properties(
 /// `tooleval run`.
 pub async fn run_command(args: RunArgs) -> Result<i32> {
     let mut eval = config::load_eval(&args.eval)?;
-    if let Some(m) = &args.model {
-        eval.model.name = m.clone();
-    }
-    if let Some(t) = args.trials {
-        eval.trials = t;
-    }
-    if let Some(c) = args.concurrency {
-        eval.concurrency = c as usize;
-    }
+    args.settings.apply(&mut eval);
     let written: Vec<(String, ServerSpec)> = eval.file.servers.clone().into_iter().collect();
     // The variants: the servers' own texts, and each descriptions file laid over them.
     let mut variants: Vec<(Option<String>, Option<config::Descriptions>)> = Vec::new();
@@ -250,12 +242,7 @@ pub async fn run_command(args: RunArgs) -> Result<i32> {
     }
     let opts = ExecOptions {
         shard: args.shard.map(|s| (s.index, s.count)),
-        trials: eval.trials,
-        concurrency: eval.concurrency,
-        request_timeout: Duration::from_secs(eval.model.timeout_secs.unwrap_or(60) + 5),
-        recover_text_calls: eval.model.recover_text_calls,
-        progress: !args.quiet && args.format == Format::Table,
-        retrieve: None,
+        ..ExecOptions::for_eval(&eval, !args.quiet && args.format == Format::Table)
     };
     let side_by_side = variants.len() > 1;
     let mut reports = Vec::new();
@@ -540,14 +527,15 @@ pub async fn tools_command(args: ToolsArgs) -> Result<i32> {
         servers,
         written,
         file,
-    } = servers_to_list(args.eval.as_deref(), &args.server)?;
+    } = servers_to_list(args.target.eval.as_deref(), &args.target.server)?;
     let encoding = args
+        .target
         .encoding
         .or(file.and_then(|f| f.encoding))
         .unwrap_or_default();
     let (mut tools, _) = list_tools(&servers, &written).await?;
     tools.count_tokens(encoding);
-    let text = match args.format {
+    let text = match args.target.format {
         Format::Json => serde_json::to_string_pretty(&tools).expect("serializes") + "\n",
         Format::Table => report::render_tools_table(&tools, terminal_width()),
     };
@@ -561,7 +549,7 @@ pub async fn lint_command(args: LintArgs) -> Result<i32> {
         servers,
         written,
         file,
-    } = servers_to_list(args.eval.as_deref(), &args.server)?;
+    } = servers_to_list(args.target.eval.as_deref(), &args.target.server)?;
     let file = file.unwrap_or_default();
     let cfg = file.lint.clone().unwrap_or_default();
     if let Some(bad) = cfg
@@ -578,11 +566,11 @@ pub async fn lint_command(args: LintArgs) -> Result<i32> {
             Some(hint),
         ));
     }
-    let encoding = args.encoding.or(file.encoding).unwrap_or_default();
+    let encoding = args.target.encoding.or(file.encoding).unwrap_or_default();
     let (mut tools, _) = list_tools(&servers, &written).await?;
     tools.count_tokens(encoding);
     let findings = lint::lint(&tools, &cfg, args.max_tool_tokens.or(file.max_tool_tokens));
-    let text = match args.format {
+    let text = match args.target.format {
         Format::Json => {
             serde_json::to_string_pretty(&serde_json::json!({
                 "encoding": encoding.as_str(),

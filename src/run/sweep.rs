@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use super::{PlannedTask, check_expectations, execute, list_tools, stop_on_ctrl_c, terminal_width};
 use crate::cli::{Format, SweepArgs, SweepStrategy};
@@ -77,15 +77,7 @@ pub fn tool_sets(
 /// `tooleval sweep`.
 pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
     let mut eval = config::load_eval(&args.eval)?;
-    if let Some(m) = &args.model {
-        eval.model.name = m.clone();
-    }
-    if let Some(t) = args.trials {
-        eval.trials = t;
-    }
-    if let Some(c) = args.concurrency {
-        eval.concurrency = c as usize;
-    }
+    args.settings.apply(&mut eval);
     let mut sizes = args.sizes.clone();
     sizes.sort_unstable();
     sizes.dedup();
@@ -221,13 +213,11 @@ pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
                 let subset = Arc::new(all.subset(names));
                 let judge = Arc::new(Judge::new(&subset));
                 let opts = super::ExecOptions {
-                    shard: None,
-                    trials: eval.trials,
-                    concurrency: eval.concurrency,
-                    request_timeout: Duration::from_secs(eval.model.timeout_secs.unwrap_or(60) + 5),
-                    recover_text_calls: eval.model.recover_text_calls,
-                    progress: !args.quiet && args.format == Format::Table,
                     retrieve,
+                    ..super::ExecOptions::for_eval(
+                        &eval,
+                        !args.quiet && args.format == Format::Table,
+                    )
                 };
                 if !args.quiet {
                     crate::sayln!("{line}: {size} tools");
