@@ -42,6 +42,9 @@ pub struct Report {
     pub variant: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub descriptions_file: Option<String>,
+    /// The eval file's lint settings, which the confusion hints follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lint: Option<crate::config::LintConfig>,
     /// The split the run was limited to (`run --split`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<Split>,
@@ -122,7 +125,7 @@ impl Report {
     /// the pair: where an author learns which two descriptions to pull apart.
     fn explain_confusions(&mut self) {
         let sim = crate::lint::Similarity::new(&self.tools.tools);
-        let findings = crate::lint::lint(&self.tools, &crate::config::LintConfig::default(), None);
+        let findings = crate::lint::lint(&self.tools, &self.lint.clone().unwrap_or_default(), None);
         for c in &mut self.summary.confusions {
             c.similarity = sim.between(&c.expected, &c.chosen);
             c.hints = findings

@@ -475,6 +475,7 @@ fn build_report(
         max_tool_tokens: eval.file.max_tool_tokens,
         variant: None,
         descriptions_file: None,
+        lint: eval.file.lint.clone(),
         split: None,
         splits: Default::default(),
     };

@@ -464,3 +464,45 @@ fn init_writes_a_suite_that_validates_and_that_run_refuses_until_prompts_are_wri
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exists already"));
 }
+
+#[test]
+fn confusions_carry_similarity_and_the_lint_hints_the_eval_file_allows() {
+    let ws = Workspace::new();
+    let suite = repo().join("suites/observability.yaml");
+    let hints = |extra: &str| -> Vec<String> {
+        let eval = ws.write(
+            "e.yaml",
+            &format!("servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nsuites: [\"{}\"]\n{extra}", suite.display()),
+        );
+        let out = tooleval()
+            .current_dir(ws.path())
+            .args(["run", "--quiet", "--out", "r.json"])
+            .arg(&eval)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let r = ws.read_json("r.json");
+        let confusions = r["summary"]["confusions"].as_array().unwrap().clone();
+        assert!(
+            confusions
+                .iter()
+                .any(|c| c["similarity"].as_f64().is_some()),
+            "{confusions:?}"
+        );
+        confusions
+            .iter()
+            .flat_map(|c| c["hints"].as_array().cloned().unwrap_or_default())
+            .map(|h| h.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(hints("").iter().any(|h| h.starts_with("shared-prefix")));
+    assert!(
+        !hints("lint: { disable: [shared-prefix] }\n")
+            .iter()
+            .any(|h| h.starts_with("shared-prefix"))
+    );
+}
