@@ -634,8 +634,9 @@ fn find_task_line(source: &str, id: &str) -> Option<(usize, usize)> {
 }
 
 fn nth_task_line(source: &str, id: &str, n: usize) -> Option<(usize, usize)> {
+    // Block style (`- id: x`) or flow style (`- { id: x, ... }`).
     let pattern = format!(
-        r#"^(\s*-?\s*)id:\s*["']?{}["']?\s*(#.*)?$"#,
+        r#"^(\s*-?\s*(?:\{{\s*)?|.*[{{,]\s*)id:\s*["']?{}["']?\s*([,}}]|#|$)"#,
         regex::escape(id)
     );
     let re = regex::Regex::new(&pattern).ok()?;
@@ -729,5 +730,8 @@ mod tests {
         let src = "tasks:\n  - id: one\n    prompt: x\n  - id: \"two\"  # note\n";
         assert_eq!(find_task_line(src, "two"), Some((4, 5)));
         assert_eq!(find_task_line(src, "on"), None);
+        let flow = "tasks:\n  - { id: a, prompt: x, expect: none }\n  - {prompt: y, id: \"b\"}\n";
+        assert_eq!(find_task_line(flow, "a"), Some((2, 7)));
+        assert_eq!(find_task_line(flow, "b"), Some((3, 17)));
     }
 }
