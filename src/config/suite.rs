@@ -1,6 +1,6 @@
 //! The suite file: tasks, their prompts and what each expects the model to call.
 
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 use std::fmt;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -170,8 +170,8 @@ pub struct Call {
     /// The tool's name as the server offers it (or `server/name` when two servers offer the same name).
     pub tool: String,
     /// Matchers for the arguments, by argument name. Arguments not named here may take any value.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub args: BTreeMap<String, Matcher>,
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub args: IndexMap<String, Matcher>,
     /// Reject arguments that `args` does not name.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub strict_args: bool,
@@ -222,7 +222,7 @@ struct ExpectMap {
     tool: Option<String>,
     /// Argument matchers for `tool`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    args: Option<BTreeMap<String, Matcher>>,
+    args: Option<IndexMap<String, Matcher>>,
     /// Reject arguments of `tool` that `args` does not name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     strict_args: Option<bool>,

@@ -1,6 +1,6 @@
 //! Checking one call's arguments against the matchers of an expectation.
 
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 use serde_json::{Map, Value};
 
@@ -8,7 +8,7 @@ use crate::config::Matcher;
 
 /// Checks `args` against `matchers`; the first failure, as a sentence a person can act on.
 pub fn check_args(
-    matchers: &BTreeMap<String, Matcher>,
+    matchers: &IndexMap<String, Matcher>,
     strict: bool,
     args: &Map<String, Value>,
 ) -> Result<(), String> {
@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn strict_args_rejects_extras_and_reasons_are_readable() {
-        let mut matchers = BTreeMap::new();
+        let mut matchers = IndexMap::new();
         matchers.insert("service".to_owned(), m(json!("cart")));
         let args = json!({"service": "cart", "limit": 5});
         let args = args.as_object().unwrap();
