@@ -5,6 +5,4 @@ pub mod demo;
 mod toolset;
 
 pub use client::{Connection, connect, describe_target};
-pub use toolset::{
-    Rename, ServerTool, ToolInfo, ToolSet, api_name, sanitize_schema, tools_per_server,
-};
+pub use toolset::{Rename, ServerTool, ToolInfo, ToolSet, api_name, sanitize_schema};

@@ -1,7 +1,7 @@
 //! The tools of every server as one set: names kept apart, mapped to what chat APIs accept,
 //! and mapped back when scoring.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -263,15 +263,6 @@ fn hash_tools(tools: &[ToolInfo]) -> String {
     let digest = Sha256::digest(bytes);
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("sha256:{}", &hex[..16])
-}
-
-/// Counts per server, for the report.
-pub fn tools_per_server(set: &ToolSet) -> BTreeMap<String, usize> {
-    let mut m = BTreeMap::new();
-    for t in &set.tools {
-        *m.entry(t.server.clone()).or_default() += 1;
-    }
-    m
 }
 
 #[cfg(test)]

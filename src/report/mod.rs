@@ -28,5 +28,6 @@ pub use types::{
 };
 pub use variants::render_variants;
 pub use write::{
-    check_writable, default_report_path, read_report, write_atomic, write_fallback, write_report,
+    check_writable, default_report_path, parse_report, read_report, write_atomic, write_fallback,
+    write_report,
 };

@@ -132,11 +132,15 @@ pub fn write_report(path: &Path, report: &Report) -> Result<()> {
 /// Reads a report back.
 pub fn read_report(path: &Path) -> Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-    serde_json::from_str(&text).map_err(|e| {
+    parse_report(&text, &path.display().to_string())
+}
+
+/// A report from its text; `name` says where it came from in messages.
+pub fn parse_report(text: &str, name: &str) -> Result<Report> {
+    serde_json::from_str(text).map_err(|e| {
         Error::usage(
             format!(
-                "{}:{}:{}: not a tooleval report: {e}",
-                path.display(),
+                "{name}:{}:{}: not a tooleval report: {e}",
                 e.line(),
                 e.column()
             ),

@@ -6,7 +6,7 @@
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::json;
@@ -239,6 +239,5 @@ pub async fn bench_command(args: BenchArgs) -> Result<i32> {
             None,
         ));
     }
-    let _ = Duration::ZERO;
     Ok(exit::OK)
 }

@@ -125,15 +125,7 @@ pub fn load_baseline(path: &Path, git_ref: Option<&str>) -> Result<Option<Report
         ));
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(&text).map(Some).map_err(|e| {
-        Error::usage(
-            format!(
-                "{} at `{git_ref}` is not a tooleval report: {e}",
-                path.display()
-            ),
-            None,
-        )
-    })
+    report::parse_report(&text, &format!("{} at `{git_ref}`", path.display())).map(Some)
 }
 
 /// Writes the report and every requested output, prints the summary, and returns the exit code.

@@ -2,7 +2,7 @@
 //! its expectation filled in and the prompt left for the author.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -196,12 +196,4 @@ fn suite_text(name: &str, tools: &ToolSet) -> String {
         ))
     );
     s
-}
-
-/// Where `init` writes, for tests and messages.
-pub fn init_paths(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    (
-        dir.join("evals").join(format!("{name}.yaml")),
-        dir.join("suites").join(format!("{name}.yaml")),
-    )
 }

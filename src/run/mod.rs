@@ -15,7 +15,7 @@ use std::time::SystemTime;
 pub use bench::{BenchResult, bench_command, bench_server_command};
 pub use exec::{ExecOptions, Executed, PlannedTask, execute};
 pub use gate::{Finish, evaluate, finish, load_baseline};
-pub use init::{init_command, init_paths};
+pub use init::init_command;
 pub use merge::{diff_command, merge_command, merge_reports};
 pub use sweep::{shipped_pool, sweep_command, tool_sets};
 

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -114,7 +113,7 @@ pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
     let (listed, _) = list_tools(&eval.servers, &written).await?;
     let mut pool: Vec<ServerTool> = Vec::new();
     for path in &args.pool {
-        pool.extend(read_pool(path)?);
+        pool.extend(crate::mcp::demo::read_tools_file(path)?);
     }
     if !args.no_shipped_pool {
         pool.extend(shipped_pool());
@@ -451,11 +450,6 @@ fn breaks(points: &[SweepPoint]) -> Vec<TaskBreak> {
             .then_with(|| a.task.cmp(&b.task))
     });
     out
-}
-
-/// A distractor pool file: a JSON list of tool definitions (or a `tools/list` result).
-fn read_pool(path: &Path) -> Result<Vec<ServerTool>> {
-    crate::mcp::demo::read_tools_file(path)
 }
 
 #[cfg(test)]

@@ -270,7 +270,7 @@ fn values_from_the_environment_never_show_in_messages() {
 
 #[test]
 fn a_closed_stderr_is_not_a_crash() {
-    let mut child = std::process::Command::new(crate::support::bin_path())
+    let mut child = crate::support::tooleval_process()
         .arg("run")
         .arg(repo().join("evals/demo.yaml"))
         .args(["--out"])

@@ -310,7 +310,7 @@ fn ctrl_c_writes_the_partial_report_and_exits_130() {
     let server = rt.block_on(ScriptedServer::start(script)).unwrap();
     let ws = Workspace::new();
     let eval = eval(&ws, &server.url, "");
-    let child = std::process::Command::new(crate::support::bin_path())
+    let child = crate::support::tooleval_process()
         .env("TOOLEVAL_TEST_KEY", "k")
         .args(["run", "--quiet", "--concurrency", "1", "--out"])
         .arg(ws.path().join("r.json"))

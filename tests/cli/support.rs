@@ -18,7 +18,13 @@ pub fn bin_path() -> PathBuf {
 
 /// The binary under test, with a clean environment for model settings.
 pub fn tooleval() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::new(bin_path());
+    assert_cmd::Command::from_std(tooleval_process())
+}
+
+/// The binary under test as a plain process (for tests that signal it or close its pipes), with
+/// the same clean environment.
+pub fn tooleval_process() -> std::process::Command {
+    let mut c = Command::new(bin_path());
     c.env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_BASE_URL")
         .env_remove("OPENAI_ORG_ID")
