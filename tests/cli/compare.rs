@@ -86,41 +86,28 @@ fn eval(ws: &Workspace, name: &str, tools: &Path, url: &str) -> PathBuf {
 fn two_runs(ws: &Workspace) -> (PathBuf, PathBuf, PathBuf) {
     let rt = runtime();
     ws.write("suite.yaml", SUITE);
-    let before = rt.block_on(ScriptedServer::start(script(false))).unwrap();
-    let e1 = eval(
-        ws,
-        "before.yaml",
-        &tools_file(ws, "tools-before.json", false),
-        &before.url,
-    );
-    let base = ws.path().join("base.json");
-    let out = tooleval()
-        .args(["run", "--quiet", "--out"])
-        .arg(&base)
-        .arg(&e1)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let after = rt.block_on(ScriptedServer::start(script(true))).unwrap();
-    let e2 = eval(
-        ws,
-        "after.yaml",
-        &tools_file(ws, "tools-after.json", true),
-        &after.url,
-    );
-    let head = ws.path().join("head.json");
-    let out = tooleval()
-        .args(["run", "--quiet", "--out"])
-        .arg(&head)
-        .arg(&e2)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    // Each run against its own scripted model and its own tool texts.
+    let run = |after: bool, name: &str| -> (PathBuf, PathBuf) {
+        let server = rt.block_on(ScriptedServer::start(script(after))).unwrap();
+        let tools = tools_file(ws, &format!("tools-{name}.json"), after);
+        let eval = eval(ws, &format!("{name}.yaml"), &tools, &server.url);
+        let report = ws.path().join(format!("{name}.json"));
+        let out = tooleval()
+            .args(["run", "--quiet", "--out"])
+            .arg(&report)
+            .arg(&eval)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (report, eval)
+    };
+    let (base, _) = run(false, "before");
+    let (head, e2) = run(true, "after");
     (base, head, e2)
 }
 
