@@ -337,11 +337,8 @@ pub struct ToolsArgs {
 #[derive(Debug, Args)]
 pub struct ServerTarget {
     /// An http(s):// URL, or a command line after `--` (stdio).
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        required_unless_present = "eval"
-    )]
+    // No `allow_hyphen_values`: an unknown option before `--` is clap's error, not a command.
+    #[arg(trailing_var_arg = true, required_unless_present = "eval")]
     pub server: Vec<String>,
     /// Every server of this eval file (with its token and lint settings).
     #[arg(long, conflicts_with = "server")]
@@ -426,7 +423,7 @@ pub struct BenchServerArgs {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// An http(s):// URL, or a command line after `--` (stdio).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+    #[arg(trailing_var_arg = true, required = true)]
     pub server: Vec<String>,
     /// The name of the eval, suite and server [default: from the server's name].
     #[arg(long)]

@@ -310,3 +310,50 @@ fn out_must_be_a_writable_file_and_is_checked_before_the_run() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is a folder, not a file"));
 }
+
+#[test]
+fn an_unknown_option_before_the_server_command_is_a_usage_error() {
+    // Not "cannot start `--out`": clap's own error with the usage line, for every command that
+    // takes a server command after `--`.
+    let ws = Workspace::new();
+    for command in ["tools", "lint", "init"] {
+        let out = tooleval()
+            .current_dir(ws.path())
+            .args([command, "--out", "x", "--", "tooleval", "demo-server"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        assert!(
+            err.contains("unexpected argument '--out'") && err.contains("Usage: tooleval"),
+            "{command}: {err}"
+        );
+        assert!(!err.contains("cannot start"), "{command}: {err}");
+    }
+    // After `--`, options belong to the server's command line.
+    let out = tooleval()
+        .current_dir(ws.path())
+        .args([
+            "tools",
+            "--format",
+            "json",
+            "--",
+            "tooleval",
+            "demo-server",
+            "--page-size",
+            "4",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tools: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        tools["tools"].as_array().is_some_and(|t| t.len() > 4),
+        "{tools}"
+    );
+}
