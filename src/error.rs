@@ -1,69 +1,17 @@
 //! The error type of the whole program, its exit codes, and how errors are shown to people.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::PathBuf;
-
-/// Writes to stderr, ignoring failures: a reader that went away (a closed pipe) is no error.
-pub fn write_stderr(text: &str) {
-    let _ = std::io::stderr().lock().write_all(redact(text).as_bytes());
-}
-
-/// `eprint!` that never panics on a closed stderr.
-#[macro_export]
-macro_rules! say {
-    ($($t:tt)*) => { $crate::error::write_stderr(&format!($($t)*)) };
-}
-
-/// `eprintln!` that never panics on a closed stderr.
-#[macro_export]
-macro_rules! sayln {
-    () => { $crate::error::write_stderr("\n") };
-    ($($t:tt)*) => { $crate::error::write_stderr(&(format!($($t)*) + "\n")) };
-}
-
-/// Values read from the environment through `${VAR}`, with their names: never shown.
-static SECRETS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
-
-/// Registers a value that came from `${name}`, so that every message and report shows
-/// `${name}` in its place.
-pub fn register_secret(name: &str, value: &str) {
-    // Very short values would blank out ordinary words; they are not credentials anyway.
-    if value.len() < 6 {
-        return;
-    }
-    let mut s = SECRETS.lock().unwrap_or_else(|p| p.into_inner());
-    if !s.iter().any(|(_, v)| v == value) {
-        s.push((name.to_owned(), value.to_owned()));
-        // Longest first, so a value containing another is replaced whole.
-        s.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
-    }
-}
-
-/// Whether any value needs redacting.
-pub fn has_secrets() -> bool {
-    !SECRETS.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
-}
-
-/// `text` with every registered value replaced by its `${VAR}`.
-pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
-    let s = SECRETS.lock().unwrap_or_else(|p| p.into_inner());
-    if !s.iter().any(|(_, v)| text.contains(v.as_str())) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = text.to_owned();
-    for (name, value) in s.iter() {
-        out = out.replace(value.as_str(), &format!("${{{name}}}"));
-    }
-    std::borrow::Cow::Owned(out)
-}
 
 /// Exit codes, the one place they are named. The README lists them too.
 pub mod exit {
-    /// The run finished and met `min_accuracy`.
+    /// The command finished and nothing it checks failed.
     pub const OK: i32 = 0;
-    /// The run finished but fell below `min_accuracy`.
-    pub const BELOW_MIN_ACCURACY: i32 = 1;
+    /// The run finished but a gate condition held (`--fail-on`: below `min_accuracy`, a
+    /// regression, a tool under its floor, a failing critical task, over the token budget).
+    pub const GATE_FAILED: i32 = 1;
+    /// `tooleval lint` found at least one finding of severity error.
+    pub const LINT_FAILED: i32 = 1;
     /// A usage error or a broken eval or suite file.
     pub const USAGE: i32 = 2;
     /// Infrastructure failed: a server or the model could not be reached or answered garbage.
@@ -282,20 +230,6 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_registered_values() {
-        register_secret("TOOLEVAL_UNIT_SECRET", "sk-unit-test-value-123");
-        register_secret("SHORT", "abc");
-        assert_eq!(
-            redact("key=sk-unit-test-value-123&x=abc"),
-            "key=${TOOLEVAL_UNIT_SECRET}&x=abc"
-        );
-        assert!(matches!(
-            redact("nothing here"),
-            std::borrow::Cow::Borrowed(_)
-        ));
-    }
 
     #[test]
     fn suggests_close_names() {

@@ -1,21 +1,30 @@
 //! tooleval: measure whether a language model picks the right MCP tool from your tool
 //! descriptions, and what changed when you edited one.
+//!
+//! docs/architecture.md maps the modules and the pipeline.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
+pub mod files;
+pub mod gate;
 pub mod lint;
 pub mod mcp;
 pub mod model;
+pub mod output;
+pub mod record;
 pub mod report;
 pub mod run;
 pub mod score;
+pub mod secrets;
+pub mod session;
+pub mod text;
 pub mod tokens;
 
-use std::io::Write as _;
-
-use cli::{Cli, Command, SchemaFile};
+use cli::{Cli, Command};
 use error::{Result, exit};
+use output::Output;
 
 /// Runs the command line and returns the process exit code.
 pub fn main_with(cli: Cli) -> i32 {
@@ -31,47 +40,29 @@ pub fn main_with(cli: Cli) -> i32 {
             return exit::INFRASTRUCTURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let out = Output::from_env();
+    match runtime.block_on(dispatch(&out, cli)) {
         Ok(code) => code,
         Err(e) => {
-            crate::say!("{}", e.render());
+            out.say(&e.render());
             e.exit_code()
         }
     }
 }
 
-async fn run(cli: Cli) -> Result<i32> {
+async fn dispatch(out: &Output, cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Run(args) => run::run_command(args).await,
-        Command::Tools(args) => run::tools_command(args).await,
-        Command::Lint(args) => run::lint_command(args).await,
-        Command::Init(args) => run::init_command(args).await,
-        Command::Sweep(args) => run::sweep_command(args).await,
-        Command::Cache(args) => run::cache_command(args),
-        Command::Bench(args) => run::bench_command(args).await,
-        Command::BenchServer(args) => run::bench_server_command(args).await,
-        Command::Diff(args) => run::diff_command(args).await,
-        Command::Merge(args) => run::merge_command(args).await,
-        Command::DemoServer(args) => {
-            let tools = match &args.tools {
-                Some(path) => mcp::demo::read_tools_file(path)?,
-                None => mcp::demo::demo_tools(),
-            };
-            let server = mcp::demo::DemoServer::new(tools, args.page_size);
-            match args.http {
-                Some(addr) => mcp::demo::serve_http(server, &addr).await?,
-                None => mcp::demo::serve_stdio(server).await?,
-            }
-            Ok(exit::OK)
-        }
-        Command::Schema(args) => {
-            let text = match args.file {
-                SchemaFile::Eval => config::eval_schema(),
-                SchemaFile::Suite => config::suite_schema(),
-                SchemaFile::Descriptions => config::descriptions_schema(),
-            };
-            let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            Ok(exit::OK)
-        }
+        Command::Run(args) => commands::run_command(out, args).await,
+        Command::Tools(args) => commands::tools_command(out, args).await,
+        Command::Lint(args) => commands::lint_command(out, args).await,
+        Command::Init(args) => commands::init_command(out, args).await,
+        Command::Sweep(args) => commands::sweep_command(out, args).await,
+        Command::Cache(args) => commands::cache_command(out, args),
+        Command::Bench(args) => commands::bench_command(out, args).await,
+        Command::BenchServer(args) => commands::bench_server_command(out, args).await,
+        Command::Diff(args) => commands::diff_command(out, args).await,
+        Command::Merge(args) => commands::merge_command(out, args).await,
+        Command::DemoServer(args) => commands::demo_server_command(args).await,
+        Command::Schema(args) => commands::schema_command(out, args),
     }
 }

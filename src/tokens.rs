@@ -72,7 +72,7 @@ impl Encoding {
         if added {
             // A cache that cannot be written costs time, not results.
             let text = serde_json::to_string(&known).unwrap_or_default();
-            let _ = crate::report::write_atomic(&path, text.as_bytes());
+            let _ = crate::files::write_atomic(&path, text.as_bytes());
         }
         counts
     }

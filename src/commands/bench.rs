@@ -3,7 +3,7 @@
 //! against it through the real path (servers, scoring, report); the child's wall time, CPU time
 //! and peak memory are measured and set against the floor, ceil(N / C) x L.
 
-use std::io::{BufRead as _, BufReader, Write as _};
+use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::cli::{BenchArgs, BenchServerArgs};
 use crate::error::{Error, Result, exit};
 use crate::model::scripted::{Script, Scripted, ScriptedServer};
+use crate::output::Output;
 
 /// One measured run.
 #[derive(Debug, Clone, Serialize)]
@@ -32,7 +33,7 @@ pub struct BenchResult {
 
 /// `tooleval bench-server`: the mock model, answering every request after `latency_ms` with one
 /// tool call; prints its URL, then counts requests until stdin closes, and prints the count.
-pub async fn bench_server_command(args: BenchServerArgs) -> Result<i32> {
+pub async fn bench_server_command(out: &Output, args: BenchServerArgs) -> Result<i32> {
     let mut script = Script::default().rule(
         "",
         Scripted::Calls(vec![("tool_0".into(), json!({"id": "x"}).to_string())]),
@@ -41,17 +42,15 @@ pub async fn bench_server_command(args: BenchServerArgs) -> Result<i32> {
     let server = ScriptedServer::start(script)
         .await
         .map_err(|e| Error::io("start the mock model on", "127.0.0.1", e))?;
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}", server.url);
-    let _ = out.flush();
-    drop(out);
+    // Stdout is line-buffered: the parent reads the URL at once.
+    out.print(&format!("{}\n", server.url));
     // Serve until the parent closes stdin, then report how many requests came.
     let _ = tokio::task::spawn_blocking(|| {
         let mut sink = String::new();
         let _ = std::io::stdin().read_line(&mut sink);
     })
     .await;
-    let _ = writeln!(std::io::stdout().lock(), "requests {}", server.requests());
+    out.print(&format!("requests {}\n", server.requests()));
     Ok(exit::OK)
 }
 
@@ -145,7 +144,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// `tooleval bench`.
-pub async fn bench_command(args: BenchArgs) -> Result<i32> {
+pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
     let exe =
         std::env::current_exe().map_err(|e| Error::io("find", "the tooleval executable", e))?;
     let mut server = Command::new(&exe)
@@ -227,12 +226,9 @@ pub async fn bench_command(args: BenchArgs) -> Result<i32> {
         .parse()
         .unwrap_or(0);
     let expected: usize = results.iter().map(|r| r.tasks * args.runs.max(1)).sum();
-    let text = serde_json::to_string_pretty(
+    out.print_json(
         &json!({"results": results, "requests_served": served, "requests_expected": expected}),
-    )
-    .unwrap_or_default()
-        + "\n";
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    );
     if served != expected {
         return Err(Error::usage(
             format!("the mock model served {served} requests, expected {expected}"),

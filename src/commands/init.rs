@@ -6,42 +6,18 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::{Listing, list_tools, servers_to_list};
+use super::servers::servers_to_list;
 use crate::cli::InitArgs;
 use crate::config::{PLACEHOLDER, ServerSpec};
 use crate::error::{Error, Result, exit};
 use crate::mcp::ToolSet;
-use crate::report::write_atomic;
+use crate::output::Output;
+use crate::record::ServerInfo;
 
-/// `tooleval init`.
-pub async fn init_command(args: InitArgs) -> Result<i32> {
-    let Listing {
-        servers, written, ..
-    } = servers_to_list(None, &args.server)?;
-    let (tools, infos) = list_tools(&servers, &written).await?;
-    let name = args.name.clone().unwrap_or_else(|| {
-        let from_server = infos
-            .first()
-            .and_then(|i| i.server_name.clone())
-            .unwrap_or_default();
-        let last = from_server.rsplit('/').next().unwrap_or_default();
-        let kebab: String = last
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        let kebab = kebab.trim_matches('-').to_owned();
-        if kebab.is_empty() {
-            "server".to_owned()
-        } else {
-            kebab
-        }
-    });
+pub async fn init_command(out: &Output, args: InitArgs) -> Result<i32> {
+    let listing = servers_to_list(None, &args.server)?;
+    let (tools, infos) = listing.list().await?;
+    let name = args.name.clone().unwrap_or_else(|| default_name(&infos));
     let eval_path = args.dir.join("evals").join(format!("{name}.yaml"));
     let suite_path = args.dir.join("suites").join(format!("{name}.yaml"));
     for p in [&eval_path, &suite_path] {
@@ -52,9 +28,9 @@ pub async fn init_command(args: InitArgs) -> Result<i32> {
             ));
         }
     }
-    let spec = &written[0].1;
-    write_atomic(&eval_path, eval_text(&name, spec).as_bytes())?;
-    write_atomic(&suite_path, suite_text(&name, &tools).as_bytes())?;
+    let spec = &listing.written[0].1;
+    out.write_file(&eval_path, &eval_text(&name, spec))?;
+    out.write_file(&suite_path, &suite_text(&name, &tools))?;
     // Editors find the schemas through the files' first line; write them beside if missing.
     let schemas = args.dir.join("schemas");
     for (file, text) in [
@@ -63,7 +39,7 @@ pub async fn init_command(args: InitArgs) -> Result<i32> {
     ] {
         let p = schemas.join(file);
         if !p.exists() {
-            write_atomic(&p, text.as_bytes())?;
+            out.write_file(&p, &text)?;
         }
     }
     crate::sayln!(
@@ -78,6 +54,31 @@ pub async fn init_command(args: InitArgs) -> Result<i32> {
         rel(&eval_path)
     );
     Ok(exit::OK)
+}
+
+/// The server's name in kebab case (`@scope/my-server` -> `my-server`), or `server`.
+fn default_name(infos: &[ServerInfo]) -> String {
+    let from_server = infos
+        .first()
+        .and_then(|i| i.server_name.clone())
+        .unwrap_or_default();
+    let last = from_server.rsplit('/').next().unwrap_or_default();
+    let kebab: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let kebab = kebab.trim_matches('-').to_owned();
+    if kebab.is_empty() {
+        "server".to_owned()
+    } else {
+        kebab
+    }
 }
 
 fn rel(p: &Path) -> String {

@@ -1,12 +1,15 @@
-//! `tooleval merge` (shard reports into one) and `tooleval diff` (two reports compared).
+//! `tooleval merge`: the reports of `run --shard I/N` combined into the report one run would
+//! have written, then finished like a run (written, compared, gated).
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 
-use super::gate::{self, Finish};
-use crate::cli::{DiffArgs, DiffFormat, FailOn, MergeArgs};
+use crate::cli::MergeArgs;
 use crate::error::{Error, Result};
-use crate::report::{self, DiffOptions, Report};
+use crate::files::check_writable;
+use crate::gate;
+use crate::output::Output;
+use crate::report::{self, Report};
+use crate::session::{self, Finish};
 
 /// Combines shard reports into the report one run of every shard's trials would have written.
 pub fn merge_reports(mut reports: Vec<Report>) -> Result<Report> {
@@ -102,13 +105,13 @@ pub fn merge_reports(mut reports: Vec<Report>) -> Result<Report> {
         .trials
         .dedup_by(|a, b| a.task == b.task && a.trial == b.trial);
     merged.shard = None;
-    merged.resummarize();
+    session::summarize(&mut merged);
     Ok(merged)
 }
 
 /// `tooleval merge`.
-pub async fn merge_command(args: MergeArgs) -> Result<i32> {
-    report::check_writable(&args.out)?;
+pub async fn merge_command(out: &Output, args: MergeArgs) -> Result<i32> {
+    check_writable(&args.out)?;
     gate::check_args(
         &args.gate,
         args.gate.baseline.is_some(),
@@ -120,7 +123,8 @@ pub async fn merge_command(args: MergeArgs) -> Result<i32> {
         .map(|p| report::read_report(p))
         .collect::<Result<Vec<_>>>()?;
     let merged = merge_reports(reports)?;
-    gate::finish(
+    session::finish(
+        out,
         &merged,
         &Finish {
             out: args.out.clone(),
@@ -133,40 +137,4 @@ pub async fn merge_command(args: MergeArgs) -> Result<i32> {
             gate_enabled: true,
         },
     )
-}
-
-/// `tooleval diff`.
-pub async fn diff_command(args: DiffArgs) -> Result<i32> {
-    if let Some(c) = args
-        .fail_on
-        .iter()
-        .find(|c| !matches!(c, FailOn::Regression | FailOn::SignificantRegression))
-    {
-        return Err(Error::usage(
-            format!("`diff --fail-on` takes `regression` and `significant-regression`, not {c:?}"),
-            Some("the other conditions belong to `run` and `merge`".to_owned()),
-        ));
-    }
-    let base = report::read_report(&args.base)?;
-    let head = report::read_report(&args.head)?;
-    let d = report::diff_reports(
-        &base,
-        &head,
-        DiffOptions {
-            common_tasks: args.common_tasks,
-            alpha: args.alpha,
-        },
-    )?;
-    let text = match args.format {
-        DiffFormat::Table => report::render_diff_table(&d, super::terminal_width()),
-        DiffFormat::Markdown => report::render_diff_markdown(&d),
-        DiffFormat::Json => serde_json::to_string_pretty(&d).unwrap_or_default() + "\n",
-    };
-    let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    Ok(gate::gate_exit(&gate::evaluate(
-        &args.fail_on,
-        &head,
-        Some(&d),
-        None,
-    )))
 }

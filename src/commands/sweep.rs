@@ -1,30 +1,22 @@
 //! `tooleval sweep`: the same suite at growing tool-set sizes, the suite's tools plus
 //! distractors, to show how accuracy and token cost move as tools are added.
 
-use std::collections::BTreeMap;
-use std::io::Write as _;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{PlannedTask, check_expectations, execute, list_tools, stop_on_ctrl_c, terminal_width};
 use crate::cli::{Format, SweepArgs, SweepStrategy};
-use crate::config::{self, ServerSpec};
 use crate::error::{Error, Result, exit};
+use crate::files::check_writable;
 use crate::lint::Similarity;
-use crate::mcp::{ServerTool, ToolSet};
-use crate::model;
-use crate::report::{
-    self, EvalInfo, SweepPoint, SweepReport, TaskBreak, ToolIdentity, TrialOutcome,
-};
-use crate::score::{Judge, Outcome, TaskState, summarize};
-
-/// The distractor pool shipped with tooleval: realistic tools across many domains.
-const SHIPPED_POOL: &str = include_str!("../../suites/distractors/pool.json");
-
-/// The shipped pool's tools.
-pub fn shipped_pool() -> Vec<ServerTool> {
-    serde_json::from_str(SHIPPED_POOL).expect("the shipped pool is valid (checked by a test)")
-}
+use crate::mcp::{self, ServerTool, ToolSet};
+use crate::output::Output;
+use crate::record::{Outcome, TrialRecord};
+use crate::report::{self, SweepPoint, SweepReport, TaskBreak, ToolIdentity, TrialOutcome};
+use crate::run::{ExecOptions, PlannedTask};
+use crate::score::{TaskState, summarize};
+use crate::session::{self, Session};
 
 /// SplitMix64: a small generator whose sequence is fixed by its definition, so a seed gives the
 /// same tool sets on every machine and every version.
@@ -73,120 +65,29 @@ pub fn tool_sets(
         .collect()
 }
 
-/// `tooleval sweep`.
-pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
-    let mut eval = config::load_eval(&args.eval)?;
-    args.settings.apply(&mut eval);
-    let mut sizes = args.sizes.clone();
-    sizes.sort_unstable();
-    sizes.dedup();
-    if sizes.is_empty() || sizes[0] == 0 {
-        return Err(Error::usage(
-            "--sizes needs sizes of at least 1, e.g. 5,10,20,50",
-            None,
-        ));
-    }
-    let started = SystemTime::now();
-    let out = args.out.clone().unwrap_or_else(|| {
-        let stem = eval
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let run = report::default_report_path(&eval.path, started);
-        run.with_file_name(format!(
-            "sweep-{stem}-{}",
-            run.file_name()
-                .map(|f| f
-                    .to_string_lossy()
-                    .trim_start_matches(&format!("{stem}-"))
-                    .to_owned())
-                .unwrap_or_default()
-        ))
-    });
-    report::check_writable(&out)?;
-    let model = model::from_config(&eval.model, &args.cache.settings())?;
-    let encoding = eval.file.encoding.unwrap_or_default();
-
-    // Every candidate: the eval's servers' tools, then the pools (names already taken are skipped).
-    let written: Vec<(String, ServerSpec)> = eval.file.servers.clone().into_iter().collect();
-    let (listed, _) = list_tools(&eval.servers, &written).await?;
-    let mut pool: Vec<ServerTool> = Vec::new();
-    for path in &args.pool {
-        pool.extend(crate::mcp::demo::read_tools_file(path)?);
-    }
-    if !args.no_shipped_pool {
-        pool.extend(shipped_pool());
-    }
-    let mut taken: Vec<String> = listed.tools.iter().map(|t| t.server_name.clone()).collect();
-    pool.retain(|t| {
-        let fresh = !taken.contains(&t.name);
-        taken.push(t.name.clone());
-        fresh
-    });
-    let mut per_server: Vec<(String, Vec<ServerTool>)> = Vec::new();
-    for t in &listed.tools {
-        let tool = ServerTool {
-            name: t.server_name.clone(),
-            description: Some(t.description.clone()),
-            input_schema: t.input_schema.clone(),
-        };
-        match per_server.iter_mut().find(|(s, _)| *s == t.server) {
-            Some((_, v)) => v.push(tool),
-            None => per_server.push((t.server.clone(), vec![tool])),
-        }
-    }
-    if !pool.is_empty() {
-        per_server.push(("pool".into(), pool));
-    }
-    let mut all = ToolSet::new(per_server);
+pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
+    let session = Session::load(&args.eval, &args.settings)?;
+    let sizes = sizes(&args.sizes)?;
+    let report_path = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_sweep_path(&session));
+    check_writable(&report_path)?;
+    let model = session.model(&args.cache)?;
+    let encoding = session.eval.file.encoding.unwrap_or_default();
+    let listed = session.list_tools().await?;
+    let mut all = candidates(&listed.tools, &args)?;
     all.count_tokens(encoding);
-    let diags = check_expectations(&eval.suites, &all);
-    if !diags.is_empty() {
-        return Err(Error::Input(diags));
-    }
-    let tasks: Vec<PlannedTask> = eval
-        .suites
-        .iter()
-        .flat_map(|s| {
-            s.suite.tasks.iter().map(|t| PlannedTask {
-                suite: s.name(),
-                task: t.clone(),
-            })
-        })
-        .collect();
-    let mut needed: Vec<String> = Vec::new();
-    for t in &tasks {
-        for name in t.task.expect.tools() {
-            let name = all
-                .by_name(name)
-                .map_or_else(|| name.to_owned(), |t| t.name.clone());
-            if !needed.contains(&name) {
-                needed.push(name);
-            }
-        }
-    }
+    session.check(&all)?;
+    let tasks = session.plan(None)?;
+    let needed = needed_tools(&all, &tasks);
     let distractors: Vec<String> = all
         .tools
         .iter()
         .map(|t| t.name.clone())
         .filter(|n| !needed.contains(n))
         .collect();
-    if let Some(&too_small) = sizes.iter().find(|s| **s < needed.len()) {
-        crate::sayln!(
-            "note: the suite needs {} tools; sizes below that ({too_small}) offer just those",
-            needed.len()
-        );
-    }
-    if sizes
-        .last()
-        .is_some_and(|s| *s > needed.len() + distractors.len())
-    {
-        crate::sayln!(
-            "note: only {} tools are available; larger sizes offer all of them",
-            needed.len() + distractors.len()
-        );
-    }
+    note_sizes(out, &sizes, needed.len(), distractors.len());
 
     let mut strategies = args.strategy.clone();
     if strategies.is_empty() {
@@ -210,26 +111,16 @@ pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
             };
             for (size, names) in &sets {
                 let subset = Arc::new(all.subset(names));
-                let judge = Arc::new(Judge::new(&subset));
-                let opts = super::ExecOptions {
+                let opts = ExecOptions {
                     retrieve,
-                    ..super::ExecOptions::for_eval(
-                        &eval,
-                        !args.quiet && args.format == Format::Table,
-                    )
+                    ..session.exec_options(!args.quiet && args.format == Format::Table)
                 };
                 if !args.quiet {
-                    crate::sayln!("{line}: {size} tools");
+                    out.say(&format!("{line}: {size} tools\n"));
                 }
-                let executed = execute(
-                    &tasks,
-                    model.clone(),
-                    subset.clone(),
-                    judge,
-                    &opts,
-                    stop_on_ctrl_c(),
-                )
-                .await;
+                let executed = session
+                    .execute(model.clone(), subset.clone(), &tasks, &opts)
+                    .await;
                 let mut p = point(
                     &line,
                     *strategy,
@@ -244,10 +135,7 @@ pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
                 }
                 points.push(p);
                 if let Some(e) = executed.fatal {
-                    return Err(Error::Model {
-                        message: format!("{}; the sweep stopped", e.message),
-                        hint: e.hint,
-                    });
+                    return Err(session::fatal_error(e, "the sweep stopped"));
                 }
                 if executed.interrupted {
                     interrupted = true;
@@ -260,15 +148,10 @@ pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
         schema_version: report::SWEEP_SCHEMA_VERSION,
         kind: "sweep".into(),
         tooleval: ToolIdentity::current(),
-        started_at: humantime::format_rfc3339_seconds(started).to_string(),
+        started_at: humantime::format_rfc3339_seconds(session.started).to_string(),
         finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         complete: !interrupted,
-        eval: EvalInfo {
-            path: eval.path.display().to_string(),
-            trials: eval.trials,
-            concurrency: eval.concurrency,
-            min_accuracy: eval.min_accuracy,
-        },
+        eval: session::eval_info(&session.eval),
         model: model.info(),
         seed: args.seed,
         needed,
@@ -277,28 +160,132 @@ pub async fn sweep_command(args: SweepArgs) -> Result<i32> {
         breaks: breaks(&points),
         points,
     };
-    let text = serde_json::to_string_pretty(&report).expect("serializes") + "\n";
-    report::write_atomic(&out, crate::error::redact(&text).as_bytes())?;
-    let chart = out.with_extension("svg");
-    report::write_atomic(&chart, report::render_sweep_svg(&report).as_bytes())?;
+    finish(out, &report, &report_path, &args, interrupted)
+}
+
+/// The sizes asked for, ascending and once each.
+fn sizes(asked: &[usize]) -> Result<Vec<usize>> {
+    let mut sizes = asked.to_vec();
+    sizes.sort_unstable();
+    sizes.dedup();
+    if sizes.is_empty() || sizes[0] == 0 {
+        return Err(Error::usage(
+            "--sizes needs sizes of at least 1, e.g. 5,10,20,50",
+            None,
+        ));
+    }
+    Ok(sizes)
+}
+
+/// `reports/runs/sweep-<eval>-<UTC time>.json`.
+fn default_sweep_path(session: &Session) -> PathBuf {
+    let eval = &session.eval.path;
+    let stem = eval
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let run = report::default_report_path(eval, session.started);
+    let stamp = run
+        .file_name()
+        .map(|f| {
+            f.to_string_lossy()
+                .trim_start_matches(&format!("{stem}-"))
+                .to_owned()
+        })
+        .unwrap_or_default();
+    run.with_file_name(format!("sweep-{stem}-{stamp}"))
+}
+
+/// Every candidate tool: the eval's servers' tools, then the pools (a name already taken is
+/// skipped).
+fn candidates(listed: &ToolSet, args: &SweepArgs) -> Result<ToolSet> {
+    let mut pool: Vec<ServerTool> = Vec::new();
+    for path in &args.pool {
+        pool.extend(mcp::read_tools_file(path)?);
+    }
+    if !args.no_shipped_pool {
+        pool.extend(mcp::shipped_pool());
+    }
+    let mut taken: HashSet<String> = listed.tools.iter().map(|t| t.server_name.clone()).collect();
+    pool.retain(|t| taken.insert(t.name.clone()));
+    let mut per_server: Vec<(String, Vec<ServerTool>)> = Vec::new();
+    for t in &listed.tools {
+        let tool = ServerTool {
+            name: t.server_name.clone(),
+            description: Some(t.description.clone()),
+            input_schema: t.input_schema.clone(),
+        };
+        match per_server.iter_mut().find(|(s, _)| *s == t.server) {
+            Some((_, v)) => v.push(tool),
+            None => per_server.push((t.server.clone(), vec![tool])),
+        }
+    }
+    if !pool.is_empty() {
+        per_server.push(("pool".into(), pool));
+    }
+    Ok(ToolSet::new(per_server))
+}
+
+/// The tools the suite expects, by their names in `all`, in first-use order.
+fn needed_tools(all: &ToolSet, tasks: &[PlannedTask]) -> Vec<String> {
+    let mut needed: Vec<String> = Vec::new();
+    for t in tasks {
+        for name in t.task.expect.tools() {
+            let name = all
+                .by_name(name)
+                .map_or_else(|| name.to_owned(), |t| t.name.clone());
+            if !needed.contains(&name) {
+                needed.push(name);
+            }
+        }
+    }
+    needed
+}
+
+/// Says when sizes fall below what the suite needs or above what there is.
+fn note_sizes(out: &Output, sizes: &[usize], needed: usize, distractors: usize) {
+    if let Some(&too_small) = sizes.iter().find(|s| **s < needed) {
+        out.say(&format!(
+            "note: the suite needs {needed} tools; sizes below that ({too_small}) offer just those\n"
+        ));
+    }
+    if sizes.last().is_some_and(|s| *s > needed + distractors) {
+        out.say(&format!(
+            "note: only {} tools are available; larger sizes offer all of them\n",
+            needed + distractors
+        ));
+    }
+}
+
+/// Writes the report and its chart, shows the table, and returns the exit code.
+fn finish(
+    out: &Output,
+    report: &SweepReport,
+    path: &Path,
+    args: &SweepArgs,
+    interrupted: bool,
+) -> Result<i32> {
+    out.write_json(path, report)?;
+    let chart = path.with_extension("svg");
+    out.write_file(&chart, &report::render_sweep_svg(report))?;
     match args.format {
-        Format::Json => {
-            let _ = std::io::stdout()
-                .lock()
-                .write_all(crate::error::redact(&text).as_bytes());
-        }
-        Format::Table if !args.quiet => {
-            crate::say!("{}", report::render_sweep_table(&report, terminal_width()))
-        }
+        Format::Json => out.print_json(report),
+        Format::Table if !args.quiet => out.say(&report::render_sweep_table(report, out.width)),
         Format::Table => {}
     }
-    crate::sayln!("report: {}\nchart: {}", out.display(), chart.display());
+    out.say(&format!(
+        "report: {}\nchart: {}\n",
+        path.display(),
+        chart.display()
+    ));
     if interrupted {
         return Ok(exit::INTERRUPTED);
     }
     let errors: usize = report.points.iter().map(|p| p.errors).sum();
     Ok(if errors > 0 {
-        crate::sayln!("error: {errors} trial(s) hit an infrastructure error (not scored)");
+        out.say(&format!(
+            "error: {errors} trial(s) hit an infrastructure error (not scored)\n"
+        ));
         exit::INFRASTRUCTURE
     } else {
         exit::OK
@@ -363,7 +350,7 @@ fn point(
     size: usize,
     tools: &ToolSet,
     tasks: &[PlannedTask],
-    trials: Vec<report::TrialRecord>,
+    trials: Vec<TrialRecord>,
 ) -> SweepPoint {
     let order: Vec<(String, String)> = tasks
         .iter()

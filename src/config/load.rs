@@ -573,7 +573,7 @@ fn expand_env(value: &str, path: &Path, source: &str, diags: &mut Vec<Diagnostic
         let var = &caps[1];
         match std::env::var(var) {
             Ok(v) => {
-                crate::error::register_secret(var, &v);
+                crate::secrets::register_secret(var, &v);
                 v
             }
             Err(_) => {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::mcp::ToolInfo;
-use crate::model::tokens;
+use crate::text::words as tokens;
 
 /// Pairwise description similarity within one tool set, 0 (nothing shared) to 1 (the same words).
 /// Ordered maps keep every sum in one order, so a score is the same in every run.

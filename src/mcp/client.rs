@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use super::toolset::ServerTool;
 use crate::config::{ServerEntry, ServerSpec};
 use crate::error::{Error, Result};
-use crate::report::ServerInfo;
+use crate::record::ServerInfo;
 
 const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const STDERR_LINES: usize = 20;

@@ -55,28 +55,6 @@ impl DemoServer {
     }
 }
 
-/// Reads a tool list to serve: a JSON list of `{name, description, inputSchema}`, the shape of
-/// `tools/list` (or of the `tools` field of its result).
-pub fn read_tools_file(path: &std::path::Path) -> Result<Vec<ServerTool>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| {
-        Error::usage(
-            format!("{}:{}:{}: {e}", path.display(), e.line(), e.column()),
-            None,
-        )
-    })?;
-    let list = value.get("tools").cloned().unwrap_or(value);
-    serde_json::from_value(list).map_err(|e| {
-        Error::usage(
-            format!("{}: not a tool list: {e}", path.display()),
-            Some(
-                "write a JSON list of {\"name\", \"description\", \"inputSchema\"} objects"
-                    .to_owned(),
-            ),
-        )
-    })
-}
-
 impl ServerHandler for DemoServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(

@@ -2,7 +2,11 @@
 
 mod client;
 pub mod demo;
+mod listing;
+mod tools_file;
 mod toolset;
 
 pub use client::{Connection, connect, describe_target};
+pub use listing::{connect_all, list_tools};
+pub use tools_file::{read_tools_file, shipped_pool};
 pub use toolset::{Rename, ServerTool, ToolInfo, ToolSet, api_name, sanitize_schema};

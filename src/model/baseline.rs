@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 
 use super::{Model, ModelError, ModelReply, ModelRequest, RawCall};
 use crate::mcp::{ToolInfo, ToolSet};
-use crate::report::ModelInfo;
+use crate::record::ModelInfo;
+use crate::text::words as tokens;
 
 pub const DEFAULT_THRESHOLD: f64 = 1.5;
 const K1: f64 = 1.2;
@@ -191,35 +192,6 @@ fn split_identifier(name: &str) -> String {
     out
 }
 
-const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "any", "are", "as", "at", "be", "by", "can", "could", "do", "does", "for",
-    "from", "get", "give", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its",
-    "just", "me", "my", "no", "not", "of", "on", "or", "our", "please", "show", "so", "some",
-    "than", "that", "the", "their", "them", "then", "there", "these", "this", "to", "up", "us",
-    "use", "was", "we", "were", "what", "when", "which", "who", "will", "with", "would", "you",
-    "your",
-];
-
-/// Lower-cased, stop words dropped, plurals folded.
-pub fn tokens(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .filter(|w| !STOPWORDS.contains(&w.as_str()))
-        .map(|w| stem(&w))
-        .collect()
-}
-
-fn stem(w: &str) -> String {
-    if w.len() > 4 && w.ends_with("ies") {
-        return format!("{}y", &w[..w.len() - 3]);
-    }
-    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") {
-        return w[..w.len() - 1].to_owned();
-    }
-    w.to_owned()
-}
-
 /// Arguments read straight off the prompt: enum values named in it, ids, durations.
 fn extract_args(tool: &ToolInfo, prompt: &str) -> Map<String, Value> {
     static ID: OnceLock<Regex> = OnceLock::new();
@@ -322,12 +294,6 @@ mod tests {
         assert_eq!(best("search the checkout logs for timeouts"), "search_logs");
         assert_eq!(best("what is the p99 latency metric of cart"), "get_metric");
         assert_eq!(best("ack alert ALR-1"), "acknowledge_alert");
-    }
-
-    #[test]
-    fn tokens_drop_stopwords_and_fold_plurals() {
-        assert_eq!(tokens("Show me the Alerts, please!"), ["alert"]);
-        assert_eq!(tokens("queries of services"), ["query", "service"]);
     }
 
     #[tokio::test]

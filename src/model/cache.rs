@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ErrorKind, Model, ModelError, ModelReply, ModelRequest};
 use crate::error::{Error, Result};
-use crate::report::ModelInfo;
+use crate::record::ModelInfo;
 
 /// `.tooleval/cache`, relative to where tooleval runs.
 pub const DEFAULT_CACHE_DIR: &str = ".tooleval/cache";
@@ -117,7 +117,7 @@ impl Model for CachedModel {
                 };
                 let text = serde_json::to_string_pretty(&entry).unwrap_or_default();
                 // A cache that cannot be written costs speed, not results.
-                let _ = crate::report::write_atomic(&path, crate::error::redact(&text).as_bytes());
+                let _ = crate::files::write_atomic(&path, crate::secrets::redact(&text).as_bytes());
             }
             Ok(reply)
         })

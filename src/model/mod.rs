@@ -13,7 +13,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-pub use baseline::{Baseline, Index, tokens};
+pub use baseline::{Baseline, Index};
 pub use cache::{CacheMode, CacheSettings, CacheStats, CachedModel, cache_stats, prune_cache};
 pub use limit::RateLimiter;
 pub use openai::{DEFAULT_MAX_RETRIES, OpenAiModel};
@@ -22,7 +22,7 @@ pub use reply::{parse_reply, recover_text_calls};
 use crate::config::{Message, ModelConfig};
 use crate::error::Result;
 use crate::mcp::ToolSet;
-use crate::report::{ModelInfo, Usage};
+use crate::record::{ModelInfo, Usage};
 
 /// One request: the conversation and the tools offered.
 #[derive(Debug, Clone)]

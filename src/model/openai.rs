@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::{ErrorKind, Model, ModelError, ModelReply, ModelRequest, RateLimiter, parse_reply};
 use crate::config::{DEFAULT_BASE_URL, ModelConfig, Role};
 use crate::error::{Error, Result};
-use crate::report::ModelInfo;
+use crate::record::ModelInfo;
 
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
 /// Retries of a transient failure (429, 5xx, timeout, dropped connection) unless configured.
@@ -118,7 +118,7 @@ impl OpenAiModel {
             .unwrap_or_default()
             .trim()
             .to_owned();
-        crate::error::register_secret("OPENAI_API_KEY", &key);
+        crate::secrets::register_secret("OPENAI_API_KEY", &key);
         if key.chars().any(char::is_control) {
             return Err(Error::Model {
                 message: "the API key holds a control character".into(),

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{ModelReply, RawCall};
-use crate::report::Usage;
+use crate::record::Usage;
 
 /// Reads a chat-completion reply body. Only a body with no usable first choice is an error;
 /// missing optional fields, unknown finish reasons and odd argument encodings are tolerated.

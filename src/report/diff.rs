@@ -353,7 +353,7 @@ fn task_rate(r: &Report, t: &TaskSummary, selection: bool) -> Option<f64> {
     let scored: Vec<bool> = r
         .trials
         .iter()
-        .filter(|x| x.task == t.id && x.outcome != crate::score::Outcome::Error)
+        .filter(|x| x.task == t.id && x.outcome != crate::record::Outcome::Error)
         .map(|x| x.outcome.selection_ok())
         .collect();
     (!scored.is_empty()).then(|| scored.iter().filter(|x| **x).count() as f64 / scored.len() as f64)

@@ -5,7 +5,8 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
 use super::Report;
-use crate::score::{Outcome, TaskState};
+use crate::record::Outcome;
+use crate::score::TaskState;
 
 /// The report as JUnit XML: one test suite per suite, one test case per task.
 pub fn render_junit(r: &Report) -> String {

@@ -2,6 +2,8 @@
 
 mod diff;
 mod diff_render;
+mod github;
+mod json;
 mod junit;
 mod markdown;
 mod sweep;
@@ -15,19 +17,15 @@ pub use diff::{
     WordChange, diff_reports, schema_changes, tool_changes, word_diff,
 };
 pub use diff_render::{render_diff_markdown, render_diff_table};
+pub use github::render_annotations;
+pub use json::{summary_json, variants_json};
 pub use junit::render_junit;
 pub use markdown::render_summary_markdown;
 pub use sweep::{
     SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome, render_sweep_svg,
     render_sweep_table,
 };
-pub use table::{render_findings, render_summary_json, render_table, render_tools_table};
-pub use types::{
-    EvalInfo, ModelInfo, ReplyRecord, Report, SCHEMA_VERSION, ServerInfo, ShardInfo, SplitRates,
-    SuiteInfo, ToolCallRecord, ToolIdentity, TrialRecord, Usage,
-};
+pub use table::{render_findings, render_table, render_tools_table};
+pub use types::{EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity};
 pub use variants::render_variants;
-pub use write::{
-    check_writable, default_report_path, parse_report, read_report, write_atomic, write_fallback,
-    write_report,
-};
+pub use write::{default_report_path, fallback_path, parse_report, read_report};

@@ -6,8 +6,9 @@ use std::fmt::Write as _;
 use comfy_table::{Cell, CellAlignment};
 use serde::{Deserialize, Serialize};
 
-use super::{EvalInfo, ModelInfo, ToolIdentity};
-use crate::score::{Outcome, Rate};
+use super::{EvalInfo, ToolIdentity};
+use crate::record::{ModelInfo, Outcome};
+use crate::score::Rate;
 
 pub const SWEEP_SCHEMA_VERSION: u32 = 1;
 

@@ -3,11 +3,12 @@
 use std::fmt::Write as _;
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Report;
 use crate::mcp::ToolSet;
-use crate::score::{Outcome, Rate};
+use crate::record::Outcome;
+use crate::score::Rate;
 
 /// A table in the house style, laid out for `width` columns.
 pub(crate) fn table(width: u16) -> Table {
@@ -231,20 +232,6 @@ pub fn render_table(r: &Report, width: u16) -> String {
         );
     }
     out
-}
-
-/// The summary as JSON for `--format json`: who ran, and the summary.
-pub fn render_summary_json(r: &Report) -> String {
-    let v = json!({
-        "schema_version": r.schema_version,
-        "complete": r.complete,
-        "model": r.model,
-        "tools_hash": r.tools.hash,
-        "summary": r.summary,
-    });
-    let mut s = serde_json::to_string_pretty(&v).expect("serializes");
-    s.push('\n');
-    s
 }
 
 /// A tool list: server, name, description, parameters (`*` marks required ones), tokens.

@@ -11,8 +11,9 @@ use serde_json::{Map, Value};
 use crate::config::Task;
 use crate::mcp::ToolSet;
 use crate::model::{Model, ModelReply, ModelRequest, recover_text_calls};
-use crate::report::{ReplyRecord, ToolCallRecord, TrialRecord};
-use crate::score::{ActualCall, Judge, Outcome};
+use crate::record::Outcome;
+use crate::record::{ReplyRecord, ToolCallRecord, TrialRecord};
+use crate::score::{ActualCall, Judge};
 
 /// One task of the run, with the suite it came from.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@ mod stats;
 mod summary;
 
 pub use matcher::{check_args, short, values_equal};
-pub use outcome::{ActualCall, Judge, Outcome, Verdict};
+pub use outcome::{ActualCall, Judge, Verdict};
 pub use paired::{
     PairedTest, binomial_two_sided, clustered_mean_se, normal_quantile, t_cdf, t_quantile,
 };

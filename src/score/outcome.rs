@@ -8,58 +8,7 @@ use serde_json::{Map, Value};
 use super::matcher::check_args;
 use crate::config::{Call, Expect, Order};
 use crate::mcp::ToolSet;
-
-/// The closed set of trial outcomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// The right tools with arguments that satisfy every matcher.
-    Pass,
-    /// The right tools, but an argument matcher failed.
-    BadArgs,
-    /// The right tools, but the arguments are not valid JSON or fail the tool's input schema.
-    InvalidArgs,
-    /// An expected tool was not called (another was, or the order was wrong).
-    WrongTool,
-    /// Tools were expected and none was called.
-    NoCall,
-    /// A tool was called where none should be, or beyond those expected.
-    UnexpectedCall,
-    /// Infrastructure failed (the model or a server); not counted as a model failure.
-    Error,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 7] = [
-        Outcome::Pass,
-        Outcome::BadArgs,
-        Outcome::InvalidArgs,
-        Outcome::WrongTool,
-        Outcome::NoCall,
-        Outcome::UnexpectedCall,
-        Outcome::Error,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::BadArgs => "bad_args",
-            Outcome::InvalidArgs => "invalid_args",
-            Outcome::WrongTool => "wrong_tool",
-            Outcome::NoCall => "no_call",
-            Outcome::UnexpectedCall => "unexpected_call",
-            Outcome::Error => "error",
-        }
-    }
-
-    /// Whether the model chose the right tools (whatever it passed them).
-    pub fn selection_ok(self) -> bool {
-        matches!(
-            self,
-            Outcome::Pass | Outcome::BadArgs | Outcome::InvalidArgs
-        )
-    }
-}
+use crate::record::Outcome;
 
 /// A call the model made, with its name mapped back to the suite's name where known.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,9 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::Outcome;
 use super::stats::Rate;
-use crate::report::TrialRecord;
+use crate::record::{Outcome, TrialRecord};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {

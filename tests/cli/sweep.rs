@@ -250,7 +250,7 @@ fn retrieval_first_recovers_accuracy_and_the_chart_matches_the_report() {
 
 #[test]
 fn the_shipped_pool_is_valid_and_has_no_duplicate_names() {
-    let pool = tooleval::run::shipped_pool();
+    let pool = tooleval::mcp::shipped_pool();
     assert!(pool.len() >= 200, "{}", pool.len());
     let names: BTreeSet<&str> = pool.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names.len(), pool.len(), "duplicate names");

@@ -1,0 +1,19 @@
+//! `tooleval demo-server`: the demo tool set (or a tool list from a file) served over stdio or
+//! streamable HTTP.
+
+use crate::cli::DemoServerArgs;
+use crate::error::{Result, exit};
+use crate::mcp::{self, demo};
+
+pub async fn demo_server_command(args: DemoServerArgs) -> Result<i32> {
+    let tools = match &args.tools {
+        Some(path) => mcp::read_tools_file(path)?,
+        None => demo::demo_tools(),
+    };
+    let server = demo::DemoServer::new(tools, args.page_size);
+    match args.http {
+        Some(addr) => demo::serve_http(server, &addr).await?,
+        None => demo::serve_stdio(server).await?,
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,40 @@
+//! `tooleval diff`: two reports compared: tools edited, accuracy moved, tasks fixed or broken.
+
+use crate::cli::{DiffArgs, DiffFormat, FailOn};
+use crate::error::{Error, Result};
+use crate::gate;
+use crate::output::Output;
+use crate::report::{self, DiffOptions};
+
+pub async fn diff_command(out: &Output, args: DiffArgs) -> Result<i32> {
+    if let Some(c) = args
+        .fail_on
+        .iter()
+        .find(|c| !matches!(c, FailOn::Regression | FailOn::SignificantRegression))
+    {
+        return Err(Error::usage(
+            format!("`diff --fail-on` takes `regression` and `significant-regression`, not {c:?}"),
+            Some("the other conditions belong to `run` and `merge`".to_owned()),
+        ));
+    }
+    let base = report::read_report(&args.base)?;
+    let head = report::read_report(&args.head)?;
+    let d = report::diff_reports(
+        &base,
+        &head,
+        DiffOptions {
+            common_tasks: args.common_tasks,
+            alpha: args.alpha,
+        },
+    )?;
+    match args.format {
+        DiffFormat::Table => out.print(&report::render_diff_table(&d, out.width)),
+        DiffFormat::Markdown => out.print(&report::render_diff_markdown(&d)),
+        DiffFormat::Json => out.print_json(&d),
+    }
+    let failures = gate::evaluate(&args.fail_on, &head, Some(&d), None);
+    for why in &failures {
+        out.fail(why);
+    }
+    Ok(gate::exit_code(&failures))
+}

@@ -1,0 +1,49 @@
+//! `tooleval lint`: offline checks of a server's tool definitions.
+
+use super::servers::servers_to_list;
+use crate::cli::{Format, LintArgs};
+use crate::error::{Error, Result, did_you_mean, exit};
+use crate::lint;
+use crate::output::Output;
+use crate::report;
+
+pub async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
+    let listing = servers_to_list(args.target.eval.as_deref(), &args.target.server)?;
+    let file = listing.file.clone().unwrap_or_default();
+    let cfg = file.lint.clone().unwrap_or_default();
+    check_disabled(&cfg.disable)?;
+    let encoding = listing.encoding(args.target.encoding);
+    let (mut tools, _) = listing.list().await?;
+    tools.count_tokens(encoding);
+    let findings = lint::lint(&tools, &cfg, args.max_tool_tokens.or(file.max_tool_tokens));
+    match args.target.format {
+        Format::Json => out.print_json(&serde_json::json!({
+            "encoding": encoding.as_str(),
+            "total_tokens": tools.total_tokens(),
+            "findings": findings,
+        })),
+        Format::Table => out.print(&report::render_findings(
+            &findings, &tools, out.width, args.all,
+        )),
+    }
+    let errors = findings.iter().any(|f| f.severity == lint::Severity::Error);
+    Ok(if errors { exit::LINT_FAILED } else { exit::OK })
+}
+
+/// Every rule `lint.disable` names exists.
+fn check_disabled(disable: &[String]) -> Result<()> {
+    let Some(bad) = disable
+        .iter()
+        .find(|d| !lint::RULES.iter().any(|r| r.0 == d.as_str()))
+    else {
+        return Ok(());
+    };
+    let hint = match did_you_mean(bad, lint::RULES.iter().map(|r| r.0)) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => "`tooleval lint --help` lists the rules".to_owned(),
+    };
+    Err(Error::usage(
+        format!("`lint.disable` names an unknown rule `{bad}`"),
+        Some(hint),
+    ))
+}

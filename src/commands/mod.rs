@@ -1,0 +1,26 @@
+//! One file per subcommand, each a short sequence of calls into the layers below.
+
+mod bench;
+mod cache;
+mod demo_server;
+mod diff;
+mod init;
+mod lint;
+mod merge;
+mod run;
+mod schema;
+mod servers;
+mod sweep;
+mod tools;
+
+pub use bench::{BenchResult, bench_command, bench_server_command};
+pub use cache::cache_command;
+pub use demo_server::demo_server_command;
+pub use diff::diff_command;
+pub use init::init_command;
+pub use lint::lint_command;
+pub use merge::{merge_command, merge_reports};
+pub use run::run_command;
+pub use schema::schema_command;
+pub use sweep::{sweep_command, tool_sets};
+pub use tools::tools_command;

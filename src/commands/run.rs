@@ -1,0 +1,226 @@
+//! `tooleval run`: an eval measured, under the servers' own descriptions and under each
+//! descriptions file given (variants side by side), then finished: written, compared, gated.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cli::{Format, GateArgs, RunArgs};
+use crate::config::Descriptions;
+use crate::error::{Error, Result, exit};
+use crate::files::check_writable;
+use crate::gate;
+use crate::output::Output;
+use crate::report::{self, Report, ShardInfo};
+use crate::session::{self, Finish, Session};
+
+/// One set of descriptions to run under: the servers' own texts (`None`), or a file's.
+struct Variant {
+    /// `None` for a plain run; the variant's name when descriptions are laid over.
+    name: Option<String>,
+    descriptions: Option<Descriptions>,
+    out: PathBuf,
+}
+
+pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
+    let session = Session::load(&args.eval, &args.settings)?;
+    let eval = &session.eval;
+    let variants = variants(&args, &session)?;
+    // Where the reports go is checked first: a bad --out should not cost a run.
+    for v in &variants {
+        check_writable(&v.out)?;
+    }
+    let has_baseline = args.gate.baseline.is_some() || eval.baseline.is_some();
+    gate::check_args(
+        &args.gate,
+        has_baseline,
+        args.gate.tool_floor.or(eval.tool_floor),
+    )?;
+    let model = session.model(&args.cache)?;
+    // The servers are asked once; every variant shares their tool lists.
+    let listed = session.list_tools().await?;
+    session.check(&listed.tools)?;
+    check_descriptions(&variants, &listed.tools)?;
+    let tasks = session.plan(args.split)?;
+    let opts = crate::run::ExecOptions {
+        shard: args.shard.map(|s| (s.index, s.count)),
+        ..session.exec_options(!args.quiet && args.format == Format::Table)
+    };
+    let encoding = eval.file.encoding.unwrap_or_default();
+    let side_by_side = variants.len() > 1;
+    let no_gate = GateArgs::default();
+    let mut reports = Vec::new();
+    let mut code = exit::OK;
+    for (i, variant) in variants.into_iter().enumerate() {
+        let mut tools = listed.tools.clone();
+        if let Some(d) = &variant.descriptions {
+            d.apply(&mut tools)?;
+        }
+        // Token counts are for the report: counted beside the run, off its critical path.
+        let counting = {
+            let mut counted = tools.clone();
+            tokio::task::spawn_blocking(move || {
+                counted.count_tokens(encoding);
+                counted
+            })
+        };
+        if side_by_side {
+            out.say(&format!(
+                "variant {}:\n",
+                variant.name.as_deref().unwrap_or_default()
+            ));
+        }
+        let executed = session
+            .execute(model.clone(), Arc::new(tools.clone()), &tasks, &opts)
+            .await;
+        let tools = counting.await.unwrap_or(tools);
+        let interrupted = executed.interrupted;
+        let mut report = session::build_report(
+            eval,
+            &model.info(),
+            listed.servers.clone(),
+            &tools,
+            executed.trials,
+            !interrupted && executed.fatal.is_none(),
+            session.started,
+        );
+        report.shard = args.shard.map(|s| ShardInfo {
+            index: s.index,
+            count: s.count,
+        });
+        report.variant = variant.name;
+        report.descriptions_file = variant.descriptions.map(|d| d.path.display().to_string());
+        if let Some(split) = args.split {
+            // The report holds the suite as it ran: the tasks of that split.
+            report.split = Some(split);
+            for s in &mut report.suites {
+                s.tasks.retain(|t| t.split == Some(split));
+            }
+            session::summarize(&mut report);
+        }
+        // With variants, the gate and the baseline belong to the servers' own texts; every
+        // variant's report is written for `diff`, and the variants are shown side by side.
+        let first = i == 0;
+        let variant_code = session::finish(
+            out,
+            &report,
+            &Finish {
+                out: variant.out,
+                format: if side_by_side {
+                    Format::Table
+                } else {
+                    args.format
+                },
+                quiet: args.quiet || side_by_side,
+                gate: if first { &args.gate } else { &no_gate },
+                eval_baseline: if first { eval.baseline.clone() } else { None },
+                eval_tool_floor: eval.tool_floor,
+                interrupted,
+                gate_enabled: first,
+            },
+        )?;
+        if first || variant_code == exit::INFRASTRUCTURE || variant_code == exit::INTERRUPTED {
+            code = code.max(variant_code);
+        }
+        if let Some(e) = executed.fatal {
+            return Err(session::fatal_error(
+                e,
+                "the run stopped there, and the report holds the trials before it",
+            ));
+        }
+        reports.push(report);
+        if interrupted {
+            break;
+        }
+    }
+    if side_by_side {
+        show_variants(out, &reports, &args);
+    }
+    Ok(code)
+}
+
+/// The variants to run: the servers' own texts and each `--variant` file, or the one
+/// `--descriptions` file, or the servers' own texts alone; each with the report path it gets.
+fn variants(args: &RunArgs, session: &Session) -> Result<Vec<Variant>> {
+    let mut named: Vec<(Option<String>, Option<Descriptions>)> = Vec::new();
+    if !args.variant.is_empty() {
+        named.push((Some("original".to_owned()), None));
+        for path in &args.variant {
+            let d = Descriptions::load(path)?;
+            if named
+                .iter()
+                .any(|(n, _)| n.as_deref() == Some(d.name().as_str()))
+            {
+                return Err(Error::usage(
+                    format!("two variants are named `{}`", d.name()),
+                    Some("variants are named by their file names: rename one file".to_owned()),
+                ));
+            }
+            named.push((Some(d.name()), Some(d)));
+        }
+    } else if let Some(path) = &args.descriptions {
+        let d = Descriptions::load(path)?;
+        named.push((Some(d.name()), Some(d)));
+    } else {
+        named.push((None, None));
+    }
+    let base_out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| report::default_report_path(&session.eval.path, session.started));
+    let several = named.len() > 1;
+    Ok(named
+        .into_iter()
+        .map(|(name, descriptions)| Variant {
+            out: match &name {
+                Some(n) if several => with_suffix(&base_out, n),
+                _ => base_out.clone(),
+            },
+            name,
+            descriptions,
+        })
+        .collect())
+}
+
+/// Every descriptions file is checked before the first request: a typo in the last variant
+/// should not cost the runs before it.
+fn check_descriptions(variants: &[Variant], tools: &crate::mcp::ToolSet) -> Result<()> {
+    let mut diags = Vec::new();
+    for d in variants.iter().filter_map(|v| v.descriptions.as_ref()) {
+        match d.apply(&mut tools.clone()) {
+            Err(Error::Input(mut more)) => diags.append(&mut more),
+            Err(e) => return Err(e),
+            Ok(()) => {}
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Input(diags))
+    }
+}
+
+/// The variants side by side: a table on stderr, or every summary as JSON on stdout.
+fn show_variants(out: &Output, reports: &[Report], args: &RunArgs) {
+    match args.format {
+        Format::Json => out.print_json(&report::variants_json(reports)),
+        Format::Table if !args.quiet => out.say(&report::render_variants(
+            reports,
+            out.width,
+            args.gate.alpha,
+        )),
+        Format::Table => {}
+    }
+}
+
+/// `reports/x.json` with suffix `a` -> `reports/x-a.json`.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    path.with_file_name(format!("{stem}-{suffix}{ext}"))
+}

@@ -1,0 +1,15 @@
+//! `tooleval schema`: the JSON Schema of eval, suite or descriptions files, for editors.
+
+use crate::cli::{SchemaArgs, SchemaFile};
+use crate::config;
+use crate::error::{Result, exit};
+use crate::output::Output;
+
+pub fn schema_command(out: &Output, args: SchemaArgs) -> Result<i32> {
+    out.print(&match args.file {
+        SchemaFile::Eval => config::eval_schema(),
+        SchemaFile::Suite => config::suite_schema(),
+        SchemaFile::Descriptions => config::descriptions_schema(),
+    });
+    Ok(exit::OK)
+}

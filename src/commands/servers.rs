@@ -1,0 +1,71 @@
+//! The servers `tools`, `lint` and `init` look at: every server of an eval file, or one named on
+//! the command line (a URL, or a command after `--`).
+
+use crate::config::{self, ServerEntry, ServerSpec};
+use crate::error::{Error, Result};
+
+/// Servers to list, with their entries as written, and the eval file they came from if any.
+pub struct Listing {
+    pub servers: Vec<ServerEntry>,
+    pub written: Vec<(String, ServerSpec)>,
+    pub file: Option<config::EvalFile>,
+}
+
+/// The servers to list: every server of an eval file, or one named on the command line.
+pub fn servers_to_list(eval: Option<&std::path::Path>, words: &[String]) -> Result<Listing> {
+    if let Some(eval) = eval {
+        let eval = config::load_eval_servers(eval)?;
+        let written = eval.file.servers.clone().into_iter().collect();
+        return Ok(Listing {
+            servers: eval.servers,
+            written,
+            file: Some(eval.file),
+        });
+    }
+    let spec = server_from_args(words)?;
+    let name = if spec.url.is_some() { "http" } else { "stdio" }.to_owned();
+    Ok(Listing {
+        servers: vec![ServerEntry {
+            name: name.clone(),
+            spec: spec.clone(),
+        }],
+        written: vec![(name, spec)],
+        file: None,
+    })
+}
+
+fn server_from_args(words: &[String]) -> Result<ServerSpec> {
+    let Some(first) = words.first() else {
+        return Err(Error::usage(
+            "name a server: a URL, or a command after `--`",
+            Some("e.g. `tooleval tools -- tooleval demo-server`".to_owned()),
+        ));
+    };
+    if first.starts_with("http://") || first.starts_with("https://") {
+        if words.len() > 1 {
+            return Err(Error::usage("a URL takes no further arguments", None));
+        }
+        return Ok(ServerSpec {
+            url: Some(first.clone()),
+            ..ServerSpec::default()
+        });
+    }
+    Ok(ServerSpec {
+        command: Some(first.clone()),
+        args: words[1..].to_vec(),
+        ..ServerSpec::default()
+    })
+}
+
+impl Listing {
+    /// Connects to every server, lists its tools and closes the connections.
+    pub async fn list(&self) -> Result<(crate::mcp::ToolSet, Vec<crate::record::ServerInfo>)> {
+        crate::mcp::list_tools(&self.servers, &self.written).await
+    }
+
+    /// The tokenizer: the command line's, else the eval file's, else the default.
+    pub fn encoding(&self, flag: Option<crate::tokens::Encoding>) -> crate::tokens::Encoding {
+        flag.or(self.file.as_ref().and_then(|f| f.encoding))
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,145 @@
+//! Writing files atomically: through a temporary file in the same folder and a rename, so that
+//! a crash never leaves half a file where a report, a cache entry or a baseline should be.
+
+use std::io::Write as _;
+#[cfg(test)]
+use std::os::unix::fs::FileTypeExt as _;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename. A link is
+/// written through to its target; anything but a regular file there is refused.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomic`], with the content written by `fill` as it goes (no copy of it in memory).
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let path = &target_of(path)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    let mut buffered = std::io::BufWriter::new(tmp.as_file_mut());
+    fill(&mut buffered)
+        .and_then(|()| buffered.flush())
+        .map_err(|e| Error::io("write", path, e))?;
+    drop(buffered);
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // Reports are for reading by others (CI, colleagues); the temporary file starts as 0600.
+        let _ = tmp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    tmp.persist(path)
+        .map_err(|e| Error::io("write", path, e.error))?;
+    Ok(())
+}
+
+/// Where writing `path` should land: its target when it is a link; an error when something other
+/// than a regular file is there.
+fn target_of(path: &Path) -> Result<PathBuf> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {
+            Ok(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+        }
+        Ok(m) => Err(Error::usage(
+            format!(
+                "`{}` is {}, not a file",
+                path.display(),
+                if m.is_dir() {
+                    "a folder"
+                } else {
+                    "a special file"
+                }
+            ),
+            Some("give --out the path of a JSON file, e.g. reports/latest.json".to_owned()),
+        )),
+        Err(_) => Ok(path.to_path_buf()),
+    }
+}
+
+/// Checks, before a run, that a report can be written at `path`: the folder exists or can be
+/// made, files can be created in it, and `path` is not a folder or a device.
+pub fn check_writable(path: &Path) -> Result<()> {
+    let path = target_of(path)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    // Nothing is created yet: a run that fails early leaves no empty folders behind. The nearest
+    // existing folder must take files, so the folders below it can be made later.
+    let mut existing = dir;
+    while !existing.exists() {
+        existing = existing
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+    }
+    if !existing.is_dir() {
+        return Err(Error::usage(
+            format!("`{}` is not a folder", existing.display()),
+            Some("give --out a path inside a folder".to_owned()),
+        ));
+    }
+    tempfile::NamedTempFile::new_in(existing)
+        .map_err(|e| Error::io("write a report in", existing, e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sub/r.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "two");
+        assert_eq!(std::fs::read_dir(p.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn refuses_folders_and_devices_and_writes_through_links() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(write_atomic(dir.path(), b"x").is_err());
+        assert!(check_writable(Path::new("/dev/null")).is_err());
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+        let target = dir.path().join("t.json");
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("l.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+    }
+}

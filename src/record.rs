@@ -1,0 +1,155 @@
+//! What a run records, as plain data every layer may use: each trial and its outcome, the reply
+//! as the model gave it, token usage, and who answered (model and servers).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The closed set of trial outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The right tools with arguments that satisfy every matcher.
+    Pass,
+    /// The right tools, but an argument matcher failed.
+    BadArgs,
+    /// The right tools, but the arguments are not valid JSON or fail the tool's input schema.
+    InvalidArgs,
+    /// An expected tool was not called (another was, or the order was wrong).
+    WrongTool,
+    /// Tools were expected and none was called.
+    NoCall,
+    /// A tool was called where none should be, or beyond those expected.
+    UnexpectedCall,
+    /// Infrastructure failed (the model or a server); not counted as a model failure.
+    Error,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Pass,
+        Outcome::BadArgs,
+        Outcome::InvalidArgs,
+        Outcome::WrongTool,
+        Outcome::NoCall,
+        Outcome::UnexpectedCall,
+        Outcome::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::BadArgs => "bad_args",
+            Outcome::InvalidArgs => "invalid_args",
+            Outcome::WrongTool => "wrong_tool",
+            Outcome::NoCall => "no_call",
+            Outcome::UnexpectedCall => "unexpected_call",
+            Outcome::Error => "error",
+        }
+    }
+
+    /// Whether the model chose the right tools (whatever it passed them).
+    pub fn selection_ok(self) -> bool {
+        matches!(
+            self,
+            Outcome::Pass | Outcome::BadArgs | Outcome::InvalidArgs
+        )
+    }
+}
+
+/// Who answered. Never holds the API key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    /// `baseline` (offline lexical ranking, not an LLM) or `openai-compatible`.
+    pub kind: String,
+    /// What the model is, when a reader could mistake it (the baseline is not an LLM).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The API's scheme, host, port and path; never credentials or query strings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// The request parameters that can change answers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerInfo {
+    pub name: String,
+    /// `stdio` or `streamable-http`.
+    pub transport: String,
+    /// The command line (as written in the eval file, `${VAR}` unexpanded) or the URL.
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_version: Option<String>,
+    pub tool_count: usize,
+    /// Tokens of this server's tool definitions as sent, summed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_tokens: Option<usize>,
+}
+
+/// One trial of one task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrialRecord {
+    pub task: String,
+    pub suite: String,
+    /// 0-based.
+    pub trial: u32,
+    pub outcome: Outcome,
+    pub reason: String,
+    /// The tools of the expectation judged against.
+    pub expected: Vec<String>,
+    /// The tools called, by the suite's names (or the model's, for tools no server offers).
+    pub called: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<ReplyRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    pub latency_ms: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Failed attempts retried before this outcome (429, 5xx, timeouts).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: u32,
+    /// The reply came from the response cache.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// What the model answered, as it answered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReplyRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<ToolCallRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ToolCallRecord {
+    /// The name as the model wrote it.
+    pub name: String,
+    /// The arguments as the model wrote them (a JSON text, possibly malformed).
+    pub arguments: String,
+    /// True when the call was recovered from the reply's text, not from `tool_calls`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}

@@ -1,0 +1,192 @@
+//! After a run or a merge: the report written (never lost), the baseline compared, the outputs
+//! CI reads (JUnit, the job summary, annotations), the summary shown, and the gate's exit code.
+//! Each step is its own function; `finish` is their sequence.
+
+use std::path::{Path, PathBuf};
+
+use crate::cli::{FailOn, Format, GateArgs};
+use crate::error::{Result, exit};
+use crate::gate;
+use crate::output::Output;
+use crate::record::Outcome;
+use crate::report::{self, DiffOptions, Report, ReportDiff};
+
+/// Where the outputs go and what fails the run.
+pub struct Finish<'a> {
+    pub out: PathBuf,
+    pub format: Format,
+    pub quiet: bool,
+    pub gate: &'a GateArgs,
+    /// The baseline path from the eval file, when `--baseline` is not given.
+    pub eval_baseline: Option<PathBuf>,
+    pub eval_tool_floor: Option<f64>,
+    pub interrupted: bool,
+    /// Whether `--fail-on` applies (not to variants beside the servers' own texts).
+    pub gate_enabled: bool,
+}
+
+impl Finish<'_> {
+    fn baseline_path(&self) -> Option<PathBuf> {
+        self.gate
+            .baseline
+            .clone()
+            .or_else(|| self.eval_baseline.clone())
+    }
+}
+
+/// Writes the report and every requested output, shows the summary, and returns the exit code.
+pub fn finish(out: &Output, report: &Report, f: &Finish) -> Result<i32> {
+    let written = write_report(out, report, &f.out)?;
+    let diff = compare_with_baseline(report, f)?;
+    show(out, report, diff.as_ref(), f);
+    out.say(&format!("report: {}\n", written.display()));
+    write_ci_outputs(out, report, diff.as_ref(), f)?;
+    update_baseline(out, report, f)?;
+    Ok(exit_code(out, report, diff.as_ref(), f))
+}
+
+/// Writes the report where asked; when that fails, to a new file in the temporary folder, so
+/// that what the run obtained is kept.
+fn write_report(out: &Output, report: &Report, path: &Path) -> Result<PathBuf> {
+    match out.write_json(path, report) {
+        Ok(()) => Ok(path.to_path_buf()),
+        Err(e) => {
+            out.say(&e.render());
+            let fallback = report::fallback_path()?;
+            out.write_json(&fallback, report)?;
+            out.say(&format!(
+                "the report was written to {} instead\n",
+                fallback.display()
+            ));
+            Ok(fallback)
+        }
+    }
+}
+
+/// The diff against the baseline, when there is one to compare with (not for an interrupted
+/// run or a shard: their reports hold part of the trials).
+fn compare_with_baseline(report: &Report, f: &Finish) -> Result<Option<ReportDiff>> {
+    let baseline = match f.baseline_path() {
+        Some(p) if !f.interrupted && report.shard.is_none() => {
+            gate::load_baseline(&p, f.gate.baseline_ref.as_deref())?
+        }
+        _ => None,
+    };
+    let opts = DiffOptions {
+        common_tasks: f.gate.common_tasks,
+        alpha: f.gate.alpha,
+    };
+    baseline
+        .as_ref()
+        .map(|b| report::diff_reports(b, report, opts))
+        .transpose()
+}
+
+/// The summary: a table on stderr, or JSON (with the diff) on stdout.
+fn show(out: &Output, report: &Report, diff: Option<&ReportDiff>, f: &Finish) {
+    match f.format {
+        Format::Json => out.print_json(&report::summary_json(report, diff)),
+        Format::Table if !f.quiet => {
+            out.say(&report::render_table(report, out.width));
+            if let Some(d) = diff {
+                out.say(&format!(
+                    "\ncompared with the baseline {}:\n{}",
+                    f.baseline_path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    report::render_diff_table(d, out.width)
+                ));
+            }
+        }
+        Format::Table => {}
+    }
+}
+
+/// JUnit XML (`--junit`), the GitHub job summary and annotations.
+fn write_ci_outputs(
+    out: &Output,
+    report: &Report,
+    diff: Option<&ReportDiff>,
+    f: &Finish,
+) -> Result<()> {
+    if let Some(path) = &f.gate.junit {
+        out.write_file(path, &report::render_junit(report))?;
+        out.say(&format!("junit: {}\n", path.display()));
+    }
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
+        let mut md = report::render_summary_markdown(report);
+        if let Some(d) = diff {
+            md.push_str(&report::render_diff_markdown(d));
+        }
+        out.append_file(Path::new(&summary), &md)?;
+    }
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        let lines = report::render_annotations(report);
+        // Workflow commands are read from both streams; keep stdout for JSON when it carries JSON.
+        match f.format {
+            Format::Json => out.say(&lines),
+            Format::Table => out.print(&lines),
+        }
+    }
+    Ok(())
+}
+
+/// `--update-baseline`: a complete, unsharded report becomes the baseline.
+fn update_baseline(out: &Output, report: &Report, f: &Finish) -> Result<()> {
+    if f.gate.update_baseline
+        && report.complete
+        && report.shard.is_none()
+        && let Some(p) = f.baseline_path()
+    {
+        out.write_json(&p, report)?;
+        out.say(&format!("baseline updated: {}\n", p.display()));
+    }
+    Ok(())
+}
+
+/// Interrupted, infrastructure errors, a shard (gated after the merge), or the gate's verdict.
+fn exit_code(out: &Output, report: &Report, diff: Option<&ReportDiff>, f: &Finish) -> i32 {
+    if f.interrupted {
+        return exit::INTERRUPTED;
+    }
+    let s = &report.summary;
+    if s.errors > 0 {
+        out.say(&format!(
+            "error: {} of {} trial(s) hit an infrastructure error (not scored); first: {}\n",
+            s.errors,
+            s.trials,
+            report
+                .trials
+                .iter()
+                .find(|t| t.outcome == Outcome::Error)
+                .map(|t| format!("task `{}`: {}", t.task, t.reason))
+                .unwrap_or_default()
+        ));
+        out.say(
+            "hint: check that the model server is reachable and answers chat completions with tools\n",
+        );
+        return exit::INFRASTRUCTURE;
+    }
+    if let Some(shard) = report.shard {
+        out.say(&format!(
+            "shard {}/{}: the gate runs on the merged report (`tooleval merge`)\n",
+            shard.index, shard.count
+        ));
+        return exit::OK;
+    }
+    if !f.gate_enabled {
+        return exit::OK;
+    }
+    let default = [FailOn::MinAccuracy, FailOn::TokenBudget];
+    let conditions = if f.gate.fail_on.is_empty() {
+        &default[..]
+    } else {
+        &f.gate.fail_on[..]
+    };
+    let tool_floor = f.gate.tool_floor.or(f.eval_tool_floor);
+    let failures = gate::evaluate(conditions, report, diff, tool_floor);
+    for why in &failures {
+        out.fail(why);
+    }
+    gate::exit_code(&failures)
+}

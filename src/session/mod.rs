@@ -1,0 +1,131 @@
+//! The pipeline every measuring command shares: load the eval and apply the command line's
+//! overrides, build the model, connect to the servers and list their tools, check the suites
+//! against them, plan the tasks, execute the trials, and build the report. `run` (and each of
+//! its variants) and `sweep` are sequences of these steps; a new mode plugs in here once.
+
+mod assemble;
+mod check;
+mod finish;
+mod summary;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+pub use assemble::{build_report, eval_info};
+pub use check::check_expectations;
+pub use finish::{Finish, finish};
+pub use summary::summarize;
+
+use crate::cli::{CacheArgs, RunSettings};
+use crate::config::{self, Eval, ServerSpec, Split};
+use crate::error::{Error, Result};
+use crate::mcp::{self, ToolSet};
+use crate::model::{self, Model};
+use crate::record::ServerInfo;
+use crate::run::{ExecOptions, Executed, PlannedTask, execute};
+use crate::score::Judge;
+
+/// One eval being measured: the file as loaded with the overrides applied, and when it started.
+pub struct Session {
+    pub eval: Eval,
+    pub started: SystemTime,
+}
+
+/// What the servers offered.
+pub struct Listed {
+    pub tools: ToolSet,
+    pub servers: Vec<ServerInfo>,
+}
+
+impl Session {
+    /// Loads the eval file and its suites, and applies the command line's overrides.
+    pub fn load(path: &std::path::Path, settings: &RunSettings) -> Result<Session> {
+        let mut eval = config::load_eval(path)?;
+        settings.apply(&mut eval);
+        Ok(Session {
+            eval,
+            started: SystemTime::now(),
+        })
+    }
+
+    /// The model the eval names. Built before any server starts: a missing key should not wait
+    /// for them.
+    pub fn model(&self, cache: &CacheArgs) -> Result<Arc<dyn Model>> {
+        model::from_config(&self.eval.model, &cache.settings())
+    }
+
+    /// Connects to every server, lists its tools and closes the connection.
+    pub async fn list_tools(&self) -> Result<Listed> {
+        let written: Vec<(String, ServerSpec)> =
+            self.eval.file.servers.clone().into_iter().collect();
+        let (tools, servers) = mcp::list_tools(&self.eval.servers, &written).await?;
+        Ok(Listed { tools, servers })
+    }
+
+    /// Checks that every tool and argument the suites expect is in `tools`.
+    pub fn check(&self, tools: &ToolSet) -> Result<()> {
+        let diags = check_expectations(&self.eval.suites, tools);
+        if diags.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Input(diags))
+        }
+    }
+
+    /// The tasks to run, in suite order: all of them, or those of one split.
+    pub fn plan(&self, split: Option<Split>) -> Result<Vec<PlannedTask>> {
+        let tasks: Vec<PlannedTask> = self
+            .eval
+            .suites
+            .iter()
+            .flat_map(|s| {
+                s.suite.tasks.iter().map(|t| PlannedTask {
+                    suite: s.name(),
+                    task: t.clone(),
+                })
+            })
+            .filter(|t| split.is_none() || t.task.split == split)
+            .collect();
+        if tasks.is_empty() {
+            return Err(Error::usage(
+                format!(
+                    "no task is in the `{}` split",
+                    split.map_or("", |s| s.as_str())
+                ),
+                Some("mark tasks with `split: tune` or `split: holdout` in the suite".to_owned()),
+            ));
+        }
+        Ok(tasks)
+    }
+
+    /// The execution options of the eval's settings.
+    pub fn exec_options(&self, progress: bool) -> ExecOptions {
+        ExecOptions::for_eval(&self.eval, progress)
+    }
+
+    /// Runs every planned task against `tools`, scoring each reply; stops early on Ctrl-C,
+    /// keeping what finished.
+    pub async fn execute(
+        &self,
+        model: Arc<dyn Model>,
+        tools: Arc<ToolSet>,
+        tasks: &[PlannedTask],
+        opts: &ExecOptions,
+    ) -> Executed {
+        let judge = Arc::new(Judge::new(&tools));
+        for (tool, why) in judge.skipped() {
+            crate::sayln!(
+                "warning: the input schema of `{tool}` does not compile ({why}); its arguments are not checked against it"
+            );
+        }
+        execute(tasks, model, tools, judge, opts, crate::run::stop_signal()).await
+    }
+}
+
+/// A fatal model error of an execution as the error the command ends with.
+pub fn fatal_error(fatal: crate::model::ModelError, what: &str) -> Error {
+    Error::Model {
+        message: format!("{}; {what}", fatal.message),
+        hint: fatal.hint,
+    }
+}
