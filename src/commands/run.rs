@@ -9,9 +9,11 @@ use crate::config::Descriptions;
 use crate::error::{Error, Result, exit};
 use crate::files::check_writable;
 use crate::gate;
+use crate::model::Model;
 use crate::output::Output;
 use crate::report::{self, Report, ShardInfo};
-use crate::session::{self, Finish, Session};
+use crate::run::{ExecOptions, PlannedTask};
+use crate::session::{self, Finish, Listed, Session};
 
 /// One set of descriptions to run under: the servers' own texts (`None`), or a file's.
 struct Variant {
@@ -40,84 +42,46 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     let listed = session.list_tools().await?;
     session.check(&listed.tools)?;
     check_descriptions(&variants, &listed.tools)?;
-    let tasks = session.plan(args.split)?;
-    let opts = crate::run::ExecOptions {
-        shard: args.shard.map(|s| (s.index, s.count)),
-        ..session.exec_options(!args.quiet && args.format == Format::Table)
+    let plan = Plan {
+        tasks: session.plan(args.split)?,
+        opts: ExecOptions {
+            shard: args.shard.map(|s| (s.index, s.count)),
+            ..session.exec_options(!args.quiet && args.format == Format::Table)
+        },
+        model,
+        listed,
     };
-    let encoding = eval.file.encoding.unwrap_or_default();
     let side_by_side = variants.len() > 1;
     let no_gate = GateArgs::default();
     let mut reports = Vec::new();
     let mut code = exit::OK;
     for (i, variant) in variants.into_iter().enumerate() {
-        let mut tools = listed.tools.clone();
-        if let Some(d) = &variant.descriptions {
-            d.apply(&mut tools)?;
-        }
-        // Token counts are for the report: counted beside the run, off its critical path.
-        let counting = {
-            let mut counted = tools.clone();
-            tokio::task::spawn_blocking(move || {
-                counted.count_tokens(encoding);
-                counted
-            })
-        };
         if side_by_side {
             out.say(&format!(
                 "variant {}:\n",
                 variant.name.as_deref().unwrap_or_default()
             ));
         }
-        let executed = session
-            .execute(model.clone(), Arc::new(tools.clone()), &tasks, &opts)
-            .await;
-        let tools = counting.await.unwrap_or(tools);
-        let interrupted = executed.interrupted;
-        let mut report = session::build_report(
-            eval,
-            &model.info(),
-            listed.servers.clone(),
-            &tools,
-            executed.trials,
-            !interrupted && executed.fatal.is_none(),
-            session.started,
-        );
-        report.shard = args.shard.map(|s| ShardInfo {
-            index: s.index,
-            count: s.count,
-        });
-        report.variant = variant.name;
-        report.descriptions_file = variant.descriptions.map(|d| d.path.display().to_string());
-        if let Some(split) = args.split {
-            // The report holds the suite as it ran: the tasks of that split.
-            report.split = Some(split);
-            for s in &mut report.suites {
-                s.tasks.retain(|t| t.split == Some(split));
-            }
-            session::summarize(&mut report);
-        }
+        let report_path = variant.out.clone();
+        let (report, executed) = measure(&session, &plan, variant, &args).await;
         // With variants, the gate and the baseline belong to the servers' own texts; every
         // variant's report is written for `diff`, and the variants are shown side by side.
         let first = i == 0;
-        let variant_code = session::finish(
-            out,
-            &report,
-            &Finish {
-                out: variant.out,
-                format: if side_by_side {
-                    Format::Table
-                } else {
-                    args.format
-                },
-                quiet: args.quiet || side_by_side,
-                gate: if first { &args.gate } else { &no_gate },
-                eval_baseline: if first { eval.baseline.clone() } else { None },
-                eval_tool_floor: eval.tool_floor,
-                interrupted,
-                gate_enabled: first,
+        let finish = Finish {
+            out: report_path,
+            format: if side_by_side {
+                Format::Table
+            } else {
+                args.format
             },
-        )?;
+            quiet: args.quiet || side_by_side,
+            gate: if first { &args.gate } else { &no_gate },
+            eval_baseline: if first { eval.baseline.clone() } else { None },
+            eval_tool_floor: eval.tool_floor,
+            interrupted: executed.interrupted,
+            gate_enabled: first,
+        };
+        let variant_code = session::finish(out, &report, &finish)?;
         if first || variant_code == exit::INFRASTRUCTURE || variant_code == exit::INTERRUPTED {
             code = code.max(variant_code);
         }
@@ -128,7 +92,7 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             ));
         }
         reports.push(report);
-        if interrupted {
+        if executed.interrupted {
             break;
         }
     }
@@ -136,6 +100,80 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
         show_variants(out, &reports, &args);
     }
     Ok(code)
+}
+
+/// What every variant runs: the tasks, how, against which model, with the servers' tools.
+struct Plan {
+    tasks: Vec<PlannedTask>,
+    opts: ExecOptions,
+    model: Arc<dyn Model>,
+    listed: Listed,
+}
+
+/// How one variant ended: whether it was interrupted, or stopped by a fatal model error.
+struct Ended {
+    interrupted: bool,
+    fatal: Option<crate::model::ModelError>,
+}
+
+/// Runs the plan under one variant's descriptions and builds its report.
+async fn measure(
+    session: &Session,
+    plan: &Plan,
+    variant: Variant,
+    args: &RunArgs,
+) -> (Report, Ended) {
+    let mut tools = plan.listed.tools.clone();
+    if let Some(d) = &variant.descriptions {
+        // Checked before the first variant ran (`check_descriptions`).
+        let _ = d.apply(&mut tools);
+    }
+    // Token counts are for the report: counted beside the run, off its critical path.
+    let encoding = session.eval.file.encoding.unwrap_or_default();
+    let counting = {
+        let mut counted = tools.clone();
+        tokio::task::spawn_blocking(move || {
+            counted.count_tokens(encoding);
+            counted
+        })
+    };
+    let executed = session
+        .execute(
+            plan.model.clone(),
+            Arc::new(tools.clone()),
+            &plan.tasks,
+            &plan.opts,
+        )
+        .await;
+    let tools = counting.await.unwrap_or(tools);
+    let ended = Ended {
+        interrupted: executed.interrupted,
+        fatal: executed.fatal,
+    };
+    let mut report = session::build_report(
+        &session.eval,
+        &plan.model.info(),
+        plan.listed.servers.clone(),
+        &tools,
+        executed.trials,
+        !ended.interrupted && ended.fatal.is_none(),
+        session.started,
+    );
+    report.shard = args.shard.map(|s| ShardInfo {
+        index: s.index,
+        count: s.count,
+    });
+    report.variant = variant.name;
+    report.descriptions_file = variant.descriptions.map(|d| d.path.display().to_string());
+    if let Some(split) = args.split {
+        // The report holds the suite as it ran: the tasks of that split.
+        report.split = Some(split);
+        for s in &mut report.suites {
+            s.tasks.retain(|t| t.split == Some(split));
+        }
+        session::summarize(&mut report);
+    }
+    (report, ended)
 }
 
 /// The variants to run: the servers' own texts and each `--variant` file, or the one

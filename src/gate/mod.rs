@@ -79,102 +79,109 @@ pub fn evaluate(
     diff: Option<&ReportDiff>,
     tool_floor: Option<f64>,
 ) -> Vec<String> {
-    let mut out = Vec::new();
-    for c in conditions {
-        match c {
-            FailOn::MinAccuracy => {
-                if let (Some(min), Some(false)) =
-                    (r.summary.min_accuracy, r.summary.meets_min_accuracy)
-                {
-                    let got = r.summary.full_call.and_then(|f| f.rate).unwrap_or(0.0);
-                    out.push(format!(
-                        "full-call accuracy {:.1}% is below min_accuracy {:.1}%",
-                        got * 100.0,
-                        min * 100.0
-                    ));
-                }
-            }
-            FailOn::Regression => {
-                if let Some(d) = diff {
-                    let ids: Vec<&str> = d
-                        .tasks
-                        .iter()
-                        .filter(|t| t.status == TaskStatus::Regressed)
-                        .map(|t| t.id.as_str())
-                        .collect();
-                    if !ids.is_empty() {
-                        out.push(format!(
-                            "{} task(s) regressed: {}",
-                            ids.len(),
-                            ids.join(", ")
-                        ));
-                    }
-                }
-            }
-            FailOn::SignificantRegression => {
-                if let Some(d) = diff {
-                    for (what, t) in [("full-call", &d.test), ("selection", &d.selection_test)] {
-                        if let Some(t) = t
-                            && t.significant()
-                            && t.mean_diff < 0.0
-                        {
-                            out.push(format!(
-                                "{what} accuracy fell significantly: {}",
-                                t.verdict()
-                            ));
-                        }
-                    }
-                }
-            }
-            FailOn::ToolFloor => {
-                let floor = tool_floor.unwrap_or(0.0);
-                for t in &r.summary.tools {
-                    if let Some(recall) = t.recall
-                        && recall < floor
-                    {
-                        out.push(format!(
-                            "tool `{}` has recall {:.0}%, below the floor {:.0}%",
-                            t.name,
-                            recall * 100.0,
-                            floor * 100.0
-                        ));
-                    }
-                }
-            }
-            FailOn::TokenBudget => {
-                if let Some(max) = r.max_tool_tokens {
-                    let total = r.tools.total_tokens();
-                    if total > max {
-                        out.push(format!(
-                            "the tool set costs {total} tokens, over max_tool_tokens {max}"
-                        ));
-                    }
-                }
-            }
-            FailOn::Critical => {
-                let critical: Vec<&str> = r
-                    .suites
-                    .iter()
-                    .flat_map(|s| &s.tasks)
-                    .filter(|t| t.tags.iter().any(|g| g == "critical"))
-                    .map(|t| t.id.as_str())
-                    .collect();
-                for t in r
-                    .summary
-                    .tasks
-                    .iter()
-                    .filter(|t| critical.contains(&t.id.as_str()))
-                {
-                    if matches!(t.state(), TaskState::Fail | TaskState::Flaky) {
-                        out.push(format!(
-                            "critical task `{}` failed: {}",
-                            t.id,
-                            t.failure.clone().unwrap_or_default()
-                        ));
-                    }
-                }
-            }
-        }
+    conditions
+        .iter()
+        .flat_map(|c| match c {
+            FailOn::MinAccuracy => below_min_accuracy(r),
+            FailOn::Regression => diff.map(regressed_tasks).unwrap_or_default(),
+            FailOn::SignificantRegression => diff.map(significant_drops).unwrap_or_default(),
+            FailOn::ToolFloor => tools_under_floor(r, tool_floor.unwrap_or(0.0)),
+            FailOn::TokenBudget => over_token_budget(r),
+            FailOn::Critical => failing_critical_tasks(r),
+        })
+        .collect()
+}
+
+fn below_min_accuracy(r: &Report) -> Vec<String> {
+    let (Some(min), Some(false)) = (r.summary.min_accuracy, r.summary.meets_min_accuracy) else {
+        return Vec::new();
+    };
+    let got = r.summary.full_call.and_then(|f| f.rate).unwrap_or(0.0);
+    vec![format!(
+        "full-call accuracy {:.1}% is below min_accuracy {:.1}%",
+        got * 100.0,
+        min * 100.0
+    )]
+}
+
+fn regressed_tasks(d: &ReportDiff) -> Vec<String> {
+    let ids: Vec<&str> = d
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Regressed)
+        .map(|t| t.id.as_str())
+        .collect();
+    if ids.is_empty() {
+        return Vec::new();
     }
-    out
+    vec![format!(
+        "{} task(s) regressed: {}",
+        ids.len(),
+        ids.join(", ")
+    )]
+}
+
+fn significant_drops(d: &ReportDiff) -> Vec<String> {
+    [("full-call", &d.test), ("selection", &d.selection_test)]
+        .into_iter()
+        .filter_map(|(what, t)| {
+            let t = t.as_ref()?;
+            (t.significant() && t.mean_diff < 0.0)
+                .then(|| format!("{what} accuracy fell significantly: {}", t.verdict()))
+        })
+        .collect()
+}
+
+fn tools_under_floor(r: &Report, floor: f64) -> Vec<String> {
+    r.summary
+        .tools
+        .iter()
+        .filter_map(|t| {
+            let recall = t.recall?;
+            (recall < floor).then(|| {
+                format!(
+                    "tool `{}` has recall {:.0}%, below the floor {:.0}%",
+                    t.name,
+                    recall * 100.0,
+                    floor * 100.0
+                )
+            })
+        })
+        .collect()
+}
+
+fn over_token_budget(r: &Report) -> Vec<String> {
+    let Some(max) = r.max_tool_tokens else {
+        return Vec::new();
+    };
+    let total = r.tools.total_tokens();
+    if total <= max {
+        return Vec::new();
+    }
+    vec![format!(
+        "the tool set costs {total} tokens, over max_tool_tokens {max}"
+    )]
+}
+
+fn failing_critical_tasks(r: &Report) -> Vec<String> {
+    let critical: std::collections::HashSet<&str> = r
+        .suites
+        .iter()
+        .flat_map(|s| &s.tasks)
+        .filter(|t| t.tags.iter().any(|g| g == "critical"))
+        .map(|t| t.id.as_str())
+        .collect();
+    r.summary
+        .tasks
+        .iter()
+        .filter(|t| critical.contains(t.id.as_str()))
+        .filter(|t| matches!(t.state(), TaskState::Fail | TaskState::Flaky))
+        .map(|t| {
+            format!(
+                "critical task `{}` failed: {}",
+                t.id,
+                t.failure.clone().unwrap_or_default()
+            )
+        })
+        .collect()
 }

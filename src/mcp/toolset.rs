@@ -33,12 +33,25 @@ pub struct ToolInfo {
     /// The schema's `$schema` as the server gave it: arguments are validated under that draft.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_dialect: Option<String>,
-    /// Tokens of the definition as sent (see `tokens.rs`), when counted.
+    /// Tokens of the definition as sent (`definition()`), when counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens: Option<usize>,
     /// What a descriptions file replaced: `description`, `parameter NAME`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overridden: Vec<String>,
+}
+
+impl ToolInfo {
+    /// The tool's definition in the chat API's `tools` form, compact JSON: what its token count
+    /// measures. Providers wrap definitions in their own framing, so the prompt grows by about
+    /// this much per tool.
+    pub fn definition(&self) -> String {
+        serde_json::json!({
+            "type": "function",
+            "function": {"name": self.api_name, "description": self.description, "parameters": self.input_schema}
+        })
+        .to_string()
+    }
 }
 
 /// A name that was changed on its way to the model, and why.
@@ -156,9 +169,9 @@ impl ToolSet {
 
     /// Counts each tool's tokens with `encoding`; returns the total.
     pub fn count_tokens(&mut self, encoding: crate::tokens::Encoding) -> usize {
-        let counts = encoding.count_tools(&self.tools);
         let mut total = 0;
-        for (t, n) in self.tools.iter_mut().zip(counts) {
+        for t in &mut self.tools {
+            let n = encoding.count(&t.definition());
             t.tokens = Some(n);
             total += n;
         }

@@ -15,3 +15,4 @@ mod loader_props;
 mod scripted;
 mod support;
 mod sweep;
+mod tokens;
