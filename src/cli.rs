@@ -412,6 +412,9 @@ pub struct BenchArgs {
     /// Runs per setting; the median is reported.
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
+    /// Measure a first `tooleval tools` on the demo server in an empty folder instead.
+    #[arg(long)]
+    pub cold_start: bool,
 }
 
 #[derive(Debug, Args)]

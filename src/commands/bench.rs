@@ -94,17 +94,17 @@ fn generate(
     )
 }
 
-/// Runs `tooleval run` as a child and measures it with wait4: wall time, CPU time and peak
-/// resident memory of that process (and the demo server it starts, which it waits for).
+/// Runs tooleval with `args` as a child in `dir` and measures it with wait4: wall time, CPU time
+/// and peak resident memory of that process (or of the demo server it starts and waits for,
+/// whichever is larger).
 // The one unsafe call in tooleval: wait4, which std does not wrap, gives one child's own CPU
 // time and peak memory (getrusage would mix in every other child).
 #[allow(unsafe_code)]
-fn measure(exe: &Path, eval: &Path, out: &Path) -> Result<(f64, f64, f64, i32)> {
+fn measure(exe: &Path, args: &[&std::ffi::OsStr], dir: &Path) -> Result<(f64, f64, f64, i32)> {
     let start = Instant::now();
     let child = Command::new(exe)
-        .args(["run", "--quiet", "--cache", "off", "--out"])
-        .arg(out)
-        .arg(eval)
+        .args(args)
+        .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -131,6 +131,36 @@ fn measure(exe: &Path, eval: &Path, out: &Path) -> Result<(f64, f64, f64, i32)> 
     Ok((wall, cpu, rss_mb, code))
 }
 
+/// `tooleval bench --cold-start`: a first `tooleval tools` on the demo server in a new, empty
+/// folder, as a user's first command meets it: process start, the server started and listed,
+/// every tool's tokens counted, the table printed.
+fn cold_start(out: &Output, exe: &Path, runs: usize) -> Result<i32> {
+    let (mut walls, mut cpus, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        let dir = tempfile::tempdir().map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+        let args = ["tools", "--", "tooleval", "demo-server"].map(std::ffi::OsStr::new);
+        let (wall, cpu, mb, code) = measure(exe, &args, dir.path())?;
+        if code != exit::OK {
+            return Err(Error::usage(
+                format!("`tooleval tools -- tooleval demo-server` exited with {code}"),
+                None,
+            ));
+        }
+        walls.push(wall);
+        cpus.push(cpu);
+        rss.push(mb);
+    }
+    let (wall, cpu, mb) = (median(walls), median(cpus), median(rss));
+    out.say(&format!(
+        "cold `tools` on the demo server: wall {:.1} ms  cpu {:.1} ms  peak RSS {mb:.1} MB (median of {})\n",
+        wall * 1000.0,
+        cpu * 1000.0,
+        runs.max(1)
+    ));
+    out.print_json(&json!({"cold_start": {"wall_ms": wall * 1000.0, "cpu_ms": cpu * 1000.0, "peak_rss_mb": mb, "runs": runs.max(1)}}));
+    Ok(exit::OK)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
@@ -147,6 +177,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
     let exe =
         std::env::current_exe().map_err(|e| Error::io("find", "the tooleval executable", e))?;
+    if args.cold_start {
+        return cold_start(out, &exe, args.runs);
+    }
     let mut server = Command::new(&exe)
         .args(["bench-server", "--latency-ms", &args.latency_ms.to_string()])
         .stdin(Stdio::piped())
@@ -169,7 +202,10 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
             let mut cpus = Vec::new();
             let mut rss = Vec::new();
             for _ in 0..args.runs.max(1) {
-                let (wall, cpu, mb, code) = measure(&exe, &eval, &dir.path().join("report.json"))?;
+                let report = dir.path().join("report.json");
+                let run = ["run", "--quiet", "--cache", "off", "--out"].map(std::ffi::OsStr::new);
+                let args = [&run[..], &[report.as_os_str(), eval.as_os_str()]].concat();
+                let (wall, cpu, mb, code) = measure(&exe, &args, dir.path())?;
                 if code != exit::OK {
                     return Err(Error::usage(
                         format!("the measured run exited with {code}"),

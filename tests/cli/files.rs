@@ -51,3 +51,26 @@ fn shipped_files_validate_against_the_schemas() {
         serde_json::json!({"tasks": [{"id": "a", "prompt": "x", "expect": "nothing", "extra": 1}]});
     assert!(!validator.is_valid(&bad));
 }
+
+#[test]
+fn listing_and_linting_write_nothing_in_the_current_folder() {
+    // `tools` once kept a token cache in `.tooleval/` of whatever folder it ran in.
+    let ws = crate::support::Workspace::new();
+    for args in [
+        &["tools", "--", "tooleval", "demo-server"][..],
+        &["lint", "--", "tooleval", "demo-server"][..],
+    ] {
+        let out = crate::support::tooleval()
+            .current_dir(ws.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("tokens"),
+            "{args:?}"
+        );
+        let left: Vec<_> = std::fs::read_dir(ws.path()).unwrap().collect();
+        assert!(left.is_empty(), "{args:?} wrote {left:?}");
+    }
+}
