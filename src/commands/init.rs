@@ -4,8 +4,6 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde_json::Value;
-
 use super::servers::servers_to_list;
 use crate::cli::InitArgs;
 use crate::config::{PLACEHOLDER, ServerSpec};
@@ -63,8 +61,17 @@ fn default_name(infos: &[ServerInfo]) -> String {
         .and_then(|i| i.server_name.clone())
         .unwrap_or_default();
     let last = from_server.rsplit('/').next().unwrap_or_default();
-    let kebab: String = last
-        .chars()
+    let kebab = kebab(last).trim_matches('-').to_owned();
+    if kebab.is_empty() {
+        "server".to_owned()
+    } else {
+        kebab
+    }
+}
+
+/// Lower case, every character but ASCII letters and digits a `-`.
+fn kebab(s: &str) -> String {
+    s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -72,13 +79,7 @@ fn default_name(infos: &[ServerInfo]) -> String {
                 '-'
             }
         })
-        .collect();
-    let kebab = kebab.trim_matches('-').to_owned();
-    if kebab.is_empty() {
-        "server".to_owned()
-    } else {
-        kebab
-    }
+        .collect()
 }
 
 fn rel(p: &Path) -> String {
@@ -147,17 +148,7 @@ fn suite_text(name: &str, tools: &ToolSet) -> String {
     );
     let _ = writeln!(s, "name: {}\ntasks:", plain(name));
     for t in &tools.tools {
-        let id: String = t
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
+        let id = kebab(&t.name);
         let _ = writeln!(s, "  - id: {}", plain(&id));
         let summary: String = t
             .description
@@ -176,12 +167,7 @@ fn suite_text(name: &str, tools: &ToolSet) -> String {
             json(&format!("{PLACEHOLDER} a request that needs {}", t.name))
         );
         let _ = writeln!(s, "    expect:\n      tool: {}", plain(&t.name));
-        let required: Vec<&str> = t
-            .input_schema
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|r| r.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+        let required = t.required();
         if !required.is_empty() {
             let _ = writeln!(s, "      args:");
             for r in required {

@@ -42,6 +42,15 @@ pub struct ToolInfo {
 }
 
 impl ToolInfo {
+    /// The parameters its input schema marks as required.
+    pub fn required(&self) -> Vec<&str> {
+        self.input_schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
     /// The tool's definition in the chat API's `tools` form, compact JSON: what its token count
     /// measures. Providers wrap definitions in their own framing, so the prompt grows by about
     /// this much per tool.
