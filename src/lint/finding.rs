@@ -11,25 +11,30 @@ use crate::mcp::ToolSet;
 pub struct Finding {
     pub rule: Rule,
     pub severity: Severity,
-    /// The tool, or the tools (`a, b`) a finding is about.
-    pub tool: String,
+    /// The tools the finding is about: one, a pair or a group; none when it is about the whole set.
+    pub tools: Vec<String>,
     pub message: String,
     pub hint: String,
 }
 
 impl Finding {
-    /// A finding of `rule`, at the rule's severity, about `tools` (none: the whole set).
+    /// A finding of `rule`, at the rule's severity.
     pub fn new(rule: Rule, tools: Vec<String>, message: String, hint: &str) -> Finding {
         Finding {
             rule,
             severity: rule.severity(),
-            tool: if tools.is_empty() {
-                "(all)".into()
-            } else {
-                tools.join(", ")
-            },
+            tools,
             message,
             hint: hint.into(),
+        }
+    }
+
+    /// The tools as a table shows them: `a, b`, or `(all)` for the whole set.
+    pub fn tools_text(&self) -> String {
+        if self.tools.is_empty() {
+            "(all)".into()
+        } else {
+            self.tools.join(", ")
         }
     }
 }
@@ -47,12 +52,8 @@ pub fn lint(set: &ToolSet, cfg: &LintConfig, max_tool_tokens: Option<usize>) -> 
         .filter(|r| !cfg.disable.iter().any(|d| d == r.id()))
         .flat_map(|r| checks::run(r, &ctx))
         .collect();
-    // Stable: one tool's findings of one rule keep the order the rule found them in.
-    out.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then_with(|| a.rule.id().cmp(b.rule.id()))
-            .then_with(|| a.tool.cmp(&b.tool))
-    });
+    // By the tools as shown, so the order is the one the table has always had. The sort is
+    // stable: one tool's findings of one rule keep the order the rule found them in.
+    out.sort_by_cached_key(|f| (f.severity, f.rule.id(), f.tools_text()));
     out
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Rule, Severity, lint};
+use super::{Finding, Rule, Severity, lint};
 use crate::config::LintConfig;
 use crate::mcp::{ServerTool, ToolSet};
 
@@ -27,7 +27,7 @@ fn set(tools: Vec<Def>) -> ToolSet {
 fn rules(set: &ToolSet) -> Vec<String> {
     lint(set, &LintConfig::default(), None)
         .into_iter()
-        .map(|f| format!("{} {}", f.rule, f.tool))
+        .map(|f| format!("{} {}", f.rule, f.tools_text()))
         .collect()
 }
 
@@ -206,11 +206,14 @@ fn tokens_and_budget_and_disabling() {
     )]);
     s.count_tokens(crate::tokens::Encoding::O200kBase);
     let f = lint(&s, &LintConfig::default(), Some(100));
-    assert!(f.iter().any(|f| f.rule == Rule::ToolTokens));
     assert!(
         f.iter()
-            .any(|f| f.rule == Rule::TokenBudget && f.severity == Severity::Error)
+            .any(|f| f.rule == Rule::ToolTokens && f.tools == ["a_tool"])
     );
+    assert!(f.iter().any(|f| f.rule == Rule::TokenBudget
+        && f.severity == Severity::Error
+        && f.tools.is_empty()
+        && f.tools_text() == "(all)"));
     let cfg = LintConfig {
         disable: vec!["tool-tokens".into(), "token-budget".into()],
         ..Default::default()
@@ -227,4 +230,24 @@ fn tokens_and_budget_and_disabling() {
         )
         .is_empty()
     );
+}
+
+#[test]
+fn findings_about_several_tools_list_each_and_serialize_the_list() {
+    let empty = strict(json!({}), &[]);
+    let s = set(vec![
+        ("get_user", GOOD, empty.clone()),
+        ("get_users", GOOD, empty),
+    ]);
+    let f: Vec<Finding> = lint(&s, &LintConfig::default(), None)
+        .into_iter()
+        .filter(|f| f.rule == Rule::SimilarNames)
+        .collect();
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].tools, ["get_user", "get_users"]);
+    let json = serde_json::to_value(&f[0]).unwrap();
+    assert_eq!(json["rule"], "similar-names");
+    assert_eq!(json["severity"], "warning");
+    assert_eq!(json["tools"], json!(["get_user", "get_users"]));
+    assert!(json.get("tool").is_none());
 }

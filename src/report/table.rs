@@ -304,7 +304,7 @@ pub fn render_findings(
             t.add_row([
                 f.severity.as_str(),
                 f.rule.id(),
-                &f.tool,
+                &f.tools_text(),
                 &f.message,
                 &f.hint,
             ]);
