@@ -27,6 +27,8 @@ impl Severity {
 /// show; serde writes and reads the id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+// So the tests can list every variant without trusting `ALL`.
+#[cfg_attr(test, derive(clap::ValueEnum))]
 pub enum Rule {
     DescriptionMissing,
     DescriptionShort,
@@ -135,5 +137,65 @@ impl FromStr for Rule {
             .into_iter()
             .find(|r| r.id() == id)
             .ok_or_else(|| UnknownRule(id.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn every_rule_round_trips_through_its_id_and_all_lists_each_once() {
+        // The derived list has every variant by construction.
+        assert_eq!(Rule::ALL.as_slice(), Rule::value_variants());
+        for rule in Rule::ALL {
+            assert_eq!(rule.id().parse::<Rule>(), Ok(rule));
+            assert_eq!(rule.to_string(), rule.id());
+            let json = serde_json::to_value(rule).unwrap();
+            assert_eq!(json, rule.id());
+            assert_eq!(serde_json::from_value::<Rule>(json).unwrap(), rule);
+        }
+        assert_eq!(
+            "descripton-short".parse::<Rule>(),
+            Err(UnknownRule("descripton-short".into()))
+        );
+    }
+
+    #[test]
+    fn the_docs_and_the_help_list_every_rule_with_its_severity() {
+        let docs = include_str!("../../docs/descriptions.md");
+        let rows: Vec<&str> = docs
+            .lines()
+            .skip_while(|l| !l.starts_with("| Rule | Severity |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        for rule in Rule::ALL {
+            let row = format!("| `{}` | {} |", rule.id(), rule.severity().as_str());
+            assert!(
+                rows.iter().any(|r| r.starts_with(&row)),
+                "the rules table of docs/descriptions.md has no row `{row}`"
+            );
+        }
+        assert_eq!(rows.len(), Rule::ALL.len(), "{rows:#?}");
+
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        let help = cli
+            .find_subcommand("lint")
+            .and_then(|c| c.get_after_help())
+            .expect("lint has an after_help")
+            .to_string();
+        let listed: Vec<&str> = help
+            .split("Rules:")
+            .nth(1)
+            .expect("the help lists the rules")
+            .split_whitespace()
+            .map(|w| w.trim_end_matches([',', '.']))
+            .collect();
+        for rule in Rule::ALL {
+            assert!(listed.contains(&rule.id()), "`lint --help` omits {rule}");
+        }
     }
 }

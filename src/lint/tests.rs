@@ -1,6 +1,8 @@
 //! Tests of `lint` as a whole: each rule on a case that fires it and a near miss that does not,
 //! settings and disabling.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 
 use super::{Finding, Rule, Severity, lint};
@@ -151,11 +153,16 @@ fn each_rule_fires_on_its_case() {
             "shared-prefix update_a, update_b, update_c, update_d, update_e",
         ),
     ];
+    let mut covered = BTreeSet::from([Rule::ToolTokens.id(), Rule::TokenBudget.id()]);
     for (tools, want) in cases {
         let s = set(tools);
         let got = rules(&s);
         assert!(got.iter().any(|g| g == want), "{want}: {got:?}");
+        covered.insert(want.split(' ').next().unwrap());
     }
+    // The token rules have their own test below.
+    let all: BTreeSet<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+    assert_eq!(covered, all, "a rule without a case");
 }
 
 #[test]
