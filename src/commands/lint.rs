@@ -34,11 +34,11 @@ pub async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
 fn check_disabled(disable: &[String]) -> Result<()> {
     let Some(bad) = disable
         .iter()
-        .find(|d| !lint::RULES.iter().any(|r| r.0 == d.as_str()))
+        .find(|d| d.parse::<lint::Rule>().is_err())
     else {
         return Ok(());
     };
-    let hint = match did_you_mean(bad, lint::RULES.iter().map(|r| r.0)) {
+    let hint = match did_you_mean(bad, lint::Rule::ALL.map(lint::Rule::id)) {
         Some(s) => format!("did you mean `{s}`?"),
         None => "`tooleval lint --help` lists the rules".to_owned(),
     };

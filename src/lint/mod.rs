@@ -1,7 +1,12 @@
 //! Lint: offline checks of tool definitions, and how alike two descriptions read.
 
-mod rules;
+mod checks;
+mod finding;
+mod rule;
 mod similarity;
+#[cfg(test)]
+mod tests;
 
-pub use rules::{Finding, RULES, Severity, lint};
+pub use finding::{Finding, lint};
+pub use rule::{Rule, Severity, UnknownRule};
 pub use similarity::Similarity;

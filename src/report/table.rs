@@ -288,7 +288,13 @@ pub fn render_findings(
         let mut t = table(width);
         t.set_header(["severity", "rule", "tool", "finding", "hint"]);
         for f in shown {
-            t.add_row([f.severity.as_str(), &f.rule, &f.tool, &f.message, &f.hint]);
+            t.add_row([
+                f.severity.as_str(),
+                f.rule.id(),
+                &f.tools_text(),
+                &f.message,
+                &f.hint,
+            ]);
         }
         out = format!("{t}\n");
     }

@@ -76,10 +76,7 @@ fn explain_confusions(report: &mut Report) {
         c.similarity = sim.between(&c.expected, &c.chosen);
         c.hints = findings
             .iter()
-            .filter(|f| {
-                let names: Vec<&str> = f.tool.split(", ").collect();
-                names.contains(&c.expected.as_str()) && names.contains(&c.chosen.as_str())
-            })
+            .filter(|f| f.tools.contains(&c.expected) && f.tools.contains(&c.chosen))
             .map(|f| format!("{}: {}", f.rule, f.message))
             .collect();
     }

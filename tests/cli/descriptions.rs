@@ -318,7 +318,7 @@ fn lint_reports_findings_and_takes_its_settings_from_the_eval_file() {
     let has = |rule: &str, tool: &str| {
         findings
             .iter()
-            .any(|f| f["rule"] == rule && f["tool"].as_str().unwrap().contains(tool))
+            .any(|f| f["rule"] == rule && f["tools"].as_array().unwrap().contains(&tool.into()))
     };
     assert!(has("description-short", "get_incident"), "{findings:#?}");
     assert!(has("shared-prefix", "get_metric"));

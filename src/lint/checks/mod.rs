@@ -1,0 +1,38 @@
+//! The checks behind the rules, one function per rule, grouped by what they read.
+
+mod descriptions;
+mod names;
+mod schema;
+mod tokens;
+
+use super::finding::Finding;
+use super::rule::Rule;
+use crate::config::LintConfig;
+use crate::mcp::ToolSet;
+
+/// What every check reads: the tool set and the eval file's settings.
+pub struct Context<'a> {
+    pub set: &'a ToolSet,
+    pub cfg: &'a LintConfig,
+    /// The budget for the whole set, when one is set.
+    pub max_tool_tokens: Option<usize>,
+}
+
+/// The findings of one rule.
+pub fn run(rule: Rule, ctx: &Context) -> Vec<Finding> {
+    match rule {
+        Rule::DescriptionMissing => descriptions::description_missing(ctx),
+        Rule::DescriptionShort => descriptions::description_short(ctx),
+        Rule::ParamUndescribed => descriptions::param_undescribed(ctx),
+        Rule::RequiredParamUndescribed => descriptions::required_param_undescribed(ctx),
+        Rule::EnumInProse => descriptions::enum_in_prose(ctx),
+        Rule::SharedPrefix => names::shared_prefix(ctx),
+        Rule::SimilarNames => names::similar_names(ctx),
+        Rule::SimilarDescriptions => names::similar_descriptions(ctx),
+        Rule::SchemaUnsupported => schema::schema_unsupported(ctx),
+        Rule::NameMapped => names::name_mapped(ctx),
+        Rule::StrictMode => schema::strict_mode(ctx),
+        Rule::ToolTokens => tokens::tool_tokens(ctx),
+        Rule::TokenBudget => tokens::token_budget(ctx),
+    }
+}

@@ -1,0 +1,59 @@
+//! A lint finding, and `lint`: every enabled rule run over a tool set, the findings in order.
+
+use serde::{Deserialize, Serialize};
+
+use super::checks::{self, Context};
+use super::rule::{Rule, Severity};
+use crate::config::LintConfig;
+use crate::mcp::ToolSet;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule: Rule,
+    pub severity: Severity,
+    /// The tools the finding is about: one, a pair or a group; none when it is about the whole set.
+    pub tools: Vec<String>,
+    pub message: String,
+    pub hint: String,
+}
+
+impl Finding {
+    /// A finding of `rule`, at the rule's severity.
+    pub fn new(rule: Rule, tools: Vec<String>, message: String, hint: &str) -> Finding {
+        Finding {
+            rule,
+            severity: rule.severity(),
+            tools,
+            message,
+            hint: hint.into(),
+        }
+    }
+
+    /// The tools as a table shows them: `a, b`, or `(all)` for the whole set.
+    pub fn tools_text(&self) -> String {
+        if self.tools.is_empty() {
+            "(all)".into()
+        } else {
+            self.tools.join(", ")
+        }
+    }
+}
+
+/// Runs every rule not disabled. Tokens must have been counted for the token rules to apply.
+/// Findings come most severe first, then by rule id and tools.
+pub fn lint(set: &ToolSet, cfg: &LintConfig, max_tool_tokens: Option<usize>) -> Vec<Finding> {
+    let ctx = Context {
+        set,
+        cfg,
+        max_tool_tokens,
+    };
+    let mut out: Vec<Finding> = Rule::ALL
+        .into_iter()
+        .filter(|r| !cfg.disable.iter().any(|d| d == r.id()))
+        .flat_map(|r| checks::run(r, &ctx))
+        .collect();
+    // By the tools as shown, so the order is the one the table has always had. The sort is
+    // stable: one tool's findings of one rule keep the order the rule found them in.
+    out.sort_by_cached_key(|f| (f.severity, f.rule.id(), f.tools_text()));
+    out
+}

@@ -1,0 +1,201 @@
+//! The lint rules by name: each rule's id, severity and summary, and parsing an id back.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// One lint rule. Its id (`description-missing`) is what `lint.disable` takes and what reports
+/// show; serde writes and reads the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+// So the tests can list every variant without trusting `ALL`.
+#[cfg_attr(test, derive(clap::ValueEnum))]
+pub enum Rule {
+    DescriptionMissing,
+    DescriptionShort,
+    ParamUndescribed,
+    RequiredParamUndescribed,
+    EnumInProse,
+    SharedPrefix,
+    SimilarNames,
+    SimilarDescriptions,
+    SchemaUnsupported,
+    NameMapped,
+    StrictMode,
+    ToolTokens,
+    TokenBudget,
+}
+
+impl Rule {
+    /// Every rule, in the order `tooleval lint --help` and docs/descriptions.md list them.
+    pub const ALL: [Rule; 13] = [
+        Rule::DescriptionMissing,
+        Rule::DescriptionShort,
+        Rule::ParamUndescribed,
+        Rule::RequiredParamUndescribed,
+        Rule::EnumInProse,
+        Rule::SharedPrefix,
+        Rule::SimilarNames,
+        Rule::SimilarDescriptions,
+        Rule::SchemaUnsupported,
+        Rule::NameMapped,
+        Rule::StrictMode,
+        Rule::ToolTokens,
+        Rule::TokenBudget,
+    ];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::DescriptionMissing => "description-missing",
+            Rule::DescriptionShort => "description-short",
+            Rule::ParamUndescribed => "param-undescribed",
+            Rule::RequiredParamUndescribed => "required-param-undescribed",
+            Rule::EnumInProse => "enum-in-prose",
+            Rule::SharedPrefix => "shared-prefix",
+            Rule::SimilarNames => "similar-names",
+            Rule::SimilarDescriptions => "similar-descriptions",
+            Rule::SchemaUnsupported => "schema-unsupported",
+            Rule::NameMapped => "name-mapped",
+            Rule::StrictMode => "strict-mode",
+            Rule::ToolTokens => "tool-tokens",
+            Rule::TokenBudget => "token-budget",
+        }
+    }
+
+    pub fn severity(self) -> Severity {
+        match self {
+            Rule::DescriptionMissing
+            | Rule::RequiredParamUndescribed
+            | Rule::SchemaUnsupported
+            | Rule::TokenBudget => Severity::Error,
+            Rule::DescriptionShort
+            | Rule::ParamUndescribed
+            | Rule::EnumInProse
+            | Rule::SharedPrefix
+            | Rule::SimilarNames
+            | Rule::SimilarDescriptions
+            | Rule::ToolTokens => Severity::Warning,
+            Rule::NameMapped | Rule::StrictMode => Severity::Info,
+        }
+    }
+
+    /// What the rule checks, in a line.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Rule::DescriptionMissing => "a tool without a description",
+            Rule::DescriptionShort => "a description too short to tell the tool apart",
+            Rule::ParamUndescribed => "an optional parameter without a description",
+            Rule::RequiredParamUndescribed => "a required parameter without a description",
+            Rule::EnumInProse => "allowed values listed in prose where an `enum` belongs",
+            Rule::SharedPrefix => "many tools whose names start alike",
+            Rule::SimilarNames => "names that differ by a character",
+            Rule::SimilarDescriptions => "descriptions so alike that a model will confuse them",
+            Rule::SchemaUnsupported => "schema features that chat APIs reject",
+            Rule::NameMapped => "a name chat APIs do not accept, sent under another name",
+            Rule::StrictMode => "a schema that OpenAI strict mode would not accept",
+            Rule::ToolTokens => "a tool definition that costs many tokens",
+            Rule::TokenBudget => "the tool set costs more tokens than `max_tool_tokens`",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// An id that names no rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no lint rule is called `{0}`")]
+pub struct UnknownRule(pub String);
+
+impl FromStr for Rule {
+    type Err = UnknownRule;
+
+    fn from_str(id: &str) -> Result<Rule, UnknownRule> {
+        Rule::ALL
+            .into_iter()
+            .find(|r| r.id() == id)
+            .ok_or_else(|| UnknownRule(id.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn every_rule_round_trips_through_its_id_and_all_lists_each_once() {
+        // The derived list has every variant by construction.
+        assert_eq!(Rule::ALL.as_slice(), Rule::value_variants());
+        for rule in Rule::ALL {
+            assert_eq!(rule.id().parse::<Rule>(), Ok(rule));
+            assert_eq!(rule.to_string(), rule.id());
+            let json = serde_json::to_value(rule).unwrap();
+            assert_eq!(json, rule.id());
+            assert_eq!(serde_json::from_value::<Rule>(json).unwrap(), rule);
+        }
+        assert_eq!(
+            "descripton-short".parse::<Rule>(),
+            Err(UnknownRule("descripton-short".into()))
+        );
+    }
+
+    #[test]
+    fn the_docs_and_the_help_list_every_rule_with_its_severity() {
+        let docs = include_str!("../../docs/descriptions.md");
+        let rows: Vec<&str> = docs
+            .lines()
+            .skip_while(|l| !l.starts_with("| Rule | Severity |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        for rule in Rule::ALL {
+            let row = format!("| `{}` | {} |", rule.id(), rule.severity().as_str());
+            assert!(
+                rows.iter().any(|r| r.starts_with(&row)),
+                "the rules table of docs/descriptions.md has no row `{row}`"
+            );
+        }
+        assert_eq!(rows.len(), Rule::ALL.len(), "{rows:#?}");
+
+        use clap::CommandFactory;
+        let cli = crate::cli::Cli::command();
+        let help = cli
+            .find_subcommand("lint")
+            .and_then(|c| c.get_after_help())
+            .expect("lint has an after_help")
+            .to_string();
+        let listed: Vec<&str> = help
+            .split("Rules:")
+            .nth(1)
+            .expect("the help lists the rules")
+            .split_whitespace()
+            .map(|w| w.trim_end_matches([',', '.']))
+            .collect();
+        for rule in Rule::ALL {
+            assert!(listed.contains(&rule.id()), "`lint --help` omits {rule}");
+        }
+    }
+}
