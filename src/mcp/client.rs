@@ -20,11 +20,14 @@ use crate::record::ServerInfo;
 const DEFAULT_TIMEOUT_SECS: u64 = 30;
 const STDERR_LINES: usize = 20;
 
+/// An initialized MCP session, seen from our side.
+type Client = RunningService<RoleClient, ClientConfig>;
+
 /// A live connection to one server, with the tools it listed.
 pub struct Connection {
     pub info: ServerInfo,
     pub tools: Vec<ServerTool>,
-    client: RunningService<RoleClient, ClientConfig>,
+    client: Client,
 }
 
 impl Connection {
@@ -58,126 +61,13 @@ pub fn describe_target(written: &ServerSpec) -> String {
 /// Connects to a server, initializes, lists every tool (following pagination).
 pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> {
     let timeout = Duration::from_secs(entry.spec.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));
-    let name = entry.name.clone();
-    let server_err = |message: String, stderr: Vec<String>, hint: Option<String>| Error::Server {
-        server: name.clone(),
-        message,
-        stderr,
-        hint,
-    };
     let (client, tail, transport) = if let Some(command) = &entry.spec.command {
-        let program = resolve_program(command);
-        let mut cmd = tokio::process::Command::new(&program);
-        cmd.args(&entry.spec.args)
-            .envs(&entry.spec.env)
-            .kill_on_drop(true);
-        if let Some(cwd) = &entry.spec.cwd {
-            cmd.current_dir(cwd);
-        }
-        let (transport, stderr) = TokioChildProcess::builder(cmd)
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                let hint = if e.kind() == std::io::ErrorKind::NotFound {
-                    format!(
-                        "is `{command}` installed and on PATH? Check `command` of server `{}`",
-                        entry.name
-                    )
-                } else {
-                    "check `command`, `args` and `cwd` of the server".to_owned()
-                };
-                server_err(format!("cannot start `{command}`: {e}"), vec![], Some(hint))
-            })?;
-        let tail = stderr.map(|s| StderrTail::spawn(s, STDERR_LINES));
-        match tokio::time::timeout(timeout, client_config().serve(transport)).await {
-            Ok(Ok(c)) => (c, tail, "stdio"),
-            Ok(Err(e)) => {
-                let lines = finish(tail).await;
-                return Err(server_err(
-                    format!(
-                        "the server did not complete the MCP handshake: {}",
-                        root_cause(&e)
-                    ),
-                    lines,
-                    Some(format!(
-                        "run `{}` by hand to see whether it starts and speaks MCP on stdio",
-                        target
-                    )),
-                ));
-            }
-            Err(_) => {
-                let lines = finish(tail).await;
-                return Err(server_err(
-                    format!("no answer to `initialize` within {}s", timeout.as_secs()),
-                    lines,
-                    Some("the server may be waiting for input or a slow download; raise `timeout_secs` if it is only slow".into()),
-                ));
-            }
-        }
+        let (client, tail) = start_stdio(entry, command, &target, timeout).await?;
+        (client, tail, "stdio")
     } else {
-        let url = entry.spec.url.clone().unwrap_or_default();
-        let mut headers = HashMap::new();
-        for (k, v) in &entry.spec.headers {
-            let key = reqwest::header::HeaderName::from_bytes(k.as_bytes()).map_err(|e| {
-                server_err(
-                    format!("header `{k}` is not a valid header name: {e}"),
-                    vec![],
-                    None,
-                )
-            })?;
-            let value = reqwest::header::HeaderValue::from_str(v).map_err(|_| {
-                server_err(
-                    format!("the value of header `{k}` is not a valid header value"),
-                    vec![],
-                    Some("check for stray newlines in the variable it comes from".into()),
-                )
-            })?;
-            headers.insert(key, value);
-        }
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(0)
-            .build()
-            .map_err(|e| server_err(format!("cannot set up the HTTP client: {e}"), vec![], None))?;
-        let config =
-            StreamableHttpClientTransportConfig::with_uri(url.clone()).custom_headers(headers);
-        let transport = StreamableHttpClientTransport::with_client(http, config);
-        match tokio::time::timeout(timeout, client_config().serve(transport)).await {
-            Ok(Ok(c)) => (c, None, "streamable-http"),
-            Ok(Err(e)) => {
-                return Err(server_err(
-                    format!("cannot initialize an MCP session at {url}: {}", http_cause(&url, &e)),
-                    vec![],
-                    Some("check that the server runs and that the URL is its streamable HTTP endpoint (often ending in /mcp)".into()),
-                ));
-            }
-            Err(_) => {
-                return Err(server_err(
-                    format!(
-                        "no answer to `initialize` from {url} within {}s",
-                        timeout.as_secs()
-                    ),
-                    vec![],
-                    None,
-                ));
-            }
-        }
+        (start_http(entry, timeout).await?, None, "streamable-http")
     };
-    let listed = match tokio::time::timeout(timeout, client.list_all_tools()).await {
-        Ok(Ok(tools)) => tools,
-        Ok(Err(e)) => {
-            let lines = finish(tail).await;
-            return Err(server_err(format!("`tools/list` failed: {e}"), lines, None));
-        }
-        Err(_) => {
-            let lines = finish(tail).await;
-            return Err(server_err(
-                format!("no answer to `tools/list` within {}s", timeout.as_secs()),
-                lines,
-                None,
-            ));
-        }
-    };
+    let listed = list_server_tools(entry, &client, timeout, tail).await?;
     let peer = client.peer_info();
     let info = ServerInfo {
         name: entry.name.clone(),
@@ -203,12 +93,175 @@ pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> 
             input_schema: serde_json::Value::Object((*t.input_schema).clone()),
         })
         .collect();
-    // The stderr reader keeps draining in the background so a chatty server never blocks.
     Ok(Connection {
         info,
         tools,
         client,
     })
+}
+
+/// An error about server `entry`, with what it last wrote to stderr and what to try.
+fn server_error(
+    entry: &ServerEntry,
+    message: String,
+    stderr: Vec<String>,
+    hint: Option<String>,
+) -> Error {
+    Error::Server {
+        server: entry.name.clone(),
+        message,
+        stderr,
+        hint,
+    }
+}
+
+/// Starts a stdio server and completes the MCP handshake. The stderr tail comes back with the
+/// client: it keeps draining in the background so a chatty server never blocks, and its last
+/// lines explain a later failure.
+async fn start_stdio(
+    entry: &ServerEntry,
+    command: &str,
+    target: &str,
+    timeout: Duration,
+) -> Result<(Client, Option<StderrTail>)> {
+    let program = resolve_program(command);
+    let mut cmd = tokio::process::Command::new(&program);
+    cmd.args(&entry.spec.args)
+        .envs(&entry.spec.env)
+        .kill_on_drop(true);
+    if let Some(cwd) = &entry.spec.cwd {
+        cmd.current_dir(cwd);
+    }
+    let (transport, stderr) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "is `{command}` installed and on PATH? Check `command` of server `{}`",
+                    entry.name
+                )
+            } else {
+                "check `command`, `args` and `cwd` of the server".to_owned()
+            };
+            server_error(
+                entry,
+                format!("cannot start `{command}`: {e}"),
+                vec![],
+                Some(hint),
+            )
+        })?;
+    let tail = stderr.map(|s| StderrTail::spawn(s, STDERR_LINES));
+    match tokio::time::timeout(timeout, client_config().serve(transport)).await {
+        Ok(Ok(c)) => Ok((c, tail)),
+        Ok(Err(e)) => Err(server_error(
+            entry,
+            format!(
+                "the server did not complete the MCP handshake: {}",
+                root_cause(&e)
+            ),
+            finish(tail).await,
+            Some(format!(
+                "run `{target}` by hand to see whether it starts and speaks MCP on stdio"
+            )),
+        )),
+        Err(_) => Err(server_error(
+            entry,
+            format!("no answer to `initialize` within {}s", timeout.as_secs()),
+            finish(tail).await,
+            Some("the server may be waiting for input or a slow download; raise `timeout_secs` if it is only slow".into()),
+        )),
+    }
+}
+
+/// Opens a streamable HTTP session with the server's headers and completes the MCP handshake.
+async fn start_http(entry: &ServerEntry, timeout: Duration) -> Result<Client> {
+    let url = entry.spec.url.clone().unwrap_or_default();
+    let headers = http_headers(entry)?;
+    let http = reqwest::Client::builder()
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .pool_max_idle_per_host(0)
+        .build()
+        .map_err(|e| {
+            server_error(
+                entry,
+                format!("cannot set up the HTTP client: {e}"),
+                vec![],
+                None,
+            )
+        })?;
+    let config = StreamableHttpClientTransportConfig::with_uri(url.clone()).custom_headers(headers);
+    let transport = StreamableHttpClientTransport::with_client(http, config);
+    match tokio::time::timeout(timeout, client_config().serve(transport)).await {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => Err(server_error(
+            entry,
+            format!("cannot initialize an MCP session at {url}: {}", http_cause(&url, &e)),
+            vec![],
+            Some("check that the server runs and that the URL is its streamable HTTP endpoint (often ending in /mcp)".into()),
+        )),
+        Err(_) => Err(server_error(
+            entry,
+            format!(
+                "no answer to `initialize` from {url} within {}s",
+                timeout.as_secs()
+            ),
+            vec![],
+            None,
+        )),
+    }
+}
+
+/// The server's `headers` as HTTP headers, refusing names and values HTTP cannot carry.
+fn http_headers(
+    entry: &ServerEntry,
+) -> Result<HashMap<reqwest::header::HeaderName, reqwest::header::HeaderValue>> {
+    let mut headers = HashMap::new();
+    for (k, v) in &entry.spec.headers {
+        let key = reqwest::header::HeaderName::from_bytes(k.as_bytes()).map_err(|e| {
+            server_error(
+                entry,
+                format!("header `{k}` is not a valid header name: {e}"),
+                vec![],
+                None,
+            )
+        })?;
+        let value = reqwest::header::HeaderValue::from_str(v).map_err(|_| {
+            server_error(
+                entry,
+                format!("the value of header `{k}` is not a valid header value"),
+                vec![],
+                Some("check for stray newlines in the variable it comes from".into()),
+            )
+        })?;
+        headers.insert(key, value);
+    }
+    Ok(headers)
+}
+
+/// Every tool the server lists, page after page. On failure the stderr tail is read out for
+/// the error; on success it is let go and keeps draining in the background.
+async fn list_server_tools(
+    entry: &ServerEntry,
+    client: &Client,
+    timeout: Duration,
+    tail: Option<StderrTail>,
+) -> Result<Vec<rmcp::model::Tool>> {
+    match tokio::time::timeout(timeout, client.list_all_tools()).await {
+        Ok(Ok(tools)) => Ok(tools),
+        Ok(Err(e)) => Err(server_error(
+            entry,
+            format!("`tools/list` failed: {e}"),
+            finish(tail).await,
+            None,
+        )),
+        Err(_) => Err(server_error(
+            entry,
+            format!("no answer to `tools/list` within {}s", timeout.as_secs()),
+            finish(tail).await,
+            None,
+        )),
+    }
 }
 
 /// Why an HTTP session failed: the transport hides the socket error, so a refused connection is

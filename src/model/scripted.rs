@@ -160,42 +160,8 @@ async fn answer(State(shared): State<Arc<Shared>>, body: axum::Json<Value>) -> R
     if shared.script.delay_ms > 0 {
         tokio::time::sleep(Duration::from_millis(shared.script.delay_ms)).await;
     }
-    let last_user = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .and_then(|m| {
-            m.iter()
-                .rev()
-                .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-        })
-        .and_then(|m| m.get("content").and_then(Value::as_str))
-        .unwrap_or("")
-        .to_owned();
     let model = body.get("model").cloned().unwrap_or(Value::Null);
-    let tools_text = body.get("tools").map(Value::to_string).unwrap_or_default();
-    let tool_count = body
-        .get("tools")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    let rule = shared.script.rules.iter().enumerate().find(|(_, r)| {
-        last_user.contains(&r.when)
-            && r.tools_contain
-                .as_ref()
-                .is_none_or(|t| tools_text.contains(t.as_str()))
-            && r.max_tools.is_none_or(|n| tool_count <= n)
-    });
-    let mut reply = match rule {
-        Some((i, r)) => {
-            let mut answered = shared.answered.lock().unwrap_or_else(|p| p.into_inner());
-            let n = answered[i];
-            answered[i] += 1;
-            match &r.reply {
-                Scripted::Sequence(v) if !v.is_empty() => v[n.min(v.len() - 1)].clone(),
-                other => other.clone(),
-            }
-        }
-        None => Scripted::Text("no script for this prompt".into()),
-    };
+    let mut reply = choose_reply(&shared, &body);
     while let Scripted::Delay(ms, inner) = reply {
         tokio::time::sleep(Duration::from_millis(ms)).await;
         reply = *inner;
@@ -205,17 +171,7 @@ async fn answer(State(shared): State<Arc<Shared>>, body: axum::Json<Value>) -> R
             json!({"role": "assistant", "content": "nested sequences are not scripted"})
         }
         Scripted::StatusWithHeaders(code, headers, body) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut resp = (status, body).into_response();
-            for (k, v) in headers {
-                if let (Ok(k), Ok(v)) = (
-                    axum::http::HeaderName::from_bytes(k.as_bytes()),
-                    axum::http::HeaderValue::from_str(&v),
-                ) {
-                    resp.headers_mut().insert(k, v);
-                }
-            }
-            return resp;
+            return status_with_headers(code, headers, body);
         }
         Scripted::Hang => {
             std::future::pending::<()>().await;
@@ -234,17 +190,78 @@ async fn answer(State(shared): State<Arc<Shared>>, body: axum::Json<Value>) -> R
         }
         Scripted::Body(body) => return axum::Json(body).into_response(),
         Scripted::Text(text) => json!({"role": "assistant", "content": text}),
-        Scripted::Calls(calls) => {
-            let calls: Vec<Value> = calls
-                .iter()
-                .enumerate()
-                .map(|(i, (name, args))| {
-                    json!({"id": format!("call_{i}"), "type": "function", "function": {"name": name, "arguments": args}})
-                })
-                .collect();
-            json!({"role": "assistant", "content": null, "tool_calls": calls})
-        }
+        Scripted::Calls(calls) => calls_message(&calls),
     };
+    completion(message, model)
+}
+
+/// The reply of the first rule that fits the request, counting the request against that rule
+/// so a `Sequence` moves on; a fixed text when no rule fits.
+fn choose_reply(shared: &Shared, body: &Value) -> Scripted {
+    let last_user = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .and_then(|m| {
+            m.iter()
+                .rev()
+                .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        })
+        .and_then(|m| m.get("content").and_then(Value::as_str))
+        .unwrap_or("");
+    let tools_text = body.get("tools").map(Value::to_string).unwrap_or_default();
+    let tool_count = body
+        .get("tools")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let rule = shared.script.rules.iter().enumerate().find(|(_, r)| {
+        last_user.contains(&r.when)
+            && r.tools_contain
+                .as_ref()
+                .is_none_or(|t| tools_text.contains(t.as_str()))
+            && r.max_tools.is_none_or(|n| tool_count <= n)
+    });
+    let Some((i, r)) = rule else {
+        return Scripted::Text("no script for this prompt".into());
+    };
+    let mut answered = shared.answered.lock().unwrap_or_else(|p| p.into_inner());
+    let n = answered[i];
+    answered[i] += 1;
+    match &r.reply {
+        Scripted::Sequence(v) if !v.is_empty() => v[n.min(v.len() - 1)].clone(),
+        other => other.clone(),
+    }
+}
+
+/// An error status carrying headers such as `Retry-After`; a header that is not valid HTTP is
+/// left out rather than failing the test that scripted it.
+fn status_with_headers(code: u16, headers: Vec<(String, String)>, body: String) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (status, body).into_response();
+    for (k, v) in headers {
+        if let (Ok(k), Ok(v)) = (
+            axum::http::HeaderName::from_bytes(k.as_bytes()),
+            axum::http::HeaderValue::from_str(&v),
+        ) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
+    resp
+}
+
+/// An assistant message making these calls, with ids as the chat API numbers them.
+fn calls_message(calls: &[(String, String)]) -> Value {
+    let calls: Vec<Value> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (name, args))| {
+            json!({"id": format!("call_{i}"), "type": "function", "function": {"name": name, "arguments": args}})
+        })
+        .collect();
+    json!({"role": "assistant", "content": null, "tool_calls": calls})
+}
+
+/// A chat-completion body around one message, with fixed token usage.
+fn completion(message: Value, model: Value) -> Response {
     let finish = if message.get("tool_calls").is_some() {
         "tool_calls"
     } else {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::config::Task;
 use crate::mcp::ToolSet;
-use crate::model::{Model, ModelReply, ModelRequest, recover_text_calls};
+use crate::model::{Model, ModelReply, ModelRequest, RawCall, recover_text_calls};
 use crate::record::Outcome;
 use crate::record::{ReplyRecord, ToolCallRecord, TrialRecord};
 use crate::score::{ActualCall, Judge};
@@ -79,25 +79,10 @@ pub async fn execute(
     opts: &ExecOptions,
     stop: impl std::future::Future<Output = ()>,
 ) -> Executed {
-    let in_shard = |job: u64| match opts.shard {
-        Some((i, n)) => job % u64::from(n) == u64::from(i - 1),
-        None => true,
-    };
     let total = (0..tasks.len() as u64 * u64::from(opts.trials))
-        .filter(|j| in_shard(*j))
+        .filter(|j| in_shard(opts.shard, *j))
         .count() as u64;
-    let bar = if opts.progress && std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(total);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {bar:30} {pos}/{len} trials · {elapsed} · ETA {eta} {msg}",
-            )
-            .expect("a valid template"),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = progress_bar(total, opts.progress);
     let api_tools = Arc::new(tools.to_openai_json());
     let index = opts
         .retrieve
@@ -107,9 +92,9 @@ pub async fn execute(
         .iter()
         .flat_map(|t| (0..trials).map(move |i| (t, i)))
         .enumerate()
-        .filter(|(j, _)| in_shard(*j as u64))
+        .filter(|(j, _)| in_shard(opts.shard, *j as u64))
         .map(|(_, job)| job);
-    let mut stream = futures::stream::iter(jobs)
+    let stream = futures::stream::iter(jobs)
         .map(|(t, trial)| {
             let model = model.clone();
             let tools = tools.clone();
@@ -117,35 +102,85 @@ pub async fn execute(
             let api_tools = api_tools.clone();
             let index = index.clone();
             async move {
-                let user_text = t.task.prompt.user_text();
-                let (offered, api_tools) = match (&index, opts.retrieve) {
-                    (Some(index), Some(k)) => {
-                        let keep: Vec<String> = index
-                            .rank(&user_text)
-                            .into_iter()
-                            .take(k)
-                            .map(|(i, _)| tools.tools[i].name.clone())
-                            .collect();
-                        let subset = Arc::new(tools.subset(&keep));
-                        let api = Arc::new(subset.to_openai_json());
-                        (subset, api)
-                    }
-                    _ => (tools.clone(), api_tools),
-                };
-                let req = ModelRequest {
-                    messages: t.task.prompt.messages(),
-                    user_text,
-                    tools: offered,
-                    api_tools,
-                    trial,
-                    task: t.task.id.clone(),
-                };
+                let retrieval = index.as_deref().zip(opts.retrieve);
+                let req = request_for(t, trial, &tools, api_tools, retrieval);
                 run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await
             }
         })
         .buffer_unordered(opts.concurrency.max(1));
+    let mut executed = gather(stream, stop, &bar, total as usize).await;
+    bar.finish_and_clear();
+    sort_in_suite_order(tasks, &mut executed.trials);
+    executed
+}
 
-    let mut records = Vec::with_capacity(total as usize);
+/// Whether job `job` (numbered task by task and trial by trial from 0) is in this shard.
+fn in_shard(shard: Option<(u32, u32)>, job: u64) -> bool {
+    match shard {
+        Some((i, n)) => job % u64::from(n) == u64::from(i - 1),
+        None => true,
+    }
+}
+
+/// A bar of `total` trials, drawn only when asked for and stderr is a terminal, so logs and
+/// pipes get no control codes.
+fn progress_bar(total: u64, show: bool) -> ProgressBar {
+    if !(show && std::io::stderr().is_terminal()) {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::new(total);
+    b.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {bar:30} {pos}/{len} trials · {elapsed} · ETA {eta} {msg}",
+        )
+        .expect("a valid template"),
+    );
+    b
+}
+
+/// The request for one trial of a task. With retrieval, (index, k), only the k tools the
+/// offline ranking rates best for the prompt are offered; otherwise every tool.
+fn request_for(
+    t: &PlannedTask,
+    trial: u32,
+    tools: &Arc<ToolSet>,
+    api_tools: Arc<Box<serde_json::value::RawValue>>,
+    retrieval: Option<(&crate::model::Index, usize)>,
+) -> ModelRequest {
+    let user_text = t.task.prompt.user_text();
+    let (offered, api_tools) = match retrieval {
+        Some((index, k)) => {
+            let keep: Vec<String> = index
+                .rank(&user_text)
+                .into_iter()
+                .take(k)
+                .map(|(i, _)| tools.tools[i].name.clone())
+                .collect();
+            let subset = Arc::new(tools.subset(&keep));
+            let api = Arc::new(subset.to_openai_json());
+            (subset, api)
+        }
+        None => (tools.clone(), api_tools),
+    };
+    ModelRequest {
+        messages: t.task.prompt.messages(),
+        user_text,
+        tools: offered,
+        api_tools,
+        trial,
+        task: t.task.id.clone(),
+    }
+}
+
+/// Collects finished trials as they come, until every job is done, one fails fatally or
+/// `stop` fires; trials are in the order they finished.
+async fn gather(
+    mut stream: impl futures::Stream<Item = (TrialRecord, Option<crate::model::ModelError>)> + Unpin,
+    stop: impl std::future::Future<Output = ()>,
+    bar: &ProgressBar,
+    expected: usize,
+) -> Executed {
+    let mut records = Vec::with_capacity(expected);
     let mut interrupted = false;
     let mut fatal_error = None;
     tokio::pin!(stop);
@@ -172,8 +207,15 @@ pub async fn execute(
             }
         }
     }
-    bar.finish_and_clear();
-    // Reports list trials in suite order, whatever order they finished in.
+    Executed {
+        fatal: fatal_error,
+        trials: records,
+        interrupted,
+    }
+}
+
+/// Reports list trials in suite order, whatever order they finished in.
+fn sort_in_suite_order(tasks: &[PlannedTask], records: &mut [TrialRecord]) {
     let order: std::collections::HashMap<&str, usize> = tasks
         .iter()
         .enumerate()
@@ -185,13 +227,9 @@ pub async fn execute(
             r.trial,
         )
     });
-    Executed {
-        fatal: fatal_error,
-        trials: records,
-        interrupted,
-    }
 }
 
+/// Runs one trial: asks the model within the request timeout, then scores the reply.
 async fn run_trial(
     t: &PlannedTask,
     req: &ModelRequest,
@@ -203,10 +241,38 @@ async fn run_trial(
     let started = Instant::now();
     let result = tokio::time::timeout(opts.request_timeout, model.complete(req)).await;
     let latency_ms = started.elapsed().as_millis() as u64;
-    let mut rec = TrialRecord {
+    let mut rec = unscored_record(t, req.trial, latency_ms);
+    match result {
+        Err(_) => {
+            rec.reason = format!(
+                "the model did not answer within {}s",
+                opts.request_timeout.as_secs()
+            );
+            (rec, None)
+        }
+        Ok(Err(e)) => {
+            rec.reason = e.message.clone();
+            rec.retries = e.retries;
+            if e.retries > 0 {
+                rec.reason = format!("{} (after {} retries)", e.message, e.retries);
+            }
+            let fatal = (e.kind == crate::model::ErrorKind::Fatal).then_some(e);
+            (rec, fatal)
+        }
+        Ok(Ok(reply)) => {
+            score_reply(&mut rec, reply, t, tools, judge, opts.recover_text_calls);
+            (rec, None)
+        }
+    }
+}
+
+/// A trial's record before any reply is scored: an error with no reason yet, which is what the
+/// trial stays if the model never answers.
+fn unscored_record(t: &PlannedTask, trial: u32, latency_ms: u64) -> TrialRecord {
+    TrialRecord {
         task: t.task.id.clone(),
         suite: t.suite.clone(),
-        trial: req.trial,
+        trial,
         outcome: Outcome::Error,
         reason: String::new(),
         expected: t
@@ -223,26 +289,18 @@ async fn run_trial(
         notes: vec![],
         retries: 0,
         cached: false,
-    };
-    let reply = match result {
-        Err(_) => {
-            rec.reason = format!(
-                "the model did not answer within {}s",
-                opts.request_timeout.as_secs()
-            );
-            return (rec, None);
-        }
-        Ok(Err(e)) => {
-            rec.reason = e.message.clone();
-            rec.retries = e.retries;
-            if e.retries > 0 {
-                rec.reason = format!("{} (after {} retries)", e.message, e.retries);
-            }
-            let fatal = (e.kind == crate::model::ErrorKind::Fatal).then_some(e);
-            return (rec, fatal);
-        }
-        Ok(Ok(reply)) => reply,
-    };
+    }
+}
+
+/// Judges the model's reply and records the verdict, the calls and the reply itself.
+fn score_reply(
+    rec: &mut TrialRecord,
+    reply: ModelReply,
+    t: &PlannedTask,
+    tools: &ToolSet,
+    judge: &Judge,
+    recover: bool,
+) {
     let ModelReply {
         content,
         mut tool_calls,
@@ -258,40 +316,9 @@ async fn run_trial(
     if tool_calls.is_empty()
         && let Some(text) = &content
     {
-        let found = recover_text_calls(text);
-        if !found.is_empty() {
-            let names = found
-                .iter()
-                .map(|c| format!("`{}`", c.name))
-                .collect::<Vec<_>>()
-                .join(", ");
-            if opts.recover_text_calls {
-                notes.push(format!(
-                    "recovered {} call(s) written as text: {names}",
-                    found.len()
-                ));
-                tool_calls = found;
-            } else {
-                notes.push(format!(
-                    "the reply's text holds what looks like a call to {names}; set `recover_text_calls: true` to score it"
-                ));
-                text_call_unused = true;
-            }
-        }
+        text_call_unused = take_text_calls(text, recover, &mut tool_calls, &mut notes);
     }
-    let actual: Vec<ActualCall> = tool_calls
-        .iter()
-        .map(|c| {
-            let known = tools.by_api_name(&c.name);
-            ActualCall {
-                name: known
-                    .map(|k| k.name.clone())
-                    .unwrap_or_else(|| c.name.clone()),
-                known: known.is_some(),
-                arguments: parse_arguments(&c.arguments),
-            }
-        })
-        .collect();
+    let actual = actual_calls(&tool_calls, tools);
     let verdict = judge.judge(&t.task.expect, &actual);
     rec.outcome = verdict.outcome;
     rec.reason = verdict.reason;
@@ -315,7 +342,57 @@ async fn run_trial(
             .collect(),
         finish_reason,
     });
-    (rec, None)
+}
+
+/// Calls the model wrote as text instead of as tool calls: moved into `tool_calls` when the
+/// eval recovers them, else only noted, so a trial that "called nothing" says why. Returns
+/// whether such calls were found and left unscored.
+fn take_text_calls(
+    text: &str,
+    recover: bool,
+    tool_calls: &mut Vec<RawCall>,
+    notes: &mut Vec<String>,
+) -> bool {
+    let found = recover_text_calls(text);
+    if found.is_empty() {
+        return false;
+    }
+    let names = found
+        .iter()
+        .map(|c| format!("`{}`", c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if recover {
+        notes.push(format!(
+            "recovered {} call(s) written as text: {names}",
+            found.len()
+        ));
+        *tool_calls = found;
+        false
+    } else {
+        notes.push(format!(
+            "the reply's text holds what looks like a call to {names}; set `recover_text_calls: true` to score it"
+        ));
+        true
+    }
+}
+
+/// The calls as the judge sees them: names mapped back from the API's form to the suite's,
+/// arguments parsed.
+fn actual_calls(tool_calls: &[RawCall], tools: &ToolSet) -> Vec<ActualCall> {
+    tool_calls
+        .iter()
+        .map(|c| {
+            let known = tools.by_api_name(&c.name);
+            ActualCall {
+                name: known
+                    .map(|k| k.name.clone())
+                    .unwrap_or_else(|| c.name.clone()),
+                known: known.is_some(),
+                arguments: parse_arguments(&c.arguments),
+            }
+        })
+        .collect()
 }
 
 /// Arguments as a JSON object, or the text with the reason it is not one.

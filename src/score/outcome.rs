@@ -95,6 +95,8 @@ impl Judge {
         }
     }
 
+    /// Judges calls against expected ones: the tools first (missing, extra, out of order), then
+    /// the arguments of each pair.
     fn judge_calls(&self, expected: &[Call], order: Order, actual: &[ActualCall]) -> Verdict {
         let exp_tools: Vec<String> = expected.iter().map(|c| c.tool.clone()).collect();
         let wanted = exp_tools
@@ -119,18 +121,7 @@ impl Judge {
         } else {
             self.pair(expected, actual)
         };
-        let missing: Vec<String> = expected
-            .iter()
-            .zip(&assignment)
-            .filter(|(_, a)| a.is_none())
-            .map(|(e, _)| {
-                if got.contains(&e.tool.as_str()) {
-                    format!("another call to `{}`", e.tool)
-                } else {
-                    format!("`{}`", e.tool)
-                }
-            })
-            .collect();
+        let missing = unpaired_expectations(expected, &assignment, &got);
         if !missing.is_empty() {
             let reason = if expected.len() == 1 {
                 format!("expected {}, called {}", missing.join(", "), names(actual))
@@ -139,10 +130,7 @@ impl Judge {
             };
             return verdict(Outcome::WrongTool, reason, exp_tools);
         }
-        let extra: Vec<ActualCall> = (0..actual.len())
-            .filter(|i| !assignment.contains(&Some(*i)))
-            .map(|i| actual[i].clone())
-            .collect();
+        let extra = unpaired_calls(actual, &assignment);
         if !extra.is_empty() {
             return verdict(
                 Outcome::UnexpectedCall,
@@ -160,9 +148,27 @@ impl Judge {
                 exp_tools,
             );
         }
+        match self.worst_arguments(expected, &assignment, actual) {
+            Some((o, why)) => verdict(o, why, exp_tools),
+            None => verdict(
+                Outcome::Pass,
+                format!("called {wanted} with matching arguments"),
+                exp_tools,
+            ),
+        }
+    }
+
+    /// The worst failure among the paired calls' arguments, the first of equals; `None` when
+    /// every pair passes.
+    fn worst_arguments(
+        &self,
+        expected: &[Call],
+        assignment: &[Option<usize>],
+        actual: &[ActualCall],
+    ) -> Option<(Outcome, String)> {
         let pairs: Vec<(&Call, usize)> = expected
             .iter()
-            .zip(&assignment)
+            .zip(assignment)
             .filter_map(|(e, a)| a.map(|i| (e, i)))
             .collect();
         let mut worst: Option<(Outcome, String)> = None;
@@ -173,14 +179,7 @@ impl Judge {
                 worst = Some((o, why));
             }
         }
-        match worst {
-            Some((o, why)) => verdict(o, why, exp_tools),
-            None => verdict(
-                Outcome::Pass,
-                format!("called {wanted} with matching arguments"),
-                exp_tools,
-            ),
-        }
+        worst
     }
 
     /// Pairs each expected call with a distinct actual call of the same tool: a pairing in which
@@ -254,6 +253,35 @@ impl Judge {
             .err()
             .map(|why| (Outcome::BadArgs, format!("`{}`: {why}", call.name)))
     }
+}
+
+/// The expected calls no actual call was paired with, named for a reason: "another call to"
+/// when the model did call that tool, only not often enough.
+fn unpaired_expectations(
+    expected: &[Call],
+    assignment: &[Option<usize>],
+    got: &[&str],
+) -> Vec<String> {
+    expected
+        .iter()
+        .zip(assignment)
+        .filter(|(_, a)| a.is_none())
+        .map(|(e, _)| {
+            if got.contains(&e.tool.as_str()) {
+                format!("another call to `{}`", e.tool)
+            } else {
+                format!("`{}`", e.tool)
+            }
+        })
+        .collect()
+}
+
+/// The actual calls no expectation was paired with: calls beyond those expected.
+fn unpaired_calls(actual: &[ActualCall], assignment: &[Option<usize>]) -> Vec<ActualCall> {
+    (0..actual.len())
+        .filter(|i| !assignment.contains(&Some(*i)))
+        .map(|i| actual[i].clone())
+        .collect()
 }
 
 /// Finds, from expectation `i` on, distinct calls whose arguments all pass.

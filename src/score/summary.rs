@@ -1,6 +1,6 @@
 //! Aggregates over trials: accuracy with intervals, per task, per tool, confusions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -141,66 +141,132 @@ pub fn summarize(
         .iter()
         .filter(|t| t.outcome != Outcome::Error)
         .collect();
-    let mut outcomes = BTreeMap::new();
-    for t in trials {
-        *outcomes.entry(t.outcome).or_default() += 1;
+    let by_task = TrialsByTask::new(trials);
+    let selection = by_task.clustered_rate(task_order, Outcome::selection_ok);
+    let full_call = by_task.clustered_rate(task_order, |o| o == Outcome::Pass);
+    let tasks: Vec<TaskSummary> = task_order
+        .iter()
+        .map(|(suite, id)| summarize_task(suite, id, by_task.of(id)))
+        .collect();
+    let meets_min_accuracy = min_accuracy.map(|m| full_call.rate.is_some_and(|r| r + 1e-12 >= m));
+    let flaky = tasks
+        .iter()
+        .filter(|t| t.state() == TaskState::Flaky)
+        .map(|t| t.id.clone())
+        .collect();
+    let (pass_at_k, pass_hat_k) = pass_k_rates(&tasks);
+    Summary {
+        trials: trials.len(),
+        errors: trials.len() - scored.len(),
+        selection: Some(selection),
+        full_call: Some(full_call),
+        outcomes: count_outcomes(trials),
+        tasks,
+        tools: tool_stats(&scored, tool_names),
+        confusions: confusions(&scored),
+        flaky,
+        pass_at_k: Some(pass_at_k),
+        pass_hat_k: Some(pass_hat_k),
+        tokens: token_totals(trials),
+        retries: trials.iter().map(|t| u64::from(t.retries)).sum(),
+        cached: trials.iter().filter(|t| t.cached).count() as u64,
+        min_accuracy,
+        meets_min_accuracy,
     }
-    let clusters = |ok: fn(Outcome) -> bool| -> Vec<Vec<bool>> {
-        task_order
+}
+
+/// The trials of each task, in run order, gathered in one pass: looking a task's trials up by
+/// scanning every trial made summaries quadratic in tasks x trials.
+struct TrialsByTask<'a>(HashMap<&'a str, Vec<&'a TrialRecord>>);
+
+impl<'a> TrialsByTask<'a> {
+    fn new(trials: &'a [TrialRecord]) -> Self {
+        let mut map: HashMap<&str, Vec<&TrialRecord>> = HashMap::new();
+        for t in trials {
+            map.entry(t.task.as_str()).or_default().push(t);
+        }
+        TrialsByTask(map)
+    }
+
+    /// The trials of task `id` (matched by id alone, whatever the suite), in run order.
+    fn of(&self, id: &str) -> &[&'a TrialRecord] {
+        self.0.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// The share of scored trials for which `ok` holds, clustered by task in `task_order`:
+    /// trials of one task are not independent.
+    fn clustered_rate(&self, task_order: &[(String, String)], ok: fn(Outcome) -> bool) -> Rate {
+        let clusters: Vec<Vec<bool>> = task_order
             .iter()
             .map(|(_, id)| {
-                scored
+                self.of(id)
                     .iter()
-                    .filter(|t| &t.task == id)
+                    .filter(|t| t.outcome != Outcome::Error)
                     .map(|t| ok(t.outcome))
                     .collect::<Vec<_>>()
             })
             .filter(|c| !c.is_empty())
-            .collect()
-    };
-    let selection = Rate::clustered(&clusters(Outcome::selection_ok));
-    let full_call = Rate::clustered(&clusters(|o| o == Outcome::Pass));
+            .collect();
+        Rate::clustered(&clusters)
+    }
+}
 
-    let tasks: Vec<TaskSummary> = task_order
+/// How many trials ended in each outcome.
+fn count_outcomes<'a>(
+    trials: impl IntoIterator<Item = &'a TrialRecord>,
+) -> BTreeMap<Outcome, usize> {
+    let mut outcomes = BTreeMap::new();
+    for t in trials {
+        *outcomes.entry(t.outcome).or_default() += 1;
+    }
+    outcomes
+}
+
+/// One task over its trials (`mine`, in run order; empty when it never ran).
+fn summarize_task(suite: &str, id: &str, mine: &[&TrialRecord]) -> TaskSummary {
+    let oc = count_outcomes(mine.iter().copied());
+    let errors = oc.get(&Outcome::Error).copied().unwrap_or(0);
+    let passes = oc.get(&Outcome::Pass).copied().unwrap_or(0);
+    let n = mine.len() - errors;
+    // The most common outcome other than a pass speaks for the task (ties go to the one nearest
+    // a pass); its first trial gives the reason.
+    let failure = oc
         .iter()
-        .map(|(suite, id)| {
-            let mine: Vec<&TrialRecord> = trials.iter().filter(|t| &t.task == id).collect();
-            let mut oc: BTreeMap<Outcome, usize> = BTreeMap::new();
-            for t in &mine {
-                *oc.entry(t.outcome).or_default() += 1;
-            }
-            let errors = oc.get(&Outcome::Error).copied().unwrap_or(0);
-            let passes = oc.get(&Outcome::Pass).copied().unwrap_or(0);
-            let n = mine.len() - errors;
-            let failure = oc
-                .iter()
-                .filter(|(o, _)| **o != Outcome::Pass)
-                .max_by_key(|(o, c)| (**c, std::cmp::Reverse(**o)))
-                .and_then(|(o, _)| mine.iter().find(|t| t.outcome == *o))
-                .map(|t| format!("{}: {}", t.outcome.as_str(), t.reason));
-            TaskSummary {
-                id: id.clone(),
-                suite: suite.clone(),
-                trials: mine.len(),
-                passes,
-                errors,
-                pass_rate: (n > 0).then(|| passes as f64 / n as f64),
-                outcomes: oc,
-                failure,
-                pass_at_k: (n > 0).then_some(passes > 0),
-                pass_hat_k: (n > 0).then_some(passes == n),
-            }
-        })
-        .collect();
+        .filter(|(o, _)| **o != Outcome::Pass)
+        .max_by_key(|(o, c)| (**c, std::cmp::Reverse(**o)))
+        .and_then(|(o, _)| mine.iter().find(|t| t.outcome == *o))
+        .map(|t| format!("{}: {}", t.outcome.as_str(), t.reason));
+    TaskSummary {
+        id: id.to_owned(),
+        suite: suite.to_owned(),
+        trials: mine.len(),
+        passes,
+        errors,
+        pass_rate: (n > 0).then(|| passes as f64 / n as f64),
+        outcomes: oc,
+        failure,
+        pass_at_k: (n > 0).then_some(passes > 0),
+        pass_hat_k: (n > 0).then_some(passes == n),
+    }
+}
 
-    let mut tools: BTreeMap<&str, [usize; 3]> =
+/// The distinct tools a trial expected and called.
+fn tool_sets(t: &TrialRecord) -> (BTreeSet<&str>, BTreeSet<&str>) {
+    (
+        t.expected.iter().map(String::as_str).collect(),
+        t.called.iter().map(String::as_str).collect(),
+    )
+}
+
+/// Precision and recall per tool over scored trials. Every offered tool is listed, called or
+/// not, so a tool the model never picks still shows up.
+fn tool_stats<'a>(scored: &[&'a TrialRecord], tool_names: &'a [String]) -> Vec<ToolStats> {
+    let mut counts: BTreeMap<&str, [usize; 3]> =
         tool_names.iter().map(|n| (n.as_str(), [0; 3])).collect();
-    let mut confusions: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for t in &scored {
-        let expected: BTreeSet<&str> = t.expected.iter().map(String::as_str).collect();
-        let called: BTreeSet<&str> = t.called.iter().map(String::as_str).collect();
+    for t in scored {
+        let (expected, called) = tool_sets(t);
         for name in expected.union(&called) {
-            let e = tools.entry(name).or_insert([0; 3]);
+            let e = counts.entry(name).or_insert([0; 3]);
             match (expected.contains(name), called.contains(name)) {
                 (true, true) => e[0] += 1,
                 (false, true) => e[1] += 1,
@@ -208,9 +274,26 @@ pub fn summarize(
                 (false, false) => {}
             }
         }
-        if t.outcome.selection_ok() {
-            continue;
-        }
+    }
+    counts
+        .into_iter()
+        .map(|(name, [tp, fp, fneg])| ToolStats {
+            name: name.to_owned(),
+            true_positives: tp,
+            false_positives: fp,
+            false_negatives: fneg,
+            precision: (tp + fp > 0).then(|| tp as f64 / (tp + fp) as f64),
+            recall: (tp + fneg > 0).then(|| tp as f64 / (tp + fneg) as f64),
+        })
+        .collect()
+}
+
+/// Which tool was chosen in place of which, over scored trials that chose wrongly, most
+/// frequent first. A missing or extra call on its own pairs with [`NO_TOOL`].
+fn confusions(scored: &[&TrialRecord]) -> Vec<Confusion> {
+    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for t in scored.iter().filter(|t| !t.outcome.selection_ok()) {
+        let (expected, called) = tool_sets(t);
         let missing: Vec<&str> = expected.difference(&called).copied().collect();
         let extra: Vec<&str> = called.difference(&expected).copied().collect();
         let missing = if missing.is_empty() && !extra.is_empty() {
@@ -225,24 +308,13 @@ pub fn summarize(
         };
         for m in &missing {
             for x in &extra {
-                *confusions
+                *counts
                     .entry(((*m).to_owned(), (*x).to_owned()))
                     .or_default() += 1;
             }
         }
     }
-    let tools = tools
-        .into_iter()
-        .map(|(name, [tp, fp, fneg])| ToolStats {
-            name: name.to_owned(),
-            true_positives: tp,
-            false_positives: fp,
-            false_negatives: fneg,
-            precision: (tp + fp > 0).then(|| tp as f64 / (tp + fp) as f64),
-            recall: (tp + fneg > 0).then(|| tp as f64 / (tp + fneg) as f64),
-        })
-        .collect();
-    let mut confusions: Vec<Confusion> = confusions
+    let mut confusions: Vec<Confusion> = counts
         .into_iter()
         .map(|((expected, chosen), count)| Confusion {
             similarity: None,
@@ -257,19 +329,21 @@ pub fn summarize(
             .cmp(&a.count)
             .then_with(|| (&a.expected, &a.chosen).cmp(&(&b.expected, &b.chosen)))
     });
+    confusions
+}
 
+fn token_totals(trials: &[TrialRecord]) -> TokenTotals {
     let mut tokens = TokenTotals::default();
     for u in trials.iter().filter_map(|t| t.usage) {
         tokens.prompt += u.prompt_tokens;
         tokens.completion += u.completion_tokens;
     }
-    let meets_min_accuracy = min_accuracy.map(|m| full_call.rate.is_some_and(|r| r + 1e-12 >= m));
+    tokens
+}
+
+/// pass@k and pass^k over the tasks with some scored trial.
+fn pass_k_rates(tasks: &[TaskSummary]) -> (Rate, Rate) {
     let scored_tasks: Vec<&TaskSummary> = tasks.iter().filter(|t| t.scored() > 0).collect();
-    let flaky = tasks
-        .iter()
-        .filter(|t| t.state() == TaskState::Flaky)
-        .map(|t| t.id.clone())
-        .collect();
     let pass_at_k = Rate::new(
         scored_tasks.iter().filter(|t| t.passes > 0).count(),
         scored_tasks.len(),
@@ -281,24 +355,7 @@ pub fn summarize(
             .count(),
         scored_tasks.len(),
     );
-    Summary {
-        trials: trials.len(),
-        errors: trials.len() - scored.len(),
-        selection: Some(selection),
-        full_call: Some(full_call),
-        outcomes,
-        tasks,
-        tools,
-        confusions,
-        flaky,
-        pass_at_k: Some(pass_at_k),
-        pass_hat_k: Some(pass_hat_k),
-        tokens,
-        retries: trials.iter().map(|t| u64::from(t.retries)).sum(),
-        cached: trials.iter().filter(|t| t.cached).count() as u64,
-        min_accuracy,
-        meets_min_accuracy,
-    }
+    (pass_at_k, pass_hat_k)
 }
 
 #[cfg(test)]
@@ -382,6 +439,63 @@ mod tests {
         assert_eq!(
             conf,
             [("(none)", "x", 1), ("x", "y", 1), ("y", "(none)", 1)]
+        );
+    }
+
+    #[test]
+    fn twenty_thousand_trials_summarize_task_by_task() {
+        // Trial 0 of every task passes; trial 1 picks the wrong tool for every fourth task,
+        // errors for the next, and passes for the other two. All trials 0 come before all
+        // trials 1, so no task's trials sit together.
+        let tasks = 10_000;
+        let second = |i: usize| match i % 4 {
+            0 => trial(&format!("t{i}"), Outcome::WrongTool, &["x"], &["y"]),
+            1 => trial(&format!("t{i}"), Outcome::Error, &["x"], &[]),
+            _ => trial(&format!("t{i}"), Outcome::Pass, &["x"], &["x"]),
+        };
+        let trials: Vec<TrialRecord> = (0..tasks)
+            .map(|i| trial(&format!("t{i}"), Outcome::Pass, &["x"], &["x"]))
+            .chain((0..tasks).map(second))
+            .collect();
+        let order: Vec<(String, String)> = (0..tasks)
+            .map(|i| ("s".to_string(), format!("t{i}")))
+            .collect();
+        let s = summarize(&trials, &order, &["x".into(), "y".into()], None);
+        assert_eq!((s.trials, s.errors), (20_000, 2_500));
+        let full = s.full_call.unwrap();
+        assert_eq!((full.successes, full.n), (15_000, 17_500));
+        assert!(full.clustered);
+        assert_eq!(s.selection.unwrap().successes, 15_000);
+        assert_eq!(s.tasks.len(), tasks);
+        assert_eq!(s.tasks[9_999].id, "t9999");
+        let t0 = &s.tasks[0];
+        assert_eq!((t0.trials, t0.passes, t0.pass_rate), (2, 1, Some(0.5)));
+        assert_eq!(t0.failure.as_deref(), Some("wrong_tool: wrong_tool reason"));
+        let t1 = &s.tasks[1];
+        assert_eq!((t1.trials, t1.errors, t1.pass_rate), (2, 1, Some(1.0)));
+        assert_eq!(s.flaky.len(), 2_500);
+        assert_eq!(s.flaky[1], "t4");
+        assert_eq!(
+            (
+                s.pass_at_k.unwrap().successes,
+                s.pass_hat_k.unwrap().successes
+            ),
+            (10_000, 7_500)
+        );
+        let x = &s.tools[0];
+        assert_eq!(
+            (x.true_positives, x.false_positives, x.false_negatives),
+            (15_000, 0, 2_500)
+        );
+        assert_eq!(
+            s.confusions,
+            [Confusion {
+                expected: "x".into(),
+                chosen: "y".into(),
+                count: 2_500,
+                similarity: None,
+                hints: vec![],
+            }]
         );
     }
 }
