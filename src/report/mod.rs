@@ -12,6 +12,9 @@ mod types;
 mod variants;
 mod write;
 
+#[cfg(test)]
+mod tests;
+
 pub use diff::{
     DiffOptions, RateChange, ReportDiff, TaskChange, TaskStatus, ToolChange, ToolChanges,
     WordChange, diff_reports, schema_changes, tool_changes, word_diff,
