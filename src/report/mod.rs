@@ -2,6 +2,7 @@
 
 mod diff;
 mod diff_render;
+mod files;
 mod github;
 mod json;
 mod junit;
@@ -10,7 +11,6 @@ mod sweep;
 mod table;
 mod types;
 mod variants;
-mod write;
 
 #[cfg(test)]
 mod tests;
@@ -20,6 +20,7 @@ pub use diff::{
     WordChange, diff_reports, schema_changes, tool_changes, word_diff,
 };
 pub use diff_render::{render_diff_markdown, render_diff_table};
+pub use files::{default_report_path, fallback_path, parse_report, read_report};
 pub use github::render_annotations;
 pub use json::{summary_json, variants_json};
 pub use junit::render_junit;
@@ -31,4 +32,3 @@ pub use sweep::{
 pub use table::{render_findings, render_table, render_tools_table};
 pub use types::{EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity};
 pub use variants::render_variants;
-pub use write::{default_report_path, fallback_path, parse_report, read_report};
