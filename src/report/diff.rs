@@ -64,6 +64,13 @@ pub struct ToolChanges {
     pub changed: Vec<ToolChange>,
 }
 
+impl ToolChanges {
+    /// No tool added, removed or changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
 /// One tool whose description or schema changed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ToolChange {
@@ -123,6 +130,16 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
+    /// The statuses worth listing, in the order a reader wants them.
+    pub const LISTED: [TaskStatus; 6] = [
+        TaskStatus::Regressed,
+        TaskStatus::Fixed,
+        TaskStatus::Flaky,
+        TaskStatus::StillFailing,
+        TaskStatus::Added,
+        TaskStatus::Removed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TaskStatus::Fixed => "fixed",
