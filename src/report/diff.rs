@@ -64,6 +64,13 @@ pub struct ToolChanges {
     pub changed: Vec<ToolChange>,
 }
 
+impl ToolChanges {
+    /// No tool added, removed or changed.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
 /// One tool whose description or schema changed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ToolChange {
@@ -123,6 +130,16 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
+    /// The statuses worth listing, in the order a reader wants them.
+    pub const LISTED: [TaskStatus; 6] = [
+        TaskStatus::Regressed,
+        TaskStatus::Fixed,
+        TaskStatus::Flaky,
+        TaskStatus::StillFailing,
+        TaskStatus::Added,
+        TaskStatus::Removed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             TaskStatus::Fixed => "fixed",
@@ -151,6 +168,65 @@ pub struct TaskChange {
 
 /// Compares two reports.
 pub fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> Result<ReportDiff> {
+    check_suites(base, head, opts)?;
+    let runs = Runs::new(base, head);
+    if opts.common_tasks
+        && !runs
+            .base_tasks
+            .keys()
+            .any(|k| runs.head_tasks.contains_key(k))
+    {
+        return Err(Error::usage("the reports share no task", None));
+    }
+    let mut warnings = warnings(base, head);
+    let tasks = runs.task_changes(opts.common_tasks);
+    let mut counts = BTreeMap::new();
+    for t in &tasks {
+        *counts.entry(t.status).or_default() += 1;
+    }
+
+    // The paired tests run over tasks scored in both runs.
+    let single = base.eval.trials == 1 && head.eval.trials == 1;
+    let test = PairedTest::new(&runs.paired_rates(&tasks, false), single, opts.alpha);
+    let selection_test = PairedTest::new(&runs.paired_rates(&tasks, true), single, opts.alpha);
+    let full_call = rate_change(
+        base.summary.full_call,
+        head.summary.full_call,
+        &test,
+        opts.alpha,
+    );
+    let selection = rate_change(
+        base.summary.selection,
+        head.summary.selection,
+        &selection_test,
+        opts.alpha,
+    );
+
+    let tools = tool_changes(&base.tools.tools, &head.tools.tools);
+    let described_anew = !tools.changed.is_empty() || !tools.added.is_empty();
+    if described_anew && head.split == Some(crate::config::Split::Tune) {
+        warnings.push(
+            "descriptions changed and only the `tune` split ran: tuning to the tasks you check against overfits them; run `--split holdout` before trusting the gain"
+                .to_owned(),
+        );
+    }
+    Ok(ReportDiff {
+        base: identity(base),
+        head: identity(head),
+        warnings,
+        tools,
+        selection,
+        full_call,
+        test,
+        selection_test,
+        tool_stats: tool_stat_changes(base, head),
+        tasks,
+        counts,
+    })
+}
+
+/// Two reports hold the same suites, unless only the tasks they share are compared.
+fn check_suites(base: &Report, head: &Report, opts: DiffOptions) -> Result<()> {
     let suites = |r: &Report| {
         r.suites
             .iter()
@@ -168,22 +244,11 @@ pub fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> Result<R
             Some("pass --common-tasks to compare only the tasks both reports share".to_owned()),
         ));
     }
-    let base_tasks: BTreeMap<&str, &TaskSummary> = base
-        .summary
-        .tasks
-        .iter()
-        .map(|t| (t.id.as_str(), t))
-        .collect();
-    let head_tasks: BTreeMap<&str, &TaskSummary> = head
-        .summary
-        .tasks
-        .iter()
-        .map(|t| (t.id.as_str(), t))
-        .collect();
-    if opts.common_tasks && !base_tasks.keys().any(|k| head_tasks.contains_key(k)) {
-        return Err(Error::usage("the reports share no task", None));
-    }
+    Ok(())
+}
 
+/// Differences in model, parameters, trials or completeness that make the comparison less clean.
+fn warnings(base: &Report, head: &Report) -> Vec<String> {
     let mut warnings = Vec::new();
     if base.model.name != head.model.name || base.model.kind != head.model.kind {
         warnings.push(format!(
@@ -212,126 +277,141 @@ pub fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> Result<R
             warnings.push(format!("the {which} run did not finish"));
         }
     }
+    warnings
+}
 
-    // Tasks in suite order: head's, then those only in base.
-    let mut order: Vec<&str> = head.summary.tasks.iter().map(|t| t.id.as_str()).collect();
-    order.extend(
-        base.summary
+/// The two reports compared, with their task summaries by id.
+struct Runs<'a> {
+    base: &'a Report,
+    head: &'a Report,
+    base_tasks: BTreeMap<&'a str, &'a TaskSummary>,
+    head_tasks: BTreeMap<&'a str, &'a TaskSummary>,
+}
+
+impl<'a> Runs<'a> {
+    fn new(base: &'a Report, head: &'a Report) -> Self {
+        let by_id = |r: &'a Report| -> BTreeMap<&'a str, &'a TaskSummary> {
+            r.summary.tasks.iter().map(|t| (t.id.as_str(), t)).collect()
+        };
+        Runs {
+            base,
+            head,
+            base_tasks: by_id(base),
+            head_tasks: by_id(head),
+        }
+    }
+
+    /// Each task's status, rates and reasons; in suite order: head's, then those only in base.
+    fn task_changes(&self, common_tasks: bool) -> Vec<TaskChange> {
+        let mut order: Vec<&str> = self
+            .head
+            .summary
             .tasks
             .iter()
             .map(|t| t.id.as_str())
-            .filter(|id| !head_tasks.contains_key(id)),
-    );
-    let mut tasks = Vec::new();
-    for id in order {
-        let (b, h) = (base_tasks.get(id).copied(), head_tasks.get(id).copied());
-        if opts.common_tasks && (b.is_none() || h.is_none()) {
-            continue;
+            .collect();
+        order.extend(
+            self.base
+                .summary
+                .tasks
+                .iter()
+                .map(|t| t.id.as_str())
+                .filter(|id| !self.head_tasks.contains_key(id)),
+        );
+        let mut tasks = Vec::new();
+        for id in order {
+            let (b, h) = (
+                self.base_tasks.get(id).copied(),
+                self.head_tasks.get(id).copied(),
+            );
+            if common_tasks && (b.is_none() || h.is_none()) {
+                continue;
+            }
+            let status = match (b, h) {
+                (None, Some(_)) => TaskStatus::Added,
+                (Some(_), None) => TaskStatus::Removed,
+                (Some(b), Some(h)) => status(b.state(), h.state()),
+                (None, None) => continue,
+            };
+            tasks.push(TaskChange {
+                id: id.to_owned(),
+                status,
+                base_rate: b.and_then(|t| t.pass_rate),
+                head_rate: h.and_then(|t| t.pass_rate),
+                base_reason: b.and_then(|t| t.failure.clone()),
+                head_reason: h.and_then(|t| t.failure.clone()),
+            });
         }
-        let status = match (b, h) {
-            (None, Some(_)) => TaskStatus::Added,
-            (Some(_), None) => TaskStatus::Removed,
-            (Some(b), Some(h)) => status(b.state(), h.state()),
-            (None, None) => continue,
-        };
-        tasks.push(TaskChange {
-            id: id.to_owned(),
-            status,
-            base_rate: b.and_then(|t| t.pass_rate),
-            head_rate: h.and_then(|t| t.pass_rate),
-            base_reason: b.and_then(|t| t.failure.clone()),
-            head_reason: h.and_then(|t| t.failure.clone()),
-        });
-    }
-    let mut counts = BTreeMap::new();
-    for t in &tasks {
-        *counts.entry(t.status).or_default() += 1;
+        tasks
     }
 
-    // The paired tests run over tasks scored in both runs.
-    let single = base.eval.trials == 1 && head.eval.trials == 1;
-    let pairs = |sel: bool| -> Vec<(f64, f64)> {
+    /// (base, head) full-call or selection rates of the tasks scored in both runs.
+    fn paired_rates(&self, tasks: &[TaskChange], selection: bool) -> Vec<(f64, f64)> {
         tasks
             .iter()
             .filter_map(|t| {
                 let (b, h) = (
-                    base_tasks.get(t.id.as_str())?,
-                    head_tasks.get(t.id.as_str())?,
+                    self.base_tasks.get(t.id.as_str())?,
+                    self.head_tasks.get(t.id.as_str())?,
                 );
-                Some((task_rate(base, b, sel)?, task_rate(head, h, sel)?))
+                Some((
+                    task_rate(self.base, b, selection)?,
+                    task_rate(self.head, h, selection)?,
+                ))
             })
             .collect()
-    };
-    let test = PairedTest::new(&pairs(false), single, opts.alpha);
-    let selection_test = PairedTest::new(&pairs(true), single, opts.alpha);
-    let change = |b: Option<Rate>, h: Option<Rate>, t: &Option<PairedTest>| {
-        let diff = b
-            .and_then(|b| b.rate)
-            .zip(h.and_then(|h| h.rate))
-            .map(|(b, h)| h - b);
-        let crit = t
-            .as_ref()
-            .map(|t| t_quantile(1.0 - opts.alpha / 2.0, (t.tasks.max(2) - 1) as f64));
-        let (low, high) = match (diff, t, crit) {
-            (Some(d), Some(t), Some(c)) => (Some(d - c * t.se), Some(d + c * t.se)),
-            _ => (None, None),
-        };
-        RateChange {
-            base: b,
-            head: h,
-            diff,
-            low,
-            high,
-        }
-    };
-    let full_call = change(base.summary.full_call, head.summary.full_call, &test);
-    let selection = change(
-        base.summary.selection,
-        head.summary.selection,
-        &selection_test,
-    );
+    }
+}
 
-    let mut tool_stats = Vec::new();
+/// The change from base to head, with its interval from the paired test's standard error.
+fn rate_change(
+    base: Option<Rate>,
+    head: Option<Rate>,
+    test: &Option<PairedTest>,
+    alpha: f64,
+) -> RateChange {
+    let diff = base
+        .and_then(|b| b.rate)
+        .zip(head.and_then(|h| h.rate))
+        .map(|(b, h)| h - b);
+    let crit = test
+        .as_ref()
+        .map(|t| t_quantile(1.0 - alpha / 2.0, (t.tasks.max(2) - 1) as f64));
+    let (low, high) = match (diff, test, crit) {
+        (Some(d), Some(t), Some(c)) => (Some(d - c * t.se), Some(d + c * t.se)),
+        _ => (None, None),
+    };
+    RateChange {
+        base,
+        head,
+        diff,
+        low,
+        high,
+    }
+}
+
+/// Precision and recall of each head tool whose rates moved.
+fn tool_stat_changes(base: &Report, head: &Report) -> Vec<ToolStatChange> {
     let bt: BTreeMap<&str, _> = base
         .summary
         .tools
         .iter()
         .map(|t| (t.name.as_str(), t))
         .collect();
+    let mut out = Vec::new();
     for h in &head.summary.tools {
         let b = bt.get(h.name.as_str());
         let pb = b.and_then(|b| b.precision);
         let rb = b.and_then(|b| b.recall);
         if pb != h.precision || rb != h.recall {
-            tool_stats.push(ToolStatChange {
+            out.push(ToolStatChange {
                 name: h.name.clone(),
                 precision: (pb, h.precision),
                 recall: (rb, h.recall),
             });
         }
     }
-
-    let tools = tool_changes(&base.tools.tools, &head.tools.tools);
-    let described_anew = !tools.changed.is_empty() || !tools.added.is_empty();
-    if described_anew && head.split == Some(crate::config::Split::Tune) {
-        warnings.push(
-            "descriptions changed and only the `tune` split ran: tuning to the tasks you check against overfits them; run `--split holdout` before trusting the gain"
-                .to_owned(),
-        );
-    }
-    Ok(ReportDiff {
-        base: identity(base),
-        head: identity(head),
-        warnings,
-        tools,
-        selection,
-        full_call,
-        test,
-        selection_test,
-        tool_stats,
-        tasks,
-        counts,
-    })
+    out
 }
 
 fn identity(r: &Report) -> RunIdentity {

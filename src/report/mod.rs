@@ -1,31 +1,35 @@
-//! Reports: the value a run produces, how it is written, and how it is shown.
+//! Reports: the value a run produces, how it is read back, and how it is shown. Data in
+//! `types`, `diff` and `sweep`; one renderer per format in `table`, `markdown`, `json`, `junit`,
+//! `github` and `svg`.
 
 mod diff;
-mod diff_render;
+mod files;
 mod github;
 mod json;
 mod junit;
 mod markdown;
+mod svg;
 mod sweep;
 mod table;
+mod text;
 mod types;
-mod variants;
-mod write;
+
+#[cfg(test)]
+mod tests;
 
 pub use diff::{
     DiffOptions, RateChange, ReportDiff, TaskChange, TaskStatus, ToolChange, ToolChanges,
     WordChange, diff_reports, schema_changes, tool_changes, word_diff,
 };
-pub use diff_render::{render_diff_markdown, render_diff_table};
+pub use files::{default_report_path, fallback_path, parse_report, read_report};
 pub use github::render_annotations;
 pub use json::{summary_json, variants_json};
 pub use junit::render_junit;
-pub use markdown::render_summary_markdown;
-pub use sweep::{
-    SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome, render_sweep_svg,
-    render_sweep_table,
+pub use markdown::{render_diff_markdown, render_summary_markdown};
+pub use svg::render_sweep_svg;
+pub use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
+pub use table::{
+    render_diff_table, render_findings, render_sweep_table, render_table, render_tools_table,
+    render_variants,
 };
-pub use table::{render_findings, render_table, render_tools_table};
 pub use types::{EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity};
-pub use variants::render_variants;
-pub use write::{default_report_path, fallback_path, parse_report, read_report};

@@ -50,6 +50,13 @@ pub struct Report {
     pub split: Option<Split>,
 }
 
+impl Report {
+    /// The tasks of every suite, run or not.
+    pub fn task_count(&self) -> usize {
+        self.suites.iter().map(|s| s.tasks.len()).sum()
+    }
+}
+
 /// Accuracy over the tasks of one split.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SplitRates {

@@ -1,0 +1,141 @@
+//! A diff for a terminal: the two runs, what changed in the tools, the accuracies side by side,
+//! the tasks that changed and the per-tool rates.
+
+use std::fmt::Write as _;
+
+use comfy_table::{Cell, Table};
+
+use super::table;
+use crate::report::diff::{ReportDiff, TaskStatus, ToolChanges};
+use crate::report::text::{
+    WordMarks, accuracy_changes, pct, rate, rate_change, reason_change, word_diff_text,
+};
+
+/// `[-old-]{+new+}`, as `git diff --word-diff` marks words.
+const MARKS: WordMarks = WordMarks {
+    delete: ("[-", "-]"),
+    insert: ("{+", "+}"),
+    space_between: false,
+};
+
+/// The diff for a terminal.
+pub fn render_diff_table(d: &ReportDiff, width: u16) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "base: {} · tools {} · {} tasks × {}\nhead: {} · tools {} · {} tasks × {}",
+        d.base.model,
+        d.base.tools_hash,
+        d.base.tasks,
+        d.base.trials,
+        d.head.model,
+        d.head.tools_hash,
+        d.head.tasks,
+        d.head.trials
+    );
+    for w in &d.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    out.push_str(&tool_changes(&d.tools));
+    let _ = writeln!(out, "\n{}", accuracy_table(d, width));
+    if let Some(test) = &d.test {
+        let _ = writeln!(out, "full call: {}", test.verdict());
+    }
+    if let Some(test) = &d.selection_test {
+        let _ = writeln!(out, "selection: {}", test.verdict());
+    }
+    out.push_str(&task_lists(d));
+    out.push_str(&tool_stats(d));
+    out
+}
+
+/// Tools added, removed and changed, with a word diff of each changed description.
+fn tool_changes(t: &ToolChanges) -> String {
+    let mut out = String::new();
+    if t.is_empty() {
+        let _ = writeln!(out, "\ntools: unchanged");
+        return out;
+    }
+    let _ = writeln!(out, "\ntools:");
+    for a in &t.added {
+        let _ = writeln!(out, "  + {a} (added)");
+    }
+    for r in &t.removed {
+        let _ = writeln!(out, "  - {r} (removed)");
+    }
+    for c in &t.changed {
+        let _ = writeln!(out, "  ~ {}", c.name);
+        if !c.description.is_empty() {
+            let _ = writeln!(
+                out,
+                "      description: {}",
+                word_diff_text(&c.description, &MARKS)
+            );
+        }
+        for s in &c.schema {
+            let _ = writeln!(out, "      {s}");
+        }
+    }
+    out
+}
+
+/// Both accuracies in base and head, and the change with its interval.
+fn accuracy_table(d: &ReportDiff, width: u16) -> Table {
+    let mut t = table(width);
+    t.set_header(["", "base", "head", "change (points)"]);
+    for (name, c) in accuracy_changes(d) {
+        t.add_row([
+            Cell::new(name),
+            Cell::new(rate(&c.base)),
+            Cell::new(rate(&c.head)),
+            Cell::new(rate_change(c)),
+        ]);
+    }
+    t
+}
+
+/// The tasks that changed, by status; those failing the same way as before by id only.
+fn task_lists(d: &ReportDiff) -> String {
+    let mut out = String::new();
+    for status in TaskStatus::LISTED {
+        let items: Vec<_> = d.tasks.iter().filter(|t| t.status == status).collect();
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{} ({}):", status.as_str(), items.len());
+        let (same, changed): (Vec<_>, Vec<_>) = items
+            .into_iter()
+            .partition(|t| status == TaskStatus::StillFailing && t.base_reason == t.head_reason);
+        if !same.is_empty() {
+            let ids: Vec<&str> = same.iter().map(|t| t.id.as_str()).collect();
+            let _ = writeln!(out, "  {} (same reason as before)", ids.join(", "));
+        }
+        for t in changed {
+            let rates = format!("{} -> {}", pct(t.base_rate), pct(t.head_rate));
+            let why = reason_change(&t.base_reason, &t.head_reason);
+            let _ = writeln!(out, "  {}  {rates}  {why}", t.id);
+        }
+    }
+    out
+}
+
+/// Precision and recall of the tools whose rates moved.
+fn tool_stats(d: &ReportDiff) -> String {
+    let mut out = String::new();
+    if d.tool_stats.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\nper tool (precision, recall):");
+    for s in &d.tool_stats {
+        let _ = writeln!(
+            out,
+            "  {}  precision {} -> {}, recall {} -> {}",
+            s.name,
+            pct(s.precision.0),
+            pct(s.precision.1),
+            pct(s.recall.0),
+            pct(s.recall.1)
+        );
+    }
+    out
+}

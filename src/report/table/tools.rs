@@ -1,0 +1,89 @@
+//! A tool list for a terminal: each tool's server, description, parameters and tokens.
+
+use comfy_table::{Cell, CellAlignment};
+use serde_json::Value;
+
+use super::table;
+use crate::mcp::ToolSet;
+
+/// A tool list: server, name, description, parameters (`*` marks required ones), tokens.
+pub fn render_tools_table(set: &ToolSet, width: u16) -> String {
+    let mut t = table(width);
+    t.set_header(["server", "tool", "description", "parameters", "tokens"]);
+    for tool in &set.tools {
+        t.add_row([
+            Cell::new(&tool.server),
+            Cell::new(&tool.name),
+            Cell::new(&tool.description),
+            Cell::new(parameters(&tool.input_schema)),
+            Cell::new(tool.tokens.map(|n| n.to_string()).unwrap_or_default())
+                .set_alignment(CellAlignment::Right),
+        ]);
+    }
+    let mut per_server: Vec<(String, usize, usize)> = Vec::new();
+    for tool in &set.tools {
+        match per_server.iter_mut().find(|(s, _, _)| *s == tool.server) {
+            Some(e) => {
+                e.1 += 1;
+                e.2 += tool.tokens.unwrap_or(0);
+            }
+            None => per_server.push((tool.server.clone(), 1, tool.tokens.unwrap_or(0))),
+        }
+    }
+    let mut out = format!("{t}\n");
+    let enc = set.encoding.as_deref().unwrap_or("?");
+    for (server, n, tokens) in &per_server {
+        out.push_str(&format!("{server}: {n} tool(s), {tokens} tokens ({enc})\n"));
+    }
+    out.push_str(&format!(
+        "{} tool(s), {} tokens in all, set hash {}\n",
+        set.tools.len(),
+        set.total_tokens(),
+        set.hash
+    ));
+    out
+}
+
+fn parameters(schema: &Value) -> String {
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return String::new();
+    };
+    props
+        .iter()
+        .map(|(name, p)| {
+            let ty = p
+                .get("enum")
+                .and_then(Value::as_array)
+                .map(|e| {
+                    e.iter()
+                        .map(|v| {
+                            v.as_str()
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| v.to_string())
+                        })
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .or_else(|| {
+                    p.get("type").map(|t| {
+                        t.as_str()
+                            .map(str::to_owned)
+                            .unwrap_or_else(|| t.to_string())
+                    })
+                })
+                .unwrap_or_else(|| "any".into());
+            let star = if required.contains(&name.as_str()) {
+                "*"
+            } else {
+                ""
+            };
+            format!("{name}{star}: {ty}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,84 @@
+//! Text pieces several renderers share: percentages, rates with their intervals, rate changes,
+//! failure reasons before and after, and word diffs with markers.
+
+use super::diff::{RateChange, ReportDiff, WordChange};
+use crate::score::Rate;
+
+/// `72%`.
+pub(super) fn percent(share: f64) -> String {
+    format!("{:.0}%", share * 100.0)
+}
+
+/// `72%`, or `-` without a value.
+pub(super) fn pct(share: Option<f64>) -> String {
+    share.map(percent).unwrap_or_else(|| "-".into())
+}
+
+/// `72.5% [61.2, 81.6]`, or `n/a` without a rate.
+pub(super) fn rate(r: &Option<Rate>) -> String {
+    r.as_ref()
+        .map(Rate::display)
+        .unwrap_or_else(|| "n/a".into())
+}
+
+/// A change in points with its interval, `+2.5 [-1.0, +6.0]`; without an interval the change
+/// alone; `n/a` without either rate.
+pub(super) fn rate_change(c: &RateChange) -> String {
+    match (c.diff, c.low, c.high) {
+        (Some(d), Some(l), Some(h)) => {
+            format!("{:+.1} [{:+.1}, {:+.1}]", d * 100.0, l * 100.0, h * 100.0)
+        }
+        (Some(d), _, _) => format!("{:+.1}", d * 100.0),
+        _ => "n/a".into(),
+    }
+}
+
+/// The two accuracies a diff compares, named as every rendering names them.
+pub(super) fn accuracy_changes(d: &ReportDiff) -> [(&'static str, &RateChange); 2] {
+    [
+        ("tool selection accuracy", &d.selection),
+        ("full-call accuracy", &d.full_call),
+    ]
+}
+
+/// Why a task failed before and after: one reason when it did not change.
+pub(super) fn reason_change(base: &Option<String>, head: &Option<String>) -> String {
+    match (base, head) {
+        (Some(b), Some(h)) if b == h => h.clone(),
+        (Some(b), Some(h)) => format!("{b} -> {h}"),
+        (Some(b), None) => format!("was: {b}"),
+        (None, Some(h)) => h.clone(),
+        (None, None) => String::new(),
+    }
+}
+
+/// How a word diff is marked up.
+pub(super) struct WordMarks {
+    /// Before and after a deleted run.
+    pub delete: (&'static str, &'static str),
+    /// Before and after an inserted run.
+    pub insert: (&'static str, &'static str),
+    /// Whether an inserted run right after a deleted one needs a space before it (markdown
+    /// does, or `~~a~~**b**` does not render).
+    pub space_between: bool,
+}
+
+/// A word diff as one line, deleted and inserted runs marked.
+pub(super) fn word_diff_text(changes: &[WordChange], marks: &WordMarks) -> String {
+    // A run's trailing space stays outside its marks.
+    let wrap = |(open, close): (&str, &str), text: &str| {
+        format!("{open}{}{close}", text.trim_end()) + if text.ends_with(' ') { " " } else { "" }
+    };
+    changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match c.op.as_str() {
+            "delete" => wrap(marks.delete, &c.text),
+            "insert" if marks.space_between && i > 0 && changes[i - 1].op == "delete" => {
+                format!(" {}", wrap(marks.insert, &c.text))
+            }
+            "insert" => wrap(marks.insert, &c.text),
+            _ => c.text.clone(),
+        })
+        .collect()
+}
