@@ -135,22 +135,9 @@ fn measure(exe: &Path, args: &[&std::ffi::OsStr], dir: &Path) -> Result<(f64, f6
 /// folder, as a user's first command meets it: process start, the server started and listed,
 /// every tool's tokens counted, the table printed.
 fn cold_start(out: &Output, exe: &Path, runs: usize) -> Result<i32> {
-    let (mut walls, mut cpus, mut rss) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..runs.max(1) {
-        let dir = tempfile::tempdir().map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
-        let args = ["tools", "--", "tooleval", "demo-server"].map(std::ffi::OsStr::new);
-        let (wall, cpu, mb, code) = measure(exe, &args, dir.path())?;
-        if code != exit::OK {
-            return Err(Error::usage(
-                format!("`tooleval tools -- tooleval demo-server` exited with {code}"),
-                None,
-            ));
-        }
-        walls.push(wall);
-        cpus.push(cpu);
-        rss.push(mb);
-    }
-    let (wall, cpu, mb) = (median(walls), median(cpus), median(rss));
+    let dir = tempfile::tempdir().map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+    let args = ["tools", "--", "tooleval", "demo-server"].map(std::ffi::OsStr::new);
+    let (wall, cpu, mb) = measure_median(exe, &args, dir.path(), runs)?;
     out.say(&format!(
         "cold `tools` on the demo server: wall {:.1} ms  cpu {:.1} ms  peak RSS {mb:.1} MB (median of {})\n",
         wall * 1000.0,
@@ -159,6 +146,34 @@ fn cold_start(out: &Output, exe: &Path, runs: usize) -> Result<i32> {
     ));
     out.print_json(&json!({"cold_start": {"wall_ms": wall * 1000.0, "cpu_ms": cpu * 1000.0, "peak_rss_mb": mb, "runs": runs.max(1)}}));
     Ok(exit::OK)
+}
+
+/// Medians of wall time, CPU time and peak memory over `runs` runs; a run that fails is an
+/// error (its figures would measure something else).
+fn measure_median(
+    exe: &Path,
+    args: &[&std::ffi::OsStr],
+    dir: &Path,
+    runs: usize,
+) -> Result<(f64, f64, f64)> {
+    let (mut walls, mut cpus, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        let (wall, cpu, mb, code) = measure(exe, args, dir)?;
+        if code != exit::OK {
+            let command: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
+            return Err(Error::usage(
+                format!(
+                    "the measured `tooleval {}` exited with {code}",
+                    command.join(" ")
+                ),
+                Some("run it by hand to see why".to_owned()),
+            ));
+        }
+        walls.push(wall);
+        cpus.push(cpu);
+        rss.push(mb);
+    }
+    Ok((median(walls), median(cpus), median(rss)))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -171,6 +186,38 @@ fn median(mut v: Vec<f64>) -> f64 {
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
+}
+
+/// One setting: a generated eval of `tasks` tasks at `concurrency`, run `args.runs` times.
+fn bench_setting(
+    exe: &Path,
+    dir: &Path,
+    url: &str,
+    tasks: usize,
+    concurrency: usize,
+    args: &BenchArgs,
+) -> Result<BenchResult> {
+    let eval = generate(dir, tasks, args.tools, url, concurrency)?;
+    let report = dir.join("report.json");
+    let run = ["run", "--quiet", "--cache", "off", "--out"].map(std::ffi::OsStr::new);
+    let run = [&run[..], &[report.as_os_str(), eval.as_os_str()]].concat();
+    let (wall, cpu, mb) = measure_median(exe, &run, dir, args.runs)?;
+    let floor = (tasks as f64 / concurrency as f64).ceil() * args.latency_ms as f64 / 1000.0;
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default())
+            .unwrap_or_default();
+    Ok(BenchResult {
+        tasks,
+        concurrency,
+        latency_ms: args.latency_ms,
+        wall_s: wall,
+        floor_s: floor,
+        ratio: if floor > 0.0 { wall / floor } else { 0.0 },
+        cpu_s: cpu,
+        cpu_s_per_1000: cpu * 1000.0 / tasks.max(1) as f64,
+        peak_rss_mb: mb,
+        requests: written["trials"].as_array().map_or(0, Vec::len),
+    })
 }
 
 /// `tooleval bench`.
@@ -197,46 +244,7 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
     let mut results = Vec::new();
     for &tasks in &args.tasks {
         for &concurrency in &args.concurrency {
-            let eval = generate(dir.path(), tasks, args.tools, &url, concurrency)?;
-            let mut walls = Vec::new();
-            let mut cpus = Vec::new();
-            let mut rss = Vec::new();
-            for _ in 0..args.runs.max(1) {
-                let report = dir.path().join("report.json");
-                let run = ["run", "--quiet", "--cache", "off", "--out"].map(std::ffi::OsStr::new);
-                let args = [&run[..], &[report.as_os_str(), eval.as_os_str()]].concat();
-                let (wall, cpu, mb, code) = measure(&exe, &args, dir.path())?;
-                if code != exit::OK {
-                    return Err(Error::usage(
-                        format!("the measured run exited with {code}"),
-                        Some("run the generated eval by hand to see why".to_owned()),
-                    ));
-                }
-                walls.push(wall);
-                cpus.push(cpu);
-                rss.push(mb);
-            }
-            let floor =
-                (tasks as f64 / concurrency as f64).ceil() * args.latency_ms as f64 / 1000.0;
-            let report: serde_json::Value = serde_json::from_str(
-                &std::fs::read_to_string(dir.path().join("report.json")).unwrap_or_default(),
-            )
-            .unwrap_or_default();
-            let requests = report["trials"].as_array().map_or(0, Vec::len);
-            let wall = median(walls);
-            let cpu = median(cpus);
-            let r = BenchResult {
-                tasks,
-                concurrency,
-                latency_ms: args.latency_ms,
-                wall_s: wall,
-                floor_s: floor,
-                ratio: if floor > 0.0 { wall / floor } else { 0.0 },
-                cpu_s: cpu,
-                cpu_s_per_1000: cpu * 1000.0 / tasks.max(1) as f64,
-                peak_rss_mb: median(rss),
-                requests,
-            };
+            let r = bench_setting(&exe, dir.path(), &url, tasks, concurrency, &args)?;
             crate::sayln!(
                 "N={:<6} C={:<3} L={}ms  wall {:.3}s  floor {:.3}s  ratio {:.3}  cpu {:.3}s ({:.3}s/1000 req)  peak RSS {:.1} MB",
                 r.tasks,

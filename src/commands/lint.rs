@@ -32,10 +32,7 @@ pub async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
 
 /// Every rule `lint.disable` names exists.
 fn check_disabled(disable: &[String]) -> Result<()> {
-    let Some(bad) = disable
-        .iter()
-        .find(|d| d.parse::<lint::Rule>().is_err())
-    else {
+    let Some(bad) = disable.iter().find(|d| d.parse::<lint::Rule>().is_err()) else {
         return Ok(());
     };
     let hint = match did_you_mean(bad, lint::Rule::ALL.map(lint::Rule::id)) {

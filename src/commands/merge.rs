@@ -16,30 +16,8 @@ pub fn merge_reports(mut reports: Vec<Report>) -> Result<Report> {
     let Some(first) = reports.first() else {
         return Err(Error::usage("nothing to merge", None));
     };
-    let same = |r: &Report| {
-        let mut problems = Vec::new();
-        if r.tools.hash != first.tools.hash {
-            problems.push("tool sets");
-        }
-        if r.model.name != first.model.name || r.model.parameters != first.model.parameters {
-            problems.push("models");
-        }
-        if r.eval.trials != first.eval.trials {
-            problems.push("trials per task");
-        }
-        let ids = |r: &Report| {
-            r.suites
-                .iter()
-                .flat_map(|s| s.tasks.iter().map(|t| t.id.clone()))
-                .collect::<Vec<_>>()
-        };
-        if ids(r) != ids(first) {
-            problems.push("suites");
-        }
-        problems
-    };
     for r in &reports[1..] {
-        let p = same(r);
+        let p = differences(first, r);
         if !p.is_empty() {
             return Err(Error::usage(
                 format!("the reports differ in their {}: they are not shards of one run", p.join(", ")),
@@ -47,37 +25,13 @@ pub fn merge_reports(mut reports: Vec<Report>) -> Result<Report> {
             ));
         }
     }
-    let counts: BTreeSet<u32> = reports
-        .iter()
-        .filter_map(|r| r.shard.map(|s| s.count))
-        .collect();
-    let mut indices = BTreeSet::new();
-    for r in &reports {
-        if let Some(s) = r.shard
-            && !indices.insert(s.index)
-        {
-            return Err(Error::usage(
-                format!("shard {}/{} is given twice", s.index, s.count),
-                None,
-            ));
-        }
-    }
+    let missing = missing_shards(&reports)?;
     let mut merged = reports.remove(0);
     for r in reports {
         merged.started_at = merged.started_at.min(r.started_at);
         merged.finished_at = merged.finished_at.max(r.finished_at);
         merged.complete &= r.complete;
         merged.trials.extend(r.trials);
-    }
-    let mut missing = Vec::new();
-    if let Some(&n) = counts.iter().next() {
-        if counts.len() > 1 {
-            return Err(Error::usage(
-                "the reports come from different shard counts",
-                None,
-            ));
-        }
-        missing = (1..=n).filter(|i| !indices.contains(i)).collect();
     }
     if !missing.is_empty() {
         crate::sayln!(
@@ -90,7 +44,67 @@ pub fn merge_reports(mut reports: Vec<Report>) -> Result<Report> {
         );
         merged.complete = false;
     }
-    // Trials in suite order, as a single run lists them.
+    in_suite_order(&mut merged);
+    merged.shard = None;
+    session::summarize(&mut merged);
+    Ok(merged)
+}
+
+/// What makes two reports not shards of one run: their tool sets, models, trials or suites.
+fn differences(first: &Report, r: &Report) -> Vec<&'static str> {
+    let mut problems = Vec::new();
+    if r.tools.hash != first.tools.hash {
+        problems.push("tool sets");
+    }
+    if r.model.name != first.model.name || r.model.parameters != first.model.parameters {
+        problems.push("models");
+    }
+    if r.eval.trials != first.eval.trials {
+        problems.push("trials per task");
+    }
+    let ids = |r: &Report| {
+        r.suites
+            .iter()
+            .flat_map(|s| s.tasks.iter().map(|t| t.id.clone()))
+            .collect::<Vec<_>>()
+    };
+    if ids(r) != ids(first) {
+        problems.push("suites");
+    }
+    problems
+}
+
+/// The shard numbers no report holds; an error when one is given twice or the counts differ.
+fn missing_shards(reports: &[Report]) -> Result<Vec<u32>> {
+    let counts: BTreeSet<u32> = reports
+        .iter()
+        .filter_map(|r| r.shard.map(|s| s.count))
+        .collect();
+    let mut indices = BTreeSet::new();
+    for r in reports {
+        if let Some(s) = r.shard
+            && !indices.insert(s.index)
+        {
+            return Err(Error::usage(
+                format!("shard {}/{} is given twice", s.index, s.count),
+                None,
+            ));
+        }
+    }
+    let Some(&n) = counts.iter().next() else {
+        return Ok(Vec::new());
+    };
+    if counts.len() > 1 {
+        return Err(Error::usage(
+            "the reports come from different shard counts",
+            None,
+        ));
+    }
+    Ok((1..=n).filter(|i| !indices.contains(i)).collect())
+}
+
+/// Trials in suite order, each once, as a single run lists them.
+fn in_suite_order(merged: &mut Report) {
     let order: std::collections::HashMap<String, usize> = merged
         .suites
         .iter()
@@ -104,9 +118,6 @@ pub fn merge_reports(mut reports: Vec<Report>) -> Result<Report> {
     merged
         .trials
         .dedup_by(|a, b| a.task == b.task && a.trial == b.trial);
-    merged.shard = None;
-    session::summarize(&mut merged);
-    Ok(merged)
 }
 
 /// `tooleval merge`.

@@ -89,61 +89,14 @@ pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
         .collect();
     note_sizes(out, &sizes, needed.len(), distractors.len());
 
-    let mut strategies = args.strategy.clone();
-    if strategies.is_empty() {
-        strategies.push(SweepStrategy::Random);
-    }
-    strategies.dedup();
-    let similarity = Similarity::new(&all.tools);
-    let mut points = Vec::new();
-    let mut interrupted = false;
-    'lines: for strategy in &strategies {
-        let ordered = order_distractors(*strategy, &needed, &distractors, &similarity, args.seed);
-        let sets = tool_sets(&needed, &ordered, &sizes, args.seed);
-        let retrieves: Vec<Option<usize>> = match args.retrieve {
-            Some(k) => vec![None, Some(k)],
-            None => vec![None],
-        };
-        for retrieve in retrieves {
-            let line = match retrieve {
-                Some(k) => format!("{}+retrieve{k}", strategy_name(*strategy)),
-                None => strategy_name(*strategy).to_owned(),
-            };
-            for (size, names) in &sets {
-                let subset = Arc::new(all.subset(names));
-                let opts = ExecOptions {
-                    retrieve,
-                    ..session.exec_options(!args.quiet && args.format == Format::Table)
-                };
-                if !args.quiet {
-                    out.say(&format!("{line}: {size} tools\n"));
-                }
-                let executed = session
-                    .execute(model.clone(), subset.clone(), &tasks, &opts)
-                    .await;
-                let mut p = point(
-                    &line,
-                    *strategy,
-                    retrieve,
-                    *size,
-                    &subset,
-                    &tasks,
-                    executed.trials,
-                );
-                if let Some(k) = retrieve {
-                    p.tool_tokens = retrieved_tokens(&subset, &tasks, k);
-                }
-                points.push(p);
-                if let Some(e) = executed.fatal {
-                    return Err(session::fatal_error(e, "the sweep stopped"));
-                }
-                if executed.interrupted {
-                    interrupted = true;
-                    break 'lines;
-                }
-            }
-        }
-    }
+    let candidates = Candidates {
+        all: &all,
+        needed: &needed,
+        distractors: &distractors,
+        sizes: &sizes,
+    };
+    let (points, interrupted) =
+        measure_lines(out, &session, model.clone(), &candidates, &tasks, &args).await?;
     let report = SweepReport {
         schema_version: report::SWEEP_SCHEMA_VERSION,
         kind: "sweep".into(),
@@ -175,6 +128,80 @@ fn sizes(asked: &[usize]) -> Result<Vec<usize>> {
         ));
     }
     Ok(sizes)
+}
+
+/// The tools a sweep draws its sets from.
+struct Candidates<'a> {
+    all: &'a ToolSet,
+    needed: &'a [String],
+    distractors: &'a [String],
+    sizes: &'a [usize],
+}
+
+/// Every line (strategy, with and without retrieval) at every size: a point each. Stops at an
+/// interruption, keeping the points measured (the `bool` says so).
+async fn measure_lines(
+    out: &Output,
+    session: &Session,
+    model: Arc<dyn crate::model::Model>,
+    c: &Candidates<'_>,
+    tasks: &[PlannedTask],
+    args: &SweepArgs,
+) -> Result<(Vec<SweepPoint>, bool)> {
+    let mut strategies = args.strategy.clone();
+    if strategies.is_empty() {
+        strategies.push(SweepStrategy::Random);
+    }
+    strategies.dedup();
+    let similarity = Similarity::new(&c.all.tools);
+    let retrieves: Vec<Option<usize>> = match args.retrieve {
+        Some(k) => vec![None, Some(k)],
+        None => vec![None],
+    };
+    let mut points = Vec::new();
+    for strategy in &strategies {
+        let ordered = order_distractors(*strategy, c.needed, c.distractors, &similarity, args.seed);
+        let sets = tool_sets(c.needed, &ordered, c.sizes, args.seed);
+        for &retrieve in &retrieves {
+            let line = match retrieve {
+                Some(k) => format!("{}+retrieve{k}", strategy_name(*strategy)),
+                None => strategy_name(*strategy).to_owned(),
+            };
+            for (size, names) in &sets {
+                let subset = Arc::new(c.all.subset(names));
+                let opts = ExecOptions {
+                    retrieve,
+                    ..session.exec_options(!args.quiet && args.format == Format::Table)
+                };
+                if !args.quiet {
+                    out.say(&format!("{line}: {size} tools\n"));
+                }
+                let executed = session
+                    .execute(model.clone(), subset.clone(), tasks, &opts)
+                    .await;
+                let mut p = point(
+                    &line,
+                    *strategy,
+                    retrieve,
+                    *size,
+                    &subset,
+                    tasks,
+                    executed.trials,
+                );
+                if let Some(k) = retrieve {
+                    p.tool_tokens = retrieved_tokens(&subset, tasks, k);
+                }
+                points.push(p);
+                if let Some(e) = executed.fatal {
+                    return Err(session::fatal_error(e, "the sweep stopped"));
+                }
+                if executed.interrupted {
+                    return Ok((points, true));
+                }
+            }
+        }
+    }
+    Ok((points, false))
 }
 
 /// `reports/runs/sweep-<eval>-<UTC time>.json`.
