@@ -3,6 +3,7 @@
 mod descriptions;
 mod eval;
 mod load;
+mod located;
 mod schema;
 mod suite;
 
@@ -12,5 +13,6 @@ pub use load::{
     DEFAULT_BASE_URL, Eval, LoadedSuite, PLACEHOLDER, ServerEntry, at_first, find_after, load_eval,
     load_eval_servers, load_suite, normalize, parse_yaml, suite_from_str,
 };
+pub use located::{Place, Places, Seg};
 pub use schema::{descriptions_schema, eval_schema, suite_schema};
 pub use suite::{Call, Expect, Matcher, Message, Order, Prompt, Role, Split, Suite, Task};
