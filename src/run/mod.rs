@@ -20,7 +20,7 @@ pub use merge::{diff_command, merge_command, merge_reports};
 pub use sweep::{shipped_pool, sweep_command, tool_sets};
 
 use crate::cli::{Format, LintArgs, RunArgs, ToolsArgs};
-use crate::config::{self, Eval, LoadedSuite, Matcher, ServerEntry, ServerSpec};
+use crate::config::{self, Eval, LoadedSuite, Matcher, Seg, ServerEntry, ServerSpec};
 use crate::error::{Diagnostic, Error, Result, did_you_mean, exit};
 use crate::lint;
 use crate::mcp::{self, Connection, ToolSet};
@@ -83,26 +83,39 @@ async fn list_tools(
 pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for s in suites {
-        for task in &s.suite.tasks {
-            for call in task.expect.calls() {
-                let problem = |needle: &str, message: String, hint: String| {
-                    s.diagnostic_in_task(&task.id, needle, message)
-                        .with_hint(hint)
-                };
+        for (i, task) in s.suite.tasks.iter().enumerate() {
+            for (at, call) in task.expect.calls_with_paths() {
+                let call_path = [&[Seg::Key("expect")], &at[..]].concat();
+                let tool_path = [&call_path[..], &[Seg::Key("tool")]].concat();
                 let Some(tool) = tools.by_name(&call.tool) else {
                     let same = tools.by_server_name(&call.tool);
-                    diags.push(if same.is_empty() {
+                    let (message, hint) = if same.is_empty() {
                         let hint = match did_you_mean(&call.tool, tools.tools.iter().map(|t| t.name.as_str())) {
                             Some(s) => format!("did you mean `{s}`?"),
                             None => "`tooleval tools --eval <EVAL_FILE>` lists every tool the servers offer".to_owned(),
                         };
-                        let message = format!("task `{}` expects tool `{}`, which no server offers", task.id, call.tool);
-                        problem(&call.tool, message, hint)
+                        (
+                            format!(
+                                "task `{}` expects tool `{}`, which no server offers",
+                                task.id, call.tool
+                            ),
+                            hint,
+                        )
                     } else {
-                        let options = same.iter().map(|t| format!("`{}`", t.name)).collect::<Vec<_>>().join(" or ");
-                        let message = format!("task `{}`: tool `{}` is offered by several servers", task.id, call.tool);
-                        problem(&call.tool, message, format!("write {options}"))
-                    });
+                        let options = same
+                            .iter()
+                            .map(|t| format!("`{}`", t.name))
+                            .collect::<Vec<_>>()
+                            .join(" or ");
+                        (
+                            format!(
+                                "task `{}`: tool `{}` is offered by several servers",
+                                task.id, call.tool
+                            ),
+                            format!("write {options}"),
+                        )
+                    };
+                    diags.push(s.value_in_task(i, &tool_path, message).with_hint(hint));
                     continue;
                 };
                 let Some(props) = closed_properties(&tool.input_schema) else {
@@ -125,7 +138,8 @@ pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagno
                         "task `{}`: tool `{}` has no parameter `{arg}`",
                         task.id, tool.name
                     );
-                    diags.push(problem(&format!("{arg}:"), message, hint));
+                    let arg_path = [&call_path[..], &[Seg::Key("args"), Seg::Key(arg)]].concat();
+                    diags.push(s.key_in_task(i, &arg_path, message).with_hint(hint));
                 }
             }
         }
