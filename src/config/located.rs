@@ -62,7 +62,12 @@ impl Places {
     /// Reads the places of `source`. Never panics: on a syntax error it keeps what it read up to
     /// there (the YAML reader reports the error itself).
     pub fn parse(source: &str) -> Places {
-        let mut builder = Builder::default();
+        let mut builder = Builder {
+            places: Places::default(),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            lines: LineStarts::new(source),
+        };
         for event in Parser::new_from_str(source) {
             let Ok((event, span)) = event else { break };
             if !builder.take(event, span) {
@@ -136,18 +141,47 @@ impl Places {
     }
 }
 
-#[derive(Default)]
 struct Builder {
     places: Places,
     stack: Vec<Frame>,
     /// Anchor ids as the parser numbers them, to the node they name.
     anchors: HashMap<usize, usize>,
+    lines: LineStarts,
+}
+
+/// Turns the parser's character index into a line and column counted as [`Diagnostic::at`]
+/// counts them: lines end at `\n` only (the parser also ends one at a lone `\r`), and a byte
+/// order mark takes no column.
+struct LineStarts {
+    /// The character index at which each line starts.
+    starts: Vec<usize>,
+    bom: bool,
+}
+
+impl LineStarts {
+    fn new(source: &str) -> LineStarts {
+        let breaks = source.chars().enumerate().filter(|(_, c)| *c == '\n');
+        LineStarts {
+            starts: std::iter::once(0)
+                .chain(breaks.map(|(i, _)| i + 1))
+                .collect(),
+            bom: source.starts_with('\u{feff}'),
+        }
+    }
+
+    fn place(&self, index: usize) -> Place {
+        // `starts[0]` is 0, so at least one start lies at or before any index.
+        let line = self.starts.partition_point(|&s| s <= index).max(1);
+        let col = index - self.starts[line - 1] + 1;
+        let bom = usize::from(line == 1 && self.bom && col > 1);
+        (line, col - bom)
+    }
 }
 
 impl Builder {
     /// Takes one event; `false` once the first document is complete.
     fn take(&mut self, event: Event, span: Span) -> bool {
-        let at = (span.start.line(), span.start.col() + 1);
+        let at = self.lines.place(span.start.index());
         let (kind, anchor, text, empty) = match event {
             Event::Scalar(value, style, anchor, _) => {
                 // An empty plain scalar is a value left out (`key:`): it has no text of its own.
@@ -289,6 +323,23 @@ mod tests {
         assert_eq!(p.value(&[Key("é"), Key("cwd")]), Some((1, 20)));
         assert_eq!(p.key(&[Key("é"), Key("cwd")]), Some((1, 15)));
         assert_eq!(p.value(&[Key("b"), Index(1)]), Some((2, 8)));
+    }
+
+    #[test]
+    fn lines_end_at_newlines_only() {
+        // A lone `\r` ends a line for YAML, not for `str::lines` and `Diagnostic::at`.
+        let p = Places::parse("a: b\rc: d\r\ne: f\n");
+        assert_eq!(p.value(&[Key("c")]), Some((1, 9)));
+        assert_eq!(p.value(&[Key("e")]), Some((2, 4)));
+        // Found by the property test `any_text_is_placed`: the parser placed the empty root on
+        // line 4 of a text that `str::lines` reads as two lines.
+        let (line, _) = Places::parse("\r---\n#").value(&[]).unwrap();
+        assert_eq!(line, 2);
+        // A byte order mark takes no column.
+        let p = Places::parse("\u{feff}a: 1\nb: 2\n");
+        assert_eq!(p.key(&[Key("a")]), Some((1, 1)));
+        assert_eq!(p.value(&[Key("a")]), Some((1, 4)));
+        assert_eq!(p.value(&[Key("b")]), Some((2, 4)));
     }
 
     #[test]
