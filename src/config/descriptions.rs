@@ -8,7 +8,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::load::{at_first, find_after, parse_yaml};
+use super::load::parse_yaml;
+use super::located::Places;
+use super::located::Seg::Key;
 use crate::error::{Diagnostic, Error, Result, did_you_mean};
 use crate::mcp::ToolSet;
 
@@ -37,6 +39,8 @@ pub struct ToolText {
 pub struct Descriptions {
     pub path: PathBuf,
     source: String,
+    /// Where each key is written, for pointing at unknown names.
+    places: Places,
     pub file: DescriptionsFile,
 }
 
@@ -51,6 +55,7 @@ impl Descriptions {
         let file = parse_yaml(path, &source)?;
         Ok(Descriptions {
             path: path.to_path_buf(),
+            places: Places::parse(&source),
             source,
             file,
         })
@@ -74,13 +79,11 @@ impl Descriptions {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => "`tooleval tools --eval <EVAL_FILE>` lists the tools".to_owned(),
                 };
+                let d = Diagnostic::new(&self.path, format!("no server offers a tool `{name}`"));
                 diags.push(
-                    at_first(
-                        Diagnostic::new(&self.path, format!("no server offers a tool `{name}`")),
-                        &self.source,
-                        &format!("{name}:"),
-                    )
-                    .with_hint(hint),
+                    self.places
+                        .at_key(d, &self.source, &[Key("tools"), Key(name)])
+                        .with_hint(hint),
                 );
                 continue;
             };
@@ -88,7 +91,6 @@ impl Descriptions {
                 tool.description = d.clone();
                 tool.overridden.push("description".into());
             }
-            let tool_line = find_after(&self.source, 1, &format!("{name}:")).map_or(1, |(l, _)| l);
             for (param, ptext) in &text.parameters {
                 let props = tool
                     .input_schema
@@ -111,17 +113,12 @@ impl Descriptions {
                             None if known.is_empty() => format!("`{name}` takes no parameters"),
                             None => format!("`{name}` takes `{}`", known.join("`, `")),
                         };
-                        let mut d = Diagnostic::new(
+                        let d = Diagnostic::new(
                             &self.path,
                             format!("tool `{name}` has no parameter `{param}`"),
-                        )
-                        .with_hint(hint);
-                        if let Some((l, c)) =
-                            find_after(&self.source, tool_line, &format!("{param}:"))
-                        {
-                            d = d.at(&self.source, l, c);
-                        }
-                        diags.push(d);
+                        );
+                        let at = [Key("tools"), Key(name), Key("parameters"), Key(param)];
+                        diags.push(self.places.at_key(d, &self.source, &at).with_hint(hint));
                     }
                 }
             }

@@ -2,11 +2,14 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
 
 use super::eval::{EvalFile, ModelConfig, ServerSpec, Transport};
-use super::suite::Suite;
+use super::located::Seg::{Index, Key};
+use super::located::{Place, Places, Seg};
+use super::suite::{Prompt, Suite};
 use crate::error::{Diagnostic, Error, Result, did_you_mean};
 
 /// How `tooleval init` marks the prompts it leaves for the author; `run` refuses them.
@@ -21,6 +24,8 @@ pub struct LoadedSuite {
     pub path: PathBuf,
     pub source: String,
     pub suite: Suite,
+    /// Where each value is written; read the first time a problem needs a place.
+    places: OnceLock<Places>,
 }
 
 impl LoadedSuite {
@@ -34,26 +39,69 @@ impl LoadedSuite {
         })
     }
 
-    /// 1-based line and column of the task's `id:` line.
-    pub fn task_place(&self, id: &str) -> Option<(usize, usize)> {
-        find_task_line(&self.source, id)
+    /// Where each value of the file is written.
+    pub fn places(&self) -> &Places {
+        self.places.get_or_init(|| Places::parse(&self.source))
     }
 
-    /// A diagnostic at the first `needle` inside task `id` (or at its id line).
-    pub fn diagnostic_in_task(
+    /// The place of the value at `path` inside the `task`-th task (0-based).
+    pub fn place_in_task(&self, task: usize, path: &[Seg]) -> Option<Place> {
+        self.places().value(&task_path(task, path))
+    }
+
+    /// A diagnostic at the value at `path` inside the `task`-th task (0-based), e.g.
+    /// `[Key("expect"), Key("tool")]`.
+    pub fn value_in_task(
         &self,
-        id: &str,
-        needle: &str,
+        task: usize,
+        path: &[Seg],
         message: impl Into<String>,
     ) -> Diagnostic {
         let d = Diagnostic::new(&self.path, message);
-        let Some((line, col)) = self.task_place(id) else {
-            return d;
-        };
-        match find_after(&self.source, line, needle) {
-            Some((l, c)) => d.at(&self.source, l, c),
-            None => d.at(&self.source, line, col),
+        self.places()
+            .at_value(d, &self.source, &task_path(task, path))
+    }
+
+    /// A diagnostic at the key at `path` inside the `task`-th task (0-based), e.g. an argument's
+    /// name in `[Key("expect"), Key("args"), Key(name)]`.
+    pub fn key_in_task(&self, task: usize, path: &[Seg], message: impl Into<String>) -> Diagnostic {
+        let d = Diagnostic::new(&self.path, message);
+        self.places()
+            .at_key(d, &self.source, &task_path(task, path))
+    }
+}
+
+/// `path` inside the `task`-th task, from the top of the suite file.
+fn task_path<'a>(task: usize, path: &[Seg<'a>]) -> Vec<Seg<'a>> {
+    [&[Key("tasks"), Index(task)], path].concat()
+}
+
+/// A file as read, for pointing diagnostics at its places.
+struct Document<'a> {
+    path: &'a Path,
+    source: &'a str,
+    places: Places,
+}
+
+impl Document<'_> {
+    fn new<'a>(path: &'a Path, source: &'a str) -> Document<'a> {
+        Document {
+            path,
+            source,
+            places: Places::parse(source),
         }
+    }
+
+    /// A diagnostic at the value at `at`: for a value that is wrong.
+    fn value(&self, message: impl Into<String>, at: &[Seg]) -> Diagnostic {
+        let d = Diagnostic::new(self.path, message);
+        self.places.at_value(d, self.source, at)
+    }
+
+    /// A diagnostic at the key at `at`: for an entry that is wrong as a whole.
+    fn key(&self, message: impl Into<String>, at: &[Seg]) -> Diagnostic {
+        let d = Diagnostic::new(self.path, message);
+        self.places.at_key(d, self.source, at)
     }
 }
 
@@ -274,81 +322,91 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         "check the path of the eval file (e.g. evals/demo.yaml)",
     )?;
     let file: EvalFile = parse_yaml(path, &source)?;
+    let doc = Document::new(path, &source);
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut diags = Vec::new();
-    let env = |value: &str, diags: &mut Vec<Diagnostic>| expand_env(value, path, &source, diags);
+    let env =
+        |value: &str, at: &[Seg], diags: &mut Vec<Diagnostic>| expand_env(value, &doc, at, diags);
 
     let mut servers = Vec::new();
     if file.servers.is_empty() {
         diags.push(
-            at_first(
-                Diagnostic::new(path, "`servers` is empty"),
-                &source,
-                "servers",
-            )
-            .with_hint("add a server, e.g. `demo: { command: tooleval, args: [demo-server] }`"),
+            doc.value("`servers` is empty", &[Key("servers")])
+                .with_hint("add a server, e.g. `demo: { command: tooleval, args: [demo-server] }`"),
         );
     }
     for (name, spec) in &file.servers {
+        let at = |field: &'static str| in_server(name, &[Key(field)]);
         let mut s = spec.clone();
-        s.command = s.command.map(|c| env(&c, &mut diags));
-        s.args = s.args.iter().map(|a| env(a, &mut diags)).collect();
+        s.command = s.command.map(|c| env(&c, &at("command"), &mut diags));
+        s.args = s
+            .args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| env(a, &in_server(name, &[Key("args"), Index(i)]), &mut diags))
+            .collect();
         s.env = s
             .env
             .iter()
-            .map(|(k, v)| (k.clone(), env(v, &mut diags)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    env(v, &in_server(name, &[Key("env"), Key(k)]), &mut diags),
+                )
+            })
             .collect();
-        s.url = s.url.map(|u| env(&u, &mut diags));
+        s.url = s.url.map(|u| env(&u, &at("url"), &mut diags));
         s.headers = s
             .headers
             .iter()
-            .map(|(k, v)| (k.clone(), env(v, &mut diags)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    env(v, &in_server(name, &[Key("headers"), Key(k)]), &mut diags),
+                )
+            })
             .collect();
         s.cwd = s
             .cwd
-            .map(|c| dir.join(env(&c.to_string_lossy(), &mut diags)));
+            .map(|c| dir.join(env(&c.to_string_lossy(), &at("cwd"), &mut diags)));
         if let Some(cwd) = &s.cwd
             && !cwd.is_dir()
         {
             diags.push(
-                at_first(
-                    Diagnostic::new(
-                        path,
-                        format!("server `{name}`: `cwd` {} is not a folder", cwd.display()),
-                    ),
-                    &source,
-                    "cwd",
+                doc.value(
+                    format!("server `{name}`: `cwd` {} is not a folder", cwd.display()),
+                    &at("cwd"),
                 )
                 .with_hint("`cwd` is relative to the eval file; create the folder or fix the path"),
             );
         }
-        let place = |source: &str, d: Diagnostic| at_first(d, source, &format!("{name}:"));
+        let entry = in_server(name, &[]);
         match (s.transport, &s.command, &s.url) {
             (Some(Transport::Sse), _, _) => diags.push(
-                place(&source, Diagnostic::new(path, format!("server `{name}` uses the HTTP+SSE transport, which tooleval does not support")))
+                doc.value(format!("server `{name}` uses the HTTP+SSE transport, which tooleval does not support"), &at("type"))
                     .with_hint("point `url` at the server's streamable HTTP endpoint (often /mcp) and write `type: http`, or run the server over stdio"),
             ),
             (Some(Transport::Stdio), None, Some(_)) => diags.push(
-                place(&source, Diagnostic::new(path, format!("server `{name}` is `type: stdio` but has a `url`")))
+                doc.key(format!("server `{name}` is `type: stdio` but has a `url`"), &entry)
                     .with_hint("write `type: http` for a URL, or give `command` for a stdio server"),
             ),
             (Some(Transport::Http | Transport::StreamableHttp), Some(_), None) => diags.push(
-                place(&source, Diagnostic::new(path, format!("server `{name}` is `type: http` but has a `command`")))
+                doc.key(format!("server `{name}` is `type: http` but has a `command`"), &entry)
                     .with_hint("write `type: stdio` for a command, or give `url` for an HTTP server"),
             ),
             _ => {}
         }
         match (&s.command, &s.url) {
             (Some(_), Some(_)) => diags.push(
-                at_first(Diagnostic::new(path, format!("server `{name}` has both `command` and `url`")), &source, &format!("{name}:"))
+                doc.key(format!("server `{name}` has both `command` and `url`"), &entry)
                     .with_hint("keep `command` for a stdio server or `url` for a streamable HTTP one"),
             ),
             (None, None) => diags.push(
-                at_first(Diagnostic::new(path, format!("server `{name}` has neither `command` nor `url`")), &source, &format!("{name}:"))
+                doc.key(format!("server `{name}` has neither `command` nor `url`"), &entry)
                     .with_hint("give `command` (and `args`) for a stdio server, or `url` for a streamable HTTP one"),
             ),
             (None, Some(url)) if !url.starts_with("http://") && !url.starts_with("https://") => diags.push(
-                at_first(Diagnostic::new(path, format!("server `{name}`: `{url}` is not an http(s) URL")), &source, "url:")
+                doc.value(format!("server `{name}`: `{url}` is not an http(s) URL"), &at("url"))
                     .with_hint("write the full endpoint, e.g. `http://127.0.0.1:3001/mcp`"),
             ),
             _ => {}
@@ -367,22 +425,23 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
     if model.name.is_empty() {
         model.name = "baseline".into();
     }
-    model.api_key = model.api_key.map(|k| env(&k, &mut diags));
-    model.base_url = model.base_url.map(|u| env(&u, &mut diags));
+    model.api_key = model
+        .api_key
+        .map(|k| env(&k, &[Key("model"), Key("api_key")], &mut diags));
+    model.base_url = model
+        .base_url
+        .map(|u| env(&u, &[Key("model"), Key("base_url")], &mut diags));
 
     if file.suites.is_empty() {
         diags.push(
-            at_first(
-                Diagnostic::new(path, "`suites` is empty"),
-                &source,
-                "suites",
-            )
-            .with_hint("list at least one suite file"),
+            doc.value("`suites` is empty", &[Key("suites")])
+                .with_hint("list at least one suite file"),
         );
     }
     let mut suites = Vec::new();
-    for rel in file.suites.iter().filter(|_| with_suites) {
+    for (i, rel) in file.suites.iter().enumerate().filter(|_| with_suites) {
         let suite_path = normalize(&dir.join(rel));
+        let named = [Key("suites"), Index(i)];
         match load_suite(&suite_path) {
             Ok(s) => suites.push(s),
             // A suite that cannot be read at all is pointed at where the eval file names it.
@@ -401,25 +460,18 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
                     )
                 };
                 diags.push(
-                    at_first(
-                        Diagnostic::new(path, format!("suite `{}` {why}", suite_path.display())),
-                        &source,
-                        &rel.to_string_lossy(),
-                    )
-                    .with_hint(hint),
+                    doc.value(format!("suite `{}` {why}", suite_path.display()), &named)
+                        .with_hint(hint),
                 );
             }
             Err(Error::Input(mut d)) => {
                 if d.len() == 1 && d[0].line.is_none() && !suite_path.exists() {
-                    d[0] = at_first(
-                        Diagnostic::new(
-                            path,
+                    d[0] = doc
+                        .value(
                             format!("suite `{}` does not exist", suite_path.display()),
-                        ),
-                        &source,
-                        &rel.to_string_lossy(),
-                    )
-                    .with_hint("suite paths are relative to the eval file");
+                            &named,
+                        )
+                        .with_hint("suite paths are relative to the eval file");
                 }
                 diags.extend(d);
             }
@@ -431,31 +483,23 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         && !(0.0..=1.0).contains(&m)
     {
         diags.push(
-            at_first(
-                Diagnostic::new(
-                    path,
-                    format!("`min_accuracy` is {m}; it must lie between 0 and 1"),
-                ),
-                &source,
-                "min_accuracy",
+            doc.value(
+                format!("`min_accuracy` is {m}; it must lie between 0 and 1"),
+                &[Key("min_accuracy")],
             )
             .with_hint("write e.g. `min_accuracy: 0.8` for 80%"),
         );
     }
     if file.trials == Some(0) {
         diags.push(
-            at_first(Diagnostic::new(path, "`trials` must be at least 1"), &source, "trials")
+            doc.value("`trials` must be at least 1", &[Key("trials")])
                 .with_hint("write `trials: 1` for one answer per task, or more to measure how stable choices are"),
         );
     }
     if file.concurrency == Some(0) {
         diags.push(
-            at_first(
-                Diagnostic::new(path, "`concurrency` must be at least 1"),
-                &source,
-                "concurrency",
-            )
-            .with_hint("write e.g. `concurrency: 4`"),
+            doc.value("`concurrency` must be at least 1", &[Key("concurrency")])
+                .with_hint("write e.g. `concurrency: 4`"),
         );
     }
     if !diags.is_empty() {
@@ -475,6 +519,11 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
     })
 }
 
+/// `rest` inside server `name` of an eval file.
+fn in_server<'a>(name: &'a str, rest: &[Seg<'a>]) -> Vec<Seg<'a>> {
+    [&[Key("servers"), Key(name)], rest].concat()
+}
+
 /// Loads one suite file and checks what needs no server.
 pub fn load_suite(path: &Path) -> Result<LoadedSuite> {
     let source = read(
@@ -492,39 +541,40 @@ pub fn suite_from_str(path: &Path, source: String) -> Result<LoadedSuite> {
         path: path.to_path_buf(),
         source,
         suite,
+        places: OnceLock::new(),
     };
     let mut diags = Vec::new();
     if loaded.suite.tasks.is_empty() {
+        let d = Diagnostic::new(path, "the suite has no tasks");
         diags.push(
-            at_first(
-                Diagnostic::new(path, "the suite has no tasks"),
-                &loaded.source,
-                "tasks",
-            )
-            .with_hint("add a task with `id`, `prompt` and `expect`"),
+            loaded
+                .places()
+                .at_value(d, &loaded.source, &[Key("tasks")])
+                .with_hint("add a task with `id`, `prompt` and `expect`"),
         );
     }
-    for t in &loaded.suite.tasks {
+    for (i, t) in loaded.suite.tasks.iter().enumerate() {
         let placeholder = t
             .prompt
             .messages()
             .iter()
-            .any(|m| m.content.trim_start().starts_with(PLACEHOLDER));
-        if placeholder {
+            .position(|m| m.content.trim_start().starts_with(PLACEHOLDER));
+        if let Some(m) = placeholder {
+            let at: &[Seg] = match &t.prompt {
+                Prompt::Text(_) => &[Key("prompt")],
+                Prompt::Messages(_) => &[Key("prompt"), Index(m), Key("content")],
+            };
             diags.push(
                 loaded
-                    .diagnostic_in_task(&t.id, PLACEHOLDER, format!("task `{}` still has a placeholder prompt", t.id))
+                    .value_in_task(i, at, format!("task `{}` still has a placeholder prompt", t.id))
                     .with_hint("write the request a user would make; `tooleval init` leaves prompts starting with TODO for you"),
             );
         }
         if t.id.trim().is_empty() {
             diags.push(
-                at_first(
-                    Diagnostic::new(path, "a task has an empty `id`"),
-                    &loaded.source,
-                    "id:",
-                )
-                .with_hint("give every task a short, stable id such as `logs-checkout-errors`"),
+                loaded
+                    .value_in_task(i, &[Key("id")], "a task has an empty `id`")
+                    .with_hint("give every task a short, stable id such as `logs-checkout-errors`"),
             );
         }
     }
@@ -534,40 +584,32 @@ pub fn suite_from_str(path: &Path, source: String) -> Result<LoadedSuite> {
     Ok(loaded)
 }
 
+/// Every task id used a second time, in this eval's suites, pointed at where it is repeated.
 fn check_unique_ids(suites: &[LoadedSuite]) -> Vec<Diagnostic> {
     let mut seen: HashMap<&str, &LoadedSuite> = HashMap::new();
     let mut diags = Vec::new();
     for s in suites {
-        let mut count: HashMap<&str, usize> = HashMap::new();
-        for t in &s.suite.tasks {
-            let n = count.entry(&t.id).or_default();
-            *n += 1;
-            if let Some(first) = seen.get(t.id.as_str()) {
-                // Point at the repeated occurrence: the n-th `id:` line of this id in this file.
-                let place = nth_task_line(
-                    &s.source,
-                    &t.id,
-                    if std::ptr::eq(*first, s) { *n } else { 1 },
-                );
-                let mut d = Diagnostic::new(&s.path, format!("task id `{}` is used twice", t.id))
-                    .with_hint(format!(
-                        "ids must be unique across the eval; the first is in {}",
-                        first.path.display()
-                    ));
-                if let Some((l, c)) = place {
-                    d = d.at(&s.source, l, c);
+        for (i, t) in s.suite.tasks.iter().enumerate() {
+            match seen.get(t.id.as_str()) {
+                Some(first) => diags.push(
+                    s.value_in_task(i, &[Key("id")], format!("task id `{}` is used twice", t.id))
+                        .with_hint(format!(
+                            "ids must be unique across the eval; the first is in {}",
+                            first.path.display()
+                        )),
+                ),
+                None => {
+                    seen.insert(&t.id, s);
                 }
-                diags.push(d);
-            } else {
-                seen.insert(&t.id, s);
             }
         }
     }
     diags
 }
 
-/// Replaces every `${VAR}` with the variable's value; a missing variable is a diagnostic.
-fn expand_env(value: &str, path: &Path, source: &str, diags: &mut Vec<Diagnostic>) -> String {
+/// Replaces every `${VAR}` with the variable's value; a missing variable is a diagnostic at the
+/// value `at` that holds it.
+fn expand_env(value: &str, doc: &Document, at: &[Seg], diags: &mut Vec<Diagnostic>) -> String {
     let re = regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}").expect("a valid regex");
     re.replace_all(value, |caps: &regex::Captures| {
         let var = &caps[1];
@@ -578,14 +620,10 @@ fn expand_env(value: &str, path: &Path, source: &str, diags: &mut Vec<Diagnostic
             }
             Err(_) => {
                 diags.push(
-                    at_first(
-                        Diagnostic::new(path, format!("environment variable `{var}` is not set")),
-                        source,
-                        &caps[0],
-                    )
-                    .with_hint(format!(
-                        "export {var}=... before running, or remove `${{{var}}}` from the file"
-                    )),
+                    doc.value(format!("environment variable `{var}` is not set"), at)
+                        .with_hint(format!(
+                            "export {var}=... before running, or remove `${{{var}}}` from the file"
+                        )),
                 );
                 String::new()
             }
@@ -607,44 +645,6 @@ pub fn normalize(p: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// Points a diagnostic at the first occurrence of `needle` in `source`, if any.
-pub fn at_first(d: Diagnostic, source: &str, needle: &str) -> Diagnostic {
-    match find_after(source, 1, needle) {
-        Some((l, c)) => d.at(source, l, c),
-        None => d,
-    }
-}
-
-/// 1-based line and column of the first `needle` on or after line `from`.
-pub fn find_after(source: &str, from: usize, needle: &str) -> Option<(usize, usize)> {
-    source
-        .lines()
-        .enumerate()
-        .skip(from.saturating_sub(1))
-        .find_map(|(i, line)| {
-            line.find(needle)
-                .map(|col| (i + 1, line[..col].chars().count() + 1))
-        })
-}
-
-fn find_task_line(source: &str, id: &str) -> Option<(usize, usize)> {
-    nth_task_line(source, id, 1)
-}
-
-fn nth_task_line(source: &str, id: &str, n: usize) -> Option<(usize, usize)> {
-    // Block style (`- id: x`) or flow style (`- { id: x, ... }`).
-    let pattern = format!(
-        r#"^(\s*-?\s*(?:\{{\s*)?|.*[{{,]\s*)id:\s*["']?{}["']?\s*([,}}]|#|$)"#,
-        regex::escape(id)
-    );
-    let re = regex::Regex::new(&pattern).ok()?;
-    source
-        .lines()
-        .enumerate()
-        .filter_map(|(i, line)| re.captures(line).map(|c| (i + 1, c[1].chars().count() + 1)))
-        .nth(n.saturating_sub(1))
 }
 
 #[cfg(test)]
@@ -723,15 +723,5 @@ mod tests {
         assert_eq!(normalize(Path::new("./x/./y")), PathBuf::from("x/y"));
         assert_eq!(normalize(Path::new("../up")), PathBuf::from("../up"));
         assert_eq!(normalize(Path::new("/a/b/../c")), PathBuf::from("/a/c"));
-    }
-
-    #[test]
-    fn finds_task_lines() {
-        let src = "tasks:\n  - id: one\n    prompt: x\n  - id: \"two\"  # note\n";
-        assert_eq!(find_task_line(src, "two"), Some((4, 5)));
-        assert_eq!(find_task_line(src, "on"), None);
-        let flow = "tasks:\n  - { id: a, prompt: x, expect: none }\n  - {prompt: y, id: \"b\"}\n";
-        assert_eq!(find_task_line(flow, "a"), Some((2, 7)));
-        assert_eq!(find_task_line(flow, "b"), Some((3, 17)));
     }
 }

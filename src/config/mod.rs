@@ -3,14 +3,16 @@
 mod descriptions;
 mod eval;
 mod load;
+mod located;
 mod schema;
 mod suite;
 
 pub use descriptions::{Descriptions, DescriptionsFile, ToolText};
 pub use eval::{EvalFile, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, Transport};
 pub use load::{
-    DEFAULT_BASE_URL, Eval, LoadedSuite, PLACEHOLDER, ServerEntry, at_first, find_after, load_eval,
-    load_eval_servers, load_suite, normalize, parse_yaml, suite_from_str,
+    DEFAULT_BASE_URL, Eval, LoadedSuite, PLACEHOLDER, ServerEntry, load_eval, load_eval_servers,
+    load_suite, normalize, parse_yaml, suite_from_str,
 };
+pub use located::{Place, Places, Seg};
 pub use schema::{descriptions_schema, eval_schema, suite_schema};
 pub use suite::{Call, Expect, Matcher, Message, Order, Prompt, Role, Split, Suite, Task};

@@ -8,6 +8,8 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use super::located::Seg;
+
 /// A suite: a named list of tasks.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -208,6 +210,32 @@ impl Expect {
             Expect::Call(c) => vec![c],
             Expect::Calls { calls, .. } => calls.iter().collect(),
             Expect::AnyOf(alts) => alts.iter().flat_map(Expect::calls).collect(),
+        }
+    }
+
+    /// Every call this expectation names, each with its path inside the expectation as written
+    /// (`[]` for `tool`, `[calls, 1]`, `[any_of, 0, calls, 2]`), to point at its place.
+    pub fn calls_with_paths(&self) -> Vec<(Vec<Seg<'static>>, &Call)> {
+        match self {
+            Expect::None => vec![],
+            Expect::Call(c) => vec![(vec![], c)],
+            Expect::Calls { calls, .. } => calls
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (vec![Seg::Key("calls"), Seg::Index(i)], c))
+                .collect(),
+            Expect::AnyOf(alts) => alts
+                .iter()
+                .enumerate()
+                .flat_map(|(i, alt)| {
+                    alt.calls_with_paths().into_iter().map(move |(path, c)| {
+                        (
+                            [&[Seg::Key("any_of"), Seg::Index(i)], &path[..]].concat(),
+                            c,
+                        )
+                    })
+                })
+                .collect(),
         }
     }
 }
@@ -590,6 +618,36 @@ tasks:
         assert!(
             matches!(&s.tasks[3].expect, Expect::AnyOf(a) if a.len() == 2 && a[1] == Expect::None)
         );
+    }
+
+    #[test]
+    fn calls_come_with_their_paths() {
+        use crate::config::located::{Places, Seg::Index, Seg::Key};
+        let text = "tasks:\n  - id: a\n    prompt: hi\n    expect:\n      any_of:\n        - tool: t\n        - none\n        - calls:\n            - { tool: u }\n            - { tool: v }\n";
+        let s = parse(text).unwrap();
+        let found = s.tasks[0].expect.calls_with_paths();
+        let paths: Vec<_> = found
+            .iter()
+            .map(|(p, c)| (p.clone(), c.tool.as_str()))
+            .collect();
+        assert_eq!(
+            paths,
+            vec![
+                (vec![Key("any_of"), Index(0)], "t"),
+                (vec![Key("any_of"), Index(2), Key("calls"), Index(0)], "u"),
+                (vec![Key("any_of"), Index(2), Key("calls"), Index(1)], "v"),
+            ]
+        );
+        // Each path leads to its call's `tool` in the text.
+        let places = Places::parse(text);
+        let tool = |p: &[Seg<'static>]| {
+            let full = [&[Key("tasks"), Index(0), Key("expect")], p, &[Key("tool")]].concat();
+            places.value(&full)
+        };
+        assert_eq!(tool(&found[0].0), Some((6, 17)));
+        assert_eq!(tool(&found[2].0), Some((10, 23)));
+        let one = Expect::Call(found[0].1.clone());
+        assert_eq!(one.calls_with_paths()[0].0, Vec::<Seg>::new());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::Report;
-use crate::config::{find_after, normalize};
+use crate::config::{self, normalize};
 use crate::score::TaskState;
 
 /// GitHub Actions annotations (`::error file=...,line=...::`) at each failing task's line. The
@@ -18,13 +18,18 @@ pub fn render_annotations(r: &Report) -> String {
             .ok()
             .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
             .unwrap_or_else(|| path.clone());
-        let source = std::fs::read_to_string(&path).unwrap_or_default();
+        let loaded = config::load_suite(&path).ok();
         for t in r.summary.tasks.iter().filter(|t| t.suite == suite.name) {
             if !matches!(t.state(), TaskState::Fail | TaskState::Flaky) {
                 continue;
             }
-            let pattern = format!("id: {}", t.id);
-            let line = find_after(&source, 1, &pattern).map_or(1, |(l, _)| l);
+            let line = loaded
+                .as_ref()
+                .and_then(|s| {
+                    let i = s.suite.tasks.iter().position(|task| task.id == t.id)?;
+                    s.place_in_task(i, &[config::Seg::Key("id")])
+                })
+                .map_or(1, |(l, _)| l);
             let msg = format!(
                 "{}/{} trials passed; {}",
                 t.passes,

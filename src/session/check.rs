@@ -1,7 +1,7 @@
 //! Checking a suite against the tools the servers offer: every tool an expectation names, and
 //! every argument it matches, exists (with a suggestion when it does not).
 
-use crate::config::{LoadedSuite, Matcher};
+use crate::config::{LoadedSuite, Matcher, Seg};
 use crate::error::{Diagnostic, did_you_mean};
 use crate::mcp::ToolSet;
 
@@ -10,26 +10,13 @@ use crate::mcp::ToolSet;
 pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for s in suites {
-        for task in &s.suite.tasks {
-            for call in task.expect.calls() {
-                let problem = |needle: &str, message: String, hint: String| {
-                    s.diagnostic_in_task(&task.id, needle, message)
-                        .with_hint(hint)
-                };
+        for (i, task) in s.suite.tasks.iter().enumerate() {
+            for (at, call) in task.expect.calls_with_paths() {
+                let call_path = [&[Seg::Key("expect")], &at[..]].concat();
+                let tool_path = [&call_path[..], &[Seg::Key("tool")]].concat();
                 let Some(tool) = tools.by_name(&call.tool) else {
-                    let same = tools.by_server_name(&call.tool);
-                    diags.push(if same.is_empty() {
-                        let hint = match did_you_mean(&call.tool, tools.tools.iter().map(|t| t.name.as_str())) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => "`tooleval tools --eval <EVAL_FILE>` lists every tool the servers offer".to_owned(),
-                        };
-                        let message = format!("task `{}` expects tool `{}`, which no server offers", task.id, call.tool);
-                        problem(&call.tool, message, hint)
-                    } else {
-                        let options = same.iter().map(|t| format!("`{}`", t.name)).collect::<Vec<_>>().join(" or ");
-                        let message = format!("task `{}`: tool `{}` is offered by several servers", task.id, call.tool);
-                        problem(&call.tool, message, format!("write {options}"))
-                    });
+                    let (message, hint) = unknown_tool(&task.id, &call.tool, tools);
+                    diags.push(s.value_in_task(i, &tool_path, message).with_hint(hint));
                     continue;
                 };
                 let Some(props) = closed_properties(&tool.input_schema) else {
@@ -52,12 +39,40 @@ pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagno
                         "task `{}`: tool `{}` has no parameter `{arg}`",
                         task.id, tool.name
                     );
-                    diags.push(problem(&format!("{arg}:"), message, hint));
+                    let arg_path = [&call_path[..], &[Seg::Key("args"), Seg::Key(arg)]].concat();
+                    diags.push(s.key_in_task(i, &arg_path, message).with_hint(hint));
                 }
             }
         }
     }
     diags
+}
+
+/// What is wrong with an expected tool no server offers under that name, and the way out.
+fn unknown_tool(task: &str, name: &str, tools: &ToolSet) -> (String, String) {
+    let same = tools.by_server_name(name);
+    if same.is_empty() {
+        let hint = match did_you_mean(name, tools.tools.iter().map(|t| t.name.as_str())) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => {
+                "`tooleval tools --eval <EVAL_FILE>` lists every tool the servers offer".to_owned()
+            }
+        };
+        (
+            format!("task `{task}` expects tool `{name}`, which no server offers"),
+            hint,
+        )
+    } else {
+        let options = same
+            .iter()
+            .map(|t| format!("`{}`", t.name))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        (
+            format!("task `{task}`: tool `{name}` is offered by several servers"),
+            format!("write {options}"),
+        )
+    }
 }
 
 /// The properties of a schema that lists them and does not invite others.

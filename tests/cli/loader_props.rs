@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use proptest::sample::select;
-use tooleval::config::{Expect, suite_from_str};
+use tooleval::config::{Expect, Places, Seg, suite_from_str};
 use tooleval::error::Error;
 
 /// 256 cases per property (a few seconds in a debug build), or `PROPTEST_CASES` for a longer run.
@@ -199,6 +199,26 @@ proptest! {
     #[test]
     fn any_text_loads_or_errors(source in arbitrary_text()) {
         let _ = load(&source);
+    }
+
+    /// (a) Whatever the text, the located layer reads it without panicking, and every place it
+    /// gives lies in the text.
+    #[test]
+    fn any_text_is_placed(source in arbitrary_text()) {
+        let places = Places::parse(&source);
+        let lines = source.lines().count() + 1;
+        let paths: [&[Seg]; 5] = [
+            &[],
+            &[Seg::Key("tasks")],
+            &[Seg::Key("tasks"), Seg::Index(0), Seg::Key("id")],
+            &[Seg::Index(0), Seg::Index(0)],
+            &[Seg::Key("a"), Seg::Key("a"), Seg::Key("a")],
+        ];
+        for path in paths {
+            for (line, col) in places.value(path).into_iter().chain(places.key(path)) {
+                prop_assert!((1..=lines).contains(&line) && col >= 1, "{line}:{col} in {source:?}");
+            }
+        }
     }
 }
 
@@ -706,6 +726,16 @@ proptest! {
                 source
             );
         }
+        // Every id and every expected tool is placed where its text is written.
+        for (i, task) in loaded.suite.tasks.iter().enumerate() {
+            let at = loaded.place_in_task(i, &[Seg::Key("id")]);
+            prop_assert!(written_at(&source, at, &task.id), "id of task {i} at {at:?}\n{source}");
+            for (path, call) in task.expect.calls_with_paths() {
+                let tool = [&[Seg::Key("expect")], &path[..], &[Seg::Key("tool")]].concat();
+                let at = loaded.place_in_task(i, &tool);
+                prop_assert!(written_at(&source, at, &call.tool), "{tool:?} at {at:?}\n{source}");
+            }
+        }
     }
 
     /// (c) A valid suite with one line deleted or one character changed loads, or its error
@@ -746,6 +776,20 @@ proptest! {
         };
         assert_loads_or_errors_with_a_place(&damaged);
     }
+}
+
+/// Whether the string `value` is written at `place` (1-based line and column in characters),
+/// plain or double-quoted as `write_suite` writes it.
+fn written_at(source: &str, place: Option<(usize, usize)>, value: &str) -> bool {
+    let Some((line, col)) = place else {
+        return false;
+    };
+    let text: String = source
+        .lines()
+        .nth(line - 1)
+        .map(|l| l.chars().skip(col - 1).collect())
+        .unwrap_or_default();
+    text.starts_with(&quoted(value)) || text.starts_with(value)
 }
 
 /// Loads `source`: it must load, or every problem must name a line of the file.
