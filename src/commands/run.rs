@@ -126,7 +126,7 @@ async fn measure(
     let mut tools = plan.listed.tools.clone();
     if let Some(d) = &variant.descriptions {
         // Checked before the first variant ran (`check_descriptions`).
-        let _ = d.apply(&mut tools);
+        let _ = tools.apply_descriptions(d);
     }
     // Token counts are for the report: counted beside the run, off its critical path.
     let encoding = session.eval.file.encoding.unwrap_or_default();
@@ -224,7 +224,7 @@ fn variants(args: &RunArgs, session: &Session) -> Result<Vec<Variant>> {
 fn check_descriptions(variants: &[Variant], tools: &crate::mcp::ToolSet) -> Result<()> {
     let mut diags = Vec::new();
     for d in variants.iter().filter_map(|v| v.descriptions.as_ref()) {
-        match d.apply(&mut tools.clone()) {
+        match tools.clone().apply_descriptions(d) {
             Err(Error::Input(mut more)) => diags.append(&mut more),
             Err(e) => return Err(e),
             Ok(()) => {}

@@ -6,13 +6,11 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::load::parse_yaml;
 use super::located::Places;
-use super::located::Seg::Key;
-use crate::error::{Diagnostic, Error, Result, did_you_mean};
-use crate::mcp::ToolSet;
+use super::located::Seg;
+use crate::error::{Diagnostic, Error, Result};
 
 /// Replacement texts, by tool name.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -68,65 +66,9 @@ impl Descriptions {
             .map_or_else(|| "variant".into(), |s| s.to_string_lossy().into_owned())
     }
 
-    /// Lays the texts over `set`, recording what was replaced. Unknown tools and parameters are
-    /// diagnostics with a suggestion.
-    pub fn apply(&self, set: &mut ToolSet) -> Result<()> {
-        let mut diags = Vec::new();
-        let names: Vec<String> = set.tools.iter().map(|t| t.name.clone()).collect();
-        for (name, text) in &self.file.tools {
-            let Some(tool) = set.tools.iter_mut().find(|t| &t.name == name) else {
-                let hint = match did_you_mean(name, names.iter().map(String::as_str)) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => "`tooleval tools --eval <EVAL_FILE>` lists the tools".to_owned(),
-                };
-                let d = Diagnostic::new(&self.path, format!("no server offers a tool `{name}`"));
-                diags.push(
-                    self.places
-                        .at_key(d, &self.source, &[Key("tools"), Key(name)])
-                        .with_hint(hint),
-                );
-                continue;
-            };
-            if let Some(d) = &text.description {
-                tool.description = d.clone();
-                tool.overridden.push("description".into());
-            }
-            for (param, ptext) in &text.parameters {
-                let props = tool
-                    .input_schema
-                    .get_mut("properties")
-                    .and_then(Value::as_object_mut);
-                match props.and_then(|p| p.get_mut(param)) {
-                    Some(Value::Object(p)) => {
-                        p.insert("description".into(), ptext.clone().into());
-                        tool.overridden.push(format!("parameter {param}"));
-                    }
-                    _ => {
-                        let known: Vec<String> = tool
-                            .input_schema
-                            .get("properties")
-                            .and_then(Value::as_object)
-                            .map(|p| p.keys().cloned().collect())
-                            .unwrap_or_default();
-                        let hint = match did_you_mean(param, known.iter().map(String::as_str)) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None if known.is_empty() => format!("`{name}` takes no parameters"),
-                            None => format!("`{name}` takes `{}`", known.join("`, `")),
-                        };
-                        let d = Diagnostic::new(
-                            &self.path,
-                            format!("tool `{name}` has no parameter `{param}`"),
-                        );
-                        let at = [Key("tools"), Key(name), Key("parameters"), Key(param)];
-                        diags.push(self.places.at_key(d, &self.source, &at).with_hint(hint));
-                    }
-                }
-            }
-        }
-        if !diags.is_empty() {
-            return Err(Error::Input(diags));
-        }
-        set.rehash();
-        Ok(())
+    /// A diagnostic at a key of the file, e.g. `[Key("tools"), Key(name)]`.
+    pub fn diagnostic_at_key(&self, path: &[Seg<'_>], message: impl Into<String>) -> Diagnostic {
+        self.places
+            .at_key(Diagnostic::new(&self.path, message), &self.source, path)
     }
 }

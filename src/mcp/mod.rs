@@ -2,6 +2,7 @@
 
 mod client;
 pub mod demo;
+mod descriptions;
 mod listing;
 mod tools_file;
 mod toolset;

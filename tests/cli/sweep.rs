@@ -245,7 +245,7 @@ fn retrieval_first_recovers_accuracy_and_the_chart_matches_the_report() {
         assert!((p["full_call"]["rate"].as_f64().unwrap() - acc).abs() < 1e-4);
         assert_eq!(p["tool_tokens"].as_u64().unwrap(), *tokens);
     }
-    insta::assert_snapshot!("sweep_chart", svg);
+    crate::snapshot!("sweep_chart", svg);
 }
 
 #[test]
