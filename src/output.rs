@@ -29,6 +29,12 @@ pub fn stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(redact(text).as_bytes());
 }
 
+/// Writes a text file atomically, redacted: for layers below the commands (the response cache),
+/// which hold no [`Output`].
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    write_atomic(path, redact(text).as_bytes())
+}
+
 /// Where a command's output goes, and how it is laid out.
 #[derive(Debug, Clone, Copy)]
 pub struct Output {
@@ -83,7 +89,7 @@ impl Output {
 
     /// A text file, written atomically.
     pub fn write_file(&self, path: &Path, text: &str) -> Result<()> {
-        write_atomic(path, redact(text).as_bytes())
+        write_file(path, text)
     }
 
     /// A value as pretty JSON in a file, written atomically; streamed to disk (never held twice

@@ -325,98 +325,149 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
     let doc = Document::new(path, &source);
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut diags = Vec::new();
-    let env =
-        |value: &str, at: &[Seg], diags: &mut Vec<Diagnostic>| expand_env(value, &doc, at, diags);
 
-    let mut servers = Vec::new();
     if file.servers.is_empty() {
         diags.push(
             doc.value("`servers` is empty", &[Key("servers")])
                 .with_hint("add a server, e.g. `demo: { command: tooleval, args: [demo-server] }`"),
         );
     }
-    for (name, spec) in &file.servers {
-        let at = |field: &'static str| in_server(name, &[Key(field)]);
-        let mut s = spec.clone();
-        s.command = s.command.map(|c| env(&c, &at("command"), &mut diags));
-        s.args = s
-            .args
-            .iter()
-            .enumerate()
-            .map(|(i, a)| env(a, &in_server(name, &[Key("args"), Index(i)]), &mut diags))
-            .collect();
-        s.env = s
-            .env
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    env(v, &in_server(name, &[Key("env"), Key(k)]), &mut diags),
-                )
-            })
-            .collect();
-        s.url = s.url.map(|u| env(&u, &at("url"), &mut diags));
-        s.headers = s
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    env(v, &in_server(name, &[Key("headers"), Key(k)]), &mut diags),
-                )
-            })
-            .collect();
-        s.cwd = s
-            .cwd
-            .map(|c| dir.join(env(&c.to_string_lossy(), &at("cwd"), &mut diags)));
-        if let Some(cwd) = &s.cwd
-            && !cwd.is_dir()
-        {
-            diags.push(
-                doc.value(
-                    format!("server `{name}`: `cwd` {} is not a folder", cwd.display()),
-                    &at("cwd"),
-                )
-                .with_hint("`cwd` is relative to the eval file; create the folder or fix the path"),
-            );
-        }
-        let entry = in_server(name, &[]);
-        match (s.transport, &s.command, &s.url) {
-            (Some(Transport::Sse), _, _) => diags.push(
-                doc.value(format!("server `{name}` uses the HTTP+SSE transport, which tooleval does not support"), &at("type"))
-                    .with_hint("point `url` at the server's streamable HTTP endpoint (often /mcp) and write `type: http`, or run the server over stdio"),
-            ),
-            (Some(Transport::Stdio), None, Some(_)) => diags.push(
-                doc.key(format!("server `{name}` is `type: stdio` but has a `url`"), &entry)
-                    .with_hint("write `type: http` for a URL, or give `command` for a stdio server"),
-            ),
-            (Some(Transport::Http | Transport::StreamableHttp), Some(_), None) => diags.push(
-                doc.key(format!("server `{name}` is `type: http` but has a `command`"), &entry)
-                    .with_hint("write `type: stdio` for a command, or give `url` for an HTTP server"),
-            ),
-            _ => {}
-        }
-        match (&s.command, &s.url) {
-            (Some(_), Some(_)) => diags.push(
-                doc.key(format!("server `{name}` has both `command` and `url`"), &entry)
-                    .with_hint("keep `command` for a stdio server or `url` for a streamable HTTP one"),
-            ),
-            (None, None) => diags.push(
-                doc.key(format!("server `{name}` has neither `command` nor `url`"), &entry)
-                    .with_hint("give `command` (and `args`) for a stdio server, or `url` for a streamable HTTP one"),
-            ),
-            (None, Some(url)) if !url.starts_with("http://") && !url.starts_with("https://") => diags.push(
-                doc.value(format!("server `{name}`: `{url}` is not an http(s) URL"), &at("url"))
-                    .with_hint("write the full endpoint, e.g. `http://127.0.0.1:3001/mcp`"),
-            ),
-            _ => {}
-        }
-        servers.push(ServerEntry {
-            name: name.clone(),
-            spec: s,
-        });
+    let servers = file
+        .servers
+        .iter()
+        .map(|(name, spec)| server_entry(&doc, &dir, name, spec, &mut diags))
+        .collect();
+    let model = model_config(&doc, &file, &mut diags);
+    if file.suites.is_empty() {
+        diags.push(
+            doc.value("`suites` is empty", &[Key("suites")])
+                .with_hint("list at least one suite file"),
+        );
     }
+    let suites = if with_suites {
+        load_suites(&doc, &dir, &file.suites, &mut diags)?
+    } else {
+        Vec::new()
+    };
+    diags.extend(check_unique_ids(&suites));
+    check_settings(&doc, &file, &mut diags);
+    if !diags.is_empty() {
+        return Err(Error::Input(diags));
+    }
+    Ok(Eval {
+        path: path.to_path_buf(),
+        servers,
+        model,
+        suites,
+        trials: file.trials.unwrap_or(1),
+        concurrency: file.concurrency.unwrap_or(4),
+        min_accuracy: file.min_accuracy,
+        baseline: file.baseline.as_ref().map(|b| normalize(&dir.join(b))),
+        tool_floor: file.tool_floor,
+        file,
+    })
+}
 
+/// A server as it will be started: `${VAR}` values read, `cwd` resolved against the eval
+/// file's folder; what contradicts itself is a diagnostic.
+fn server_entry(
+    doc: &Document,
+    dir: &Path,
+    name: &str,
+    spec: &ServerSpec,
+    diags: &mut Vec<Diagnostic>,
+) -> ServerEntry {
+    let env =
+        |value: &str, at: &[Seg], diags: &mut Vec<Diagnostic>| expand_env(value, doc, at, diags);
+    let at = |field: &'static str| in_server(name, &[Key(field)]);
+    let mut s = spec.clone();
+    s.command = s.command.map(|c| env(&c, &at("command"), diags));
+    s.args = s
+        .args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| env(a, &in_server(name, &[Key("args"), Index(i)]), diags))
+        .collect();
+    s.env = s
+        .env
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                env(v, &in_server(name, &[Key("env"), Key(k)]), diags),
+            )
+        })
+        .collect();
+    s.url = s.url.map(|u| env(&u, &at("url"), diags));
+    s.headers = s
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                env(v, &in_server(name, &[Key("headers"), Key(k)]), diags),
+            )
+        })
+        .collect();
+    s.cwd = s
+        .cwd
+        .map(|c| dir.join(env(&c.to_string_lossy(), &at("cwd"), diags)));
+    if let Some(cwd) = &s.cwd
+        && !cwd.is_dir()
+    {
+        diags.push(
+            doc.value(
+                format!("server `{name}`: `cwd` {} is not a folder", cwd.display()),
+                &at("cwd"),
+            )
+            .with_hint("`cwd` is relative to the eval file; create the folder or fix the path"),
+        );
+    }
+    check_transport(doc, name, &s, diags);
+    ServerEntry {
+        name: name.to_owned(),
+        spec: s,
+    }
+}
+
+/// A server's `type`, `command` and `url` agree, and a URL is http(s).
+fn check_transport(doc: &Document, name: &str, s: &ServerSpec, diags: &mut Vec<Diagnostic>) {
+    let at = |field: &'static str| in_server(name, &[Key(field)]);
+    let entry = in_server(name, &[]);
+    match (s.transport, &s.command, &s.url) {
+        (Some(Transport::Sse), _, _) => diags.push(
+            doc.value(format!("server `{name}` uses the HTTP+SSE transport, which tooleval does not support"), &at("type"))
+                .with_hint("point `url` at the server's streamable HTTP endpoint (often /mcp) and write `type: http`, or run the server over stdio"),
+        ),
+        (Some(Transport::Stdio), None, Some(_)) => diags.push(
+            doc.key(format!("server `{name}` is `type: stdio` but has a `url`"), &entry)
+                .with_hint("write `type: http` for a URL, or give `command` for a stdio server"),
+        ),
+        (Some(Transport::Http | Transport::StreamableHttp), Some(_), None) => diags.push(
+            doc.key(format!("server `{name}` is `type: http` but has a `command`"), &entry)
+                .with_hint("write `type: stdio` for a command, or give `url` for an HTTP server"),
+        ),
+        _ => {}
+    }
+    match (&s.command, &s.url) {
+        (Some(_), Some(_)) => diags.push(
+            doc.key(format!("server `{name}` has both `command` and `url`"), &entry)
+                .with_hint("keep `command` for a stdio server or `url` for a streamable HTTP one"),
+        ),
+        (None, None) => diags.push(
+            doc.key(format!("server `{name}` has neither `command` nor `url`"), &entry)
+                .with_hint("give `command` (and `args`) for a stdio server, or `url` for a streamable HTTP one"),
+        ),
+        (None, Some(url)) if !url.starts_with("http://") && !url.starts_with("https://") => diags.push(
+            doc.value(format!("server `{name}`: `{url}` is not an http(s) URL"), &at("url"))
+                .with_hint("write the full endpoint, e.g. `http://127.0.0.1:3001/mcp`"),
+        ),
+        _ => {}
+    }
+}
+
+/// The model block with `${VAR}` values read; the offline baseline when none is named.
+fn model_config(doc: &Document, file: &EvalFile, diags: &mut Vec<Diagnostic>) -> ModelConfig {
     let mut model = file
         .model
         .clone()
@@ -427,19 +478,23 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
     }
     model.api_key = model
         .api_key
-        .map(|k| env(&k, &[Key("model"), Key("api_key")], &mut diags));
+        .map(|k| expand_env(&k, doc, &[Key("model"), Key("api_key")], diags));
     model.base_url = model
         .base_url
-        .map(|u| env(&u, &[Key("model"), Key("base_url")], &mut diags));
+        .map(|u| expand_env(&u, doc, &[Key("model"), Key("base_url")], diags));
+    model
+}
 
-    if file.suites.is_empty() {
-        diags.push(
-            doc.value("`suites` is empty", &[Key("suites")])
-                .with_hint("list at least one suite file"),
-        );
-    }
+/// Every suite the eval names, each pointed at where the eval file names it when it cannot be
+/// read at all.
+fn load_suites(
+    doc: &Document,
+    dir: &Path,
+    paths: &[PathBuf],
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Vec<LoadedSuite>> {
     let mut suites = Vec::new();
-    for (i, rel) in file.suites.iter().enumerate().filter(|_| with_suites) {
+    for (i, rel) in paths.iter().enumerate() {
         let suite_path = normalize(&dir.join(rel));
         let named = [Key("suites"), Index(i)];
         match load_suite(&suite_path) {
@@ -478,7 +533,11 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
             Err(e) => return Err(e),
         }
     }
-    diags.extend(check_unique_ids(&suites));
+    Ok(suites)
+}
+
+/// The run settings lie in their ranges.
+fn check_settings(doc: &Document, file: &EvalFile, diags: &mut Vec<Diagnostic>) {
     if let Some(m) = file.min_accuracy
         && !(0.0..=1.0).contains(&m)
     {
@@ -502,21 +561,6 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
                 .with_hint("write e.g. `concurrency: 4`"),
         );
     }
-    if !diags.is_empty() {
-        return Err(Error::Input(diags));
-    }
-    Ok(Eval {
-        path: path.to_path_buf(),
-        servers,
-        model,
-        suites,
-        trials: file.trials.unwrap_or(1),
-        concurrency: file.concurrency.unwrap_or(4),
-        min_accuracy: file.min_accuracy,
-        baseline: file.baseline.as_ref().map(|b| normalize(&dir.join(b))),
-        tool_floor: file.tool_floor,
-        file,
-    })
 }
 
 /// `rest` inside server `name` of an eval file.

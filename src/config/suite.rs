@@ -428,6 +428,58 @@ const MATCHER_KEYS: &[&str] = &[
     "absent",
 ];
 
+/// A one-key mapping whose key is a misspelled matcher is a mistake, not a value to match.
+fn misspelled_matcher(map: &serde_json::Map<String, Value>) -> Option<String> {
+    if map.len() != 1 {
+        return None;
+    }
+    let key = map.keys().next()?;
+    if MATCHER_KEYS.contains(&key.as_str()) {
+        return None;
+    }
+    let m = MATCHER_KEYS
+        .iter()
+        .find(|m| key.len() >= 4 && crate::error::edit_distance(key, m) <= 2)?;
+    Some(format!(
+        "unknown matcher `{key}`; did you mean `{m}`? (to match a mapping exactly, write `equals: {{{key}: ...}}`)"
+    ))
+}
+
+/// `regex: PATTERN`, compiled.
+fn regex_matcher(v: &Value) -> Result<Matcher, String> {
+    match v {
+        Value::String(s) => regex::Regex::new(s).map(Matcher::Regex).map_err(|e| {
+            // regex errors span lines (the pattern, a caret, the reason): keep the reason.
+            let text = e.to_string();
+            let why = text
+                .lines()
+                .last()
+                .unwrap_or_default()
+                .trim_start_matches("error: ");
+            format!("invalid regex `{s}`: {why}")
+        }),
+        other => Err(format!("`regex` takes a string, found {other}")),
+    }
+}
+
+/// `approx: NUMBER`, with an optional `tolerance`.
+fn approx_matcher(map: &serde_json::Map<String, Value>) -> Result<Matcher, String> {
+    let value = map["approx"]
+        .as_f64()
+        .ok_or_else(|| format!("`approx` takes a number, found {}", map["approx"]))?;
+    let tolerance = match map.get("tolerance") {
+        Some(t) => t
+            .as_f64()
+            .filter(|t| *t >= 0.0)
+            .ok_or_else(|| format!("`tolerance` takes a number of at least 0, found {t}"))?,
+        None => 1e-9,
+    };
+    if map.len() > 2 || (map.len() == 2 && !map.contains_key("tolerance")) {
+        return Err("`approx` combines only with `tolerance`".into());
+    }
+    Ok(Matcher::Approx { value, tolerance })
+}
+
 impl Matcher {
     /// Reads a matcher from its written form. A mapping whose keys are all matcher keywords is
     /// a matcher; anything else is an exact value (`{equals: ...}` matches a mapping exactly).
@@ -436,19 +488,10 @@ impl Matcher {
             return Ok(Matcher::Exact(v));
         };
         if map.is_empty() || !map.keys().all(|k| MATCHER_KEYS.contains(&k.as_str())) {
-            // A one-key mapping whose key is a misspelled matcher is a mistake, not a value.
-            if map.len() == 1
-                && let Some(key) = map.keys().next()
-                && !MATCHER_KEYS.contains(&key.as_str())
-                && let Some(m) = MATCHER_KEYS
-                    .iter()
-                    .find(|m| key.len() >= 4 && crate::error::edit_distance(key, m) <= 2)
-            {
-                return Err(format!(
-                    "unknown matcher `{key}`; did you mean `{m}`? (to match a mapping exactly, write `equals: {{{key}: ...}}`)"
-                ));
-            }
-            return Ok(Matcher::Exact(v));
+            return match misspelled_matcher(map) {
+                Some(e) => Err(e),
+                None => Ok(Matcher::Exact(v)),
+            };
         }
         let single = |key: &str| -> Result<&Value, String> {
             if map.len() != 1 {
@@ -480,19 +523,7 @@ impl Matcher {
             };
         }
         if map.contains_key("regex") {
-            return match single("regex")? {
-                Value::String(s) => regex::Regex::new(s).map(Matcher::Regex).map_err(|e| {
-                    // regex errors span lines (the pattern, a caret, the reason): keep the reason.
-                    let text = e.to_string();
-                    let why = text
-                        .lines()
-                        .last()
-                        .unwrap_or_default()
-                        .trim_start_matches("error: ");
-                    format!("invalid regex `{s}`: {why}")
-                }),
-                other => Err(format!("`regex` takes a string, found {other}")),
-            };
+            return regex_matcher(single("regex")?);
         }
         if map.contains_key("one_of") {
             return match single("one_of")? {
@@ -501,19 +532,7 @@ impl Matcher {
             };
         }
         if map.contains_key("approx") {
-            let value = map["approx"]
-                .as_f64()
-                .ok_or_else(|| format!("`approx` takes a number, found {}", map["approx"]))?;
-            let tolerance = match map.get("tolerance") {
-                Some(t) => t.as_f64().filter(|t| *t >= 0.0).ok_or_else(|| {
-                    format!("`tolerance` takes a number of at least 0, found {t}")
-                })?,
-                None => 1e-9,
-            };
-            if map.len() > 2 || (map.len() == 2 && !map.contains_key("tolerance")) {
-                return Err("`approx` combines only with `tolerance`".into());
-            }
-            return Ok(Matcher::Approx { value, tolerance });
+            return approx_matcher(map);
         }
         if map.contains_key("tolerance") {
             return Err("`tolerance` goes with `approx`".into());

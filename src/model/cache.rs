@@ -117,7 +117,7 @@ impl Model for CachedModel {
                 };
                 let text = serde_json::to_string_pretty(&entry).unwrap_or_default();
                 // A cache that cannot be written costs speed, not results.
-                let _ = crate::files::write_atomic(&path, crate::secrets::redact(&text).as_bytes());
+                let _ = crate::output::write_file(&path, &text);
             }
             Ok(reply)
         })
