@@ -388,27 +388,17 @@ fn server_entry(
         .enumerate()
         .map(|(i, a)| env(a, &in_server(name, &[Key("args"), Index(i)]), diags))
         .collect();
-    s.env = s
-        .env
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                env(v, &in_server(name, &[Key("env"), Key(k)]), diags),
-            )
-        })
-        .collect();
+    // Environment variables and headers: a mapping of texts each.
+    let texts = |field: &'static str,
+                 map: &mut std::collections::BTreeMap<String, String>,
+                 diags: &mut Vec<Diagnostic>| {
+        for (k, v) in map.iter_mut() {
+            *v = env(v, &in_server(name, &[Key(field), Key(k)]), diags);
+        }
+    };
+    texts("env", &mut s.env, diags);
     s.url = s.url.map(|u| env(&u, &at("url"), diags));
-    s.headers = s
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                env(v, &in_server(name, &[Key("headers"), Key(k)]), diags),
-            )
-        })
-        .collect();
+    texts("headers", &mut s.headers, diags);
     s.cwd = s
         .cwd
         .map(|c| dir.join(env(&c.to_string_lossy(), &at("cwd"), diags)));

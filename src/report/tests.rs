@@ -128,25 +128,15 @@ fn sweep() -> SweepReport {
 }
 
 /// One filter table for every snapshot: times, temporary paths, ports and versions.
+#[path = "../../tests/cli/filters.rs"]
+mod filters;
+
+/// Snapshots named as they are, through the shared filter table.
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_prepend_module_to_snapshot(false);
-    let tmp = regex::escape(std::env::temp_dir().to_string_lossy().trim_end_matches('/'));
-    let filters = [
-        (
-            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
-            "[time]",
-        ),
-        (r#"time="[0-9.]+""#, r#"time="[t]""#),
-        (tmp.as_str(), "[TMP]"),
-        (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
-        (
-            r#""version": "\d+\.\d+\.\d+[^"]*""#,
-            r#""version": "[version]""#,
-        ),
-    ];
-    for (pattern, replacement) in filters {
-        s.add_filter(pattern, replacement);
+    for (pattern, replacement) in filters::snapshot_filters() {
+        s.add_filter(&pattern, replacement);
     }
     s
 }

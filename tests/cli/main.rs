@@ -11,6 +11,7 @@ mod errors;
 mod everything;
 mod faults;
 mod files;
+mod filters;
 mod layers;
 mod loader_props;
 mod scripted;

@@ -165,32 +165,7 @@ pub fn wait_for_port(port: u16, limit: Duration) {
     }
 }
 
-/// The one filter table of every snapshot: what changes from run to run or machine to machine
-/// (temporary paths, ports, times, versions, hashes) is replaced by a name in brackets.
-pub fn snapshot_filters() -> Vec<(String, String)> {
-    vec![
-        (
-            regex::escape(&std::env::temp_dir().to_string_lossy()),
-            "[TMP]".to_owned(),
-        ),
-        (r"\.tmp[A-Za-z0-9]{6}".to_owned(), "[TMPNAME]".to_owned()),
-        // Ephemeral ports; fixed ports that files name stay.
-        (
-            r"127\.0\.0\.1:[1-6]\d{4}\b".to_owned(),
-            "127.0.0.1:[PORT]".to_owned(),
-        ),
-        (
-            r"\btooleval \d+\.\d+\.\d+\S*".to_owned(),
-            "tooleval [VERSION]".to_owned(),
-        ),
-        (r#"time="[0-9.]+""#.to_owned(), r#"time="[t]""#.to_owned()),
-        (
-            r#"timestamp="[^"]+""#.to_owned(),
-            r#"timestamp="[ts]""#.to_owned(),
-        ),
-        (r"(?m)^report: .*".to_owned(), "report: [path]".to_owned()),
-    ]
-}
+pub use crate::filters::snapshot_filters;
 
 /// Asserts a snapshot through the shared filters, plus any of the test's own: `snapshot!(name,
 /// text)` or `snapshot!(name, text, extra)` with `extra: &[(String, String)]`. A macro, so that
