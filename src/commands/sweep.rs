@@ -434,25 +434,28 @@ fn breaks(points: &[SweepPoint]) -> Vec<TaskBreak> {
     for (line, mut pts) in by_line {
         pts.sort_by_key(|p| p.size);
         let Some(first) = pts.first() else { continue };
-        let passing: Vec<&String> = {
-            let mut ids: Vec<&String> = first.trials.iter().map(|t| &t.task).collect();
-            ids.dedup();
-            ids.into_iter()
-                .filter(|id| {
-                    !first.failing.contains(id)
-                        && first
-                            .trials
-                            .iter()
-                            .any(|t| &t.task == *id && t.outcome != Outcome::Error)
-                })
-                .collect()
-        };
-        for id in passing {
-            if let Some(p) = pts.iter().find(|p| p.failing.contains(id)) {
+        // Sets, looked up per task: scanning the lists per task grew with the square of tasks.
+        let failing: Vec<HashSet<&str>> = pts
+            .iter()
+            .map(|p| p.failing.iter().map(String::as_str).collect())
+            .collect();
+        let scored: HashSet<&str> = first
+            .trials
+            .iter()
+            .filter(|t| t.outcome != Outcome::Error)
+            .map(|t| t.task.as_str())
+            .collect();
+        let mut ids: Vec<&String> = first.trials.iter().map(|t| &t.task).collect();
+        ids.dedup();
+        for id in ids {
+            if failing[0].contains(id.as_str()) || !scored.contains(id.as_str()) {
+                continue;
+            }
+            if let Some(i) = failing.iter().position(|f| f.contains(id.as_str())) {
                 out.push(TaskBreak {
                     line: line.to_owned(),
                     task: id.clone(),
-                    size: p.size,
+                    size: pts[i].size,
                 });
             }
         }

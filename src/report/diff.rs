@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::Report;
 use crate::error::{Error, Result};
 use crate::mcp::ToolInfo;
-use crate::score::{PairedTest, Rate, TaskState, TaskSummary, t_quantile};
+use crate::score::{PairedTest, Rate, TaskState, TaskSummary, TrialsByTask, t_quantile};
 
 /// How to compare.
 #[derive(Debug, Clone, Copy)]
@@ -286,6 +286,8 @@ struct Runs<'a> {
     head: &'a Report,
     base_tasks: BTreeMap<&'a str, &'a TaskSummary>,
     head_tasks: BTreeMap<&'a str, &'a TaskSummary>,
+    base_trials: TrialsByTask<'a>,
+    head_trials: TrialsByTask<'a>,
 }
 
 impl<'a> Runs<'a> {
@@ -298,6 +300,8 @@ impl<'a> Runs<'a> {
             head,
             base_tasks: by_id(base),
             head_tasks: by_id(head),
+            base_trials: TrialsByTask::new(&base.trials),
+            head_trials: TrialsByTask::new(&head.trials),
         }
     }
 
@@ -355,8 +359,8 @@ impl<'a> Runs<'a> {
                     self.head_tasks.get(t.id.as_str())?,
                 );
                 Some((
-                    task_rate(self.base, b, selection)?,
-                    task_rate(self.head, h, selection)?,
+                    task_rate(&self.base_trials, b, selection)?,
+                    task_rate(&self.head_trials, h, selection)?,
                 ))
             })
             .collect()
@@ -426,14 +430,14 @@ fn identity(r: &Report) -> RunIdentity {
 }
 
 /// A task's pass rate (full call) or selection rate over its scored trials.
-fn task_rate(r: &Report, t: &TaskSummary, selection: bool) -> Option<f64> {
+fn task_rate(trials: &TrialsByTask, t: &TaskSummary, selection: bool) -> Option<f64> {
     if !selection {
         return t.pass_rate;
     }
-    let scored: Vec<bool> = r
-        .trials
+    let scored: Vec<bool> = trials
+        .of(&t.id)
         .iter()
-        .filter(|x| x.task == t.id && x.outcome != crate::record::Outcome::Error)
+        .filter(|x| x.outcome != crate::record::Outcome::Error)
         .map(|x| x.outcome.selection_ok())
         .collect();
     (!scored.is_empty()).then(|| scored.iter().filter(|x| **x).count() as f64 / scored.len() as f64)

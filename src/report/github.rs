@@ -19,6 +19,11 @@ pub fn render_annotations(r: &Report) -> String {
             .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
             .unwrap_or_else(|| path.clone());
         let loaded = config::load_suite(&path).ok();
+        let index: std::collections::HashMap<&str, usize> = loaded
+            .iter()
+            .flat_map(|s| s.suite.tasks.iter().enumerate())
+            .map(|(i, task)| (task.id.as_str(), i))
+            .collect();
         for t in r.summary.tasks.iter().filter(|t| t.suite == suite.name) {
             if !matches!(t.state(), TaskState::Fail | TaskState::Flaky) {
                 continue;
@@ -26,7 +31,7 @@ pub fn render_annotations(r: &Report) -> String {
             let line = loaded
                 .as_ref()
                 .and_then(|s| {
-                    let i = s.suite.tasks.iter().position(|task| task.id == t.id)?;
+                    let i = *index.get(t.id.as_str())?;
                     s.place_in_task(i, &[config::Seg::Key("id")])
                 })
                 .map_or(1, |(l, _)| l);

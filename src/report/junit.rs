@@ -6,15 +6,16 @@ use quick_junit::{NonSuccessKind, TestCase, TestCaseStatus, TestSuite};
 
 use super::Report;
 use crate::record::Outcome;
-use crate::score::TaskState;
+use crate::score::{TaskState, TrialsByTask};
 
 /// The report as JUnit XML: one test suite per suite, one test case per task.
 pub fn render_junit(r: &Report) -> String {
     let mut junit = quick_junit::Report::new("tooleval");
+    let by_task = TrialsByTask::new(&r.trials);
     for suite in &r.suites {
         let mut ts = TestSuite::new(suite.name.clone());
         for task in r.summary.tasks.iter().filter(|t| t.suite == suite.name) {
-            let trials: Vec<_> = r.trials.iter().filter(|t| t.task == task.id).collect();
+            let trials = by_task.of(&task.id);
             let mut status = match task.state() {
                 TaskState::Pass => TestCaseStatus::success(),
                 TaskState::Unscored if task.trials == 0 => {

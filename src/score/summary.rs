@@ -175,12 +175,21 @@ pub fn summarize(
     }
 }
 
-/// The trials of each task, in run order, gathered in one pass: looking a task's trials up by
-/// scanning every trial made summaries quadratic in tasks x trials.
-struct TrialsByTask<'a>(HashMap<&'a str, Vec<&'a TrialRecord>>);
+#[cfg(test)]
+thread_local! {
+    /// Trials handed out by the index on this thread: the test hook that keeps summarizing
+    /// linear (each test runs on a thread of its own).
+    static VISITS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The trials of each task, in run order, gathered in one pass: every step that needs a task's
+/// trials looks them up here; scanning every trial per task made summaries quadratic.
+pub struct TrialsByTask<'a>(HashMap<&'a str, Vec<&'a TrialRecord>>);
 
 impl<'a> TrialsByTask<'a> {
-    fn new(trials: &'a [TrialRecord]) -> Self {
+    pub fn new(trials: &'a [TrialRecord]) -> Self {
+        #[cfg(test)]
+        VISITS.with(|v| v.set(v.get() + trials.len()));
         let mut map: HashMap<&str, Vec<&TrialRecord>> = HashMap::new();
         for t in trials {
             map.entry(t.task.as_str()).or_default().push(t);
@@ -189,8 +198,11 @@ impl<'a> TrialsByTask<'a> {
     }
 
     /// The trials of task `id` (matched by id alone, whatever the suite), in run order.
-    fn of(&self, id: &str) -> &[&'a TrialRecord] {
-        self.0.get(id).map_or(&[], Vec::as_slice)
+    pub fn of(&self, id: &str) -> &[&'a TrialRecord] {
+        let found = self.0.get(id).map_or(&[][..], Vec::as_slice);
+        #[cfg(test)]
+        VISITS.with(|v| v.set(v.get() + found.len()));
+        found
     }
 
     /// The share of scored trials for which `ok` holds, clustered by task in `task_order`:
@@ -460,7 +472,15 @@ mod tests {
         let order: Vec<(String, String)> = (0..tasks)
             .map(|i| ("s".to_string(), format!("t{i}")))
             .collect();
+        let before = VISITS.with(|v| v.get());
         let s = summarize(&trials, &order, &["x".into(), "y".into()], None);
+        // Linear: every trial is handed out a few times (grouping, two rates, its task), never
+        // once per task. A scan of all trials per task would count 10,000 x 20,000.
+        let visits = VISITS.with(|v| v.get()) - before;
+        assert!(
+            (20_000..=10 * 20_000).contains(&visits),
+            "{visits} trial visits for 20,000 trials"
+        );
         assert_eq!((s.trials, s.errors), (20_000, 2_500));
         let full = s.full_call.unwrap();
         assert_eq!((full.successes, full.n), (15_000, 17_500));

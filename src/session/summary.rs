@@ -31,7 +31,7 @@ fn split_rates(
     let mut out = BTreeMap::new();
     let tasks: Vec<&Task> = report.suites.iter().flat_map(|s| &s.tasks).collect();
     for split in [Split::Tune, Split::Holdout] {
-        let ids: Vec<&str> = tasks
+        let ids: std::collections::HashSet<&str> = tasks
             .iter()
             .filter(|t| t.split == Some(split))
             .map(|t| t.id.as_str())
@@ -42,12 +42,12 @@ fn split_rates(
         let trials: Vec<TrialRecord> = report
             .trials
             .iter()
-            .filter(|t| ids.contains(&t.task.as_str()))
+            .filter(|t| ids.contains(t.task.as_str()))
             .cloned()
             .collect();
         let order: Vec<(String, String)> = order
             .iter()
-            .filter(|(_, id)| ids.contains(&id.as_str()))
+            .filter(|(_, id)| ids.contains(id.as_str()))
             .cloned()
             .collect();
         let s = crate::score::summarize(&trials, &order, names, None);

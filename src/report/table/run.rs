@@ -74,6 +74,12 @@ fn header(r: &Report) -> String {
 fn task_table(r: &Report, width: u16) -> Table {
     let mut t = table(width);
     t.set_header(["task", "expected", "result", "why it failed"]);
+    let written: std::collections::HashMap<&str, &crate::config::Task> = r
+        .suites
+        .iter()
+        .flat_map(|s| &s.tasks)
+        .map(|t| (t.id.as_str(), t))
+        .collect();
     for task in &r.summary.tasks {
         let why = task.failure.clone().unwrap_or_default();
         let why = why
@@ -82,7 +88,7 @@ fn task_table(r: &Report, width: u16) -> Table {
             .unwrap_or(why);
         t.add_row([
             Cell::new(&task.id),
-            Cell::new(expected(r, &task.id)),
+            Cell::new(expected(written.get(task.id.as_str()).copied())),
             Cell::new(result(r, task)),
             Cell::new(why),
         ]);
@@ -91,20 +97,16 @@ fn task_table(r: &Report, width: u16) -> Table {
 }
 
 /// The tools a task expects, `(none)` for none.
-fn expected(r: &Report, id: &str) -> String {
-    r.suites
-        .iter()
-        .flat_map(|s| &s.tasks)
-        .find(|t| t.id == id)
-        .map(|t| {
-            let tools = t.expect.tools();
-            if tools.is_empty() {
-                "(none)".to_owned()
-            } else {
-                tools.join(", ")
-            }
-        })
-        .unwrap_or_default()
+fn expected(task: Option<&crate::config::Task>) -> String {
+    task.map(|t| {
+        let tools = t.expect.tools();
+        if tools.is_empty() {
+            "(none)".to_owned()
+        } else {
+            tools.join(", ")
+        }
+    })
+    .unwrap_or_default()
 }
 
 /// A task's result: its outcome for a single trial, else passes over scored trials.

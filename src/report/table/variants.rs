@@ -1,6 +1,7 @@
 //! Variants side by side for a terminal: accuracy under each set of descriptions, and the tasks
 //! they disagree on.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use comfy_table::{Cell, Table};
@@ -8,6 +9,7 @@ use comfy_table::{Cell, Table};
 use super::table;
 use crate::report::text::rate;
 use crate::report::{DiffOptions, Report, diff_reports};
+use crate::score::TaskSummary;
 
 /// `reports[0]` is the servers' own texts; the rest are variants of it.
 pub fn render_variants(reports: &[Report], width: u16, alpha: f64) -> String {
@@ -87,8 +89,17 @@ fn differing_tasks(reports: &[Report], width: u16) -> (Table, usize) {
     header.extend(reports.iter().map(|r| name(r).to_owned()));
     t.set_header(header);
     let mut rows = 0;
+    // Each variant's tasks by id, looked up once per row instead of searched.
+    let by_id: Vec<HashMap<&str, &TaskSummary>> = reports
+        .iter()
+        .map(|r| r.summary.tasks.iter().map(|t| (t.id.as_str(), t)).collect())
+        .collect();
     for task in &reports[0].summary.tasks {
-        let cells: Vec<String> = reports.iter().map(|r| outcome(r, &task.id)).collect();
+        let cells: Vec<String> = reports
+            .iter()
+            .zip(&by_id)
+            .map(|(r, tasks)| outcome(r, tasks.get(task.id.as_str()).copied()))
+            .collect();
         if cells.iter().all(|c| *c == cells[0]) {
             continue;
         }
@@ -102,8 +113,8 @@ fn differing_tasks(reports: &[Report], width: u16) -> (Table, usize) {
 
 /// A task's outcome under one variant: the outcome of a single trial, else passes over scored
 /// trials; `-` where the variant did not run it.
-fn outcome(r: &Report, id: &str) -> String {
-    r.summary.tasks.iter().find(|t| t.id == id).map_or_else(
+fn outcome(r: &Report, task: Option<&TaskSummary>) -> String {
+    task.map_or_else(
         || "-".to_owned(),
         |t| match (r.eval.trials, t.outcomes.keys().next()) {
             (1, Some(o)) if t.outcomes.len() == 1 => o.as_str().to_owned(),
