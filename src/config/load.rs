@@ -130,43 +130,174 @@ pub struct Eval {
 }
 
 /// Reads a YAML file into `T`, turning a parse error into a diagnostic at its place.
+///
+/// One streaming pass: the text goes straight into `T` without a tree of events or values in
+/// between, so a suite of 100,000 tasks costs little more than the tasks themselves. A key given
+/// twice in one mapping is an error (typed maps would otherwise keep the last silently).
 pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &str) -> Result<T> {
-    let err = |e: yaml_serde::Error| Error::Input(vec![yaml_diagnostic(path, source, &e)]);
-    // Reading into a plain value first catches what typed reading lets through: a key given
-    // twice (typed maps keep the last silently).
-    yaml_serde::from_str::<yaml_serde::Value>(source).map_err(err)?;
-    yaml_serde::from_str(source).map_err(err)
+    // A file of nothing but comments reads as an empty mapping, so the error names the field it
+    // lacks.
+    let text = if has_content(source) { source } else { "{}" };
+    serde_saphyr::from_str_with_options(text, yaml_options())
+        .map_err(|e| Error::Input(vec![yaml_diagnostic(path, source, &e)]))
 }
 
-fn yaml_diagnostic(path: &Path, source: &str, e: &yaml_serde::Error) -> Diagnostic {
-    let text = e.to_string();
-    // The place is shown separately; drop the "at line L column C" that the message repeats.
-    let message = regex::Regex::new(r",? at line \d+ column \d+")
-        .map(|re| re.replace_all(&text, "").into_owned())
-        .unwrap_or(text);
-    let message = plain_types(&message);
-    let hint = yaml_hint(&message);
-    let mut d = Diagnostic::new(path, message.clone());
-    if let Some(loc) = e.location() {
-        d = d.at(source, loc.line(), loc.column());
-    } else {
-        // Some errors come without a place: point at the most likely line rather than none.
-        let line = if message.contains("more than one document") {
-            source
-                .lines()
-                .enumerate()
-                .skip(1)
-                .find(|(_, l)| l.starts_with("---") || l.starts_with("..."))
-                .map_or(1, |(i, _)| i + 1)
-        } else {
-            1
-        };
-        d = d.at(source, line, 1);
+/// How every YAML file is read.
+pub(crate) fn yaml_options() -> serde_saphyr::Options {
+    // The size limits are for untrusted streams; these are the user's own files, and a generated
+    // suite may hold millions of nodes. Aliases keep their limits (no "billion laughs").
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_events: usize::MAX,
+            max_nodes: usize::MAX,
+            max_total_scalar_bytes: usize::MAX,
+        },
+        // YAML 1.2: `y`, `no` and `on` are text, as a prompt or an argument may well be.
+        strict_booleans: true,
+        // Untyped values (arguments) keep `007` and `1_000` as written, as text.
+        leading_zero_numbers_as_strings: true,
+        underscored_numbers_as_strings: true,
+        // The diagnostic shows the line itself.
+        with_snippet: false,
     }
+}
+
+fn yaml_diagnostic(path: &Path, source: &str, e: &serde_saphyr::Error) -> Diagnostic {
+    use serde_saphyr::Error as E;
+    let e = e.without_snippet();
+    let place = e
+        .location()
+        .filter(|l| l.line() > 0)
+        .map(|l| (l.line() as usize, l.column().max(1) as usize));
+    let syntax = matches!(e, E::ExternalMessage { .. } | E::Eof { .. });
+    let mut message = yaml_message(e);
+    // An error without a place points at the first line rather than none.
+    let (mut line, mut column) = place.unwrap_or((1, 1));
+    if !syntax && let Some(at) = place {
+        // Where in the document, as `tasks[2].expect`: read again only now that there is an
+        // error. A value that does not fit is pointed at and named, not its key.
+        let on_value = !matches!(
+            e,
+            E::SerdeUnknownField { .. } | E::DuplicateMappingKey { .. }
+        );
+        let places = Places::parse(source);
+        let spot = match e {
+            E::SerdeMissingField { field, .. } => places.lacking(at, field),
+            _ => None,
+        }
+        .unwrap_or_else(|| places.spot(at, on_value));
+        if on_value || matches!(e, E::SerdeMissingField { .. }) {
+            (line, column) = spot.at;
+        }
+        if let Some(found) = found_text(source, &spot) {
+            message = match e {
+                E::Unexpected { expected, .. } => {
+                    let expected = match expected.trim_end_matches(" start") {
+                        "mapping" => "map",
+                        other => other,
+                    };
+                    format!("invalid type: {found}, expected a {expected}")
+                }
+                E::InvalidScalar { ty, .. } => {
+                    let ty = match *ty {
+                        "floating point" => "f64",
+                        "boolean" | "bool" => "a boolean",
+                        other => other,
+                    };
+                    format!("invalid type: {found}, expected {ty}")
+                }
+                _ => message,
+            };
+        }
+        if !spot.path.is_empty() {
+            message = format!("{}: {message}", spot.path);
+        }
+    }
+    if syntax && message.contains("found a tab") {
+        // The scanner reports where the value began; the tab is on a later line's indent.
+        if let Some(tab) = source
+            .lines()
+            .enumerate()
+            .skip(line.saturating_sub(1))
+            .find(|(_, l)| l.trim_start_matches(' ').starts_with('\t'))
+        {
+            (line, column) = (tab.0 + 1, 1);
+        }
+    }
+    let message = plain_types(&message);
+    let hint = if syntax {
+        Some(SYNTAX_HINT.to_owned())
+    } else {
+        yaml_hint(&message)
+    };
+    let d = Diagnostic::new(path, message).at(source, line, column);
     match hint {
         Some(h) => d.with_hint(h),
         None => d,
     }
+}
+
+const SYNTAX_HINT: &str = "this is a YAML syntax error: indent with spaces (not tabs), close every quote and bracket, and quote values that contain `: `";
+
+/// Whether `source` holds anything besides blank lines and comments.
+fn has_content(source: &str) -> bool {
+    source
+        .lines()
+        .map(str::trim)
+        .any(|l| !l.is_empty() && !l.starts_with('#') && l != "---" && l != "...")
+}
+
+/// The node at `spot` as serde names what it found: `map`, `sequence`, or a scalar as
+/// `string "text"`; `None` when nothing is there.
+fn found_text(source: &str, spot: &super::located::Spot) -> Option<String> {
+    use super::located::Found;
+    match spot.found {
+        Found::Nothing => None,
+        Found::Mapping => Some("map".into()),
+        Found::Sequence => Some("sequence".into()),
+        Found::Scalar => {
+            let line = source.lines().nth(spot.at.0.checked_sub(1)?)?;
+            let rest: String = line.chars().skip(spot.at.1.saturating_sub(1)).collect();
+            let text = match rest.chars().next() {
+                Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or_default(),
+                _ => rest
+                    .split([',', '}', ']', '#'])
+                    .next()
+                    .unwrap_or_default()
+                    .trim(),
+            };
+            Some(format!("string \"{text}\""))
+        }
+    }
+}
+
+/// The message of a YAML error without its place, worded as serde words it (fields and
+/// variants in backticks, which the hints read).
+fn yaml_message(e: &serde_saphyr::Error) -> String {
+    use serde_saphyr::{Error as E, MessageFormatter as _};
+    let one_of = |expected: &[&str]| match expected {
+        [] => "there are none".to_owned(),
+        [one] => format!("expected `{one}`"),
+        [a, b] => format!("expected `{a}` or `{b}`"),
+        many => format!("expected one of `{}`", many.join("`, `")),
+    };
+    let text = match e {
+        E::SerdeUnknownField {
+            field, expected, ..
+        } => format!("unknown field `{field}`, {}", one_of(expected)),
+        E::SerdeUnknownVariant {
+            variant, expected, ..
+        } => format!("unknown variant `{variant}`, {}", one_of(expected)),
+        E::DuplicateMappingKey { key: Some(k), .. } => format!("duplicate entry with key \"{k}\""),
+        E::DuplicateMappingKey { key: None, .. } => "duplicate entry".to_owned(),
+        _ => serde_saphyr::DefaultMessageFormatter
+            .format_message(e)
+            .into_owned(),
+    };
+    // The text may quote the file: no control characters reach the terminal.
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// Rust type names in serde's messages, said the way a YAML author thinks of them.

@@ -17,6 +17,25 @@ pub enum Seg<'a> {
 /// A 1-based line and column, the column counted in characters (as [`Diagnostic::at`] takes it).
 pub type Place = (usize, usize);
 
+/// What [`Places::spot`] found at a place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spot {
+    /// The path of the node, as `tasks[0].expect`.
+    pub path: String,
+    /// Where the node begins.
+    pub at: Place,
+    pub found: Found,
+}
+
+/// The kind of node at a place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    Nothing,
+    Mapping,
+    Sequence,
+    Scalar,
+}
+
 /// The places of the keys and values of a YAML document (its first one, if several).
 ///
 /// A path that goes through an alias (`*name`) continues in the anchored node, so what lies
@@ -107,6 +126,92 @@ impl Places {
         match self.walk(path) {
             Some((depth, _, Some((line, col)))) if depth == path.len() => d.at(source, line, col),
             _ => self.at_value(d, source, path),
+        }
+    }
+
+    /// What lies at the place `at`: the innermost collection entry that begins at or before it,
+    /// with its path written as `tasks[0].expect.args` (empty at the top level). A place on a
+    /// key names the mapping that holds the key (so "unknown field `x`" reads against its
+    /// owner), unless `key_means_value`, when it names the key's value.
+    pub fn spot(&self, at: Place, key_means_value: bool) -> Spot {
+        let chain = self.chain(at, key_means_value);
+        match chain.last() {
+            Some((path, node)) => self.spot_of(path, *node),
+            None => Spot {
+                path: String::new(),
+                at,
+                found: Found::Nothing,
+            },
+        }
+    }
+
+    /// The innermost mapping around the place `at` that has no key `key`: where a missing
+    /// field belongs.
+    pub fn lacking(&self, at: Place, key: &str) -> Option<Spot> {
+        self.chain(at, false)
+            .iter()
+            .rev()
+            .find(|(_, node)| match &self.nodes[*node].kind {
+                Kind::Mapping(entries) => !entries.iter().any(|e| e.key.as_deref() == Some(key)),
+                _ => false,
+            })
+            .map(|(path, node)| self.spot_of(path, *node))
+    }
+
+    fn spot_of(&self, path: &str, node: usize) -> Spot {
+        Spot {
+            path: path.to_owned(),
+            at: self.nodes[node].at,
+            found: match self.nodes[node].kind {
+                Kind::Mapping(_) => Found::Mapping,
+                Kind::Sequence(_) => Found::Sequence,
+                Kind::Scalar | Kind::Alias(_) => Found::Scalar,
+            },
+        }
+    }
+
+    /// The nodes from the root down to the one at `at`, each with its path (see [`Places::spot`]).
+    /// The walk stops at a node that begins exactly at `at`.
+    fn chain(&self, at: Place, key_means_value: bool) -> Vec<(String, usize)> {
+        let mut chain = Vec::new();
+        if self.nodes.is_empty() {
+            return chain;
+        }
+        let (mut node, mut path) = (0, String::new());
+        loop {
+            chain.push((path.clone(), node));
+            if node != 0 && self.nodes[node].at == at {
+                return chain;
+            }
+            let child = match &self.nodes[node].kind {
+                Kind::Sequence(items) => items
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .find(|(_, v)| self.nodes[**v].at <= at)
+                    .map(|(i, v)| (format!("[{i}]"), *v)),
+                Kind::Mapping(entries) => entries
+                    .iter()
+                    .rev()
+                    .find(|e| e.key_at <= at)
+                    .filter(|e| {
+                        (e.key_at < at && self.nodes[e.value].at <= at)
+                            || (key_means_value && e.key_at == at)
+                    })
+                    .and_then(|e| {
+                        let key = e.key.as_deref()?;
+                        let dot = if path.is_empty() { "" } else { "." };
+                        Some((format!("{dot}{key}"), e.value))
+                    }),
+                Kind::Scalar | Kind::Alias(_) => None,
+            };
+            match child {
+                Some((step, next)) => {
+                    path.push_str(&step);
+                    node = next;
+                }
+                None => return chain,
+            }
         }
     }
 

@@ -600,8 +600,8 @@ impl JsonSchema for Matcher {
 mod tests {
     use super::*;
 
-    fn parse(yaml: &str) -> Result<Suite, yaml_serde::Error> {
-        yaml_serde::from_str(yaml)
+    fn parse(yaml: &str) -> Result<Suite, serde_saphyr::Error> {
+        serde_saphyr::from_str_with_options(yaml, super::super::load::yaml_options())
     }
 
     #[test]

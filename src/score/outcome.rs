@@ -368,7 +368,7 @@ mod tests {
     }
 
     fn expect(yaml: &str) -> Expect {
-        yaml_serde::from_str(yaml).unwrap()
+        crate::config::parse_yaml(std::path::Path::new("expect.yaml"), yaml).unwrap()
     }
 
     #[test]

@@ -415,7 +415,8 @@ fn init_writes_a_suite_that_validates_and_that_run_refuses_until_prompts_are_wri
                 .unwrap(),
         )
         .unwrap();
-        let doc: Value = yaml_serde::from_str(text).unwrap();
+        let doc: Value =
+            tooleval::config::parse_yaml(std::path::Path::new("descriptions.yaml"), text).unwrap();
         let v = jsonschema::validator_for(&s).unwrap();
         assert!(
             v.is_valid(&doc),

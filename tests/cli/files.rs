@@ -31,8 +31,11 @@ fn committed_schemas_are_current() {
 fn validate(schema: &str, yaml_file: &str) {
     let schema: Value = serde_json::from_str(&generated(schema)).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let doc: Value =
-        yaml_serde::from_str(&std::fs::read_to_string(repo().join(yaml_file)).unwrap()).unwrap();
+    let doc: Value = tooleval::config::parse_yaml(
+        std::path::Path::new(yaml_file),
+        &std::fs::read_to_string(repo().join(yaml_file)).unwrap(),
+    )
+    .unwrap();
     let errors: Vec<String> = validator
         .iter_errors(&doc)
         .map(|e| format!("{}: {e}", e.instance_path()))
