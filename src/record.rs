@@ -26,6 +26,72 @@ pub enum Outcome {
     Error,
 }
 
+/// How many trials ended in each outcome: a count per outcome in place, not a map of its own
+/// (a 100,000-task report holds one per task). Reads and writes as a map of the outcomes that
+/// occurred, in `Outcome::ALL` order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutcomeCounts([u32; Outcome::ALL.len()]);
+
+impl OutcomeCounts {
+    pub fn add(&mut self, o: Outcome) {
+        self.0[o as usize] += 1;
+    }
+
+    /// The count of `o`; `None` when no trial ended so.
+    pub fn get(&self, o: &Outcome) -> Option<usize> {
+        let n = self.0[*o as usize];
+        (n > 0).then_some(n as usize)
+    }
+
+    /// The outcomes that occurred, with their counts, in `Outcome::ALL` order.
+    pub fn iter(&self) -> impl Iterator<Item = (Outcome, usize)> + '_ {
+        Outcome::ALL
+            .into_iter()
+            .filter_map(|o| self.get(&o).map(|n| (o, n)))
+    }
+
+    /// The outcomes that occurred.
+    pub fn keys(&self) -> impl Iterator<Item = Outcome> + '_ {
+        self.iter().map(|(o, _)| o)
+    }
+
+    /// How many distinct outcomes occurred.
+    pub fn len(&self) -> usize {
+        self.0.iter().filter(|n| **n > 0).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl FromIterator<Outcome> for OutcomeCounts {
+    fn from_iter<I: IntoIterator<Item = Outcome>>(outcomes: I) -> Self {
+        let mut counts = OutcomeCounts::default();
+        for o in outcomes {
+            counts.add(o);
+        }
+        counts
+    }
+}
+
+impl Serialize for OutcomeCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for OutcomeCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<Outcome, u32>::deserialize(d)?;
+        let mut counts = OutcomeCounts::default();
+        for (o, n) in map {
+            counts.0[o as usize] = n;
+        }
+        Ok(counts)
+    }
+}
+
 impl Outcome {
     pub const ALL: [Outcome; 7] = [
         Outcome::Pass,

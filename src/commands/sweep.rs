@@ -381,7 +381,7 @@ fn point(
 ) -> SweepPoint {
     let order: Vec<(String, String)> = tasks
         .iter()
-        .map(|t| (t.suite.clone(), t.task.id.clone()))
+        .map(|t| (t.suite.to_string(), t.task.id.clone()))
         .collect();
     let names: Vec<String> = tools.tools.iter().map(|t| t.name.clone()).collect();
     let s = summarize(&trials, &order, &names, None);

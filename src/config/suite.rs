@@ -2,6 +2,7 @@
 
 use indexmap::IndexMap;
 use std::fmt;
+use std::sync::Arc;
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
@@ -21,7 +22,8 @@ pub struct Suite {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The tasks. Each id is unique across every suite of an eval.
-    pub tasks: Vec<Task>,
+    // Shared, not copied, by the run plan and the report.
+    pub tasks: Vec<Arc<Task>>,
 }
 
 /// One natural-language request and the tool calls it should lead to.

@@ -102,5 +102,5 @@ pub struct SuiteInfo {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    pub tasks: Vec<Task>,
+    pub tasks: Vec<std::sync::Arc<Task>>,
 }

@@ -18,8 +18,8 @@ use crate::score::{ActualCall, Judge};
 /// One task of the run, with the suite it came from.
 #[derive(Debug, Clone)]
 pub struct PlannedTask {
-    pub suite: String,
-    pub task: Task,
+    pub suite: Arc<str>,
+    pub task: Arc<Task>,
 }
 
 pub struct ExecOptions {
@@ -271,7 +271,7 @@ async fn run_trial(
 fn unscored_record(t: &PlannedTask, trial: u32, latency_ms: u64) -> TrialRecord {
     TrialRecord {
         task: t.task.id.clone(),
-        suite: t.suite.clone(),
+        suite: t.suite.to_string(),
         trial,
         outcome: Outcome::Error,
         reason: String::new(),
@@ -329,17 +329,23 @@ fn score_reply(
     rec.expected = verdict.expected_tools;
     rec.called = actual.iter().map(|c| c.name.clone()).collect();
     rec.usage = usage;
+    // The record is kept until the report is written: no spare capacity (a pushed-to vector
+    // holds room for four), times every trial of the run.
+    rec.expected.shrink_to_fit();
+    notes.shrink_to_fit();
     rec.notes = notes;
+    let mut tool_calls: Vec<ToolCallRecord> = tool_calls
+        .into_iter()
+        .map(|c| ToolCallRecord {
+            name: c.name,
+            arguments: c.arguments,
+            recovered: c.recovered,
+        })
+        .collect();
+    tool_calls.shrink_to_fit();
     rec.reply = Some(ReplyRecord {
         content,
-        tool_calls: tool_calls
-            .into_iter()
-            .map(|c| ToolCallRecord {
-                name: c.name,
-                arguments: c.arguments,
-                recovered: c.recovered,
-            })
-            .collect(),
+        tool_calls,
         finish_reason,
     });
 }

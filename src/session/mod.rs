@@ -79,8 +79,9 @@ impl Session {
             .suites
             .iter()
             .flat_map(|s| {
-                s.suite.tasks.iter().map(|t| PlannedTask {
-                    suite: s.name(),
+                let suite: Arc<str> = s.name().into();
+                s.suite.tasks.iter().map(move |t| PlannedTask {
+                    suite: suite.clone(),
                     task: t.clone(),
                 })
             })

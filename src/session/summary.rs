@@ -29,7 +29,11 @@ fn split_rates(
     names: &[String],
 ) -> BTreeMap<String, SplitRates> {
     let mut out = BTreeMap::new();
-    let tasks: Vec<&Task> = report.suites.iter().flat_map(|s| &s.tasks).collect();
+    let tasks: Vec<&Task> = report
+        .suites
+        .iter()
+        .flat_map(|s| s.tasks.iter().map(|t| &**t))
+        .collect();
     for split in [Split::Tune, Split::Holdout] {
         let ids: std::collections::HashSet<&str> = tasks
             .iter()

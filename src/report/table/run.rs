@@ -78,7 +78,7 @@ fn task_table(r: &Report, width: u16) -> Table {
         .suites
         .iter()
         .flat_map(|s| &s.tasks)
-        .map(|t| (t.id.as_str(), t))
+        .map(|t| (t.id.as_str(), &**t))
         .collect();
     for task in &r.summary.tasks {
         let why = task.failure.clone().unwrap_or_default();
@@ -116,12 +116,7 @@ fn result(r: &Report, task: &TaskSummary) -> String {
     } else if task.errors == task.trials {
         "error".to_owned()
     } else if r.eval.trials == 1 && task.errors == 0 {
-        let o = task
-            .outcomes
-            .keys()
-            .next()
-            .copied()
-            .unwrap_or(Outcome::Error);
+        let o = task.outcomes.keys().next().unwrap_or(Outcome::Error);
         if o == Outcome::Pass {
             "pass".into()
         } else {
