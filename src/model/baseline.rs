@@ -131,24 +131,21 @@ impl Index {
         let mut terms = tokens(query);
         terms.sort();
         terms.dedup();
-        let mut scored: Vec<(usize, f64)> = self
-            .docs
-            .iter()
-            .enumerate()
-            .map(|(i, doc)| {
-                let score = terms
-                    .iter()
-                    .filter_map(|t| {
-                        let tf = *doc.get(t)?;
-                        let df = self.df[t] as f64;
-                        let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-                        let norm = K1 * (1.0 - B + B * self.lengths[i] / self.avg_len);
-                        Some(idf * tf * (K1 + 1.0) / (tf + norm))
-                    })
-                    .sum();
-                (i, score)
-            })
-            .collect();
+        // Term by term, so a word no tool uses costs one lookup; each tool's score adds its terms
+        // in the same order as a sum per tool would (and starts, like one, from -0.0).
+        let mut scores = vec![-0.0; self.docs.len()];
+        for t in &terms {
+            let Some(&df) = self.df.get(t) else { continue };
+            let df = df as f64;
+            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+            for (i, doc) in self.docs.iter().enumerate() {
+                if let Some(&tf) = doc.get(t) {
+                    let norm = K1 * (1.0 - B + B * self.lengths[i] / self.avg_len);
+                    scores[i] += idf * tf * (K1 + 1.0) / (tf + norm);
+                }
+            }
+        }
+        let mut scored: Vec<(usize, f64)> = scores.into_iter().enumerate().collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::stats::Rate;
-use crate::record::{Outcome, TrialRecord};
+use crate::record::{Outcome, OutcomeCounts, TrialRecord};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
@@ -17,7 +17,7 @@ pub struct Summary {
     pub selection: Option<Rate>,
     /// The right tools with the right arguments.
     pub full_call: Option<Rate>,
-    pub outcomes: BTreeMap<Outcome, usize>,
+    pub outcomes: OutcomeCounts,
     pub tasks: Vec<TaskSummary>,
     pub tools: Vec<ToolStats>,
     pub confusions: Vec<Confusion>,
@@ -52,7 +52,7 @@ pub struct TaskSummary {
     pub errors: usize,
     /// Passes over trials without errors; absent when every trial errored.
     pub pass_rate: Option<f64>,
-    pub outcomes: BTreeMap<Outcome, usize>,
+    pub outcomes: OutcomeCounts,
     /// The reason of the most common failing outcome, if any trial failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
@@ -182,24 +182,61 @@ thread_local! {
     static VISITS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// The trials of each task, in run order, gathered in one pass: every step that needs a task's
-/// trials looks them up here; scanning every trial per task made summaries quadratic.
-pub struct TrialsByTask<'a>(HashMap<&'a str, Vec<&'a TrialRecord>>);
+/// The trials of each task, in run order, gathered once: every step that needs a task's trials
+/// looks them up here; scanning every trial per task made summaries quadratic. The trials lie
+/// in one vector, task after task, so a 100,000-task run makes no vector per task.
+pub struct TrialsByTask<'a> {
+    /// Each task's slot, in the order tasks first appear.
+    slots: HashMap<&'a str, usize>,
+    /// Where each slot's trials start in `trials`; one more entry than slots, for the end.
+    starts: Vec<usize>,
+    trials: Vec<&'a TrialRecord>,
+}
 
 impl<'a> TrialsByTask<'a> {
     pub fn new(trials: &'a [TrialRecord]) -> Self {
         #[cfg(test)]
         VISITS.with(|v| v.set(v.get() + trials.len()));
-        let mut map: HashMap<&str, Vec<&TrialRecord>> = HashMap::new();
-        for t in trials {
-            map.entry(t.task.as_str()).or_default().push(t);
+        let mut slots: HashMap<&str, usize> = HashMap::new();
+        let mut counts: Vec<usize> = Vec::new();
+        let slot_of: Vec<usize> = trials
+            .iter()
+            .map(|t| {
+                let next = slots.len();
+                let slot = *slots.entry(t.task.as_str()).or_insert(next);
+                if slot == counts.len() {
+                    counts.push(0);
+                }
+                counts[slot] += 1;
+                slot
+            })
+            .collect();
+        let mut starts = Vec::with_capacity(counts.len() + 1);
+        let mut at = 0;
+        for c in &counts {
+            starts.push(at);
+            at += c;
         }
-        TrialsByTask(map)
+        starts.push(at);
+        // Filled slot by slot in run order: a task's trials keep the order they ran in.
+        let mut cursor = starts.clone();
+        let mut grouped: Vec<Option<&TrialRecord>> = vec![None; trials.len()];
+        for (t, slot) in trials.iter().zip(slot_of) {
+            grouped[cursor[slot]] = Some(t);
+            cursor[slot] += 1;
+        }
+        TrialsByTask {
+            slots,
+            starts,
+            trials: grouped.into_iter().flatten().collect(),
+        }
     }
 
     /// The trials of task `id` (matched by id alone, whatever the suite), in run order.
     pub fn of(&self, id: &str) -> &[&'a TrialRecord] {
-        let found = self.0.get(id).map_or(&[][..], Vec::as_slice);
+        let found = self.slots.get(id).map_or(&[][..], |&s| {
+            &self.trials[self.starts[s]..self.starts[s + 1]]
+        });
         #[cfg(test)]
         VISITS.with(|v| v.set(v.get() + found.len()));
         found
@@ -224,29 +261,23 @@ impl<'a> TrialsByTask<'a> {
 }
 
 /// How many trials ended in each outcome.
-fn count_outcomes<'a>(
-    trials: impl IntoIterator<Item = &'a TrialRecord>,
-) -> BTreeMap<Outcome, usize> {
-    let mut outcomes = BTreeMap::new();
-    for t in trials {
-        *outcomes.entry(t.outcome).or_default() += 1;
-    }
-    outcomes
+fn count_outcomes<'a>(trials: impl IntoIterator<Item = &'a TrialRecord>) -> OutcomeCounts {
+    trials.into_iter().map(|t| t.outcome).collect()
 }
 
 /// One task over its trials (`mine`, in run order; empty when it never ran).
 fn summarize_task(suite: &str, id: &str, mine: &[&TrialRecord]) -> TaskSummary {
     let oc = count_outcomes(mine.iter().copied());
-    let errors = oc.get(&Outcome::Error).copied().unwrap_or(0);
-    let passes = oc.get(&Outcome::Pass).copied().unwrap_or(0);
+    let errors = oc.get(&Outcome::Error).unwrap_or(0);
+    let passes = oc.get(&Outcome::Pass).unwrap_or(0);
     let n = mine.len() - errors;
     // The most common outcome other than a pass speaks for the task (ties go to the one nearest
     // a pass); its first trial gives the reason.
     let failure = oc
         .iter()
-        .filter(|(o, _)| **o != Outcome::Pass)
-        .max_by_key(|(o, c)| (**c, std::cmp::Reverse(**o)))
-        .and_then(|(o, _)| mine.iter().find(|t| t.outcome == *o))
+        .filter(|(o, _)| *o != Outcome::Pass)
+        .max_by_key(|(o, c)| (*c, std::cmp::Reverse(*o)))
+        .and_then(|(o, _)| mine.iter().find(|t| t.outcome == o))
         .map(|t| format!("{}: {}", t.outcome.as_str(), t.reason));
     TaskSummary {
         id: id.to_owned(),
