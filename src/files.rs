@@ -27,7 +27,7 @@ pub fn write_atomic_with(
     std::fs::create_dir_all(dir).map_err(|e| Error::io("create the folder", dir, e))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    let mut buffered = std::io::BufWriter::new(tmp.as_file_mut());
+    let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, tmp.as_file_mut());
     fill(&mut buffered)
         .and_then(|()| buffered.flush())
         .map_err(|e| Error::io("write", path, e))?;

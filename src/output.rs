@@ -92,14 +92,16 @@ impl Output {
         write_file(path, text)
     }
 
-    /// A value as pretty JSON in a file, written atomically; streamed to disk (never held twice
-    /// in memory) when nothing needs redacting.
+    /// A value as pretty JSON in a file, written atomically and streamed to disk (never held
+    /// whole in memory), with every secret redacted on the way.
     pub fn write_json(&self, path: &Path, value: &impl Serialize) -> Result<()> {
-        if has_secrets() {
-            // Redaction needs the whole text.
-            return self.write_file(path, &(to_json(value) + "\n"));
-        }
         write_atomic_with(path, |w| {
+            if has_secrets() {
+                let mut r = crate::secrets::Redacting::new(&mut *w);
+                serde_json::to_writer_pretty(&mut r, value).map_err(std::io::Error::other)?;
+                r.write_all(b"\n")?;
+                return r.finish();
+            }
             serde_json::to_writer_pretty(&mut *w, value).map_err(std::io::Error::other)?;
             w.write_all(b"\n")
         })
