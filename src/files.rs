@@ -14,10 +14,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))
 }
 
-/// [`write_atomic`], with the content written by `fill` as it goes (no copy of it in memory).
+/// [`write_atomic`], with the content written by `fill` as it goes (no copy of it in memory),
+/// into a buffer of a concrete type (a serializer's many small writes stay cheap).
 pub fn write_atomic_with(
     path: &Path,
-    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+    fill: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
 ) -> Result<()> {
     let path = &target_of(path)?;
     let dir = path

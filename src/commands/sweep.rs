@@ -379,9 +379,9 @@ fn point(
     tasks: &[PlannedTask],
     trials: Vec<TrialRecord>,
 ) -> SweepPoint {
-    let order: Vec<(String, String)> = tasks
+    let order: Vec<(&str, &str)> = tasks
         .iter()
-        .map(|t| (t.suite.to_string(), t.task.id.clone()))
+        .map(|t| (&*t.suite, t.task.id.as_str()))
         .collect();
     let names: Vec<String> = tools.tools.iter().map(|t| t.name.clone()).collect();
     let s = summarize(&trials, &order, &names, None);

@@ -50,13 +50,14 @@ fn head() -> Report {
             _ => {}
         }
     }
-    let order: Vec<(String, String)> = r
+    let order: Vec<(&str, &str)> = r
         .suites
         .iter()
-        .flat_map(|s| s.tasks.iter().map(move |t| (s.name.clone(), t.id.clone())))
+        .flat_map(|s| s.tasks.iter().map(|t| (s.name.as_str(), t.id.as_str())))
         .collect();
     let names: Vec<String> = r.tools.tools.iter().map(|t| t.name.clone()).collect();
-    r.summary = crate::score::summarize(&r.trials, &order, &names, r.eval.min_accuracy);
+    let summary = crate::score::summarize(&r.trials, &order, &names, r.eval.min_accuracy);
+    r.summary = summary;
     r
 }
 

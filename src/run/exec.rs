@@ -92,10 +92,9 @@ pub async fn execute(
         .iter()
         .flat_map(|t| (0..trials).map(move |i| (t, i)))
         .enumerate()
-        .filter(|(j, _)| in_shard(opts.shard, *j as u64))
-        .map(|(_, job)| job);
+        .filter(|(j, _)| in_shard(opts.shard, *j as u64));
     let stream = futures::stream::iter(jobs)
-        .map(|(t, trial)| {
+        .map(|(j, (t, trial))| {
             let model = model.clone();
             let tools = tools.clone();
             let judge = judge.clone();
@@ -104,13 +103,13 @@ pub async fn execute(
             async move {
                 let retrieval = index.as_deref().zip(opts.retrieve);
                 let req = request_for(t, trial, &tools, api_tools, retrieval);
-                run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await
+                let (rec, fatal) = run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await;
+                (j, rec, fatal)
             }
         })
         .buffer_unordered(opts.concurrency.max(1));
-    let mut executed = gather(stream, stop, &bar, total as usize).await;
+    let executed = gather(stream, stop, &bar, total as usize).await;
     bar.finish_and_clear();
-    sort_in_suite_order(tasks, &mut executed.trials);
     executed
 }
 
@@ -173,9 +172,10 @@ fn request_for(
 }
 
 /// Collects finished trials as they come, until every job is done, one fails fatally or
-/// `stop` fires; trials are in the order they finished.
+/// `stop` fires; trials are in suite order.
 async fn gather(
-    mut stream: impl futures::Stream<Item = (TrialRecord, Option<crate::model::ModelError>)> + Unpin,
+    mut stream: impl futures::Stream<Item = (usize, TrialRecord, Option<crate::model::ModelError>)>
+    + Unpin,
     stop: impl std::future::Future<Output = ()>,
     bar: &ProgressBar,
     expected: usize,
@@ -187,12 +187,12 @@ async fn gather(
     loop {
         tokio::select! {
             next = stream.next() => match next {
-                Some((rec, fatal)) => {
+                Some((job, rec, fatal)) => {
                     if rec.outcome != Outcome::Pass {
                         bar.set_message(format!("last failure: {}", rec.task));
                     }
                     bar.inc(1);
-                    records.push(rec);
+                    records.push((job, rec));
                     if fatal.is_some() {
                         // One clear error instead of a thousand failed trials.
                         fatal_error = fatal;
@@ -207,26 +207,14 @@ async fn gather(
             }
         }
     }
+    // Reports list trials in suite order, whatever order they finished in: jobs are numbered
+    // task by task and trial by trial.
+    records.sort_unstable_by_key(|(job, _)| *job);
     Executed {
         fatal: fatal_error,
-        trials: records,
+        trials: records.into_iter().map(|(_, rec)| rec).collect(),
         interrupted,
     }
-}
-
-/// Reports list trials in suite order, whatever order they finished in.
-fn sort_in_suite_order(tasks: &[PlannedTask], records: &mut [TrialRecord]) {
-    let order: std::collections::HashMap<&str, usize> = tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.task.id.as_str(), i))
-        .collect();
-    records.sort_by_key(|r| {
-        (
-            order.get(r.task.as_str()).copied().unwrap_or(usize::MAX),
-            r.trial,
-        )
-    });
 }
 
 /// Runs one trial: asks the model within the request timeout, then scores the reply.

@@ -8,14 +8,27 @@ use serde::{Deserialize, Serialize};
 
 /// The mean of clustered 0/1 (or any) scores and its cluster-robust standard error.
 pub fn clustered_mean_se(clusters: &[Vec<f64>]) -> Option<(f64, f64)> {
-    let n: usize = clusters.iter().map(Vec::len).sum();
+    let values: Vec<f64> = clusters.iter().flatten().copied().collect();
+    let lens: Vec<usize> = clusters.iter().map(Vec::len).collect();
+    clustered_mean_se_flat(&values, &lens)
+}
+
+/// [`clustered_mean_se`] of clusters laid end to end in `values`, `lens[i]` values each: the
+/// same sums in the same order, without a vector per cluster.
+pub fn clustered_mean_se_flat(values: &[f64], lens: &[usize]) -> Option<(f64, f64)> {
+    let n = values.len();
     if n == 0 {
         return None;
     }
-    let mean = clusters.iter().flatten().sum::<f64>() / n as f64;
-    let var: f64 = clusters
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let mut at = 0;
+    let var: f64 = lens
         .iter()
-        .map(|c| c.iter().map(|x| x - mean).sum::<f64>().powi(2))
+        .map(|&len| {
+            let c = &values[at..at + len];
+            at += len;
+            c.iter().map(|x| x - mean).sum::<f64>().powi(2)
+        })
         .sum();
     Some((mean, var.sqrt() / n as f64))
 }

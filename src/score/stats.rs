@@ -49,20 +49,18 @@ impl Rate {
     }
 
     /// A rate over 0/1 outcomes grouped by task.
-    pub fn clustered(clusters: &[Vec<bool>]) -> Rate {
-        let successes = clusters.iter().flatten().filter(|x| **x).count();
-        let n = clusters.iter().map(Vec::len).sum();
-        let mut r = Rate::new(successes, n);
-        let as_f64: Vec<Vec<f64>> = clusters
-            .iter()
-            .map(|c| c.iter().map(|x| f64::from(u8::from(*x))).collect())
-            .collect();
-        if let Some((mean, se)) = super::clustered_mean_se(&as_f64) {
+    ///
+    /// The clusters lie end to end in `values`, `lens[i]` values each (no empty ones).
+    pub fn clustered(values: &[bool], lens: &[usize]) -> Rate {
+        let successes = values.iter().filter(|x| **x).count();
+        let mut r = Rate::new(successes, values.len());
+        let as_f64: Vec<f64> = values.iter().map(|x| f64::from(u8::from(*x))).collect();
+        if let Some((mean, se)) = super::paired::clustered_mean_se_flat(&as_f64, lens) {
             r.se = Some(se);
             r.cluster_low = Some((mean - Z95 * se).max(0.0));
             r.cluster_high = Some((mean + Z95 * se).min(1.0));
         }
-        r.clustered = clusters.iter().any(|c| c.len() > 1);
+        r.clustered = lens.iter().any(|&len| len > 1);
         r
     }
 
@@ -131,10 +129,10 @@ mod tests {
         assert_eq!(Rate::new(81, 263).display(), "30.8% [25.5, 36.6]");
         assert_eq!(Rate::new(0, 0).display(), "n/a");
         // Three tasks of two trials: [1,1], [0,1], [0,0] -> 50%, clustered SE sqrt(2)/6.
-        let r = Rate::clustered(&[vec![true, true], vec![false, true], vec![false, false]]);
+        let r = Rate::clustered(&[true, true, false, true, false, false], &[2, 2, 2]);
         assert!(r.clustered);
         assert!(close(r.se.unwrap(), 2f64.sqrt() / 6.0));
         assert_eq!(r.display(), "50.0% [3.8, 96.2]");
-        assert!(!Rate::clustered(&[vec![true], vec![false]]).clustered);
+        assert!(!Rate::clustered(&[true, false], &[1, 1]).clustered);
     }
 }

@@ -133,7 +133,7 @@ fn is_zero(n: &u64) -> bool {
 /// trials (an interrupted run) still appear.
 pub fn summarize(
     trials: &[TrialRecord],
-    task_order: &[(String, String)],
+    task_order: &[(&str, &str)],
     tool_names: &[String],
     min_accuracy: Option<f64>,
 ) -> Summary {
@@ -244,19 +244,21 @@ impl<'a> TrialsByTask<'a> {
 
     /// The share of scored trials for which `ok` holds, clustered by task in `task_order`:
     /// trials of one task are not independent.
-    fn clustered_rate(&self, task_order: &[(String, String)], ok: fn(Outcome) -> bool) -> Rate {
-        let clusters: Vec<Vec<bool>> = task_order
-            .iter()
-            .map(|(_, id)| {
+    fn clustered_rate(&self, task_order: &[(&str, &str)], ok: fn(Outcome) -> bool) -> Rate {
+        let (mut values, mut lens) = (Vec::new(), Vec::new());
+        for (_, id) in task_order {
+            let before = values.len();
+            values.extend(
                 self.of(id)
                     .iter()
                     .filter(|t| t.outcome != Outcome::Error)
-                    .map(|t| ok(t.outcome))
-                    .collect::<Vec<_>>()
-            })
-            .filter(|c| !c.is_empty())
-            .collect();
-        Rate::clustered(&clusters)
+                    .map(|t| ok(t.outcome)),
+            );
+            if values.len() > before {
+                lens.push(values.len() - before);
+            }
+        }
+        Rate::clustered(&values, &lens)
     }
 }
 
@@ -433,9 +435,9 @@ mod tests {
             trial("d", Outcome::NoCall, &["y"], &[]),
             trial("d", Outcome::Error, &["y"], &[]),
         ];
-        let order: Vec<(String, String)> = ["a", "b", "c", "d", "e"]
+        let order: Vec<(&str, &str)> = ["a", "b", "c", "d", "e"]
             .iter()
-            .map(|t| ("s".to_string(), t.to_string()))
+            .map(|t| ("s", *t))
             .collect();
         let s = summarize(
             &trials,
@@ -500,9 +502,8 @@ mod tests {
             .map(|i| trial(&format!("t{i}"), Outcome::Pass, &["x"], &["x"]))
             .chain((0..tasks).map(second))
             .collect();
-        let order: Vec<(String, String)> = (0..tasks)
-            .map(|i| ("s".to_string(), format!("t{i}")))
-            .collect();
+        let ids: Vec<String> = (0..tasks).map(|i| format!("t{i}")).collect();
+        let order: Vec<(&str, &str)> = ids.iter().map(|id| ("s", id.as_str())).collect();
         let before = VISITS.with(|v| v.get());
         let s = summarize(&trials, &order, &["x".into(), "y".into()], None);
         // Linear: every trial is handed out a few times (grouping, two rates, its task), never

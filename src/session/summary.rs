@@ -10,22 +10,23 @@ use crate::report::{Report, SplitRates};
 /// Computes the report's summary from its trials: accuracy, per-tool rates, confusions with
 /// what explains them, and accuracy per split. Again after a merge or a split.
 pub fn summarize(report: &mut Report) {
-    let order: Vec<(String, String)> = report
+    let names: Vec<String> = report.tools.tools.iter().map(|t| t.name.clone()).collect();
+    let order: Vec<(&str, &str)> = report
         .suites
         .iter()
-        .flat_map(|s| s.tasks.iter().map(move |t| (s.name.clone(), t.id.clone())))
+        .flat_map(|s| s.tasks.iter().map(|t| (s.name.as_str(), t.id.as_str())))
         .collect();
-    let names: Vec<String> = report.tools.tools.iter().map(|t| t.name.clone()).collect();
-    report.summary =
-        crate::score::summarize(&report.trials, &order, &names, report.eval.min_accuracy);
+    let summary = crate::score::summarize(&report.trials, &order, &names, report.eval.min_accuracy);
+    let splits = split_rates(report, &order, &names);
+    report.summary = summary;
     explain_confusions(report);
-    report.splits = split_rates(report, &order, &names);
+    report.splits = splits;
 }
 
 /// Accuracy per split, when tasks carry one: tune and holdout are read apart.
 fn split_rates(
     report: &Report,
-    order: &[(String, String)],
+    order: &[(&str, &str)],
     names: &[String],
 ) -> BTreeMap<String, SplitRates> {
     let mut out = BTreeMap::new();
@@ -49,10 +50,10 @@ fn split_rates(
             .filter(|t| ids.contains(t.task.as_str()))
             .cloned()
             .collect();
-        let order: Vec<(String, String)> = order
+        let order: Vec<(&str, &str)> = order
             .iter()
-            .filter(|(_, id)| ids.contains(id.as_str()))
-            .cloned()
+            .filter(|(_, id)| ids.contains(id))
+            .copied()
             .collect();
         let s = crate::score::summarize(&trials, &order, names, None);
         out.insert(
