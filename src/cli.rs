@@ -415,6 +415,17 @@ pub struct BenchArgs {
     /// Measure a first `tooleval tools` on the demo server in an empty folder instead.
     #[arg(long)]
     pub cold_start: bool,
+    /// Measure scale instead: for each `--tasks` count, a suite of that many distinct tasks over
+    /// the demo server's tools, run with the offline baseline model (no mock, no latency); then
+    /// `merge` of two shard reports and `diff` of two full reports.
+    #[arg(long, conflicts_with = "cold_start")]
+    pub scale: bool,
+    /// Also run this command against the same mock model, measured the same way: a client to
+    /// set tooleval's CPU against (e.g. `python3 benches/thin_client.py`). It gets the mock's
+    /// URL, the task count, the concurrency and the generated tool list in `BENCH_URL`,
+    /// `BENCH_TASKS`, `BENCH_CONCURRENCY` and `BENCH_TOOLS`, and must send one request per task.
+    #[arg(long, value_name = "COMMAND", conflicts_with_all = ["cold_start", "scale"])]
+    pub compare_with: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@
 //! and peak memory are measured and set against the floor, ceil(N / C) x L.
 
 use std::io::{BufRead as _, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -29,6 +29,12 @@ pub struct BenchResult {
     pub cpu_s_per_1000: f64,
     pub peak_rss_mb: f64,
     pub requests: usize,
+    /// The `--compare-with` client on the same mock: its CPU seconds (median), and tooleval's
+    /// CPU as a share of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_cpu_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_vs_client: Option<f64>,
 }
 
 /// `tooleval bench-server`: the mock model, answering every request after `latency_ms` with one
@@ -99,12 +105,23 @@ fn generate(
 /// whichever is larger).
 // The one unsafe call in tooleval: wait4, which std does not wrap, gives one child's own CPU
 // time and peak memory (getrusage would mix in every other child).
+pub(super) fn measure(
+    exe: &Path,
+    args: &[&std::ffi::OsStr],
+    dir: &Path,
+) -> Result<(f64, f64, f64, i32)> {
+    let mut command = Command::new(exe);
+    command.args(args).current_dir(dir);
+    measure_command(command)
+}
+
+/// [`measure`] for any command.
 #[allow(unsafe_code)]
-fn measure(exe: &Path, args: &[&std::ffi::OsStr], dir: &Path) -> Result<(f64, f64, f64, i32)> {
+fn measure_command(mut command: Command) -> Result<(f64, f64, f64, i32)> {
+    let exe = PathBuf::from(command.get_program());
+    let exe = exe.as_path();
     let start = Instant::now();
-    let child = Command::new(exe)
-        .args(args)
-        .current_dir(dir)
+    let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -150,7 +167,7 @@ fn cold_start(out: &Output, exe: &Path, runs: usize) -> Result<i32> {
 
 /// Medians of wall time, CPU time and peak memory over `runs` runs; a run that fails is an
 /// error (its figures would measure something else).
-fn measure_median(
+pub(super) fn measure_median(
     exe: &Path,
     args: &[&std::ffi::OsStr],
     dir: &Path,
@@ -217,7 +234,40 @@ fn bench_setting(
         cpu_s_per_1000: cpu * 1000.0 / tasks.max(1) as f64,
         peak_rss_mb: mb,
         requests: written["trials"].as_array().map_or(0, Vec::len),
+        client_cpu_s: None,
+        cpu_vs_client: None,
     })
+}
+
+/// The `--compare-with` command, run `runs` times against the same mock and setting: the
+/// median of its CPU seconds. It must exit 0 (it checks its own replies).
+fn measure_client(
+    command: &str,
+    dir: &Path,
+    url: &str,
+    tasks: usize,
+    concurrency: usize,
+    runs: usize,
+) -> Result<f64> {
+    let mut cpus = Vec::new();
+    for _ in 0..runs.max(1) {
+        let mut c = Command::new("sh");
+        c.args(["-c", command])
+            .current_dir(dir)
+            .env("BENCH_URL", url)
+            .env("BENCH_TASKS", tasks.to_string())
+            .env("BENCH_CONCURRENCY", concurrency.to_string())
+            .env("BENCH_TOOLS", dir.join("tools.json"));
+        let (_, cpu, _, code) = measure_command(c)?;
+        if code != exit::OK {
+            return Err(Error::usage(
+                format!("the client `{command}` exited with {code}"),
+                Some("run it by hand with the BENCH_* variables to see why".to_owned()),
+            ));
+        }
+        cpus.push(cpu);
+    }
+    Ok(median(cpus))
 }
 
 /// `tooleval bench`.
@@ -226,6 +276,9 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
         std::env::current_exe().map_err(|e| Error::io("find", "the tooleval executable", e))?;
     if args.cold_start {
         return cold_start(out, &exe, args.runs);
+    }
+    if args.scale {
+        return super::bench_scale::scale(out, &exe, &args.tasks, args.runs);
     }
     let mut server = Command::new(&exe)
         .args(["bench-server", "--latency-ms", &args.latency_ms.to_string()])
@@ -244,7 +297,13 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
     let mut results = Vec::new();
     for &tasks in &args.tasks {
         for &concurrency in &args.concurrency {
-            let r = bench_setting(&exe, dir.path(), &url, tasks, concurrency, &args)?;
+            let mut r = bench_setting(&exe, dir.path(), &url, tasks, concurrency, &args)?;
+            if let Some(command) = &args.compare_with {
+                let client =
+                    measure_client(command, dir.path(), &url, tasks, concurrency, args.runs)?;
+                r.client_cpu_s = Some(client);
+                r.cpu_vs_client = (client > 0.0).then(|| r.cpu_s / client);
+            }
             crate::sayln!(
                 "N={:<6} C={:<3} L={}ms  wall {:.3}s  floor {:.3}s  ratio {:.3}  cpu {:.3}s ({:.3}s/1000 req)  peak RSS {:.1} MB",
                 r.tasks,
@@ -257,6 +316,14 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
                 r.cpu_s_per_1000,
                 r.peak_rss_mb
             );
+            if let (Some(client), Some(share)) = (r.client_cpu_s, r.cpu_vs_client) {
+                crate::sayln!(
+                    "{:18} client {:.3} CPU-s; tooleval's CPU is {:.2} of it",
+                    "",
+                    client,
+                    share
+                );
+            }
             results.push(r);
         }
     }
@@ -269,7 +336,11 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
         .trim_start_matches("requests ")
         .parse()
         .unwrap_or(0);
-    let expected: usize = results.iter().map(|r| r.tasks * args.runs.max(1)).sum();
+    let per_setting = if args.compare_with.is_some() { 2 } else { 1 };
+    let expected: usize = results
+        .iter()
+        .map(|r| r.tasks * args.runs.max(1) * per_setting)
+        .sum();
     out.print_json(
         &json!({"results": results, "requests_served": served, "requests_expected": expected}),
     );

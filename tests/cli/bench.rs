@@ -38,3 +38,111 @@ fn a_small_benchmark_runs_and_counts_its_requests() {
         "{stderr}"
     );
 }
+
+/// The scale benchmark runs two task counts through run, merge and diff with the baseline
+/// model, checks the reports hold every trial, and reports the memory added per task.
+#[test]
+fn the_scale_benchmark_runs_merges_and_compares() {
+    let out = tooleval()
+        .args(["bench", "--scale", "--tasks", "40,20", "--runs", "1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = v["scale"].as_array().unwrap();
+    let tasks: Vec<u64> = points
+        .iter()
+        .map(|p| p["tasks"].as_u64().unwrap())
+        .collect();
+    assert_eq!(tasks, [20, 40], "in increasing order");
+    for p in points {
+        for key in [
+            "run_wall_s",
+            "run_cpu_s",
+            "run_peak_rss_mb",
+            "merge_wall_s",
+            "diff_wall_s",
+        ] {
+            assert!(p[key].as_f64().unwrap() > 0.0, "{key}: {p}");
+        }
+    }
+    assert!(
+        points[0]["kb_per_task"].is_null(),
+        "no smaller count before the first"
+    );
+    assert!(points[1]["kb_per_task"].is_number(), "{}", points[1]);
+    assert!(
+        stderr.contains("N=40") && stderr.contains("merge"),
+        "{stderr}"
+    );
+    for line in stderr.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80 columns: {line}");
+    }
+}
+
+/// `--compare-with` runs a client against the same mock: the thin client in benches/ sends one
+/// request per task, so the mock serves twice the tasks, and its CPU time is reported.
+#[test]
+fn the_benchmark_sets_a_client_beside_tooleval() {
+    let client = format!(
+        "python3 {}",
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("benches/thin_client.py")
+            .display()
+    );
+    let out = tooleval()
+        .args([
+            "bench",
+            "--tasks",
+            "30",
+            "--concurrency",
+            "4",
+            "--latency-ms",
+            "1",
+            "--runs",
+            "1",
+            "--compare-with",
+            &client,
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["requests_served"], 60,
+        "30 from tooleval, 30 from the client"
+    );
+    let r = &v["results"][0];
+    assert!(r["client_cpu_s"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(r["cpu_vs_client"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(stderr.contains("client"), "{stderr}");
+}
+
+/// A client that fails (here: one that sends nothing) fails the benchmark, naming it.
+#[test]
+fn a_failing_client_fails_the_benchmark() {
+    let out = tooleval()
+        .args([
+            "bench",
+            "--tasks",
+            "5",
+            "--concurrency",
+            "2",
+            "--latency-ms",
+            "1",
+            "--runs",
+            "1",
+            "--compare-with",
+            "exit 3",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the client `exit 3` exited with 3"),
+        "{stderr}"
+    );
+}
