@@ -68,7 +68,7 @@ pub enum Command {
     /// Measure what the harness adds to the model's latency: a mock model with a fixed delay, a
     /// generated suite, the real run path; wall time against the floor, CPU time, peak memory.
     #[command(
-        after_help = "Examples:\n  tooleval bench --tasks 1000 --concurrency 64 --latency-ms 100\n  tooleval bench --tasks 200,1000 --concurrency 1,16,64 --runs 3"
+        after_help = "Examples:\n  tooleval bench --tasks 1000 --concurrency 64 --latency-ms 100\n  tooleval bench --tasks 200,1000 --concurrency 1,16,64 --runs 3\n  tooleval bench --scale --tasks 1000,10000,100000\n  tooleval bench --tasks 10000 --latency-ms 10 --compare-with \"python3 benches/thin_client.py\""
     )]
     Bench(BenchArgs),
     /// The mock model of `bench` (internal).
