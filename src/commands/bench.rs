@@ -251,9 +251,9 @@ fn measure_client(
 ) -> Result<f64> {
     let mut cpus = Vec::new();
     for _ in 0..runs.max(1) {
+        // Run where the user ran the bench, so a relative path in the command resolves.
         let mut c = Command::new("sh");
         c.args(["-c", command])
-            .current_dir(dir)
             .env("BENCH_URL", url)
             .env("BENCH_TASKS", tasks.to_string())
             .env("BENCH_CONCURRENCY", concurrency.to_string())

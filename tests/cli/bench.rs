@@ -82,16 +82,13 @@ fn the_scale_benchmark_runs_merges_and_compares() {
 }
 
 /// `--compare-with` runs a client against the same mock: the thin client in benches/ sends one
-/// request per task, so the mock serves twice the tasks, and its CPU time is reported.
+/// request per task, so the mock serves twice the tasks, and its CPU time is reported. The
+/// command runs where the bench was started, so a relative path works.
 #[test]
 fn the_benchmark_sets_a_client_beside_tooleval() {
-    let client = format!(
-        "python3 {}",
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("benches/thin_client.py")
-            .display()
-    );
+    let client = "python3 benches/thin_client.py";
     let out = tooleval()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "bench",
             "--tasks",
@@ -103,7 +100,7 @@ fn the_benchmark_sets_a_client_beside_tooleval() {
             "--runs",
             "1",
             "--compare-with",
-            &client,
+            client,
         ])
         .output()
         .unwrap();
