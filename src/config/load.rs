@@ -165,65 +165,23 @@ pub(crate) fn yaml_options() -> serde_saphyr::Options {
 fn yaml_diagnostic(path: &Path, source: &str, e: &serde_saphyr::Error) -> Diagnostic {
     use serde_saphyr::Error as E;
     let e = e.without_snippet();
+    // An error without a place points at the first line rather than none.
     let place = e
         .location()
         .filter(|l| l.line() > 0)
         .map(|l| (l.line() as usize, l.column().max(1) as usize));
     let syntax = matches!(e, E::ExternalMessage { .. } | E::Eof { .. });
-    let mut message = yaml_message(e);
-    // An error without a place points at the first line rather than none.
-    let (mut line, mut column) = place.unwrap_or((1, 1));
-    if !syntax && let Some(at) = place {
-        // Where in the document, as `tasks[2].expect`: read again only now that there is an
-        // error. A value that does not fit is pointed at and named, not its key.
-        let on_value = !matches!(
-            e,
-            E::SerdeUnknownField { .. } | E::DuplicateMappingKey { .. }
-        );
-        let places = Places::parse(source);
-        let spot = match e {
-            E::SerdeMissingField { field, .. } => places.lacking(at, field),
-            _ => None,
-        }
-        .unwrap_or_else(|| places.spot(at, on_value));
-        if on_value || matches!(e, E::SerdeMissingField { .. }) {
-            (line, column) = spot.at;
-        }
-        if let Some(found) = found_text(source, &spot) {
-            message = match e {
-                E::Unexpected { expected, .. } => {
-                    let expected = match expected.trim_end_matches(" start") {
-                        "mapping" => "map",
-                        other => other,
-                    };
-                    format!("invalid type: {found}, expected a {expected}")
-                }
-                E::InvalidScalar { ty, .. } => {
-                    let ty = match *ty {
-                        "floating point" => "f64",
-                        "boolean" | "bool" => "a boolean",
-                        other => other,
-                    };
-                    format!("invalid type: {found}, expected {ty}")
-                }
-                _ => message,
-            };
-        }
-        if !spot.path.is_empty() {
-            message = format!("{}: {message}", spot.path);
-        }
-    }
-    if syntax && message.contains("found a tab") {
-        // The scanner reports where the value began; the tab is on a later line's indent.
-        if let Some(tab) = source
-            .lines()
-            .enumerate()
-            .skip(line.saturating_sub(1))
-            .find(|(_, l)| l.trim_start_matches(' ').starts_with('\t'))
-        {
-            (line, column) = (tab.0 + 1, 1);
-        }
-    }
+    let (message, (line, column)) = match e {
+        _ if syntax => syntax_error(source, e, place.unwrap_or((1, 1))),
+        E::MultipleDocuments { .. } => (
+            "the file holds more than one document".to_owned(),
+            (separator_line(source), 1),
+        ),
+        _ => match place {
+            Some(at) => value_error(source, e, at),
+            None => (yaml_message(e), (1, 1)),
+        },
+    };
     let message = plain_types(&message);
     let hint = if syntax {
         Some(SYNTAX_HINT.to_owned())
@@ -235,6 +193,73 @@ fn yaml_diagnostic(path: &Path, source: &str, e: &serde_saphyr::Error) -> Diagno
         Some(h) => d.with_hint(h),
         None => d,
     }
+}
+
+/// A syntax error's message and place. The scanner reports a tab where the value it was
+/// reading began; the tab is on a later line's indent.
+fn syntax_error(source: &str, e: &serde_saphyr::Error, at: Place) -> (String, Place) {
+    let message = yaml_message(e);
+    let tab = message.contains("found a tab").then(|| {
+        source
+            .lines()
+            .enumerate()
+            .skip(at.0.saturating_sub(1))
+            .find(|(_, l)| l.trim_start_matches(' ').starts_with('\t'))
+            .map(|(i, _)| (i + 1, 1))
+    });
+    (message, tab.flatten().unwrap_or(at))
+}
+
+/// The line of the first `---` or `...` after the first line: where a second document begins.
+fn separator_line(source: &str) -> usize {
+    source
+        .lines()
+        .enumerate()
+        .skip(1)
+        .find(|(_, l)| l.starts_with("---") || l.starts_with("..."))
+        .map_or(1, |(i, _)| i + 1)
+}
+
+/// A value that does not fit, placed and named by where it is in the document (read again only
+/// now that there is an error): `tasks[2].expect: invalid type: ...` at the value, not its key;
+/// an unknown or repeated key at the key, named by the mapping that holds it; a missing field
+/// at the mapping that lacks it.
+fn value_error(source: &str, e: &serde_saphyr::Error, at: Place) -> (String, Place) {
+    use serde_saphyr::Error as E;
+    let places = Places::parse(source);
+    let on_key = matches!(
+        e,
+        E::SerdeUnknownField { .. } | E::DuplicateMappingKey { .. }
+    );
+    let spot = match e {
+        E::SerdeMissingField { field, .. } => places.lacking(at, field),
+        _ => None,
+    }
+    .unwrap_or_else(|| places.spot(at, !on_key));
+    let message = match (e, found_text(source, &spot)) {
+        (E::Unexpected { expected, .. }, Some(found)) => {
+            let expected = match expected.trim_end_matches(" start") {
+                "mapping" => "map",
+                other => other,
+            };
+            format!("invalid type: {found}, expected a {expected}")
+        }
+        (E::InvalidScalar { ty, .. }, Some(found)) => {
+            let ty = match *ty {
+                "floating point" => "f64",
+                "boolean" | "bool" => "a boolean",
+                other => other,
+            };
+            format!("invalid type: {found}, expected {ty}")
+        }
+        _ => yaml_message(e),
+    };
+    let message = if spot.path.is_empty() {
+        message
+    } else {
+        format!("{}: {message}", spot.path)
+    };
+    (message, if on_key { at } else { spot.at })
 }
 
 const SYNTAX_HINT: &str = "this is a YAML syntax error: indent with spaces (not tabs), close every quote and bracket, and quote values that contain `: `";
@@ -331,20 +356,6 @@ fn yaml_hint(message: &str) -> Option<String> {
 fn specific_hint(message: &str) -> Option<String> {
     if let Some(hint) = field_hint(message) {
         return Some(hint);
-    }
-    let syntax = [
-        "while scanning",
-        "while parsing",
-        "did not find expected",
-        "could not find expected",
-        "mapping values are not allowed",
-        "cannot start any token",
-        "found a tab",
-        "found unexpected end of stream",
-        "found unknown escape",
-    ];
-    if syntax.iter().any(|s| message.contains(s)) {
-        return Some("this is a YAML syntax error: indent with spaces (not tabs), close every quote and bracket, and quote values that contain `: `".into());
     }
     if let Some(rest) = message.split("unknown variant `").nth(1) {
         let value = rest.split('`').next().unwrap_or_default();
