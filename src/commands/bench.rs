@@ -177,20 +177,39 @@ pub(super) fn measure_median(
     for _ in 0..runs.max(1) {
         let (wall, cpu, mb, code) = measure(exe, args, dir)?;
         if code != exit::OK {
-            let command: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
-            return Err(Error::usage(
-                format!(
-                    "the measured `tooleval {}` exited with {code}",
-                    command.join(" ")
-                ),
-                Some("run it by hand to see why".to_owned()),
-            ));
+            return Err(exited(args, code));
         }
         walls.push(wall);
         cpus.push(cpu);
         rss.push(mb);
     }
     Ok((median(walls), median(cpus), median(rss)))
+}
+
+/// The error of a tooleval child that failed: its figures would measure something else.
+pub(super) fn exited(args: &[&std::ffi::OsStr], code: i32) -> Error {
+    let command: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
+    Error::usage(
+        format!("`tooleval {}` exited with {code}", command.join(" ")),
+        Some("run it by hand to see why".to_owned()),
+    )
+}
+
+/// How many trials a report holds, read without building them.
+pub(super) fn trials_in(report: &Path) -> Result<usize> {
+    #[derive(serde::Deserialize)]
+    struct Trials {
+        trials: Vec<serde::de::IgnoredAny>,
+    }
+    let file = std::fs::File::open(report).map_err(|e| Error::io("read", report, e))?;
+    let t: Trials = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
+        Error::io(
+            "read",
+            report,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        )
+    })?;
+    Ok(t.trials.len())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -220,9 +239,6 @@ fn bench_setting(
     let run = [&run[..], &[report.as_os_str(), eval.as_os_str()]].concat();
     let (wall, cpu, mb) = measure_median(exe, &run, dir, args.runs)?;
     let floor = (tasks as f64 / concurrency as f64).ceil() * args.latency_ms as f64 / 1000.0;
-    let written: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default())
-            .unwrap_or_default();
     Ok(BenchResult {
         tasks,
         concurrency,
@@ -233,7 +249,7 @@ fn bench_setting(
         cpu_s: cpu,
         cpu_s_per_1000: cpu * 1000.0 / tasks.max(1) as f64,
         peak_rss_mb: mb,
-        requests: written["trials"].as_array().map_or(0, Vec::len),
+        requests: trials_in(&report)?,
         client_cpu_s: None,
         cpu_vs_client: None,
     })

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::json;
 
-use super::bench::{measure, measure_median};
+use super::bench::{exited, measure, measure_median, trials_in};
 use crate::error::{Error, Result, exit};
 use crate::output::Output;
 
@@ -76,32 +76,10 @@ fn generate(dir: &Path, tasks: usize) -> Result<PathBuf> {
 
 /// Runs `args` once, unmeasured; it must succeed.
 fn prepare(exe: &Path, args: &[&std::ffi::OsStr], dir: &Path) -> Result<()> {
-    let (_, _, _, code) = measure(exe, args, dir)?;
-    if code == exit::OK {
-        return Ok(());
+    match measure(exe, args, dir)? {
+        (_, _, _, code) if code == exit::OK => Ok(()),
+        (_, _, _, code) => Err(exited(args, code)),
     }
-    let command: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
-    Err(Error::usage(
-        format!("`tooleval {}` exited with {code}", command.join(" ")),
-        Some("run it by hand to see why".to_owned()),
-    ))
-}
-
-/// How many trials a report holds, read without building them.
-fn trials_in(report: &Path) -> Result<usize> {
-    #[derive(serde::Deserialize)]
-    struct Trials {
-        trials: Vec<serde::de::IgnoredAny>,
-    }
-    let file = std::fs::File::open(report).map_err(|e| Error::io("read", report, e))?;
-    let t: Trials = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
-        Error::io(
-            "read",
-            report,
-            std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-        )
-    })?;
-    Ok(t.trials.len())
 }
 
 /// One task count: the measured run, the halves merged, the two full reports compared.
