@@ -3,10 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use async_openai::Client;
-use async_openai::config::OpenAIConfig;
-use async_openai::error::OpenAIError;
+use async_openai::config::{Config as _, OpenAIConfig};
 use futures::future::BoxFuture;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
 use sha2::{Digest, Sha256};
@@ -24,7 +23,11 @@ const BASE_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 pub struct OpenAiModel {
-    client: Client<OpenAIConfig>,
+    http: reqwest::Client,
+    /// `{base_url}/chat/completions`, parsed once.
+    endpoint: reqwest::Url,
+    /// The API's headers (the key marked sensitive), built once.
+    headers: HeaderMap,
     config: ModelConfig,
     base_url: String,
     limiter: RateLimiter,
@@ -41,15 +44,6 @@ struct Body<'a> {
     stream: bool,
     #[serde(flatten)]
     params: serde_json::Map<String, Value>,
-}
-
-/// A non-2xx answer, kept whole so its status survives whatever the body is.
-#[derive(Debug, thiserror::Error)]
-#[error("HTTP {status}: {body}")]
-struct HttpFailure {
-    status: u16,
-    body: String,
-    retry_after: Option<Duration>,
 }
 
 /// `Retry-After` as seconds or an HTTP date.
@@ -135,6 +129,9 @@ impl OpenAiModel {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10).min(timeout))
             .timeout(timeout)
+            // Retries are ours (counted, with backoff and `Retry-After`); reqwest's own would
+            // also copy every request in case it needs one.
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .build()
             .map_err(|e| Error::Model {
                 message: format!("cannot set up the HTTP client: {e}"),
@@ -143,40 +140,67 @@ impl OpenAiModel {
                         .into(),
                 ),
             })?;
-        let openai_config = OpenAIConfig::new()
-            .with_api_base(&base_url)
-            .with_api_key(key);
-        // One attempt per request: a failed request is an infrastructure result, reported as such.
-        let exec = http.clone();
-        let service = tower::service_fn(
-            move |factory: async_openai::middleware::HttpRequestFactory| {
-                let exec = exec.clone();
-                async move {
-                    let response = exec
-                        .execute(factory.build().await?)
-                        .await
-                        .map_err(OpenAIError::Reqwest)?;
-                    if response.status().is_success() {
-                        return Ok(response);
-                    }
-                    let status = response.status().as_u16();
-                    let retry_after = retry_after(response.headers());
-                    let body = response.text().await.unwrap_or_default();
-                    Err(OpenAIError::Boxed(Box::new(HttpFailure {
-                        status,
-                        body,
-                        retry_after,
-                    })))
-                }
-            },
-        );
-        let client = Client::build(http, openai_config).with_http_service(service);
+        let endpoint = reqwest::Url::parse(&format!("{base_url}/chat/completions"))
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                Error::usage(
+                    format!("`{}` is not an http(s) URL", public_url(&base_url)),
+                    Some("set `model.base_url` (or OPENAI_BASE_URL) to the API's root, e.g. http://127.0.0.1:11434/v1".to_owned()),
+                )
+            })?;
+        for var in ["OPENAI_ORG_ID", "OPENAI_PROJECT_ID"] {
+            if std::env::var(var).is_ok_and(|v| v.chars().any(char::is_control)) {
+                return Err(Error::Model {
+                    message: format!("{var} holds a control character"),
+                    hint: Some(format!("check {var} for a stray newline, or unset it")),
+                });
+            }
+        }
+        // async-openai knows the API's headers (the key, and the organization and project from
+        // OPENAI_ORG_ID and OPENAI_PROJECT_ID); they are the same for every request.
+        let mut headers = OpenAIConfig::new().with_api_key(key.clone()).headers();
+        if key.is_empty() {
+            headers.remove(AUTHORIZATION);
+        } else if let Some(v) = headers.get_mut(AUTHORIZATION) {
+            v.set_sensitive(true);
+        }
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         Ok(OpenAiModel {
-            client,
+            http,
+            endpoint,
+            headers,
             config: config.clone(),
             base_url,
             limiter: RateLimiter::new(config.requests_per_minute, config.tokens_per_minute),
             max_retries: config.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+        })
+    }
+
+    /// One attempt: the reply's JSON, or why there is none.
+    async fn send(&self, body: bytes::Bytes) -> Result<Value, ModelError> {
+        let response = self
+            .http
+            .post(self.endpoint.clone())
+            .headers(self.headers.clone())
+            .body(body)
+            .send()
+            .await
+            .map_err(request_failed)?;
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let bytes = response.bytes().await.map_err(request_failed)?;
+        if !status.is_success() {
+            return Err(http_failure(status.as_u16(), &bytes, retry_after));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| {
+            ModelError::new(
+                ErrorKind::Other,
+                format!(
+                    "the reply is not valid JSON ({e}): {}",
+                    first_line(&String::from_utf8_lossy(&bytes))
+                ),
+            )
         })
     }
 
@@ -259,17 +283,18 @@ impl Model for OpenAiModel {
     ) -> BoxFuture<'a, Result<ModelReply, ModelError>> {
         Box::pin(async move {
             // Serialized once; every attempt sends the same bytes.
-            let body = serde_json::value::to_raw_value(&self.body(req)).map_err(|e| {
+            let mut body = Vec::with_capacity(req.api_tools.get().len() + 1024);
+            serde_json::to_writer(&mut body, &self.body(req)).map_err(|e| {
                 ModelError::new(ErrorKind::Other, format!("cannot write the request: {e}"))
             })?;
             // About what the request costs against a tokens-per-minute limit: its text at four
             // characters a token, plus the reply it may get.
-            let estimate = (body.get().len() / 4) as u32 + self.config.max_tokens.unwrap_or(256);
+            let estimate = (body.len() / 4) as u32 + self.config.max_tokens.unwrap_or(256);
+            let body = bytes::Bytes::from(body);
             let mut attempt = 0;
             loop {
                 self.limiter.acquire(estimate).await;
-                let result = self.client.chat().create_byot::<_, Value>(&body).await;
-                let err = match result {
+                let err = match self.send(body.clone()).await {
                     Ok(value) => {
                         return parse_reply(&value)
                             .map(|mut r| {
@@ -282,7 +307,7 @@ impl Model for OpenAiModel {
                                 e
                             });
                     }
-                    Err(e) => describe_error(e),
+                    Err(e) => e,
                 };
                 if err.kind != ErrorKind::Transient || attempt >= self.max_retries {
                     return Err(ModelError {
@@ -324,75 +349,71 @@ pub fn public_url(url: &str) -> String {
     }
 }
 
-fn describe_error(e: OpenAIError) -> ModelError {
-    match e {
-        OpenAIError::Boxed(b) => match b.downcast_ref::<HttpFailure>() {
-            Some(f) => {
-                let message = api_message(&f.body);
-                let (kind, hint) = match f.status {
-                    429 | 500..=599 => (ErrorKind::Transient, None),
-                    401 | 403 => (
-                        ErrorKind::Fatal,
-                        Some(
-                            "the API key was refused: check OPENAI_API_KEY (or the eval file's `api_key`) and that it may use this model",
-                        ),
-                    ),
-                    404 => (
-                        ErrorKind::Fatal,
-                        Some(
-                            "the model or the endpoint does not exist here: check `model.name` and that `base_url` ends in /v1",
-                        ),
-                    ),
-                    _ => (ErrorKind::Other, None),
-                };
-                ModelError {
-                    message: format!("HTTP {}: {}", f.status, first_line(&message)),
-                    status: Some(f.status),
-                    kind,
-                    retry_after: f.retry_after,
-                    retries: 0,
-                    hint: hint.map(str::to_owned),
-                }
-            }
-            None => ModelError::new(ErrorKind::Other, b.to_string()),
-        },
-        OpenAIError::Reqwest(r) => {
-            let (what, kind) = if r.is_timeout() {
-                ("the request timed out", ErrorKind::Transient)
-            } else if r.is_connect() {
-                ("cannot connect to the model server", ErrorKind::Fatal)
-            } else {
-                ("the request failed", ErrorKind::Transient)
-            };
-            let mut cause = String::new();
-            let mut src = std::error::Error::source(&r);
-            while let Some(s) = src {
-                cause = s.to_string();
-                src = s.source();
-            }
-            let url = r.url().map(|u| public_url(u.as_str())).unwrap_or_default();
-            let mut e = ModelError::new(
-                kind,
-                format!(
-                    "{what} ({url}){}",
-                    if cause.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {cause}")
-                    }
-                ),
-            );
-            if kind == ErrorKind::Fatal {
-                e.hint = Some("check that the model server runs and that `base_url` (or OPENAI_BASE_URL) points at it".into());
-            }
-            e
-        }
-        OpenAIError::JSONDeserialize(err, body) => ModelError::new(
-            ErrorKind::Other,
-            format!("the reply is not valid JSON ({err}): {}", first_line(&body)),
+/// A non-2xx answer: transient (429, 5xx), fatal (a refused key, an unknown model) or this
+/// request's own failure.
+fn http_failure(status: u16, body: &[u8], retry_after: Option<Duration>) -> ModelError {
+    let message = api_message(&String::from_utf8_lossy(body));
+    let (kind, hint) = match status {
+        429 | 500..=599 => (ErrorKind::Transient, None),
+        401 | 403 => (
+            ErrorKind::Fatal,
+            Some(
+                "the API key was refused: check OPENAI_API_KEY (or the eval file's `api_key`) and that it may use this model",
+            ),
         ),
-        other => ModelError::new(ErrorKind::Other, other.to_string()),
+        404 => (
+            ErrorKind::Fatal,
+            Some(
+                "the model or the endpoint does not exist here: check `model.name` and that `base_url` ends in /v1",
+            ),
+        ),
+        _ => (ErrorKind::Other, None),
+    };
+    ModelError {
+        message: format!("HTTP {status}: {}", first_line(&message)),
+        status: Some(status),
+        kind,
+        retry_after,
+        retries: 0,
+        hint: hint.map(str::to_owned),
     }
+}
+
+/// A request that got no complete answer: a timeout or a dropped connection (transient), or no
+/// server at all (fatal).
+fn request_failed(r: reqwest::Error) -> ModelError {
+    let (what, kind) = if r.is_timeout() {
+        ("the request timed out", ErrorKind::Transient)
+    } else if r.is_connect() {
+        ("cannot connect to the model server", ErrorKind::Fatal)
+    } else {
+        ("the request failed", ErrorKind::Transient)
+    };
+    let mut cause = String::new();
+    let mut src = std::error::Error::source(&r);
+    while let Some(s) = src {
+        cause = s.to_string();
+        src = s.source();
+    }
+    let url = r.url().map(|u| public_url(u.as_str())).unwrap_or_default();
+    let mut e = ModelError::new(
+        kind,
+        format!(
+            "{what} ({url}){}",
+            if cause.is_empty() {
+                String::new()
+            } else {
+                format!(": {cause}")
+            }
+        ),
+    );
+    if kind == ErrorKind::Fatal {
+        e.hint = Some(
+            "check that the model server runs and that `base_url` (or OPENAI_BASE_URL) points at it"
+                .into(),
+        );
+    }
+    e
 }
 
 /// The `error.message` of an API error body, or the body itself.
