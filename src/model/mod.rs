@@ -7,6 +7,7 @@ mod limit;
 mod openai;
 mod reply;
 pub mod scripted;
+mod transport;
 
 use std::sync::Arc;
 
@@ -17,7 +18,7 @@ pub use baseline::{Baseline, Index};
 pub use cache::{CacheMode, CacheSettings, CacheStats, CachedModel, cache_stats, prune_cache};
 pub use limit::RateLimiter;
 pub use openai::{DEFAULT_MAX_RETRIES, OpenAiModel};
-pub use reply::{parse_reply, recover_text_calls};
+pub use reply::{parse_reply, parse_reply_body, recover_text_calls};
 
 use crate::config::{Message, ModelConfig};
 use crate::error::Result;

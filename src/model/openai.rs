@@ -5,12 +5,15 @@ use std::time::Duration;
 
 use async_openai::config::{Config as _, OpenAIConfig};
 use futures::future::BoxFuture;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde_json::{Value, json};
 
 use sha2::{Digest, Sha256};
 
-use super::{ErrorKind, Model, ModelError, ModelReply, ModelRequest, RateLimiter, parse_reply};
+use super::transport::Transport;
+use super::{
+    ErrorKind, Model, ModelError, ModelReply, ModelRequest, RateLimiter, parse_reply_body,
+};
 use crate::config::{DEFAULT_BASE_URL, ModelConfig, Role};
 use crate::error::{Error, Result};
 use crate::record::ModelInfo;
@@ -23,11 +26,10 @@ const BASE_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 pub struct OpenAiModel {
-    http: reqwest::Client,
-    /// `{base_url}/chat/completions`, parsed once.
-    endpoint: reqwest::Url,
-    /// The API's headers (the key marked sensitive), built once.
-    headers: HeaderMap,
+    /// To `{base_url}/chat/completions`, with the API's headers (the key marked sensitive).
+    transport: Transport,
+    /// The request parameters from the eval (`temperature`, `seed`...), built once.
+    params: serde_json::Map<String, Value>,
     config: ModelConfig,
     base_url: String,
     limiter: RateLimiter,
@@ -39,44 +41,18 @@ pub struct OpenAiModel {
 #[derive(serde::Serialize)]
 struct Body<'a> {
     model: &'a str,
-    messages: Vec<Value>,
+    messages: Vec<ChatMessage<'a>>,
     tools: &'a serde_json::value::RawValue,
     stream: bool,
     #[serde(flatten)]
-    params: serde_json::Map<String, Value>,
+    params: &'a serde_json::Map<String, Value>,
 }
 
-/// `Retry-After` as seconds or an HTTP date.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let v = headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim();
-    if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0)
-            .then(|| Duration::from_secs_f64(secs.min(3600.0)));
-    }
-    let when = httpdate_to_system_time(v)?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-fn httpdate_to_system_time(v: &str) -> Option<std::time::SystemTime> {
-    humantime::parse_rfc3339_weak(v).ok().or_else(|| {
-        // IMF-fixdate, e.g. "Wed, 21 Oct 2026 07:28:00 GMT".
-        let parts: Vec<&str> = v.split_whitespace().collect();
-        let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
-            return None;
-        };
-        let months = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
-        let m = months.iter().position(|x| x == month)? + 1;
-        humantime::parse_rfc3339_weak(&format!("{year}-{m:02}-{:0>2} {time}", day)).ok()
-    })
+/// A message as the chat API takes it, borrowed from the task.
+#[derive(serde::Serialize)]
+struct ChatMessage<'a> {
+    role: Role,
+    content: &'a str,
 }
 
 /// The pause before attempt `attempt + 1`: what the server asked for, else exponential backoff
@@ -126,20 +102,6 @@ impl OpenAiModel {
             ));
         }
         let timeout = Duration::from_secs(config.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10).min(timeout))
-            .timeout(timeout)
-            // Retries are ours (counted, with backoff and `Retry-After`); reqwest's own would
-            // also copy every request in case it needs one.
-            .retry(reqwest::retry::never().max_retries_per_request(0))
-            .build()
-            .map_err(|e| Error::Model {
-                message: format!("cannot set up the HTTP client: {e}"),
-                hint: Some(
-                    "on a minimal system, install the CA certificates (e.g. `ca-certificates`)"
-                        .into(),
-                ),
-            })?;
         let endpoint = reqwest::Url::parse(&format!("{base_url}/chat/completions"))
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -166,10 +128,17 @@ impl OpenAiModel {
             v.set_sensitive(true);
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let transport =
+            Transport::new(endpoint, headers, timeout).map_err(|message| Error::Model {
+                message,
+                hint: Some(
+                    "on a minimal system, install the CA certificates (e.g. `ca-certificates`)"
+                        .into(),
+                ),
+            })?;
         Ok(OpenAiModel {
-            http,
-            endpoint,
-            headers,
+            params: request_params(config),
+            transport,
             config: config.clone(),
             base_url,
             limiter: RateLimiter::new(config.requests_per_minute, config.tokens_per_minute),
@@ -177,70 +146,68 @@ impl OpenAiModel {
         })
     }
 
-    /// One attempt: the reply's JSON, or why there is none.
-    async fn send(&self, body: bytes::Bytes) -> Result<Value, ModelError> {
-        let response = self
-            .http
-            .post(self.endpoint.clone())
-            .headers(self.headers.clone())
-            .body(body)
-            .send()
-            .await
-            .map_err(request_failed)?;
-        let status = response.status();
-        let retry_after = retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(request_failed)?;
-        if !status.is_success() {
-            return Err(http_failure(status.as_u16(), &bytes, retry_after));
+    /// One attempt: the reply, or why there is none.
+    async fn send(&self, body: bytes::Bytes) -> Result<ModelReply, ModelError> {
+        let answer = self.transport.post(body).await?;
+        let bytes = answer.body;
+        if !(200..300).contains(&answer.status) {
+            return Err(http_failure(answer.status, &bytes, answer.retry_after));
         }
-        serde_json::from_slice(&bytes).map_err(|e| {
-            ModelError::new(
+        match parse_reply_body(&bytes) {
+            Ok(reply) => reply.map_err(|message| ModelError::new(ErrorKind::Other, message)),
+            Err(e) => Err(ModelError::new(
                 ErrorKind::Other,
                 format!(
                     "the reply is not valid JSON ({e}): {}",
                     first_line(&String::from_utf8_lossy(&bytes))
                 ),
-            )
-        })
+            )),
+        }
     }
 
     fn body<'a>(&'a self, req: &'a ModelRequest) -> Body<'a> {
-        let mut messages: Vec<Value> = Vec::new();
+        let mut messages = Vec::with_capacity(req.messages.len() + 1);
         if let Some(sys) = &self.config.system_prompt
             && !req.messages.iter().any(|m| m.role == Role::System)
         {
-            messages.push(json!({"role": "system", "content": sys}));
+            messages.push(ChatMessage {
+                role: Role::System,
+                content: sys,
+            });
         }
-        messages.extend(
-            req.messages
-                .iter()
-                .map(|m| json!({"role": m.role, "content": m.content})),
-        );
-        let mut body = Body {
+        messages.extend(req.messages.iter().map(|m| ChatMessage {
+            role: m.role,
+            content: &m.content,
+        }));
+        Body {
             model: &self.config.name,
             messages,
             tools: &req.api_tools,
             stream: false,
-            params: serde_json::Map::new(),
-        };
-        let obj = &mut body.params;
-        if let Some(t) = self.config.tool_choice {
-            obj.insert("tool_choice".into(), t.as_str().into());
+            params: &self.params,
         }
-        if let Some(t) = self.config.temperature {
-            obj.insert("temperature".into(), json!(t));
-        }
-        if let Some(s) = self.config.seed {
-            obj.insert("seed".into(), s.into());
-        }
-        if let Some(m) = self.config.max_tokens {
-            obj.insert("max_tokens".into(), m.into());
-        }
-        if let Some(p) = self.config.parallel_tool_calls {
-            obj.insert("parallel_tool_calls".into(), p.into());
-        }
-        body
     }
+}
+
+/// The request parameters the eval sets, in the order the API documents them.
+fn request_params(config: &ModelConfig) -> serde_json::Map<String, Value> {
+    let mut obj = serde_json::Map::new();
+    if let Some(t) = config.tool_choice {
+        obj.insert("tool_choice".into(), t.as_str().into());
+    }
+    if let Some(t) = config.temperature {
+        obj.insert("temperature".into(), json!(t));
+    }
+    if let Some(s) = config.seed {
+        obj.insert("seed".into(), s.into());
+    }
+    if let Some(m) = config.max_tokens {
+        obj.insert("max_tokens".into(), m.into());
+    }
+    if let Some(p) = config.parallel_tool_calls {
+        obj.insert("parallel_tool_calls".into(), p.into());
+    }
+    obj
 }
 
 impl Model for OpenAiModel {
@@ -295,17 +262,9 @@ impl Model for OpenAiModel {
             loop {
                 self.limiter.acquire(estimate).await;
                 let err = match self.send(body.clone()).await {
-                    Ok(value) => {
-                        return parse_reply(&value)
-                            .map(|mut r| {
-                                r.retries = attempt;
-                                r
-                            })
-                            .map_err(|message| {
-                                let mut e = ModelError::new(ErrorKind::Other, message);
-                                e.retries = attempt;
-                                e
-                            });
+                    Ok(mut reply) => {
+                        reply.retries = attempt;
+                        return Ok(reply);
                     }
                     Err(e) => e,
                 };
@@ -377,43 +336,6 @@ fn http_failure(status: u16, body: &[u8], retry_after: Option<Duration>) -> Mode
         retries: 0,
         hint: hint.map(str::to_owned),
     }
-}
-
-/// A request that got no complete answer: a timeout or a dropped connection (transient), or no
-/// server at all (fatal).
-fn request_failed(r: reqwest::Error) -> ModelError {
-    let (what, kind) = if r.is_timeout() {
-        ("the request timed out", ErrorKind::Transient)
-    } else if r.is_connect() {
-        ("cannot connect to the model server", ErrorKind::Fatal)
-    } else {
-        ("the request failed", ErrorKind::Transient)
-    };
-    let mut cause = String::new();
-    let mut src = std::error::Error::source(&r);
-    while let Some(s) = src {
-        cause = s.to_string();
-        src = s.source();
-    }
-    let url = r.url().map(|u| public_url(u.as_str())).unwrap_or_default();
-    let mut e = ModelError::new(
-        kind,
-        format!(
-            "{what} ({url}){}",
-            if cause.is_empty() {
-                String::new()
-            } else {
-                format!(": {cause}")
-            }
-        ),
-    );
-    if kind == ErrorKind::Fatal {
-        e.hint = Some(
-            "check that the model server runs and that `base_url` (or OPENAI_BASE_URL) points at it"
-                .into(),
-        );
-    }
-    e
 }
 
 /// The `error.message` of an API error body, or the body itself.

@@ -1,5 +1,8 @@
 //! Reading chat-completion replies leniently: what real servers send, not what a spec promises.
 
+use std::borrow::Cow;
+
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{ModelReply, RawCall};
@@ -69,6 +72,118 @@ pub fn parse_reply(body: &Value) -> Result<ModelReply, String> {
         retries: 0,
         cached: false,
     })
+}
+
+/// Reads a reply body as it came over the wire: `Err` when it is not JSON at all, else what
+/// [`parse_reply`] makes of it.
+///
+/// The usual shape (a first choice with a `message` of text and/or `tool_calls` whose
+/// `function` has a string `name` and string `arguments`) is read straight into place, borrowing
+/// its strings; any other shape is read into a JSON value and through [`parse_reply`]. Both ways
+/// give the same reply (a unit test holds them to it), the first without building a value tree.
+pub fn parse_reply_body(body: &[u8]) -> Result<Result<ModelReply, String>, serde_json::Error> {
+    if let Ok(wire) = serde_json::from_slice::<WireReply>(body)
+        && let Some(reply) = wire.into_reply()
+    {
+        return Ok(Ok(reply));
+    }
+    serde_json::from_slice::<Value>(body).map(|v| parse_reply(&v))
+}
+
+/// The usual reply, as [`parse_reply_body`] reads it first. A field of another type fails the
+/// read, and the body then goes the lenient way.
+#[derive(Deserialize)]
+struct WireReply<'a> {
+    /// Anything but `null` here goes the lenient way (and becomes an error there).
+    #[serde(default, borrow)]
+    error: Option<&'a serde_json::value::RawValue>,
+    #[serde(borrow)]
+    choices: Vec<WireChoice<'a>>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct WireChoice<'a> {
+    #[serde(borrow)]
+    message: Option<WireMessage<'a>>,
+    #[serde(default, borrow)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct WireMessage<'a> {
+    #[serde(default, borrow)]
+    content: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    tool_calls: Option<Vec<WireCall<'a>>>,
+    /// The legacy single call: present, it goes the lenient way.
+    #[serde(default, borrow)]
+    function_call: Option<&'a serde_json::value::RawValue>,
+}
+
+#[derive(Deserialize)]
+struct WireCall<'a> {
+    #[serde(borrow)]
+    function: WireFunction<'a>,
+}
+
+#[derive(Deserialize)]
+struct WireFunction<'a> {
+    #[serde(default, borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    arguments: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: Option<u64>,
+    #[serde(default)]
+    completion_tokens: Option<u64>,
+}
+
+impl WireReply<'_> {
+    /// The reply, or `None` when this shape is one for the lenient reader.
+    fn into_reply(self) -> Option<ModelReply> {
+        if self.error.is_some() {
+            return None;
+        }
+        let choice = self.choices.into_iter().next()?;
+        let message = choice.message?;
+        if message.function_call.is_some() {
+            return None;
+        }
+        let tool_calls = message
+            .tool_calls
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| RawCall {
+                name: c.function.name.map(Cow::into_owned).unwrap_or_default(),
+                arguments: match c.function.arguments {
+                    Some(a) if !a.trim().is_empty() => a.into_owned(),
+                    _ => "{}".to_owned(),
+                },
+                recovered: false,
+            })
+            .collect();
+        Some(ModelReply {
+            content: message
+                .content
+                .filter(|c| !c.is_empty())
+                .map(Cow::into_owned),
+            tool_calls,
+            finish_reason: choice.finish_reason.map(Cow::into_owned),
+            usage: self.usage.map(|u| Usage {
+                prompt_tokens: u.prompt_tokens.unwrap_or(0),
+                completion_tokens: u.completion_tokens.unwrap_or(0),
+            }),
+            notes: vec![],
+            retries: 0,
+            cached: false,
+        })
+    }
 }
 
 fn raw_call(f: &Value) -> Result<RawCall, String> {
@@ -201,6 +316,37 @@ mod tests {
         let no_name =
             json!({"choices": [{"message": {"tool_calls": [{"function": {"arguments": "{}"}}]}}]});
         assert_eq!(parse_reply(&no_name).unwrap().tool_calls[0].name, "");
+    }
+
+    /// Bodies of every shape: the direct read and the lenient one agree on each.
+    #[test]
+    fn reading_a_body_directly_agrees_with_the_lenient_reader() {
+        let bodies = [
+            r#"{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"call_0","type":"function","function":{"name":"tool_0","arguments":"{\"id\":\"x\"}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":100,"completion_tokens":10,"total_tokens":110}}"#,
+            r#"{"choices":[{"message":{"content":"No tool fits.\nSorry."},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[{"message":{"content":"","tool_calls":[{"function":{"name":"a","arguments":"  "}},{"function":{"arguments":"{}"}},{"function":{"name":"c"}}]}}],"usage":{"prompt_tokens":1.5}}"#,
+            r#"{"choices":[{"message":{"content":[{"type":"text","text":"hi"}]}}]}"#,
+            r#"{"choices":[{"message":{"tool_calls":[{"function":{"name":"b","arguments":{"y":2}}}]}}]}"#,
+            r#"{"choices":[{"message":{"tool_calls":[{"name":"flat","arguments":"{}"}]}}]}"#,
+            r#"{"choices":[{"message":{"function_call":{"name":"f","arguments":"{}"}}}]}"#,
+            r#"{"choices":[{"message":{"tool_calls":null,"content":"x"},"finish_reason":7}]}"#,
+            r#"{"choices":[{"delta":{"content":"streamed"}}]}"#,
+            r#"{"choices":[{"message":null}]}"#,
+            r#"{"choices":[],"usage":{}}"#,
+            r#"{"error":{"message":"quota"},"choices":[{"message":{"content":"x"}}]}"#,
+            r#"{"error":null,"choices":[{"message":{"content":"x"}}],"usage":"n/a"}"#,
+            r#"{"choices":[{"message":{"content":"first"}},{"message":{"content":"second"}}]}"#,
+            r#"{"choices":{"message":{"content":"not a list"}}}"#,
+            r#"[1, 2]"#,
+            r#""text""#,
+        ];
+        for body in bodies {
+            let lenient = parse_reply(&serde_json::from_str::<Value>(body).unwrap());
+            let direct = parse_reply_body(body.as_bytes()).unwrap();
+            assert_eq!(direct, lenient, "{body}");
+        }
+        assert!(parse_reply_body(b"{not json").is_err());
+        assert!(parse_reply_body(b"").is_err());
     }
 
     #[test]

@@ -258,6 +258,34 @@ fn a_model_that_hangs_times_out_and_the_report_is_still_written() {
     assert_eq!(report["trials"].as_array().unwrap().len(), 9);
 }
 
+/// A proxy named in the environment carries the requests: here the scripted server itself,
+/// answering for a host that does not exist (and is never looked up: the proxy is asked).
+#[test]
+fn requests_go_through_a_proxy_from_the_environment() {
+    let rt = runtime();
+    let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+    let proxy = server.url.trim_end_matches("/v1").to_owned();
+    let ws = Workspace::new();
+    let eval = eval(&ws, "http://model.invalid/v1", "");
+    let out = tooleval()
+        .env("TOOLEVAL_TEST_KEY", "k")
+        .env("HTTP_PROXY", &proxy)
+        .args(["run", "--quiet", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "below min_accuracy: {stderr}");
+    assert_eq!(
+        server.requests(),
+        18,
+        "9 tasks x 2 trials, all through the proxy"
+    );
+    let report = ws.read_json("r.json");
+    assert_eq!(outcomes(&report)[0], ("pass".to_owned(), "pass".to_owned()));
+}
+
 #[test]
 fn an_unreachable_model_is_an_infrastructure_error() {
     let ws = Workspace::new();

@@ -29,6 +29,15 @@ pub fn tooleval_process() -> std::process::Command {
         .env_remove("OPENAI_BASE_URL")
         .env_remove("OPENAI_ORG_ID")
         .env_remove("OPENAI_PROJECT_ID")
+        // Requests go straight to the servers on 127.0.0.1 unless a test sets a proxy.
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
         .env("NO_COLOR", "1")
         // As under CI, the response cache is off unless a test asks for it: tests never share answers.
         .env("CI", "true")
