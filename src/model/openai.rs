@@ -212,23 +212,13 @@ fn request_params(config: &ModelConfig) -> serde_json::Map<String, Value> {
 
 impl Model for OpenAiModel {
     fn info(&self) -> ModelInfo {
-        let mut parameters = BTreeMap::new();
+        // What is sent with every request, plus what shapes the conversation and its reading.
+        let mut parameters: BTreeMap<String, Value> = self
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let c = &self.config;
-        if let Some(t) = c.temperature {
-            parameters.insert("temperature".into(), json!(t));
-        }
-        if let Some(s) = c.seed {
-            parameters.insert("seed".into(), s.into());
-        }
-        if let Some(m) = c.max_tokens {
-            parameters.insert("max_tokens".into(), m.into());
-        }
-        if let Some(t) = c.tool_choice {
-            parameters.insert("tool_choice".into(), t.as_str().into());
-        }
-        if let Some(p) = c.parallel_tool_calls {
-            parameters.insert("parallel_tool_calls".into(), p.into());
-        }
         if let Some(s) = &c.system_prompt {
             parameters.insert("system_prompt".into(), s.clone().into());
         }
