@@ -1,40 +1,142 @@
-//! How a request reaches a model server: hyper's pooled client straight to the server, or reqwest
-//! when a proxy from the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, minus `NO_PROXY`)
-//! applies to it.
+//! How a request reaches a model server: over HTTP/1.1 connections of our own to the one
+//! endpoint (hyper's connection API, kept open and reused), or through reqwest when a proxy from
+//! the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, minus `NO_PROXY`) applies to it.
 //!
 //! The direct way is the one taken almost always; it skips what a general-purpose client does
 //! for every request (redirect bookkeeping, re-parsing the URL, a retry layer copying the
-//! request), which was a fifth of a run's CPU against a fast local model. Both ways send the same
-//! bytes with the same headers and report failures the same way.
+//! request, a pool keyed by host, connection metadata on every response), which was a fifth of a
+//! run's CPU against a fast local model. Both ways send the same bytes with the same headers and
+//! report failures the same way.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
-use hyper_util::client::legacy::Client;
+use hyper::client::conn::http1::SendRequest;
 use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::header::HeaderMap;
 
 use super::{ErrorKind, ModelError};
 use crate::model::openai::public_url;
 
-type Direct = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// An idle connection is dropped after this long (servers close theirs after 5 to 120 s).
+const IDLE: Duration = Duration::from_secs(60);
 
 enum Way {
-    Direct(Direct),
+    Direct(Box<Direct>),
     Proxied(reqwest::Client),
 }
 
 /// POSTs to one endpoint with fixed headers.
 pub struct Transport {
     way: Way,
-    uri: hyper::Uri,
     url: reqwest::Url,
     headers: HeaderMap,
     timeout: Duration,
 }
 
+/// Keep-alive connections to one server: as many as requests were in flight at once, each
+/// driven by a task of its own; a request takes the most recently used idle one, or opens one.
+struct Direct {
+    connector: hyper_rustls::HttpsConnector<HttpConnector>,
+    /// The endpoint, absolute (to connect to) and in origin form (the request line).
+    uri: hyper::Uri,
+    path: hyper::Uri,
+    /// The fixed headers and `Host`.
+    headers: HeaderMap,
+    /// Idle connections, the least recently used first.
+    idle: Mutex<Vec<(SendRequest<Full<Bytes>>, Instant)>>,
+}
+
+/// A failed exchange: the error, and whether it came before any connection was made.
+type Failure = (BoxError, bool);
+
+impl Direct {
+    fn checkout(&self) -> Option<SendRequest<Full<Bytes>>> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some((sender, since)) = idle.pop() {
+            if since.elapsed() >= IDLE {
+                // Every other one has been idle longer still.
+                idle.clear();
+                return None;
+            }
+            if !sender.is_closed() {
+                return Some(sender);
+            }
+        }
+        None
+    }
+
+    fn checkin(&self, sender: SendRequest<Full<Bytes>>) {
+        if !sender.is_closed() {
+            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+            idle.push((sender, Instant::now()));
+        }
+    }
+
+    /// A new connection (TCP, and TLS for `https`), its task started.
+    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, BoxError> {
+        use tower_service::Service as _;
+        let mut connector = self.connector.clone();
+        std::future::poll_fn(|cx| connector.poll_ready(cx)).await?;
+        let io = connector.call(self.uri.clone()).await?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(io).await?;
+        tokio::spawn(async move {
+            // Its end (the server closed it, or every sender is gone) is seen by the senders.
+            let _ = connection.await;
+        });
+        Ok(sender)
+    }
+
+    /// One request and its whole answer, on an idle connection or a new one. A request that
+    /// found its pooled connection closed before it was sent goes again on another.
+    async fn exchange(&self, body: Bytes) -> Result<Answer, Failure> {
+        let mut request = hyper::Request::post(self.path.clone())
+            .body(Full::new(body))
+            .map_err(|e| (Box::new(e) as BoxError, false))?;
+        *request.headers_mut() = self.headers.clone();
+        loop {
+            let (mut sender, fresh) = match self.checkout() {
+                Some(sender) => (sender, false),
+                None => (self.connect().await.map_err(|e| (e, true))?, true),
+            };
+            if let Err(e) = sender.ready().await {
+                if fresh {
+                    return Err((Box::new(e), false));
+                }
+                continue;
+            }
+            let response = match sender.try_send_request(request).await {
+                Ok(response) => response,
+                Err(mut e) => match e.take_message() {
+                    Some(unsent) if !fresh => {
+                        request = unsent;
+                        continue;
+                    }
+                    _ => return Err((Box::new(e.into_error()), false)),
+                },
+            };
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(|e| (Box::new(e) as BoxError, false))?
+                .to_bytes();
+            self.checkin(sender);
+            return Ok(Answer {
+                status: parts.status.as_u16(),
+                retry_after: retry_after(&parts.headers),
+                body,
+            });
+        }
+    }
+}
+
 /// A complete HTTP answer, whatever its status.
+#[derive(Debug)]
 pub struct Answer {
     pub status: u16,
     pub retry_after: Option<Duration>,
@@ -44,14 +146,21 @@ pub struct Answer {
 impl Transport {
     /// `Err` says why no client could be set up (a message for the user).
     pub fn new(url: reqwest::Url, headers: HeaderMap, timeout: Duration) -> Result<Self, String> {
-        let uri: hyper::Uri = url
-            .as_str()
-            .parse()
-            .map_err(|e| format!("`{}` is not a usable URL: {e}", public_url(url.as_str())))?;
-        let connect_timeout = Duration::from_secs(10).min(timeout);
+        let uri = absolute_uri(&url)?;
         let proxied = hyper_util::client::proxy::matcher::Matcher::from_env()
             .intercept(&uri)
             .is_some();
+        Self::with_way(url, headers, timeout, proxied)
+    }
+
+    fn with_way(
+        url: reqwest::Url,
+        headers: HeaderMap,
+        timeout: Duration,
+        proxied: bool,
+    ) -> Result<Self, String> {
+        let uri = absolute_uri(&url)?;
+        let connect_timeout = Duration::from_secs(10).min(timeout);
         let way = if proxied {
             Way::Proxied(
                 reqwest::Client::builder()
@@ -74,15 +183,27 @@ impl Transport {
                 .https_or_http()
                 .enable_http1()
                 .wrap_connector(http);
-            Way::Direct(
-                Client::builder(hyper_util::rt::TokioExecutor::new())
-                    .pool_idle_timeout(Duration::from_secs(60))
-                    .build(https),
-            )
+            let mut headers = headers.clone();
+            headers.insert(reqwest::header::HOST, host_header(&uri)?);
+            let path = match uri.path_and_query() {
+                Some(p) => {
+                    hyper::Uri::from_maybe_shared(Bytes::copy_from_slice(p.as_str().as_bytes()))
+                        .map_err(|e| {
+                            format!("`{}` is not a usable URL: {e}", public_url(url.as_str()))
+                        })?
+                }
+                None => hyper::Uri::from_static("/"),
+            };
+            Way::Direct(Box::new(Direct {
+                connector: https,
+                uri,
+                path,
+                headers,
+                idle: Mutex::new(Vec::new()),
+            }))
         };
         Ok(Transport {
             way,
-            uri,
             url,
             headers,
             timeout,
@@ -93,29 +214,8 @@ impl Transport {
     /// server) failure.
     pub async fn post(&self, body: Bytes) -> Result<Answer, ModelError> {
         match &self.way {
-            Way::Direct(client) => {
-                let mut request = hyper::Request::post(self.uri.clone())
-                    .body(Full::new(body))
-                    .map_err(|e| ModelError::new(ErrorKind::Other, e.to_string()))?;
-                *request.headers_mut() = self.headers.clone();
-                let exchange = async {
-                    let response = client.request(request).await.map_err(|e| {
-                        let connect = e.is_connect();
-                        (Box::new(e) as Box<dyn std::error::Error>, connect)
-                    })?;
-                    let (parts, body) = response.into_parts();
-                    let body = body
-                        .collect()
-                        .await
-                        .map_err(|e| (Box::new(e) as Box<dyn std::error::Error>, false))?
-                        .to_bytes();
-                    Ok::<_, (Box<dyn std::error::Error>, bool)>(Answer {
-                        status: parts.status.as_u16(),
-                        retry_after: retry_after(&parts.headers),
-                        body,
-                    })
-                };
-                match tokio::time::timeout(self.timeout, exchange).await {
+            Way::Direct(direct) => {
+                match tokio::time::timeout(self.timeout, direct.exchange(body)).await {
                     Ok(Ok(answer)) => Ok(answer),
                     Ok(Err((e, connect))) => Err(self.failed(&*e, connect, false)),
                     Err(_) => Err(self.failed(&Elapsed, false, true)),
@@ -186,6 +286,28 @@ impl Transport {
     }
 }
 
+fn absolute_uri(url: &reqwest::Url) -> Result<hyper::Uri, String> {
+    url.as_str()
+        .parse()
+        .map_err(|e| format!("`{}` is not a usable URL: {e}", public_url(url.as_str())))
+}
+
+/// `Host` as a client sends it: the host, and the port unless it is the scheme's own.
+fn host_header(uri: &hyper::Uri) -> Result<reqwest::header::HeaderValue, String> {
+    let host = uri.host().unwrap_or_default();
+    let default_port = if uri.scheme_str() == Some("https") {
+        443
+    } else {
+        80
+    };
+    let value = match uri.port_u16() {
+        Some(port) if port != default_port => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    };
+    reqwest::header::HeaderValue::from_str(&value)
+        .map_err(|e| format!("`{host}` is not a usable host: {e}"))
+}
+
 /// The time limit of a request, as an error.
 #[derive(Debug)]
 struct Elapsed;
@@ -229,4 +351,178 @@ fn httpdate_to_system_time(v: &str) -> Option<std::time::SystemTime> {
         let m = months.iter().position(|x| x == month)? + 1;
         humantime::parse_rfc3339_weak(&format!("{year}-{m:02}-{:0>2} {time}", day)).ok()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    use super::*;
+
+    /// An HTTP/1.1 server on 127.0.0.1 answering `{"n": <request number>}` to every request;
+    /// with `close`, it says `connection: close` and closes after each answer. Counts the
+    /// connections it accepted and keeps every request head.
+    struct Server {
+        url: reqwest::Url,
+        connections: Arc<AtomicUsize>,
+        heads: Arc<Mutex<Vec<String>>>,
+    }
+
+    async fn server(close: bool) -> Server {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!(
+            "http://{}/v1/chat/completions",
+            listener.local_addr().unwrap()
+        );
+        let connections = Arc::new(AtomicUsize::new(0));
+        let heads = Arc::new(Mutex::new(Vec::new()));
+        let (c, h) = (connections.clone(), heads.clone());
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                c.fetch_add(1, Ordering::SeqCst);
+                let heads = h.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    loop {
+                        // One request: the head, then as many body bytes as it says.
+                        let end = loop {
+                            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break i + 4;
+                            }
+                            let mut chunk = [0u8; 4096];
+                            match socket.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        };
+                        let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+                        let length: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .map_or(0, |v| v.trim().parse().unwrap());
+                        while buf.len() < end + length {
+                            let mut chunk = [0u8; 4096];
+                            let n = socket.read(&mut chunk).await.unwrap();
+                            assert!(n > 0, "the body was cut short");
+                            buf.extend_from_slice(&chunk[..n]);
+                        }
+                        buf.drain(..end + length);
+                        let n = {
+                            let mut heads = heads.lock().unwrap();
+                            heads.push(head);
+                            heads.len()
+                        };
+                        let body = format!("{{\"n\": {n}}}");
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{}\r\n{body}",
+                            body.len(),
+                            if close { "connection: close\r\n" } else { "" }
+                        );
+                        socket.write_all(answer.as_bytes()).await.unwrap();
+                        if close {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Server {
+            url: reqwest::Url::parse(&url).unwrap(),
+            connections,
+            heads,
+        }
+    }
+
+    fn direct(url: &reqwest::Url) -> Transport {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", "Bearer sk-test".parse().unwrap());
+        Transport::with_way(url.clone(), headers, Duration::from_secs(10), false).unwrap()
+    }
+
+    #[tokio::test]
+    async fn connections_are_kept_and_reused() {
+        let server = server(false).await;
+        let transport = direct(&server.url);
+        for i in 1..=3 {
+            let answer = transport.post(Bytes::from_static(b"{}")).await.unwrap();
+            assert_eq!(answer.status, 200);
+            assert_eq!(answer.body, format!("{{\"n\": {i}}}"));
+        }
+        assert_eq!(server.connections.load(Ordering::SeqCst), 1);
+        // As many connections as requests were in flight at once, then no more.
+        for _ in 0..2 {
+            let bodies = (0..4).map(|_| transport.post(Bytes::from_static(b"{}")));
+            for answer in futures::future::join_all(bodies).await {
+                assert_eq!(answer.unwrap().status, 200);
+            }
+        }
+        assert_eq!(server.connections.load(Ordering::SeqCst), 4);
+        let heads = server.heads.lock().unwrap();
+        assert_eq!(heads.len(), 11);
+        let port = server.url.port().unwrap();
+        for head in heads.iter() {
+            assert!(
+                head.starts_with("post /v1/chat/completions http/1.1\r\n"),
+                "{head}"
+            );
+            assert!(
+                head.contains(&format!("\r\nhost: 127.0.0.1:{port}\r\n")),
+                "{head}"
+            );
+            assert!(
+                head.contains("\r\nauthorization: bearer sk-test\r\n"),
+                "{head}"
+            );
+            assert!(head.contains("\r\ncontent-length: 2\r\n"), "{head}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_server_closes_is_not_used_again() {
+        let server = server(true).await;
+        let transport = direct(&server.url);
+        for i in 1..=3 {
+            let answer = transport.post(Bytes::from_static(b"{}")).await.unwrap();
+            assert_eq!(answer.body, format!("{{\"n\": {i}}}"));
+        }
+        assert_eq!(server.connections.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn no_server_is_a_fatal_connect_error() {
+        // A port that was free a moment ago.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url =
+            reqwest::Url::parse(&format!("http://127.0.0.1:{port}/v1/chat/completions")).unwrap();
+        let err = direct(&url)
+            .post(Bytes::from_static(b"{}"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Fatal, "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("cannot connect to the model server"),
+            "{}",
+            err.message
+        );
+        assert!(err.hint.is_some());
+    }
+
+    #[test]
+    fn host_names_the_port_only_when_it_is_not_the_schemes_own() {
+        let host = |u: &str| host_header(&u.parse().unwrap()).unwrap();
+        assert_eq!(host("http://example.com/v1"), "example.com");
+        assert_eq!(host("http://example.com:80/v1"), "example.com");
+        assert_eq!(host("https://example.com:443/v1"), "example.com");
+        assert_eq!(host("https://example.com:8443/v1"), "example.com:8443");
+        assert_eq!(host("http://[::1]:8080/v1"), "[::1]:8080");
+    }
 }
