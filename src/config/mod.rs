@@ -4,6 +4,7 @@ mod descriptions;
 mod eval;
 mod load;
 mod located;
+mod quick_yaml;
 mod schema;
 mod suite;
 
