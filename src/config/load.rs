@@ -737,9 +737,8 @@ pub fn suite_from_str(path: &Path, source: String) -> Result<LoadedSuite> {
     for (i, t) in loaded.suite.tasks.iter().enumerate() {
         let placeholder = t
             .prompt
-            .messages()
-            .iter()
-            .position(|m| m.content.trim_start().starts_with(PLACEHOLDER));
+            .contents()
+            .position(|text| text.trim_start().starts_with(PLACEHOLDER));
         if let Some(m) = placeholder {
             let at: &[Seg] = match &t.prompt {
                 Prompt::Text(_) => &[Key("prompt")],

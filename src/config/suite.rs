@@ -113,6 +113,16 @@ impl Prompt {
         }
     }
 
+    /// The text of each message, in order, without copying it.
+    pub fn contents(&self) -> impl Iterator<Item = &str> {
+        let (text, messages) = match self {
+            Prompt::Text(t) => (Some(t.as_str()), &[][..]),
+            Prompt::Messages(m) => (None, m.as_slice()),
+        };
+        text.into_iter()
+            .chain(messages.iter().map(|m| m.content.as_str()))
+    }
+
     /// The text of every user message, joined: what the offline baseline ranks against.
     pub fn user_text(&self) -> String {
         match self {

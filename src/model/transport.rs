@@ -172,8 +172,19 @@ impl Transport {
                     .map_err(|e| format!("cannot set up the HTTP client: {e}"))?,
             )
         } else {
-            let tls = <rustls::ClientConfig as rustls_platform_verifier::ConfigVerifierExt>::with_platform_verifier()
-                .map_err(|e| format!("cannot set up TLS: {e}"))?;
+            // The system's certificates are read only for a server that needs them.
+            let tls = if uri.scheme_str() == Some("https") {
+                <rustls::ClientConfig as rustls_platform_verifier::ConfigVerifierExt>::with_platform_verifier()
+                    .map_err(|e| format!("cannot set up TLS: {e}"))?
+            } else {
+                rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                    rustls::crypto::ring::default_provider(),
+                ))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| format!("cannot set up TLS: {e}"))?
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+            };
             let mut http = HttpConnector::new();
             http.enforce_http(false);
             http.set_nodelay(true);
