@@ -188,7 +188,12 @@ impl<'a> Reader<'a> {
 fn visit_str<'de, V: Visitor<'de>>(text: Cow<'de, str>, visitor: V) -> Result<V::Value> {
     match text {
         Cow::Borrowed(s) => visitor.visit_borrowed_str(s),
-        Cow::Owned(s) => visitor.visit_string(s),
+        // The parser's buffer keeps room to grow (32 bytes at least); a suite keeps its
+        // strings until the run ends.
+        Cow::Owned(mut s) => {
+            s.shrink_to_fit();
+            visitor.visit_string(s)
+        }
     }
 }
 
