@@ -4,7 +4,7 @@ use crate::cli::{DiffArgs, DiffFormat, FailOn};
 use crate::error::{Error, Result};
 use crate::gate;
 use crate::output::Output;
-use crate::report::{self, DiffOptions};
+use crate::report::{self, DiffOptions, Verdict};
 
 pub async fn diff_command(out: &Output, args: DiffArgs) -> Result<i32> {
     if let Some(c) = args
@@ -27,14 +27,20 @@ pub async fn diff_command(out: &Output, args: DiffArgs) -> Result<i32> {
             alpha: args.alpha,
         },
     )?;
+    let failures = gate::evaluate(&args.fail_on, &head, Some(&d), None);
+    let code = gate::exit_code(&failures);
+    let verdict = Verdict {
+        checked: !args.fail_on.is_empty(),
+        failures,
+        baseline: Some(args.base.display().to_string()),
+    };
     match args.format {
         DiffFormat::Table => out.print(&report::render_diff_table(&d, out.width)),
-        DiffFormat::Markdown => out.print(&report::render_diff_markdown(&d)),
+        DiffFormat::Markdown => out.print(&report::render_diff_markdown(&d, &verdict)),
         DiffFormat::Json => out.print_json(&d),
     }
-    let failures = gate::evaluate(&args.fail_on, &head, Some(&d), None);
-    for why in &failures {
-        out.fail(why);
+    for why in &verdict.failures {
+        out.fail(&why.message);
     }
-    Ok(gate::exit_code(&failures))
+    Ok(code)
 }

@@ -7,7 +7,7 @@ pub use baseline::load_baseline;
 
 use crate::cli::{FailOn, GateArgs};
 use crate::error::{Error, Result, exit};
-use crate::report::{Report, ReportDiff, TaskStatus};
+use crate::report::{GateFailure, Report, ReportDiff, TaskStatus};
 use crate::score::TaskState;
 
 /// Checks the gate's arguments before any work is done.
@@ -64,7 +64,7 @@ fn name(c: FailOn) -> &'static str {
 }
 
 /// The exit code of the conditions that held.
-pub fn exit_code(failures: &[String]) -> i32 {
+pub fn exit_code(failures: &[GateFailure]) -> i32 {
     if failures.is_empty() {
         exit::OK
     } else {
@@ -72,13 +72,13 @@ pub fn exit_code(failures: &[String]) -> i32 {
     }
 }
 
-/// The conditions that hold, each as a sentence.
+/// The conditions that hold, each with its sentence and the tasks it names.
 pub fn evaluate(
     conditions: &[FailOn],
     r: &Report,
     diff: Option<&ReportDiff>,
     tool_floor: Option<f64>,
-) -> Vec<String> {
+) -> Vec<GateFailure> {
     conditions
         .iter()
         .flat_map(|c| match c {
@@ -92,19 +92,31 @@ pub fn evaluate(
         .collect()
 }
 
-fn below_min_accuracy(r: &Report) -> Vec<String> {
+/// A failure of the run as a whole, naming no task.
+fn whole(kind: &'static str, message: String) -> GateFailure {
+    GateFailure {
+        message,
+        kind,
+        tasks: Vec::new(),
+    }
+}
+
+fn below_min_accuracy(r: &Report) -> Vec<GateFailure> {
     let (Some(min), Some(false)) = (r.summary.min_accuracy, r.summary.meets_min_accuracy) else {
         return Vec::new();
     };
     let got = r.summary.full_call.and_then(|f| f.rate).unwrap_or(0.0);
-    vec![format!(
-        "full-call accuracy {:.1}% is below min_accuracy {:.1}%",
-        got * 100.0,
-        min * 100.0
+    vec![whole(
+        "min accuracy",
+        format!(
+            "full-call accuracy {:.1}% is below min_accuracy {:.1}%",
+            got * 100.0,
+            min * 100.0
+        ),
     )]
 }
 
-fn regressed_tasks(d: &ReportDiff) -> Vec<String> {
+fn regressed_tasks(d: &ReportDiff) -> Vec<GateFailure> {
     let ids: Vec<&str> = d
         .tasks
         .iter()
@@ -114,43 +126,55 @@ fn regressed_tasks(d: &ReportDiff) -> Vec<String> {
     if ids.is_empty() {
         return Vec::new();
     }
-    vec![format!(
-        "{} task(s) regressed: {}",
-        ids.len(),
-        ids.join(", ")
-    )]
+    vec![GateFailure {
+        message: format!("{} task(s) regressed: {}", ids.len(), ids.join(", ")),
+        kind: "regressed",
+        tasks: ids.into_iter().map(str::to_owned).collect(),
+    }]
 }
 
-fn significant_drops(d: &ReportDiff) -> Vec<String> {
+fn significant_drops(d: &ReportDiff) -> Vec<GateFailure> {
     [("full-call", &d.test), ("selection", &d.selection_test)]
         .into_iter()
         .filter_map(|(what, t)| {
             let t = t.as_ref()?;
-            (t.significant() && t.mean_diff < 0.0)
-                .then(|| format!("{what} accuracy fell significantly: {}", t.verdict()))
+            (t.significant() && t.mean_diff < 0.0).then(|| GateFailure {
+                message: format!("{what} accuracy fell significantly: {}", t.verdict()),
+                kind: "significant regression",
+                // The tasks that fell carry the drop: each is pointed at.
+                tasks: d
+                    .tasks
+                    .iter()
+                    .filter(|t| t.status == TaskStatus::Regressed)
+                    .map(|t| t.id.clone())
+                    .collect(),
+            })
         })
         .collect()
 }
 
-fn tools_under_floor(r: &Report, floor: f64) -> Vec<String> {
+fn tools_under_floor(r: &Report, floor: f64) -> Vec<GateFailure> {
     r.summary
         .tools
         .iter()
         .filter_map(|t| {
             let recall = t.recall?;
             (recall < floor).then(|| {
-                format!(
-                    "tool `{}` has recall {:.0}%, below the floor {:.0}%",
-                    t.name,
-                    recall * 100.0,
-                    floor * 100.0
+                whole(
+                    "tool floor",
+                    format!(
+                        "tool `{}` has recall {:.0}%, below the floor {:.0}%",
+                        t.name,
+                        recall * 100.0,
+                        floor * 100.0
+                    ),
                 )
             })
         })
         .collect()
 }
 
-fn over_token_budget(r: &Report) -> Vec<String> {
+fn over_token_budget(r: &Report) -> Vec<GateFailure> {
     let Some(max) = r.max_tool_tokens else {
         return Vec::new();
     };
@@ -158,12 +182,13 @@ fn over_token_budget(r: &Report) -> Vec<String> {
     if total <= max {
         return Vec::new();
     }
-    vec![format!(
-        "the tool set costs {total} tokens, over max_tool_tokens {max}"
+    vec![whole(
+        "token budget",
+        format!("the tool set costs {total} tokens, over max_tool_tokens {max}"),
     )]
 }
 
-fn failing_critical_tasks(r: &Report) -> Vec<String> {
+fn failing_critical_tasks(r: &Report) -> Vec<GateFailure> {
     let critical: std::collections::HashSet<&str> = r
         .suites
         .iter()
@@ -176,12 +201,14 @@ fn failing_critical_tasks(r: &Report) -> Vec<String> {
         .iter()
         .filter(|t| critical.contains(t.id.as_str()))
         .filter(|t| matches!(t.state(), TaskState::Fail | TaskState::Flaky))
-        .map(|t| {
-            format!(
+        .map(|t| GateFailure {
+            message: format!(
                 "critical task `{}` failed: {}",
                 t.id,
                 t.failure.clone().unwrap_or_default()
-            )
+            ),
+            kind: "critical",
+            tasks: vec![t.id.clone()],
         })
         .collect()
 }

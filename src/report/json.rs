@@ -3,11 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::{Report, ReportDiff};
+use super::{Report, ReportDiff, Verdict};
 
-/// The summary of a run for `--format json`: who ran, the summary, and the diff against the
-/// baseline when there is one.
-pub fn summary_json(r: &Report, diff: Option<&ReportDiff>) -> Value {
+/// The summary of a run for `--format json`: who ran, the summary, the diff against the
+/// baseline when there is one, and the gate's verdict when it decided.
+pub fn summary_json(r: &Report, diff: Option<&ReportDiff>, verdict: Option<&Verdict>) -> Value {
     let mut v = json!({
         "schema_version": r.schema_version,
         "complete": r.complete,
@@ -18,10 +18,23 @@ pub fn summary_json(r: &Report, diff: Option<&ReportDiff>) -> Value {
     if let Some(d) = diff {
         v["diff"] = json!(d);
     }
+    if let Some(b) = verdict.and_then(|v| v.baseline.as_ref()) {
+        v["baseline"] = json!(b);
+    }
+    if let Some(g) = verdict.filter(|v| v.checked) {
+        v["gate"] = json!({
+            "passed": g.failures.is_empty(),
+            "failures": g.failures.iter().map(|f| json!({
+                "kind": f.kind,
+                "message": f.message,
+                "tasks": f.tasks,
+            })).collect::<Vec<_>>(),
+        });
+    }
     v
 }
 
 /// Variants side by side for `--format json`: each variant's summary.
 pub fn variants_json(reports: &[Report]) -> Value {
-    json!({ "variants": reports.iter().map(|r| summary_json(r, None)).collect::<Vec<_>>() })
+    json!({ "variants": reports.iter().map(|r| summary_json(r, None, None)).collect::<Vec<_>>() })
 }

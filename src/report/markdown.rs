@@ -1,12 +1,14 @@
-//! Markdown for a CI job summary or a pull-request comment: the run summary and the diff.
+//! Markdown for a CI job summary or a pull-request comment: the run's verdict and summary, and
+//! the diff.
 
 use std::fmt::Write as _;
 
-use super::Report;
 use super::diff::{ReportDiff, TaskStatus, ToolChanges};
 use super::text::{
-    WordMarks, accuracy_changes, pct, percent, rate, rate_change, reason_change, word_diff_text,
+    WordMarks, accuracy_changes, pct, percent, rate, rate_change, reason_change, scope,
+    word_diff_text,
 };
+use super::{Report, Verdict};
 use crate::score::TaskState;
 
 /// `~~old~~ **new**`.
@@ -21,22 +23,91 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// The run summary: the model, the accuracies, and the failing tasks with their reasons.
-pub fn render_summary_markdown(r: &Report) -> String {
-    let s = &r.summary;
-    let mut out = String::from("## tooleval\n\n");
+/// The job summary of a finished run: the verdict first, then what changed against the
+/// baseline (regressed and fixed tasks, tool changes), and the failures the run already had
+/// collapsed at the end.
+pub fn render_step_summary(r: &Report, diff: Option<&ReportDiff>, verdict: &Verdict) -> String {
+    let mut out = format!("## tooleval: {}\n\n", headline(r, verdict));
+    for f in &verdict.failures {
+        let _ = writeln!(out, "- **{}:** {}", f.kind, cell(&f.message));
+    }
+    if !verdict.failures.is_empty() {
+        out.push('\n');
+    }
+    let _ = write!(out, "{}", run_line(r));
+    match (&verdict.baseline, diff) {
+        (Some(b), Some(_)) => {
+            let _ = writeln!(out, " · compared with the baseline `{b}`\n");
+        }
+        _ => out.push_str("\n\n"),
+    }
+    match diff {
+        Some(d) => {
+            out.push_str(&diff_body(d));
+        }
+        None => {
+            out.push_str(&accuracy_table(r));
+            let failing: Vec<_> = r
+                .summary
+                .tasks
+                .iter()
+                .filter(|t| matches!(t.state(), TaskState::Fail | TaskState::Flaky))
+                .collect();
+            if !failing.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "<details><summary>{} failing task(s)</summary>\n",
+                    failing.len()
+                );
+                let _ = writeln!(out, "| failing task | passed | reason |\n|---|---|---|");
+                for t in failing {
+                    let why = cell(&t.failure.clone().unwrap_or_default());
+                    let _ = writeln!(out, "| `{}` | {}/{} | {why} |", t.id, t.passes, t.scored());
+                }
+                out.push_str("\n</details>\n\n");
+            }
+        }
+    }
+    out
+}
+
+/// What the run came to, in a few words.
+fn headline(r: &Report, verdict: &Verdict) -> String {
+    if verdict.checked {
+        return if verdict.failures.is_empty() {
+            "gate passed".to_owned()
+        } else {
+            "gate failed".to_owned()
+        };
+    }
+    if let Some(s) = r.shard {
+        return format!(
+            "shard {}/{} (the gate runs on the merged report)",
+            s.index, s.count
+        );
+    }
+    if r.summary.errors > 0 {
+        return "infrastructure errors (not gated)".to_owned();
+    }
+    if !r.complete {
+        return "incomplete run (partial report, not gated)".to_owned();
+    }
+    "measured".to_owned()
+}
+
+/// `Model m — note · 15 tools · 40 tasks × 1 trial(s)`.
+fn run_line(r: &Report) -> String {
     let who = match &r.model.note {
-        Some(note) => format!("{} ({note})", r.model.name),
+        Some(note) => format!("{} — {note}", r.model.name),
         None => r.model.name.clone(),
     };
-    let _ = writeln!(
-        out,
-        "Model {who} · {} tools · {} tasks × {} trial(s)\n",
-        r.tools.tools.len(),
-        r.task_count(),
-        r.eval.trials
-    );
-    let _ = writeln!(out, "| | value |\n|---|---|");
+    format!("Model {who} · {} tools · {}", r.tools.tools.len(), scope(r))
+}
+
+/// The accuracies of a run with no baseline to compare with.
+fn accuracy_table(r: &Report) -> String {
+    let s = &r.summary;
+    let mut out = String::from("| | value |\n|---|---|\n");
     let _ = writeln!(
         out,
         "| tool selection accuracy (95% CI) | {} |",
@@ -56,25 +127,40 @@ pub fn render_summary_markdown(r: &Report) -> String {
         );
     }
     let _ = writeln!(out, "| infrastructure errors | {} |\n", s.errors);
-    let failing: Vec<_> = s
-        .tasks
-        .iter()
-        .filter(|t| matches!(t.state(), TaskState::Fail | TaskState::Flaky))
-        .collect();
-    if !failing.is_empty() {
-        let _ = writeln!(out, "| failing task | passed | reason |\n|---|---|---|");
-        for t in failing {
-            let why = cell(&t.failure.clone().unwrap_or_default());
-            let _ = writeln!(out, "| `{}` | {}/{} | {why} |", t.id, t.passes, t.scored());
-        }
-        out.push('\n');
-    }
     out
 }
 
-/// The diff as markdown, for a pull-request comment or a job summary.
-pub fn render_diff_markdown(d: &ReportDiff) -> String {
+/// The diff as markdown, for a pull-request comment (`tooleval diff --format markdown`): the
+/// verdict, the accuracies, regressed and fixed tasks, tool changes, then the rest collapsed.
+pub fn render_diff_markdown(d: &ReportDiff, verdict: &Verdict) -> String {
     let mut out = String::from("## tooleval: what changed\n\n");
+    if verdict.checked {
+        let _ = writeln!(
+            out,
+            "**{}**\n",
+            if verdict.failures.is_empty() {
+                "gate passed"
+            } else {
+                "gate failed"
+            }
+        );
+        for f in &verdict.failures {
+            let _ = writeln!(out, "- **{}:** {}", f.kind, cell(&f.message));
+        }
+        if !verdict.failures.is_empty() {
+            out.push('\n');
+        }
+    }
+    if let Some(b) = &verdict.baseline {
+        let _ = writeln!(out, "Compared with the baseline `{b}`.\n");
+    }
+    out.push_str(&diff_body(d));
+    out
+}
+
+/// What a diff shows, most important first.
+fn diff_body(d: &ReportDiff) -> String {
+    let mut out = String::new();
     for w in &d.warnings {
         let _ = writeln!(out, "> **warning:** {w}");
     }
@@ -83,7 +169,6 @@ pub fn render_diff_markdown(d: &ReportDiff) -> String {
     }
     out.push_str(&diff_accuracies(d));
     out.push_str(&diff_tasks(d));
-    out.push_str(&diff_tools(&d.tools));
     out
 }
 
@@ -106,7 +191,8 @@ fn diff_accuracies(d: &ReportDiff) -> String {
     out
 }
 
-/// How many tasks changed in each way, and a row per task that changed.
+/// How many tasks changed in each way; regressed and fixed tasks in tables of their own, then
+/// the tool changes, then every other listed task collapsed.
 fn diff_tasks(d: &ReportDiff) -> String {
     let mut out = String::new();
     let counts: Vec<String> = TaskStatus::LISTED
@@ -116,31 +202,68 @@ fn diff_tasks(d: &ReportDiff) -> String {
     if !counts.is_empty() {
         let _ = writeln!(out, "**Tasks:** {}\n", counts.join(", "));
     }
-    let listed: Vec<_> = d
+    for (status, title) in [
+        (TaskStatus::Regressed, "Regressed"),
+        (TaskStatus::Fixed, "Fixed"),
+    ] {
+        let rows: Vec<_> = d.tasks.iter().filter(|t| t.status == status).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "### {title} ({})\n", rows.len());
+        task_table(&mut out, &rows, false);
+    }
+    out.push_str(&diff_tools(&d.tools));
+    let rest: Vec<_> = d
         .tasks
         .iter()
         .filter(|t| TaskStatus::LISTED.contains(&t.status))
+        .filter(|t| !matches!(t.status, TaskStatus::Regressed | TaskStatus::Fixed))
         .collect();
-    if listed.is_empty() {
-        return out;
-    }
-    let _ = writeln!(
-        out,
-        "| task | status | pass rate | reason |\n|---|---|---|---|"
-    );
-    for t in listed {
-        let why = cell(&reason_change(&t.base_reason, &t.head_reason));
+    if !rest.is_empty() {
+        let what: Vec<String> = TaskStatus::LISTED
+            .iter()
+            .filter(|s| !matches!(s, TaskStatus::Regressed | TaskStatus::Fixed))
+            .filter_map(|s| d.counts.get(s).map(|n| format!("{n} {}", s.as_str())))
+            .collect();
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} → {} | {why} |",
+            "<details><summary>Other tasks: {}</summary>\n",
+            what.join(", ")
+        );
+        task_table(&mut out, &rest, true);
+        out.push_str("</details>\n\n");
+    }
+    out
+}
+
+/// A row per task: its pass rate in base and head and the reason; with the status when the
+/// table mixes them.
+fn task_table(out: &mut String, rows: &[&super::TaskChange], with_status: bool) {
+    if with_status {
+        let _ = writeln!(
+            out,
+            "| task | status | pass rate | reason |\n|---|---|---|---|"
+        );
+    } else {
+        let _ = writeln!(out, "| task | pass rate | reason |\n|---|---|---|");
+    }
+    for t in rows {
+        let why = cell(&reason_change(&t.base_reason, &t.head_reason));
+        let status = if with_status {
+            format!(" {} |", t.status.as_str())
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` |{status} {} → {} | {why} |",
             t.id,
-            t.status.as_str(),
             pct(t.base_rate),
             pct(t.head_rate)
         );
     }
     out.push('\n');
-    out
 }
 
 /// Tools added, removed and changed, with a word diff of each changed description.

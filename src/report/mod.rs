@@ -13,6 +13,7 @@ mod sweep;
 mod table;
 mod text;
 mod types;
+mod verdict;
 
 #[cfg(test)]
 mod tests;
@@ -25,7 +26,7 @@ pub use files::{default_report_path, fallback_path, parse_report, read_report};
 pub use github::render_annotations;
 pub use json::{summary_json, variants_json};
 pub use junit::render_junit;
-pub use markdown::{render_diff_markdown, render_summary_markdown};
+pub use markdown::{render_diff_markdown, render_step_summary};
 pub use svg::render_sweep_svg;
 pub use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
 pub use table::{
@@ -33,3 +34,4 @@ pub use table::{
     render_variants,
 };
 pub use types::{EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity};
+pub use verdict::{GateFailure, Verdict};

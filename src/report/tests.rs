@@ -172,14 +172,64 @@ fn diff_table() {
     settings().bind(|| insta::assert_snapshot!(render_diff_table(&diff(), WIDTH)));
 }
 
+/// The gate as `--fail-on regression` decides on the head run: `traces-by-id` regressed.
+fn failed_gate() -> Verdict {
+    Verdict {
+        checked: true,
+        failures: vec![GateFailure {
+            message: "1 task(s) regressed: traces-by-id".into(),
+            kind: "regressed",
+            tasks: vec!["traces-by-id".into()],
+        }],
+        baseline: Some("origin/main:reports/baseline-demo.json".into()),
+    }
+}
+
+fn passed_gate() -> Verdict {
+    Verdict {
+        checked: true,
+        failures: vec![],
+        baseline: None,
+    }
+}
+
 #[test]
 fn diff_markdown() {
-    settings().bind(|| insta::assert_snapshot!(render_diff_markdown(&diff())));
+    settings().bind(|| insta::assert_snapshot!(render_diff_markdown(&diff(), &failed_gate())));
 }
 
 #[test]
 fn summary_markdown() {
-    settings().bind(|| insta::assert_snapshot!(render_summary_markdown(&baseline())));
+    settings()
+        .bind(|| insta::assert_snapshot!(render_step_summary(&baseline(), None, &passed_gate())));
+}
+
+#[test]
+fn step_summary_leads_with_the_regression() {
+    let md = render_step_summary(&head(), Some(&diff()), &failed_gate());
+    let at = |needle: &str| {
+        md.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {md}"))
+    };
+    assert!(md.starts_with("## tooleval: gate failed\n"), "{md}");
+    assert!(
+        md.contains("`origin/main:reports/baseline-demo.json`"),
+        "{md}"
+    );
+    // Regressed, then fixed, then the tools, then the old failures, collapsed.
+    assert!(at("### Regressed (1)") < at("### Fixed (1)"), "{md}");
+    assert!(at("### Fixed (1)") < at("### Tool changes"), "{md}");
+    assert!(at("### Tool changes") < at("<details>"), "{md}");
+    assert!(at("`traces-by-id`") < at("<details>"), "{md}");
+    // A failing task is listed once.
+    assert_eq!(
+        md.matches("`logs-shipping-connection-reset`").count(),
+        1,
+        "{md}"
+    );
+    // No nested parentheses around the model's note.
+    assert!(!md.contains("((") && !md.contains("))"), "{md}");
+    settings().bind(|| insta::assert_snapshot!(md));
 }
 
 #[test]
@@ -206,7 +256,34 @@ fn junit() {
 #[test]
 fn github_annotations() {
     // The suite files are read relative to the crate root, where `cargo test` runs.
-    settings().bind(|| insta::assert_snapshot!(render_annotations(&baseline())));
+    let text = render_annotations(&head(), Some(&diff()), &failed_gate());
+    let lines: Vec<&str> = text.lines().collect();
+    // What the gate failed on comes first, as the only error, named as a regression.
+    assert!(
+        lines[0].starts_with("::error file=suites/observability.yaml,line=")
+            && lines[0].contains("title=tooleval%3A regressed%3A traces-by-id::"),
+        "{text}"
+    );
+    assert_eq!(text.matches("::error").count(), 1, "{text}");
+    // Old failures are notices, at most ten, the last saying how many more there are.
+    let notices = lines.iter().filter(|l| l.starts_with("::notice")).count();
+    assert_eq!(notices, 10, "{text}");
+    assert!(
+        lines[10].contains("more failing task(s) are not annotated"),
+        "{text}"
+    );
+    settings().bind(|| insta::assert_snapshot!(text));
+}
+
+#[test]
+fn github_annotations_of_a_passing_run_hold_no_error() {
+    let text = render_annotations(&baseline(), None, &passed_gate());
+    assert!(
+        !text.contains("::error") && !text.contains("::warning"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 10, "{text}");
+    assert!(text.lines().all(|l| l.starts_with("::notice ")), "{text}");
 }
 
 #[test]
@@ -214,7 +291,27 @@ fn summary_json() {
     let base = baseline();
     let d = diff();
     settings().bind(|| {
-        insta::assert_json_snapshot!("summary_json", super::summary_json(&base, None));
-        insta::assert_json_snapshot!("summary_json_diff", super::summary_json(&base, Some(&d)));
+        insta::assert_json_snapshot!("summary_json", super::summary_json(&base, None, None));
+        insta::assert_json_snapshot!(
+            "summary_json_diff",
+            super::summary_json(&base, Some(&d), Some(&failed_gate()))
+        );
     });
+}
+
+#[test]
+fn a_shard_says_which_part_of_the_run_it_holds() {
+    let mut r = baseline();
+    assert_eq!(text::scope(&r), "40 tasks × 1 trial(s)");
+    r.shard = Some(ShardInfo { index: 1, count: 3 });
+    assert_eq!(text::scope(&r), "shard 1/3: 14 of 40 tasks × 1 trial(s)");
+    r.shard = Some(ShardInfo { index: 3, count: 3 });
+    assert_eq!(text::scope(&r), "shard 3/3: 13 of 40 tasks × 1 trial(s)");
+    r.eval.trials = 5;
+    r.shard = Some(ShardInfo { index: 2, count: 3 });
+    assert_eq!(
+        text::scope(&r),
+        "shard 2/3: 67 of 200 trials (40 tasks × 5)"
+    );
+    assert!(render_table(&r, WIDTH).contains("shard 2/3: 67 of 200 trials"));
 }

@@ -4,6 +4,31 @@
 use super::diff::{RateChange, ReportDiff, WordChange};
 use crate::score::Rate;
 
+/// What the run covered: `40 tasks × 1 trial(s)`, or for a shard `shard 1/3: 14 of 40 tasks ×
+/// 1 trial(s)` (with several trials, the shard's share of trials: `shard 1/3: 67 of 200 trials
+/// (40 tasks × 5)`).
+pub(super) fn scope(r: &super::Report) -> String {
+    let tasks = r.task_count();
+    let trials = r.eval.trials.max(1) as usize;
+    let Some(shard) = r.shard else {
+        return format!("{tasks} tasks × {trials} trial(s)");
+    };
+    // Jobs are numbered task by task and trial by trial; a shard runs those whose number modulo
+    // its count is its index - 1.
+    let (i, n) = (shard.index as usize, shard.count.max(1) as usize);
+    let mine = |j: usize| j % n == (i + n - 1) % n;
+    if trials == 1 {
+        let k = (0..tasks).filter(|&t| mine(t)).count();
+        format!("shard {i}/{n}: {k} of {tasks} tasks × 1 trial(s)")
+    } else {
+        let k = (0..tasks * trials).filter(|&j| mine(j)).count();
+        format!(
+            "shard {i}/{n}: {k} of {} trials ({tasks} tasks × {trials})",
+            tasks * trials
+        )
+    }
+}
+
 /// `72%`.
 pub(super) fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)

@@ -9,7 +9,7 @@ use crate::error::{Result, exit};
 use crate::gate;
 use crate::output::Output;
 use crate::record::Outcome;
-use crate::report::{self, DiffOptions, Report, ReportDiff};
+use crate::report::{self, DiffOptions, Report, ReportDiff, Verdict};
 
 /// Where the outputs go and what fails the run.
 pub struct Finish<'a> {
@@ -32,17 +32,28 @@ impl Finish<'_> {
             .clone()
             .or_else(|| self.eval_baseline.clone())
     }
+
+    /// Where the baseline comes from, as the outputs name it: `origin/main:reports/b.json` with
+    /// `--baseline-ref`, else the file.
+    fn baseline_source(&self) -> Option<String> {
+        let path = self.baseline_path()?;
+        Some(match &self.gate.baseline_ref {
+            Some(r) => format!("{r}:{}", path.display()),
+            None => path.display().to_string(),
+        })
+    }
 }
 
 /// Writes the report and every requested output, shows the summary, and returns the exit code.
 pub fn finish(out: &Output, report: &Report, f: &Finish) -> Result<i32> {
     let written = write_report(out, report, &f.out)?;
     let diff = compare_with_baseline(report, f)?;
-    show(out, report, diff.as_ref(), f);
+    let verdict = decide(report, diff.as_ref(), f);
+    show(out, report, diff.as_ref(), &verdict, f);
     out.say(&format!("report: {}\n", written.display()));
-    write_ci_outputs(out, report, diff.as_ref(), f)?;
+    write_ci_outputs(out, report, diff.as_ref(), &verdict, f)?;
     update_baseline(out, report, f)?;
-    Ok(exit_code(out, report, diff.as_ref(), f))
+    Ok(exit_code(out, report, &verdict, f))
 }
 
 /// Writes the report where asked; when that fails, to a new file in the temporary folder, so
@@ -83,17 +94,15 @@ fn compare_with_baseline(report: &Report, f: &Finish) -> Result<Option<ReportDif
 }
 
 /// The summary: a table on stderr, or JSON (with the diff) on stdout.
-fn show(out: &Output, report: &Report, diff: Option<&ReportDiff>, f: &Finish) {
+fn show(out: &Output, report: &Report, diff: Option<&ReportDiff>, verdict: &Verdict, f: &Finish) {
     match f.format {
-        Format::Json => out.print_json(&report::summary_json(report, diff)),
+        Format::Json => out.print_json(&report::summary_json(report, diff, Some(verdict))),
         Format::Table if !f.quiet => {
             out.say(&report::render_table(report, out.width));
             if let Some(d) = diff {
                 out.say(&format!(
                     "\ncompared with the baseline {}:\n{}",
-                    f.baseline_path()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_default(),
+                    f.baseline_source().unwrap_or_default(),
                     report::render_diff_table(d, out.width)
                 ));
             }
@@ -107,6 +116,7 @@ fn write_ci_outputs(
     out: &Output,
     report: &Report,
     diff: Option<&ReportDiff>,
+    verdict: &Verdict,
     f: &Finish,
 ) -> Result<()> {
     if let Some(path) = &f.gate.junit {
@@ -114,14 +124,11 @@ fn write_ci_outputs(
         out.say(&format!("junit: {}\n", path.display()));
     }
     if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
-        let mut md = report::render_summary_markdown(report);
-        if let Some(d) = diff {
-            md.push_str(&report::render_diff_markdown(d));
-        }
+        let md = report::render_step_summary(report, diff, verdict);
         out.append_file(Path::new(&summary), &md)?;
     }
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        let lines = report::render_annotations(report);
+        let lines = report::render_annotations(report, diff, verdict);
         // Workflow commands are read from both streams; keep stdout for JSON when it carries JSON.
         match f.format {
             Format::Json => out.say(&lines),
@@ -144,8 +151,30 @@ fn update_baseline(out: &Output, report: &Report, f: &Finish) -> Result<()> {
     Ok(())
 }
 
+/// What the gate decides: nothing for an interrupted run, one with infrastructure errors, a
+/// shard (gated after the merge) or a variant; else the conditions that hold.
+fn decide(report: &Report, diff: Option<&ReportDiff>, f: &Finish) -> Verdict {
+    let mut verdict = Verdict {
+        baseline: diff.and(f.baseline_source()),
+        ..Verdict::default()
+    };
+    if f.interrupted || report.summary.errors > 0 || report.shard.is_some() || !f.gate_enabled {
+        return verdict;
+    }
+    let default = [FailOn::MinAccuracy, FailOn::TokenBudget];
+    let conditions = if f.gate.fail_on.is_empty() {
+        &default[..]
+    } else {
+        &f.gate.fail_on[..]
+    };
+    let tool_floor = f.gate.tool_floor.or(f.eval_tool_floor);
+    verdict.checked = true;
+    verdict.failures = gate::evaluate(conditions, report, diff, tool_floor);
+    verdict
+}
+
 /// Interrupted, infrastructure errors, a shard (gated after the merge), or the gate's verdict.
-fn exit_code(out: &Output, report: &Report, diff: Option<&ReportDiff>, f: &Finish) -> i32 {
+fn exit_code(out: &Output, report: &Report, verdict: &Verdict, f: &Finish) -> i32 {
     if f.interrupted {
         return exit::INTERRUPTED;
     }
@@ -174,19 +203,8 @@ fn exit_code(out: &Output, report: &Report, diff: Option<&ReportDiff>, f: &Finis
         ));
         return exit::OK;
     }
-    if !f.gate_enabled {
-        return exit::OK;
+    for why in &verdict.failures {
+        out.fail(&why.message);
     }
-    let default = [FailOn::MinAccuracy, FailOn::TokenBudget];
-    let conditions = if f.gate.fail_on.is_empty() {
-        &default[..]
-    } else {
-        &f.gate.fail_on[..]
-    };
-    let tool_floor = f.gate.tool_floor.or(f.eval_tool_floor);
-    let failures = gate::evaluate(conditions, report, diff, tool_floor);
-    for why in &failures {
-        out.fail(why);
-    }
-    gate::exit_code(&failures)
+    gate::exit_code(&verdict.failures)
 }

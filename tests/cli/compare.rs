@@ -254,18 +254,30 @@ fn run_with_a_baseline_gates_and_writes_ci_outputs() {
         stderr.contains("fail: critical task `stuck` failed: wrong_tool"),
         "{stderr}"
     );
-    // Annotations point at each failing task's line in the suite file.
-    assert!(stdout.contains("::error file=suite.yaml,line=6,title=tooleval%3A breaks::0/1 trials passed; wrong_tool: expected `tail_logs`, called `search_logs`"), "{stdout}");
-    assert!(
-        stdout.contains("::error file=suite.yaml,line=12,title=tooleval%3A stuck::"),
+    // Annotations point at each task the gate failed on, at its line in the suite file, first
+    // and as errors, saying why.
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("::")).collect();
+    assert_eq!(
+        lines[0],
+        "::error file=suite.yaml,line=6,title=tooleval%3A regressed%3A breaks::passed 100%25 of trials in the baseline, 0%25 now; wrong_tool: expected `tail_logs`, called `search_logs`",
         "{stdout}"
     );
-    let md = std::fs::read_to_string(&summary).unwrap();
     assert!(
-        md.starts_with("## tooleval\n") && md.contains("## tooleval: what changed"),
+        lines[1]
+            .starts_with("::error file=suite.yaml,line=12,title=tooleval%3A critical%3A stuck::"),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("::error").count(), 2, "{stdout}");
+    // The job summary leads with the verdict and names the baseline.
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("## tooleval: gate failed\n"), "{md}");
+    assert!(
+        md.contains(&format!("compared with the baseline `{}`", base.display())),
         "{md}"
     );
-    assert!(md.contains("| `breaks` | regressed | 100% → 0% |"), "{md}");
+    assert!(md.contains("### Regressed (1)"), "{md}");
+    assert!(md.contains("| `breaks` | 100% → 0% |"), "{md}");
+    assert_eq!(md.matches("## tooleval").count(), 1, "{md}");
     let xml = std::fs::read_to_string(&junit).unwrap();
     crate::snapshot!("junit", xml);
 }
@@ -489,18 +501,34 @@ fn three_shards_merge_into_the_single_run() {
 }
 
 #[test]
-fn the_committed_workflow_example_is_valid_yaml() {
-    let text = std::fs::read_to_string(repo().join("docs/examples/github-workflow.yml")).unwrap();
-    let doc: Value =
-        tooleval::config::parse_yaml(std::path::Path::new("github-workflow.yml"), &text).unwrap();
-    let steps = doc["jobs"]["tooleval"]["steps"].as_array().unwrap();
-    let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
-    assert!(
-        runs.iter().any(|r| r.contains("tooleval run")
-            && r.contains("--baseline-ref")
-            && r.contains("--fail-on")),
-        "{runs:?}"
-    );
+fn the_committed_workflow_examples_are_valid_yaml_and_shown_as_they_are() {
+    let doc = std::fs::read_to_string(repo().join("docs/ci.md")).unwrap();
+    for (file, job) in [
+        ("github-workflow.yml", "tooleval"),
+        ("github-workflow-shards.yml", "gate"),
+    ] {
+        let text = std::fs::read_to_string(repo().join("docs/examples").join(file)).unwrap();
+        let parsed: Value =
+            tooleval::config::parse_yaml(std::path::Path::new(file), &text).unwrap();
+        let steps = parsed["jobs"][job]["steps"].as_array().unwrap();
+        let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+        assert!(
+            runs.iter()
+                .any(|r| r.contains("--baseline-ref") && r.contains("--fail-on")),
+            "{file}: {runs:?}"
+        );
+        // docs/ci.md shows the file as it is.
+        assert!(
+            doc.contains(&format!("```yaml\n{text}```")),
+            "docs/ci.md does not show {file} as it is"
+        );
+        // The build is cached or done once.
+        assert!(text.contains("Swatinem/rust-cache"), "{file}");
+    }
+    // The shards do not build: they take the binary built once.
+    let shards =
+        std::fs::read_to_string(repo().join("docs/examples/github-workflow-shards.yml")).unwrap();
+    assert_eq!(shards.matches("cargo build").count(), 1, "{shards}");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use comfy_table::{Cell, CellAlignment, Table};
 use super::table;
 use crate::record::Outcome;
 use crate::report::Report;
-use crate::report::text::{pct, percent, rate};
+use crate::report::text::{pct, percent, rate, scope};
 use crate::score::{Summary, TaskSummary};
 
 /// The summary of a run, for people: per task, per tool, confusions, overall.
@@ -43,11 +43,10 @@ fn header(r: &Report) -> String {
     };
     let _ = writeln!(
         out,
-        "model {who} · {} tools from {} server(s) · {} tasks × {} trial(s)",
+        "model {who} · {} tools from {} server(s) · {}",
         r.tools.tools.len(),
         r.servers.len(),
-        r.task_count(),
-        r.eval.trials
+        scope(r)
     );
     if let Some(v) = &r.variant {
         let from = r

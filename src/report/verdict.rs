@@ -1,0 +1,38 @@
+//! What the gate decided, in the form the CI outputs show it: the job summary leads with it and
+//! the annotations point at what it failed on.
+
+/// One condition the run failed on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateFailure {
+    /// The sentence shown in the terminal and the job summary.
+    pub message: String,
+    /// What failed, for an annotation's title: `regressed`, `critical`, `tool floor`...
+    pub kind: &'static str,
+    /// The tasks it names (regressed or critical tasks), each annotated at its line.
+    pub tasks: Vec<String>,
+}
+
+/// The gate's decision and what the run was compared with.
+#[derive(Debug, Clone, Default)]
+pub struct Verdict {
+    /// Whether the gate decided: not for a shard (gated after the merge), a variant beside the
+    /// servers' own texts, an interrupted run or one with infrastructure errors.
+    pub checked: bool,
+    pub failures: Vec<GateFailure>,
+    /// Where the baseline came from: `origin/main:reports/baseline.json`, or the file.
+    pub baseline: Option<String>,
+}
+
+impl Verdict {
+    /// Whether the gate decided and nothing failed.
+    pub fn passed(&self) -> bool {
+        self.checked && self.failures.is_empty()
+    }
+
+    /// Whether the gate failed on this task.
+    pub fn names_task(&self, id: &str) -> bool {
+        self.failures
+            .iter()
+            .any(|f| f.tasks.iter().any(|t| t == id))
+    }
+}
