@@ -16,8 +16,11 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// Infrastructure failed: a server or the model could not be reached or answered garbage.
     pub const INFRASTRUCTURE: i32 = 3;
-    /// Interrupted by Ctrl-C; a partial report was written.
+    /// Interrupted by Ctrl-C (SIGINT); a partial report was written.
     pub const INTERRUPTED: i32 = 130;
+    /// Stopped by SIGTERM (`timeout`, a cancelled CI job, a stopping container); a partial
+    /// report was written.
+    pub const TERMINATED: i32 = 143;
 }
 
 /// One problem found in an input file, pointing at the place.

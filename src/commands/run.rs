@@ -82,7 +82,7 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             gate_enabled: first,
         };
         let variant_code = session::finish(out, &report, &finish)?;
-        if first || variant_code == exit::INFRASTRUCTURE || variant_code == exit::INTERRUPTED {
+        if first || variant_code == exit::INFRASTRUCTURE || executed.interrupted {
             code = code.max(variant_code);
         }
         if let Some(e) = executed.fatal {

@@ -306,7 +306,7 @@ fn finish(
         chart.display()
     ));
     if interrupted {
-        return Ok(exit::INTERRUPTED);
+        return Ok(crate::run::interrupted_code());
     }
     let errors: usize = report.points.iter().map(|p| p.errors).sum();
     Ok(if errors > 0 {

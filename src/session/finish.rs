@@ -176,7 +176,7 @@ fn decide(report: &Report, diff: Option<&ReportDiff>, f: &Finish) -> Verdict {
 /// Interrupted, infrastructure errors, a shard (gated after the merge), or the gate's verdict.
 fn exit_code(out: &Output, report: &Report, verdict: &Verdict, f: &Finish) -> i32 {
     if f.interrupted {
-        return exit::INTERRUPTED;
+        return crate::run::interrupted_code();
     }
     let s = &report.summary;
     if s.errors > 0 {

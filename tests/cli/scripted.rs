@@ -327,6 +327,21 @@ fn normalize(report: &mut Value, url: &str) {
 
 #[test]
 fn ctrl_c_writes_the_partial_report_and_exits_130() {
+    interrupt_a_run("-INT", 130, "interrupted: writing the partial report");
+}
+
+#[test]
+fn sigterm_writes_the_partial_report_and_exits_143() {
+    interrupt_a_run(
+        "-TERM",
+        143,
+        "terminated (SIGTERM): writing the partial report",
+    );
+}
+
+/// Sends `signal` to a run once a few requests were answered: the partial report is written and
+/// the run exits with `code`, saying `says`.
+fn interrupt_a_run(signal: &str, code: i32, says: &str) {
     let rt = runtime();
     let mut script = script();
     script.delay_ms = 250;
@@ -351,17 +366,14 @@ fn ctrl_c_writes_the_partial_report_and_exits_130() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(
-        stderr.contains("interrupted: writing the partial report"),
-        "{stderr}"
-    );
+    assert_eq!(out.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(says), "{stderr}");
     let report = ws.read_json("r.json");
     assert_eq!(report["complete"], false);
     let done = report["trials"].as_array().unwrap().len();
