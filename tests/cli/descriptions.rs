@@ -438,6 +438,21 @@ fn init_writes_a_suite_that_validates_and_that_run_refuses_until_prompts_are_wri
             && err.contains("16 problems found"),
         "{err}"
     );
+    // `lint --eval` and `tools --eval` read the servers and settings only: they work on the
+    // scaffold while its prompts are still to be written, as docs/descriptions.md says.
+    for command in ["lint", "tools"] {
+        let out = tooleval()
+            .current_dir(ws.path())
+            .args([command, "--eval", "evals/shop.yaml"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     // Once the prompts are written, it runs.
     let written = suite_text
         .replace("TODO: a request that needs", "Please use")

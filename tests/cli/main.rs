@@ -7,6 +7,7 @@ mod compare;
 mod corpus;
 mod demo;
 mod descriptions;
+mod docs;
 mod errors;
 mod everything;
 mod faults;

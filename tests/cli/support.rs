@@ -25,6 +25,13 @@ pub fn tooleval() -> assert_cmd::Command {
 /// the same clean environment.
 pub fn tooleval_process() -> std::process::Command {
     let mut c = Command::new(bin_path());
+    clean_env(&mut c);
+    c
+}
+
+/// The environment every process of the tests runs in: no model settings or proxies from the
+/// machine, no colour, the cache off as under CI, 120 columns.
+pub fn clean_env(c: &mut Command) {
     c.env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_BASE_URL")
         .env_remove("OPENAI_ORG_ID")
@@ -42,7 +49,6 @@ pub fn tooleval_process() -> std::process::Command {
         // As under CI, the response cache is off unless a test asks for it: tests never share answers.
         .env("CI", "true")
         .env("COLUMNS", "120");
-    c
 }
 
 /// A runtime whose worker threads serve the scripted model while the test blocks.

@@ -1,0 +1,196 @@
+//! The docs run as written: every `tooleval` command in the shell blocks of the README and
+//! docs/descriptions.md runs, in order, against the demo in a copy of the repository's evals,
+//! suites and baseline, and ends as a documented command may (0, or 1 for a gate or a lint
+//! finding), never with a usage, file or infrastructure error.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{bin_path, clean_env, repo};
+
+/// The commands of a markdown file's `sh` blocks, continuation lines joined and comments cut.
+fn shell_commands(markdown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_block = false;
+    let mut pending = String::new();
+    for line in markdown.lines() {
+        if line.starts_with("```") {
+            in_block = !in_block && line.trim() == "```sh";
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        let code = match line.find(" #") {
+            Some(i) => &line[..i],
+            None if line.trim_start().starts_with('#') => "",
+            None => line,
+        }
+        .trim_end();
+        if let Some(head) = code.strip_suffix('\\') {
+            pending.push_str(head);
+            continue;
+        }
+        pending.push_str(code);
+        let command = std::mem::take(&mut pending).trim().to_owned();
+        if !command.is_empty() {
+            out.push(command);
+        }
+    }
+    out
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A copy of what the documented commands read: they write reports and scaffolds beside it.
+fn demo_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["evals", "suites", "schemas"] {
+        copy_dir(&repo().join(sub), &dir.path().join(sub));
+    }
+    std::fs::create_dir_all(dir.path().join("reports")).unwrap();
+    std::fs::copy(
+        repo().join("reports/baseline-demo.json"),
+        dir.path().join("reports/baseline-demo.json"),
+    )
+    .unwrap();
+    dir
+}
+
+/// Runs each `tooleval` command of `doc` in a fresh copy of the demo; a command that names a
+/// streamable HTTP server gets the demo server on a free port of 127.0.0.1.
+fn run_documented_commands(doc: &str) -> usize {
+    let text = std::fs::read_to_string(repo().join(doc)).unwrap();
+    let commands: Vec<String> = shell_commands(&text)
+        .into_iter()
+        .filter(|c| c.starts_with("tooleval "))
+        .collect();
+    assert!(!commands.is_empty(), "{doc} holds no tooleval command");
+    let ws = demo_copy();
+    let bin_dir = bin_path().parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    let url = regex::Regex::new(r"http://127\.0\.0\.1:\d+/mcp").unwrap();
+    // Stopped when dropped.
+    let mut http_servers = Vec::new();
+    for command in &commands {
+        let mut command = command.clone();
+        if let Some(m) = url.find(&command.clone()) {
+            let (guard, live) = crate::support::demo_http_server();
+            command = command.replace(m.as_str(), &live);
+            http_servers.push(guard);
+        }
+        let mut sh = Command::new("sh");
+        clean_env(&mut sh);
+        let out = sh
+            .arg("-c")
+            .arg(&command)
+            .env("PATH", &path)
+            .current_dir(ws.path())
+            .output()
+            .unwrap();
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(0 | 1)),
+            "{doc}: `{command}` ended with {code:?}\nstdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    commands.len()
+}
+
+#[test]
+fn the_readme_commands_run_as_written() {
+    assert!(run_documented_commands("README.md") >= 8);
+}
+
+#[test]
+fn the_description_guide_commands_run_as_written() {
+    assert!(run_documented_commands("docs/descriptions.md") >= 9);
+}
+
+#[test]
+fn shell_blocks_are_read_as_a_shell_reads_them() {
+    let md = "```sh\ntooleval a \\\n  --b c   # note\n# only a comment\n```\n```text\ntooleval no\n```\n";
+    assert_eq!(shell_commands(md), vec!["tooleval a   --b c"]);
+}
+
+#[test]
+fn every_exit_code_is_documented_alike() {
+    let source = std::fs::read_to_string(repo().join("src/error.rs")).unwrap();
+    let codes: std::collections::BTreeSet<String> =
+        regex::Regex::new(r"pub const [A-Z_]+: i32 = (\d+);")
+            .unwrap()
+            .captures_iter(&source)
+            .map(|c| c[1].to_owned())
+            .collect();
+    assert!(codes.len() >= 6, "{codes:?}");
+    for doc in ["README.md", "docs/suite-format.md"] {
+        let text = std::fs::read_to_string(repo().join(doc)).unwrap();
+        for code in &codes {
+            assert!(
+                text.contains(&format!("\n| {code} |")),
+                "{doc} does not list exit code {code}"
+            );
+        }
+    }
+    // A missing API key is a configuration error (2), as the code says (tests/cli/errors.rs).
+    let format = std::fs::read_to_string(repo().join("docs/suite-format.md")).unwrap();
+    let row = format.lines().find(|l| l.starts_with("| 2 |")).unwrap();
+    assert!(row.contains("no API key"), "{row}");
+}
+
+/// Every property name a JSON Schema defines, at any depth.
+fn schema_fields(node: &serde_json::Value, out: &mut std::collections::BTreeSet<String>) {
+    match node {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(props)) = map.get("properties") {
+                out.extend(props.keys().cloned());
+            }
+            map.values().for_each(|v| schema_fields(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| schema_fields(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_field_of_the_file_schemas_is_documented() {
+    for (schema, doc) in [
+        ("eval", "docs/suite-format.md"),
+        ("suite", "docs/suite-format.md"),
+        ("descriptions", "docs/descriptions.md"),
+    ] {
+        let text =
+            std::fs::read_to_string(repo().join(format!("schemas/{schema}.schema.json"))).unwrap();
+        let mut fields = std::collections::BTreeSet::new();
+        schema_fields(&serde_json::from_str(&text).unwrap(), &mut fields);
+        assert!(fields.len() >= 3, "{schema}: {fields:?}");
+        let doc_text = std::fs::read_to_string(repo().join(doc)).unwrap();
+        let missing: Vec<&String> = fields
+            .iter()
+            .filter(|f| {
+                !doc_text.contains(&format!("`{f}`"))
+                    && !doc_text.contains(&format!("`tasks[].{f}`"))
+            })
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{doc} does not name these fields of schemas/{schema}.schema.json: {missing:?}"
+        );
+    }
+}
