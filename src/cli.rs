@@ -99,6 +99,10 @@ pub struct RunArgs {
     /// No progress bar and no table; errors and the report path only.
     #[arg(long, short)]
     pub quiet: bool,
+    /// List every task in a table (what it expected, its result, why it failed), not only the
+    /// tasks that did not pass, one line each.
+    #[arg(long, short, conflicts_with = "quiet")]
+    pub verbose: bool,
     /// Lay this descriptions file over the servers' texts (new tool and parameter descriptions).
     #[arg(long, value_name = "FILE", conflicts_with = "variant")]
     pub descriptions: Option<PathBuf>,
@@ -322,6 +326,9 @@ pub struct MergeArgs {
     /// No table; errors and the report path only.
     #[arg(long, short)]
     pub quiet: bool,
+    /// List every task in a table, not only the tasks that did not pass.
+    #[arg(long, short, conflicts_with = "quiet")]
+    pub verbose: bool,
     #[command(flatten)]
     pub gate: GateArgs,
 }

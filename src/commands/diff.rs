@@ -35,7 +35,7 @@ pub async fn diff_command(out: &Output, args: DiffArgs) -> Result<i32> {
         baseline: Some(args.base.display().to_string()),
     };
     match args.format {
-        DiffFormat::Table => out.print(&report::render_diff_table(&d, out.width)),
+        DiffFormat::Table => out.print(&report::render_diff_table(&d, out.width, false)),
         DiffFormat::Markdown => out.print(&report::render_diff_markdown(&d, &verdict)),
         DiffFormat::Json => out.print_json(&d),
     }

@@ -141,6 +141,7 @@ pub async fn merge_command(out: &Output, args: MergeArgs) -> Result<i32> {
             out: args.out.clone(),
             format: args.format,
             quiet: args.quiet,
+            verbose: args.verbose,
             gate: &args.gate,
             eval_baseline: None,
             eval_tool_floor: None,

@@ -75,6 +75,7 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
                 args.format
             },
             quiet: args.quiet || side_by_side,
+            verbose: args.verbose,
             gate: if first { &args.gate } else { &no_gate },
             eval_baseline: if first { eval.baseline.clone() } else { None },
             eval_tool_floor: eval.tool_floor,

@@ -40,29 +40,39 @@ impl SplitMix64 {
     }
 }
 
+/// One tool set of a sweep: its size, its tools, and the sizes asked for that it stands for
+/// (several when they are below what the suite needs, or above what is available).
+pub type SizedSet = (usize, Vec<String>, Vec<usize>);
+
 /// The tool sets of one strategy: the needed tools plus the first distractors in the strategy's
-/// order, nested as sizes grow, in positions shuffled by the seed and size.
+/// order, nested as sizes grow, in positions shuffled by the seed and size. Sizes that come to
+/// the same set (all those below the suite's need, all those above what is available) are one
+/// set, run once.
 pub fn tool_sets(
     needed: &[String],
     ordered_distractors: &[String],
     sizes: &[usize],
     seed: u64,
-) -> Vec<(usize, Vec<String>)> {
-    sizes
-        .iter()
-        .map(|&size| {
-            let k = size
-                .saturating_sub(needed.len())
-                .min(ordered_distractors.len());
-            let mut set: Vec<String> = needed
-                .iter()
-                .chain(&ordered_distractors[..k])
-                .cloned()
-                .collect();
-            SplitMix64(seed ^ (size as u64).wrapping_mul(0x2545_F491_4F6C_DD1D)).shuffle(&mut set);
-            (set.len(), set)
-        })
-        .collect()
+) -> Vec<SizedSet> {
+    let mut sets: Vec<SizedSet> = Vec::new();
+    for &size in sizes {
+        let k = size
+            .saturating_sub(needed.len())
+            .min(ordered_distractors.len());
+        let len = needed.len() + k;
+        if let Some(last) = sets.last_mut().filter(|s| s.0 == len) {
+            last.2.push(size);
+            continue;
+        }
+        let mut set: Vec<String> = needed
+            .iter()
+            .chain(&ordered_distractors[..k])
+            .cloned()
+            .collect();
+        SplitMix64(seed ^ (len as u64).wrapping_mul(0x2545_F491_4F6C_DD1D)).shuffle(&mut set);
+        sets.push((len, set, vec![size]));
+    }
+    sets
 }
 
 pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
@@ -167,14 +177,17 @@ async fn measure_lines(
                 Some(k) => format!("{}+retrieve{k}", strategy_name(*strategy)),
                 None => strategy_name(*strategy).to_owned(),
             };
-            for (size, names) in &sets {
+            for (size, names, asked) in &sets {
                 let subset = Arc::new(c.all.subset(names));
                 let opts = ExecOptions {
                     retrieve,
                     ..session.exec_options(!args.quiet && args.format == Format::Table)
                 };
                 if !args.quiet {
-                    out.say(&format!("{line}: {size} tools\n"));
+                    out.say(&format!(
+                        "{line}: {size} tools{}\n",
+                        stands_for(*size, asked)
+                    ));
                 }
                 let executed = session
                     .execute(model.clone(), subset.clone(), tasks, &opts)
@@ -190,6 +203,9 @@ async fn measure_lines(
                 );
                 if let Some(k) = retrieve {
                     p.tool_tokens = retrieved_tokens(&subset, tasks, k);
+                }
+                if asked.as_slice() != [*size] {
+                    p.asked.clone_from(asked);
                 }
                 points.push(p);
                 if let Some(e) = executed.fatal {
@@ -270,10 +286,25 @@ fn needed_tools(all: &ToolSet, tasks: &[PlannedTask]) -> Vec<String> {
 }
 
 /// Says when sizes fall below what the suite needs or above what there is.
+/// ` (asked as 5, 10, 12)` for a set that stands for several sizes asked for, else nothing.
+fn stands_for(size: usize, asked: &[usize]) -> String {
+    if asked == [size] {
+        return String::new();
+    }
+    let list: Vec<String> = asked.iter().map(ToString::to_string).collect();
+    format!(" (asked as {})", list.join(", "))
+}
+
 fn note_sizes(out: &Output, sizes: &[usize], needed: usize, distractors: usize) {
-    if let Some(&too_small) = sizes.iter().find(|s| **s < needed) {
+    let too_small: Vec<String> = sizes
+        .iter()
+        .filter(|s| **s < needed)
+        .map(ToString::to_string)
+        .collect();
+    if !too_small.is_empty() {
         out.say(&format!(
-            "note: the suite needs {needed} tools; sizes below that ({too_small}) offer just those\n"
+            "note: the suite needs {needed} tools; sizes below that ({}) run once, as {needed}\n",
+            too_small.join(", ")
         ));
     }
     if sizes.last().is_some_and(|s| *s > needed + distractors) {
@@ -394,6 +425,7 @@ fn point(
         strategy: strategy_name(strategy).to_owned(),
         retrieve,
         size,
+        asked: Vec::new(),
         tools: names,
         tool_tokens: tools.total_tokens(),
         selection: s.selection,
@@ -483,10 +515,10 @@ mod tests {
         let two = tool_sets(&needed, &order, &[2, 5, 10, 40], 7);
         assert_eq!(one, two);
         assert_eq!(
-            one.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+            one.iter().map(|(n, _, _)| *n).collect::<Vec<_>>(),
             [2, 5, 10, 32]
         );
-        for (_, set) in &one {
+        for (_, set, _) in &one {
             assert!(set.contains(&"a".to_owned()) && set.contains(&"b".to_owned()));
         }
         // Nested: every distractor at 5 is also at 10.
@@ -502,6 +534,28 @@ mod tests {
         let mut other = d.clone();
         SplitMix64(8).shuffle(&mut other);
         assert_ne!(order, other);
+    }
+
+    #[test]
+    fn sizes_that_come_to_the_same_set_run_once() {
+        let needed: Vec<String> = (0..15).map(|i| format!("n{i}")).collect();
+        let d: Vec<String> = (0..10).map(|i| format!("d{i}")).collect();
+        let sets = tool_sets(&needed, &d, &[5, 10, 12, 15, 20, 30, 40], 1);
+        let shape: Vec<(usize, Vec<usize>)> =
+            sets.iter().map(|(n, _, a)| (*n, a.clone())).collect();
+        assert_eq!(
+            shape,
+            [
+                (15, vec![5, 10, 12, 15]),
+                (20, vec![20]),
+                (25, vec![30, 40])
+            ]
+        );
+        assert_eq!(
+            stands_for(15, &[5, 10, 12, 15]),
+            " (asked as 5, 10, 12, 15)"
+        );
+        assert_eq!(stands_for(20, &[20]), "");
     }
 
     #[test]

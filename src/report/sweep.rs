@@ -40,6 +40,10 @@ pub struct SweepPoint {
     pub retrieve: Option<usize>,
     /// Tools offered (the requested size, or the needed tools when the size is smaller).
     pub size: usize,
+    /// The sizes asked for that this point stands for, when it is not just `size` (sizes below
+    /// what the suite needs, or above what is available, come to one set).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asked: Vec<usize>,
     /// The tools, in the order sent.
     pub tools: Vec<String>,
     /// Tokens of the tool definitions one request carries: the whole set, or with retrieval first

@@ -71,6 +71,7 @@ fn point(line: &str, size: usize, tokens: usize, passes: usize, failing: &[&str]
         strategy: line.split('+').next().unwrap_or(line).into(),
         retrieve: None,
         size,
+        asked: Vec::new(),
         tools: vec![],
         tool_tokens: tokens,
         selection: Some(Rate::new(passes + 1, 10)),
@@ -146,7 +147,7 @@ const WIDTH: u16 = 100;
 
 #[test]
 fn run_table() {
-    settings().bind(|| insta::assert_snapshot!(render_table(&baseline(), WIDTH)));
+    settings().bind(|| insta::assert_snapshot!(render_table(&baseline(), WIDTH, TaskRows::All)));
 }
 
 #[test]
@@ -169,7 +170,7 @@ fn findings() {
 
 #[test]
 fn diff_table() {
-    settings().bind(|| insta::assert_snapshot!(render_diff_table(&diff(), WIDTH)));
+    settings().bind(|| insta::assert_snapshot!(render_diff_table(&diff(), WIDTH, false)));
 }
 
 /// The gate as `--fail-on regression` decides on the head run: `traces-by-id` regressed.
@@ -313,5 +314,38 @@ fn a_shard_says_which_part_of_the_run_it_holds() {
         text::scope(&r),
         "shard 2/3: 67 of 200 trials (40 tasks × 5)"
     );
-    assert!(render_table(&r, WIDTH).contains("shard 2/3: 67 of 200 trials"));
+    assert!(render_table(&r, WIDTH, TaskRows::Failing).contains("shard 2/3: 67 of 200 trials"));
+}
+
+#[test]
+fn run_table_fits_80_and_120_columns() {
+    for width in [80u16, 120] {
+        let text = render_table(&baseline(), width, TaskRows::Failing);
+        for line in text.lines() {
+            assert!(
+                console::measure_text_width(line) <= usize::from(width),
+                "{width} columns: {line}"
+            );
+        }
+        // Every failing task is listed by its whole id, on a line of its own.
+        for t in baseline().summary.tasks.iter().filter(|t| t.passes == 0) {
+            assert!(
+                text.lines()
+                    .any(|l| l.trim_start().starts_with(&format!("{} ", t.id))),
+                "{}",
+                t.id
+            );
+        }
+        settings().bind(|| insta::assert_snapshot!(format!("run_table_{width}"), text));
+    }
+}
+
+#[test]
+fn the_full_task_table_never_splits_a_word() {
+    let r = baseline();
+    let text = render_table(&r, 80, TaskRows::All);
+    for t in &r.summary.tasks {
+        assert!(text.contains(&t.id), "{} is split:\n{text}", t.id);
+    }
+    assert!(text.contains("50.0%\u{a0}[35.2,\u{a0}64.8]"), "{text}");
 }

@@ -16,6 +16,8 @@ pub struct Finish<'a> {
     pub out: PathBuf,
     pub format: Format,
     pub quiet: bool,
+    /// Every task in a table, not only the failing ones one line each.
+    pub verbose: bool,
     pub gate: &'a GateArgs,
     /// The baseline path from the eval file, when `--baseline` is not given.
     pub eval_baseline: Option<PathBuf>,
@@ -98,12 +100,17 @@ fn show(out: &Output, report: &Report, diff: Option<&ReportDiff>, verdict: &Verd
     match f.format {
         Format::Json => out.print_json(&report::summary_json(report, diff, Some(verdict))),
         Format::Table if !f.quiet => {
-            out.say(&report::render_table(report, out.width));
+            let rows = if f.verbose {
+                report::TaskRows::All
+            } else {
+                report::TaskRows::Failing
+            };
+            out.say(&report::render_table(report, out.width, rows));
             if let Some(d) = diff {
                 out.say(&format!(
                     "\ncompared with the baseline {}:\n{}",
                     f.baseline_source().unwrap_or_default(),
-                    report::render_diff_table(d, out.width)
+                    report::render_diff_table(d, out.width, true)
                 ));
             }
         }

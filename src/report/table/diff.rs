@@ -5,11 +5,9 @@ use std::fmt::Write as _;
 
 use comfy_table::{Cell, Table};
 
-use super::table;
+use super::{laid_out, rate, rate_change, table, unbroken, wrap};
 use crate::report::diff::{ReportDiff, TaskStatus, ToolChanges};
-use crate::report::text::{
-    WordMarks, accuracy_changes, pct, rate, rate_change, reason_change, word_diff_text,
-};
+use crate::report::text::{WordMarks, accuracy_changes, pct, reason_change, word_diff_text};
 
 /// `[-old-]{+new+}`, as `git diff --word-diff` marks words.
 const MARKS: WordMarks = WordMarks {
@@ -18,8 +16,9 @@ const MARKS: WordMarks = WordMarks {
     space_between: false,
 };
 
-/// The diff for a terminal.
-pub fn render_diff_table(d: &ReportDiff, width: u16) -> String {
+/// The diff for a terminal. `after_run`: the run's summary has just listed its failing tasks,
+/// so tasks still failing for the same reason are counted, not listed again.
+pub fn render_diff_table(d: &ReportDiff, width: u16, after_run: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -39,12 +38,28 @@ pub fn render_diff_table(d: &ReportDiff, width: u16) -> String {
     out.push_str(&tool_changes(&d.tools));
     let _ = writeln!(out, "\n{}", accuracy_table(d, width));
     if let Some(test) = &d.test {
-        let _ = writeln!(out, "full call: {}", test.verdict());
+        let _ = writeln!(
+            out,
+            "{}",
+            wrap(
+                &unbroken(&format!("full call: {}", test.verdict())),
+                width,
+                "  "
+            )
+        );
     }
     if let Some(test) = &d.selection_test {
-        let _ = writeln!(out, "selection: {}", test.verdict());
+        let _ = writeln!(
+            out,
+            "{}",
+            wrap(
+                &unbroken(&format!("selection: {}", test.verdict())),
+                width,
+                "  "
+            )
+        );
     }
-    out.push_str(&task_lists(d));
+    out.push_str(&task_lists(d, width, after_run));
     out.push_str(&tool_stats(d));
     out
 }
@@ -91,11 +106,11 @@ fn accuracy_table(d: &ReportDiff, width: u16) -> Table {
             Cell::new(rate_change(c)),
         ]);
     }
-    t
+    laid_out(t, width, &[])
 }
 
 /// The tasks that changed, by status; those failing the same way as before by id only.
-fn task_lists(d: &ReportDiff) -> String {
+fn task_lists(d: &ReportDiff, width: u16, after_run: bool) -> String {
     let mut out = String::new();
     for status in TaskStatus::LISTED {
         let items: Vec<_> = d.tasks.iter().filter(|t| t.status == status).collect();
@@ -106,14 +121,23 @@ fn task_lists(d: &ReportDiff) -> String {
         let (same, changed): (Vec<_>, Vec<_>) = items
             .into_iter()
             .partition(|t| status == TaskStatus::StillFailing && t.base_reason == t.head_reason);
-        if !same.is_empty() {
+        if !same.is_empty() && after_run {
+            // The run's own summary just listed them.
+            let _ = writeln!(
+                out,
+                "  {} with the same reason as before, listed above",
+                same.len()
+            );
+        } else if !same.is_empty() {
             let ids: Vec<&str> = same.iter().map(|t| t.id.as_str()).collect();
-            let _ = writeln!(out, "  {} (same reason as before)", ids.join(", "));
+            let text = format!("  {} (same reason as before)", ids.join(", "));
+            let _ = writeln!(out, "{}", wrap(&text, width, "  "));
         }
         for t in changed {
             let rates = format!("{} -> {}", pct(t.base_rate), pct(t.head_rate));
             let why = reason_change(&t.base_reason, &t.head_reason);
-            let _ = writeln!(out, "  {}  {rates}  {why}", t.id);
+            let text = format!("  {}  {rates}  {why}", t.id);
+            let _ = writeln!(out, "{}", wrap(&text, width, "      "));
         }
     }
     out

@@ -1,6 +1,6 @@
 //! Lint findings for a terminal: a row per finding, then the counts.
 
-use super::table;
+use super::{laid_out, table};
 use crate::mcp::ToolSet;
 
 /// Lint findings: rule, severity, tool, message and hint; then the counts.
@@ -27,7 +27,7 @@ pub fn render_findings(
                 &f.hint,
             ]);
         }
-        out = format!("{t}\n");
+        out = format!("{}\n", laid_out(t, width, &[3, 4]));
     }
     let count = |s: crate::lint::Severity| findings.iter().filter(|f| f.severity == s).count();
     out.push_str(&format!(

@@ -1,4 +1,5 @@
-//! Terminal tables, one file per table, all laid out by `table(width)`.
+//! Terminal tables, one file per table, all laid out by `table(width)` and finished by
+//! `laid_out`, which keeps identifiers, numbers and intervals whole.
 
 mod diff;
 mod findings;
@@ -7,14 +8,17 @@ mod sweep;
 mod tools;
 mod variants;
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 
 pub use diff::render_diff_table;
 pub use findings::render_findings;
-pub use run::render_table;
+pub use run::{TaskRows, render_table};
 pub use sweep::render_sweep_table;
 pub use tools::render_tools_table;
 pub use variants::render_variants;
+
+use super::diff::RateChange;
+use crate::score::Rate;
 
 /// A table in the house style, laid out for `width` columns.
 fn table(width: u16) -> Table {
@@ -23,4 +27,205 @@ fn table(width: u16) -> Table {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(width);
     t
+}
+
+/// The table laid out for `width` columns so that no identifier, number or interval is split
+/// across lines: every column is at least as wide as its widest word. Other columns get their
+/// content's width, narrowed (widest first, never below their widest word) until the `prose`
+/// columns (reasons, descriptions, hints) have half the room or all they need; the prose
+/// columns share what is left and wrap between words. A table whose words cannot fit
+/// is wider than the terminal rather than broken.
+fn laid_out(t: Table, width: u16, prose: &[usize]) -> Table {
+    laid_out_dropping(t, width, prose, &[]).0
+}
+
+/// `laid_out`, hiding the columns of `optional` (least needed first) while the words of the
+/// table cannot fit the width; returns the headers of the hidden columns.
+fn laid_out_dropping(
+    mut t: Table,
+    width: u16,
+    prose: &[usize],
+    optional: &[usize],
+) -> (Table, Vec<String>) {
+    let n = t.column_count();
+    let (mut word, mut full) = (vec![0usize; n], vec![0usize; n]);
+    for row in t.header().into_iter().chain(t.row_iter()) {
+        for (i, cell) in row.cell_iter().enumerate().take(n) {
+            let text = cell.content();
+            for line in text.lines() {
+                full[i] = full[i].max(console::measure_text_width(line));
+            }
+            for w in text.split([' ', '\n']) {
+                word[i] = word[i].max(console::measure_text_width(w));
+            }
+        }
+    }
+    let mut shown: Vec<usize> = (0..n).collect();
+    let mut hidden = Vec::new();
+    // `│ a ┆ b │`: a border before each column and after the last, a space on each side.
+    let room_for = |shown: &[usize]| usize::from(width).saturating_sub(3 * shown.len() + 1);
+    for &i in optional {
+        if shown.iter().map(|&c| word[c]).sum::<usize>() <= room_for(&shown) {
+            break;
+        }
+        shown.retain(|&c| c != i);
+        if let Some(column) = t.column_mut(i) {
+            column.set_constraint(ColumnConstraint::Hidden);
+        }
+        if let Some(h) = t.header().and_then(|h| h.cell_iter().nth(i)) {
+            hidden.push(h.content().replace('\n', " "));
+        }
+    }
+    let room = room_for(&shown);
+    let mut w = full.clone();
+    let fixed: Vec<usize> = shown
+        .iter()
+        .copied()
+        .filter(|i| !prose.contains(i))
+        .collect();
+    // The prose columns aim at half the room between them (or their content, if less).
+    let share = room / 2 / prose.len().max(1);
+    let prose_aim: usize = prose
+        .iter()
+        .filter(|&&i| i < n)
+        .map(|&i| full[i].min(share).max(word[i]))
+        .sum();
+    let mut fixed_sum: usize = fixed.iter().map(|&i| w[i]).sum();
+    while fixed_sum + prose_aim > room {
+        let Some(&i) = fixed
+            .iter()
+            .filter(|&&i| w[i] > word[i])
+            .max_by_key(|&&i| w[i] - word[i])
+        else {
+            break;
+        };
+        w[i] -= 1;
+        fixed_sum -= 1;
+    }
+    let mut left = room.saturating_sub(fixed_sum);
+    let prose: Vec<usize> = prose.iter().copied().filter(|&i| i < n).collect();
+    let wanted: usize = prose.iter().map(|&i| full[i]).sum::<usize>().max(1);
+    for (k, &i) in prose.iter().enumerate() {
+        let share = if k + 1 == prose.len() {
+            left
+        } else {
+            left * full[i] / wanted
+        };
+        w[i] = share.clamp(word[i], full[i].max(word[i]));
+        left = left.saturating_sub(w[i]);
+    }
+    for (i, cw) in w.into_iter().enumerate() {
+        if !shown.contains(&i) {
+            continue;
+        }
+        if let Some(column) = t.column_mut(i) {
+            // The width counts the padding, one space on each side.
+            let with_padding = u16::try_from(cw.max(1) + 2).unwrap_or(u16::MAX);
+            column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(with_padding)));
+        }
+    }
+    (t, hidden)
+}
+
+/// `text` wrapped to `width` columns at spaces only: an identifier (`logs-checkout-errors`,
+/// `get_service_health`) or a number is never split, even where it is longer than a line. Lines
+/// after the first start with `indent`.
+pub(super) fn wrap(text: &str, width: u16, indent: &str) -> String {
+    let options = textwrap::Options::new(usize::from(width).max(20))
+        .break_words(false)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .subsequent_indent(indent);
+    textwrap::fill(text, options)
+}
+
+/// A space that a table does not break a line at.
+const NO_BREAK: char = '\u{a0}';
+
+/// `text` with the spaces of its intervals and equations made non-breaking: `50.0% [35.2,
+/// 64.8]`, `+0.0 [-5.1, +5.1]` and `p = 1.000` stay on one line.
+fn unbroken(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0usize;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            ' ' if depth > 0 || matches!(chars.peek(), Some('[' | '=')) || out.ends_with('=') => {
+                out.push(NO_BREAK);
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rate with its interval, kept on one line.
+fn rate(r: &Option<Rate>) -> String {
+    unbroken(&super::text::rate(r))
+}
+
+/// A change with its interval, kept on one line.
+fn rate_change(c: &RateChange) -> String {
+    unbroken(&super::text::rate_change(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_are_kept_whole() {
+        assert_eq!(
+            unbroken("50.0% [35.2, 64.8] / 10.0% [1.8, 40.4]"),
+            "50.0%\u{a0}[35.2,\u{a0}64.8] / 10.0%\u{a0}[1.8,\u{a0}40.4]"
+        );
+        assert_eq!(unbroken("no interval here"), "no interval here");
+    }
+
+    #[test]
+    fn wrapping_never_splits_an_identifier() {
+        let text = wrap(
+            "a services-notifications-owner-version b get_service_health c",
+            20,
+            "  ",
+        );
+        assert_eq!(
+            text,
+            "a\n  services-notifications-owner-version\n  b\n  get_service_health\n  c"
+        );
+    }
+
+    #[test]
+    fn no_word_is_split_across_lines() {
+        let build = || {
+            let mut t = table(40);
+            t.set_header(["task", "why it failed"]);
+            t.add_row([
+                "services-notifications-owner-version",
+                "expected `get_service_status`, called `rollback_deployment` and more words",
+            ]);
+            t
+        };
+        // Where the words fit, the table fits; the prose column wraps between words.
+        let text = laid_out(build(), 64, &[1]).to_string();
+        assert!(
+            text.lines().all(|l| console::measure_text_width(l) <= 64),
+            "{text}"
+        );
+        assert!(
+            text.contains("services-notifications-owner-version"),
+            "{text}"
+        );
+        assert!(text.contains("`rollback_deployment`"), "{text}");
+        // Where they cannot, the table is wider than asked rather than a word split.
+        let text = laid_out(build(), 40, &[1]).to_string();
+        assert!(
+            text.contains("services-notifications-owner-version"),
+            "{text}"
+        );
+        assert!(text.contains("`rollback_deployment`"), "{text}");
+    }
 }

@@ -5,16 +5,30 @@ use std::fmt::Write as _;
 
 use comfy_table::{Cell, CellAlignment, Table};
 
-use super::table;
+use super::{laid_out, rate, table};
 use crate::record::Outcome;
 use crate::report::Report;
-use crate::report::text::{pct, percent, rate, scope};
+use crate::report::text::{pct, percent, scope};
 use crate::score::{Summary, TaskSummary};
 
-/// The summary of a run, for people: per task, per tool, confusions, overall.
-pub fn render_table(r: &Report, width: u16) -> String {
-    let mut out = header(r);
-    let _ = writeln!(out, "{}", task_table(r, width));
+/// How the tasks of a run are listed in the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskRows {
+    /// One line per task that did not pass, grouped by how it failed, cut to the width.
+    Failing,
+    /// A table of every task: what it expected, its result and why it failed, wrapped.
+    All,
+}
+
+/// The summary of a run, for people: the tasks, per tool, confusions, overall.
+pub fn render_table(r: &Report, width: u16, rows: TaskRows) -> String {
+    let mut out = header(r, width);
+    match rows {
+        TaskRows::All => {
+            let _ = writeln!(out, "{}", task_table(r, width));
+        }
+        TaskRows::Failing => out.push_str(&failing_lines(r, width)),
+    }
     if !r.summary.tools.is_empty() {
         let _ = writeln!(out, "{}", tool_table(&r.summary, width));
     }
@@ -30,7 +44,7 @@ pub fn render_table(r: &Report, width: u16) -> String {
 }
 
 /// Who ran, on what, and what was renamed or overridden on the way.
-fn header(r: &Report) -> String {
+fn header(r: &Report, width: u16) -> String {
     let mut out = String::new();
     let who = if r.model.kind == "baseline" {
         "baseline (offline lexical ranking, not an LLM)".to_owned()
@@ -41,13 +55,16 @@ fn header(r: &Report) -> String {
             r.model.base_url.as_deref().unwrap_or("?")
         )
     };
-    let _ = writeln!(
-        out,
-        "model {who} · {} tools from {} server(s) · {}",
-        r.tools.tools.len(),
-        r.servers.len(),
-        scope(r)
-    );
+    let parts = [
+        format!("model {who}"),
+        format!(
+            "{} tools from {} server(s)",
+            r.tools.tools.len(),
+            r.servers.len()
+        ),
+        scope(r),
+    ];
+    let _ = writeln!(out, "{}", join_within(&parts, " · ", usize::from(width)));
     if let Some(v) = &r.variant {
         let from = r
             .descriptions_file
@@ -69,6 +86,126 @@ fn header(r: &Report) -> String {
     out
 }
 
+/// The parts joined by `sep`, a new line wherever the next part would pass `width`.
+fn join_within(parts: &[String], sep: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for (i, part) in parts.iter().enumerate() {
+        let w = console::measure_text_width(part);
+        if i > 0 {
+            if line + sep.len() + w > width {
+                out.push('\n');
+                line = 0;
+            } else {
+                out.push_str(sep);
+                line += console::measure_text_width(sep);
+            }
+        }
+        out.push_str(part);
+        line += w;
+    }
+    out
+}
+
+/// One line per task that did not pass, grouped by how it failed (in suite order within a
+/// group): its id and why, the reason cut at a word to fit the width (the report and `--verbose`
+/// hold it whole). Ids are never cut.
+fn failing_lines(r: &Report, width: u16) -> String {
+    let failing: Vec<&TaskSummary> = r
+        .summary
+        .tasks
+        .iter()
+        .filter(|t| t.trials > 0 && t.state() != crate::score::TaskState::Pass)
+        .collect();
+    let mut out = String::new();
+    let total = r.summary.tasks.len();
+    if failing.is_empty() {
+        let _ = writeln!(out, "every task passed ({total} of {total})");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} of {total} tasks did not pass (--verbose: every task, with what it expected):",
+        failing.len()
+    );
+    let width = usize::from(width);
+    // Ids are aligned up to a point; a longer id pushes its own line's reason along.
+    let id_w = failing
+        .iter()
+        .map(|t| console::measure_text_width(&t.id))
+        .max()
+        .unwrap_or(0)
+        .min(width.saturating_sub(4 + 30).max(12));
+    let mut groups: Vec<(String, Vec<&TaskSummary>)> = Vec::new();
+    for t in failing {
+        let group = group_of(t);
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, tasks)) => tasks.push(t),
+            None => groups.push((group, vec![t])),
+        }
+    }
+    groups.sort_by_key(|(g, _)| group_rank(g));
+    for (group, tasks) in groups {
+        let _ = writeln!(out, "{group} ({}):", tasks.len());
+        for t in tasks {
+            let mut why = reason(t);
+            if r.eval.trials > 1 {
+                why = format!("{}/{} passed; {why}", t.passes, t.scored());
+            }
+            let lead = format!("  {:<id_w$}  ", t.id);
+            let room = width.saturating_sub(console::measure_text_width(&lead));
+            let _ = writeln!(out, "{lead}{}", cut(&why, room).trim_end());
+        }
+    }
+    out
+}
+
+/// How a task failed, for grouping: its outcome (`wrong_tool`...), `flaky` when some trials
+/// pass, `error` when none was scored.
+fn group_of(t: &TaskSummary) -> String {
+    match t.state() {
+        crate::score::TaskState::Flaky => "flaky".to_owned(),
+        crate::score::TaskState::Unscored => "error".to_owned(),
+        _ => t
+            .failure
+            .as_deref()
+            .and_then(|f| f.split_once(": "))
+            .map_or_else(|| "failed".to_owned(), |(o, _)| o.to_owned()),
+    }
+}
+
+/// Groups in the order of `Outcome::ALL`, flaky tasks last but errors.
+fn group_rank(group: &str) -> usize {
+    Outcome::ALL
+        .iter()
+        .position(|o| o.as_str() == group)
+        .unwrap_or(match group {
+            "flaky" => Outcome::ALL.len(),
+            _ => Outcome::ALL.len() + 1,
+        })
+}
+
+/// `text` in at most `room` columns: cut at a word, with `…`, when longer.
+fn cut(text: &str, room: usize) -> String {
+    if console::measure_text_width(text) <= room {
+        return text.to_owned();
+    }
+    let hard = console::truncate_str(text, room.saturating_sub(1), "");
+    let soft = match hard.rfind(' ') {
+        Some(i) if i > hard.len() / 2 => &hard[..i],
+        _ => &hard[..],
+    };
+    format!("{}…", soft.trim_end())
+}
+
+/// Why a task failed, without the outcome it starts with (the result says it).
+fn reason(task: &TaskSummary) -> String {
+    let why = task.failure.clone().unwrap_or_default();
+    why.split_once(": ")
+        .map(|(_, w)| w.to_owned())
+        .unwrap_or(why)
+}
+
 /// A row per task: what was expected, what came out, and why it failed.
 fn task_table(r: &Report, width: u16) -> Table {
     let mut t = table(width);
@@ -80,11 +217,7 @@ fn task_table(r: &Report, width: u16) -> Table {
         .map(|t| (t.id.as_str(), &**t))
         .collect();
     for task in &r.summary.tasks {
-        let why = task.failure.clone().unwrap_or_default();
-        let why = why
-            .split_once(": ")
-            .map(|(_, w)| w.to_owned())
-            .unwrap_or(why);
+        let why = reason(task);
         t.add_row([
             Cell::new(&task.id),
             Cell::new(expected(written.get(task.id.as_str()).copied())),
@@ -92,7 +225,7 @@ fn task_table(r: &Report, width: u16) -> Table {
             Cell::new(why),
         ]);
     }
-    t
+    laid_out(t, width, &[3])
 }
 
 /// The tools a task expects, `(none)` for none.
@@ -139,7 +272,7 @@ fn tool_table(s: &Summary, width: u16) -> Table {
             Cell::new(pct(ts.recall)).set_alignment(CellAlignment::Right),
         ]);
     }
-    t
+    laid_out(t, width, &[])
 }
 
 /// The pairs most often confused, with how alike their descriptions read and what lint says.
@@ -170,7 +303,7 @@ fn overall_table(r: &Report, width: u16) -> Table {
     for row in rate_rows(r).into_iter().chain(count_rows(&r.summary)) {
         t.add_row(row);
     }
-    t
+    laid_out(t, width, &[1])
 }
 
 /// Accuracy overall and per split, and over trials when there are several.
@@ -220,7 +353,12 @@ fn rate_rows(r: &Report) -> Vec<[String; 2]> {
 fn count_rows(s: &Summary) -> Vec<[String; 2]> {
     let outcomes = Outcome::ALL
         .iter()
-        .filter_map(|o| s.outcomes.get(o).map(|n| format!("{} {n}", o.as_str())))
+        // An outcome stays on one line with its count.
+        .filter_map(|o| {
+            s.outcomes
+                .get(o)
+                .map(|n| format!("{}{}{n}", o.as_str(), super::NO_BREAK))
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let mut rows = vec![

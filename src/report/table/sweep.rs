@@ -4,9 +4,8 @@ use std::fmt::Write as _;
 
 use comfy_table::{Cell, CellAlignment};
 
-use super::table;
+use super::{laid_out_dropping, rate, table};
 use crate::report::sweep::SweepReport;
-use crate::report::text::rate;
 
 /// The sweep for a terminal.
 pub fn render_sweep_table(r: &SweepReport, width: u16) -> String {
@@ -15,8 +14,7 @@ pub fn render_sweep_table(r: &SweepReport, width: u16) -> String {
         "line",
         "tools",
         "tool tokens",
-        "selection (95% CI)",
-        "full call (95% CI)",
+        "selection / full call (95% CI)",
         "prompt tokens",
         "latency ms",
         "failing",
@@ -25,10 +23,15 @@ pub fn render_sweep_table(r: &SweepReport, width: u16) -> String {
         let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
         t.add_row([
             Cell::new(&p.line),
-            right(p.size.to_string()),
+            right(if p.asked.is_empty() {
+                p.size.to_string()
+            } else {
+                // The sizes asked for that came to this set: `15 (5,10,12)`.
+                let asked: Vec<String> = p.asked.iter().map(ToString::to_string).collect();
+                format!("{} ({})", p.size, asked.join(","))
+            }),
             right(p.tool_tokens.to_string()),
-            Cell::new(rate(&p.selection)),
-            Cell::new(rate(&p.full_call)),
+            Cell::new(format!("{} / {}", rate(&p.selection), rate(&p.full_call))),
             right(
                 p.prompt_tokens
                     .map(|x| format!("{x:.0}"))
@@ -38,13 +41,22 @@ pub fn render_sweep_table(r: &SweepReport, width: u16) -> String {
             right(p.failing.len().to_string()),
         ]);
     }
+    // In a narrow terminal, latency and prompt tokens give way first; the report holds them.
+    let (t, hidden) = laid_out_dropping(t, width, &[3], &[5, 4, 2]);
     let mut out = format!(
         "model {} · {} needed tool(s) · {} distractor(s) to draw from · seed {}\n{t}\n",
         r.model.name,
         r.needed.len(),
         r.distractors,
-        r.seed
+        r.seed,
     );
+    if !hidden.is_empty() {
+        let _ = writeln!(
+            out,
+            "(not shown at this width: {}; the report holds them)",
+            hidden.join(", ")
+        );
+    }
     if !r.breaks.is_empty() {
         let _ = writeln!(out, "tasks that break first (first size where they fail):");
         for b in r.breaks.iter().take(12) {

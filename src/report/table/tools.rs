@@ -3,7 +3,7 @@
 use comfy_table::{Cell, CellAlignment};
 use serde_json::Value;
 
-use super::table;
+use super::{laid_out, table};
 use crate::mcp::ToolSet;
 
 /// A tool list: server, name, description, parameters (`*` marks required ones), tokens.
@@ -30,7 +30,7 @@ pub fn render_tools_table(set: &ToolSet, width: u16) -> String {
             None => per_server.push((tool.server.clone(), 1, tool.tokens.unwrap_or(0))),
         }
     }
-    let mut out = format!("{t}\n");
+    let mut out = format!("{}\n", laid_out(t, width, &[2, 3]));
     let enc = set.encoding.as_deref().unwrap_or("?");
     for (server, n, tokens) in &per_server {
         out.push_str(&format!("{server}: {n} tool(s), {tokens} tokens ({enc})\n"));
@@ -67,7 +67,8 @@ fn parameters(schema: &Value) -> String {
                                 .unwrap_or_else(|| v.to_string())
                         })
                         .collect::<Vec<_>>()
-                        .join("|")
+                        // A narrow column wraps between values, never inside one.
+                        .join(" | ")
                 })
                 .or_else(|| {
                     p.get("type").map(|t| {

@@ -6,8 +6,7 @@ use std::fmt::Write as _;
 
 use comfy_table::{Cell, Table};
 
-use super::table;
-use crate::report::text::rate;
+use super::{laid_out, rate, table};
 use crate::report::{DiffOptions, Report, diff_reports};
 use crate::score::TaskSummary;
 
@@ -53,7 +52,7 @@ fn accuracy_table(reports: &[Report], width: u16, alpha: f64) -> Table {
             Cell::new(versus),
         ]);
     }
-    t
+    laid_out(t, width, &[])
 }
 
 /// The paired test of a variant against the original: the change in points and its p-value.
@@ -108,7 +107,7 @@ fn differing_tasks(reports: &[Report], width: u16) -> (Table, usize) {
         t.add_row(row);
         rows += 1;
     }
-    (t, rows)
+    (laid_out(t, width, &[]), rows)
 }
 
 /// A task's outcome under one variant: the outcome of a single trial, else passes over scored
