@@ -608,9 +608,9 @@ pub fn schema_changes(old: &Value, new: &Value) -> Vec<String> {
                     "format",
                 ] {
                     if o.get(key) != p.get(key) {
-                        let show = |v: Option<&Value>| {
-                            v.map(crate::score::short).unwrap_or_else(|| "none".into())
-                        };
+                        // Whole: the JSON diff carries full texts; a table may shorten them.
+                        let show =
+                            |v: Option<&Value>| v.map_or_else(|| "none".into(), Value::to_string);
                         out.push(format!(
                             "parameter `{name}`: {key} {} -> {}",
                             show(o.get(key)),
@@ -647,6 +647,18 @@ pub fn schema_changes(old: &Value, new: &Value) -> Vec<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_changed_parameter_description_is_carried_whole() {
+        let long = "Which details to return: owner, version, dependencies, runbook, on-call rota, \
+                    SLOs and the last deploy; all of them if omitted, which costs more tokens.";
+        let old = json!({"properties": {"fields": {"description": "Which details to return."}}});
+        let new = json!({"properties": {"fields": {"description": long}}});
+        let changes = schema_changes(&old, &new);
+        assert_eq!(changes.len(), 1);
+        assert!(changes[0].contains(long), "{changes:?}");
+        assert!(!changes[0].contains('…'), "{changes:?}");
+    }
 
     #[test]
     fn task_status_table() {

@@ -64,7 +64,20 @@ pub fn render_diff_table(d: &ReportDiff, width: u16, after_run: bool) -> String 
     out
 }
 
-/// Tools added, removed and changed, with a word diff of each changed description.
+/// The longest schema change a terminal shows whole.
+const SCHEMA_CHANGE_CHARS: usize = 200;
+
+/// A schema change, cut at `SCHEMA_CHANGE_CHARS` with a note saying where it is whole.
+fn shortened(change: &str) -> String {
+    if change.chars().count() <= SCHEMA_CHANGE_CHARS {
+        return change.to_owned();
+    }
+    let head: String = change.chars().take(SCHEMA_CHANGE_CHARS).collect();
+    format!("{head}… (shortened; `--format json` or `--format markdown` shows it whole)")
+}
+
+/// Tools added, removed and changed, with a word diff of each changed description; schema
+/// changes longer than `SCHEMA_CHANGE_CHARS` are shortened, saying so.
 fn tool_changes(t: &ToolChanges) -> String {
     let mut out = String::new();
     if t.is_empty() {
@@ -88,7 +101,7 @@ fn tool_changes(t: &ToolChanges) -> String {
             );
         }
         for s in &c.schema {
-            let _ = writeln!(out, "      {s}");
+            let _ = writeln!(out, "      {}", shortened(s));
         }
     }
     out
@@ -162,4 +175,21 @@ fn tool_stats(d: &ReportDiff) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_schema_change_is_shortened_saying_so() {
+        let long = format!(
+            "parameter `fields`: description \"a\" -> \"{}\"",
+            "b ".repeat(150)
+        );
+        let shown = shortened(&long);
+        assert!(shown.chars().count() < long.chars().count(), "{shown}");
+        assert!(shown.contains("`--format json`"), "{shown}");
+        assert_eq!(shortened("parameter `x` added"), "parameter `x` added");
+    }
 }
