@@ -146,6 +146,7 @@ pub async fn merge_command(out: &Output, args: MergeArgs) -> Result<i32> {
             eval_baseline: None,
             eval_tool_floor: None,
             interrupted: false,
+            stopped: false,
             gate_enabled: true,
         },
     )

@@ -80,6 +80,7 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             eval_baseline: if first { eval.baseline.clone() } else { None },
             eval_tool_floor: eval.tool_floor,
             interrupted: executed.interrupted,
+            stopped: executed.fatal.is_some(),
             gate_enabled: first,
         };
         let variant_code = session::finish(out, &report, &finish)?;
@@ -188,6 +189,18 @@ fn variants(args: &RunArgs, session: &Session) -> Result<Vec<Variant>> {
         named.push((Some("original".to_owned()), None));
         for path in &args.variant {
             let d = Descriptions::load(path)?;
+            if d.name() == "original" {
+                return Err(Error::usage(
+                    format!(
+                        "{}: the variant name `original` is reserved for the servers' own texts",
+                        path.display()
+                    ),
+                    Some(
+                        "variants are named by their file names: rename the file (e.g. `current.yaml`)"
+                            .to_owned(),
+                    ),
+                ));
+            }
             if named
                 .iter()
                 .any(|(n, _)| n.as_deref() == Some(d.name().as_str()))

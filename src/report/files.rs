@@ -28,6 +28,16 @@ pub fn read_report(path: &Path) -> Result<Report> {
 /// A report from its text; `name` says where it came from in messages.
 pub fn parse_report(text: &str, name: &str) -> Result<Report> {
     serde_json::from_str(text).map_err(|e| {
+        #[derive(serde::Deserialize)]
+        struct Kind {
+            kind: Option<String>,
+        }
+        if serde_json::from_str::<Kind>(text).is_ok_and(|k| k.kind.as_deref() == Some("sweep")) {
+            return Error::usage(
+                format!("{name} is a sweep report (from `tooleval sweep`), not a run's report"),
+                Some("`diff`, `merge` and `--baseline` take the reports `tooleval run` writes; a sweep's report is read through its SVG chart and table, or `tooleval sweep --format json`".to_owned()),
+            );
+        }
         Error::usage(
             format!(
                 "{name}:{}:{}: not a tooleval report: {e}",
@@ -65,6 +75,22 @@ pub fn default_report_path(eval: &Path, started: std::time::SystemTime) -> PathB
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sweep_report_is_named_as_one() {
+        let err = parse_report(
+            r#"{"schema_version": 1, "kind": "sweep", "points": []}"#,
+            "s.json",
+        )
+        .unwrap_err()
+        .render();
+        assert!(err.contains("s.json is a sweep report"), "{err}");
+        assert!(!err.contains("missing field"), "{err}");
+        let err = parse_report(r#"{"kind": "other"}"#, "o.json")
+            .unwrap_err()
+            .render();
+        assert!(err.contains("o.json:1:17: not a tooleval report"), "{err}");
+    }
 
     #[test]
     fn default_path_is_under_reports_runs() {

@@ -23,6 +23,8 @@ pub struct Finish<'a> {
     pub eval_baseline: Option<PathBuf>,
     pub eval_tool_floor: Option<f64>,
     pub interrupted: bool,
+    /// The run stopped at a failure no retry can cure; the caller reports that error, once.
+    pub stopped: bool,
     /// Whether `--fail-on` applies (not to variants beside the servers' own texts).
     pub gate_enabled: bool,
 }
@@ -80,7 +82,7 @@ fn write_report(out: &Output, report: &Report, path: &Path) -> Result<PathBuf> {
 /// run or a shard: their reports hold part of the trials).
 fn compare_with_baseline(report: &Report, f: &Finish) -> Result<Option<ReportDiff>> {
     let baseline = match f.baseline_path() {
-        Some(p) if !f.interrupted && report.shard.is_none() => {
+        Some(p) if !f.interrupted && !f.stopped && report.shard.is_none() => {
             gate::load_baseline(&p, f.gate.baseline_ref.as_deref())?
         }
         _ => None,
@@ -186,6 +188,9 @@ fn exit_code(out: &Output, report: &Report, verdict: &Verdict, f: &Finish) -> i3
         return crate::run::interrupted_code();
     }
     let s = &report.summary;
+    if f.stopped {
+        return exit::INFRASTRUCTURE;
+    }
     if s.errors > 0 {
         out.say(&format!(
             "error: {} of {} trial(s) hit an infrastructure error (not scored); first: {}\n",

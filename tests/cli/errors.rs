@@ -357,3 +357,26 @@ fn an_unknown_option_before_the_server_command_is_a_usage_error() {
         "{tools}"
     );
 }
+
+#[test]
+fn a_variant_named_original_is_refused_as_reserved() {
+    let ws = Workspace::new();
+    let file = ws.write(
+        "original.yaml",
+        "tools:\n  get_incident:\n    description: Get one incident by its ID.\n",
+    );
+    let out = tooleval()
+        .current_dir(ws.path())
+        .args(["run", "--variant"])
+        .arg(&file)
+        .arg(repo().join("evals/demo.yaml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the variant name `original` is reserved for the servers' own texts")
+            && err.contains("hint: variants are named by their file names: rename the file"),
+        "{err}"
+    );
+}

@@ -308,6 +308,9 @@ fn an_unreachable_model_is_an_infrastructure_error() {
         stderr.contains("hint: check that the model server runs"),
         "{stderr}"
     );
+    // One error, one hint: the run's own summary does not repeat it.
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("hint:").count(), 1, "{stderr}");
 }
 
 /// Replaces what changes from run to run: times, ports, paths, the version.
