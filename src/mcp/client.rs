@@ -194,12 +194,23 @@ async fn start_http(entry: &ServerEntry, timeout: Duration) -> Result<Client> {
     let transport = StreamableHttpClientTransport::with_client(http, config);
     match tokio::time::timeout(timeout, client_config().serve(transport)).await {
         Ok(Ok(c)) => Ok(c),
-        Ok(Err(e)) => Err(server_error(
-            entry,
-            format!("cannot initialize an MCP session at {url}: {}", http_cause(&url, &e)),
-            vec![],
-            Some("check that the server runs and that the URL is its streamable HTTP endpoint (often ending in /mcp)".into()),
-        )),
+        Ok(Err(e)) => {
+            let cause = http_cause(&url, &e);
+            let (message, hint) = match http_status(&cause) {
+                Some((status, body)) => (
+                    format!(
+                        "HTTP {status} from {url} to `initialize`{}",
+                        body.map(|b| format!(": {b}")).unwrap_or_default()
+                    ),
+                    status_hint(status),
+                ),
+                None => (
+                    format!("cannot initialize an MCP session at {url}: {cause}"),
+                    "check that the server runs and that the URL is its streamable HTTP endpoint (often ending in /mcp)",
+                ),
+            };
+            Err(server_error(entry, message, vec![], Some(hint.into())))
+        }
         Err(_) => Err(server_error(
             entry,
             format!(
@@ -285,6 +296,52 @@ fn http_cause(url: &str, e: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
+/// The HTTP status (and the start of the body, when the server sent one) in a transport error's
+/// text, as the MCP client words it: `... HTTP 404 Not Found: body, when send initialize request`.
+fn http_status(cause: &str) -> Option<(u16, Option<String>)> {
+    static STATUS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\bHTTP (\d{3})(?: [A-Za-z' -]+)?(?:: (.*?))?(?:, when send .*)?$")
+            .expect("a valid pattern")
+    });
+    let c = STATUS.captures(cause)?;
+    let status = c[1].parse().ok()?;
+    let body = c
+        .get(2)
+        .map(|b| b.as_str().trim())
+        .filter(|b| !b.is_empty())
+        .map(|b| {
+            if b.chars().count() > 120 {
+                format!("{}…", b.chars().take(120).collect::<String>())
+            } else {
+                b.to_owned()
+            }
+        });
+    Some((status, body))
+}
+
+/// What to do about an HTTP status from an MCP endpoint.
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        401 | 403 => {
+            "the server refused the request: check the credentials in the server's `headers` (and the variables they come from)"
+        }
+        404 => {
+            "nothing is served at that path: check the URL's path; streamable HTTP endpoints often end in /mcp"
+        }
+        405 | 501 => {
+            "the server does not take POST there: it is not a streamable HTTP MCP endpoint (an SSE-only server needs its streamable HTTP URL instead)"
+        }
+        406 | 415 => {
+            "the server refused the request's content types: it may not speak the streamable HTTP transport"
+        }
+        429 => "the server is rate limiting: wait, or lower the load on it",
+        500..=599 => "the server failed: its own logs say why",
+        _ => {
+            "check that the server runs and that the URL is its streamable HTTP endpoint (often ending in /mcp)"
+        }
+    }
+}
+
 /// A word as a shell would need it, so a command line shown in a hint can be pasted.
 fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()
@@ -363,4 +420,31 @@ async fn finish(tail: Option<StderrTail>) -> Vec<String> {
         .iter()
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_http_status_is_read_from_the_transport_error() {
+        assert_eq!(
+            http_status(
+                "Send message error Transport error: unexpected server response: HTTP 404 Not Found: no such page, when send initialize request"
+            ),
+            Some((404, Some("no such page".to_owned())))
+        );
+        assert_eq!(
+            http_status(
+                "Send message error Transport error: HTTP 500, when send initialize request"
+            ),
+            Some((500, None))
+        );
+        assert_eq!(
+            http_status("connection refused: nothing listens there"),
+            None
+        );
+        assert!(status_hint(404).contains("/mcp"));
+        assert!(status_hint(401).contains("headers"));
+    }
 }

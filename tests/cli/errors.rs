@@ -380,3 +380,33 @@ fn a_variant_named_original_is_refused_as_reserved() {
         "{err}"
     );
 }
+
+#[test]
+fn an_http_error_from_an_mcp_url_is_said_in_plain_words() {
+    // A web server that answers every request with 404, as a wrong path does.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            use std::io::{Read as _, Write as _};
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(
+                b"HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot found",
+            );
+        }
+    });
+    let out = tooleval().args(["tools", &url]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!("HTTP 404 from {url} to `initialize`: not found")),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: nothing is served at that path"),
+        "{err}"
+    );
+    assert!(!err.contains("Transport error"), "{err}");
+}
