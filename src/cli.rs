@@ -162,13 +162,15 @@ pub struct CacheArgs {
     /// for, naming the task. A recorded run re-scored in CI without a key.
     #[arg(long, conflicts_with = "cache")]
     pub replay: bool,
-    /// Where the cache lives.
-    #[arg(long, value_name = "DIR", default_value = ".tooleval/cache")]
-    pub cache_dir: PathBuf,
+    /// Where the cache lives [default: `.tooleval/cache` at the root of the git repository that
+    /// holds the eval file, else beside the eval file].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl CacheArgs {
-    pub fn settings(&self) -> crate::model::CacheSettings {
+    /// The cache's mode and folder for a run of the eval file at `eval`.
+    pub fn settings(&self, eval: &std::path::Path) -> crate::model::CacheSettings {
         use crate::model::CacheMode;
         let mode = if self.replay {
             CacheMode::Replay
@@ -179,10 +181,14 @@ impl CacheArgs {
                 CacheMode::Readwrite
             })
         };
-        crate::model::CacheSettings {
-            mode,
-            dir: self.cache_dir.clone(),
-        }
+        let dir = self.cache_dir.clone().unwrap_or_else(|| {
+            crate::model::default_cache_dir(
+                eval.parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(std::path::Path::new(".")),
+            )
+        });
+        crate::model::CacheSettings { mode, dir }
     }
 }
 
@@ -190,25 +196,25 @@ impl CacheArgs {
 pub struct CacheCommand {
     #[command(subcommand)]
     pub action: CacheAction,
-    /// Where the cache lives.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = ".tooleval/cache",
-        global = true
-    )]
-    pub dir: PathBuf,
+    /// Where the cache lives [default: `.tooleval/cache` at the root of the git repository that
+    /// holds the current folder, else in the current folder].
+    #[arg(long, value_name = "DIR", global = true)]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum CacheAction {
     /// How many entries the cache holds, their size and age.
     Stats,
-    /// Remove entries: those older than --older-than, or all.
+    /// Remove entries: those older than --older-than, or all of them (asked first).
     Prune {
         /// e.g. `30d`, `12h` (all entries when omitted).
         #[arg(long, value_parser = humantime::parse_duration)]
         older_than: Option<std::time::Duration>,
+        /// Remove every entry without asking (needed without --older-than when not on a
+        /// terminal).
+        #[arg(long)]
+        yes: bool,
     },
 }
 

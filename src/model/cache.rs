@@ -12,8 +12,20 @@ use super::{ErrorKind, Model, ModelError, ModelReply, ModelRequest};
 use crate::error::{Error, Result};
 use crate::record::ModelInfo;
 
-/// `.tooleval/cache`, relative to where tooleval runs.
+/// `.tooleval/cache`, in the project's root folder (`default_cache_dir`).
 pub const DEFAULT_CACHE_DIR: &str = ".tooleval/cache";
+
+/// Where the cache lives unless given: `.tooleval/cache` at the root of the git repository that
+/// holds `start` (the eval file's folder, or the current folder for `tooleval cache`), else in
+/// `start` itself. One cache per project, wherever tooleval is run from.
+pub fn default_cache_dir(start: &Path) -> PathBuf {
+    let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    let root = start
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(&start);
+    root.join(DEFAULT_CACHE_DIR)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum CacheMode {
@@ -139,7 +151,13 @@ fn entries(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
     let Ok(shards) = std::fs::read_dir(dir) else {
         return out;
     };
-    for shard in shards.flatten() {
+    // Entries live in folders named by the first two hex digits of their key; anything else in
+    // the folder (an older version's token counts, say) is not an entry.
+    let is_shard = |name: &std::ffi::OsStr| {
+        name.to_str()
+            .is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    for shard in shards.flatten().filter(|s| is_shard(&s.file_name())) {
         let Ok(files) = std::fs::read_dir(shard.path()) else {
             continue;
         };

@@ -15,7 +15,9 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 pub use baseline::{Baseline, Index};
-pub use cache::{CacheMode, CacheSettings, CacheStats, CachedModel, cache_stats, prune_cache};
+pub use cache::{
+    CacheMode, CacheSettings, CacheStats, CachedModel, cache_stats, default_cache_dir, prune_cache,
+};
 pub use limit::RateLimiter;
 pub use openai::{DEFAULT_MAX_RETRIES, OpenAiModel};
 pub use reply::{parse_reply, parse_reply_body, recover_text_calls};

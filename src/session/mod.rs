@@ -51,7 +51,7 @@ impl Session {
     /// The model the eval names. Built before any server starts: a missing key should not wait
     /// for them.
     pub fn model(&self, cache: &CacheArgs) -> Result<Arc<dyn Model>> {
-        model::from_config(&self.eval.model, &cache.settings())
+        model::from_config(&self.eval.model, &cache.settings(&self.eval.path))
     }
 
     /// Connects to every server, lists its tools and closes the connection.

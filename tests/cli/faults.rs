@@ -285,12 +285,89 @@ fn the_cache_answers_a_rerun_and_replay_needs_no_model() {
             entry.display()
         );
     }
-    let pruned = tooleval()
+    // Only entries count: a folder of something else beside them is not one.
+    ws.write("cache/tokens/o200k_base.json", "{}");
+    let stats = tooleval()
+        .current_dir(ws.path())
+        .args(["cache", "stats", "--dir", "cache"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&stats.stdout).contains("cache: 6 entries"),
+        "{}",
+        String::from_utf8_lossy(&stats.stdout)
+    );
+    // Removing everything is asked for; off a terminal it needs --yes.
+    let refused = tooleval()
         .current_dir(ws.path())
         .args(["cache", "prune", "--dir", "cache"])
         .output()
         .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("would remove all 6 entries") && err.contains("hint: pass --yes"),
+        "{err}"
+    );
+    let pruned = tooleval()
+        .current_dir(ws.path())
+        .args(["cache", "prune", "--yes", "--dir", "cache"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&pruned.stderr).contains("removed 6 entries"));
+}
+
+#[test]
+fn the_cache_lives_at_the_project_root_wherever_tooleval_runs() {
+    let rt = runtime();
+    let server = rt
+        .block_on(ScriptedServer::start(script_with(good(
+            "search_logs",
+            json!({"service": "checkout"}),
+        ))))
+        .unwrap();
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.path().join(".git")).unwrap();
+    ws.write("evals/suite.yaml", SUITE);
+    let e = ws.write(
+        "evals/eval.yaml",
+        &format!("servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nmodel:\n  name: m\n  base_url: \"{}\"\n  api_key: k\nsuites: [suite.yaml]\nconcurrency: 1\n", server.url),
+    );
+    let out = tooleval()
+        .current_dir(ws.path().join("evals"))
+        .args([
+            "run",
+            "--quiet",
+            "--cache",
+            "readwrite",
+            "--out",
+            "r.json",
+            "eval.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(e.exists());
+    assert!(
+        ws.path().join(".tooleval/cache").is_dir(),
+        "the cache is at the root"
+    );
+    assert!(
+        !ws.path().join("evals/.tooleval").exists(),
+        "and nowhere else"
+    );
+    // `tooleval cache` finds the same folder from anywhere in the project.
+    let stats = tooleval()
+        .current_dir(ws.path().join("evals"))
+        .args(["cache", "stats"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&stats.stdout);
+    assert!(text.contains(".tooleval/cache: 3 entries"), "{text}");
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
