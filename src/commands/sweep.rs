@@ -257,6 +257,7 @@ fn candidates(listed: &ToolSet, args: &SweepArgs) -> Result<ToolSet> {
             name: t.server_name.clone(),
             description: Some(t.description.clone()),
             input_schema: t.input_schema.clone(),
+            annotations: t.annotations,
         };
         match per_server.iter_mut().find(|(s, _)| *s == t.server) {
             Some((_, v)) => v.push(tool),

@@ -98,6 +98,7 @@ mod tests {
             name: n.into(),
             description: Some(d.into()),
             input_schema: serde_json::json!({}),
+            ..Default::default()
         };
         let set = ToolSet::new(vec![(
             "s".into(),

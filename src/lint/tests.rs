@@ -21,6 +21,7 @@ fn set(tools: Vec<Def>) -> ToolSet {
                 name: n.into(),
                 description: Some(d.into()),
                 input_schema: s,
+                ..Default::default()
             })
             .collect(),
     )])

@@ -91,6 +91,12 @@ pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> 
             name: t.name.to_string(),
             description: t.description.map(|d| d.to_string()),
             input_schema: serde_json::Value::Object((*t.input_schema).clone()),
+            annotations: t.annotations.map(|a| crate::mcp::Annotations {
+                read_only_hint: a.read_only_hint,
+                destructive_hint: a.destructive_hint,
+                idempotent_hint: a.idempotent_hint,
+                open_world_hint: a.open_world_hint,
+            }),
         })
         .collect();
     Ok(Connection {

@@ -45,7 +45,17 @@ impl DemoServer {
                     Value::Object(m) => m,
                     _ => serde_json::Map::new(),
                 };
-                Tool::new(t.name, t.description.unwrap_or_default(), Arc::new(schema))
+                let tool = Tool::new(t.name, t.description.unwrap_or_default(), Arc::new(schema));
+                match t.annotations {
+                    Some(a) => tool.with_annotations(rmcp::model::ToolAnnotations::from_raw(
+                        None,
+                        a.read_only_hint,
+                        a.destructive_hint,
+                        a.idempotent_hint,
+                        a.open_world_hint,
+                    )),
+                    None => tool,
+                }
             })
             .collect();
         DemoServer {

@@ -10,4 +10,6 @@ mod toolset;
 pub use client::{Connection, connect, describe_target};
 pub use listing::{connect_all, list_tools};
 pub use tools_file::{read_tools_file, shipped_pool};
-pub use toolset::{Rename, ServerTool, ToolInfo, ToolSet, api_name, sanitize_schema};
+pub use toolset::{
+    Annotations, Effect, Rename, ServerTool, ToolInfo, ToolSet, api_name, sanitize_schema,
+};

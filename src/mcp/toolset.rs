@@ -8,13 +8,70 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// A tool as a server lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerTool {
     pub name: String,
     #[serde(default)]
     pub description: Option<String>,
     #[serde(rename = "inputSchema")]
     pub input_schema: Value,
+    /// The MCP hints about what calling it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Annotations>,
+}
+
+/// What a server says calling a tool does (MCP tool annotations). Hints, not guarantees: a tool
+/// without them must be taken to write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Annotations {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only_hint: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destructive_hint: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotent_hint: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_world_hint: Option<bool>,
+}
+
+/// What calling a tool does, as its annotations say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// `readOnlyHint: true`: it only reads.
+    ReadOnly,
+    /// It may write, and `destructiveHint` is not `false`: it may destroy or overwrite. The MCP
+    /// default for a tool that is not read-only.
+    Destructive,
+    /// It writes, and `destructiveHint: false` says only additively.
+    Writes,
+    /// No `readOnlyHint` nor `destructiveHint`: taken to write.
+    Unannotated,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::ReadOnly => "read-only",
+            Effect::Destructive => "destructive",
+            Effect::Writes => "writes",
+            Effect::Unannotated => "unannotated",
+        }
+    }
+}
+
+impl Annotations {
+    /// What the hints say calling the tool does.
+    pub fn effect(annotations: Option<&Annotations>) -> Effect {
+        match annotations {
+            Some(a) if a.read_only_hint == Some(true) => Effect::ReadOnly,
+            Some(a) if a.destructive_hint == Some(false) => Effect::Writes,
+            Some(a) if a.read_only_hint.is_some() || a.destructive_hint.is_some() => {
+                Effect::Destructive
+            }
+            _ => Effect::Unannotated,
+        }
+    }
 }
 
 /// A tool as the model sees it, and where it came from.
@@ -39,9 +96,17 @@ pub struct ToolInfo {
     /// What a descriptions file replaced: `description`, `parameter NAME`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overridden: Vec<String>,
+    /// The server's hints about what calling it does; not sent to the model, not in the hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<Annotations>,
 }
 
 impl ToolInfo {
+    /// What calling it does, as its annotations say.
+    pub fn effect(&self) -> Effect {
+        Annotations::effect(self.annotations.as_ref())
+    }
+
     /// The parameters its input schema marks as required.
     pub fn required(&self) -> Vec<&str> {
         self.input_schema
@@ -144,6 +209,7 @@ impl ToolSet {
                         .map(str::to_owned),
                     tokens: None,
                     overridden: vec![],
+                    annotations: t.annotations,
                 });
             }
         }
@@ -297,7 +363,26 @@ mod tests {
             name: name.into(),
             description: Some(format!("{name} things")),
             input_schema: json!({"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"}),
+            ..Default::default()
         }
+    }
+
+    #[test]
+    fn annotations_say_what_a_call_does_and_none_means_it_writes() {
+        let e = |ro: Option<bool>, d: Option<bool>| {
+            Annotations::effect(Some(&Annotations {
+                read_only_hint: ro,
+                destructive_hint: d,
+                ..Annotations::default()
+            }))
+        };
+        assert_eq!(e(Some(true), None), Effect::ReadOnly);
+        assert_eq!(e(Some(true), Some(true)), Effect::ReadOnly);
+        assert_eq!(e(Some(false), None), Effect::Destructive);
+        assert_eq!(e(Some(false), Some(false)), Effect::Writes);
+        assert_eq!(e(None, Some(true)), Effect::Destructive);
+        assert_eq!(e(None, None), Effect::Unannotated);
+        assert_eq!(Annotations::effect(None), Effect::Unannotated);
     }
 
     #[test]

@@ -260,6 +260,7 @@ mod tests {
             name: name.into(),
             description: Some(desc.into()),
             input_schema: schema,
+            ..Default::default()
         };
         ToolSet::new(vec![(
             "s".into(),

@@ -354,6 +354,7 @@ mod tests {
                 name: (*n).into(),
                 description: None,
                 input_schema: schema.clone(),
+                ..Default::default()
             })
             .collect();
         Judge::new(&ToolSet::new(vec![("s".into(), tools)]))

@@ -93,6 +93,11 @@ fn tools_lists_the_demo_server_as_table_and_json() {
         table.contains("15 tool(s), ") && table.contains(" tokens in all, set hash sha256:"),
         "{table}"
     );
+    // What calling each tool does, as the server's annotations say.
+    assert!(
+        table.contains("calls by annotation: 11 read-only, 3 writes, 1 destructive, 0 unannotated"),
+        "{table}"
+    );
 
     let out = tooleval()
         .args(["tools", "--format", "json", "--eval"])
@@ -124,6 +129,24 @@ fn demo_server_over_streamable_http_gives_the_same_results() {
     );
     let set: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(set["tools"].as_array().unwrap().len(), 15);
+    // The annotations travel over HTTP as over stdio.
+    let annotations = |name: &str| {
+        set["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap()["annotations"]
+            .clone()
+    };
+    assert_eq!(
+        annotations("search_logs"),
+        serde_json::json!({"readOnlyHint": true})
+    );
+    assert_eq!(
+        annotations("rollback_deployment"),
+        serde_json::json!({"readOnlyHint": false, "destructiveHint": true})
+    );
 
     let ws = Workspace::new();
     let suite = repo().join("suites/observability.yaml");

@@ -6,14 +6,46 @@ use serde_json::Value;
 use super::{laid_out, table};
 use crate::mcp::ToolSet;
 
-/// A tool list: server, name, description, parameters (`*` marks required ones), tokens.
+/// How many tools each kind of call is, by their annotations: `11 read-only, 3 writes, 1
+/// destructive, 0 unannotated (taken to write)`.
+fn effects_line(set: &ToolSet) -> String {
+    use crate::mcp::Effect;
+    let kinds = [
+        Effect::ReadOnly,
+        Effect::Writes,
+        Effect::Destructive,
+        Effect::Unannotated,
+    ];
+    let counts: Vec<String> = kinds
+        .iter()
+        .map(|k| {
+            let n = set.tools.iter().filter(|t| t.effect() == *k).count();
+            match k {
+                Effect::Unannotated => format!("{n} unannotated (taken to write)"),
+                _ => format!("{n} {}", k.as_str()),
+            }
+        })
+        .collect();
+    format!("calls by annotation: {}\n", counts.join(", "))
+}
+
+/// A tool list: server, name, what calling it does (by its annotations), description,
+/// parameters (`*` marks required ones), tokens.
 pub fn render_tools_table(set: &ToolSet, width: u16) -> String {
     let mut t = table(width);
-    t.set_header(["server", "tool", "description", "parameters", "tokens"]);
+    t.set_header([
+        "server",
+        "tool",
+        "calls",
+        "description",
+        "parameters",
+        "tokens",
+    ]);
     for tool in &set.tools {
         t.add_row([
             Cell::new(&tool.server),
             Cell::new(&tool.name),
+            Cell::new(tool.effect().as_str()),
             Cell::new(&tool.description),
             Cell::new(parameters(&tool.input_schema)),
             Cell::new(tool.tokens.map(|n| n.to_string()).unwrap_or_default())
@@ -30,7 +62,7 @@ pub fn render_tools_table(set: &ToolSet, width: u16) -> String {
             None => per_server.push((tool.server.clone(), 1, tool.tokens.unwrap_or(0))),
         }
     }
-    let mut out = format!("{}\n", laid_out(t, width, &[2, 3]));
+    let mut out = format!("{}\n", laid_out(t, width, &[3, 4]));
     let enc = set.encoding.as_deref().unwrap_or("?");
     for (server, n, tokens) in &per_server {
         out.push_str(&format!("{server}: {n} tool(s), {tokens} tokens ({enc})\n"));
@@ -41,6 +73,7 @@ pub fn render_tools_table(set: &ToolSet, width: u16) -> String {
         set.total_tokens(),
         set.hash
     ));
+    out.push_str(&effects_line(set));
     out
 }
 
