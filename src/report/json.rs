@@ -24,11 +24,7 @@ pub fn summary_json(r: &Report, diff: Option<&ReportDiff>, verdict: Option<&Verd
     if let Some(g) = verdict.filter(|v| v.checked) {
         v["gate"] = json!({
             "passed": g.failures.is_empty(),
-            "failures": g.failures.iter().map(|f| json!({
-                "kind": f.kind,
-                "message": f.message,
-                "tasks": f.tasks,
-            })).collect::<Vec<_>>(),
+            "failures": g.failures,
         });
     }
     v

@@ -2,12 +2,12 @@
 //! the annotations point at what it failed on.
 
 /// One condition the run failed on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct GateFailure {
-    /// The sentence shown in the terminal and the job summary.
-    pub message: String,
     /// What failed, for an annotation's title: `regressed`, `critical`, `tool floor`...
     pub kind: &'static str,
+    /// The sentence shown in the terminal and the job summary.
+    pub message: String,
     /// The tasks it names (regressed or critical tasks), each annotated at its line.
     pub tasks: Vec<String>,
 }

@@ -206,15 +206,19 @@ fn a_refused_key_stops_the_run_at_once() {
     assert!(!stderr.contains("sk-faults-sentinel"), "{stderr}");
 }
 
+/// A model that answers every task with a good call to `search_logs` for checkout.
+fn checkout_server(rt: &tokio::runtime::Runtime) -> ScriptedServer {
+    rt.block_on(ScriptedServer::start(script_with(good(
+        "search_logs",
+        json!({"service": "checkout"}),
+    ))))
+    .unwrap()
+}
+
 #[test]
 fn the_cache_answers_a_rerun_and_replay_needs_no_model() {
     let rt = runtime();
-    let server = rt
-        .block_on(ScriptedServer::start(script_with(good(
-            "search_logs",
-            json!({"service": "checkout"}),
-        ))))
-        .unwrap();
+    let server = checkout_server(&rt);
     let ws = Workspace::new();
     let e = eval(&ws, &server.url, "");
     let cache = [
@@ -320,12 +324,7 @@ fn the_cache_answers_a_rerun_and_replay_needs_no_model() {
 #[test]
 fn the_cache_lives_at_the_project_root_wherever_tooleval_runs() {
     let rt = runtime();
-    let server = rt
-        .block_on(ScriptedServer::start(script_with(good(
-            "search_logs",
-            json!({"service": "checkout"}),
-        ))))
-        .unwrap();
+    let server = checkout_server(&rt);
     let ws = Workspace::new();
     std::fs::create_dir(ws.path().join(".git")).unwrap();
     ws.write("evals/suite.yaml", SUITE);
