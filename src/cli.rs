@@ -135,6 +135,10 @@ pub struct RunSettings {
     /// Requests in flight at once.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub concurrency: Option<u32>,
+    /// Agent mode: let tools annotated destructive run when the eval also lists them in
+    /// `allow_tools` (they never run otherwise).
+    #[arg(long)]
+    pub allow_destructive: bool,
 }
 
 impl RunSettings {
@@ -149,6 +153,7 @@ impl RunSettings {
         if let Some(c) = self.concurrency {
             eval.concurrency = c as usize;
         }
+        eval.allow_destructive = self.allow_destructive;
     }
 }
 
@@ -487,6 +492,16 @@ pub struct DemoServerArgs {
     /// List tools in pages of this many (to exercise a client's pagination).
     #[arg(long, value_name = "N")]
     pub page_size: Option<usize>,
+    /// Serve one part of the demo: `logs` (logs, traces, incidents) or `ops` (metrics,
+    /// services, deployments, alerts); both together make the whole demo.
+    #[arg(long, value_enum, default_value = "all", conflicts_with = "tools")]
+    pub part: crate::mcp::demo::DemoPart,
+    /// Act out a failure after this many tool calls (with `--fail`), to see how a client copes.
+    #[arg(long, value_name = "N", requires = "fail", hide = true)]
+    pub fail_after: Option<usize>,
+    /// The failure `--fail-after` acts out: `crash` or `hang`.
+    #[arg(long, value_enum, requires = "fail_after", hide = true)]
+    pub fail: Option<crate::mcp::demo::Fault>,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,14 @@ pub enum Outcome {
     NoCall,
     /// A tool was called where none should be, or beyond those expected.
     UnexpectedCall,
+    /// Agent mode: the calls were right, the final answer failed a check of `answer`.
+    WrongAnswer,
+    /// Agent mode: the conversation reached `max_turns` without a final answer, and no call it
+    /// made was wrong yet.
+    TurnLimit,
+    /// Agent mode: the loop stopped at a call that may not run and has no mock, before the
+    /// answer that `answer` checks; the calls up to it were right.
+    Stopped,
     /// Infrastructure failed (the model or a server); not counted as a model failure.
     Error,
 }
@@ -93,13 +101,16 @@ impl<'de> Deserialize<'de> for OutcomeCounts {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 7] = [
+    pub const ALL: [Outcome; 10] = [
         Outcome::Pass,
         Outcome::BadArgs,
         Outcome::InvalidArgs,
         Outcome::WrongTool,
         Outcome::NoCall,
         Outcome::UnexpectedCall,
+        Outcome::WrongAnswer,
+        Outcome::TurnLimit,
+        Outcome::Stopped,
         Outcome::Error,
     ];
 
@@ -111,15 +122,24 @@ impl Outcome {
             Outcome::WrongTool => "wrong_tool",
             Outcome::NoCall => "no_call",
             Outcome::UnexpectedCall => "unexpected_call",
+            Outcome::WrongAnswer => "wrong_answer",
+            Outcome::TurnLimit => "turn_limit",
+            Outcome::Stopped => "stopped",
             Outcome::Error => "error",
         }
     }
 
-    /// Whether the model chose the right tools (whatever it passed them).
+    /// Whether the model chose the right tools (whatever it passed them, and whatever it
+    /// answered in the end).
     pub fn selection_ok(self) -> bool {
         matches!(
             self,
-            Outcome::Pass | Outcome::BadArgs | Outcome::InvalidArgs
+            Outcome::Pass
+                | Outcome::BadArgs
+                | Outcome::InvalidArgs
+                | Outcome::WrongAnswer
+                | Outcome::TurnLimit
+                | Outcome::Stopped
         )
     }
 }
@@ -186,6 +206,112 @@ pub struct TrialRecord {
     /// The reply came from the response cache.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
+    /// Agent mode: the whole conversation. `reply` is its last reply; `called`, `usage` and
+    /// `latency_ms` cover every turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Box<AgentRecord>>,
+}
+
+/// An agent trial's conversation: each turn's reply and what its calls returned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentRecord {
+    pub turns: Vec<TurnRecord>,
+    /// The text of the reply that ended the conversation without a call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    pub end: LoopEnd,
+    /// The call the loop stopped at (`end: stopped`), and how to let it run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<StoppedAt>,
+    /// Calls made again with the same tool and arguments.
+    pub redundant_calls: u32,
+    /// Results that were tool errors (`isError`, a mocked error, a failed call).
+    pub tool_errors: u32,
+    /// Time spent waiting for the model, and for tools, over every turn.
+    pub model_ms: u64,
+    pub tool_ms: u64,
+}
+
+impl AgentRecord {
+    /// Every call of every turn, in order.
+    pub fn calls(&self) -> impl Iterator<Item = &CallResult> {
+        self.turns.iter().flat_map(|t| t.results.iter())
+    }
+}
+
+/// Why an agent conversation ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoopEnd {
+    /// A reply without a call: the final answer.
+    #[default]
+    Answered,
+    /// `max_turns` replies, each with calls.
+    TurnLimit,
+    /// A call that may not run and has no mock.
+    Stopped,
+    /// The model or a server failed.
+    Error,
+}
+
+/// The call an agent loop stopped at.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoppedAt {
+    pub tool: String,
+    pub arguments: String,
+    /// Why it may not run, and how to mock or allow it.
+    pub why: String,
+}
+
+/// One turn: the model's reply and what each of its calls returned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TurnRecord {
+    pub reply: ReplyRecord,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    pub model_ms: u64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<CallResult>,
+}
+
+/// A call of an agent turn and what it returned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallResult {
+    /// The tool by the suite's name (the model's, for tools no server offers).
+    pub tool: String,
+    pub arguments: String,
+    pub how: CallHow,
+    /// What the model was shown: the result's text (or the error's), cut at `max_result_bytes`.
+    pub text: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_error: bool,
+    /// The result's length in bytes when it was cut to `max_result_bytes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_from: Option<usize>,
+    /// Remarks: content that was summarized (images, structured content), a cut.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    pub ms: u64,
+}
+
+/// How a call of an agent turn was answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallHow {
+    /// Sent to the server (`tools/call`).
+    #[default]
+    Executed,
+    /// Answered by a mock; the server never saw it.
+    Mocked,
+    /// Answered from the response cache: the server was not asked again.
+    Replayed,
+    /// Not run: no server offers the tool, or its arguments are not a JSON object. The model
+    /// is told so, as a tool error.
+    Rejected,
+    /// Not run: the tool may not run and has no mock. The loop stopped here.
+    Refused,
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -8,9 +8,12 @@ use crate::mcp::{self, demo};
 pub async fn demo_server_command(args: DemoServerArgs) -> Result<i32> {
     let tools = match &args.tools {
         Some(path) => mcp::read_tools_file(path)?,
-        None => demo::demo_tools(),
+        None => demo::demo_part(args.part),
     };
-    let server = demo::DemoServer::new(tools, args.page_size);
+    let mut server = demo::DemoServer::new(tools, args.page_size);
+    if let (Some(after), Some(fault)) = (args.fail_after, args.fail) {
+        server = server.with_fault(after, fault);
+    }
     match args.http {
         Some(addr) => demo::serve_http(server, &addr).await?,
         None => demo::serve_stdio(server).await?,

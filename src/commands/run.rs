@@ -38,14 +38,18 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
         args.gate.tool_floor.or(eval.tool_floor),
     )?;
     let model = session.model(&args.cache)?;
-    // The servers are asked once; every variant shares their tool lists.
-    let listed = session.list_tools().await?;
+    let tasks = session.plan(args.split)?;
+    let agent = tasks.iter().any(|t| t.agent.is_some());
+    // The servers are asked once; every variant shares their tool lists (and, for agent tasks,
+    // their open connections).
+    let listed = session.list_tools(agent).await?;
     session.check(&listed.tools)?;
     check_descriptions(&variants, &listed.tools)?;
     let plan = Plan {
-        tasks: session.plan(args.split)?,
+        tasks,
         opts: ExecOptions {
             shard: args.shard.map(|s| (s.index, s.count)),
+            agent: session.agent_run(&listed),
             ..session.exec_options(!args.quiet && args.format == Format::Table)
         },
         model,
@@ -100,6 +104,9 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     }
     if side_by_side {
         show_variants(out, &reports, &args);
+    }
+    if let Some(live) = &plan.listed.live {
+        live.close().await;
     }
     // The process ends after this command: freeing a large run's millions of small allocations
     // one by one would cost a few percent of its time for nothing.

@@ -85,11 +85,14 @@ pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
     check_writable(&report_path)?;
     let model = session.model(&args.cache)?;
     let encoding = session.eval.file.encoding.unwrap_or_default();
-    let listed = session.list_tools().await?;
+    let tasks = session.plan(None)?;
+    let listed = session
+        .list_tools(tasks.iter().any(|t| t.agent.is_some()))
+        .await?;
     let mut all = candidates(&listed.tools, &args)?;
     all.count_tokens(encoding);
     session.check(&all)?;
-    let tasks = session.plan(None)?;
+    let agent = session.agent_run(&listed);
     let needed = needed_tools(&all, &tasks);
     let distractors: Vec<String> = all
         .tools
@@ -105,8 +108,19 @@ pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
         distractors: &distractors,
         sizes: &sizes,
     };
-    let (points, interrupted) =
-        measure_lines(out, &session, model.clone(), &candidates, &tasks, &args).await?;
+    let (points, interrupted) = measure_lines(
+        out,
+        &session,
+        model.clone(),
+        &candidates,
+        &tasks,
+        &args,
+        agent,
+    )
+    .await?;
+    if let Some(live) = &listed.live {
+        live.close().await;
+    }
     let report = SweepReport {
         schema_version: report::SWEEP_SCHEMA_VERSION,
         kind: "sweep".into(),
@@ -157,6 +171,7 @@ async fn measure_lines(
     c: &Candidates<'_>,
     tasks: &[PlannedTask],
     args: &SweepArgs,
+    agent: Option<Arc<crate::run::AgentRun>>,
 ) -> Result<(Vec<SweepPoint>, bool)> {
     let mut strategies = args.strategy.clone();
     if strategies.is_empty() {
@@ -181,6 +196,7 @@ async fn measure_lines(
                 let subset = Arc::new(c.all.subset(names));
                 let opts = ExecOptions {
                     retrieve,
+                    agent: agent.clone(),
                     ..session.exec_options(!args.quiet && args.format == Format::Table)
                 };
                 if !args.quiet {
@@ -274,7 +290,7 @@ fn candidates(listed: &ToolSet, args: &SweepArgs) -> Result<ToolSet> {
 fn needed_tools(all: &ToolSet, tasks: &[PlannedTask]) -> Vec<String> {
     let mut needed: Vec<String> = Vec::new();
     for t in tasks {
-        for name in t.task.expect.tools() {
+        for name in t.task.expected_tools() {
             let name = all
                 .by_name(name)
                 .map_or_else(|| name.to_owned(), |t| t.name.clone());

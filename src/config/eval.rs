@@ -50,6 +50,28 @@ pub struct EvalFile {
     /// Tuning for `tooleval lint`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lint: Option<LintConfig>,
+    /// How tasks run unless their suite or they say otherwise: `single` (default; one reply is
+    /// scored, no tool runs) or `agent` (the calls of each reply run or are mocked, their results
+    /// go back to the model, until it answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<super::Mode>,
+    /// Agent mode: the most turns (model replies) a conversation may take (default 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_turns: Option<u32>,
+    /// Agent mode: the most bytes of one tool result fed back to the model (default 16384);
+    /// a longer result is cut, and the report says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_result_bytes: Option<usize>,
+    /// Agent mode: tools that may run although they are not annotated `readOnlyHint: true`.
+    /// A tool annotated `destructiveHint: true` also needs `--allow-destructive`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_tools: Vec<String>,
+    /// Agent mode: mocked tool results for every task, by tool (suites' and tasks' mocks of a tool
+    /// replace these). A mocked tool is never called on its server.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub mocks: super::Mocks,
 }
 
 /// Lint settings: rules to switch off, and thresholds.

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use serde::de::DeserializeOwned;
 
+use super::agent::Mode;
 use super::eval::{EvalFile, ModelConfig, ServerSpec, Transport};
 use super::located::Seg::{Index, Key};
 use super::located::{Place, Places, Seg};
@@ -127,6 +128,8 @@ pub struct Eval {
     /// The baseline report, resolved against the eval file's folder.
     pub baseline: Option<PathBuf>,
     pub tool_floor: Option<f64>,
+    /// `--allow-destructive`: tools annotated destructive that `allow_tools` lists may run.
+    pub allow_destructive: bool,
 }
 
 /// Reads a YAML file into `T`, turning a parse error into a diagnostic at its place.
@@ -497,6 +500,9 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         Vec::new()
     };
     diags.extend(check_unique_ids(&suites));
+    for s in &suites {
+        check_modes(s, file.mode, &mut diags);
+    }
     check_settings(&doc, &file, &mut diags);
     if !diags.is_empty() {
         return Err(Error::Input(diags));
@@ -511,6 +517,7 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         min_accuracy: file.min_accuracy,
         baseline: file.baseline.as_ref().map(|b| normalize(&dir.join(b))),
         tool_floor: file.tool_floor,
+        allow_destructive: false,
         file,
     })
 }
@@ -671,6 +678,52 @@ fn load_suites(
         }
     }
     Ok(suites)
+}
+
+/// Each task has what its mode needs and nothing it cannot use: a single-turn task an `expect`
+/// and no agent fields; an agent task something to be judged by.
+fn check_modes(s: &LoadedSuite, eval_mode: Option<Mode>, diags: &mut Vec<Diagnostic>) {
+    const AGENT_HINT: &str =
+        "add `mode: agent` to the task, to its suite or to the eval to run it as an agent";
+    for (i, t) in s.suite.tasks.iter().enumerate() {
+        let mode = t.mode.or(s.suite.mode).or(eval_mode).unwrap_or_default();
+        match mode {
+            Mode::Single => {
+                if t.expect.is_none() {
+                    diags.push(
+                        s.value_in_task(i, &[], format!("task `{}` has no `expect`", t.id))
+                            .with_hint("say what the reply should call, e.g. `expect: { tool: NAME }`, or `expect: none`; an agent task (`mode: agent`) may say it with `trajectory` or `answer` instead"),
+                    );
+                }
+                let agent_only = [
+                    ("trajectory", t.trajectory.is_some()),
+                    ("answer", t.answer.is_some()),
+                    ("mocks", !t.mocks.is_empty()),
+                    ("max_turns", t.max_turns.is_some()),
+                ];
+                for (field, set) in agent_only {
+                    if set {
+                        diags.push(
+                            s.key_in_task(
+                                i,
+                                &[Key(field)],
+                                format!("task `{}` runs single-turn: `{field}` applies only in agent mode", t.id),
+                            )
+                            .with_hint(AGENT_HINT),
+                        );
+                    }
+                }
+            }
+            Mode::Agent => {
+                if t.expect.is_none() && t.trajectory.is_none() && t.answer.is_none() {
+                    diags.push(
+                        s.value_in_task(i, &[], format!("task `{}` expects nothing", t.id))
+                            .with_hint("give `expect`, `trajectory` or `answer`: what the calls or the final answer should be"),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// The run settings lie in their ranges.

@@ -1,5 +1,6 @@
 //! Eval and suite files: their types, how they are read and checked, and their JSON Schemas.
 
+mod agent;
 mod descriptions;
 mod eval;
 mod load;
@@ -8,8 +9,14 @@ mod quick_yaml;
 mod schema;
 mod suite;
 
+pub use agent::{
+    Answer, AnswerCheck, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_TURNS, Mock, MockAnswer, MockSpec,
+    Mocks, Mode, Sequence, Trajectory,
+};
 pub use descriptions::{Descriptions, DescriptionsFile, ToolText};
 pub use eval::{EvalFile, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, Transport};
+#[cfg(test)]
+pub(crate) use load::yaml_options;
 pub use load::{
     DEFAULT_BASE_URL, Eval, LoadedSuite, PLACEHOLDER, ServerEntry, load_eval, load_eval_servers,
     load_suite, normalize, parse_yaml, suite_from_str,

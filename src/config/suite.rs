@@ -9,6 +9,7 @@ use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use super::agent::{Answer, Mocks, Mode, Trajectory};
 use super::located::Seg;
 
 /// A suite: a named list of tasks.
@@ -21,6 +22,14 @@ pub struct Suite {
     /// What the suite checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// How its tasks run: `single` (one reply) or `agent` (a loop of turns with tools executed).
+    /// Default: the eval's `mode`. A task's own `mode` wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    /// Agent mode: mocked tool results for every task of the suite, by tool. A task's mocks of
+    /// a tool replace these; these replace the eval's.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub mocks: Mocks,
     /// The tasks. Each id is unique across every suite of an eval.
     // Shared, not copied, by the run plan and the report.
     pub tasks: Vec<Arc<Task>>,
@@ -38,11 +47,52 @@ pub struct Task {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// What the model should do: `none`, one call (`tool`, `args`), several (`calls`), or `any_of`.
-    pub expect: Expect,
+    /// Required in single-turn mode. In agent mode it is held against the calls of every turn
+    /// (docs/suite-format.md says how), and may be left out when `trajectory` or `answer` says
+    /// what is expected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Expect>,
+    /// How this task runs: `single` or `agent`. Default: the suite's, else the eval's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<Mode>,
+    /// Agent mode: the most turns (model replies) before the trial ends as `turn_limit`.
+    /// Default: the eval's `max_turns`, else 8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_turns: Option<u32>,
+    /// Agent mode: mocked tool results for this task, by tool; they replace the suite's and the
+    /// eval's mocks of the same tool.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub mocks: Mocks,
+    /// Agent mode: what the calls of every turn together must be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trajectory: Option<Trajectory>,
+    /// Agent mode: checks of the final answer's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<Answer>,
     /// `tune` for tasks you iterate descriptions against, `holdout` for tasks you check the result
     /// on; `run --split` runs one of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<Split>,
+}
+
+impl Task {
+    /// The expectation of the first reply: `expect`, or none at all for an agent task that
+    /// leaves it out (loading refuses a single-turn task without one).
+    pub fn expectation(&self) -> &Expect {
+        static NOTHING: Expect = Expect::None;
+        self.expect.as_ref().unwrap_or(&NOTHING)
+    }
+
+    /// Every tool `expect` and then `trajectory` name as calls to make, in order of
+    /// appearance (a tool expected twice is named twice).
+    pub fn expected_tools(&self) -> Vec<&str> {
+        let mut tools = self.expectation().tools();
+        if let Some(t) = &self.trajectory {
+            tools.extend(t.calls.iter().map(|c| c.tool.as_str()));
+        }
+        tools
+    }
 }
 
 /// Which side of a held-out split a task is on.
@@ -636,18 +686,18 @@ tasks:
 "#,
         )
         .unwrap();
-        assert_eq!(s.tasks[0].expect, Expect::None);
-        let Expect::Call(c) = &s.tasks[1].expect else {
+        assert_eq!(s.tasks[0].expect, Some(Expect::None));
+        let Some(Expect::Call(c)) = &s.tasks[1].expect else {
             panic!()
         };
         assert!(c.strict_args);
         assert_eq!(c.args["n"], Matcher::Exact(1.into()));
         assert_eq!(c.args["s"], Matcher::Contains("X".into()));
         assert!(
-            matches!(&s.tasks[2].expect, Expect::Calls { calls, order: Order::Strict } if calls.len() == 2)
+            matches!(&s.tasks[2].expect, Some(Expect::Calls { calls, order: Order::Strict }) if calls.len() == 2)
         );
         assert!(
-            matches!(&s.tasks[3].expect, Expect::AnyOf(a) if a.len() == 2 && a[1] == Expect::None)
+            matches!(&s.tasks[3].expect, Some(Expect::AnyOf(a)) if a.len() == 2 && a[1] == Expect::None)
         );
     }
 
@@ -656,7 +706,7 @@ tasks:
         use crate::config::located::{Places, Seg::Index, Seg::Key};
         let text = "tasks:\n  - id: a\n    prompt: hi\n    expect:\n      any_of:\n        - tool: t\n        - none\n        - calls:\n            - { tool: u }\n            - { tool: v }\n";
         let s = parse(text).unwrap();
-        let found = s.tasks[0].expect.calls_with_paths();
+        let found = s.tasks[0].expectation().calls_with_paths();
         let paths: Vec<_> = found
             .iter()
             .map(|(p, c)| (p.clone(), c.tool.as_str()))

@@ -28,9 +28,56 @@ pub struct Connection {
     pub info: ServerInfo,
     pub tools: Vec<ServerTool>,
     client: Client,
+    /// What a stdio server last wrote to stderr, kept draining while the connection lives.
+    stderr: Option<StderrTail>,
+}
+
+/// Why a `tools/call` brought no result.
+#[derive(Debug, Clone)]
+pub enum CallError {
+    /// The server answered with a JSON-RPC error: the call's own failure, which the model is
+    /// shown like a tool error.
+    Refused(String),
+    /// The connection is gone (the server exited or crashed) or the server did not answer in
+    /// time: an infrastructure failure.
+    Lost(String),
 }
 
 impl Connection {
+    /// Calls `name` with `arguments`, waiting at most `timeout`; the result as JSON.
+    pub async fn call(
+        &self,
+        name: &str,
+        arguments: serde_json::Map<String, serde_json::Value>,
+        timeout: Duration,
+    ) -> std::result::Result<serde_json::Value, CallError> {
+        let mut params = rmcp::model::CallToolRequestParams::new(name.to_owned());
+        params.arguments = Some(arguments);
+        match tokio::time::timeout(timeout, self.client.call_tool(params)).await {
+            Err(_) => Err(CallError::Lost(format!(
+                "no answer to `tools/call` of `{name}` within {}s",
+                timeout.as_secs()
+            ))),
+            Ok(Err(rmcp::ServiceError::McpError(e))) => {
+                Err(CallError::Refused(e.message.to_string()))
+            }
+            Ok(Err(e)) => Err(CallError::Lost(format!(
+                "`tools/call` of `{name}` failed: {}",
+                root_cause(&e)
+            ))),
+            Ok(Ok(result)) => serde_json::to_value(&result)
+                .map_err(|e| CallError::Refused(format!("the result cannot be read: {e}"))),
+        }
+    }
+
+    /// The last lines a stdio server wrote to stderr (none for HTTP servers).
+    pub fn stderr_tail(&self) -> Vec<String> {
+        self.stderr
+            .as_ref()
+            .map(StderrTail::lines)
+            .unwrap_or_default()
+    }
+
     /// Ends the session; a stdio server is asked to exit and killed if it does not.
     pub async fn close(self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.client.cancel()).await;
@@ -67,7 +114,8 @@ pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> 
     } else {
         (start_http(entry, timeout).await?, None, "streamable-http")
     };
-    let listed = list_server_tools(entry, &client, timeout, tail).await?;
+    let mut tail = tail;
+    let listed = list_server_tools(entry, &client, timeout, &mut tail).await?;
     let peer = client.peer_info();
     let info = ServerInfo {
         name: entry.name.clone(),
@@ -103,6 +151,7 @@ pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> 
         info,
         tools,
         client,
+        stderr: tail,
     })
 }
 
@@ -257,25 +306,25 @@ fn http_headers(
 }
 
 /// Every tool the server lists, page after page. On failure the stderr tail is read out for
-/// the error; on success it is let go and keeps draining in the background.
+/// the error; on success it stays with the connection and keeps draining.
 async fn list_server_tools(
     entry: &ServerEntry,
     client: &Client,
     timeout: Duration,
-    tail: Option<StderrTail>,
+    tail: &mut Option<StderrTail>,
 ) -> Result<Vec<rmcp::model::Tool>> {
     match tokio::time::timeout(timeout, client.list_all_tools()).await {
         Ok(Ok(tools)) => Ok(tools),
         Ok(Err(e)) => Err(server_error(
             entry,
             format!("`tools/list` failed: {e}"),
-            finish(tail).await,
+            finish(tail.take()).await,
             None,
         )),
         Err(_) => Err(server_error(
             entry,
             format!("no answer to `tools/list` within {}s", timeout.as_secs()),
-            finish(tail).await,
+            finish(tail.take()).await,
             None,
         )),
     }
@@ -414,6 +463,16 @@ impl StderrTail {
             }
         });
         StderrTail { lines, task }
+    }
+
+    /// The lines kept so far.
+    fn lines(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 }
 

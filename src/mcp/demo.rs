@@ -22,11 +22,65 @@ pub fn demo_tools() -> Vec<ServerTool> {
     serde_json::from_str(TOOLS_JSON).expect("demo_tools.json is valid (checked by a test)")
 }
 
+/// The tools of one part of the demo.
+pub fn demo_part(part: DemoPart) -> Vec<ServerTool> {
+    demo_tools()
+        .into_iter()
+        .filter(|t| part.offers(&t.name))
+        .collect()
+}
+
+/// Which of the demo's tools a demo server offers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoPart {
+    /// All fifteen tools.
+    #[default]
+    All,
+    /// Logs, traces and incidents: `search_logs`, `tail_logs`, `get_trace`, `list_incidents`,
+    /// `get_incident`, `create_incident`.
+    Logs,
+    /// Metrics, service state, deployments and alerts: the other nine.
+    Ops,
+}
+
+impl DemoPart {
+    const LOGS: [&str; 6] = [
+        "search_logs",
+        "tail_logs",
+        "get_trace",
+        "list_incidents",
+        "get_incident",
+        "create_incident",
+    ];
+
+    /// Whether this part offers `tool`.
+    pub fn offers(self, tool: &str) -> bool {
+        match self {
+            DemoPart::All => true,
+            DemoPart::Logs => Self::LOGS.contains(&tool),
+            DemoPart::Ops => !Self::LOGS.contains(&tool),
+        }
+    }
+}
+
+/// A failure the demo server can be told to act out after some calls, to try how a client
+/// copes with a server that dies or stops answering mid-run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Fault {
+    /// Exit (status 3) instead of answering.
+    Crash,
+    /// Never answer.
+    Hang,
+}
+
 #[derive(Clone)]
 pub struct DemoServer {
     tools: Arc<Vec<Tool>>,
     /// List tools in pages of this many (exercises clients' pagination); all at once when absent.
     page_size: Option<usize>,
+    /// Act out this failure at every call after the first N.
+    fault: Option<(usize, Fault)>,
+    calls: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Default for DemoServer {
@@ -61,7 +115,15 @@ impl DemoServer {
         DemoServer {
             tools: Arc::new(tools),
             page_size: page_size.filter(|n| *n > 0),
+            fault: None,
+            calls: Arc::default(),
         }
+    }
+
+    /// After `after` calls, act out `fault` at every call.
+    pub fn with_fault(mut self, after: usize, fault: Fault) -> Self {
+        self.fault = Some((after, fault));
+        self
     }
 }
 
@@ -105,14 +167,29 @@ impl ServerHandler for DemoServer {
                 None,
             ));
         }
+        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match self.fault {
+            Some((after, Fault::Crash)) if n >= after => {
+                crate::sayln!(
+                    "demo server: crashing at call {} as asked (--fail-after {after})",
+                    n + 1
+                );
+                std::process::exit(3);
+            }
+            Some((after, Fault::Hang)) if n >= after => std::future::pending::<()>().await,
+            _ => {}
+        }
         let args = Value::Object(request.arguments.unwrap_or_default());
-        let body = json!({
-            "tool": request.name,
-            "arguments": args,
-            "note": "demo data from the imaginary Larkspur Shop",
-            "items": [],
-        });
-        Ok(CallToolResult::success(vec![ContentBlock::text(body.to_string())]).into())
+        // Tools read from a file (`--tools`) have no world to answer from.
+        if !demo_tools().iter().any(|t| t.name == request.name) {
+            let body = json!({"tool": request.name, "arguments": args, "note": "a tool from a tool list: no data behind it"});
+            return Ok(CallToolResult::success(vec![ContentBlock::text(body.to_string())]).into());
+        }
+        Ok(match super::demo_world::answer(&request.name, &args) {
+            Ok(body) => CallToolResult::success(vec![ContentBlock::text(body.to_string())]),
+            Err(e) => CallToolResult::error(vec![ContentBlock::text(e)]),
+        }
+        .into())
     }
 }
 

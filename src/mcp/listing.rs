@@ -1,6 +1,6 @@
 //! Listing tools: every server of an eval connected at once, listed, and closed.
 
-use super::{Connection, ToolSet, connect, describe_target};
+use super::{Connection, LiveServers, ToolSet, connect, describe_target};
 use crate::config::{ServerEntry, ServerSpec};
 use crate::error::Result;
 use crate::record::ServerInfo;
@@ -35,6 +35,29 @@ pub async fn connect_all(
         return Err(e);
     }
     Ok(conns)
+}
+
+/// Lists tools and keeps the connections open for calls (agent runs).
+pub async fn list_tools_keeping(
+    servers: &[ServerEntry],
+    written: &[(String, ServerSpec)],
+) -> Result<(ToolSet, Vec<ServerInfo>, LiveServers)> {
+    let conns = connect_all(servers, written).await?;
+    let mut per_server = Vec::new();
+    let mut infos = Vec::new();
+    let mut kept = Vec::new();
+    for c in conns {
+        per_server.push((c.info.name.clone(), c.tools.clone()));
+        infos.push(c.info.clone());
+        let entry = servers
+            .iter()
+            .find(|s| s.name == c.info.name)
+            .cloned()
+            .expect("every connection is of a listed server");
+        let target = c.info.target.clone();
+        kept.push((c, entry, target));
+    }
+    Ok((ToolSet::new(per_server), infos, LiveServers::new(kept)))
 }
 
 /// Lists tools and closes the connections.

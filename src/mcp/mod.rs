@@ -2,13 +2,16 @@
 
 mod client;
 pub mod demo;
+mod demo_world;
 mod descriptions;
 mod listing;
+mod live;
 mod tools_file;
 mod toolset;
 
-pub use client::{Connection, connect, describe_target};
-pub use listing::{connect_all, list_tools};
+pub use client::{CallError, Connection, connect, describe_target};
+pub use listing::{connect_all, list_tools, list_tools_keeping};
+pub use live::{LiveServers, MAX_RESTARTS, ServerFailure, ToolOutput};
 pub use tools_file::{read_tools_file, shipped_pool};
 pub use toolset::{
     Annotations, Effect, Rename, ServerTool, ToolInfo, ToolSet, api_name, sanitize_schema,

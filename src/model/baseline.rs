@@ -63,6 +63,16 @@ impl Model for Baseline {
         req: &'a ModelRequest,
     ) -> futures::future::BoxFuture<'a, Result<ModelReply, ModelError>> {
         Box::pin(async move {
+            if !req.exchanges.is_empty() {
+                // In agent mode: one call, then an answer without text. It reads no results.
+                return Ok(ModelReply {
+                    finish_reason: Some("stop".into()),
+                    notes: vec![
+                        "baseline: in agent mode it makes its one call, then answers with no text (it does not read results)".into(),
+                    ],
+                    ..ModelReply::default()
+                });
+            }
             let index = self.index_for(&req.tools);
             let ranked = index.rank(&req.user_text);
             let mut reply = ModelReply::default();
@@ -74,6 +84,7 @@ impl Model for Baseline {
                         name: tool.api_name.clone(),
                         arguments: Value::Object(args).to_string(),
                         recovered: false,
+                        id: None,
                     });
                     reply.finish_reason = Some("tool_calls".into());
                     reply.notes.push(format!(

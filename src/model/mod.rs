@@ -40,6 +40,30 @@ pub struct ModelRequest {
     pub trial: u32,
     /// The task's id, for messages (a replay miss names it).
     pub task: String,
+    /// The conversation so far in agent mode: each earlier reply with what its calls returned.
+    /// Empty in single-turn mode, where the request is the task's messages alone.
+    pub exchanges: Vec<Exchange>,
+}
+
+/// One earlier turn of an agent conversation: what the model said and called, and what each
+/// call returned (fed back as one `tool` message per call).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchange {
+    pub content: Option<String>,
+    pub calls: Vec<ExchangedCall>,
+}
+
+/// A call of an earlier turn and its result as the model is shown it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExchangedCall {
+    /// The call's id (the model's, or one given when it sent none).
+    pub id: String,
+    /// The name as the model wrote it.
+    pub name: String,
+    /// The arguments as the model wrote them.
+    pub arguments: String,
+    /// The result's text (or the error's), capped.
+    pub result: String,
 }
 
 impl ModelRequest {
@@ -52,6 +76,7 @@ impl ModelRequest {
             api_tools,
             trial,
             task: String::new(),
+            exchanges: Vec::new(),
         }
     }
 }
@@ -65,6 +90,9 @@ pub struct RawCall {
     /// Recovered from the reply's text rather than read from `tool_calls`.
     #[serde(default)]
     pub recovered: bool,
+    /// The id the API gave the call, which the result's `tool` message refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// A model's reply, read leniently.

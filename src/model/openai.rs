@@ -48,11 +48,37 @@ struct Body<'a> {
     params: &'a serde_json::Map<String, Value>,
 }
 
-/// A message as the chat API takes it, borrowed from the task.
+/// A message as the chat API takes it, borrowed from the task and the conversation.
 #[derive(serde::Serialize)]
-struct ChatMessage<'a> {
-    role: Role,
-    content: &'a str,
+#[serde(untagged)]
+enum ChatMessage<'a> {
+    /// A message of the task's prompt (or the system prompt).
+    Plain { role: Role, content: &'a str },
+    /// An earlier reply of an agent conversation, with its calls.
+    Calls {
+        role: &'static str,
+        content: Option<&'a str>,
+        tool_calls: Vec<ChatCall<'a>>,
+    },
+    /// What one call returned.
+    Result {
+        role: &'static str,
+        tool_call_id: &'a str,
+        content: &'a str,
+    },
+}
+
+#[derive(serde::Serialize)]
+struct ChatCall<'a> {
+    id: &'a str,
+    r#type: &'static str,
+    function: ChatFunction<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct ChatFunction<'a> {
+    name: &'a str,
+    arguments: &'a str,
 }
 
 /// The pause before attempt `attempt + 1`: what the server asked for, else exponential backoff
@@ -170,15 +196,38 @@ impl OpenAiModel {
         if let Some(sys) = &self.config.system_prompt
             && !req.messages.iter().any(|m| m.role == Role::System)
         {
-            messages.push(ChatMessage {
+            messages.push(ChatMessage::Plain {
                 role: Role::System,
                 content: sys,
             });
         }
-        messages.extend(req.messages.iter().map(|m| ChatMessage {
+        messages.extend(req.messages.iter().map(|m| ChatMessage::Plain {
             role: m.role,
             content: &m.content,
         }));
+        for x in &req.exchanges {
+            messages.push(ChatMessage::Calls {
+                role: "assistant",
+                content: x.content.as_deref(),
+                tool_calls: x
+                    .calls
+                    .iter()
+                    .map(|c| ChatCall {
+                        id: &c.id,
+                        r#type: "function",
+                        function: ChatFunction {
+                            name: &c.name,
+                            arguments: &c.arguments,
+                        },
+                    })
+                    .collect(),
+            });
+            messages.extend(x.calls.iter().map(|c| ChatMessage::Result {
+                role: "tool",
+                tool_call_id: &c.id,
+                content: &c.result,
+            }));
+        }
         Body {
             model: &self.config.name,
             messages,

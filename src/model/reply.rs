@@ -48,7 +48,9 @@ pub fn parse_reply(body: &Value) -> Result<ModelReply, String> {
     if let Some(calls) = message.get("tool_calls").and_then(Value::as_array) {
         for c in calls {
             let f = c.get("function").unwrap_or(c);
-            tool_calls.push(raw_call(f)?);
+            let mut call = raw_call(f)?;
+            call.id = c.get("id").and_then(Value::as_str).map(str::to_owned);
+            tool_calls.push(call);
         }
     } else if let Some(f) = message.get("function_call").filter(|f| !f.is_null()) {
         tool_calls.push(raw_call(f)?);
@@ -124,6 +126,8 @@ struct WireMessage<'a> {
 
 #[derive(Deserialize)]
 struct WireCall<'a> {
+    #[serde(default, borrow)]
+    id: Option<Cow<'a, str>>,
     #[serde(borrow)]
     function: WireFunction<'a>,
 }
@@ -166,6 +170,7 @@ impl WireReply<'_> {
                     _ => "{}".to_owned(),
                 },
                 recovered: false,
+                id: c.id.map(Cow::into_owned),
             })
             .collect();
         Some(ModelReply {
@@ -200,6 +205,7 @@ fn raw_call(f: &Value) -> Result<RawCall, String> {
         name: name.to_owned(),
         arguments,
         recovered: false,
+        id: None,
     })
 }
 
@@ -238,6 +244,7 @@ fn call_in_value(v: &Value) -> Option<RawCall> {
         name: name.to_owned(),
         arguments,
         recovered: true,
+        id: None,
     })
 }
 

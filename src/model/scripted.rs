@@ -34,6 +34,14 @@ pub struct Rule {
     /// can degrade as tool sets grow).
     #[serde(default)]
     pub max_tools: Option<usize>,
+    /// When set, the rule applies only at this turn of an agent conversation (1 for the first
+    /// request, 2 after one reply with calls, ...).
+    #[serde(default)]
+    pub turn: Option<usize>,
+    /// When set, the rule applies only if a tool result sent back (a `tool` message) contains
+    /// this text.
+    #[serde(default)]
+    pub results_contain: Option<String>,
     pub reply: Scripted,
 }
 
@@ -61,24 +69,31 @@ pub enum Scripted {
     Delay(u64, Box<Scripted>),
 }
 
-impl Script {
-    pub fn rule(mut self, when: &str, reply: Scripted) -> Self {
-        self.rules.push(Rule {
+impl Rule {
+    /// A rule for prompts containing `when`, with no other condition.
+    pub fn new(when: &str, reply: Scripted) -> Rule {
+        Rule {
             when: when.into(),
             tools_contain: None,
             max_tools: None,
+            turn: None,
+            results_contain: None,
             reply,
-        });
+        }
+    }
+}
+
+impl Script {
+    pub fn rule(mut self, when: &str, reply: Scripted) -> Self {
+        self.rules.push(Rule::new(when, reply));
         self
     }
 
     /// A rule that applies only when the tool definitions sent contain `text`.
     pub fn rule_if_tools(mut self, when: &str, text: &str, reply: Scripted) -> Self {
         self.rules.push(Rule {
-            when: when.into(),
             tools_contain: Some(text.into()),
-            max_tools: None,
-            reply,
+            ..Rule::new(when, reply)
         });
         self
     }
@@ -86,10 +101,26 @@ impl Script {
     /// A rule that applies only when the request offers at most `n` tools.
     pub fn rule_if_at_most(mut self, when: &str, n: usize, reply: Scripted) -> Self {
         self.rules.push(Rule {
-            when: when.into(),
-            tools_contain: None,
             max_tools: Some(n),
-            reply,
+            ..Rule::new(when, reply)
+        });
+        self
+    }
+
+    /// A rule for turn `turn` (1-based) of an agent conversation.
+    pub fn at_turn(mut self, when: &str, turn: usize, reply: Scripted) -> Self {
+        self.rules.push(Rule {
+            turn: Some(turn),
+            ..Rule::new(when, reply)
+        });
+        self
+    }
+
+    /// A rule that applies once a tool result sent back contains `text`.
+    pub fn after_result(mut self, when: &str, text: &str, reply: Scripted) -> Self {
+        self.rules.push(Rule {
+            results_contain: Some(text.into()),
+            ..Rule::new(when, reply)
         });
         self
     }
@@ -190,9 +221,24 @@ async fn answer(State(shared): State<Arc<Shared>>, body: axum::Json<Value>) -> R
         }
         Scripted::Body(body) => return axum::Json(body).into_response(),
         Scripted::Text(text) => json!({"role": "assistant", "content": text}),
-        Scripted::Calls(calls) => calls_message(&calls),
+        Scripted::Calls(calls) => calls_message(&calls, turn_of(&body)),
     };
     completion(message, model)
+}
+
+/// The turn of an agent conversation a request is: 1 plus the replies with calls before it.
+fn turn_of(body: &Value) -> usize {
+    1 + body
+        .get("messages")
+        .and_then(Value::as_array)
+        .map_or(0, |m| {
+            m.iter()
+                .filter(|m| {
+                    m.get("role").and_then(Value::as_str) == Some("assistant")
+                        && m.get("tool_calls").is_some()
+                })
+                .count()
+        })
 }
 
 /// The reply of the first rule that fits the request, counting the request against that rule
@@ -213,12 +259,28 @@ fn choose_reply(shared: &Shared, body: &Value) -> Scripted {
         .get("tools")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
+    let messages = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let role = |m: &Value, r: &str| m.get("role").and_then(Value::as_str) == Some(r);
+    let turn = turn_of(body);
+    let results: Vec<&str> = messages
+        .iter()
+        .filter(|m| role(m, "tool"))
+        .filter_map(|m| m.get("content").and_then(Value::as_str))
+        .collect();
     let rule = shared.script.rules.iter().enumerate().find(|(_, r)| {
         last_user.contains(&r.when)
             && r.tools_contain
                 .as_ref()
                 .is_none_or(|t| tools_text.contains(t.as_str()))
             && r.max_tools.is_none_or(|n| tool_count <= n)
+            && r.turn.is_none_or(|n| n == turn)
+            && r.results_contain
+                .as_ref()
+                .is_none_or(|t| results.iter().any(|r| r.contains(t.as_str())))
     });
     let Some((i, r)) = rule else {
         return Scripted::Text("no script for this prompt".into());
@@ -248,13 +310,19 @@ fn status_with_headers(code: u16, headers: Vec<(String, String)>, body: String) 
     resp
 }
 
-/// An assistant message making these calls, with ids as the chat API numbers them.
-fn calls_message(calls: &[(String, String)]) -> Value {
+/// An assistant message making these calls, with ids as the chat API numbers them (distinct
+/// over a conversation: the turn is part of each).
+fn calls_message(calls: &[(String, String)], turn: usize) -> Value {
     let calls: Vec<Value> = calls
         .iter()
         .enumerate()
         .map(|(i, (name, args))| {
-            json!({"id": format!("call_{i}"), "type": "function", "function": {"name": name, "arguments": args}})
+            let id = if turn > 1 {
+                format!("call_{turn}_{i}")
+            } else {
+                format!("call_{i}")
+            };
+            json!({"id": id, "type": "function", "function": {"name": name, "arguments": args}})
         })
         .collect();
     json!({"role": "assistant", "content": null, "tool_calls": calls})

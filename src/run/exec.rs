@@ -20,6 +20,8 @@ use crate::score::{ActualCall, Judge};
 pub struct PlannedTask {
     pub suite: Arc<str>,
     pub task: Arc<Task>,
+    /// Set when the task runs in agent mode.
+    pub agent: Option<Arc<super::AgentTask>>,
 }
 
 pub struct ExecOptions {
@@ -35,6 +37,8 @@ pub struct ExecOptions {
     /// Retrieval first: before each request, keep only the K tools the offline ranking rates
     /// best for the prompt.
     pub retrieve: Option<usize>,
+    /// The servers and rules agent tasks run their calls with; needed when any task is one.
+    pub agent: Option<Arc<super::AgentRun>>,
 }
 
 impl ExecOptions {
@@ -57,6 +61,7 @@ impl ExecOptions {
             recover_text_calls: eval.model.recover_text_calls,
             progress,
             retrieve: None,
+            agent: None,
         }
     }
 }
@@ -103,7 +108,29 @@ pub async fn execute(
             async move {
                 let retrieval = index.as_deref().zip(opts.retrieve);
                 let req = request_for(t, trial, &tools, api_tools, retrieval);
-                let (rec, fatal) = run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await;
+                let (rec, fatal) = match (&t.agent, &opts.agent) {
+                    (Some(settings), Some(run)) => {
+                        super::agent::AgentTrial {
+                            t,
+                            settings,
+                            run,
+                            model: model.as_ref(),
+                            tools: &req.tools.clone(),
+                            judge: &judge,
+                            request_timeout: opts.request_timeout,
+                            recover: opts.recover_text_calls,
+                        }
+                        .run(req)
+                        .await
+                    }
+                    (Some(_), None) => {
+                        let mut rec = unscored_record(t, trial, 0);
+                        rec.reason =
+                            "an agent task, but this command does not run agent tasks".into();
+                        (rec, None)
+                    }
+                    _ => run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await,
+                };
                 (j, rec, fatal)
             }
         })
@@ -168,6 +195,7 @@ fn request_for(
         api_tools,
         trial,
         task: t.task.id.clone(),
+        exchanges: Vec::new(),
     }
 }
 
@@ -256,7 +284,7 @@ async fn run_trial(
 
 /// A trial's record before any reply is scored: an error with no reason yet, which is what the
 /// trial stays if the model never answers.
-fn unscored_record(t: &PlannedTask, trial: u32, latency_ms: u64) -> TrialRecord {
+pub(super) fn unscored_record(t: &PlannedTask, trial: u32, latency_ms: u64) -> TrialRecord {
     TrialRecord {
         task: t.task.id.clone(),
         suite: t.suite.to_string(),
@@ -265,8 +293,7 @@ fn unscored_record(t: &PlannedTask, trial: u32, latency_ms: u64) -> TrialRecord 
         reason: String::new(),
         expected: t
             .task
-            .expect
-            .tools()
+            .expected_tools()
             .into_iter()
             .map(str::to_owned)
             .collect(),
@@ -277,6 +304,7 @@ fn unscored_record(t: &PlannedTask, trial: u32, latency_ms: u64) -> TrialRecord 
         notes: vec![],
         retries: 0,
         cached: false,
+        agent: None,
     }
 }
 
@@ -307,7 +335,7 @@ fn score_reply(
         text_call_unused = take_text_calls(text, recover, &mut tool_calls, &mut notes);
     }
     let actual = actual_calls(&tool_calls, tools);
-    let verdict = judge.judge(&t.task.expect, &actual);
+    let verdict = judge.judge(t.task.expectation(), &actual);
     rec.outcome = verdict.outcome;
     rec.reason = verdict.reason;
     if text_call_unused && rec.outcome == Outcome::NoCall {
@@ -341,7 +369,7 @@ fn score_reply(
 /// Calls the model wrote as text instead of as tool calls: moved into `tool_calls` when the
 /// eval recovers them, else only noted, so a trial that "called nothing" says why. Returns
 /// whether such calls were found and left unscored.
-fn take_text_calls(
+pub(super) fn take_text_calls(
     text: &str,
     recover: bool,
     tool_calls: &mut Vec<RawCall>,
@@ -374,19 +402,19 @@ fn take_text_calls(
 /// The calls as the judge sees them: names mapped back from the API's form to the suite's,
 /// arguments parsed.
 fn actual_calls(tool_calls: &[RawCall], tools: &ToolSet) -> Vec<ActualCall> {
-    tool_calls
-        .iter()
-        .map(|c| {
-            let known = tools.by_api_name(&c.name);
-            ActualCall {
-                name: known
-                    .map(|k| k.name.clone())
-                    .unwrap_or_else(|| c.name.clone()),
-                known: known.is_some(),
-                arguments: parse_arguments(&c.arguments),
-            }
-        })
-        .collect()
+    tool_calls.iter().map(|c| actual_call(c, tools)).collect()
+}
+
+/// One call as the judge sees it.
+pub(super) fn actual_call(c: &RawCall, tools: &ToolSet) -> ActualCall {
+    let known = tools.by_api_name(&c.name);
+    ActualCall {
+        name: known
+            .map(|k| k.name.clone())
+            .unwrap_or_else(|| c.name.clone()),
+        known: known.is_some(),
+        arguments: parse_arguments(&c.arguments),
+    }
 }
 
 /// Arguments as a JSON object, or the text with the reason it is not one.

@@ -1,8 +1,10 @@
 //! Executing trials: every planned task, `trials` times, with bounded concurrency, retries and
 //! a progress bar; stopped early by Ctrl-C or SIGTERM with what finished kept.
 
+mod agent;
 mod exec;
 
+pub use agent::{AgentRun, AgentTask, Policy};
 pub use exec::{ExecOptions, Executed, PlannedTask, execute};
 
 use std::sync::atomic::{AtomicI32, Ordering};

@@ -93,7 +93,7 @@ fn number(v: &Value) -> Option<f64> {
     }
 }
 
-fn describe(m: &Matcher) -> String {
+pub(super) fn describe(m: &Matcher) -> String {
     match m {
         Matcher::Exact(v) => short(v),
         Matcher::Contains(s) => format!("a string containing {s:?}"),

@@ -1,11 +1,13 @@
 //! Scoring: pure functions from replies and expectations to outcomes, rates and summaries.
 
+mod agent;
 mod matcher;
 mod outcome;
 mod paired;
 mod stats;
 mod summary;
 
+pub use agent::{Conversation, check_answer};
 pub use matcher::{check_args, short, values_equal};
 pub use outcome::{ActualCall, Judge, Verdict};
 pub use paired::{

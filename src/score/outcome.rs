@@ -184,7 +184,7 @@ impl Judge {
 
     /// Pairs each expected call with a distinct actual call of the same tool: a pairing in which
     /// every call's arguments pass when there is one, else the first unused call of each tool.
-    fn pair(&self, expected: &[Call], actual: &[ActualCall]) -> Vec<Option<usize>> {
+    pub(super) fn pair(&self, expected: &[Call], actual: &[ActualCall]) -> Vec<Option<usize>> {
         let passes: Vec<Vec<bool>> = expected
             .iter()
             .map(|e| {
@@ -217,7 +217,7 @@ impl Judge {
     }
 
     /// Checks one paired call's arguments: `None` when they pass.
-    fn check(&self, exp: &Call, call: &ActualCall) -> Option<(Outcome, String)> {
+    pub(super) fn check(&self, exp: &Call, call: &ActualCall) -> Option<(Outcome, String)> {
         let args = match &call.arguments {
             Ok(a) => a,
             Err(raw) => {
@@ -316,7 +316,7 @@ fn verdict(outcome: Outcome, reason: impl Into<String>, expected_tools: Vec<Stri
     }
 }
 
-fn names(calls: &[ActualCall]) -> String {
+pub(super) fn names(calls: &[ActualCall]) -> String {
     calls
         .iter()
         .map(|c| {

@@ -422,6 +422,7 @@ mod tests {
             notes: vec![],
             retries: 0,
             cached: false,
+            agent: None,
         }
     }
 

@@ -1,46 +1,92 @@
 //! Checking a suite against the tools the servers offer: every tool an expectation names, and
 //! every argument it matches, exists (with a suggestion when it does not).
 
-use crate::config::{LoadedSuite, Matcher, Seg};
+use crate::config::{Call, Eval, LoadedSuite, Matcher, MockSpec, Places, Seg};
 use crate::error::{Diagnostic, did_you_mean};
 use crate::mcp::ToolSet;
 
-/// Checks every tool an expectation names, and every argument it matches, against the tool set:
-/// unknown or ambiguous names are diagnostics with a suggestion.
+/// Checks every tool an expectation, a trajectory or a mock names, and every argument it
+/// matches, against the tool set: unknown or ambiguous names are diagnostics with a suggestion.
 pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for s in suites {
+        for (name, spec) in &s.suite.mocks {
+            let path = [Seg::Key("mocks"), Seg::Key(name)];
+            if let Err((message, hint)) = named_tool("the suite mocks", name, tools) {
+                let d = Diagnostic::new(&s.path, message);
+                diags.push(s.places().at_key(d, &s.source, &path).with_hint(hint));
+                continue;
+            }
+            for (m, mock) in spec.mocks().iter().enumerate() {
+                let at = mock_path(&path, spec, m);
+                let place = |d, arg: &str| {
+                    let at = [&at[..], &[Seg::Key(arg)]].concat();
+                    s.places().at_key(d, &s.source, &at)
+                };
+                check_args(
+                    &s.path,
+                    place,
+                    "the suite",
+                    name,
+                    &mock.when,
+                    tools,
+                    &mut diags,
+                );
+            }
+        }
         for (i, task) in s.suite.tasks.iter().enumerate() {
-            for (at, call) in task.expect.calls_with_paths() {
-                let call_path = [&[Seg::Key("expect")], &at[..]].concat();
+            let who = format!("task `{}`", task.id);
+            let mut calls: Vec<(Vec<Seg>, &Call)> = task
+                .expectation()
+                .calls_with_paths()
+                .into_iter()
+                .map(|(at, c)| ([&[Seg::Key("expect")], &at[..]].concat(), c))
+                .collect();
+            if let Some(t) = &task.trajectory {
+                calls.extend(t.calls.iter().enumerate().map(|(n, c)| {
+                    (
+                        vec![Seg::Key("trajectory"), Seg::Key("calls"), Seg::Index(n)],
+                        c,
+                    )
+                }));
+                for (n, name) in t.forbid.iter().enumerate() {
+                    if let Err((message, hint)) = named_tool(&format!("{who} forbids"), name, tools)
+                    {
+                        let at = [Seg::Key("trajectory"), Seg::Key("forbid"), Seg::Index(n)];
+                        diags.push(s.value_in_task(i, &at, message).with_hint(hint));
+                    }
+                }
+            }
+            for (call_path, call) in calls {
                 let tool_path = [&call_path[..], &[Seg::Key("tool")]].concat();
-                let Some(tool) = tools.by_name(&call.tool) else {
-                    let (message, hint) = unknown_tool(&task.id, &call.tool, tools);
+                if let Err((message, hint)) =
+                    named_tool(&format!("{who} expects"), &call.tool, tools)
+                {
                     diags.push(s.value_in_task(i, &tool_path, message).with_hint(hint));
                     continue;
+                }
+                let at = [&call_path[..], &[Seg::Key("args")]].concat();
+                let place = |d, arg: &str| {
+                    let at = [&at[..], &[Seg::Key(arg)]].concat();
+                    s.places().at_key(d, &s.source, &in_task(i, &at))
                 };
-                let Some(props) = closed_properties(&tool.input_schema) else {
+                check_args(
+                    &s.path, place, &who, &call.tool, &call.args, tools, &mut diags,
+                );
+            }
+            for (name, spec) in &task.mocks {
+                let path = [Seg::Key("mocks"), Seg::Key(name)];
+                if let Err((message, hint)) = named_tool(&format!("{who} mocks"), name, tools) {
+                    diags.push(s.key_in_task(i, &path, message).with_hint(hint));
                     continue;
-                };
-                for (arg, matcher) in &call.args {
-                    if props.contains_key(arg) || matches!(matcher, Matcher::Absent) {
-                        continue;
-                    }
-                    let hint = match did_you_mean(arg, props.keys().map(String::as_str)) {
-                        Some(p) => format!("did you mean `{p}`?"),
-                        None if props.is_empty() => format!("`{}` takes no parameters", tool.name),
-                        None => format!(
-                            "`{}` takes `{}`",
-                            tool.name,
-                            props.keys().cloned().collect::<Vec<_>>().join("`, `")
-                        ),
+                }
+                for (m, mock) in spec.mocks().iter().enumerate() {
+                    let at = mock_path(&path, spec, m);
+                    let place = |d, arg: &str| {
+                        let at = [&at[..], &[Seg::Key(arg)]].concat();
+                        s.places().at_key(d, &s.source, &in_task(i, &at))
                     };
-                    let message = format!(
-                        "task `{}`: tool `{}` has no parameter `{arg}`",
-                        task.id, tool.name
-                    );
-                    let arg_path = [&call_path[..], &[Seg::Key("args"), Seg::Key(arg)]].concat();
-                    diags.push(s.key_in_task(i, &arg_path, message).with_hint(hint));
+                    check_args(&s.path, place, &who, name, &mock.when, tools, &mut diags);
                 }
             }
         }
@@ -48,8 +94,102 @@ pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagno
     diags
 }
 
+/// Checks the tools the eval file names for agent runs (`allow_tools`, `mocks`).
+pub fn check_eval_tools(eval: &Eval, tools: &ToolSet) -> Vec<Diagnostic> {
+    let file = &eval.file;
+    if file.allow_tools.is_empty() && file.mocks.is_empty() {
+        return Vec::new();
+    }
+    let source = std::fs::read_to_string(&eval.path).unwrap_or_default();
+    let places = Places::parse(&source);
+    let mut diags = Vec::new();
+    for (n, name) in file.allow_tools.iter().enumerate() {
+        if let Err((message, hint)) = named_tool("`allow_tools` names", name, tools) {
+            let d = Diagnostic::new(&eval.path, message);
+            let at = [Seg::Key("allow_tools"), Seg::Index(n)];
+            diags.push(places.at_value(d, &source, &at).with_hint(hint));
+        }
+    }
+    for (name, spec) in &file.mocks {
+        let path = [Seg::Key("mocks"), Seg::Key(name)];
+        if let Err((message, hint)) = named_tool("the eval mocks", name, tools) {
+            let d = Diagnostic::new(&eval.path, message);
+            diags.push(places.at_key(d, &source, &path).with_hint(hint));
+            continue;
+        }
+        for (m, mock) in spec.mocks().iter().enumerate() {
+            let at = mock_path(&path, spec, m);
+            let place = |d, arg: &str| {
+                let at = [&at[..], &[Seg::Key(arg)]].concat();
+                places.at_key(d, &source, &at)
+            };
+            check_args(
+                &eval.path, place, "the eval", name, &mock.when, tools, &mut diags,
+            );
+        }
+    }
+    diags
+}
+
+/// `path` inside the `task`-th task of a suite.
+fn in_task<'a>(task: usize, path: &[Seg<'a>]) -> Vec<Seg<'a>> {
+    [&[Seg::Key("tasks"), Seg::Index(task)], path].concat()
+}
+
+/// Where the `when` of the `m`-th mock of a tool is written.
+fn mock_path<'a>(tool: &[Seg<'a>], spec: &MockSpec, m: usize) -> Vec<Seg<'a>> {
+    match spec {
+        MockSpec::One(_) => [tool, &[Seg::Key("when")]].concat(),
+        MockSpec::Many(_) => [tool, &[Seg::Index(m), Seg::Key("when")]].concat(),
+    }
+}
+
+/// A tool a file names exists (once): `Err` with the message and the way out when not.
+fn named_tool(who: &str, name: &str, tools: &ToolSet) -> Result<(), (String, String)> {
+    if tools.by_name(name).is_some() {
+        Ok(())
+    } else {
+        Err(unknown_tool(who, name, tools))
+    }
+}
+
+/// Every argument the matchers name is a parameter of `tool` (when its schema lists them all).
+/// `place` points a diagnostic at the matchers' mapping, given the argument's path below it.
+fn check_args<'a>(
+    file: &std::path::Path,
+    place: impl Fn(Diagnostic, &str) -> Diagnostic + 'a,
+    who: &str,
+    tool: &str,
+    args: &indexmap::IndexMap<String, Matcher>,
+    tools: &ToolSet,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(tool) = tools.by_name(tool) else {
+        return;
+    };
+    let Some(props) = closed_properties(&tool.input_schema) else {
+        return;
+    };
+    for (arg, matcher) in args {
+        if props.contains_key(arg) || matches!(matcher, Matcher::Absent) {
+            continue;
+        }
+        let hint = match did_you_mean(arg, props.keys().map(String::as_str)) {
+            Some(p) => format!("did you mean `{p}`?"),
+            None if props.is_empty() => format!("`{}` takes no parameters", tool.name),
+            None => format!(
+                "`{}` takes `{}`",
+                tool.name,
+                props.keys().cloned().collect::<Vec<_>>().join("`, `")
+            ),
+        };
+        let message = format!("{who}: tool `{}` has no parameter `{arg}`", tool.name);
+        diags.push(place(Diagnostic::new(file, message), arg).with_hint(hint));
+    }
+}
+
 /// What is wrong with an expected tool no server offers under that name, and the way out.
-fn unknown_tool(task: &str, name: &str, tools: &ToolSet) -> (String, String) {
+fn unknown_tool(who: &str, name: &str, tools: &ToolSet) -> (String, String) {
     let same = tools.by_server_name(name);
     if same.is_empty() {
         let hint = match did_you_mean(name, tools.tools.iter().map(|t| t.name.as_str())) {
@@ -58,10 +198,7 @@ fn unknown_tool(task: &str, name: &str, tools: &ToolSet) -> (String, String) {
                 "`tooleval tools --eval <EVAL_FILE>` lists every tool the servers offer".to_owned()
             }
         };
-        (
-            format!("task `{task}` expects tool `{name}`, which no server offers"),
-            hint,
-        )
+        (format!("{who} tool `{name}`, which no server offers"), hint)
     } else {
         let options = same
             .iter()
@@ -69,7 +206,7 @@ fn unknown_tool(task: &str, name: &str, tools: &ToolSet) -> (String, String) {
             .collect::<Vec<_>>()
             .join(" or ");
         (
-            format!("task `{task}`: tool `{name}` is offered by several servers"),
+            format!("{who} tool `{name}`, which several servers offer"),
             format!("write {options}"),
         )
     }

@@ -17,12 +17,14 @@ pub use finish::{Finish, finish};
 pub use summary::summarize;
 
 use crate::cli::{CacheArgs, RunSettings};
+use crate::config::Mode;
 use crate::config::{self, Eval, ServerSpec, Split};
 use crate::error::{Error, Result};
+use crate::mcp::LiveServers;
 use crate::mcp::{self, ToolSet};
 use crate::model::{self, Model};
 use crate::record::ServerInfo;
-use crate::run::{ExecOptions, Executed, PlannedTask, execute};
+use crate::run::{AgentRun, AgentTask, ExecOptions, Executed, PlannedTask, Policy, execute};
 use crate::score::Judge;
 
 /// One eval being measured: the file as loaded with the overrides applied, and when it started.
@@ -31,10 +33,11 @@ pub struct Session {
     pub started: SystemTime,
 }
 
-/// What the servers offered.
+/// What the servers offered, and the servers themselves when agent tasks will call them.
 pub struct Listed {
     pub tools: ToolSet,
     pub servers: Vec<ServerInfo>,
+    pub live: Option<Arc<LiveServers>>,
 }
 
 impl Session {
@@ -54,17 +57,59 @@ impl Session {
         model::from_config(&self.eval.model, &cache.settings(&self.eval.path))
     }
 
-    /// Connects to every server, lists its tools and closes the connection.
-    pub async fn list_tools(&self) -> Result<Listed> {
+    /// Connects to every server and lists its tools; the connections stay open when `keep`
+    /// (agent tasks call the tools), else they are closed.
+    pub async fn list_tools(&self, keep: bool) -> Result<Listed> {
         let written: Vec<(String, ServerSpec)> =
             self.eval.file.servers.clone().into_iter().collect();
+        if keep {
+            let (tools, servers, live) =
+                mcp::list_tools_keeping(&self.eval.servers, &written).await?;
+            return Ok(Listed {
+                tools,
+                servers,
+                live: Some(Arc::new(live)),
+            });
+        }
         let (tools, servers) = mcp::list_tools(&self.eval.servers, &written).await?;
-        Ok(Listed { tools, servers })
+        Ok(Listed {
+            tools,
+            servers,
+            live: None,
+        })
+    }
+
+    /// What agent tasks run their calls with: the open servers, and the eval's rules of what
+    /// may run. `None` when the servers were not kept open.
+    pub fn agent_run(&self, listed: &Listed) -> Option<Arc<AgentRun>> {
+        let servers = listed.live.clone()?;
+        let file = &self.eval.file;
+        let allow = file
+            .allow_tools
+            .iter()
+            .map(|n| {
+                listed
+                    .tools
+                    .by_name(n)
+                    .map_or_else(|| n.clone(), |t| t.name.clone())
+            })
+            .collect();
+        Some(Arc::new(AgentRun {
+            servers,
+            policy: Policy {
+                allow,
+                allow_destructive: self.eval.allow_destructive,
+            },
+            max_result_bytes: file
+                .max_result_bytes
+                .unwrap_or(config::DEFAULT_MAX_RESULT_BYTES),
+        }))
     }
 
     /// Checks that every tool and argument the suites expect is in `tools`.
     pub fn check(&self, tools: &ToolSet) -> Result<()> {
-        let diags = check_expectations(&self.eval.suites, tools);
+        let mut diags = check_expectations(&self.eval.suites, tools);
+        diags.extend(check::check_eval_tools(&self.eval, tools));
         if diags.is_empty() {
             Ok(())
         } else {
@@ -74,15 +119,36 @@ impl Session {
 
     /// The tasks to run, in suite order: all of them, or those of one split.
     pub fn plan(&self, split: Option<Split>) -> Result<Vec<PlannedTask>> {
+        let file = &self.eval.file;
+        let eval_turns = file.max_turns.unwrap_or(config::DEFAULT_MAX_TURNS);
         let tasks: Vec<PlannedTask> = self
             .eval
             .suites
             .iter()
             .flat_map(|s| {
                 let suite: Arc<str> = s.name().into();
-                s.suite.tasks.iter().map(move |t| PlannedTask {
-                    suite: suite.clone(),
-                    task: t.clone(),
+                // One set of settings for the suite's agent tasks that add nothing of their own.
+                let shared = Arc::new(AgentTask::merged(
+                    eval_turns,
+                    [&file.mocks, &s.suite.mocks, &config::Mocks::new()],
+                ));
+                s.suite.tasks.iter().map(move |t| {
+                    let mode = t.mode.or(s.suite.mode).or(file.mode).unwrap_or_default();
+                    let agent = (mode == Mode::Agent).then(|| {
+                        if t.mocks.is_empty() && t.max_turns.is_none() {
+                            shared.clone()
+                        } else {
+                            Arc::new(AgentTask::merged(
+                                t.max_turns.unwrap_or(eval_turns),
+                                [&file.mocks, &s.suite.mocks, &t.mocks],
+                            ))
+                        }
+                    });
+                    PlannedTask {
+                        suite: suite.clone(),
+                        task: t.clone(),
+                        agent,
+                    }
                 })
             })
             .filter(|t| split.is_none() || t.task.split == split)

@@ -225,7 +225,7 @@ fn colliding_tool_names_are_kept_apart_and_reported() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains("ambiguous.yaml:4:")
-            && err.contains("tool `acknowledge_alert` is offered by several servers"),
+            && err.contains("tool `acknowledge_alert`, which several servers offer"),
         "{err}"
     );
     assert!(

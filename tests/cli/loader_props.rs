@@ -717,10 +717,10 @@ proptest! {
         let want: Vec<&str> = spec.tasks.iter().map(|t| t.id.as_str()).collect();
         prop_assert_eq!(ids, want, "{}", source);
         for (got, want) in loaded.suite.tasks.iter().zip(&spec.tasks) {
-            let got_tools: Vec<String> = got.expect.tools().into_iter().map(str::to_owned).collect();
+            let got_tools: Vec<String> = got.expectation().tools().into_iter().map(str::to_owned).collect();
             prop_assert_eq!(got_tools, want.expect.tools(), "{}", source);
             prop_assert_eq!(
-                matches!(got.expect, Expect::None),
+                matches!(got.expect, Some(Expect::None)),
                 matches!(want.expect, ExpectSpec::None),
                 "{}",
                 source
@@ -730,7 +730,7 @@ proptest! {
         for (i, task) in loaded.suite.tasks.iter().enumerate() {
             let at = loaded.place_in_task(i, &[Seg::Key("id")]);
             prop_assert!(written_at(&source, at, &task.id), "id of task {i} at {at:?}\n{source}");
-            for (path, call) in task.expect.calls_with_paths() {
+            for (path, call) in task.expectation().calls_with_paths() {
                 let tool = [&[Seg::Key("expect")], &path[..], &[Seg::Key("tool")]].concat();
                 let at = loaded.place_in_task(i, &tool);
                 prop_assert!(written_at(&source, at, &call.tool), "{tool:?} at {at:?}\n{source}");

@@ -231,7 +231,7 @@ fn task_table(r: &Report, width: u16) -> Table {
 /// The tools a task expects, `(none)` for none.
 fn expected(task: Option<&crate::config::Task>) -> String {
     task.map(|t| {
-        let tools = t.expect.tools();
+        let tools = t.expected_tools();
         if tools.is_empty() {
             "(none)".to_owned()
         } else {

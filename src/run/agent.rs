@@ -1,0 +1,480 @@
+//! Agent trials: ask, run (or mock) the calls of the reply, feed their results back, ask again,
+//! until the model answers without a call, `max_turns` is reached, or a call may not run.
+//!
+//! Safety first: a call runs on its server only when the tool is annotated `readOnlyHint: true`,
+//! or the eval lists it in `allow_tools` (and, for a tool annotated destructive, the command
+//! line says `--allow-destructive`). Anything else is answered by a mock, or stops the loop at
+//! that call. Tool results are data: whatever they say, the calls they provoke meet the same
+//! rules.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use super::exec::{PlannedTask, actual_call, take_text_calls, unscored_record};
+use crate::config::{Mock, Mocks};
+use crate::mcp::{Effect, LiveServers, ToolInfo, ToolSet};
+use crate::model::{ErrorKind, Exchange, ExchangedCall, Model, ModelError, ModelRequest};
+use crate::record::{
+    AgentRecord, CallHow, CallResult, LoopEnd, Outcome, ReplyRecord, StoppedAt, ToolCallRecord,
+    TrialRecord, TurnRecord, Usage,
+};
+use crate::score::{ActualCall, Conversation, Judge};
+
+/// The agent settings of one task: its turn limit and the mocks that apply to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentTask {
+    pub max_turns: u32,
+    /// The eval's, the suite's and the task's mocks, by tool: the nearest wins.
+    pub mocks: Mocks,
+}
+
+impl AgentTask {
+    /// The mocks of the eval, overridden tool by tool by the suite's, then by the task's.
+    pub fn merged(max_turns: u32, layers: [&Mocks; 3]) -> AgentTask {
+        let mut mocks = Mocks::new();
+        for layer in layers {
+            for (tool, spec) in layer {
+                mocks.insert(tool.clone(), spec.clone());
+            }
+        }
+        AgentTask { max_turns, mocks }
+    }
+}
+
+/// What lets calls run: the servers, kept open, and what may run on them.
+pub struct AgentRun {
+    pub servers: Arc<LiveServers>,
+    pub policy: Policy,
+    /// The most bytes of one result fed back to the model.
+    pub max_result_bytes: usize,
+}
+
+/// Which tools may run besides the read-only ones.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// The eval's `allow_tools`, by the suites' names of the tools.
+    pub allow: HashSet<String>,
+    /// `--allow-destructive`: tools annotated destructive may run when also listed in `allow`.
+    pub allow_destructive: bool,
+}
+
+impl Policy {
+    /// `Ok` when `tool` may run; else why not, and how to mock or allow it.
+    pub fn permits(&self, tool: &ToolInfo) -> Result<(), String> {
+        let name = &tool.name;
+        let listed = self.allow.contains(name);
+        let mock = format!("mock it (`mocks: {{ {name}: {{ result: ... }} }}`)");
+        match tool.effect() {
+            Effect::ReadOnly => Ok(()),
+            Effect::Destructive if listed && self.allow_destructive => Ok(()),
+            Effect::Destructive if listed => Err(format!(
+                "`{name}` is annotated destructive: besides `allow_tools` it needs `--allow-destructive` on the command line; or {mock}"
+            )),
+            Effect::Destructive => Err(format!(
+                "`{name}` is annotated destructive: {mock}, or list it in the eval's `allow_tools` and pass `--allow-destructive`"
+            )),
+            _ if listed => Ok(()),
+            effect => {
+                let what = if effect == Effect::Unannotated {
+                    "has no annotations, so it is taken to write"
+                } else {
+                    "is not annotated read-only"
+                };
+                Err(format!(
+                    "`{name}` {what}: {mock}, or allow it (`allow_tools: [{name}]` in the eval)"
+                ))
+            }
+        }
+    }
+}
+
+/// The first mock of `tool` whose `when` fits the arguments: `Some(None)` when the tool is
+/// mocked but none fits, `None` when it is not mocked at all.
+fn mock_for<'a>(
+    mocks: &'a Mocks,
+    tool: &str,
+    args: &Map<String, Value>,
+) -> Option<Option<&'a Mock>> {
+    let spec = mocks.get(tool)?;
+    Some(
+        spec.mocks()
+            .iter()
+            .find(|m| crate::score::check_args(&m.when, false, args).is_ok()),
+    )
+}
+
+/// How one trial of an agent task went.
+pub(super) struct AgentTrial<'a> {
+    pub t: &'a PlannedTask,
+    pub settings: &'a AgentTask,
+    pub run: &'a AgentRun,
+    pub model: &'a dyn Model,
+    pub tools: &'a ToolSet,
+    pub judge: &'a Judge,
+    pub request_timeout: std::time::Duration,
+    pub recover: bool,
+}
+
+impl AgentTrial<'_> {
+    /// Runs the conversation and scores it. A fatal model error comes back beside the record.
+    pub async fn run(self, mut req: ModelRequest) -> (TrialRecord, Option<ModelError>) {
+        let started = Instant::now();
+        let mut rec = unscored_record(self.t, req.trial, 0);
+        let mut agent = AgentRecord::default();
+        let mut calls: Vec<ActualCall> = Vec::new();
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        let mut usage: Option<Usage> = None;
+        let mut fatal = None;
+        let mut failure: Option<String> = None;
+        agent.end = LoopEnd::TurnLimit;
+        for turn in 1..=self.settings.max_turns {
+            let asked = Instant::now();
+            let answer =
+                tokio::time::timeout(self.request_timeout, self.model.complete(&req)).await;
+            let model_ms = asked.elapsed().as_millis() as u64;
+            agent.model_ms += model_ms;
+            let reply = match answer {
+                Err(_) => {
+                    failure = Some(format!(
+                        "the model did not answer within {}s (turn {turn})",
+                        self.request_timeout.as_secs()
+                    ));
+                    break;
+                }
+                Ok(Err(e)) => {
+                    rec.retries += e.retries;
+                    failure = Some(if e.retries > 0 {
+                        format!("{} (turn {turn}, after {} retries)", e.message, e.retries)
+                    } else {
+                        format!("{} (turn {turn})", e.message)
+                    });
+                    fatal = (e.kind == ErrorKind::Fatal).then_some(e);
+                    break;
+                }
+                Ok(Ok(reply)) => reply,
+            };
+            rec.retries += reply.retries;
+            rec.cached |= reply.cached;
+            if let Some(u) = reply.usage {
+                let total = usage.get_or_insert_default();
+                total.prompt_tokens += u.prompt_tokens;
+                total.completion_tokens += u.completion_tokens;
+            }
+            let mut tool_calls = reply.tool_calls;
+            let mut notes = reply.notes;
+            if tool_calls.is_empty()
+                && let Some(text) = &reply.content
+            {
+                take_text_calls(text, self.recover, &mut tool_calls, &mut notes);
+            }
+            rec.notes.extend(notes);
+            let mut record = TurnRecord {
+                reply: ReplyRecord {
+                    content: reply.content.clone(),
+                    tool_calls: tool_calls
+                        .iter()
+                        .map(|c| ToolCallRecord {
+                            name: c.name.clone(),
+                            arguments: c.arguments.clone(),
+                            recovered: c.recovered,
+                        })
+                        .collect(),
+                    finish_reason: reply.finish_reason,
+                },
+                usage: reply.usage,
+                model_ms,
+                cached: reply.cached,
+                results: Vec::new(),
+            };
+            if tool_calls.is_empty() {
+                agent.answer = reply.content;
+                agent.end = LoopEnd::Answered;
+                agent.turns.push(record);
+                break;
+            }
+            let mut exchange = Exchange {
+                content: reply.content,
+                calls: Vec::with_capacity(tool_calls.len()),
+            };
+            for (i, call) in tool_calls.into_iter().enumerate() {
+                let actual = actual_call(&call, self.tools);
+                let key = (
+                    actual.name.clone(),
+                    actual
+                        .arguments
+                        .as_ref()
+                        .map(|a| Value::Object(a.clone()).to_string())
+                        .unwrap_or_else(|raw| raw.clone()),
+                );
+                if !seen.insert(key) {
+                    agent.redundant_calls += 1;
+                }
+                calls.push(actual.clone());
+                let answered = Instant::now();
+                let step = self.answer_call(&actual).await;
+                let ms = answered.elapsed().as_millis() as u64;
+                agent.tool_ms += ms;
+                let (how, output) = match step {
+                    Step::Answered(how, output) => (how, output),
+                    Step::Refused(why) => {
+                        record.results.push(CallResult {
+                            tool: actual.name.clone(),
+                            arguments: call.arguments.clone(),
+                            how: CallHow::Refused,
+                            text: String::new(),
+                            is_error: false,
+                            cut_from: None,
+                            notes: vec![why.clone()],
+                            ms,
+                        });
+                        agent.stopped_at = Some(StoppedAt {
+                            tool: actual.name.clone(),
+                            arguments: call.arguments.clone(),
+                            why,
+                        });
+                        agent.end = LoopEnd::Stopped;
+                        break;
+                    }
+                    Step::Failed(why) => {
+                        failure = Some(why);
+                        break;
+                    }
+                };
+                let (text, cut_from) = cap(output.text, self.run.max_result_bytes);
+                let mut notes = output.notes;
+                if let Some(n) = cut_from {
+                    notes.push(format!(
+                        "the result was cut from {n} to {} bytes (`max_result_bytes`)",
+                        text.len()
+                    ));
+                }
+                if output.is_error {
+                    agent.tool_errors += 1;
+                }
+                exchange.calls.push(ExchangedCall {
+                    id: call
+                        .id
+                        .clone()
+                        .unwrap_or_else(|| format!("call_{turn}_{i}")),
+                    name: call.name.clone(),
+                    arguments: call.arguments.clone(),
+                    result: text.clone(),
+                });
+                record.results.push(CallResult {
+                    tool: actual.name,
+                    arguments: call.arguments,
+                    how,
+                    text,
+                    is_error: output.is_error,
+                    cut_from,
+                    notes,
+                    ms,
+                });
+            }
+            agent.turns.push(record);
+            if failure.is_some() || agent.end == LoopEnd::Stopped {
+                break;
+            }
+            req.exchanges.push(exchange);
+        }
+        rec.latency_ms = started.elapsed().as_millis() as u64;
+        rec.usage = usage;
+        rec.called = calls.iter().map(|c| c.name.clone()).collect();
+        rec.reply = agent.turns.last().map(|t| t.reply.clone());
+        match failure {
+            Some(why) => {
+                agent.end = LoopEnd::Error;
+                rec.outcome = Outcome::Error;
+                rec.reason = why;
+            }
+            None => {
+                let verdict = self.judge.judge_agent(
+                    &self.t.task,
+                    &Conversation {
+                        calls: &calls,
+                        end: agent.end,
+                        answer: agent.answer.as_deref(),
+                        stopped_at: agent.stopped_at.as_ref().map(|s| s.tool.as_str()),
+                        turns: agent.turns.len(),
+                    },
+                );
+                rec.outcome = verdict.outcome;
+                rec.reason = verdict.reason;
+                rec.expected = verdict.expected_tools;
+                if let Some(s) = &agent.stopped_at {
+                    rec.notes
+                        .push(format!("stopped at `{}`: {}", s.tool, s.why));
+                }
+            }
+        }
+        rec.agent = Some(Box::new(agent));
+        (rec, fatal)
+    }
+
+    /// Answers one call: by a mock, by its server, or not at all.
+    async fn answer_call(&self, call: &ActualCall) -> Step {
+        let rejected = |text: String| {
+            Step::Answered(
+                CallHow::Rejected,
+                crate::mcp::ToolOutput {
+                    text,
+                    is_error: true,
+                    notes: vec![],
+                },
+            )
+        };
+        let Some(tool) = self.tools.by_name(&call.name).filter(|_| call.known) else {
+            return rejected(format!("error: no tool named `{}` is offered", call.name));
+        };
+        let args = match &call.arguments {
+            Ok(a) => a.clone(),
+            Err(raw) => {
+                return rejected(format!("error: the arguments are not a JSON object: {raw}"));
+            }
+        };
+        match mock_for(&self.settings.mocks, &tool.name, &args) {
+            Some(Some(m)) => {
+                return Step::Answered(
+                    CallHow::Mocked,
+                    crate::mcp::ToolOutput {
+                        text: m.answer.text(),
+                        is_error: m.answer.is_error(),
+                        notes: vec![],
+                    },
+                );
+            }
+            Some(None) => {
+                return Step::Refused(format!(
+                    "`{}` is mocked, but no mock's `when` fits these arguments; add a mock without `when` to answer every other call",
+                    tool.name
+                ));
+            }
+            None => {}
+        }
+        if !self.run.servers.has(&tool.server) {
+            return Step::Refused(format!(
+                "`{}` comes from a tool list, not a server, so it cannot run; mock it (`mocks: {{ {}: {{ result: ... }} }}`)",
+                tool.name, tool.name
+            ));
+        }
+        if let Err(why) = self.run.policy.permits(tool) {
+            return Step::Refused(why);
+        }
+        match self
+            .run
+            .servers
+            .call(&tool.server, &tool.server_name, args)
+            .await
+        {
+            Ok(output) => Step::Answered(CallHow::Executed, output),
+            Err(failure) => Step::Failed(failure.reason()),
+        }
+    }
+}
+
+enum Step {
+    Answered(CallHow, crate::mcp::ToolOutput),
+    /// The call may not run: the loop stops, and this says how to mock or allow it.
+    Refused(String),
+    /// The server failed: the trial ends as an infrastructure error.
+    Failed(String),
+}
+
+/// `text` cut to at most `max` bytes at a character boundary, and its length when it was cut.
+fn cap(text: String, max: usize) -> (String, Option<usize>) {
+    if text.len() <= max {
+        return (text, None);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let n = text.len();
+    let mut text = text;
+    text.truncate(end);
+    (text, Some(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mcp::{Annotations, ServerTool};
+
+    fn tool(name: &str, a: Option<Annotations>) -> ServerTool {
+        ServerTool {
+            name: name.into(),
+            description: Some("d".into()),
+            input_schema: serde_json::json!({"type": "object"}),
+            annotations: a,
+        }
+    }
+
+    #[test]
+    fn only_read_only_or_allowed_tools_run_and_destructive_ones_need_the_flag_too() {
+        let ro = Annotations {
+            read_only_hint: Some(true),
+            ..Default::default()
+        };
+        let writes = Annotations {
+            read_only_hint: Some(false),
+            destructive_hint: Some(false),
+            ..Default::default()
+        };
+        let destroys = Annotations {
+            destructive_hint: Some(true),
+            ..Default::default()
+        };
+        let set = ToolSet::new(vec![(
+            "s".into(),
+            vec![
+                tool("read", Some(ro)),
+                tool("write", Some(writes)),
+                tool("destroy", Some(destroys)),
+                tool("bare", None),
+            ],
+        )]);
+        let t = |n: &str| set.by_name(n).unwrap();
+        let none = Policy::default();
+        assert!(none.permits(t("read")).is_ok());
+        for n in ["write", "destroy", "bare"] {
+            let why = none.permits(t(n)).unwrap_err();
+            assert!(why.contains("mock it"), "{why}");
+        }
+        assert!(
+            none.permits(t("bare"))
+                .unwrap_err()
+                .contains("no annotations")
+        );
+        let listed = Policy {
+            allow: ["write", "destroy", "bare"].map(String::from).into(),
+            allow_destructive: false,
+        };
+        assert!(listed.permits(t("write")).is_ok());
+        assert!(listed.permits(t("bare")).is_ok());
+        assert!(
+            listed
+                .permits(t("destroy"))
+                .unwrap_err()
+                .contains("--allow-destructive")
+        );
+        let flagged = Policy {
+            allow_destructive: true,
+            ..listed
+        };
+        assert!(flagged.permits(t("destroy")).is_ok());
+        let flag_alone = Policy {
+            allow_destructive: true,
+            ..Policy::default()
+        };
+        assert!(flag_alone.permits(t("destroy")).is_err());
+    }
+
+    #[test]
+    fn results_are_cut_at_a_character_boundary() {
+        assert_eq!(cap("abc".into(), 3), ("abc".into(), None));
+        assert_eq!(cap("aé".into(), 2), ("a".into(), Some(3)));
+    }
+}

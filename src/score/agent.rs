@@ -1,0 +1,545 @@
+//! An agent conversation's outcome: the calls of every turn held against `expect` and
+//! `trajectory`, then the final answer against `answer`.
+//!
+//! In agent mode `expect` reads as "these calls are among those made": `tool` and `calls` must
+//! each be matched by a distinct call (in the listed order with `order: strict`, others allowed
+//! between); other calls are allowed; `none` means no call at all; `any_of` passes when one
+//! alternative does. `trajectory` says more: `order: exact | in_order | any`, `allow_extra`,
+//! `forbid` and `max_calls`.
+
+use serde_json::Value;
+
+use super::matcher::describe;
+use super::outcome::{ActualCall, Judge, Verdict, names};
+use crate::config::{AnswerCheck, Call, Expect, Matcher, Order, Sequence, Task, Trajectory};
+use crate::record::{LoopEnd, Outcome};
+
+/// How an agent conversation went, as scoring needs it.
+pub struct Conversation<'a> {
+    /// Every call of every turn, in order.
+    pub calls: &'a [ActualCall],
+    pub end: LoopEnd,
+    /// The final answer's text (`end: answered`).
+    pub answer: Option<&'a str>,
+    /// The call the loop stopped at (`end: stopped`), for the reason.
+    pub stopped_at: Option<&'a str>,
+    pub turns: usize,
+}
+
+impl Judge {
+    /// The verdict of an agent conversation that ended without an infrastructure failure.
+    pub fn judge_agent(&self, task: &Task, c: &Conversation) -> Verdict {
+        let expected_tools: Vec<String> = task
+            .expected_tools()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let verdict = |outcome, reason: String| Verdict {
+            outcome,
+            reason,
+            expected_tools: expected_tools.clone(),
+        };
+        let calls = self.judge_trajectory(task, c.calls);
+        match c.end {
+            LoopEnd::TurnLimit => {
+                // Unfinished, and nothing wrong yet: the limit is the news.
+                if let Err((o, why)) = &calls
+                    && !matches!(o, Outcome::WrongTool | Outcome::NoCall)
+                {
+                    return verdict(*o, why.clone());
+                }
+                verdict(
+                    Outcome::TurnLimit,
+                    format!(
+                        "no final answer after {} turns ({} calls)",
+                        c.turns,
+                        c.calls.len()
+                    ),
+                )
+            }
+            LoopEnd::Stopped => {
+                let at = c.stopped_at.unwrap_or("a tool");
+                match calls {
+                    Err((o, why)) => verdict(o, format!("{why} (the loop stopped at `{at}`)")),
+                    Ok(_) if task.answer.is_some() => verdict(
+                        Outcome::Stopped,
+                        format!("the loop stopped at `{at}`, which may not run, before an answer"),
+                    ),
+                    Ok(ok) => verdict(
+                        Outcome::Pass,
+                        format!("{ok}; the loop stopped at `{at}`, which may not run"),
+                    ),
+                }
+            }
+            LoopEnd::Answered | LoopEnd::Error => match calls {
+                Err((o, why)) => verdict(o, why),
+                Ok(ok) => match check_answer(task, c.answer) {
+                    Err(why) => verdict(Outcome::WrongAnswer, why),
+                    Ok(()) if task.answer.is_some() => {
+                        verdict(Outcome::Pass, format!("{ok}; the answer passes its checks"))
+                    }
+                    Ok(()) => verdict(Outcome::Pass, ok),
+                },
+            },
+        }
+    }
+
+    /// The calls against `expect` and `trajectory`: what held, or the first failure.
+    fn judge_trajectory(
+        &self,
+        task: &Task,
+        calls: &[ActualCall],
+    ) -> Result<String, (Outcome, String)> {
+        let t = task.trajectory.as_ref();
+        if let Some(t) = t {
+            if let Some(bad) = calls.iter().find(|c| t.forbid.contains(&c.name)) {
+                return Err((
+                    Outcome::UnexpectedCall,
+                    format!("called `{}`, which the task forbids", bad.name),
+                ));
+            }
+            if let Some(max) = t.max_calls
+                && calls.len() > max
+            {
+                return Err((
+                    Outcome::UnexpectedCall,
+                    format!("made {} calls; at most {max} are allowed", calls.len()),
+                ));
+            }
+        }
+        if let Some(e) = &task.expect {
+            self.judge_expect(e, calls)?;
+        }
+        if let Some(t) = t {
+            self.judge_sequence(t, calls)?;
+        }
+        Ok(match calls.len() {
+            0 => "no tool called, as expected".to_owned(),
+            n => format!("called {} ({n} call{})", distinct(calls), plural(n)),
+        })
+    }
+
+    /// `expect` in agent mode: its calls are among those made.
+    fn judge_expect(&self, e: &Expect, calls: &[ActualCall]) -> Result<(), (Outcome, String)> {
+        match e {
+            Expect::None if calls.is_empty() => Ok(()),
+            Expect::None => Err((
+                Outcome::UnexpectedCall,
+                format!("called {} where no tool should be called", names(calls)),
+            )),
+            Expect::Call(c) => self.contains(std::slice::from_ref(c), Sequence::Any, calls),
+            Expect::Calls { calls: exp, order } => {
+                let seq = match order {
+                    Order::Strict => Sequence::InOrder,
+                    Order::Any => Sequence::Any,
+                };
+                self.contains(exp, seq, calls)
+            }
+            Expect::AnyOf(alts) => {
+                let mut results: Vec<Result<(), (Outcome, String)>> =
+                    alts.iter().map(|a| self.judge_expect(a, calls)).collect();
+                if results.iter().any(Result::is_ok) {
+                    return Ok(());
+                }
+                results.sort_by_key(|r| r.as_ref().err().map(|(o, _)| *o));
+                let (o, why) = results
+                    .swap_remove(0)
+                    .err()
+                    .unwrap_or((Outcome::WrongTool, String::new()));
+                Err((o, format!("no alternative matched; closest: {why}")))
+            }
+        }
+    }
+
+    /// `trajectory.calls` with its order and whether others may come.
+    fn judge_sequence(
+        &self,
+        t: &Trajectory,
+        calls: &[ActualCall],
+    ) -> Result<(), (Outcome, String)> {
+        let seq = t.sequence();
+        let matched = if seq == Sequence::Exact {
+            self.exact(&t.calls, calls)?;
+            (0..calls.len()).map(Some).collect()
+        } else {
+            self.contains(&t.calls, seq, calls)?;
+            self.assignment(&t.calls, seq, calls)
+        };
+        if !t.extra_allowed() {
+            let extra: Vec<ActualCall> = (0..calls.len())
+                .filter(|j| !matched.contains(&Some(*j)))
+                .map(|j| calls[j].clone())
+                .collect();
+            if !extra.is_empty() {
+                return Err((
+                    Outcome::UnexpectedCall,
+                    format!("called {} besides the trajectory's calls", names(&extra)),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Which call answers each expected one (`None` for none), in a sequence or in any order.
+    fn assignment(
+        &self,
+        expected: &[Call],
+        seq: Sequence,
+        calls: &[ActualCall],
+    ) -> Vec<Option<usize>> {
+        match seq {
+            // A pairing where every call fits, when there is one; pairs that do not fit count
+            // as unmatched.
+            Sequence::Any => self
+                .pair(expected, calls)
+                .into_iter()
+                .zip(expected)
+                .map(|(j, e)| j.filter(|&j| self.fits(e, &calls[j])))
+                .collect(),
+            _ => {
+                // The earliest call that fits each expected one, after the previous one's: the
+                // greedy choice finds a fitting subsequence whenever there is one.
+                let mut next = 0;
+                expected
+                    .iter()
+                    .map(|e| {
+                        let j = (next..calls.len()).find(|&j| self.fits(e, &calls[j]))?;
+                        next = j + 1;
+                        Some(j)
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    fn fits(&self, e: &Call, c: &ActualCall) -> bool {
+        c.name == e.tool && self.check(e, c).is_none()
+    }
+
+    /// Every expected call is matched by a distinct call with passing arguments (in order for
+    /// `in_order`); the first that is not, with why.
+    fn contains(
+        &self,
+        expected: &[Call],
+        seq: Sequence,
+        calls: &[ActualCall],
+    ) -> Result<(), (Outcome, String)> {
+        let assignment = self.assignment(expected, seq, calls);
+        let Some(i) = assignment.iter().position(Option::is_none) else {
+            return Ok(());
+        };
+        let e = &expected[i];
+        if calls.is_empty() {
+            return Err((
+                Outcome::NoCall,
+                format!("expected `{}`, the model called no tool", e.tool),
+            ));
+        }
+        let same: Vec<&ActualCall> = calls.iter().filter(|c| c.name == e.tool).collect();
+        if let Some(failure) = same.iter().find_map(|c| self.check(e, c)) {
+            return Err(failure);
+        }
+        if !same.is_empty() && seq == Sequence::InOrder {
+            return Err((
+                Outcome::WrongTool,
+                format!("called `{}` out of order: called {}", e.tool, names(calls)),
+            ));
+        }
+        let what = if same.is_empty() {
+            format!("`{}`", e.tool)
+        } else {
+            format!("another call to `{}`", e.tool)
+        };
+        Err((
+            Outcome::WrongTool,
+            format!("missing {what}; called {}", names(calls)),
+        ))
+    }
+
+    /// Exactly these calls, in this order.
+    fn exact(&self, expected: &[Call], calls: &[ActualCall]) -> Result<(), (Outcome, String)> {
+        for (n, (e, c)) in expected.iter().zip(calls).enumerate() {
+            if c.name != e.tool {
+                return Err((
+                    Outcome::WrongTool,
+                    format!("call {} was `{}`, expected `{}`", n + 1, c.name, e.tool),
+                ));
+            }
+            if let Some(failure) = self.check(e, c) {
+                return Err(failure);
+            }
+        }
+        match calls.len().cmp(&expected.len()) {
+            std::cmp::Ordering::Less if calls.is_empty() => Err((
+                Outcome::NoCall,
+                format!("expected `{}`, the model called no tool", expected[0].tool),
+            )),
+            std::cmp::Ordering::Less => Err((
+                Outcome::WrongTool,
+                format!(
+                    "stopped after {} of {} calls; missing `{}`",
+                    calls.len(),
+                    expected.len(),
+                    expected[calls.len()].tool
+                ),
+            )),
+            std::cmp::Ordering::Greater => Err((
+                Outcome::UnexpectedCall,
+                format!(
+                    "called {} after the trajectory's {} calls",
+                    names(&calls[expected.len()..]),
+                    expected.len()
+                ),
+            )),
+            std::cmp::Ordering::Equal => Ok(()),
+        }
+    }
+}
+
+/// The final answer against the task's `answer` checks: the first that fails, said plainly.
+pub fn check_answer(task: &Task, answer: Option<&str>) -> Result<(), String> {
+    let Some(checks) = &task.answer else {
+        return Ok(());
+    };
+    let text = answer.unwrap_or("").trim();
+    for check in &checks.0 {
+        let ok = match check {
+            AnswerCheck::NotContains(s) => !text.to_lowercase().contains(&s.to_lowercase()),
+            AnswerCheck::Matcher(m) => answer_fits(m, text),
+        };
+        if !ok {
+            let shown = if text.is_empty() {
+                "there was no answer text".to_owned()
+            } else {
+                format!("the answer was {:?}", cut(text))
+            };
+            let wanted = match check {
+                AnswerCheck::NotContains(s) => format!("an answer without {s:?}"),
+                AnswerCheck::Matcher(Matcher::Exact(Value::String(s))) => {
+                    format!("the answer {s:?}")
+                }
+                AnswerCheck::Matcher(Matcher::Present) => "an answer".to_owned(),
+                AnswerCheck::Matcher(Matcher::Absent) => "no answer text".to_owned(),
+                AnswerCheck::Matcher(m) => describe(m).replacen("a string", "an answer", 1),
+            };
+            return Err(format!("expected {wanted}; {shown}"));
+        }
+    }
+    Ok(())
+}
+
+fn answer_fits(m: &Matcher, text: &str) -> bool {
+    match m {
+        Matcher::Exact(Value::String(s)) => text == s.trim(),
+        Matcher::Exact(_) | Matcher::Approx { .. } => false,
+        Matcher::Contains(s) => text.to_lowercase().contains(&s.to_lowercase()),
+        Matcher::Regex(re) => re.is_match(text),
+        Matcher::OneOf(opts) => opts
+            .iter()
+            .any(|o| o.as_str().is_some_and(|s| s.trim() == text)),
+        Matcher::Present => !text.is_empty(),
+        Matcher::Absent => text.is_empty(),
+    }
+}
+
+/// The distinct tools called, in first-call order.
+fn distinct(calls: &[ActualCall]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for c in calls {
+        if !seen.contains(&c.name.as_str()) {
+            seen.push(&c.name);
+        }
+    }
+    seen.iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn cut(s: &str) -> String {
+    if s.chars().count() > 120 {
+        format!("{}…", s.chars().take(120).collect::<String>())
+    } else {
+        s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mcp::{ServerTool, ToolSet};
+    use serde_json::json;
+
+    fn judge() -> Judge {
+        let tool = |name: &str| ServerTool {
+            name: name.into(),
+            description: Some(name.into()),
+            input_schema: json!({"type": "object", "properties": {"service": {"type": "string"}}}),
+            annotations: None,
+        };
+        Judge::new(&ToolSet::new(vec![(
+            "s".into(),
+            vec![
+                tool("metric"),
+                tool("logs"),
+                tool("deploys"),
+                tool("rollback"),
+            ],
+        )]))
+    }
+
+    fn task(yaml: &str) -> Task {
+        let text = format!("id: t\nprompt: p\nmode: agent\n{yaml}");
+        serde_saphyr::from_str_with_options(&text, crate::config::yaml_options()).unwrap()
+    }
+
+    fn call(name: &str, service: &str) -> ActualCall {
+        ActualCall {
+            name: name.into(),
+            known: true,
+            arguments: Ok(json!({ "service": service }).as_object().unwrap().clone()),
+        }
+    }
+
+    fn answered<'a>(calls: &'a [ActualCall], answer: &'a str) -> Conversation<'a> {
+        Conversation {
+            calls,
+            end: LoopEnd::Answered,
+            answer: Some(answer),
+            stopped_at: None,
+            turns: calls.len() + 1,
+        }
+    }
+
+    fn outcome(t: &Task, c: &Conversation) -> (Outcome, String) {
+        let v = judge().judge_agent(t, c);
+        (v.outcome, v.reason)
+    }
+
+    #[test]
+    fn expect_means_these_calls_are_among_those_made() {
+        let t = task("expect: { tool: deploys, args: { service: payments } }\n");
+        let calls = [
+            call("metric", "checkout"),
+            call("logs", "checkout"),
+            call("deploys", "payments"),
+        ];
+        assert_eq!(outcome(&t, &answered(&calls, "v2")).0, Outcome::Pass);
+        let calls = [call("metric", "checkout"), call("deploys", "cart")];
+        assert_eq!(outcome(&t, &answered(&calls, "v2")).0, Outcome::BadArgs);
+        assert_eq!(outcome(&t, &answered(&[], "no idea")).0, Outcome::NoCall);
+        let t = task("expect: none\n");
+        assert_eq!(outcome(&t, &answered(&[], "hello")).0, Outcome::Pass);
+        assert_eq!(
+            outcome(&t, &answered(&[call("logs", "x")], "hello")).0,
+            Outcome::UnexpectedCall
+        );
+    }
+
+    #[test]
+    fn trajectories_hold_their_order_extras_forbidden_tools_and_call_budget() {
+        let calls = [
+            call("metric", "checkout"),
+            call("logs", "checkout"),
+            call("deploys", "payments"),
+        ];
+        let run = |yaml: &str| outcome(&task(yaml), &answered(&calls, "v2.14.0"));
+        assert_eq!(
+            run("trajectory: { calls: [{ tool: metric }, { tool: deploys }] }\n").0,
+            Outcome::Pass
+        );
+        let (o, why) = run("trajectory: { calls: [{ tool: deploys }, { tool: metric }] }\n");
+        assert_eq!(o, Outcome::WrongTool, "{why}");
+        assert!(why.contains("out of order"), "{why}");
+        assert_eq!(
+            run("trajectory: { calls: [{ tool: deploys }, { tool: metric }], order: any }\n").0,
+            Outcome::Pass
+        );
+        let (o, why) =
+            run("trajectory: { calls: [{ tool: metric }, { tool: deploys }], order: exact }\n");
+        assert_eq!(o, Outcome::WrongTool, "{why}");
+        assert!(why.contains("call 2 was `logs`"), "{why}");
+        assert_eq!(
+            run("trajectory: { calls: [{ tool: metric }, { tool: logs }, { tool: deploys }], order: exact }\n").0,
+            Outcome::Pass
+        );
+        let (o, why) = run(
+            "trajectory: { calls: [{ tool: metric }, { tool: deploys }], allow_extra: false }\n",
+        );
+        assert_eq!(o, Outcome::UnexpectedCall);
+        assert!(why.contains("`logs`"), "{why}");
+        let (o, why) = run("trajectory: { forbid: [rollback, logs] }\n");
+        assert_eq!(o, Outcome::UnexpectedCall);
+        assert!(why.contains("forbids"), "{why}");
+        assert_eq!(
+            run("trajectory: { max_calls: 2 }\n").0,
+            Outcome::UnexpectedCall
+        );
+        assert_eq!(run("trajectory: { max_calls: 3 }\n").0, Outcome::Pass);
+    }
+
+    #[test]
+    fn the_answer_is_checked_after_the_calls() {
+        let calls = [call("deploys", "payments")];
+        let t = task(
+            "trajectory: { calls: [{ tool: deploys }] }\nanswer: [{ contains: v2.14.0 }, { not_contains: rolled back }]\n",
+        );
+        assert_eq!(
+            outcome(&t, &answered(&calls, "Deploy V2.14.0 of payments")).0,
+            Outcome::Pass
+        );
+        let (o, why) = outcome(&t, &answered(&calls, "payments v2.13"));
+        assert_eq!(o, Outcome::WrongAnswer);
+        assert!(why.contains("containing \"v2.14.0\""), "{why}");
+        let (o, _) = outcome(&t, &answered(&calls, "v2.14.0, so I rolled back"));
+        assert_eq!(o, Outcome::WrongAnswer);
+        // Wrong calls are reported before a wrong answer.
+        assert_eq!(outcome(&t, &answered(&[], "v2.14.0")).0, Outcome::NoCall);
+    }
+
+    #[test]
+    fn a_turn_limit_or_a_stop_is_its_own_outcome_unless_a_call_already_went_wrong() {
+        let t = task(
+            "trajectory: { calls: [{ tool: deploys }], forbid: [rollback] }\nanswer: { contains: v2 }\n",
+        );
+        let looping = [call("metric", "a"), call("metric", "a")];
+        let c = Conversation {
+            calls: &looping,
+            end: LoopEnd::TurnLimit,
+            answer: None,
+            stopped_at: None,
+            turns: 8,
+        };
+        assert_eq!(outcome(&t, &c).0, Outcome::TurnLimit);
+        let bad = [call("rollback", "payments")];
+        let c = Conversation {
+            calls: &bad,
+            end: LoopEnd::TurnLimit,
+            answer: None,
+            stopped_at: None,
+            turns: 8,
+        };
+        assert_eq!(outcome(&t, &c).0, Outcome::UnexpectedCall);
+        let ok = [call("deploys", "payments"), call("rollback", "payments")];
+        let t2 = task(
+            "trajectory: { calls: [{ tool: deploys }, { tool: rollback }] }\nanswer: { contains: done }\n",
+        );
+        let c = Conversation {
+            calls: &ok,
+            end: LoopEnd::Stopped,
+            answer: None,
+            stopped_at: Some("rollback"),
+            turns: 2,
+        };
+        let (o, why) = outcome(&t2, &c);
+        assert_eq!(o, Outcome::Stopped, "{why}");
+        let t3 = task("trajectory: { calls: [{ tool: deploys }, { tool: rollback }] }\n");
+        let (o, why) = outcome(&t3, &c);
+        assert_eq!(o, Outcome::Pass);
+        assert!(why.contains("stopped at `rollback`"), "{why}");
+    }
+}
