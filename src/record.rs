@@ -178,6 +178,9 @@ pub struct ServerInfo {
     /// Tokens of this server's tool definitions as sent, summed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_tokens: Option<usize>,
+    /// Agent runs: how often the server was started again after it crashed or hung.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restarts: u32,
 }
 
 /// One trial of one task.

@@ -171,6 +171,13 @@ async fn measure(
         !ended.interrupted && ended.fatal.is_none(),
         session.started,
     );
+    if let Some(live) = &plan.listed.live {
+        for (name, n) in live.restarts() {
+            if let Some(s) = report.servers.iter_mut().find(|s| s.name == name) {
+                s.restarts = n;
+            }
+        }
+    }
     report.shard = args.shard.map(|s| ShardInfo {
         index: s.index,
         count: s.count,

@@ -132,6 +132,7 @@ pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> 
         protocol_version: peer.as_ref().map(|p| p.protocol_version.to_string()),
         tool_count: listed.len(),
         tool_tokens: None,
+        restarts: 0,
     };
     let tools = listed
         .into_iter()

@@ -15,6 +15,6 @@ pub use paired::{
 };
 pub use stats::{Rate, wilson};
 pub use summary::{
-    Confusion, NO_TOOL, Summary, TaskState, TaskSummary, TokenTotals, ToolStats, TrialsByTask,
-    summarize,
+    AgentTotals, Confusion, NO_TOOL, Summary, TaskState, TaskSummary, TokenTotals, ToolStats,
+    TrialsByTask, summarize,
 };

@@ -36,6 +36,9 @@ pub struct Summary {
     /// Trials answered from the response cache.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub cached: u64,
+    /// Over the agent trials, when there are any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<AgentTotals>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_accuracy: Option<f64>,
     /// Whether full-call accuracy reached `min_accuracy` (absent without one).
@@ -117,6 +120,61 @@ pub struct Confusion {
     pub hints: Vec<String>,
 }
 
+/// What the agent trials of a run did, summed over them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentTotals {
+    /// Agent trials.
+    pub trials: u64,
+    /// Model replies, over every turn of every trial.
+    pub turns: u64,
+    /// Calls the model made, and how they were answered.
+    pub calls: u64,
+    pub executed: u64,
+    pub mocked: u64,
+    /// Calls answered from the cache without asking the server (a replay).
+    pub replayed: u64,
+    /// Calls that stopped a loop (may not run, no mock).
+    pub refused: u64,
+    /// Calls of a tool no server offers, or with arguments that are not a JSON object.
+    pub rejected: u64,
+    /// The same tool with the same arguments again, within a trial.
+    pub redundant_calls: u64,
+    pub tool_errors: u64,
+    /// Results cut at `max_result_bytes`.
+    pub cut_results: u64,
+    /// Time waiting for the model and for tools, in milliseconds.
+    pub model_ms: u64,
+    pub tool_ms: u64,
+}
+
+impl AgentTotals {
+    /// The totals of the agent trials among `trials`; `None` when there are none.
+    pub fn of(trials: &[TrialRecord]) -> Option<AgentTotals> {
+        use crate::record::CallHow;
+        let mut t = AgentTotals::default();
+        for a in trials.iter().filter_map(|t| t.agent.as_deref()) {
+            t.trials += 1;
+            t.turns += a.turns.len() as u64;
+            t.redundant_calls += u64::from(a.redundant_calls);
+            t.tool_errors += u64::from(a.tool_errors);
+            t.model_ms += a.model_ms;
+            t.tool_ms += a.tool_ms;
+            for c in a.calls() {
+                t.calls += 1;
+                *match c.how {
+                    CallHow::Executed => &mut t.executed,
+                    CallHow::Mocked => &mut t.mocked,
+                    CallHow::Replayed => &mut t.replayed,
+                    CallHow::Refused => &mut t.refused,
+                    CallHow::Rejected => &mut t.rejected,
+                } += 1;
+                t.cut_results += u64::from(c.cut_from.is_some());
+            }
+        }
+        (t.trials > 0).then_some(t)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct TokenTotals {
     pub prompt: u64,
@@ -170,6 +228,7 @@ pub fn summarize(
         tokens: token_totals(trials),
         retries: trials.iter().map(|t| u64::from(t.retries)).sum(),
         cached: trials.iter().filter(|t| t.cached).count() as u64,
+        agent: AgentTotals::of(trials),
         min_accuracy,
         meets_min_accuracy,
     }

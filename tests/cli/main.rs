@@ -2,6 +2,7 @@
 //! over stdio and HTTP, a scripted OpenAI-compatible server on 127.0.0.1, and the official
 //! reference servers from the npm registry.
 
+mod agent;
 mod bench;
 mod compare;
 mod corpus;

@@ -117,8 +117,14 @@ impl Drop for ChildGuard {
 
 /// Starts `tooleval demo-server --http 127.0.0.1:0` and returns it with its /mcp URL.
 pub fn demo_http_server() -> (ChildGuard, String) {
+    demo_http_server_with(&[])
+}
+
+/// Starts `tooleval demo-server --http 127.0.0.1:0 ARGS...` and returns it with its /mcp URL.
+pub fn demo_http_server_with(args: &[&str]) -> (ChildGuard, String) {
     let mut child = Command::new(bin_path())
         .args(["demo-server", "--http", "127.0.0.1:0"])
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

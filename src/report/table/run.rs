@@ -349,6 +349,59 @@ fn rate_rows(r: &Report) -> Vec<[String; 2]> {
     rows
 }
 
+/// What the agent trials did: turns, calls and how they were answered, time apart.
+fn agent_rows(a: &crate::score::AgentTotals) -> Vec<[String; 2]> {
+    let per = |n: u64| format!("{:.1}", n as f64 / a.trials.max(1) as f64);
+    let mut how: Vec<String> = [
+        ("executed", a.executed),
+        ("mocked", a.mocked),
+        ("replayed", a.replayed),
+        ("refused", a.refused),
+        ("rejected", a.rejected),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(what, n)| format!("{what}{}{n}", super::NO_BREAK))
+    .collect();
+    if how.is_empty() {
+        how.push("none".into());
+    }
+    let mut rows = vec![
+        [
+            "agent turns / calls per trial".to_owned(),
+            format!(
+                "{} / {} over {} trials",
+                per(a.turns),
+                per(a.calls),
+                a.trials
+            ),
+        ],
+        ["calls".to_owned(), how.join(", ")],
+    ];
+    let mut issues = Vec::new();
+    for (what, n) in [
+        ("redundant", a.redundant_calls),
+        ("tool errors", a.tool_errors),
+        ("results cut", a.cut_results),
+    ] {
+        if n > 0 {
+            issues.push(format!("{what}{}{n}", super::NO_BREAK));
+        }
+    }
+    if !issues.is_empty() {
+        rows.push(["call issues".to_owned(), issues.join(", ")]);
+    }
+    rows.push([
+        "time: model / tools".to_owned(),
+        format!("{} / {}", seconds(a.model_ms), seconds(a.tool_ms)),
+    ]);
+    rows
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{:.1}{}s", ms as f64 / 1000.0, super::NO_BREAK)
+}
+
 /// Outcomes, errors, retries, cache hits, tokens and the accuracy bar.
 fn count_rows(s: &Summary) -> Vec<[String; 2]> {
     let outcomes = Outcome::ALL
@@ -379,6 +432,9 @@ fn count_rows(s: &Summary) -> Vec<[String; 2]> {
             "answered from the cache".to_owned(),
             format!("{} of {} trials", s.cached, s.trials),
         ]);
+    }
+    if let Some(a) = &s.agent {
+        rows.extend(agent_rows(a));
     }
     if s.tokens.prompt + s.tokens.completion > 0 {
         rows.push([
