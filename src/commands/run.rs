@@ -42,14 +42,16 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     let agent = tasks.iter().any(|t| t.agent.is_some());
     // The servers are asked once; every variant shares their tool lists (and, for agent tasks,
     // their open connections).
-    let listed = session.list_tools(agent).await?;
+    let listed = session
+        .list_tools(agent, &args.cache.settings(&eval.path))
+        .await?;
     session.check(&listed.tools)?;
     check_descriptions(&variants, &listed.tools)?;
     let plan = Plan {
         tasks,
         opts: ExecOptions {
             shard: args.shard.map(|s| (s.index, s.count)),
-            agent: session.agent_run(&listed),
+            agent: Some(session.agent_run(&listed, &args.cache.settings(&eval.path))),
             ..session.exec_options(!args.quiet && args.format == Format::Table)
         },
         model,

@@ -87,12 +87,15 @@ pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
     let encoding = session.eval.file.encoding.unwrap_or_default();
     let tasks = session.plan(None)?;
     let listed = session
-        .list_tools(tasks.iter().any(|t| t.agent.is_some()))
+        .list_tools(
+            tasks.iter().any(|t| t.agent.is_some()),
+            &args.cache.settings(&session.eval.path),
+        )
         .await?;
     let mut all = candidates(&listed.tools, &args)?;
     all.count_tokens(encoding);
     session.check(&all)?;
-    let agent = session.agent_run(&listed);
+    let agent = Some(session.agent_run(&listed, &args.cache.settings(&session.eval.path)));
     let needed = needed_tools(&all, &tasks);
     let distractors: Vec<String> = all
         .tools

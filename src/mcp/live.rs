@@ -122,12 +122,6 @@ impl LiveServers {
         }
     }
 
-    /// Whether `server` is one of these (tools from a tool-list file or the distractor pool
-    /// have no server to run on).
-    pub fn has(&self, server: &str) -> bool {
-        self.servers.contains_key(server)
-    }
-
     /// How often each server was started again, for those that were.
     pub fn restarts(&self) -> Vec<(String, u32)> {
         let mut r: Vec<(String, u32)> = self

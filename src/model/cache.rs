@@ -75,9 +75,55 @@ impl CachedModel {
     }
 
     fn path(&self, key: &str) -> PathBuf {
-        self.dir
-            .join(&key[..2.min(key.len())])
-            .join(format!("{key}.json"))
+        entry_path(&self.dir, key)
+    }
+}
+
+/// Where the entry of `key` lives in the cache folder `dir`: in a folder named by the key's
+/// first two hex digits.
+pub fn entry_path(dir: &Path, key: &str) -> PathBuf {
+    dir.join(&key[..2.min(key.len())])
+        .join(format!("{key}.json"))
+}
+
+/// A cache key: the SHA-256 of the parts, one per line, in hex.
+pub fn cache_key(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(parts.join("\n").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What else a run records beside the model's replies, so a replay needs neither model nor
+/// servers: tool listings and tool results.
+#[derive(Serialize, Deserialize)]
+struct Recorded<T> {
+    created: String,
+    /// `listing` or `tool-result`.
+    kind: String,
+    value: T,
+}
+
+/// A recorded value of `kind` under `key`, or `None` when there is none (or it cannot be read).
+pub fn read_recorded<T: serde::de::DeserializeOwned>(
+    dir: &Path,
+    kind: &str,
+    key: &str,
+) -> Option<T> {
+    let text = std::fs::read_to_string(entry_path(dir, key)).ok()?;
+    let r: Recorded<T> = serde_json::from_str(&text).ok()?;
+    (r.kind == kind).then_some(r.value)
+}
+
+/// Records `value` of `kind` under `key`. A cache that cannot be written costs speed, not
+/// results: a failure is ignored.
+pub fn write_recorded<T: Serialize>(dir: &Path, kind: &str, key: &str, value: &T) {
+    let entry = Recorded {
+        created: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        kind: kind.to_owned(),
+        value,
+    };
+    if let Ok(text) = serde_json::to_string_pretty(&entry) {
+        let _ = crate::output::write_file(&entry_path(dir, key), &text);
     }
 }
 

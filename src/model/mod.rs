@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 
 pub use baseline::{Baseline, Index};
 pub use cache::{
-    CacheMode, CacheSettings, CacheStats, CachedModel, cache_stats, default_cache_dir, prune_cache,
+    CacheMode, CacheSettings, CacheStats, CachedModel, cache_key, cache_stats, default_cache_dir,
+    prune_cache, read_recorded, write_recorded,
 };
 pub use limit::RateLimiter;
 pub use openai::{DEFAULT_MAX_RETRIES, OpenAiModel};

@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 use super::exec::{PlannedTask, actual_call, take_text_calls, unscored_record};
 use crate::config::{Mock, Mocks};
 use crate::mcp::{Effect, LiveServers, ToolInfo, ToolSet};
-use crate::model::{ErrorKind, Exchange, ExchangedCall, Model, ModelError, ModelRequest};
+use crate::model::{
+    CacheMode, CacheSettings, ErrorKind, Exchange, ExchangedCall, Model, ModelError, ModelRequest,
+};
 use crate::record::{
     AgentRecord, CallHow, CallResult, LoopEnd, Outcome, ReplyRecord, StoppedAt, ToolCallRecord,
     TrialRecord, TurnRecord, Usage,
@@ -46,10 +48,26 @@ impl AgentTask {
 
 /// What lets calls run: the servers, kept open, and what may run on them.
 pub struct AgentRun {
-    pub servers: Arc<LiveServers>,
+    /// `None` in a replay that took the tool listing from the cache: no server is started.
+    pub servers: Option<Arc<LiveServers>>,
+    /// The eval's servers by name (tools of a tool list or the distractor pool have none).
+    pub server_names: HashSet<String>,
     pub policy: Policy,
     /// The most bytes of one result fed back to the model.
     pub max_result_bytes: usize,
+    /// Results of executed calls are recorded here (`readwrite`), and a replay reads them back
+    /// instead of calling the server.
+    pub cache: CacheSettings,
+}
+
+const TOOL_RESULT: &str = "tool-result";
+
+/// A result as recorded for a replay.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RecordedResult {
+    text: String,
+    is_error: bool,
+    notes: Vec<String>,
 }
 
 /// Which tools may run besides the read-only ones.
@@ -126,6 +144,10 @@ impl AgentTrial<'_> {
         let mut agent = AgentRecord::default();
         let mut calls: Vec<ActualCall> = Vec::new();
         let mut seen: HashSet<(String, String)> = HashSet::new();
+        // How often each (tool, arguments) was called so far: the n-th call of the same has a
+        // recorded result of its own (a stateful server may answer it differently).
+        let mut occurrences: std::collections::HashMap<(String, String), u32> =
+            std::collections::HashMap::new();
         let mut usage: Option<Usage> = None;
         let mut fatal = None;
         let mut failure: Option<String> = None;
@@ -209,12 +231,15 @@ impl AgentTrial<'_> {
                         .map(|a| Value::Object(a.clone()).to_string())
                         .unwrap_or_else(|raw| raw.clone()),
                 );
-                if !seen.insert(key) {
+                if !seen.insert(key.clone()) {
                     agent.redundant_calls += 1;
                 }
+                let nth = occurrences.entry(key).or_default();
+                *nth += 1;
+                let nth = *nth;
                 calls.push(actual.clone());
                 let answered = Instant::now();
-                let step = self.answer_call(&actual).await;
+                let step = self.answer_call(&actual, req.trial, nth).await;
                 let ms = answered.elapsed().as_millis() as u64;
                 agent.tool_ms += ms;
                 let (how, output) = match step {
@@ -240,6 +265,11 @@ impl AgentTrial<'_> {
                     }
                     Step::Failed(why) => {
                         failure = Some(why);
+                        break;
+                    }
+                    Step::Fatal(e) => {
+                        failure = Some(e.message.clone());
+                        fatal = Some(e);
                         break;
                     }
                 };
@@ -314,8 +344,10 @@ impl AgentTrial<'_> {
         (rec, fatal)
     }
 
-    /// Answers one call: by a mock, by its server, or not at all.
-    async fn answer_call(&self, call: &ActualCall) -> Step {
+    /// Answers one call: by a mock, by its server (or, in a replay, by what it answered when
+    /// recorded), or not at all. `nth` counts the calls of the same tool with the same
+    /// arguments in this trial, this one included.
+    async fn answer_call(&self, call: &ActualCall, trial: u32, nth: u32) -> Step {
         let rejected = |text: String| {
             Step::Answered(
                 CallHow::Rejected,
@@ -354,7 +386,7 @@ impl AgentTrial<'_> {
             }
             None => {}
         }
-        if !self.run.servers.has(&tool.server) {
+        if !self.run.server_names.contains(&tool.server) {
             return Step::Refused(format!(
                 "`{}` comes from a tool list, not a server, so it cannot run; mock it (`mocks: {{ {}: {{ result: ... }} }}`)",
                 tool.name, tool.name
@@ -363,13 +395,60 @@ impl AgentTrial<'_> {
         if let Err(why) = self.run.policy.permits(tool) {
             return Step::Refused(why);
         }
-        match self
-            .run
-            .servers
-            .call(&tool.server, &tool.server_name, args)
-            .await
-        {
-            Ok(output) => Step::Answered(CallHow::Executed, output),
+        let key = crate::model::cache_key(&[
+            "tool-result-v1",
+            &self.t.task.id,
+            &trial.to_string(),
+            &tool.server,
+            &tool.server_name,
+            &Value::Object(args.clone()).to_string(),
+            &nth.to_string(),
+        ]);
+        let cache = &self.run.cache;
+        if cache.mode == CacheMode::Replay {
+            return match crate::model::read_recorded::<RecordedResult>(
+                &cache.dir,
+                TOOL_RESULT,
+                &key,
+            ) {
+                Some(r) => Step::Answered(
+                    CallHow::Replayed,
+                    crate::mcp::ToolOutput {
+                        text: r.text,
+                        is_error: r.is_error,
+                        notes: r.notes,
+                    },
+                ),
+                None => {
+                    let mut e = ModelError::new(
+                        ErrorKind::Fatal,
+                        format!(
+                            "replay: no recorded result of `{}` for task `{}` (trial {trial}) in {}",
+                            tool.name,
+                            self.t.task.id,
+                            cache.dir.display()
+                        ),
+                    );
+                    e.hint = Some("record the run first with `--cache readwrite` (the default outside CI), with the same eval and servers".into());
+                    Step::Fatal(e)
+                }
+            };
+        }
+        let Some(servers) = &self.run.servers else {
+            return Step::Failed(format!("server `{}` is not connected", tool.server));
+        };
+        match servers.call(&tool.server, &tool.server_name, args).await {
+            Ok(output) => {
+                if cache.mode == CacheMode::Readwrite {
+                    let record = RecordedResult {
+                        text: output.text.clone(),
+                        is_error: output.is_error,
+                        notes: output.notes.clone(),
+                    };
+                    crate::model::write_recorded(&cache.dir, TOOL_RESULT, &key, &record);
+                }
+                Step::Answered(CallHow::Executed, output)
+            }
             Err(failure) => Step::Failed(failure.reason()),
         }
     }
@@ -381,6 +460,8 @@ enum Step {
     Refused(String),
     /// The server failed: the trial ends as an infrastructure error.
     Failed(String),
+    /// No retry or later trial can cure it (a replay without a recorded result): the run stops.
+    Fatal(ModelError),
 }
 
 /// `text` cut to at most `max` bytes at a character boundary, and its length when it was cut.

@@ -22,7 +22,7 @@ use crate::config::{self, Eval, ServerSpec, Split};
 use crate::error::{Error, Result};
 use crate::mcp::LiveServers;
 use crate::mcp::{self, ToolSet};
-use crate::model::{self, Model};
+use crate::model::{self, CacheMode, CacheSettings, Model};
 use crate::record::ServerInfo;
 use crate::run::{AgentRun, AgentTask, ExecOptions, Executed, PlannedTask, Policy, execute};
 use crate::score::Judge;
@@ -58,31 +58,63 @@ impl Session {
     }
 
     /// Connects to every server and lists its tools; the connections stay open when `keep`
-    /// (agent tasks call the tools), else they are closed.
-    pub async fn list_tools(&self, keep: bool) -> Result<Listed> {
+    /// (agent tasks call the tools), else they are closed. The listing is recorded in the cache
+    /// (`--cache readwrite`), and a replay takes it from there: it needs no server.
+    pub async fn list_tools(&self, keep: bool, cache: &CacheSettings) -> Result<Listed> {
         let written: Vec<(String, ServerSpec)> =
             self.eval.file.servers.clone().into_iter().collect();
-        if keep {
-            let (tools, servers, live) =
-                mcp::list_tools_keeping(&self.eval.servers, &written).await?;
+        let key = listing_key(&written);
+        if cache.mode == CacheMode::Replay
+            && let Some(r) = model::read_recorded::<RecordedListing>(&cache.dir, LISTING, &key)
+        {
             return Ok(Listed {
-                tools,
-                servers,
-                live: Some(Arc::new(live)),
+                tools: ToolSet::new(r.tools),
+                servers: r.servers,
+                live: None,
             });
         }
-        let (tools, servers) = mcp::list_tools(&self.eval.servers, &written).await?;
+        let (tools, servers, live) = if keep {
+            let (tools, servers, live) =
+                mcp::list_tools_keeping(&self.eval.servers, &written).await?;
+            (tools, servers, Some(Arc::new(live)))
+        } else {
+            let (tools, servers) = mcp::list_tools(&self.eval.servers, &written).await?;
+            (tools, servers, None)
+        };
+        if cache.mode == CacheMode::Readwrite {
+            let per_server = servers
+                .iter()
+                .map(|s| {
+                    let listed = tools
+                        .tools
+                        .iter()
+                        .filter(|t| t.server == s.name)
+                        .map(|t| mcp::ServerTool {
+                            name: t.server_name.clone(),
+                            description: Some(t.description.clone()),
+                            input_schema: with_dialect(t),
+                            annotations: t.annotations,
+                        })
+                        .collect();
+                    (s.name.clone(), listed)
+                })
+                .collect();
+            let record = RecordedListing {
+                tools: per_server,
+                servers: servers.clone(),
+            };
+            model::write_recorded(&cache.dir, LISTING, &key, &record);
+        }
         Ok(Listed {
             tools,
             servers,
-            live: None,
+            live,
         })
     }
 
-    /// What agent tasks run their calls with: the open servers, and the eval's rules of what
-    /// may run. `None` when the servers were not kept open.
-    pub fn agent_run(&self, listed: &Listed) -> Option<Arc<AgentRun>> {
-        let servers = listed.live.clone()?;
+    /// What agent tasks run their calls with: the open servers (none in a replay), the
+    /// eval's rules of what may run, and where results are recorded for a replay.
+    pub fn agent_run(&self, listed: &Listed, cache: &CacheSettings) -> Arc<AgentRun> {
         let file = &self.eval.file;
         let allow = file
             .allow_tools
@@ -94,8 +126,9 @@ impl Session {
                     .map_or_else(|| n.clone(), |t| t.name.clone())
             })
             .collect();
-        Some(Arc::new(AgentRun {
-            servers,
+        Arc::new(AgentRun {
+            servers: listed.live.clone(),
+            server_names: listed.servers.iter().map(|s| s.name.clone()).collect(),
             policy: Policy {
                 allow,
                 allow_destructive: self.eval.allow_destructive,
@@ -103,7 +136,8 @@ impl Session {
             max_result_bytes: file
                 .max_result_bytes
                 .unwrap_or(config::DEFAULT_MAX_RESULT_BYTES),
-        }))
+            cache: cache.clone(),
+        })
     }
 
     /// Checks that every tool and argument the suites expect is in `tools`.
@@ -187,6 +221,30 @@ impl Session {
         }
         execute(tasks, model, tools, judge, opts, crate::run::stop_signal()).await
     }
+}
+
+const LISTING: &str = "listing";
+
+/// The tools of an eval's servers as listed, kept in the cache for a replay.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RecordedListing {
+    tools: Vec<(String, Vec<mcp::ServerTool>)>,
+    servers: Vec<ServerInfo>,
+}
+
+/// The cache key of the servers' listing: the servers as written (`${VAR}` unexpanded).
+fn listing_key(written: &[(String, ServerSpec)]) -> String {
+    let servers = serde_json::to_string(written).unwrap_or_default();
+    model::cache_key(&["listing-v1", &servers])
+}
+
+/// A tool's input schema with the `$schema` it was listed with.
+fn with_dialect(t: &mcp::ToolInfo) -> serde_json::Value {
+    let mut schema = t.input_schema.clone();
+    if let (Some(d), Some(obj)) = (&t.schema_dialect, schema.as_object_mut()) {
+        obj.insert("$schema".into(), d.clone().into());
+    }
+    schema
 }
 
 /// A fatal model error of an execution as the error the command ends with.

@@ -295,7 +295,10 @@ fn a_scripted_model_holds_conversations_with_two_stdio_servers() {
     assert_eq!(code, Some(0), "{stderr}");
     check_conversations(&report, &stderr);
     assert!(stderr.contains("agent turns / calls per trial"), "{stderr}");
-    assert!(stderr.replace('\u{a0}', " ").contains("refused 3"), "{stderr}");
+    assert!(
+        stderr.replace('\u{a0}', " ").contains("refused 3"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -398,4 +401,79 @@ fn a_server_that_hangs_mid_run_times_out_and_is_given_up_on() {
     );
     assert!(reasons[5].contains("not started again"), "{reasons:?}");
     assert_eq!(report["servers"][0]["restarts"], 3);
+}
+
+#[test]
+fn a_recorded_agent_run_replays_with_the_model_and_servers_gone() {
+    let ws = Workspace::new();
+    let cache = ws.path().join("cache");
+    let recorded = {
+        let rt = runtime();
+        let model = rt.block_on(ScriptedServer::start(script())).unwrap();
+        let (_logs, logs_url) = demo_http_server_with(&["--part", "logs"]);
+        let (_ops, ops_url) = demo_http_server_with(&["--part", "ops"]);
+        let servers =
+            format!("  logs: {{ url: \"{logs_url}\" }}\n  ops: {{ url: \"{ops_url}\" }}\n");
+        let eval = eval(&ws, &model.url, &servers);
+        let out = tooleval()
+            .args(["run", "--cache", "readwrite", "--cache-dir"])
+            .arg(&cache)
+            .arg("--out")
+            .arg(ws.path().join("recorded.json"))
+            .arg(&eval)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        ws.read_json("recorded.json")
+        // The model and both servers stop here.
+    };
+    let out = tooleval()
+        .args(["run", "--replay", "--cache-dir"])
+        .arg(&cache)
+        .arg("--out")
+        .arg(ws.path().join("replayed.json"))
+        .arg(ws.path().join("eval.yaml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let replayed = ws.read_json("replayed.json");
+    assert_eq!(outcomes(&replayed), outcomes(&recorded));
+    assert_eq!(replayed["tools"]["hash"], recorded["tools"]["hash"]);
+    let (a, b) = (&recorded["summary"]["agent"], &replayed["summary"]["agent"]);
+    assert_eq!(
+        b["replayed"], a["executed"],
+        "every executed call is replayed: {b}"
+    );
+    assert_eq!(b["executed"], 0);
+    assert_eq!(b["mocked"], a["mocked"]);
+    assert_eq!(b["refused"], a["refused"]);
+    let answer = |r: &Value| trial(r, "why-checkout-fails")["agent"]["answer"].clone();
+    assert_eq!(answer(&replayed), answer(&recorded));
+
+    // A result that was never recorded stops the replay, naming the task.
+    let suite = std::fs::read_to_string(ws.path().join("suite.yaml")).unwrap();
+    ws.write(
+        "suite.yaml",
+        &suite.replace("Keep watching checkout.", "Keep watching checkout closely."),
+    );
+    let out = tooleval()
+        .args(["run", "--replay", "--cache-dir"])
+        .arg(&cache)
+        .arg("--out")
+        .arg(ws.path().join("missed.json"))
+        .arg(ws.path().join("eval.yaml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("replay: no recorded answer for task `looping`"),
+        "{stderr}"
+    );
 }
