@@ -119,6 +119,10 @@ pub struct RunArgs {
     /// parallel; combine the parts with `tooleval merge`.
     #[arg(long, value_name = "I/N", value_parser = parse_shard)]
     pub shard: Option<Shard>,
+    /// List, per agent task, which tools could run, which are mocked and which would stop the
+    /// loop; ask no model, call no tool, write no report.
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub gate: GateArgs,
 }

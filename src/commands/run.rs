@@ -37,8 +37,11 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
         has_baseline,
         args.gate.tool_floor.or(eval.tool_floor),
     )?;
-    let model = session.model(&args.cache)?;
     let tasks = session.plan(args.split)?;
+    if args.dry_run {
+        return dry_run(out, &session, &tasks, &args).await;
+    }
+    let model = session.model(&args.cache)?;
     let agent = tasks.iter().any(|t| t.agent.is_some());
     // The servers are asked once; every variant shares their tool lists (and, for agent tasks,
     // their open connections).
@@ -114,6 +117,29 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     // one by one would cost a few percent of its time for nothing.
     std::mem::forget((session, plan, reports));
     Ok(code)
+}
+
+/// `--dry-run`: the servers listed (their annotations say what may run), the plan laid against
+/// the eval's rules, shown; no model is built or asked, no tool called, no report written.
+async fn dry_run(
+    out: &Output,
+    session: &Session,
+    tasks: &[PlannedTask],
+    args: &RunArgs,
+) -> Result<i32> {
+    let cache = args.cache.settings(&session.eval.path);
+    let listed = session.list_tools(false, &cache).await?;
+    session.check(&listed.tools)?;
+    let agent = session.agent_run(&listed, &cache);
+    let plan = crate::run::dry_run(tasks, &agent, &listed.tools);
+    let single = tasks.iter().filter(|t| t.agent.is_none()).count();
+    match args.format {
+        Format::Json => {
+            out.print_json(&serde_json::json!({ "dry_run": plan, "single_turn_tasks": single }))
+        }
+        Format::Table => out.print(&report::render_dry_run(&plan, single, out.width)),
+    }
+    Ok(exit::OK)
 }
 
 /// What every variant runs: the tasks, how, against which model, with the servers' tools.

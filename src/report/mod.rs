@@ -30,7 +30,7 @@ pub use markdown::{render_diff_markdown, render_step_summary};
 pub use svg::render_sweep_svg;
 pub use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
 pub use table::{
-    TaskRows, render_diff_table, render_findings, render_sweep_table, render_table,
+    TaskRows, render_diff_table, render_dry_run, render_findings, render_sweep_table, render_table,
     render_tools_table, render_variants,
 };
 pub use types::{EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity};

@@ -109,6 +109,50 @@ impl Policy {
     }
 }
 
+/// What an agent task's calls would meet, tool by tool, without asking any model.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DryRunTask {
+    pub task: String,
+    pub suite: String,
+    /// Tools whose calls would run on their servers.
+    pub runs: Vec<String>,
+    /// Tools answered by a mock (all calls, or those its `when` fits).
+    pub mocked: Vec<String>,
+    /// Tools whose calls would stop the loop, each with why and how to let it go on.
+    pub stops: Vec<(String, String)>,
+}
+
+/// For each agent task, which tools could run, which are mocked and which would stop the loop.
+pub fn dry_run(tasks: &[PlannedTask], run: &AgentRun, tools: &ToolSet) -> Vec<DryRunTask> {
+    tasks
+        .iter()
+        .filter_map(|t| {
+            let settings = t.agent.as_ref()?;
+            let mut d = DryRunTask {
+                task: t.task.id.clone(),
+                suite: t.suite.to_string(),
+                runs: vec![],
+                mocked: vec![],
+                stops: vec![],
+            };
+            for tool in &tools.tools {
+                if settings.mocks.contains_key(&tool.name) {
+                    d.mocked.push(tool.name.clone());
+                } else if !run.server_names.contains(&tool.server) {
+                    d.stops
+                        .push((tool.name.clone(), "from a tool list, not a server".into()));
+                } else {
+                    match run.policy.permits(tool) {
+                        Ok(()) => d.runs.push(tool.name.clone()),
+                        Err(why) => d.stops.push((tool.name.clone(), why)),
+                    }
+                }
+            }
+            Some(d)
+        })
+        .collect()
+}
+
 /// The first mock of `tool` whose `when` fits the arguments: `Some(None)` when the tool is
 /// mocked but none fits, `None` when it is not mocked at all.
 fn mock_for<'a>(

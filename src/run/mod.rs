@@ -4,7 +4,7 @@
 mod agent;
 mod exec;
 
-pub use agent::{AgentRun, AgentTask, Policy};
+pub use agent::{AgentRun, AgentTask, DryRunTask, Policy, dry_run};
 pub use exec::{ExecOptions, Executed, PlannedTask, execute};
 
 use std::sync::atomic::{AtomicI32, Ordering};

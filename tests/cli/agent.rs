@@ -477,3 +477,178 @@ fn a_recorded_agent_run_replays_with_the_model_and_servers_gone() {
         "{stderr}"
     );
 }
+
+/// Every file under `dir` with its contents, for checking that a run left a folder as it was.
+fn folder_state(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.push((p.display().to_string(), vec![]));
+                stack.push(p);
+            } else {
+                out.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_reference_filesystem_server_reads_freely_and_writes_only_when_allowed() {
+    let Some(bin) = crate::support::peer_bin("mcp-server-filesystem") else {
+        return;
+    };
+    let ws = Workspace::new();
+    let root = ws.path().join("root");
+    std::fs::create_dir_all(root.join("docs")).unwrap();
+    std::fs::write(
+        root.join("notes.txt"),
+        "payments v2.14.0 went out at 13:52\n",
+    )
+    .unwrap();
+    let root = root.canonicalize().unwrap();
+    let notes = root.join("notes.txt").display().to_string();
+    let out_file = root.join("out.txt").display().to_string();
+    let moved = root.join("docs/notes.txt").display().to_string();
+    let rt = runtime();
+    let model = rt
+        .block_on(ScriptedServer::start(
+            Script::default()
+                .after_result(
+                    "What do the notes say",
+                    "13:52",
+                    text("The notes say payments v2.14.0 went out at 13:52."),
+                )
+                .rule(
+                    "What do the notes say",
+                    call("read_text_file", json!({"path": notes})),
+                )
+                .after_result("Write hello", "Successfully", text("Done."))
+                .rule(
+                    "Write hello",
+                    call("write_file", json!({"path": out_file, "content": "hello"})),
+                )
+                .rule(
+                    "Move the notes",
+                    call("move_file", json!({"source": notes, "destination": moved})),
+                ),
+        ))
+        .unwrap();
+    ws.write(
+        "suite.yaml",
+        "mode: agent\ntasks:\n  - id: read\n    prompt: What do the notes say?\n    expect: { tool: read_text_file }\n    answer: { contains: v2.14.0 }\n  - id: write\n    prompt: Write hello to out.txt.\n    expect: { tool: write_file }\n  - id: move\n    prompt: Move the notes into docs.\n    expect: { tool: move_file }\n",
+    );
+    let eval_text = |allow: &str| {
+        format!(
+            "servers:\n  fs: {{ command: '{}', args: ['{}'] }}\nmodel:\n  name: scripted-model\n  base_url: {}\n  api_key: sk-test\nsuites: [suite.yaml]\nconcurrency: 1\n{allow}",
+            bin.display(),
+            root.display(),
+            model.url
+        )
+    };
+    let eval = ws.write("eval.yaml", &eval_text(""));
+    let before = folder_state(&root);
+    let (code, stderr, report) = run(&ws, &eval);
+    assert_eq!(code, Some(0), "{stderr}");
+    let how =
+        |r: &Value, task: &str| trial(r, task)["agent"]["turns"][0]["results"][0]["how"].clone();
+    assert_eq!(how(&report, "read"), "executed");
+    assert_eq!(trial(&report, "read")["outcome"], "pass", "{stderr}");
+    assert_eq!(how(&report, "write"), "refused");
+    assert_eq!(how(&report, "move"), "refused");
+    assert_eq!(
+        folder_state(&root),
+        before,
+        "a default run leaves the folder untouched"
+    );
+
+    // Listed in allow_tools, the destructive tools still need --allow-destructive.
+    let eval = ws.write("eval.yaml", &eval_text("allow_tools: [write_file]\n"));
+    let (_, _, report) = run(&ws, &eval);
+    assert_eq!(how(&report, "write"), "refused");
+    let why = trial(&report, "write")["agent"]["stopped_at"]["why"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(why.contains("--allow-destructive"), "{why}");
+    assert_eq!(folder_state(&root), before);
+
+    let out = tooleval()
+        .args(["run", "--allow-destructive", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report = ws.read_json("r.json");
+    assert_eq!(how(&report, "write"), "executed");
+    assert_eq!(
+        std::fs::read_to_string(root.join("out.txt")).unwrap(),
+        "hello"
+    );
+    // move_file was not listed: it still may not run.
+    assert_eq!(how(&report, "move"), "refused");
+    assert!(root.join("notes.txt").exists());
+}
+
+#[test]
+fn a_dry_run_says_what_would_run_without_a_model_or_a_key() {
+    let ws = Workspace::new();
+    ws.write("suite.yaml", SUITE);
+    // An OpenAI model without a key: a real run would refuse to start; a dry run asks nothing.
+    let eval = ws.write(
+        "eval.yaml",
+        "servers:\n  logs: { command: tooleval, args: [demo-server, --part, logs] }\n  ops: { command: tooleval, args: [demo-server, --part, ops] }\nmodel: gpt-4o-mini\nsuites: [suite.yaml]\nallow_tools: [silence_alert]\n",
+    );
+    let out = tooleval()
+        .args(["run", "--dry-run", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("8 agent task(s)"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "would stop the loop (3): create_incident, rollback_deployment, acknowledge_alert"
+        ),
+        "{stdout}"
+    );
+    // The one task that mocks rollback_deployment gets a row of its own.
+    assert!(stdout.contains("rollback-mocked"), "{stdout}");
+    assert!(!stdout.contains("why-checkout-fails"), "{stdout}");
+    assert!(
+        !ws.path().join("r.json").exists(),
+        "a dry run writes no report"
+    );
+    let out = tooleval()
+        .args(["run", "--dry-run", "--format", "json"])
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mocked = plan["dry_run"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task"] == "rollback-mocked")
+        .unwrap();
+    assert_eq!(mocked["mocked"], json!(["rollback_deployment"]));
+    assert!(
+        mocked["runs"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("silence_alert"))
+    );
+}

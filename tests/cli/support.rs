@@ -145,7 +145,13 @@ pub fn demo_http_server_with(args: &[&str]) -> (ChildGuard, String) {
 /// The reference server-everything from tests/peers, installed by `npm ci --prefix tests/peers`.
 /// Without it the test is skipped with a reason, except under CI, where it must be there.
 pub fn everything_bin() -> Option<PathBuf> {
-    let bin = repo().join("tests/peers/node_modules/.bin/mcp-server-everything");
+    peer_bin("mcp-server-everything")
+}
+
+/// A reference server's executable from tests/peers (`mcp-server-everything`,
+/// `mcp-server-filesystem`), as `everything_bin` finds it.
+pub fn peer_bin(name: &str) -> Option<PathBuf> {
+    let bin = repo().join("tests/peers/node_modules/.bin").join(name);
     let node = Command::new("node")
         .arg("--version")
         .output()

@@ -2,6 +2,7 @@
 //! `laid_out`, which keeps identifiers, numbers and intervals whole.
 
 mod diff;
+mod dry_run;
 mod findings;
 mod run;
 mod sweep;
@@ -11,6 +12,7 @@ mod variants;
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 
 pub use diff::render_diff_table;
+pub use dry_run::render_dry_run;
 pub use findings::render_findings;
 pub use run::{TaskRows, render_table};
 pub use sweep::render_sweep_table;
