@@ -10,9 +10,10 @@ use crate::run::DryRunTask;
 pub fn render_dry_run(tasks: &[DryRunTask], single: usize, width: u16) -> String {
     let mut out = String::new();
     // What most tasks meet is said once; the tasks that meet something else get a row.
-    let mut counts: std::collections::HashMap<(&[String], &[String], Vec<&str>), usize> =
-        std::collections::HashMap::new();
-    fn key(d: &DryRunTask) -> (&[String], &[String], Vec<&str>) {
+    /// What a task meets: the tools that run, are mocked, would stop the loop.
+    type Meets<'a> = (&'a [String], &'a [String], Vec<&'a str>);
+    let mut counts: std::collections::HashMap<Meets, usize> = std::collections::HashMap::new();
+    fn key(d: &DryRunTask) -> Meets<'_> {
         (
             &d.runs,
             &d.mocked,
