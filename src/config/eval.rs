@@ -123,10 +123,27 @@ pub struct ServerSpec {
     /// HTTP headers sent with every request, e.g. `Authorization: Bearer ${TOKEN}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
-    /// Seconds to wait for the server to start and list its tools (default 30).
+    /// Seconds to wait for the server to start and list its tools, and (agent mode) for each
+    /// tool call (default 30).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub timeout_secs: Option<u64>,
+    /// Agent mode, stdio servers: `run` (default) shares one process by every trial; `trial`
+    /// starts a fresh process for each trial (for stateful servers, such as a memory or git
+    /// server, when writes are allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolate: Option<Isolate>,
+}
+
+/// How trials share a stdio server's process in agent mode.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolate {
+    /// One process for the whole run.
+    #[default]
+    Run,
+    /// A fresh process for each trial, stopped when the trial ends.
+    Trial,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -377,6 +377,12 @@ fn specific_hint(message: &str) -> Option<String> {
             None => format!("write one of `{}`", expected.join("`, `")),
         });
     }
+    if message.contains("an answer is text") {
+        return Some("answer checks are `contains`, `regex`, `one_of`, an exact text, `present: true`, `absent: true` and `not_contains`".into());
+    }
+    if message.contains("a mock") {
+        return Some("a mock is `result: ...` (text or any value) or `error: TEXT`, with an optional `when: { ARG: MATCHER }`".into());
+    }
     if message.contains("found the string `") && message.contains("`none`") {
         return Some(
             "write `expect: none` for no tool, or a mapping such as `expect: { tool: NAME }`"
@@ -608,6 +614,12 @@ fn check_transport(doc: &Document, name: &str, s: &ServerSpec, diags: &mut Vec<D
         ),
         _ => {}
     }
+    if s.isolate == Some(super::eval::Isolate::Trial) && s.command.is_none() {
+        diags.push(
+            doc.value(format!("server `{name}`: `isolate: trial` needs a stdio server (`command`)"), &at("isolate"))
+                .with_hint("tooleval starts a fresh process per trial only for servers it starts itself; an HTTP server keeps its own state"),
+        );
+    }
 }
 
 /// The model block with `${VAR}` values read; the offline baseline when none is named.
@@ -715,6 +727,16 @@ fn check_modes(s: &LoadedSuite, eval_mode: Option<Mode>, diags: &mut Vec<Diagnos
                 }
             }
             Mode::Agent => {
+                if t.max_turns == Some(0) {
+                    diags.push(
+                        s.value_in_task(
+                            i,
+                            &[Key("max_turns")],
+                            format!("task `{}`: `max_turns` must be at least 1", t.id),
+                        )
+                        .with_hint("leave it out for the eval's `max_turns` (default 8)"),
+                    );
+                }
                 if t.expect.is_none() && t.trajectory.is_none() && t.answer.is_none() {
                     diags.push(
                         s.value_in_task(i, &[], format!("task `{}` expects nothing", t.id))
@@ -744,6 +766,20 @@ fn check_settings(doc: &Document, file: &EvalFile, diags: &mut Vec<Diagnostic>) 
             doc.value("`trials` must be at least 1", &[Key("trials")])
                 .with_hint("write `trials: 1` for one answer per task, or more to measure how stable choices are"),
         );
+    }
+    for (field, value) in [
+        ("max_turns", file.max_turns.map(|n| n as usize)),
+        ("max_result_bytes", file.max_result_bytes),
+    ] {
+        if value == Some(0) {
+            diags.push(
+                doc.value(format!("`{field}` must be at least 1"), &[Key(field)])
+                    .with_hint(format!(
+                        "leave it out for the default ({})",
+                        if field == "max_turns" { "8" } else { "16384" }
+                    )),
+            );
+        }
     }
     if file.concurrency == Some(0) {
         diags.push(

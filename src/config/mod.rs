@@ -14,7 +14,9 @@ pub use agent::{
     Mocks, Mode, Sequence, Trajectory,
 };
 pub use descriptions::{Descriptions, DescriptionsFile, ToolText};
-pub use eval::{EvalFile, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, Transport};
+pub use eval::{
+    EvalFile, Isolate, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, Transport,
+};
 #[cfg(test)]
 pub(crate) use load::yaml_options;
 pub use load::{

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use tokio::sync::RwLock;
 
 use super::client::{CallError, Connection, connect};
-use crate::config::ServerEntry;
+use crate::config::{Isolate, ServerEntry};
 use crate::error::Result;
 
 /// How often one server may be started again after it died or hung, over a whole run.
@@ -65,6 +65,24 @@ pub struct LiveServers {
     servers: HashMap<String, Live>,
 }
 
+/// The processes one trial started for itself (servers with `isolate: trial`), stopped when
+/// the trial ends (`close`).
+#[derive(Default)]
+pub struct TrialServers {
+    conns: tokio::sync::Mutex<HashMap<String, Arc<Connection>>>,
+}
+
+impl TrialServers {
+    /// Stops every process this trial started.
+    pub async fn close(self) {
+        for (_, conn) in self.conns.into_inner() {
+            if let Ok(conn) = Arc::try_unwrap(conn) {
+                conn.close().await;
+            }
+        }
+    }
+}
+
 impl LiveServers {
     /// Wraps connections already made (listing the tools opened them).
     pub fn new(conns: Vec<(Connection, ServerEntry, String)>) -> LiveServers {
@@ -85,9 +103,11 @@ impl LiveServers {
         LiveServers { servers }
     }
 
-    /// Calls the tool the server knows as `tool` on server `server`.
+    /// Calls the tool the server knows as `tool` on server `server`, for a trial (a server
+    /// with `isolate: trial` answers on a process of the trial's own).
     pub async fn call(
         &self,
+        trial: &TrialServers,
         server: &str,
         tool: &str,
         arguments: Map<String, Value>,
@@ -100,7 +120,27 @@ impl LiveServers {
         let Some(live) = self.servers.get(server) else {
             return Err(failure("the server is not connected".into(), vec![]));
         };
-        let conn = live.connection().await.map_err(|m| failure(m, vec![]))?;
+        let conn = if live.entry.spec.isolate == Some(Isolate::Trial) {
+            let mut own = trial.conns.lock().await;
+            match own.get(server) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = connect(&live.entry, live.target.clone())
+                        .await
+                        .map_err(|e| {
+                            failure(
+                                format!("starting it for the trial failed: {}", e.render().trim()),
+                                vec![],
+                            )
+                        })?;
+                    let c = Arc::new(c);
+                    own.insert(server.to_owned(), c.clone());
+                    c
+                }
+            }
+        } else {
+            live.connection().await.map_err(|m| failure(m, vec![]))?
+        };
         let timeout = Duration::from_secs(
             live.entry
                 .spec

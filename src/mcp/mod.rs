@@ -11,7 +11,7 @@ mod toolset;
 
 pub use client::{CallError, Connection, connect, describe_target};
 pub use listing::{connect_all, list_tools, list_tools_keeping};
-pub use live::{LiveServers, MAX_RESTARTS, ServerFailure, ToolOutput};
+pub use live::{LiveServers, MAX_RESTARTS, ServerFailure, ToolOutput, TrialServers};
 pub use tools_file::{read_tools_file, shipped_pool};
 pub use toolset::{
     Annotations, Effect, Rename, ServerTool, ToolInfo, ToolSet, api_name, sanitize_schema,

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use super::exec::{PlannedTask, actual_call, take_text_calls, unscored_record};
 use crate::config::{Mock, Mocks};
-use crate::mcp::{Effect, LiveServers, ToolInfo, ToolSet};
+use crate::mcp::{Effect, LiveServers, ToolInfo, ToolSet, TrialServers};
 use crate::model::{
     CacheMode, CacheSettings, ErrorKind, Exchange, ExchangedCall, Model, ModelError, ModelRequest,
 };
@@ -182,7 +182,18 @@ pub(super) struct AgentTrial<'a> {
 
 impl AgentTrial<'_> {
     /// Runs the conversation and scores it. A fatal model error comes back beside the record.
-    pub async fn run(self, mut req: ModelRequest) -> (TrialRecord, Option<ModelError>) {
+    pub async fn run(self, req: ModelRequest) -> (TrialRecord, Option<ModelError>) {
+        let own = TrialServers::default();
+        let done = self.converse(req, &own).await;
+        own.close().await;
+        done
+    }
+
+    async fn converse(
+        &self,
+        mut req: ModelRequest,
+        own: &TrialServers,
+    ) -> (TrialRecord, Option<ModelError>) {
         let started = Instant::now();
         let mut rec = unscored_record(self.t, req.trial, 0);
         let mut agent = AgentRecord::default();
@@ -283,7 +294,7 @@ impl AgentTrial<'_> {
                 let nth = *nth;
                 calls.push(actual.clone());
                 let answered = Instant::now();
-                let step = self.answer_call(&actual, req.trial, nth).await;
+                let step = self.answer_call(&actual, req.trial, nth, own).await;
                 let ms = answered.elapsed().as_millis() as u64;
                 agent.tool_ms += ms;
                 let (how, output) = match step {
@@ -391,7 +402,13 @@ impl AgentTrial<'_> {
     /// Answers one call: by a mock, by its server (or, in a replay, by what it answered when
     /// recorded), or not at all. `nth` counts the calls of the same tool with the same
     /// arguments in this trial, this one included.
-    async fn answer_call(&self, call: &ActualCall, trial: u32, nth: u32) -> Step {
+    async fn answer_call(
+        &self,
+        call: &ActualCall,
+        trial: u32,
+        nth: u32,
+        own: &TrialServers,
+    ) -> Step {
         let rejected = |text: String| {
             Step::Answered(
                 CallHow::Rejected,
@@ -481,7 +498,10 @@ impl AgentTrial<'_> {
         let Some(servers) = &self.run.servers else {
             return Step::Failed(format!("server `{}` is not connected", tool.server));
         };
-        match servers.call(&tool.server, &tool.server_name, args).await {
+        match servers
+            .call(own, &tool.server, &tool.server_name, args)
+            .await
+        {
             Ok(output) => {
                 if cache.mode == CacheMode::Readwrite {
                     let record = RecordedResult {

@@ -26,7 +26,7 @@ pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagno
                 check_args(
                     &s.path,
                     place,
-                    "the suite",
+                    "a mock of the suite",
                     name,
                     &mock.when,
                     tools,
@@ -86,7 +86,8 @@ pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagno
                         let at = [&at[..], &[Seg::Key(arg)]].concat();
                         s.places().at_key(d, &s.source, &in_task(i, &at))
                     };
-                    check_args(&s.path, place, &who, name, &mock.when, tools, &mut diags);
+                    let whose = format!("a mock of {who}");
+                    check_args(&s.path, place, &whose, name, &mock.when, tools, &mut diags);
                 }
             }
         }
@@ -124,7 +125,13 @@ pub fn check_eval_tools(eval: &Eval, tools: &ToolSet) -> Vec<Diagnostic> {
                 places.at_key(d, &source, &at)
             };
             check_args(
-                &eval.path, place, "the eval", name, &mock.when, tools, &mut diags,
+                &eval.path,
+                place,
+                "a mock of the eval",
+                name,
+                &mock.when,
+                tools,
+                &mut diags,
             );
         }
     }

@@ -652,3 +652,30 @@ fn a_dry_run_says_what_would_run_without_a_model_or_a_key() {
             .contains(&json!("silence_alert"))
     );
 }
+
+#[test]
+fn isolate_trial_gives_each_trial_a_fresh_server_process() {
+    let rt = runtime();
+    let model = rt.block_on(ScriptedServer::start(health_script())).unwrap();
+    let ws = Workspace::new();
+    ws.write("suite.yaml", &calls_suite(3));
+    // Each process answers one call and dies at its second: shared, the second trial would
+    // fail; isolated, every trial has a process of its own.
+    let eval = |isolate: &str| {
+        ws.write(
+            "eval.yaml",
+            &format!(
+                "servers:\n  ops: {{ command: tooleval, args: [demo-server, --part, ops, --fail-after, '1', --fail, crash]{isolate} }}\nmodel:\n  name: scripted-model\n  base_url: {}\n  api_key: sk-test\nsuites: [suite.yaml]\nconcurrency: 2\n",
+                model.url
+            ),
+        )
+    };
+    let (code, stderr, report) = run(&ws, &eval(", isolate: trial"));
+    assert_eq!(code, Some(0), "{stderr}");
+    let got: Vec<String> = outcomes(&report).into_iter().map(|(_, o)| o).collect();
+    assert_eq!(got, ["pass", "pass", "pass"], "{stderr}");
+    assert!(report["servers"][0].get("restarts").is_none());
+    let (code, _, report) = run(&ws, &eval(""));
+    assert_eq!(code, Some(3));
+    assert!(outcomes(&report).iter().any(|(_, o)| o == "error"));
+}
