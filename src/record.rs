@@ -233,6 +233,29 @@ pub struct AgentRecord {
     /// Time spent waiting for the model, and for tools, over every turn.
     pub model_ms: u64,
     pub tool_ms: u64,
+    /// The judge's verdict on the final answer, when the task has a rubric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<JudgeRecord>,
+}
+
+/// What the judge model said of a final answer. Counted apart: it does not change the outcome.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JudgeRecord {
+    pub verdict: JudgeVerdict,
+    pub reason: String,
+    pub model: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cached: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JudgeVerdict {
+    Pass,
+    Fail,
+    /// No verdict: the judge failed, or its reply could not be read (`reason` says which).
+    #[default]
+    Error,
 }
 
 impl AgentRecord {

@@ -42,6 +42,7 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
         return dry_run(out, &session, &tasks, &args).await;
     }
     let model = session.model(&args.cache)?;
+    let judge = session.judge(&args.cache)?;
     let agent = tasks.iter().any(|t| t.agent.is_some());
     // The servers are asked once; every variant shares their tool lists (and, for agent tasks,
     // their open connections).
@@ -54,7 +55,7 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
         tasks,
         opts: ExecOptions {
             shard: args.shard.map(|s| (s.index, s.count)),
-            agent: Some(session.agent_run(&listed, &args.cache.settings(&eval.path))),
+            agent: Some(session.agent_run(&listed, &args.cache.settings(&eval.path), judge)),
             ..session.exec_options(!args.quiet && args.format == Format::Table)
         },
         model,
@@ -130,7 +131,7 @@ async fn dry_run(
     let cache = args.cache.settings(&session.eval.path);
     let listed = session.list_tools(false, &cache).await?;
     session.check(&listed.tools)?;
-    let agent = session.agent_run(&listed, &cache);
+    let agent = session.agent_run(&listed, &cache, None);
     let plan = crate::run::dry_run(tasks, &agent, &listed.tools);
     let single = tasks.iter().filter(|t| t.agent.is_none()).count();
     match args.format {

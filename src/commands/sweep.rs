@@ -95,7 +95,11 @@ pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
     let mut all = candidates(&listed.tools, &args)?;
     all.count_tokens(encoding);
     session.check(&all)?;
-    let agent = Some(session.agent_run(&listed, &args.cache.settings(&session.eval.path)));
+    let agent = Some(session.agent_run(
+        &listed,
+        &args.cache.settings(&session.eval.path),
+        session.judge(&args.cache)?,
+    ));
     let needed = needed_tools(&all, &tasks);
     let distractors: Vec<String> = all
         .tools

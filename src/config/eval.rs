@@ -72,6 +72,10 @@ pub struct EvalFile {
     /// replace these). A mocked tool is never called on its server.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub mocks: super::Mocks,
+    /// Agent mode: the model that grades final answers against tasks' `judge` rubrics (a name
+    /// or a mapping, as `model`); never the offline baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_model: Option<ModelSpec>,
 }
 
 /// Lint settings: rules to switch off, and thresholds.

@@ -130,6 +130,8 @@ pub struct Eval {
     pub tool_floor: Option<f64>,
     /// `--allow-destructive`: tools annotated destructive that `allow_tools` lists may run.
     pub allow_destructive: bool,
+    /// The model grading answers against rubrics, `${VAR}` values read.
+    pub judge_model: Option<ModelConfig>,
 }
 
 /// Reads a YAML file into `T`, turning a parse error into a diagnostic at its place.
@@ -509,6 +511,7 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
     for s in &suites {
         check_modes(s, file.mode, &mut diags);
     }
+    let judge_model = judge_config(&doc, &file, &suites, &mut diags);
     check_settings(&doc, &file, &mut diags);
     if !diags.is_empty() {
         return Err(Error::Input(diags));
@@ -524,6 +527,7 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         baseline: file.baseline.as_ref().map(|b| normalize(&dir.join(b))),
         tool_floor: file.tool_floor,
         allow_destructive: false,
+        judge_model,
         file,
     })
 }
@@ -641,6 +645,54 @@ fn model_config(doc: &Document, file: &EvalFile, diags: &mut Vec<Diagnostic>) ->
     model
 }
 
+/// The judge model with `${VAR}` values read; an error when it is the offline baseline, or when
+/// a task asks for a judge and the eval names none.
+fn judge_config(
+    doc: &Document,
+    file: &EvalFile,
+    suites: &[LoadedSuite],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ModelConfig> {
+    let judged = suites.iter().find_map(|s| {
+        s.suite
+            .tasks
+            .iter()
+            .position(|t| t.judge.is_some())
+            .map(|i| (s, i))
+    });
+    let Some(spec) = file.judge_model.clone() else {
+        if let Some((s, i)) = judged {
+            diags.push(
+                s.key_in_task(
+                    i,
+                    &[Key("judge")],
+                    format!(
+                        "task `{}` asks for a judge, and the eval names no `judge_model`",
+                        s.suite.tasks[i].id
+                    ),
+                )
+                .with_hint("add `judge_model: NAME` (an LLM, as `model`) to the eval file"),
+            );
+        }
+        return None;
+    };
+    let mut judge = spec.into_config();
+    if crate::model::is_baseline(&judge.name) {
+        diags.push(
+            doc.value("the offline baseline cannot judge answers", &[Key("judge_model")])
+                .with_hint("name an LLM in `judge_model` (e.g. `gpt-4o-mini`, or a mapping with `base_url` for a local model)"),
+        );
+        return None;
+    }
+    judge.api_key = judge
+        .api_key
+        .map(|k| expand_env(&k, doc, &[Key("judge_model"), Key("api_key")], diags));
+    judge.base_url = judge
+        .base_url
+        .map(|u| expand_env(&u, doc, &[Key("judge_model"), Key("base_url")], diags));
+    Some(judge)
+}
+
 /// Every suite the eval names, each pointed at where the eval file names it when it cannot be
 /// read at all.
 fn load_suites(
@@ -708,6 +760,7 @@ fn check_modes(s: &LoadedSuite, eval_mode: Option<Mode>, diags: &mut Vec<Diagnos
                     );
                 }
                 let agent_only = [
+                    ("judge", t.judge.is_some()),
                     ("trajectory", t.trajectory.is_some()),
                     ("answer", t.answer.is_some()),
                     ("mocks", !t.mocks.is_empty()),

@@ -70,6 +70,10 @@ pub struct Task {
     /// Agent mode: checks of the final answer's text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<Answer>,
+    /// Agent mode: a rubric the eval's `judge_model` grades the final answer against. Its
+    /// verdict is recorded and counted apart; it does not change the trial's outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<String>,
     /// `tune` for tasks you iterate descriptions against, `holdout` for tasks you check the result
     /// on; `run --split` runs one of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -42,7 +42,9 @@ pub struct OpenAiModel {
 struct Body<'a> {
     model: &'a str,
     messages: Vec<ChatMessage<'a>>,
-    tools: &'a serde_json::value::RawValue,
+    /// Left out when no tool is offered (a judge's request): APIs refuse an empty list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<&'a serde_json::value::RawValue>,
     stream: bool,
     #[serde(flatten)]
     params: &'a serde_json::Map<String, Value>,
@@ -231,7 +233,7 @@ impl OpenAiModel {
         Body {
             model: &self.config.name,
             messages,
-            tools: &req.api_tools,
+            tools: (!req.tools.tools.is_empty()).then_some(&**req.api_tools),
             stream: false,
             params: &self.params,
         }

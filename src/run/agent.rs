@@ -20,8 +20,8 @@ use crate::model::{
     CacheMode, CacheSettings, ErrorKind, Exchange, ExchangedCall, Model, ModelError, ModelRequest,
 };
 use crate::record::{
-    AgentRecord, CallHow, CallResult, LoopEnd, Outcome, ReplyRecord, StoppedAt, ToolCallRecord,
-    TrialRecord, TurnRecord, Usage,
+    AgentRecord, CallHow, CallResult, JudgeRecord, JudgeVerdict, LoopEnd, Outcome, ReplyRecord,
+    StoppedAt, ToolCallRecord, TrialRecord, TurnRecord, Usage,
 };
 use crate::score::{ActualCall, Conversation, Judge};
 
@@ -58,6 +58,8 @@ pub struct AgentRun {
     /// Results of executed calls are recorded here (`readwrite`), and a replay reads them back
     /// instead of calling the server.
     pub cache: CacheSettings,
+    /// The model that grades final answers against rubrics (`judge_model`).
+    pub judge: Option<Arc<dyn Model>>,
 }
 
 const TOOL_RESULT: &str = "tool-result";
@@ -395,8 +397,77 @@ impl AgentTrial<'_> {
                 }
             }
         }
+        if let (Some(rubric), Some(judge), LoopEnd::Answered) =
+            (&self.t.task.judge, &self.run.judge, agent.end)
+        {
+            let (verdict, judge_fatal) = self
+                .ask_judge(judge.as_ref(), rubric, agent.answer.as_deref(), req.trial)
+                .await;
+            agent.judge = Some(verdict);
+            fatal = fatal.or(judge_fatal);
+        }
         rec.agent = Some(Box::new(agent));
         (rec, fatal)
+    }
+
+    /// The judge's verdict on the final answer against `rubric`.
+    async fn ask_judge(
+        &self,
+        judge: &dyn Model,
+        rubric: &str,
+        answer: Option<&str>,
+        trial: u32,
+    ) -> (JudgeRecord, Option<ModelError>) {
+        use crate::config::{Message, Role};
+        let user = format!(
+            "Task given to the assistant:\n{}\n\nRubric:\n{rubric}\n\nThe assistant's final answer:\n{}",
+            self.t.task.prompt.user_text(),
+            answer.unwrap_or("(no text)")
+        );
+        let messages = vec![
+            Message {
+                role: Role::System,
+                content: JUDGE_INSTRUCTIONS.to_owned(),
+            },
+            Message {
+                role: Role::User,
+                content: user.clone(),
+            },
+        ];
+        let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), trial);
+        req.task = self.t.task.id.clone();
+        let model = judge.info().name;
+        let record = |verdict, reason: String, cached| JudgeRecord {
+            verdict,
+            reason,
+            model: model.clone(),
+            cached,
+        };
+        match tokio::time::timeout(self.request_timeout, judge.complete(&req)).await {
+            Err(_) => (
+                record(
+                    JudgeVerdict::Error,
+                    "the judge did not answer in time".into(),
+                    false,
+                ),
+                None,
+            ),
+            Ok(Err(e)) => {
+                let fatal = (e.kind == ErrorKind::Fatal).then(|| e.clone());
+                (
+                    record(
+                        JudgeVerdict::Error,
+                        format!("the judge failed: {}", e.message),
+                        false,
+                    ),
+                    fatal,
+                )
+            }
+            Ok(Ok(reply)) => {
+                let (verdict, reason) = read_verdict(reply.content.as_deref().unwrap_or(""));
+                (record(verdict, reason, reply.cached), None)
+            }
+        }
     }
 
     /// Answers one call: by a mock, by its server (or, in a replay, by what it answered when
@@ -528,6 +599,44 @@ enum Step {
     Fatal(ModelError),
 }
 
+/// What the judge is told before the task, the rubric and the answer.
+const JUDGE_INSTRUCTIONS: &str = "You grade the final answer of an AI assistant against a rubric. Judge only what the rubric asks. Reply with a JSON object and nothing else: {\"verdict\": \"pass\" or \"fail\", \"reason\": \"one sentence\"}.";
+
+/// The verdict in a judge's reply: the first JSON object with a `verdict` of `pass` or `fail`.
+fn read_verdict(text: &str) -> (JudgeVerdict, String) {
+    let mut i = 0;
+    while let Some(off) = text[i..].find('{') {
+        let start = i + off;
+        let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
+        if let Some(Ok(v)) = stream.next() {
+            let verdict = match v
+                .get("verdict")
+                .and_then(Value::as_str)
+                .map(str::to_lowercase)
+                .as_deref()
+            {
+                Some("pass") => Some(JudgeVerdict::Pass),
+                Some("fail") => Some(JudgeVerdict::Fail),
+                _ => None,
+            };
+            if let Some(verdict) = verdict {
+                let reason = v
+                    .get("reason")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned();
+                return (verdict, reason);
+            }
+        }
+        i = start + 1;
+    }
+    let shown: String = text.chars().take(120).collect();
+    (
+        JudgeVerdict::Error,
+        format!("the judge's reply holds no verdict: {shown:?}"),
+    )
+}
+
 /// `text` cut to at most `max` bytes at a character boundary, and its length when it was cut.
 fn cap(text: String, max: usize) -> (String, Option<usize>) {
     if text.len() <= max {
@@ -615,6 +724,21 @@ mod tests {
             ..Policy::default()
         };
         assert!(flag_alone.permits(t("destroy")).is_err());
+    }
+
+    #[test]
+    fn a_judge_verdict_is_read_from_the_first_object_that_has_one() {
+        assert_eq!(
+            read_verdict("Sure. {\"verdict\": \"PASS\", \"reason\": \"names v2.14.0\"}"),
+            (JudgeVerdict::Pass, "names v2.14.0".to_owned())
+        );
+        assert_eq!(
+            read_verdict("```json\n{\"verdict\": \"fail\"}\n```").0,
+            JudgeVerdict::Fail
+        );
+        let (v, why) = read_verdict("I think it is fine.");
+        assert_eq!(v, JudgeVerdict::Error);
+        assert!(why.contains("no verdict"), "{why}");
     }
 
     #[test]

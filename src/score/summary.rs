@@ -145,14 +145,29 @@ pub struct AgentTotals {
     /// Time waiting for the model and for tools, in milliseconds.
     pub model_ms: u64,
     pub tool_ms: u64,
+    /// The judge's verdicts over the answers it graded (pass over pass and fail), with its
+    /// interval; apart from the outcomes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<Rate>,
+    /// Answers the judge gave no verdict on (it failed, or its reply could not be read).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub judge_errors: u64,
 }
 
 impl AgentTotals {
     /// The totals of the agent trials among `trials`; `None` when there are none.
     pub fn of(trials: &[TrialRecord]) -> Option<AgentTotals> {
         use crate::record::CallHow;
+        use crate::record::JudgeVerdict;
         let mut t = AgentTotals::default();
+        let (mut judged, mut passed) = (0usize, 0usize);
         for a in trials.iter().filter_map(|t| t.agent.as_deref()) {
+            match a.judge.as_ref().map(|j| j.verdict) {
+                Some(JudgeVerdict::Pass) => (judged, passed) = (judged + 1, passed + 1),
+                Some(JudgeVerdict::Fail) => judged += 1,
+                Some(JudgeVerdict::Error) => t.judge_errors += 1,
+                None => {}
+            }
             t.trials += 1;
             t.turns += a.turns.len() as u64;
             t.redundant_calls += u64::from(a.redundant_calls);
@@ -170,6 +185,9 @@ impl AgentTotals {
                 } += 1;
                 t.cut_results += u64::from(c.cut_from.is_some());
             }
+        }
+        if judged > 0 {
+            t.judge = Some(Rate::new(passed, judged));
         }
         (t.trials > 0).then_some(t)
     }

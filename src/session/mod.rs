@@ -57,6 +57,16 @@ impl Session {
         model::from_config(&self.eval.model, &cache.settings(&self.eval.path))
     }
 
+    /// The model that grades answers against rubrics, with the response cache around it;
+    /// `None` when the eval names none.
+    pub fn judge(&self, cache: &CacheArgs) -> Result<Option<Arc<dyn Model>>> {
+        self.eval
+            .judge_model
+            .as_ref()
+            .map(|j| model::from_config(j, &cache.settings(&self.eval.path)))
+            .transpose()
+    }
+
     /// Connects to every server and lists its tools; the connections stay open when `keep`
     /// (agent tasks call the tools), else they are closed. The listing is recorded in the cache
     /// (`--cache readwrite`), and a replay takes it from there: it needs no server.
@@ -114,7 +124,12 @@ impl Session {
 
     /// What agent tasks run their calls with: the open servers (none in a replay), the
     /// eval's rules of what may run, and where results are recorded for a replay.
-    pub fn agent_run(&self, listed: &Listed, cache: &CacheSettings) -> Arc<AgentRun> {
+    pub fn agent_run(
+        &self,
+        listed: &Listed,
+        cache: &CacheSettings,
+        judge: Option<Arc<dyn Model>>,
+    ) -> Arc<AgentRun> {
         let file = &self.eval.file;
         let allow = file
             .allow_tools
@@ -137,6 +152,7 @@ impl Session {
                 .max_result_bytes
                 .unwrap_or(config::DEFAULT_MAX_RESULT_BYTES),
             cache: cache.clone(),
+            judge,
         })
     }
 

@@ -679,3 +679,88 @@ fn isolate_trial_gives_each_trial_a_fresh_server_process() {
     assert_eq!(code, Some(3));
     assert!(outcomes(&report).iter().any(|(_, o)| o == "error"));
 }
+
+#[test]
+fn a_judge_grades_answers_apart_from_the_outcome_and_is_cached() {
+    let rt = runtime();
+    let model = rt
+        .block_on(ScriptedServer::start(
+            Script::default()
+                // The judge's requests carry the rubric; the assistant's do not.
+                .rule(
+                    "Rubric:\nNames the payments version",
+                    text("{\"verdict\": \"pass\", \"reason\": \"it names v2.14.0\"}"),
+                )
+                .rule("Rubric:\nSays when", text("Looks fine to me."))
+                .rule(
+                    "Rubric:",
+                    text("{\"verdict\": \"fail\", \"reason\": \"no time is given\"}"),
+                )
+                .after_result("payments version", "v2.14.0", text("payments runs v2.14.0"))
+                .rule(
+                    "payments version",
+                    call("list_deployments", json!({"service": "payments"})),
+                ),
+        ))
+        .unwrap();
+    let ws = Workspace::new();
+    ws.write(
+        "suite.yaml",
+        "mode: agent\ntasks:\n  - id: version\n    prompt: Which payments version is live?\n    expect: { tool: list_deployments }\n    judge: Names the payments version that is live.\n  - id: when\n    prompt: When did the payments version go live?\n    expect: { tool: list_deployments }\n    judge: States the deploy time.\n  - id: unreadable\n    prompt: Is the payments version live yet?\n    expect: { tool: list_deployments }\n    judge: Says when it went live.\n",
+    );
+    let eval = ws.write(
+        "eval.yaml",
+        &format!(
+            "servers:\n  ops: {{ command: tooleval, args: [demo-server, --part, ops] }}\nmodel:\n  name: scripted-model\n  base_url: {url}\n  api_key: sk-test\njudge_model:\n  name: scripted-judge\n  base_url: {url}\n  api_key: sk-test\nsuites: [suite.yaml]\n",
+            url = model.url
+        ),
+    );
+    let run_cached = || {
+        let out = tooleval()
+            .args(["run", "--cache", "readwrite", "--cache-dir"])
+            .arg(ws.path().join("cache"))
+            .arg("--out")
+            .arg(ws.path().join("r.json"))
+            .arg(&eval)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            ws.read_json("r.json"),
+        )
+    };
+    let (stderr, report) = run_cached();
+    // The verdicts do not change the outcomes: every task made its call and answered.
+    let got: Vec<String> = outcomes(&report).into_iter().map(|(_, o)| o).collect();
+    assert_eq!(got, ["pass", "pass", "pass"], "{stderr}");
+    let judge = |task: &str| trial(&report, task)["agent"]["judge"].clone();
+    assert_eq!(judge("version")["verdict"], "pass");
+    assert_eq!(judge("version")["reason"], "it names v2.14.0");
+    assert_eq!(judge("version")["model"], "scripted-judge");
+    assert_eq!(judge("when")["verdict"], "fail");
+    assert_eq!(judge("unreadable")["verdict"], "error");
+    let totals = &report["summary"]["agent"];
+    assert_eq!(
+        (
+            totals["judge"]["successes"].as_u64(),
+            totals["judge"]["n"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert_eq!(totals["judge_errors"], 1);
+    assert!(stderr.contains("judge: answers passing"), "{stderr}");
+    let before = model.requests();
+    let (_, again) = run_cached();
+    assert_eq!(
+        model.requests(),
+        before,
+        "the second run, judge included, comes from the cache"
+    );
+    assert_eq!(trial(&again, "version")["agent"]["judge"]["cached"], true);
+}

@@ -391,6 +391,15 @@ fn agent_rows(a: &crate::score::AgentTotals) -> Vec<[String; 2]> {
     if !issues.is_empty() {
         rows.push(["call issues".to_owned(), issues.join(", ")]);
     }
+    if let Some(j) = &a.judge {
+        rows.push([
+            format!("judge: answers passing (95% CI, of {})", j.n),
+            super::rate(&Some(*j)),
+        ]);
+    }
+    if a.judge_errors > 0 {
+        rows.push(["judge: no verdict".to_owned(), a.judge_errors.to_string()]);
+    }
     rows.push([
         "time: model / tools".to_owned(),
         format!("{} / {}", seconds(a.model_ms), seconds(a.tool_ms)),
