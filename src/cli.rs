@@ -448,12 +448,23 @@ pub struct BenchArgs {
     /// `BENCH_TASKS`, `BENCH_CONCURRENCY` and `BENCH_TOOLS`, and must send one request per task.
     #[arg(long, value_name = "COMMAND", conflicts_with_all = ["cold_start", "scale"])]
     pub compare_with: Option<String>,
+    /// Measure agent runs: each task a conversation of three model turns and two tool calls,
+    /// the calls running on an MCP server of the bench's own that answers after
+    /// `--tool-latency-ms`. The floor is ceil(N / C) x (3 x L + 2 x T).
+    #[arg(long, conflicts_with_all = ["cold_start", "scale", "compare_with"])]
+    pub agent: bool,
+    /// With `--agent`: the tool server's delay before every answer, in milliseconds.
+    #[arg(long, default_value_t = 10, requires = "agent")]
+    pub tool_latency_ms: u64,
 }
 
 #[derive(Debug, Args)]
 pub struct BenchServerArgs {
     #[arg(long, default_value_t = 100)]
     pub latency_ms: u64,
+    /// Hold agent conversations: a call at the first and second turns, an answer at the third.
+    #[arg(long)]
+    pub agent: bool,
 }
 
 #[derive(Debug, Args)]
@@ -506,6 +517,9 @@ pub struct DemoServerArgs {
     /// The failure `--fail-after` acts out: `crash` or `hang`.
     #[arg(long, value_enum, requires = "fail_after", hide = true)]
     pub fail: Option<crate::mcp::demo::Fault>,
+    /// Wait this long before answering every tool call (the benchmark's tool latency).
+    #[arg(long, value_name = "MS", hide = true)]
+    pub call_delay_ms: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,9 @@ pub struct BenchResult {
     pub tasks: usize,
     pub concurrency: usize,
     pub latency_ms: u64,
+    /// `--agent`: the tool server's delay per call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_latency_ms: Option<u64>,
     pub wall_s: f64,
     pub floor_s: f64,
     pub ratio: f64,
@@ -40,10 +43,15 @@ pub struct BenchResult {
 /// `tooleval bench-server`: the mock model, answering every request after `latency_ms` with one
 /// tool call; prints its URL, then counts requests until stdin closes, and prints the count.
 pub async fn bench_server_command(out: &Output, args: BenchServerArgs) -> Result<i32> {
-    let mut script = Script::default().rule(
-        "",
-        Scripted::Calls(vec![("tool_0".into(), json!({"id": "x"}).to_string())]),
-    );
+    let call = |id: &str| Scripted::Calls(vec![("tool_0".into(), json!({ "id": id }).to_string())]);
+    let mut script = if args.agent {
+        Script::default()
+            .at_turn("", 1, call("x"))
+            .at_turn("", 2, call("y"))
+            .rule("", Scripted::Text("Records x and y fetched.".into()))
+    } else {
+        Script::default().rule("", call("x"))
+    };
     script.delay_ms = args.latency_ms;
     let server = ScriptedServer::start(script)
         .await
@@ -60,20 +68,24 @@ pub async fn bench_server_command(out: &Output, args: BenchServerArgs) -> Result
     Ok(exit::OK)
 }
 
-/// Writes the generated tool list, suite and eval for `tasks` tasks into `dir`.
+/// Writes the generated tool list, suite and eval for `tasks` tasks into `dir`. With `agent`,
+/// `Some(tool latency)`, the tasks run in agent mode (two calls, then an answer) and the tool
+/// server answers each call after that many milliseconds.
 fn generate(
     dir: &Path,
     tasks: usize,
     tools: usize,
     url: &str,
     concurrency: usize,
+    agent: Option<u64>,
 ) -> Result<std::path::PathBuf> {
     let defs: Vec<serde_json::Value> = (0..tools)
         .map(|i| {
             json!({
                 "name": format!("tool_{i}"),
                 "description": format!("Look up record {i} of the benchmark set by its id and return its fields."),
-                "inputSchema": {"type": "object", "properties": {"id": {"type": "string", "description": "The record id."}}, "required": ["id"]}
+                "inputSchema": {"type": "object", "properties": {"id": {"type": "string", "description": "The record id."}}, "required": ["id"]},
+                "annotations": {"readOnlyHint": true}
             })
         })
         .collect();
@@ -88,13 +100,20 @@ fn generate(
     )?;
     let mut suite = String::from("tasks:\n");
     for i in 0..tasks {
-        suite.push_str(&format!("  - {{ id: t{i}, prompt: \"Fetch record x for task {i}.\", expect: {{ tool: tool_0, args: {{ id: x }} }} }}\n"));
+        match agent {
+            None => suite.push_str(&format!("  - {{ id: t{i}, prompt: \"Fetch record x for task {i}.\", expect: {{ tool: tool_0, args: {{ id: x }} }} }}\n")),
+            Some(_) => suite.push_str(&format!("  - {{ id: t{i}, prompt: \"Fetch records x and y for task {i}.\", trajectory: {{ calls: [{{ tool: tool_0, args: {{ id: x }} }}, {{ tool: tool_0, args: {{ id: y }} }}], order: exact }} }}\n")),
+        }
     }
     write("suite.yaml", suite)?;
+    let (delay, mode) = match agent {
+        Some(ms) => (format!(", --call-delay-ms, \"{ms}\""), "mode: agent\n"),
+        None => (String::new(), ""),
+    };
     write(
         "eval.yaml",
         format!(
-            "servers:\n  bench: {{ command: tooleval, args: [demo-server, --tools, \"{}\"] }}\nmodel: {{ name: bench, base_url: \"{url}\", api_key: bench, max_retries: 0, timeout_secs: 60 }}\nsuites: [suite.yaml]\nconcurrency: {concurrency}\n",
+            "servers:\n  bench: {{ command: tooleval, args: [demo-server, --tools, \"{}\"{delay}] }}\nmodel: {{ name: bench, base_url: \"{url}\", api_key: bench, max_retries: 0, timeout_secs: 60 }}\nsuites: [suite.yaml]\nconcurrency: {concurrency}\n{mode}",
             tools_path.display()
         ),
     )
@@ -233,26 +252,64 @@ fn bench_setting(
     concurrency: usize,
     args: &BenchArgs,
 ) -> Result<BenchResult> {
-    let eval = generate(dir, tasks, args.tools, url, concurrency)?;
+    let agent = args.agent.then_some(args.tool_latency_ms);
+    let eval = generate(dir, tasks, args.tools, url, concurrency, agent)?;
     let report = dir.join("report.json");
     let run = ["run", "--quiet", "--cache", "off", "--out"].map(std::ffi::OsStr::new);
     let run = [&run[..], &[report.as_os_str(), eval.as_os_str()]].concat();
     let (wall, cpu, mb) = measure_median(exe, &run, dir, args.runs)?;
-    let floor = (tasks as f64 / concurrency as f64).ceil() * args.latency_ms as f64 / 1000.0;
+    // A conversation is three model turns and two tool calls, one after another.
+    let per_task_ms = match agent {
+        Some(t) => 3 * args.latency_ms + 2 * t,
+        None => args.latency_ms,
+    };
+    let floor = (tasks as f64 / concurrency as f64).ceil() * per_task_ms as f64 / 1000.0;
+    if agent.is_some() {
+        check_agent_report(&report, tasks)?;
+    }
+    let requests = trials_in(&report)? * if agent.is_some() { 3 } else { 1 };
     Ok(BenchResult {
         tasks,
         concurrency,
         latency_ms: args.latency_ms,
+        tool_latency_ms: agent,
         wall_s: wall,
         floor_s: floor,
         ratio: if floor > 0.0 { wall / floor } else { 0.0 },
         cpu_s: cpu,
-        cpu_s_per_1000: cpu * 1000.0 / tasks.max(1) as f64,
+        cpu_s_per_1000: cpu * 1000.0 / requests.max(1) as f64,
         peak_rss_mb: mb,
-        requests: trials_in(&report)?,
+        requests,
         client_cpu_s: None,
         cpu_vs_client: None,
     })
+}
+
+/// Every agent trial of the last run passed with two executed calls: otherwise the figures would
+/// measure something other than conversations.
+fn check_agent_report(report: &Path, tasks: usize) -> Result<()> {
+    let text = std::fs::read_to_string(report).map_err(|e| Error::io("read", report, e))?;
+    let r: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Error::io(
+            "read",
+            report,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        )
+    })?;
+    let a = &r["summary"]["agent"];
+    let passed = r["summary"]["full_call"]["successes"].as_u64();
+    if a["executed"].as_u64() != Some(2 * tasks as u64) || passed != Some(tasks as u64) {
+        return Err(Error::usage(
+            format!(
+                "the agent bench run did not hold its conversations: {} calls executed and {} tasks passed, expected {} and {tasks}",
+                a["executed"],
+                r["summary"]["full_call"]["successes"],
+                2 * tasks
+            ),
+            Some(format!("read {}", report.display())),
+        ));
+    }
+    Ok(())
 }
 
 /// The `--compare-with` command, run `runs` times against the same mock and setting: the
@@ -298,6 +355,7 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
     }
     let mut server = Command::new(&exe)
         .args(["bench-server", "--latency-ms", &args.latency_ms.to_string()])
+        .args(args.agent.then_some("--agent"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -319,6 +377,12 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
                     measure_client(command, dir.path(), &url, tasks, concurrency, args.runs)?;
                 r.client_cpu_s = Some(client);
                 r.cpu_vs_client = (client > 0.0).then(|| r.cpu_s / client);
+            }
+            if args.agent {
+                crate::sayln!(
+                    "agent: 3 turns and 2 calls per task, tool latency {}ms",
+                    args.tool_latency_ms
+                );
             }
             crate::sayln!(
                 "N={:<6} C={:<3} L={}ms  wall {:.3}s  floor {:.3}s  ratio {:.3}  cpu {:.3}s ({:.3}s/1000 req)  peak RSS {:.1} MB",
@@ -353,9 +417,10 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
         .parse()
         .unwrap_or(0);
     let per_setting = if args.compare_with.is_some() { 2 } else { 1 };
+    let turns = if args.agent { 3 } else { 1 };
     let expected: usize = results
         .iter()
-        .map(|r| r.tasks * args.runs.max(1) * per_setting)
+        .map(|r| r.tasks * turns * args.runs.max(1) * per_setting)
         .sum();
     out.print_json(
         &json!({"results": results, "requests_served": served, "requests_expected": expected}),

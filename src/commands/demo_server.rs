@@ -14,6 +14,9 @@ pub async fn demo_server_command(args: DemoServerArgs) -> Result<i32> {
     if let (Some(after), Some(fault)) = (args.fail_after, args.fail) {
         server = server.with_fault(after, fault);
     }
+    if let Some(ms) = args.call_delay_ms {
+        server = server.with_delay(std::time::Duration::from_millis(ms));
+    }
     match args.http {
         Some(addr) => demo::serve_http(server, &addr).await?,
         None => demo::serve_stdio(server).await?,

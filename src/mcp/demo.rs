@@ -80,6 +80,8 @@ pub struct DemoServer {
     page_size: Option<usize>,
     /// Act out this failure at every call after the first N.
     fault: Option<(usize, Fault)>,
+    /// Wait this long before answering a call.
+    delay: Option<std::time::Duration>,
     calls: Arc<std::sync::atomic::AtomicUsize>,
 }
 
@@ -116,8 +118,15 @@ impl DemoServer {
             tools: Arc::new(tools),
             page_size: page_size.filter(|n| *n > 0),
             fault: None,
+            delay: None,
             calls: Arc::default(),
         }
+    }
+
+    /// Answer every call after `delay`.
+    pub fn with_delay(mut self, delay: std::time::Duration) -> Self {
+        self.delay = Some(delay);
+        self
     }
 
     /// After `after` calls, act out `fault` at every call.
@@ -178,6 +187,9 @@ impl ServerHandler for DemoServer {
             }
             Some((after, Fault::Hang)) if n >= after => std::future::pending::<()>().await,
             _ => {}
+        }
+        if let Some(d) = self.delay {
+            tokio::time::sleep(d).await;
         }
         let args = Value::Object(request.arguments.unwrap_or_default());
         // Tools read from a file (`--tools`) have no world to answer from.

@@ -232,14 +232,15 @@ fn the_cache_answers_a_rerun_and_replay_needs_no_model() {
     let (code, _, first) = run(&ws, &e, &cache);
     assert_eq!(code, Some(0));
     assert_eq!(server.requests(), 6);
-    // Trials stay independent: one entry per task and trial.
+    // Trials stay independent: one entry per task and trial, and one for the servers' tool
+    // listing (what a replay lists instead of starting them).
     let stats = tooleval()
         .current_dir(ws.path())
         .args(["cache", "stats", "--dir", "cache"])
         .output()
         .unwrap();
     assert!(
-        String::from_utf8_lossy(&stats.stdout).contains("cache: 6 entries"),
+        String::from_utf8_lossy(&stats.stdout).contains("cache: 7 entries"),
         "{}",
         String::from_utf8_lossy(&stats.stdout)
     );
@@ -297,7 +298,7 @@ fn the_cache_answers_a_rerun_and_replay_needs_no_model() {
         .output()
         .unwrap();
     assert!(
-        String::from_utf8_lossy(&stats.stdout).contains("cache: 6 entries"),
+        String::from_utf8_lossy(&stats.stdout).contains("cache: 7 entries"),
         "{}",
         String::from_utf8_lossy(&stats.stdout)
     );
@@ -310,7 +311,7 @@ fn the_cache_answers_a_rerun_and_replay_needs_no_model() {
     let err = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("would remove all 6 entries") && err.contains("hint: pass --yes"),
+        err.contains("would remove all 7 entries") && err.contains("hint: pass --yes"),
         "{err}"
     );
     let pruned = tooleval()
@@ -318,7 +319,7 @@ fn the_cache_answers_a_rerun_and_replay_needs_no_model() {
         .args(["cache", "prune", "--yes", "--dir", "cache"])
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&pruned.stderr).contains("removed 6 entries"));
+    assert!(String::from_utf8_lossy(&pruned.stderr).contains("removed 7 entries"));
 }
 
 #[test]
@@ -366,7 +367,8 @@ fn the_cache_lives_at_the_project_root_wherever_tooleval_runs() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&stats.stdout);
-    assert!(text.contains(".tooleval/cache: 3 entries"), "{text}");
+    // Three replies and the servers' tool listing.
+    assert!(text.contains(".tooleval/cache: 4 entries"), "{text}");
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
