@@ -58,17 +58,31 @@ impl MockSpec {
 }
 
 /// One mocked answer of a tool: a result or an error, for calls whose arguments fit `when`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Written and read in the form of files (`when`, `result` or `error`), so reports read back.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Mock {
     /// Argument matchers (the language of `expect`); absent, every call fits.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub when: IndexMap<String, Matcher>,
     pub answer: MockAnswer,
 }
 
+impl Serialize for Mock {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (result, error) = match &self.answer {
+            MockAnswer::Result(v) => (Some(v.clone()), None),
+            MockAnswer::Error(e) => (None, Some(e.clone())),
+        };
+        MockMap {
+            when: (!self.when.is_empty()).then(|| self.when.clone()),
+            result,
+            error,
+        }
+        .serialize(s)
+    }
+}
+
 /// What a mocked call returns.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MockAnswer {
     /// A result: text as it is, anything else as its JSON text.
     Result(Value),
@@ -358,6 +372,19 @@ mod tests {
             let e = yaml::<Mocks>(bad).unwrap_err();
             assert!(e.contains(needle), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn mocks_and_answers_write_back_as_they_are_read() {
+        let m: Mocks = yaml(
+            "a: { result: done }\nb: [{ when: { id: { contains: x } }, result: { ok: true } }, { error: nope }]\n",
+        )
+        .unwrap();
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<Mocks>(&json).unwrap(), m, "{json}");
+        let a: Answer = yaml("[{ regex: 'v\\d' }, { not_contains: x }]").unwrap();
+        let json = serde_json::to_string(&a).unwrap();
+        assert_eq!(serde_json::from_str::<Answer>(&json).unwrap(), a, "{json}");
     }
 
     #[test]

@@ -764,3 +764,83 @@ fn a_judge_grades_answers_apart_from_the_outcome_and_is_cached() {
     );
     assert_eq!(trial(&again, "version")["agent"]["judge"]["cached"], true);
 }
+
+#[test]
+fn agent_reports_shard_merge_diff_and_write_junit_like_any_other() {
+    let ws = Workspace::new();
+    let eval = crate::support::repo().join("evals/agent-demo.yaml");
+    let run = |extra: &[&str], out: &str| {
+        let o = tooleval()
+            .args(["run", "--quiet"])
+            .args(extra)
+            .arg("--out")
+            .arg(ws.path().join(out))
+            .arg(&eval)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        ws.read_json(out)
+    };
+    let junit = ws.path().join("junit.xml").display().to_string();
+    let full = run(&["--junit", &junit], "full.json");
+    run(&["--shard", "1/2"], "s1.json");
+    run(&["--shard", "2/2"], "s2.json");
+    let merged = tooleval()
+        .arg("merge")
+        .arg(ws.path().join("s1.json"))
+        .arg(ws.path().join("s2.json"))
+        .arg("--out")
+        .arg(ws.path().join("merged.json"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        merged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let merged = ws.read_json("merged.json");
+    assert_eq!(outcomes(&merged), outcomes(&full));
+    for count in [
+        "trials",
+        "turns",
+        "calls",
+        "executed",
+        "mocked",
+        "refused",
+        "tool_errors",
+    ] {
+        assert_eq!(
+            merged["summary"]["agent"][count], full["summary"]["agent"][count],
+            "{count}"
+        );
+    }
+    let first_result =
+        |r: &Value| r["trials"][0]["agent"]["turns"][0]["results"][0]["text"].clone();
+    assert_eq!(first_result(&merged), first_result(&full));
+    assert!(first_result(&full).as_str().unwrap().contains("degraded"));
+    let diff = tooleval()
+        .arg("diff")
+        .arg(ws.path().join("full.json"))
+        .arg(ws.path().join("merged.json"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        diff.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&diff.stderr)
+    );
+    let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
+    assert_eq!(diff["counts"], json!({"still_failing": 14}), "{diff}");
+    assert_eq!(diff["test"]["worse"], 0);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase").count(), 14, "{xml}");
+    assert!(xml.contains("wrong_answer"), "{xml}");
+}

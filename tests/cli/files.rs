@@ -77,3 +77,48 @@ fn listing_and_linting_write_nothing_in_the_current_folder() {
         assert!(left.is_empty(), "{args:?} wrote {left:?}");
     }
 }
+
+/// The YAML blocks of the file reference that are whole files: suites (a top-level `tasks`) and
+/// evals (`servers` and `suites`).
+fn reference_examples() -> Vec<(&'static str, String)> {
+    let text = std::fs::read_to_string(repo().join("docs/suite-format.md")).unwrap();
+    let mut out = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(start) = rest.find("```yaml\n") {
+        let body = &rest[start + 8..];
+        let end = body.find("```").unwrap();
+        let block = &body[..end];
+        rest = &body[end + 3..];
+        let top = |key: &str| block.lines().any(|l| l.starts_with(&format!("{key}:")));
+        if top("tasks") {
+            out.push(("suite", block.to_owned()));
+        } else if top("servers") && top("suites") {
+            out.push(("eval", block.to_owned()));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_file_reference_examples_are_valid_files() {
+    let examples = reference_examples();
+    let suites = examples.iter().filter(|(k, _)| *k == "suite").count();
+    assert!(suites >= 5 && examples.len() >= 7, "{examples:?}");
+    for (kind, block) in &examples {
+        let schema: Value = serde_json::from_str(&generated(kind)).unwrap();
+        let validator = jsonschema::validator_for(&schema).unwrap();
+        let path = std::path::Path::new("docs/suite-format.md");
+        let doc: Value = tooleval::config::parse_yaml(path, block).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(
+            errors.is_empty(),
+            "{kind} example fails its schema: {errors:?}\n{block}"
+        );
+        if *kind == "suite" {
+            // The loader's own checks too: shapes, matchers, mocks, answers.
+            if let Err(e) = tooleval::config::suite_from_str(path, block.clone()) {
+                panic!("suite example does not load: {}\n{block}", e.render());
+            }
+        }
+    }
+}
