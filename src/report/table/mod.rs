@@ -108,10 +108,12 @@ fn laid_out_dropping(
     let prose: Vec<usize> = prose.iter().copied().filter(|&i| i < n).collect();
     let wanted: usize = prose.iter().map(|&i| full[i]).sum::<usize>().max(1);
     for (k, &i) in prose.iter().enumerate() {
+        // What the prose columns after this one need at the least: their widest words.
+        let later: usize = prose[k + 1..].iter().map(|&j| word[j]).sum();
         let share = if k + 1 == prose.len() {
             left
         } else {
-            left * full[i] / wanted
+            (left * full[i] / wanted).min(left.saturating_sub(later))
         };
         w[i] = share.clamp(word[i], full[i].max(word[i]));
         left = left.saturating_sub(w[i]);

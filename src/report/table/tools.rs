@@ -3,7 +3,7 @@
 use comfy_table::{Cell, CellAlignment};
 use serde_json::Value;
 
-use super::{laid_out, table};
+use super::table;
 use crate::mcp::ToolSet;
 
 /// How many tools each kind of call is, by their annotations: `11 read-only, 3 writes, 1
@@ -26,7 +26,7 @@ fn effects_line(set: &ToolSet) -> String {
             }
         })
         .collect();
-    format!("calls by annotation: {}\n", counts.join(", "))
+    format!("calls by annotation: {}", counts.join(", "))
 }
 
 /// A tool list: server, name, what calling it does (by its annotations), description,
@@ -62,7 +62,16 @@ pub fn render_tools_table(set: &ToolSet, width: u16) -> String {
             None => per_server.push((tool.server.clone(), 1, tool.tokens.unwrap_or(0))),
         }
     }
-    let mut out = format!("{}\n", laid_out(t, width, &[3, 4]));
+    // The calls and tokens columns go first when the words cannot fit: the lines below the table
+    // give both per server and by annotation.
+    let (t, hidden) = super::laid_out_dropping(t, width, &[3, 4], &[5, 2]);
+    let mut out = format!("{t}\n");
+    if !hidden.is_empty() {
+        out.push_str(&format!(
+            "({} left out for the width; a wider terminal shows them)\n",
+            hidden.join(" and ")
+        ));
+    }
     let enc = set.encoding.as_deref().unwrap_or("?");
     for (server, n, tokens) in &per_server {
         out.push_str(&format!("{server}: {n} tool(s), {tokens} tokens ({enc})\n"));
@@ -73,7 +82,8 @@ pub fn render_tools_table(set: &ToolSet, width: u16) -> String {
         set.total_tokens(),
         set.hash
     ));
-    out.push_str(&effects_line(set));
+    out.push_str(&super::wrap(&effects_line(set), width, "  "));
+    out.push('\n');
     out
 }
 
