@@ -49,13 +49,11 @@ pub async fn list_tools_keeping(
     for c in conns {
         per_server.push((c.info.name.clone(), c.tools.clone()));
         infos.push(c.info.clone());
-        let entry = servers
-            .iter()
-            .find(|s| s.name == c.info.name)
-            .cloned()
-            .expect("every connection is of a listed server");
-        let target = c.info.target.clone();
-        kept.push((c, entry, target));
+        // Every connection is of one of `servers`, made in their order.
+        if let Some(entry) = servers.iter().find(|s| s.name == c.info.name).cloned() {
+            let target = c.info.target.clone();
+            kept.push((c, entry, target));
+        }
     }
     Ok((ToolSet::new(per_server), infos, LiveServers::new(kept)))
 }

@@ -843,4 +843,17 @@ fn agent_reports_shard_merge_diff_and_write_junit_like_any_other() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert_eq!(xml.matches("<testcase").count(), 14, "{xml}");
     assert!(xml.contains("wrong_answer"), "{xml}");
+
+    // A sweep adds distractors no server offers: a call to one stops its loop, nothing breaks.
+    let sweep = tooleval()
+        .args(["sweep", "--quiet", "--sizes", "15,30", "--out"])
+        .arg(ws.path().join("sweep.json"))
+        .arg(&eval)
+        .output()
+        .unwrap();
+    assert_eq!(sweep.status.code(), Some(0), "{}", String::from_utf8_lossy(&sweep.stderr));
+    let sweep = ws.read_json("sweep.json");
+    let points = sweep["points"].as_array().unwrap();
+    assert_eq!(points.len(), 2, "{sweep}");
+    assert_eq!(points[0]["full_call"]["n"], 14);
 }
