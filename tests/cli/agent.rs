@@ -851,7 +851,12 @@ fn agent_reports_shard_merge_diff_and_write_junit_like_any_other() {
         .arg(&eval)
         .output()
         .unwrap();
-    assert_eq!(sweep.status.code(), Some(0), "{}", String::from_utf8_lossy(&sweep.stderr));
+    assert_eq!(
+        sweep.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&sweep.stderr)
+    );
     let sweep = ws.read_json("sweep.json");
     let points = sweep["points"].as_array().unwrap();
     assert_eq!(points.len(), 2, "{sweep}");
