@@ -215,6 +215,11 @@ pub struct ModelConfig {
     pub baseline_threshold: Option<f64>,
 }
 
+/// Whether a configured model name means the offline baseline.
+pub fn is_baseline(name: &str) -> bool {
+    name.is_empty() || name.eq_ignore_ascii_case("baseline")
+}
+
 /// The model: a name, or the full mapping.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]

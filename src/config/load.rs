@@ -677,7 +677,7 @@ fn judge_config(
         return None;
     };
     let mut judge = spec.into_config();
-    if crate::model::is_baseline(&judge.name) {
+    if super::eval::is_baseline(&judge.name) {
         diags.push(
             doc.value("the offline baseline cannot judge answers", &[Key("judge_model")])
                 .with_hint("name an LLM in `judge_model` (e.g. `gpt-4o-mini`, or a mapping with `base_url` for a local model)"),

@@ -16,6 +16,7 @@ pub use agent::{
 pub use descriptions::{Descriptions, DescriptionsFile, ToolText};
 pub use eval::{
     EvalFile, Isolate, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, Transport,
+    is_baseline,
 };
 #[cfg(test)]
 pub(crate) use load::yaml_options;

@@ -170,10 +170,7 @@ pub trait Model: Send + Sync {
     }
 }
 
-/// Whether a configured model name means the offline baseline.
-pub fn is_baseline(name: &str) -> bool {
-    name.is_empty() || name.eq_ignore_ascii_case("baseline")
-}
+pub use crate::config::is_baseline;
 
 /// The model an eval asks for, with the response cache around it.
 pub fn from_config(config: &ModelConfig, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
