@@ -763,7 +763,7 @@ fn check_modes(s: &LoadedSuite, eval_mode: Option<Mode>, diags: &mut Vec<Diagnos
                     ("judge", t.judge.is_some()),
                     ("trajectory", t.trajectory.is_some()),
                     ("answer", t.answer.is_some()),
-                    ("mocks", !t.mocks.is_empty()),
+                    ("mocks", !t.mocks().is_empty()),
                     ("max_turns", t.max_turns.is_some()),
                 ];
                 for (field, set) in agent_only {

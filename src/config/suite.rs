@@ -60,16 +60,17 @@ pub struct Task {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub max_turns: Option<u32>,
+    // The agent fields are boxed: a suite of 100,000 single-turn tasks should not pay for them.
     /// Agent mode: mocked tool results for this task, by tool; they replace the suite's and the
     /// eval's mocks of the same tool.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub mocks: Mocks,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mocks: Option<Box<Mocks>>,
     /// Agent mode: what the calls of every turn together must be.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub trajectory: Option<Trajectory>,
+    pub trajectory: Option<Box<Trajectory>>,
     /// Agent mode: checks of the final answer's text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer: Option<Answer>,
+    pub answer: Option<Box<Answer>>,
     /// Agent mode: a rubric the eval's `judge_model` grades the final answer against. Its
     /// verdict is recorded and counted apart; it does not change the trial's outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,6 +82,12 @@ pub struct Task {
 }
 
 impl Task {
+    /// The task's own mocks (none when it gives none).
+    pub fn mocks(&self) -> &Mocks {
+        static NONE: std::sync::LazyLock<Mocks> = std::sync::LazyLock::new(Mocks::new);
+        self.mocks.as_deref().unwrap_or(&NONE)
+    }
+
     /// The expectation of the first reply: `expect`, or none at all for an agent task that
     /// leaves it out (loading refuses a single-turn task without one).
     pub fn expectation(&self) -> &Expect {

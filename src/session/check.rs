@@ -74,7 +74,7 @@ pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagno
                     &s.path, place, &who, &call.tool, &call.args, tools, &mut diags,
                 );
             }
-            for (name, spec) in &task.mocks {
+            for (name, spec) in task.mocks() {
                 let path = [Seg::Key("mocks"), Seg::Key(name)];
                 if let Err((message, hint)) = named_tool(&format!("{who} mocks"), name, tools) {
                     diags.push(s.key_in_task(i, &path, message).with_hint(hint));

@@ -185,12 +185,12 @@ impl Session {
                 s.suite.tasks.iter().map(move |t| {
                     let mode = t.mode.or(s.suite.mode).or(file.mode).unwrap_or_default();
                     let agent = (mode == Mode::Agent).then(|| {
-                        if t.mocks.is_empty() && t.max_turns.is_none() {
+                        if t.mocks().is_empty() && t.max_turns.is_none() {
                             shared.clone()
                         } else {
                             Arc::new(AgentTask::merged(
                                 t.max_turns.unwrap_or(eval_turns),
-                                [&file.mocks, &s.suite.mocks, &t.mocks],
+                                [&file.mocks, &s.suite.mocks, t.mocks()],
                             ))
                         }
                     });
