@@ -18,6 +18,7 @@ use crate::config::{Mock, Mocks};
 use crate::mcp::{Effect, LiveServers, ToolInfo, ToolSet, TrialServers};
 use crate::model::{
     CacheMode, CacheSettings, ErrorKind, Exchange, ExchangedCall, Model, ModelError, ModelRequest,
+    RawCall,
 };
 use crate::record::{
     AgentRecord, CallHow, CallResult, JudgeRecord, JudgeVerdict, LoopEnd, Outcome, ReplyRecord,
@@ -278,7 +279,11 @@ impl AgentTrial<'_> {
                 content: reply.content,
                 calls: Vec::with_capacity(tool_calls.len()),
             };
-            for (i, call) in tool_calls.into_iter().enumerate() {
+            // Each call is decided in order, up to the first that may not run (the loop stops
+            // there, and the calls after it are not made); then the calls that run go to their
+            // servers at once, and their results are taken in the order the model gave.
+            let mut made: Vec<(RawCall, ActualCall, Decision, u32)> = Vec::new();
+            for call in tool_calls {
                 let actual = actual_call(&call, self.tools);
                 let key = (
                     actual.name.clone(),
@@ -295,10 +300,33 @@ impl AgentTrial<'_> {
                 *nth += 1;
                 let nth = *nth;
                 calls.push(actual.clone());
-                let answered = Instant::now();
-                let step = self.answer_call(&actual, req.trial, nth, own).await;
-                let ms = answered.elapsed().as_millis() as u64;
-                agent.tool_ms += ms;
+                let decision = self.decide(&actual);
+                let refused = matches!(decision, Decision::Now(Step::Refused(_)));
+                made.push((call, actual, decision, nth));
+                if refused {
+                    break;
+                }
+            }
+            let answered = Instant::now();
+            let trial = req.trial;
+            let mut pending = Vec::with_capacity(made.len());
+            let mut made_calls = Vec::with_capacity(made.len());
+            for (call, actual, decision, nth) in made {
+                pending.push(async move {
+                    let started = Instant::now();
+                    let step = match decision {
+                        Decision::Now(step) => step,
+                        Decision::Run(tool, args) => {
+                            self.run_call(tool, args, trial, nth, own).await
+                        }
+                    };
+                    (step, started.elapsed().as_millis() as u64)
+                });
+                made_calls.push((call, actual));
+            }
+            let steps = futures::future::join_all(pending).await;
+            agent.tool_ms += answered.elapsed().as_millis() as u64;
+            for (i, ((call, actual), (step, ms))) in made_calls.into_iter().zip(steps).enumerate() {
                 let (how, output) = match step {
                     Step::Answered(how, output) => (how, output),
                     Step::Refused(why) => {
@@ -473,13 +501,9 @@ impl AgentTrial<'_> {
     /// Answers one call: by a mock, by its server (or, in a replay, by what it answered when
     /// recorded), or not at all. `nth` counts the calls of the same tool with the same
     /// arguments in this trial, this one included.
-    async fn answer_call(
-        &self,
-        call: &ActualCall,
-        trial: u32,
-        nth: u32,
-        own: &TrialServers,
-    ) -> Step {
+    /// What answers a call, decided before anything runs: a rejection, a mock, a refusal (the
+    /// loop stops there), or its tool on its server.
+    fn decide<'t>(&'t self, call: &ActualCall) -> Decision<'t> {
         let rejected = |text: String| {
             Step::Answered(
                 CallHow::Rejected,
@@ -491,42 +515,61 @@ impl AgentTrial<'_> {
             )
         };
         let Some(tool) = self.tools.by_name(&call.name).filter(|_| call.known) else {
-            return rejected(format!("error: no tool named `{}` is offered", call.name));
+            return Decision::Now(rejected(format!(
+                "error: no tool named `{}` is offered",
+                call.name
+            )));
         };
         let args = match &call.arguments {
             Ok(a) => a.clone(),
             Err(raw) => {
-                return rejected(format!("error: the arguments are not a JSON object: {raw}"));
+                return Decision::Now(rejected(format!(
+                    "error: the arguments are not a JSON object: {raw}"
+                )));
             }
         };
         match mock_for(&self.settings.mocks, &tool.name, &args) {
             Some(Some(m)) => {
-                return Step::Answered(
+                return Decision::Now(Step::Answered(
                     CallHow::Mocked,
                     crate::mcp::ToolOutput {
                         text: m.answer.text(),
                         is_error: m.answer.is_error(),
                         notes: vec![],
                     },
-                );
+                ));
             }
             Some(None) => {
-                return Step::Refused(format!(
+                return Decision::Now(Step::Refused(format!(
                     "`{}` is mocked, but no mock's `when` fits these arguments; add a mock without `when` to answer every other call",
                     tool.name
-                ));
+                )));
             }
             None => {}
         }
         if !self.run.server_names.contains(&tool.server) {
-            return Step::Refused(format!(
+            return Decision::Now(Step::Refused(format!(
                 "`{}` comes from a tool list, not a server, so it cannot run; mock it (`mocks: {{ {}: {{ result: ... }} }}`)",
                 tool.name, tool.name
-            ));
+            )));
         }
         if let Err(why) = self.run.policy.permits(tool) {
-            return Step::Refused(why);
+            return Decision::Now(Step::Refused(why));
         }
+        Decision::Run(tool, args)
+    }
+
+    /// Runs a call on its tool's server, or (in a replay) reads what it returned when recorded.
+    /// `nth` counts the calls of the same tool with the same arguments in this trial, this one
+    /// included.
+    async fn run_call(
+        &self,
+        tool: &ToolInfo,
+        args: Map<String, Value>,
+        trial: u32,
+        nth: u32,
+        own: &TrialServers,
+    ) -> Step {
         let key = crate::model::cache_key(&[
             "tool-result-v1",
             &self.t.task.id,
@@ -597,6 +640,14 @@ enum Step {
     Failed(String),
     /// No retry or later trial can cure it (a replay without a recorded result): the run stops.
     Fatal(ModelError),
+}
+
+/// What answers a call, decided before any call of the reply runs.
+enum Decision<'t> {
+    /// Answered without the server: rejected, mocked or refused.
+    Now(Step),
+    /// Runs `tool` with these arguments on its server (or from the recording).
+    Run(&'t ToolInfo, Map<String, Value>),
 }
 
 /// What the judge is told before the task, the rubric and the answer.

@@ -862,3 +862,92 @@ fn agent_reports_shard_merge_diff_and_write_junit_like_any_other() {
     assert_eq!(points.len(), 2, "{sweep}");
     assert_eq!(points[0]["full_call"]["n"], 14);
 }
+
+#[test]
+fn calls_of_one_reply_keep_their_order_and_stop_at_the_first_that_may_not_run() {
+    let rt = runtime();
+    let two = Scripted::Calls(vec![
+        (
+            "list_alerts".into(),
+            json!({"service": "checkout"}).to_string(),
+        ),
+        (
+            "list_deployments".into(),
+            json!({"service": "payments"}).to_string(),
+        ),
+    ]);
+    let three = Scripted::Calls(vec![
+        (
+            "get_service_health".into(),
+            json!({"service": "checkout"}).to_string(),
+        ),
+        (
+            "rollback_deployment".into(),
+            json!({"service": "payments", "environment": "production"}).to_string(),
+        ),
+        ("list_alerts".into(), json!({}).to_string()),
+    ]);
+    let model = rt
+        .block_on(ScriptedServer::start(
+            Script::default()
+                .after_result(
+                    "Alerts and deploys",
+                    "v2.14.0",
+                    text("ALR-4821 fires since v2.14.0"),
+                )
+                .rule("Alerts and deploys", two)
+                .rule("Check and fix", three),
+        ))
+        .unwrap();
+    let ws = Workspace::new();
+    ws.write(
+        "suite.yaml",
+        "mode: agent\ntasks:\n  - id: both\n    prompt: Alerts and deploys, please.\n    trajectory: { calls: [{ tool: list_alerts }, { tool: list_deployments }], order: exact }\n  - id: stop\n    prompt: Check and fix payments.\n    expect: { tool: get_service_health }\n",
+    );
+    let eval = ws.write(
+        "eval.yaml",
+        &format!(
+            "servers:\n  ops: {{ command: tooleval, args: [demo-server, --part, ops, --call-delay-ms, '50'] }}\nmodel:\n  name: scripted-model\n  base_url: {}\n  api_key: sk-test\nsuites: [suite.yaml]\n",
+            model.url
+        ),
+    );
+    let (code, stderr, report) = run(&ws, &eval);
+    assert_eq!(code, Some(0), "{stderr}");
+    let results = |task: &str| -> Vec<(String, String)> {
+        trial(&report, task)["agent"]["turns"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["tool"].as_str().unwrap().to_owned(),
+                    r["how"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    assert_eq!(
+        results("both"),
+        [
+            pair("list_alerts", "executed"),
+            pair("list_deployments", "executed")
+        ]
+    );
+    let both = &trial(&report, "both")["agent"]["turns"][0]["results"];
+    assert!(both[0]["text"].as_str().unwrap().contains("ALR-4821"));
+    assert!(both[1]["text"].as_str().unwrap().contains("v2.14.0"));
+    assert_eq!(trial(&report, "both")["outcome"], "pass", "{stderr}");
+    // The call after the refused one is never made.
+    assert_eq!(
+        results("stop"),
+        [
+            pair("get_service_health", "executed"),
+            pair("rollback_deployment", "refused")
+        ]
+    );
+    assert_eq!(
+        trial(&report, "stop")["called"],
+        json!(["get_service_health", "rollback_deployment"])
+    );
+}
