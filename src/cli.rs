@@ -24,7 +24,7 @@ pub struct Cli {
 pub enum Command {
     /// Run an eval: ask the model every task, score the calls, write a report.
     #[command(
-        after_help = "Examples:\n  tooleval run evals/demo.yaml\n  tooleval run evals/demo.yaml --model gpt-4o-mini --trials 5 --format json\n  tooleval run evals/demo.yaml --baseline-ref main --fail-on regression,min-accuracy --junit junit.xml\n\nThe model's key and base URL come from the eval file, or from OPENAI_API_KEY and OPENAI_BASE_URL.\n\nExit codes: 0 passed (by default: met min_accuracy), 1 a --fail-on condition held, 2 usage or file error, 3 infrastructure error, 130 interrupted."
+        after_help = "Examples:\n  tooleval run evals/demo.yaml\n  tooleval run evals/demo.yaml --model gpt-4o-mini --trials 5 --format json\n  tooleval run evals/demo.yaml --baseline-ref main --fail-on regression,min-accuracy --junit junit.xml\n  tooleval run evals/agent-demo.yaml --dry-run\n  tooleval run evals/agent-demo.yaml\n\nThe model's key and base URL come from the eval file, or from OPENAI_API_KEY and OPENAI_BASE_URL.\n\nExit codes: 0 passed (by default: met min_accuracy), 1 a --fail-on condition held, 2 usage or file error, 3 infrastructure error, 130 interrupted, 143 terminated."
     )]
     Run(RunArgs),
     /// List the tools a server exposes: name, description, parameters.
