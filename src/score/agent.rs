@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use super::matcher::describe;
-use super::outcome::{ActualCall, Judge, Verdict, names};
+use super::outcome::{ActualCall, Judge, Verdict, cut, names};
 use crate::config::{AnswerCheck, Call, Expect, Matcher, Order, Sequence, Task, Trajectory};
 use crate::record::{LoopEnd, Outcome};
 
@@ -358,14 +358,6 @@ fn distinct(calls: &[ActualCall]) -> String {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-fn cut(s: &str) -> String {
-    if s.chars().count() > 120 {
-        format!("{}…", s.chars().take(120).collect::<String>())
-    } else {
-        s.to_owned()
-    }
 }
 
 #[cfg(test)]

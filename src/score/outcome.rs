@@ -332,7 +332,8 @@ pub(super) fn names(calls: &[ActualCall]) -> String {
         .join(", ")
 }
 
-fn cut(s: &str) -> String {
+/// `s` cut to 80 characters, with an ellipsis where it was cut.
+pub(super) fn cut(s: &str) -> String {
     if s.chars().count() > 80 {
         format!("{}…", s.chars().take(79).collect::<String>())
     } else {

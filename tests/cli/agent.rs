@@ -339,6 +339,23 @@ fn health_script() -> Script {
         )
 }
 
+/// An eval of the `ops` part of the demo (`args` appended to its command line, `spec` added to
+/// its entry) with the scripted model at `url`, `concurrency` conversations at once.
+fn ops_eval(
+    ws: &Workspace,
+    url: &str,
+    args: &str,
+    spec: &str,
+    concurrency: u32,
+) -> std::path::PathBuf {
+    ws.write(
+        "eval.yaml",
+        &format!(
+            "servers:\n  ops: {{ command: tooleval, args: [demo-server, --part, ops{args}]{spec} }}\nmodel:\n  name: scripted-model\n  base_url: {url}\n  api_key: sk-test\nsuites: [suite.yaml]\nconcurrency: {concurrency}\n"
+        ),
+    )
+}
+
 #[test]
 fn a_server_that_crashes_mid_run_fails_only_its_trials_and_is_started_again() {
     let rt = runtime();
@@ -346,13 +363,7 @@ fn a_server_that_crashes_mid_run_fails_only_its_trials_and_is_started_again() {
     let ws = Workspace::new();
     ws.write("suite.yaml", &calls_suite(4));
     // The server answers two calls, then dies at the third; started again, it answers two more.
-    let eval = ws.write(
-        "eval.yaml",
-        &format!(
-            "servers:\n  ops: {{ command: tooleval, args: [demo-server, --part, ops, --fail-after, '2', --fail, crash] }}\nmodel:\n  name: scripted-model\n  base_url: {}\n  api_key: sk-test\nsuites: [suite.yaml]\nconcurrency: 1\n",
-            model.url
-        ),
-    );
+    let eval = ops_eval(&ws, &model.url, ", --fail-after, '2', --fail, crash", "", 1);
     let (code, stderr, report) = run(&ws, &eval);
     assert_eq!(
         code,
@@ -379,12 +390,12 @@ fn a_server_that_hangs_mid_run_times_out_and_is_given_up_on() {
     let ws = Workspace::new();
     ws.write("suite.yaml", &calls_suite(6));
     // Every call hangs: each trial times out after 1 s; after 3 restarts the server is left alone.
-    let eval = ws.write(
-        "eval.yaml",
-        &format!(
-            "servers:\n  ops: {{ command: tooleval, args: [demo-server, --part, ops, --fail-after, '0', --fail, hang], timeout_secs: 1 }}\nmodel:\n  name: scripted-model\n  base_url: {}\n  api_key: sk-test\nsuites: [suite.yaml]\nconcurrency: 1\n",
-            model.url
-        ),
+    let eval = ops_eval(
+        &ws,
+        &model.url,
+        ", --fail-after, '0', --fail, hang",
+        ", timeout_secs: 1",
+        1,
     );
     let (code, stderr, report) = run(&ws, &eval);
     assert_eq!(code, Some(3), "{stderr}");
@@ -662,12 +673,12 @@ fn isolate_trial_gives_each_trial_a_fresh_server_process() {
     // Each process answers one call and dies at its second: shared, the second trial would
     // fail; isolated, every trial has a process of its own.
     let eval = |isolate: &str| {
-        ws.write(
-            "eval.yaml",
-            &format!(
-                "servers:\n  ops: {{ command: tooleval, args: [demo-server, --part, ops, --fail-after, '1', --fail, crash]{isolate} }}\nmodel:\n  name: scripted-model\n  base_url: {}\n  api_key: sk-test\nsuites: [suite.yaml]\nconcurrency: 2\n",
-                model.url
-            ),
+        ops_eval(
+            &ws,
+            &model.url,
+            ", --fail-after, '1', --fail, crash",
+            isolate,
+            2,
         )
     };
     let (code, stderr, report) = run(&ws, &eval(", isolate: trial"));
@@ -904,13 +915,7 @@ fn calls_of_one_reply_keep_their_order_and_stop_at_the_first_that_may_not_run() 
         "suite.yaml",
         "mode: agent\ntasks:\n  - id: both\n    prompt: Alerts and deploys, please.\n    trajectory: { calls: [{ tool: list_alerts }, { tool: list_deployments }], order: exact }\n  - id: stop\n    prompt: Check and fix payments.\n    expect: { tool: get_service_health }\n",
     );
-    let eval = ws.write(
-        "eval.yaml",
-        &format!(
-            "servers:\n  ops: {{ command: tooleval, args: [demo-server, --part, ops, --call-delay-ms, '50'] }}\nmodel:\n  name: scripted-model\n  base_url: {}\n  api_key: sk-test\nsuites: [suite.yaml]\n",
-            model.url
-        ),
-    );
+    let eval = ops_eval(&ws, &model.url, ", --call-delay-ms, '50'", "", 4);
     let (code, stderr, report) = run(&ws, &eval);
     assert_eq!(code, Some(0), "{stderr}");
     let results = |task: &str| -> Vec<(String, String)> {
