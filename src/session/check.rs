@@ -101,28 +101,38 @@ pub fn check_eval_tools(eval: &Eval, tools: &ToolSet) -> Vec<Diagnostic> {
     if file.allow_tools.is_empty() && file.mocks.is_empty() {
         return Vec::new();
     }
-    let source = std::fs::read_to_string(&eval.path).unwrap_or_default();
-    let places = Places::parse(&source);
+    // The file is read again (for the places of its values) only when something is wrong.
+    let doc: std::cell::OnceCell<(String, Places)> = std::cell::OnceCell::new();
+    let doc = || {
+        doc.get_or_init(|| {
+            let source = std::fs::read_to_string(&eval.path).unwrap_or_default();
+            let places = Places::parse(&source);
+            (source, places)
+        })
+    };
     let mut diags = Vec::new();
     for (n, name) in file.allow_tools.iter().enumerate() {
         if let Err((message, hint)) = named_tool("`allow_tools` names", name, tools) {
             let d = Diagnostic::new(&eval.path, message);
             let at = [Seg::Key("allow_tools"), Seg::Index(n)];
-            diags.push(places.at_value(d, &source, &at).with_hint(hint));
+            let (source, places) = doc();
+            diags.push(places.at_value(d, source, &at).with_hint(hint));
         }
     }
     for (name, spec) in &file.mocks {
         let path = [Seg::Key("mocks"), Seg::Key(name)];
         if let Err((message, hint)) = named_tool("the eval mocks", name, tools) {
             let d = Diagnostic::new(&eval.path, message);
-            diags.push(places.at_key(d, &source, &path).with_hint(hint));
+            let (source, places) = doc();
+            diags.push(places.at_key(d, source, &path).with_hint(hint));
             continue;
         }
         for (m, mock) in spec.mocks().iter().enumerate() {
             let at = mock_path(&path, spec, m);
             let place = |d, arg: &str| {
                 let at = [&at[..], &[Seg::Key(arg)]].concat();
-                places.at_key(d, &source, &at)
+                let (source, places) = doc();
+                places.at_key(d, source, &at)
             };
             check_args(
                 &eval.path,

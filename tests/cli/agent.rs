@@ -169,15 +169,27 @@ fn trial<'a>(report: &'a Value, task: &str) -> &'a Value {
 }
 
 fn run(ws: &Workspace, eval: &std::path::Path) -> (Option<i32>, String, Value) {
-    let out = tooleval()
+    run_with(ws, eval, &[], "r.json")
+}
+
+/// `tooleval run FLAGS --out OUT EVAL`: the exit code, stderr and the report written at `out`
+/// (in the workspace).
+fn run_with(
+    ws: &Workspace,
+    eval: &std::path::Path,
+    flags: &[&str],
+    out: &str,
+) -> (Option<i32>, String, Value) {
+    let o = tooleval()
         .arg("run")
+        .args(flags)
         .arg("--out")
-        .arg(ws.path().join("r.json"))
+        .arg(ws.path().join(out))
         .arg(eval)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out.status.code(), stderr, ws.read_json("r.json"))
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    (o.status.code(), stderr, ws.read_json(out))
 }
 
 fn check_conversations(report: &Value, stderr: &str) {
@@ -417,7 +429,8 @@ fn a_server_that_hangs_mid_run_times_out_and_is_given_up_on() {
 #[test]
 fn a_recorded_agent_run_replays_with_the_model_and_servers_gone() {
     let ws = Workspace::new();
-    let cache = ws.path().join("cache");
+    let cache = ws.path().join("cache").display().to_string();
+    let cache_dir = cache.as_str();
     let recorded = {
         let rt = runtime();
         let model = rt.block_on(ScriptedServer::start(script())).unwrap();
@@ -426,34 +439,16 @@ fn a_recorded_agent_run_replays_with_the_model_and_servers_gone() {
         let servers =
             format!("  logs: {{ url: \"{logs_url}\" }}\n  ops: {{ url: \"{ops_url}\" }}\n");
         let eval = eval(&ws, &model.url, &servers);
-        let out = tooleval()
-            .args(["run", "--cache", "readwrite", "--cache-dir"])
-            .arg(&cache)
-            .arg("--out")
-            .arg(ws.path().join("recorded.json"))
-            .arg(&eval)
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        ws.read_json("recorded.json")
+        let flags = ["--cache", "readwrite", "--cache-dir", cache_dir];
+        let (code, stderr, recorded) = run_with(&ws, &eval, &flags, "recorded.json");
+        assert_eq!(code, Some(0), "{stderr}");
+        recorded
         // The model and both servers stop here.
     };
-    let out = tooleval()
-        .args(["run", "--replay", "--cache-dir"])
-        .arg(&cache)
-        .arg("--out")
-        .arg(ws.path().join("replayed.json"))
-        .arg(ws.path().join("eval.yaml"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let replayed = ws.read_json("replayed.json");
+    let eval = ws.path().join("eval.yaml");
+    let replay = ["--replay", "--cache-dir", cache_dir];
+    let (code, stderr, replayed) = run_with(&ws, &eval, &replay, "replayed.json");
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(outcomes(&replayed), outcomes(&recorded));
     assert_eq!(replayed["tools"]["hash"], recorded["tools"]["hash"]);
     let (a, b) = (&recorded["summary"]["agent"], &replayed["summary"]["agent"]);
@@ -467,22 +462,14 @@ fn a_recorded_agent_run_replays_with_the_model_and_servers_gone() {
     let answer = |r: &Value| trial(r, "why-checkout-fails")["agent"]["answer"].clone();
     assert_eq!(answer(&replayed), answer(&recorded));
 
-    // A result that was never recorded stops the replay, naming the task.
+    // A conversation that was never recorded stops the replay, naming the task.
     let suite = std::fs::read_to_string(ws.path().join("suite.yaml")).unwrap();
     ws.write(
         "suite.yaml",
         &suite.replace("Keep watching checkout.", "Keep watching checkout closely."),
     );
-    let out = tooleval()
-        .args(["run", "--replay", "--cache-dir"])
-        .arg(&cache)
-        .arg("--out")
-        .arg(ws.path().join("missed.json"))
-        .arg(ws.path().join("eval.yaml"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let (code, stderr, _) = run_with(&ws, &eval, &replay, "missed.json");
+    assert_eq!(code, Some(3), "{stderr}");
     assert!(
         stderr.contains("replay: no recorded answer for task `looping`"),
         "{stderr}"
@@ -588,15 +575,8 @@ fn the_reference_filesystem_server_reads_freely_and_writes_only_when_allowed() {
     assert!(why.contains("--allow-destructive"), "{why}");
     assert_eq!(folder_state(&root), before);
 
-    let out = tooleval()
-        .args(["run", "--allow-destructive", "--out"])
-        .arg(ws.path().join("r.json"))
-        .arg(&eval)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let report = ws.read_json("r.json");
+    let (code, stderr, report) = run_with(&ws, &eval, &["--allow-destructive"], "r.json");
+    assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(how(&report, "write"), "executed");
     assert_eq!(
         std::fs::read_to_string(root.join("out.txt")).unwrap(),
@@ -726,25 +706,12 @@ fn a_judge_grades_answers_apart_from_the_outcome_and_is_cached() {
             url = model.url
         ),
     );
+    let cache = ws.path().join("cache").display().to_string();
     let run_cached = || {
-        let out = tooleval()
-            .args(["run", "--cache", "readwrite", "--cache-dir"])
-            .arg(ws.path().join("cache"))
-            .arg("--out")
-            .arg(ws.path().join("r.json"))
-            .arg(&eval)
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-            ws.read_json("r.json"),
-        )
+        let flags = ["--cache", "readwrite", "--cache-dir", &cache];
+        let (code, stderr, report) = run_with(&ws, &eval, &flags, "r.json");
+        assert_eq!(code, Some(0), "{stderr}");
+        (stderr, report)
     };
     let (stderr, report) = run_cached();
     // The verdicts do not change the outcomes: every task made its call and answered.
@@ -781,21 +748,10 @@ fn agent_reports_shard_merge_diff_and_write_junit_like_any_other() {
     let ws = Workspace::new();
     let eval = crate::support::repo().join("evals/agent-demo.yaml");
     let run = |extra: &[&str], out: &str| {
-        let o = tooleval()
-            .args(["run", "--quiet"])
-            .args(extra)
-            .arg("--out")
-            .arg(ws.path().join(out))
-            .arg(&eval)
-            .output()
-            .unwrap();
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        ws.read_json(out)
+        let flags = [&["--quiet"], extra].concat();
+        let (code, stderr, report) = run_with(&ws, &eval, &flags, out);
+        assert_eq!(code, Some(0), "{stderr}");
+        report
     };
     let junit = ws.path().join("junit.xml").display().to_string();
     let full = run(&["--junit", &junit], "full.json");
