@@ -2,18 +2,16 @@
 //! descriptions file given (variants side by side), then finished: written, compared, gated.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::cli::{Format, GateArgs, RunArgs};
 use crate::config::Descriptions;
 use crate::error::{Error, Result, exit};
 use crate::files::check_writable;
 use crate::gate;
-use crate::model::Model;
 use crate::output::Output;
 use crate::report::{self, Report, ShardInfo};
 use crate::run::{ExecOptions, PlannedTask};
-use crate::session::{self, Finish, Listed, Session};
+use crate::session::{self, Finish, Plan, Session, Texts};
 
 /// One set of descriptions to run under: the servers' own texts (`None`), or a file's.
 struct Variant {
@@ -73,7 +71,15 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             ));
         }
         let report_path = variant.out.clone();
-        let (report, executed) = measure(&session, &plan, variant, &args).await;
+        let texts = Texts {
+            name: variant.name,
+            descriptions: variant.descriptions.as_ref(),
+        };
+        let shard = args.shard.map(|s| ShardInfo {
+            index: s.index,
+            count: s.count,
+        });
+        let (report, executed) = session.measure(&plan, texts, args.split, shard).await;
         // With variants, the gate and the baseline belong to the servers' own texts; every
         // variant's report is written for `diff`, and the variants are shown side by side.
         let first = i == 0;
@@ -141,87 +147,6 @@ async fn dry_run(
         Format::Table => out.print(&report::render_dry_run(&plan, single, out.width)),
     }
     Ok(exit::OK)
-}
-
-/// What every variant runs: the tasks, how, against which model, with the servers' tools.
-struct Plan {
-    tasks: Vec<PlannedTask>,
-    opts: ExecOptions,
-    model: Arc<dyn Model>,
-    listed: Listed,
-}
-
-/// How one variant ended: whether it was interrupted, or stopped by a fatal model error.
-struct Ended {
-    interrupted: bool,
-    fatal: Option<crate::model::ModelError>,
-}
-
-/// Runs the plan under one variant's descriptions and builds its report.
-async fn measure(
-    session: &Session,
-    plan: &Plan,
-    variant: Variant,
-    args: &RunArgs,
-) -> (Report, Ended) {
-    let mut tools = plan.listed.tools.clone();
-    if let Some(d) = &variant.descriptions {
-        // Checked before the first variant ran (`check_descriptions`).
-        let _ = tools.apply_descriptions(d);
-    }
-    // Token counts are for the report: counted beside the run, off its critical path.
-    let encoding = session.eval.file.encoding.unwrap_or_default();
-    let counting = {
-        let mut counted = tools.clone();
-        tokio::task::spawn_blocking(move || {
-            counted.count_tokens(encoding);
-            counted
-        })
-    };
-    let executed = session
-        .execute(
-            plan.model.clone(),
-            Arc::new(tools.clone()),
-            &plan.tasks,
-            &plan.opts,
-        )
-        .await;
-    let tools = counting.await.unwrap_or(tools);
-    let ended = Ended {
-        interrupted: executed.interrupted,
-        fatal: executed.fatal,
-    };
-    let mut report = session::build_report(
-        &session.eval,
-        &plan.model.info(),
-        plan.listed.servers.clone(),
-        &tools,
-        executed.trials,
-        !ended.interrupted && ended.fatal.is_none(),
-        session.started,
-    );
-    if let Some(live) = &plan.listed.live {
-        for (name, n) in live.restarts() {
-            if let Some(s) = report.servers.iter_mut().find(|s| s.name == name) {
-                s.restarts = n;
-            }
-        }
-    }
-    report.shard = args.shard.map(|s| ShardInfo {
-        index: s.index,
-        count: s.count,
-    });
-    report.variant = variant.name;
-    report.descriptions_file = variant.descriptions.map(|d| d.path.display().to_string());
-    if let Some(split) = args.split {
-        // The report holds the suite as it ran: the tasks of that split.
-        report.split = Some(split);
-        for s in &mut report.suites {
-            s.tasks.retain(|t| t.split == Some(split));
-        }
-        session::summarize(&mut report);
-    }
-    (report, ended)
 }
 
 /// The variants to run: the servers' own texts and each `--variant` file, or the one

@@ -50,6 +50,11 @@ impl Descriptions {
                 format!("cannot read the descriptions file: {e}"),
             )])
         })?;
+        Descriptions::parse(path, source)
+    }
+
+    /// A descriptions file from its text; `path` names it in errors.
+    pub fn parse(path: &Path, source: String) -> Result<Descriptions> {
         let file = parse_yaml(path, &source)?;
         Ok(Descriptions {
             path: path.to_path_buf(),
@@ -57,6 +62,11 @@ impl Descriptions {
             source,
             file,
         })
+    }
+
+    /// The file's text as read.
+    pub fn source(&self) -> &str {
+        &self.source
     }
 
     /// The variant's name: the file's stem.

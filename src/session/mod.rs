@@ -7,6 +7,7 @@ mod assemble;
 mod check;
 mod finish;
 mod summary;
+mod variant;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -15,6 +16,7 @@ pub use assemble::{build_report, eval_info};
 pub use check::check_expectations;
 pub use finish::{Finish, finish};
 pub use summary::summarize;
+pub use variant::{Ended, Plan, Texts};
 
 use crate::cli::{CacheArgs, RunSettings};
 use crate::config::Mode;

@@ -1,0 +1,101 @@
+//! One measurement of a plan under one set of descriptions: the servers' own texts, or a
+//! descriptions file laid over them. `run` measures each of its variants this way, and
+//! `improve` its rounds' proposals, all on one tool listing.
+
+use std::sync::Arc;
+
+use super::{Listed, Session};
+use crate::config::{Descriptions, Split};
+use crate::model::{Model, ModelError};
+use crate::report::{Report, ShardInfo};
+use crate::run::{ExecOptions, PlannedTask};
+
+/// What every measurement of a command runs: the tasks, how, against which model, with the
+/// servers' tools.
+pub struct Plan {
+    pub tasks: Vec<PlannedTask>,
+    pub opts: ExecOptions,
+    pub model: Arc<dyn Model>,
+    pub listed: Listed,
+}
+
+/// The texts one measurement runs under.
+pub struct Texts<'a> {
+    /// `None` for a plain run; the variant's name when descriptions are laid over.
+    pub name: Option<String>,
+    /// Checked against the tool listing before (`ToolSet::apply_descriptions`).
+    pub descriptions: Option<&'a Descriptions>,
+}
+
+/// How one measurement ended: whether it was interrupted, or stopped by a fatal model error.
+pub struct Ended {
+    pub interrupted: bool,
+    pub fatal: Option<ModelError>,
+}
+
+impl Session {
+    /// Runs the plan under `texts` and builds its report. With `split`, the report holds the
+    /// suite as it ran: the tasks of that split.
+    pub async fn measure(
+        &self,
+        plan: &Plan,
+        texts: Texts<'_>,
+        split: Option<Split>,
+        shard: Option<ShardInfo>,
+    ) -> (Report, Ended) {
+        let mut tools = plan.listed.tools.clone();
+        if let Some(d) = texts.descriptions {
+            // Checked before the first measurement ran.
+            let _ = tools.apply_descriptions(d);
+        }
+        // Token counts are for the report: counted beside the run, off its critical path.
+        let encoding = self.eval.file.encoding.unwrap_or_default();
+        let counting = {
+            let mut counted = tools.clone();
+            tokio::task::spawn_blocking(move || {
+                counted.count_tokens(encoding);
+                counted
+            })
+        };
+        let executed = self
+            .execute(
+                plan.model.clone(),
+                Arc::new(tools.clone()),
+                &plan.tasks,
+                &plan.opts,
+            )
+            .await;
+        let tools = counting.await.unwrap_or(tools);
+        let ended = Ended {
+            interrupted: executed.interrupted,
+            fatal: executed.fatal,
+        };
+        let mut report = super::build_report(
+            &self.eval,
+            &plan.model.info(),
+            plan.listed.servers.clone(),
+            &tools,
+            executed.trials,
+            !ended.interrupted && ended.fatal.is_none(),
+            self.started,
+        );
+        if let Some(live) = &plan.listed.live {
+            for (name, n) in live.restarts() {
+                if let Some(s) = report.servers.iter_mut().find(|s| s.name == name) {
+                    s.restarts = n;
+                }
+            }
+        }
+        report.shard = shard;
+        report.variant = texts.name;
+        report.descriptions_file = texts.descriptions.map(|d| d.path.display().to_string());
+        if let Some(split) = split {
+            report.split = Some(split);
+            for s in &mut report.suites {
+                s.tasks.retain(|t| t.split == Some(split));
+            }
+            super::summarize(&mut report);
+        }
+        (report, ended)
+    }
+}
