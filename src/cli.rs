@@ -55,6 +55,13 @@ pub enum Command {
         after_help = "Examples:\n  tooleval sweep evals/demo.yaml --sizes 5,10,20,50,100,200\n  tooleval sweep evals/demo.yaml --sizes 15,50,200 --strategy random,similar --retrieve 10\n\nDistractors come from the eval's servers' other tools, --pool files and the shipped pool\n(suites/distractors/pool.json). The JSON report and an SVG chart are written side by side."
     )]
     Sweep(SweepArgs),
+    /// Propose new tool descriptions from the failures of the tune tasks, and keep only what the
+    /// holdout tasks confirm: a writer model rewrites, guards check, a run measures, a paired
+    /// test decides.
+    #[command(
+        after_help = "Examples:\n  tooleval improve evals/demo.yaml --writer-model gpt-4o\n  tooleval improve evals/demo.yaml --from reports/runs/demo.json --rounds 3 --max-requests 400\n\nThe writer is the eval's `writer_model`, else its `model`; `--writer-model` names another on the same API.\nHoldout prompts are never shown to the writer. The servers are never edited: the kept texts go to a\ndescriptions file (--out), with a markdown summary and a JSON report beside --report.\n\nExit codes: 0 the loop ran (kept or not), 2 usage or file error, 3 infrastructure error, 130 interrupted."
+    )]
+    Improve(ImproveArgs),
     /// Compare two reports: tool changes, accuracy changes and whether they are noise, per task.
     #[command(
         after_help = "Examples:\n  tooleval diff reports/baseline-demo.json reports/runs/demo-latest.json\n  tooleval diff base.json head.json --format markdown > comment.md\n  tooleval diff base.json head.json --fail-on regression"
@@ -125,6 +132,57 @@ pub struct RunArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub gate: GateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImproveArgs {
+    /// The eval file (YAML); its tasks with `split: holdout` are held out, the others tuned on.
+    pub eval: PathBuf,
+    #[command(flatten)]
+    pub settings: RunSettings,
+    /// Start from this report of a run of the eval (the servers' own texts, every task) instead
+    /// of running one first.
+    #[arg(long, value_name = "REPORT")]
+    pub from: Option<PathBuf>,
+    /// Rounds of propose, check, measure and decide; each starts from the texts kept so far.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: u32,
+    /// Stop once this many requests have gone to the model APIs (replies from the response cache
+    /// and the offline baseline are free).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_requests: Option<u64>,
+    /// Run without held-out tasks: every decision is made on the tasks the proposals were written
+    /// from, and the result is marked unconfirmed.
+    #[arg(long)]
+    pub no_holdout: bool,
+    /// The writer's model name (sent to the API of the eval's `writer_model`, else `model`).
+    #[arg(long, value_name = "NAME")]
+    pub writer_model: Option<String>,
+    /// Where to write the kept descriptions [default: <eval's folder>/<eval>-improved.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Where to write the JSON report [default: reports/improve/<eval>-<time>.json]; the markdown
+    /// summary (`.md`), the run reports and each round's descriptions go beside it.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// The most tools the writer is asked to rewrite in one round (those with the most failures).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_tools: u64,
+    /// The token budget of the tool set [default: the eval's `max_tool_tokens`, else the current
+    /// cost + 20%].
+    #[arg(long, value_name = "N")]
+    pub max_tool_tokens: Option<usize>,
+    /// The significance level of the paired test on the holdout tasks.
+    #[arg(long, default_value_t = 0.05, value_name = "ALPHA", value_parser = parse_alpha)]
+    pub alpha: f64,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// `table`: rounds and a table on stderr; `json`: the improve report on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// No progress bar and no table; errors and the paths written only.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// What overrides the eval file; shared by `run` and `sweep`.
@@ -540,6 +598,16 @@ pub enum SchemaFile {
     Eval,
     Suite,
     Descriptions,
+}
+
+/// A significance level: strictly between 0 and 1.
+fn parse_alpha(s: &str) -> Result<f64, String> {
+    let a: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if a > 0.0 && a < 1.0 {
+        Ok(a)
+    } else {
+        Err(format!("{a} is not between 0 and 1 (e.g. 0.05)"))
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod files;
 pub mod gate;
+pub mod improve;
 pub mod lint;
 pub mod mcp;
 pub mod model;
@@ -69,6 +70,7 @@ async fn dispatch(out: &Output, cli: Cli) -> Result<i32> {
         Command::Bench(args) => commands::bench_command(out, args).await,
         Command::BenchServer(args) => commands::bench_server_command(out, args).await,
         Command::Diff(args) => commands::diff_command(out, args).await,
+        Command::Improve(args) => commands::improve_command(out, args).await,
         Command::Merge(args) => commands::merge_command(out, args).await,
         Command::DemoServer(args) => commands::demo_server_command(args).await,
         Command::Schema(args) => commands::schema_command(out, args),

@@ -76,6 +76,10 @@ pub struct EvalFile {
     /// or a mapping, as `model`); never the offline baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge_model: Option<ModelSpec>,
+    /// The model `tooleval improve` asks for new descriptions (a name or a mapping, as
+    /// `model`; default: `model`); never the offline baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer_model: Option<ModelSpec>,
 }
 
 /// Lint settings: rules to switch off, and thresholds.

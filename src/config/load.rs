@@ -132,6 +132,8 @@ pub struct Eval {
     pub allow_destructive: bool,
     /// The model grading answers against rubrics, `${VAR}` values read.
     pub judge_model: Option<ModelConfig>,
+    /// The model `improve` asks for new descriptions, `${VAR}` values read.
+    pub writer_model: Option<ModelConfig>,
 }
 
 /// Reads a YAML file into `T`, turning a parse error into a diagnostic at its place.
@@ -512,6 +514,10 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         check_modes(s, file.mode, &mut diags);
     }
     let judge_model = judge_config(&doc, &file, &suites, &mut diags);
+    let writer_model = file
+        .writer_model
+        .clone()
+        .and_then(|spec| extra_model(&doc, spec, "writer_model", "write descriptions", &mut diags));
     check_settings(&doc, &file, &mut diags);
     if !diags.is_empty() {
         return Err(Error::Input(diags));
@@ -528,6 +534,7 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         tool_floor: file.tool_floor,
         allow_destructive: false,
         judge_model,
+        writer_model,
         file,
     })
 }
@@ -676,21 +683,33 @@ fn judge_config(
         }
         return None;
     };
-    let mut judge = spec.into_config();
-    if super::eval::is_baseline(&judge.name) {
+    extra_model(doc, spec, "judge_model", "judge answers", diags)
+}
+
+/// A model named beside `model` (`judge_model`, `writer_model`): `${VAR}` values read; the
+/// offline baseline refused, as it can neither judge nor write.
+fn extra_model(
+    doc: &Document,
+    spec: super::eval::ModelSpec,
+    key: &'static str,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ModelConfig> {
+    let mut config = spec.into_config();
+    if super::eval::is_baseline(&config.name) {
         diags.push(
-            doc.value("the offline baseline cannot judge answers", &[Key("judge_model")])
-                .with_hint("name an LLM in `judge_model` (e.g. `gpt-4o-mini`, or a mapping with `base_url` for a local model)"),
+            doc.value(format!("the offline baseline cannot {what}"), &[Key(key)])
+                .with_hint(format!("name an LLM in `{key}` (e.g. `gpt-4o-mini`, or a mapping with `base_url` for a local model)")),
         );
         return None;
     }
-    judge.api_key = judge
+    config.api_key = config
         .api_key
-        .map(|k| expand_env(&k, doc, &[Key("judge_model"), Key("api_key")], diags));
-    judge.base_url = judge
+        .map(|k| expand_env(&k, doc, &[Key(key), Key("api_key")], diags));
+    config.base_url = config
         .base_url
-        .map(|u| expand_env(&u, doc, &[Key("judge_model"), Key("base_url")], diags));
-    Some(judge)
+        .map(|u| expand_env(&u, doc, &[Key(key), Key("base_url")], diags));
+    Some(config)
 }
 
 /// Every suite the eval names, each pointed at where the eval file names it when it cannot be

@@ -2,6 +2,7 @@
 //! wraps a model (retries, rate limits, the response cache).
 
 mod baseline;
+mod budget;
 mod cache;
 mod limit;
 mod openai;
@@ -15,6 +16,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 pub use baseline::{Baseline, Index};
+pub use budget::{Budgeted, RequestBudget};
 pub use cache::{
     CacheMode, CacheSettings, CacheStats, CachedModel, cache_key, cache_stats, default_cache_dir,
     prune_cache, read_recorded, write_recorded,
@@ -174,11 +176,27 @@ pub use crate::config::is_baseline;
 
 /// The model an eval asks for, with the response cache around it.
 pub fn from_config(config: &ModelConfig, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
+    from_config_counted(config, cache, None)
+}
+
+/// The model an eval asks for, its requests to the API (not the cache's replies, not the
+/// offline baseline's) counted against `budget`.
+pub fn from_config_counted(
+    config: &ModelConfig,
+    cache: &CacheSettings,
+    budget: Option<Arc<RequestBudget>>,
+) -> Result<Arc<dyn Model>> {
     if is_baseline(&config.name) {
         return Ok(Arc::new(Baseline::new(config.baseline_threshold)));
     }
-    let model: Arc<dyn Model> =
+    let mut model: Arc<dyn Model> =
         Arc::new(OpenAiModel::new(config, cache.mode == CacheMode::Replay)?);
+    if let Some(budget) = budget {
+        model = Arc::new(Budgeted {
+            inner: model,
+            budget,
+        });
+    }
     Ok(match cache.mode {
         CacheMode::Off => model,
         mode => Arc::new(CachedModel::new(model, cache.dir.clone(), mode)),

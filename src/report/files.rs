@@ -52,6 +52,11 @@ pub fn parse_report(text: &str, name: &str) -> Result<Report> {
 /// `reports/runs/<eval>-<UTC time>.json`: everyday runs, ignored by git. A name already taken
 /// (two runs in the same millisecond) gets a `-2`, `-3`, ... suffix.
 pub fn default_report_path(eval: &Path, started: std::time::SystemTime) -> PathBuf {
+    default_path_in("runs", eval, started)
+}
+
+/// `reports/<kind>/<eval>-<UTC time>.json`, a free name.
+pub fn default_path_in(kind: &str, eval: &Path, started: std::time::SystemTime) -> PathBuf {
     let stem = eval
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -62,7 +67,7 @@ pub fn default_report_path(eval: &Path, started: std::time::SystemTime) -> PathB
         .replace('.', "-")
         .trim_end_matches('Z')
         .to_owned();
-    let dir = PathBuf::from("reports").join("runs");
+    let dir = PathBuf::from("reports").join(kind);
     let mut path = dir.join(format!("{stem}-{stamp}.json"));
     let mut n = 2;
     while path.exists() {

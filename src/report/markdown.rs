@@ -267,7 +267,7 @@ fn task_table(out: &mut String, rows: &[&super::TaskChange], with_status: bool) 
 }
 
 /// Tools added, removed and changed, with a word diff of each changed description.
-fn diff_tools(t: &ToolChanges) -> String {
+pub(super) fn diff_tools(t: &ToolChanges) -> String {
     let mut out = String::new();
     if t.is_empty() {
         return out;

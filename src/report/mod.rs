@@ -5,6 +5,7 @@
 mod diff;
 mod files;
 mod github;
+mod improve;
 mod json;
 mod junit;
 mod markdown;
@@ -22,16 +23,21 @@ pub use diff::{
     DiffOptions, RateChange, ReportDiff, TaskChange, TaskStatus, ToolChange, ToolChanges,
     WordChange, diff_reports, schema_changes, tool_changes, word_diff,
 };
-pub use files::{default_report_path, fallback_path, parse_report, read_report};
+pub use files::{default_path_in, default_report_path, fallback_path, parse_report, read_report};
 pub use github::render_annotations;
+pub use improve::{
+    Attempt, Compared, Confused, Decision, Failure, IMPROVE_SCHEMA_VERSION, ImproveReport,
+    KeptTool, Measured, Requests, Round, Standing, ToolEvidence, render_descriptions_file,
+    render_improve_markdown,
+};
 pub use json::{summary_json, variants_json};
 pub use junit::render_junit;
 pub use markdown::{render_diff_markdown, render_step_summary};
 pub use svg::render_sweep_svg;
 pub use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
 pub use table::{
-    TaskRows, render_diff_table, render_dry_run, render_findings, render_sweep_table, render_table,
-    render_tools_table, render_variants,
+    TaskRows, render_diff_table, render_dry_run, render_findings, render_improve_table,
+    render_sweep_table, render_table, render_tools_table, render_variants,
 };
 pub use types::{EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity};
 pub use verdict::{GateFailure, Verdict};

@@ -4,6 +4,7 @@
 mod diff;
 mod dry_run;
 mod findings;
+mod improve;
 mod run;
 mod sweep;
 mod tools;
@@ -14,6 +15,7 @@ use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 pub use diff::render_diff_table;
 pub use dry_run::render_dry_run;
 pub use findings::render_findings;
+pub use improve::render_improve_table;
 pub use run::{TaskRows, render_table};
 pub use sweep::render_sweep_table;
 pub use tools::render_tools_table;

@@ -1,0 +1,86 @@
+//! `tooleval improve`: the tune tasks' failures turned into proposed descriptions, each checked,
+//! measured on tune and holdout, and kept only when the holdout confirms it.
+
+use std::path::PathBuf;
+
+use crate::cli::{Format, ImproveArgs};
+use crate::error::{Result, exit};
+use crate::files::check_writable;
+use crate::improve::{self, Options};
+use crate::output::Output;
+use crate::report;
+use crate::session::Session;
+
+pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
+    let session = Session::load(&args.eval, &args.settings)?;
+    let eval = &session.eval.path;
+    let report_path = args
+        .report
+        .clone()
+        .unwrap_or_else(|| report::default_path_in("improve", eval, session.started));
+    let out_path = args.out.clone().unwrap_or_else(|| {
+        let stem = eval
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "eval".into());
+        eval.with_file_name(format!("{stem}-improved.yaml"))
+    });
+    // A bad place for the results should not cost a loop.
+    check_writable(&report_path)?;
+    check_writable(&out_path)?;
+    let table = args.format == Format::Table && !args.quiet;
+    let options = Options {
+        from: args.from.clone(),
+        rounds: args.rounds,
+        max_requests: args.max_requests,
+        no_holdout: args.no_holdout,
+        writer_model: args.writer_model.clone(),
+        out: out_path,
+        report: report_path.clone(),
+        max_tools: usize::try_from(args.max_tools).unwrap_or(usize::MAX),
+        max_tool_tokens: args.max_tool_tokens,
+        alpha: args.alpha,
+        cache: args.cache.settings(eval),
+        progress: table,
+    };
+    let prepared = improve::prepare(&session, &options).await?;
+    let finished = improve::run(out, &session, prepared, &options).await;
+    let r = &finished.report;
+    let written = match out.write_json(&report_path, r) {
+        Ok(()) => report_path.clone(),
+        Err(e) => {
+            out.say(&e.render());
+            let fallback = report::fallback_path()?;
+            out.write_json(&fallback, r)?;
+            fallback
+        }
+    };
+    let summary: PathBuf = written.with_extension("md");
+    out.write_file(&summary, &report::render_improve_markdown(r))?;
+    match args.format {
+        Format::Json => out.print_json(r),
+        Format::Table if table => {
+            out.say(&format!("{}\n", report::render_improve_table(r, out.width)))
+        }
+        Format::Table => {}
+    }
+    out.say(&format!(
+        "report: {}\nsummary: {}\n",
+        written.display(),
+        summary.display()
+    ));
+    match &r.descriptions_file {
+        Some(f) => out.say(&format!(
+            "descriptions: {f} (next: `tooleval run {} --descriptions {f}`, then port the texts to the server)\n",
+            eval.display()
+        )),
+        None => out.say("descriptions: none written: no proposal was kept\n"),
+    }
+    if let Some(e) = finished.error {
+        return Err(e);
+    }
+    if finished.interrupted {
+        return Ok(crate::run::interrupted_code());
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,139 @@
+//! What the writer is shown about each tool it is asked to rewrite, gathered from the tune
+//! tasks of a report: the tasks that failed (prompt, expected call, actual call, reason), the
+//! tools it was confused with and how alike their descriptions read, lint findings, token cost.
+//! Holdout tasks never enter it.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::config::LintConfig;
+use crate::lint::{self, Severity};
+use crate::mcp::ToolSet;
+use crate::record::Outcome;
+use crate::report::{Confused, Failure, Report, ToolEvidence};
+
+/// The evidence of a report's tune tasks, per implicated tool, most failures first; at most
+/// `max_tools` tools.
+pub fn gather(
+    report: &Report,
+    tune: &HashSet<String>,
+    tools: &ToolSet,
+    lint_cfg: &LintConfig,
+    max_tools: usize,
+) -> Vec<ToolEvidence> {
+    let tune_report = super::subset(report, tune);
+    let tasks: BTreeMap<&str, &crate::config::Task> = tune_report
+        .suites
+        .iter()
+        .flat_map(|s| s.tasks.iter().map(|t| (t.id.as_str(), &**t)))
+        .collect();
+    let known: HashSet<&str> = tools.tools.iter().map(|t| t.name.as_str()).collect();
+
+    // Failing trials by task, in suite order.
+    let mut failures: Vec<(Failure, Vec<String>)> = Vec::new();
+    let by_task = crate::score::TrialsByTask::new(&tune_report.trials);
+    for s in &tune_report.summary.tasks {
+        let trials = by_task.of(&s.id);
+        let failed: Vec<_> = trials
+            .iter()
+            .filter(|t| t.outcome != Outcome::Pass && t.outcome != Outcome::Error)
+            .collect();
+        let (Some(first), Some(task)) = (failed.first(), tasks.get(s.id.as_str())) else {
+            continue;
+        };
+        let mut implicated: Vec<String> = first.expected.clone();
+        for t in &failed {
+            for c in t.called.iter().chain(&t.expected) {
+                if known.contains(c.as_str()) && !implicated.contains(c) {
+                    implicated.push(c.clone());
+                }
+            }
+        }
+        implicated.retain(|t| known.contains(t.as_str()));
+        let actual = first
+            .reply
+            .as_ref()
+            .map(|r| {
+                r.tool_calls
+                    .iter()
+                    .map(|c| format!("{}({})", c.name, c.arguments))
+                    .collect()
+            })
+            .unwrap_or_default();
+        failures.push((
+            Failure {
+                task: s.id.clone(),
+                prompt: task.prompt.user_text(),
+                expected: task
+                    .expect
+                    .as_ref()
+                    .and_then(|e| serde_json::to_string(e).ok())
+                    .unwrap_or_else(|| "(see the trajectory)".into()),
+                actual,
+                outcome: first.outcome,
+                reason: first.reason.clone(),
+                failed: failed.len(),
+                trials: trials.len(),
+            },
+            implicated,
+        ));
+    }
+
+    let mut by_tool: BTreeMap<String, ToolEvidence> = BTreeMap::new();
+    for (f, implicated) in &failures {
+        for t in implicated {
+            by_tool
+                .entry(t.clone())
+                .or_insert_with(|| empty(t, tools))
+                .failures
+                .push(f.clone());
+        }
+    }
+    for c in &tune_report.summary.confusions {
+        for side in [&c.expected, &c.chosen] {
+            if let Some(e) = by_tool.get_mut(side) {
+                e.confusions.push(Confused {
+                    expected: c.expected.clone(),
+                    chosen: c.chosen.clone(),
+                    count: c.count,
+                    similarity: c.similarity,
+                });
+            }
+        }
+    }
+    for f in lint::lint(tools, lint_cfg, None) {
+        if f.severity == Severity::Info {
+            continue;
+        }
+        for t in &f.tools {
+            if let Some(e) = by_tool.get_mut(t) {
+                e.findings.push(format!("{}: {}", f.rule.id(), f.message));
+            }
+        }
+    }
+    let mut out: Vec<ToolEvidence> = by_tool.into_values().collect();
+    // Most failing trials first; of equals, the tool that was expected before the one chosen in
+    // its place.
+    let expected = |e: &ToolEvidence| {
+        e.failures
+            .iter()
+            .filter(|f| f.expected.contains(&format!("\"{}\"", e.tool)))
+            .count()
+    };
+    out.sort_by(|a, b| {
+        (b.weight(), expected(b))
+            .cmp(&(a.weight(), expected(a)))
+            .then_with(|| a.tool.cmp(&b.tool))
+    });
+    out.truncate(max_tools);
+    out
+}
+
+fn empty(tool: &str, tools: &ToolSet) -> ToolEvidence {
+    ToolEvidence {
+        tool: tool.to_owned(),
+        failures: Vec::new(),
+        confusions: Vec::new(),
+        findings: Vec::new(),
+        tokens: tools.by_name(tool).and_then(|t| t.tokens),
+    }
+}

@@ -1,0 +1,852 @@
+//! `tooleval improve`: the loop that proposes descriptions from failures and keeps only what
+//! held-out tasks confirm. Each round gathers the evidence of the tune tasks (`evidence`), asks
+//! the writer model for new texts of the implicated tools (`writer`), checks the proposal before
+//! anything runs (`guard`), measures it against the current texts on tune and holdout in one
+//! run (`session::Session::measure`, as `run --variant` does), and keeps it only when the
+//! holdout does not drop and the paired test there calls no regression.
+
+pub mod evidence;
+pub mod guard;
+pub mod writer;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::config::{Descriptions, DescriptionsFile, ModelConfig, Split, is_baseline};
+use crate::error::{Error, Result};
+use crate::mcp::ToolSet;
+use crate::model::{self, CacheSettings, Model, RequestBudget};
+use crate::output::Output;
+use crate::report::{
+    self, Attempt, Compared, Decision, DiffOptions, ImproveReport, KeptTool, Measured, Report,
+    Requests, Round, Standing, TaskStatus, ToolEvidence,
+};
+use crate::session::{Plan, Session, Texts};
+use crate::tokens::Encoding;
+
+/// How much a tool set may grow when the eval sets no `max_tool_tokens`: a fifth.
+pub const DEFAULT_GROWTH: f64 = 0.2;
+
+/// What the command line asks of the loop.
+pub struct Options {
+    /// A report of a run of the eval under the servers' texts, instead of running one first.
+    pub from: Option<PathBuf>,
+    pub rounds: u32,
+    pub max_requests: Option<u64>,
+    pub no_holdout: bool,
+    /// The writer's model name, over `writer_model` (or `model`) of the eval.
+    pub writer_model: Option<String>,
+    /// Where the kept descriptions go.
+    pub out: PathBuf,
+    /// Where the improve report goes; the markdown summary, the run reports and each round's
+    /// descriptions go beside it.
+    pub report: PathBuf,
+    /// The most tools the writer is asked about in one round.
+    pub max_tools: usize,
+    pub max_tool_tokens: Option<usize>,
+    pub alpha: f64,
+    pub cache: CacheSettings,
+    pub progress: bool,
+}
+
+/// The loop's result: its report, and the error that stopped it early, if one did (the report
+/// holds what finished before).
+pub struct Finished {
+    pub report: ImproveReport,
+    pub error: Option<Error>,
+    pub interrupted: bool,
+}
+
+/// The tasks the loop reads: tune (with those of no split) and holdout, by id.
+struct Splits {
+    tune: HashSet<String>,
+    holdout: HashSet<String>,
+    tune_prompts: Vec<String>,
+}
+
+/// The writer's model config: `--writer-model` over the eval's `writer_model`, else its `model`.
+fn writer_config(session: &Session, name: Option<&str>) -> Result<ModelConfig> {
+    let eval = &session.eval;
+    let mut config = eval
+        .writer_model
+        .clone()
+        .unwrap_or_else(|| eval.model.clone());
+    if let Some(n) = name {
+        config.name = n.to_owned();
+    }
+    if is_baseline(&config.name) {
+        return Err(Error::usage(
+            "the offline baseline cannot write descriptions, and it is the writer here",
+            Some(
+                "name an LLM: `--writer-model NAME` (sent to the eval's model API), or `writer_model:` in the eval file (a name, or a mapping with `base_url` and `api_key`)"
+                    .to_owned(),
+            ),
+        ));
+    }
+    Ok(config)
+}
+
+fn splits(session: &Session, no_holdout: bool) -> Result<Splits> {
+    let mut s = Splits {
+        tune: HashSet::new(),
+        holdout: HashSet::new(),
+        tune_prompts: Vec::new(),
+    };
+    for suite in &session.eval.suites {
+        for t in &suite.suite.tasks {
+            if t.split == Some(Split::Holdout) {
+                s.holdout.insert(t.id.clone());
+            } else {
+                s.tune.insert(t.id.clone());
+                s.tune_prompts.push(t.prompt.user_text());
+            }
+        }
+    }
+    let eval = session.eval.path.display();
+    if s.tune.is_empty() {
+        return Err(Error::usage(
+            format!("{eval}: every task is held out, so there is nothing to learn from"),
+            Some("mark the tasks to tune against `split: tune` (or give them no split)".to_owned()),
+        ));
+    }
+    match (s.holdout.len(), no_holdout) {
+        (0, false) => Err(Error::usage(
+            format!("{eval}: no task is held out, so no proposal could be checked on tasks it was not written from"),
+            Some("mark about a quarter of the tasks `split: holdout` (docs/descriptions.md), or pass --no-holdout to decide on the tune tasks alone, unconfirmed".to_owned()),
+        )),
+        (n, true) if n > 0 => Err(Error::usage(
+            format!("--no-holdout, and {eval} holds {n} holdout task(s)"),
+            Some("leave --no-holdout out: the holdout tasks are what confirms a proposal".to_owned()),
+        )),
+        _ => Ok(s),
+    }
+}
+
+/// Everything set up before the first request: the models, the servers' tools, the plan.
+pub struct Prepared {
+    plan: Plan,
+    writer: Arc<dyn Model>,
+    writer_timeout: Duration,
+    budget: Arc<RequestBudget>,
+    splits: Splits,
+    tools: ToolSet,
+    token_budget: usize,
+    budget_from: String,
+    encoding: Encoding,
+    /// The eval's lint settings: the evidence's findings and the guard's "no new error".
+    lint: crate::config::LintConfig,
+    /// The report `--from` names, checked.
+    from: Option<Report>,
+}
+
+/// Checks the eval for the loop, builds the models and lists the servers' tools.
+pub async fn prepare(session: &Session, o: &Options) -> Result<Prepared> {
+    let splits = splits(session, o.no_holdout)?;
+    let writer_cfg = writer_config(session, o.writer_model.as_deref())?;
+    let budget = RequestBudget::new(o.max_requests);
+    let eval = &session.eval;
+    let model = model::from_config_counted(&eval.model, &o.cache, Some(budget.clone()))?;
+    let writer = model::from_config_counted(&writer_cfg, &o.cache, Some(budget.clone()))?;
+    let judge = eval
+        .judge_model
+        .as_ref()
+        .map(|j| model::from_config_counted(j, &o.cache, Some(budget.clone())))
+        .transpose()?;
+    let tasks = session.plan(None)?;
+    let agent = tasks.iter().any(|t| t.agent.is_some());
+    let listed = session.list_tools(agent, &o.cache).await?;
+    session.check(&listed.tools)?;
+    let encoding = eval.file.encoding.unwrap_or_default();
+    let mut tools = listed.tools.clone();
+    let total = tools.count_tokens(encoding);
+    let (token_budget, budget_from) = match (o.max_tool_tokens, eval.file.max_tool_tokens) {
+        (Some(n), _) => (n, "--max-tool-tokens".to_owned()),
+        (None, Some(n)) => (n, "max_tool_tokens".to_owned()),
+        (None, None) => (
+            (total as f64 * (1.0 + DEFAULT_GROWTH)).ceil() as usize,
+            format!(
+                "the tool set's {total} tokens + {:.0}% (the eval sets no max_tool_tokens)",
+                DEFAULT_GROWTH * 100.0
+            ),
+        ),
+    };
+    let opts = crate::run::ExecOptions {
+        agent: Some(session.agent_run(&listed, &o.cache, judge)),
+        ..session.exec_options(o.progress)
+    };
+    let mut prepared = Prepared {
+        plan: Plan {
+            tasks,
+            opts,
+            model,
+            listed,
+        },
+        writer,
+        writer_timeout: Duration::from_secs(writer_cfg.timeout_secs.unwrap_or(120) + 30),
+        budget,
+        splits,
+        tools,
+        token_budget,
+        budget_from,
+        encoding,
+        lint: eval.file.lint.clone().unwrap_or_default(),
+        from: None,
+    };
+    if let Some(path) = &o.from {
+        prepared.from = Some(from_report(path, session, &prepared)?);
+    }
+    Ok(prepared)
+}
+
+/// The most requests and roughly how many tokens the loop will use, before the first request.
+pub fn estimate(session: &Session, p: &Prepared, o: &Options) -> (u64, u64, String) {
+    let eval = &session.eval;
+    let trials = u64::from(eval.trials);
+    let tool_tokens = p.tools.total_tokens() as u64;
+    let (mut per_run, mut per_run_tokens) = (0u64, 0u64);
+    for t in &p.plan.tasks {
+        let turns = t.agent.as_ref().map_or(1, |a| u64::from(a.max_turns))
+            + u64::from(t.task.judge.is_some());
+        let prompt = p.encoding.count(&t.task.prompt.user_text()) as u64;
+        per_run += trials * turns;
+        per_run_tokens += trials * turns * (tool_tokens + prompt + 60);
+    }
+    let runs = u64::from(o.rounds) + u64::from(o.from.is_none());
+    let baseline = is_baseline(&eval.model.name);
+    let eval_requests = if baseline { 0 } else { per_run * runs };
+    let eval_tokens = if baseline { 0 } else { per_run_tokens * runs };
+    let writer_requests = 2 * u64::from(o.rounds);
+    let writer_tokens = writer_requests
+        * (tool_tokens + 120 * p.splits.tune.len() as u64 + 300 * o.max_tools as u64 + 400);
+    let who = if baseline {
+        format!(
+            "the offline baseline answers the {} task(s) x {trials} trial(s) of {runs} run(s), free",
+            p.plan.tasks.len()
+        )
+    } else {
+        format!(
+            "{eval_requests} to `{}` for {runs} run(s) of {} task(s) x {trials} trial(s)",
+            eval.model.name,
+            p.plan.tasks.len()
+        )
+    };
+    let line = format!(
+        "improve: at most {} model request(s) ({who}; {writer_requests} to the writer `{}`), about {} tokens; replies in the response cache cost nothing",
+        eval_requests + writer_requests,
+        p.writer.info().name,
+        eval_tokens + writer_tokens
+    );
+    (
+        eval_requests + writer_requests,
+        eval_tokens + writer_tokens,
+        line,
+    )
+}
+
+/// A report holding only the tasks of `ids` (and their trials), summarized again.
+pub fn subset(report: &Report, ids: &HashSet<String>) -> Report {
+    let mut r = report.clone();
+    for s in &mut r.suites {
+        s.tasks.retain(|t| ids.contains(&t.id));
+    }
+    r.trials.retain(|t| ids.contains(&t.task));
+    crate::session::summarize(&mut r);
+    r
+}
+
+/// Full-call accuracy of `ids` before and after, the paired test over them, and the tasks
+/// fixed and broken.
+fn compare(base: &Report, head: &Report, ids: &HashSet<String>, alpha: f64) -> Compared {
+    let (b, h) = (subset(base, ids), subset(head, ids));
+    let opts = DiffOptions {
+        common_tasks: false,
+        alpha,
+    };
+    match report::diff_reports(&b, &h, opts) {
+        Ok(d) => Compared {
+            tasks: ids.len(),
+            before: d.full_call.base,
+            after: d.full_call.head,
+            test: d.test,
+            fixed: with_status(&d.tasks, TaskStatus::Fixed),
+            regressed: with_status(&d.tasks, TaskStatus::Regressed),
+        },
+        Err(_) => Compared {
+            tasks: ids.len(),
+            before: b.summary.full_call,
+            after: h.summary.full_call,
+            test: None,
+            fixed: Vec::new(),
+            regressed: Vec::new(),
+        },
+    }
+}
+
+fn with_status(tasks: &[report::TaskChange], status: TaskStatus) -> Vec<String> {
+    tasks
+        .iter()
+        .filter(|t| t.status == status)
+        .map(|t| t.id.clone())
+        .collect()
+}
+
+fn share(r: &Option<crate::score::Rate>) -> f64 {
+    r.and_then(|r| r.rate).unwrap_or(0.0)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// Keep or reject, and why; the second string is what the writer may be told (nothing of the
+/// holdout tasks but that they did not confirm it).
+pub fn decide(tune: &Compared, holdout: Option<&Compared>) -> (bool, String, String) {
+    let (tb, ta) = (share(&tune.before), share(&tune.after));
+    let tune_words = format!("tune {} -> {}", pct(tb), pct(ta));
+    if ta <= tb {
+        let why = format!("it did not raise full-call accuracy on tune ({tune_words})");
+        return (false, why.clone(), why);
+    }
+    let Some(h) = holdout else {
+        return (
+            true,
+            format!("{tune_words}; unconfirmed: no task is held out"),
+            String::new(),
+        );
+    };
+    let (hb, ha) = (share(&h.before), share(&h.after));
+    let hidden = "it did not hold on tasks held out from you".to_owned();
+    if ha < hb {
+        return (
+            false,
+            format!(
+                "{tune_words}, but holdout full-call accuracy dropped ({} -> {})",
+                pct(hb),
+                pct(ha)
+            ),
+            hidden,
+        );
+    }
+    let p = h
+        .test
+        .as_ref()
+        .map(|t| format!(", paired test p = {:.3}", t.p_value))
+        .unwrap_or_default();
+    if let Some(t) = &h.test
+        && t.significant()
+        && t.mean_diff < 0.0
+    {
+        return (
+            false,
+            format!(
+                "{tune_words}, but the paired test on holdout calls it a regression ({})",
+                t.verdict()
+            ),
+            hidden,
+        );
+    }
+    (
+        true,
+        format!("{tune_words}; holdout {} -> {}{p}", pct(hb), pct(ha)),
+        String::new(),
+    )
+}
+
+fn standing(report: &Report, s: &Splits, unconfirmed: bool, tokens: usize) -> Standing {
+    let tune = subset(report, &s.tune);
+    let holdout = (!unconfirmed).then(|| subset(report, &s.holdout));
+    Standing {
+        tune: tune.summary.full_call,
+        tune_selection: tune.summary.selection,
+        holdout: holdout.as_ref().and_then(|h| h.summary.full_call),
+        holdout_selection: holdout.as_ref().and_then(|h| h.summary.selection),
+        tool_tokens: tokens,
+    }
+}
+
+/// `reports/improve/x.json` -> `reports/improve/x-round-1.json` (or `.yaml`).
+pub fn beside(report: &Path, suffix: &str, ext: &str) -> PathBuf {
+    let stem = report
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "improve".into());
+    report.with_file_name(format!("{stem}-{suffix}.{ext}"))
+}
+
+/// Runs the loop: the texts it starts from measured (or read with `--from`), then up to
+/// `rounds` rounds. Never fails after the first request: an error ends the loop, and the report
+/// holds what finished.
+pub async fn run(out: &Output, session: &Session, p: Prepared, o: &Options) -> Finished {
+    let (estimated, estimated_tokens, line) = estimate(session, &p, o);
+    out.say(&format!("{line}\n"));
+    if let Some(cap) = o.max_requests {
+        out.say(&format!(
+            "capped at {cap} request(s) by --max-requests: the loop stops when the cap is reached\n"
+        ));
+    }
+    let unconfirmed = p.splits.holdout.is_empty();
+    if unconfirmed {
+        out.say("warning: --no-holdout: no task is held out, so every decision is made on the tasks the proposals are written from; the result is UNCONFIRMED\n");
+    }
+    let mut state = State {
+        report: ImproveReport {
+            schema_version: report::IMPROVE_SCHEMA_VERSION,
+            kind: "improve".into(),
+            tooleval: report::ToolIdentity::current(),
+            started_at: humantime::format_rfc3339_seconds(session.started).to_string(),
+            finished_at: String::new(),
+            complete: false,
+            eval: session.eval.path.display().to_string(),
+            model: p.plan.model.info(),
+            writer: p.writer.info(),
+            unconfirmed,
+            tune_tasks: p.splits.tune.len(),
+            holdout_tasks: p.splits.holdout.len(),
+            trials: session.eval.trials,
+            budget: p.token_budget,
+            budget_from: p.budget_from.clone(),
+            requests: Requests {
+                estimated,
+                estimated_tokens,
+                sent: 0,
+                limit: o.max_requests,
+            },
+            holdout_consulted: 0,
+            before: Standing::default(),
+            after: Standing::default(),
+            rounds: Vec::new(),
+            kept: Vec::new(),
+            descriptions_file: None,
+            before_report: None,
+            ended: String::new(),
+        },
+        kept: DescriptionsFile::default(),
+        why: BTreeMap::new(),
+    };
+    let result = state.rounds(out, session, &p, o).await;
+    let mut r = state.report;
+    r.requests.sent = p.budget.sent();
+    r.finished_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let (error, interrupted) = match result {
+        Ok(ended) => {
+            r.complete = true;
+            r.ended = ended;
+            (None, false)
+        }
+        Err(Stop::Interrupted) => {
+            r.ended = "interrupted".into();
+            (None, true)
+        }
+        Err(Stop::Failed(e)) => {
+            r.ended = format!("stopped by an error: {}", first_line(&e.render()));
+            (Some(e), false)
+        }
+    };
+    if let Some(live) = &p.plan.listed.live {
+        live.close().await;
+    }
+    if !state.kept.tools.is_empty() {
+        match write_descriptions(out, &r, &state.kept, &state.why, &o.out) {
+            Ok(()) => r.descriptions_file = Some(o.out.display().to_string()),
+            Err(e) => out.say(&e.render()),
+        }
+    }
+    Finished {
+        report: r,
+        error,
+        interrupted,
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned()
+}
+
+enum Stop {
+    Interrupted,
+    Failed(Error),
+}
+
+/// The loop's state between rounds: the report so far, the kept texts and why each changed.
+struct State {
+    report: ImproveReport,
+    kept: DescriptionsFile,
+    why: BTreeMap<String, Vec<String>>,
+}
+
+impl State {
+    /// The rounds; `Ok` with why the loop ended.
+    async fn rounds(
+        &mut self,
+        out: &Output,
+        session: &Session,
+        p: &Prepared,
+        o: &Options,
+    ) -> std::result::Result<String, Stop> {
+        let unconfirmed = self.report.unconfirmed;
+        let mut current = match &p.from {
+            Some(report) => report.clone(),
+            None => {
+                out.say("measuring the current descriptions on every task\n");
+                let report = measure(session, p, None, "before").await?;
+                let path = beside(&o.report, "before", "json");
+                write_run(out, &path, &report);
+                self.report.before_report = Some(path.display().to_string());
+                report
+            }
+        };
+        let mut tools = p.tools.clone();
+        self.report.before = standing(&current, &p.splits, unconfirmed, tools.total_tokens());
+        self.report.after = self.report.before.clone();
+        let mut rejected: Vec<(String, String)> = Vec::new();
+        for n in 1..=o.rounds {
+            let evidence = evidence::gather(&current, &p.splits.tune, &tools, &p.lint, o.max_tools);
+            if evidence.is_empty() {
+                return Ok(format!(
+                    "every tune task passes under the current texts: nothing left to improve (after {} round(s))",
+                    n - 1
+                ));
+            }
+            let asked: Vec<String> = evidence.iter().map(|e| e.tool.clone()).collect();
+            out.say(&format!(
+                "round {n}: {} failing tune task(s); asking `{}` to rewrite {}\n",
+                count_failures(&evidence),
+                p.writer.info().name,
+                asked
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            let mut round = Round {
+                round: n,
+                evidence: evidence.clone(),
+                attempts: Vec::new(),
+                measured: None,
+                decision: Decision::Unfinished,
+                why: String::new(),
+                descriptions: None,
+                report: None,
+            };
+            let passed = self
+                .propose(out, p, &tools, &evidence, &asked, &rejected, &mut round)
+                .await;
+            let passed = match passed {
+                Ok(Some(x)) => x,
+                Ok(None) => {
+                    round.decision = Decision::NoProposal;
+                    round.why = "no proposal passed the guards (the writer had one retry)".into();
+                    self.report.rounds.push(round);
+                    return Ok(format!("no proposal passed the guards in round {n}"));
+                }
+                Err(stop) => {
+                    round.why = "the writer was not heard".into();
+                    self.report.rounds.push(round);
+                    return Err(stop);
+                }
+            };
+            let merged = guard::merge(&self.kept, &passed.proposal);
+            let yaml_path = beside(&o.report, &format!("round-{n}"), "yaml");
+            let header = vec![format!(
+                "Round {n} of `tooleval improve {}`: the texts kept before it and its proposal.",
+                session.eval.path.display()
+            )];
+            let text = report::render_descriptions_file(&merged, &header, &BTreeMap::new());
+            if let Err(e) = out.write_file(&yaml_path, &text) {
+                self.report.rounds.push(round);
+                return Err(Stop::Failed(e));
+            }
+            let descriptions = match Descriptions::parse(&yaml_path, text) {
+                Ok(d) => d,
+                Err(e) => {
+                    self.report.rounds.push(round);
+                    return Err(Stop::Failed(e));
+                }
+            };
+            round.descriptions = Some(yaml_path.display().to_string());
+            out.say(&format!(
+                "round {n}: measuring the proposal on every task\n"
+            ));
+            let after = match measure(session, p, Some(&descriptions), &format!("round-{n}")).await
+            {
+                Ok(r) => r,
+                Err(stop) => {
+                    round.why = "the measurement did not finish".into();
+                    self.report.rounds.push(round);
+                    return Err(stop);
+                }
+            };
+            let run_path = beside(&o.report, &format!("round-{n}"), "json");
+            write_run(out, &run_path, &after);
+            round.report = Some(run_path.display().to_string());
+            let tune = compare(&current, &after, &p.splits.tune, o.alpha);
+            let holdout =
+                (!unconfirmed).then(|| compare(&current, &after, &p.splits.holdout, o.alpha));
+            if holdout.is_some() {
+                self.report.holdout_consulted += 1;
+            }
+            let (keep, why, told) = decide(&tune, holdout.as_ref());
+            round.measured = Some(Measured {
+                tune,
+                holdout,
+                tool_tokens: (tools.total_tokens(), passed.tools.total_tokens()),
+                changes: report::tool_changes(&current.tools.tools, &after.tools.tools),
+            });
+            round.why = why.clone();
+            out.say(&format!(
+                "round {n}: {}: {why}\n",
+                if keep { "kept" } else { "rejected" }
+            ));
+            if keep {
+                round.decision = Decision::Kept;
+                for e in &evidence {
+                    if passed.proposal.tools.contains_key(&e.tool) {
+                        self.why
+                            .entry(e.tool.clone())
+                            .or_default()
+                            .push(format!("round {n}: {}", e.why()));
+                        self.report.kept.push(KeptTool {
+                            tool: e.tool.clone(),
+                            round: n,
+                            why: e.why(),
+                        });
+                    }
+                }
+                self.kept = merged;
+                tools = passed.tools;
+                current = after;
+                self.report.after =
+                    standing(&current, &p.splits, unconfirmed, tools.total_tokens());
+            } else {
+                round.decision = Decision::Rejected;
+                let last = round
+                    .attempts
+                    .last()
+                    .map(|a| guard::unfence(&a.reply).to_owned())
+                    .unwrap_or_default();
+                rejected.push((last, told));
+            }
+            self.report.rounds.push(round);
+        }
+        Ok(format!("{} round(s) ran", o.rounds))
+    }
+
+    /// Asks the writer for a proposal and checks it, with one retry; `None` when neither
+    /// attempt passed.
+    #[allow(clippy::too_many_arguments)]
+    async fn propose(
+        &mut self,
+        out: &Output,
+        p: &Prepared,
+        tools: &ToolSet,
+        evidence: &[ToolEvidence],
+        asked: &[String],
+        rejected: &[(String, String)],
+        round: &mut Round,
+    ) -> std::result::Result<Option<guard::Passed>, Stop> {
+        let brief = writer::Brief {
+            tools,
+            evidence,
+            budget: p.token_budget,
+            encoding: p.encoding.as_str(),
+            rejected,
+        };
+        let mut req = writer::request(&brief);
+        let prompts = p.splits.tune_prompts.clone();
+        let bounds = guard::Bounds {
+            tools,
+            asked,
+            prompts: &prompts,
+            budget: p.token_budget,
+            encoding: p.encoding,
+            lint: &p.lint,
+        };
+        for attempt in 1..=2 {
+            let reply = tokio::select! {
+                r = tokio::time::timeout(p.writer_timeout, p.writer.complete(&req)) => r,
+                () = crate::run::stop_signal() => return Err(Stop::Interrupted),
+            };
+            let reply = match reply {
+                Err(_) => {
+                    return Err(Stop::Failed(Error::Model {
+                        message: format!(
+                            "the writer `{}` did not answer in {} s",
+                            p.writer.info().name,
+                            p.writer_timeout.as_secs()
+                        ),
+                        hint: Some("raise the writer's `timeout_secs`, or try again".into()),
+                    }));
+                }
+                Ok(Err(e)) => {
+                    return Err(Stop::Failed(Error::Model {
+                        message: format!(
+                            "the writer `{}` failed: {}",
+                            p.writer.info().name,
+                            e.message
+                        ),
+                        hint: e.hint,
+                    }));
+                }
+                Ok(Ok(r)) => r,
+            };
+            let text = reply.content.clone().unwrap_or_default();
+            let at = PathBuf::from(format!("round-{}-proposal-{attempt}.yaml", round.round));
+            match guard::check(&text, &at, &bounds) {
+                Ok(passed) => {
+                    round.attempts.push(Attempt {
+                        reply: text,
+                        rejected: None,
+                        cached: reply.cached,
+                    });
+                    return Ok(Some(passed));
+                }
+                Err(reason) => {
+                    out.say(&format!(
+                        "round {}: proposal {attempt} rejected before it ran: {}\n",
+                        round.round,
+                        indent_rest(&reason)
+                    ));
+                    round.attempts.push(Attempt {
+                        reply: text.clone(),
+                        rejected: Some(reason.clone()),
+                        cached: reply.cached,
+                    });
+                    req = writer::retry(&req, &text, &reason);
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn indent_rest(s: &str) -> String {
+    s.replace('\n', "\n    ")
+}
+
+fn count_failures(evidence: &[ToolEvidence]) -> usize {
+    evidence
+        .iter()
+        .flat_map(|e| e.failures.iter().map(|f| f.task.as_str()))
+        .collect::<HashSet<_>>()
+        .len()
+}
+
+/// One measurement of the plan under `descriptions` (the servers' own texts when `None`).
+async fn measure(
+    session: &Session,
+    p: &Prepared,
+    descriptions: Option<&Descriptions>,
+    name: &str,
+) -> std::result::Result<Report, Stop> {
+    let texts = Texts {
+        name: Some(name.to_owned()),
+        descriptions,
+    };
+    let (report, ended) = session.measure(&p.plan, texts, None, None).await;
+    if ended.interrupted {
+        return Err(Stop::Interrupted);
+    }
+    if let Some(e) = ended.fatal {
+        return Err(Stop::Failed(crate::session::fatal_error(
+            e,
+            "the loop stopped there",
+        )));
+    }
+    Ok(report)
+}
+
+/// Writes a run report for `diff`; a failure to write is said, not fatal.
+fn write_run(out: &Output, path: &Path, report: &Report) {
+    if let Err(e) = out.write_json(path, report) {
+        out.say(&e.render());
+    }
+}
+
+/// A report of a run of this eval under the servers' own texts, holding every task.
+fn from_report(path: &Path, session: &Session, p: &Prepared) -> Result<Report> {
+    let fail = |m: String, h: &str| Error::usage(m, Some(h.to_owned()));
+    let report = report::read_report(path)?;
+    let name = path.display();
+    if report.tools.hash != p.plan.listed.tools.hash {
+        return Err(fail(
+            format!(
+                "{name} ran other tool texts than the servers' ({} against {})",
+                report.tools.hash, p.plan.listed.tools.hash
+            ),
+            "improve starts from the servers' own texts: leave --from out to measure them, or pass a report of `tooleval run` without --descriptions",
+        ));
+    }
+    let ran: HashSet<&str> = report.trials.iter().map(|t| t.task.as_str()).collect();
+    let missing: Vec<&String> = p
+        .splits
+        .tune
+        .iter()
+        .chain(&p.splits.holdout)
+        .filter(|id| !ran.contains(id.as_str()))
+        .collect();
+    if let Some(first) = missing.first() {
+        return Err(fail(
+            format!(
+                "{name} holds no trial of {} of the eval's tasks (e.g. `{first}`)",
+                missing.len()
+            ),
+            "pass a report of a run of the whole eval (no --split, no --shard), or leave --from out to run one first",
+        ));
+    }
+    if report.model.name != session.eval.model.name {
+        crate::sayln!(
+            "warning: {name} was run with `{}`, and the eval's model is `{}`",
+            report.model.name,
+            session.eval.model.name
+        );
+    }
+    Ok(report)
+}
+
+/// The kept texts, with a header and a comment per tool saying why, checked to read back.
+fn write_descriptions(
+    out: &Output,
+    r: &ImproveReport,
+    kept: &DescriptionsFile,
+    why: &BTreeMap<String, Vec<String>>,
+    path: &Path,
+) -> Result<()> {
+    let holdout = if r.unconfirmed {
+        "no task held out: UNCONFIRMED".to_owned()
+    } else {
+        format!(
+            "holdout {} -> {}",
+            report_rate(&r.before.holdout),
+            report_rate(&r.after.holdout)
+        )
+    };
+    let header = vec![
+        format!(
+            "Written by `tooleval improve {}` ({}), writer `{}`, model `{}`.",
+            r.eval, r.finished_at, r.writer.name, r.model.name
+        ),
+        format!(
+            "Full-call accuracy: tune {} -> {}; {holdout}.",
+            report_rate(&r.before.tune),
+            report_rate(&r.after.tune)
+        ),
+        format!(
+            "Run it with `tooleval run {} --descriptions {}`.",
+            r.eval,
+            path.display()
+        ),
+    ];
+    let text = report::render_descriptions_file(kept, &header, why);
+    Descriptions::parse(path, text.clone())?;
+    out.write_file(path, &text)
+}
+
+fn report_rate(r: &Option<crate::score::Rate>) -> String {
+    r.as_ref().map_or_else(|| "n/a".into(), |r| r.display())
+}

@@ -1,0 +1,161 @@
+//! What the writer model is asked: the rules, every tool as it stands, and the evidence about
+//! the tools to rewrite; and, when a proposal is rejected, the reason with one more chance.
+
+use std::sync::Arc;
+
+use crate::config::{Message, Role};
+use crate::mcp::ToolSet;
+use crate::model::ModelRequest;
+use crate::report::ToolEvidence;
+
+/// The standing instructions.
+pub const RULES: &str = "You improve the descriptions of tools that a language model chooses from. \
+The model sees only each tool's name, description and parameter descriptions, so the descriptions \
+decide which tool it calls and with which arguments.
+
+Rules:
+1. Describe what the tool does and what it returns, when to use it, and when to use a named \
+neighbouring tool instead.
+2. Do not copy wording from the task prompts you are shown. They are examples of where the model \
+went wrong, and the descriptions must work for requests you have not seen: describe the tool, not \
+the tasks.
+3. Rewrite only the tools listed under \"Tools to rewrite\". Do not rename tools or parameters, and \
+do not describe parameters a tool does not have.
+4. Stay within the token budget given.
+5. Reply with a descriptions file in YAML and nothing else, in this form (parameters optional):
+
+tools:
+  TOOL_NAME:
+    description: The new description.
+    parameters:
+      PARAMETER_NAME: The new description of the parameter.";
+
+/// Everything the first request of a round says.
+pub struct Brief<'a> {
+    /// The tools as they stand (kept descriptions applied), token counts included.
+    pub tools: &'a ToolSet,
+    pub evidence: &'a [ToolEvidence],
+    pub budget: usize,
+    pub encoding: &'a str,
+    /// Proposals of earlier rounds that were measured and not kept, with why.
+    pub rejected: &'a [(String, String)],
+}
+
+/// The first request of a round.
+pub fn request(brief: &Brief<'_>) -> ModelRequest {
+    let user = brief_text(brief);
+    let messages = vec![
+        Message {
+            role: Role::System,
+            content: RULES.to_owned(),
+        },
+        Message {
+            role: Role::User,
+            content: user.clone(),
+        },
+    ];
+    let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), 0);
+    req.task = "(writer)".into();
+    req
+}
+
+/// The retry after a rejected proposal: the conversation so far, the proposal, and why.
+pub fn retry(first: &ModelRequest, proposal: &str, reason: &str) -> ModelRequest {
+    let user = format!(
+        "That proposal was rejected: {reason}\n\nWrite a new descriptions file that follows the rules. Reply with the YAML only."
+    );
+    let mut messages = first.messages.clone();
+    messages.push(Message {
+        role: Role::Assistant,
+        content: proposal.to_owned(),
+    });
+    messages.push(Message {
+        role: Role::User,
+        content: user.clone(),
+    });
+    let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), 0);
+    req.task = "(writer)".into();
+    req
+}
+
+fn brief_text(b: &Brief<'_>) -> String {
+    let mut s = String::new();
+    let total = b.tools.total_tokens();
+    s.push_str(&format!(
+        "Every tool, as the model sees it ({} tools, {total} tokens in {}):\n\n",
+        b.tools.tools.len(),
+        b.encoding
+    ));
+    for t in &b.tools.tools {
+        s.push_str(&format!("- `{}`: {}\n", t.name, one_line(&t.description)));
+        let required = t.required();
+        if let Some(props) = t.input_schema.get("properties").and_then(|p| p.as_object()) {
+            for (p, v) in props {
+                let ty = v.get("type").map(|t| t.to_string()).unwrap_or_default();
+                let req = if required.contains(&p.as_str()) {
+                    ", required"
+                } else {
+                    ""
+                };
+                let desc = v.get("description").and_then(|d| d.as_str()).unwrap_or("");
+                s.push_str(&format!(
+                    "  - parameter `{p}` ({}{req}): {}\n",
+                    ty.trim_matches('"'),
+                    one_line(desc)
+                ));
+            }
+        }
+    }
+    s.push_str(&format!(
+        "\nToken budget: the whole tool set may cost at most {} tokens; it costs {total} now.\n",
+        b.budget
+    ));
+    s.push_str("\nTools to rewrite, with what went wrong:\n");
+    for e in b.evidence {
+        s.push_str(&format!(
+            "\n## `{}` ({} tokens)\n",
+            e.tool,
+            e.tokens.map_or_else(|| "?".into(), |t| t.to_string())
+        ));
+        for f in &e.failures {
+            let actual = if f.actual.is_empty() {
+                "no call".to_owned()
+            } else {
+                f.actual.join(", ")
+            };
+            s.push_str(&format!(
+                "- Task: \"{}\"\n  Expected: {}\n  Called: {actual}\n  Result: {} ({}/{} trials failed): {}\n",
+                one_line(&f.prompt),
+                f.expected,
+                f.outcome.as_str(),
+                f.failed,
+                f.trials,
+                one_line(&f.reason)
+            ));
+        }
+        for c in &e.confusions {
+            let alike = c
+                .similarity
+                .map(|x| format!(" (descriptions {:.0}% alike)", x * 100.0))
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "- Confused: `{}` expected, `{}` called, {} time(s){alike}\n",
+                c.expected, c.chosen, c.count
+            ));
+        }
+        for f in &e.findings {
+            s.push_str(&format!("- Lint: {f}\n"));
+        }
+    }
+    if !b.rejected.is_empty() {
+        s.push_str("\nEarlier proposals that were measured and not kept (do not repeat them):\n");
+        for (proposal, why) in b.rejected {
+            s.push_str(&format!("\nNot kept because {why}:\n{proposal}\n"));
+        }
+    }
+    s
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,456 @@
+//! `tooleval improve`: a scripted writer proposes descriptions, a scripted evaluator (or the
+//! offline baseline) whose choices depend on the descriptions it is shown measures them, and the
+//! loop keeps or rejects each proposal; the guards reject bad proposals with their reasons.
+
+use serde_json::{Value, json};
+use tooleval::model::scripted::{Script, Scripted, ScriptedServer};
+
+use crate::support::{Workspace, repo, runtime, tooleval};
+
+/// Two tune tasks (one fails under the servers' texts) and two held out.
+const SUITE: &str = "tasks:
+  - id: follow
+    prompt: Follow the payments logs live.
+    split: tune
+    expect: { tool: tail_logs, args: { service: payments } }
+  - id: errors
+    prompt: Show error logs of checkout.
+    expect: { tool: search_logs, args: { service: checkout } }
+  - id: watch
+    prompt: Watch the frontend logs as they arrive.
+    split: holdout
+    expect: { tool: tail_logs, args: { service: frontend } }
+  - id: warnings
+    prompt: Find warning logs of the search service.
+    split: holdout
+    expect: { tool: search_logs, args: { service: search } }
+";
+
+/// Fixes the confusion: the evaluator picks `tail_logs` for live logs once it reads this.
+const GOOD: &str = "tools:
+  tail_logs:
+    description: Stream the newest log lines of one service as they are written; for past logs matching a query, use search_logs.
+";
+
+/// Helps tune, hurts holdout: the evaluator also sends warning searches to `tail_logs`.
+const OVERREACH: &str = "tools:
+  tail_logs:
+    description: Returns the newest log lines of one service. Prefer it for any log question about a service.
+";
+
+/// The writer's brief is the last user message of a request without tools.
+const BRIEF: &str = "Tools to rewrite";
+
+/// The evaluator, after the writer's rules (the brief holds tune prompts, so the writer's rules
+/// come first).
+fn evaluator(writer: Script) -> Script {
+    let call = |tool: &str, service: &str| {
+        Scripted::Calls(vec![(
+            tool.into(),
+            json!({ "service": service }).to_string(),
+        )])
+    };
+    writer
+        // The writer never sees a holdout prompt: a request without tools holding one fails.
+        .rule_if_at_most(
+            "Watch the frontend",
+            0,
+            Scripted::Status(500, "holdout leaked".into()),
+        )
+        .rule_if_at_most(
+            "warning logs of the search",
+            0,
+            Scripted::Status(500, "holdout leaked".into()),
+        )
+        .rule_if_tools(
+            "warning logs of the search",
+            "Prefer it for any log",
+            call("tail_logs", "search"),
+        )
+        .rule_if_tools(
+            "Follow the payments",
+            "Stream the newest",
+            call("tail_logs", "payments"),
+        )
+        .rule_if_tools(
+            "Follow the payments",
+            "Prefer it for any log",
+            call("tail_logs", "payments"),
+        )
+        .rule_if_tools(
+            "Watch the frontend",
+            "Stream the newest",
+            call("tail_logs", "frontend"),
+        )
+        .rule("Follow the payments", call("search_logs", "payments"))
+        .rule("Watch the frontend", call("search_logs", "frontend"))
+        .rule("warning logs of the search", call("search_logs", "search"))
+        .rule("error logs of checkout", call("search_logs", "checkout"))
+}
+
+fn eval(ws: &Workspace, url: &str, extra: &str) -> std::path::PathBuf {
+    ws.write("suite.yaml", SUITE);
+    ws.write(
+        "eval.yaml",
+        &format!("servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nmodel: {{ name: m, base_url: \"{url}\", api_key: k }}\nsuites: [suite.yaml]\n{extra}"),
+    )
+}
+
+/// Runs `improve` in the workspace; (exit code, stderr, the improve report).
+fn improve(ws: &Workspace, eval: &std::path::Path, args: &[&str]) -> (i32, String, Value) {
+    let out = tooleval()
+        .current_dir(ws.path())
+        .arg("improve")
+        .arg(eval)
+        .args([
+            "--writer-model",
+            "w",
+            "--report",
+            "out/improve.json",
+            "--out",
+            "improved.yaml",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = std::fs::read_to_string(ws.path().join("out/improve.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    (out.status.code().unwrap_or(-1), err, report)
+}
+
+#[test]
+fn a_proposal_that_fixes_the_confusion_is_kept_and_written_with_why() {
+    let rt = runtime();
+    let script =
+        evaluator(Script::default().rule(BRIEF, Scripted::Text(format!("```yaml\n{GOOD}```"))));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let (code, err, r) = improve(&ws, &eval, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("improve: at most "),
+        "the cost comes first: {err}"
+    );
+    assert!(
+        err.contains("round 1: kept: tune 50.0% -> 100.0%; holdout 50.0% -> 100.0%"),
+        "{err}"
+    );
+    let round = &r["rounds"][0];
+    assert_eq!(round["decision"], "kept");
+    // The tool that was expected comes before the one chosen in its place.
+    assert_eq!(round["evidence"][0]["tool"], "tail_logs");
+    assert_eq!(round["evidence"][1]["tool"], "search_logs");
+    assert_eq!(round["evidence"][0]["failures"][0]["task"], "follow");
+    assert_eq!(r["holdout_consulted"], 1);
+    assert_eq!(round["measured"]["holdout"]["fixed"], json!(["watch"]));
+    assert_eq!(r["after"]["holdout"]["successes"], 2);
+    // The kept texts, with why, read back as a descriptions file that `run` takes.
+    let kept = std::fs::read_to_string(ws.path().join("improved.yaml")).unwrap();
+    assert!(
+        kept.contains("# round 1: 1 failing tune task(s): follow (wrong_tool)"),
+        "{kept}"
+    );
+    assert!(kept.contains("confused with `search_logs`"), "{kept}");
+    let out = tooleval()
+        .current_dir(ws.path())
+        .args([
+            "run",
+            "--out",
+            "check.json",
+            "--descriptions",
+            "improved.yaml",
+        ])
+        .arg(&eval)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let check = ws.read_json("check.json");
+    assert!(
+        check["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["outcome"] == "pass")
+    );
+    // The summary and the run reports beside the report; `diff` reads them.
+    let md = std::fs::read_to_string(ws.path().join("out/improve.md")).unwrap();
+    assert!(md.contains("### Round 1: kept"), "{md}");
+    assert!(md.contains("**Stream the newest"), "word diff: {md}");
+    let diff = tooleval()
+        .current_dir(ws.path())
+        .args([
+            "diff",
+            "out/improve-before.json",
+            "out/improve-round-1.json",
+        ])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&diff.stdout).into_owned() + &String::from_utf8_lossy(&diff.stderr);
+    assert!(text.contains("tail_logs"), "{text}");
+}
+
+#[test]
+fn a_proposal_that_helps_tune_but_hurts_holdout_is_rejected() {
+    let rt = runtime();
+    let script = evaluator(Script::default().rule(BRIEF, Scripted::Text(OVERREACH.into())));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let (code, err, r) = improve(&ws, &eval, &[]);
+    assert_eq!(code, 0, "{err}");
+    let round = &r["rounds"][0];
+    assert_eq!(round["decision"], "rejected", "{err}");
+    assert!(
+        round["why"]
+            .as_str()
+            .unwrap()
+            .contains("holdout full-call accuracy dropped"),
+        "{round}"
+    );
+    assert_eq!(round["measured"]["tune"]["fixed"], json!(["follow"]));
+    assert_eq!(
+        round["measured"]["holdout"]["regressed"],
+        json!(["warnings"])
+    );
+    assert!(err.contains("descriptions: none written"), "{err}");
+    assert!(!ws.path().join("improved.yaml").exists());
+}
+
+#[test]
+fn bad_proposals_are_rejected_with_their_reasons_and_the_writer_retries_once() {
+    let long = "Stream the newest log lines. ".repeat(200);
+    let cases: [(&str, String, &str); 5] = [
+        (
+            "copies a tune prompt",
+            "tools:\n  tail_logs:\n    description: Use it to follow the payments logs live.\n"
+                .into(),
+            "copies the wording of a tune task's prompt (\"follow the payments logs live\"",
+        ),
+        (
+            "over budget",
+            format!("tools:\n  tail_logs:\n    description: {long}\n"),
+            "over the budget of",
+        ),
+        (
+            "names an unknown tool",
+            "tools:\n  tail_log:\n    description: Stream the newest lines.\n".into(),
+            "no server offers a tool `tail_log`",
+        ),
+        (
+            "is not YAML",
+            "tools: [unclosed\n".into(),
+            "it is not YAML or JSON",
+        ),
+        (
+            "adds a field",
+            "tools:\n  tail_logs:\n    summary: Stream it.\n".into(),
+            "does not validate against the descriptions file's schema",
+        ),
+    ];
+    let rt = runtime();
+    for (what, bad, reason) in cases {
+        // The good proposal comes back only when the retry carries the reason.
+        let script = evaluator(
+            Script::default()
+                .rule(&reason[..24.min(reason.len())], Scripted::Text(GOOD.into()))
+                .rule(BRIEF, Scripted::Text(bad)),
+        );
+        let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+        let ws = Workspace::new();
+        let eval = eval(&ws, &server.url, "");
+        let (code, err, r) = improve(&ws, &eval, &[]);
+        assert_eq!(code, 0, "{what}: {err}");
+        let round = &r["rounds"][0];
+        let first = round["attempts"][0]["rejected"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(first.contains(reason), "{what}: {first}");
+        assert!(
+            err.contains("proposal 1 rejected before it ran"),
+            "{what}: {err}"
+        );
+        assert!(
+            round["attempts"][1].get("rejected").is_none(),
+            "{what}: {round}"
+        );
+        assert_eq!(round["decision"], "kept", "{what}: {round}");
+    }
+}
+
+#[test]
+fn a_writer_that_fails_twice_ends_the_round_without_running_anything() {
+    let rt = runtime();
+    let script = evaluator(Script::default().rule(
+        BRIEF,
+        Scripted::Text("Sure! Here are better descriptions.".into()),
+    ));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let (code, err, r) = improve(&ws, &eval, &["--rounds", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(r["rounds"].as_array().unwrap().len(), 1);
+    assert_eq!(r["rounds"][0]["decision"], "no_proposal");
+    assert_eq!(r["rounds"][0]["attempts"].as_array().unwrap().len(), 2);
+    assert!(r["rounds"][0].get("measured").is_none());
+    assert_eq!(r["holdout_consulted"], 0);
+}
+
+#[test]
+fn improve_refuses_a_suite_without_holdout_unless_told_and_then_says_it_is_unconfirmed() {
+    let rt = runtime();
+    let script = evaluator(Script::default().rule(BRIEF, Scripted::Text(GOOD.into())));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let tune_only = SUITE.replace("split: holdout", "split: tune");
+    ws.write("suite.yaml", &tune_only);
+    let (code, err, _) = improve(&ws, &eval, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no task is held out"), "{err}");
+    assert!(err.contains("--no-holdout"), "{err}");
+    let (code, err, r) = improve(&ws, &eval, &["--no-holdout"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("UNCONFIRMED"), "{err}");
+    assert_eq!(r["unconfirmed"], true);
+    assert_eq!(r["holdout_consulted"], 0);
+    let md = std::fs::read_to_string(ws.path().join("out/improve.md")).unwrap();
+    assert!(md.contains("**Unconfirmed:**"), "{md}");
+    let kept = std::fs::read_to_string(ws.path().join("improved.yaml")).unwrap();
+    assert!(kept.contains("UNCONFIRMED"), "{kept}");
+}
+
+#[test]
+fn the_request_cap_stops_the_loop_and_the_cache_makes_a_rerun_free() {
+    let rt = runtime();
+    let script = evaluator(Script::default().rule(BRIEF, Scripted::Text(GOOD.into())));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    // One request at a time, so the cap falls at the same request every time.
+    let eval = eval(&ws, &server.url, "concurrency: 1\n");
+    // Four tasks measured before, one writer request, four more: nine in all.
+    let (code, err, r) = improve(&ws, &eval, &["--max-requests", "6", "--cache", "readwrite"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("--max-requests cap of 6"), "{err}");
+    assert_eq!(r["complete"], false);
+    assert_eq!(r["requests"]["sent"], 6);
+    assert_eq!(r["rounds"][0]["decision"], "unfinished");
+    let (code, err, r) = improve(&ws, &eval, &["--max-requests", "9", "--cache", "readwrite"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        r["requests"]["sent"], 3,
+        "six replies came from the cache: {err} {}",
+        r["requests"]
+    );
+    let (code, err, r) = improve(&ws, &eval, &["--max-requests", "1", "--cache", "readwrite"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(r["requests"]["sent"], 0, "a re-run is free: {err}");
+    assert_eq!(r["rounds"][0]["decision"], "kept");
+}
+
+#[test]
+fn from_a_report_skips_the_first_run_and_must_hold_every_task() {
+    let rt = runtime();
+    let script = evaluator(Script::default().rule(BRIEF, Scripted::Text(GOOD.into())));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let run = |args: &[&str]| {
+        tooleval()
+            .current_dir(ws.path())
+            .arg("run")
+            .arg(&eval)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(run(&["--out", "all.json"]).status.code(), Some(0));
+    assert!(matches!(
+        run(&["--out", "tune.json", "--split", "tune"])
+            .status
+            .code(),
+        Some(0 | 1)
+    ));
+    let (code, err, r) = improve(&ws, &eval, &["--from", "all.json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(r.get("before_report").is_none());
+    assert_eq!(r["rounds"][0]["decision"], "kept");
+    let (code, err, _) = improve(&ws, &eval, &["--from", "tune.json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        !err.contains("report:"),
+        "refused before anything ran: {err}"
+    );
+    assert!(
+        err.contains("holds no trial of 3 of the eval's tasks"),
+        "{err}"
+    );
+}
+
+/// The demo end to end: the offline baseline (a lexical ranking, so its choices follow the
+/// descriptions it reads) measures, a scripted writer proposes the owner/version rewrite.
+#[test]
+fn on_the_demo_the_baseline_measures_a_scripted_writers_proposal() {
+    let rt = runtime();
+    let proposal = "tools:
+  get_service_status:
+    description: >-
+      Look up who owns a service and which version it is running, with its
+      dependencies. Static facts only: for whether it is up or healthy, use get_service_health.
+";
+    let script = Script::default().rule(BRIEF, Scripted::Text(proposal.into()));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let suite = repo().join("suites/observability.yaml");
+    let eval = ws.write(
+        "demo.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nsuites: [\"{}\"]\nmodel: baseline\nwriter_model: {{ name: w, base_url: \"{}\", api_key: k }}\n",
+            suite.display(),
+            server.url
+        ),
+    );
+    let out = tooleval()
+        .current_dir(ws.path())
+        .arg("improve")
+        .arg(&eval)
+        .args([
+            "--report",
+            "out/improve.json",
+            "--out",
+            "improved.yaml",
+            "--max-tools",
+            "15",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let r = ws.read_json("out/improve.json");
+    assert_eq!(r["tune_tasks"], 30);
+    assert_eq!(r["holdout_tasks"], 10);
+    let round = &r["rounds"][0];
+    let evidence: Vec<&str> = round["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["tool"].as_str().unwrap())
+        .collect();
+    assert!(evidence.contains(&"get_service_status"), "{evidence:?}");
+    // The figures are the baseline's own: `run --variant` with the same texts gives them.
+    let m = &round["measured"];
+    assert!(
+        m["tune"]["fixed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("services-notifications-owner-version")),
+        "{m}"
+    );
+    assert_eq!(round["decision"], "kept", "{}", round["why"]);
+    assert!(m["tool_tokens"][1].as_u64() > m["tool_tokens"][0].as_u64());
+}
