@@ -57,6 +57,12 @@ pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
     };
     let summary: PathBuf = written.with_extension("md");
     out.write_file(&summary, &report::render_improve_markdown(r))?;
+    if table {
+        out.say(&format!(
+            "{}\n",
+            report::wrap(&format!("the loop ended: {}", r.ended), out.width, "    ")
+        ));
+    }
     match args.format {
         Format::Json => out.print_json(r),
         Format::Table if table => {

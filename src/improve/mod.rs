@@ -380,15 +380,21 @@ pub fn beside(report: &Path, suffix: &str, ext: &str) -> PathBuf {
 /// holds what finished.
 pub async fn run(out: &Output, session: &Session, p: Prepared, o: &Options) -> Finished {
     let (estimated, estimated_tokens, line) = estimate(session, &p, o);
-    out.say(&format!("{line}\n"));
+    say(out, &format!("{line}\n"));
     if let Some(cap) = o.max_requests {
-        out.say(&format!(
-            "capped at {cap} request(s) by --max-requests: the loop stops when the cap is reached\n"
-        ));
+        say(
+            out,
+            &format!(
+                "capped at {cap} request(s) by --max-requests: the loop stops when the cap is reached\n"
+            ),
+        );
     }
     let unconfirmed = p.splits.holdout.is_empty();
     if unconfirmed {
-        out.say("warning: --no-holdout: no task is held out, so every decision is made on the tasks the proposals are written from; the result is UNCONFIRMED\n");
+        say(
+            out,
+            "warning: --no-holdout: no task is held out, so every decision is made on the tasks the proposals are written from; the result is UNCONFIRMED\n",
+        );
     }
     let mut state = State {
         report: ImproveReport {
@@ -493,7 +499,7 @@ impl State {
         let mut current = match &p.from {
             Some(report) => report.clone(),
             None => {
-                out.say("measuring the current descriptions on every task\n");
+                say(out, "measuring the current descriptions on every task\n");
                 let report = measure(session, p, None, "before").await?;
                 let path = beside(&o.report, "before", "json");
                 write_run(out, &path, &report);
@@ -514,16 +520,19 @@ impl State {
                 ));
             }
             let asked: Vec<String> = evidence.iter().map(|e| e.tool.clone()).collect();
-            out.say(&format!(
-                "round {n}: {} failing tune task(s); asking `{}` to rewrite {}\n",
-                count_failures(&evidence),
-                p.writer.info().name,
-                asked
-                    .iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            say(
+                out,
+                &format!(
+                    "round {n}: {} failing tune task(s); asking `{}` to rewrite {}\n",
+                    count_failures(&evidence),
+                    p.writer.info().name,
+                    asked
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
             let mut round = Round {
                 round: n,
                 evidence: evidence.clone(),
@@ -570,9 +579,10 @@ impl State {
                 }
             };
             round.descriptions = Some(yaml_path.display().to_string());
-            out.say(&format!(
-                "round {n}: measuring the proposal on every task\n"
-            ));
+            say(
+                out,
+                &format!("round {n}: measuring the proposal on every task\n"),
+            );
             let after = match measure(session, p, Some(&descriptions), &format!("round-{n}")).await
             {
                 Ok(r) => r,
@@ -599,10 +609,13 @@ impl State {
                 changes: report::tool_changes(&current.tools.tools, &after.tools.tools),
             });
             round.why = why.clone();
-            out.say(&format!(
-                "round {n}: {}: {why}\n",
-                if keep { "kept" } else { "rejected" }
-            ));
+            say(
+                out,
+                &format!(
+                    "round {n}: {}: {why}\n",
+                    if keep { "kept" } else { "rejected" }
+                ),
+            );
             if keep {
                 round.decision = Decision::Kept;
                 for e in &evidence {
@@ -707,11 +720,14 @@ impl State {
                     return Ok(Some(passed));
                 }
                 Err(reason) => {
-                    out.say(&format!(
-                        "round {}: proposal {attempt} rejected before it ran: {}\n",
-                        round.round,
-                        indent_rest(&reason)
-                    ));
+                    say(
+                        out,
+                        &format!(
+                            "round {}: proposal {attempt} rejected before it ran: {}\n",
+                            round.round,
+                            indent_rest(&reason)
+                        ),
+                    );
                     round.attempts.push(Attempt {
                         reply: text.clone(),
                         rejected: Some(reason.clone()),
@@ -849,4 +865,11 @@ fn write_descriptions(
 
 fn report_rate(r: &Option<crate::score::Rate>) -> String {
     r.as_ref().map_or_else(|| "n/a".into(), |r| r.display())
+}
+
+/// A line of the loop's progress, wrapped to the terminal between words.
+fn say(out: &Output, text: &str) {
+    for line in text.trim_end_matches('\n').split('\n') {
+        out.say(&format!("{}\n", report::wrap(line, out.width, "    ")));
+    }
 }

@@ -259,7 +259,7 @@ pub fn render_improve_markdown(r: &ImproveReport) -> String {
         .count();
     let _ = writeln!(
         out,
-        "`{}`, model `{}`, writer `{}`: {} round(s), {kept} kept. {}\n",
+        "`{}`, model `{}`, writer `{}`: {} round(s), {kept} kept; the loop ended: {}.\n",
         r.eval,
         r.model.name,
         r.writer.name,
@@ -363,7 +363,11 @@ pub fn render_improve_markdown(r: &ImproveReport) -> String {
                 }
             }
             out.push('\n');
-            out.push_str(&super::markdown::diff_tools(&m.changes));
+            out.push_str(&super::markdown::diff_tools(&m.changes).replacen(
+                "### Tool changes",
+                "#### Texts changed",
+                1,
+            ));
         }
     }
     out

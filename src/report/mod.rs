@@ -37,7 +37,7 @@ pub use svg::render_sweep_svg;
 pub use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
 pub use table::{
     TaskRows, render_diff_table, render_dry_run, render_findings, render_improve_table,
-    render_sweep_table, render_table, render_tools_table, render_variants,
+    render_sweep_table, render_table, render_tools_table, render_variants, wrap,
 };
 pub use types::{EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity};
 pub use verdict::{GateFailure, Verdict};

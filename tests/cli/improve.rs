@@ -454,3 +454,106 @@ fn on_the_demo_the_baseline_measures_a_scripted_writers_proposal() {
     assert_eq!(round["decision"], "kept", "{}", round["why"]);
     assert!(m["tool_tokens"][1].as_u64() > m["tool_tokens"][0].as_u64());
 }
+
+#[test]
+fn a_writer_that_refuses_the_key_stops_the_loop_naming_it_and_the_report_is_written() {
+    let rt = runtime();
+    let refused = Scripted::Status(401, r#"{"error":{"message":"Incorrect API key"}}"#.into());
+    let script = evaluator(Script::default().rule(BRIEF, refused));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let (code, err, r) = improve(&ws, &eval, &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("the writer `w` failed: HTTP 401"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    assert_eq!(r["complete"], false);
+    assert_eq!(r["rounds"][0]["decision"], "unfinished");
+    assert!(
+        r["ended"]
+            .as_str()
+            .unwrap()
+            .contains("the writer `w` failed"),
+        "{r}"
+    );
+    assert!(!err.contains("\"k\""), "the key is never shown");
+}
+
+#[test]
+fn ctrl_c_while_the_writer_thinks_writes_the_partial_report_and_exits_130() {
+    let rt = runtime();
+    let script = evaluator(Script::default().rule(BRIEF, Scripted::Hang));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let child = crate::support::tooleval_process()
+        .current_dir(ws.path())
+        .args([
+            "improve",
+            "--writer-model",
+            "w",
+            "--report",
+            "out/improve.json",
+        ])
+        .arg(&eval)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The four tasks measured, then the writer asked: five requests.
+    let start = std::time::Instant::now();
+    while server.requests() < 5 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the loop never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let r = ws.read_json("out/improve.json");
+    assert_eq!(r["complete"], false);
+    assert_eq!(r["ended"], "interrupted");
+    assert_eq!(
+        r["before"]["tune"]["n"], 2,
+        "what was measured is kept: {r}"
+    );
+    assert!(ws.path().join("out/improve-before.json").exists());
+}
+
+#[test]
+fn format_json_prints_the_improve_report() {
+    let rt = runtime();
+    let script = evaluator(Script::default().rule(BRIEF, Scripted::Text(GOOD.into())));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let out = tooleval()
+        .current_dir(ws.path())
+        .arg("improve")
+        .arg(&eval)
+        .args([
+            "--writer-model",
+            "w",
+            "--format",
+            "json",
+            "--report",
+            "r.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["kind"], "improve");
+    assert_eq!(printed, ws.read_json("r.json"));
+    let default_out = ws.path().join("eval-improved.yaml");
+    assert!(
+        default_out.exists(),
+        "the descriptions go next to the eval by default"
+    );
+}

@@ -136,7 +136,7 @@ fn laid_out_dropping(
 /// `text` wrapped to `width` columns at spaces only: an identifier (`logs-checkout-errors`,
 /// `get_service_health`) or a number is never split, even where it is longer than a line. Lines
 /// after the first start with `indent`.
-pub(super) fn wrap(text: &str, width: u16, indent: &str) -> String {
+pub fn wrap(text: &str, width: u16, indent: &str) -> String {
     let options = textwrap::Options::new(usize::from(width).max(20))
         .break_words(false)
         .word_splitter(textwrap::WordSplitter::NoHyphenation)
