@@ -59,7 +59,7 @@ pub enum Command {
     /// holdout tasks confirm: a writer model rewrites, guards check, a run measures, a paired
     /// test decides.
     #[command(
-        after_help = "Examples:\n  tooleval improve evals/demo.yaml --writer-model gpt-4o\n  tooleval improve evals/demo.yaml --from reports/runs/demo.json --rounds 3 --max-requests 400\n\nThe writer is the eval's `writer_model`, else its `model`; `--writer-model` names another on the same API.\nHoldout prompts are never shown to the writer. The servers are never edited: the kept texts go to a\ndescriptions file (--out), with a markdown summary and a JSON report beside --report.\n\nExit codes: 0 the loop ran (kept or not), 2 usage or file error, 3 infrastructure error, 130 interrupted."
+        after_help = "Examples:\n  tooleval improve evals/demo.yaml --writer-model gpt-4o\n  tooleval improve evals/demo.yaml --rounds 3 --max-requests 400\n  tooleval improve evals/demo.yaml --from reports/runs/demo.json\n\nThe writer is the eval's `writer_model`, else its `model`; `--writer-model` names another model on the same API. Holdout prompts are never shown to the writer. The servers are never edited: the kept texts go to a descriptions file (--out), with a markdown summary and a JSON report (--report).\n\nExit codes: 0 the loop ran (kept or not), 2 usage or file error, 3 infrastructure error, 130 interrupted."
     )]
     Improve(ImproveArgs),
     /// Compare two reports: tool changes, accuracy changes and whether they are noise, per task.

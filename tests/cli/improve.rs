@@ -557,3 +557,74 @@ fn format_json_prints_the_improve_report() {
         "the descriptions go next to the eval by default"
     );
 }
+
+/// Agent mode: the offline baseline runs the incident conversations against both demo servers,
+/// and a proposal is measured the same way.
+#[test]
+fn an_agent_eval_is_improved_through_its_conversations() {
+    let rt = runtime();
+    let proposal = "tools:
+  search_logs:
+    description: Search the log lines of one service over a time window, by level and text; for the newest lines as they arrive, use tail_logs.
+";
+    let script = Script::default().rule(BRIEF, Scripted::Text(proposal.into()));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let agent_demo = std::fs::read_to_string(repo().join("evals/agent-demo.yaml")).unwrap();
+    let suite = repo().join("suites/incident.yaml");
+    let eval = ws.write(
+        "agent.yaml",
+        &format!(
+            "{}\nwriter_model: {{ name: w, base_url: \"{}\", api_key: k }}\n",
+            agent_demo.replace("../suites/incident.yaml", &suite.display().to_string()),
+            server.url
+        ),
+    );
+    let out = tooleval()
+        .current_dir(ws.path())
+        .arg("improve")
+        .arg(&eval)
+        .args([
+            "--no-holdout",
+            "--max-tools",
+            "30",
+            "--report",
+            "out/improve.json",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let r = ws.read_json("out/improve.json");
+    let round = &r["rounds"][0];
+    assert!(
+        round["measured"]["tune"]["tasks"].as_u64().unwrap() > 10,
+        "{round}"
+    );
+    let before = ws.read_json("out/improve-before.json");
+    let agent_trials = before["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t.get("agent").is_some())
+        .count();
+    assert!(agent_trials > 10, "the tasks ran as conversations");
+    let after = ws.read_json("out/improve-round-1.json");
+    let searched = after["tools"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "search_logs")
+        .unwrap();
+    assert!(
+        searched["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("Search the log lines"),
+        "{searched}"
+    );
+    assert!(
+        matches!(round["decision"].as_str(), Some("kept" | "rejected")),
+        "{round}"
+    );
+}
