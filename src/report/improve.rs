@@ -327,21 +327,10 @@ pub fn render_improve_markdown(r: &ImproveReport) -> String {
             out.push_str("| | before | after | paired test |\n|---|---|---|---|\n");
             let mut row = |name: &str, c: &Compared| {
                 let (b, a) = before_after(&c.before, &c.after);
-                let test = c.test.as_ref().map_or_else(
-                    || "n/a".into(),
-                    |t| {
-                        format!(
-                            "{:+.1} points, p = {:.3}{}",
-                            t.mean_diff * 100.0,
-                            t.p_value,
-                            if t.significant() {
-                                " (significant)"
-                            } else {
-                                ""
-                            }
-                        )
-                    },
-                );
+                let test = c
+                    .test
+                    .as_ref()
+                    .map_or_else(|| "n/a".into(), super::text::test_short);
                 let _ = writeln!(out, "| {name} ({} tasks) | {b} | {a} | {test} |", c.tasks);
             };
             row("tune", &m.tune);

@@ -58,6 +58,20 @@ pub(super) fn rate_change(c: &RateChange) -> String {
     }
 }
 
+/// A paired test in short: `+3.3 points, p = 1.000`, marked `(significant)` below its alpha.
+pub(super) fn test_short(t: &crate::score::PairedTest) -> String {
+    format!(
+        "{:+.1} points, p = {:.3}{}",
+        t.mean_diff * 100.0,
+        t.p_value,
+        if t.significant() {
+            " (significant)"
+        } else {
+            ""
+        }
+    )
+}
+
 /// The two accuracies a diff compares, named as every rendering names them.
 pub(super) fn accuracy_changes(d: &ReportDiff) -> [(&'static str, &RateChange); 2] {
     [

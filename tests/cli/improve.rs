@@ -96,20 +96,21 @@ fn eval(ws: &Workspace, url: &str, extra: &str) -> std::path::PathBuf {
     )
 }
 
-/// Runs `improve` in the workspace; (exit code, stderr, the improve report).
+/// Runs `improve` in the workspace with the scripted writer `w`; (exit code, stderr, the
+/// improve report).
 fn improve(ws: &Workspace, eval: &std::path::Path, args: &[&str]) -> (i32, String, Value) {
+    let mut all = vec!["--writer-model", "w", "--out", "improved.yaml"];
+    all.extend(args);
+    improve_with(ws, eval, &all)
+}
+
+/// Runs `improve` with `args` alone, its report at `out/improve.json`.
+fn improve_with(ws: &Workspace, eval: &std::path::Path, args: &[&str]) -> (i32, String, Value) {
     let out = tooleval()
         .current_dir(ws.path())
         .arg("improve")
         .arg(eval)
-        .args([
-            "--writer-model",
-            "w",
-            "--report",
-            "out/improve.json",
-            "--out",
-            "improved.yaml",
-        ])
+        .args(["--report", "out/improve.json"])
         .args(args)
         .output()
         .unwrap();
@@ -415,23 +416,9 @@ fn on_the_demo_the_baseline_measures_a_scripted_writers_proposal() {
             server.url
         ),
     );
-    let out = tooleval()
-        .current_dir(ws.path())
-        .arg("improve")
-        .arg(&eval)
-        .args([
-            "--report",
-            "out/improve.json",
-            "--out",
-            "improved.yaml",
-            "--max-tools",
-            "15",
-        ])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    let r = ws.read_json("out/improve.json");
+    let (code, err, r) = improve_with(&ws, &eval, &["--out", "improved.yaml", "--max-tools", "15"]);
+    assert_eq!(code, 0, "{err}");
+
     assert_eq!(r["tune_tasks"], 30);
     assert_eq!(r["holdout_tasks"], 10);
     let round = &r["rounds"][0];
@@ -580,22 +567,9 @@ fn an_agent_eval_is_improved_through_its_conversations() {
             server.url
         ),
     );
-    let out = tooleval()
-        .current_dir(ws.path())
-        .arg("improve")
-        .arg(&eval)
-        .args([
-            "--no-holdout",
-            "--max-tools",
-            "30",
-            "--report",
-            "out/improve.json",
-        ])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    let r = ws.read_json("out/improve.json");
+    let (code, err, r) = improve_with(&ws, &eval, &["--no-holdout", "--max-tools", "30"]);
+    assert_eq!(code, 0, "{err}");
+
     let round = &r["rounds"][0];
     assert!(
         round["measured"]["tune"]["tasks"].as_u64().unwrap() > 10,

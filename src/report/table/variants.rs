@@ -64,18 +64,8 @@ fn versus(original: &Report, r: &Report, alpha: f64) -> String {
     match diff_reports(original, r, opts) {
         Ok(d) => d
             .test
-            .map(|t| {
-                format!(
-                    "{:+.1} points, p = {:.3}{}",
-                    t.mean_diff * 100.0,
-                    t.p_value,
-                    if t.significant() {
-                        " (significant)"
-                    } else {
-                        ""
-                    }
-                )
-            })
+            .as_ref()
+            .map(crate::report::text::test_short)
             .unwrap_or_default(),
         Err(e) => e.to_string(),
     }
