@@ -55,8 +55,15 @@ pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
             fallback
         }
     };
-    let summary: PathBuf = written.with_extension("md");
-    out.write_file(&summary, &report::render_improve_markdown(r))?;
+    // `x.json` -> `x.md`; a report named `x.md` keeps its name, and the summary is `x.summary.md`.
+    let summary: PathBuf = if written.extension().is_some_and(|e| e == "md") {
+        written.with_extension("summary.md")
+    } else {
+        written.with_extension("md")
+    };
+    if let Err(e) = out.write_file(&summary, &report::render_improve_markdown(r)) {
+        out.say(&e.render());
+    }
     if table {
         out.say(&format!(
             "{}\n",
@@ -80,7 +87,11 @@ pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
             "descriptions: {f} (next: `tooleval run {} --descriptions {f}`, then port the texts to the server)\n",
             eval.display()
         )),
-        None => out.say("descriptions: none written: no proposal was kept\n"),
+        None if r.kept.is_empty() => out.say("descriptions: none written: no proposal was kept\n"),
+        None => out.say(&format!(
+            "descriptions: not written (see the error below); the kept texts are in the last kept round's `{}-round-N.yaml` beside the report\n",
+            written.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default()
+        )),
     }
     if let Some(e) = finished.error {
         return Err(e);

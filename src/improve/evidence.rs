@@ -49,25 +49,21 @@ pub fn gather(
             }
         }
         implicated.retain(|t| known.contains(t.as_str()));
-        let actual = first
-            .reply
-            .as_ref()
-            .map(|r| {
-                r.tool_calls
-                    .iter()
-                    .map(|c| format!("{}({})", c.name, c.arguments))
-                    .collect()
-            })
-            .unwrap_or_default();
+        // Every call of the trial: of each turn in agent mode, of the one reply otherwise.
+        let replies: Vec<&crate::record::ReplyRecord> = match &first.agent {
+            Some(a) => a.turns.iter().map(|t| &t.reply).collect(),
+            None => first.reply.iter().collect(),
+        };
+        let actual = replies
+            .iter()
+            .flat_map(|r| &r.tool_calls)
+            .map(|c| format!("{}({})", c.name, c.arguments))
+            .collect();
         failures.push((
             Failure {
                 task: s.id.clone(),
                 prompt: task.prompt.user_text(),
-                expected: task
-                    .expect
-                    .as_ref()
-                    .and_then(|e| serde_json::to_string(e).ok())
-                    .unwrap_or_else(|| "(see the trajectory)".into()),
+                expected: expected_text(task),
                 actual,
                 outcome: first.outcome,
                 reason: first.reason.clone(),
@@ -136,4 +132,35 @@ fn empty(tool: &str, tools: &ToolSet) -> ToolEvidence {
         findings: Vec::new(),
         tokens: tools.by_name(tool).and_then(|t| t.tokens),
     }
+}
+
+/// What a task expects, as written in the suite: its `expect`, and in agent mode its
+/// `trajectory` and `answer` checks too (compact JSON).
+fn expected_text(task: &crate::config::Task) -> String {
+    let expect = task
+        .expect
+        .as_ref()
+        .and_then(|e| serde_json::to_value(e).ok());
+    if task.trajectory.is_none() && task.answer.is_none() {
+        return expect.map_or_else(|| "none".into(), |e| e.to_string());
+    }
+    let mut all = serde_json::Map::new();
+    if let Some(e) = expect {
+        all.insert("expect".into(), e);
+    }
+    if let Some(t) = task
+        .trajectory
+        .as_ref()
+        .and_then(|t| serde_json::to_value(t).ok())
+    {
+        all.insert("trajectory".into(), t);
+    }
+    if let Some(a) = task
+        .answer
+        .as_ref()
+        .and_then(|a| serde_json::to_value(a).ok())
+    {
+        all.insert("answer".into(), a);
+    }
+    serde_json::Value::Object(all).to_string()
 }

@@ -59,12 +59,6 @@ pub fn check(reply: &str, at: &Path, b: &Bounds<'_>) -> Result<Passed, String> {
     if proposal.tools.is_empty() {
         return Err("it rewrites no tool (`tools` is empty)".into());
     }
-    let unasked: Vec<&str> = proposal
-        .tools
-        .keys()
-        .filter(|n| !b.asked.contains(n) && b.tools.by_name(n).is_some())
-        .map(String::as_str)
-        .collect();
     let mut after = b.tools.clone();
     if let Err(e) = after.apply_descriptions(&proposed) {
         return Err(format!(
@@ -72,19 +66,28 @@ pub fn check(reply: &str, at: &Path, b: &Bounds<'_>) -> Result<Passed, String> {
             e.render().trim_end()
         ));
     }
+    // Only what changes counts: a text that repeats the current one, or an empty entry, is left
+    // out (so the kept file holds, and credits, only real edits).
+    let mut proposal = proposal;
+    proposal.tools.retain(|name, new| {
+        changed_only(b.tools, name, new);
+        new.description.is_some() || !new.parameters.is_empty()
+    });
+    if proposal.tools.is_empty() {
+        return Err("it changes no text: every description is the current one".into());
+    }
+    let unasked: Vec<&str> = proposal
+        .tools
+        .keys()
+        .filter(|n| !b.asked.contains(n))
+        .map(String::as_str)
+        .collect();
     if !unasked.is_empty() {
         return Err(format!(
             "it rewrites {}, which it was not asked about; rewrite only {}",
             backticked(&unasked),
             backticked(&b.asked.iter().map(String::as_str).collect::<Vec<_>>())
         ));
-    }
-    let unchanged = proposal
-        .tools
-        .iter()
-        .all(|(name, new)| same(b.tools, name, new));
-    if unchanged {
-        return Err("it changes no text: every description is the current one".into());
     }
     let total = after.count_tokens(b.encoding);
     if total > b.budget {
@@ -149,22 +152,24 @@ pub fn merge(kept: &DescriptionsFile, new: &DescriptionsFile) -> DescriptionsFil
     file
 }
 
-/// Whether a proposed tool text is the tool's current text.
-fn same(tools: &ToolSet, name: &str, new: &ToolText) -> bool {
+/// Drops from a proposed tool text what repeats the tool's current text.
+fn changed_only(tools: &ToolSet, name: &str, new: &mut ToolText) {
     let Some(t) = tools.by_name(name) else {
-        return false;
+        return;
     };
-    let desc_same = new
+    if new
         .description
         .as_ref()
-        .is_none_or(|d| d.trim() == t.description.trim());
-    let params_same = new.parameters.iter().all(|(p, d)| {
+        .is_some_and(|d| d.trim() == t.description.trim())
+    {
+        new.description = None;
+    }
+    new.parameters.retain(|p, d| {
         t.input_schema
             .pointer(&format!("/properties/{p}/description"))
             .and_then(serde_json::Value::as_str)
-            .is_some_and(|cur| cur.trim() == d.trim())
+            .is_none_or(|cur| cur.trim() != d.trim())
     });
-    desc_same && params_same
 }
 
 /// Lower-cased words, every other character a separator.
@@ -180,25 +185,44 @@ fn runs(words: &[String]) -> impl Iterator<Item = String> + '_ {
     words.windows(OVERLAP_WORDS).map(|w| w.join(" "))
 }
 
-/// Rejects a proposal whose new texts share a run of `OVERLAP_WORDS` words with a tune prompt,
-/// unless the tools' current texts already hold that run (then it is the tool's own wording), or
-/// every word of it is a stop word.
+/// Runs of `len` words, joined by spaces.
+fn runs_of(words: &[String], len: usize) -> impl Iterator<Item = String> + '_ {
+    words.windows(len).map(|w| w.join(" "))
+}
+
+/// Rejects a proposal whose new texts share a run of `OVERLAP_WORDS` words with a tune prompt
+/// (the whole prompt, for a prompt of 3 or 4 words), unless the tools' current texts already
+/// hold that run (then it is the tool's own wording), or every word of it is a stop word.
 fn copied_wording(proposal: &DescriptionsFile, b: &Bounds<'_>) -> Result<(), String> {
-    let mut own: HashSet<String> = HashSet::new();
+    // The tools' current texts, as words: wording they already hold is theirs, not a prompt's.
+    let mut own_texts: Vec<Vec<String>> = Vec::new();
     for t in &b.tools.tools {
-        own.extend(runs(&plain_words(&t.description)));
+        own_texts.push(plain_words(&t.description));
         if let Some(props) = t.input_schema.get("properties").and_then(|p| p.as_object()) {
             for p in props.values() {
                 if let Some(d) = p.get("description").and_then(|d| d.as_str()) {
-                    own.extend(runs(&plain_words(d)));
+                    own_texts.push(plain_words(d));
                 }
             }
         }
     }
+    let own: HashSet<String> = own_texts.iter().flat_map(|t| runs(t)).collect();
+    // A prompt shorter than a run counts as one run of its own length (from 3 words).
     let mut prompt_runs: Vec<(String, &str)> = Vec::new();
+    let mut lengths: Vec<usize> = vec![OVERLAP_WORDS];
     for p in b.prompts {
-        for r in runs(&plain_words(p)) {
-            if !own.contains(&r) && !crate::text::words(&r).is_empty() {
+        let words = plain_words(p);
+        let len = words.len().min(OVERLAP_WORDS);
+        if len < 3 {
+            continue;
+        }
+        if !lengths.contains(&len) {
+            lengths.push(len);
+        }
+        for r in runs_of(&words, len) {
+            let own_wording = len == OVERLAP_WORDS && own.contains(&r)
+                || len < OVERLAP_WORDS && own_texts.iter().any(|t| contains_run(t, &r));
+            if !own_wording && !crate::text::words(&r).is_empty() {
                 prompt_runs.push((r, p));
             }
         }
@@ -207,7 +231,11 @@ fn copied_wording(proposal: &DescriptionsFile, b: &Bounds<'_>) -> Result<(), Str
     for (name, text) in &proposal.tools {
         let texts = text.description.iter().chain(text.parameters.values());
         for t in texts {
-            if let Some(hit) = runs(&plain_words(t)).find(|r| index.contains(r.as_str())) {
+            let words = plain_words(t);
+            let hit = lengths
+                .iter()
+                .find_map(|&len| runs_of(&words, len).find(|r| index.contains(r.as_str())));
+            if let Some(hit) = hit {
                 let prompt = prompt_runs
                     .iter()
                     .find(|(r, _)| *r == hit)
@@ -219,6 +247,12 @@ fn copied_wording(proposal: &DescriptionsFile, b: &Bounds<'_>) -> Result<(), Str
         }
     }
     Ok(())
+}
+
+/// Whether the words of `text` hold `run` (words joined by spaces) in a row.
+fn contains_run(text: &[String], run: &str) -> bool {
+    let len = run.split(' ').count();
+    runs_of(text, len).any(|r| r == run)
 }
 
 /// Rejects a proposal under which lint finds an error the current texts do not have.
@@ -247,4 +281,181 @@ fn backticked(names: &[&str]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mcp::ServerTool;
+    use serde_json::json;
+
+    fn tools() -> ToolSet {
+        let tool = |name: &str, description: &str| ServerTool {
+            name: name.into(),
+            description: Some(description.into()),
+            input_schema: json!({
+                "type": "object",
+                "properties": { "service": { "type": "string", "description": "The service." } },
+                "required": ["service"]
+            }),
+            annotations: None,
+        };
+        let mut set = ToolSet::new(vec![(
+            "shop".into(),
+            vec![
+                tool("tail_logs", "Returns recent logs for a service."),
+                tool(
+                    "search_logs",
+                    "Search the logs of a service by level and text.",
+                ),
+            ],
+        )]);
+        set.count_tokens(Encoding::default());
+        set
+    }
+
+    fn check_with(reply: &str, budget: usize, prompts: &[&str]) -> Result<Passed, String> {
+        let set = tools();
+        let prompts: Vec<String> = prompts.iter().map(|p| (*p).to_owned()).collect();
+        let asked = vec!["tail_logs".to_owned()];
+        let lint = LintConfig::default();
+        let b = Bounds {
+            tools: &set,
+            asked: &asked,
+            prompts: &prompts,
+            budget,
+            encoding: Encoding::default(),
+            lint: &lint,
+        };
+        super::check(reply, Path::new("proposal.yaml"), &b)
+    }
+
+    fn check(reply: &str) -> Result<Passed, String> {
+        check_with(reply, 10_000, &["Follow the payments logs live."])
+    }
+
+    #[test]
+    fn a_fenced_reply_is_read_without_its_fence() {
+        assert_eq!(unfence("```yaml\ntools: {}\n```"), "tools: {}");
+        assert_eq!(unfence("```\ntools: {}\n```\n"), "tools: {}");
+        assert_eq!(unfence("  tools: {}  "), "tools: {}");
+    }
+
+    #[test]
+    fn a_good_proposal_passes_with_only_what_it_changes() {
+        let passed = check(
+            "tools:\n  tail_logs:\n    description: Stream the newest lines of a service as they are written.\n    parameters:\n      service: The service.\n  search_logs: {}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            passed.proposal.tools.len(),
+            1,
+            "the empty entry is left out"
+        );
+        let t = &passed.proposal.tools["tail_logs"];
+        assert!(
+            t.parameters.is_empty(),
+            "the repeated parameter text is left out"
+        );
+        let after = passed.tools.by_name("tail_logs").unwrap();
+        assert!(after.description.starts_with("Stream the newest"));
+    }
+
+    #[test]
+    fn each_guard_rejects_with_its_reason() {
+        let cases = [
+            ("tools: [", "it is not YAML or JSON"),
+            (
+                "tools:\n  tail_logs:\n    about: x\n",
+                "does not validate against",
+            ),
+            ("tools: {}\n", "rewrites no tool"),
+            (
+                "tools:\n  tail_log:\n    description: x y z\n",
+                "no server offers a tool `tail_log`",
+            ),
+            (
+                "tools:\n  tail_logs:\n    description: Returns recent logs for a service.\n",
+                "changes no text",
+            ),
+            (
+                "tools:\n  search_logs:\n    description: Search past logs, not live ones.\n",
+                "it rewrites `search_logs`, which it was not asked about; rewrite only `tail_logs`",
+            ),
+            (
+                "tools:\n  tail_logs:\n    description: Use it to follow the payments logs live.\n",
+                "copies the wording of a tune task's prompt (\"follow the payments logs live\"",
+            ),
+            (
+                "tools:\n  tail_logs:\n    description: \" \"\n",
+                "lint finds new errors",
+            ),
+        ];
+        for (reply, reason) in cases {
+            let why = check(reply).err().unwrap_or_default();
+            assert!(why.contains(reason), "{reply:?}: {why}");
+        }
+    }
+
+    #[test]
+    fn wording_the_tools_already_use_is_not_a_copy_and_short_prompts_count_whole() {
+        // "for a service" runs are the tool's own; a 3-word prompt is a run of its own.
+        let own = "tools:\n  tail_logs:\n    description: Stream recent logs for a service, newest first, live.\n";
+        assert!(check_with(own, 10_000, &["Show recent logs for a service now please"]).is_ok());
+        let short =
+            "tools:\n  tail_logs:\n    description: Tail payments logs and any other service.\n";
+        let why = check_with(short, 10_000, &["Tail payments logs"])
+            .err()
+            .unwrap();
+        assert!(why.contains("\"tail payments logs\""), "{why}");
+    }
+
+    #[test]
+    fn the_token_budget_holds() {
+        let set = tools();
+        let now = set.total_tokens();
+        let longer = "tools:\n  tail_logs:\n    description: Stream the newest log lines of one service as they are written, with their levels and timestamps.\n";
+        let why = check_with(longer, now, &[]).err().unwrap();
+        assert!(why.contains(&format!("over the budget of {now}")), "{why}");
+        assert!(check_with(longer, now + 100, &[]).is_ok());
+    }
+
+    #[test]
+    fn merging_keeps_earlier_rounds_and_lays_the_new_texts_over() {
+        let mut kept = DescriptionsFile::default();
+        kept.tools.insert(
+            "tail_logs".into(),
+            ToolText {
+                description: Some("one".into()),
+                parameters: [("service".to_owned(), "kept".to_owned())]
+                    .into_iter()
+                    .collect(),
+            },
+        );
+        let mut new = DescriptionsFile::default();
+        new.tools.insert(
+            "tail_logs".into(),
+            ToolText {
+                description: Some("two".into()),
+                parameters: Default::default(),
+            },
+        );
+        new.tools.insert(
+            "search_logs".into(),
+            ToolText {
+                description: Some("three".into()),
+                parameters: Default::default(),
+            },
+        );
+        let merged = merge(&kept, &new);
+        assert_eq!(
+            merged.tools["tail_logs"].description.as_deref(),
+            Some("two")
+        );
+        assert_eq!(merged.tools["tail_logs"].parameters["service"], "kept");
+        assert_eq!(
+            merged.tools["search_logs"].description.as_deref(),
+            Some("three")
+        );
+    }
 }

@@ -1,9 +1,10 @@
 //! `tooleval improve`: the loop that proposes descriptions from failures and keeps only what
 //! held-out tasks confirm. Each round gathers the evidence of the tune tasks (`evidence`), asks
 //! the writer model for new texts of the implicated tools (`writer`), checks the proposal before
-//! anything runs (`guard`), measures it against the current texts on tune and holdout in one
-//! run (`session::Session::measure`, as `run --variant` does), and keeps it only when the
-//! holdout does not drop and the paired test there calls no regression.
+//! anything runs (`guard`), runs it on every tune and holdout task on the servers' listing
+//! (`session::Session::measure`, as `run --variant` does), compares it with the current texts'
+//! measurement (each set of texts runs once), and keeps it only when tune rises, the holdout
+//! does not drop and the paired test there calls no regression (`decide`).
 
 pub mod evidence;
 pub mod guard;
@@ -67,15 +68,27 @@ struct Splits {
 }
 
 /// The writer's model config: `--writer-model` over the eval's `writer_model`, else its `model`.
+/// Borrowed from `model`, it keeps the API, the key and the sampling, not what belongs to tool
+/// calls (`tool_choice`, `parallel_tool_calls`, text-call recovery: APIs refuse the first two on
+/// a request without tools) nor a reply limit sized for a tool call. Its requests may take
+/// `WRITER_TIMEOUT_SECS` unless it says otherwise.
 fn writer_config(session: &Session, name: Option<&str>) -> Result<ModelConfig> {
     let eval = &session.eval;
-    let mut config = eval
-        .writer_model
-        .clone()
-        .unwrap_or_else(|| eval.model.clone());
+    let mut config = match &eval.writer_model {
+        Some(w) => w.clone(),
+        None => {
+            let mut c = eval.model.clone();
+            c.tool_choice = None;
+            c.parallel_tool_calls = None;
+            c.recover_text_calls = false;
+            c.max_tokens = None;
+            c
+        }
+    };
     if let Some(n) = name {
         config.name = n.to_owned();
     }
+    config.timeout_secs = Some(config.timeout_secs.unwrap_or(WRITER_TIMEOUT_SECS));
     if is_baseline(&config.name) {
         return Err(Error::usage(
             "the offline baseline cannot write descriptions, and it is the writer here",
@@ -86,6 +99,16 @@ fn writer_config(session: &Session, name: Option<&str>) -> Result<ModelConfig> {
         ));
     }
     Ok(config)
+}
+
+/// Seconds a writer request may take (it writes several descriptions, not one call).
+const WRITER_TIMEOUT_SECS: u64 = 120;
+
+/// A backstop above the writer's own limits: every attempt may take its timeout and wait the
+/// longest backoff before the next.
+fn writer_backstop(config: &ModelConfig) -> Duration {
+    let attempts = u64::from(config.max_retries.unwrap_or(model::DEFAULT_MAX_RETRIES)) + 1;
+    Duration::from_secs((config.timeout_secs.unwrap_or(WRITER_TIMEOUT_SECS) + 30) * attempts + 5)
 }
 
 fn splits(session: &Session, no_holdout: bool) -> Result<Splits> {
@@ -184,7 +207,7 @@ pub async fn prepare(session: &Session, o: &Options) -> Result<Prepared> {
             listed,
         },
         writer,
-        writer_timeout: Duration::from_secs(writer_cfg.timeout_secs.unwrap_or(120) + 30),
+        writer_timeout: writer_backstop(&writer_cfg),
         budget,
         splits,
         tools,
@@ -260,8 +283,9 @@ pub fn subset(report: &Report, ids: &HashSet<String>) -> Report {
 /// fixed and broken.
 fn compare(base: &Report, head: &Report, ids: &HashSet<String>, alpha: f64) -> Compared {
     let (b, h) = (subset(base, ids), subset(head, ids));
+    // Both hold the same tasks of the same eval; only their run may differ.
     let opts = DiffOptions {
-        common_tasks: false,
+        common_tasks: true,
         alpha,
     };
     match report::diff_reports(&b, &h, opts) {
@@ -273,14 +297,20 @@ fn compare(base: &Report, head: &Report, ids: &HashSet<String>, alpha: f64) -> C
             fixed: with_status(&d.tasks, TaskStatus::Fixed),
             regressed: with_status(&d.tasks, TaskStatus::Regressed),
         },
-        Err(_) => Compared {
-            tasks: ids.len(),
-            before: b.summary.full_call,
-            after: h.summary.full_call,
-            test: None,
-            fixed: Vec::new(),
-            regressed: Vec::new(),
-        },
+        Err(e) => {
+            crate::sayln!(
+                "warning: the paired test could not be run: {}",
+                first_line(&e.render())
+            );
+            Compared {
+                tasks: ids.len(),
+                before: b.summary.full_call,
+                after: h.summary.full_call,
+                test: None,
+                fixed: Vec::new(),
+                regressed: Vec::new(),
+            }
+        }
     }
 }
 
@@ -300,26 +330,45 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-/// Keep or reject, and why; the second string is what the writer may be told (nothing of the
-/// holdout tasks but that they did not confirm it).
-pub fn decide(tune: &Compared, holdout: Option<&Compared>) -> (bool, String, String) {
+/// A decision on a measured proposal.
+#[derive(Debug, PartialEq)]
+pub struct Verdict {
+    pub keep: bool,
+    /// Why, in words, with the figures.
+    pub why: String,
+    /// What the writer may be told when it is rejected: nothing of the holdout tasks but that
+    /// they did not confirm it.
+    pub told: String,
+    /// Whether the holdout's results were read to decide.
+    pub consulted: bool,
+}
+
+/// Keep or reject. The holdout is read only when the tune tasks have made the case.
+pub fn decide(tune: &Compared, holdout: Option<&Compared>) -> Verdict {
+    let verdict = |keep, why: String, told: String, consulted| Verdict {
+        keep,
+        why,
+        told,
+        consulted,
+    };
     let (tb, ta) = (share(&tune.before), share(&tune.after));
     let tune_words = format!("tune {} -> {}", pct(tb), pct(ta));
     if ta <= tb {
         let why = format!("it did not raise full-call accuracy on tune ({tune_words})");
-        return (false, why.clone(), why);
+        return verdict(false, why.clone(), why, false);
     }
     let Some(h) = holdout else {
-        return (
+        return verdict(
             true,
             format!("{tune_words}; unconfirmed: no task is held out"),
             String::new(),
+            false,
         );
     };
     let (hb, ha) = (share(&h.before), share(&h.after));
     let hidden = "it did not hold on tasks held out from you".to_owned();
     if ha < hb {
-        return (
+        return verdict(
             false,
             format!(
                 "{tune_words}, but holdout full-call accuracy dropped ({} -> {})",
@@ -327,6 +376,7 @@ pub fn decide(tune: &Compared, holdout: Option<&Compared>) -> (bool, String, Str
                 pct(ha)
             ),
             hidden,
+            true,
         );
     }
     let p = h
@@ -338,19 +388,21 @@ pub fn decide(tune: &Compared, holdout: Option<&Compared>) -> (bool, String, Str
         && t.significant()
         && t.mean_diff < 0.0
     {
-        return (
+        return verdict(
             false,
             format!(
                 "{tune_words}, but the paired test on holdout calls it a regression ({})",
                 t.verdict()
             ),
             hidden,
+            true,
         );
     }
-    (
+    verdict(
         true,
         format!("{tune_words}; holdout {} -> {}{p}", pct(hb), pct(ha)),
         String::new(),
+        true,
     )
 }
 
@@ -363,6 +415,26 @@ fn standing(report: &Report, s: &Splits, unconfirmed: bool, tokens: usize) -> St
         holdout: holdout.as_ref().and_then(|h| h.summary.full_call),
         holdout_selection: holdout.as_ref().and_then(|h| h.summary.selection),
         tool_tokens: tokens,
+    }
+}
+
+/// Why a round found no tool to ask about: every tune task passes, or the failures are errors
+/// (infrastructure, not descriptions) or name no tool a server offers.
+fn nothing_to_ask(report: &Report, tune: &HashSet<String>, rounds: u32) -> String {
+    let s = subset(report, tune).summary;
+    let failing = s.tasks.iter().filter(|t| t.passes < t.scored()).count();
+    let errored = s.tasks.iter().filter(|t| t.errors > 0).count();
+    let after = format!("after {rounds} round(s)");
+    match (failing, errored) {
+        (0, 0) => format!(
+            "every tune task passes under the current texts: nothing left to improve ({after})"
+        ),
+        (0, e) => format!(
+            "the tune tasks that did not pass ended in errors ({e} task(s)), which no description fixes: see the run report ({after})"
+        ),
+        (f, _) => format!(
+            "{f} tune task(s) fail, and none of their expected or chosen tools is one a server offers ({after})"
+        ),
     }
 }
 
@@ -435,7 +507,7 @@ pub async fn run(out: &Output, session: &Session, p: Prepared, o: &Options) -> F
     let mut r = state.report;
     r.requests.sent = p.budget.sent();
     r.finished_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let (error, interrupted) = match result {
+    let (mut error, interrupted) = match result {
         Ok(ended) => {
             r.complete = true;
             r.ended = ended;
@@ -456,6 +528,8 @@ pub async fn run(out: &Output, session: &Session, p: Prepared, o: &Options) -> F
     if !state.kept.tools.is_empty() {
         match write_descriptions(out, &r, &state.kept, &state.why, &o.out) {
             Ok(()) => r.descriptions_file = Some(o.out.display().to_string()),
+            // The kept texts are also in the last kept round's descriptions beside the report.
+            Err(e) if error.is_none() => error = Some(e),
             Err(e) => out.say(&e.render()),
         }
     }
@@ -514,10 +588,7 @@ impl State {
         for n in 1..=o.rounds {
             let evidence = evidence::gather(&current, &p.splits.tune, &tools, &p.lint, o.max_tools);
             if evidence.is_empty() {
-                return Ok(format!(
-                    "every tune task passes under the current texts: nothing left to improve (after {} round(s))",
-                    n - 1
-                ));
+                return Ok(nothing_to_ask(&current, &p.splits.tune, n - 1));
             }
             let asked: Vec<String> = evidence.iter().map(|e| e.tool.clone()).collect();
             say(
@@ -598,10 +669,15 @@ impl State {
             let tune = compare(&current, &after, &p.splits.tune, o.alpha);
             let holdout =
                 (!unconfirmed).then(|| compare(&current, &after, &p.splits.holdout, o.alpha));
-            if holdout.is_some() {
+            let Verdict {
+                keep,
+                why,
+                told,
+                consulted,
+            } = decide(&tune, holdout.as_ref());
+            if consulted {
                 self.report.holdout_consulted += 1;
             }
-            let (keep, why, told) = decide(&tune, holdout.as_ref());
             round.measured = Some(Measured {
                 tune,
                 holdout,
@@ -816,10 +892,17 @@ fn from_report(path: &Path, session: &Session, p: &Prepared) -> Result<Report> {
         ));
     }
     if report.model.name != session.eval.model.name {
+        return Err(fail(
+            format!(
+                "{name} was run with `{}`, and the eval's model is `{}`: every decision would compare two models",
+                report.model.name, session.eval.model.name
+            ),
+            "pass a report of this eval's model, or `--model` to improve for the report's",
+        ));
+    }
+    if !report.complete {
         crate::sayln!(
-            "warning: {name} was run with `{}`, and the eval's model is `{}`",
-            report.model.name,
-            session.eval.model.name
+            "warning: {name} is a partial report (its run was interrupted or stopped): tasks that did not finish count as unscored"
         );
     }
     Ok(report)
@@ -871,5 +954,72 @@ fn report_rate(r: &Option<crate::score::Rate>) -> String {
 fn say(out: &Output, text: &str) {
     for line in text.trim_end_matches('\n').split('\n') {
         out.say(&format!("{}\n", report::wrap(line, out.width, "    ")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::{PairedTest, Rate};
+
+    fn compared(before: (usize, usize), after: (usize, usize)) -> Compared {
+        let pairs: Vec<(f64, f64)> = (0..before.1)
+            .map(|i| {
+                (
+                    f64::from(u8::from(i < before.0)),
+                    f64::from(u8::from(i < after.0)),
+                )
+            })
+            .collect();
+        Compared {
+            tasks: before.1,
+            before: Some(Rate::new(before.0, before.1)),
+            after: Some(Rate::new(after.0, after.1)),
+            test: PairedTest::new(&pairs, true, 0.05),
+            fixed: Vec::new(),
+            regressed: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_proposal_is_kept_only_when_tune_rises_and_holdout_holds() {
+        let up = compared((2, 10), (6, 10));
+        let v = decide(&up, Some(&compared((5, 10), (5, 10))));
+        assert!(v.keep && v.consulted, "{v:?}");
+        assert!(
+            v.why
+                .contains("tune 20.0% -> 60.0%; holdout 50.0% -> 50.0%"),
+            "{}",
+            v.why
+        );
+
+        let v = decide(
+            &compared((2, 10), (2, 10)),
+            Some(&compared((5, 10), (9, 10))),
+        );
+        assert!(!v.keep && !v.consulted, "tune decides first: {v:?}");
+        assert_eq!(v.told, v.why);
+
+        let v = decide(&up, Some(&compared((5, 10), (4, 10))));
+        assert!(!v.keep && v.consulted, "{v:?}");
+        assert!(
+            v.why
+                .contains("holdout full-call accuracy dropped (50.0% -> 40.0%)")
+        );
+        assert_eq!(v.told, "it did not hold on tasks held out from you");
+
+        let v = decide(&up, None);
+        assert!(v.keep && !v.consulted);
+        assert!(v.why.contains("unconfirmed"));
+    }
+
+    #[test]
+    fn a_significant_regression_on_holdout_rejects_even_without_a_lower_rate() {
+        // Errors make the rates differ from the paired per-task means: the test is read too.
+        let mut h = compared((8, 20), (8, 20));
+        h.test = PairedTest::new(&[(1.0, 0.0); 12], true, 0.05);
+        let v = decide(&compared((2, 10), (6, 10)), Some(&h));
+        assert!(!v.keep && v.consulted, "{v:?}");
+        assert!(v.why.contains("calls it a regression"), "{}", v.why);
     }
 }

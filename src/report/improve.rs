@@ -387,6 +387,10 @@ pub fn render_descriptions_file(
                 let _ = writeln!(out, "  # {line}");
             }
         }
+        if text.description.is_none() && text.parameters.is_empty() {
+            let _ = writeln!(out, "  {}: {{}}", yaml_key(name));
+            continue;
+        }
         let _ = writeln!(out, "  {}:", yaml_key(name));
         if let Some(d) = &text.description {
             let _ = writeln!(out, "    description: {}", yaml_text(d, 6));
@@ -401,12 +405,17 @@ pub fn render_descriptions_file(
     out
 }
 
-/// A key as YAML: plain when it is a simple name, else quoted.
+/// A key as YAML: plain when it is a simple name that YAML reads as a string, else quoted.
 fn yaml_key(k: &str) -> String {
+    const SPECIAL: [&str; 11] = [
+        "null", "true", "false", "yes", "no", "on", "off", "y", "n", "~", "nan",
+    ];
     let plain = !k.is_empty()
         && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
-        && k.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        && k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && !SPECIAL.contains(&k.to_ascii_lowercase().as_str())
+        && !k.to_ascii_lowercase().starts_with(".inf");
     if plain {
         k.to_owned()
     } else {
@@ -459,6 +468,10 @@ mod tests {
                 .collect(),
             },
         );
+        for key in ["null", "True", "1x", "-"] {
+            file.tools
+                .insert(key.into(), crate::config::ToolText::default());
+        }
         file.tools.insert(
             "odd: name".into(),
             crate::config::ToolText {

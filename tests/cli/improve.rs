@@ -42,7 +42,7 @@ const OVERREACH: &str = "tools:
 const BRIEF: &str = "Tools to rewrite";
 
 /// The evaluator, after the writer's rules (the brief holds tune prompts, so the writer's rules
-/// come first).
+/// come first), after the rules that fail a writer's request holding a holdout prompt.
 fn evaluator(writer: Script) -> Script {
     let call = |tool: &str, service: &str| {
         Scripted::Calls(vec![(
@@ -50,7 +50,7 @@ fn evaluator(writer: Script) -> Script {
             json!({ "service": service }).to_string(),
         )])
     };
-    writer
+    let mut script = Script::default()
         // The writer never sees a holdout prompt: a request without tools holding one fails.
         .rule_if_at_most(
             "Watch the frontend",
@@ -61,7 +61,9 @@ fn evaluator(writer: Script) -> Script {
             "warning logs of the search",
             0,
             Scripted::Status(500, "holdout leaked".into()),
-        )
+        );
+    script.rules.extend(writer.rules);
+    script
         .rule_if_tools(
             "warning logs of the search",
             "Prefer it for any log",
@@ -223,6 +225,44 @@ fn a_proposal_that_helps_tune_but_hurts_holdout_is_rejected() {
 }
 
 #[test]
+fn a_rejected_round_is_told_to_the_next_without_the_holdout_and_the_next_is_kept() {
+    let rt = runtime();
+    let writer = Script::default()
+        .rule(
+            "did not hold on tasks held out from you",
+            Scripted::Text(GOOD.into()),
+        )
+        .rule(BRIEF, Scripted::Text(OVERREACH.into()));
+    let server = rt
+        .block_on(ScriptedServer::start(evaluator(writer)))
+        .unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let (code, err, r) = improve(&ws, &eval, &["--rounds", "3"]);
+    assert_eq!(code, 0, "{err}");
+    let decisions: Vec<&str> = r["rounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["decision"].as_str().unwrap())
+        .collect();
+    // Round 3 finds every tune task passing, and ends the loop without asking.
+    assert_eq!(decisions, ["rejected", "kept"], "{err}");
+    assert_eq!(r["holdout_consulted"], 2);
+    assert!(
+        r["ended"]
+            .as_str()
+            .unwrap()
+            .starts_with("every tune task passes"),
+        "{r}"
+    );
+    let kept = std::fs::read_to_string(ws.path().join("improved.yaml")).unwrap();
+    assert!(kept.contains("# round 2:"), "{kept}");
+    assert!(kept.contains("Stream the newest"), "{kept}");
+    assert!(!kept.contains("Prefer it for any log"), "{kept}");
+}
+
+#[test]
 fn bad_proposals_are_rejected_with_their_reasons_and_the_writer_retries_once() {
     let long = "Stream the newest log lines. ".repeat(200);
     let cases: [(&str, String, &str); 5] = [
@@ -305,7 +345,9 @@ fn a_writer_that_fails_twice_ends_the_round_without_running_anything() {
 #[test]
 fn improve_refuses_a_suite_without_holdout_unless_told_and_then_says_it_is_unconfirmed() {
     let rt = runtime();
-    let script = evaluator(Script::default().rule(BRIEF, Scripted::Text(GOOD.into())));
+    let mut script = evaluator(Script::default().rule(BRIEF, Scripted::Text(GOOD.into())));
+    // Every task is tuned on here, so the writer may see every prompt.
+    script.rules.drain(..2);
     let server = rt.block_on(ScriptedServer::start(script)).unwrap();
     let ws = Workspace::new();
     let eval = eval(&ws, &server.url, "");
