@@ -62,6 +62,11 @@ pub enum Command {
         after_help = "Examples:\n  tooleval improve evals/demo.yaml --writer-model gpt-4o\n  tooleval improve evals/demo.yaml --rounds 3 --max-requests 400\n  tooleval improve evals/demo.yaml --from reports/runs/demo.json\n\nThe writer is the eval's `writer_model`, else its `model`; `--writer-model` names another model on the same API. Holdout prompts are never shown to the writer. The servers are never edited: the kept texts go to a descriptions file (--out), with a markdown summary and a JSON report (--report).\n\nExit codes: 0 the loop ran (kept or not), 2 usage or file error, 3 infrastructure error, 130 interrupted."
     )]
     Improve(ImproveArgs),
+    /// Write the HTML page of a report that `run`, `sweep` or `improve` wrote.
+    #[command(
+        after_help = "Examples:\n  tooleval report reports/runs/demo.json --html demo.html\n  tooleval report reports/sweeps/demo.json --html sweep.html\n\nThe page is one file: inline CSS, a little JavaScript for filters and sorting (it reads without), nothing fetched."
+    )]
+    Report(ReportArgs),
     /// Compare two reports: tool changes, accuracy changes and whether they are noise, per task.
     #[command(
         after_help = "Examples:\n  tooleval diff reports/baseline-demo.json reports/runs/demo-latest.json\n  tooleval diff base.json head.json --format markdown > comment.md\n  tooleval diff base.json head.json --fail-on regression"
@@ -130,8 +135,21 @@ pub struct RunArgs {
     /// loop; ask no model, call no tool, write no report.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also write a self-contained HTML page of the run (one per variant, named like the reports) here (no server, no network needed
+    /// to read it).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     #[command(flatten)]
     pub gate: GateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A JSON report of `tooleval run`, `sweep` or `improve`.
+    pub report: PathBuf,
+    /// Where to write the HTML page.
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +195,10 @@ pub struct ImproveArgs {
     pub alpha: f64,
     #[command(flatten)]
     pub cache: CacheArgs,
+    /// Also write a self-contained HTML page of the loop: its rounds, decisions and word diffs here (no server, no network needed
+    /// to read it).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// `table`: rounds and a table on stderr; `json`: the improve report on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -367,6 +389,11 @@ pub struct DiffArgs {
     /// `table` for a terminal, `markdown` for a pull-request comment, `json` for programs.
     #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
     pub format: DiffFormat,
+    /// Also write a self-contained HTML page of the diff, each task opening onto both runs' replies here (no server, no network needed
+    /// to read it).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
     /// Compare only the tasks both reports share, even when their suites differ.
     #[arg(long)]
     pub common_tasks: bool,
@@ -462,6 +489,10 @@ pub struct SweepArgs {
     /// Where to write the JSON report (the SVG chart goes beside it).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also write a self-contained HTML page of the sweep: the chart, the table, the tasks that break first here (no server, no network needed
+    /// to read it).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// `table` on stderr, or the report as JSON on stdout.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

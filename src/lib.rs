@@ -71,6 +71,7 @@ async fn dispatch(out: &Output, cli: Cli) -> Result<i32> {
         Command::BenchServer(args) => commands::bench_server_command(out, args).await,
         Command::Diff(args) => commands::diff_command(out, args).await,
         Command::Improve(args) => commands::improve_command(out, args).await,
+        Command::Report(args) => commands::report_command(out, args).await,
         Command::Merge(args) => commands::merge_command(out, args).await,
         Command::DemoServer(args) => commands::demo_server_command(args).await,
         Command::Schema(args) => commands::schema_command(out, args),

@@ -39,6 +39,9 @@ pub async fn diff_command(out: &Output, args: DiffArgs) -> Result<i32> {
         DiffFormat::Markdown => out.print(&report::render_diff_markdown(&d, &verdict)),
         DiffFormat::Json => out.print_json(&d),
     }
+    if let Some(path) = &args.html {
+        super::write_page(out, path, &report::render_diff_html(&d, &base, &head))?;
+    }
     for why in &verdict.failures {
         out.fail(&why.message);
     }

@@ -82,6 +82,9 @@ pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
         written.display(),
         summary.display()
     ));
+    if let Some(html) = &args.html {
+        super::write_page(out, html, &report::render_improve_html(r))?;
+    }
     match &r.descriptions_file {
         Some(f) => out.say(&format!(
             "descriptions: {f} (next: `tooleval run {} --descriptions {f}`, then port the texts to the server)\n",

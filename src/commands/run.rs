@@ -100,6 +100,13 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             gate_enabled: first,
         };
         let variant_code = session::finish(out, &report, &finish)?;
+        if let Some(html) = &args.html {
+            let path = match (&report.variant, side_by_side) {
+                (Some(name), true) => with_suffix(html, name),
+                _ => html.clone(),
+            };
+            super::write_page(out, &path, &report::render_run_html(&report))?;
+        }
         if first || variant_code == exit::INFRASTRUCTURE || executed.interrupted {
             code = code.max(variant_code);
         }

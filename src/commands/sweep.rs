@@ -360,6 +360,9 @@ fn finish(
         path.display(),
         chart.display()
     ));
+    if let Some(html) = &args.html {
+        super::write_page(out, html, &report::render_sweep_html(report))?;
+    }
     if interrupted {
         return Ok(crate::run::interrupted_code());
     }

@@ -5,6 +5,7 @@
 mod diff;
 mod files;
 mod github;
+mod html;
 mod improve;
 mod json;
 mod junit;
@@ -25,6 +26,9 @@ pub use diff::{
 };
 pub use files::{default_path_in, default_report_path, fallback_path, parse_report, read_report};
 pub use github::render_annotations;
+pub use html::{
+    esc as html_escape, render_diff_html, render_improve_html, render_run_html, render_sweep_html,
+};
 pub use improve::{
     Attempt, Compared, Confused, Decision, Failure, IMPROVE_SCHEMA_VERSION, ImproveReport,
     KeptTool, Measured, Requests, Round, Standing, ToolEvidence, render_descriptions_file,

@@ -349,3 +349,168 @@ fn the_full_task_table_never_splits_a_word() {
     }
     assert!(text.contains("50.0%\u{a0}[35.2,\u{a0}64.8]"), "{text}");
 }
+
+/// A few tasks of the baseline, one of each outcome it has, summarized again.
+fn small_run() -> Report {
+    let keep = [
+        "logs-checkout-errors",
+        "metrics-payments-p99-chat",
+        "metrics-cart-error-rate-day",
+        "traces-by-id",
+        "alerts-shipping-any",
+        "none-thanks",
+    ];
+    let mut r = baseline();
+    for s in &mut r.suites {
+        s.tasks.retain(|t| keep.contains(&t.id.as_str()));
+    }
+    r.trials.retain(|t| keep.contains(&t.task.as_str()));
+    resummarize(&mut r);
+    // All six are tune tasks.
+    r.splits.retain(|name, _| name == "tune");
+    if let Some(tune) = r.splits.get_mut("tune") {
+        tune.tasks = 6;
+        tune.full_call = r.summary.full_call;
+        tune.selection = r.summary.selection;
+    }
+    r
+}
+
+fn resummarize(r: &mut Report) {
+    let order: Vec<(&str, &str)> = r
+        .suites
+        .iter()
+        .flat_map(|s| s.tasks.iter().map(|t| (s.name.as_str(), t.id.as_str())))
+        .collect();
+    let names: Vec<String> = r.tools.tools.iter().map(|t| t.name.clone()).collect();
+    r.summary = crate::score::summarize(&r.trials, &order, &names, r.eval.min_accuracy);
+}
+
+/// The small run with one trial made an agent conversation: a call with its result, then an
+/// answer.
+fn small_agent_run() -> Report {
+    use crate::record::{
+        AgentRecord, CallHow, CallResult, LoopEnd, ReplyRecord, ToolCallRecord, TurnRecord,
+    };
+    let mut r = small_run();
+    let t = r
+        .trials
+        .iter_mut()
+        .find(|t| t.task == "traces-by-id")
+        .expect("the small run has traces-by-id");
+    let call = ToolCallRecord {
+        name: "get_trace".into(),
+        arguments: r#"{"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}"#.into(),
+        recovered: false,
+    };
+    t.agent = Some(Box::new(AgentRecord {
+        turns: vec![
+            TurnRecord {
+                reply: ReplyRecord {
+                    content: None,
+                    tool_calls: vec![call.clone()],
+                    finish_reason: Some("tool_calls".into()),
+                },
+                results: vec![CallResult {
+                    tool: "get_trace".into(),
+                    arguments: call.arguments.clone(),
+                    how: CallHow::Executed,
+                    text: r#"{"spans":[{"service":"checkout","ms":812}]}"#.into(),
+                    ms: 3,
+                    ..CallResult::default()
+                }],
+                ..TurnRecord::default()
+            },
+            TurnRecord {
+                reply: ReplyRecord {
+                    content: Some("The trace spent 812 ms in checkout.".into()),
+                    tool_calls: Vec::new(),
+                    finish_reason: Some("stop".into()),
+                },
+                ..TurnRecord::default()
+            },
+        ],
+        answer: Some("The trace spent 812 ms in checkout.".into()),
+        end: LoopEnd::Answered,
+        ..AgentRecord::default()
+    }));
+    r
+}
+
+#[test]
+fn run_html() {
+    settings().bind(|| insta::assert_snapshot!(render_run_html(&small_run())));
+}
+
+#[test]
+fn agent_run_html() {
+    let page = render_run_html(&small_agent_run());
+    assert!(page.contains("conversation: 2 turn(s), 1 call(s), ended: answered"));
+    settings().bind(|| insta::assert_snapshot!(page));
+}
+
+#[test]
+fn diff_html() {
+    let (mut base, mut head) = (small_run(), head());
+    let ids: Vec<String> = base.trials.iter().map(|t| t.task.clone()).collect();
+    for s in &mut head.suites {
+        s.tasks.retain(|t| ids.contains(&t.id));
+    }
+    head.trials.retain(|t| ids.contains(&t.task));
+    resummarize(&mut head);
+    base.variant = Some("original".into());
+    let d = diff_reports(&base, &head, DiffOptions::default()).expect("same suites");
+    let page = render_diff_html(&d, &base, &head);
+    assert!(
+        page.contains("<del>historical</del> <ins>past</ins>"),
+        "the word diff"
+    );
+    settings().bind(|| insta::assert_snapshot!(page));
+}
+
+#[test]
+fn sweep_html() {
+    settings().bind(|| insta::assert_snapshot!(render_sweep_html(&sweep())));
+}
+
+/// Every text from a report is escaped: a description holding a script, a reply closing the
+/// details it is in, quotes in a reason.
+#[test]
+fn html_pages_escape_everything_from_the_report() {
+    let mut r = small_agent_run();
+    let hostile =
+        "</details></pre><script>alert(1)</script><img src=x onerror=alert(2)> \"q\" 'a' &amp;";
+    r.tools.tools[0].description = hostile.into();
+    r.model.name = hostile.into();
+    r.servers[0].target = hostile.into();
+    for t in &mut r.trials {
+        t.reason = hostile.into();
+        if let Some(reply) = &mut t.reply {
+            reply.content = Some(hostile.into());
+        }
+        if let Some(a) = &mut t.agent {
+            a.answer = Some(hostile.into());
+            a.turns[0].results[0].text = hostile.into();
+        }
+    }
+    let d = diff_reports(&small_run(), &r, DiffOptions::default()).expect("same suites");
+    for page in [render_run_html(&r), render_diff_html(&d, &small_run(), &r)] {
+        assert!(!page.contains("<script>alert"), "a script got through");
+        assert!(!page.contains("<img"), "an element got through");
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("&quot;q&quot; &#39;a&#39; &amp;amp;"));
+        // The page's own structure is intact: every element opened is closed.
+        for tag in ["details", "pre", "script", "table"] {
+            assert_eq!(
+                page.matches(&format!("<{tag}")).count(),
+                page.matches(&format!("</{tag}>")).count(),
+                "<{tag}> opened and closed"
+            );
+        }
+        assert_eq!(
+            page.matches("<script>").count(),
+            1,
+            "only the page's own script"
+        );
+    }
+}

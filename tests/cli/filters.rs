@@ -16,7 +16,7 @@ pub fn snapshot_filters() -> Vec<(String, String)> {
             "127.0.0.1:[PORT]".to_owned(),
         ),
         (
-            r"\btooleval \d+\.\d+\.\d+\S*".to_owned(),
+            r"\btooleval \d+\.\d+\.\d+(-[0-9A-Za-z.]+)?".to_owned(),
             "tooleval [VERSION]".to_owned(),
         ),
         (r#"time="[0-9.]+""#.to_owned(), r#"time="[t]""#.to_owned()),

@@ -1,0 +1,596 @@
+//! The page of a run: its header, the accuracies with their intervals, a grid of tasks x trials
+//! coloured by outcome, every task's details (the prompt, each trial's reply, calls and reason;
+//! an agent trial's turns with their tool results), the tools with precision and recall, the
+//! confusion matrix, lint findings and token costs; filters by outcome, tag, suite and split.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use super::{esc, header, legend, outcome_cell, page, pct, pretty_json, rate_bar, written};
+use crate::config::Task;
+use crate::record::{Outcome, TrialRecord};
+use crate::report::Report;
+use crate::score::TrialsByTask;
+
+pub fn render_run_html(r: &Report) -> String {
+    let title = match &r.variant {
+        Some(v) => format!("tooleval run: {} ({v})", r.eval.path),
+        None => format!("tooleval run: {}", r.eval.path),
+    };
+    let mut b = header(&title, &facts(r));
+    b.push_str("<nav class=\"muted\"><a href=\"#accuracy\">accuracy</a> · <a href=\"#tasks\">tasks</a> · <a href=\"#details\">task details</a> · <a href=\"#tools\">tools</a> · <a href=\"#confusions\">confusions</a> · <a href=\"#lint\">lint</a></nav>");
+    if !r.complete {
+        b.push_str("<p class=\"warn\">This run did not finish (interrupted, or stopped by an error): the page shows the trials that did.</p>");
+    }
+    b.push_str(&accuracy(r));
+    let by_task = TrialsByTask::new(&r.trials);
+    b.push_str(&tasks(r, &by_task));
+    b.push_str(&tools(r));
+    b.push_str(&confusions(r));
+    b.push_str(&findings(r));
+    page(&title, &b)
+}
+
+fn facts(r: &Report) -> Vec<(&'static str, String)> {
+    let mut model = format!(
+        "<code>{}</code> ({})",
+        esc(&r.model.name),
+        esc(&r.model.kind)
+    );
+    if let Some(u) = &r.model.base_url {
+        let _ = write!(model, " at <code>{}</code>", esc(u));
+    }
+    if let Some(n) = &r.model.note {
+        let _ = write!(model, " <span class=\"muted\">{}</span>", esc(n));
+    }
+    if !r.model.parameters.is_empty() {
+        let params: Vec<String> = r
+            .model
+            .parameters
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let _ = write!(
+            model,
+            " <span class=\"mono\">{}</span>",
+            esc(&params.join(" "))
+        );
+    }
+    let servers: Vec<String> = r
+        .servers
+        .iter()
+        .map(|s| {
+            let version = match (&s.server_name, &s.server_version) {
+                (Some(n), Some(v)) => format!(" ({n} {v})"),
+                (Some(n), None) => format!(" ({n})"),
+                _ => String::new(),
+            };
+            format!(
+                "<code>{}</code>{}: {} tool(s), {} over {}",
+                esc(&s.name),
+                esc(&version),
+                s.tool_count,
+                esc(&s.target),
+                esc(&s.transport)
+            )
+        })
+        .collect();
+    let suites: Vec<String> = r
+        .suites
+        .iter()
+        .map(|s| format!("<code>{}</code> ({} tasks)", esc(&s.name), s.tasks.len()))
+        .collect();
+    let mut facts = vec![
+        ("model", model),
+        ("servers", servers.join("<br>")),
+        (
+            "tools",
+            format!(
+                "{} tool(s), {} tokens ({}), set hash <code>{}</code>",
+                r.tools.tools.len(),
+                r.tools.total_tokens(),
+                esc(r.tools.encoding.as_deref().unwrap_or("o200k_base")),
+                esc(&r.tools.hash)
+            ),
+        ),
+        ("suites", suites.join(", ")),
+        (
+            "trials",
+            format!(
+                "{} per task, {} run in all, concurrency {}",
+                r.eval.trials,
+                r.trials.len(),
+                r.eval.concurrency
+            ),
+        ),
+        (
+            "date",
+            format!("{} to {}", esc(&r.started_at), esc(&r.finished_at)),
+        ),
+        (
+            "tooleval",
+            format!("{} {}", esc(&r.tooleval.name), esc(&r.tooleval.version)),
+        ),
+    ];
+    if let Some(d) = &r.descriptions_file {
+        facts.push(("descriptions", format!("<code>{}</code>", esc(d))));
+    }
+    if let Some(s) = r.split {
+        facts.push((
+            "split",
+            format!("only the <code>{}</code> tasks", s.as_str()),
+        ));
+    }
+    if let Some(s) = &r.shard {
+        facts.push(("shard", format!("part {} of {}", s.index, s.count)));
+    }
+    facts
+}
+
+fn accuracy(r: &Report) -> String {
+    let s = &r.summary;
+    let mut b = String::from("<h2 id=\"accuracy\">Accuracy</h2><table><tbody>");
+    let _ = write!(
+        b,
+        "<tr><th>tool selection</th><td>{}</td></tr><tr><th>full call</th><td>{}</td></tr>",
+        rate_bar(&s.selection),
+        rate_bar(&s.full_call)
+    );
+    if let Some(p) = s.pass_at_k.as_ref().filter(|_| r.eval.trials > 1) {
+        let _ = write!(
+            b,
+            "<tr><th>pass@{k} (some trial passed)</th><td>{}</td></tr>",
+            rate_bar(&Some(*p)),
+            k = r.eval.trials
+        );
+    }
+    if let Some(p) = s.pass_hat_k.as_ref().filter(|_| r.eval.trials > 1) {
+        let _ = write!(
+            b,
+            "<tr><th>pass^{k} (every trial passed)</th><td>{}</td></tr>",
+            rate_bar(&Some(*p)),
+            k = r.eval.trials
+        );
+    }
+    for (name, split) in &r.splits {
+        let _ = write!(
+            b,
+            "<tr><th><code>{}</code> split ({} tasks), full call</th><td>{}</td></tr>",
+            esc(name),
+            split.tasks,
+            rate_bar(&split.full_call)
+        );
+    }
+    b.push_str("</tbody></table>");
+    let _ = write!(
+        b,
+        "<p class=\"muted\">95% intervals{}. {} trial(s) ended in an infrastructure error and count in no rate.</p>",
+        if s.full_call.is_some_and(|f| f.clustered) {
+            ", clustered by task (trials of one task are not independent)"
+        } else {
+            " (Wilson)"
+        },
+        s.errors
+    );
+    if let Some(min) = s.min_accuracy {
+        let met = s.meets_min_accuracy.unwrap_or(false);
+        let _ = write!(
+            b,
+            "<p>min_accuracy {}: <b>{}</b></p>",
+            pct(Some(min)),
+            if met { "met" } else { "not met" }
+        );
+    }
+    b
+}
+
+/// The outcomes of a task's trials, in trial order.
+fn task_outcomes(trials: &[&TrialRecord]) -> BTreeSet<&'static str> {
+    trials.iter().map(|t| t.outcome.as_str()).collect()
+}
+
+fn tasks(r: &Report, by_task: &TrialsByTask<'_>) -> String {
+    let counts: Vec<(Outcome, usize)> = Outcome::ALL
+        .iter()
+        .filter_map(|o| r.summary.outcomes.get(o).map(|n| (*o, n)))
+        .collect();
+    let mut b = String::from("<h2 id=\"tasks\">Tasks</h2>");
+    b.push_str(&legend(&counts));
+    // The filters: hidden until the script shows them (without it, every task shows).
+    let mut tags = BTreeSet::new();
+    let mut splits = BTreeSet::new();
+    for s in &r.suites {
+        for t in &s.tasks {
+            tags.extend(t.tags.iter().map(|x| attr_word(x)));
+            if let Some(sp) = t.split {
+                splits.insert(sp.as_str());
+            }
+        }
+    }
+    let options = |name: &str, label: &str, values: Vec<String>| {
+        let mut s =
+            format!("<label>{label} <select name=\"{name}\"><option value=\"\">any</option>");
+        for v in values {
+            let _ = write!(s, "<option value=\"{0}\">{0}</option>", esc(&v));
+        }
+        s.push_str("</select></label>");
+        s
+    };
+    let _ = write!(
+        b,
+        "<div id=\"filters\" class=\"filters\" hidden>{}{}{}{}<span id=\"shown\" class=\"muted\"></span></div>",
+        options(
+            "outcome",
+            "outcome",
+            counts.iter().map(|(o, _)| o.as_str().to_owned()).collect()
+        ),
+        options("tag", "tag", tags.into_iter().collect()),
+        options(
+            "suite",
+            "suite",
+            r.suites.iter().map(|s| attr_word(&s.name)).collect()
+        ),
+        options(
+            "split",
+            "split",
+            splits.into_iter().map(str::to_owned).collect()
+        ),
+    );
+    let mut grid = String::from(
+        "<table class=\"grid\"><thead><tr><th>task</th><th>suite</th><th>split</th><th>trials</th><th class=\"num\">pass rate</th><th>why it failed (the first failing trial)</th></tr></thead><tbody>",
+    );
+    let mut details = String::from(
+        "<h2 id=\"details\">Task details</h2><p class=\"muted\">Open a task for its prompt, what it expected, and each trial: the reply, the calls with their arguments, the reason.</p>",
+    );
+    let mut n = 0usize;
+    for s in &r.suites {
+        for t in &s.tasks {
+            let trials = by_task.of(&t.id);
+            let data = data_attrs(t, &s.name, trials);
+            let cells: String = trials
+                .iter()
+                .map(|tr| outcome_cell(tr.outcome, &tr.reason))
+                .collect();
+            let scored = trials
+                .iter()
+                .filter(|x| x.outcome != Outcome::Error)
+                .count();
+            let passes = trials.iter().filter(|x| x.outcome == Outcome::Pass).count();
+            let rate = (scored > 0).then(|| passes as f64 / scored as f64);
+            let _ = write!(
+                grid,
+                "<tr {data}><td><a href=\"#t{n}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td class=\"cells\">{}</td><td class=\"num\">{}</td><td class=\"why\">{}</td></tr>",
+                esc(&t.id),
+                esc(&s.name),
+                t.split.map_or("", |x| x.as_str()),
+                if trials.is_empty() {
+                    "<span class=\"muted\">not run</span>".to_owned()
+                } else {
+                    cells
+                },
+                pct(rate),
+                esc(trials
+                    .iter()
+                    .find(|x| x.outcome != Outcome::Pass)
+                    .map_or("", |x| x.reason.as_str()))
+            );
+            details.push_str(&task_details(n, t, &data, trials));
+            n += 1;
+        }
+    }
+    grid.push_str("</tbody></table>");
+    b.push_str(&grid);
+    b.push_str(&details);
+    b
+}
+
+/// A value as one word of a space-separated attribute.
+fn attr_word(v: &str) -> String {
+    v.split_whitespace().collect::<Vec<_>>().join("_")
+}
+
+fn data_attrs(t: &Task, suite: &str, trials: &[&TrialRecord]) -> String {
+    let tags: Vec<String> = t.tags.iter().map(|x| attr_word(x)).collect();
+    format!(
+        "data-task=\"{}\" data-outcome=\"{}\" data-tag=\"{}\" data-suite=\"{}\" data-split=\"{}\"",
+        esc(&t.id),
+        task_outcomes(trials)
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(" "),
+        esc(&tags.join(" ")),
+        esc(&attr_word(suite)),
+        t.split.map_or("", |x| x.as_str())
+    )
+}
+
+fn task_details(n: usize, t: &Task, data: &str, trials: &[&TrialRecord]) -> String {
+    let passes = trials.iter().filter(|x| x.outcome == Outcome::Pass).count();
+    let first_failure = trials
+        .iter()
+        .find(|x| x.outcome != Outcome::Pass)
+        .map(|x| format!(": {}", x.reason))
+        .unwrap_or_default();
+    let cells: String = trials
+        .iter()
+        .map(|tr| outcome_cell(tr.outcome, &tr.reason))
+        .collect();
+    let mut b = format!(
+        "<details id=\"t{n}\" {data}><summary>{cells} <code>{}</code> <span class=\"muted\">{passes}/{} passed{}</span></summary>",
+        esc(&t.id),
+        trials.len(),
+        esc(&first_failure)
+    );
+    b.push_str("<h3>Prompt</h3>");
+    for m in t.prompt.messages() {
+        let _ = write!(
+            b,
+            "<pre><b>{}:</b> {}</pre>",
+            esc(&format!("{:?}", m.role).to_lowercase()),
+            esc(&m.content)
+        );
+    }
+    if !t.tags.is_empty() {
+        let _ = write!(
+            b,
+            "<p class=\"muted\">tags: {}</p>",
+            esc(&t.tags.join(", "))
+        );
+    }
+    let mut expected = serde_json::Map::new();
+    if let Some(e) = t.expect.as_ref().and_then(|e| serde_json::to_value(e).ok()) {
+        expected.insert("expect".into(), e);
+    }
+    if let Some(x) = t
+        .trajectory
+        .as_ref()
+        .and_then(|x| serde_json::to_value(x).ok())
+    {
+        expected.insert("trajectory".into(), x);
+    }
+    if let Some(x) = t.answer.as_ref().and_then(|x| serde_json::to_value(x).ok()) {
+        expected.insert("answer".into(), x);
+    }
+    let _ = write!(
+        b,
+        "<h3>Expected</h3><pre>{}</pre>",
+        esc(&serde_json::to_string_pretty(&expected).unwrap_or_default())
+    );
+    for tr in trials {
+        b.push_str(&trial(tr));
+    }
+    b.push_str("</details>");
+    b
+}
+
+fn trial(tr: &TrialRecord) -> String {
+    let mut b = format!(
+        "<div class=\"trial\"><p>trial {} {} <b>{}</b>: {}{}</p>",
+        tr.trial + 1,
+        outcome_cell(tr.outcome, tr.outcome.as_str()),
+        tr.outcome.as_str(),
+        esc(&tr.reason),
+        if tr.cached {
+            " <span class=\"muted\">(from the cache)</span>"
+        } else {
+            ""
+        }
+    );
+    match &tr.agent {
+        Some(a) => {
+            let _ = write!(
+                b,
+                "<details><summary>conversation: {} turn(s), {} call(s), ended: {}</summary>",
+                a.turns.len(),
+                a.turns.iter().map(|t| t.results.len()).sum::<usize>(),
+                written(&a.end).replace('_', " ")
+            );
+            for (i, turn) in a.turns.iter().enumerate() {
+                let _ = write!(b, "<p><b>turn {}</b></p>", i + 1);
+                match turn.reply.content.as_deref().filter(|c| !c.is_empty()) {
+                    Some(c) => {
+                        let _ = write!(b, "<pre>{}</pre>", esc(c));
+                    }
+                    None if turn.results.is_empty() => {
+                        b.push_str("<p class=\"muted\">no text, no call</p>");
+                    }
+                    None => {}
+                }
+                for res in &turn.results {
+                    let _ = write!(
+                        b,
+                        "<details><summary><code>{}</code> {} ({}{})</summary><pre>{}</pre><pre>{}</pre></details>",
+                        esc(&res.tool),
+                        esc(&shorten(&res.arguments, 120)),
+                        written(&res.how),
+                        if res.is_error { ", an error" } else { "" },
+                        esc(&pretty_json(&res.arguments)),
+                        esc(&res.text)
+                    );
+                }
+            }
+            if let Some(s) = &a.stopped_at {
+                let _ = write!(
+                    b,
+                    "<p>stopped at <code>{}</code>: {}</p>",
+                    esc(&s.tool),
+                    esc(&s.why)
+                );
+            }
+            b.push_str("</details>");
+            if let Some(ans) = &a.answer {
+                let _ = write!(b, "<p>final answer:</p><pre>{}</pre>", esc(ans));
+            }
+            if let Some(j) = &a.judge {
+                let _ = write!(
+                    b,
+                    "<p>judge <code>{}</code>: <b>{}</b>: {}</p>",
+                    esc(&j.model),
+                    written(&j.verdict),
+                    esc(&j.reason)
+                );
+            }
+        }
+        None => {
+            if let Some(reply) = &tr.reply {
+                if let Some(c) = reply.content.as_deref().filter(|c| !c.is_empty()) {
+                    let _ = write!(b, "<p>reply:</p><pre>{}</pre>", esc(c));
+                }
+                for c in &reply.tool_calls {
+                    let _ = write!(
+                        b,
+                        "<p>call <code>{}</code>{}</p><pre>{}</pre>",
+                        esc(&c.name),
+                        if c.recovered {
+                            " <span class=\"muted\">(recovered from the text)</span>"
+                        } else {
+                            ""
+                        },
+                        esc(&pretty_json(&c.arguments))
+                    );
+                }
+                if reply.tool_calls.is_empty() && reply.content.is_none() {
+                    b.push_str("<p class=\"muted\">an empty reply</p>");
+                }
+            }
+        }
+    }
+    for note in &tr.notes {
+        let _ = write!(b, "<p class=\"muted\">note: {}</p>", esc(note));
+    }
+    b.push_str("</div>");
+    b
+}
+
+/// The first `n` characters of a text, with an ellipsis when cut.
+fn shorten(text: &str, n: usize) -> String {
+    match text.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+fn tools(r: &Report) -> String {
+    let stats: BTreeMap<&str, &crate::score::ToolStats> = r
+        .summary
+        .tools
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    let mut b = String::from(
+        "<h2 id=\"tools\">Tools</h2><p class=\"muted\">Click a column to sort. Precision: of the calls of a tool, how many were expected; recall: of the expected calls, how many were made.</p><table class=\"sortable\"><thead><tr><th>tool</th><th>server</th><th>calls</th><th class=\"num\">tokens</th><th class=\"num\">precision</th><th class=\"num\">recall</th><th class=\"num\">TP</th><th class=\"num\">FP</th><th class=\"num\">FN</th><th>description</th></tr></thead><tbody>",
+    );
+    for t in &r.tools.tools {
+        let s = stats.get(t.name.as_str());
+        let _ = write!(
+            b,
+            "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+            esc(&t.name),
+            if t.overridden.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " <span class=\"muted\">(overridden: {})</span>",
+                    esc(&t.overridden.join(", "))
+                )
+            },
+            esc(&t.server),
+            t.effect().as_str(),
+            t.tokens.map_or_else(String::new, |x| x.to_string()),
+            pct(s.and_then(|s| s.precision)),
+            pct(s.and_then(|s| s.recall)),
+            s.map_or(0, |s| s.true_positives),
+            s.map_or(0, |s| s.false_positives),
+            s.map_or(0, |s| s.false_negatives),
+            esc(&t.description)
+        );
+    }
+    b.push_str("</tbody></table>");
+    b
+}
+
+/// Expected x chosen, as a heat map with counts: the diagonal is the tool called when expected.
+fn confusions(r: &Report) -> String {
+    let mut b = String::from("<h2 id=\"confusions\">Confusions (expected x chosen)</h2>");
+    let c = &r.summary.confusions;
+    if c.is_empty() {
+        b.push_str("<p>No confusion: no trial called one tool where another was expected.</p>");
+        return b;
+    }
+    let mut labels: BTreeSet<&str> = BTreeSet::new();
+    for x in c {
+        labels.insert(&x.expected);
+        labels.insert(&x.chosen);
+    }
+    let labels: Vec<&str> = labels.into_iter().collect();
+    let mut counts: BTreeMap<(&str, &str), (usize, Option<f64>)> = BTreeMap::new();
+    for x in c {
+        counts.insert((&x.expected, &x.chosen), (x.count, x.similarity));
+    }
+    for t in &r.summary.tools {
+        if labels.contains(&t.name.as_str()) && t.true_positives > 0 {
+            counts.insert((&t.name, &t.name), (t.true_positives, None));
+        }
+    }
+    let max = counts.values().map(|(n, _)| *n).max().unwrap_or(1).max(1);
+    b.push_str("<p class=\"muted\">Rows: the tool expected; columns: the tool called in its place (<code>(none)</code>: no tool). The diagonal counts the calls that were right. Hover a cell for how alike the two descriptions read.</p><table class=\"heat\"><thead><tr><th>expected \\ chosen</th>");
+    for l in &labels {
+        let _ = write!(b, "<th class=\"rot\">{}</th>", esc(l));
+    }
+    b.push_str("</tr></thead><tbody>");
+    for e in &labels {
+        let _ = write!(b, "<tr><th>{}</th>", esc(e));
+        for ch in &labels {
+            match counts.get(&(*e, *ch)) {
+                Some((n, sim)) => {
+                    let alpha = 0.15 + 0.85 * (*n as f64 / max as f64);
+                    let color = if e == ch { "0,158,115" } else { "213,94,0" };
+                    let title = match sim {
+                        Some(s) => {
+                            format!("{e} -> {ch}: {n} (descriptions {:.0}% alike)", s * 100.0)
+                        }
+                        None => format!("{e} -> {ch}: {n}"),
+                    };
+                    let _ = write!(
+                        b,
+                        "<td style=\"background:rgba({color},{alpha:.2})\" title=\"{}\">{n}</td>",
+                        esc(&title)
+                    );
+                }
+                None => b.push_str("<td></td>"),
+            }
+        }
+        b.push_str("</tr>");
+    }
+    b.push_str("</tbody></table>");
+    b
+}
+
+fn findings(r: &Report) -> String {
+    let found = crate::lint::lint(
+        &r.tools,
+        &r.lint.clone().unwrap_or_default(),
+        r.max_tool_tokens,
+    );
+    let mut b = String::from(
+        "<h2 id=\"lint\">Lint findings and token costs</h2><p class=\"muted\">Token costs per tool are in the tools table above.</p>",
+    );
+    if found.is_empty() {
+        b.push_str("<p>None.</p>");
+        return b;
+    }
+    b.push_str("<table class=\"sortable\"><thead><tr><th>severity</th><th>rule</th><th>tools</th><th>finding</th><th>fix</th></tr></thead><tbody>");
+    for f in &found {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            f.severity.as_str(),
+            f.rule.id(),
+            esc(&f.tools.join(", ")),
+            esc(&f.message),
+            esc(&f.hint)
+        );
+    }
+    b.push_str("</tbody></table>");
+    b
+}
