@@ -14,6 +14,7 @@ mod everything;
 mod faults;
 mod files;
 mod filters;
+mod html;
 mod improve;
 mod layers;
 mod loader_props;

@@ -1,0 +1,388 @@
+//! The HTML pages in a real browser: Debian's Chromium, headless, renders each page (`--dump-dom`
+//! after its script ran, and a screenshot); the DOM must hold the expected task rows, the
+//! filters must work from the URL, and nothing may be logged to the console. The pages come from
+//! real runs: the demo, the agent demo, a diff, a sweep, an improve loop, and a run whose tool
+//! descriptions and model replies try to break out of the page.
+//!
+//! They run when `CI` is set (`.ci/run` installs Chromium); elsewhere each says why it skips.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+use tooleval::model::scripted::{Script, Scripted, ScriptedServer};
+
+use crate::support::{Workspace, repo, runtime, tooleval};
+
+/// Chromium, when the browser tests are to run: under CI it must be installed.
+fn chromium() -> Option<PathBuf> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    if std::env::var_os("CI").is_none() {
+        eprintln!(
+            "skipped: the browser tests run when CI is set (`bash .ci/run` installs Chromium); run `CI=1 cargo test --test cli html` to run them here"
+        );
+        return None;
+    }
+    Some(found.expect("CI is set and Chromium is not installed: `apt-get install chromium`"))
+}
+
+/// What a page became in the browser: its DOM after the script ran, and the console's lines.
+struct Rendered {
+    dom: String,
+    console: Vec<String>,
+}
+
+/// Renders `page` (with `hash` after it) headless, and takes a screenshot into `shot`.
+fn render(browser: &Path, page: &Path, hash: &str, shot: &Path) -> Rendered {
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}{hash}", page.display());
+    let base = |c: &mut Command| {
+        c.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()));
+    };
+    let mut dump = Command::new(browser);
+    base(&mut dump);
+    let out = dump.args(["--dump-dom", &url]).output().unwrap();
+    assert!(out.status.success(), "chromium failed on {url}");
+    let console = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_owned)
+        .collect();
+    let mut screenshot = Command::new(browser);
+    base(&mut screenshot);
+    let status = screenshot
+        .arg("--window-size=1280,1600")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .output()
+        .unwrap()
+        .status;
+    assert!(status.success(), "chromium took no screenshot of {url}");
+    let png = std::fs::read(shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} is no picture",
+        shot.display()
+    );
+    Rendered {
+        dom: String::from_utf8_lossy(&out.stdout).into_owned(),
+        console,
+    }
+}
+
+/// Runs tooleval in the workspace; it must end with 0 or 1 (a gate may fail).
+fn run(ws: &Workspace, args: &[&str]) {
+    let out = tooleval()
+        .current_dir(ws.path())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn task_rows(dom: &str) -> usize {
+    dom.matches("<tr data-task=").count()
+}
+
+#[test]
+fn the_run_page_renders_every_task_and_filters_from_the_url() {
+    let Some(browser) = chromium() else { return };
+    let ws = Workspace::new();
+    let eval = repo().join("evals/demo.yaml");
+    run(
+        &ws,
+        &[
+            "run",
+            eval.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            "r.json",
+            "--html",
+            "run.html",
+        ],
+    );
+    let report = ws.read_json("r.json");
+    let tasks = report["summary"]["tasks"].as_array().unwrap();
+    let page = ws.path().join("run.html");
+    let r = render(&browser, &page, "", &ws.path().join("run.png"));
+    assert!(r.console.is_empty(), "the console: {:?}", r.console);
+    assert_eq!(task_rows(&r.dom), tasks.len());
+    assert!(
+        r.dom
+            .contains(&format!("{0} of {0} tasks shown", tasks.len())),
+        "the script ran"
+    );
+    assert!(
+        !r.dom.contains("id=\"filters\" class=\"filters\" hidden"),
+        "the filters show"
+    );
+    // The filter from the URL: only the tasks with a wrong_tool trial stay.
+    let wrong = tasks
+        .iter()
+        .filter(|t| t["outcomes"].get("wrong_tool").is_some())
+        .count();
+    assert!(wrong > 0);
+    let r = render(
+        &browser,
+        &page,
+        "#outcome=wrong_tool",
+        &ws.path().join("filtered.png"),
+    );
+    assert!(r.console.is_empty(), "the console: {:?}", r.console);
+    assert!(
+        r.dom
+            .contains(&format!("{wrong} of {} tasks shown", tasks.len())),
+        "{}",
+        &r.dom[..2000]
+    );
+    let hidden_rows = r
+        .dom
+        .lines()
+        .filter(|l| l.starts_with("<tr data-task=") && l.contains(" hidden=\"\""))
+        .count();
+    assert_eq!(hidden_rows, tasks.len() - wrong);
+}
+
+#[test]
+fn the_agent_run_diff_sweep_and_improve_pages_render() {
+    let Some(browser) = chromium() else { return };
+    let ws = Workspace::new();
+    let demo = repo().join("evals/demo.yaml");
+    let demo = demo.to_str().unwrap();
+    let agent = repo().join("evals/agent-demo.yaml");
+    run(
+        &ws,
+        &[
+            "run",
+            agent.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            "agent.json",
+            "--html",
+            "agent.html",
+        ],
+    );
+    run(&ws, &["run", demo, "--quiet", "--out", "base.json"]);
+    let owner = repo().join("evals/descriptions/owner.yaml");
+    run(
+        &ws,
+        &[
+            "run",
+            demo,
+            "--quiet",
+            "--out",
+            "owner.json",
+            "--descriptions",
+            owner.to_str().unwrap(),
+        ],
+    );
+    run(
+        &ws,
+        &["diff", "base.json", "owner.json", "--html", "diff.html"],
+    );
+    run(
+        &ws,
+        &[
+            "sweep",
+            demo,
+            "--quiet",
+            "--sizes",
+            "15,30",
+            "--out",
+            "sweep.json",
+            "--html",
+            "sweep.html",
+        ],
+    );
+
+    let agent_tasks = ws.read_json("agent.json")["summary"]["tasks"]
+        .as_array()
+        .unwrap()
+        .len();
+    let r = render(
+        &browser,
+        &ws.path().join("agent.html"),
+        "",
+        &ws.path().join("agent.png"),
+    );
+    assert!(r.console.is_empty(), "{:?}", r.console);
+    assert_eq!(task_rows(&r.dom), agent_tasks);
+    assert!(
+        r.dom.contains("conversation: 2 turn(s), 1 call(s)"),
+        "the turns are there"
+    );
+
+    let r = render(
+        &browser,
+        &ws.path().join("diff.html"),
+        "",
+        &ws.path().join("diff.png"),
+    );
+    assert!(r.console.is_empty(), "{:?}", r.console);
+    assert!(r.dom.contains("<del>"), "the word diff");
+    assert!(r.dom.contains("fixed (1)"), "the fixed task");
+    assert!(r.dom.contains("services-notifications-owner-version"));
+
+    let r = render(
+        &browser,
+        &ws.path().join("sweep.html"),
+        "",
+        &ws.path().join("sweep.png"),
+    );
+    assert!(r.console.is_empty(), "{:?}", r.console);
+    assert!(r.dom.contains("<svg"), "the chart");
+    let points = ws.read_json("sweep.json")["points"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        r.dom
+            .matches("<tr><td>random</td><td class=\"num\">")
+            .count(),
+        points
+    );
+
+    // An improve loop on the demo: a scripted writer, the baseline measuring.
+    let rt = runtime();
+    let proposal = "tools:\n  get_service_status:\n    description: Look up who owns a service and which version it is running. Static facts only: for whether it is up, use get_service_health.\n";
+    let writer = rt
+        .block_on(ScriptedServer::start(
+            Script::default().rule("Tools to rewrite", Scripted::Text(proposal.into())),
+        ))
+        .unwrap();
+    let suite = repo().join("suites/observability.yaml");
+    ws.write(
+        "improve.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nsuites: [\"{}\"]\nmodel: baseline\nwriter_model: {{ name: w, base_url: \"{}\", api_key: k }}\n",
+            suite.display(),
+            writer.url
+        ),
+    );
+    run(
+        &ws,
+        &[
+            "improve",
+            "improve.yaml",
+            "--max-tools",
+            "15",
+            "--report",
+            "out/improve.json",
+            "--html",
+            "improve.html",
+        ],
+    );
+    let r = render(
+        &browser,
+        &ws.path().join("improve.html"),
+        "",
+        &ws.path().join("improve.png"),
+    );
+    assert!(r.console.is_empty(), "{:?}", r.console);
+    let decision = ws.read_json("out/improve.json")["rounds"][0]["decision"]
+        .as_str()
+        .unwrap()
+        .replace('_', " ");
+    assert!(
+        r.dom.contains("Round 1: <span class=") && r.dom.contains(&format!(">{decision}</span>")),
+        "the round"
+    );
+    // The same page again from the saved report.
+    run(&ws, &["report", "out/improve.json", "--html", "again.html"]);
+    assert_eq!(
+        std::fs::read_to_string(ws.path().join("again.html")).unwrap(),
+        std::fs::read_to_string(ws.path().join("improve.html")).unwrap()
+    );
+}
+
+/// Tool descriptions and model replies that try to close the page's elements and run a script
+/// are shown as text: the script does not run, the page keeps its structure.
+#[test]
+fn a_hostile_report_renders_as_text() {
+    let Some(browser) = chromium() else { return };
+    let hostile = "</details></pre></td></tr></table><script>document.title='pwned';console.log('pwned')</script><img src=x onerror=\"console.log('img')\"> \"quoted\"";
+    let tools = json!([{
+        "name": "lookup",
+        "description": format!("Look a thing up. {hostile}"),
+        "inputSchema": { "type": "object", "properties": { "q": { "type": "string", "description": hostile } } }
+    }]);
+    let ws = Workspace::new();
+    ws.write("tools.json", &tools.to_string());
+    let rt = runtime();
+    let server = rt
+        .block_on(ScriptedServer::start(
+            Script::default().rule("", Scripted::Text(hostile.into())),
+        ))
+        .unwrap();
+    ws.write(
+        "suite.yaml",
+        &format!(
+            "tasks:\n  - id: look\n    prompt: {}\n    expect: {{ tool: lookup }}\n",
+            Value::from(hostile)
+        ),
+    );
+    ws.write(
+        "eval.yaml",
+        &format!(
+            "servers:\n  s: {{ command: tooleval, args: [demo-server, --tools, tools.json] }}\nmodel: {{ name: m, base_url: \"{}\", api_key: k }}\nsuites: [suite.yaml]\n",
+            server.url
+        ),
+    );
+    run(
+        &ws,
+        &[
+            "run",
+            "eval.yaml",
+            "--quiet",
+            "--out",
+            "r.json",
+            "--html",
+            "hostile.html",
+        ],
+    );
+    let r = render(
+        &browser,
+        &ws.path().join("hostile.html"),
+        "",
+        &ws.path().join("hostile.png"),
+    );
+    assert!(
+        r.console.is_empty(),
+        "a script from the report ran: {:?}",
+        r.console
+    );
+    assert!(
+        r.dom.contains("<title>tooleval run: eval.yaml</title>"),
+        "the title is the page's"
+    );
+    assert!(
+        r.dom.contains("&lt;script&gt;document.title='pwned'"),
+        "shown as text"
+    );
+    assert!(!r.dom.contains("<img"), "no element from the report");
+    assert_eq!(task_rows(&r.dom), 1);
+    assert!(
+        r.dom.contains("<h2 id=\"lint\">"),
+        "the page goes on after the hostile texts"
+    );
+}
