@@ -80,7 +80,7 @@ pub enum Command {
     /// Measure what the harness adds to the model's latency: a mock model with a fixed delay, a
     /// generated suite, the real run path; wall time against the floor, CPU time, peak memory.
     #[command(
-        after_help = "Examples:\n  tooleval bench --tasks 1000 --concurrency 64 --latency-ms 100\n  tooleval bench --tasks 200,1000 --concurrency 1,16,64 --runs 3\n  tooleval bench --scale --tasks 1000,10000,100000\n  tooleval bench --tasks 10000 --latency-ms 10 --compare-with \"python3 benches/thin_client.py\""
+        after_help = "Examples:\n  tooleval bench --tasks 1000 --concurrency 64 --latency-ms 100\n  tooleval bench --tasks 200,1000 --concurrency 1,16,64 --runs 3\n  tooleval bench --scale --tasks 1000,10000,100000\n  tooleval bench --tasks 10000 --latency-ms 10 --compare-with \"python3 benches/thin_client.py\"\n  tooleval bench --html --tasks 1000 --trials 5"
     )]
     Bench(BenchArgs),
     /// The mock model of `bench` (internal).
@@ -545,6 +545,17 @@ pub struct BenchArgs {
     /// With `--agent`: the tool server's delay before every answer, in milliseconds.
     #[arg(long, default_value_t = 10, requires = "agent")]
     pub tool_latency_ms: u64,
+    /// Measure the HTML page instead: for each `--tasks` count, a run of that many distinct tasks
+    /// x `--trials` (the offline baseline on the demo server), its page's size, the time
+    /// `tooleval report --html` takes, and the time headless Chromium takes to load it.
+    #[arg(long, conflicts_with_all = ["cold_start", "scale", "compare_with", "agent"])]
+    pub html: bool,
+    /// With `--html`: trials per task.
+    #[arg(long, default_value_t = 5, requires = "html", value_parser = clap::value_parser!(u32).range(1..))]
+    pub trials: u32,
+    /// With `--html`: the browser to load the page in [default: /usr/bin/chromium when present].
+    #[arg(long, value_name = "PATH", requires = "html")]
+    pub browser: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -353,6 +353,16 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
     if args.scale {
         return super::bench_scale::scale(out, &exe, &args.tasks, args.runs);
     }
+    if args.html {
+        return super::bench_html::html(
+            out,
+            &exe,
+            &args.tasks,
+            args.trials,
+            args.runs,
+            args.browser.clone(),
+        );
+    }
     let mut server = Command::new(&exe)
         .args(["bench-server", "--latency-ms", &args.latency_ms.to_string()])
         .args(args.agent.then_some("--agent"))

@@ -51,7 +51,7 @@ const PROMPTS: [(&str, &str); 10] = [
 
 /// Writes a suite of `tasks` distinct tasks and an eval running it on the demo server with the
 /// baseline model, 64 in flight.
-fn generate(dir: &Path, tasks: usize) -> Result<PathBuf> {
+pub(super) fn generate(dir: &Path, tasks: usize) -> Result<PathBuf> {
     let mut suite = String::with_capacity(tasks * 110 + 8);
     suite.push_str("tasks:\n");
     for i in 0..tasks {

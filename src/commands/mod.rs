@@ -1,6 +1,7 @@
 //! One file per subcommand, each a short sequence of calls into the layers below.
 
 mod bench;
+mod bench_html;
 mod bench_scale;
 mod cache;
 mod demo_server;

@@ -93,6 +93,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .grid td{padding:1px 6px}.grid td.cells{white-space:nowrap}.grid td.why{color:var(--muted);font-size:12.5px}
 nav{margin:4px 0 0}nav a{color:var(--accent)}
 details{border:1px solid var(--line);border-radius:6px;margin:4px 0;padding:4px 10px}
+/* A thousand tasks' details: the browser lays out only those on screen. */
+body>details{content-visibility:auto;contain-intrinsic-size:auto 34px}
 details>summary{cursor:pointer}details[open]>summary{margin-bottom:6px}
 details details{margin-left:8px}
 .trial{border-top:1px dashed var(--line);padding:6px 0}

@@ -313,7 +313,7 @@ fn task_details(n: usize, t: &Task, data: &str, trials: &[&TrialRecord]) -> Stri
         .unwrap_or_default();
     let cells: String = trials
         .iter()
-        .map(|tr| outcome_cell(tr.outcome, &tr.reason))
+        .map(|tr| outcome_cell(tr.outcome, tr.outcome.as_str()))
         .collect();
     let mut b = format!(
         "<details id=\"t{n}\" {data}><summary>{cells} <code>{}</code> <span class=\"muted\">{passes}/{} passed{}</span></summary>",
@@ -356,21 +356,42 @@ fn task_details(n: usize, t: &Task, data: &str, trials: &[&TrialRecord]) -> Stri
         "<h3>Expected</h3><pre>{}</pre>",
         esc(&serde_json::to_string_pretty(&expected).unwrap_or_default())
     );
+    // Trials that did the same (the same outcome, reason, reply and calls) are shown once.
+    let mut groups: Vec<(String, Vec<&TrialRecord>)> = Vec::new();
     for tr in trials {
-        b.push_str(&trial(tr));
+        let key = serde_json::to_string(&(tr.outcome, &tr.reason, &tr.reply, &tr.notes, &tr.agent))
+            .unwrap_or_default();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(tr),
+            None => groups.push((key, vec![tr])),
+        }
+    }
+    for (_, g) in &groups {
+        b.push_str(&trial(g));
     }
     b.push_str("</details>");
     b
 }
 
-fn trial(tr: &TrialRecord) -> String {
+/// Trials that did the same, shown once.
+fn trial(same: &[&TrialRecord]) -> String {
+    let tr = same[0];
+    let which = match same {
+        [one] => format!("trial {}", one.trial + 1),
+        _ => format!(
+            "trials {} (the same)",
+            same.iter()
+                .map(|t| (t.trial + 1).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     let mut b = format!(
-        "<div class=\"trial\"><p>trial {} {} <b>{}</b>: {}{}</p>",
-        tr.trial + 1,
+        "<div class=\"trial\"><p>{which} {} <b>{}</b>: {}{}</p>",
         outcome_cell(tr.outcome, tr.outcome.as_str()),
         tr.outcome.as_str(),
         esc(&tr.reason),
-        if tr.cached {
+        if same.iter().all(|t| t.cached) {
             " <span class=\"muted\">(from the cache)</span>"
         } else {
             ""
