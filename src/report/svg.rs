@@ -28,6 +28,7 @@ pub fn render_sweep_svg(r: &SweepReport) -> String {
     for (i, line) in lines(r).into_iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         let points: Vec<&SweepPoint> = r.points.iter().filter(|p| p.line == line).collect();
+        s.push_str(&plot.band(&points, color));
         s.push_str(&plot.curves(&points, color));
         s.push_str(&plot.markers(line, &points, color));
         s.push_str(&plot.legend_entry(i, line, color));
@@ -179,7 +180,7 @@ impl Plot {
         );
         let _ = writeln!(
             s,
-            r#"<text x="18" y="{}" text-anchor="middle" transform="rotate(-90 18 {})">full-call accuracy (solid)</text>"#,
+            r#"<text x="18" y="{}" text-anchor="middle" transform="rotate(-90 18 {})">full-call accuracy (solid; band: 95% CI)</text>"#,
             top + ph / 2.0,
             top + ph / 2.0
         );
@@ -192,6 +193,32 @@ impl Plot {
             top + ph / 2.0
         );
         s
+    }
+
+    /// One line's 95% interval of full-call accuracy, as a shaded band under its curve.
+    fn band(&self, points: &[&SweepPoint], color: &str) -> String {
+        let bounds: Vec<(usize, f64, f64)> = points
+            .iter()
+            .filter_map(|p| {
+                let (lo, hi) = p.full_call.as_ref()?.interval()?;
+                Some((p.size, lo, hi))
+            })
+            .collect();
+        if bounds.len() < 2 {
+            return String::new();
+        }
+        let upper = bounds
+            .iter()
+            .map(|(x, _, hi)| format!("{:.1},{:.1}", self.x(*x), self.y_acc(*hi)));
+        let lower = bounds
+            .iter()
+            .rev()
+            .map(|(x, lo, _)| format!("{:.1},{:.1}", self.x(*x), self.y_acc(*lo)));
+        let all: Vec<String> = upper.chain(lower).collect();
+        format!(
+            "<polygon class=\"band\" fill=\"{color}\" fill-opacity=\"0.15\" stroke=\"none\" points=\"{}\"/>\n",
+            all.join(" ")
+        )
     }
 
     /// One line's accuracy (solid) and tokens (dashed).
