@@ -40,9 +40,10 @@ pub fn gather(
         let (Some(first), Some(task)) = (failed.first(), tasks.get(s.id.as_str())) else {
             continue;
         };
-        let mut implicated: Vec<String> = first.expected.clone();
+        // Each tool once, even when a task expects it twice.
+        let mut implicated: Vec<String> = Vec::new();
         for t in &failed {
-            for c in t.called.iter().chain(&t.expected) {
+            for c in t.expected.iter().chain(&t.called) {
                 if known.contains(c.as_str()) && !implicated.contains(c) {
                     implicated.push(c.clone());
                 }
