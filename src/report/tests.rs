@@ -473,34 +473,94 @@ fn sweep_html() {
     settings().bind(|| insta::assert_snapshot!(render_sweep_html(&sweep())));
 }
 
-/// Every text from a report is escaped: a description holding a script, a reply closing the
-/// details it is in, quotes in a reason.
+/// Every text from a report is escaped: each field gets a hostile text of its own (a script,
+/// closing tags, quotes), and each must come out as text, in place.
 #[test]
 fn html_pages_escape_everything_from_the_report() {
+    let hostile = |field: &str| {
+        format!(
+            "</details></pre></td><script>alert('{field}')</script><img src=x onerror=alert(1)> \"{field}\" &amp;"
+        )
+    };
+    let shown = |field: &str| {
+        format!(
+            "&lt;/details&gt;&lt;/pre&gt;&lt;/td&gt;&lt;script&gt;alert(&#39;{field}&#39;)&lt;/script&gt;"
+        )
+    };
     let mut r = small_agent_run();
-    let hostile =
-        "</details></pre><script>alert(1)</script><img src=x onerror=alert(2)> \"q\" 'a' &amp;";
-    r.tools.tools[0].description = hostile.into();
-    r.model.name = hostile.into();
-    r.servers[0].target = hostile.into();
+    let fields = [
+        "description",
+        "model",
+        "target",
+        "reason",
+        "reply",
+        "answer",
+        "result",
+        "tag",
+        "suite",
+        "variant",
+        "prompt",
+        "arguments",
+        "task",
+    ];
+    r.tools.tools[0].description = hostile("description");
+    r.model.name = hostile("model");
+    r.servers[0].target = hostile("target");
+    r.variant = Some(hostile("variant"));
+    let suite = hostile("suite");
+    r.suites[0].name = suite.clone();
+    let task = std::sync::Arc::make_mut(&mut r.suites[0].tasks[0]);
+    let old_id = task.id.clone();
+    task.id = hostile("task");
+    task.tags = vec![hostile("tag")];
+    task.prompt = crate::config::Prompt::Text(hostile("prompt"));
     for t in &mut r.trials {
-        t.reason = hostile.into();
+        t.suite = suite.clone();
+        if t.task == old_id {
+            t.task = hostile("task");
+        }
+        t.reason = hostile("reason");
         if let Some(reply) = &mut t.reply {
-            reply.content = Some(hostile.into());
+            reply.content = Some(hostile("reply"));
+            for c in &mut reply.tool_calls {
+                c.arguments = hostile("arguments");
+            }
         }
         if let Some(a) = &mut t.agent {
-            a.answer = Some(hostile.into());
-            a.turns[0].results[0].text = hostile.into();
+            a.answer = Some(hostile("answer"));
+            a.turns[0].results[0].text = hostile("result");
         }
     }
-    let d = diff_reports(&small_run(), &r, DiffOptions::default()).expect("same suites");
-    for page in [render_run_html(&r), render_diff_html(&d, &small_run(), &r)] {
+    let page = render_run_html(&r);
+    for f in fields {
+        assert!(page.contains(&shown(f)), "the {f} is not shown as text");
+    }
+    let mut base = small_run();
+    base.suites[0].name = suite.clone();
+    for t in &mut base.trials {
+        t.suite = suite.clone();
+    }
+    let d = diff_reports(
+        &base,
+        &r,
+        DiffOptions {
+            common_tasks: true,
+            alpha: 0.05,
+        },
+    )
+    .expect("diffable");
+    let mut sweep = sweep();
+    sweep.points[0].line = hostile("line");
+    sweep.breaks[0].task = hostile("break");
+    for page in [
+        page,
+        render_diff_html(&d, &base, &r),
+        render_sweep_html(&sweep),
+    ] {
         assert!(!page.contains("<script>alert"), "a script got through");
         assert!(!page.contains("<img"), "an element got through");
-        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-        assert!(page.contains("&quot;q&quot; &#39;a&#39; &amp;amp;"));
         // The page's own structure is intact: every element opened is closed.
-        for tag in ["details", "pre", "script", "table"] {
+        for tag in ["details", "pre", "script", "table", "td"] {
             assert_eq!(
                 page.matches(&format!("<{tag}")).count(),
                 page.matches(&format!("</{tag}>")).count(),
@@ -513,4 +573,6 @@ fn html_pages_escape_everything_from_the_report() {
             "only the page's own script"
         );
     }
+    let sweep_page = render_sweep_html(&sweep);
+    assert!(sweep_page.contains(&shown("line")) && sweep_page.contains(&shown("break")));
 }

@@ -100,8 +100,17 @@ fn run(ws: &Workspace, args: &[&str]) {
     );
 }
 
+/// The opening tags of the grid's task rows, however the DOM is laid out.
+fn task_row_tags(dom: &str) -> Vec<&str> {
+    regex::Regex::new(r"<tr data-task=[^>]*>")
+        .unwrap()
+        .find_iter(dom)
+        .map(|m| m.as_str())
+        .collect()
+}
+
 fn task_rows(dom: &str) -> usize {
-    dom.matches("<tr data-task=").count()
+    task_row_tags(dom).len()
 }
 
 #[test]
@@ -155,12 +164,50 @@ fn the_run_page_renders_every_task_and_filters_from_the_url() {
         "{}",
         &r.dom[..2000]
     );
-    let hidden_rows = r
-        .dom
-        .lines()
-        .filter(|l| l.starts_with("<tr data-task=") && l.contains(" hidden=\"\""))
+    let hidden_rows = task_row_tags(&r.dom)
+        .iter()
+        .filter(|t| t.contains(" hidden"))
         .count();
     assert_eq!(hidden_rows, tasks.len() - wrong);
+
+    // Sorting: the page with a probe that clicks the precision header twice (the probe needs the
+    // page's script policy left out, which admits only the page's own script).
+    let html = std::fs::read_to_string(&page).unwrap();
+    let policy = regex::Regex::new(r#"<meta http-equiv="Content-Security-Policy"[^>]*>"#).unwrap();
+    let probe = r#"<script>
+var t=document.querySelectorAll('table.sortable')[0],th=t.querySelectorAll('th')[4];
+function col(){return [].map.call(t.tBodies[0].rows,function(r){return r.cells[4].textContent}).join(',')}
+th.click();var up=col();th.click();document.body.setAttribute('data-up',up);document.body.setAttribute('data-down',col());
+</script></body>"#;
+    let probed = ws.path().join("probed.html");
+    std::fs::write(&probed, policy.replace(&html, "").replace("</body>", probe)).unwrap();
+    let r = render(&browser, &probed, "", &ws.path().join("probed.png"));
+    assert!(r.console.is_empty(), "the console: {:?}", r.console);
+    let attr = |name: &str| {
+        let re = regex::Regex::new(&format!(r#"{name}="([^"]*)""#)).unwrap();
+        re.captures(&r.dom)
+            .map(|c| c[1].to_owned())
+            .unwrap_or_default()
+    };
+    let read = |s: String| -> Vec<Option<f64>> {
+        s.split(',')
+            .map(|x| x.trim_end_matches('%').parse::<f64>().ok())
+            .collect()
+    };
+    let (up, down) = (read(attr("data-up")), read(attr("data-down")));
+    assert_eq!(up.len(), report["tools"]["tools"].as_array().unwrap().len());
+    let numbers = |v: &[Option<f64>]| v.iter().flatten().copied().collect::<Vec<f64>>();
+    let (nu, nd) = (numbers(&up), numbers(&down));
+    assert!(nu.windows(2).all(|w| w[0] <= w[1]), "ascending: {up:?}");
+    assert!(nd.windows(2).all(|w| w[0] >= w[1]), "descending: {down:?}");
+    // Cells without a number (n/a) come last both ways.
+    for v in [&up, &down] {
+        let first_blank = v.iter().position(Option::is_none).unwrap_or(v.len());
+        assert!(
+            v[first_blank..].iter().all(Option::is_none),
+            "n/a last: {v:?}"
+        );
+    }
 }
 
 #[test]

@@ -60,8 +60,17 @@ pub fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> String 
         );
     }
     b.push_str("</tbody></table>");
-    if let Some(t) = &d.test {
-        let _ = write!(b, "<p class=\"verdict\">{}</p>", esc(&t.verdict()));
+    for (name, test) in [
+        ("Full call", &d.test),
+        ("Tool selection", &d.selection_test),
+    ] {
+        if let Some(t) = test {
+            let _ = write!(
+                b,
+                "<p><span class=\"verdict\">{name}:</span> {}</p>",
+                esc(&t.verdict())
+            );
+        }
     }
     b.push_str(&tools(d));
     b.push_str(&tasks(d, base, head));

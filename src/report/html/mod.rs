@@ -34,8 +34,9 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-/// The page around `body`: no request leaves it (the policy allows inline styles and scripts
-/// and `data:` images, nothing else).
+/// The page around `body`: no request leaves it. Its policy allows inline styles, `data:`
+/// images and the one script whose hash it names, so even a text that escaped `esc` could not
+/// run one.
 fn page(title: &str, body: &str) -> String {
     // A line per row, block and heading, so the source reads (and diffs) line by line; every
     // `</tag>` here is the page's own, since a text from the report has its `<` escaped.
@@ -56,9 +57,21 @@ fn page(title: &str, body: &str) -> String {
         body = body.replace(tag, &format!("{tag}\n"));
     }
     format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n<meta name=\"generator\" content=\"tooleval {}\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n<script>{JS}</script>\n</body>\n</html>\n",
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src '{}'; img-src data:\">\n<meta name=\"generator\" content=\"tooleval {}\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n<script>{JS}</script>\n</body>\n</html>\n",
+        script_hash(),
         env!("CARGO_PKG_VERSION"),
         esc(title)
+    )
+}
+
+/// `sha256-…` of the page's script, as a Content-Security-Policy names it.
+fn script_hash() -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(JS.as_bytes());
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
     )
 }
 
@@ -115,20 +128,24 @@ const JS: &str = r#"
 var bar=document.getElementById('filters');
 if(bar){bar.hidden=false;
 var sel=bar.querySelectorAll('select');
-function apply(){var want={};sel.forEach(function(s){if(s.value)want[s.name]=s.value});
+function apply(keep){var want={};sel.forEach(function(s){if(s.value)want[s.name]=s.value});
 var n=0,shown=0;document.querySelectorAll('[data-task]').forEach(function(el){var ok=true;
 for(var k in want){var v=(el.getAttribute('data-'+k)||'').split(' ');if(v.indexOf(want[k])<0){ok=false;break}}
 el.hidden=!ok;if(el.tagName==='TR'){n++;if(ok)shown++}});
 var c=document.getElementById('shown');if(c)c.textContent=shown+' of '+n+' tasks shown';
-var h=[];for(var k in want)h.push(k+'='+encodeURIComponent(want[k]));
+if(keep)return;var h=[];for(var k in want)h.push(k+'='+encodeURIComponent(want[k]));
 if(history.replaceState)history.replaceState(null,'',h.length?'#'+h.join('&'):location.pathname+location.search);}
-location.hash.slice(1).split('&').forEach(function(p){var kv=p.split('=');sel.forEach(function(s){if(s.name===kv[0])s.value=decodeURIComponent(kv[1]||'')})});
-sel.forEach(function(s){s.addEventListener('change',apply)});apply();}
+location.hash.slice(1).split('&').forEach(function(p){var kv=p.split('=');var v;try{v=decodeURIComponent(kv[1]||'')}catch(e){return}
+sel.forEach(function(s){if(s.name===kv[0])s.value=v})});
+sel.forEach(function(s){s.addEventListener('change',function(){apply(false)})});apply(true);}
+function key(r,i){var x=((r.cells[i]||{}).textContent||'').trim();var m=/^[-+]?[0-9]+(\.[0-9]+)?/.exec(x);
+return m?[0,parseFloat(m[0]),'']:[x===''||x==='n/a'?2:1,0,x.toLowerCase()]}
+function cmp(a,b){for(var j=0;j<3;j++){if(a[j]<b[j])return -1;if(a[j]>b[j])return 1}return 0}
 document.querySelectorAll('table.sortable').forEach(function(t){t.querySelectorAll('th').forEach(function(th,i){th.addEventListener('click',function(){
 var body=t.tBodies[0],rows=Array.prototype.slice.call(body.rows),asc=th.getAttribute('data-dir')!=='asc';
 t.querySelectorAll('th').forEach(function(o){o.removeAttribute('data-dir')});th.setAttribute('data-dir',asc?'asc':'desc');
-function key(r){var x=(r.cells[i]||{}).textContent||'';var f=parseFloat(x.replace('%',''));return isNaN(f)?x.toLowerCase():f}
-rows.sort(function(a,b){var x=key(a),y=key(b);return (x<y?-1:x>y?1:0)*(asc?1:-1)});rows.forEach(function(r){body.appendChild(r)})})})});
+rows.sort(function(a,b){var x=key(a,i),y=key(b,i);if(x[0]!==y[0])return x[0]-y[0];return cmp(x,y)*(asc?1:-1)});
+rows.forEach(function(r){body.appendChild(r)})})})});
 })();
 "#;
 

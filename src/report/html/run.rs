@@ -197,24 +197,52 @@ fn tasks(r: &Report, by_task: &TrialsByTask<'_>) -> String {
     let mut b = String::from("<h2 id=\"tasks\">Tasks</h2>");
     b.push_str(&legend(&counts));
     // The filters: hidden until the script shows them (without it, every task shows).
-    let mut tags = BTreeSet::new();
+    // Tags and suites are named by tokens in the attributes (`g0`, `s1`): a name may hold spaces
+    // or quotes, and two names must never become one value.
+    let mut tags: BTreeSet<&str> = BTreeSet::new();
     let mut splits = BTreeSet::new();
     for s in &r.suites {
         for t in &s.tasks {
-            tags.extend(t.tags.iter().map(|x| attr_word(x)));
+            tags.extend(t.tags.iter().map(String::as_str));
             if let Some(sp) = t.split {
                 splits.insert(sp.as_str());
             }
         }
     }
-    let options = |name: &str, label: &str, values: Vec<String>| {
+    let tokens = Tokens {
+        tags: tags
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (*t, format!("g{i}")))
+            .collect(),
+        suites: r
+            .suites
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), format!("s{i}")))
+            .collect(),
+    };
+    let options = |name: &str, label: &str, values: Vec<(String, String)>| {
         let mut s =
             format!("<label>{label} <select name=\"{name}\"><option value=\"\">any</option>");
-        for v in values {
-            let _ = write!(s, "<option value=\"{0}\">{0}</option>", esc(&v));
+        for (value, shown) in values {
+            let _ = write!(
+                s,
+                "<option value=\"{}\">{}</option>",
+                esc(&value),
+                esc(&shown)
+            );
         }
         s.push_str("</select></label>");
         s
+    };
+    let named = |m: &BTreeMap<&str, String>| {
+        let mut v: Vec<(String, String)> = m
+            .iter()
+            .map(|(k, t)| (t.clone(), (*k).to_owned()))
+            .collect();
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v
     };
     let _ = write!(
         b,
@@ -222,18 +250,20 @@ fn tasks(r: &Report, by_task: &TrialsByTask<'_>) -> String {
         options(
             "outcome",
             "outcome",
-            counts.iter().map(|(o, _)| o.as_str().to_owned()).collect()
+            counts
+                .iter()
+                .map(|(o, _)| (o.as_str().to_owned(), o.as_str().to_owned()))
+                .collect()
         ),
-        options("tag", "tag", tags.into_iter().collect()),
-        options(
-            "suite",
-            "suite",
-            r.suites.iter().map(|s| attr_word(&s.name)).collect()
-        ),
+        options("tag", "tag", named(&tokens.tags)),
+        options("suite", "suite", named(&tokens.suites)),
         options(
             "split",
             "split",
-            splits.into_iter().map(str::to_owned).collect()
+            splits
+                .into_iter()
+                .map(|x| (x.to_owned(), x.to_owned()))
+                .collect()
         ),
     );
     let mut grid = String::from(
@@ -246,7 +276,7 @@ fn tasks(r: &Report, by_task: &TrialsByTask<'_>) -> String {
     for s in &r.suites {
         for t in &s.tasks {
             let trials = by_task.of(&t.id);
-            let data = data_attrs(t, &s.name, trials);
+            let data = data_attrs(t, &s.name, trials, &tokens);
             let cells: String = trials
                 .iter()
                 .map(|tr| outcome_cell(tr.outcome, &tr.reason))
@@ -284,13 +314,18 @@ fn tasks(r: &Report, by_task: &TrialsByTask<'_>) -> String {
     b
 }
 
-/// A value as one word of a space-separated attribute.
-fn attr_word(v: &str) -> String {
-    v.split_whitespace().collect::<Vec<_>>().join("_")
+/// The filter tokens of tag and suite names.
+struct Tokens<'a> {
+    tags: BTreeMap<&'a str, String>,
+    suites: BTreeMap<&'a str, String>,
 }
 
-fn data_attrs(t: &Task, suite: &str, trials: &[&TrialRecord]) -> String {
-    let tags: Vec<String> = t.tags.iter().map(|x| attr_word(x)).collect();
+fn data_attrs(t: &Task, suite: &str, trials: &[&TrialRecord], tokens: &Tokens<'_>) -> String {
+    let tags: Vec<&str> = t
+        .tags
+        .iter()
+        .filter_map(|x| tokens.tags.get(x.as_str()).map(String::as_str))
+        .collect();
     format!(
         "data-task=\"{}\" data-outcome=\"{}\" data-tag=\"{}\" data-suite=\"{}\" data-split=\"{}\"",
         esc(&t.id),
@@ -298,8 +333,8 @@ fn data_attrs(t: &Task, suite: &str, trials: &[&TrialRecord]) -> String {
             .into_iter()
             .collect::<Vec<_>>()
             .join(" "),
-        esc(&tags.join(" ")),
-        esc(&attr_word(suite)),
+        tags.join(" "),
+        tokens.suites.get(suite).map_or("", String::as_str),
         t.split.map_or("", |x| x.as_str())
     )
 }
@@ -356,11 +391,10 @@ fn task_details(n: usize, t: &Task, data: &str, trials: &[&TrialRecord]) -> Stri
         "<h3>Expected</h3><pre>{}</pre>",
         esc(&serde_json::to_string_pretty(&expected).unwrap_or_default())
     );
-    // Trials that did the same (the same outcome, reason, reply and calls) are shown once.
+    // Trials that did the same are shown once, each with its own timing and tokens.
     let mut groups: Vec<(String, Vec<&TrialRecord>)> = Vec::new();
     for tr in trials {
-        let key = serde_json::to_string(&(tr.outcome, &tr.reason, &tr.reply, &tr.notes, &tr.agent))
-            .unwrap_or_default();
+        let key = same_key(tr);
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, g)) => g.push(tr),
             None => groups.push((key, vec![tr])),
@@ -371,6 +405,75 @@ fn task_details(n: usize, t: &Task, data: &str, trials: &[&TrialRecord]) -> Stri
     }
     b.push_str("</details>");
     b
+}
+
+/// What makes two trials the same on the page: everything shown of them but their timing,
+/// tokens, retries and whether they came from the cache (listed per trial).
+fn same_key(tr: &TrialRecord) -> String {
+    let calls = |r: &crate::record::ReplyRecord| {
+        serde_json::json!([r.content, r.tool_calls, r.finish_reason])
+    };
+    let agent = tr.agent.as_ref().map(|a| {
+        let turns: Vec<serde_json::Value> = a
+            .turns
+            .iter()
+            .map(|t| {
+                let results: Vec<serde_json::Value> = t
+                    .results
+                    .iter()
+                    .map(|x| {
+                        serde_json::json!([
+                            x.tool,
+                            x.arguments,
+                            x.how,
+                            x.text,
+                            x.is_error,
+                            x.cut_from,
+                            x.notes
+                        ])
+                    })
+                    .collect();
+                serde_json::json!([calls(&t.reply), results])
+            })
+            .collect();
+        serde_json::json!([
+            turns,
+            a.answer,
+            a.end,
+            a.stopped_at,
+            a.judge.as_ref().map(|j| (j.verdict, &j.reason))
+        ])
+    });
+    serde_json::json!([
+        tr.outcome,
+        tr.reason,
+        tr.reply.as_ref().map(calls),
+        tr.notes,
+        agent
+    ])
+    .to_string()
+}
+
+/// One trial's own figures: latency, tokens, retries, the cache.
+fn trial_facts(t: &TrialRecord) -> String {
+    let mut parts = vec![format!("{} ms", t.latency_ms)];
+    if let Some(u) = &t.usage {
+        parts.push(format!(
+            "{} prompt + {} completion tokens",
+            u.prompt_tokens, u.completion_tokens
+        ));
+    }
+    if t.retries > 0 {
+        parts.push(format!(
+            "{} retr{}",
+            t.retries,
+            if t.retries == 1 { "y" } else { "ies" }
+        ));
+    }
+    if t.cached {
+        parts.push("from the cache".into());
+    }
+    format!("trial {}: {}", t.trial + 1, parts.join(", "))
 }
 
 /// Trials that did the same, shown once.
@@ -387,16 +490,13 @@ fn trial(same: &[&TrialRecord]) -> String {
         ),
     };
     let mut b = format!(
-        "<div class=\"trial\"><p>{which} {} <b>{}</b>: {}{}</p>",
+        "<div class=\"trial\"><p>{which} {} <b>{}</b>: {}</p>",
         outcome_cell(tr.outcome, tr.outcome.as_str()),
         tr.outcome.as_str(),
-        esc(&tr.reason),
-        if same.iter().all(|t| t.cached) {
-            " <span class=\"muted\">(from the cache)</span>"
-        } else {
-            ""
-        }
+        esc(&tr.reason)
     );
+    let facts: Vec<String> = same.iter().map(|t| trial_facts(t)).collect();
+    let _ = write!(b, "<p class=\"muted\">{}</p>", esc(&facts.join("; ")));
     match &tr.agent {
         Some(a) => {
             let _ = write!(
@@ -418,15 +518,32 @@ fn trial(same: &[&TrialRecord]) -> String {
                     None => {}
                 }
                 for res in &turn.results {
+                    let notes: String = res
+                        .notes
+                        .iter()
+                        .map(|n| format!("<p class=\"muted\">{}</p>", esc(n)))
+                        .collect();
                     let _ = write!(
                         b,
-                        "<details><summary><code>{}</code> {} ({}{})</summary><pre>{}</pre><pre>{}</pre></details>",
+                        "<details><summary><code>{}</code> {} ({}{}{})</summary><pre>{}</pre><pre>{}</pre>{notes}</details>",
                         esc(&res.tool),
                         esc(&shorten(&res.arguments, 120)),
                         written(&res.how),
                         if res.is_error { ", an error" } else { "" },
+                        res.cut_from
+                            .map(|n| format!(", cut from {n} bytes"))
+                            .unwrap_or_default(),
                         esc(&pretty_json(&res.arguments)),
                         esc(&res.text)
+                    );
+                }
+                // Calls the model made that got no result (after one the loop stopped at).
+                for c in turn.reply.tool_calls.iter().skip(turn.results.len()) {
+                    let _ = write!(
+                        b,
+                        "<p>call <code>{}</code> {} <span class=\"muted\">(not answered: the loop stopped before it)</span></p>",
+                        esc(&c.name),
+                        esc(&shorten(&c.arguments, 120))
                     );
                 }
             }
