@@ -50,14 +50,7 @@ fn head() -> Report {
             _ => {}
         }
     }
-    let order: Vec<(&str, &str)> = r
-        .suites
-        .iter()
-        .flat_map(|s| s.tasks.iter().map(|t| (s.name.as_str(), t.id.as_str())))
-        .collect();
-    let names: Vec<String> = r.tools.tools.iter().map(|t| t.name.clone()).collect();
-    let summary = crate::score::summarize(&r.trials, &order, &names, r.eval.min_accuracy);
-    r.summary = summary;
+    resummarize(&mut r);
     r
 }
 

@@ -129,14 +129,7 @@ fn tasks(d: &ReportDiff, base: &Report, head: &Report) -> String {
             esc(&counts.join(", "))
         }
     );
-    for status in [
-        TaskStatus::Regressed,
-        TaskStatus::Fixed,
-        TaskStatus::Flaky,
-        TaskStatus::StillFailing,
-        TaskStatus::Added,
-        TaskStatus::Removed,
-    ] {
+    for status in TaskStatus::LISTED {
         let rows: Vec<_> = d.tasks.iter().filter(|t| t.status == status).collect();
         if rows.is_empty() {
             continue;

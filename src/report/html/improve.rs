@@ -16,14 +16,7 @@ pub fn render_improve_html(r: &ImproveReport) -> String {
     let mut b = header(
         &title,
         &[
-            (
-                "model",
-                format!(
-                    "<code>{}</code> ({})",
-                    esc(&r.model.name),
-                    esc(&r.model.kind)
-                ),
-            ),
+            ("model", super::model_fact(&r.model)),
             ("writer", format!("<code>{}</code>", esc(&r.writer.name))),
             (
                 "tasks",

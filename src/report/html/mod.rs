@@ -257,3 +257,24 @@ fn header(title: &str, facts: &[(&str, String)]) -> String {
     s.push_str("</dl></header>");
     s
 }
+
+/// A model as the pages name it: its name and kind, where it is served, what it is, and the
+/// parameters that change its answers.
+fn model_fact(m: &crate::record::ModelInfo) -> String {
+    let mut s = format!("<code>{}</code> ({})", esc(&m.name), esc(&m.kind));
+    if let Some(u) = &m.base_url {
+        let _ = write!(s, " at <code>{}</code>", esc(u));
+    }
+    if let Some(n) = &m.note {
+        let _ = write!(s, " <span class=\"muted\">{}</span>", esc(n));
+    }
+    if !m.parameters.is_empty() {
+        let params: Vec<String> = m
+            .parameters
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let _ = write!(s, " <span class=\"mono\">{}</span>", esc(&params.join(" ")));
+    }
+    s
+}

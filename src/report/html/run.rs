@@ -32,30 +32,7 @@ pub fn render_run_html(r: &Report) -> String {
 }
 
 fn facts(r: &Report) -> Vec<(&'static str, String)> {
-    let mut model = format!(
-        "<code>{}</code> ({})",
-        esc(&r.model.name),
-        esc(&r.model.kind)
-    );
-    if let Some(u) = &r.model.base_url {
-        let _ = write!(model, " at <code>{}</code>", esc(u));
-    }
-    if let Some(n) = &r.model.note {
-        let _ = write!(model, " <span class=\"muted\">{}</span>", esc(n));
-    }
-    if !r.model.parameters.is_empty() {
-        let params: Vec<String> = r
-            .model
-            .parameters
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let _ = write!(
-            model,
-            " <span class=\"mono\">{}</span>",
-            esc(&params.join(" "))
-        );
-    }
+    let model = super::model_fact(&r.model);
     let servers: Vec<String> = r
         .servers
         .iter()

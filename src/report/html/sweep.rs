@@ -11,14 +11,7 @@ pub fn render_sweep_html(r: &SweepReport) -> String {
     let mut b = header(
         &title,
         &[
-            (
-                "model",
-                format!(
-                    "<code>{}</code> ({})",
-                    esc(&r.model.name),
-                    esc(&r.model.kind)
-                ),
-            ),
+            ("model", super::model_fact(&r.model)),
             (
                 "tools",
                 format!(
