@@ -135,9 +135,9 @@ pub struct RunArgs {
     /// loop; ask no model, call no tool, write no report.
     #[arg(long)]
     pub dry_run: bool,
-    /// Also write a self-contained HTML page of the run (one per variant, named like the reports) here (no server, no network needed
-    /// to read it).
-    #[arg(long, value_name = "FILE")]
+    /// Also write the run as a self-contained HTML page here (one per variant, named like the
+    /// reports); it needs no server and no network to read.
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
     pub html: Option<PathBuf>,
     #[command(flatten)]
     pub gate: GateArgs,
@@ -195,8 +195,8 @@ pub struct ImproveArgs {
     pub alpha: f64,
     #[command(flatten)]
     pub cache: CacheArgs,
-    /// Also write a self-contained HTML page of the loop: its rounds, decisions and word diffs here (no server, no network needed
-    /// to read it).
+    /// Also write the loop as a self-contained HTML page here: its rounds, decisions and word
+    /// diffs.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// `table`: rounds and a table on stderr; `json`: the improve report on stdout.
@@ -389,8 +389,8 @@ pub struct DiffArgs {
     /// `table` for a terminal, `markdown` for a pull-request comment, `json` for programs.
     #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
     pub format: DiffFormat,
-    /// Also write a self-contained HTML page of the diff, each task opening onto both runs' replies here (no server, no network needed
-    /// to read it).
+    /// Also write the diff as a self-contained HTML page here, each task opening onto both
+    /// runs' replies.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 
@@ -489,8 +489,8 @@ pub struct SweepArgs {
     /// Where to write the JSON report (the SVG chart goes beside it).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Also write a self-contained HTML page of the sweep: the chart, the table, the tasks that break first here (no server, no network needed
-    /// to read it).
+    /// Also write the sweep as a self-contained HTML page here: the chart, the table, the tasks
+    /// that break first.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// `table` on stderr, or the report as JSON on stdout.

@@ -66,7 +66,7 @@ fn target_of(path: &Path) -> Result<PathBuf> {
                     "a special file"
                 }
             ),
-            Some("give --out the path of a JSON file, e.g. reports/latest.json".to_owned()),
+            Some("give the path of a file, e.g. reports/latest.json".to_owned()),
         )),
         Err(_) => Ok(path.to_path_buf()),
     }
@@ -92,7 +92,7 @@ pub fn check_writable(path: &Path) -> Result<()> {
     if !existing.is_dir() {
         return Err(Error::usage(
             format!("`{}` is not a folder", existing.display()),
-            Some("give --out a path inside a folder".to_owned()),
+            Some("give a path inside a folder, e.g. reports/latest.json".to_owned()),
         ));
     }
     tempfile::NamedTempFile::new_in(existing)

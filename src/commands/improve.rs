@@ -28,6 +28,9 @@ pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
     // A bad place for the results should not cost a loop.
     check_writable(&report_path)?;
     check_writable(&out_path)?;
+    if let Some(html) = &args.html {
+        check_writable(html)?;
+    }
     let table = args.format == Format::Table && !args.quiet;
     let options = Options {
         from: args.from.clone(),

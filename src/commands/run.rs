@@ -29,6 +29,9 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     for v in &variants {
         check_writable(&v.out)?;
     }
+    if let Some(html) = &args.html {
+        check_writable(html)?;
+    }
     let has_baseline = args.gate.baseline.is_some() || eval.baseline.is_some();
     gate::check_args(
         &args.gate,

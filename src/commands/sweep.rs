@@ -83,6 +83,9 @@ pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| default_sweep_path(&session));
     check_writable(&report_path)?;
+    if let Some(html) = &args.html {
+        check_writable(html)?;
+    }
     let model = session.model(&args.cache)?;
     let encoding = session.eval.file.encoding.unwrap_or_default();
     let tasks = session.plan(None)?;
