@@ -215,6 +215,16 @@ pub struct TrialRecord {
     pub agent: Option<Box<AgentRecord>>,
 }
 
+impl TrialRecord {
+    /// Every reply of the trial: each turn's in agent mode, the one reply otherwise.
+    pub fn replies(&self) -> Vec<&ReplyRecord> {
+        match &self.agent {
+            Some(a) => a.turns.iter().map(|t| &t.reply).collect(),
+            None => self.reply.iter().collect(),
+        }
+    }
+}
+
 /// An agent trial's conversation: each turn's reply and what its calls returned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentRecord {

@@ -33,28 +33,41 @@ pub struct HtmlResult {
     pub distinct_browser_wall_s: Option<f64>,
 }
 
+/// How headless Chromium loads a page here (the bench and the browser tests alike): no
+/// sandbox (root in a container), no GPU, and none of its own network traffic, which a closed
+/// network refuses.
+pub const HEADLESS_CHROMIUM: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+/// Debian's Chromium, where it is installed.
+pub fn find_chromium() -> Option<PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
 /// The flags every headless load is given: no network, a fresh profile, a screenshot of the
 /// first screen.
 fn browser_args(profile: &Path, url: &str) -> Vec<std::ffi::OsString> {
-    [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
-    .iter()
-    .map(|s| (*s).into())
-    .chain([
-        format!("--user-data-dir={}", profile.display()).into(),
-        "--window-size=1280,1600".into(),
-        format!("--screenshot={}", profile.join("shot.png").display()).into(),
-        url.into(),
-    ])
-    .collect()
+    HEADLESS_CHROMIUM
+        .iter()
+        .map(|s| (*s).into())
+        .chain([
+            format!("--user-data-dir={}", profile.display()).into(),
+            "--window-size=1280,1600".into(),
+            format!("--screenshot={}", profile.join("shot.png").display()).into(),
+            url.into(),
+        ])
+        .collect()
 }
 
 /// `tooleval bench --html`.
@@ -67,12 +80,7 @@ pub fn html(
     browser: Option<PathBuf>,
 ) -> Result<i32> {
     let dir = tempfile::tempdir().map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
-    let browser = browser.or_else(|| {
-        ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists())
-    });
+    let browser = browser.or_else(find_chromium);
     if browser.is_none() {
         crate::sayln!(
             "note: no Chromium found (--browser PATH): the page is written and weighed, not loaded"

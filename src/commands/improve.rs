@@ -49,15 +49,7 @@ pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
     let prepared = improve::prepare(&session, &options).await?;
     let finished = improve::run(out, &session, prepared, &options).await;
     let r = &finished.report;
-    let written = match out.write_json(&report_path, r) {
-        Ok(()) => report_path.clone(),
-        Err(e) => {
-            out.say(&e.render());
-            let fallback = report::fallback_path()?;
-            out.write_json(&fallback, r)?;
-            fallback
-        }
-    };
+    let written = crate::session::write_report(out, r, &report_path)?;
     // `x.json` -> `x.md`; a report named `x.md` keeps its name, and the summary is `x.summary.md`.
     let summary: PathBuf = if written.extension().is_some_and(|e| e == "md") {
         written.with_extension("summary.md")

@@ -18,6 +18,7 @@ mod sweep;
 mod tools;
 
 pub use bench::{BenchResult, bench_command, bench_server_command};
+pub use bench_html::{HEADLESS_CHROMIUM, find_chromium};
 pub use cache::cache_command;
 pub use demo_server::demo_server_command;
 pub use diff::diff_command;

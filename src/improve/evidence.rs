@@ -50,12 +50,8 @@ pub fn gather(
             }
         }
         implicated.retain(|t| known.contains(t.as_str()));
-        // Every call of the trial: of each turn in agent mode, of the one reply otherwise.
-        let replies: Vec<&crate::record::ReplyRecord> = match &first.agent {
-            Some(a) => a.turns.iter().map(|t| &t.reply).collect(),
-            None => first.reply.iter().collect(),
-        };
-        let actual = replies
+        let actual = first
+            .replies()
             .iter()
             .flat_map(|r| &r.tool_calls)
             .map(|c| format!("{}({})", c.name, c.arguments))

@@ -104,13 +104,6 @@ fn writer_config(session: &Session, name: Option<&str>) -> Result<ModelConfig> {
 /// Seconds a writer request may take (it writes several descriptions, not one call).
 const WRITER_TIMEOUT_SECS: u64 = 120;
 
-/// A backstop above the writer's own limits: every attempt may take its timeout and wait the
-/// longest backoff before the next.
-fn writer_backstop(config: &ModelConfig) -> Duration {
-    let attempts = u64::from(config.max_retries.unwrap_or(model::DEFAULT_MAX_RETRIES)) + 1;
-    Duration::from_secs((config.timeout_secs.unwrap_or(WRITER_TIMEOUT_SECS) + 30) * attempts + 5)
-}
-
 fn splits(session: &Session, no_holdout: bool) -> Result<Splits> {
     let mut s = Splits {
         tune: HashSet::new(),
@@ -207,7 +200,7 @@ pub async fn prepare(session: &Session, o: &Options) -> Result<Prepared> {
             listed,
         },
         writer,
-        writer_timeout: writer_backstop(&writer_cfg),
+        writer_timeout: model::request_backstop(&writer_cfg, WRITER_TIMEOUT_SECS),
         budget,
         splits,
         tools,

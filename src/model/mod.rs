@@ -174,6 +174,15 @@ pub trait Model: Send + Sync {
 
 pub use crate::config::is_baseline;
 
+/// A backstop above a model's own limits: every attempt may take its timeout (`default_secs`
+/// unless the config sets one) and wait the longest backoff before the next.
+pub fn request_backstop(config: &ModelConfig, default_secs: u64) -> std::time::Duration {
+    let attempts = u64::from(config.max_retries.unwrap_or(DEFAULT_MAX_RETRIES)) + 1;
+    std::time::Duration::from_secs(
+        (config.timeout_secs.unwrap_or(default_secs) + 30) * attempts + 5,
+    )
+}
+
 /// The model an eval asks for, with the response cache around it.
 pub fn from_config(config: &ModelConfig, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
     from_config_counted(config, cache, None)

@@ -48,16 +48,7 @@ impl ExecOptions {
             shard: None,
             trials: eval.trials,
             concurrency: eval.concurrency,
-            // A backstop above the model's own limits: every attempt may take its timeout and
-            // wait the longest backoff before the next.
-            request_timeout: {
-                let attempts = u64::from(
-                    eval.model
-                        .max_retries
-                        .unwrap_or(crate::model::DEFAULT_MAX_RETRIES),
-                ) + 1;
-                Duration::from_secs((eval.model.timeout_secs.unwrap_or(60) + 30) * attempts + 5)
-            },
+            request_timeout: crate::model::request_backstop(&eval.model, 60),
             recover_text_calls: eval.model.recover_text_calls,
             progress,
             retrieve: None,

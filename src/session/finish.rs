@@ -62,7 +62,7 @@ pub fn finish(out: &Output, report: &Report, f: &Finish) -> Result<i32> {
 
 /// Writes the report where asked; when that fails, to a new file in the temporary folder, so
 /// that what the run obtained is kept.
-fn write_report(out: &Output, report: &Report, path: &Path) -> Result<PathBuf> {
+pub fn write_report(out: &Output, report: &impl serde::Serialize, path: &Path) -> Result<PathBuf> {
     match out.write_json(path, report) {
         Ok(()) => Ok(path.to_path_buf()),
         Err(e) => {

@@ -16,10 +16,7 @@ use crate::support::{Workspace, repo, runtime, tooleval};
 
 /// Chromium, when the browser tests are to run: under CI it must be installed.
 fn chromium() -> Option<PathBuf> {
-    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists());
+    let found = tooleval::commands::find_chromium();
     if std::env::var_os("CI").is_none() {
         eprintln!(
             "skipped: the browser tests run when CI is set (`bash .ci/run` installs Chromium); run `CI=1 cargo test --test cli html` to run them here"
@@ -40,20 +37,9 @@ fn render(browser: &Path, page: &Path, hash: &str, shot: &Path) -> Rendered {
     let profile = tempfile::tempdir().unwrap();
     let url = format!("file://{}{hash}", page.display());
     let base = |c: &mut Command| {
-        c.args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()));
+        c.args(tooleval::commands::HEADLESS_CHROMIUM)
+            .args(["--hide-scrollbars", "--enable-logging=stderr", "--v=0"])
+            .arg(format!("--user-data-dir={}", profile.path().display()));
     };
     let mut dump = Command::new(browser);
     base(&mut dump);

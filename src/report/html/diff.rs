@@ -181,20 +181,12 @@ fn trials(trials: &[&TrialRecord]) -> String {
         if let Some(text) = reply.filter(|x| !x.is_empty()) {
             let _ = write!(b, "<pre>{}</pre>", esc(&text));
         }
-        let calls: Vec<String> = match &t.agent {
-            Some(a) => a
-                .turns
-                .iter()
-                .flat_map(|x| &x.reply.tool_calls)
-                .map(|c| format!("{}({})", c.name, c.arguments))
-                .collect(),
-            None => t
-                .reply
-                .iter()
-                .flat_map(|r| &r.tool_calls)
-                .map(|c| format!("{}({})", c.name, c.arguments))
-                .collect(),
-        };
+        let calls: Vec<String> = t
+            .replies()
+            .iter()
+            .flat_map(|r| &r.tool_calls)
+            .map(|c| format!("{}({})", c.name, c.arguments))
+            .collect();
         if !calls.is_empty() {
             let _ = write!(b, "<pre>{}</pre>", esc(&calls.join("\n")));
         }
