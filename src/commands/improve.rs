@@ -82,8 +82,15 @@ pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
     }
     match &r.descriptions_file {
         Some(f) => out.say(&format!(
-            "descriptions: {f} (next: `tooleval run {} --descriptions {f}`, then port the texts to the server)\n",
-            eval.display()
+            "{}\n",
+            report::wrap(
+                &format!(
+                    "descriptions: {f} (next: `tooleval run {} --descriptions {f}`, then port the texts to the server)",
+                    eval.display()
+                ),
+                out.width,
+                "    "
+            )
         )),
         None if r.kept.is_empty() => out.say("descriptions: none written: no proposal was kept\n"),
         None => out.say(&format!(
