@@ -35,7 +35,7 @@ pub enum Command {
     /// Check tool definitions offline: vague or missing descriptions, names and descriptions a
     /// model will confuse, schema features APIs reject, token cost. Exit code 1 on errors.
     #[command(
-        after_help = "Examples:\n  tooleval lint -- tooleval demo-server\n  tooleval lint --eval evals/demo.yaml --format json\n\nRules: description-missing, description-short, param-undescribed, required-param-undescribed,\nenum-in-prose, shared-prefix, similar-names, similar-descriptions, schema-unsupported,\nname-mapped, strict-mode, tool-tokens, token-budget. Switch them off or tune them under\n`lint:` in the eval file."
+        after_help = "Examples:\n  tooleval lint -- tooleval demo-server\n  tooleval lint --eval evals/demo.yaml --format json\n  tooleval lint --provider gemini -- npx -y @modelcontextprotocol/server-filesystem /tmp\n\nRules: description-missing, description-short, param-undescribed, required-param-undescribed,\nenum-in-prose, shared-prefix, similar-names, similar-descriptions, schema-unsupported,\nschema-converted, name-mapped, strict-mode, tool-tokens, token-budget. Switch them off or tune them under\n`lint:` in the eval file."
     )]
     Lint(LintArgs),
     /// Write a starter eval file and suite for a server's tools: one task per tool, the prompts
@@ -210,9 +210,11 @@ pub struct ImproveArgs {
 /// What overrides the eval file; shared by `run` and `sweep`.
 #[derive(Debug, Args, Default)]
 pub struct RunSettings {
-    /// The model name, overriding the eval file's (`baseline` runs offline).
-    #[arg(long)]
-    pub model: Option<String>,
+    /// The model, overriding the eval file's: a name (`baseline` runs offline), or
+    /// `PROVIDER:NAME` for another API (`anthropic:claude-sonnet-4-5`, `gemini:gemini-2.5-flash`).
+    /// Given more than once, `run` asks each model the whole suite (a model matrix).
+    #[arg(long, value_name = "MODEL")]
+    pub model: Vec<String>,
     /// Trials per task.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub trials: Option<u32>,
@@ -228,8 +230,14 @@ pub struct RunSettings {
 impl RunSettings {
     /// Lays the flags over the eval file's values.
     pub fn apply(&self, eval: &mut crate::config::Eval) {
-        if let Some(m) = &self.model {
-            eval.model.name = m.clone();
+        if !self.model.is_empty() {
+            let models: Vec<crate::config::ModelConfig> = self
+                .model
+                .iter()
+                .map(|m| model_named(&eval.model, m))
+                .collect();
+            eval.model = models[0].clone();
+            eval.models = if models.len() > 1 { models } else { Vec::new() };
         }
         if let Some(t) = self.trials {
             eval.trials = t;
@@ -239,6 +247,31 @@ impl RunSettings {
         }
         eval.allow_destructive = self.allow_destructive;
     }
+}
+
+/// The eval's model renamed by `--model`: `NAME` keeps its provider and settings;
+/// `PROVIDER:NAME` (one of the three provider names, then a colon) asks that provider, keeping
+/// the settings but not where the eval's model is or its key when the provider changes.
+fn model_named(model: &crate::config::ModelConfig, arg: &str) -> crate::config::ModelConfig {
+    use crate::config::Provider;
+    let mut m = model.clone();
+    let prefixed = Provider::ALL.into_iter().find_map(|p| {
+        arg.strip_prefix(p.as_str())
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(|name| (p, name))
+    });
+    match prefixed {
+        Some((p, name)) => {
+            if p != m.provider {
+                m.base_url = None;
+                m.api_key = None;
+            }
+            m.provider = p;
+            m.name = name.to_owned();
+        }
+        None => m.name = arg.to_owned(),
+    }
+    m
 }
 
 /// The response cache; shared by `run` and `sweep`.
@@ -593,6 +626,11 @@ pub struct LintArgs {
     /// Show notes (severity info) in the table too, not only their count.
     #[arg(long)]
     pub all: bool,
+    /// Also list what this provider's API is sent converted or not at all (`schema-converted`):
+    /// `anthropic` or `gemini`. Repeatable. With `--eval`, the eval's models' providers are
+    /// checked too.
+    #[arg(long, value_name = "PROVIDER")]
+    pub provider: Vec<crate::config::Provider>,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ use crate::session::Session;
 
 pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
     let session = Session::load(&args.eval, &args.settings)?;
+    session.one_model("improve")?;
     let eval = &session.eval.path;
     let report_path = args
         .report

@@ -15,7 +15,28 @@ pub async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
     let encoding = listing.encoding(args.target.encoding);
     let (mut tools, _) = listing.list().await?;
     tools.count_tokens(encoding);
-    let findings = lint::lint(&tools, &cfg, args.max_tool_tokens.or(file.max_tool_tokens));
+    // The providers named, and those of the eval's models.
+    let mut providers = args.provider.clone();
+    let shared = file
+        .model
+        .clone()
+        .map(|m| m.into_config())
+        .unwrap_or_default();
+    providers.push(shared.provider);
+    for m in file.models.iter().flatten() {
+        providers.push(match m {
+            crate::config::ModelSpec::Config(c) if c.provider != Default::default() => c.provider,
+            _ => shared.provider,
+        });
+    }
+    providers.sort();
+    providers.dedup();
+    let findings = lint::lint_for(
+        &tools,
+        &cfg,
+        args.max_tool_tokens.or(file.max_tool_tokens),
+        &providers,
+    );
     match args.target.format {
         Format::Json => out.print_json(&serde_json::json!({
             "encoding": encoding.as_str(),

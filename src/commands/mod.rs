@@ -9,6 +9,7 @@ mod diff;
 mod improve;
 mod init;
 mod lint;
+mod matrix;
 mod merge;
 mod report;
 mod run;

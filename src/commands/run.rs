@@ -23,6 +23,9 @@ struct Variant {
 
 pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     let session = Session::load(&args.eval, &args.settings)?;
+    if session.eval.models.len() > 1 && !args.dry_run {
+        return super::matrix::run_matrix(out, args, session).await;
+    }
     let eval = &session.eval;
     let variants = variants(&args, &session)?;
     // Where the reports go is checked first: a bad --out should not cost a run.
@@ -246,7 +249,7 @@ fn show_variants(out: &Output, reports: &[Report], args: &RunArgs) {
 }
 
 /// `reports/x.json` with suffix `a` -> `reports/x-a.json`.
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(super) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

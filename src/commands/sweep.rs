@@ -77,6 +77,7 @@ pub fn tool_sets(
 
 pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
     let session = Session::load(&args.eval, &args.settings)?;
+    session.one_model("sweep")?;
     let sizes = sizes(&args.sizes)?;
     let report_path = args
         .out

@@ -19,6 +19,11 @@ pub struct EvalFile {
     /// The model: a name, or a mapping. Omitted, or `baseline`: the offline lexical baseline (not an LLM).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelSpec>,
+    /// Several models, each asked the whole suite in one run (a model matrix): one report per
+    /// model and a combined summary. Each entry is a name or a mapping, as `model`, laid over
+    /// `model` (which then holds what the entries share, e.g. `temperature`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub models: Option<Vec<ModelSpec>>,
     /// Suite files, relative to this file.
     pub suites: Vec<PathBuf>,
     /// How many times each task is asked (default 1). Repeated trials measure how stable a choice is.
@@ -168,12 +173,21 @@ pub enum Transport {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
-    /// The model name sent to the API (e.g. `gpt-4o-mini`, `qwen2.5:7b`), or `baseline`.
+    /// The model name sent to the API (e.g. `gpt-4o-mini`, `claude-sonnet-4-5`,
+    /// `gemini-2.5-flash`, `qwen2.5:7b`), or `baseline`.
     pub name: String,
-    /// The API's base URL, including `/v1`. Default: `OPENAI_BASE_URL`, else OpenAI's.
+    /// The API the model is asked through: `openai` (any OpenAI-compatible chat API, the
+    /// default), `anthropic` (the Messages API) or `gemini` (`generateContent`). Never guessed
+    /// from the name.
+    #[serde(default, skip_serializing_if = "Provider::is_default")]
+    pub provider: Provider,
+    /// The API's base URL. Default: `OPENAI_BASE_URL` else OpenAI's (including `/v1`);
+    /// `ANTHROPIC_BASE_URL` else Anthropic's; `GEMINI_BASE_URL` else Gemini's (including
+    /// `/v1beta`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
-    /// The API key. Write `${SOME_VAR}`; never the key itself. Default: `OPENAI_API_KEY`.
+    /// The API key. Write `${SOME_VAR}`; never the key itself. Default: `OPENAI_API_KEY`,
+    /// `ANTHROPIC_API_KEY` or `GEMINI_API_KEY`, by provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
     /// Sampling temperature.
@@ -261,6 +275,101 @@ impl<'de> Deserialize<'de> for ModelSpec {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// The API a model is asked through.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    Serialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// Any OpenAI-compatible chat-completions API (OpenAI, OpenRouter, vLLM, Ollama...).
+    #[default]
+    Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
+    /// Google's Gemini API (`generateContent`).
+    Gemini,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 3] = [Provider::Openai, Provider::Anthropic, Provider::Gemini];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Openai => "openai",
+            Provider::Anthropic => "anthropic",
+            Provider::Gemini => "gemini",
+        }
+    }
+
+    /// The name a person knows the API by.
+    pub fn title(self) -> &'static str {
+        match self {
+            Provider::Openai => "OpenAI-compatible API",
+            Provider::Anthropic => "Anthropic",
+            Provider::Gemini => "Gemini",
+        }
+    }
+
+    /// The variable the key comes from unless the eval names one.
+    pub fn key_var(self) -> &'static str {
+        match self {
+            Provider::Openai => "OPENAI_API_KEY",
+            Provider::Anthropic => "ANTHROPIC_API_KEY",
+            Provider::Gemini => "GEMINI_API_KEY",
+        }
+    }
+
+    /// The variable the base URL comes from unless the eval names one.
+    pub fn base_url_var(self) -> &'static str {
+        match self {
+            Provider::Openai => "OPENAI_BASE_URL",
+            Provider::Anthropic => "ANTHROPIC_BASE_URL",
+            Provider::Gemini => "GEMINI_BASE_URL",
+        }
+    }
+
+    /// The provider's own API.
+    pub const fn default_base_url(self) -> &'static str {
+        match self {
+            Provider::Openai => "https://api.openai.com/v1",
+            Provider::Anthropic => "https://api.anthropic.com",
+            Provider::Gemini => "https://generativelanguage.googleapis.com/v1beta",
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == Provider::Openai
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Provider {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Provider, String> {
+        Provider::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("`{s}` is not a provider: use openai, anthropic or gemini"))
     }
 }
 

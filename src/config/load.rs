@@ -17,7 +17,7 @@ use crate::error::{Diagnostic, Error, Result, did_you_mean};
 pub const PLACEHOLDER: &str = "TODO:";
 
 /// The default base URL of OpenAI-compatible APIs.
-pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+pub const DEFAULT_BASE_URL: &str = super::Provider::Openai.default_base_url();
 
 /// A suite file as read: its path, its text (for pointing at places) and its value.
 #[derive(Debug, Clone)]
@@ -121,6 +121,9 @@ pub struct Eval {
     pub file: EvalFile,
     pub servers: Vec<ServerEntry>,
     pub model: ModelConfig,
+    /// The models of a matrix (`models`, or `--model` given more than once), `${VAR}` values
+    /// read; empty for a run of `model` alone. The first is also `model`.
+    pub models: Vec<ModelConfig>,
     pub suites: Vec<LoadedSuite>,
     pub trials: u32,
     pub concurrency: usize,
@@ -498,6 +501,8 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         .map(|(name, spec)| server_entry(&doc, &dir, name, spec, &mut diags))
         .collect();
     let model = model_config(&doc, &file, &mut diags);
+    let models = matrix_models(&doc, &file, &model, &mut diags);
+    let model = models.first().cloned().unwrap_or(model);
     if file.suites.is_empty() {
         diags.push(
             doc.value("`suites` is empty", &[Key("suites")])
@@ -526,6 +531,7 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         path: path.to_path_buf(),
         servers,
         model,
+        models,
         suites,
         trials: file.trials.unwrap_or(1),
         concurrency: file.concurrency.unwrap_or(4),
@@ -650,6 +656,89 @@ fn model_config(doc: &Document, file: &EvalFile, diags: &mut Vec<Diagnostic>) ->
         .base_url
         .map(|u| expand_env(&u, doc, &[Key("model"), Key("base_url")], diags));
     model
+}
+
+/// The entries of `models`, each laid over `model`, with `${VAR}` values read; two entries
+/// naming the same model of the same provider are refused.
+fn matrix_models(
+    doc: &Document,
+    file: &EvalFile,
+    shared: &ModelConfig,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<ModelConfig> {
+    let Some(specs) = &file.models else {
+        return Vec::new();
+    };
+    if specs.is_empty() {
+        diags.push(
+            doc.value("`models` is empty", &[Key("models")])
+                .with_hint("list two or more models, or remove `models` and name one in `model`"),
+        );
+    }
+    let mut out: Vec<ModelConfig> = Vec::new();
+    for (i, spec) in specs.iter().enumerate() {
+        let mut config = match spec {
+            super::eval::ModelSpec::Name(name) => ModelConfig {
+                name: name.clone(),
+                ..shared.clone()
+            },
+            super::eval::ModelSpec::Config(c) => laid_over(shared, c),
+        };
+        if config.name.is_empty() {
+            config.name = "baseline".into();
+        }
+        let at = [Key("models"), Index(i)];
+        config.api_key = match spec {
+            super::eval::ModelSpec::Config(c) if c.api_key.is_some() => c
+                .api_key
+                .as_ref()
+                .map(|k| expand_env(k, doc, &[at[0], at[1], Key("api_key")], diags)),
+            _ => config.api_key,
+        };
+        config.base_url = match spec {
+            super::eval::ModelSpec::Config(c) if c.base_url.is_some() => c
+                .base_url
+                .as_ref()
+                .map(|u| expand_env(u, doc, &[at[0], at[1], Key("base_url")], diags)),
+            _ => config.base_url,
+        };
+        if out
+            .iter()
+            .any(|m| m.name == config.name && m.provider == config.provider)
+        {
+            diags.push(
+                doc.value(
+                    format!(
+                        "`models` names `{}` ({}) twice",
+                        config.name, config.provider
+                    ),
+                    &at,
+                )
+                .with_hint("each model runs once; remove the repeated entry"),
+            );
+        }
+        out.push(config);
+    }
+    out
+}
+
+/// An entry of `models` laid over `model`: what the entry sets wins (an entry that names no
+/// `provider` keeps `model`'s). An entry of another provider takes nothing of where `model` is
+/// or its key.
+fn laid_over(shared: &ModelConfig, entry: &ModelConfig) -> ModelConfig {
+    let mut merged = serde_json::to_value(shared).unwrap_or_default();
+    let over = serde_json::to_value(entry).unwrap_or_default();
+    if let (Some(m), Some(o)) = (merged.as_object_mut(), over.as_object()) {
+        for (k, v) in o {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    let mut config: ModelConfig = serde_json::from_value(merged).unwrap_or_else(|_| entry.clone());
+    if config.provider != shared.provider {
+        config.base_url = entry.base_url.clone();
+        config.api_key = entry.api_key.clone();
+    }
+    config
 }
 
 /// The judge model with `${VAR}` values read; an error when it is the offline baseline, or when

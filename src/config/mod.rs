@@ -15,8 +15,8 @@ pub use agent::{
 };
 pub use descriptions::{Descriptions, DescriptionsFile, ToolText};
 pub use eval::{
-    EvalFile, Isolate, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, Transport,
-    is_baseline,
+    EvalFile, Isolate, LintConfig, ModelConfig, ModelSpec, Provider, ServerSpec, ToolChoice,
+    Transport, is_baseline,
 };
 #[cfg(test)]
 pub(crate) use load::yaml_options;

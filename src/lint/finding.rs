@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::checks::{self, Context};
 use super::rule::{Rule, Severity};
-use crate::config::LintConfig;
-use crate::mcp::ToolSet;
+use crate::config::{LintConfig, Provider};
+use crate::mcp::{Converted, ToolSet};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -42,10 +42,30 @@ impl Finding {
 /// Runs every rule not disabled. Tokens must have been counted for the token rules to apply.
 /// Findings come most severe first, then by rule id and tools.
 pub fn lint(set: &ToolSet, cfg: &LintConfig, max_tool_tokens: Option<usize>) -> Vec<Finding> {
+    lint_for(set, cfg, max_tool_tokens, &[])
+}
+
+/// [`lint`], also listing what each of `providers` is sent changed (besides the provider the
+/// set records it was sent to).
+pub fn lint_for(
+    set: &ToolSet,
+    cfg: &LintConfig,
+    max_tool_tokens: Option<usize>,
+    providers: &[Provider],
+) -> Vec<Finding> {
+    let mut converted: Vec<Converted> = set.converted.iter().cloned().collect();
+    for &p in providers {
+        if !converted.iter().any(|c| c.provider == p)
+            && let Some(c) = Converted::of(set, p)
+        {
+            converted.push(c);
+        }
+    }
     let ctx = Context {
         set,
         cfg,
         max_tool_tokens,
+        converted,
     };
     let mut out: Vec<Finding> = Rule::ALL
         .into_iter()

@@ -7,6 +7,6 @@ mod similarity;
 #[cfg(test)]
 mod tests;
 
-pub use finding::{Finding, lint};
+pub use finding::{Finding, lint, lint_for};
 pub use rule::{Rule, Severity, UnknownRule};
 pub use similarity::Similarity;

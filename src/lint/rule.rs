@@ -39,6 +39,7 @@ pub enum Rule {
     SimilarNames,
     SimilarDescriptions,
     SchemaUnsupported,
+    SchemaConverted,
     NameMapped,
     StrictMode,
     ToolTokens,
@@ -47,7 +48,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order `tooleval lint --help` and docs/descriptions.md list them.
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 14] = [
         Rule::DescriptionMissing,
         Rule::DescriptionShort,
         Rule::ParamUndescribed,
@@ -57,6 +58,7 @@ impl Rule {
         Rule::SimilarNames,
         Rule::SimilarDescriptions,
         Rule::SchemaUnsupported,
+        Rule::SchemaConverted,
         Rule::NameMapped,
         Rule::StrictMode,
         Rule::ToolTokens,
@@ -74,6 +76,7 @@ impl Rule {
             Rule::SimilarNames => "similar-names",
             Rule::SimilarDescriptions => "similar-descriptions",
             Rule::SchemaUnsupported => "schema-unsupported",
+            Rule::SchemaConverted => "schema-converted",
             Rule::NameMapped => "name-mapped",
             Rule::StrictMode => "strict-mode",
             Rule::ToolTokens => "tool-tokens",
@@ -93,6 +96,7 @@ impl Rule {
             | Rule::SharedPrefix
             | Rule::SimilarNames
             | Rule::SimilarDescriptions
+            | Rule::SchemaConverted
             | Rule::ToolTokens => Severity::Warning,
             Rule::NameMapped | Rule::StrictMode => Severity::Info,
         }
@@ -110,6 +114,9 @@ impl Rule {
             Rule::SimilarNames => "names that differ by a character",
             Rule::SimilarDescriptions => "descriptions so alike that a model will confuse them",
             Rule::SchemaUnsupported => "schema features that chat APIs reject",
+            Rule::SchemaConverted => {
+                "schema features a native API (Anthropic, Gemini) does not take, changed or dropped on the way"
+            }
             Rule::NameMapped => "a name chat APIs do not accept, sent under another name",
             Rule::StrictMode => "a schema that OpenAI strict mode would not accept",
             Rule::ToolTokens => "a tool definition that costs many tokens",

@@ -161,6 +161,29 @@ fn each_rule_fires_on_its_case() {
         assert!(got.iter().any(|g| g == want), "{want}: {got:?}");
         covered.insert(want.split(' ').next().unwrap());
     }
+    // What a provider's API is sent changed is linted for the providers named.
+    let s = set(vec![(
+        "a_tool",
+        GOOD,
+        json!({"type": "object", "properties": {"to": {"type": "string", "format": "email"}}}),
+    )]);
+    assert!(rules(&s).iter().all(|r| !r.starts_with("schema-converted")));
+    let got: Vec<String> = super::lint_for(
+        &s,
+        &LintConfig::default(),
+        None,
+        &[crate::config::Provider::Gemini],
+    )
+    .into_iter()
+    .map(|f| format!("{} {}: {}", f.rule, f.tools_text(), f.message))
+    .collect();
+    assert!(
+        got.iter()
+            .any(|g| g.starts_with("schema-converted a_tool: Gemini:")
+                && g.contains("format: email")),
+        "{got:?}"
+    );
+    covered.insert(Rule::SchemaConverted.id());
     // The token rules have their own test below.
     let all: BTreeSet<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
     assert_eq!(covered, all, "a rule without a case");

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::convert::Change;
+use crate::config::Provider;
+
 /// A tool as a server lists it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServerTool {
@@ -149,6 +152,63 @@ pub struct ToolSet {
     /// The tokenizer the tools' `tokens` were counted with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encoding: Option<String>,
+    /// How the schemas were sent to a provider that takes another form of JSON Schema (the
+    /// `input_schema` of each tool is what the OpenAI-compatible API is sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converted: Option<Converted>,
+}
+
+/// The schemas as a provider's API was sent them, where they differ from the servers' own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Converted {
+    pub provider: Provider,
+    /// Each tool whose schema changed on the way, in the set's order.
+    pub tools: Vec<ConvertedTool>,
+}
+
+/// One tool's schema as sent, and every feature changed or dropped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConvertedTool {
+    pub name: String,
+    pub sent: Value,
+    pub changes: Vec<Change>,
+}
+
+impl Converted {
+    /// The schemas of `set` as `provider` takes them; `None` when every schema goes as it is.
+    pub fn of(set: &ToolSet, provider: Provider) -> Option<Converted> {
+        let convert: fn(&Value) -> (Value, Vec<Change>) = match provider {
+            Provider::Openai => return None,
+            Provider::Anthropic => super::convert::anthropic,
+            Provider::Gemini => super::convert::gemini,
+        };
+        let tools: Vec<ConvertedTool> = set
+            .tools
+            .iter()
+            .filter_map(|t| {
+                let (sent, changes) = convert(&t.input_schema);
+                (!changes.is_empty()).then(|| ConvertedTool {
+                    name: t.name.clone(),
+                    sent,
+                    changes,
+                })
+            })
+            .collect();
+        (!tools.is_empty()).then_some(Converted { provider, tools })
+    }
+
+    /// Every change, counted by feature (`additionalProperties`, `format: uri`...), the most
+    /// frequent first.
+    pub fn features(&self) -> Vec<(String, usize)> {
+        let mut count: HashMap<String, usize> = HashMap::new();
+        for c in self.tools.iter().flat_map(|t| &t.changes) {
+            let feature = c.feature.split(':').next().unwrap_or(&c.feature).trim();
+            *count.entry(feature.to_owned()).or_default() += 1;
+        }
+        let mut v: Vec<(String, usize)> = count.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v
+    }
 }
 
 impl ToolSet {
@@ -219,6 +279,7 @@ impl ToolSet {
             tools: out,
             renamed,
             encoding: None,
+            converted: None,
         }
     }
 
@@ -239,6 +300,7 @@ impl ToolSet {
             tools,
             renamed,
             encoding: self.encoding.clone(),
+            converted: None,
         }
     }
 

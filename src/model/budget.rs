@@ -68,6 +68,14 @@ impl Model for Budgeted {
         self.inner.cache_key(req)
     }
 
+    fn provider(&self) -> Option<crate::config::Provider> {
+        self.inner.provider()
+    }
+
+    fn api_tools(&self, tools: &crate::mcp::ToolSet) -> Box<serde_json::value::RawValue> {
+        self.inner.api_tools(tools)
+    }
+
     fn complete<'a>(
         &'a self,
         req: &'a ModelRequest,

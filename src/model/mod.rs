@@ -1,9 +1,12 @@
 //! Models: the OpenAI-compatible client, the offline baseline, how replies are read, and what
 //! wraps a model (retries, rate limits, the response cache).
 
+mod anthropic;
 mod baseline;
 mod budget;
 mod cache;
+mod gemini;
+mod http;
 mod limit;
 mod openai;
 mod reply;
@@ -21,11 +24,11 @@ pub use cache::{
     CacheMode, CacheSettings, CacheStats, CachedModel, cache_key, cache_stats, default_cache_dir,
     prune_cache, read_recorded, write_recorded,
 };
+pub use http::{DEFAULT_MAX_RETRIES, kind_of, public_url};
 pub use limit::RateLimiter;
-pub use openai::{DEFAULT_MAX_RETRIES, OpenAiModel};
 pub use reply::{parse_reply, parse_reply_body, recover_text_calls};
 
-use crate::config::{Message, ModelConfig};
+use crate::config::{Message, ModelConfig, Provider};
 use crate::error::Result;
 use crate::mcp::ToolSet;
 use crate::record::{ModelInfo, Usage};
@@ -67,6 +70,11 @@ pub struct ExchangedCall {
     pub arguments: String,
     /// The result's text (or the error's), capped.
     pub result: String,
+    /// The call failed: `result` is the error's text.
+    pub is_error: bool,
+    /// The id is the model's own (false: the model sent none and was given one, which APIs
+    /// that number calls themselves are not sent back).
+    pub id_from_model: bool,
 }
 
 impl ModelRequest {
@@ -170,6 +178,15 @@ pub trait Model: Send + Sync {
     fn cache_key(&self, _req: &ModelRequest) -> Option<String> {
         None
     }
+    /// The API asked, for models behind one (not the offline baseline).
+    fn provider(&self) -> Option<Provider> {
+        None
+    }
+    /// The tools in the form this model's API takes, serialized once per run and sent as they
+    /// are with every request.
+    fn api_tools(&self, tools: &ToolSet) -> Box<serde_json::value::RawValue> {
+        tools.to_openai_json()
+    }
 }
 
 pub use crate::config::is_baseline;
@@ -198,8 +215,12 @@ pub fn from_config_counted(
     if is_baseline(&config.name) {
         return Ok(Arc::new(Baseline::new(config.baseline_threshold)));
     }
-    let mut model: Arc<dyn Model> =
-        Arc::new(OpenAiModel::new(config, cache.mode == CacheMode::Replay)?);
+    let replay = cache.mode == CacheMode::Replay;
+    let mut model: Arc<dyn Model> = match config.provider {
+        Provider::Openai => Arc::new(openai::new(config, replay)?),
+        Provider::Anthropic => Arc::new(anthropic::new(config, replay)?),
+        Provider::Gemini => Arc::new(gemini::new(config, replay)?),
+    };
     if let Some(budget) = budget {
         model = Arc::new(Budgeted {
             inner: model,

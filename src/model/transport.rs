@@ -17,8 +17,8 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::header::HeaderMap;
 
+use super::http::public_url;
 use super::{ErrorKind, ModelError};
-use crate::model::openai::public_url;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -289,7 +289,7 @@ impl Transport {
         );
         if kind == ErrorKind::Fatal {
             err.hint = Some(
-                "check that the model server runs and that `base_url` (or OPENAI_BASE_URL) points at it"
+                "check that the model server runs and that `model.base_url` (or the provider's *_BASE_URL variable) points at it"
                     .into(),
             );
         }

@@ -35,6 +35,9 @@ pub fn render_step_summary(r: &Report, diff: Option<&ReportDiff>, verdict: &Verd
         out.push('\n');
     }
     let _ = write!(out, "{}", run_line(r));
+    if let Some(c) = &r.tools.converted {
+        let _ = write!(out, " · {}", super::text::converted_note(c));
+    }
     match (&verdict.baseline, diff) {
         (Some(b), Some(_)) => {
             let _ = writeln!(out, " · compared with the baseline `{b}`\n");

@@ -10,6 +10,7 @@ mod improve;
 mod json;
 mod junit;
 mod markdown;
+mod matrix;
 mod svg;
 mod sweep;
 mod table;
@@ -27,7 +28,8 @@ pub use diff::{
 pub use files::{default_path_in, default_report_path, fallback_path, parse_report, read_report};
 pub use github::render_annotations;
 pub use html::{
-    esc as html_escape, render_diff_html, render_improve_html, render_run_html, render_sweep_html,
+    esc as html_escape, render_diff_html, render_improve_html, render_matrix_html, render_run_html,
+    render_sweep_html,
 };
 pub use improve::{
     Attempt, Compared, Confused, Decision, Failure, IMPROVE_SCHEMA_VERSION, ImproveReport,
@@ -37,11 +39,15 @@ pub use improve::{
 pub use json::{summary_json, variants_json};
 pub use junit::render_junit;
 pub use markdown::{render_diff_markdown, render_step_summary};
+pub use matrix::{
+    MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixModel, MatrixPair, MatrixTask, build_matrix,
+    matrix_labels,
+};
 pub use svg::render_sweep_svg;
 pub use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
 pub use table::{
     TaskRows, render_diff_table, render_dry_run, render_findings, render_improve_table,
-    render_sweep_table, render_table, render_tools_table, render_variants, wrap,
+    render_matrix, render_sweep_table, render_table, render_tools_table, render_variants, wrap,
 };
 pub use types::{EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity};
 pub use verdict::{GateFailure, Verdict};

@@ -59,7 +59,7 @@ pub(super) fn rate_change(c: &RateChange) -> String {
 }
 
 /// A paired test in short: `+3.3 points, p = 1.000`, marked `(significant)` below its alpha.
-pub(super) fn test_short(t: &crate::score::PairedTest) -> String {
+pub(crate) fn test_short(t: &crate::score::PairedTest) -> String {
     format!(
         "{:+.1} points, p = {:.3}{}",
         t.mean_diff * 100.0,
@@ -120,4 +120,27 @@ pub(super) fn word_diff_text(changes: &[WordChange], marks: &WordMarks) -> Strin
             _ => c.text.clone(),
         })
         .collect()
+}
+
+/// The schemas a provider was sent converted, in a line: how many tools, the features changed
+/// or dropped (the most frequent first), and where to see each change.
+pub fn converted_note(c: &crate::mcp::Converted) -> String {
+    let features: Vec<String> = c
+        .features()
+        .into_iter()
+        .map(|(f, n)| {
+            if n > 1 {
+                format!("`{f}` ×{n}")
+            } else {
+                format!("`{f}`")
+            }
+        })
+        .collect();
+    format!(
+        "{} was sent {} tool schema(s) converted ({}): `tooleval lint --provider {}` lists each change",
+        c.provider.title(),
+        c.tools.len(),
+        features.join(", "),
+        c.provider
+    )
 }

@@ -377,6 +377,8 @@ impl AgentTrial<'_> {
                     name: call.name.clone(),
                     arguments: call.arguments.clone(),
                     result: text.clone(),
+                    is_error: output.is_error,
+                    id_from_model: call.id.is_some(),
                 });
                 record.results.push(CallResult {
                     tool: actual.name,

@@ -79,7 +79,7 @@ pub async fn execute(
         .filter(|j| in_shard(opts.shard, *j))
         .count() as u64;
     let bar = progress_bar(total, opts.progress);
-    let api_tools = Arc::new(tools.to_openai_json());
+    let api_tools = Arc::new(model.api_tools(&tools));
     let index = opts
         .retrieve
         .map(|_| Arc::new(crate::model::Index::new(&tools)));
@@ -98,7 +98,7 @@ pub async fn execute(
             let index = index.clone();
             async move {
                 let retrieval = index.as_deref().zip(opts.retrieve);
-                let req = request_for(t, trial, &tools, api_tools, retrieval);
+                let req = request_for(t, trial, &tools, api_tools, retrieval, &*model);
                 let (rec, fatal) = match (&t.agent, &opts.agent) {
                     (Some(settings), Some(run)) => {
                         super::agent::AgentTrial {
@@ -163,6 +163,7 @@ fn request_for(
     tools: &Arc<ToolSet>,
     api_tools: Arc<Box<serde_json::value::RawValue>>,
     retrieval: Option<(&crate::model::Index, usize)>,
+    model: &dyn Model,
 ) -> ModelRequest {
     let user_text = t.task.prompt.user_text();
     let (offered, api_tools) = match retrieval {
@@ -174,7 +175,7 @@ fn request_for(
                 .map(|(i, _)| tools.tools[i].name.clone())
                 .collect();
             let subset = Arc::new(tools.subset(&keep));
-            let api = Arc::new(subset.to_openai_json());
+            let api = Arc::new(model.api_tools(&subset));
             (subset, api)
         }
         None => (tools.clone(), api_tools),

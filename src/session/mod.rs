@@ -53,6 +53,23 @@ impl Session {
         })
     }
 
+    /// Refuses a model matrix for a command that measures one model.
+    pub fn one_model(&self, command: &str) -> Result<()> {
+        if self.eval.models.len() > 1 {
+            return Err(Error::usage(
+                format!(
+                    "`{command}` measures one model, and {} are named",
+                    self.eval.models.len()
+                ),
+                Some(format!(
+                    "pass one `--model` (a matrix of models is `tooleval run`'s), e.g. `--model {}`",
+                    self.eval.models[0].name
+                )),
+            ));
+        }
+        Ok(())
+    }
+
     /// The model the eval names. Built before any server starts: a missing key should not wait
     /// for them.
     pub fn model(&self, cache: &CacheArgs) -> Result<Arc<dyn Model>> {

@@ -65,7 +65,11 @@ impl Session {
                 &plan.opts,
             )
             .await;
-        let tools = counting.await.unwrap_or(tools);
+        let mut tools = counting.await.unwrap_or(tools);
+        tools.converted = plan
+            .model
+            .provider()
+            .and_then(|p| crate::mcp::Converted::of(&tools, p));
         let ended = Ended {
             interrupted: executed.interrupted,
             fatal: executed.fatal,

@@ -115,7 +115,7 @@ fn server_errors_are_retried_a_bounded_number_of_times() {
     assert_eq!(trial(&r, "logs")["outcome"], "error");
     assert_eq!(
         trial(&r, "logs")["reason"],
-        "HTTP 503: overloaded (after 1 retries)"
+        "HTTP 503 from OpenAI-compatible API: overloaded (after 1 retries)"
     );
     assert_eq!(trial(&r, "alerts")["outcome"], "pass");
     assert_eq!(server.requests(), 4);

@@ -18,6 +18,7 @@ mod html;
 mod improve;
 mod layers;
 mod loader_props;
+mod providers;
 mod scripted;
 mod support;
 mod sweep;

@@ -218,7 +218,10 @@ fn malformed_replies_and_http_errors_are_infrastructure_errors() {
         assert_eq!(t["outcome"], "error", "{t}");
         t["reason"].as_str().unwrap().to_owned()
     };
-    assert_eq!(reason("pass"), "HTTP 500: upstream exploded");
+    assert_eq!(
+        reason("pass"),
+        "HTTP 500 from OpenAI-compatible API: upstream exploded"
+    );
     assert!(
         reason("wrong-tool").starts_with("the reply is not valid JSON"),
         "{}",
@@ -229,7 +232,10 @@ fn malformed_replies_and_http_errors_are_infrastructure_errors() {
         "{}",
         reason("no-call")
     );
-    assert_eq!(reason("unexpected-call"), "HTTP 429: Rate limit reached");
+    assert_eq!(
+        reason("unexpected-call"),
+        "HTTP 429 from OpenAI-compatible API: Rate limit reached"
+    );
     // Errors are reported apart and never scored as model failures.
     assert_eq!(report["summary"]["errors"], 4);
     assert_eq!(report["summary"]["full_call"]["n"], 5);

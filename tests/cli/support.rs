@@ -36,6 +36,10 @@ pub fn clean_env(c: &mut Command) {
         .env_remove("OPENAI_BASE_URL")
         .env_remove("OPENAI_ORG_ID")
         .env_remove("OPENAI_PROJECT_ID")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("GEMINI_BASE_URL")
         // Requests go straight to the servers on 127.0.0.1 unless a test sets a proxy.
         .env_remove("HTTP_PROXY")
         .env_remove("http_proxy")

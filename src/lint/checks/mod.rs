@@ -8,7 +8,7 @@ mod tokens;
 use super::finding::Finding;
 use super::rule::Rule;
 use crate::config::LintConfig;
-use crate::mcp::ToolSet;
+use crate::mcp::{Converted, ToolSet};
 
 /// What every check reads: the tool set and the eval file's settings.
 pub struct Context<'a> {
@@ -16,6 +16,8 @@ pub struct Context<'a> {
     pub cfg: &'a LintConfig,
     /// The budget for the whole set, when one is set.
     pub max_tool_tokens: Option<usize>,
+    /// The schemas as each native provider named is sent them (with the set's own record).
+    pub converted: Vec<Converted>,
 }
 
 /// The findings of one rule.
@@ -30,6 +32,7 @@ pub fn run(rule: Rule, ctx: &Context) -> Vec<Finding> {
         Rule::SimilarNames => names::similar_names(ctx),
         Rule::SimilarDescriptions => names::similar_descriptions(ctx),
         Rule::SchemaUnsupported => schema::schema_unsupported(ctx),
+        Rule::SchemaConverted => schema::schema_converted(ctx),
         Rule::NameMapped => names::name_mapped(ctx),
         Rule::StrictMode => schema::strict_mode(ctx),
         Rule::ToolTokens => tokens::tool_tokens(ctx),

@@ -47,6 +47,27 @@ pub fn schema_unsupported(ctx: &Context) -> Vec<Finding> {
     out
 }
 
+/// What each native provider named (and the one the set was sent to) is sent changed or not at
+/// all: one finding per provider and tool.
+pub fn schema_converted(ctx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for c in &ctx.converted {
+        for t in &c.tools {
+            let changes: Vec<String> = t.changes.iter().map(|ch| ch.describe()).collect();
+            out.push(Finding::new(
+                Rule::SchemaConverted,
+                vec![t.name.clone()],
+                format!("{}: {}", c.provider.title(), changes.join("; ")),
+                &format!(
+                    "{} takes a subset of JSON Schema: where a dropped constraint matters, say it in the description",
+                    c.provider.title()
+                ),
+            ));
+        }
+    }
+    out
+}
+
 pub fn strict_mode(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in &ctx.set.tools {

@@ -5,6 +5,7 @@
 
 mod diff;
 mod improve;
+mod matrix;
 mod run;
 mod sweep;
 
@@ -12,6 +13,7 @@ use std::fmt::Write as _;
 
 pub use diff::render_diff_html;
 pub use improve::render_improve_html;
+pub use matrix::render_matrix_html;
 pub use run::render_run_html;
 pub use sweep::render_sweep_html;
 

@@ -83,6 +83,17 @@ fn header(r: &Report, width: u16) -> String {
             rn.server_name, rn.server, rn.name, rn.reason
         );
     }
+    if let Some(c) = &r.tools.converted {
+        let _ = writeln!(
+            out,
+            "{}",
+            super::wrap(
+                &format!("note: {}", crate::report::text::converted_note(c)),
+                width,
+                "  "
+            )
+        );
+    }
     out
 }
 

@@ -1,0 +1,219 @@
+//! `tooleval run` with several models (`models:` in the eval, or `--model` more than once): the
+//! suite asked of each model in turn on one tool listing, a report per model, and the combined
+//! summary (`<report>-matrix.json`) shown as a table of models, pairs and tasks.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::run::with_suffix;
+use crate::cli::{Format, GateArgs, RunArgs};
+use crate::config::Descriptions;
+use crate::error::{Error, Result, exit};
+use crate::files::check_writable;
+use crate::gate;
+use crate::model::{self, Model};
+use crate::output::Output;
+use crate::report::{self, Report};
+use crate::run::ExecOptions;
+use crate::session::{self, Finish, Plan, Session, Texts};
+
+/// One model of the matrix: how it is named, where its report and page go.
+struct Entry {
+    label: String,
+    model: Arc<dyn Model>,
+    out: PathBuf,
+    html: Option<PathBuf>,
+}
+
+pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result<i32> {
+    let eval = &session.eval;
+    if !args.variant.is_empty() || args.shard.is_some() {
+        return Err(Error::usage(
+            format!(
+                "{} cannot run with several models",
+                if args.shard.is_some() {
+                    "--shard"
+                } else {
+                    "--variant"
+                }
+            ),
+            Some("run one model at a time (`--model NAME`) for variants or shards".to_owned()),
+        ));
+    }
+    let cache = args.cache.settings(&eval.path);
+    // Every model is built before any server starts: a missing key should not wait for them.
+    let built: Vec<Arc<dyn Model>> = eval
+        .models
+        .iter()
+        .map(|m| model::from_config(m, &cache))
+        .collect::<Result<_>>()?;
+    let infos: Vec<_> = built.iter().map(|m| m.info()).collect();
+    let labels = report::matrix_labels(&infos);
+    let base_out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| report::default_report_path(&eval.path, session.started));
+    let summary_path = with_suffix(&base_out, "matrix");
+    let entries: Vec<Entry> = built
+        .into_iter()
+        .zip(&labels)
+        .map(|(model, label)| Entry {
+            out: with_suffix(&base_out, &slug(label)),
+            html: args.html.as_ref().map(|h| with_suffix(h, &slug(label))),
+            label: label.clone(),
+            model,
+        })
+        .collect();
+    for path in entries
+        .iter()
+        .flat_map(|e| std::iter::once(&e.out).chain(&e.html))
+        .chain([&summary_path])
+        .chain(&args.html)
+    {
+        check_writable(path)?;
+    }
+    let has_baseline = args.gate.baseline.is_some() || eval.baseline.is_some();
+    gate::check_args(
+        &args.gate,
+        has_baseline,
+        args.gate.tool_floor.or(eval.tool_floor),
+    )?;
+    let descriptions = args
+        .descriptions
+        .as_deref()
+        .map(Descriptions::load)
+        .transpose()?;
+    let tasks = session.plan(args.split)?;
+    let judge = session.judge(&args.cache)?;
+    let agent = tasks.iter().any(|t| t.agent.is_some());
+    let listed = session.list_tools(agent, &cache).await?;
+    session.check(&listed.tools)?;
+    if let Some(d) = &descriptions {
+        listed.tools.clone().apply_descriptions(d)?;
+    }
+    let mut plan = Plan {
+        tasks,
+        opts: ExecOptions {
+            agent: Some(session.agent_run(&listed, &cache, judge)),
+            ..session.exec_options(!args.quiet && args.format == Format::Table)
+        },
+        model: entries[0].model.clone(),
+        listed,
+    };
+    let no_gate = GateArgs::default();
+    let mut reports: Vec<(Report, String)> = Vec::new();
+    let mut code = exit::OK;
+    let mut stop = None;
+    for (i, entry) in entries.iter().enumerate() {
+        if args.format == Format::Table && !args.quiet {
+            out.say(&format!(
+                "model {} ({}), {} of {}:\n",
+                entry.label,
+                infos[i].kind,
+                i + 1,
+                entries.len()
+            ));
+        }
+        plan.model = entry.model.clone();
+        let texts = Texts {
+            name: descriptions.as_ref().map(Descriptions::name),
+            descriptions: descriptions.as_ref(),
+        };
+        let (report, executed) = session.measure(&plan, texts, args.split, None).await;
+        // The gate and the baseline belong to the first model, as a baseline was recorded by
+        // one model; every model's report is written for `diff`.
+        let first = i == 0;
+        let finish = Finish {
+            out: entry.out.clone(),
+            format: Format::Table,
+            quiet: args.quiet || !args.verbose,
+            verbose: args.verbose,
+            gate: if first { &args.gate } else { &no_gate },
+            eval_baseline: if first { eval.baseline.clone() } else { None },
+            eval_tool_floor: eval.tool_floor,
+            interrupted: executed.interrupted,
+            stopped: executed.fatal.is_some(),
+            gate_enabled: first,
+        };
+        let model_code = session::finish(out, &report, &finish)?;
+        if let Some(html) = &entry.html {
+            super::write_page(out, html, &report::render_run_html(&report))?;
+        }
+        if first || model_code == exit::INFRASTRUCTURE || executed.interrupted {
+            code = code.max(model_code);
+        }
+        reports.push((report, entry.out.display().to_string()));
+        if let Some(e) = executed.fatal {
+            stop = Some(session::fatal_error(
+                e,
+                &format!(
+                    "the matrix stopped at `{}`, and the reports hold the trials before it",
+                    entry.label
+                ),
+            ));
+            break;
+        }
+        if executed.interrupted {
+            break;
+        }
+    }
+    let pairs: Vec<(&Report, String)> = reports.iter().map(|(r, p)| (r, p.clone())).collect();
+    let matrix = report::build_matrix(&pairs, args.gate.alpha);
+    let written = session::write_report(out, &matrix, &summary_path)?;
+    match args.format {
+        Format::Json => out.print_json(&matrix),
+        Format::Table if !args.quiet => {
+            out.say(&format!(
+                "\n{}",
+                report::render_matrix(&matrix, out.width, args.verbose)
+            ));
+        }
+        Format::Table => {}
+    }
+    out.say(&format!("matrix: {}\n", written.display()));
+    if let Some(html) = &args.html {
+        super::write_page(out, html, &report::render_matrix_html(&matrix))?;
+    }
+    if let Some(live) = &plan.listed.live {
+        live.close().await;
+    }
+    if let Some(e) = stop {
+        return Err(e);
+    }
+    Ok(code)
+}
+
+/// A label as a file name's part: letters, digits, `.`, `_` and `-`; anything else a `-`.
+fn slug(label: &str) -> String {
+    let mut s = String::new();
+    for c in label.chars() {
+        let c = if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+            c.to_ascii_lowercase()
+        } else {
+            '-'
+        };
+        if !(c == '-' && s.ends_with('-')) {
+            s.push(c);
+        }
+    }
+    s.trim_matches('-').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn labels_make_file_names() {
+        assert_eq!(slug("qwen2.5:7b"), "qwen2.5-7b");
+        assert_eq!(
+            slug("claude-sonnet-4-5 (anthropic)"),
+            "claude-sonnet-4-5-anthropic"
+        );
+        assert_eq!(
+            with_suffix(Path::new("reports/x.json"), &slug("gemini-2.5-flash")),
+            Path::new("reports/x-gemini-2.5-flash.json")
+        );
+    }
+}

@@ -1,0 +1,387 @@
+//! Anthropic's Messages API: `POST {base_url}/v1/messages`, the key in `x-api-key`, tools with an
+//! `input_schema`, calls as `tool_use` blocks and their results as `tool_result` blocks.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use super::http::{Hints, HttpModel, Place, Wire, http_failure, not_json, secret_header};
+use super::{ErrorKind, ModelError, ModelReply, ModelRequest, RawCall};
+use crate::config::{ModelConfig, Provider, Role, ToolChoice};
+use crate::error::Result;
+use crate::mcp::ToolSet;
+use crate::mcp::convert;
+use crate::record::Usage;
+
+/// The API version every request names (the one the Messages API is documented at).
+pub const API_VERSION: &str = "2023-06-01";
+/// The API requires `max_tokens`: this many unless the eval sets it.
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+
+pub(super) struct AnthropicWire {
+    config: ModelConfig,
+    /// `tool_choice`, when the eval sets it or parallel calls are turned off.
+    tool_choice: Option<Value>,
+}
+
+/// A model behind Anthropic's Messages API. `replay` builds a client that will never be asked.
+pub(super) fn new(config: &ModelConfig, replay: bool) -> Result<HttpModel<AnthropicWire>> {
+    let place = Place::resolve(config, replay)?;
+    let endpoint = place.endpoint(Provider::Anthropic, "/v1/messages")?;
+    let mut headers = HeaderMap::new();
+    if !place.key.is_empty() {
+        headers.insert(
+            HeaderName::from_static("x-api-key"),
+            secret_header(&place.key)?,
+        );
+    }
+    headers.insert(
+        HeaderName::from_static("anthropic-version"),
+        HeaderValue::from_static(API_VERSION),
+    );
+    let wire = AnthropicWire {
+        tool_choice: tool_choice(config),
+        config: config.clone(),
+    };
+    HttpModel::new(wire, config, place, endpoint, headers)
+}
+
+/// `tool_choice` as the Messages API takes it: `required` is `any`; turning parallel calls off
+/// is a flag of the choice.
+fn tool_choice(config: &ModelConfig) -> Option<Value> {
+    let kind = match config.tool_choice {
+        Some(ToolChoice::Auto) => "auto",
+        Some(ToolChoice::Required) => "any",
+        Some(ToolChoice::None) => "none",
+        None if config.parallel_tool_calls == Some(false) => "auto",
+        None => return None,
+    };
+    let mut choice = json!({ "type": kind });
+    if config.parallel_tool_calls == Some(false) && kind != "none" {
+        choice["disable_parallel_tool_use"] = true.into();
+    }
+    Some(choice)
+}
+
+impl AnthropicWire {
+    fn body(&self, req: &ModelRequest) -> Value {
+        let c = &self.config;
+        // System messages go in `system`; the conversation holds user and assistant turns.
+        let system: Vec<&str> = req
+            .messages
+            .iter()
+            .filter(|m| m.role == Role::System)
+            .map(|m| m.content.as_str())
+            .collect();
+        let system = if system.is_empty() {
+            c.system_prompt.clone()
+        } else {
+            Some(system.join("\n\n"))
+        };
+        let mut messages: Vec<Value> = req
+            .messages
+            .iter()
+            .filter(|m| m.role != Role::System)
+            .map(|m| {
+                let role = if m.role == Role::Assistant {
+                    "assistant"
+                } else {
+                    "user"
+                };
+                json!({ "role": role, "content": m.content })
+            })
+            .collect();
+        for x in &req.exchanges {
+            let mut blocks = Vec::with_capacity(x.calls.len() + 1);
+            if let Some(text) = x.content.as_deref().filter(|t| !t.is_empty()) {
+                blocks.push(json!({ "type": "text", "text": text }));
+            }
+            for call in &x.calls {
+                blocks.push(json!({
+                    "type": "tool_use",
+                    "id": call.id,
+                    "name": call.name,
+                    "input": arguments_object(&call.arguments),
+                }));
+            }
+            messages.push(json!({ "role": "assistant", "content": blocks }));
+            let results: Vec<Value> = x
+                .calls
+                .iter()
+                .map(|call| {
+                    let mut r = json!({
+                        "type": "tool_result",
+                        "tool_use_id": call.id,
+                        "content": call.result,
+                    });
+                    if call.is_error {
+                        r["is_error"] = true.into();
+                    }
+                    r
+                })
+                .collect();
+            messages.push(json!({ "role": "user", "content": results }));
+        }
+        let mut body = serde_json::Map::new();
+        body.insert("model".into(), c.name.clone().into());
+        body.insert(
+            "max_tokens".into(),
+            c.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS).into(),
+        );
+        if let Some(s) = system {
+            body.insert("system".into(), s.into());
+        }
+        body.insert("messages".into(), messages.into());
+        // Left out when no tool is offered (a judge's or a writer's request), with the choice.
+        if !req.tools.tools.is_empty() {
+            let tools: Value = serde_json::from_str(req.api_tools.get()).unwrap_or(Value::Null);
+            body.insert("tools".into(), tools);
+            if let Some(choice) = &self.tool_choice {
+                body.insert("tool_choice".into(), choice.clone());
+            }
+        }
+        if let Some(t) = c.temperature {
+            body.insert("temperature".into(), json!(t));
+        }
+        Value::Object(body)
+    }
+}
+
+/// A call's arguments as the object `tool_use.input` must be; arguments that are not a JSON
+/// object (the model's mistake, already answered with an error) are sent as an empty one.
+pub(super) fn arguments_object(arguments: &str) -> Value {
+    match serde_json::from_str::<Value>(arguments) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => json!({}),
+    }
+}
+
+impl Wire for AnthropicWire {
+    fn provider(&self) -> Provider {
+        Provider::Anthropic
+    }
+
+    fn write_body(&self, req: &ModelRequest, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &self.body(req))
+    }
+
+    fn read_reply(&self, body: &[u8]) -> Result<ModelReply, ModelError> {
+        let value: Value = serde_json::from_slice(body).map_err(|e| not_json(&e, body))?;
+        parse_message(&value).map_err(|message| ModelError::new(ErrorKind::Other, message))
+    }
+
+    fn failure(&self, status: u16, body: &[u8], retry_after: Option<Duration>) -> ModelError {
+        http_failure(
+            Provider::Anthropic,
+            status,
+            body,
+            retry_after,
+            Hints {
+                key: "Anthropic refused the key: check ANTHROPIC_API_KEY (or the eval file's `api_key`) and that it may use this model".into(),
+                missing: "Anthropic knows no such model or endpoint: check `model.name` (e.g. `claude-sonnet-4-5`) and that `base_url` is the API's root, without /v1".into(),
+            },
+        )
+    }
+
+    fn tools(&self, tools: &ToolSet) -> Box<RawValue> {
+        let list: Vec<Value> = tools
+            .tools
+            .iter()
+            .map(|t| {
+                json!({
+                    "name": t.api_name,
+                    "description": t.description,
+                    "input_schema": convert::anthropic(&t.input_schema).0,
+                })
+            })
+            .collect();
+        let text = serde_json::to_string(&list).expect("tools serialize");
+        RawValue::from_string(text).expect("serde_json wrote valid JSON")
+    }
+
+    fn parameters(&self) -> BTreeMap<String, Value> {
+        let c = &self.config;
+        let mut p = BTreeMap::new();
+        p.insert(
+            "max_tokens".into(),
+            c.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS).into(),
+        );
+        if let Some(choice) = &self.tool_choice {
+            p.insert("tool_choice".into(), choice.clone());
+        }
+        if let Some(t) = c.temperature {
+            p.insert("temperature".into(), json!(t));
+        }
+        p
+    }
+
+    fn note(&self) -> Option<String> {
+        self.config
+            .seed
+            .map(|_| "the Messages API takes no seed: `seed` was not sent".to_owned())
+    }
+}
+
+/// Reads a Messages API reply: its text blocks, its `tool_use` blocks as calls, its stop reason
+/// in the chat API's words (`tool_calls`, `stop`, `length`, `content_filter`) and its usage.
+pub fn parse_message(body: &Value) -> std::result::Result<ModelReply, String> {
+    if let Some(err) = body.get("error").filter(|e| !e.is_null()) {
+        let msg = err
+            .get("message")
+            .and_then(Value::as_str)
+            .map_or_else(|| err.to_string(), str::to_owned);
+        return Err(format!("Anthropic answered with an error: {msg}"));
+    }
+    let blocks = body
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            format!(
+                "the reply has no `content` blocks: {}",
+                super::http::first_line(&body.to_string())
+            )
+        })?;
+    let mut text = Vec::new();
+    let mut tool_calls = Vec::new();
+    for b in blocks {
+        match b.get("type").and_then(Value::as_str) {
+            Some("text") => {
+                if let Some(t) = b.get("text").and_then(Value::as_str) {
+                    text.push(t);
+                }
+            }
+            Some("tool_use") => tool_calls.push(RawCall {
+                name: b
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                arguments: match b.get("input") {
+                    None | Some(Value::Null) => "{}".to_owned(),
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                },
+                recovered: false,
+                id: b.get("id").and_then(Value::as_str).map(str::to_owned),
+            }),
+            // Thinking and other blocks are not part of the answer.
+            _ => {}
+        }
+    }
+    let content = text.concat();
+    let stop = body.get("stop_reason").and_then(Value::as_str);
+    let mut notes = Vec::new();
+    match stop {
+        Some("max_tokens") => notes.push(
+            "the reply was cut at `max_tokens` (Anthropic's stop reason `max_tokens`)".to_owned(),
+        ),
+        Some("refusal") => notes.push("Anthropic's stop reason: `refusal`".to_owned()),
+        Some("pause_turn") => notes
+            .push("Anthropic paused the turn (`pause_turn`): the reply is not finished".to_owned()),
+        _ => {}
+    }
+    let usage = body.get("usage").filter(|u| u.is_object()).map(|u| {
+        let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+        Usage {
+            prompt_tokens: n("input_tokens")
+                + n("cache_creation_input_tokens")
+                + n("cache_read_input_tokens"),
+            completion_tokens: n("output_tokens"),
+        }
+    });
+    Ok(ModelReply {
+        content: (!content.is_empty()).then_some(content),
+        tool_calls,
+        finish_reason: stop.map(|s| {
+            match s {
+                "tool_use" => "tool_calls",
+                "end_turn" | "stop_sequence" => "stop",
+                "max_tokens" | "model_context_window_exceeded" => "length",
+                "refusal" => "content_filter",
+                other => other,
+            }
+            .to_owned()
+        }),
+        usage,
+        notes,
+        retries: 0,
+        cached: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reply of the Messages API reference's tool-use example.
+    #[test]
+    fn reads_the_reference_tool_use_reply() {
+        let body = json!({
+            "id": "msg_01Aq9w938a90dw8q",
+            "model": "claude-sonnet-4-5",
+            "stop_reason": "tool_use",
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "I'll check the weather."},
+                {"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9",
+                 "name": "get_weather", "input": {"location": "San Francisco, CA", "unit": "celsius"}}
+            ],
+            "usage": {"input_tokens": 472, "output_tokens": 91, "cache_read_input_tokens": 8}
+        });
+        let r = parse_message(&body).unwrap();
+        assert_eq!(r.content.as_deref(), Some("I'll check the weather."));
+        assert_eq!(r.finish_reason.as_deref(), Some("tool_calls"));
+        assert_eq!(r.tool_calls.len(), 1);
+        assert_eq!(r.tool_calls[0].name, "get_weather");
+        assert_eq!(
+            serde_json::from_str::<Value>(&r.tool_calls[0].arguments).unwrap(),
+            json!({"location": "San Francisco, CA", "unit": "celsius"})
+        );
+        assert_eq!(
+            r.tool_calls[0].id.as_deref(),
+            Some("toolu_01A09q90qw90lq917835lq9")
+        );
+        let u = r.usage.unwrap();
+        assert_eq!((u.prompt_tokens, u.completion_tokens), (480, 91));
+    }
+
+    #[test]
+    fn a_cut_reply_says_so_and_a_body_without_content_is_an_error() {
+        let r = parse_message(&json!({
+            "content": [{"type": "text", "text": "partial"}], "stop_reason": "max_tokens"
+        }))
+        .unwrap();
+        assert_eq!(r.finish_reason.as_deref(), Some("length"));
+        assert!(r.notes[0].contains("max_tokens"), "{:?}", r.notes);
+        let e = parse_message(&json!({"type": "message"})).unwrap_err();
+        assert!(e.contains("no `content`"), "{e}");
+        let e = parse_message(
+            &json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+        )
+        .unwrap_err();
+        assert!(e.contains("Overloaded"), "{e}");
+    }
+
+    #[test]
+    fn tool_choice_follows_the_eval() {
+        let mut c = ModelConfig::default();
+        assert_eq!(tool_choice(&c), None);
+        c.tool_choice = Some(ToolChoice::Required);
+        assert_eq!(tool_choice(&c), Some(json!({"type": "any"})));
+        c.parallel_tool_calls = Some(false);
+        assert_eq!(
+            tool_choice(&c),
+            Some(json!({"type": "any", "disable_parallel_tool_use": true}))
+        );
+        c.tool_choice = None;
+        assert_eq!(
+            tool_choice(&c),
+            Some(json!({"type": "auto", "disable_parallel_tool_use": true}))
+        );
+        c.tool_choice = Some(ToolChoice::None);
+        assert_eq!(tool_choice(&c), Some(json!({"type": "none"})));
+    }
+}

@@ -1,0 +1,414 @@
+//! Google's Gemini API: `POST {base_url}/models/{model}:generateContent`, the key in
+//! `x-goog-api-key`, tools as `functionDeclarations` (their parameters in Gemini's subset of
+//! JSON Schema), calls as `functionCall` parts and their results as `functionResponse` parts.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use super::anthropic::arguments_object;
+use super::http::{
+    Hints, HttpModel, Place, Wire, first_line, http_failure, not_json, secret_header,
+};
+use super::{ErrorKind, ModelError, ModelReply, ModelRequest, RawCall};
+use crate::config::{ModelConfig, Provider, Role, ToolChoice};
+use crate::error::Result;
+use crate::mcp::ToolSet;
+use crate::mcp::convert;
+use crate::record::Usage;
+
+pub(super) struct GeminiWire {
+    config: ModelConfig,
+    /// `toolConfig`, when the eval sets `tool_choice`.
+    tool_config: Option<Value>,
+    /// `generationConfig`, when the eval sets any of it.
+    generation: Option<Value>,
+}
+
+/// A model behind the Gemini API. `replay` builds a client that will never be asked.
+pub(super) fn new(config: &ModelConfig, replay: bool) -> Result<HttpModel<GeminiWire>> {
+    let place = Place::resolve(config, replay)?;
+    let name = config.name.strip_prefix("models/").unwrap_or(&config.name);
+    let endpoint = place.endpoint(Provider::Gemini, &format!("/models/{name}:generateContent"))?;
+    let mut headers = HeaderMap::new();
+    if !place.key.is_empty() {
+        headers.insert(
+            HeaderName::from_static("x-goog-api-key"),
+            secret_header(&place.key)?,
+        );
+    }
+    let wire = GeminiWire {
+        tool_config: config.tool_choice.map(|t| {
+            let mode = match t {
+                ToolChoice::Auto => "AUTO",
+                ToolChoice::Required => "ANY",
+                ToolChoice::None => "NONE",
+            };
+            json!({ "functionCallingConfig": { "mode": mode } })
+        }),
+        generation: generation_config(config),
+        config: config.clone(),
+    };
+    HttpModel::new(wire, config, place, endpoint, headers)
+}
+
+fn generation_config(c: &ModelConfig) -> Option<Value> {
+    let mut g = serde_json::Map::new();
+    if let Some(t) = c.temperature {
+        g.insert("temperature".into(), json!(t));
+    }
+    if let Some(m) = c.max_tokens {
+        g.insert("maxOutputTokens".into(), m.into());
+    }
+    if let Some(s) = c.seed {
+        g.insert("seed".into(), s.into());
+    }
+    (!g.is_empty()).then_some(Value::Object(g))
+}
+
+impl GeminiWire {
+    fn body(&self, req: &ModelRequest) -> Value {
+        let c = &self.config;
+        let system: Vec<&str> = req
+            .messages
+            .iter()
+            .filter(|m| m.role == Role::System)
+            .map(|m| m.content.as_str())
+            .collect();
+        let system = if system.is_empty() {
+            c.system_prompt.clone()
+        } else {
+            Some(system.join("\n\n"))
+        };
+        let mut contents: Vec<Value> = req
+            .messages
+            .iter()
+            .filter(|m| m.role != Role::System)
+            .map(|m| {
+                let role = if m.role == Role::Assistant {
+                    "model"
+                } else {
+                    "user"
+                };
+                json!({ "role": role, "parts": [{ "text": m.content }] })
+            })
+            .collect();
+        for x in &req.exchanges {
+            let mut parts = Vec::with_capacity(x.calls.len() + 1);
+            if let Some(text) = x.content.as_deref().filter(|t| !t.is_empty()) {
+                parts.push(json!({ "text": text }));
+            }
+            for call in &x.calls {
+                let mut f = json!({ "name": call.name, "args": arguments_object(&call.arguments) });
+                if call.id_from_model {
+                    f["id"] = call.id.clone().into();
+                }
+                parts.push(json!({ "functionCall": f }));
+            }
+            contents.push(json!({ "role": "model", "parts": parts }));
+            let responses: Vec<Value> = x
+                .calls
+                .iter()
+                .map(|call| {
+                    let key = if call.is_error { "error" } else { "result" };
+                    let mut f = json!({ "name": call.name, "response": { key: call.result } });
+                    if call.id_from_model {
+                        f["id"] = call.id.clone().into();
+                    }
+                    json!({ "functionResponse": f })
+                })
+                .collect();
+            contents.push(json!({ "role": "user", "parts": responses }));
+        }
+        let mut body = serde_json::Map::new();
+        body.insert("contents".into(), contents.into());
+        if let Some(s) = system {
+            body.insert(
+                "systemInstruction".into(),
+                json!({ "parts": [{ "text": s }] }),
+            );
+        }
+        if !req.tools.tools.is_empty() {
+            let tools: Value = serde_json::from_str(req.api_tools.get()).unwrap_or(Value::Null);
+            body.insert("tools".into(), tools);
+            if let Some(t) = &self.tool_config {
+                body.insert("toolConfig".into(), t.clone());
+            }
+        }
+        if let Some(g) = &self.generation {
+            body.insert("generationConfig".into(), g.clone());
+        }
+        Value::Object(body)
+    }
+}
+
+/// A function declaration: the parameters converted to Gemini's schema subset, left out for a
+/// tool that takes none (the API refuses an object without properties).
+fn declaration(name: &str, description: &str, schema: &Value) -> Value {
+    let (parameters, _) = convert::gemini(schema);
+    let empty = parameters
+        .get("properties")
+        .and_then(Value::as_object)
+        .is_none_or(|p| p.is_empty());
+    let mut d = json!({ "name": name, "description": description });
+    if !empty {
+        d["parameters"] = parameters;
+    }
+    d
+}
+
+impl Wire for GeminiWire {
+    fn provider(&self) -> Provider {
+        Provider::Gemini
+    }
+
+    fn write_body(&self, req: &ModelRequest, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &self.body(req))
+    }
+
+    fn read_reply(&self, body: &[u8]) -> Result<ModelReply, ModelError> {
+        let value: Value = serde_json::from_slice(body).map_err(|e| not_json(&e, body))?;
+        parse_response(&value).map_err(|message| ModelError::new(ErrorKind::Other, message))
+    }
+
+    fn failure(&self, status: u16, body: &[u8], retry_after: Option<Duration>) -> ModelError {
+        let value: Option<Value> = serde_json::from_slice(body).ok();
+        let reason = |r: &str| {
+            value
+                .as_ref()
+                .and_then(|v| v.pointer("/error/details"))
+                .and_then(Value::as_array)
+                .is_some_and(|d| {
+                    d.iter()
+                        .any(|x| x.get("reason").and_then(Value::as_str) == Some(r))
+                })
+        };
+        let key = "Gemini refused the key: check GEMINI_API_KEY (or the eval file's `api_key`) and that the API is enabled for it";
+        let mut e = http_failure(
+            Provider::Gemini,
+            status,
+            body,
+            retry_after.or_else(|| value.as_ref().and_then(retry_delay)),
+            Hints {
+                key: key.into(),
+                missing: "Gemini knows no such model or endpoint: check `model.name` (e.g. `gemini-2.5-flash`) and that `base_url` ends in /v1beta".into(),
+            },
+        );
+        // A wrong key is answered 400 `API_KEY_INVALID`: as fatal as a 401.
+        if status == 400 && reason("API_KEY_INVALID") {
+            e.kind = ErrorKind::Fatal;
+            e.hint = Some(key.into());
+        }
+        e
+    }
+
+    fn tools(&self, tools: &ToolSet) -> Box<RawValue> {
+        let declarations: Vec<Value> = tools
+            .tools
+            .iter()
+            .map(|t| declaration(&t.api_name, &t.description, &t.input_schema))
+            .collect();
+        let text = serde_json::to_string(&json!([{ "functionDeclarations": declarations }]))
+            .expect("tools serialize");
+        RawValue::from_string(text).expect("serde_json wrote valid JSON")
+    }
+
+    fn parameters(&self) -> BTreeMap<String, Value> {
+        let mut p = BTreeMap::new();
+        if let Some(t) = &self.tool_config {
+            p.insert("toolConfig".into(), t.clone());
+        }
+        if let Some(g) = &self.generation {
+            p.insert("generationConfig".into(), g.clone());
+        }
+        p
+    }
+
+    fn note(&self) -> Option<String> {
+        self.config.parallel_tool_calls.map(|_| {
+            "Gemini has no switch for parallel calls: `parallel_tool_calls` was not sent".to_owned()
+        })
+    }
+}
+
+/// The `retryDelay` of a `RetryInfo` detail (`"22s"`), which Gemini sends with a 429.
+fn retry_delay(body: &Value) -> Option<Duration> {
+    body.pointer("/error/details")?
+        .as_array()?
+        .iter()
+        .find_map(|d| d.get("retryDelay").and_then(Value::as_str))
+        .and_then(|s| s.strip_suffix('s'))
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(3600.0)))
+}
+
+/// Reads a `generateContent` reply: the first candidate's text parts, its `functionCall` parts
+/// as calls, its finish reason in the chat API's words, and the usage. A prompt Gemini blocked
+/// is a reply with no answer and a note, as a refusal is.
+pub fn parse_response(body: &Value) -> std::result::Result<ModelReply, String> {
+    if let Some(err) = body.get("error").filter(|e| !e.is_null()) {
+        let msg = err
+            .get("message")
+            .and_then(Value::as_str)
+            .map_or_else(|| err.to_string(), str::to_owned);
+        return Err(format!("Gemini answered with an error: {msg}"));
+    }
+    let usage = body
+        .get("usageMetadata")
+        .filter(|u| u.is_object())
+        .map(|u| {
+            let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+            Usage {
+                prompt_tokens: n("promptTokenCount"),
+                completion_tokens: n("candidatesTokenCount") + n("thoughtsTokenCount"),
+            }
+        });
+    let Some(candidate) = body
+        .get("candidates")
+        .and_then(Value::as_array)
+        .and_then(|c| c.first())
+    else {
+        if let Some(reason) = body
+            .pointer("/promptFeedback/blockReason")
+            .and_then(Value::as_str)
+        {
+            return Ok(ModelReply {
+                finish_reason: Some("content_filter".into()),
+                usage,
+                notes: vec![format!("Gemini blocked the prompt (`{reason}`)")],
+                ..ModelReply::default()
+            });
+        }
+        return Err(format!(
+            "the reply has no `candidates`: {}",
+            first_line(&body.to_string())
+        ));
+    };
+    let mut text = Vec::new();
+    let mut tool_calls = Vec::new();
+    let parts = candidate
+        .pointer("/content/parts")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for part in parts {
+        if let Some(f) = part.get("functionCall") {
+            tool_calls.push(RawCall {
+                name: f
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                arguments: match f.get("args") {
+                    None | Some(Value::Null) => "{}".to_owned(),
+                    Some(v) => v.to_string(),
+                },
+                recovered: false,
+                id: f.get("id").and_then(Value::as_str).map(str::to_owned),
+            });
+        } else if let Some(t) = part.get("text").and_then(Value::as_str)
+            && part.get("thought").and_then(Value::as_bool) != Some(true)
+        {
+            text.push(t);
+        }
+    }
+    let reason = candidate.get("finishReason").and_then(Value::as_str);
+    let mut notes = Vec::new();
+    let finish = reason.map(|r| match r {
+        "STOP" if !tool_calls.is_empty() => "tool_calls".to_owned(),
+        "STOP" => "stop".to_owned(),
+        "MAX_TOKENS" => {
+            notes.push("the reply was cut at `max_tokens` (Gemini's `MAX_TOKENS`)".to_owned());
+            "length".to_owned()
+        }
+        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" => {
+            notes.push(format!("Gemini stopped the reply (`{r}`)"));
+            "content_filter".to_owned()
+        }
+        "MALFORMED_FUNCTION_CALL" | "UNEXPECTED_TOOL_CALL" => {
+            notes.push(format!("Gemini could not make the call it began (`{r}`)"));
+            r.to_ascii_lowercase()
+        }
+        other => other.to_ascii_lowercase(),
+    });
+    let content = text.concat();
+    Ok(ModelReply {
+        content: (!content.is_empty()).then_some(content),
+        tool_calls,
+        finish_reason: finish,
+        usage,
+        notes,
+        retries: 0,
+        cached: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reply of the function-calling guide's example.
+    #[test]
+    fn reads_the_reference_function_call_reply() {
+        let body = json!({
+            "candidates": [{
+                "content": {"role": "model", "parts": [
+                    {"functionCall": {"name": "set_light_values", "args": {"brightness": 25, "color_temp": "warm"}}}
+                ]},
+                "finishReason": "STOP",
+                "index": 0
+            }],
+            "usageMetadata": {"promptTokenCount": 121, "candidatesTokenCount": 24, "totalTokenCount": 145, "thoughtsTokenCount": 6},
+            "modelVersion": "gemini-2.5-flash"
+        });
+        let r = parse_response(&body).unwrap();
+        assert_eq!(r.content, None);
+        assert_eq!(r.finish_reason.as_deref(), Some("tool_calls"));
+        assert_eq!(r.tool_calls[0].name, "set_light_values");
+        assert_eq!(
+            serde_json::from_str::<Value>(&r.tool_calls[0].arguments).unwrap(),
+            json!({"brightness": 25, "color_temp": "warm"})
+        );
+        assert_eq!(r.tool_calls[0].id, None);
+        let u = r.usage.unwrap();
+        assert_eq!((u.prompt_tokens, u.completion_tokens), (121, 30));
+    }
+
+    #[test]
+    fn a_blocked_prompt_is_a_reply_with_a_note_and_no_candidates_is_an_error() {
+        let r = parse_response(&json!({"promptFeedback": {"blockReason": "SAFETY"}})).unwrap();
+        assert_eq!(r.finish_reason.as_deref(), Some("content_filter"));
+        assert!(r.notes[0].contains("SAFETY"));
+        let e = parse_response(&json!({"modelVersion": "x"})).unwrap_err();
+        assert!(e.contains("no `candidates`"), "{e}");
+        let r = parse_response(&json!({"candidates": [{"content": {"parts": [
+            {"text": "thinking…", "thought": true}, {"text": "Done."}
+        ]}, "finishReason": "MAX_TOKENS"}]}))
+        .unwrap();
+        assert_eq!(r.content.as_deref(), Some("Done."));
+        assert_eq!(r.finish_reason.as_deref(), Some("length"));
+    }
+
+    #[test]
+    fn the_retry_delay_comes_from_the_body() {
+        let body = json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "22s"}
+        ]}});
+        assert_eq!(retry_delay(&body), Some(Duration::from_secs(22)));
+        assert_eq!(retry_delay(&json!({"error": {}})), None);
+    }
+
+    #[test]
+    fn a_tool_without_parameters_declares_none() {
+        let d = declaration(
+            "ping",
+            "Checks",
+            &json!({"type": "object", "properties": {}}),
+        );
+        assert_eq!(d, json!({"name": "ping", "description": "Checks"}));
+    }
+}

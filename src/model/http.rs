@@ -1,0 +1,438 @@
+//! What every model API over HTTP shares: the connection, the rate limits, retries with backoff
+//! and `Retry-After`, the response-cache key, and reading a failed answer. A provider (the
+//! OpenAI-compatible chat API, Anthropic's Messages API, Gemini's `generateContent`) is a
+//! [`Wire`]: how a request is written, how a reply is read, what an error status means.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use super::transport::Transport;
+use super::{ErrorKind, Model, ModelError, ModelReply, ModelRequest, RateLimiter};
+use crate::config::{ModelConfig, Provider};
+use crate::error::{Error, Result};
+use crate::mcp::ToolSet;
+use crate::record::ModelInfo;
+
+const DEFAULT_TIMEOUT_SECS: u64 = 60;
+/// Retries of a transient failure (429, 5xx, timeout, dropped connection) unless configured.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+/// The first backoff; it doubles each attempt, up to `MAX_BACKOFF`, with full jitter.
+const BASE_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// One provider's side of the exchange.
+pub(super) trait Wire: Send + Sync {
+    fn provider(&self) -> Provider;
+    /// Writes the request for `req` (its tools already in this API's form).
+    fn write_body(&self, req: &ModelRequest, out: &mut Vec<u8>) -> serde_json::Result<()>;
+    /// Reads a 2xx answer's body.
+    fn read_reply(&self, body: &[u8]) -> Result<ModelReply, ModelError>;
+    /// What a non-2xx answer means.
+    fn failure(&self, status: u16, body: &[u8], retry_after: Option<Duration>) -> ModelError;
+    /// The tools in this API's form, serialized once per run.
+    fn tools(&self, tools: &ToolSet) -> Box<RawValue>;
+    /// The request parameters the eval set, as this API is sent them (for the report).
+    fn parameters(&self) -> BTreeMap<String, Value>;
+    /// What a reader of the report should know about how the eval's settings were sent.
+    fn note(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A model behind an HTTP API, spoken to through its provider's [`Wire`].
+pub(super) struct HttpModel<W> {
+    wire: W,
+    /// To the provider's endpoint, with its headers (the key marked sensitive).
+    transport: Transport,
+    config: ModelConfig,
+    base_url: String,
+    limiter: RateLimiter,
+    max_retries: u32,
+}
+
+/// Where a provider's model is and the key it is asked with, from the eval, else the
+/// provider's variables. `replay` builds a client that will never be asked: no key is needed.
+pub(super) struct Place {
+    pub base_url: String,
+    pub key: String,
+}
+
+impl Place {
+    pub fn resolve(config: &ModelConfig, replay: bool) -> Result<Place> {
+        let provider = config.provider;
+        let base_url = config
+            .base_url
+            .clone()
+            .or_else(|| std::env::var(provider.base_url_var()).ok())
+            .unwrap_or_else(|| provider.default_base_url().to_owned())
+            .trim_end_matches('/')
+            .to_owned();
+        let var = provider.key_var();
+        let key = config
+            .api_key
+            .clone()
+            .or_else(|| std::env::var(var).ok())
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        crate::secrets::register_secret(var, &key);
+        if key.chars().any(char::is_control) {
+            return Err(Error::Model {
+                message: format!("the {} key holds a control character", provider.title()),
+                hint: Some(format!(
+                    "check {var} (or the eval's `api_key`) for a stray newline"
+                )),
+            });
+        }
+        if key.is_empty() && base_url == provider.default_base_url() && !replay {
+            let local = match provider {
+                Provider::Openai => {
+                    ", or set `model.base_url` to a local server (Ollama, vLLM, llama.cpp)"
+                }
+                _ => "",
+            };
+            return Err(Error::usage(
+                format!(
+                    "no API key for `{}` at {base_url} ({})",
+                    config.name,
+                    provider.title()
+                ),
+                Some(format!(
+                    "export {var}{local}, or use `--model baseline` to run offline"
+                )),
+            ));
+        }
+        Ok(Place { base_url, key })
+    }
+
+    /// The endpoint `path` under the base URL, checked to be http(s).
+    pub fn endpoint(&self, provider: Provider, path: &str) -> Result<reqwest::Url> {
+        reqwest::Url::parse(&format!("{}{path}", self.base_url))
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| {
+                Error::usage(
+                    format!("`{}` is not an http(s) URL", public_url(&self.base_url)),
+                    Some(format!(
+                        "set `model.base_url` (or {}) to the API's root, e.g. {}",
+                        provider.base_url_var(),
+                        provider.default_base_url()
+                    )),
+                )
+            })
+    }
+}
+
+/// A header value holding a secret: never shown in debug output.
+pub(super) fn secret_header(value: &str) -> Result<HeaderValue> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| Error::Model {
+        message: "the API key is not a valid header value".into(),
+        hint: Some("check the variable the key comes from for stray characters".into()),
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+impl<W: Wire> HttpModel<W> {
+    pub(super) fn new(
+        wire: W,
+        config: &ModelConfig,
+        place: Place,
+        endpoint: reqwest::Url,
+        mut headers: HeaderMap,
+    ) -> Result<Self> {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let timeout = Duration::from_secs(config.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));
+        let transport =
+            Transport::new(endpoint, headers, timeout).map_err(|message| Error::Model {
+                message,
+                hint: Some(
+                    "on a minimal system, install the CA certificates (e.g. `ca-certificates`)"
+                        .into(),
+                ),
+            })?;
+        Ok(HttpModel {
+            wire,
+            transport,
+            config: config.clone(),
+            base_url: place.base_url,
+            limiter: RateLimiter::new(config.requests_per_minute, config.tokens_per_minute),
+            max_retries: config.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+        })
+    }
+
+    /// One attempt: the reply, or why there is none.
+    async fn send(&self, body: bytes::Bytes) -> Result<ModelReply, ModelError> {
+        let answer = self.transport.post(body).await?;
+        if !(200..300).contains(&answer.status) {
+            return Err(self
+                .wire
+                .failure(answer.status, &answer.body, answer.retry_after));
+        }
+        self.wire.read_reply(&answer.body)
+    }
+
+    fn body(&self, req: &ModelRequest) -> Result<Vec<u8>, ModelError> {
+        let mut body = Vec::with_capacity(req.api_tools.get().len() + 1024);
+        self.wire.write_body(req, &mut body).map_err(|e| {
+            ModelError::new(ErrorKind::Other, format!("cannot write the request: {e}"))
+        })?;
+        Ok(body)
+    }
+}
+
+impl<W: Wire> Model for HttpModel<W> {
+    fn info(&self) -> ModelInfo {
+        // What is sent with every request, plus what shapes the conversation and its reading.
+        let mut parameters = self.wire.parameters();
+        let c = &self.config;
+        if let Some(s) = &c.system_prompt {
+            parameters.insert("system_prompt".into(), s.clone().into());
+        }
+        if c.recover_text_calls {
+            parameters.insert("recover_text_calls".into(), true.into());
+        }
+        ModelInfo {
+            name: c.name.clone(),
+            kind: kind_of(self.wire.provider()).into(),
+            note: self.wire.note(),
+            base_url: Some(public_url(&self.base_url)),
+            parameters,
+        }
+    }
+
+    fn provider(&self) -> Option<Provider> {
+        Some(self.wire.provider())
+    }
+
+    fn api_tools(&self, tools: &ToolSet) -> Box<RawValue> {
+        self.wire.tools(tools)
+    }
+
+    fn complete<'a>(
+        &'a self,
+        req: &'a ModelRequest,
+    ) -> BoxFuture<'a, Result<ModelReply, ModelError>> {
+        Box::pin(async move {
+            // Serialized once; every attempt sends the same bytes.
+            let body = self.body(req)?;
+            // About what the request costs against a tokens-per-minute limit: its text at four
+            // characters a token, plus the reply it may get.
+            let estimate = (body.len() / 4) as u32 + self.config.max_tokens.unwrap_or(256);
+            let body = bytes::Bytes::from(body);
+            let mut attempt = 0;
+            loop {
+                self.limiter.acquire(estimate).await;
+                let err = match self.send(body.clone()).await {
+                    Ok(mut reply) => {
+                        reply.retries = attempt;
+                        return Ok(reply);
+                    }
+                    Err(e) => e,
+                };
+                if err.kind != ErrorKind::Transient || attempt >= self.max_retries {
+                    return Err(ModelError {
+                        retries: attempt,
+                        ..err
+                    });
+                }
+                tokio::time::sleep(backoff(attempt, err.retry_after)).await;
+                attempt += 1;
+            }
+        })
+    }
+
+    fn cache_key(&self, req: &ModelRequest) -> Option<String> {
+        // Everything that can change the answer: the provider, where, the request as sent (the
+        // model, the messages, the tools, every parameter) and the trial, so repeated trials
+        // stay independent. Never the key or headers. The OpenAI-compatible API's keys predate
+        // the other providers and keep their form.
+        let host = reqwest::Url::parse(&self.base_url)
+            .ok()
+            .map(|u| format!("{}{}", u.host_str().unwrap_or(""), u.path()))
+            .unwrap_or_default();
+        let body = self.body(req).ok()?;
+        let mut material = match self.wire.provider() {
+            Provider::Openai => format!("v1\n{host}\n{}\n", req.trial),
+            p => format!("v1 {p}\n{host}\n{}\n", req.trial),
+        }
+        .into_bytes();
+        material.extend_from_slice(&body);
+        let digest = Sha256::digest(&material);
+        Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
+
+/// The report's name for the kind of model a provider serves.
+pub fn kind_of(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Openai => "openai-compatible",
+        p => p.as_str(),
+    }
+}
+
+/// The pause before attempt `attempt + 1`: what the server asked for, else exponential backoff
+/// with full jitter (a random share of the doubled delay), so workers do not retry in step.
+fn backoff(attempt: u32, asked: Option<Duration>) -> Duration {
+    if let Some(d) = asked {
+        return d;
+    }
+    let ceiling = BASE_BACKOFF
+        .saturating_mul(1 << attempt.min(16))
+        .min(MAX_BACKOFF);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let share = f64::from(nanos % 1000) / 1000.0;
+    ceiling.mul_f64(0.5 + 0.5 * share)
+}
+
+/// The URL without credentials or query: safe for reports.
+pub fn public_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string().trim_end_matches('/').to_owned()
+        }
+        Err(_) => "(unparsable URL)".into(),
+    }
+}
+
+/// What to tell a person about a status no retry cures.
+pub(super) struct Hints {
+    /// A refused key (401, 403).
+    pub key: String,
+    /// An unknown model or endpoint (404).
+    pub missing: String,
+}
+
+/// A non-2xx answer: transient (429, 5xx, Anthropic's 529 "overloaded"), fatal (a refused key,
+/// an unknown model) or this request's own failure.
+pub(super) fn http_failure(
+    provider: Provider,
+    status: u16,
+    body: &[u8],
+    retry_after: Option<Duration>,
+    hints: Hints,
+) -> ModelError {
+    let message = api_message(&String::from_utf8_lossy(body));
+    let (kind, hint) = match status {
+        429 | 500..=599 => (ErrorKind::Transient, None),
+        401 | 403 => (ErrorKind::Fatal, Some(hints.key)),
+        404 => (ErrorKind::Fatal, Some(hints.missing)),
+        _ => (ErrorKind::Other, None),
+    };
+    ModelError {
+        message: format!(
+            "HTTP {status} from {}: {}",
+            provider.title(),
+            first_line(&message)
+        ),
+        status: Some(status),
+        kind,
+        retry_after,
+        retries: 0,
+        hint,
+    }
+}
+
+/// A 2xx body that is not JSON.
+pub(super) fn not_json(e: &serde_json::Error, body: &[u8]) -> ModelError {
+    ModelError::new(
+        ErrorKind::Other,
+        format!(
+            "the reply is not valid JSON ({e}): {}",
+            first_line(&String::from_utf8_lossy(body))
+        ),
+    )
+}
+
+/// The `error.message` of an API error body (OpenAI, Anthropic and Gemini all put it there),
+/// or the body itself.
+pub(super) fn api_message(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| body.to_owned())
+}
+
+/// The first line of a text, cut to 200 characters.
+pub(super) fn first_line(s: &str) -> String {
+    let line = s.lines().next().unwrap_or("").trim();
+    if line.chars().count() > 200 {
+        format!("{}…", line.chars().take(200).collect::<String>())
+    } else if line.is_empty() {
+        "(empty body)".into()
+    } else {
+        line.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_drops_credentials_and_query() {
+        assert_eq!(
+            public_url("https://user:secret@host:8080/v1?key=abc"),
+            "https://host:8080/v1"
+        );
+        assert_eq!(
+            public_url("http://127.0.0.1:11434/v1/"),
+            "http://127.0.0.1:11434/v1"
+        );
+    }
+
+    #[test]
+    fn api_errors_show_their_message() {
+        assert_eq!(
+            api_message(r#"{"error": {"message": "Rate limit reached"}}"#),
+            "Rate limit reached"
+        );
+        assert_eq!(
+            api_message(
+                r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+            ),
+            "Overloaded"
+        );
+        assert_eq!(api_message("Bad Gateway"), "Bad Gateway");
+        assert_eq!(first_line(""), "(empty body)");
+    }
+
+    #[test]
+    fn overloaded_is_retried_and_a_refused_key_stops() {
+        let hints = || Hints {
+            key: "key".into(),
+            missing: "missing".into(),
+        };
+        let e = http_failure(Provider::Anthropic, 529, b"{}", None, hints());
+        assert_eq!(e.kind, ErrorKind::Transient);
+        assert!(
+            e.message.starts_with("HTTP 529 from Anthropic"),
+            "{}",
+            e.message
+        );
+        let e = http_failure(Provider::Gemini, 401, b"{}", None, hints());
+        assert_eq!((e.kind, e.hint.as_deref()), (ErrorKind::Fatal, Some("key")));
+        let e = http_failure(Provider::Openai, 404, b"{}", None, hints());
+        assert_eq!(e.hint.as_deref(), Some("missing"));
+        assert_eq!(
+            http_failure(Provider::Openai, 400, b"{}", None, hints()).kind,
+            ErrorKind::Other
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! The page of a model matrix: accuracy per model with interval bars, each pair of models
+//! compared, and the tasks x models grid (disagreements first), each model linking its report.
+
+use std::fmt::Write as _;
+
+use super::{esc, header, outcome_cell, page, rate_bar};
+use crate::report::{Matrix, MatrixCell};
+
+pub fn render_matrix_html(m: &Matrix) -> String {
+    let title = format!("tooleval matrix: {}", m.eval);
+    let mut b = header(
+        &title,
+        &[
+            (
+                "models",
+                m.models
+                    .iter()
+                    .map(|x| super::model_fact(&x.model))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            ("tools", format!("<code>{}</code>", esc(&m.tools_hash))),
+            ("trials", format!("{} per task", m.trials)),
+            ("date", esc(&m.started_at)),
+            (
+                "tooleval",
+                format!("{} {}", esc(&m.tooleval.name), esc(&m.tooleval.version)),
+            ),
+        ],
+    );
+    b.push_str("<h2>Models</h2><table class=\"sortable\"><thead><tr><th>model</th><th>provider</th><th>tool selection</th><th>full call</th><th class=\"num\">tokens in</th><th class=\"num\">tokens out</th><th class=\"num\">converted schemas</th><th>report</th></tr></thead><tbody>");
+    for x in &m.models {
+        let _ = write!(
+            b,
+            "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
+            esc(&x.label),
+            if x.complete {
+                ""
+            } else {
+                " <span class=\"warn\">(incomplete)</span>"
+            },
+            esc(&x.model.kind),
+            rate_bar(&x.selection),
+            rate_bar(&x.full_call),
+            x.prompt_tokens,
+            x.completion_tokens,
+            x.converted_tools,
+            esc(&x.report)
+        );
+    }
+    b.push_str("</tbody></table>");
+    if !m.pairs.is_empty() {
+        b.push_str("<h2>Pairs</h2><p class=\"muted\">Full-call accuracy, the paired test on the tasks both models scored.</p><table class=\"sortable\"><thead><tr><th>pair</th><th class=\"num\">change (points)</th><th class=\"num\">p</th><th>passes where the other does not</th></tr></thead><tbody>");
+        for p in &m.pairs {
+            let (change, pv) = p.test.as_ref().map_or_else(
+                || ("n/a".to_owned(), "n/a".to_owned()),
+                |t| {
+                    (
+                        format!("{:+.1}", t.mean_diff * 100.0),
+                        format!(
+                            "{:.3}{}",
+                            t.p_value,
+                            if t.significant() {
+                                " (significant)"
+                            } else {
+                                ""
+                            }
+                        ),
+                    )
+                },
+            );
+            let mut better = String::new();
+            for (who, tasks) in [(&p.b, &p.b_better), (&p.a, &p.a_better)] {
+                if !tasks.is_empty() {
+                    let _ = write!(
+                        better,
+                        "<div><code>{}</code>: {}</div>",
+                        esc(who),
+                        tasks
+                            .iter()
+                            .map(|t| format!("<code>{}</code>", esc(t)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                }
+            }
+            let _ = write!(
+                b,
+                "<tr><td><code>{}</code> vs <code>{}</code></td><td class=\"num\">{change}</td><td class=\"num\">{pv}</td><td>{}</td></tr>",
+                esc(&p.b),
+                esc(&p.a),
+                if better.is_empty() {
+                    "-".to_owned()
+                } else {
+                    better
+                }
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
+    let disagree = m.disagreements().count();
+    let _ = write!(
+        b,
+        "<h2>Tasks</h2><p>The models disagree on {disagree} of {} tasks; those come first.</p><table class=\"sortable\"><thead><tr><th>task</th><th>suite</th>",
+        m.tasks.len()
+    );
+    for x in &m.models {
+        let _ = write!(b, "<th>{}</th>", esc(&x.label));
+    }
+    b.push_str("</tr></thead><tbody>");
+    let ordered = m
+        .tasks
+        .iter()
+        .filter(|t| t.disagree)
+        .chain(m.tasks.iter().filter(|t| !t.disagree));
+    for t in ordered {
+        let _ = write!(
+            b,
+            "<tr{}><td><code>{}</code></td><td>{}</td>",
+            if t.disagree {
+                " class=\"disagree\""
+            } else {
+                ""
+            },
+            esc(&t.id),
+            esc(&t.suite)
+        );
+        for c in &t.cells {
+            let _ = write!(b, "<td>{}</td>", cell(c.as_ref()));
+        }
+        b.push_str("</tr>");
+    }
+    b.push_str("</tbody></table>");
+    page(&title, &b)
+}
+
+/// A task's result for one model: the outcome's coloured letter for a single trial, else the
+/// passes over scored trials.
+fn cell(c: Option<&MatrixCell>) -> String {
+    let Some(c) = c else {
+        return "<span class=\"muted\">not scored</span>".to_owned();
+    };
+    match c.outcome {
+        Some(o) => format!("{} {}", outcome_cell(o, o.as_str()), esc(o.as_str())),
+        None => format!("<span class=\"mono\">{}/{}</span>", c.passes, c.scored),
+    }
+}

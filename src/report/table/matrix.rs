@@ -1,0 +1,119 @@
+//! A model matrix for a terminal: accuracy per model, each pair of models compared, and the
+//! tasks where the models disagree (every task with `verbose`).
+
+use std::fmt::Write as _;
+
+use comfy_table::{Cell, Table};
+
+use super::{laid_out, rate, table};
+use crate::report::matrix::Matrix;
+
+pub fn render_matrix(m: &Matrix, width: u16, verbose: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", models_table(m, width));
+    if !m.pairs.is_empty() {
+        let _ = writeln!(
+            out,
+            "each pair on the tasks both scored (full call, paired test):\n{}",
+            pairs_table(m, width)
+        );
+    }
+    let disagree = m.disagreements().count();
+    if verbose {
+        let _ = writeln!(
+            out,
+            "every task ({}; the models disagree on {disagree}):\n{}",
+            m.tasks.len(),
+            tasks_table(m, width, false)
+        );
+    } else if disagree == 0 {
+        let _ = writeln!(
+            out,
+            "every model has the same result on each of the {} tasks",
+            m.tasks.len()
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "tasks where the models disagree ({disagree} of {}; --verbose shows every task):\n{}",
+            m.tasks.len(),
+            tasks_table(m, width, true)
+        );
+    }
+    out
+}
+
+fn models_table(m: &Matrix, width: u16) -> Table {
+    let mut t = table(width);
+    t.set_header([
+        "model",
+        "provider",
+        "tool selection (95% CI)",
+        "full call (95% CI)",
+        "tokens in / out",
+    ]);
+    for model in &m.models {
+        let mut name = model.label.clone();
+        if !model.complete {
+            name.push_str(" (incomplete)");
+        }
+        t.add_row([
+            Cell::new(name),
+            Cell::new(&model.model.kind),
+            Cell::new(rate(&model.selection)),
+            Cell::new(rate(&model.full_call)),
+            Cell::new(format!(
+                "{} / {}",
+                model.prompt_tokens, model.completion_tokens
+            )),
+        ]);
+    }
+    laid_out(t, width, &[])
+}
+
+fn pairs_table(m: &Matrix, width: u16) -> Table {
+    let mut t = table(width);
+    t.set_header(["pair", "change", "passes where the other does not"]);
+    for p in &m.pairs {
+        let change = p.test.as_ref().map_or_else(
+            || "no common task".to_owned(),
+            crate::report::text::test_short,
+        );
+        let mut better = Vec::new();
+        for (who, tasks) in [(&p.b, &p.b_better), (&p.a, &p.a_better)] {
+            if !tasks.is_empty() {
+                better.push(format!("{who}: {}", tasks.join(", ")));
+            }
+        }
+        t.add_row([
+            Cell::new(format!("{} vs {}", p.b, p.a)),
+            Cell::new(change),
+            Cell::new(if better.is_empty() {
+                "-".to_owned()
+            } else {
+                better.join("; ")
+            }),
+        ]);
+    }
+    laid_out(t, width, &[2])
+}
+
+fn tasks_table(m: &Matrix, width: u16, only_disagreeing: bool) -> Table {
+    let mut t = table(width);
+    let mut header = vec!["task".to_owned()];
+    header.extend(m.models.iter().map(|x| x.label.clone()));
+    t.set_header(header);
+    for task in &m.tasks {
+        if only_disagreeing && !task.disagree {
+            continue;
+        }
+        let mut row = vec![task.id.clone()];
+        row.extend(
+            task.cells
+                .iter()
+                .map(|c| c.as_ref().map_or_else(|| "-".to_owned(), |c| c.short())),
+        );
+        t.add_row(row);
+    }
+    laid_out(t, width, &[])
+}

@@ -1,0 +1,691 @@
+//! The native providers (Anthropic's Messages API, Gemini's `generateContent`) against scripted
+//! servers that speak them on 127.0.0.1: calls, parallel calls, text-call recovery, agent
+//! conversations, the schemas as sent, every failure, the cache, keys never written; and a
+//! matrix of three models, one per provider.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use tooleval::model::scripted::{Script, Scripted, ScriptedServer};
+
+use crate::support::{Workspace, outcomes, runtime, tooleval};
+
+const SUITE: &str = "name: native
+tasks:
+  - id: lookup
+    prompt: Find the customer alice@example.com.
+    expect: { tool: find_customer, args: { email: alice@example.com } }
+  - id: both
+    prompt: Refund order 42 and email its customer.
+    expect:
+      calls:
+        - { tool: refund_order, args: { order: 42 } }
+        - { tool: send_email }
+  - id: chat
+    prompt: Thanks, that is all.
+    expect: none
+";
+
+/// Tools whose schemas use what Gemini does not take (`format: email`, `additionalProperties`,
+/// `oneOf`) and what both take.
+fn tools_file(ws: &Workspace) -> PathBuf {
+    let tools = json!([
+        {"name": "find_customer", "description": "Find one customer account by its email address; returns the account id and plan.",
+         "inputSchema": {"type": "object", "additionalProperties": false, "required": ["email"],
+                         "properties": {"email": {"type": "string", "format": "email", "description": "The customer's email."}}}},
+        {"name": "refund_order", "description": "Refund a paid order in full or in part; returns the refund id.",
+         "inputSchema": {"type": "object", "required": ["order"],
+                         "properties": {"order": {"type": "integer", "description": "The order number."},
+                                        "amount": {"oneOf": [{"type": "number"}, {"type": "string"}], "description": "How much; all when left out."}}}},
+        {"name": "send_email", "description": "Send an email to a customer of an order; returns the message id.",
+         "inputSchema": {"type": "object", "properties": {"subject": {"type": "string", "description": "The subject line."}}}}
+    ]);
+    ws.write("tools.json", &tools.to_string())
+}
+
+fn script() -> Script {
+    Script::default()
+        .call(
+            "Find the customer",
+            "find_customer",
+            json!({"email": "alice@example.com"}),
+        )
+        .rule(
+            "Refund order 42",
+            Scripted::Calls(vec![
+                ("refund_order".into(), r#"{"order": 42}"#.into()),
+                ("send_email".into(), r#"{"subject": "Your refund"}"#.into()),
+            ]),
+        )
+        .rule("Thanks", Scripted::Text("Glad to help.".into()))
+}
+
+/// An eval of `provider` against `server`, its key read from `SENTINEL_KEY`.
+fn eval(ws: &Workspace, provider: &str, server: &ScriptedServer, extra: &str) -> PathBuf {
+    let tools = tools_file(ws);
+    ws.write("suite.yaml", SUITE);
+    let (name, base) = match provider {
+        "anthropic" => ("claude-sonnet-4-5", server.base()),
+        "gemini" => ("gemini-2.5-flash", format!("{}/v1beta", server.base())),
+        _ => ("gpt-4o-mini", server.url.clone()),
+    };
+    ws.write(
+        &format!("{provider}.yaml"),
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server, --tools, \"{}\"] }}\nmodel: {{ name: {name}, provider: {provider}, base_url: \"{base}\", api_key: \"${{SENTINEL_KEY}}\"{extra} }}\nsuites: [suite.yaml]\n",
+            tools.display()
+        ),
+    )
+}
+
+const SENTINEL: &str = "sk-sentinel-7f3a9c-never-written";
+
+fn run(eval: &Path, report: &Path, args: &[&str]) -> std::process::Output {
+    tooleval()
+        .env("SENTINEL_KEY", SENTINEL)
+        .args(["run", "--out"])
+        .arg(report)
+        .args(args)
+        .arg(eval)
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn both_native_apis_run_a_suite_with_parallel_calls_and_keep_the_key_out_of_everything() {
+    for provider in ["anthropic", "gemini"] {
+        let ws = Workspace::new();
+        let rt = runtime();
+        let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+        let eval = eval(&ws, provider, &server, "");
+        let report = ws.path().join("report.json");
+        let out = run(&eval, &report, &["--cache", "readwrite"]);
+        assert_eq!(out.status.code(), Some(0), "{provider}: {}", stderr(&out));
+        let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        assert_eq!(
+            outcomes(&r),
+            [
+                ("lookup".to_owned(), "pass".to_owned()),
+                ("both".to_owned(), "pass".to_owned()),
+                ("chat".to_owned(), "pass".to_owned())
+            ],
+            "{provider}"
+        );
+        assert_eq!(r["model"]["kind"], provider);
+        // Usage is read from the provider's own fields.
+        assert_eq!(r["summary"]["tokens"]["prompt"], 300, "{provider}");
+        // The key went to the server, in the provider's header, and nowhere else.
+        assert_eq!(server.keys(), vec![SENTINEL.to_owned(); 3], "{provider}");
+        let mut written = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+        written += &std::fs::read_to_string(&report).unwrap();
+        for entry in walk(ws.path()) {
+            written += &String::from_utf8_lossy(&std::fs::read(entry).unwrap());
+        }
+        assert!(
+            !written.contains(SENTINEL),
+            "{provider}: the key was written"
+        );
+
+        let bodies = server.bodies();
+        let sent = &bodies[0];
+        match provider {
+            "anthropic" => {
+                assert_eq!(sent["max_tokens"], 4096);
+                let tools = sent["tools"].as_array().unwrap();
+                assert_eq!(tools[0]["name"], "find_customer");
+                // Anthropic takes the schema as it is.
+                assert_eq!(tools[0]["input_schema"]["additionalProperties"], false);
+                assert!(r["tools"].get("converted").is_none(), "{}", r["tools"]);
+            }
+            _ => {
+                let decl = &sent["tools"][0]["functionDeclarations"];
+                assert_eq!(decl[0]["name"], "find_customer");
+                assert!(decl[0]["parameters"].get("additionalProperties").is_none());
+                assert!(
+                    decl[0]["parameters"]["properties"]["email"]
+                        .get("format")
+                        .is_none()
+                );
+                // What was sent, and what changed, is in the report.
+                let converted = &r["tools"]["converted"];
+                assert_eq!(converted["provider"], "gemini");
+                let names: Vec<&str> = converted["tools"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| t["name"].as_str().unwrap())
+                    .collect();
+                assert_eq!(names, ["find_customer", "refund_order"]);
+                assert_eq!(converted["tools"][0]["sent"], decl[0]["parameters"]);
+                let features: Vec<&str> = converted["tools"][0]["changes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["feature"].as_str().unwrap())
+                    .collect();
+                assert!(features.contains(&"additionalProperties"), "{features:?}");
+                assert!(features.contains(&"format: email"), "{features:?}");
+                assert!(
+                    stderr(&out).contains("Gemini was sent 2 tool schema(s) converted"),
+                    "{}",
+                    stderr(&out)
+                );
+            }
+        }
+
+        // The cache answers a second run: no request, the same outcomes, no key in its files.
+        let again = ws.path().join("again.json");
+        let out = run(&eval, &again, &["--replay"]);
+        assert_eq!(out.status.code(), Some(0), "{provider}: {}", stderr(&out));
+        assert_eq!(
+            server.requests(),
+            3,
+            "{provider}: the replay asked the server"
+        );
+        let r2: Value = serde_json::from_str(&std::fs::read_to_string(&again).unwrap()).unwrap();
+        assert_eq!(outcomes(&r2), outcomes(&r));
+    }
+}
+
+/// Every file under `dir`, the cache's included.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_cache_key_names_the_provider() {
+    // The same request to two providers at one address is two entries.
+    let ws = Workspace::new();
+    let rt = runtime();
+    let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+    let cache = ws.path().join("cache");
+    for provider in ["anthropic", "gemini"] {
+        let eval = eval(&ws, provider, &server, "");
+        let out = tooleval()
+            .env("SENTINEL_KEY", SENTINEL)
+            .args(["run", "--quiet", "--cache", "readwrite", "--cache-dir"])
+            .arg(&cache)
+            .arg("--out")
+            .arg(ws.path().join(format!("{provider}.json")))
+            .arg(&eval)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    assert_eq!(
+        server.requests(),
+        6,
+        "a provider was answered from another's cache"
+    );
+}
+
+#[test]
+fn text_calls_are_recovered_from_both_apis() {
+    for provider in ["anthropic", "gemini"] {
+        let ws = Workspace::new();
+        let rt = runtime();
+        let server = rt
+            .block_on(ScriptedServer::start(
+                Script::default().rule(
+                    "Find the customer",
+                    Scripted::Text(
+                        r#"{"name": "find_customer", "arguments": {"email": "alice@example.com"}}"#
+                            .into(),
+                    ),
+                ),
+            ))
+            .unwrap();
+        let eval = eval(&ws, provider, &server, ", recover_text_calls: true");
+        let report = ws.path().join("r.json");
+        let out = run(&eval, &report, &["--quiet"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let lookup = r["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["task"] == "lookup")
+            .unwrap();
+        assert_eq!(lookup["outcome"], "pass", "{provider}: {lookup}");
+        assert_eq!(lookup["reply"]["tool_calls"][0]["recovered"], true);
+    }
+}
+
+/// Each failure a provider can answer with: one clear error naming the provider, with a hint,
+/// or retries that end in an answer.
+#[test]
+fn failures_name_the_provider_and_retries_honour_retry_after() {
+    let anthropic_error = |kind: &str, msg: &str| {
+        json!({"type": "error", "error": {"type": kind, "message": msg}}).to_string()
+    };
+    let gemini_error = |code: u16, status: &str, msg: &str| {
+        json!({"error": {"code": code, "message": msg, "status": status}}).to_string()
+    };
+    let cases: Vec<(&str, Scripted, &str, &str)> = vec![
+        (
+            "anthropic",
+            Scripted::Status(401, anthropic_error("authentication_error", "invalid x-api-key")),
+            "HTTP 401 from Anthropic: invalid x-api-key",
+            "ANTHROPIC_API_KEY",
+        ),
+        (
+            "anthropic",
+            Scripted::Status(404, anthropic_error("not_found_error", "model: claude-x")),
+            "HTTP 404 from Anthropic: model: claude-x",
+            "check `model.name`",
+        ),
+        (
+            "gemini",
+            Scripted::Status(
+                400,
+                json!({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.", "status": "INVALID_ARGUMENT",
+                                 "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}]}})
+                .to_string(),
+            ),
+            "HTTP 400 from Gemini: API key not valid",
+            "GEMINI_API_KEY",
+        ),
+        (
+            "gemini",
+            Scripted::Status(
+                404,
+                gemini_error(404, "NOT_FOUND", "models/gemini-x is not found"),
+            ),
+            "HTTP 404 from Gemini: models/gemini-x is not found",
+            "ends in /v1beta",
+        ),
+    ];
+    for (provider, reply, message, hint) in cases {
+        let ws = Workspace::new();
+        let rt = runtime();
+        let server = rt
+            .block_on(ScriptedServer::start(Script::default().rule("", reply)))
+            .unwrap();
+        let eval = eval(&ws, provider, &server, ", max_retries: 0");
+        let out = run(&eval, &ws.path().join("r.json"), &["--quiet"]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(3), "{provider}: {err}");
+        assert!(err.contains(message), "{provider}: {err}");
+        assert!(err.contains(hint), "{provider}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+
+    // A malformed body is this trial's error, not the run's end; 429 and Anthropic's 529 are
+    // retried after what the server asked (Gemini asks in its body).
+    for provider in ["anthropic", "gemini"] {
+        let busy = match provider {
+            "anthropic" => Scripted::StatusWithHeaders(
+                529,
+                vec![("retry-after".into(), "0".into())],
+                anthropic_error("overloaded_error", "Overloaded"),
+            ),
+            _ => Scripted::Status(
+                429,
+                json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "quota",
+                                 "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0s"}]}})
+                .to_string(),
+            ),
+        };
+        let script = Script::default()
+            .rule(
+                "Find the customer",
+                Scripted::Sequence(vec![
+                    busy.clone(),
+                    busy,
+                    Scripted::Calls(vec![(
+                        "find_customer".into(),
+                        r#"{"email": "alice@example.com"}"#.into(),
+                    )]),
+                ]),
+            )
+            .rule("Refund", Scripted::Raw("{\"content\": [".into()))
+            .rule("Thanks", Scripted::Body(json!({"unexpected": true})));
+        let ws = Workspace::new();
+        let rt = runtime();
+        let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+        let eval = eval(&ws, provider, &server, "");
+        let report = ws.path().join("r.json");
+        // Trials without an answer are infrastructure errors: exit 3, the report written.
+        let out = run(&eval, &report, &["--quiet"]);
+        assert_eq!(out.status.code(), Some(3), "{provider}: {}", stderr(&out));
+        let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let trial = |id: &str| {
+            r["trials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["task"] == id)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(trial("lookup")["outcome"], "pass", "{provider}");
+        assert_eq!(trial("lookup")["retries"], 2, "{provider}");
+        assert_eq!(trial("both")["outcome"], "error", "{provider}");
+        assert!(
+            trial("both")["reason"]
+                .as_str()
+                .unwrap()
+                .contains("not valid JSON"),
+            "{provider}: {}",
+            trial("both")
+        );
+        let shape = trial("chat")["reason"].as_str().unwrap().to_owned();
+        let want = if provider == "anthropic" {
+            "no `content` blocks"
+        } else {
+            "no `candidates`"
+        };
+        assert!(shape.contains(want), "{provider}: {shape}");
+    }
+}
+
+#[test]
+fn a_hanging_provider_times_out_as_an_error_of_its_trial() {
+    for provider in ["anthropic", "gemini"] {
+        let ws = Workspace::new();
+        let rt = runtime();
+        // The first rule that matches answers: the hang comes before the script's call.
+        let mut s = Script::default().rule("Find the customer", Scripted::Hang);
+        s.rules.extend(script().rules);
+        let server = rt.block_on(ScriptedServer::start(s)).unwrap();
+        let eval = eval(&ws, provider, &server, ", timeout_secs: 1, max_retries: 0");
+        let report = ws.path().join("r.json");
+        // Trials without an answer are infrastructure errors: exit 3, the report written.
+        let out = run(&eval, &report, &["--quiet"]);
+        assert_eq!(out.status.code(), Some(3), "{provider}: {}", stderr(&out));
+        let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let lookup = r["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["task"] == "lookup")
+            .unwrap();
+        assert_eq!(lookup["outcome"], "error");
+        assert!(
+            lookup["reason"].as_str().unwrap().contains("timed out"),
+            "{lookup}"
+        );
+    }
+}
+
+#[test]
+fn agent_conversations_feed_results_back_in_each_api() {
+    // The agent demo's first step, with the result of a real read-only call fed back as a
+    // `tool_result` block (Anthropic) or a `functionResponse` part (Gemini).
+    for provider in ["anthropic", "gemini"] {
+        let ws = Workspace::new();
+        let rt = runtime();
+        let script = Script::default()
+            .at_turn(
+                "",
+                1,
+                Scripted::Calls(vec![(
+                    "search_logs".into(),
+                    r#"{"service": "checkout", "level": "error"}"#.into(),
+                )]),
+            )
+            .rule(
+                "",
+                Scripted::Text("Checkout fails on payment timeouts.".into()),
+            );
+        let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+        ws.write(
+            "suite.yaml",
+            "name: agent\ntasks:\n  - id: look\n    prompt: Why does checkout fail?\n    expect: { tool: search_logs, args: { service: checkout } }\n",
+        );
+        let (name, base) = match provider {
+            "anthropic" => ("claude-sonnet-4-5", server.base()),
+            _ => ("gemini-2.5-flash", format!("{}/v1beta", server.base())),
+        };
+        let eval = ws.write(
+            "agent.yaml",
+            &format!(
+                "servers:\n  logs: {{ command: tooleval, args: [demo-server, --part, logs] }}\nmodel: {{ name: {name}, provider: {provider}, base_url: \"{base}\", api_key: k }}\nmode: agent\nsuites: [suite.yaml]\n"
+            ),
+        );
+        let report = ws.path().join("r.json");
+        let out = run(&eval, &report, &["--quiet"]);
+        assert_eq!(out.status.code(), Some(0), "{provider}: {}", stderr(&out));
+        let bodies = server.bodies();
+        assert_eq!(bodies.len(), 2, "{provider}");
+        let second = bodies[1].to_string();
+        let fed_back = match provider {
+            "anthropic" => second.contains("\"tool_result\"") && second.contains("\"tool_use_id\""),
+            _ => second.contains("\"functionResponse\"") && second.contains("\"functionCall\""),
+        };
+        assert!(fed_back, "{provider}: {second}");
+        let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let agent = &r["trials"][0]["agent"];
+        assert_eq!(agent["turns"].as_array().unwrap().len(), 2, "{agent}");
+        assert_eq!(
+            r["trials"][0]["reply"]["content"],
+            "Checkout fails on payment timeouts."
+        );
+    }
+}
+
+#[test]
+fn lint_lists_what_each_provider_is_sent_converted() {
+    let ws = Workspace::new();
+    let tools = tools_file(&ws);
+    let out = tooleval()
+        .args(["lint", "--format", "json", "--provider", "gemini", "--"])
+        .args(["tooleval", "demo-server", "--tools"])
+        .arg(&tools)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let converted: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema-converted")
+        .map(|f| format!("{} {}", f["tools"][0], f["message"]))
+        .collect();
+    assert_eq!(converted.len(), 2, "{converted:?}");
+    assert!(converted[0].contains("format: email"), "{converted:?}");
+    assert!(converted[1].contains("oneOf"), "{converted:?}");
+    // Without a native provider named, the rule stays quiet.
+    let out = tooleval()
+        .args(["lint", "--format", "json", "--"])
+        .args(["tooleval", "demo-server", "--tools"])
+        .arg(&tools)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] != "schema-converted")
+    );
+}
+
+/// A script whose answers differ from [`script`] on `lookup` (wrong tool) or `both` (one
+/// call), so the three models disagree.
+fn script_variant(which: &str) -> Script {
+    let s = Script::default().rule("Thanks", Scripted::Text("Glad to help.".into()));
+    match which {
+        "wrong-lookup" => s
+            .call("Find the customer", "send_email", json!({"subject": "hi"}))
+            .rule(
+                "Refund order 42",
+                Scripted::Calls(vec![
+                    ("refund_order".into(), r#"{"order": 42}"#.into()),
+                    ("send_email".into(), "{}".into()),
+                ]),
+            ),
+        _ => s
+            .call(
+                "Find the customer",
+                "find_customer",
+                json!({"email": "alice@example.com"}),
+            )
+            .call("Refund order 42", "refund_order", json!({"order": 42})),
+    }
+}
+
+#[test]
+fn a_matrix_of_three_providers_writes_a_report_each_and_the_combined_table() {
+    let ws = Workspace::new();
+    let rt = runtime();
+    let openai = rt.block_on(ScriptedServer::start(script())).unwrap();
+    let anthropic = rt
+        .block_on(ScriptedServer::start(script_variant("wrong-lookup")))
+        .unwrap();
+    let gemini = rt
+        .block_on(ScriptedServer::start(script_variant("one-call")))
+        .unwrap();
+    let tools = tools_file(&ws);
+    ws.write("suite.yaml", SUITE);
+    let eval = ws.write(
+        "matrix.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server, --tools, \"{}\"] }}\n\
+             model: {{ name: gpt-4o-mini, base_url: \"{}\", api_key: \"${{SENTINEL_KEY}}\", temperature: 0 }}\n\
+             models:\n  - gpt-4o-mini\n  - {{ name: claude-sonnet-4-5, provider: anthropic, base_url: \"{}\", api_key: \"${{SENTINEL_KEY}}\" }}\n  - {{ name: gemini-2.5-flash, provider: gemini, base_url: \"{}/v1beta\", api_key: \"${{SENTINEL_KEY}}\" }}\n\
+             suites: [suite.yaml]\n",
+            tools.display(),
+            openai.url,
+            anthropic.base(),
+            gemini.base()
+        ),
+    );
+    let report = ws.path().join("reports/m.json");
+    let out = run(&eval, &report, &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    // One report per model, and the combined summary.
+    for (name, kind) in [
+        ("m-gpt-4o-mini.json", "openai-compatible"),
+        ("m-claude-sonnet-4-5.json", "anthropic"),
+        ("m-gemini-2.5-flash.json", "gemini"),
+    ] {
+        let r: Value = serde_json::from_str(
+            &std::fs::read_to_string(ws.path().join("reports").join(name)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(r["model"]["kind"], kind, "{name}");
+        // The shared setting reached every model.
+        assert_eq!(
+            r["model"]["parameters"].to_string().contains("temperature"),
+            true,
+            "{name}: {}",
+            r["model"]
+        );
+    }
+    assert_eq!(
+        (openai.requests(), anthropic.requests(), gemini.requests()),
+        (3, 3, 3)
+    );
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("reports/m-matrix.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["kind"], "matrix");
+    let disagree: Vec<&str> = m["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["disagree"] == true)
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(disagree, ["lookup", "both"]);
+    assert_eq!(m["pairs"].as_array().unwrap().len(), 3);
+    assert_eq!(m["pairs"][0]["a"], "gpt-4o-mini");
+    assert_eq!(m["pairs"][0]["b"], "claude-sonnet-4-5");
+    assert_eq!(m["pairs"][0]["a_better"], json!(["lookup"]));
+    assert!(!err.contains(SENTINEL));
+    // The combined table, pinned.
+    let start = err.find("│ model ").expect("the models table");
+    let start = err[..start].rfind('┌').unwrap_or(start);
+    let table = &err[start..];
+    crate::snapshot!(
+        "matrix_table",
+        table,
+        &[(regex_path(ws.path()), "[ws]".to_owned())]
+    );
+
+    // `diff` takes any two of the reports.
+    let out = tooleval()
+        .args(["diff", "--format", "json"])
+        .arg(ws.path().join("reports/m-gpt-4o-mini.json"))
+        .arg(ws.path().join("reports/m-claude-sonnet-4-5.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let regressed: Vec<&str> = d["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] == "regressed")
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(regressed, ["lookup"]);
+}
+
+fn regex_path(p: &Path) -> String {
+    regex::escape(&p.display().to_string())
+}
+
+#[test]
+fn repeated_model_flags_make_a_matrix_and_other_commands_refuse_one() {
+    let ws = Workspace::new();
+    let tools = tools_file(&ws);
+    ws.write("suite.yaml", SUITE);
+    let eval = ws.write(
+        "e.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server, --tools, \"{}\"] }}\nsuites: [suite.yaml]\n",
+            tools.display()
+        ),
+    );
+    // Two offline baselines cannot be told apart; a missing key stops before any server starts.
+    let out = tooleval()
+        .args([
+            "run",
+            "--model",
+            "baseline",
+            "--model",
+            "anthropic:claude-sonnet-4-5",
+        ])
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no API key for `claude-sonnet-4-5`"), "{err}");
+    assert!(err.contains("export ANTHROPIC_API_KEY"), "{err}");
+    let out = tooleval()
+        .args([
+            "sweep",
+            "--model",
+            "baseline",
+            "--model",
+            "gemini:gemini-2.5-flash",
+        ])
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`sweep` measures one model, and 2 are named"),
+        "{err}"
+    );
+}
