@@ -135,8 +135,9 @@ pub struct RunArgs {
     /// loop; ask no model, call no tool, write no report.
     #[arg(long)]
     pub dry_run: bool,
-    /// Also write the run as a self-contained HTML page here (one per variant, named like the
-    /// reports); it needs no server and no network to read.
+    /// Also write the run as a self-contained HTML page here (one per variant or model, named
+    /// like the reports; with several models, this is the matrix's page); it needs no server
+    /// and no network to read.
     #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
     pub html: Option<PathBuf>,
     #[command(flatten)]
@@ -145,7 +146,7 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A JSON report of `tooleval run`, `sweep` or `improve`.
+    /// A JSON report of `tooleval run`, `sweep` or `improve`, or a model matrix (`-matrix.json`).
     pub report: PathBuf,
     /// Where to write the HTML page.
     #[arg(long, value_name = "FILE")]

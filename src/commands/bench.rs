@@ -53,6 +53,7 @@ pub async fn bench_server_command(out: &Output, args: BenchServerArgs) -> Result
         Script::default().rule("", call("x"))
     };
     script.delay_ms = args.latency_ms;
+    script.forget_requests = true;
     let server = ScriptedServer::start(script)
         .await
         .map_err(|e| Error::io("start the mock model on", "127.0.0.1", e))?;

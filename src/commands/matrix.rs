@@ -171,6 +171,12 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
         Format::Table => {}
     }
     out.say(&format!("matrix: {}\n", written.display()));
+    if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|s| !s.is_empty()) {
+        out.append_file(
+            std::path::Path::new(&summary),
+            &report::render_matrix_markdown(&matrix),
+        )?;
+    }
     if let Some(html) = &args.html {
         super::write_page(out, html, &report::render_matrix_html(&matrix))?;
     }

@@ -1,5 +1,5 @@
-//! `tooleval report`: the HTML page of a report written before (a run's, a sweep's or an improve
-//! loop's), told apart by its `kind`.
+//! `tooleval report`: the HTML page of a report written before (a run's, a sweep's, an improve
+//! loop's or a model matrix's), told apart by its `kind`.
 
 use crate::cli::ReportArgs;
 use crate::error::{Error, Result, exit};
@@ -26,7 +26,7 @@ pub async fn report_command(out: &Output, args: ReportArgs) -> Result<i32> {
                 e.column()
             ),
             Some(
-                "`tooleval report` takes the JSON reports `run`, `sweep` and `improve` write"
+                "`tooleval report` takes the JSON reports `run`, `sweep` and `improve` write, and a matrix's `-matrix.json`"
                     .to_owned(),
             ),
         )
@@ -34,6 +34,9 @@ pub async fn report_command(out: &Output, args: ReportArgs) -> Result<i32> {
     let page = match kind.as_str() {
         "sweep" => report::render_sweep_html(
             &serde_json::from_str::<SweepReport>(&text).map_err(|e| parse_error(e, "sweep"))?,
+        ),
+        "matrix" => report::render_matrix_html(
+            &serde_json::from_str::<report::Matrix>(&text).map_err(|e| parse_error(e, "matrix"))?,
         ),
         "improve" => report::render_improve_html(
             &serde_json::from_str::<ImproveReport>(&text).map_err(|e| parse_error(e, "improve"))?,

@@ -35,6 +35,10 @@ pub struct Script {
     /// Delay before every answer (latency injection), in milliseconds.
     #[serde(default)]
     pub delay_ms: u64,
+    /// Keep no request's key or body (`keys` and `bodies` stay empty): a benchmark's server
+    /// answers hundreds of thousands and should not hold them.
+    #[serde(default)]
+    pub forget_requests: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,7 +169,9 @@ impl Shared {
     /// Counts a request and keeps its key and body.
     fn arrive(&self, key: String, body: Bytes) {
         self.requests.fetch_add(1, Ordering::SeqCst);
-        lock(&self.seen).push(Seen { key, body });
+        if !self.script.forget_requests {
+            lock(&self.seen).push(Seen { key, body });
+        }
     }
 }
 

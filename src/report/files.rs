@@ -32,7 +32,14 @@ pub fn parse_report(text: &str, name: &str) -> Result<Report> {
         struct Kind {
             kind: Option<String>,
         }
-        if serde_json::from_str::<Kind>(text).is_ok_and(|k| k.kind.as_deref() == Some("sweep")) {
+        let kind = serde_json::from_str::<Kind>(text).ok().and_then(|k| k.kind);
+        if kind.as_deref() == Some("matrix") {
+            return Error::usage(
+                format!("{name} is a model matrix's summary, not a run's report"),
+                Some("the matrix names each model's own report under `models[].report`: `diff` takes any two of those".to_owned()),
+            );
+        }
+        if kind.as_deref() == Some("sweep") {
             return Error::usage(
                 format!("{name} is a sweep report (from `tooleval sweep`), not a run's report"),
                 Some("`diff`, `merge` and `--baseline` take the reports `tooleval run` writes; a sweep's report is read through its SVG chart and table, or `tooleval sweep --format json`".to_owned()),

@@ -298,3 +298,79 @@ pub(super) fn diff_tools(t: &ToolChanges) -> String {
     out.push('\n');
     out
 }
+
+/// A model matrix for a job summary: accuracy per model, each pair compared, and the tasks
+/// where the models disagree.
+pub fn render_matrix_markdown(m: &super::Matrix) -> String {
+    let mut out = format!(
+        "## tooleval: {} models on {} tasks\n\n| model | provider | tool selection | full call |\n|---|---|---|---|\n",
+        m.models.len(),
+        m.tasks.len()
+    );
+    for x in &m.models {
+        let _ = writeln!(
+            out,
+            "| `{}`{} | {} | {} | {} |",
+            cell(&x.label),
+            if x.complete { "" } else { " (incomplete)" },
+            x.provider(),
+            super::text::rate(&x.selection),
+            super::text::rate(&x.full_call)
+        );
+    }
+    if !m.pairs.is_empty() {
+        out.push_str("\n| pair | full call, paired test | passes where the other does not |\n|---|---|---|\n");
+        for p in &m.pairs {
+            let mut better = Vec::new();
+            for (who, tasks) in [(&p.b, &p.b_better), (&p.a, &p.a_better)] {
+                if !tasks.is_empty() {
+                    better.push(format!("`{}`: {}", cell(who), cell(&tasks.join(", "))));
+                }
+            }
+            let _ = writeln!(
+                out,
+                "| `{}` vs `{}` | {} | {} |",
+                cell(&p.b),
+                cell(&p.a),
+                p.test
+                    .as_ref()
+                    .map_or_else(|| "no common task".to_owned(), super::text::test_short),
+                if better.is_empty() {
+                    "-".to_owned()
+                } else {
+                    better.join("; ")
+                }
+            );
+        }
+    }
+    let disagree: Vec<_> = m.disagreements().collect();
+    if disagree.is_empty() {
+        out.push_str("\nEvery model has the same result on each task.\n");
+    } else {
+        let _ = write!(
+            out,
+            "\n<details><summary>{} task(s) where the models disagree</summary>\n\n| task |",
+            disagree.len()
+        );
+        for x in &m.models {
+            let _ = write!(out, " {} |", cell(&x.label));
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---|".repeat(m.models.len()));
+        out.push('\n');
+        for t in disagree {
+            let _ = write!(out, "| `{}` |", cell(&t.id));
+            for c in &t.cells {
+                let _ = write!(
+                    out,
+                    " {} |",
+                    c.as_ref().map_or_else(|| "-".to_owned(), |c| c.short())
+                );
+            }
+            out.push('\n');
+        }
+        out.push_str("\n</details>\n");
+    }
+    out.push('\n');
+    out
+}

@@ -104,6 +104,16 @@ impl MatrixCell {
     }
 }
 
+impl MatrixModel {
+    /// The provider as the eval names it (`openai`, `anthropic`, `gemini`), or `baseline`.
+    pub fn provider(&self) -> &str {
+        match self.model.kind.as_str() {
+            "openai-compatible" => "openai",
+            other => other,
+        }
+    }
+}
+
 /// The labels of the models: each name, with the provider where names repeat.
 pub fn matrix_labels(models: &[ModelInfo]) -> Vec<String> {
     models

@@ -38,7 +38,7 @@ pub use improve::{
 };
 pub use json::{summary_json, variants_json};
 pub use junit::render_junit;
-pub use markdown::{render_diff_markdown, render_step_summary};
+pub use markdown::{render_diff_markdown, render_matrix_markdown, render_step_summary};
 pub use matrix::{
     MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixModel, MatrixPair, MatrixTask, build_matrix,
     matrix_labels,

@@ -198,7 +198,9 @@ fn a_refused_key_stops_the_run_at_once() {
     assert_eq!(code, Some(3), "{stderr}");
     assert_eq!(server.requests(), 1, "one request, not fifteen");
     assert!(
-        stderr.contains("error: model: HTTP 401 from OpenAI-compatible API: Incorrect API key provided"),
+        stderr.contains(
+            "error: model: HTTP 401 from OpenAI-compatible API: Incorrect API key provided"
+        ),
         "{stderr}"
     );
     assert!(stderr.contains("hint: the API key was refused"), "{stderr}");

@@ -566,9 +566,54 @@ fn a_matrix_of_three_providers_writes_a_report_each_and_the_combined_table() {
         ),
     );
     let report = ws.path().join("reports/m.json");
-    let out = run(&eval, &report, &[]);
+    let summary = ws.path().join("summary.md");
+    let page = ws.path().join("m.html");
+    let out = tooleval()
+        .env("SENTINEL_KEY", SENTINEL)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["run", "--out"])
+        .arg(&report)
+        .arg("--html")
+        .arg(&page)
+        .arg(&eval)
+        .output()
+        .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
+    // The job summary ends with the matrix; the page shows it and each model has its own.
+    let md = std::fs::read_to_string(&summary).unwrap();
+    let matrix_md = &md[md
+        .find("## tooleval: 3 models on 3 tasks")
+        .expect("the matrix section")..];
+    assert!(
+        matrix_md.contains("| `claude-sonnet-4-5` vs `gpt-4o-mini` | -33.3 points, p = 1.000 | `gpt-4o-mini`: lookup |"),
+        "{matrix_md}"
+    );
+    assert!(
+        matrix_md.contains("2 task(s) where the models disagree"),
+        "{matrix_md}"
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    for label in ["gpt-4o-mini", "claude-sonnet-4-5", "gemini-2.5-flash"] {
+        assert!(html.contains(&format!("<th>{label}</th>")), "{label}");
+        assert!(
+            ws.path().join(format!("m-{label}.html")).is_file(),
+            "{label}"
+        );
+    }
+    assert_eq!(html.matches("<tr class=\"disagree\">").count(), 2);
+    assert!(!html.contains(SENTINEL) && !md.contains(SENTINEL));
+    // `tooleval report` makes the same page from the summary.
+    let again = ws.path().join("again.html");
+    let out = tooleval()
+        .arg("report")
+        .arg(ws.path().join("reports/m-matrix.json"))
+        .arg("--html")
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), html);
     // One report per model, and the combined summary.
     for (name, kind) in [
         ("m-gpt-4o-mini.json", "openai-compatible"),

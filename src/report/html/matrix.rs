@@ -39,7 +39,7 @@ pub fn render_matrix_html(m: &Matrix) -> String {
             } else {
                 " <span class=\"warn\">(incomplete)</span>"
             },
-            esc(&x.model.kind),
+            esc(x.provider()),
             rate_bar(&x.selection),
             rate_bar(&x.full_call),
             x.prompt_tokens,

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use comfy_table::{Cell, Table};
 
-use super::{laid_out, rate, table};
+use super::{laid_out, laid_out_dropping, rate, table, unbroken};
 use crate::report::matrix::Matrix;
 
 pub fn render_matrix(m: &Matrix, width: u16, verbose: bool) -> String {
@@ -59,7 +59,7 @@ fn models_table(m: &Matrix, width: u16) -> Table {
         }
         t.add_row([
             Cell::new(name),
-            Cell::new(&model.model.kind),
+            Cell::new(model.provider()),
             Cell::new(rate(&model.selection)),
             Cell::new(rate(&model.full_call)),
             Cell::new(format!(
@@ -68,7 +68,8 @@ fn models_table(m: &Matrix, width: u16) -> Table {
             )),
         ]);
     }
-    laid_out(t, width, &[])
+    // The token counts give way first on a narrow terminal.
+    laid_out_dropping(t, width, &[], &[4]).0
 }
 
 fn pairs_table(m: &Matrix, width: u16) -> Table {
@@ -77,7 +78,7 @@ fn pairs_table(m: &Matrix, width: u16) -> Table {
     for p in &m.pairs {
         let change = p.test.as_ref().map_or_else(
             || "no common task".to_owned(),
-            crate::report::text::test_short,
+            |t| unbroken(&crate::report::text::test_short(t)),
         );
         let mut better = Vec::new();
         for (who, tasks) in [(&p.b, &p.b_better), (&p.a, &p.a_better)] {
