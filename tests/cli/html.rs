@@ -348,6 +348,54 @@ fn the_agent_run_diff_sweep_and_improve_pages_render() {
     );
 }
 
+/// A matrix of the demo under two models (the offline baseline and a scripted Anthropic model
+/// that answers every task with one tool): the page shows both, the pairs, and every task, those
+/// where the models disagree first, sortable by its headers.
+#[test]
+fn the_matrix_page_renders_every_task_for_every_model() {
+    let Some(browser) = chromium() else { return };
+    let ws = Workspace::new();
+    let rt = runtime();
+    let claude = rt
+        .block_on(ScriptedServer::start(Script::default().call(
+            "",
+            "search_logs",
+            json!({"service": "checkout"}),
+        )))
+        .unwrap();
+    let suite = repo().join("suites/observability.yaml");
+    ws.write(
+        "matrix.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nsuites: [\"{}\"]\nmodels:\n  - baseline\n  - {{ name: claude-sonnet-4-5, provider: anthropic, base_url: \"{}\", api_key: k }}\n",
+            suite.display(),
+            claude.base()
+        ),
+    );
+    run(
+        &ws,
+        &["run", "matrix.yaml", "--quiet", "--out", "m.json", "--html", "m.html"],
+    );
+    let r = render(&browser, &ws.path().join("m.html"), "", &ws.path().join("m.png"));
+    assert!(r.console.is_empty(), "{:?}", r.console);
+    let m = ws.read_json("m-matrix.json");
+    let tasks = m["tasks"].as_array().unwrap();
+    let disagree = tasks.iter().filter(|t| t["disagree"] == true).count();
+    assert!(disagree > 0 && disagree < tasks.len(), "{disagree}");
+    assert_eq!(task_rows(&r.dom), tasks.len());
+    assert_eq!(
+        task_row_tags(&r.dom)
+            .iter()
+            .filter(|t| t.contains("class=\"disagree\""))
+            .count(),
+        disagree
+    );
+    for label in ["baseline", "claude-sonnet-4-5"] {
+        assert!(r.dom.contains(&format!("<th>{label}</th>")), "{label}");
+    }
+    assert!(r.dom.contains("claude-sonnet-4-5</code> vs <code>baseline"));
+}
+
 /// Tool descriptions and model replies that try to close the page's elements and run a script
 /// are shown as text: the script does not run, the page keeps its structure.
 #[test]

@@ -116,7 +116,8 @@ pub fn render_matrix_html(m: &Matrix) -> String {
     for t in ordered {
         let _ = write!(
             b,
-            "<tr{}><td><code>{}</code></td><td>{}</td>",
+            "<tr data-task=\"{}\"{}><td><code>{}</code></td><td>{}</td>",
+            esc(&t.id),
             if t.disagree {
                 " class=\"disagree\""
             } else {

@@ -119,6 +119,7 @@ details details{margin-left:8px}
 .heat th.rot{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:500}
 del{background:#ffebe9;color:#82071e;text-decoration:line-through}ins{background:#dafbe1;color:#116329;text-decoration:none}
 .verdict{font-weight:600}.warn{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;margin:6px 0}
+tr.disagree>td:first-child{box-shadow:inset 3px 0 0 #d4a72c}
 .kept{color:#116329;font-weight:600}.rejected{color:#82071e;font-weight:600}
 svg{max-width:100%;height:auto}
 "#;
