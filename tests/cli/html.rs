@@ -374,9 +374,22 @@ fn the_matrix_page_renders_every_task_for_every_model() {
     );
     run(
         &ws,
-        &["run", "matrix.yaml", "--quiet", "--out", "m.json", "--html", "m.html"],
+        &[
+            "run",
+            "matrix.yaml",
+            "--quiet",
+            "--out",
+            "m.json",
+            "--html",
+            "m.html",
+        ],
     );
-    let r = render(&browser, &ws.path().join("m.html"), "", &ws.path().join("m.png"));
+    let r = render(
+        &browser,
+        &ws.path().join("m.html"),
+        "",
+        &ws.path().join("m.png"),
+    );
     assert!(r.console.is_empty(), "{:?}", r.console);
     let m = ws.read_json("m-matrix.json");
     let tasks = m["tasks"].as_array().unwrap();
