@@ -8,7 +8,10 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use super::http::{Hints, HttpModel, Place, Wire, http_failure, not_json, secret_header};
+use super::http::{
+    Body, Hints, HttpModel, Place, Wire, arguments_object, http_failure, not_json, raw,
+    secret_header, system_text,
+};
 use super::{ErrorKind, ModelError, ModelReply, ModelRequest, RawCall};
 use crate::config::{ModelConfig, Provider, Role, ToolChoice};
 use crate::error::Result;
@@ -67,20 +70,10 @@ fn tool_choice(config: &ModelConfig) -> Option<Value> {
 }
 
 impl AnthropicWire {
-    fn body(&self, req: &ModelRequest) -> Value {
+    fn body<'a>(&self, req: &'a ModelRequest) -> Body<'a> {
         let c = &self.config;
         // System messages go in `system`; the conversation holds user and assistant turns.
-        let system: Vec<&str> = req
-            .messages
-            .iter()
-            .filter(|m| m.role == Role::System)
-            .map(|m| m.content.as_str())
-            .collect();
-        let system = if system.is_empty() {
-            c.system_prompt.clone()
-        } else {
-            Some(system.join("\n\n"))
-        };
+        let system = system_text(req, c);
         let mut messages: Vec<Value> = req
             .messages
             .iter()
@@ -125,37 +118,30 @@ impl AnthropicWire {
                 .collect();
             messages.push(json!({ "role": "user", "content": results }));
         }
-        let mut body = serde_json::Map::new();
-        body.insert("model".into(), c.name.clone().into());
-        body.insert(
+        let mut fields = serde_json::Map::new();
+        fields.insert("model".into(), c.name.clone().into());
+        fields.insert(
             "max_tokens".into(),
             c.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS).into(),
         );
         if let Some(s) = system {
-            body.insert("system".into(), s.into());
+            fields.insert("system".into(), s.into());
         }
-        body.insert("messages".into(), messages.into());
-        // Left out when no tool is offered (a judge's or a writer's request), with the choice.
-        if !req.tools.tools.is_empty() {
-            let tools: Value = serde_json::from_str(req.api_tools.get()).unwrap_or(Value::Null);
-            body.insert("tools".into(), tools);
-            if let Some(choice) = &self.tool_choice {
-                body.insert("tool_choice".into(), choice.clone());
-            }
-        }
+        fields.insert("messages".into(), messages.into());
         if let Some(t) = c.temperature {
-            body.insert("temperature".into(), json!(t));
+            fields.insert("temperature".into(), json!(t));
         }
-        Value::Object(body)
-    }
-}
-
-/// A call's arguments as the object `tool_use.input` must be; arguments that are not a JSON
-/// object (the model's mistake, already answered with an error) are sent as an empty one.
-pub(super) fn arguments_object(arguments: &str) -> Value {
-    match serde_json::from_str::<Value>(arguments) {
-        Ok(v @ Value::Object(_)) => v,
-        _ => json!({}),
+        // Left out when no tool is offered (a judge's or a writer's request), with the choice.
+        let offered = !req.tools.tools.is_empty();
+        let mut with_tools = serde_json::Map::new();
+        if let Some(choice) = self.tool_choice.as_ref().filter(|_| offered) {
+            with_tools.insert("tool_choice".into(), choice.clone());
+        }
+        Body {
+            fields,
+            tools: offered.then_some(&**req.api_tools),
+            with_tools,
+        }
     }
 }
 
@@ -198,8 +184,7 @@ impl Wire for AnthropicWire {
                 })
             })
             .collect();
-        let text = serde_json::to_string(&list).expect("tools serialize");
-        RawValue::from_string(text).expect("serde_json wrote valid JSON")
+        raw(&list)
     }
 
     fn parameters(&self) -> BTreeMap<String, Value> {

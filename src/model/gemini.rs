@@ -9,9 +9,9 @@ use reqwest::header::{HeaderMap, HeaderName};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use super::anthropic::arguments_object;
 use super::http::{
-    Hints, HttpModel, Place, Wire, first_line, http_failure, not_json, secret_header,
+    Body, Hints, HttpModel, Place, Wire, arguments_object, first_line, http_failure, not_json, raw,
+    secret_header, system_text,
 };
 use super::{ErrorKind, ModelError, ModelReply, ModelRequest, RawCall};
 use crate::config::{ModelConfig, Provider, Role, ToolChoice};
@@ -70,19 +70,9 @@ fn generation_config(c: &ModelConfig) -> Option<Value> {
 }
 
 impl GeminiWire {
-    fn body(&self, req: &ModelRequest) -> Value {
+    fn body<'a>(&self, req: &'a ModelRequest) -> Body<'a> {
         let c = &self.config;
-        let system: Vec<&str> = req
-            .messages
-            .iter()
-            .filter(|m| m.role == Role::System)
-            .map(|m| m.content.as_str())
-            .collect();
-        let system = if system.is_empty() {
-            c.system_prompt.clone()
-        } else {
-            Some(system.join("\n\n"))
-        };
+        let system = system_text(req, c);
         let mut contents: Vec<Value> = req
             .messages
             .iter()
@@ -123,25 +113,27 @@ impl GeminiWire {
                 .collect();
             contents.push(json!({ "role": "user", "parts": responses }));
         }
-        let mut body = serde_json::Map::new();
-        body.insert("contents".into(), contents.into());
+        let mut fields = serde_json::Map::new();
+        fields.insert("contents".into(), contents.into());
         if let Some(s) = system {
-            body.insert(
+            fields.insert(
                 "systemInstruction".into(),
                 json!({ "parts": [{ "text": s }] }),
             );
         }
-        if !req.tools.tools.is_empty() {
-            let tools: Value = serde_json::from_str(req.api_tools.get()).unwrap_or(Value::Null);
-            body.insert("tools".into(), tools);
-            if let Some(t) = &self.tool_config {
-                body.insert("toolConfig".into(), t.clone());
-            }
-        }
         if let Some(g) = &self.generation {
-            body.insert("generationConfig".into(), g.clone());
+            fields.insert("generationConfig".into(), g.clone());
         }
-        Value::Object(body)
+        let offered = !req.tools.tools.is_empty();
+        let mut with_tools = serde_json::Map::new();
+        if let Some(t) = self.tool_config.as_ref().filter(|_| offered) {
+            with_tools.insert("toolConfig".into(), t.clone());
+        }
+        Body {
+            fields,
+            tools: offered.then_some(&**req.api_tools),
+            with_tools,
+        }
     }
 }
 
@@ -211,9 +203,7 @@ impl Wire for GeminiWire {
             .iter()
             .map(|t| declaration(&t.api_name, &t.description, &t.input_schema))
             .collect();
-        let text = serde_json::to_string(&json!([{ "functionDeclarations": declarations }]))
-            .expect("tools serialize");
-        RawValue::from_string(text).expect("serde_json wrote valid JSON")
+        raw(&json!([{ "functionDeclarations": declarations }]))
     }
 
     fn parameters(&self) -> BTreeMap<String, Value> {

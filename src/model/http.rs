@@ -129,6 +129,50 @@ impl Place {
     }
 }
 
+/// A request body: its fields, and the tools as serialized once per run (sent as they are, not
+/// parsed and written again per request). Left out when no tool is offered.
+#[derive(serde::Serialize)]
+pub(super) struct Body<'a> {
+    #[serde(flatten)]
+    pub fields: serde_json::Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<&'a RawValue>,
+    /// What goes with the tools (the tool choice), left out with them.
+    #[serde(flatten)]
+    pub with_tools: serde_json::Map<String, Value>,
+}
+
+/// The system text of a request for APIs that take it apart from the conversation: the task's
+/// system messages, else the eval's `system_prompt`.
+pub(super) fn system_text(req: &ModelRequest, config: &ModelConfig) -> Option<String> {
+    let system: Vec<&str> = req
+        .messages
+        .iter()
+        .filter(|m| m.role == crate::config::Role::System)
+        .map(|m| m.content.as_str())
+        .collect();
+    if system.is_empty() {
+        config.system_prompt.clone()
+    } else {
+        Some(system.join("\n\n"))
+    }
+}
+
+/// A call's arguments as the object APIs with structured arguments take; arguments that are not
+/// a JSON object (the model's mistake, already answered with an error) are sent as an empty one.
+pub(super) fn arguments_object(arguments: &str) -> Value {
+    match serde_json::from_str::<Value>(arguments) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => Value::Object(serde_json::Map::new()),
+    }
+}
+
+/// A value serialized once, to be sent as it is.
+pub(super) fn raw(value: &impl serde::Serialize) -> Box<RawValue> {
+    let text = serde_json::to_string(value).expect("tools serialize");
+    RawValue::from_string(text).expect("serde_json wrote valid JSON")
+}
+
 /// A header value holding a secret: never shown in debug output.
 pub(super) fn secret_header(value: &str) -> Result<HeaderValue> {
     let mut v = HeaderValue::from_str(value).map_err(|_| Error::Model {
