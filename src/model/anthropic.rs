@@ -155,7 +155,8 @@ impl Wire for AnthropicWire {
     }
 
     fn read_reply(&self, body: &[u8]) -> Result<ModelReply, ModelError> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| not_json(&e, body))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| not_json(Provider::Anthropic, &e, body))?;
         parse_message(&value).map_err(|message| ModelError::new(ErrorKind::Other, message))
     }
 
@@ -225,7 +226,7 @@ pub fn parse_message(body: &Value) -> std::result::Result<ModelReply, String> {
         .and_then(Value::as_array)
         .ok_or_else(|| {
             format!(
-                "the reply has no `content` blocks: {}",
+                "Anthropic's reply has no `content` blocks: {}",
                 super::http::first_line(&body.to_string())
             )
         })?;

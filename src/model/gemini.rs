@@ -162,7 +162,8 @@ impl Wire for GeminiWire {
     }
 
     fn read_reply(&self, body: &[u8]) -> Result<ModelReply, ModelError> {
-        let value: Value = serde_json::from_slice(body).map_err(|e| not_json(&e, body))?;
+        let value: Value =
+            serde_json::from_slice(body).map_err(|e| not_json(Provider::Gemini, &e, body))?;
         parse_response(&value).map_err(|message| ModelError::new(ErrorKind::Other, message))
     }
 
@@ -274,7 +275,7 @@ pub fn parse_response(body: &Value) -> std::result::Result<ModelReply, String> {
             });
         }
         return Err(format!(
-            "the reply has no `candidates`: {}",
+            "Gemini's reply has no `candidates`: {}",
             first_line(&body.to_string())
         ));
     };

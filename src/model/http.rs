@@ -390,14 +390,23 @@ pub(super) fn http_failure(
 }
 
 /// A 2xx body that is not JSON.
-pub(super) fn not_json(e: &serde_json::Error, body: &[u8]) -> ModelError {
+pub(super) fn not_json(provider: Provider, e: &serde_json::Error, body: &[u8]) -> ModelError {
     ModelError::new(
         ErrorKind::Other,
         format!(
-            "the reply is not valid JSON ({e}): {}",
+            "{} is not valid JSON ({e}): {}",
+            the_reply(provider),
             first_line(&String::from_utf8_lossy(body))
         ),
     )
+}
+
+/// `the reply`, named by the native API it came from (`Anthropic's reply`).
+pub(super) fn the_reply(provider: Provider) -> String {
+    match provider {
+        Provider::Openai => "the reply".to_owned(),
+        p => format!("{}'s reply", p.title()),
+    }
 }
 
 /// The `error.message` of an API error body (OpenAI, Anthropic and Gemini all put it there),

@@ -181,7 +181,7 @@ impl Wire for OpenAiWire {
     fn read_reply(&self, body: &[u8]) -> Result<ModelReply, ModelError> {
         match parse_reply_body(body) {
             Ok(reply) => reply.map_err(|message| ModelError::new(ErrorKind::Other, message)),
-            Err(e) => Err(not_json(&e, body)),
+            Err(e) => Err(not_json(Provider::Openai, &e, body)),
         }
     }
 

@@ -203,9 +203,20 @@ fn exit_code(out: &Output, report: &Report, verdict: &Verdict, f: &Finish) -> i3
                 .map(|t| format!("task `{}`: {}", t.task, t.reason))
                 .unwrap_or_default()
         ));
-        out.say(
-            "hint: check that the model server is reachable and answers chat completions with tools\n",
-        );
+        let api = match report.model.kind.as_str() {
+            "anthropic" => "Anthropic's Messages API",
+            "gemini" => "Gemini's generateContent API",
+            _ => "the model server",
+        };
+        let at = report
+            .model
+            .base_url
+            .as_deref()
+            .map(|u| format!(" ({u})"))
+            .unwrap_or_default();
+        out.say(&format!(
+            "hint: check that {api}{at} is reachable and answers requests with tools\n"
+        ));
         return exit::INFRASTRUCTURE;
     }
     if let Some(shard) = report.shard {

@@ -378,16 +378,25 @@ fn failures_name_the_provider_and_retries_honour_retry_after() {
             trial("both")["reason"]
                 .as_str()
                 .unwrap()
-                .contains("not valid JSON"),
+                .contains("reply is not valid JSON"),
             "{provider}: {}",
             trial("both")
         );
         let shape = trial("chat")["reason"].as_str().unwrap().to_owned();
         let want = if provider == "anthropic" {
-            "no `content` blocks"
+            "Anthropic's reply has no `content` blocks"
         } else {
-            "no `candidates`"
+            "Gemini's reply has no `candidates`"
         };
+        assert!(
+            stderr(&out).contains(if provider == "anthropic" {
+                "hint: check that Anthropic's Messages API (http://127.0.0.1:"
+            } else {
+                "hint: check that Gemini's generateContent API (http://127.0.0.1:"
+            }),
+            "{}",
+            stderr(&out)
+        );
         assert!(shape.contains(want), "{provider}: {shape}");
     }
 }
