@@ -174,6 +174,21 @@ fn both_native_apis_run_a_suite_with_parallel_calls_and_keep_the_key_out_of_ever
                     "{}",
                     stderr(&out)
                 );
+                // The page lists each change.
+                let page = ws.path().join("page.html");
+                let out = tooleval()
+                    .arg("report")
+                    .arg(&report)
+                    .arg("--html")
+                    .arg(&page)
+                    .output()
+                    .unwrap();
+                assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+                let html = std::fs::read_to_string(&page).unwrap();
+                assert!(
+                    html.contains("<li><code>find_customer</code>: `format: email` at /properties/email dropped</li>"),
+                    "{html}"
+                );
             }
         }
 
@@ -507,6 +522,33 @@ fn lint_lists_what_each_provider_is_sent_converted() {
     assert_eq!(converted.len(), 2, "{converted:?}");
     assert!(converted[0].contains("format: email"), "{converted:?}");
     assert!(converted[1].contains("oneOf"), "{converted:?}");
+    // With an eval, its models' providers are checked: Anthropic takes these schemas as they are.
+    ws.write("suite.yaml", SUITE);
+    let eval = ws.write(
+        "e.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server, --tools, \"{}\"] }}\nsuites: [suite.yaml]\nmodels:\n  - {{ name: c, provider: anthropic }}\n  - {{ name: g, provider: gemini }}\n",
+            tools.display()
+        ),
+    );
+    let out = tooleval()
+        .args(["lint", "--format", "json", "--eval"])
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let messages: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema-converted")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages.iter().all(|m| m.starts_with("Gemini: ")),
+        "{messages:?}"
+    );
     // Without a native provider named, the rule stays quiet.
     let out = tooleval()
         .args(["lint", "--format", "json", "--"])

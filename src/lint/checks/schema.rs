@@ -58,10 +58,7 @@ pub fn schema_converted(ctx: &Context) -> Vec<Finding> {
                 Rule::SchemaConverted,
                 vec![t.name.clone()],
                 format!("{}: {}", c.provider.title(), changes.join("; ")),
-                &format!(
-                    "{} takes a subset of JSON Schema: where a dropped constraint matters, say it in the description",
-                    c.provider.title()
-                ),
+                "if a dropped constraint matters, say it in the description",
             ));
         }
     }

@@ -92,6 +92,26 @@ fn facts(r: &Report) -> Vec<(&'static str, String)> {
     if let Some(d) = &r.descriptions_file {
         facts.push(("descriptions", format!("<code>{}</code>", esc(d))));
     }
+    if let Some(c) = &r.tools.converted {
+        let mut list = String::new();
+        for t in &c.tools {
+            for ch in &t.changes {
+                let _ = write!(
+                    list,
+                    "<li><code>{}</code>: {}</li>",
+                    esc(&t.name),
+                    esc(&ch.describe())
+                );
+            }
+        }
+        facts.push((
+            "schemas",
+            format!(
+                "{}<details><summary>each change</summary><ul>{list}</ul></details>",
+                esc(&crate::report::text::converted_note(c))
+            ),
+        ));
+    }
     if let Some(s) = r.split {
         facts.push((
             "split",
