@@ -1,6 +1,7 @@
 //! `tooleval run` with several models (`models:` in the eval, or `--model` more than once): the
-//! suite asked of each model in turn on one tool listing, a report per model, and the combined
-//! summary (`<report>-matrix.json`) shown as a table of models, pairs and tasks.
+//! suite asked of every model at once on one tool listing (the eval's concurrency shared, each
+//! model's rate limits its own), a report per model, and the combined summary
+//! (`<report>-matrix.json`) shown as a table of models, pairs and tasks.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,12 +15,13 @@ use crate::gate;
 use crate::model::{self, Model};
 use crate::output::Output;
 use crate::report::{self, Report};
-use crate::run::ExecOptions;
+use crate::run::{ExecOptions, Shared};
 use crate::session::{self, Finish, Plan, Session, Texts};
 
 /// One model of the matrix: how it is named, where its report and page go.
 struct Entry {
     label: String,
+    config: crate::config::ModelConfig,
     model: Arc<dyn Model>,
     out: PathBuf,
     html: Option<PathBuf>,
@@ -57,7 +59,9 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
     let entries: Vec<Entry> = built
         .into_iter()
         .zip(&labels)
-        .map(|(model, label)| Entry {
+        .zip(&eval.models)
+        .map(|((model, label), config)| Entry {
+            config: config.clone(),
             out: with_suffix(&base_out, &slug(label)),
             html: args.html.as_ref().map(|h| with_suffix(h, &slug(label))),
             label: label.clone(),
@@ -91,35 +95,58 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
     if let Some(d) = &descriptions {
         listed.tools.clone().apply_descriptions(d)?;
     }
-    let mut plan = Plan {
+    let progress = !args.quiet && args.format == Format::Table;
+    let plan = Plan {
         tasks,
         opts: ExecOptions {
             agent: Some(session.agent_run(&listed, &cache, judge)),
-            ..session.exec_options(!args.quiet && args.format == Format::Table)
+            ..session.exec_options(progress)
         },
         model: entries[0].model.clone(),
         listed,
     };
+    // Every model at once: the eval's concurrency bounds the trials in flight in all, each
+    // model keeps its own rate limits, and one Ctrl-C stops them all.
+    let total = (plan.tasks.len() as u64) * u64::from(eval.trials) * entries.len() as u64;
+    let shared = Shared::new(eval.concurrency, total, progress);
+    if progress {
+        out.say(&format!(
+            "{} models at once, {} trials each, at most {} in flight:\n",
+            entries.len(),
+            plan.tasks.len() as u64 * u64::from(eval.trials),
+            eval.concurrency
+        ));
+    }
+    let texts = || Texts {
+        name: descriptions.as_ref().map(Descriptions::name),
+        descriptions: descriptions.as_ref(),
+    };
+    let options: Vec<ExecOptions> = entries
+        .iter()
+        .map(|e| ExecOptions {
+            recover_text_calls: e.config.recover_text_calls,
+            request_timeout: model::request_backstop(&e.config, 60),
+            shared: Some(shared.clone()),
+            ..plan.opts.clone()
+        })
+        .collect();
+    let measured =
+        futures::future::join_all(entries.iter().zip(&options).map(|(e, opts)| {
+            session.measure_with(&plan, &e.model, opts, texts(), args.split, None)
+        }))
+        .await;
+    shared.bar.finish_and_clear();
     let no_gate = GateArgs::default();
     let mut reports: Vec<(Report, String)> = Vec::new();
     let mut code = exit::OK;
-    let mut stop = None;
-    for (i, entry) in entries.iter().enumerate() {
+    let mut stops = Vec::new();
+    for (i, (entry, (report, executed))) in entries.iter().zip(measured).enumerate() {
         if args.format == Format::Table && !args.quiet {
             out.say(&format!(
-                "model {} ({}), {} of {}:\n",
-                entry.label,
-                infos[i].kind,
-                i + 1,
-                entries.len()
+                "model {} ({}):\n",
+                entry.label, entry.config.provider
             ));
         }
-        plan.model = entry.model.clone();
-        let texts = Texts {
-            name: descriptions.as_ref().map(Descriptions::name),
-            descriptions: descriptions.as_ref(),
-        };
-        let (report, executed) = session.measure(&plan, texts, args.split, None).await;
         // The gate and the baseline belong to the first model, as a baseline was recorded by
         // one model; every model's report is written for `diff`.
         let first = i == 0;
@@ -144,17 +171,13 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
         }
         reports.push((report, entry.out.display().to_string()));
         if let Some(e) = executed.fatal {
-            stop = Some(session::fatal_error(
+            stops.push(session::fatal_error(
                 e,
                 &format!(
-                    "the matrix stopped at `{}`, and the reports hold the trials before it",
+                    "`{}` stopped there, and its report holds the trials before it",
                     entry.label
                 ),
             ));
-            break;
-        }
-        if executed.interrupted {
-            break;
         }
     }
     let pairs: Vec<(&Report, String)> = reports.iter().map(|(r, p)| (r, p.clone())).collect();
@@ -183,10 +206,16 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
     if let Some(live) = &plan.listed.live {
         live.close().await;
     }
-    if let Some(e) = stop {
-        return Err(e);
+    // Each model that stopped at a failure no retry cures says why; the last error is the
+    // command's.
+    let last = stops.pop();
+    for e in stops {
+        out.say(&e.render());
     }
-    Ok(code)
+    match last {
+        Some(e) => Err(e),
+        None => Ok(code),
+    }
 }
 
 /// A label as a file name's part: letters, digits, `.`, `_` and `-`; anything else a `-`.

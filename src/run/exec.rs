@@ -24,6 +24,7 @@ pub struct PlannedTask {
     pub agent: Option<Arc<super::AgentTask>>,
 }
 
+#[derive(Clone)]
 pub struct ExecOptions {
     /// Run only part I (1-based) of N: the jobs, numbered task by task and trial by trial, whose
     /// number modulo N is I - 1.
@@ -39,6 +40,38 @@ pub struct ExecOptions {
     pub retrieve: Option<usize>,
     /// The servers and rules agent tasks run their calls with; needed when any task is one.
     pub agent: Option<Arc<super::AgentRun>>,
+    /// Executions run side by side (the models of a matrix) share these: trials in flight
+    /// across all of them, one progress bar, one stop.
+    pub shared: Option<Shared>,
+}
+
+/// What executions running at once share.
+#[derive(Clone)]
+pub struct Shared {
+    /// A trial holds one while it runs: at most `concurrency` trials in flight in all.
+    pub slots: Arc<tokio::sync::Semaphore>,
+    /// Counts every execution's trials; its owner finishes it.
+    pub bar: ProgressBar,
+    /// Cancelled on the first Ctrl-C or SIGTERM (its owner listens for them).
+    pub stop: tokio_util::sync::CancellationToken,
+}
+
+impl Shared {
+    /// Shares `concurrency` slots and a bar of `total` trials (drawn when `progress` and stderr
+    /// is a terminal); the stop is cancelled on the first stopping signal.
+    pub fn new(concurrency: usize, total: u64, progress: bool) -> Shared {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let token = stop.clone();
+        tokio::spawn(async move {
+            super::stop_signal().await;
+            token.cancel();
+        });
+        Shared {
+            slots: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
+            bar: progress_bar(total, progress),
+            stop,
+        }
+    }
 }
 
 impl ExecOptions {
@@ -53,6 +86,7 @@ impl ExecOptions {
             progress,
             retrieve: None,
             agent: None,
+            shared: None,
         }
     }
 }
@@ -78,7 +112,11 @@ pub async fn execute(
     let total = (0..tasks.len() as u64 * u64::from(opts.trials))
         .filter(|j| in_shard(opts.shard, *j))
         .count() as u64;
-    let bar = progress_bar(total, opts.progress);
+    let bar = match &opts.shared {
+        Some(shared) => shared.bar.clone(),
+        None => progress_bar(total, opts.progress),
+    };
+    let slots = opts.shared.as_ref().map(|s| s.slots.clone());
     let api_tools = Arc::new(model.api_tools(&tools));
     let index = opts
         .retrieve
@@ -96,7 +134,13 @@ pub async fn execute(
             let judge = judge.clone();
             let api_tools = api_tools.clone();
             let index = index.clone();
+            let slots = slots.clone();
             async move {
+                // Closed only if its owner dropped it, and then there is nothing to wait for.
+                let _slot = match &slots {
+                    Some(s) => s.acquire().await.ok(),
+                    None => None,
+                };
                 let retrieval = index.as_deref().zip(opts.retrieve);
                 let req = request_for(t, trial, &tools, api_tools, retrieval, &*model);
                 let (rec, fatal) = match (&t.agent, &opts.agent) {
@@ -127,7 +171,9 @@ pub async fn execute(
         })
         .buffer_unordered(opts.concurrency.max(1));
     let executed = gather(stream, stop, &bar, total as usize).await;
-    bar.finish_and_clear();
+    if opts.shared.is_none() {
+        bar.finish_and_clear();
+    }
     executed
 }
 

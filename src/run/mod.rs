@@ -5,7 +5,7 @@ mod agent;
 mod exec;
 
 pub use agent::{AgentRun, AgentTask, DryRunTask, Policy, dry_run};
-pub use exec::{ExecOptions, Executed, PlannedTask, execute};
+pub use exec::{ExecOptions, Executed, PlannedTask, Shared, execute};
 
 use std::sync::atomic::{AtomicI32, Ordering};
 

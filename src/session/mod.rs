@@ -254,7 +254,13 @@ impl Session {
                 "warning: the input schema of `{tool}` does not compile ({why}); its arguments are not checked against it"
             );
         }
-        execute(tasks, model, tools, judge, opts, crate::run::stop_signal()).await
+        match &opts.shared {
+            Some(shared) => {
+                let stop = shared.stop.clone();
+                execute(tasks, model, tools, judge, opts, stop.cancelled_owned()).await
+            }
+            None => execute(tasks, model, tools, judge, opts, crate::run::stop_signal()).await,
+        }
     }
 }
 

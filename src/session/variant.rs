@@ -43,6 +43,21 @@ impl Session {
         split: Option<Split>,
         shard: Option<ShardInfo>,
     ) -> (Report, Ended) {
+        self.measure_with(plan, &plan.model, &plan.opts, texts, split, shard)
+            .await
+    }
+
+    /// [`Self::measure`] with another model and its options (the models of a matrix, measured
+    /// side by side on one plan).
+    pub async fn measure_with(
+        &self,
+        plan: &Plan,
+        model: &Arc<dyn Model>,
+        opts: &ExecOptions,
+        texts: Texts<'_>,
+        split: Option<Split>,
+        shard: Option<ShardInfo>,
+    ) -> (Report, Ended) {
         let mut tools = plan.listed.tools.clone();
         if let Some(d) = texts.descriptions {
             // Checked before the first measurement ran.
@@ -58,16 +73,10 @@ impl Session {
             })
         };
         let executed = self
-            .execute(
-                plan.model.clone(),
-                Arc::new(tools.clone()),
-                &plan.tasks,
-                &plan.opts,
-            )
+            .execute(model.clone(), Arc::new(tools.clone()), &plan.tasks, opts)
             .await;
         let mut tools = counting.await.unwrap_or(tools);
-        tools.converted = plan
-            .model
+        tools.converted = model
             .provider()
             .and_then(|p| crate::mcp::Converted::of(&tools, p));
         let ended = Ended {
@@ -76,7 +85,7 @@ impl Session {
         };
         let mut report = super::build_report(
             &self.eval,
-            &plan.model.info(),
+            &model.info(),
             plan.listed.servers.clone(),
             &tools,
             executed.trials,

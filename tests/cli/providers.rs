@@ -784,3 +784,58 @@ fn repeated_model_flags_make_a_matrix_and_other_commands_refuse_one() {
         "{err}"
     );
 }
+
+#[test]
+fn a_model_that_stops_does_not_stop_the_others() {
+    // Anthropic refuses the key; the other two models finish, every report and the matrix are
+    // written, and the run ends with Anthropic's error.
+    let ws = Workspace::new();
+    let rt = runtime();
+    let openai = rt.block_on(ScriptedServer::start(script())).unwrap();
+    let anthropic = rt
+        .block_on(ScriptedServer::start(Script::default().rule(
+            "",
+            Scripted::Status(
+                401,
+                json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})
+                    .to_string(),
+            ),
+        )))
+        .unwrap();
+    let gemini = rt.block_on(ScriptedServer::start(script())).unwrap();
+    let tools = tools_file(&ws);
+    ws.write("suite.yaml", SUITE);
+    let eval = ws.write(
+        "matrix.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server, --tools, \"{}\"] }}\n\
+             models:\n  - {{ name: gpt-4o-mini, base_url: \"{}\", api_key: k }}\n  - {{ name: claude-sonnet-4-5, provider: anthropic, base_url: \"{}\", api_key: k }}\n  - {{ name: gemini-2.5-flash, provider: gemini, base_url: \"{}/v1beta\", api_key: k }}\n\
+             suites: [suite.yaml]\nconcurrency: 1\n",
+            tools.display(),
+            openai.url,
+            anthropic.base(),
+            gemini.base()
+        ),
+    );
+    let out = run(&eval, &ws.path().join("m.json"), &["--quiet"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(
+            "HTTP 401 from Anthropic: invalid x-api-key; `claude-sonnet-4-5` stopped there"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("hint: Anthropic refused the key"), "{err}");
+    assert_eq!((openai.requests(), gemini.requests()), (3, 3));
+    // One request, not one per task: the refusal stopped that model at once.
+    assert_eq!(anthropic.requests(), 1);
+    let m = ws.read_json("m-matrix.json");
+    let complete: Vec<bool> = m["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["complete"].as_bool().unwrap())
+        .collect();
+    assert_eq!(complete, [true, false, true]);
+}
