@@ -107,10 +107,15 @@ impl MatrixCell {
 impl MatrixModel {
     /// The provider as the eval names it (`openai`, `anthropic`, `gemini`), or `baseline`.
     pub fn provider(&self) -> &str {
-        match self.model.kind.as_str() {
-            "openai-compatible" => "openai",
-            other => other,
-        }
+        provider_name(&self.model.kind)
+    }
+}
+
+/// A model's kind as the eval names its provider: `openai` for `openai-compatible`.
+pub fn provider_name(kind: &str) -> &str {
+    match kind {
+        "openai-compatible" => "openai",
+        other => other,
     }
 }
 
@@ -120,7 +125,7 @@ pub fn matrix_labels(models: &[ModelInfo]) -> Vec<String> {
         .iter()
         .map(|m| {
             if models.iter().filter(|o| o.name == m.name).count() > 1 {
-                format!("{} ({})", m.name, m.kind)
+                format!("{} ({})", m.name, provider_name(&m.kind))
             } else {
                 m.name.clone()
             }

@@ -41,7 +41,7 @@ pub use junit::render_junit;
 pub use markdown::{render_diff_markdown, render_matrix_markdown, render_step_summary};
 pub use matrix::{
     MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixModel, MatrixPair, MatrixTask, build_matrix,
-    matrix_labels,
+    matrix_labels, provider_name,
 };
 pub use svg::render_sweep_svg;
 pub use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
