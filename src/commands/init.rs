@@ -133,7 +133,7 @@ fn eval_text(name: &str, spec: &ServerSpec) -> String {
     let _ = writeln!(s, "suites:\n  - ../suites/{name}.yaml");
     let _ = writeln!(
         s,
-        "# The offline baseline needs no key; name a model (e.g. gpt-4o-mini) to ask an LLM."
+        "# The offline baseline needs no key; name a model (e.g. gpt-4o-mini) to ask an LLM, or\n# several under `models:` to compare them, e.g. `{{ name: claude-sonnet-4-5, provider: anthropic }}`."
     );
     let _ = writeln!(s, "model: baseline\ntrials: 1");
     s
