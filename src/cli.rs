@@ -579,6 +579,10 @@ pub struct BenchArgs {
     /// With `--agent`: the tool server's delay before every answer, in milliseconds.
     #[arg(long, default_value_t = 10, requires = "agent")]
     pub tool_latency_ms: u64,
+    /// The API the mock model is asked through: `openai`, `anthropic` or `gemini` (the mock
+    /// speaks all three).
+    #[arg(long, default_value = "openai", value_name = "PROVIDER", conflicts_with_all = ["cold_start", "scale", "compare_with"])]
+    pub provider: crate::config::Provider,
     /// Measure the HTML page instead: for each `--tasks` count, a run of that many distinct tasks
     /// x `--trials` (the offline baseline on the demo server), its page's size, the time
     /// `tooleval report --html` takes, and the time headless Chromium takes to load it.

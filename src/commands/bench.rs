@@ -19,6 +19,8 @@ use crate::output::Output;
 /// One measured run.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchResult {
+    /// The API the mock model was asked through.
+    pub provider: crate::config::Provider,
     pub tasks: usize,
     pub concurrency: usize,
     pub latency_ms: u64,
@@ -79,6 +81,7 @@ fn generate(
     url: &str,
     concurrency: usize,
     agent: Option<u64>,
+    provider: crate::config::Provider,
 ) -> Result<std::path::PathBuf> {
     let defs: Vec<serde_json::Value> = (0..tools)
         .map(|i| {
@@ -107,6 +110,14 @@ fn generate(
         }
     }
     write("suite.yaml", suite)?;
+    // The mock's URL ends in /v1 (the OpenAI-compatible API's root); the native APIs' roots are
+    // its host, and that host with /v1beta.
+    let host = url.trim_end_matches("/v1");
+    let base = match provider {
+        crate::config::Provider::Openai => url.to_owned(),
+        crate::config::Provider::Anthropic => host.to_owned(),
+        crate::config::Provider::Gemini => format!("{host}/v1beta"),
+    };
     let (delay, mode) = match agent {
         Some(ms) => (format!(", --call-delay-ms, \"{ms}\""), "mode: agent\n"),
         None => (String::new(), ""),
@@ -114,7 +125,7 @@ fn generate(
     write(
         "eval.yaml",
         format!(
-            "servers:\n  bench: {{ command: tooleval, args: [demo-server, --tools, \"{}\"{delay}] }}\nmodel: {{ name: bench, base_url: \"{url}\", api_key: bench, max_retries: 0, timeout_secs: 60 }}\nsuites: [suite.yaml]\nconcurrency: {concurrency}\n{mode}",
+            "servers:\n  bench: {{ command: tooleval, args: [demo-server, --tools, \"{}\"{delay}] }}\nmodel: {{ name: bench, provider: {provider}, base_url: \"{base}\", api_key: bench, max_retries: 0, timeout_secs: 60 }}\nsuites: [suite.yaml]\nconcurrency: {concurrency}\n{mode}",
             tools_path.display()
         ),
     )
@@ -254,7 +265,15 @@ fn bench_setting(
     args: &BenchArgs,
 ) -> Result<BenchResult> {
     let agent = args.agent.then_some(args.tool_latency_ms);
-    let eval = generate(dir, tasks, args.tools, url, concurrency, agent)?;
+    let eval = generate(
+        dir,
+        tasks,
+        args.tools,
+        url,
+        concurrency,
+        agent,
+        args.provider,
+    )?;
     let report = dir.join("report.json");
     let run = ["run", "--quiet", "--cache", "off", "--out"].map(std::ffi::OsStr::new);
     let run = [&run[..], &[report.as_os_str(), eval.as_os_str()]].concat();
@@ -270,6 +289,7 @@ fn bench_setting(
     }
     let requests = trials_in(&report)? * if agent.is_some() { 3 } else { 1 };
     Ok(BenchResult {
+        provider: args.provider,
         tasks,
         concurrency,
         latency_ms: args.latency_ms,
@@ -396,7 +416,11 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
                 );
             }
             crate::sayln!(
-                "N={:<6} C={:<3} L={}ms  wall {:.3}s  floor {:.3}s  ratio {:.3}  cpu {:.3}s ({:.3}s/1000 req)  peak RSS {:.1} MB",
+                "{}N={:<6} C={:<3} L={}ms  wall {:.3}s  floor {:.3}s  ratio {:.3}  cpu {:.3}s ({:.3}s/1000 req)  peak RSS {:.1} MB",
+                match r.provider {
+                    crate::config::Provider::Openai => String::new(),
+                    p => format!("{p}: "),
+                },
                 r.tasks,
                 r.concurrency,
                 r.latency_ms,

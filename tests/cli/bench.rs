@@ -39,6 +39,33 @@ fn a_small_benchmark_runs_and_counts_its_requests() {
     );
 }
 
+/// The same through each native API: the mock speaks them, and every request is answered.
+#[test]
+fn the_benchmark_runs_through_the_native_apis() {
+    for provider in ["anthropic", "gemini"] {
+        let out = tooleval()
+            .args([
+                "bench",
+                "--tasks",
+                "20",
+                "--concurrency",
+                "4",
+                "--latency-ms",
+                "1",
+            ])
+            .args(["--runs", "1", "--provider", provider])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{provider}: {stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["requests_served"], 20, "{provider}");
+        assert_eq!(v["results"][0]["requests"], 20, "{provider}");
+        assert_eq!(v["results"][0]["provider"], provider);
+        assert!(stderr.contains(&format!("{provider}: N=20")), "{stderr}");
+    }
+}
+
 /// The scale benchmark runs two task counts through run, merge and diff with the baseline
 /// model, checks the reports hold every trial, and reports the memory added per task.
 #[test]
