@@ -839,3 +839,74 @@ fn a_model_that_stops_does_not_stop_the_others() {
         .collect();
     assert_eq!(complete, [true, false, true]);
 }
+
+/// Every outcome of a single reply, read alike through the three APIs: the same script and
+/// suite give the same outcome for every task whichever API carries them.
+#[test]
+fn every_outcome_reads_the_same_through_each_api() {
+    const OUTCOMES: &str = "name: outcomes
+tasks:
+  - id: pass
+    prompt: Find the customer alice@example.com.
+    expect: { tool: find_customer, args: { email: alice@example.com } }
+  - id: bad-args
+    prompt: Find the customer bob@example.com.
+    expect: { tool: find_customer, args: { email: bob@example.com } }
+  - id: invalid-args
+    prompt: Refund order forty-two.
+    expect: { tool: refund_order }
+  - id: wrong-tool
+    prompt: Refund order 7.
+    expect: { tool: refund_order, args: { order: 7 } }
+  - id: no-call
+    prompt: Email the customer of order 9.
+    expect: { tool: send_email }
+  - id: unexpected-call
+    prompt: Thanks, that is all.
+    expect: none
+";
+    let script = || {
+        Script::default()
+            .call(
+                "alice@example.com",
+                "find_customer",
+                json!({"email": "alice@example.com"}),
+            )
+            .call(
+                "bob@example.com",
+                "find_customer",
+                json!({"email": "carol@example.com"}),
+            )
+            .call("forty-two", "refund_order", json!({"order": "forty-two"}))
+            .call("Refund order 7", "send_email", json!({"subject": "Refund"}))
+            .rule("Email the customer", Scripted::Text("Which order?".into()))
+            .call("Thanks", "send_email", json!({"subject": "Thanks"}))
+    };
+    let mut seen = Vec::new();
+    for provider in ["openai", "anthropic", "gemini"] {
+        let ws = Workspace::new();
+        let rt = runtime();
+        let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+        let eval = eval(&ws, provider, &server, "");
+        ws.write("suite.yaml", OUTCOMES);
+        let report = ws.path().join("r.json");
+        let out = run(&eval, &report, &["--quiet"]);
+        assert_eq!(out.status.code(), Some(0), "{provider}: {}", stderr(&out));
+        let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        seen.push((provider, outcomes(&r)));
+    }
+    let want: Vec<(String, String)> = [
+        ("pass", "pass"),
+        ("bad-args", "bad_args"),
+        ("invalid-args", "invalid_args"),
+        ("wrong-tool", "wrong_tool"),
+        ("no-call", "no_call"),
+        ("unexpected-call", "unexpected_call"),
+    ]
+    .iter()
+    .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+    .collect();
+    for (provider, got) in seen {
+        assert_eq!(got, want, "{provider}");
+    }
+}
