@@ -252,6 +252,7 @@ pub fn parse_message(body: &Value) -> std::result::Result<ModelReply, String> {
                 },
                 recovered: false,
                 id: b.get("id").and_then(Value::as_str).map(str::to_owned),
+                signature: None,
             }),
             // Thinking and other blocks are not part of the answer.
             _ => {}

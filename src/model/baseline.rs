@@ -85,6 +85,7 @@ impl Model for Baseline {
                         arguments: Value::Object(args).to_string(),
                         recovered: false,
                         id: None,
+                        signature: None,
                     });
                     reply.finish_reason = Some("tool_calls".into());
                     reply.notes.push(format!(

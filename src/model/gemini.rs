@@ -96,7 +96,13 @@ impl GeminiWire {
                 if call.id_from_model {
                     f["id"] = call.id.clone().into();
                 }
-                parts.push(json!({ "functionCall": f }));
+                let mut part = json!({ "functionCall": f });
+                // The signature of the model's thinking goes back as it came: Gemini 3 refuses
+                // a conversation whose calls lack it.
+                if let Some(sig) = &call.signature {
+                    part["thoughtSignature"] = sig.clone().into();
+                }
+                parts.push(part);
             }
             contents.push(json!({ "role": "model", "parts": parts }));
             let responses: Vec<Value> = x
@@ -300,6 +306,12 @@ pub fn parse_response(body: &Value) -> std::result::Result<ModelReply, String> {
                 },
                 recovered: false,
                 id: f.get("id").and_then(Value::as_str).map(str::to_owned),
+                // Gemini 3 puts it beside the first call of a step (2.5 inside the call).
+                signature: part
+                    .get("thoughtSignature")
+                    .or_else(|| f.get("thoughtSignature"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
             });
         } else if let Some(t) = part.get("text").and_then(Value::as_str)
             && part.get("thought").and_then(Value::as_bool) != Some(true)
@@ -382,6 +394,29 @@ mod tests {
         .unwrap();
         assert_eq!(r.content.as_deref(), Some("Done."));
         assert_eq!(r.finish_reason.as_deref(), Some("length"));
+    }
+
+    /// Gemini 3 signs the first call of a step beside it; 2.5 put the signature in the call.
+    #[test]
+    fn a_calls_thought_signature_is_kept_to_send_back() {
+        let r = parse_response(
+            &json!({"candidates": [{"content": {"role": "model", "parts": [
+            {"functionCall": {"name": "a", "args": {}}, "thoughtSignature": "c2lnLTE="},
+            {"functionCall": {"name": "b", "args": {}}}
+        ]}, "finishReason": "STOP"}]}),
+        )
+        .unwrap();
+        let sigs: Vec<Option<&str>> = r
+            .tool_calls
+            .iter()
+            .map(|c| c.signature.as_deref())
+            .collect();
+        assert_eq!(sigs, [Some("c2lnLTE="), None]);
+        let r = parse_response(&json!({"candidates": [{"content": {"parts": [
+            {"functionCall": {"name": "a", "args": {}, "thoughtSignature": "b2xk"}}
+        ]}}]}))
+        .unwrap();
+        assert_eq!(r.tool_calls[0].signature.as_deref(), Some("b2xk"));
     }
 
     #[test]

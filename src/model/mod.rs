@@ -75,6 +75,8 @@ pub struct ExchangedCall {
     /// The id is the model's own (false: the model sent none and was given one, which APIs
     /// that number calls themselves are not sent back).
     pub id_from_model: bool,
+    /// The call's [`RawCall::signature`], sent back with it.
+    pub signature: Option<String>,
 }
 
 impl ModelRequest {
@@ -104,6 +106,10 @@ pub struct RawCall {
     /// The id the API gave the call, which the result's `tool` message refers to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// What the API asks to get back with the call when the conversation goes on (Gemini's
+    /// `thoughtSignature`, an opaque token of the model's thinking).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// A model's reply, read leniently.

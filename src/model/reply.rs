@@ -171,6 +171,7 @@ impl WireReply<'_> {
                 },
                 recovered: false,
                 id: c.id.map(Cow::into_owned),
+                signature: None,
             })
             .collect();
         Some(ModelReply {
@@ -206,6 +207,7 @@ fn raw_call(f: &Value) -> Result<RawCall, String> {
         arguments,
         recovered: false,
         id: None,
+        signature: None,
     })
 }
 
@@ -245,6 +247,7 @@ fn call_in_value(v: &Value) -> Option<RawCall> {
         arguments,
         recovered: true,
         id: None,
+        signature: None,
     })
 }
 

@@ -379,6 +379,7 @@ impl AgentTrial<'_> {
                     result: text.clone(),
                     is_error: output.is_error,
                     id_from_model: call.id.is_some(),
+                    signature: call.signature.clone(),
                 });
                 record.results.push(CallResult {
                     tool: actual.name,

@@ -220,6 +220,8 @@ struct GeminiTurn<'a> {
     model: bool,
     calls: Vec<&'a str>,
     responses: Vec<&'a str>,
+    /// The first `functionCall` part of a model turn carries a `thoughtSignature`.
+    signed: bool,
 }
 
 pub(super) async fn answer(
@@ -266,7 +268,15 @@ pub(super) async fn answer(
         Ok(Answer::Text(text)) => vec![json!({ "text": text })],
         Ok(Answer::Calls(calls)) => calls
             .iter()
-            .map(|(name, args)| json!({"functionCall": {"name": name, "args": args_object(args)}}))
+            .enumerate()
+            .map(|(i, (name, args))| {
+                let mut part = json!({"functionCall": {"name": name, "args": args_object(args)}});
+                // As Gemini 3 does: a signature on the first call of the step, to be sent back.
+                if i == 0 {
+                    part["thoughtSignature"] = thought_signature(view.turn).into();
+                }
+                part
+            })
             .collect(),
     };
     axum::Json(json!({
@@ -279,6 +289,12 @@ pub(super) async fn answer(
         "modelVersion": model
     }))
     .into_response()
+}
+
+/// The opaque signature the first call of turn `turn` carries (base64, as the API's are).
+pub(super) fn thought_signature(turn: usize) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("scripted thinking, turn {turn}"))
 }
 
 /// A query parameter's value, percent-decoded (`+` as a space).
@@ -382,6 +398,7 @@ fn gemini_check(body: &Value) -> Result<(), String> {
             model,
             calls: Vec::new(),
             responses: Vec::new(),
+            signed: false,
         };
         for (j, part) in &parts {
             gemini_part(&mut p, part, &format!("{at}.parts{j}"), &mut turn);
@@ -395,6 +412,7 @@ fn gemini_check(body: &Value) -> Result<(), String> {
             model: false,
             calls: Vec::new(),
             responses: Vec::new(),
+            signed: false,
         };
         for (j, part) in field(system, "parts").map(repeated).unwrap_or_default() {
             gemini_part(
@@ -498,6 +516,11 @@ fn gemini_part<'a>(p: &mut GeminiProblems, part: &'a Value, at: &str, turn: &mut
             match field(call, "name") {
                 Some(Value::String(n)) if !n.is_empty() => {
                     if turn.model {
+                        if turn.calls.is_empty() {
+                            turn.signed = field(part, "thoughtSignature")
+                                .and_then(Value::as_str)
+                                .is_some_and(|s| !s.is_empty());
+                        }
                         turn.calls.push(n);
                     }
                 }
@@ -694,6 +717,15 @@ fn gemini_schema(p: &mut GeminiProblems, schema: &Value, at: &str, named: &str) 
 /// turn); a function response turn follows a function call turn and answers each of its calls.
 fn gemini_order(turns: &[GeminiTurn<'_>]) -> Result<(), String> {
     for (i, turn) in turns.iter().enumerate() {
+        // Gemini 3 hands a signature of its thinking to the first call of each step and wants it
+        // back with the call when the conversation goes on.
+        if turn.model && !turn.calls.is_empty() && !turn.signed {
+            return Err(format!(
+                "Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call `default_api:{}` , position {}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.",
+                turn.calls[0],
+                i + 1
+            ));
+        }
         let before = i.checked_sub(1).map(|b| &turns[b]);
         if !turn.calls.is_empty() && before.is_none_or(|b| b.model) {
             return Err("Please ensure that function call turn comes immediately after a user turn or after a function response turn.".into());

@@ -373,7 +373,8 @@ async fn gemini_answers_text_and_calls() {
     assert_eq!(code, 200, "{reply}");
     assert_eq!(
         reply["candidates"][0]["content"]["parts"],
-        json!([{"functionCall": {"name": "search_logs", "args": {"service": "checkout", "level": "error"}}}])
+        json!([{"functionCall": {"name": "search_logs", "args": {"service": "checkout", "level": "error"}},
+                "thoughtSignature": super::gemini::thought_signature(1)}])
     );
     let (_, reply) = gemini(
         &server,
@@ -483,16 +484,27 @@ async fn gemini_refuses_what_the_api_refuses() {
         orphan,
         "Please ensure that function response turn comes immediately after a function call turn."
     );
-    let other_name = refused(contents(json!([
+    // As Gemini 3 does: the first call of a step goes back with its thought signature.
+    let unsigned = refused(contents(json!([
         {"role": "user", "parts": [{"text": "Show error logs"}]},
         {"role": "model", "parts": [{"functionCall": {"name": "search_logs", "args": {}}}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "search_logs", "response": {"lines": 3}}}]}
+    ])))
+    .await;
+    assert!(
+        unsigned.starts_with("Function call is missing a thought_signature in functionCall parts"),
+        "{unsigned}"
+    );
+    let other_name = refused(contents(json!([
+        {"role": "user", "parts": [{"text": "Show error logs"}]},
+        {"role": "model", "parts": [{"functionCall": {"name": "search_logs", "args": {}}, "thoughtSignature": "c2ln"}]},
         {"role": "user", "parts": [{"functionResponse": {"name": "get_trace", "response": {"lines": 3}}}]}
     ])))
     .await;
     assert!(other_name.contains("\"get_trace\""), "{other_name}");
     refused(contents(json!([
         {"role": "user", "parts": [{"text": "Show error logs"}]},
-        {"role": "model", "parts": [{"functionCall": {"name": "search_logs", "args": {}}}]},
+        {"role": "model", "parts": [{"functionCall": {"name": "search_logs", "args": {}}, "thoughtSignature": "c2ln"}]},
         {"role": "user", "parts": [{"functionResponse": {"name": "search_logs", "response": "3 lines"}}]}
     ])))
     .await;
