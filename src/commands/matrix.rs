@@ -51,6 +51,21 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
         .collect::<Result<_>>()?;
     let infos: Vec<_> = built.iter().map(|m| m.info()).collect();
     let labels = report::matrix_labels(&infos);
+    // The eval's `models` are checked as it is read; the command line's here.
+    if let Some((i, _)) = labels
+        .iter()
+        .enumerate()
+        .find(|(i, l)| labels[..*i].contains(l))
+    {
+        return Err(Error::usage(
+            format!(
+                "`--model` names `{}` ({}) twice",
+                infos[i].name,
+                report::provider_name(&infos[i].kind)
+            ),
+            Some("each model runs once: drop the repeated `--model`".to_owned()),
+        ));
+    }
     let base_out = args
         .out
         .clone()

@@ -750,7 +750,18 @@ fn repeated_model_flags_make_a_matrix_and_other_commands_refuse_one() {
             tools.display()
         ),
     );
-    // Two offline baselines cannot be told apart; a missing key stops before any server starts.
+    // A model named twice is refused; a missing key stops before any server starts.
+    let out = tooleval()
+        .args(["run", "--model", "baseline", "--model", "baseline"])
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("`--model` names `baseline` (baseline) twice"),
+        "{err}"
+    );
     let out = tooleval()
         .args([
             "run",
