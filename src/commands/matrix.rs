@@ -120,10 +120,15 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
         model: entries[0].model.clone(),
         listed,
     };
-    // Every model at once: the eval's concurrency bounds the trials in flight in all, each
-    // model keeps its own rate limits, and one Ctrl-C stops them all.
+    // Every model at once: the eval's concurrency bounds the requests on the wire in all, each
+    // model keeps its own rate limits (waiting on them takes no slot), and one Ctrl-C stops
+    // them all.
     let total = (plan.tasks.len() as u64) * u64::from(eval.trials) * entries.len() as u64;
-    let shared = Shared::new(eval.concurrency, total, progress);
+    let shared = Shared::new(total, progress);
+    let slots = Arc::new(tokio::sync::Semaphore::new(eval.concurrency.max(1)));
+    for e in &entries {
+        e.model.share_slots(slots.clone());
+    }
     if progress {
         out.say(&format!(
             "{} models at once, {} trials each, at most {} in flight:\n",

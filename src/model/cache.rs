@@ -140,6 +140,10 @@ impl Model for CachedModel {
         self.inner.provider()
     }
 
+    fn share_slots(&self, slots: std::sync::Arc<tokio::sync::Semaphore>) {
+        self.inner.share_slots(slots);
+    }
+
     fn api_tools(&self, tools: &crate::mcp::ToolSet) -> Box<serde_json::value::RawValue> {
         self.inner.api_tools(tools)
     }

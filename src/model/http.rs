@@ -54,6 +54,10 @@ pub(super) struct HttpModel<W> {
     base_url: String,
     limiter: RateLimiter,
     max_retries: u32,
+    /// Slots shared with other models asked at once: a request holds one while on the wire.
+    slots: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>>,
+    /// The endpoint as the cache key names it (host and path; for Gemini, the model is in it).
+    endpoint: String,
 }
 
 /// Where a provider's model is and the key it is asked with, from the eval, else the
@@ -192,6 +196,7 @@ impl<W: Wire> HttpModel<W> {
         mut headers: HeaderMap,
     ) -> Result<Self> {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let endpoint_key = format!("{}{}", endpoint.host_str().unwrap_or(""), endpoint.path());
         let timeout = Duration::from_secs(config.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));
         let transport =
             Transport::new(endpoint, headers, timeout).map_err(|message| Error::Model {
@@ -208,6 +213,8 @@ impl<W: Wire> HttpModel<W> {
             base_url: place.base_url,
             limiter: RateLimiter::new(config.requests_per_minute, config.tokens_per_minute),
             max_retries: config.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+            slots: std::sync::OnceLock::new(),
+            endpoint: endpoint_key,
         })
     }
 
@@ -255,6 +262,10 @@ impl<W: Wire> Model for HttpModel<W> {
         Some(self.wire.provider())
     }
 
+    fn share_slots(&self, slots: std::sync::Arc<tokio::sync::Semaphore>) {
+        let _ = self.slots.set(slots);
+    }
+
     fn api_tools(&self, tools: &ToolSet) -> Box<RawValue> {
         self.wire.tools(tools)
     }
@@ -273,7 +284,15 @@ impl<W: Wire> Model for HttpModel<W> {
             let mut attempt = 0;
             loop {
                 self.limiter.acquire(estimate).await;
-                let err = match self.send(body.clone()).await {
+                // Held while on the wire only: a model the rate limits or a backoff hold back
+                // does not keep other models waiting.
+                let slot = match self.slots.get() {
+                    Some(s) => s.clone().acquire_owned().await.ok(),
+                    None => None,
+                };
+                let sent = self.send(body.clone()).await;
+                drop(slot);
+                let err = match sent {
                     Ok(mut reply) => {
                         reply.retries = attempt;
                         return Ok(reply);
@@ -293,18 +312,21 @@ impl<W: Wire> Model for HttpModel<W> {
     }
 
     fn cache_key(&self, req: &ModelRequest) -> Option<String> {
-        // Everything that can change the answer: the provider, where, the request as sent (the
-        // model, the messages, the tools, every parameter) and the trial, so repeated trials
-        // stay independent. Never the key or headers. The OpenAI-compatible API's keys predate
-        // the other providers and keep their form.
-        let host = reqwest::Url::parse(&self.base_url)
-            .ok()
-            .map(|u| format!("{}{}", u.host_str().unwrap_or(""), u.path()))
-            .unwrap_or_default();
+        // Everything that can change the answer: the provider, where (the endpoint: Gemini names
+        // the model in it), the request as sent (the model, the messages, the tools, every
+        // parameter) and the trial, so repeated trials stay independent. Never the key or
+        // headers. The OpenAI-compatible API's keys predate the other providers and keep their
+        // form (the base URL; the model is in the body).
         let body = self.body(req).ok()?;
         let mut material = match self.wire.provider() {
-            Provider::Openai => format!("v1\n{host}\n{}\n", req.trial),
-            p => format!("v1 {p}\n{host}\n{}\n", req.trial),
+            Provider::Openai => {
+                let host = reqwest::Url::parse(&self.base_url)
+                    .ok()
+                    .map(|u| format!("{}{}", u.host_str().unwrap_or(""), u.path()))
+                    .unwrap_or_default();
+                format!("v1\n{host}\n{}\n", req.trial)
+            }
+            p => format!("v1 {p}\n{}\n{}\n", self.endpoint, req.trial),
         }
         .into_bytes();
         material.extend_from_slice(&body);

@@ -184,6 +184,10 @@ pub trait Model: Send + Sync {
     fn cache_key(&self, _req: &ModelRequest) -> Option<String> {
         None
     }
+    /// Requests to this model's API each take one of `slots` while on the wire (not while the
+    /// rate limits or a backoff hold them back): models asked at once share a bound on the
+    /// requests in flight.
+    fn share_slots(&self, _slots: Arc<tokio::sync::Semaphore>) {}
     /// The API asked, for models behind one (not the offline baseline).
     fn provider(&self) -> Option<Provider> {
         None

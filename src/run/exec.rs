@@ -40,16 +40,15 @@ pub struct ExecOptions {
     pub retrieve: Option<usize>,
     /// The servers and rules agent tasks run their calls with; needed when any task is one.
     pub agent: Option<Arc<super::AgentRun>>,
-    /// Executions run side by side (the models of a matrix) share these: trials in flight
-    /// across all of them, one progress bar, one stop.
+    /// Executions run side by side (the models of a matrix) share these: one progress bar, one
+    /// stop.
     pub shared: Option<Shared>,
 }
 
-/// What executions running at once share.
+/// What executions running at once share (the models' requests share their slots apart, through
+/// [`crate::model::Model::share_slots`]).
 #[derive(Clone)]
 pub struct Shared {
-    /// A trial holds one while it runs: at most `concurrency` trials in flight in all.
-    pub slots: Arc<tokio::sync::Semaphore>,
     /// Counts every execution's trials; its owner finishes it.
     pub bar: ProgressBar,
     /// Cancelled on the first Ctrl-C or SIGTERM (its owner listens for them).
@@ -57,9 +56,9 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// Shares `concurrency` slots and a bar of `total` trials (drawn when `progress` and stderr
-    /// is a terminal); the stop is cancelled on the first stopping signal.
-    pub fn new(concurrency: usize, total: u64, progress: bool) -> Shared {
+    /// Shares a bar of `total` trials (drawn when `progress` and stderr is a terminal); the stop
+    /// is cancelled on the first stopping signal.
+    pub fn new(total: u64, progress: bool) -> Shared {
         let stop = tokio_util::sync::CancellationToken::new();
         let token = stop.clone();
         tokio::spawn(async move {
@@ -67,7 +66,6 @@ impl Shared {
             token.cancel();
         });
         Shared {
-            slots: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
             bar: progress_bar(total, progress),
             stop,
         }
@@ -116,7 +114,6 @@ pub async fn execute(
         Some(shared) => shared.bar.clone(),
         None => progress_bar(total, opts.progress),
     };
-    let slots = opts.shared.as_ref().map(|s| s.slots.clone());
     let api_tools = Arc::new(model.api_tools(&tools));
     let index = opts
         .retrieve
@@ -134,13 +131,7 @@ pub async fn execute(
             let judge = judge.clone();
             let api_tools = api_tools.clone();
             let index = index.clone();
-            let slots = slots.clone();
             async move {
-                // Closed only if its owner dropped it, and then there is nothing to wait for.
-                let _slot = match &slots {
-                    Some(s) => s.acquire().await.ok(),
-                    None => None,
-                };
                 let retrieval = index.as_deref().zip(opts.retrieve);
                 let req = request_for(t, trial, &tools, api_tools, retrieval, &*model);
                 let (rec, fatal) = match (&t.agent, &opts.agent) {
