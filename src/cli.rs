@@ -235,7 +235,7 @@ impl RunSettings {
             let models: Vec<crate::config::ModelConfig> = self
                 .model
                 .iter()
-                .map(|m| model_named(&eval.model, m))
+                .map(|m| model_named(&eval.model_defaults, m))
                 .collect();
             eval.model = models[0].clone();
             eval.models = if models.len() > 1 { models } else { Vec::new() };
@@ -250,9 +250,10 @@ impl RunSettings {
     }
 }
 
-/// The eval's model renamed by `--model`: `NAME` keeps its provider and settings;
-/// `PROVIDER:NAME` (one of the three provider names, then a colon) asks that provider, keeping
-/// the settings but not where the eval's model is or its key when the provider changes.
+/// The eval's `model` renamed by `--model` (not a `models` entry): `NAME` keeps its provider and
+/// settings; `PROVIDER:NAME` (one of the three provider names, then a colon) asks that
+/// provider, keeping the settings but not where the eval's model is or its key when the
+/// provider changes.
 fn model_named(model: &crate::config::ModelConfig, arg: &str) -> crate::config::ModelConfig {
     use crate::config::Provider;
     let mut m = model.clone();
@@ -263,11 +264,11 @@ fn model_named(model: &crate::config::ModelConfig, arg: &str) -> crate::config::
     });
     match prefixed {
         Some((p, name)) => {
-            if p != m.provider {
+            if p != m.provider() {
                 m.base_url = None;
                 m.api_key = None;
             }
-            m.provider = p;
+            m.provider = Some(p);
             m.name = name.to_owned();
         }
         None => m.name = arg.to_owned(),

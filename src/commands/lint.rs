@@ -22,11 +22,11 @@ pub async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
         .clone()
         .map(|m| m.into_config())
         .unwrap_or_default();
-    providers.push(shared.provider);
+    providers.push(shared.provider());
     for m in file.models.iter().flatten() {
         providers.push(match m {
-            crate::config::ModelSpec::Config(c) if c.provider != Default::default() => c.provider,
-            _ => shared.provider,
+            crate::config::ModelSpec::Config(c) => c.provider.unwrap_or(shared.provider()),
+            crate::config::ModelSpec::Name(_) => shared.provider(),
         });
     }
     providers.sort();

@@ -164,7 +164,8 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
         if args.format == Format::Table && !args.quiet {
             out.say(&format!(
                 "model {} ({}):\n",
-                entry.label, entry.config.provider
+                entry.label,
+                report::provider_name(&report.model.kind)
             ));
         }
         // The gate and the baseline belong to the first model, as a baseline was recorded by

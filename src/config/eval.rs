@@ -179,8 +179,8 @@ pub struct ModelConfig {
     /// The API the model is asked through: `openai` (any OpenAI-compatible chat API, the
     /// default), `anthropic` (the Messages API) or `gemini` (`generateContent`). Never guessed
     /// from the name.
-    #[serde(default, skip_serializing_if = "Provider::is_default")]
-    pub provider: Provider,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Provider>,
     /// The API's base URL. Default: `OPENAI_BASE_URL` else OpenAI's (including `/v1`);
     /// `ANTHROPIC_BASE_URL` else Anthropic's; `GEMINI_BASE_URL` else Gemini's (including
     /// `/v1beta`).
@@ -231,6 +231,13 @@ pub struct ModelConfig {
     /// Baseline only: the lowest relevance score at which it calls a tool (default 1.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_threshold: Option<f64>,
+}
+
+impl ModelConfig {
+    /// The API the model is asked through: `provider`, else the OpenAI-compatible one.
+    pub fn provider(&self) -> Provider {
+        self.provider.unwrap_or_default()
+    }
 }
 
 /// Whether a configured model name means the offline baseline.
@@ -349,10 +356,6 @@ impl Provider {
             Provider::Anthropic => "https://api.anthropic.com",
             Provider::Gemini => "https://generativelanguage.googleapis.com/v1beta",
         }
-    }
-
-    fn is_default(&self) -> bool {
-        *self == Provider::Openai
     }
 }
 

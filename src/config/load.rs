@@ -124,6 +124,9 @@ pub struct Eval {
     /// The models of a matrix (`models`, or `--model` given more than once), `${VAR}` values
     /// read; empty for a run of `model` alone. The first is also `model`.
     pub models: Vec<ModelConfig>,
+    /// The file's own `model`, `${VAR}` values read: what `models` entries and `--model` start
+    /// from (with `models`, `model` is the first entry instead).
+    pub model_defaults: ModelConfig,
     pub suites: Vec<LoadedSuite>,
     pub trials: u32,
     pub concurrency: usize,
@@ -502,6 +505,7 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         .collect();
     let model = model_config(&doc, &file, &mut diags);
     let models = matrix_models(&doc, &file, &model, &mut diags);
+    let model_defaults = model.clone();
     let model = models.first().cloned().unwrap_or(model);
     if file.suites.is_empty() {
         diags.push(
@@ -532,6 +536,7 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         servers,
         model,
         models,
+        model_defaults,
         suites,
         trials: file.trials.unwrap_or(1),
         concurrency: file.concurrency.unwrap_or(4),
@@ -704,13 +709,14 @@ fn matrix_models(
         };
         if out
             .iter()
-            .any(|m| m.name == config.name && m.provider == config.provider)
+            .any(|m| m.name == config.name && m.provider() == config.provider())
         {
             diags.push(
                 doc.value(
                     format!(
                         "`models` names `{}` ({}) twice",
-                        config.name, config.provider
+                        config.name,
+                        config.provider()
                     ),
                     &at,
                 )
@@ -723,7 +729,7 @@ fn matrix_models(
 }
 
 /// An entry of `models` laid over `model`: what the entry sets wins (an entry that names no
-/// `provider` keeps `model`'s). An entry of another provider takes nothing of where `model` is
+/// `provider` keeps `model`'s; `provider: openai` written out is kept). An entry of another provider takes nothing of where `model` is
 /// or its key.
 fn laid_over(shared: &ModelConfig, entry: &ModelConfig) -> ModelConfig {
     let mut merged = serde_json::to_value(shared).unwrap_or_default();
@@ -734,7 +740,7 @@ fn laid_over(shared: &ModelConfig, entry: &ModelConfig) -> ModelConfig {
         }
     }
     let mut config: ModelConfig = serde_json::from_value(merged).unwrap_or_else(|_| entry.clone());
-    if config.provider != shared.provider {
+    if config.provider() != shared.provider() {
         config.base_url = entry.base_url.clone();
         config.api_key = entry.api_key.clone();
     }
@@ -1126,6 +1132,66 @@ mod tests {
         );
         assert!(all.contains("e.yaml:Some(5): `min_accuracy` is 2"), "{all}");
         assert_eq!(diags.len(), 5, "{all}");
+    }
+
+    /// `models` entries start from `model`; an entry of another provider, even `openai` written
+    /// out, takes neither its URL nor its key; `--model` starts from `model`, not an entry.
+    #[test]
+    fn matrix_entries_are_laid_over_the_model() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "s.yaml",
+            "tasks:\n  - id: a\n    prompt: x\n    expect: none\n",
+        );
+        let eval = write(
+            dir.path(),
+            "e.yaml",
+            "servers:\n  x: { command: tooleval }\nsuites: [s.yaml]\n\
+             model: { name: claude-sonnet-4-5, provider: anthropic, api_key: sk-ant, base_url: \"http://127.0.0.1:9/a\", temperature: 0.5 }\n\
+             models:\n  - claude-haiku-4-5\n  - { name: local, provider: openai, base_url: \"http://127.0.0.1:11434/v1\" }\n  - { name: gemini-2.5-flash, provider: gemini }\n",
+        );
+        let e = load_eval(&eval).unwrap();
+        let m = &e.models;
+        assert_eq!(m.len(), 3);
+        assert_eq!(
+            (m[0].name.as_str(), m[0].provider(), m[0].api_key.as_deref()),
+            (
+                "claude-haiku-4-5",
+                super::super::Provider::Anthropic,
+                Some("sk-ant")
+            )
+        );
+        assert_eq!(m[0].temperature, Some(0.5));
+        assert_eq!(m[1].provider(), super::super::Provider::Openai);
+        assert_eq!(m[1].api_key, None, "the Anthropic key stays with Anthropic");
+        assert_eq!(m[1].base_url.as_deref(), Some("http://127.0.0.1:11434/v1"));
+        assert_eq!(m[1].temperature, Some(0.5));
+        assert_eq!(
+            (m[2].api_key.as_deref(), m[2].base_url.as_deref()),
+            (None, None)
+        );
+        assert_eq!(e.model.name, "claude-haiku-4-5");
+        assert_eq!(e.model_defaults.name, "claude-sonnet-4-5");
+        // `--model` twice: from `model`, not from the first entry.
+        let mut e = e;
+        crate::cli::RunSettings {
+            model: vec!["claude-opus-4-5".into(), "gpt-4o".into()],
+            ..Default::default()
+        }
+        .apply(&mut e);
+        let names: Vec<(&str, Option<&str>)> = e
+            .models
+            .iter()
+            .map(|m| (m.name.as_str(), m.base_url.as_deref()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("claude-opus-4-5", Some("http://127.0.0.1:9/a")),
+                ("gpt-4o", Some("http://127.0.0.1:9/a"))
+            ]
+        );
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub(super) struct Place {
 
 impl Place {
     pub fn resolve(config: &ModelConfig, replay: bool) -> Result<Place> {
-        let provider = config.provider;
+        let provider = config.provider();
         let base_url = config
             .base_url
             .clone()

@@ -226,7 +226,7 @@ pub fn from_config_counted(
         return Ok(Arc::new(Baseline::new(config.baseline_threshold)));
     }
     let replay = cache.mode == CacheMode::Replay;
-    let mut model: Arc<dyn Model> = match config.provider {
+    let mut model: Arc<dyn Model> = match config.provider() {
         Provider::Openai => Arc::new(openai::new(config, replay)?),
         Provider::Anthropic => Arc::new(anthropic::new(config, replay)?),
         Provider::Gemini => Arc::new(gemini::new(config, replay)?),
