@@ -71,14 +71,15 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
         .clone()
         .unwrap_or_else(|| report::default_report_path(&eval.path, session.started));
     let summary_path = with_suffix(&base_out, "matrix");
+    let slugs = distinct_slugs(&labels);
     let entries: Vec<Entry> = built
         .into_iter()
-        .zip(&labels)
+        .zip(labels.iter().zip(&slugs))
         .zip(&eval.models)
-        .map(|((model, label), config)| Entry {
+        .map(|((model, (label, slug)), config)| Entry {
             config: config.clone(),
-            out: with_suffix(&base_out, &slug(label)),
-            html: args.html.as_ref().map(|h| with_suffix(h, &slug(label))),
+            out: with_suffix(&base_out, slug),
+            html: args.html.as_ref().map(|h| with_suffix(h, slug)),
             label: label.clone(),
             model,
         })
@@ -173,7 +174,9 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
         let first = i == 0;
         let finish = Finish {
             out: entry.out.clone(),
-            format: Format::Table,
+            // The command's format: with JSON, annotations stay off stdout.
+            format: args.format,
+            show_summary: args.verbose && args.format == Format::Table,
             quiet: args.quiet || !args.verbose,
             verbose: args.verbose,
             gate: if first { &args.gate } else { &no_gate },
@@ -239,6 +242,31 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
     }
 }
 
+/// Each label as a file name's part, none the same as another or as the summary's `matrix`
+/// (`qwen2.5:7b` and `qwen2.5-7b` would be): a repeated one gets `-2`, `-3`...
+fn distinct_slugs(labels: &[String]) -> Vec<String> {
+    let mut used = vec!["matrix".to_owned()];
+    labels
+        .iter()
+        .map(|l| {
+            let base = slug(l);
+            let base = if base.is_empty() {
+                "model".to_owned()
+            } else {
+                base
+            };
+            let mut s = base.clone();
+            let mut n = 2;
+            while used.contains(&s) {
+                s = format!("{base}-{n}");
+                n += 1;
+            }
+            used.push(s.clone());
+            s
+        })
+        .collect()
+}
+
 /// A label as a file name's part: letters, digits, `.`, `_` and `-`; anything else a `-`.
 fn slug(label: &str) -> String {
     let mut s = String::new();
@@ -259,6 +287,21 @@ fn slug(label: &str) -> String {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn file_names_of_models_never_collide() {
+        let labels = ["qwen2.5:7b", "qwen2.5-7b", "matrix", "Ω", "QWEN2.5-7B"].map(String::from);
+        assert_eq!(
+            distinct_slugs(&labels),
+            [
+                "qwen2.5-7b",
+                "qwen2.5-7b-2",
+                "matrix-2",
+                "model",
+                "qwen2.5-7b-3"
+            ]
+        );
+    }
 
     #[test]
     fn labels_make_file_names() {

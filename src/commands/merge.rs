@@ -140,6 +140,7 @@ pub async fn merge_command(out: &Output, args: MergeArgs) -> Result<i32> {
         &Finish {
             out: args.out.clone(),
             format: args.format,
+            show_summary: true,
             quiet: args.quiet,
             verbose: args.verbose,
             gate: &args.gate,

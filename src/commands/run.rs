@@ -91,11 +91,10 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
         let first = i == 0;
         let finish = Finish {
             out: report_path,
-            format: if side_by_side {
-                Format::Table
-            } else {
-                args.format
-            },
+            // The command's format (with JSON, annotations stay off stdout); side by side, the
+            // variants' summaries give way to the combined one.
+            format: args.format,
+            show_summary: !side_by_side,
             quiet: args.quiet || side_by_side,
             verbose: args.verbose,
             gate: if first { &args.gate } else { &no_gate },

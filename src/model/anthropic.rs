@@ -32,6 +32,17 @@ pub(super) struct AnthropicWire {
 
 /// A model behind Anthropic's Messages API. `replay` builds a client that will never be asked.
 pub(super) fn new(config: &ModelConfig, replay: bool) -> Result<HttpModel<AnthropicWire>> {
+    // The Messages API refuses what other APIs take (OpenAI's goes to 2): said once, here,
+    // rather than by every request.
+    if let Some(t) = config.temperature.filter(|t| !(0.0..=1.0).contains(t)) {
+        return Err(crate::error::Error::usage(
+            format!(
+                "`{}`: Anthropic takes a temperature from 0 to 1, and the eval sets {t}",
+                config.name
+            ),
+            Some("set `temperature` in this model's entry (e.g. 1.0)".to_owned()),
+        ));
+    }
     let place = Place::resolve(config, replay)?;
     let endpoint = place.endpoint(Provider::Anthropic, "/v1/messages")?;
     let mut headers = HeaderMap::new();

@@ -30,6 +30,19 @@ pub(super) struct GeminiWire {
 
 /// A model behind the Gemini API. `replay` builds a client that will never be asked.
 pub(super) fn new(config: &ModelConfig, replay: bool) -> Result<HttpModel<GeminiWire>> {
+    if let Some(seed) = config.seed.filter(|s| i32::try_from(*s).is_err()) {
+        return Err(crate::error::Error::usage(
+            format!(
+                "`{}`: Gemini takes a 32-bit seed, and the eval sets {seed}",
+                config.name
+            ),
+            Some(format!(
+                "set `seed` in this model's entry between {} and {}",
+                i32::MIN,
+                i32::MAX
+            )),
+        ));
+    }
     let place = Place::resolve(config, replay)?;
     let name = config.name.strip_prefix("models/").unwrap_or(&config.name);
     let endpoint = place.endpoint(Provider::Gemini, &format!("/models/{name}:generateContent"))?;

@@ -321,12 +321,10 @@ pub fn render_matrix_markdown(m: &super::Matrix) -> String {
     if !m.pairs.is_empty() {
         out.push_str("\n| pair | full call, paired test | passes where the other does not |\n|---|---|---|\n");
         for p in &m.pairs {
-            let mut better = Vec::new();
-            for (who, tasks) in [(&p.b, &p.b_better), (&p.a, &p.a_better)] {
-                if !tasks.is_empty() {
-                    better.push(format!("`{}`: {}", cell(who), cell(&tasks.join(", "))));
-                }
-            }
+            let better: Vec<String> = p
+                .better()
+                .map(|(who, tasks)| format!("`{}`: {}", cell(who), cell(&tasks.join(", "))))
+                .collect();
             let _ = writeln!(
                 out,
                 "| `{}` vs `{}` | {} | {} |",

@@ -241,6 +241,17 @@ fn pair(a: &Report, b: &Report, la: &str, lb: &str, alpha: f64) -> MatrixPair {
     }
 }
 
+impl MatrixPair {
+    /// Each model of the pair with the tasks it passes where the other does not (`b` first, as
+    /// the pair is named), leaving out a model that has none.
+    pub fn better(&self) -> impl Iterator<Item = (&str, &[String])> {
+        [(&self.b, &self.b_better), (&self.a, &self.a_better)]
+            .into_iter()
+            .filter(|(_, tasks)| !tasks.is_empty())
+            .map(|(who, tasks)| (who.as_str(), tasks.as_slice()))
+    }
+}
+
 impl Matrix {
     /// The tasks where the models disagree.
     pub fn disagreements(&self) -> impl Iterator<Item = &MatrixTask> {

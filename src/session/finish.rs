@@ -15,6 +15,9 @@ use crate::report::{self, DiffOptions, Report, ReportDiff, Verdict};
 pub struct Finish<'a> {
     pub out: PathBuf,
     pub format: Format,
+    /// Show this report's summary (false: the command shows a combined one, as for variants
+    /// and the models of a matrix).
+    pub show_summary: bool,
     pub quiet: bool,
     /// Every task in a table, not only the failing ones one line each.
     pub verbose: bool,
@@ -99,6 +102,9 @@ fn compare_with_baseline(report: &Report, f: &Finish) -> Result<Option<ReportDif
 
 /// The summary: a table on stderr, or JSON (with the diff) on stdout.
 fn show(out: &Output, report: &Report, diff: Option<&ReportDiff>, verdict: &Verdict, f: &Finish) {
+    if !f.show_summary {
+        return;
+    }
     match f.format {
         Format::Json => out.print_json(&report::summary_json(report, diff, Some(verdict))),
         Format::Table if !f.quiet => {

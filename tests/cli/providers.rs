@@ -715,6 +715,24 @@ fn a_matrix_of_three_providers_writes_a_report_each_and_the_combined_table() {
         &[(regex_path(ws.path()), "[ws]".to_owned())]
     );
 
+    // In GitHub Actions with JSON on stdout, stdout is the matrix alone (the annotations go to
+    // stderr).
+    let out = tooleval()
+        .env("SENTINEL_KEY", SENTINEL)
+        .env("GITHUB_ACTIONS", "true")
+        .args(["run", "--format", "json", "--out"])
+        .arg(ws.path().join("json/m.json"))
+        .arg(&eval)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON value");
+    assert_eq!(v["kind"], "matrix");
+    assert!(
+        stderr(&out).contains("::"),
+        "the annotations: {}",
+        stderr(&out)
+    );
     // `diff` takes any two of the reports.
     let out = tooleval()
         .args(["diff", "--format", "json"])

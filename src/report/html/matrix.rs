@@ -70,19 +70,17 @@ pub fn render_matrix_html(m: &Matrix) -> String {
                 },
             );
             let mut better = String::new();
-            for (who, tasks) in [(&p.b, &p.b_better), (&p.a, &p.a_better)] {
-                if !tasks.is_empty() {
-                    let _ = write!(
-                        better,
-                        "<div><code>{}</code>: {}</div>",
-                        esc(who),
-                        tasks
-                            .iter()
-                            .map(|t| format!("<code>{}</code>", esc(t)))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    );
-                }
+            for (who, tasks) in p.better() {
+                let _ = write!(
+                    better,
+                    "<div><code>{}</code>: {}</div>",
+                    esc(who),
+                    tasks
+                        .iter()
+                        .map(|t| format!("<code>{}</code>", esc(t)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
             let _ = write!(
                 b,

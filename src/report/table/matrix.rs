@@ -80,12 +80,10 @@ fn pairs_table(m: &Matrix, width: u16) -> Table {
             || "no common task".to_owned(),
             |t| unbroken(&crate::report::text::test_short(t)),
         );
-        let mut better = Vec::new();
-        for (who, tasks) in [(&p.b, &p.b_better), (&p.a, &p.a_better)] {
-            if !tasks.is_empty() {
-                better.push(format!("{who}: {}", tasks.join(", ")));
-            }
-        }
+        let better: Vec<String> = p
+            .better()
+            .map(|(who, tasks)| format!("{who}: {}", tasks.join(", ")))
+            .collect();
         t.add_row([
             Cell::new(format!("{} vs {}", p.b, p.a)),
             Cell::new(change),
