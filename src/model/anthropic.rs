@@ -9,10 +9,10 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::http::{
-    Body, Hints, HttpModel, Place, Wire, arguments_object, http_failure, not_json, raw,
-    secret_header, system_text,
+    Body, Hints, HttpModel, Place, Wire, arguments_object, error_in_reply, http_failure, raw,
+    read_json_reply, secret_header, system_text,
 };
-use super::{ErrorKind, ModelError, ModelReply, ModelRequest, RawCall};
+use super::{ModelError, ModelReply, ModelRequest, RawCall};
 use crate::config::{ModelConfig, Provider, Role, ToolChoice};
 use crate::error::Result;
 use crate::mcp::ToolSet;
@@ -166,9 +166,7 @@ impl Wire for AnthropicWire {
     }
 
     fn read_reply(&self, body: &[u8]) -> Result<ModelReply, ModelError> {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|e| not_json(Provider::Anthropic, &e, body))?;
-        parse_message(&value).map_err(|message| ModelError::new(ErrorKind::Other, message))
+        read_json_reply(Provider::Anthropic, body, parse_message)
     }
 
     fn failure(&self, status: u16, body: &[u8], retry_after: Option<Duration>) -> ModelError {
@@ -225,12 +223,8 @@ impl Wire for AnthropicWire {
 /// Reads a Messages API reply: its text blocks, its `tool_use` blocks as calls, its stop reason
 /// in the chat API's words (`tool_calls`, `stop`, `length`, `content_filter`) and its usage.
 pub fn parse_message(body: &Value) -> std::result::Result<ModelReply, String> {
-    if let Some(err) = body.get("error").filter(|e| !e.is_null()) {
-        let msg = err
-            .get("message")
-            .and_then(Value::as_str)
-            .map_or_else(|| err.to_string(), str::to_owned);
-        return Err(format!("Anthropic answered with an error: {msg}"));
+    if let Some(error) = error_in_reply(Provider::Anthropic, body) {
+        return Err(error);
     }
     let blocks = body
         .get("content")

@@ -10,8 +10,8 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::http::{
-    Body, Hints, HttpModel, Place, Wire, arguments_object, first_line, http_failure, not_json, raw,
-    secret_header, system_text,
+    Body, Hints, HttpModel, Place, Wire, arguments_object, error_in_reply, first_line,
+    http_failure, raw, read_json_reply, secret_header, system_text,
 };
 use super::{ErrorKind, ModelError, ModelReply, ModelRequest, RawCall};
 use crate::config::{ModelConfig, Provider, Role, ToolChoice};
@@ -181,9 +181,7 @@ impl Wire for GeminiWire {
     }
 
     fn read_reply(&self, body: &[u8]) -> Result<ModelReply, ModelError> {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|e| not_json(Provider::Gemini, &e, body))?;
-        parse_response(&value).map_err(|message| ModelError::new(ErrorKind::Other, message))
+        read_json_reply(Provider::Gemini, body, parse_response)
     }
 
     fn failure(&self, status: u16, body: &[u8], retry_after: Option<Duration>) -> ModelError {
@@ -260,12 +258,8 @@ fn retry_delay(body: &Value) -> Option<Duration> {
 /// as calls, its finish reason in the chat API's words, and the usage. A prompt Gemini blocked
 /// is a reply with no answer and a note, as a refusal is.
 pub fn parse_response(body: &Value) -> std::result::Result<ModelReply, String> {
-    if let Some(err) = body.get("error").filter(|e| !e.is_null()) {
-        let msg = err
-            .get("message")
-            .and_then(Value::as_str)
-            .map_or_else(|| err.to_string(), str::to_owned);
-        return Err(format!("Gemini answered with an error: {msg}"));
+    if let Some(error) = error_in_reply(Provider::Gemini, body) {
+        return Err(error);
     }
     let usage = body
         .get("usageMetadata")

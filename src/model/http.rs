@@ -423,6 +423,30 @@ pub(super) fn not_json(provider: Provider, e: &serde_json::Error, body: &[u8]) -
     )
 }
 
+/// A 2xx body read as JSON, then by `parse`: not JSON, or a shape `parse` refuses, is this
+/// request's own failure.
+pub(super) fn read_json_reply(
+    provider: Provider,
+    body: &[u8],
+    parse: fn(&Value) -> std::result::Result<ModelReply, String>,
+) -> Result<ModelReply, ModelError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| not_json(provider, &e, body))?;
+    parse(&value).map_err(|message| ModelError::new(ErrorKind::Other, message))
+}
+
+/// An `error` a native API put in a reply body, in a line naming the API.
+pub(super) fn error_in_reply(provider: Provider, body: &Value) -> Option<String> {
+    let err = body.get("error").filter(|e| !e.is_null())?;
+    let msg = err
+        .get("message")
+        .and_then(Value::as_str)
+        .map_or_else(|| err.to_string(), str::to_owned);
+    Some(format!(
+        "{} answered with an error: {msg}",
+        provider.title()
+    ))
+}
+
 /// `the reply`, named by the native API it came from (`Anthropic's reply`).
 pub(super) fn the_reply(provider: Provider) -> String {
     match provider {
