@@ -24,9 +24,12 @@ pub enum Outcome {
     UnexpectedCall,
     /// Agent mode: the calls were right, the final answer failed a check of `answer`.
     WrongAnswer,
-    /// Agent mode: the conversation reached `max_turns` without a final answer, and no call it
-    /// made was wrong yet.
+    /// Agent mode: the conversation reached `max_turns` without a final answer, after every call
+    /// the task requires was made with passing arguments.
     TurnLimit,
+    /// Agent mode: the model made the same call (tool and arguments) `max_repeats` times, so the
+    /// loop ended without a final answer, after every call the task requires was made.
+    Looped,
     /// Agent mode: the loop stopped at a call that may not run and has no mock, before the
     /// answer that `answer` checks; the calls up to it were right.
     Stopped,
@@ -101,7 +104,7 @@ impl<'de> Deserialize<'de> for OutcomeCounts {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 10] = [
+    pub const ALL: [Outcome; 11] = [
         Outcome::Pass,
         Outcome::BadArgs,
         Outcome::InvalidArgs,
@@ -110,6 +113,7 @@ impl Outcome {
         Outcome::UnexpectedCall,
         Outcome::WrongAnswer,
         Outcome::TurnLimit,
+        Outcome::Looped,
         Outcome::Stopped,
         Outcome::Error,
     ];
@@ -124,13 +128,16 @@ impl Outcome {
             Outcome::UnexpectedCall => "unexpected_call",
             Outcome::WrongAnswer => "wrong_answer",
             Outcome::TurnLimit => "turn_limit",
+            Outcome::Looped => "looped",
             Outcome::Stopped => "stopped",
             Outcome::Error => "error",
         }
     }
 
     /// Whether the model chose the right tools (whatever it passed them, and whatever it
-    /// answered in the end).
+    /// answered in the end). An agent trial that ended without an answer gets `turn_limit`,
+    /// `looped` or `stopped` only when every call it requires was made; otherwise the outcome of
+    /// the missing call, so these count as right selections.
     pub fn selection_ok(self) -> bool {
         matches!(
             self,
@@ -139,6 +146,7 @@ impl Outcome {
                 | Outcome::InvalidArgs
                 | Outcome::WrongAnswer
                 | Outcome::TurnLimit
+                | Outcome::Looped
                 | Outcome::Stopped
         )
     }
@@ -236,6 +244,9 @@ pub struct AgentRecord {
     /// The call the loop stopped at (`end: stopped`), and how to let it run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_at: Option<StoppedAt>,
+    /// The call made `max_repeats` times that ended the loop (`end: repeated`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeated: Option<RepeatedCall>,
     /// Calls made again with the same tool and arguments.
     pub redundant_calls: u32,
     /// Results that were tool errors (`isError`, a mocked error, a failed call).
@@ -286,8 +297,19 @@ pub enum LoopEnd {
     TurnLimit,
     /// A call that may not run and has no mock.
     Stopped,
+    /// The same call (tool and arguments) made `max_repeats` times: the model was looping.
+    Repeated,
     /// The model or a server failed.
     Error,
+}
+
+/// The call whose repeats ended an agent loop.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RepeatedCall {
+    pub tool: String,
+    pub arguments: String,
+    /// How often it was made, in as many turns.
+    pub times: u32,
 }
 
 /// The call an agent loop stopped at.

@@ -35,6 +35,10 @@ impl Mode {
 
 /// Turns an agent conversation may take unless `max_turns` says otherwise.
 pub const DEFAULT_MAX_TURNS: u32 = 8;
+
+/// How often the same call (tool and arguments) may be made before the loop ends, unless
+/// `max_repeats` says otherwise.
+pub const DEFAULT_MAX_REPEATS: u32 = 3;
 /// Bytes of one tool result fed back to the model unless `max_result_bytes` says otherwise.
 pub const DEFAULT_MAX_RESULT_BYTES: usize = 16 * 1024;
 

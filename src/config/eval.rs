@@ -64,6 +64,11 @@ pub struct EvalFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub max_turns: Option<u32>,
+    /// Agent mode: the loop ends when the model makes the same call (tool and arguments) this
+    /// many times, each after seeing the result of the last (default 3; 0: never). Suites and
+    /// tasks may set their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_repeats: Option<u32>,
     /// Agent mode: the most bytes of one tool result fed back to the model (default 16384);
     /// a longer result is cut, and the report says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]

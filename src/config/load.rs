@@ -861,6 +861,17 @@ fn load_suites(
 /// Each task has what its mode needs and nothing it cannot use: a single-turn task an `expect`
 /// and no agent fields; an agent task something to be judged by.
 fn check_modes(s: &LoadedSuite, eval_mode: Option<Mode>, diags: &mut Vec<Diagnostic>) {
+    if s.suite.max_repeats == Some(1) {
+        let d = Diagnostic::new(
+            &s.path,
+            "`max_repeats: 1` would end every conversation at its first call",
+        );
+        diags.push(
+            s.places()
+                .at_value(d, &s.source, &[Key("max_repeats")])
+                .with_hint(REPEATS_HINT),
+        );
+    }
     const AGENT_HINT: &str =
         "add `mode: agent` to the task, to its suite or to the eval to run it as an agent";
     for (i, t) in s.suite.tasks.iter().enumerate() {
@@ -879,6 +890,7 @@ fn check_modes(s: &LoadedSuite, eval_mode: Option<Mode>, diags: &mut Vec<Diagnos
                     ("answer", t.answer.is_some()),
                     ("mocks", !t.mocks().is_empty()),
                     ("max_turns", t.max_turns.is_some()),
+                    ("max_repeats", t.max_repeats.is_some()),
                 ];
                 for (field, set) in agent_only {
                     if set {
@@ -894,6 +906,16 @@ fn check_modes(s: &LoadedSuite, eval_mode: Option<Mode>, diags: &mut Vec<Diagnos
                 }
             }
             Mode::Agent => {
+                if t.max_repeats == Some(1) {
+                    diags.push(
+                        s.value_in_task(
+                            i,
+                            &[Key("max_repeats")],
+                            format!("task `{}`: `max_repeats: 1` would end the conversation at its first call", t.id),
+                        )
+                        .with_hint(REPEATS_HINT),
+                    );
+                }
                 if t.max_turns == Some(0) {
                     diags.push(
                         s.value_in_task(
@@ -914,6 +936,8 @@ fn check_modes(s: &LoadedSuite, eval_mode: Option<Mode>, diags: &mut Vec<Diagnos
         }
     }
 }
+
+const REPEATS_HINT: &str = "the loop ends when one call (tool and arguments) has been made this many times: write 2 or more, or 0 to let a call repeat until `max_turns` (default 3)";
 
 /// The run settings lie in their ranges.
 fn check_settings(doc: &Document, file: &EvalFile, diags: &mut Vec<Diagnostic>) {
@@ -947,6 +971,15 @@ fn check_settings(doc: &Document, file: &EvalFile, diags: &mut Vec<Diagnostic>) 
                     )),
             );
         }
+    }
+    if file.max_repeats == Some(1) {
+        diags.push(
+            doc.value(
+                "`max_repeats: 1` would end every conversation at its first call",
+                &[Key("max_repeats")],
+            )
+            .with_hint(REPEATS_HINT),
+        );
     }
     if file.concurrency == Some(0) {
         diags.push(

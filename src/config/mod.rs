@@ -10,8 +10,8 @@ mod schema;
 mod suite;
 
 pub use agent::{
-    Answer, AnswerCheck, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_TURNS, Mock, MockAnswer, MockSpec,
-    Mocks, Mode, Sequence, Trajectory,
+    Answer, AnswerCheck, DEFAULT_MAX_REPEATS, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_TURNS, Mock,
+    MockAnswer, MockSpec, Mocks, Mode, Sequence, Trajectory,
 };
 pub use descriptions::{Descriptions, DescriptionsFile, ToolText};
 pub use eval::{

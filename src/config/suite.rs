@@ -30,6 +30,10 @@ pub struct Suite {
     /// a tool replace these; these replace the eval's.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub mocks: Mocks,
+    /// Agent mode: the loop ends when the model makes the same call this many times (0: never).
+    /// Default: the eval's `max_repeats`, else 3. A task's own wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_repeats: Option<u32>,
     /// The tasks. Each id is unique across every suite of an eval.
     // Shared, not copied, by the run plan and the report.
     pub tasks: Vec<Arc<Task>>,
@@ -60,6 +64,11 @@ pub struct Task {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub max_turns: Option<u32>,
+    /// Agent mode: the loop ends when the model makes the same call (tool and arguments) this
+    /// many times, each after seeing the result of the last; 0: never. Default: the suite's,
+    /// else the eval's, else 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_repeats: Option<u32>,
     // The agent fields are boxed: a suite of 100,000 single-turn tasks should not pay for them.
     /// Agent mode: mocked tool results for this task, by tool; they replace the suite's and the
     /// eval's mocks of the same tool.

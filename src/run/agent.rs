@@ -21,29 +21,37 @@ use crate::model::{
     RawCall,
 };
 use crate::record::{
-    AgentRecord, CallHow, CallResult, JudgeRecord, JudgeVerdict, LoopEnd, Outcome, ReplyRecord,
-    StoppedAt, ToolCallRecord, TrialRecord, TurnRecord, Usage,
+    AgentRecord, CallHow, CallResult, JudgeRecord, JudgeVerdict, LoopEnd, Outcome, RepeatedCall,
+    ReplyRecord, StoppedAt, ToolCallRecord, TrialRecord, TurnRecord, Usage,
 };
 use crate::score::{ActualCall, Conversation, Judge};
 
-/// The agent settings of one task: its turn limit and the mocks that apply to it.
+/// The agent settings of one task: its turn limit, its repeat limit and the mocks that apply
+/// to it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentTask {
     pub max_turns: u32,
+    /// The loop ends when one call (tool and arguments) has been made this many times; 0: never.
+    pub max_repeats: u32,
     /// The eval's, the suite's and the task's mocks, by tool: the nearest wins.
     pub mocks: Mocks,
 }
 
 impl AgentTask {
-    /// The mocks of the eval, overridden tool by tool by the suite's, then by the task's.
-    pub fn merged(max_turns: u32, layers: [&Mocks; 3]) -> AgentTask {
+    /// The limits as given, and the mocks of the eval, overridden tool by tool by the suite's,
+    /// then by the task's.
+    pub fn merged(max_turns: u32, max_repeats: u32, layers: [&Mocks; 3]) -> AgentTask {
         let mut mocks = Mocks::new();
         for layer in layers {
             for (tool, spec) in layer {
                 mocks.insert(tool.clone(), spec.clone());
             }
         }
-        AgentTask { max_turns, mocks }
+        AgentTask {
+            max_turns,
+            max_repeats,
+            mocks,
+        }
     }
 }
 
@@ -206,6 +214,11 @@ impl AgentTrial<'_> {
         // recorded result of its own (a stateful server may answer it differently).
         let mut occurrences: std::collections::HashMap<(String, String), u32> =
             std::collections::HashMap::new();
+        // In how many turns each (tool, arguments) was called, and the last of them: the same
+        // call again after its result came back is a repeat.
+        let mut repeats: std::collections::HashMap<(String, String), (u32, u32)> =
+            std::collections::HashMap::new();
+        let mut repeated: Option<RepeatedCall> = None;
         let mut usage: Option<Usage> = None;
         let mut fatal = None;
         let mut failure: Option<String> = None;
@@ -295,6 +308,19 @@ impl AgentTrial<'_> {
                 );
                 if !seen.insert(key.clone()) {
                     agent.redundant_calls += 1;
+                }
+                let (last, times) = repeats.entry(key.clone()).or_default();
+                if *last != turn {
+                    *last = turn;
+                    *times += 1;
+                    let limit = self.settings.max_repeats;
+                    if limit > 0 && *times >= limit && repeated.is_none() {
+                        repeated = Some(RepeatedCall {
+                            tool: actual.name.clone(),
+                            arguments: call.arguments.clone(),
+                            times: *times,
+                        });
+                    }
                 }
                 let nth = occurrences.entry(key).or_default();
                 *nth += 1;
@@ -396,6 +422,11 @@ impl AgentTrial<'_> {
             if failure.is_some() || agent.end == LoopEnd::Stopped {
                 break;
             }
+            if repeated.is_some() {
+                agent.end = LoopEnd::Repeated;
+                agent.repeated = repeated;
+                break;
+            }
             req.exchanges.push(exchange);
         }
         rec.latency_ms = started.elapsed().as_millis() as u64;
@@ -416,6 +447,7 @@ impl AgentTrial<'_> {
                         end: agent.end,
                         answer: agent.answer.as_deref(),
                         stopped_at: agent.stopped_at.as_ref().map(|s| s.tool.as_str()),
+                        repeated: agent.repeated.as_ref().map(|r| (r.tool.as_str(), r.times)),
                         turns: agent.turns.len(),
                     },
                 );

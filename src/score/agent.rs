@@ -23,11 +23,18 @@ pub struct Conversation<'a> {
     pub answer: Option<&'a str>,
     /// The call the loop stopped at (`end: stopped`), for the reason.
     pub stopped_at: Option<&'a str>,
+    /// The call made `max_repeats` times, and how often (`end: repeated`), for the reason.
+    pub repeated: Option<(&'a str, u32)>,
     pub turns: usize,
 }
 
 impl Judge {
     /// The verdict of an agent conversation that ended without an infrastructure failure.
+    ///
+    /// A conversation that ended without an answer (the turn limit, a loop of repeated calls, a
+    /// call that may not run) gets its own outcome only when every call the task requires was
+    /// made with passing arguments; otherwise the outcome of the call that is missing or wrong.
+    /// The reason says both.
     pub fn judge_agent(&self, task: &Task, c: &Conversation) -> Verdict {
         let expected_tools: Vec<String> = task
             .expected_tools()
@@ -40,46 +47,47 @@ impl Judge {
             expected_tools: expected_tools.clone(),
         };
         let calls = self.judge_trajectory(task, c.calls);
-        match c.end {
-            LoopEnd::TurnLimit => {
-                // Unfinished, and nothing wrong yet: the limit is the news.
-                if let Err((o, why)) = &calls
-                    && !matches!(o, Outcome::WrongTool | Outcome::NoCall)
-                {
-                    return verdict(*o, why.clone());
-                }
-                verdict(
-                    Outcome::TurnLimit,
+        let unfinished = match c.end {
+            LoopEnd::TurnLimit => Some((
+                Outcome::TurnLimit,
+                format!("no final answer within {} turns", c.turns),
+            )),
+            LoopEnd::Repeated => {
+                let (tool, times) = c.repeated.unwrap_or(("a tool", 0));
+                Some((
+                    Outcome::Looped,
                     format!(
-                        "no final answer after {} turns ({} calls)",
-                        c.turns,
-                        c.calls.len()
+                        "the loop ended after `{tool}` was called {times} times with the same arguments (`max_repeats`), without a final answer"
                     ),
-                )
+                ))
             }
             LoopEnd::Stopped => {
                 let at = c.stopped_at.unwrap_or("a tool");
-                match calls {
-                    Err((o, why)) => verdict(o, format!("{why} (the loop stopped at `{at}`)")),
-                    Ok(_) if task.answer.is_some() => verdict(
-                        Outcome::Stopped,
-                        format!("the loop stopped at `{at}`, which may not run, before an answer"),
-                    ),
-                    Ok(ok) => verdict(
-                        Outcome::Pass,
-                        format!("{ok}; the loop stopped at `{at}`, which may not run"),
-                    ),
+                let end = format!("the loop stopped at `{at}`, which may not run");
+                match &calls {
+                    // Without answer checks, the calls are all there is to judge.
+                    Ok(ok) if task.answer.is_none() => {
+                        return verdict(Outcome::Pass, format!("{ok}; {end}"));
+                    }
+                    _ => Some((Outcome::Stopped, format!("{end}, before an answer"))),
                 }
             }
-            LoopEnd::Answered | LoopEnd::Error => match calls {
-                Err((o, why)) => verdict(o, why),
-                Ok(ok) => match check_answer(task, c.answer) {
-                    Err(why) => verdict(Outcome::WrongAnswer, why),
-                    Ok(()) if task.answer.is_some() => {
-                        verdict(Outcome::Pass, format!("{ok}; the answer passes its checks"))
-                    }
-                    Ok(()) => verdict(Outcome::Pass, ok),
-                },
+            LoopEnd::Answered | LoopEnd::Error => None,
+        };
+        if let Some((outcome, end)) = unfinished {
+            return match calls {
+                Err((o, why)) => verdict(o, format!("{why}; {end}")),
+                Ok(ok) => verdict(outcome, format!("{ok}; {end}")),
+            };
+        }
+        match calls {
+            Err((o, why)) => verdict(o, why),
+            Ok(ok) => match check_answer(task, c.answer) {
+                Err(why) => verdict(Outcome::WrongAnswer, why),
+                Ok(()) if task.answer.is_some() => {
+                    verdict(Outcome::Pass, format!("{ok}; the answer passes its checks"))
+                }
+                Ok(()) => verdict(Outcome::Pass, ok),
             },
         }
     }
@@ -115,7 +123,8 @@ impl Judge {
         }
         Ok(match calls.len() {
             0 => "no tool called, as expected".to_owned(),
-            n => format!("called {} ({n} call{})", distinct(calls), plural(n)),
+            1 => format!("called {}", names(calls)),
+            n => format!("called {} ({n} calls)", names(calls)),
         })
     }
 
@@ -252,7 +261,7 @@ impl Judge {
         };
         Err((
             Outcome::WrongTool,
-            format!("missing {what}; called {}", names(calls)),
+            format!("expected {what}; called {}", names(calls)),
         ))
     }
 
@@ -342,24 +351,6 @@ fn answer_fits(m: &Matcher, text: &str) -> bool {
     }
 }
 
-/// The distinct tools called, in first-call order.
-fn distinct(calls: &[ActualCall]) -> String {
-    let mut seen: Vec<&str> = Vec::new();
-    for c in calls {
-        if !seen.contains(&c.name.as_str()) {
-            seen.push(&c.name);
-        }
-    }
-    seen.iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,6 +394,7 @@ mod tests {
             end: LoopEnd::Answered,
             answer: Some(answer),
             stopped_at: None,
+            repeated: None,
             turns: calls.len() + 1,
         }
     }
@@ -493,45 +485,99 @@ mod tests {
         assert_eq!(outcome(&t, &answered(&[], "v2.14.0")).0, Outcome::NoCall);
     }
 
+    fn unfinished<'a>(calls: &'a [ActualCall], end: LoopEnd) -> Conversation<'a> {
+        Conversation {
+            calls,
+            end,
+            answer: None,
+            stopped_at: (end == LoopEnd::Stopped).then_some("rollback"),
+            repeated: (end == LoopEnd::Repeated)
+                .then(|| (calls.first().map_or("", |c| c.name.as_str()), 3)),
+            turns: 6,
+        }
+    }
+
     #[test]
-    fn a_turn_limit_or_a_stop_is_its_own_outcome_unless_a_call_already_went_wrong() {
+    fn a_conversation_without_an_answer_has_its_own_outcome_only_when_the_required_calls_were_made()
+    {
         let t = task(
-            "trajectory: { calls: [{ tool: deploys }], forbid: [rollback] }\nanswer: { contains: v2 }\n",
+            "trajectory: { calls: [{ tool: deploys, args: { service: payments } }], forbid: [rollback] }\nanswer: { contains: v2 }\n",
         );
-        let looping = [call("metric", "a"), call("metric", "a")];
-        let c = Conversation {
-            calls: &looping,
-            end: LoopEnd::TurnLimit,
-            answer: None,
-            stopped_at: None,
-            turns: 8,
-        };
-        assert_eq!(outcome(&t, &c).0, Outcome::TurnLimit);
-        let bad = [call("rollback", "payments")];
-        let c = Conversation {
-            calls: &bad,
-            end: LoopEnd::TurnLimit,
-            answer: None,
-            stopped_at: None,
-            turns: 8,
-        };
-        assert_eq!(outcome(&t, &c).0, Outcome::UnexpectedCall);
-        let ok = [call("deploys", "payments"), call("rollback", "payments")];
-        let t2 = task(
-            "trajectory: { calls: [{ tool: deploys }, { tool: rollback }] }\nanswer: { contains: done }\n",
+        let right = [call("deploys", "payments"), call("deploys", "payments")];
+        let wrong = [
+            call("metric", "a"),
+            call("metric", "a"),
+            call("metric", "a"),
+        ];
+        let bad = [call("deploys", "cart")];
+        for (end, own) in [
+            (LoopEnd::TurnLimit, Outcome::TurnLimit),
+            (LoopEnd::Repeated, Outcome::Looped),
+            (LoopEnd::Stopped, Outcome::Stopped),
+        ] {
+            let (o, why) = outcome(&t, &unfinished(&right, end));
+            assert_eq!(o, own, "{end:?}: {why}");
+            assert!(why.starts_with("called `deploys` ×2 (2 calls); "), "{why}");
+            // A loop on the wrong tool is not a right selection, whatever ended it.
+            let (o, why) = outcome(&t, &unfinished(&wrong, end));
+            assert_eq!(o, Outcome::WrongTool, "{end:?}: {why}");
+            assert!(!o.selection_ok());
+            assert!(
+                why.starts_with("expected `deploys`; called `metric` ×3; "),
+                "{why}"
+            );
+            let (o, why) = outcome(&t, &unfinished(&bad, end));
+            assert_eq!(o, Outcome::BadArgs, "{end:?}: {why}");
+            assert_eq!(outcome(&t, &unfinished(&[], end)).0, Outcome::NoCall);
+            let (o, _) = outcome(&t, &unfinished(&[call("rollback", "x")], end));
+            assert_eq!(o, Outcome::UnexpectedCall);
+        }
+        // The reasons say how the conversation ended, and (`looped`) which call repeated.
+        let reason = |c: &[ActualCall], end| outcome(&t, &unfinished(c, end)).1;
+        assert!(
+            reason(&wrong, LoopEnd::TurnLimit).ends_with("; no final answer within 6 turns"),
+            "{}",
+            reason(&wrong, LoopEnd::TurnLimit)
         );
-        let c = Conversation {
-            calls: &ok,
-            end: LoopEnd::Stopped,
-            answer: None,
-            stopped_at: Some("rollback"),
-            turns: 2,
-        };
-        let (o, why) = outcome(&t2, &c);
-        assert_eq!(o, Outcome::Stopped, "{why}");
-        let t3 = task("trajectory: { calls: [{ tool: deploys }, { tool: rollback }] }\n");
-        let (o, why) = outcome(&t3, &c);
+        let looped = reason(&wrong, LoopEnd::Repeated);
+        assert!(
+            looped.contains("`metric` was called 3 times with the same arguments"),
+            "{looped}"
+        );
+        assert!(
+            reason(&right, LoopEnd::Stopped).contains("stopped at `rollback`, which may not run"),
+            "{}",
+            reason(&right, LoopEnd::Stopped)
+        );
+        // A stop with nothing left to check passes on its calls.
+        let calls_only = task("trajectory: { calls: [{ tool: deploys }] }\n");
+        let (o, why) = outcome(&calls_only, &unfinished(&right, LoopEnd::Stopped));
         assert_eq!(o, Outcome::Pass);
         assert!(why.contains("stopped at `rollback`"), "{why}");
+        assert_eq!(
+            outcome(&calls_only, &unfinished(&wrong, LoopEnd::Stopped)).0,
+            Outcome::WrongTool
+        );
+    }
+
+    #[test]
+    fn reasons_name_runs_of_the_same_call_once_with_their_count() {
+        let t = task("expect: { tool: deploys }\n");
+        let calls = [
+            call("metric", "a"),
+            call("metric", "b"),
+            call("logs", "a"),
+            call("metric", "a"),
+        ];
+        let (_, why) = outcome(&t, &answered(&calls, "done"));
+        assert_eq!(
+            why,
+            "expected `deploys`; called `metric` ×2, `logs`, `metric`"
+        );
+        let many: Vec<ActualCall> = (0..20)
+            .map(|i| call(if i % 2 == 0 { "metric" } else { "logs" }, "a"))
+            .collect();
+        let (_, why) = outcome(&t, &answered(&many, "done"));
+        assert!(why.ends_with(", and 12 more calls"), "{why}");
     }
 }

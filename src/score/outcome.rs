@@ -316,21 +316,46 @@ fn verdict(outcome: Outcome, reason: impl Into<String>, expected_tools: Vec<Stri
     }
 }
 
+/// The calls in the order made, a run of the same tool written once with its count (`a` ×6,
+/// `b`), at most [`NAMED_RUNS`] runs and then how many calls are left.
 pub(super) fn names(calls: &[ActualCall]) -> String {
-    calls
+    let mut runs: Vec<(&ActualCall, usize)> = Vec::new();
+    for c in calls {
+        match runs.last_mut() {
+            Some((last, n)) if last.name == c.name => *n += 1,
+            _ => runs.push((c, 1)),
+        }
+    }
+    let shown = runs.len().min(NAMED_RUNS);
+    let mut out: Vec<String> = runs[..shown]
         .iter()
-        .map(|c| {
-            if c.name.is_empty() {
+        .map(|(c, n)| {
+            let name = if c.name.is_empty() {
                 "a tool without a name".to_owned()
             } else if c.known {
                 format!("`{}`", c.name)
             } else {
                 format!("`{}` (no server offers it)", c.name)
+            };
+            if *n > 1 {
+                format!("{name} ×{n}")
+            } else {
+                name
             }
         })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    if shown < runs.len() {
+        let left: usize = runs[shown..].iter().map(|(_, n)| n).sum();
+        out.push(format!(
+            "and {left} more call{}",
+            if left == 1 { "" } else { "s" }
+        ));
+    }
+    out.join(", ")
 }
+
+/// How many runs of calls a reason names before it counts the rest.
+const NAMED_RUNS: usize = 8;
 
 /// `s` cut to 80 characters, with an ellipsis where it was cut.
 pub(super) fn cut(s: &str) -> String {

@@ -196,19 +196,27 @@ impl Session {
             .iter()
             .flat_map(|s| {
                 let suite: Arc<str> = s.name().into();
+                let suite_repeats = s
+                    .suite
+                    .max_repeats
+                    .or(file.max_repeats)
+                    .unwrap_or(config::DEFAULT_MAX_REPEATS);
                 // One set of settings for the suite's agent tasks that add nothing of their own.
                 let shared = Arc::new(AgentTask::merged(
                     eval_turns,
+                    suite_repeats,
                     [&file.mocks, &s.suite.mocks, &config::Mocks::new()],
                 ));
                 s.suite.tasks.iter().map(move |t| {
                     let mode = t.mode.or(s.suite.mode).or(file.mode).unwrap_or_default();
                     let agent = (mode == Mode::Agent).then(|| {
-                        if t.mocks().is_empty() && t.max_turns.is_none() {
+                        if t.mocks().is_empty() && t.max_turns.is_none() && t.max_repeats.is_none()
+                        {
                             shared.clone()
                         } else {
                             Arc::new(AgentTask::merged(
                                 t.max_turns.unwrap_or(eval_turns),
+                                t.max_repeats.unwrap_or(suite_repeats),
                                 [&file.mocks, &s.suite.mocks, t.mocks()],
                             ))
                         }

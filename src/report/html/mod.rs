@@ -101,7 +101,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .o{display:inline-block;min-width:20px;height:20px;line-height:20px;text-align:center;font-weight:700;font-size:12px;border-radius:3px;margin:1px;color:#fff}
 .o-pass{background:#009e73}.o-bad_args{background:#f0e442;color:#000}.o-invalid_args{background:#cc79a7}
 .o-wrong_tool{background:#d55e00}.o-no_call{background:#e69f00;color:#000}.o-unexpected_call{background:#0072b2}
-.o-wrong_answer{background:#56b4e9;color:#000}.o-turn_limit{background:#000}.o-stopped{background:#8c8c8c}
+.o-wrong_answer{background:#56b4e9;color:#000}.o-turn_limit{background:#000}.o-looped{background:#4d4d4d}.o-stopped{background:#8c8c8c}
 .o-error{background:repeating-linear-gradient(45deg,#bbb,#bbb 3px,#eee 3px,#eee 6px);color:#000}
 .rate{display:inline-block;min-width:250px}
 .legend span{margin-right:12px;white-space:nowrap}
@@ -163,6 +163,7 @@ fn letter(o: Outcome) -> char {
         Outcome::UnexpectedCall => 'U',
         Outcome::WrongAnswer => 'R',
         Outcome::TurnLimit => 'T',
+        Outcome::Looped => 'L',
         Outcome::Stopped => 'S',
         Outcome::Error => 'E',
     }

@@ -438,6 +438,7 @@ fn same_key(tr: &TrialRecord) -> String {
             a.answer,
             a.end,
             a.stopped_at,
+            a.repeated,
             a.judge.as_ref().map(|j| (j.verdict, &j.reason))
         ])
     });
@@ -550,6 +551,14 @@ fn trial(same: &[&TrialRecord]) -> String {
                     "<p>stopped at <code>{}</code>: {}</p>",
                     esc(&s.tool),
                     esc(&s.why)
+                );
+            }
+            if let Some(r) = &a.repeated {
+                let _ = write!(
+                    b,
+                    "<p>ended: <code>{}</code> was called {} times with the same arguments (<code>max_repeats</code>)</p>",
+                    esc(&r.tool),
+                    r.times
                 );
             }
             b.push_str("</details>");
