@@ -1,8 +1,21 @@
-//! Statistics for comparing runs: clustered standard errors, a paired test over tasks, an exact
-//! test for single trials, and how many tasks a change would need to be detected.
+//! Statistics for comparing runs: clustered standard errors, a paired test over tasks, a score
+//! test and interval for single trials, and how many tasks a change would need to be detected.
 //!
 //! Tasks are the unit of analysis; trials of one task are clustered (Miller 2024, "Adding Error
 //! Bars to Evals", arXiv 2411.00640).
+//!
+//! Each comparison takes its test and its interval from one statistic, so the verdict in words
+//! and the interval in numbers never disagree: the interval excludes 0 exactly when the test
+//! rejects. Over several trials per task that statistic is the paired t; with one trial per task
+//! it is the score statistic for paired proportions, whose value at a difference of 0 is
+//! McNemar's (uncorrected) z and whose inversion is Tango's interval (T. Tango, "Equivalence test
+//! and confidence interval for the difference in proportions for the paired-sample design",
+//! Statistics in Medicine 17:891-908, 1998). Fagerland, Lydersen and Laake ("The McNemar test for
+//! binary matched-pairs data: mid-p and asymptotic are better than exact conditional", BMC
+//! Medical Research Methodology 13:91, 2013) found the exact conditional test too conservative
+//! and recommend the asymptotic test "if small but frequent violations of the nominal level is
+//! acceptable"; an exact test beside a Wald interval called 4 tasks better and 0 worse both noise
+//! (p = 0.125) and a change (an interval above 0).
 
 use serde::{Deserialize, Serialize};
 
@@ -76,21 +89,26 @@ impl PairedTest {
         let better = diffs.iter().filter(|d| **d > 0.0).count();
         let df = (n.max(2) - 1) as f64;
         let tcrit = t_quantile(1.0 - alpha / 2.0, df);
-        let (method, p_value) = if single {
+        let (method, p_value, low, high) = if single {
+            let z = normal_quantile(1.0 - alpha / 2.0);
+            let (low, high) = tango_interval(better, worse, n, z);
             (
-                "exact McNemar".to_owned(),
-                binomial_two_sided(worse, better),
-            )
-        } else if se == 0.0 {
-            (
-                "paired t over tasks".to_owned(),
-                if mean == 0.0 { 1.0 } else { 0.0 },
+                "McNemar score test, Tango interval".to_owned(),
+                mcnemar_score_p(better, worse),
+                low,
+                high,
             )
         } else {
-            let t = mean / se;
+            let p = if se == 0.0 {
+                if mean == 0.0 { 1.0 } else { 0.0 }
+            } else {
+                2.0 * (1.0 - t_cdf((mean / se).abs(), df))
+            };
             (
                 "paired t over tasks".to_owned(),
-                2.0 * (1.0 - t_cdf(t.abs(), df)),
+                p,
+                mean - tcrit * se,
+                mean + tcrit * se,
             )
         };
         let tasks_needed = (mean != 0.0 && sd > 0.0).then(|| {
@@ -102,8 +120,8 @@ impl PairedTest {
             tasks: n,
             mean_diff: mean,
             se,
-            low: mean - tcrit * se,
-            high: mean + tcrit * se,
+            low,
+            high,
             p_value: p_value.clamp(0.0, 1.0),
             alpha,
             worse,
@@ -112,8 +130,10 @@ impl PairedTest {
         })
     }
 
+    /// Whether the change is distinguishable from noise: its interval leaves 0 out (which is
+    /// the test rejecting at `alpha`, by construction).
     pub fn significant(&self) -> bool {
-        self.p_value < self.alpha
+        self.low > 0.0 || self.high < 0.0
     }
 
     /// The verdict in words.
@@ -151,6 +171,116 @@ impl PairedTest {
             s
         }
     }
+}
+
+/// The two-sided p-value of McNemar's test without continuity correction: z = (b - c) / sqrt(b +
+/// c) on the `better` and `worse` tasks, 1 when none changed.
+pub fn mcnemar_score_p(better: usize, worse: usize) -> f64 {
+    let d = (better + worse) as f64;
+    if d == 0.0 {
+        return 1.0;
+    }
+    let z = (better as f64 - worse as f64) / d.sqrt();
+    // P(|Z| > z) = P(chi-square with 1 df > z^2) = Q(1/2, z^2 / 2).
+    upper_gamma(0.5, z * z / 2.0)
+}
+
+/// Tango's score interval for the difference of paired proportions, (better - worse) / n: every
+/// difference the score test at `z` does not reject. The score at a difference d is
+/// (b - c - n d) / sqrt(n (2 q + d (1 - d))), q the likelihood estimate of the share of worse
+/// pairs given d (a quadratic's root); it falls as d rises, so each end is found by bisection.
+pub fn tango_interval(better: usize, worse: usize, n: usize, z: f64) -> (f64, f64) {
+    if n == 0 {
+        return (-1.0, 1.0);
+    }
+    let (b, c, nf) = (better as f64, worse as f64, n as f64);
+    let score = |d: f64| {
+        let a = 2.0 * nf;
+        let bq = -(b + c) + (2.0 * nf - b + c) * d;
+        let cq = -c * d * (1.0 - d);
+        let q = ((bq * bq - 4.0 * a * cq).max(0.0).sqrt() - bq) / (2.0 * a);
+        let num = b - c - nf * d;
+        let var = nf * (2.0 * q + d * (1.0 - d));
+        if var <= 0.0 {
+            // Only at the ends of the range: the score is infinite, or 0 where the data sit.
+            return if num == 0.0 {
+                0.0
+            } else {
+                num.signum() * f64::INFINITY
+            };
+        }
+        num / var.sqrt()
+    };
+    let estimate = (b - c) / nf;
+    // The last d on each side where the score still lies within z: from the estimate (score 0)
+    // towards an end of the range (score infinite), halving the step where the score crosses.
+    let end = |mut inside: f64, mut outside: f64, beyond: &dyn Fn(f64) -> bool| {
+        for _ in 0..100 {
+            let mid = 0.5 * (inside + outside);
+            if beyond(score(mid)) {
+                outside = mid;
+            } else {
+                inside = mid;
+            }
+        }
+        0.5 * (inside + outside)
+    };
+    let low = if estimate <= -1.0 {
+        -1.0
+    } else {
+        end(estimate, -1.0, &|s| s > z)
+    };
+    let high = if estimate >= 1.0 {
+        1.0
+    } else {
+        end(estimate, 1.0, &|s| s < -z)
+    };
+    (low, high)
+}
+
+/// The regularized upper incomplete gamma function Q(a, x): the series below a + 1, the
+/// continued fraction (Lentz's method) above (Numerical Recipes, 3rd ed., section 6.2).
+fn upper_gamma(a: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 1.0;
+    }
+    let front = (-x + a * x.ln() - ln_gamma(a)).exp();
+    if x < a + 1.0 {
+        let (mut term, mut sum, mut ap) = (1.0 / a, 1.0 / a, a);
+        for _ in 0..1000 {
+            ap += 1.0;
+            term *= x / ap;
+            sum += term;
+            if term.abs() < sum.abs() * 1e-16 {
+                break;
+            }
+        }
+        return (1.0 - sum * front).clamp(0.0, 1.0);
+    }
+    let tiny = 1e-300;
+    let mut b = x + 1.0 - a;
+    let mut c = 1.0 / tiny;
+    let mut d = 1.0 / b;
+    let mut h = d;
+    for i in 1..1000 {
+        let an = -(i as f64) * (i as f64 - a);
+        b += 2.0;
+        d = an * d + b;
+        if d.abs() < tiny {
+            d = tiny;
+        }
+        c = b + an / c;
+        if c.abs() < tiny {
+            c = tiny;
+        }
+        d = 1.0 / d;
+        let step = d * c;
+        h *= step;
+        if (step - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    (front * h).clamp(0.0, 1.0)
 }
 
 /// Two-sided exact binomial test of `a` against `b` successes at p = 1/2 (the sign test; McNemar's
@@ -361,6 +491,100 @@ mod tests {
         assert!(close(t_cdf(2.0, 10.0), 0.963_306, 1e-5));
     }
 
+    /// Tango's interval against published values: (better, worse, tasks, level, low, high, the
+    /// decimals published). Better is the pairs with the first run 1 and the second 0 (n12).
+    /// - (6, 16, 161): Cavo 2012 as printed by Fagerland, Lydersen and Laake's R package
+    ///   contingencytables (tests/testthat/test-ch8.R, github.com/ocbe-uio/contingencytables, as of
+    ///   2026-12-06): "estimate = -0.0621 (95% CI -0.1240 to -0.0054)"; the same test gives the
+    ///   asymptotic McNemar P = 0.033006, Z = -2.132.
+    /// - (1, 7, 21): Bentur 2009, Fagerland, Lydersen and Laake 2014 (Statistics in Medicine
+    ///   33:2850), Table V, as asserted by the R package ratesci (tests/testthat/test3.R,
+    ///   github.com/PeteLaud/ratesci, as of 2026-12-06).
+    /// - (9, 3, 32), (0, 1, 44) at 90%, (16, 8, 86) (Agresti and Min 2005), (25, 2, 102) (Chang
+    ///   2024): ratesci's tests of Tango's method, same file.
+    /// - (3, 1, 14): Tang 2010's example, ratesci, same file, to 4 decimals.
+    const TANGO_PUBLISHED: [(usize, usize, usize, f64, f64, f64, i32); 7] = [
+        (6, 16, 161, 0.95, -0.1240, -0.0054, 4),
+        (1, 7, 21, 0.95, -0.517, -0.026, 3),
+        (9, 3, 32, 0.95, -0.027, 0.390, 3),
+        (0, 1, 44, 0.90, -0.096, 0.037, 3),
+        (3, 1, 14, 0.95, -0.1670, 0.4327, 4),
+        (16, 8, 86, 0.95, -0.020, 0.207, 3),
+        (25, 2, 102, 0.95, 0.139, 0.321, 3),
+    ];
+
+    #[test]
+    fn tangos_interval_matches_published_values() {
+        for (b, c, n, level, low, high, places) in TANGO_PUBLISHED {
+            let z = normal_quantile(1.0 - (1.0 - level) / 2.0);
+            let (l, h) = tango_interval(b, c, n, z);
+            let round = |x: f64| (x * 10f64.powi(places)).round() / 10f64.powi(places);
+            assert_eq!((round(l), round(h)), (low, high), "{b}, {c}, {n}: {l}, {h}");
+            // Swapping the runs mirrors the interval.
+            let (l2, h2) = tango_interval(c, b, n, z);
+            assert!(close(l2, -h, 1e-9) && close(h2, -l, 1e-9), "{b}, {c}, {n}");
+        }
+        // b = c = 0: plus or minus z^2 / (n + z^2); c = 0: the upper end is Wilson's for b/n.
+        let z = normal_quantile(0.975);
+        let (l, h) = tango_interval(0, 0, 40, z);
+        assert!(close(h, z * z / (40.0 + z * z), 1e-9) && close(l, -h, 1e-9));
+        let (_, h) = tango_interval(10, 0, 12, z);
+        let p = 10.0 / 12.0;
+        let wilson = (p + z * z / 24.0 + z * (p * (1.0 - p) / 12.0 + z * z / 576.0).sqrt())
+            / (1.0 + z * z / 12.0);
+        assert!(close(h, wilson, 1e-9), "{h} {wilson}");
+        assert_eq!(tango_interval(12, 0, 12, z).1, 1.0);
+        // Cavo 2012's McNemar test, as the package prints it.
+        assert!(close(mcnemar_score_p(6, 16), 0.033_006, 1e-6));
+        assert!(close(mcnemar_score_p(4, 0), 0.045_500, 1e-6));
+        assert_eq!(mcnemar_score_p(3, 3), 1.0);
+        assert_eq!(mcnemar_score_p(0, 0), 1.0);
+    }
+
+    #[test]
+    fn the_verdict_and_the_interval_never_disagree() {
+        // Seen with an exact test beside a Wald interval: 4 tasks better, 0 worse of 40 read
+        // +0.3..+19.7 points and p = 0.125. Now the score test and its interval agree:
+        // z = 2, p = 0.0455, interval 0.0036..0.2305 (the interval's ends computed, not published).
+        let pairs: Vec<(f64, f64)> = (0..40)
+            .map(|i| if i < 4 { (0.0, 1.0) } else { (1.0, 1.0) })
+            .collect();
+        let t = PairedTest::new(&pairs, true, 0.05).unwrap();
+        assert!(close(t.p_value, 0.045_500, 1e-6), "{}", t.p_value);
+        assert!(close(t.low, 0.003_616, 1e-6) && close(t.high, 0.230_518, 1e-6));
+        assert!(t.significant());
+        assert!(t.verdict().contains("an improvement"), "{}", t.verdict());
+        // Every table up to 30 tasks, both ways and at two levels: p < alpha exactly when the
+        // interval leaves 0 out, and the verdict follows.
+        for n in 1..=30 {
+            for b in 0..=n {
+                for c in 0..=(n - b) {
+                    let pairs: Vec<(f64, f64)> = (0..n)
+                        .map(|i| match i {
+                            i if i < b => (0.0, 1.0),
+                            i if i < b + c => (1.0, 0.0),
+                            _ => (1.0, 1.0),
+                        })
+                        .collect();
+                    for alpha in [0.05, 0.1] {
+                        let t = PairedTest::new(&pairs, true, alpha).unwrap();
+                        let excludes_0 = t.low > 0.0 || t.high < 0.0;
+                        assert_eq!(t.significant(), excludes_0);
+                        assert_eq!(
+                            excludes_0,
+                            t.p_value < alpha,
+                            "{b} better, {c} worse of {n} at {alpha}: p {} [{}, {}]",
+                            t.p_value,
+                            t.low,
+                            t.high
+                        );
+                        assert!(t.low <= t.mean_diff && t.mean_diff <= t.high);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn clustered_se_by_hand() {
         // Clusters [1,1], [0,1], [0,0]: mean 0.5; cluster sums of deviations 1, 0, -1;
@@ -388,13 +612,15 @@ mod tests {
             "{}",
             t.verdict()
         );
-        // One trial per task: exact McNemar on the discordant tasks.
+        // One trial per task: McNemar's score test on the discordant tasks, Tango's interval.
         let single: Vec<(f64, f64)> = (0..12)
             .map(|i| if i < 10 { (0.0, 1.0) } else { (1.0, 1.0) })
             .collect();
         let t = PairedTest::new(&single, true, 0.05).unwrap();
         assert_eq!((t.better, t.worse), (10, 0));
-        assert!(close(t.p_value, 2.0 / 1024.0, 1e-9));
+        // z = 10 / sqrt(10) = 3.1623, p = 0.001565; interval 0.3888..0.9530 (computed).
+        assert!(close(t.p_value, 0.001_565, 1e-6), "{}", t.p_value);
+        assert!(close(t.low, 0.388_761, 1e-6) && close(t.high, 0.953_035, 1e-6));
         assert!(t.significant());
         assert!(
             t.verdict()

@@ -158,7 +158,7 @@ fn diff_finds_exactly_the_flipped_tasks_and_the_edited_description() {
         .collect();
     assert!(inserted.contains("Stream the newest"), "{inserted}");
     // One better, one worse: no significant change; McNemar because one trial per task.
-    assert_eq!(d["test"]["method"], "exact McNemar");
+    assert_eq!(d["test"]["method"], "McNemar score test, Tango interval");
     assert_eq!(d["test"]["p_value"], 1.0);
     assert_eq!(d["full_call"]["diff"], 0.0);
 
@@ -566,7 +566,7 @@ fn a_model_that_stops_calling_tools_is_a_significant_regression() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("fail: selection accuracy fell significantly: The change is a regression distinguishable from noise"), "{err}");
-    assert!(err.contains("exact McNemar"), "{err}");
+    assert!(err.contains("McNemar score test, Tango interval"), "{err}");
     assert!(
         err.contains("fail: tool `search_logs` has recall 0%, below the floor 50%"),
         "{err}"
