@@ -259,6 +259,32 @@ pub struct AgentRecord {
     pub judge: Option<JudgeRecord>,
 }
 
+/// How a reply asked to follow an output schema (`model::OutputSchema`) was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputFormat {
+    /// OpenAI-compatible `response_format: {type: json_schema}`.
+    JsonSchema,
+    /// Anthropic: a tool with the schema as its input, and `tool_choice` naming it.
+    ForcedTool,
+    /// Gemini: `responseMimeType: application/json` with `responseSchema`.
+    ResponseSchema,
+    /// Plain text, read leniently: the API refused structured output (or the model is the
+    /// offline baseline).
+    Text,
+}
+
+impl OutputFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::JsonSchema => "json_schema",
+            OutputFormat::ForcedTool => "forced_tool",
+            OutputFormat::ResponseSchema => "response_schema",
+            OutputFormat::Text => "text",
+        }
+    }
+}
+
 /// What the judge model said of a final answer. Counted apart: it does not change the outcome.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct JudgeRecord {
@@ -267,6 +293,10 @@ pub struct JudgeRecord {
     pub model: String,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
+    /// How the verdict was asked for: held to a schema in the API's own way, or as plain text
+    /// (the API refused structured output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<OutputFormat>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

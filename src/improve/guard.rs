@@ -48,6 +48,67 @@ pub fn unfence(reply: &str) -> &str {
         .trim_matches('\n')
 }
 
+/// The reply with the YAML quoting a small model gets wrong mended, when that is all that keeps
+/// it from being read: a value holding `: ` (or ending in `:`, or opening with a character YAML
+/// reserves) written without quotes, as in `description: Reads a file: returns its text`. Each
+/// such value is put in double quotes, its text unchanged; the note says how many. The reply as
+/// it is when it reads, or when quoting does not make it read.
+pub fn mended(reply: &str, at: &Path) -> (String, Option<String>) {
+    let text = unfence(reply);
+    let reads = |t: &str| crate::config::parse_yaml::<serde_json::Value>(at, t).is_ok();
+    if reads(text) {
+        return (reply.to_owned(), None);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let mut quoted = 0;
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, line) in lines.iter().enumerate() {
+        match quote_value(line, lines.get(i + 1).copied()) {
+            Some(fixed) => {
+                out.push_str(&fixed);
+                quoted += 1;
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    if quoted == 0 || !reads(&out) {
+        return (reply.to_owned(), None);
+    }
+    let note = format!(
+        "the YAML was mended before it was read: {quoted} value(s) holding `: ` or a reserved first character were put in quotes, no word changed"
+    );
+    (out, Some(note))
+}
+
+/// `key: value` with the value put in double quotes, when it needs them and is all on this line
+/// (the next line is not indented deeper, which would continue it).
+fn quote_value(line: &str, next: Option<&str>) -> Option<String> {
+    static KEY_VALUE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"^(\s*(?:- )?(?:[^\s:"'#{}\[\],&*!|>%@`][^:#]*?|"[^"]*"|'[^']*'):[ \t]+)(\S.*?)\s*$"#)
+            .expect("a valid pattern")
+    });
+    let c = KEY_VALUE.captures(line)?;
+    let value = &c[2];
+    let needs = value.contains(": ")
+        || value.ends_with(':')
+        || value.starts_with(['`', '@', '%'])
+        || value.starts_with("- ");
+    let written = value.starts_with(['"', '\'', '{', '[', '|', '>', '&', '*', '!', '#']);
+    if !needs || written {
+        return None;
+    }
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    if next.is_some_and(|n| !n.trim().is_empty() && indent(n) > indent(line)) {
+        return None;
+    }
+    Some(format!(
+        "{}{}",
+        &c[1],
+        serde_json::to_string(value).expect("a string serializes")
+    ))
+}
+
 /// Checks a proposal; `Err` holds the reason it is rejected.
 pub fn check(reply: &str, at: &Path, b: &Bounds<'_>) -> Result<Passed, String> {
     let text = unfence(reply);
@@ -332,6 +393,33 @@ mod tests {
 
     fn check(reply: &str) -> Result<Passed, String> {
         check_with(reply, 10_000, &["Follow the payments logs live."])
+    }
+
+    #[test]
+    fn yaml_with_unquoted_colons_is_mended_without_changing_a_word() {
+        let at = Path::new("p.yaml");
+        // Seen from a small model, in both of its tries.
+        let reply = "```yaml\ntools:\n  read_file:\n    description: Reads a file: returns its text, or an error: not found.\n    parameters:\n      path: The file's path: absolute or relative.\n  list_dir:\n    description: \"Lists a folder: already quoted\"\n```";
+        let (text, note) = mended(reply, at);
+        assert!(note.unwrap().contains("2 value(s)"));
+        let v: serde_json::Value = crate::config::parse_yaml(at, &text).unwrap();
+        assert_eq!(
+            v["tools"]["read_file"]["description"],
+            "Reads a file: returns its text, or an error: not found."
+        );
+        assert_eq!(
+            v["tools"]["read_file"]["parameters"]["path"],
+            "The file's path: absolute or relative."
+        );
+        assert_eq!(v["tools"]["list_dir"]["description"], "Lists a folder: already quoted");
+        // What reads is left as it is; what quoting cannot mend is left for the guard to refuse.
+        let fine = "tools:\n  a: { description: x }\n";
+        assert_eq!(mended(fine, at), (fine.to_owned(), None));
+        let broken = "tools: [\n  a: b: c\n";
+        assert_eq!(mended(broken, at), (broken.to_owned(), None));
+        // A value that goes on over the next lines is not cut in two.
+        let folded = "tools:\n  a:\n    description: one: two\n      three\n";
+        assert_eq!(mended(folded, at).1, None);
     }
 
     #[test]

@@ -779,12 +779,20 @@ impl State {
             };
             let text = reply.content.clone().unwrap_or_default();
             let at = PathBuf::from(format!("round-{}-proposal-{attempt}.yaml", round.round));
-            match guard::check(&text, &at, &bounds) {
+            let (readable, mended) = guard::mended(&text, &at);
+            let mut notes = reply.notes.clone();
+            if let Some(note) = mended {
+                say(out, &format!("round {}: proposal {attempt}: {note}\n", round.round));
+                notes.push(note);
+            }
+            match guard::check(&readable, &at, &bounds) {
                 Ok(passed) => {
                     round.attempts.push(Attempt {
                         reply: text,
                         rejected: None,
                         cached: reply.cached,
+                        format: reply.format,
+                        notes,
                     });
                     return Ok(Some(passed));
                 }
@@ -801,6 +809,8 @@ impl State {
                         reply: text.clone(),
                         rejected: Some(reason.clone()),
                         cached: reply.cached,
+                        format: reply.format,
+                        notes,
                     });
                     req = writer::retry(&req, &text, &reason);
                 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::config::{Message, Role};
 use crate::mcp::ToolSet;
-use crate::model::ModelRequest;
+use crate::model::{ModelRequest, OutputSchema};
+use serde_json::{Map, Value, json};
 use crate::report::ToolEvidence;
 
 /// The standing instructions.
@@ -22,13 +23,11 @@ the tasks.
 3. Rewrite only the tools listed under \"Tools to rewrite\". Do not rename tools or parameters, and \
 do not describe parameters a tool does not have.
 4. Stay within the token budget given.
-5. Reply with a descriptions file in YAML and nothing else, in this form (parameters optional):
+5. Reply with the new descriptions as one JSON object and nothing else, in this form (give \
+parameters when you change them; repeat a text you keep as it is):
 
-tools:
-  TOOL_NAME:
-    description: The new description.
-    parameters:
-      PARAMETER_NAME: The new description of the parameter.";
+{\"tools\": {\"TOOL_NAME\": {\"description\": \"The new description.\", \"parameters\": \
+{\"PARAMETER_NAME\": \"The new description of the parameter.\"}}}}";
 
 /// Everything the first request of a round says.
 pub struct Brief<'a> {
@@ -56,13 +55,58 @@ pub fn request(brief: &Brief<'_>) -> ModelRequest {
     ];
     let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), 0);
     req.task = "(writer)".into();
+    req.output = Some(Arc::new(output_schema(brief)));
     req
+}
+
+/// The descriptions file of exactly the tools to rewrite, as a schema a model can be held to:
+/// each tool's description and every parameter it has, all required (OpenAI's strict rules; a
+/// text kept as it is counts as no change), nothing else.
+fn output_schema(b: &Brief<'_>) -> OutputSchema {
+    let strict = |properties: Map<String, Value>| {
+        let required: Vec<&String> = properties.keys().collect();
+        json!({
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false,
+        })
+    };
+    let mut tools = Map::new();
+    for e in b.evidence {
+        let mut fields = Map::new();
+        fields.insert("description".into(), json!({ "type": "string" }));
+        let parameters: Map<String, Value> = b
+            .tools
+            .by_name(&e.tool)
+            .and_then(|t| t.input_schema.get("properties"))
+            .and_then(Value::as_object)
+            .map(|props| {
+                props
+                    .keys()
+                    .map(|p| (p.clone(), json!({ "type": "string" })))
+                    .collect()
+            })
+            .unwrap_or_default();
+        // An object with no properties is left out: Gemini refuses one.
+        if !parameters.is_empty() {
+            fields.insert("parameters".into(), strict(parameters));
+        }
+        tools.insert(e.tool.clone(), strict(fields));
+    }
+    let mut root = Map::new();
+    root.insert("tools".into(), strict(tools));
+    OutputSchema {
+        name: "descriptions".into(),
+        description: "New descriptions of the tools to rewrite, and of their parameters.".into(),
+        schema: strict(root),
+    }
 }
 
 /// The retry after a rejected proposal: the conversation so far, the proposal, and why.
 pub fn retry(first: &ModelRequest, proposal: &str, reason: &str) -> ModelRequest {
     let user = format!(
-        "That proposal was rejected: {reason}\n\nWrite a new descriptions file that follows the rules. Reply with the YAML only."
+        "That proposal was rejected: {reason}\n\nWrite new descriptions that follow the rules. Reply with the JSON object only."
     );
     let mut messages = first.messages.clone();
     messages.push(Message {
@@ -75,6 +119,7 @@ pub fn retry(first: &ModelRequest, proposal: &str, reason: &str) -> ModelRequest
     });
     let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), 0);
     req.task = "(writer)".into();
+    req.output = first.output.clone();
     req
 }
 

@@ -12,7 +12,7 @@ use super::http::{
     Body, Hints, HttpModel, Place, Wire, arguments_object, error_in_reply, http_failure, raw,
     read_json_reply, secret_header, system_text,
 };
-use super::{ModelError, ModelReply, ModelRequest, RawCall};
+use super::{ModelError, ModelReply, ModelRequest, OutputFormat, RawCall};
 use crate::config::{ModelConfig, Provider, Role, ToolChoice};
 use crate::error::Result;
 use crate::mcp::ToolSet;
@@ -161,8 +161,29 @@ impl Wire for AnthropicWire {
         Provider::Anthropic
     }
 
+    fn output_format(&self) -> OutputFormat {
+        OutputFormat::ForcedTool
+    }
+
     fn write_body(&self, req: &ModelRequest, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        serde_json::to_writer(out, &self.body(req))
+        let mut body = self.body(req);
+        // A reply held to a schema: one tool with the schema as its input, which the model is
+        // made to call (`tool_choice: {type: tool}`); its input is the reply.
+        let forced;
+        if let Some(o) = &req.output {
+            forced = raw(&json!([{
+                "name": o.name,
+                "description": o.description,
+                "input_schema": o.schema,
+            }]));
+            body.tools = Some(&forced);
+            body.with_tools = serde_json::Map::new();
+            body.with_tools.insert(
+                "tool_choice".into(),
+                json!({ "type": "tool", "name": o.name }),
+            );
+        }
+        serde_json::to_writer(out, &body)
     }
 
     fn read_reply(&self, body: &[u8]) -> Result<ModelReply, ModelError> {
@@ -301,6 +322,7 @@ pub fn parse_message(body: &Value) -> std::result::Result<ModelReply, String> {
         notes,
         retries: 0,
         cached: false,
+            format: None,
     })
 }
 

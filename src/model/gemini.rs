@@ -13,7 +13,7 @@ use super::http::{
     Body, Hints, HttpModel, Place, Wire, arguments_object, error_in_reply, first_line,
     http_failure, raw, read_json_reply, secret_header, system_text,
 };
-use super::{ErrorKind, ModelError, ModelReply, ModelRequest, RawCall};
+use super::{ErrorKind, ModelError, ModelReply, ModelRequest, OutputFormat, RawCall};
 use crate::config::{ModelConfig, Provider, Role, ToolChoice};
 use crate::error::Result;
 use crate::mcp::ToolSet;
@@ -140,8 +140,15 @@ impl GeminiWire {
                 json!({ "parts": [{ "text": s }] }),
             );
         }
-        if let Some(g) = &self.generation {
-            fields.insert("generationConfig".into(), g.clone());
+        let mut generation = self.generation.clone();
+        // A reply held to a schema: JSON, in Gemini's subset of the schema.
+        if let Some(o) = &req.output {
+            let g = generation.get_or_insert_with(|| json!({}));
+            g["responseMimeType"] = "application/json".into();
+            g["responseSchema"] = convert::gemini(&o.schema).0;
+        }
+        if let Some(g) = generation {
+            fields.insert("generationConfig".into(), g);
         }
         let offered = !req.tools.tools.is_empty();
         let mut with_tools = serde_json::Map::new();
@@ -174,6 +181,10 @@ fn declaration(name: &str, description: &str, schema: &Value) -> Value {
 impl Wire for GeminiWire {
     fn provider(&self) -> Provider {
         Provider::Gemini
+    }
+
+    fn output_format(&self) -> OutputFormat {
+        OutputFormat::ResponseSchema
     }
 
     fn write_body(&self, req: &ModelRequest, out: &mut Vec<u8>) -> serde_json::Result<()> {
@@ -354,6 +365,7 @@ pub fn parse_response(body: &Value) -> std::result::Result<ModelReply, String> {
         notes,
         retries: 0,
         cached: false,
+        format: None,
     })
 }
 

@@ -4,6 +4,7 @@
 //! [`Wire`]: how a request is written, how a reply is read, what an error status means.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -13,7 +14,10 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::transport::Transport;
-use super::{ErrorKind, Model, ModelError, ModelReply, ModelRequest, RateLimiter};
+use super::{
+    ErrorKind, Model, ModelError, ModelReply, ModelRequest, OutputFormat, OutputSchema,
+    RateLimiter,
+};
 use crate::config::{ModelConfig, Provider};
 use crate::error::{Error, Result};
 use crate::mcp::ToolSet;
@@ -29,6 +33,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// One provider's side of the exchange.
 pub(super) trait Wire: Send + Sync {
     fn provider(&self) -> Provider;
+    /// How this API is asked for a reply that follows a request's `output` schema.
+    fn output_format(&self) -> OutputFormat;
     /// Writes the request for `req` (its tools already in this API's form).
     fn write_body(&self, req: &ModelRequest, out: &mut Vec<u8>) -> serde_json::Result<()>;
     /// Reads a 2xx answer's body.
@@ -58,6 +64,36 @@ pub(super) struct HttpModel<W> {
     slots: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>>,
     /// The endpoint as the cache key names it (host and path; for Gemini, the model is in it).
     endpoint: String,
+    /// The API refused a structured reply once: later requests ask for plain text at once.
+    refused_output: AtomicBool,
+}
+
+/// `req` asking for plain text.
+fn without_output(req: &ModelRequest) -> ModelRequest {
+    ModelRequest {
+        output: None,
+        ..req.clone()
+    }
+}
+
+/// Whether a failure is the API refusing a structured reply (a model or server without
+/// structured outputs), by the texts the APIs and servers are known to answer with (each with
+/// its source in docs/suite-format.md, "Structured replies"): a status 400, 422 or 500 whose
+/// message names the feature. The request is then asked again as plain text.
+fn refuses_output(err: &ModelError) -> bool {
+    const SIGNS: [&str; 9] = [
+        "response_format",
+        "json_schema",
+        "output_config",
+        "output_format",
+        "response_schema",
+        "responseschema",
+        "response mime type",
+        "tool_choice forces tool use",
+        "structured output",
+    ];
+    let message = err.message.to_lowercase();
+    matches!(err.status, Some(400 | 422 | 500)) && SIGNS.iter().any(|s| message.contains(s))
 }
 
 /// Where a provider's model is and the key it is asked with, from the eval, else the
@@ -215,6 +251,7 @@ impl<W: Wire> HttpModel<W> {
             max_retries: config.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
             slots: std::sync::OnceLock::new(),
             endpoint: endpoint_key,
+            refused_output: AtomicBool::new(false),
         })
     }
 
@@ -227,6 +264,25 @@ impl<W: Wire> HttpModel<W> {
                 .failure(answer.status, &answer.body, answer.retry_after));
         }
         self.wire.read_reply(&answer.body)
+    }
+
+    /// A reply to a request with an output schema, as the caller reads it: the forced tool's
+    /// input as its text, and how it was asked for (with the refusal, when the API refused).
+    fn shape(&self, reply: &mut ModelReply, output: &OutputSchema, refusal: Option<&str>) {
+        if let Some(i) = reply.tool_calls.iter().position(|c| c.name == output.name) {
+            let call = reply.tool_calls.remove(i);
+            reply.content = Some(call.arguments);
+        }
+        reply.format = Some(match refusal {
+            None => self.wire.output_format(),
+            Some(why) => {
+                reply.notes.push(format!(
+                    "{} refused structured output, so plain text was asked for: {why}",
+                    self.wire.provider().title()
+                ));
+                OutputFormat::Text
+            }
+        });
     }
 
     fn body(&self, req: &ModelRequest) -> Result<Vec<u8>, ModelError> {
@@ -275,12 +331,21 @@ impl<W: Wire> Model for HttpModel<W> {
         req: &'a ModelRequest,
     ) -> BoxFuture<'a, Result<ModelReply, ModelError>> {
         Box::pin(async move {
+            // A structured reply is asked for until the API refuses it once; then, for this
+            // request and every later one, plain text (read leniently by the caller).
+            let mut refusal: Option<String> = None;
+            let plain;
+            let mut asked = req;
+            if req.output.is_some() && self.refused_output.load(Ordering::Relaxed) {
+                plain = without_output(req);
+                asked = &plain;
+                refusal = Some("refused earlier in this run".into());
+            }
             // Serialized once; every attempt sends the same bytes.
-            let body = self.body(req)?;
+            let mut body = bytes::Bytes::from(self.body(asked)?);
             // About what the request costs against a tokens-per-minute limit: its text at four
             // characters a token, plus the reply it may get.
             let estimate = (body.len() / 4) as u32 + self.config.max_tokens.unwrap_or(256);
-            let body = bytes::Bytes::from(body);
             let mut attempt = 0;
             loop {
                 self.limiter.acquire(estimate).await;
@@ -295,10 +360,19 @@ impl<W: Wire> Model for HttpModel<W> {
                 let err = match sent {
                     Ok(mut reply) => {
                         reply.retries = attempt;
+                        if let Some(o) = &req.output {
+                            self.shape(&mut reply, o, refusal.as_deref());
+                        }
                         return Ok(reply);
                     }
                     Err(e) => e,
                 };
+                if req.output.is_some() && refusal.is_none() && refuses_output(&err) {
+                    self.refused_output.store(true, Ordering::Relaxed);
+                    refusal = Some(err.message.clone());
+                    body = bytes::Bytes::from(self.body(&without_output(req))?);
+                    continue;
+                }
                 if err.kind != ErrorKind::Transient || attempt >= self.max_retries {
                     return Err(ModelError {
                         retries: attempt,

@@ -31,6 +31,7 @@ pub use reply::{parse_reply, parse_reply_body, recover_text_calls};
 use crate::config::{Message, ModelConfig, Provider};
 use crate::error::Result;
 use crate::mcp::ToolSet;
+pub use crate::record::OutputFormat;
 use crate::record::{ModelInfo, Usage};
 
 /// One request: the conversation and the tools offered.
@@ -49,6 +50,21 @@ pub struct ModelRequest {
     /// The conversation so far in agent mode: each earlier reply with what its calls returned.
     /// Empty in single-turn mode, where the request is the task's messages alone.
     pub exchanges: Vec<Exchange>,
+    /// A reply shaped by this schema, asked of the API in its own way (a judge's verdict, a
+    /// writer's descriptions); no tool is offered with it.
+    pub output: Option<Arc<OutputSchema>>,
+}
+
+/// The JSON a reply should be, for APIs that can hold a model to a schema: OpenAI-compatible
+/// `response_format` (`json_schema`, strict), a tool Anthropic is made to call, Gemini's
+/// `responseSchema`. The schema meets OpenAI's strict rules (every property required, no other
+/// properties), which the others accept too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputSchema {
+    /// `^[a-zA-Z0-9_-]{1,64}$`: OpenAI's rule for `json_schema.name`, and a valid tool name.
+    pub name: String,
+    pub description: String,
+    pub schema: serde_json::Value,
 }
 
 /// One earlier turn of an agent conversation: what the model said and called, and what each
@@ -90,6 +106,7 @@ impl ModelRequest {
             trial,
             task: String::new(),
             exchanges: Vec::new(),
+            output: None,
         }
     }
 }
@@ -128,6 +145,9 @@ pub struct ModelReply {
     /// Whether the reply came from the response cache.
     #[serde(default, skip_serializing)]
     pub cached: bool,
+    /// How the request's [`OutputSchema`] was asked for, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<OutputFormat>,
 }
 
 /// How a failed request may be treated.

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::http::{Hints, HttpModel, Place, Wire, http_failure, not_json};
-use super::{ErrorKind, ModelError, ModelReply, ModelRequest, parse_reply_body};
+use super::{ErrorKind, ModelError, ModelReply, ModelRequest, OutputFormat, parse_reply_body};
 use crate::config::{ModelConfig, Provider, Role};
 use crate::error::{Error, Result};
 use crate::mcp::ToolSet;
@@ -33,6 +33,9 @@ struct Body<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     tools: Option<&'a serde_json::value::RawValue>,
     stream: bool,
+    /// A reply held to a JSON Schema (structured outputs), when the request asks for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<Value>,
     #[serde(flatten)]
     params: &'a serde_json::Map<String, Value>,
 }
@@ -143,6 +146,17 @@ impl OpenAiWire {
             messages,
             tools: (!req.tools.tools.is_empty()).then_some(&**req.api_tools),
             stream: false,
+            response_format: req.output.as_ref().map(|o| {
+                json!({
+                    "type": "json_schema",
+                    "json_schema": {
+                        "name": o.name,
+                        "description": o.description,
+                        "schema": o.schema,
+                        "strict": true,
+                    }
+                })
+            }),
             params: &self.params,
         }
     }
@@ -172,6 +186,10 @@ fn request_params(config: &ModelConfig) -> serde_json::Map<String, Value> {
 impl Wire for OpenAiWire {
     fn provider(&self) -> Provider {
         Provider::Openai
+    }
+
+    fn output_format(&self) -> OutputFormat {
+        OutputFormat::JsonSchema
     }
 
     fn write_body(&self, req: &ModelRequest, out: &mut Vec<u8>) -> serde_json::Result<()> {

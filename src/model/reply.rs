@@ -73,6 +73,7 @@ pub fn parse_reply(body: &Value) -> Result<ModelReply, String> {
         notes: vec![],
         retries: 0,
         cached: false,
+        format: None,
     })
 }
 
@@ -188,6 +189,7 @@ impl WireReply<'_> {
             notes: vec![],
             retries: 0,
             cached: false,
+            format: None,
         })
     }
 }

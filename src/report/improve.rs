@@ -131,6 +131,13 @@ pub struct Attempt {
     pub rejected: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cached: bool,
+    /// How the reply was asked for: held to the descriptions' schema in the API's own way, or
+    /// as plain text (the API refused structured output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<crate::record::OutputFormat>,
+    /// What was done to read it (quoting mended) and what the API said (a refusal).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A proposal measured against the texts it would replace.

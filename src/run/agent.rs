@@ -18,7 +18,7 @@ use crate::config::{Mock, Mocks};
 use crate::mcp::{Effect, LiveServers, ToolInfo, ToolSet, TrialServers};
 use crate::model::{
     CacheMode, CacheSettings, ErrorKind, Exchange, ExchangedCall, Model, ModelError, ModelRequest,
-    RawCall,
+    OutputSchema, RawCall,
 };
 use crate::record::{
     AgentRecord, CallHow, CallResult, JudgeRecord, JudgeVerdict, LoopEnd, Outcome, RepeatedCall,
@@ -499,12 +499,14 @@ impl AgentTrial<'_> {
         ];
         let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), trial);
         req.task = self.t.task.id.clone();
+        req.output = Some(JUDGE_OUTPUT.clone());
         let model = judge.info().name;
-        let record = |verdict, reason: String, cached| JudgeRecord {
+        let record = |verdict, reason: String, cached, format| JudgeRecord {
             verdict,
             reason,
             model: model.clone(),
             cached,
+            format,
         };
         match tokio::time::timeout(self.request_timeout, judge.complete(&req)).await {
             Err(_) => (
@@ -512,6 +514,7 @@ impl AgentTrial<'_> {
                     JudgeVerdict::Error,
                     "the judge did not answer in time".into(),
                     false,
+                    None,
                 ),
                 None,
             ),
@@ -522,13 +525,14 @@ impl AgentTrial<'_> {
                         JudgeVerdict::Error,
                         format!("the judge failed: {}", e.message),
                         false,
+                        None,
                     ),
                     fatal,
                 )
             }
             Ok(Ok(reply)) => {
                 let (verdict, reason) = read_verdict(reply.content.as_deref().unwrap_or(""));
-                (record(verdict, reason, reply.cached), None)
+                (record(verdict, reason, reply.cached, reply.format), None)
             }
         }
     }
@@ -688,33 +692,76 @@ enum Decision<'t> {
 /// What the judge is told before the task, the rubric and the answer.
 const JUDGE_INSTRUCTIONS: &str = "You grade the final answer of an AI assistant against a rubric. Judge only what the rubric asks. Reply with a JSON object and nothing else: {\"verdict\": \"pass\" or \"fail\", \"reason\": \"one sentence\"}.";
 
-/// The verdict in a judge's reply: the first JSON object with a `verdict` of `pass` or `fail`.
+/// The verdict as a schema, for APIs that hold a reply to one (OpenAI's strict rules: every
+/// property required, no other).
+static JUDGE_OUTPUT: std::sync::LazyLock<Arc<OutputSchema>> = std::sync::LazyLock::new(|| {
+    Arc::new(OutputSchema {
+        name: "verdict".into(),
+        description: "The verdict on the assistant's final answer against the rubric.".into(),
+        schema: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "verdict": { "type": "string", "enum": ["pass", "fail"] },
+                "reason": { "type": "string" }
+            },
+            "required": ["verdict", "reason"],
+            "additionalProperties": false
+        }),
+    })
+});
+
+/// The verdict in a judge's reply, read as leniently as it can be without guessing: the first
+/// JSON object with a `verdict` of `pass` or `fail`; else a `"verdict": "pass"` in an object the
+/// reply cut off or left malformed (its `reason` as far as it goes); else prose that says
+/// `verdict: pass` (or `fail`), or a reply that is that one word.
 fn read_verdict(text: &str) -> (JudgeVerdict, String) {
+    let word = |w: &str| match w.to_lowercase().as_str() {
+        "pass" => Some(JudgeVerdict::Pass),
+        "fail" => Some(JudgeVerdict::Fail),
+        _ => None,
+    };
     let mut i = 0;
     while let Some(off) = text[i..].find('{') {
         let start = i + off;
         let mut stream = serde_json::Deserializer::from_str(&text[start..]).into_iter::<Value>();
-        if let Some(Ok(v)) = stream.next() {
-            let verdict = match v
-                .get("verdict")
+        if let Some(Ok(v)) = stream.next()
+            && let Some(verdict) = v.get("verdict").and_then(Value::as_str).and_then(word)
+        {
+            let reason = v
+                .get("reason")
                 .and_then(Value::as_str)
-                .map(str::to_lowercase)
-                .as_deref()
-            {
-                Some("pass") => Some(JudgeVerdict::Pass),
-                Some("fail") => Some(JudgeVerdict::Fail),
-                _ => None,
-            };
-            if let Some(verdict) = verdict {
-                let reason = v
-                    .get("reason")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned();
-                return (verdict, reason);
-            }
+                .unwrap_or("")
+                .to_owned();
+            return (verdict, reason);
         }
         i = start + 1;
+    }
+    static SLOPPY: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"(?i)"verdict"\s*:\s*"(pass|fail)""#).expect("a valid pattern")
+    });
+    static REASON: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#""reason"\s*:\s*"((?:[^"\\]|\\.)*)"?"#).expect("a valid pattern")
+    });
+    static PROSE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)\bverdict\b\W{0,4}(pass|fail)\b").expect("a valid pattern")
+    });
+    if let Some(verdict) = SLOPPY.captures(text).and_then(|c| word(&c[1])) {
+        let reason = REASON
+            .captures(text)
+            .map(|c| {
+                let raw = c[1].trim_end_matches('\\');
+                serde_json::from_str::<String>(&format!("\"{raw}\""))
+                    .unwrap_or_else(|_| raw.to_owned())
+            })
+            .unwrap_or_default();
+        return (verdict, reason);
+    }
+    if let Some(verdict) = PROSE.captures(text).and_then(|c| word(&c[1])) {
+        return (verdict, text.trim().to_owned());
+    }
+    let bare = text.trim().trim_matches(|c: char| !c.is_alphanumeric());
+    if let Some(verdict) = word(bare) {
+        return (verdict, String::new());
     }
     let shown: String = text.chars().take(120).collect();
     (
@@ -825,6 +872,33 @@ mod tests {
         let (v, why) = read_verdict("I think it is fine.");
         assert_eq!(v, JudgeVerdict::Error);
         assert!(why.contains("no verdict"), "{why}");
+    }
+
+    #[test]
+    fn a_judge_verdict_is_read_from_a_cut_object_and_from_prose() {
+        // Seen from a small model: the closing `"}` missing.
+        let cut = r#"{"verdict": "fail", "reason": "The answer does not provide any information about Dana Whitfield's owner."#;
+        assert_eq!(
+            read_verdict(cut),
+            (
+                JudgeVerdict::Fail,
+                "The answer does not provide any information about Dana Whitfield's owner.".into()
+            )
+        );
+        let sloppy = "{'x': 1, \"verdict\": \"PASS\", \"reason\": \"says \\\"v2\\\"\" trailing";
+        assert_eq!(read_verdict(sloppy), (JudgeVerdict::Pass, "says \"v2\"".into()));
+        let prose = "The answer names v2.14.0 and the time.\n\n**Verdict:** PASS";
+        let (v, why) = read_verdict(prose);
+        assert_eq!(v, JudgeVerdict::Pass);
+        assert!(why.contains("names v2.14.0"), "{why}");
+        assert_eq!(read_verdict("Verdict - fail.").0, JudgeVerdict::Fail);
+        assert_eq!(read_verdict("  FAIL.  ").0, JudgeVerdict::Fail);
+        // Words that are not a verdict are not guessed at.
+        assert_eq!(
+            read_verdict("It could pass, or it could fail.").0,
+            JudgeVerdict::Error
+        );
+        assert_eq!(read_verdict("{\"verdict\": \"maybe\"}").0, JudgeVerdict::Error);
     }
 
     #[test]

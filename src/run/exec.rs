@@ -225,6 +225,7 @@ fn request_for(
         trial,
         task: t.task.id.clone(),
         exchanges: Vec::new(),
+        output: None,
     }
 }
 
@@ -354,6 +355,7 @@ fn score_reply(
         mut notes,
         retries,
         cached,
+        format: _,
     } = reply;
     rec.retries = retries;
     rec.cached = cached;

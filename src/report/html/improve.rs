@@ -97,9 +97,18 @@ pub fn render_improve_html(r: &ImproveReport) -> String {
                 Some(why) => format!("rejected before it ran: {}", esc(why)),
                 None => "passed the guards".into(),
             };
+            let asked = a
+                .format
+                .map(|f| format!(" <span class=\"muted\">(asked as {})</span>", f.as_str()))
+                .unwrap_or_default();
+            let notes: String = a
+                .notes
+                .iter()
+                .map(|n| format!("<p class=\"muted\">{}</p>", esc(n)))
+                .collect();
             let _ = write!(
                 b,
-                "<details><summary>proposal {}: {verdict}</summary><pre>{}</pre></details>",
+                "<details><summary>proposal {}{asked}: {verdict}</summary>{notes}<pre>{}</pre></details>",
                 i + 1,
                 esc(&a.reply)
             );

@@ -568,8 +568,11 @@ fn trial(same: &[&TrialRecord]) -> String {
             if let Some(j) = &a.judge {
                 let _ = write!(
                     b,
-                    "<p>judge <code>{}</code>: <b>{}</b>: {}</p>",
+                    "<p>judge <code>{}</code>{}: <b>{}</b>: {}</p>",
                     esc(&j.model),
+                    j.format
+                        .map(|f| format!(" <span class=\"muted\">(asked as {})</span>", f.as_str()))
+                        .unwrap_or_default(),
                     written(&j.verdict),
                     esc(&j.reason)
                 );
