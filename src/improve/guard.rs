@@ -85,8 +85,10 @@ pub fn mended(reply: &str, at: &Path) -> (String, Option<String>) {
 /// (the next line is not indented deeper, which would continue it).
 fn quote_value(line: &str, next: Option<&str>) -> Option<String> {
     static KEY_VALUE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r#"^(\s*(?:- )?(?:[^\s:"'#{}\[\],&*!|>%@`][^:#]*?|"[^"]*"|'[^']*'):[ \t]+)(\S.*?)\s*$"#)
-            .expect("a valid pattern")
+        regex::Regex::new(
+            r#"^(\s*(?:- )?(?:[^\s:"'#{}\[\],&*!|>%@`][^:#]*?|"[^"]*"|'[^']*'):[ \t]+)(\S.*?)\s*$"#,
+        )
+        .expect("a valid pattern")
     });
     let c = KEY_VALUE.captures(line)?;
     let value = &c[2];
@@ -411,7 +413,10 @@ mod tests {
             v["tools"]["read_file"]["parameters"]["path"],
             "The file's path: absolute or relative."
         );
-        assert_eq!(v["tools"]["list_dir"]["description"], "Lists a folder: already quoted");
+        assert_eq!(
+            v["tools"]["list_dir"]["description"],
+            "Lists a folder: already quoted"
+        );
         // What reads is left as it is; what quoting cannot mend is left for the guard to refuse.
         let fine = "tools:\n  a: { description: x }\n";
         assert_eq!(mended(fine, at), (fine.to_owned(), None));

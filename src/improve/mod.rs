@@ -782,7 +782,10 @@ impl State {
             let (readable, mended) = guard::mended(&text, &at);
             let mut notes = reply.notes.clone();
             if let Some(note) = mended {
-                say(out, &format!("round {}: proposal {attempt}: {note}\n", round.round));
+                say(
+                    out,
+                    &format!("round {}: proposal {attempt}: {note}\n", round.round),
+                );
                 notes.push(note);
             }
             match guard::check(&readable, &at, &bounds) {

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use crate::config::{Message, Role};
 use crate::mcp::ToolSet;
 use crate::model::{ModelRequest, OutputSchema};
-use serde_json::{Map, Value, json};
 use crate::report::ToolEvidence;
+use serde_json::{Map, Value, json};
 
 /// The standing instructions.
 pub const RULES: &str = "You improve the descriptions of tools that a language model chooses from. \

@@ -322,7 +322,7 @@ pub fn parse_message(body: &Value) -> std::result::Result<ModelReply, String> {
         notes,
         retries: 0,
         cached: false,
-            format: None,
+        format: None,
     })
 }
 

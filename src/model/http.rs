@@ -15,8 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::transport::Transport;
 use super::{
-    ErrorKind, Model, ModelError, ModelReply, ModelRequest, OutputFormat, OutputSchema,
-    RateLimiter,
+    ErrorKind, Model, ModelError, ModelReply, ModelRequest, OutputFormat, OutputSchema, RateLimiter,
 };
 use crate::config::{ModelConfig, Provider};
 use crate::error::{Error, Result};

@@ -886,7 +886,10 @@ mod tests {
             )
         );
         let sloppy = "{'x': 1, \"verdict\": \"PASS\", \"reason\": \"says \\\"v2\\\"\" trailing";
-        assert_eq!(read_verdict(sloppy), (JudgeVerdict::Pass, "says \"v2\"".into()));
+        assert_eq!(
+            read_verdict(sloppy),
+            (JudgeVerdict::Pass, "says \"v2\"".into())
+        );
         let prose = "The answer names v2.14.0 and the time.\n\n**Verdict:** PASS";
         let (v, why) = read_verdict(prose);
         assert_eq!(v, JudgeVerdict::Pass);
@@ -898,7 +901,10 @@ mod tests {
             read_verdict("It could pass, or it could fail.").0,
             JudgeVerdict::Error
         );
-        assert_eq!(read_verdict("{\"verdict\": \"maybe\"}").0, JudgeVerdict::Error);
+        assert_eq!(
+            read_verdict("{\"verdict\": \"maybe\"}").0,
+            JudgeVerdict::Error
+        );
     }
 
     #[test]

@@ -792,6 +792,175 @@ fn a_judge_grades_answers_apart_from_the_outcome_and_is_cached() {
     assert_eq!(trial(&again, "version")["agent"]["judge"]["cached"], true);
 }
 
+/// What OpenAI answers a model without structured outputs (langchain-ai/langchain#31490,
+/// web-infra-dev/midscene#259; as of 2026-12-06).
+const OPENAI_NO_JSON_SCHEMA: &str = r#"{"error":{"message":"Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model. Learn more about supported models at the Structured Outputs guide: https://platform.openai.com/docs/guides/structured-outputs","type":"invalid_request_error","param":null,"code":null}}"#;
+
+/// What a llama.cpp build without `json_schema` answers (ikawrakow/ik_llama.cpp#778, as of
+/// 2026-12-06): a 500, which is otherwise retried.
+const LLAMA_CPP_NO_JSON_SCHEMA: &str = r#"{"error":{"code":500,"message":"response_format type must be one of \"text\" or \"json_object\", but got: json_schema","type":"server_error"}}"#;
+
+/// Runs two judged agent tasks with the judge at `judge` (a `judge_model` mapping) on `server`,
+/// one request at a time; the report.
+fn judged(server: &ScriptedServer, judge: &str) -> Value {
+    let ws = Workspace::new();
+    ws.write(
+        "suite.yaml",
+        "mode: agent\ntasks:\n  - id: version\n    prompt: Which payments version is live?\n    expect: { tool: list_deployments }\n    judge: Names the payments version that is live.\n  - id: when\n    prompt: When did the payments version go live?\n    expect: { tool: list_deployments }\n    judge: States the deploy time.\n",
+    );
+    let eval = ws.write(
+        "eval.yaml",
+        &format!(
+            "servers:\n  ops: {{ command: tooleval, args: [demo-server, --part, ops] }}\nmodel:\n  name: scripted-model\n  base_url: {}\n  api_key: sk-test\njudge_model: {judge}\nsuites: [suite.yaml]\nconcurrency: 1\n",
+            server.url
+        ),
+    );
+    let (code, stderr, report) = run_with(&ws, &eval, &["--cache", "off"], "r.json");
+    assert_eq!(code, Some(0), "{stderr}");
+    report
+}
+
+/// The model's side of [`judged`], and the judge's replies.
+fn judged_script(version: &str, when: &str) -> Script {
+    Script::default()
+        .rule("Rubric:\nNames the payments version", text(version))
+        .rule("Rubric:\nStates the deploy time", text(when))
+        .after_result("payments version", "v2.14.0", text("payments runs v2.14.0"))
+        .rule(
+            "payments version",
+            call("list_deployments", json!({"service": "payments"})),
+        )
+}
+
+/// The judge's requests among the server's, in order.
+fn judge_bodies(server: &ScriptedServer) -> Vec<Value> {
+    server
+        .bodies()
+        .into_iter()
+        .filter(|b| b.to_string().contains("Rubric:"))
+        .collect()
+}
+
+#[test]
+fn a_judge_is_held_to_a_schema_in_each_apis_way_and_its_verdict_read_leniently() {
+    let rt = runtime();
+    // A small model's cut object, and prose with the verdict in it (read from text, here
+    // through OpenAI); the native APIs' replies as they come under a schema.
+    let lenient = rt
+        .block_on(ScriptedServer::start(judged_script(
+            r#"{"verdict": "fail", "reason": "The answer does not name the owner."#,
+            "The answer gives 13:52.\n\nVerdict: PASS",
+        )))
+        .unwrap();
+    let server = rt
+        .block_on(ScriptedServer::start(judged_script(
+            r#"{"verdict": "fail", "reason": "The answer does not name the owner."}"#,
+            r#"{"verdict": "pass", "reason": "It gives 13:52."}"#,
+        )))
+        .unwrap();
+    let base = server.base();
+    for (server, judge, format) in [
+        (
+            &lenient,
+            format!("{{ name: j, base_url: \"{}\", api_key: k }}", lenient.url),
+            "json_schema",
+        ),
+        (
+            &server,
+            format!("{{ name: claude-j, provider: anthropic, base_url: \"{base}\", api_key: k }}"),
+            "forced_tool",
+        ),
+        (
+            &server,
+            format!(
+                "{{ name: gemini-j, provider: gemini, base_url: \"{base}/v1beta\", api_key: k }}"
+            ),
+            "response_schema",
+        ),
+    ] {
+        let report = judged(server, &judge);
+        let verdict = |task: &str| trial(&report, task)["agent"]["judge"].clone();
+        assert_eq!(verdict("version")["verdict"], "fail", "{judge}: {report}");
+        assert_eq!(
+            verdict("version")["reason"],
+            "The answer does not name the owner."
+        );
+        assert_eq!(verdict("when")["verdict"], "pass", "{judge}");
+        assert_eq!(verdict("version")["format"], format, "{judge}");
+    }
+    // Each API was asked in its own way, and each request passed the scripted server's checks
+    // of that API (a strict schema for OpenAI, a known tool for Anthropic, Gemini's subset).
+    let openai = judge_bodies(&lenient);
+    assert_eq!(openai.len(), 2);
+    let format = &openai[0]["response_format"];
+    assert_eq!(format["type"], "json_schema");
+    assert_eq!(format["json_schema"]["name"], "verdict");
+    assert_eq!(format["json_schema"]["strict"], true);
+    assert_eq!(
+        format["json_schema"]["schema"]["properties"]["verdict"]["enum"],
+        json!(["pass", "fail"])
+    );
+    let native = judge_bodies(&server);
+    assert_eq!(native.len(), 4);
+    assert_eq!(
+        native[0]["tool_choice"],
+        json!({"type": "tool", "name": "verdict"})
+    );
+    assert_eq!(native[0]["tools"][0]["name"], "verdict");
+    let gemini = &native[2]["generationConfig"];
+    assert_eq!(gemini["responseMimeType"], "application/json");
+    assert!(
+        gemini["responseSchema"]
+            .get("additionalProperties")
+            .is_none()
+    );
+    assert_eq!(
+        gemini["responseSchema"]["required"],
+        json!(["verdict", "reason"])
+    );
+}
+
+#[test]
+fn a_judge_whose_api_refuses_structured_output_is_asked_for_text_and_says_so() {
+    let rt = runtime();
+    for (status, refusal) in [
+        (400, OPENAI_NO_JSON_SCHEMA),
+        (500, LLAMA_CPP_NO_JSON_SCHEMA),
+    ] {
+        let server = rt
+            .block_on(ScriptedServer::start(
+                judged_script(
+                    "{\"verdict\": \"pass\", \"reason\": \"names v2.14.0\"}",
+                    "Verdict: fail",
+                )
+                .refusing_structured(status, refusal),
+            ))
+            .unwrap();
+        let report = judged(
+            &server,
+            &format!("{{ name: j, base_url: \"{}\", api_key: k }}", server.url),
+        );
+        let verdict = |task: &str| trial(&report, task)["agent"]["judge"].clone();
+        assert_eq!(verdict("version")["verdict"], "pass", "{report}");
+        assert_eq!(verdict("when")["verdict"], "fail");
+        assert_eq!(verdict("version")["format"], "text");
+        assert_eq!(verdict("when")["format"], "text");
+        // Refused once, asked again as text at once (a 500 included: no backoff, no retry), and
+        // the next judge request is text from the start.
+        let bodies = judge_bodies(&server);
+        let structured: Vec<bool> = bodies
+            .iter()
+            .map(|b| b.get("response_format").is_some())
+            .collect();
+        assert_eq!(structured, [true, false, false], "{status}");
+        assert_eq!(
+            trial(&report, "version")["retries"],
+            Value::Null,
+            "{status}"
+        );
+    }
+}
+
 #[test]
 fn agent_reports_shard_merge_diff_and_write_junit_like_any_other() {
     let ws = Workspace::new();

@@ -197,6 +197,99 @@ fn a_proposal_that_fixes_the_confusion_is_kept_and_written_with_why() {
     assert!(text.contains("tail_logs"), "{text}");
 }
 
+/// The writer's requests among the server's (requests without tools holding the brief).
+fn writer_bodies(server: &ScriptedServer) -> Vec<Value> {
+    server
+        .bodies()
+        .into_iter()
+        .filter(|b| b.get("tools").is_none() && b.to_string().contains(BRIEF))
+        .collect()
+}
+
+#[test]
+fn the_writer_is_held_to_a_schema_of_the_tools_to_rewrite_and_its_yaml_quoting_is_mended() {
+    let rt = runtime();
+    // As a small model wrote it: an unquoted `: ` inside a description.
+    let unquoted = "tools:\n  tail_logs:\n    description: Stream the newest log lines of one service as they are written: for past logs matching a query, use search_logs.\n";
+    let json_reply = json!({"tools": {"tail_logs": {
+        "description": "Stream the newest log lines of one service as they are written; for past logs matching a query, use search_logs.",
+        "parameters": {"service": "Service to follow."}
+    }}})
+    .to_string();
+    for (reply, mended) in [(unquoted.to_owned(), true), (json_reply, false)] {
+        let server = rt
+            .block_on(ScriptedServer::start(evaluator(
+                Script::default().rule(BRIEF, Scripted::Text(reply.clone())),
+            )))
+            .unwrap();
+        let ws = Workspace::new();
+        let eval = eval(&ws, &server.url, "");
+        let (code, err, r) = improve(&ws, &eval, &[]);
+        assert_eq!(code, 0, "{err}");
+        let round = &r["rounds"][0];
+        assert_eq!(round["decision"], "kept", "{reply}: {err}");
+        let attempt = &round["attempts"][0];
+        assert_eq!(attempt["format"], "json_schema");
+        assert_eq!(attempt["reply"], reply.as_str());
+        let notes = attempt["notes"].to_string();
+        assert_eq!(notes.contains("mended"), mended, "{notes}");
+        if mended {
+            assert!(notes.contains("1 value(s)"), "{notes}");
+            assert!(err.contains("proposal 1: the YAML was mended"), "{err}");
+            // Every word as the writer wrote it.
+            let kept = std::fs::read_to_string(ws.path().join("improved.yaml")).unwrap();
+            assert!(
+                kept.contains("as they are written: for past logs"),
+                "{kept}"
+            );
+        }
+        // The schema names exactly the tools to rewrite, each parameter they have, all
+        // required, nothing else (OpenAI's strict rules, which the scripted server checks).
+        let bodies = writer_bodies(&server);
+        let format = &bodies[0]["response_format"]["json_schema"];
+        assert_eq!(format["name"], "descriptions");
+        assert_eq!(format["strict"], true);
+        let tools = &format["schema"]["properties"]["tools"];
+        let asked: Vec<&String> = tools["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(asked, ["tail_logs", "search_logs"]);
+        assert_eq!(tools["required"], json!(["tail_logs", "search_logs"]));
+        let params = &tools["properties"]["tail_logs"]["properties"]["parameters"];
+        assert_eq!(params["additionalProperties"], false);
+        assert!(params["properties"].get("service").is_some(), "{params}");
+    }
+}
+
+#[test]
+fn a_writer_whose_api_refuses_structured_output_is_asked_for_text() {
+    let rt = runtime();
+    let refusal = r#"{"error":{"message":"Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model. Learn more about supported models at the Structured Outputs guide: https://platform.openai.com/docs/guides/structured-outputs","type":"invalid_request_error","param":null,"code":null}}"#;
+    let server = rt
+        .block_on(ScriptedServer::start(
+            evaluator(Script::default().rule(BRIEF, Scripted::Text(GOOD.into())))
+                .refusing_structured(400, refusal),
+        ))
+        .unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let (code, err, r) = improve(&ws, &eval, &[]);
+    assert_eq!(code, 0, "{err}");
+    let attempt = &r["rounds"][0]["attempts"][0];
+    assert_eq!(r["rounds"][0]["decision"], "kept");
+    assert_eq!(attempt["format"], "text");
+    assert!(
+        attempt["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("refused structured output, so plain text was asked for: HTTP 400"),
+        "{attempt}"
+    );
+    let asked: Vec<bool> = writer_bodies(&server)
+        .iter()
+        .map(|b| b.get("response_format").is_some())
+        .collect();
+    assert_eq!(asked, [true, false]);
+}
+
 #[test]
 fn a_proposal_that_helps_tune_but_hurts_holdout_is_rejected() {
     let rt = runtime();

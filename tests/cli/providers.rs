@@ -637,7 +637,7 @@ fn a_matrix_of_three_providers_writes_a_report_each_and_the_combined_table() {
         .find("## tooleval: 3 models on 3 tasks")
         .expect("the matrix section")..];
     assert!(
-        matrix_md.contains("| `claude-sonnet-4-5` vs `gpt-4o-mini` | -33.3 points, p = 1.000 | `gpt-4o-mini`: lookup |"),
+        matrix_md.contains("| `claude-sonnet-4-5` vs `gpt-4o-mini` | -33.3 points, p = 0.317 | `gpt-4o-mini`: lookup |"),
         "{matrix_md}"
     );
     assert!(

@@ -120,10 +120,36 @@ pub(super) async fn answer(
         Ok(turns) => turns,
         Err(message) => return invalid(&message),
     };
+    // A tool the model is made to call: the way to hold a reply to a schema.
+    let forced = body
+        .get("tool_choice")
+        .filter(|c| c.get("type").and_then(Value::as_str) == Some("tool"))
+        .and_then(|c| c.get("name"))
+        .and_then(Value::as_str);
+    if forced.is_some()
+        && let Some(refused) = refusal(&shared)
+    {
+        return refused;
+    }
     script_delay(&shared).await;
     let view = anthropic_view(&body, &turns);
     let (content, stop) = match settle(choose_reply(&shared, &view)).await {
         Err(response) => return response,
+        // Made to call a tool, the model answers with that call: the script's text is its input.
+        Ok(Answer::Text(text)) if forced.is_some() => {
+            let Ok(input @ Value::Object(_)) = serde_json::from_str::<Value>(&text) else {
+                return anthropic_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "api_error",
+                    "the script's text is not a JSON object, so it cannot be the forced tool's input",
+                );
+            };
+            let name = forced.unwrap_or_default();
+            (
+                json!([{"type": "tool_use", "id": call_id("toolu", view.turn, 0), "name": name, "input": input}]),
+                "tool_use",
+            )
+        }
         Ok(Answer::Text(text)) => (json!([{"type": "text", "text": text}]), "end_turn"),
         Ok(Answer::Calls(calls)) => {
             let blocks: Vec<Value> = calls

@@ -261,6 +261,11 @@ pub(super) async fn answer(
     if let Err(message) = gemini_check(&body) {
         return invalid(&message);
     }
+    if body.pointer("/generationConfig/responseSchema").is_some()
+        && let Some(refused) = refusal(&shared)
+    {
+        return refused;
+    }
     script_delay(&shared).await;
     let view = gemini_view(&body);
     let parts: Vec<Value> = match settle(choose_reply(&shared, &view)).await {
@@ -464,13 +469,36 @@ fn gemini_check(body: &Value) -> Result<(), String> {
             }
         }
     }
-    if let Some(config) = field(obj, "generationConfig") {
-        p.message(
+    if let Some(config) = field(obj, "generationConfig")
+        && let Some(config) = p.message(
             config,
             "generation_config",
             "GenerationConfig",
             GEMINI_GENERATION_FIELDS,
-        );
+        )
+    {
+        // Structured output: `responseSchema` in the API's subset of OpenAPI (an unknown keyword
+        // such as `additionalProperties` is refused as a parse error, as for parameters).
+        if let Some(schema) = field(config, "responseSchema") {
+            gemini_schema(
+                &mut p,
+                schema,
+                "generation_config.response_schema",
+                "generation_config.response_schema",
+            );
+        }
+        // Before Gemini 3, JSON output and function calling do not mix (python-genai#867, as of
+        // 2026-12-06); the scripted server holds every model to it.
+        let json =
+            field(config, "responseMimeType").and_then(Value::as_str) == Some("application/json");
+        let declares =
+            field(obj, "tools").is_some_and(|t| t.to_string().contains("unctionDeclarations"));
+        if json && declares {
+            return Err(
+                "Function calling with a response mime type: 'application/json' is unsupported"
+                    .into(),
+            );
+        }
     }
     if let Some(message) = p.parse {
         return Err(message);

@@ -39,6 +39,12 @@ pub struct Script {
     /// answers hundreds of thousands and should not hold them.
     #[serde(default)]
     pub forget_requests: bool,
+    /// Answer every request that asks for structured output (`response_format` other than
+    /// `text`, a forced `tool_choice`, a `responseSchema`) with this status and body, as a model
+    /// or server without the feature does; the same request as plain text is answered by the
+    /// rules.
+    #[serde(default)]
+    pub refuse_structured: Option<(u16, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,10 +150,29 @@ impl Script {
         self
     }
 
+    /// Refuse structured output as a model without it does (see `refuse_structured`).
+    pub fn refusing_structured(mut self, status: u16, body: &str) -> Self {
+        self.refuse_structured = Some((status, body.into()));
+        self
+    }
+
     /// A rule answering with one call.
     pub fn call(self, when: &str, tool: &str, args: Value) -> Self {
         self.rule(when, Scripted::Calls(vec![(tool.into(), args.to_string())]))
     }
+}
+
+/// The refusal of a request that asks for structured output, when the script refuses it.
+fn refusal(shared: &Shared) -> Option<Response> {
+    let (status, body) = shared.script.refuse_structured.as_ref()?;
+    Some(
+        (
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
+            [("content-type", "application/json")],
+            body.clone(),
+        )
+            .into_response(),
+    )
 }
 
 /// One request as it arrived: the API key it carried and its body.

@@ -624,3 +624,97 @@ async fn one_server_counts_and_records_every_dialect_in_order() {
     assert_eq!(server.keys(), ["sk-o", "sk-ant-test", "AIza-test"]);
     assert_eq!(server.bodies(), [openai_body, anthropic_body, gemini_body]);
 }
+
+#[tokio::test]
+async fn structured_output_is_checked_and_answered_as_each_api_does() {
+    let server = ScriptedServer::start(
+        Script::default()
+            .rule("grade", Scripted::Text(r#"{"verdict": "pass"}"#.into()))
+            .rule("refused", Scripted::Text("never".into())),
+    )
+    .await
+    .unwrap();
+    let openai = |format: Value| {
+        let url = format!("{}/chat/completions", server.url);
+        async move {
+            let body = json!({"model": "m", "messages": [{"role": "user", "content": "grade it"}], "response_format": format});
+            post(&url, &[("authorization", "Bearer k")], body).await
+        }
+    };
+    let strict = |schema: Value| json!({"type": "json_schema", "json_schema": {"name": "verdict", "strict": true, "schema": schema}});
+    let good = json!({"type": "object", "properties": {"verdict": {"type": "string"}}, "required": ["verdict"], "additionalProperties": false});
+    let (code, reply) = openai(strict(good.clone())).await;
+    assert_eq!(code, 200, "{reply}");
+    assert_eq!(
+        reply["choices"][0]["message"]["content"],
+        r#"{"verdict": "pass"}"#
+    );
+    // OpenAI's strict rules, in its words.
+    let open = json!({"type": "object", "properties": {"verdict": {"type": "string"}}, "required": ["verdict"]});
+    let (code, reply) = openai(strict(open)).await;
+    assert_eq!(
+        message(code, &reply),
+        "Invalid schema for response_format 'verdict': In context=(), 'additionalProperties' is required to be supplied and to be false."
+    );
+    let nested = json!({"type": "object", "properties": {"tools": {"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "string"}}, "required": ["a"], "additionalProperties": false}}, "required": ["tools"], "additionalProperties": false});
+    let (code, reply) = openai(strict(nested)).await;
+    assert_eq!(
+        message(code, &reply),
+        "Invalid schema for response_format 'verdict': In context=('properties', 'tools'), 'required' is required to be supplied and to be an array including every key in properties. Missing 'b'."
+    );
+    let (code, reply) = openai(json!({"type": "object"})).await;
+    assert!(message(code, &reply).starts_with("Invalid value: 'object'."));
+    let (code, reply) =
+        openai(json!({"type": "json_schema", "json_schema": {"name": "a.b", "schema": good}}))
+            .await;
+    assert!(message(code, &reply).contains("response_format.json_schema.name"));
+    // Anthropic: made to call a tool, the model answers with it.
+    let mut body = messages(json!([{"role": "user", "content": "grade it"}]));
+    body["tools"] = json!([{"name": "verdict", "description": "v", "input_schema": good}]);
+    body["tool_choice"] = json!({"type": "tool", "name": "verdict"});
+    let (code, reply) = anthropic(&server, body).await;
+    assert_eq!(code, 200, "{reply}");
+    assert_eq!(reply["content"][0]["type"], "tool_use");
+    assert_eq!(reply["content"][0]["input"], json!({"verdict": "pass"}));
+    // Gemini: its subset of the schema, and no JSON output beside function calling.
+    let mut body = contents(json!([{"role": "user", "parts": [{"text": "grade it"}]}]));
+    body.as_object_mut().unwrap().remove("tools");
+    body.as_object_mut().unwrap().remove("toolConfig");
+    body["generationConfig"] = json!({"responseMimeType": "application/json", "responseSchema": {"type": "object", "properties": {"verdict": {"type": "string"}}}});
+    let (code, reply) = gemini(&server, body.clone()).await;
+    assert_eq!(code, 200, "{reply}");
+    body["generationConfig"]["responseSchema"]["additionalProperties"] = false.into();
+    let (code, reply) = gemini(&server, body.clone()).await;
+    assert_eq!(
+        message(code, &reply),
+        "Invalid JSON payload received. Unknown name \"additionalProperties\" at 'generation_config.response_schema': Cannot find field."
+    );
+    let mut mixed = contents(json!([{"role": "user", "parts": [{"text": "grade it"}]}]));
+    mixed["generationConfig"]["responseMimeType"] = "application/json".into();
+    let (code, reply) = gemini(&server, mixed).await;
+    assert_eq!(
+        message(code, &reply),
+        "Function calling with a response mime type: 'application/json' is unsupported"
+    );
+}
+
+#[tokio::test]
+async fn a_script_can_refuse_structured_output_and_answer_the_same_request_as_text() {
+    let refusal = r#"{"error":{"message":"Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.","type":"invalid_request_error","param":null,"code":null}}"#;
+    let server = ScriptedServer::start(
+        Script::default()
+            .rule("grade", Scripted::Text("Verdict: pass".into()))
+            .refusing_structured(400, refusal),
+    )
+    .await
+    .unwrap();
+    let url = format!("{}/chat/completions", server.url);
+    let mut body = json!({"model": "m", "messages": [{"role": "user", "content": "grade it"}], "response_format": {"type": "json_schema", "json_schema": {"name": "v", "schema": {"type": "object"}}}});
+    let (code, reply) = post(&url, &[], body.clone()).await;
+    assert_eq!(code, 400);
+    assert!(message(code, &reply).contains("is not supported with this model"));
+    body.as_object_mut().unwrap().remove("response_format");
+    let (code, reply) = post(&url, &[], body).await;
+    assert_eq!(code, 200);
+    assert_eq!(reply["choices"][0]["message"]["content"], "Verdict: pass");
+}
