@@ -50,15 +50,13 @@ impl Judge {
         let unfinished = match c.end {
             LoopEnd::TurnLimit => Some((
                 Outcome::TurnLimit,
-                format!("no final answer within {} turns", c.turns),
+                format!("no answer within {} turns", c.turns),
             )),
             LoopEnd::Repeated => {
                 let (tool, times) = c.repeated.unwrap_or(("a tool", 0));
                 Some((
                     Outcome::Looped,
-                    format!(
-                        "the loop ended after `{tool}` was called {times} times with the same arguments (`max_repeats`), without a final answer"
-                    ),
+                    format!("no answer: the same call to `{tool}` {times} times (`max_repeats`)"),
                 ))
             }
             LoopEnd::Stopped => {
@@ -123,8 +121,9 @@ impl Judge {
         }
         Ok(match calls.len() {
             0 => "no tool called, as expected".to_owned(),
-            1 => format!("called {}", names(calls)),
-            n => format!("called {} ({n} calls)", names(calls)),
+            // The count of calls, when the names do not already say it.
+            n if names(calls).contains(", ") => format!("called {} ({n} calls)", names(calls)),
+            _ => format!("called {}", names(calls)),
         })
     }
 
@@ -517,7 +516,7 @@ mod tests {
         ] {
             let (o, why) = outcome(&t, &unfinished(&right, end));
             assert_eq!(o, own, "{end:?}: {why}");
-            assert!(why.starts_with("called `deploys` ×2 (2 calls); "), "{why}");
+            assert!(why.starts_with("called `deploys` ×2; "), "{why}");
             // A loop on the wrong tool is not a right selection, whatever ended it.
             let (o, why) = outcome(&t, &unfinished(&wrong, end));
             assert_eq!(o, Outcome::WrongTool, "{end:?}: {why}");
@@ -535,13 +534,13 @@ mod tests {
         // The reasons say how the conversation ended, and (`looped`) which call repeated.
         let reason = |c: &[ActualCall], end| outcome(&t, &unfinished(c, end)).1;
         assert!(
-            reason(&wrong, LoopEnd::TurnLimit).ends_with("; no final answer within 6 turns"),
+            reason(&wrong, LoopEnd::TurnLimit).ends_with("; no answer within 6 turns"),
             "{}",
             reason(&wrong, LoopEnd::TurnLimit)
         );
         let looped = reason(&wrong, LoopEnd::Repeated);
         assert!(
-            looped.contains("`metric` was called 3 times with the same arguments"),
+            looped.ends_with("; no answer: the same call to `metric` 3 times (`max_repeats`)"),
             "{looped}"
         );
         assert!(

@@ -291,7 +291,7 @@ fn check_conversations(report: &Value, stderr: &str) {
     assert_eq!(looping["redundant_calls"], 2);
     assert_eq!(
         trial(report, "looping")["reason"],
-        "called `get_metric` ×3 (3 calls); no final answer within 3 turns"
+        "called `get_metric` ×3; no answer within 3 turns"
     );
 
     // The same call a third time ends the loop (`max_repeats` 3 by default), not the turn limit.
@@ -302,7 +302,7 @@ fn check_conversations(report: &Value, stderr: &str) {
     assert_eq!(repeating["agent"]["repeated"]["times"], 3);
     let why = repeating["reason"].as_str().unwrap();
     assert!(
-        why.contains("`get_metric` was called 3 times with the same arguments"),
+        why.contains("no answer: the same call to `get_metric` 3 times (`max_repeats`)"),
         "{why}"
     );
 
@@ -312,7 +312,7 @@ fn check_conversations(report: &Value, stderr: &str) {
     assert_eq!(wrong["agent"]["end"], "turn_limit");
     assert_eq!(
         wrong["reason"],
-        "expected `list_deployments`; called `search_logs` ×4; no final answer within 4 turns"
+        "expected `list_deployments`; called `search_logs` ×4; no answer within 4 turns"
     );
 
     // Instructions inside a result are data: the call they provoked met the safety rules.
