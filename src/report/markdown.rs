@@ -11,11 +11,13 @@ use super::text::{
 use super::{Report, Verdict};
 use crate::score::TaskState;
 
-/// `~~old~~ **new**`.
+/// `<del>old</del> <ins>new</ins>`: GitHub renders both tags, which no flanking rule can break
+/// (`~~`/`**` fail next to punctuation or a space inside them).
 const MARKS: WordMarks = WordMarks {
-    delete: ("~~", "~~"),
-    insert: ("**", "**"),
+    delete: ("<del>", "</del>"),
+    insert: ("<ins>", "</ins>"),
     space_between: true,
+    escape: super::text::markdown_inline,
 };
 
 /// Text for a table cell: a `|` would end the cell.

@@ -569,3 +569,80 @@ fn html_pages_escape_everything_from_the_report() {
     let sweep_page = render_sweep_html(&sweep);
     assert!(sweep_page.contains(&shown("line")) && sweep_page.contains(&shown("break")));
 }
+
+/// Markdown through a CommonMark renderer with GitHub's strikethrough, as a job summary is read.
+fn rendered_markdown(md: &str) -> String {
+    let mut html = String::new();
+    let parser = pulldown_cmark::Parser::new_ext(md, pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
+    pulldown_cmark::html::push_html(&mut html, parser);
+    html
+}
+
+/// The text a reader sees: tags removed, entities read.
+fn visible(html: &str) -> String {
+    let text = regex::Regex::new(r"<[^>]+>").unwrap().replace_all(html, "");
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn word_diffs_render_in_markdown_and_on_pages_with_their_spaces() {
+    let cases = [
+        // The words around a run keep their spaces on both sides (seen: `for~~ a single~~ ** one**`).
+        (
+            "Search logs for a single service.",
+            "Search logs for one service.",
+            "Search logs for <del>a single</del> <ins>one</ins> service.",
+        ),
+        // A deletion with nothing inserted (seen on the page: `<del>Larkspur Shop</del>service`).
+        (
+            "Get the Larkspur Shop service status.",
+            "Get the service status.",
+            "Get the <del>Larkspur Shop</del> service status.",
+        ),
+        // Punctuation next to the markers, and text that looks like a tag.
+        (
+            "Returns (raw) lines of <file>.",
+            "Returns lines of <path>, newest first.",
+            "Returns <del>(raw)</del> lines of <del>&lt;file&gt;.</del> <ins>&lt;path&gt;, newest first.</ins>",
+        ),
+    ];
+    // The runs as a longer edit came out (`for~~ a single~~ ** one** service` before): the
+    // spaces at the start of each run.
+    let change = |op: &str, text: &str| super::WordChange {
+        op: op.into(),
+        text: text.into(),
+    };
+    let leading = vec![
+        change("equal", "for"),
+        change("delete", " a single"),
+        change("insert", " one"),
+        change("equal", " service"),
+    ];
+    let diffs = cases
+        .iter()
+        .map(|(old, new, want)| (super::diff::word_diff(old, new), *want))
+        .chain([(leading, "for <del>a single</del> <ins>one</ins> service")]);
+    for (changes, want) in diffs {
+        let tools = super::ToolChanges {
+            changed: vec![super::ToolChange {
+                name: "t".into(),
+                description: changes.clone(),
+                schema: vec![],
+            }],
+            ..Default::default()
+        };
+        let md = super::markdown::diff_tools(&tools);
+        let html = rendered_markdown(&md);
+        assert!(html.contains(want), "{md}\n{html}");
+        // Read as text, the old words and the new stand apart, each with its spaces.
+        let text = visible(&html);
+        let both = regex::Regex::new(r"\w(<del>|<ins>)|(</del>|</ins>)\w").unwrap();
+        assert!(!both.is_match(&html), "{html}");
+        assert!(!text.contains("~~") && !text.contains("**"), "{text}");
+        // The page marks the same runs, its text escaped once.
+        let page = super::html::word_diff(&changes);
+        assert!(page.contains(want), "{page}");
+    }
+}

@@ -97,29 +97,64 @@ pub(super) struct WordMarks {
     pub delete: (&'static str, &'static str),
     /// Before and after an inserted run.
     pub insert: (&'static str, &'static str),
-    /// Whether an inserted run right after a deleted one needs a space before it (markdown
-    /// does, or `~~a~~**b**` does not render).
+    /// Whether an inserted run right after a deleted one needs a space before it (so the old
+    /// words and the new read apart).
     pub space_between: bool,
+    /// What every text goes through (escaping for HTML and markdown).
+    pub escape: fn(&str) -> String,
 }
 
-/// A word diff as one line, deleted and inserted runs marked.
+/// A word diff as one line, deleted and inserted runs marked. The spaces at either end of a run
+/// stay outside its marks, where they separate the words around it: markdown renders emphasis
+/// only when the markers hug the words (`~~ a~~` stays literal), and a page that dropped them
+/// would run two words together.
 pub(super) fn word_diff_text(changes: &[WordChange], marks: &WordMarks) -> String {
-    // A run's trailing space stays outside its marks.
-    let wrap = |(open, close): (&str, &str), text: &str| {
-        format!("{open}{}{close}", text.trim_end()) + if text.ends_with(' ') { " " } else { "" }
-    };
-    changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| match c.op.as_str() {
-            "delete" => wrap(marks.delete, &c.text),
-            "insert" if marks.space_between && i > 0 && changes[i - 1].op == "delete" => {
-                format!(" {}", wrap(marks.insert, &c.text))
+    let esc = marks.escape;
+    let mut out = String::new();
+    for (i, c) in changes.iter().enumerate() {
+        let (open, close) = match c.op.as_str() {
+            "delete" => marks.delete,
+            "insert" => marks.insert,
+            _ => {
+                out.push_str(&esc(&c.text));
+                continue;
             }
-            "insert" => wrap(marks.insert, &c.text),
-            _ => c.text.clone(),
-        })
-        .collect()
+        };
+        let core = c.text.trim();
+        if core.is_empty() {
+            out.push_str(&esc(&c.text));
+            continue;
+        }
+        let start = c.text.len() - c.text.trim_start().len();
+        let lead = &c.text[..start];
+        let trail = &c.text[start + core.len()..];
+        let touches_deleted = i > 0
+            && changes[i - 1].op == "delete"
+            && lead.is_empty()
+            && !changes[i - 1].text.ends_with(char::is_whitespace);
+        if c.op == "insert" && marks.space_between && touches_deleted {
+            out.push(' ');
+        }
+        out.push_str(&esc(lead));
+        out.push_str(open);
+        out.push_str(&esc(core));
+        out.push_str(close);
+        out.push_str(&esc(trail));
+    }
+    out
+}
+
+/// Text as it is.
+pub(super) fn plain(text: &str) -> String {
+    text.to_owned()
+}
+
+/// Text for HTML inline in markdown: `&`, `<` and `>` as entities, so a description holding
+/// `<path>` is shown, not taken for a tag.
+pub(super) fn markdown_inline(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The schemas a provider was sent converted, in a line: how many tools, the features changed

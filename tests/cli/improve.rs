@@ -182,7 +182,7 @@ fn a_proposal_that_fixes_the_confusion_is_kept_and_written_with_why() {
     // The summary and the run reports beside the report; `diff` reads them.
     let md = std::fs::read_to_string(ws.path().join("out/improve.md")).unwrap();
     assert!(md.contains("### Round 1: kept"), "{md}");
-    assert!(md.contains("**Stream the newest"), "word diff: {md}");
+    assert!(md.contains("<ins>Stream the newest"), "word diff: {md}");
     let diff = tooleval()
         .current_dir(ws.path())
         .args([

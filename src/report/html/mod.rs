@@ -219,21 +219,15 @@ fn pct(x: Option<f64>) -> String {
     x.map_or_else(|| "n/a".into(), |v| format!("{:.1}%", v * 100.0))
 }
 
-/// A word diff with deletions and insertions marked.
-fn word_diff(changes: &[super::WordChange]) -> String {
-    changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| match c.op.as_str() {
-            "delete" => format!("<del>{}</del>", esc(c.text.trim_end())),
-            // A space between a deleted run and the inserted one that replaces it.
-            "insert" if i > 0 && changes[i - 1].op == "delete" => {
-                format!(" <ins>{}</ins>", esc(&c.text))
-            }
-            "insert" => format!("<ins>{}</ins>", esc(&c.text)),
-            _ => esc(&c.text),
-        })
-        .collect()
+/// A word diff with deletions and insertions marked, the spaces around each run kept.
+pub(crate) fn word_diff(changes: &[super::WordChange]) -> String {
+    const MARKS: super::text::WordMarks = super::text::WordMarks {
+        delete: ("<del>", "</del>"),
+        insert: ("<ins>", "</ins>"),
+        space_between: true,
+        escape: esc,
+    };
+    super::text::word_diff_text(changes, &MARKS)
 }
 
 /// A value's name as it is written in reports (`executed`, `turn_limit`).

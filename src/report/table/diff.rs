@@ -14,6 +14,7 @@ const MARKS: WordMarks = WordMarks {
     delete: ("[-", "-]"),
     insert: ("{+", "+}"),
     space_between: false,
+    escape: crate::report::text::plain,
 };
 
 /// The diff for a terminal. `after_run`: the run's summary has just listed its failing tasks,
