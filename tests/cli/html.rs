@@ -233,6 +233,27 @@ fn the_agent_run_diff_sweep_and_improve_pages_render() {
         &ws,
         &["diff", "base.json", "owner.json", "--html", "diff.html"],
     );
+    // A deletion with nothing in its place, between two words that must stay apart.
+    ws.write(
+        "cut.yaml",
+        "tools:\n  search_logs:\n    description: Search historical application logs for one service over a time window.\n",
+    );
+    run(
+        &ws,
+        &[
+            "run",
+            demo,
+            "--quiet",
+            "--out",
+            "cut.json",
+            "--descriptions",
+            "cut.yaml",
+        ],
+    );
+    run(
+        &ws,
+        &["diff", "base.json", "cut.json", "--html", "cut.html"],
+    );
     run(
         &ws,
         &[
@@ -273,6 +294,25 @@ fn the_agent_run_diff_sweep_and_improve_pages_render() {
     );
     assert!(r.console.is_empty(), "{:?}", r.console);
     assert!(r.dom.contains("<del>"), "the word diff");
+    // Words next to a marked run keep their space: no "Shop</del>service".
+    let joined = regex::Regex::new(r"\w<(del|ins)>|</(del|ins)>\w").unwrap();
+    let cut = render(
+        &browser,
+        &ws.path().join("cut.html"),
+        "",
+        &ws.path().join("cut.png"),
+    );
+    assert!(
+        cut.dom.contains("one <del>Larkspur Shop</del> service"),
+        "the deletion"
+    );
+    for dom in [&r.dom, &cut.dom] {
+        assert!(
+            !joined.is_match(dom),
+            "{:?}",
+            joined.find(dom).map(|m| m.as_str())
+        );
+    }
     assert!(r.dom.contains("fixed (1)"), "the fixed task");
     assert!(r.dom.contains("services-notifications-owner-version"));
 
