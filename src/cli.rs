@@ -371,6 +371,10 @@ pub struct GateArgs {
     /// The significance level of the paired test.
     #[arg(long, default_value_t = 0.05, value_name = "ALPHA")]
     pub alpha: f64,
+    /// Gate a report that lacks tasks (a merge missing a shard) on the tasks that ran, compared
+    /// with the baseline's same tasks, instead of failing it.
+    #[arg(long)]
+    pub allow_incomplete: bool,
 }
 
 /// What fails a run (exit code 1).

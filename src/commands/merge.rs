@@ -34,19 +34,25 @@ pub fn merge_reports(mut reports: Vec<Report>) -> Result<Report> {
         merged.trials.extend(r.trials);
     }
     if !missing.is_empty() {
-        crate::sayln!(
-            "warning: shard(s) {} missing: the merged report is incomplete",
-            missing
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
         merged.complete = false;
     }
     in_suite_order(&mut merged);
     merged.shard = None;
     session::summarize(&mut merged);
+    if !missing.is_empty() {
+        let not_run = merged.not_run();
+        crate::sayln!(
+            "warning: shard(s) {} missing: {} of {} tasks did not run ({}); the gate fails unless --allow-incomplete",
+            missing
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            not_run.len(),
+            merged.task_count(),
+            report::first_few(&not_run, 5)
+        );
+    }
     Ok(merged)
 }
 

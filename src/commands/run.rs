@@ -104,13 +104,20 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             stopped: executed.fatal.is_some(),
             gate_enabled: first,
         };
-        let variant_code = session::finish(out, &report, &finish)?;
+        let done = session::finish_with(out, &report, &finish)?;
+        let variant_code = done.code;
         if let Some(html) = &args.html {
             let path = match (&report.variant, side_by_side) {
                 (Some(name), true) => with_suffix(html, name),
                 _ => html.clone(),
             };
-            super::write_page(out, &path, &report::render_run_html(&report))?;
+            // The page shows what the terminal and the job summary show: the gate's verdict
+            // and what the baseline comparison found.
+            let gate = first.then_some(report::PageGate {
+                verdict: &done.verdict,
+                diff: done.diff.as_ref(),
+            });
+            super::write_page(out, &path, &report::render_run_html_gated(&report, gate))?;
         }
         if first || variant_code == exit::INFRASTRUCTURE || executed.interrupted {
             code = code.max(variant_code);

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::Report;
 use crate::error::{Error, Result};
 use crate::mcp::ToolInfo;
-use crate::score::{PairedTest, Rate, TaskState, TaskSummary, TrialsByTask, t_quantile};
+use crate::score::{PairedTest, Rate, TaskState, TaskSummary, TrialsByTask};
 
 /// How to compare.
 #[derive(Debug, Clone, Copy)]
@@ -131,13 +131,14 @@ pub enum TaskStatus {
 
 impl TaskStatus {
     /// The statuses worth listing, in the order a reader wants them.
-    pub const LISTED: [TaskStatus; 6] = [
+    pub const LISTED: [TaskStatus; 7] = [
         TaskStatus::Regressed,
         TaskStatus::Fixed,
         TaskStatus::Flaky,
         TaskStatus::StillFailing,
         TaskStatus::Added,
         TaskStatus::Removed,
+        TaskStatus::Unscored,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -149,7 +150,7 @@ impl TaskStatus {
             TaskStatus::Passing => "passing",
             TaskStatus::Added => "added",
             TaskStatus::Removed => "removed",
-            TaskStatus::Unscored => "unscored",
+            TaskStatus::Unscored => "not scored in one run",
         }
     }
 }
@@ -189,18 +190,22 @@ pub fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> Result<R
     let single = base.eval.trials == 1 && head.eval.trials == 1;
     let test = PairedTest::new(&runs.paired_rates(&tasks, false), single, opts.alpha);
     let selection_test = PairedTest::new(&runs.paired_rates(&tasks, true), single, opts.alpha);
-    let full_call = rate_change(
-        base.summary.full_call,
-        head.summary.full_call,
-        &test,
-        opts.alpha,
-    );
+    let full_call = rate_change(base.summary.full_call, head.summary.full_call, &test);
     let selection = rate_change(
         base.summary.selection,
         head.summary.selection,
         &selection_test,
-        opts.alpha,
     );
+    // Like with like: when either run scored tasks the other did not, the change is over the
+    // tasks both scored, and the reader is told.
+    let paired = test.as_ref().map_or(0, |t| t.tasks);
+    let scored = |r: &Report| r.summary.tasks.iter().filter(|t| t.scored() > 0).count();
+    let (sb, sh) = (scored(base), scored(head));
+    if paired < sb.max(sh) {
+        warnings.push(format!(
+            "the change and the paired test are over the {paired} task(s) scored in both runs (base scored {sb}, head {sh}); the rates beside them are each run's own"
+        ));
+    }
 
     let tools = tool_changes(&base.tools.tools, &head.tools.tools);
     let described_anew = !tools.changed.is_empty() || !tools.added.is_empty();
@@ -367,23 +372,19 @@ impl<'a> Runs<'a> {
     }
 }
 
-/// The change from base to head, with its interval from the paired test's standard error.
-fn rate_change(
-    base: Option<Rate>,
-    head: Option<Rate>,
-    test: &Option<PairedTest>,
-    alpha: f64,
-) -> RateChange {
-    let diff = base
-        .and_then(|b| b.rate)
-        .zip(head.and_then(|h| h.rate))
-        .map(|(b, h)| h - b);
-    let crit = test
-        .as_ref()
-        .map(|t| t_quantile(1.0 - alpha / 2.0, (t.tasks.max(2) - 1) as f64));
-    let (low, high) = match (diff, test, crit) {
-        (Some(d), Some(t), Some(c)) => (Some(d - c * t.se), Some(d + c * t.se)),
-        _ => (None, None),
+/// The change from base to head: the paired test's mean change over the tasks scored in both
+/// runs and its interval, the same numbers the verdict in words reads (a task scored in one run
+/// only is not part of it). Without a test, the difference of the rates, with no interval.
+fn rate_change(base: Option<Rate>, head: Option<Rate>, test: &Option<PairedTest>) -> RateChange {
+    let (diff, low, high) = match test {
+        Some(t) => (Some(t.mean_diff), Some(t.low), Some(t.high)),
+        None => (
+            base.and_then(|b| b.rate)
+                .zip(head.and_then(|h| h.rate))
+                .map(|(b, h)| h - b),
+            None,
+            None,
+        ),
     };
     RateChange {
         base,

@@ -28,8 +28,8 @@ pub use diff::{
 pub use files::{default_path_in, default_report_path, fallback_path, parse_report, read_report};
 pub use github::render_annotations;
 pub use html::{
-    esc as html_escape, render_diff_html, render_improve_html, render_matrix_html, render_run_html,
-    render_sweep_html,
+    PageGate, esc as html_escape, render_diff_html, render_improve_html, render_matrix_html,
+    render_run_html, render_run_html_gated, render_sweep_html,
 };
 pub use improve::{
     Attempt, Compared, Confused, Decision, Failure, IMPROVE_SCHEMA_VERSION, ImproveReport,
@@ -49,5 +49,6 @@ pub use table::{
     TaskRows, render_diff_table, render_dry_run, render_findings, render_improve_table,
     render_matrix, render_sweep_table, render_table, render_tools_table, render_variants, wrap,
 };
+pub use text::first_few;
 pub use types::{EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity};
 pub use verdict::{GateFailure, Verdict};

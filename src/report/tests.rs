@@ -624,6 +624,7 @@ fn word_diffs_render_in_markdown_and_on_pages_with_their_spaces() {
         .iter()
         .map(|(old, new, want)| (super::diff::word_diff(old, new), *want))
         .chain([(leading, "for <del>a single</del> <ins>one</ins> service")]);
+    let both = regex::Regex::new(r"\w(<del>|<ins>)|(</del>|</ins>)\w").unwrap();
     for (changes, want) in diffs {
         let tools = super::ToolChanges {
             changed: vec![super::ToolChange {
@@ -638,7 +639,6 @@ fn word_diffs_render_in_markdown_and_on_pages_with_their_spaces() {
         assert!(html.contains(want), "{md}\n{html}");
         // Read as text, the old words and the new stand apart, each with its spaces.
         let text = visible(&html);
-        let both = regex::Regex::new(r"\w(<del>|<ins>)|(</del>|</ins>)\w").unwrap();
         assert!(!both.is_match(&html), "{html}");
         assert!(!text.contains("~~") && !text.contains("**"), "{text}");
         // The page marks the same runs, its text escaped once.

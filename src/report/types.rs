@@ -55,6 +55,40 @@ impl Report {
     pub fn task_count(&self) -> usize {
         self.suites.iter().map(|s| s.tasks.len()).sum()
     }
+
+    /// The tasks no trial of which ran (the run stopped before them, or their shard is not in
+    /// a merge), in suite order.
+    pub fn not_run(&self) -> Vec<&str> {
+        self.summary
+            .tasks
+            .iter()
+            .filter(|t| t.trials == 0)
+            .map(|t| t.id.as_str())
+            .collect()
+    }
+
+    /// What an unfinished run lacks, in a sentence: how many tasks ran and, when some did not,
+    /// the first of those; `None` for a finished run.
+    pub fn unfinished(&self) -> Option<String> {
+        if self.complete {
+            return None;
+        }
+        let not_run = self.not_run();
+        let total = self.task_count();
+        let ran = total - not_run.len();
+        Some(if not_run.is_empty() {
+            format!(
+                "the run did not finish: every task ran, some of their {} trial(s) did not",
+                self.eval.trials
+            )
+        } else {
+            format!(
+                "the run did not finish: {ran} of {total} tasks ran; {} did not ({})",
+                not_run.len(),
+                super::text::first_few(&not_run, 5)
+            )
+        })
+    }
 }
 
 /// Accuracy over the tasks of one split.

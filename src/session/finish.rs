@@ -53,6 +53,19 @@ impl Finish<'_> {
 
 /// Writes the report and every requested output, shows the summary, and returns the exit code.
 pub fn finish(out: &Output, report: &Report, f: &Finish) -> Result<i32> {
+    finish_with(out, report, f).map(|done| done.code)
+}
+
+/// What finishing decided, for outputs written after it (the run's page).
+pub struct Finished {
+    pub code: i32,
+    /// The comparison with the baseline, when there was one.
+    pub diff: Option<ReportDiff>,
+    pub verdict: Verdict,
+}
+
+/// [`finish`], keeping the comparison and the gate's verdict.
+pub fn finish_with(out: &Output, report: &Report, f: &Finish) -> Result<Finished> {
     let written = write_report(out, report, &f.out)?;
     let diff = compare_with_baseline(report, f)?;
     let verdict = decide(report, diff.as_ref(), f);
@@ -60,7 +73,12 @@ pub fn finish(out: &Output, report: &Report, f: &Finish) -> Result<i32> {
     out.say(&format!("report: {}\n", written.display()));
     write_ci_outputs(out, report, diff.as_ref(), &verdict, f)?;
     update_baseline(out, report, f)?;
-    Ok(exit_code(out, report, &verdict, f))
+    let code = exit_code(out, report, &verdict, f);
+    Ok(Finished {
+        code,
+        diff,
+        verdict,
+    })
 }
 
 /// Writes the report where asked; when that fails, to a new file in the temporary folder, so
@@ -184,7 +202,21 @@ fn decide(report: &Report, diff: Option<&ReportDiff>, f: &Finish) -> Verdict {
     };
     let tool_floor = f.gate.tool_floor.or(f.eval_tool_floor);
     verdict.checked = true;
-    verdict.failures = gate::evaluate(conditions, report, diff, tool_floor);
+    // A report that lacks tasks passes no gate unless told to judge what it has.
+    if !report.complete && !f.gate.allow_incomplete {
+        let not_run = report.not_run();
+        verdict.failures.push(report::GateFailure {
+            kind: "incomplete",
+            message: format!(
+                "{}: the gate judges only a complete run (pass --allow-incomplete to judge the tasks that ran)",
+                report.unfinished().unwrap_or_default()
+            ),
+            tasks: not_run.iter().map(|t| (*t).to_owned()).collect(),
+        });
+    }
+    verdict
+        .failures
+        .extend(gate::evaluate(conditions, report, diff, tool_floor));
     verdict
 }
 

@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 pub use assemble::{build_report, eval_info};
 pub use check::check_expectations;
-pub use finish::{Finish, finish, write_report};
+pub use finish::{Finish, Finished, finish, finish_with, write_report};
 pub use summary::summarize;
 pub use variant::{Ended, Plan, Texts};
 

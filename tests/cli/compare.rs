@@ -498,6 +498,90 @@ fn three_shards_merge_into_the_single_run() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("shard(s) 3 missing"));
     assert_eq!(ws.read_json("part.json")["complete"], false);
+
+    // Gated against the complete run, an incomplete merge of one-trial shards fails, naming
+    // the tasks that did not run; told to judge what ran, it compares those tasks alone (like
+    // with like).
+    for (out, shard) in [
+        ("one.json", None),
+        ("one-1.json", Some("1/3")),
+        ("one-2.json", Some("2/3")),
+    ] {
+        let o = tooleval()
+            .current_dir(ws.path())
+            .args(["run", "--quiet", "--out", out])
+            .args(shard.map(|s| vec!["--shard", s]).unwrap_or_default())
+            .arg(&eval)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0));
+    }
+    let gate = |extra: &[&str]| {
+        let o = tooleval()
+            .current_dir(ws.path())
+            .env("COLUMNS", "100")
+            .args([
+                "merge",
+                "--baseline",
+                "one.json",
+                "--fail-on",
+                "regression,min-accuracy",
+                "--out",
+                "gated.json",
+                "one-1.json",
+                "one-2.json",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let tasks = ws.read_json("one.json")["summary"]["tasks"]
+        .as_array()
+        .unwrap()
+        .len();
+    let (code, err) = gate(&[]);
+    let part = ws.read_json("gated.json");
+    let not_run: Vec<&str> = part["summary"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["trials"] == 0)
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert!(!not_run.is_empty());
+    let ran = tasks - not_run.len();
+    assert_eq!(code, Some(1), "{err}");
+    let said = format!(
+        "the run did not finish: {ran} of {tasks} tasks ran; {} did not (`{}`",
+        not_run.len(),
+        not_run[0]
+    );
+    assert!(err.contains(&format!("fail: {said}")), "{err}");
+    // Said first, before any task line; and no accuracy verdict from what never ran.
+    let first_task_line = err.find(" tasks that ran did not pass").unwrap();
+    assert!(err.find("warning: the run did not finish").unwrap() < first_task_line);
+    assert!(err.contains("not judged (the run did not finish)"), "{err}");
+    assert!(!err.contains("NOT met"), "{err}");
+    assert!(
+        err.contains(&format!("not scored in one run ({})", not_run.len())),
+        "{err}"
+    );
+    let (code, err) = gate(&["--allow-incomplete"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the change and the paired test are over the {ran} task(s) scored in both runs"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("+0.0 [+0.0, +0.0]") || err.contains("No task changed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -614,4 +698,72 @@ fn gate_arguments_are_checked_before_the_run() {
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("report:"), "{args:?} ran anyway: {err}");
     }
+}
+
+#[test]
+fn the_run_page_shows_the_gate_verdict_and_the_regressed_tasks_first() {
+    let ws = Workspace::new();
+    let eval = repo().join("evals/demo.yaml");
+    let owner = repo().join("evals/descriptions/owner.yaml");
+    let run = |extra: &[&str]| {
+        tooleval()
+            .current_dir(ws.path())
+            .args(["run", "--quiet"])
+            .args(extra)
+            .arg(&eval)
+            .output()
+            .unwrap()
+    };
+    // The baseline ran with descriptions that fix a task; the head without them regresses it.
+    let base = run(&[
+        "--out",
+        "base.json",
+        "--descriptions",
+        owner.to_str().unwrap(),
+    ]);
+    assert_eq!(base.status.code(), Some(0));
+    let head = run(&[
+        "--out",
+        "head.json",
+        "--baseline",
+        "base.json",
+        "--fail-on",
+        "regression,min-accuracy",
+        "--html",
+        "head.html",
+    ]);
+    assert_eq!(head.status.code(), Some(1));
+    let page = std::fs::read_to_string(ws.path().join("head.html")).unwrap();
+    let gate = page
+        .find("<h2 id=\"gate\">Gate</h2>")
+        .expect("a gate section");
+    let accuracy = page.find("<h2 id=\"accuracy\">").unwrap();
+    assert!(gate < accuracy, "the verdict comes first");
+    let section = &page[gate..accuracy];
+    assert!(section.contains(">failed</p>"), "{section}");
+    assert!(
+        section.contains("1 task(s) regressed: services-notifications-owner-version"),
+        "{section}"
+    );
+    assert!(section.contains("<h3>regressed (1)</h3>"), "{section}");
+    assert!(
+        section.contains("compared with the baseline <code>base.json</code>"),
+        "{section}"
+    );
+    // The regressed task links to its details.
+    let link = regex::Regex::new(
+        r##"<a href="#(t\d+)"><code>services-notifications-owner-version</code></a>"##,
+    )
+    .unwrap();
+    let anchor = &link.captures(section).expect("a link")[1];
+    assert!(page.contains(&format!("<details id=\"{anchor}\"")));
+    // Rebuilt from the report alone, the page has no verdict to show.
+    let rebuilt = tooleval()
+        .current_dir(ws.path())
+        .args(["report", "head.json", "--html", "again.html"])
+        .output()
+        .unwrap();
+    assert_eq!(rebuilt.status.code(), Some(0));
+    let again = std::fs::read_to_string(ws.path().join("again.html")).unwrap();
+    assert!(!again.contains("id=\"gate\""));
 }

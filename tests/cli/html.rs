@@ -254,6 +254,23 @@ fn the_agent_run_diff_sweep_and_improve_pages_render() {
         &ws,
         &["diff", "base.json", "cut.json", "--html", "cut.html"],
     );
+    // Gated against the owner descriptions' run, one task regresses: the page says so first.
+    run(
+        &ws,
+        &[
+            "run",
+            demo,
+            "--quiet",
+            "--out",
+            "gated.json",
+            "--baseline",
+            "owner.json",
+            "--fail-on",
+            "regression",
+            "--html",
+            "gated.html",
+        ],
+    );
     run(
         &ws,
         &[
@@ -306,6 +323,16 @@ fn the_agent_run_diff_sweep_and_improve_pages_render() {
         cut.dom.contains("one <del>Larkspur Shop</del> service"),
         "the deletion"
     );
+    let gated = render(
+        &browser,
+        &ws.path().join("gated.html"),
+        "",
+        &ws.path().join("gated.png"),
+    );
+    assert!(gated.console.is_empty(), "{:?}", gated.console);
+    let gate = gated.dom.find("id=\"gate\"").expect("the gate");
+    assert!(gate < gated.dom.find("id=\"accuracy\"").unwrap());
+    assert!(gated.dom.contains(">failed</p>") && gated.dom.contains("regressed (1)"));
     for dom in [&r.dom, &cut.dom] {
         assert!(
             !joined.is_match(dom),

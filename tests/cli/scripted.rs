@@ -317,6 +317,23 @@ fn an_unreachable_model_is_an_infrastructure_error() {
     // One error, one hint: the run's own summary does not repeat it.
     assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
     assert_eq!(stderr.matches("hint:").count(), 1, "{stderr}");
+    // Shown, the summary says first that the run did not finish and what ran, counts the tasks
+    // that never ran apart from failures, and gives no verdict from them.
+    let (_, stderr, _) = run(&ws, &eval, "k", &["--trials", "1"]);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        lines[1].starts_with("warning: the run did not finish: 1 of 9 tasks ran; 8 did not"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 of 1 tasks that ran did not pass"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("NOT met"), "{stderr}");
+    assert!(
+        !stderr.contains("precision"),
+        "no per-tool table of zeros: {stderr}"
+    );
 }
 
 /// Replaces what changes from run to run: times, ports, paths, the version.
@@ -359,7 +376,7 @@ fn interrupt_a_run(signal: &str, code: i32, says: &str) {
     let eval = eval(&ws, &server.url, "");
     let child = crate::support::tooleval_process()
         .env("TOOLEVAL_TEST_KEY", "k")
-        .args(["run", "--quiet", "--concurrency", "1", "--out"])
+        .args(["run", "--concurrency", "1", "--out"])
         .arg(ws.path().join("r.json"))
         .arg(&eval)
         .stderr(std::process::Stdio::piped())
@@ -389,6 +406,25 @@ fn interrupt_a_run(signal: &str, code: i32, says: &str) {
     assert!((3..18).contains(&done), "{done} trials recorded");
     // Every task is still listed in the summary, the unfinished ones without trials.
     assert_eq!(report["summary"]["tasks"].as_array().unwrap().len(), 9);
+    // The summary says so first, and the tasks that never ran are not failures.
+    let ran = report["summary"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["trials"] != 0)
+        .count();
+    assert!(
+        stderr.contains(&format!(
+            "warning: the run did not finish: {ran} of 9 tasks ran; {} did not",
+            9 - ran
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("of {ran} tasks that ran did not pass"))
+            || stderr.contains(&format!("every task that ran passed ({ran} of {ran})")),
+        "{stderr}"
+    );
 }
 
 #[test]

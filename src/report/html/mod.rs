@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 pub use diff::render_diff_html;
 pub use improve::render_improve_html;
 pub use matrix::render_matrix_html;
-pub use run::render_run_html;
+pub use run::{PageGate, render_run_html, render_run_html_gated};
 pub use sweep::render_sweep_html;
 
 use crate::record::Outcome;
@@ -228,6 +228,14 @@ pub(crate) fn word_diff(changes: &[super::WordChange]) -> String {
         escape: esc,
     };
     super::text::word_diff_text(changes, &MARKS)
+}
+
+/// `text` with its first letter upper case.
+fn capitalized(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// A value's name as it is written in reports (`executed`, `turn_limit`).

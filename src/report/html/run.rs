@@ -12,15 +12,38 @@ use crate::record::{Outcome, TrialRecord};
 use crate::report::Report;
 use crate::score::TrialsByTask;
 
+/// What the gate decided about a run, for its page.
+pub struct PageGate<'a> {
+    pub verdict: &'a crate::report::Verdict,
+    pub diff: Option<&'a crate::report::ReportDiff>,
+}
+
 pub fn render_run_html(r: &Report) -> String {
+    render_run_html_gated(r, None)
+}
+
+/// The run's page, with the gate's verdict and the baseline comparison first when the run was
+/// gated (`run --html`).
+pub fn render_run_html_gated(r: &Report, gate: Option<PageGate<'_>>) -> String {
     let title = match &r.variant {
         Some(v) => format!("tooleval run: {} ({v})", r.eval.path),
         None => format!("tooleval run: {}", r.eval.path),
     };
     let mut b = header(&title, &facts(r));
-    b.push_str("<nav class=\"muted\"><a href=\"#accuracy\">accuracy</a> · <a href=\"#tasks\">tasks</a> · <a href=\"#details\">task details</a> · <a href=\"#tools\">tools</a> · <a href=\"#confusions\">confusions</a> · <a href=\"#lint\">lint</a></nav>");
-    if !r.complete {
-        b.push_str("<p class=\"warn\">This run did not finish (interrupted, or stopped by an error): the page shows the trials that did.</p>");
+    b.push_str("<nav class=\"muted\">");
+    if gate.is_some() {
+        b.push_str("<a href=\"#gate\">gate</a> · ");
+    }
+    b.push_str("<a href=\"#accuracy\">accuracy</a> · <a href=\"#tasks\">tasks</a> · <a href=\"#details\">task details</a> · <a href=\"#tools\">tools</a> · <a href=\"#confusions\">confusions</a> · <a href=\"#lint\">lint</a></nav>");
+    if let Some(why) = r.unfinished() {
+        let _ = write!(
+            b,
+            "<p class=\"warn\">{}: the page shows the trials that did run, and no verdict on min_accuracy.</p>",
+            esc(&super::capitalized(&why))
+        );
+    }
+    if let Some(g) = gate {
+        b.push_str(&gate_section(r, &g));
     }
     b.push_str(&accuracy(r));
     let by_task = TrialsByTask::new(&r.trials);
@@ -29,6 +52,83 @@ pub fn render_run_html(r: &Report) -> String {
     b.push_str(&confusions(r));
     b.push_str(&findings(r));
     page(&title, &b)
+}
+
+/// The gate's verdict, each failure, and the tasks the baseline comparison found regressed and
+/// fixed, linked to their details: what a reviewer following the job summary's link looks for.
+fn gate_section(r: &Report, g: &PageGate<'_>) -> String {
+    use crate::report::TaskStatus;
+    let mut b = String::from("<h2 id=\"gate\">Gate</h2>");
+    let (class, said) = if !g.verdict.checked {
+        (
+            "muted",
+            "not gated (an interrupted run, infrastructure errors, or a shard)",
+        )
+    } else if g.verdict.failures.is_empty() {
+        ("kept", "passed")
+    } else {
+        ("rejected", "failed")
+    };
+    let _ = write!(b, "<p class=\"verdict {class}\">{said}</p>");
+    if !g.verdict.failures.is_empty() {
+        b.push_str("<ul>");
+        for f in &g.verdict.failures {
+            let _ = write!(b, "<li><b>{}</b>: {}</li>", esc(f.kind), esc(&f.message));
+        }
+        b.push_str("</ul>");
+    }
+    let Some(d) = g.diff else {
+        return b;
+    };
+    let _ = write!(
+        b,
+        "<p>compared with the baseline <code>{}</code>: {}</p>",
+        esc(g.verdict.baseline.as_deref().unwrap_or("?")),
+        esc(&d
+            .test
+            .as_ref()
+            .map_or_else(|| "no task scored in both runs".to_owned(), |t| t.verdict()))
+    );
+    // Each task's place in the details below, for its link.
+    let place: BTreeMap<&str, usize> = r
+        .suites
+        .iter()
+        .flat_map(|s| s.tasks.iter().map(|t| t.id.as_str()))
+        .enumerate()
+        .map(|(n, id)| (id, n))
+        .collect();
+    for status in [TaskStatus::Regressed, TaskStatus::Fixed] {
+        let tasks: Vec<_> = d.tasks.iter().filter(|t| t.status == status).collect();
+        if tasks.is_empty() {
+            continue;
+        }
+        let _ = write!(
+            b,
+            "<h3>{} ({})</h3><table class=\"{}\"><thead><tr><th>task</th><th class=\"num\">pass rate</th><th>reason now (before)</th></tr></thead><tbody>",
+            status.as_str(),
+            tasks.len(),
+            status.as_str()
+        );
+        for t in tasks {
+            let link = place.get(t.id.as_str()).map_or_else(
+                || esc(&t.id),
+                |n| format!("<a href=\"#t{n}\"><code>{}</code></a>", esc(&t.id)),
+            );
+            let _ = write!(
+                b,
+                "<tr><td>{link}</td><td class=\"num\">{} → {}</td><td>{}{}</td></tr>",
+                pct(t.base_rate),
+                pct(t.head_rate),
+                esc(t.head_reason.as_deref().unwrap_or("")),
+                t.base_reason
+                    .as_deref()
+                    .map(|w| format!(" <span class=\"muted\">(was: {})</span>", esc(w)))
+                    .unwrap_or_default()
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
+    b
 }
 
 fn facts(r: &Report) -> Vec<(&'static str, String)> {

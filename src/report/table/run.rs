@@ -23,23 +23,33 @@ pub enum TaskRows {
 /// The summary of a run, for people: the tasks, per tool, confusions, overall.
 pub fn render_table(r: &Report, width: u16, rows: TaskRows) -> String {
     let mut out = header(r, width);
+    // An unfinished run says so first, and what it covers.
+    if let Some(why) = r.unfinished() {
+        let _ = writeln!(
+            out,
+            "{}",
+            super::wrap(
+                &format!(
+                    "warning: {why}; what follows covers the trials that ran, and gives no verdict on min_accuracy"
+                ),
+                width,
+                "  "
+            )
+        );
+    }
     match rows {
         TaskRows::All => {
             let _ = writeln!(out, "{}", task_table(r, width));
         }
         TaskRows::Failing => out.push_str(&failing_lines(r, width)),
     }
-    if !r.summary.tools.is_empty() {
+    // Per-tool counts and confusions of a run without a scored trial are all zeros.
+    let scored = r.summary.trials > r.summary.errors;
+    if scored && !r.summary.tools.is_empty() {
         let _ = writeln!(out, "{}", tool_table(&r.summary, width));
     }
     out.push_str(&confusions(&r.summary));
     let _ = writeln!(out, "{}", overall_table(r, width));
-    if !r.complete {
-        let _ = writeln!(
-            out,
-            "warning: the run did not finish; this summary covers the trials obtained"
-        );
-    }
     out
 }
 
@@ -129,14 +139,16 @@ fn failing_lines(r: &Report, width: u16) -> String {
         .filter(|t| t.trials > 0 && t.state() != crate::score::TaskState::Pass)
         .collect();
     let mut out = String::new();
-    let total = r.summary.tasks.len();
+    // Tasks that never ran are neither passes nor failures.
+    let total = r.summary.tasks.iter().filter(|t| t.trials > 0).count();
+    let ran = if r.complete { "" } else { " that ran" };
     if failing.is_empty() {
-        let _ = writeln!(out, "every task passed ({total} of {total})");
+        let _ = writeln!(out, "every task{ran} passed ({total} of {total})");
         return out;
     }
     let _ = writeln!(
         out,
-        "{} of {total} tasks did not pass (--verbose: every task, with what it expected):",
+        "{} of {total} tasks{ran} did not pass (--verbose: every task, with what it expected):",
         failing.len()
     );
     let width = usize::from(width);
@@ -311,7 +323,10 @@ fn confusions(s: &Summary) -> String {
 fn overall_table(r: &Report, width: u16) -> Table {
     let mut t = table(width);
     t.set_header(["overall", "value"]);
-    for row in rate_rows(r).into_iter().chain(count_rows(&r.summary)) {
+    for row in rate_rows(r)
+        .into_iter()
+        .chain(count_rows(&r.summary, r.complete))
+    {
         t.add_row(row);
     }
     laid_out(t, width, &[1])
@@ -423,7 +438,7 @@ fn seconds(ms: u64) -> String {
 }
 
 /// Outcomes, errors, retries, cache hits, tokens and the accuracy bar.
-fn count_rows(s: &Summary) -> Vec<[String; 2]> {
+fn count_rows(s: &Summary, complete: bool) -> Vec<[String; 2]> {
     let outcomes = Outcome::ALL
         .iter()
         // An outcome stays on one line with its count.
@@ -463,7 +478,11 @@ fn count_rows(s: &Summary) -> Vec<[String; 2]> {
         ]);
     }
     if let (Some(min), Some(ok)) = (s.min_accuracy, s.meets_min_accuracy) {
-        let verdict = if ok { "met" } else { "NOT met" };
+        let verdict = match ok {
+            _ if !complete => "not judged (the run did not finish)",
+            true => "met",
+            false => "NOT met",
+        };
         rows.push([
             "min_accuracy".to_owned(),
             format!("{}: {verdict}", percent(min)),
