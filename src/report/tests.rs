@@ -333,6 +333,31 @@ fn run_table_fits_80_and_120_columns() {
     }
 }
 
+/// Every terminal renderer keeps within 80 and 120 columns, a word never split: the tables of a
+/// run (every task), lint, the tools and a diff, snapshotted at both widths.
+#[test]
+fn every_table_fits_80_and_120_columns() {
+    let tools = baseline().tools;
+    let findings = crate::lint::lint(&tools, &Default::default(), None);
+    for width in [80u16, 120] {
+        let rendered = [
+            ("run_all", render_table(&baseline(), width, TaskRows::All)),
+            ("lint", render_findings(&findings, &tools, width, true)),
+            ("tools", render_tools_table(&tools, width)),
+            ("diff", render_diff_table(&diff(), width, false)),
+        ];
+        for (name, text) in rendered {
+            for line in text.lines() {
+                assert!(
+                    console::measure_text_width(line) <= usize::from(width),
+                    "{name} at {width} columns: {line}"
+                );
+            }
+            settings().bind(|| insta::assert_snapshot!(format!("{name}_{width}"), text));
+        }
+    }
+}
+
 #[test]
 fn the_full_task_table_never_splits_a_word() {
     let r = baseline();

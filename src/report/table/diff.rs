@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::{Cell, Table};
+use comfy_table::Cell;
 
 use super::{laid_out, rate, rate_change, table, unbroken, wrap};
 use crate::report::diff::{ReportDiff, TaskStatus, ToolChanges};
@@ -36,7 +36,7 @@ pub fn render_diff_table(d: &ReportDiff, width: u16, after_run: bool) -> String 
     for w in &d.warnings {
         let _ = writeln!(out, "warning: {w}");
     }
-    out.push_str(&tool_changes(&d.tools));
+    out.push_str(&tool_changes(&d.tools, width));
     let _ = writeln!(out, "\n{}", accuracy_table(d, width));
     if let Some(test) = &d.test {
         let _ = writeln!(
@@ -79,7 +79,7 @@ fn shortened(change: &str) -> String {
 
 /// Tools added, removed and changed, with a word diff of each changed description; schema
 /// changes longer than `SCHEMA_CHANGE_CHARS` are shortened, saying so.
-fn tool_changes(t: &ToolChanges) -> String {
+fn tool_changes(t: &ToolChanges, width: u16) -> String {
     let mut out = String::new();
     if t.is_empty() {
         let _ = writeln!(out, "\ntools: unchanged");
@@ -97,19 +97,30 @@ fn tool_changes(t: &ToolChanges) -> String {
         if !c.description.is_empty() {
             let _ = writeln!(
                 out,
-                "      description: {}",
-                word_diff_text(&c.description, &MARKS)
+                "{}",
+                wrap(
+                    &format!(
+                        "      description: {}",
+                        word_diff_text(&c.description, &MARKS)
+                    ),
+                    width,
+                    "        "
+                )
             );
         }
         for s in &c.schema {
-            let _ = writeln!(out, "      {}", shortened(s));
+            let _ = writeln!(
+                out,
+                "{}",
+                wrap(&format!("      {}", shortened(s)), width, "        ")
+            );
         }
     }
     out
 }
 
 /// Both accuracies in base and head, and the change with its interval.
-fn accuracy_table(d: &ReportDiff, width: u16) -> Table {
+fn accuracy_table(d: &ReportDiff, width: u16) -> super::Laid {
     let mut t = table(width);
     t.set_header(["", "base", "head", "change (points)"]);
     for (name, c) in accuracy_changes(d) {

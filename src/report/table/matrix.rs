@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::{Cell, Table};
+use comfy_table::Cell;
 
 use super::{laid_out, laid_out_dropping, rate, table, unbroken};
 use crate::report::matrix::Matrix;
@@ -43,7 +43,7 @@ pub fn render_matrix(m: &Matrix, width: u16, verbose: bool) -> String {
     out
 }
 
-fn models_table(m: &Matrix, width: u16) -> Table {
+fn models_table(m: &Matrix, width: u16) -> super::Laid {
     let mut t = table(width);
     t.set_header([
         "model",
@@ -72,7 +72,7 @@ fn models_table(m: &Matrix, width: u16) -> Table {
     laid_out_dropping(t, width, &[], &[4]).0
 }
 
-fn pairs_table(m: &Matrix, width: u16) -> Table {
+fn pairs_table(m: &Matrix, width: u16) -> super::Laid {
     let mut t = table(width);
     t.set_header(["pair", "change", "passes where the other does not"]);
     for p in &m.pairs {
@@ -97,7 +97,7 @@ fn pairs_table(m: &Matrix, width: u16) -> Table {
     laid_out(t, width, &[2])
 }
 
-fn tasks_table(m: &Matrix, width: u16, only_disagreeing: bool) -> Table {
+fn tasks_table(m: &Matrix, width: u16, only_disagreeing: bool) -> super::Laid {
     let mut t = table(width);
     let mut header = vec!["task".to_owned()];
     header.extend(m.models.iter().map(|x| x.label.clone()));

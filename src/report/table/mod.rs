@@ -35,14 +35,83 @@ fn table(width: u16) -> Table {
     t
 }
 
+/// A table as it is shown: laid out in columns, or, where its words cannot fit the width,
+/// stacked as one block per row.
+pub(crate) enum Laid {
+    Columns(Box<Table>),
+    Stacked(String),
+}
+
+impl std::fmt::Display for Laid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Laid::Columns(t) => t.fmt(f),
+            Laid::Stacked(s) => f.write_str(s.trim_end_matches('\n')),
+        }
+    }
+}
+
 /// The table laid out for `width` columns so that no identifier, number or interval is split
 /// across lines: every column is at least as wide as its widest word. Other columns get their
 /// content's width, narrowed (widest first, never below their widest word) until the `prose`
 /// columns (reasons, descriptions, hints) have half the room or all they need; the prose
-/// columns share what is left and wrap between words. A table whose words cannot fit
-/// is wider than the terminal rather than broken.
-fn laid_out(t: Table, width: u16, prose: &[usize]) -> Table {
+/// columns share what is left and wrap between words. A table whose words cannot fit the
+/// width is stacked instead: a block per row, its short columns on a first line and each prose
+/// column on lines of its own, wrapped.
+fn laid_out(t: Table, width: u16, prose: &[usize]) -> Laid {
     laid_out_dropping(t, width, prose, &[]).0
+}
+
+/// The rows of `t` as blocks: the first column, then the other short columns with their
+/// headers (`expected: search_logs`) on one line, then each prose column (`why it failed:
+/// ...`) wrapped under it.
+fn stacked(t: &Table, width: u16, prose: &[usize], shown: &[usize]) -> String {
+    let headers: Vec<String> = t
+        .header()
+        .map(|h| {
+            h.cell_iter()
+                .map(|c| c.content().replace('\n', " "))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = String::new();
+    for row in t.row_iter() {
+        let cells: Vec<String> = row
+            .cell_iter()
+            .map(|c| c.content().replace(['\n', NO_BREAK], " "))
+            .collect();
+        let named = |i: usize| match headers.get(i).filter(|h| !h.trim().is_empty()) {
+            Some(h) => format!("{h}: {}", cells[i]),
+            None => cells[i].clone(),
+        };
+        let mut head = Vec::new();
+        for &i in shown
+            .iter()
+            .filter(|i| !prose.contains(i) && **i < cells.len())
+        {
+            if cells[i].trim().is_empty() {
+                continue;
+            }
+            head.push(if head.is_empty() {
+                cells[i].clone()
+            } else {
+                named(i)
+            });
+        }
+        out.push_str(&wrap(&head.join(" · "), width, "    "));
+        out.push('\n');
+        for &i in shown
+            .iter()
+            .filter(|i| prose.contains(i) && **i < cells.len())
+        {
+            if cells[i].trim().is_empty() {
+                continue;
+            }
+            out.push_str(&wrap(&format!("  {}", named(i)), width, "    "));
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// `laid_out`, hiding the columns of `optional` (least needed first) while the words of the
@@ -52,7 +121,7 @@ fn laid_out_dropping(
     width: u16,
     prose: &[usize],
     optional: &[usize],
-) -> (Table, Vec<String>) {
+) -> (Laid, Vec<String>) {
     let n = t.column_count();
     let (mut word, mut full) = (vec![0usize; n], vec![0usize; n]);
     for row in t.header().into_iter().chain(t.row_iter()) {
@@ -83,6 +152,9 @@ fn laid_out_dropping(
         }
     }
     let room = room_for(&shown);
+    if shown.iter().map(|&c| word[c]).sum::<usize>() > room {
+        return (Laid::Stacked(stacked(&t, width, prose, &shown)), hidden);
+    }
     let mut w = full.clone();
     let fixed: Vec<usize> = shown
         .iter()
@@ -132,7 +204,7 @@ fn laid_out_dropping(
             column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(with_padding)));
         }
     }
-    (t, hidden)
+    (Laid::Columns(Box::new(t)), hidden)
 }
 
 /// `text` wrapped to `width` columns at spaces only: an identifier (`logs-checkout-errors`,
@@ -228,12 +300,11 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("`rollback_deployment`"), "{text}");
-        // Where they cannot, the table is wider than asked rather than a word split.
+        // Where they cannot, each row is a block: no word split, no line wider than asked.
         let text = laid_out(build(), 40, &[1]).to_string();
-        assert!(
-            text.contains("services-notifications-owner-version"),
-            "{text}"
+        assert_eq!(
+            text,
+            "services-notifications-owner-version\n  why it failed: expected\n    `get_service_status`, called\n    `rollback_deployment` and more words"
         );
-        assert!(text.contains("`rollback_deployment`"), "{text}");
     }
 }

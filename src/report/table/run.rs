@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use comfy_table::{Cell, CellAlignment, Table};
+use comfy_table::{Cell, CellAlignment};
 
 use super::{laid_out, rate, table};
 use crate::record::Outcome;
@@ -230,7 +230,7 @@ fn reason(task: &TaskSummary) -> String {
 }
 
 /// A row per task: what was expected, what came out, and why it failed.
-fn task_table(r: &Report, width: u16) -> Table {
+fn task_table(r: &Report, width: u16) -> super::Laid {
     let mut t = table(width);
     t.set_header(["task", "expected", "result", "why it failed"]);
     let written: std::collections::HashMap<&str, &crate::config::Task> = r
@@ -283,7 +283,7 @@ fn result(r: &Report, task: &TaskSummary) -> String {
 }
 
 /// A row per tool: how often expected and called, precision and recall.
-fn tool_table(s: &Summary, width: u16) -> Table {
+fn tool_table(s: &Summary, width: u16) -> super::Laid {
     let mut t = table(width);
     t.set_header(["tool", "expected", "called", "precision", "recall"]);
     for ts in &s.tools {
@@ -320,7 +320,7 @@ fn confusions(s: &Summary) -> String {
 }
 
 /// The overall block: the rates, then the counts.
-fn overall_table(r: &Report, width: u16) -> Table {
+fn overall_table(r: &Report, width: u16) -> super::Laid {
     let mut t = table(width);
     t.set_header(["overall", "value"]);
     for row in rate_rows(r)

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use comfy_table::{Cell, Table};
+use comfy_table::Cell;
 
 use super::{laid_out, rate, table};
 use crate::report::{DiffOptions, Report, diff_reports};
@@ -28,7 +28,7 @@ fn name(r: &Report) -> &str {
 }
 
 /// A row per variant: its accuracies, its tool tokens, and how it compares with the original.
-fn accuracy_table(reports: &[Report], width: u16, alpha: f64) -> Table {
+fn accuracy_table(reports: &[Report], width: u16, alpha: f64) -> super::Laid {
     let mut t = table(width);
     t.set_header([
         "variant",
@@ -72,7 +72,7 @@ fn versus(original: &Report, r: &Report, alpha: f64) -> String {
 }
 
 /// A row per task whose outcome differs between variants, and how many there are.
-fn differing_tasks(reports: &[Report], width: u16) -> (Table, usize) {
+fn differing_tasks(reports: &[Report], width: u16) -> (super::Laid, usize) {
     let mut t = table(width);
     let mut header = vec!["task".to_owned()];
     header.extend(reports.iter().map(|r| name(r).to_owned()));
