@@ -6,6 +6,17 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// The end of the note on a trial whose reply wrote a call as text, unscored: what the report's
+/// readers (the terminal, the page) count to show the fix.
+pub const TEXT_CALL_NOTE: &str = "set `recover_text_calls: true` to score it";
+
+/// The hint shown beside a run with such trials.
+pub fn text_call_hint(trials: usize) -> String {
+    format!(
+        "{trials} trial(s) wrote a tool call as text instead of `tool_calls` (local models often do): `recover_text_calls: true` under `model` scores such calls, marked recovered"
+    )
+}
+
 /// The closed set of trial outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -671,3 +671,24 @@ fn word_diffs_render_in_markdown_and_on_pages_with_their_spaces() {
         assert!(page.contains(want), "{page}");
     }
 }
+
+#[test]
+fn a_call_written_as_text_shows_its_fix_on_the_page_and_in_the_terminal() {
+    let mut r = small_run();
+    assert!(!render_run_html(&r).contains("wrote a tool call as text"));
+    r.trials[0].notes.push(format!(
+        "the reply's text holds what looks like a call to `search_logs`; {}",
+        crate::record::TEXT_CALL_NOTE
+    ));
+    let page = render_run_html(&r);
+    assert!(
+        page.contains("1 trial(s) wrote a tool call as text instead of `tool_calls`"),
+        "the hint"
+    );
+    assert!(page.contains("`recover_text_calls: true` under `model`"));
+    let table = render_table(&r, 200, TaskRows::Failing);
+    assert!(
+        table.contains("hint: 1 trial(s) wrote a tool call as text"),
+        "{table}"
+    );
+}

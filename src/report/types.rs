@@ -56,6 +56,18 @@ impl Report {
         self.suites.iter().map(|s| s.tasks.len()).sum()
     }
 
+    /// How many trials wrote a call as text that was not scored (`recover_text_calls` is off).
+    pub fn text_call_trials(&self) -> usize {
+        self.trials
+            .iter()
+            .filter(|t| {
+                t.notes
+                    .iter()
+                    .any(|n| n.ends_with(crate::record::TEXT_CALL_NOTE))
+            })
+            .count()
+    }
+
     /// The tasks no trial of which ran (the run stopped before them, or their shard is not in
     /// a merge), in suite order.
     pub fn not_run(&self) -> Vec<&str> {

@@ -424,7 +424,8 @@ pub(super) fn take_text_calls(
         false
     } else {
         notes.push(format!(
-            "the reply's text holds what looks like a call to {names}; set `recover_text_calls: true` to score it"
+            "the reply's text holds what looks like a call to {names}; {}",
+            crate::record::TEXT_CALL_NOTE
         ));
         true
     }

@@ -137,6 +137,16 @@ fn every_outcome_scores_as_scripted() {
             .contains("recover_text_calls"),
         "{text_call}"
     );
+    // The fix is shown where people look, not only in the report's notes.
+    let unwrapped = stderr.replace("\n  ", " ");
+    assert!(
+        unwrapped.contains("hint: 2 trial(s) wrote a tool call as text instead of `tool_calls`"),
+        "{stderr}"
+    );
+    assert!(
+        unwrapped.contains("`recover_text_calls: true` under `model`"),
+        "{stderr}"
+    );
     // The key never reaches the report.
     let raw = std::fs::read_to_string(ws.path().join("r.json")).unwrap();
     assert!(!raw.contains("sk-test-sentinel"));

@@ -42,6 +42,16 @@ pub fn render_run_html_gated(r: &Report, gate: Option<PageGate<'_>>) -> String {
             esc(&super::capitalized(&why))
         );
     }
+    let text_calls = r.text_call_trials();
+    if text_calls > 0 {
+        let _ = write!(
+            b,
+            "<p class=\"warn\">{}</p>",
+            esc(&super::capitalized(&crate::record::text_call_hint(
+                text_calls
+            )))
+        );
+    }
     if let Some(g) = gate {
         b.push_str(&gate_section(r, &g));
     }

@@ -43,6 +43,15 @@ pub fn render_table(r: &Report, width: u16, rows: TaskRows) -> String {
         }
         TaskRows::Failing => out.push_str(&failing_lines(r, width)),
     }
+    let text_calls = r.text_call_trials();
+    if text_calls > 0 {
+        let hint = crate::record::text_call_hint(text_calls);
+        let _ = writeln!(
+            out,
+            "{}",
+            super::wrap(&format!("hint: {hint}"), width, "  ")
+        );
+    }
     // Per-tool counts and confusions of a run without a scored trial are all zeros.
     let scored = r.summary.trials > r.summary.errors;
     if scored && !r.summary.tools.is_empty() {
