@@ -19,7 +19,9 @@ pub struct Rate {
     /// The standard error clustered by task (trials of one task are not independent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub se: Option<f64>,
-    /// `rate ± 1.96 se`, clamped to [0, 1].
+    /// The Wilson interval on the effective number of trials the clustering leaves (the rate's
+    /// variance over its clustered variance: Kish's design effect), between the number of
+    /// tasks and of trials: repeated trials that agree add nothing to what their task says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_low: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,8 +59,21 @@ impl Rate {
         let as_f64: Vec<f64> = values.iter().map(|x| f64::from(u8::from(*x))).collect();
         if let Some((mean, se)) = super::paired::clustered_mean_se_flat(&as_f64, lens) {
             r.se = Some(se);
-            r.cluster_low = Some((mean - Z95 * se).max(0.0));
-            r.cluster_high = Some((mean + Z95 * se).min(1.0));
+            let (tasks, trials) = (lens.len() as f64, values.len() as f64);
+            let variance = mean * (1.0 - mean);
+            // Identical outcomes everywhere (a rate of 0 or 1) say nothing of the design
+            // effect: count the tasks alone.
+            let effective = if variance > 0.0 && se > 0.0 {
+                (variance / (se * se)).clamp(tasks, trials)
+            } else if variance > 0.0 {
+                trials
+            } else {
+                tasks
+            };
+            if let Some((l, h)) = wilson_rate(mean, effective, Z95) {
+                r.cluster_low = Some(l);
+                r.cluster_high = Some(h);
+            }
         }
         r.clustered = lens.iter().any(|&len| len > 1);
         r
@@ -89,8 +104,15 @@ pub fn wilson(k: usize, n: usize, z: f64) -> Option<(f64, f64)> {
     if n == 0 {
         return None;
     }
-    let n = n as f64;
-    let p = k as f64 / n;
+    wilson_rate(k as f64 / n as f64, n as f64, z)
+}
+
+/// The Wilson score interval of a rate `p` over `n` trials, `n` not necessarily whole (an
+/// effective number of trials).
+fn wilson_rate(p: f64, n: f64, z: f64) -> Option<(f64, f64)> {
+    if n <= 0.0 {
+        return None;
+    }
     let z2 = z * z;
     let denom = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denom;
@@ -128,11 +150,38 @@ mod tests {
     fn rate_displays_interval() {
         assert_eq!(Rate::new(81, 263).display(), "30.8% [25.5, 36.6]");
         assert_eq!(Rate::new(0, 0).display(), "n/a");
-        // Three tasks of two trials: [1,1], [0,1], [0,0] -> 50%, clustered SE sqrt(2)/6.
+        // Three tasks of two trials: [1,1], [0,1], [0,0] -> 50%, clustered SE sqrt(2)/6: an
+        // effective 0.25 / (2/36) = 4.5 trials, Wilson at 50% on 4.5.
         let r = Rate::clustered(&[true, true, false, true, false, false], &[2, 2, 2]);
         assert!(r.clustered);
         assert!(close(r.se.unwrap(), 2f64.sqrt() / 6.0));
-        assert_eq!(r.display(), "50.0% [3.8, 96.2]");
+        let (l, h) = wilson_rate(0.5, 4.5, Z95).unwrap();
+        let (rl, rh) = r.interval().unwrap();
+        assert!(close(rl, l) && close(rh, h), "{rl} {rh}");
+        assert_eq!(r.display(), "50.0% [16.1, 83.9]");
         assert!(!Rate::clustered(&[true, false], &[1, 1]).clustered);
+    }
+
+    #[test]
+    fn repeated_trials_that_agree_claim_no_more_than_their_tasks() {
+        // Ten tasks, one passing, each run five times alike: the interval of 1 in 10 (Wilson
+        // 10.0% [1.8, 40.4]), not narrower, and above 0 since a task passed.
+        let values: Vec<bool> = (0..10).flat_map(|t| [t == 0; 5]).collect();
+        let r = Rate::clustered(&values, &[5; 10]);
+        let one_trial = Rate::new(1, 10);
+        assert_eq!(r.display(), one_trial.display());
+        assert_eq!(r.display(), "10.0% [1.8, 40.4]");
+        // Every trial alike and passing: still the tasks' interval.
+        let r = Rate::clustered(&[true; 50], &[5; 10]);
+        assert_eq!(r.interval(), Rate::new(10, 10).interval());
+        // Trials that disagree within tasks carry more: never wider than the tasks alone
+        // would be, never narrower than every trial independent.
+        let values: Vec<bool> = (0..50).map(|i| i % 5 < 2).collect();
+        let r = Rate::clustered(&values, &[5; 10]);
+        let (l, h) = r.interval().unwrap();
+        let (tl, th) = wilson(4, 10, Z95).unwrap();
+        let (nl, nh) = wilson(20, 50, Z95).unwrap();
+        assert!(l >= tl - 1e-12 && h <= th + 1e-12, "{l} {h}");
+        assert!(l <= nl + 1e-12 && h >= nh - 1e-12, "{l} {h}");
     }
 }
