@@ -293,8 +293,8 @@ pub struct CacheArgs {
 }
 
 impl CacheArgs {
-    /// The cache's mode and folder for a run of the eval file at `eval`.
-    pub fn settings(&self, eval: &std::path::Path) -> crate::model::CacheSettings {
+    /// The cache's mode and folder.
+    pub fn settings(&self) -> crate::model::CacheSettings {
         use crate::model::CacheMode;
         let mode = if self.replay {
             CacheMode::Replay
@@ -305,13 +305,10 @@ impl CacheArgs {
                 CacheMode::Readwrite
             })
         };
-        let dir = self.cache_dir.clone().unwrap_or_else(|| {
-            crate::model::default_cache_dir(
-                eval.parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(std::path::Path::new(".")),
-            )
-        });
+        let dir = self
+            .cache_dir
+            .clone()
+            .unwrap_or_else(crate::model::default_cache_dir);
         crate::model::CacheSettings { mode, dir }
     }
 }

@@ -8,6 +8,66 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// The project's root, where reports (`reports/`) and the response cache (`.tooleval/cache`)
+/// go, whatever subfolder a command runs in: the root of the git repository holding `start`,
+/// else `start` itself (a stray `.tooleval` higher up, in a home folder say, never captures a
+/// project). Relative to `start` (`.` or `../..`) when `start` is relative, so the paths a
+/// command prints stay short.
+pub fn project_root(start: &Path) -> PathBuf {
+    let absolute = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
+    let Some(up) = absolute.ancestors().position(|d| d.join(".git").exists()) else {
+        return start.to_path_buf();
+    };
+    if start.is_absolute() {
+        return absolute
+            .ancestors()
+            .nth(up)
+            .unwrap_or(&absolute)
+            .to_path_buf();
+    }
+    if up == 0 {
+        return start.to_path_buf();
+    }
+    let mut root = if start == Path::new(".") {
+        PathBuf::new()
+    } else {
+        start.to_path_buf()
+    };
+    for _ in 0..up {
+        root.push("..");
+    }
+    root
+}
+
+/// A path under the project root of the current folder, kept relative (`reports/runs`, or
+/// `../reports/runs` from a subfolder).
+pub fn in_project(rest: impl AsRef<Path>) -> PathBuf {
+    let root = project_root(Path::new("."));
+    if root == Path::new(".") {
+        rest.as_ref().to_path_buf()
+    } else {
+        root.join(rest)
+    }
+}
+
+#[cfg(test)]
+mod root_tests {
+    use super::*;
+
+    #[test]
+    fn the_project_root_is_the_git_repositorys_else_the_folder_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        // No repository: the folder itself, whatever `.tooleval` lies above it.
+        std::fs::create_dir_all(dir.path().join("a/.tooleval")).unwrap();
+        assert_eq!(project_root(&deep), deep);
+        std::fs::create_dir(dir.path().join(".git")).unwrap();
+        assert_eq!(project_root(&deep), dir.path());
+        assert_eq!(project_root(dir.path()), dir.path());
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename. A link is
 /// written through to its target; anything but a regular file there is refused.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -8,10 +8,7 @@ use crate::model;
 use crate::output::Output;
 
 pub fn cache_command(out: &Output, args: CacheCommand) -> Result<i32> {
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| model::default_cache_dir(std::path::Path::new(".")));
+    let dir = args.dir.clone().unwrap_or_else(model::default_cache_dir);
     match args.action {
         CacheAction::Stats => {
             let s = model::cache_stats(&dir);

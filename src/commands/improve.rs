@@ -44,7 +44,7 @@ pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
         max_tools: usize::try_from(args.max_tools).unwrap_or(usize::MAX),
         max_tool_tokens: args.max_tool_tokens,
         alpha: args.alpha,
-        cache: args.cache.settings(eval),
+        cache: args.cache.settings(),
         progress: table,
     };
     let prepared = improve::prepare(&session, &options).await?;

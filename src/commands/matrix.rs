@@ -42,7 +42,7 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
             Some("run one model at a time (`--model NAME`) for variants or shards".to_owned()),
         ));
     }
-    let cache = args.cache.settings(&eval.path);
+    let cache = args.cache.settings();
     // Every model is built before any server starts: a missing key should not wait for them.
     let built: Vec<Arc<dyn Model>> = eval
         .models

@@ -50,16 +50,14 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     let agent = tasks.iter().any(|t| t.agent.is_some());
     // The servers are asked once; every variant shares their tool lists (and, for agent tasks,
     // their open connections).
-    let listed = session
-        .list_tools(agent, &args.cache.settings(&eval.path))
-        .await?;
+    let listed = session.list_tools(agent, &args.cache.settings()).await?;
     session.check(&listed.tools)?;
     check_descriptions(&variants, &listed.tools)?;
     let plan = Plan {
         tasks,
         opts: ExecOptions {
             shard: args.shard.map(|s| (s.index, s.count)),
-            agent: Some(session.agent_run(&listed, &args.cache.settings(&eval.path), judge)),
+            agent: Some(session.agent_run(&listed, &args.cache.settings(), judge)),
             ..session.exec_options(!args.quiet && args.format == Format::Table)
         },
         model,
@@ -153,7 +151,7 @@ async fn dry_run(
     tasks: &[PlannedTask],
     args: &RunArgs,
 ) -> Result<i32> {
-    let cache = args.cache.settings(&session.eval.path);
+    let cache = args.cache.settings();
     let listed = session.list_tools(false, &cache).await?;
     session.check(&listed.tools)?;
     let agent = session.agent_run(&listed, &cache, None);

@@ -93,17 +93,14 @@ pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
     let listed = session
         .list_tools(
             tasks.iter().any(|t| t.agent.is_some()),
-            &args.cache.settings(&session.eval.path),
+            &args.cache.settings(),
         )
         .await?;
     let mut all = candidates(&listed.tools, &args)?;
     all.count_tokens(encoding);
     session.check(&all)?;
-    let agent = Some(session.agent_run(
-        &listed,
-        &args.cache.settings(&session.eval.path),
-        session.judge(&args.cache)?,
-    ));
+    let agent =
+        Some(session.agent_run(&listed, &args.cache.settings(), session.judge(&args.cache)?));
     let needed = needed_tools(&all, &tasks);
     let distractors: Vec<String> = all
         .tools

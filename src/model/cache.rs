@@ -15,16 +15,11 @@ use crate::record::ModelInfo;
 /// `.tooleval/cache`, in the project's root folder (`default_cache_dir`).
 pub const DEFAULT_CACHE_DIR: &str = ".tooleval/cache";
 
-/// Where the cache lives unless given: `.tooleval/cache` at the root of the git repository that
-/// holds `start` (the eval file's folder, or the current folder for `tooleval cache`), else in
-/// `start` itself. One cache per project, wherever tooleval is run from.
-pub fn default_cache_dir(start: &Path) -> PathBuf {
-    let start = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
-    let root = start
-        .ancestors()
-        .find(|d| d.join(".git").exists())
-        .unwrap_or(&start);
-    root.join(DEFAULT_CACHE_DIR)
+/// Where the cache lives unless given: `.tooleval/cache` at the project's root
+/// (`files::project_root` of the current folder), as reports do. One cache per project,
+/// whichever of its folders tooleval runs in, and `tooleval cache` finds it from any of them.
+pub fn default_cache_dir() -> PathBuf {
+    crate::files::in_project(DEFAULT_CACHE_DIR)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -74,7 +74,7 @@ pub fn default_path_in(kind: &str, eval: &Path, started: std::time::SystemTime) 
         .replace('.', "-")
         .trim_end_matches('Z')
         .to_owned();
-    let dir = PathBuf::from("reports").join(kind);
+    let dir = crate::files::in_project(Path::new("reports").join(kind));
     let mut path = dir.join(format!("{stem}-{stamp}.json"));
     let mut n = 2;
     while path.exists() {

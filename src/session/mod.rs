@@ -73,7 +73,7 @@ impl Session {
     /// The model the eval names. Built before any server starts: a missing key should not wait
     /// for them.
     pub fn model(&self, cache: &CacheArgs) -> Result<Arc<dyn Model>> {
-        model::from_config(&self.eval.model, &cache.settings(&self.eval.path))
+        model::from_config(&self.eval.model, &cache.settings())
     }
 
     /// The model that grades answers against rubrics, with the response cache around it;
@@ -82,7 +82,7 @@ impl Session {
         self.eval
             .judge_model
             .as_ref()
-            .map(|j| model::from_config(j, &cache.settings(&self.eval.path)))
+            .map(|j| model::from_config(j, &cache.settings()))
             .transpose()
     }
 

@@ -371,6 +371,46 @@ fn the_cache_lives_at_the_project_root_wherever_tooleval_runs() {
     let text = String::from_utf8_lossy(&stats.stdout);
     // Three replies and the servers' tool listing.
     assert!(text.contains(".tooleval/cache: 4 entries"), "{text}");
+    // Reports go to the same root, not beside the eval file.
+    let out = tooleval()
+        .current_dir(ws.path().join("evals"))
+        .args(["run", "--quiet", "--cache", "readwrite", "eval.yaml"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("report: ../reports/runs/eval-"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(ws.path().join("reports/runs"))
+            .unwrap()
+            .count(),
+        1
+    );
+    assert!(!ws.path().join("evals/reports").exists());
+
+    // Outside git the root is the current folder: a run from the project folder and `cache
+    // stats` from it see one cache, and nothing lands beside the eval file.
+    let plain = Workspace::new();
+    plain.write("evals/suite.yaml", SUITE);
+    plain.write(
+        "evals/eval.yaml",
+        &format!("servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nmodel:\n  name: m\n  base_url: \"{}\"\n  api_key: k\nsuites: [suite.yaml]\nconcurrency: 1\n", server.url),
+    );
+    let out = tooleval()
+        .current_dir(plain.path())
+        .args(["run", "--quiet", "--cache", "readwrite", "evals/eval.yaml"])
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_some_and(|c| c <= 1));
+    assert!(plain.path().join(".tooleval/cache").is_dir());
+    assert!(plain.path().join("reports/runs").is_dir());
+    assert!(!plain.path().join("evals/.tooleval").exists());
+    let stats = tooleval()
+        .current_dir(plain.path())
+        .args(["cache", "stats"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&stats.stdout);
+    assert!(text.contains(".tooleval/cache: 4 entries"), "{text}");
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
