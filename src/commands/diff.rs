@@ -19,7 +19,7 @@ pub async fn diff_command(out: &Output, args: DiffArgs) -> Result<i32> {
     }
     let base = report::read_report(&args.base)?;
     let head = report::read_report(&args.head)?;
-    let d = report::diff_reports(
+    let mut d = report::diff_reports(
         &base,
         &head,
         DiffOptions {
@@ -27,6 +27,9 @@ pub async fn diff_command(out: &Output, args: DiffArgs) -> Result<i32> {
             alpha: args.alpha,
         },
     )?;
+    // Each side by its file: two runs of one model differ in what the files hold.
+    d.base.file = Some(args.base.display().to_string());
+    d.head.file = Some(args.head.display().to_string());
     let failures = gate::evaluate(&args.fail_on, &head, Some(&d), None);
     let code = gate::exit_code(&failures);
     let verdict = Verdict {

@@ -49,6 +49,9 @@ pub struct ReportDiff {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunIdentity {
+    /// The report's file as the command was given it (`before.json`), when it came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     pub model: String,
     pub started_at: String,
     pub tools_hash: String,
@@ -421,6 +424,7 @@ fn tool_stat_changes(base: &Report, head: &Report) -> Vec<ToolStatChange> {
 
 fn identity(r: &Report) -> RunIdentity {
     RunIdentity {
+        file: None,
         model: r.model.name.clone(),
         started_at: r.started_at.clone(),
         tools_hash: r.tools.hash.clone(),

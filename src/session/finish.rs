@@ -112,10 +112,15 @@ fn compare_with_baseline(report: &Report, f: &Finish) -> Result<Option<ReportDif
         common_tasks: f.gate.common_tasks,
         alpha: f.gate.alpha,
     };
-    baseline
+    let mut diff = baseline
         .as_ref()
         .map(|b| report::diff_reports(b, report, opts))
-        .transpose()
+        .transpose()?;
+    if let Some(d) = &mut diff {
+        d.base.file = f.baseline_source();
+        d.head.file = Some(f.out.display().to_string());
+    }
+    Ok(diff)
 }
 
 /// The summary: a table on stderr, or JSON (with the diff) on stdout.

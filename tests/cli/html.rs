@@ -341,6 +341,10 @@ fn the_agent_run_diff_sweep_and_improve_pages_render() {
         );
     }
     assert!(r.dom.contains("fixed (1)"), "the fixed task");
+    assert!(
+        r.dom.contains("tooleval diff: base.json vs owner.json"),
+        "the sides by their files"
+    );
     assert!(r.dom.contains("services-notifications-owner-version"));
 
     let r = render(

@@ -10,7 +10,11 @@ use crate::report::{Report, ReportDiff, TaskStatus};
 use crate::score::TrialsByTask;
 
 pub fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> String {
-    let title = format!("tooleval diff: {} vs {}", side(base), side(head));
+    let title = format!(
+        "tooleval diff: {} vs {}",
+        d.base.file.clone().unwrap_or_else(|| side(base)),
+        d.head.file.clone().unwrap_or_else(|| side(head))
+    );
     let id = |r: &crate::report::diff::RunIdentity| {
         format!(
             "<code>{}</code>, {} task(s) x {} trial(s), started {}, tools <code>{}</code>{}",
@@ -25,8 +29,22 @@ pub fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> String 
     let mut b = header(
         &title,
         &[
-            ("base", format!("{}: {}", esc(&side(base)), id(&d.base))),
-            ("head", format!("{}: {}", esc(&side(head)), id(&d.head))),
+            (
+                "base",
+                format!(
+                    "{}: {}",
+                    esc(&d.base.file.clone().unwrap_or_else(|| side(base))),
+                    id(&d.base)
+                ),
+            ),
+            (
+                "head",
+                format!(
+                    "{}: {}",
+                    esc(&d.head.file.clone().unwrap_or_else(|| side(head))),
+                    id(&d.head)
+                ),
+            ),
             (
                 "tooleval",
                 format!(

@@ -21,18 +21,18 @@ const MARKS: WordMarks = WordMarks {
 /// so tasks still failing for the same reason are counted, not listed again.
 pub fn render_diff_table(d: &ReportDiff, width: u16, after_run: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "base: {} · tools {} · {} tasks × {}\nhead: {} · tools {} · {} tasks × {}",
-        d.base.model,
-        d.base.tools_hash,
-        d.base.tasks,
-        d.base.trials,
-        d.head.model,
-        d.head.tools_hash,
-        d.head.tasks,
-        d.head.trials
-    );
+    for (label, side) in [("base", &d.base), ("head", &d.head)] {
+        let file = side
+            .file
+            .as_deref()
+            .map(|f| format!("{f} · "))
+            .unwrap_or_default();
+        let line = format!(
+            "{label}: {file}{} · tools {} · {} tasks × {}",
+            side.model, side.tools_hash, side.tasks, side.trials
+        );
+        let _ = writeln!(out, "{}", wrap(&line, width, "  "));
+    }
     for w in &d.warnings {
         let _ = writeln!(out, "warning: {w}");
     }
