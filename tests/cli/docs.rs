@@ -1,7 +1,8 @@
 //! The docs run as written: every `tooleval` command in the shell blocks of the README and
 //! docs/descriptions.md runs, in order, against the demo in a copy of the repository's evals,
 //! suites and baseline, and ends as a documented command may (0, or 1 for a gate or a lint
-//! finding), never with a usage, file or infrastructure error.
+//! finding), never with a usage, file or infrastructure error; and every whole suite shown in
+//! the README and docs/ (a YAML block with `tasks:`) runs against the demo server.
 
 use std::path::Path;
 use std::process::Command;
@@ -191,6 +192,83 @@ fn every_field_of_the_file_schemas_is_documented() {
         assert!(
             missing.is_empty(),
             "{doc} does not name these fields of schemas/{schema}.schema.json: {missing:?}"
+        );
+    }
+}
+
+/// Every YAML block of the README and docs/ that is a whole suite (it has `tasks:`), with where
+/// it starts (`docs/suite-format.md:374`).
+fn suite_examples() -> Vec<(String, String)> {
+    let mut docs = vec![repo().join("README.md")];
+    let mut more: Vec<_> = std::fs::read_dir(repo().join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "md"))
+        .collect();
+    more.sort();
+    docs.extend(more);
+    let mut out = Vec::new();
+    for doc in docs {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let name = doc.strip_prefix(repo()).unwrap().display().to_string();
+        let mut block: Option<(usize, String)> = None;
+        for (i, line) in text.lines().enumerate() {
+            match &mut block {
+                None if line.trim() == "```yaml" => block = Some((i + 2, String::new())),
+                Some((start, body)) if line.starts_with("```") => {
+                    if body.lines().any(|l| l.starts_with("tasks:")) {
+                        out.push((format!("{name}:{start}"), std::mem::take(body)));
+                    }
+                    block = None;
+                }
+                Some((_, body)) => {
+                    body.push_str(line);
+                    body.push('\n');
+                }
+                None => {}
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_whole_suite_in_the_docs_runs_against_the_demo() {
+    let examples = suite_examples();
+    assert!(examples.len() >= 8, "{}", examples.len());
+    let bin_dir = bin_path().parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap();
+    for (place, suite) in examples {
+        let ws = tempfile::tempdir().unwrap();
+        std::fs::write(ws.path().join("suite.yaml"), &suite).unwrap();
+        std::fs::write(
+            ws.path().join("eval.yaml"),
+            "servers:\n  shop: { command: tooleval, args: [demo-server] }\nmodel: baseline\nsuites: [suite.yaml]\n",
+        )
+        .unwrap();
+        let mut cmd = Command::new(bin_path());
+        clean_env(&mut cmd);
+        let out = cmd
+            .args([
+                "run",
+                "--quiet",
+                "--cache",
+                "off",
+                "--out",
+                "r.json",
+                "eval.yaml",
+            ])
+            .env("PATH", &path)
+            .current_dir(ws.path())
+            .output()
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "the suite at {place} does not run against the demo:\n{}",
+            String::from_utf8_lossy(&out.stderr)
         );
     }
 }
