@@ -148,9 +148,9 @@ pub struct RunArgs {
 pub struct ReportArgs {
     /// A JSON report of `tooleval run`, `sweep` or `improve`, or a model matrix (`-matrix.json`).
     pub report: PathBuf,
-    /// Where to write the HTML page.
+    /// Where to write the HTML page [default: the report's path with `.html`].
     #[arg(long, value_name = "FILE")]
-    pub html: PathBuf,
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

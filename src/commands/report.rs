@@ -43,7 +43,8 @@ pub async fn report_command(out: &Output, args: ReportArgs) -> Result<i32> {
         ),
         _ => report::render_run_html(&report::parse_report(&text, &name)?),
     };
-    write_page(out, &args.html, &page)?;
+    let html = args.html.unwrap_or_else(|| path.with_extension("html"));
+    write_page(out, &html, &page)?;
     Ok(exit::OK)
 }
 

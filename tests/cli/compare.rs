@@ -766,4 +766,13 @@ fn the_run_page_shows_the_gate_verdict_and_the_regressed_tasks_first() {
     assert_eq!(rebuilt.status.code(), Some(0));
     let again = std::fs::read_to_string(ws.path().join("again.html")).unwrap();
     assert!(!again.contains("id=\"gate\""));
+    // As the README's command table writes it: the page lands beside the report.
+    let beside = tooleval()
+        .current_dir(ws.path())
+        .args(["report", "base.json"])
+        .output()
+        .unwrap();
+    assert_eq!(beside.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&beside.stderr).contains("page: base.html"));
+    assert!(ws.path().join("base.html").exists());
 }
