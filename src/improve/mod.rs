@@ -164,7 +164,19 @@ pub async fn prepare(session: &Session, o: &Options) -> Result<Prepared> {
     let budget = RequestBudget::new(o.max_requests);
     let eval = &session.eval;
     let model = model::from_config_counted(&eval.model, &o.cache, Some(budget.clone()))?;
-    let writer = model::from_config_counted(&writer_cfg, &o.cache, Some(budget.clone()))?;
+    // The writer must be an LLM: the offline baseline is no way out of a missing key.
+    let writer = model::from_config_counted(&writer_cfg, &o.cache, Some(budget.clone())).map_err(
+        |e| match e {
+            Error::Usage { message, .. } if message.starts_with("no API key") => Error::Usage {
+                message: format!("the writer: {message}"),
+                hint: Some(format!(
+                    "export {} (or give `api_key` in the eval's `writer_model`); the writer must be an LLM: the offline baseline cannot write descriptions",
+                    writer_cfg.provider().key_var()
+                )),
+            },
+            e => e,
+        },
+    )?;
     let judge = eval
         .judge_model
         .as_ref()
@@ -248,8 +260,13 @@ pub fn estimate(session: &Session, p: &Prepared, o: &Options) -> (u64, u64, Stri
             p.plan.tasks.len()
         )
     };
+    let cached = if o.cache.mode == model::CacheMode::Off {
+        ""
+    } else {
+        "; replies in the response cache cost nothing"
+    };
     let line = format!(
-        "improve: at most {} model request(s) ({who}; {writer_requests} to the writer `{}`), about {} tokens; replies in the response cache cost nothing",
+        "improve: at most {} model request(s) ({who}; {writer_requests} to the writer `{}`), about {} tokens{cached}",
         eval_requests + writer_requests,
         p.writer.info().name,
         eval_tokens + writer_tokens

@@ -737,3 +737,43 @@ fn an_agent_eval_is_improved_through_its_conversations() {
         "{round}"
     );
 }
+
+#[test]
+fn the_writer_without_a_key_is_not_pointed_at_the_baseline_and_the_cost_line_fits_the_cache() {
+    let ws = Workspace::new();
+    let demo = repo().join("evals/demo.yaml");
+    let out = tooleval()
+        .current_dir(ws.path())
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("OPENAI_BASE_URL")
+        .args(["improve", "--writer-model", "gpt-4o"])
+        .arg(&demo)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("error: the writer: no API key for `gpt-4o`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the offline baseline cannot write descriptions"),
+        "{err}"
+    );
+    assert!(!err.contains("--model baseline"), "{err}");
+
+    let rt = runtime();
+    let script = evaluator(Script::default().rule(BRIEF, Scripted::Text(GOOD.into())));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let eval = eval(&ws, &server.url, "");
+    for (cache, says) in [("off", false), ("readwrite", true)] {
+        let (code, err, _) = improve(&ws, &eval, &["--cache", cache]);
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("improve: at most "), "{err}");
+        assert_eq!(
+            err.contains("replies in the response cache cost nothing"),
+            says,
+            "--cache {cache}: {err}"
+        );
+    }
+}
