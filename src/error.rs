@@ -123,6 +123,10 @@ pub enum Error {
         message: String,
         hint: Option<String>,
     },
+    /// Several problems found at once (each model of a matrix that cannot be set up), each
+    /// shown with its hint.
+    #[error("{} problems", .0.len())]
+    Several(Vec<Error>),
     #[error("cannot {action} `{}`", path.display())]
     Io {
         action: &'static str,
@@ -152,6 +156,20 @@ impl Error {
         match self {
             Error::Input(_) | Error::Usage { .. } | Error::Io { .. } => exit::USAGE,
             Error::Server { .. } | Error::Model { .. } => exit::INFRASTRUCTURE,
+            Error::Several(errors) => errors
+                .iter()
+                .map(Error::exit_code)
+                .max()
+                .unwrap_or(exit::USAGE),
+        }
+    }
+
+    /// One error for all of `errors`: the error itself when there is one.
+    pub fn all(mut errors: Vec<Error>) -> Option<Error> {
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(Error::Several(errors)),
         }
     }
 
@@ -166,6 +184,12 @@ impl Error {
                 if diags.len() > 1 {
                     let _ = writeln!(out, "error: {} problems found", diags.len());
                 }
+            }
+            Error::Several(errors) => {
+                for e in errors {
+                    out.push_str(&e.render());
+                }
+                let _ = writeln!(out, "error: {} problems found", errors.len());
             }
             other => {
                 let _ = writeln!(out, "error: {other}");

@@ -44,11 +44,16 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
     }
     let cache = args.cache.settings();
     // Every model is built before any server starts: a missing key should not wait for them.
-    let built: Vec<Arc<dyn Model>> = eval
+    // Every model that cannot be set up is named at once, not the first alone.
+    let (built, failed): (Vec<_>, Vec<_>) = eval
         .models
         .iter()
         .map(|m| model::from_config(m, &cache))
-        .collect::<Result<_>>()?;
+        .partition(Result::is_ok);
+    if let Some(e) = Error::all(failed.into_iter().filter_map(Result::err).collect()) {
+        return Err(e);
+    }
+    let built: Vec<Arc<dyn Model>> = built.into_iter().filter_map(Result::ok).collect();
     let infos: Vec<_> = built.iter().map(|m| m.info()).collect();
     let labels = report::matrix_labels(&infos);
     // The eval's `models` are checked as it is read; the command line's here.

@@ -49,7 +49,14 @@ pub fn render_junit(r: &Report) -> String {
             case.set_time(Duration::from_millis(ms));
             let out: String = trials
                 .iter()
-                .map(|t| format!("trial {}: {}: {}\n", t.trial, t.outcome.as_str(), t.reason))
+                .map(|t| {
+                    format!(
+                        "trial {}: {}: {}\n",
+                        t.trial + 1,
+                        t.outcome.as_str(),
+                        t.reason
+                    )
+                })
                 .collect();
             case.set_system_out(out);
             ts.add_test_case(case);

@@ -297,6 +297,9 @@ fn summary_json() {
 fn a_shard_says_which_part_of_the_run_it_holds() {
     let mut r = baseline();
     assert_eq!(text::scope(&r), "40 tasks × 1 trial(s)");
+    let mut one = r.clone();
+    one.suites[0].tasks.truncate(1);
+    assert_eq!(text::scope(&one), "1 task × 1 trial(s)");
     r.shard = Some(ShardInfo { index: 1, count: 3 });
     assert_eq!(text::scope(&r), "shard 1/3: 14 of 40 tasks × 1 trial(s)");
     r.shard = Some(ShardInfo { index: 3, count: 3 });

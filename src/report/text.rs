@@ -11,7 +11,8 @@ pub(super) fn scope(r: &super::Report) -> String {
     let tasks = r.task_count();
     let trials = r.eval.trials.max(1) as usize;
     let Some(shard) = r.shard else {
-        return format!("{tasks} tasks × {trials} trial(s)");
+        let s = if tasks == 1 { "" } else { "s" };
+        return format!("{tasks} task{s} × {trials} trial(s)");
     };
     // Jobs are numbered task by task and trial by trial; a shard runs those whose number modulo
     // its count is its index - 1.

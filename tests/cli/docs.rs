@@ -272,3 +272,72 @@ fn every_whole_suite_in_the_docs_runs_against_the_demo() {
         );
     }
 }
+
+/// The block that follows `marker` in `doc`, as written.
+fn block_after(doc: &str, marker: &str) -> String {
+    let text = std::fs::read_to_string(repo().join(doc)).unwrap();
+    let from = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("{doc} lost `{marker}`"));
+    let rest = &text[from..];
+    let start = rest.find("```").unwrap();
+    let body = &rest[start..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    body[..body.find("```").unwrap()].to_owned()
+}
+
+#[test]
+fn the_documented_error_messages_are_what_tooleval_prints() {
+    // docs/suite-format.md, "Error messages": an unset variable and a misspelt field.
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ws.path().join("e.yaml"),
+        "servers:\n  tickets:\n    command: tickets-mcp\n    args: [--stdio]\n    env: { TOKEN: \"${TICKETS_TOKEN}\" }\nmodel: baseline\nsuites: [s2.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.path().join("s2.yaml"),
+        "tasks:\n  - id: a\n    promt: hi\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(bin_path());
+    clean_env(&mut cmd);
+    let out = cmd
+        .args(["run", "e.yaml"])
+        .env_remove("TICKETS_TOKEN")
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        block_after("docs/suite-format.md", "## Error messages")
+    );
+    // docs/descriptions.md: the scaffold's placeholder prompt, as `init` leaves it.
+    let ws = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(bin_path());
+        clean_env(&mut cmd);
+        let bin_dir = bin_path().parent().unwrap().to_path_buf();
+        cmd.args(args)
+            .env("PATH", std::env::join_paths([bin_dir]).unwrap())
+            .current_dir(ws.path())
+            .output()
+            .unwrap()
+    };
+    assert_eq!(
+        run(&["init", "--", "tooleval", "demo-server"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let out = run(&["run", "evals/tooleval-demo.yaml"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    let doc = block_after(
+        "docs/descriptions.md",
+        "exits with 2 and names each such task",
+    );
+    for line in doc.lines() {
+        assert!(said.contains(line), "{line:?} is not printed:\n{said}");
+    }
+}

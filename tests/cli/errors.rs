@@ -410,3 +410,30 @@ fn an_http_error_from_an_mcp_url_is_said_in_plain_words() {
     );
     assert!(!err.contains("Transport error"), "{err}");
 }
+
+#[test]
+fn every_model_of_a_matrix_without_a_key_is_named_at_once() {
+    let out = tooleval()
+        .args([
+            "run",
+            "--model",
+            "gpt-4o",
+            "--model",
+            "anthropic:claude-x",
+            "--model",
+            "gpt-4o-mini",
+        ])
+        .arg(crate::support::repo().join("evals/demo.yaml"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for name in ["gpt-4o", "claude-x", "gpt-4o-mini"] {
+        assert!(
+            err.contains(&format!("error: no API key for `{name}`")),
+            "{name}: {err}"
+        );
+    }
+    assert_eq!(err.matches("hint:").count(), 3, "{err}");
+    assert!(err.ends_with("error: 3 problems found\n"), "{err}");
+}

@@ -80,8 +80,10 @@ fn eval(ws: &Workspace, provider: &str, server: &ScriptedServer, extra: &str) ->
 
 const SENTINEL: &str = "sk-sentinel-7f3a9c-never-written";
 
+/// `tooleval run` in the eval's folder (the workspace: its cache lands there).
 fn run(eval: &Path, report: &Path, args: &[&str]) -> std::process::Output {
     tooleval()
+        .current_dir(eval.parent().unwrap())
         .env("SENTINEL_KEY", SENTINEL)
         .args(["run", "--out"])
         .arg(report)

@@ -95,12 +95,32 @@ fn header(r: &Report, width: u16) -> String {
     for t in r.tools.tools.iter().filter(|t| !t.overridden.is_empty()) {
         let _ = writeln!(out, "overridden: `{}`: {}", t.name, t.overridden.join(", "));
     }
-    for rn in &r.tools.renamed {
-        let _ = writeln!(
-            out,
-            "note: `{}` of server `{}` is called `{}` here: {}",
-            rn.server_name, rn.server, rn.name, rn.reason
-        );
+    // A few renames one by one; many (two servers with one tool set) grouped by why, with the
+    // first of them: the report lists each (`tools.renamed`).
+    if r.tools.renamed.len() <= 3 {
+        for rn in &r.tools.renamed {
+            let line = format!(
+                "note: `{}` of server `{}` is called `{}` here: {}",
+                rn.server_name, rn.server, rn.name, rn.reason
+            );
+            let _ = writeln!(out, "{}", super::wrap(&line, width, "  "));
+        }
+    } else {
+        let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
+        for rn in &r.tools.renamed {
+            match reasons.iter_mut().find(|(why, _)| *why == rn.reason) {
+                Some((_, names)) => names.push(&rn.name),
+                None => reasons.push((&rn.reason, vec![&rn.name])),
+            }
+        }
+        for (why, names) in reasons {
+            let line = format!(
+                "note: {} tools are called by other names here ({}): {why}; the report lists each",
+                names.len(),
+                crate::report::text::first_few(&names, 3)
+            );
+            let _ = writeln!(out, "{}", super::wrap(&line, width, "  "));
+        }
     }
     if let Some(c) = &r.tools.converted {
         let _ = writeln!(
