@@ -104,6 +104,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .o-wrong_answer{background:#56b4e9;color:#000}.o-turn_limit{background:#000}.o-looped{background:#4d4d4d}.o-stopped{background:#8c8c8c}
 .o-error{background:repeating-linear-gradient(45deg,#bbb,#bbb 3px,#eee 3px,#eee 6px);color:#000}
 .rate{display:inline-block;min-width:250px}
+figure{margin:8px 0}figure svg{width:100%;height:auto;max-width:1400px;display:block}
 .legend span{margin-right:12px;white-space:nowrap}
 .grid td{padding:1px 6px}.grid td.cells{white-space:nowrap}.grid td.why{color:var(--muted);font-size:12.5px}
 nav{margin:4px 0 0}nav a{color:var(--accent)}
