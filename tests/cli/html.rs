@@ -290,12 +290,16 @@ fn the_agent_run_diff_sweep_and_improve_pages_render() {
         .as_array()
         .unwrap()
         .len();
-    let r = render(
-        &browser,
-        &ws.path().join("agent.html"),
-        "",
-        &ws.path().join("agent.png"),
-    );
+    // Each page rendered headless, with a screenshot beside it.
+    let open = |name: &str| {
+        render(
+            &browser,
+            &ws.path().join(format!("{name}.html")),
+            "",
+            &ws.path().join(format!("{name}.png")),
+        )
+    };
+    let r = open("agent");
     assert!(r.console.is_empty(), "{:?}", r.console);
     assert_eq!(task_rows(&r.dom), agent_tasks);
     assert!(
@@ -303,32 +307,17 @@ fn the_agent_run_diff_sweep_and_improve_pages_render() {
         "the turns are there"
     );
 
-    let r = render(
-        &browser,
-        &ws.path().join("diff.html"),
-        "",
-        &ws.path().join("diff.png"),
-    );
+    let r = open("diff");
     assert!(r.console.is_empty(), "{:?}", r.console);
     assert!(r.dom.contains("<del>"), "the word diff");
     // Words next to a marked run keep their space: no "Shop</del>service".
     let joined = regex::Regex::new(r"\w<(del|ins)>|</(del|ins)>\w").unwrap();
-    let cut = render(
-        &browser,
-        &ws.path().join("cut.html"),
-        "",
-        &ws.path().join("cut.png"),
-    );
+    let cut = open("cut");
     assert!(
         cut.dom.contains("one <del>Larkspur Shop</del> service"),
         "the deletion"
     );
-    let gated = render(
-        &browser,
-        &ws.path().join("gated.html"),
-        "",
-        &ws.path().join("gated.png"),
-    );
+    let gated = open("gated");
     assert!(gated.console.is_empty(), "{:?}", gated.console);
     let gate = gated.dom.find("id=\"gate\"").expect("the gate");
     assert!(gate < gated.dom.find("id=\"accuracy\"").unwrap());
@@ -347,12 +336,7 @@ fn the_agent_run_diff_sweep_and_improve_pages_render() {
     );
     assert!(r.dom.contains("services-notifications-owner-version"));
 
-    let r = render(
-        &browser,
-        &ws.path().join("sweep.html"),
-        "",
-        &ws.path().join("sweep.png"),
-    );
+    let r = open("sweep");
     assert!(r.console.is_empty(), "{:?}", r.console);
     assert!(r.dom.contains("<svg"), "the chart");
     let points = ws.read_json("sweep.json")["points"]
