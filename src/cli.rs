@@ -295,21 +295,12 @@ pub struct CacheArgs {
 impl CacheArgs {
     /// The cache's mode and folder.
     pub fn settings(&self) -> crate::model::CacheSettings {
-        use crate::model::CacheMode;
-        let mode = if self.replay {
-            CacheMode::Replay
-        } else {
-            self.cache.unwrap_or(if std::env::var_os("CI").is_some() {
-                CacheMode::Off
-            } else {
-                CacheMode::Readwrite
-            })
-        };
-        let dir = self
-            .cache_dir
-            .clone()
-            .unwrap_or_else(crate::model::default_cache_dir);
-        crate::model::CacheSettings { mode, dir }
+        crate::model::CacheSettings::resolve(
+            self.cache,
+            self.replay,
+            self.cache_dir.clone(),
+            std::env::var_os("CI").is_some(),
+        )
     }
 }
 

@@ -587,6 +587,44 @@ mod tests {
     }
 
     #[test]
+    fn similar_adds_the_most_alike_distractors_first() {
+        let tool = |name: &str, description: &str| crate::mcp::ServerTool {
+            name: name.into(),
+            description: Some(description.into()),
+            input_schema: serde_json::json!({"type": "object"}),
+            annotations: None,
+        };
+        let set = ToolSet::new(vec![(
+            "s".into(),
+            vec![
+                tool(
+                    "search_logs",
+                    "Search the application logs of a service by level and query.",
+                ),
+                tool(
+                    "grep_logs",
+                    "Search application logs of a service for a query.",
+                ),
+                tool("read_logs", "Read the logs of a service."),
+                tool("send_email", "Send an email to a customer."),
+                tool("pay_invoice", "Pay an invoice of a supplier."),
+            ],
+        )]);
+        let sim = Similarity::new(&set.tools);
+        let needed = vec!["search_logs".to_owned()];
+        let distractors: Vec<String> = ["send_email", "pay_invoice", "read_logs", "grep_logs"]
+            .map(String::from)
+            .to_vec();
+        let order = order_distractors(SweepStrategy::Similar, &needed, &distractors, &sim, 1);
+        assert_eq!(order[..2], ["grep_logs", "read_logs"], "{order:?}");
+        // The seed does not change it; `random` follows the seed instead.
+        assert_eq!(
+            order,
+            order_distractors(SweepStrategy::Similar, &needed, &distractors, &sim, 9)
+        );
+    }
+
+    #[test]
     fn splitmix_is_the_published_sequence() {
         // The first outputs of SplitMix64 seeded with 0 (Vigna's reference implementation).
         let mut r = SplitMix64(0);

@@ -41,6 +41,29 @@ pub struct CacheSettings {
     pub dir: PathBuf,
 }
 
+impl CacheSettings {
+    /// The cache as asked: `--replay` over `--cache`, which is otherwise off under CI (`ci`: a
+    /// CI job measures the model, never a recording left on the runner) and read and written
+    /// elsewhere; the folder given, else the project root's (`default_cache_dir`).
+    pub fn resolve(
+        mode: Option<CacheMode>,
+        replay: bool,
+        dir: Option<PathBuf>,
+        ci: bool,
+    ) -> CacheSettings {
+        let mode = match (replay, mode) {
+            (true, _) => CacheMode::Replay,
+            (false, Some(m)) => m,
+            (false, None) if ci => CacheMode::Off,
+            (false, None) => CacheMode::Readwrite,
+        };
+        CacheSettings {
+            mode,
+            dir: dir.unwrap_or_else(default_cache_dir),
+        }
+    }
+}
+
 impl Default for CacheSettings {
     fn default() -> Self {
         CacheSettings {
@@ -257,4 +280,24 @@ pub fn prune_cache(dir: &Path, older_than: Option<std::time::Duration>) -> Resul
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_is_off_by_default_under_ci_and_asked_modes_win() {
+        let mode = |m, replay, ci| CacheSettings::resolve(m, replay, Some("c".into()), ci).mode;
+        assert_eq!(mode(None, false, true), CacheMode::Off);
+        assert_eq!(mode(None, false, false), CacheMode::Readwrite);
+        assert_eq!(
+            mode(Some(CacheMode::Readwrite), false, true),
+            CacheMode::Readwrite
+        );
+        assert_eq!(mode(Some(CacheMode::Off), false, false), CacheMode::Off);
+        assert_eq!(mode(Some(CacheMode::Off), true, true), CacheMode::Replay);
+        let given = CacheSettings::resolve(None, false, Some("here".into()), false);
+        assert_eq!(given.dir, PathBuf::from("here"));
+    }
 }

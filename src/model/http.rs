@@ -558,6 +558,49 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_backoff_waits_what_the_server_asked_else_a_jittered_doubling() {
+        let asked = Duration::from_millis(1234);
+        for attempt in [0, 3, 20] {
+            assert_eq!(backoff(attempt, Some(asked)), asked);
+        }
+        for attempt in [0u32, 1, 5, 20] {
+            let ceiling = BASE_BACKOFF
+                .saturating_mul(1 << attempt.min(16))
+                .min(MAX_BACKOFF);
+            let d = backoff(attempt, None);
+            assert!(d >= ceiling / 2 && d <= ceiling, "{attempt}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn two_gemini_models_never_share_a_cache_key() {
+        // The model is in Gemini's endpoint, not in the body: the key must name it.
+        let model = |name: &str| {
+            let config = ModelConfig {
+                name: name.into(),
+                provider: Some(Provider::Gemini),
+                ..Default::default()
+            };
+            super::super::gemini::new(&config, true).unwrap()
+        };
+        let req = ModelRequest::new(
+            vec![crate::config::Message {
+                role: crate::config::Role::User,
+                content: "hi".into(),
+            }],
+            "hi".into(),
+            std::sync::Arc::new(ToolSet::default()),
+            0,
+        );
+        let (flash, pro) = (model("gemini-2.5-flash"), model("gemini-2.5-pro"));
+        assert_ne!(flash.cache_key(&req), pro.cache_key(&req));
+        assert_eq!(
+            flash.cache_key(&req),
+            model("gemini-2.5-flash").cache_key(&req)
+        );
+    }
+
+    #[test]
     fn public_url_drops_credentials_and_query() {
         assert_eq!(
             public_url("https://user:secret@host:8080/v1?key=abc"),

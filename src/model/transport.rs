@@ -340,14 +340,21 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .trim();
     if let Ok(secs) = v.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0)
-            .then(|| Duration::from_secs_f64(secs.min(3600.0)));
+            .then(|| Duration::from_secs_f64(secs).min(MAX_RETRY_AFTER));
     }
     let when = httpdate_to_system_time(v)?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    Some(retry_at(when, std::time::SystemTime::now()))
 }
+
+/// The wait until `when` as of `now`: none for a moment past, at most an hour (as for seconds).
+fn retry_at(when: std::time::SystemTime, now: std::time::SystemTime) -> Duration {
+    when.duration_since(now)
+        .unwrap_or(Duration::ZERO)
+        .min(MAX_RETRY_AFTER)
+}
+
+/// The longest wait a `Retry-After` is taken at: a server asking more is asked again sooner.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 fn httpdate_to_system_time(v: &str) -> Option<std::time::SystemTime> {
     humantime::parse_rfc3339_weak(v).ok().or_else(|| {
@@ -362,6 +369,57 @@ fn httpdate_to_system_time(v: &str) -> Option<std::time::SystemTime> {
         let m = months.iter().position(|x| x == month)? + 1;
         humantime::parse_rfc3339_weak(&format!("{year}-{m:02}-{:0>2} {time}", day)).ok()
     })
+}
+
+#[cfg(test)]
+mod retry_after_tests {
+    use super::*;
+
+    fn header(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(reqwest::header::RETRY_AFTER, v.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates_and_caps_both() {
+        assert_eq!(retry_after(&header("7")), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after(&header(" 1.5 ")),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(retry_after(&header("99999")), Some(MAX_RETRY_AFTER));
+        assert_eq!(retry_after(&header("-3")), None);
+        assert_eq!(retry_after(&header("soon")), None);
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+        // An IMF-fixdate (RFC 9110) and an RFC 3339 time, as of a fixed moment.
+        let date = httpdate_to_system_time("Wed, 21 Oct 2026 07:28:00 GMT").unwrap();
+        let same = httpdate_to_system_time("2026-10-21T07:28:00Z").unwrap();
+        assert_eq!(date, same);
+        let now = same - Duration::from_secs(90);
+        assert_eq!(retry_at(date, now), Duration::from_secs(90));
+        assert_eq!(
+            retry_at(date, same + Duration::from_secs(5)),
+            Duration::ZERO
+        );
+        assert_eq!(
+            retry_at(date, same - Duration::from_secs(86_400)),
+            MAX_RETRY_AFTER
+        );
+        assert_eq!(
+            httpdate_to_system_time("Wed, 21 Foo 2026 07:28:00 GMT"),
+            None
+        );
+        assert_eq!(
+            httpdate_to_system_time("Wed, 21 Oct 2026 07:28:00 CET"),
+            None
+        );
+        // A date in the past is no wait at all.
+        assert_eq!(
+            retry_after(&header("Thu, 01 Jan 1970 00:00:00 GMT")),
+            Some(Duration::ZERO)
+        );
+    }
 }
 
 #[cfg(test)]

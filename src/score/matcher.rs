@@ -171,6 +171,34 @@ mod tests {
                 Some(json!("0.5")),
                 false,
             ),
+            // Not anchored: a match anywhere in the string passes (docs/suite-format.md).
+            (
+                json!({"regex": "INC-\\d+"}),
+                Some(json!("see INC-1042 now")),
+                true,
+            ),
+            (json!({"regex": "^INC"}), Some(json!("see INC-1042")), false),
+            (json!({"regex": "(?i)^inc-"}), Some(json!("INC-7")), true),
+            // The bounds are included (exact binary fractions, so no rounding decides it).
+            (
+                json!({"approx": 0.5, "tolerance": 0.25}),
+                Some(json!(0.75)),
+                true,
+            ),
+            (
+                json!({"approx": 0.5, "tolerance": 0.25}),
+                Some(json!(0.25)),
+                true,
+            ),
+            (
+                json!({"approx": 0.5, "tolerance": 0.25}),
+                Some(json!(0.7500001)),
+                false,
+            ),
+            // Without `tolerance`, 1e-9: equal up to rounding, not up to a visible difference.
+            (json!({"approx": 0.3}), Some(json!(0.1 + 0.2)), true),
+            (json!({"approx": 0.3}), Some(json!(0.30001)), false),
+            (json!({"approx": 120}), Some(json!(120)), true),
             (json!({"present": true}), Some(json!(null)), true),
             (json!({"present": true}), None, false),
             (json!({"absent": true}), None, true),
