@@ -637,6 +637,23 @@ mod tests {
             .map_err(|e| e.to_string())
     }
 
+    /// The properties below compare only documents the quick reader takes: it must take most of
+    /// them, or they would hold by comparing nothing.
+    #[test]
+    fn the_quick_reader_takes_most_generated_documents() {
+        use proptest::strategy::{Strategy, ValueTree};
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let (mut taken, n) = (0, 400);
+        for _ in 0..n {
+            let yaml = document(&node().new_tree(&mut runner).unwrap().current());
+            if let Some(quick) = from_str::<Value>(&yaml) {
+                taken += 1;
+                assert_eq!(Ok(quick), saphyr::<Value>(&yaml), "{yaml}");
+            }
+        }
+        assert!(taken * 4 >= n, "the quick reader took {taken} of {n}");
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 

@@ -46,7 +46,21 @@ fn demo_eval_runs_offline_and_writes_a_report() {
             .starts_with("sha256:")
     );
     // Every trial carries a reply, an outcome from the closed set and a reason.
+    const OUTCOMES: [&str; 11] = [
+        "pass",
+        "bad_args",
+        "invalid_args",
+        "wrong_tool",
+        "no_call",
+        "unexpected_call",
+        "wrong_answer",
+        "turn_limit",
+        "looped",
+        "stopped",
+        "error",
+    ];
     for t in report["trials"].as_array().unwrap() {
+        assert!(OUTCOMES.contains(&t["outcome"].as_str().unwrap()), "{t}");
         assert!(t["reply"].is_object(), "{t}");
         assert!(!t["reason"].as_str().unwrap().is_empty(), "{t}");
     }

@@ -580,12 +580,36 @@ fn on_the_demo_the_baseline_measures_a_scripted_writers_proposal() {
 #[test]
 fn a_writer_that_refuses_the_key_stops_the_loop_naming_it_and_the_report_is_written() {
     let rt = runtime();
-    let refused = Scripted::Status(401, r#"{"error":{"message":"Incorrect API key"}}"#.into());
+    // As OpenAI does, the refusal quotes the key it was given.
+    const KEY: &str = "sk-writer-sentinel-5c1e0d";
+    let refused = Scripted::Status(
+        401,
+        format!(r#"{{"error":{{"message":"Incorrect API key provided: {KEY}"}}}}"#),
+    );
     let script = evaluator(Script::default().rule(BRIEF, refused));
     let server = rt.block_on(ScriptedServer::start(script)).unwrap();
     let ws = Workspace::new();
-    let eval = eval(&ws, &server.url, "");
-    let (code, err, r) = improve(&ws, &eval, &[]);
+    let eval = eval(
+        &ws,
+        &server.url,
+        "writer_model: { name: w, base_url: \"URL\", api_key: \"${WRITER_KEY}\" }\n"
+            .replace("URL", &server.url)
+            .as_str(),
+    );
+    let out = tooleval()
+        .current_dir(ws.path())
+        .env("WRITER_KEY", KEY)
+        .arg("improve")
+        .arg(&eval)
+        .args(["--report", "out/improve.json", "--out", "improved.yaml"])
+        .output()
+        .unwrap();
+    let (code, err) = (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    let written = std::fs::read_to_string(ws.path().join("out/improve.json")).unwrap();
+    let r: Value = serde_json::from_str(&written).unwrap();
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("the writer `w` failed: HTTP 401"), "{err}");
     assert!(err.contains("hint:"), "{err}");
@@ -598,7 +622,10 @@ fn a_writer_that_refuses_the_key_stops_the_loop_naming_it_and_the_report_is_writ
             .contains("the writer `w` failed"),
         "{r}"
     );
-    assert!(!err.contains("\"k\""), "the key is never shown");
+    // The key the server quoted is never shown or written.
+    assert!(err.contains("Incorrect API key provided"), "{err}");
+    assert!(!err.contains(KEY), "{err}");
+    assert!(!written.contains(KEY), "{written}");
 }
 
 #[test]
