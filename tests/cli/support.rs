@@ -171,7 +171,7 @@ pub fn peer_bin(name: &str) -> Option<PathBuf> {
     if std::env::var_os("CI").is_some() {
         panic!("the reference MCP servers are required under CI, but {why}");
     }
-    eprintln!("skipped: {why}");
+    skipped(why);
     None
 }
 
@@ -214,4 +214,14 @@ macro_rules! snapshot {
         }
         settings.bind(|| insta::assert_snapshot!($name, $text));
     }};
+}
+
+/// Says that the current test did not run, and why, where the person running the tests sees it:
+/// straight to the terminal's stderr (the test harness captures `eprintln!`, and would show the
+/// line only for a failing test).
+pub fn skipped(why: &str) {
+    use std::io::Write as _;
+    let name = std::thread::current().name().unwrap_or("a test").to_owned();
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "\nSKIPPED {name}: {why}");
 }
