@@ -86,14 +86,17 @@ fn write_huge_suite(case: &Path, dir: &Path) -> usize {
 
 fn run_case(case: &Path) -> Outcome {
     let name = case.file_name().unwrap().to_string_lossy().into_owned();
-    let (dir, tmp, broken_line) = if name == HUGE {
-        let tmp = tempfile::tempdir().unwrap();
+    // Every case runs in a copy of its folder: a run writes (a report, the writability probe),
+    // and tests write only in temporary folders.
+    let tmp = tempfile::tempdir().unwrap();
+    let broken_line = if name == HUGE {
         std::fs::copy(case.join("eval.yaml"), tmp.path().join("eval.yaml")).unwrap();
-        let line = write_huge_suite(case, tmp.path());
-        (tmp.path().to_path_buf(), Some(tmp), Some(line))
+        Some(write_huge_suite(case, tmp.path()))
     } else {
-        (case.to_path_buf(), None, None)
+        copy_tree(case, tmp.path());
+        None
     };
+    let (dir, tmp) = (tmp.path().to_path_buf(), Some(tmp));
     let out = tooleval()
         .env_remove("TOOLEVAL_CORPUS_UNSET")
         .current_dir(&dir)
@@ -108,6 +111,20 @@ fn run_case(case: &Path) -> Outcome {
         dir,
         _tmp: tmp,
         broken_line,
+    }
+}
+
+/// `from`'s files and folders copied into `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }
 

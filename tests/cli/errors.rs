@@ -270,20 +270,20 @@ fn values_from_the_environment_never_show_in_messages() {
 
 #[test]
 fn a_closed_stderr_is_not_a_crash() {
+    let ws = Workspace::new();
     let mut child = crate::support::tooleval_process()
+        .current_dir(ws.path())
         .arg("run")
         .arg(repo().join("evals/demo.yaml"))
-        .args(["--out"])
-        .arg(std::env::temp_dir().join(format!(
-            "tooleval-closed-stderr-{}.json",
-            std::process::id()
-        )))
+        .args(["--out", "r.json"])
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
     drop(child.stderr.take());
     assert_eq!(child.wait().unwrap().code(), Some(0));
+    // The report is still written, in the workspace.
+    assert!(ws.path().join("r.json").exists());
 }
 
 #[test]
