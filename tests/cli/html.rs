@@ -136,6 +136,26 @@ fn the_run_page_renders_every_task_and_filters_from_the_url() {
         !r.dom.contains("id=\"filters\" class=\"filters\" hidden"),
         "the filters show"
     );
+    // With JavaScript off the page still reads: every task, every detail, no empty filters. (The
+    // page without its one script, rendered: headless Chromium dumps no DOM with scripts off.)
+    let html = std::fs::read_to_string(&page).unwrap();
+    let script = regex::Regex::new(r"(?s)<script\b.*?</script>").unwrap();
+    assert_eq!(script.find_iter(&html).count(), 1);
+    ws.write("plain.html", &script.replace_all(&html, ""));
+    let dom = render(
+        &browser,
+        &ws.path().join("plain.html"),
+        "",
+        &ws.path().join("plain.png"),
+    )
+    .dom;
+    assert_eq!(task_rows(&dom), tasks.len());
+    assert_eq!(dom.matches("<details id=\"t").count(), tasks.len());
+    assert!(
+        dom.contains("id=\"filters\" class=\"filters\" hidden"),
+        "the filters stay hidden without the script that runs them"
+    );
+    assert!(!dom.contains("tasks shown"), "the script did not run");
     // The filter from the URL: only the tasks with a wrong_tool trial stay.
     let wrong = tasks
         .iter()

@@ -941,3 +941,31 @@ tasks:
         assert_eq!(got, want, "{provider}");
     }
 }
+
+#[test]
+fn settings_a_native_api_refuses_stop_the_run_before_any_request() {
+    let rt = runtime();
+    for (provider, extra, says) in [
+        (
+            "anthropic",
+            ", temperature: 1.5",
+            "Anthropic takes a temperature from 0 to 1, and the eval sets 1.5",
+        ),
+        (
+            "gemini",
+            ", seed: 4294967296",
+            "Gemini takes a 32-bit seed, and the eval sets 4294967296",
+        ),
+    ] {
+        let ws = Workspace::new();
+        let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+        let eval = eval(&ws, provider, &server, extra);
+        let out = run(&eval, &ws.path().join("r.json"), &[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{provider}: {err}");
+        assert!(err.contains(says), "{provider}: {err}");
+        assert!(err.contains("hint:"), "{err}");
+        assert_eq!(server.requests(), 0, "{provider}: nothing was asked");
+        assert!(!ws.path().join("r.json").exists());
+    }
+}
