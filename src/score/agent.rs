@@ -247,7 +247,9 @@ impl Judge {
         if let Some(failure) = same.iter().find_map(|c| self.check(e, c)) {
             return Err(failure);
         }
-        if !same.is_empty() && seq == Sequence::InOrder {
+        // Out of order, unless there are simply fewer calls of the tool than expected.
+        let wanted = expected.iter().filter(|x| x.tool == e.tool).count();
+        if !same.is_empty() && same.len() >= wanted && seq == Sequence::InOrder {
             return Err((
                 Outcome::WrongTool,
                 format!("called `{}` out of order: called {}", e.tool, names(calls)),
@@ -463,6 +465,11 @@ mod tests {
             Outcome::UnexpectedCall
         );
         assert_eq!(run("trajectory: { max_calls: 3 }\n").0, Outcome::Pass);
+        // In order, each expected call takes a call of its own: one `metric` call does not
+        // answer two expected ones.
+        let (o, why) = run("trajectory: { calls: [{ tool: metric }, { tool: metric }] }\n");
+        assert_eq!(o, Outcome::WrongTool, "{why}");
+        assert!(why.contains("another call to `metric`"), "{why}");
     }
 
     #[test]
@@ -471,9 +478,28 @@ mod tests {
         let t = task(
             "trajectory: { calls: [{ tool: deploys }] }\nanswer: [{ contains: v2.14.0 }, { not_contains: rolled back }]\n",
         );
+        let (o, why) = outcome(&t, &answered(&calls, "Deploy V2.14.0 of payments"));
+        assert_eq!(o, Outcome::Pass);
+        assert_eq!(why, "called `deploys`; the answer passes its checks");
+        // Without answer checks, the reason is the calls alone.
+        let calls_only = task("trajectory: { calls: [{ tool: deploys }] }\n");
         assert_eq!(
-            outcome(&t, &answered(&calls, "Deploy V2.14.0 of payments")).0,
-            Outcome::Pass
+            outcome(&calls_only, &answered(&calls, "anything")).1,
+            "called `deploys`"
+        );
+        let nothing = task("expect: none\n");
+        assert_eq!(
+            outcome(&nothing, &answered(&[], "hi")).1,
+            "no tool called, as expected"
+        );
+        let mixed = [
+            call("metric", "a"),
+            call("deploys", "payments"),
+            call("metric", "b"),
+        ];
+        assert_eq!(
+            outcome(&calls_only, &answered(&mixed, "x")).1,
+            "called `metric`, `deploys`, `metric` (3 calls)"
         );
         let (o, why) = outcome(&t, &answered(&calls, "payments v2.13"));
         assert_eq!(o, Outcome::WrongAnswer);
