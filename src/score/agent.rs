@@ -465,6 +465,13 @@ mod tests {
             Outcome::UnexpectedCall
         );
         assert_eq!(run("trajectory: { max_calls: 3 }\n").0, Outcome::Pass);
+        // An exact trajectory cut short: no call at all, or the first of two.
+        let exact =
+            task("trajectory: { calls: [{ tool: metric }, { tool: logs }], order: exact }\n");
+        assert_eq!(outcome(&exact, &answered(&[], "x")).0, Outcome::NoCall);
+        let (o, why) = outcome(&exact, &answered(&calls[..1], "x"));
+        assert_eq!(o, Outcome::WrongTool);
+        assert_eq!(why, "stopped after 1 of 2 calls; missing `logs`");
         // In order, each expected call takes a call of its own: one `metric` call does not
         // answer two expected ones.
         let (o, why) = run("trajectory: { calls: [{ tool: metric }, { tool: metric }] }\n");
@@ -583,6 +590,31 @@ mod tests {
             outcome(&calls_only, &unfinished(&wrong, LoopEnd::Stopped)).0,
             Outcome::WrongTool
         );
+    }
+
+    #[test]
+    fn each_answer_check_accepts_and_rejects() {
+        let fits = |check: &str, text: &str| {
+            let t = task(&format!("answer: {check}\n"));
+            check_answer(&t, Some(text)).is_ok()
+        };
+        assert!(fits("\"v2.14.0\"", " v2.14.0 "));
+        assert!(!fits("\"v2.14.0\"", "v2.14.0, live"));
+        assert!(fits("{ one_of: [yes, \"y\"] }", "y"));
+        assert!(!fits("{ one_of: [yes, \"y\"] }", "no"));
+        assert!(fits("{ present: true }", "anything"));
+        assert!(!fits("{ present: true }", "  "));
+        assert!(fits("{ absent: true }", ""));
+        assert!(!fits("{ absent: true }", "words"));
+        assert!(fits("{ regex: \"v2\\\\.14\" }", "it is v2.14 now"));
+        assert!(fits(
+            "[{ contains: V2 }, { not_contains: rolled }]",
+            "v2 live"
+        ));
+        assert!(!fits(
+            "[{ contains: V2 }, { not_contains: rolled }]",
+            "v2 rolled back"
+        ));
     }
 
     #[test]
