@@ -132,6 +132,9 @@ mod tests {
             (json!(5), Some(json!(5.0)), true),
             (json!(5), Some(json!("5")), false),
             (json!([1, 2]), Some(json!([1.0, 2])), true),
+            (json!([1, 2]), Some(json!([1, 2, 3])), false),
+            (json!([1, 2, 3]), Some(json!([1, 2])), false),
+            (json!([1, 2]), Some(json!([2, 1])), false),
             (json!({"equals": {"a": 1}}), Some(json!({"a": 1.0})), true),
             (
                 json!({"equals": {"a": 1}}),
@@ -209,6 +212,19 @@ mod tests {
             let got = check_one("a", &m(matcher.clone()), actual.as_ref());
             assert_eq!(got.is_ok(), *ok, "{matcher} vs {actual:?}: {got:?}");
         }
+    }
+
+    #[test]
+    fn values_in_reasons_are_cut_at_60_characters() {
+        // A JSON string of 60 characters, its quotes included, is shown whole.
+        let sixty = Value::String("x".repeat(58));
+        assert_eq!(short(&sixty), sixty.to_string());
+        let long = Value::String("y".repeat(200));
+        let shown = short(&long);
+        assert_eq!(shown.chars().count(), 60);
+        assert!(shown.ends_with('…'));
+        let sixty_one = Value::String("z".repeat(59));
+        assert!(short(&sixty_one).ends_with('…'));
     }
 
     #[test]
