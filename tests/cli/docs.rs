@@ -54,6 +54,15 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// `PATH` with the binary under test first, so `tooleval` in a command is this build.
+fn path_with_tooleval() -> std::ffi::OsString {
+    let bin_dir = bin_path().parent().unwrap().to_path_buf();
+    std::env::join_paths(
+        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
+    )
+    .unwrap()
+}
+
 /// A copy of what the documented commands read: they write reports and scaffolds beside it.
 fn demo_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -79,11 +88,7 @@ fn run_documented_commands(doc: &str) -> usize {
         .collect();
     assert!(!commands.is_empty(), "{doc} holds no tooleval command");
     let ws = demo_copy();
-    let bin_dir = bin_path().parent().unwrap().to_path_buf();
-    let path = std::env::join_paths(
-        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
-    )
-    .unwrap();
+    let path = path_with_tooleval();
     let url = regex::Regex::new(r"http://127\.0\.0\.1:\d+/mcp").unwrap();
     // Stopped when dropped.
     let mut http_servers = Vec::new();
@@ -236,11 +241,7 @@ fn suite_examples() -> Vec<(String, String)> {
 fn every_whole_suite_in_the_docs_runs_against_the_demo() {
     let examples = suite_examples();
     assert!(examples.len() >= 8, "{}", examples.len());
-    let bin_dir = bin_path().parent().unwrap().to_path_buf();
-    let path = std::env::join_paths(
-        std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
-    )
-    .unwrap();
+    let path = path_with_tooleval();
     for (place, suite) in examples {
         let ws = tempfile::tempdir().unwrap();
         std::fs::write(ws.path().join("suite.yaml"), &suite).unwrap();
