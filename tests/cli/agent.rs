@@ -1130,3 +1130,93 @@ fn calls_of_one_reply_keep_their_order_and_stop_at_the_first_that_may_not_run() 
         json!(["get_service_health", "rollback_deployment"])
     );
 }
+
+#[test]
+fn a_second_ctrl_c_quits_at_once_while_a_server_is_slow_to_stop() {
+    let rt = runtime();
+    let mut script = health_script();
+    script.delay_ms = 200;
+    let model = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    ws.write("suite.yaml", &calls_suite(20));
+    // A server that outlives the end of its input and ignores SIGTERM: stopping it takes the
+    // whole 5 s that tooleval gives a server to exit.
+    let pid_file = ws.path().join("server.pid");
+    ws.write(
+        "eval.yaml",
+        &format!(
+            "servers:\n  ops: {{ command: sh, args: ['-c', 'echo $$ > \"{}\"; trap \"\" TERM; \"{}\" demo-server --part ops; exec sleep 30'] }}\nmodel:\n  name: scripted-model\n  base_url: {}\n  api_key: sk-test\nsuites: [suite.yaml]\nconcurrency: 1\n",
+            pid_file.display(),
+            crate::support::bin_path().display(),
+            model.url
+        ),
+    );
+    let report = ws.path().join("r.json");
+    let mut child = crate::support::tooleval_process()
+        .args(["run", "--out"])
+        .arg(&report)
+        .arg(ws.path().join("eval.yaml"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let signal = |pid: u32| {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    };
+    let pid = child.id();
+    wait_for(&mut child, "the run never got going", &|| {
+        model.requests() >= 4
+    });
+    signal(pid);
+    // The first Ctrl-C writes the partial report, then tooleval waits for the server to stop.
+    wait_for(&mut child, "no partial report", &|| report.exists());
+    signal(pid);
+    let asked = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if asked.elapsed() > std::time::Duration::from_millis(2500) {
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    // The server's shell and its `sleep` are left to the test to stop.
+    if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", pid.trim()])
+            .status();
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!(
+            "still running 2.5 s after the second Ctrl-C: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("Ctrl-C again to quit at once"), "{stderr}");
+    assert_eq!(ws.read_json("r.json")["complete"], false);
+}
+
+/// Waits until `done`, failing with the run's error output if the run ends first or 30 s pass.
+fn wait_for(child: &mut std::process::Child, what: &str, done: &dyn Fn() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        if start.elapsed() > std::time::Duration::from_secs(30)
+            || child.try_wait().unwrap().is_some()
+        {
+            let _ = child.kill();
+            let mut stderr = String::new();
+            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr);
+            panic!("{what}: {stderr}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
