@@ -185,7 +185,7 @@ fn progress_bar(total: u64, show: bool) -> ProgressBar {
     let b = ProgressBar::new(total);
     b.set_style(
         ProgressStyle::with_template(
-            "{spinner} {bar:30} {pos}/{len} trials · {elapsed} · ETA {eta} {msg}",
+            "{spinner} {bar:30} {pos}/{len} trials · {elapsed} · ETA {eta} {wide_msg}",
         )
         .expect("a valid template"),
     );

@@ -463,3 +463,57 @@ fn a_bare_reply_without_optional_fields_is_scored() {
         "weird_new_reason"
     );
 }
+
+#[test]
+fn a_terminal_shows_a_progress_bar_with_its_eta_and_a_pipe_gets_none() {
+    // util-linux's `script` runs the command on a pseudo-terminal and copies what it draws.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        if std::env::var_os("CI").is_some() {
+            panic!("`script` (util-linux) is needed to run tooleval on a terminal");
+        }
+        crate::support::skipped("`script` (util-linux) is not installed");
+        return;
+    }
+    let rt = runtime();
+    let mut slow = script();
+    slow.delay_ms = 150;
+    let server = rt.block_on(ScriptedServer::start(slow)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "");
+    let line = format!(
+        "'{}' run --trials 1 --concurrency 1 --out '{}' '{}'",
+        crate::support::bin_path().display(),
+        ws.path().join("r.json").display(),
+        eval.display()
+    );
+    let mut on_terminal = std::process::Command::new("script");
+    crate::support::clean_env(&mut on_terminal);
+    let out = on_terminal
+        .env("TOOLEVAL_TEST_KEY", "k")
+        .env("TERM", "xterm")
+        .args(["--quiet", "--return", "--command", &line, "/dev/null"])
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    let drawn = String::from_utf8_lossy(&out.stdout);
+    // The bar counts trials out of the run's 9 and gives the time left.
+    assert!(drawn.contains("/9 trials"), "{drawn}");
+    assert!(drawn.contains("· ETA "), "{drawn}");
+    assert!(
+        drawn.contains("\x1b["),
+        "a terminal gets control codes: {drawn}"
+    );
+    // Piped, the same run draws no bar and writes no control codes.
+    let (code, stderr, _) = run(&ws, &eval, "k", &["--trials", "1", "--concurrency", "1"]);
+    assert_eq!(
+        out.status.code(),
+        code,
+        "the same run, the same verdict: {drawn}"
+    );
+    assert!(!stderr.contains("ETA"), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr}");
+}
