@@ -212,3 +212,226 @@ fn failing_critical_tasks(r: &Report) -> Vec<GateFailure> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Outcome;
+    use crate::report::fixtures::{baseline, head, resummarize};
+    use crate::report::{DiffOptions, diff_reports};
+
+    fn args(fail_on: &[FailOn]) -> GateArgs {
+        GateArgs {
+            fail_on: fail_on.to_vec(),
+            alpha: 0.05,
+            ..GateArgs::default()
+        }
+    }
+
+    fn refused(gate: &GateArgs, has_baseline: bool, floor: Option<f64>) -> String {
+        match check_args(gate, has_baseline, floor) {
+            Err(e) => e.to_string(),
+            Ok(()) => panic!("accepted {gate:?} (baseline: {has_baseline}, floor: {floor:?})"),
+        }
+    }
+
+    #[test]
+    fn alpha_lies_strictly_between_0_and_1() {
+        for ok in [0.05, 1e-9, 0.999] {
+            let gate = GateArgs {
+                alpha: ok,
+                ..args(&[])
+            };
+            assert!(check_args(&gate, false, None).is_ok(), "{ok}");
+        }
+        for bad in [0.0, 1.0, -0.1, 1.5] {
+            let gate = GateArgs {
+                alpha: bad,
+                ..args(&[])
+            };
+            assert!(refused(&gate, false, None).contains("must lie between 0 and 1"));
+        }
+    }
+
+    #[test]
+    fn comparing_conditions_need_a_baseline_and_the_floor_a_value() {
+        for (c, name) in [
+            (FailOn::Regression, "--fail-on regression needs a baseline"),
+            (
+                FailOn::SignificantRegression,
+                "--fail-on significant-regression needs a baseline",
+            ),
+        ] {
+            assert!(refused(&args(&[c]), false, None).contains(name));
+            assert!(check_args(&args(&[c]), true, None).is_ok());
+        }
+        for c in [FailOn::MinAccuracy, FailOn::Critical, FailOn::TokenBudget] {
+            assert!(check_args(&args(&[c]), false, None).is_ok(), "{c:?}");
+        }
+        let floor = args(&[FailOn::ToolFloor]);
+        assert!(refused(&floor, true, None).contains("--fail-on tool-floor needs a floor"));
+        for ok in [0.0, 0.8, 1.0] {
+            assert!(check_args(&floor, false, Some(ok)).is_ok(), "{ok}");
+        }
+        // A floor out of range is refused even when no condition uses it.
+        for bad in [-0.1, 1.01] {
+            assert!(refused(&args(&[]), false, Some(bad)).contains("must lie between 0 and 1"));
+        }
+        let update = GateArgs {
+            update_baseline: true,
+            ..args(&[])
+        };
+        assert!(refused(&update, false, None).contains("--update-baseline needs a baseline"));
+        assert!(check_args(&update, true, None).is_ok());
+    }
+
+    #[test]
+    fn exit_code_is_1_when_a_condition_holds() {
+        assert_eq!(exit_code(&[]), 0);
+        assert_eq!(exit_code(&[whole("min accuracy", "x".into())]), 1);
+    }
+
+    #[test]
+    fn min_accuracy_fails_only_a_run_below_it() {
+        let mut r = baseline();
+        assert_eq!(r.summary.meets_min_accuracy, Some(true));
+        assert!(evaluate(&[FailOn::MinAccuracy], &r, None, None).is_empty());
+        r.eval.min_accuracy = Some(0.5);
+        resummarize(&mut r);
+        let failed = evaluate(&[FailOn::MinAccuracy], &r, None, None);
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].kind, "min accuracy");
+        assert_eq!(
+            failed[0].message,
+            "full-call accuracy 17.5% is below min_accuracy 50.0%"
+        );
+    }
+
+    #[test]
+    fn a_regression_names_the_tasks_that_fell() {
+        let (base, head) = (baseline(), head());
+        let diff = diff_reports(&base, &head, DiffOptions::default()).unwrap();
+        let failed = evaluate(&[FailOn::Regression], &head, Some(&diff), None);
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].kind, "regressed");
+        assert_eq!(failed[0].tasks, ["traces-by-id"]);
+        assert_eq!(failed[0].message, "1 task(s) regressed: traces-by-id");
+        // No diff, nothing to regress from; a diff with no regression, nothing either.
+        assert!(evaluate(&[FailOn::Regression], &head, None, None).is_empty());
+        let same = diff_reports(&base, &base, DiffOptions::default()).unwrap();
+        assert!(evaluate(&[FailOn::Regression], &base, Some(&same), None).is_empty());
+    }
+
+    /// The baseline with every passing trial turned into a wrong tool: 7 of 40 tasks fall.
+    fn collapsed() -> Report {
+        let mut r = baseline();
+        for t in &mut r.trials {
+            if t.outcome == Outcome::Pass {
+                t.outcome = Outcome::WrongTool;
+            }
+        }
+        resummarize(&mut r);
+        r
+    }
+
+    #[test]
+    fn only_a_significant_fall_fails_significant_regression() {
+        let base = baseline();
+        let c = [FailOn::SignificantRegression];
+        // One task better and one worse is no significant change.
+        let one = diff_reports(&base, &head(), DiffOptions::default()).unwrap();
+        assert!(evaluate(&c, &head(), Some(&one), None).is_empty());
+        // Seven tasks falling and none rising is.
+        let fell = collapsed();
+        let diff = diff_reports(&base, &fell, DiffOptions::default()).unwrap();
+        let failed = evaluate(&c, &fell, Some(&diff), None);
+        assert_eq!(
+            failed.iter().map(|f| f.kind).collect::<Vec<_>>(),
+            ["significant regression", "significant regression"],
+            "{failed:?}"
+        );
+        assert!(
+            failed[0]
+                .message
+                .starts_with("full-call accuracy fell significantly")
+        );
+        assert!(
+            failed[1]
+                .message
+                .starts_with("selection accuracy fell significantly")
+        );
+        assert_eq!(failed[0].tasks.len(), 7);
+        // The same change the other way is a significant rise, which fails nothing.
+        let rose = diff_reports(&fell, &base, DiffOptions::default()).unwrap();
+        assert!(rose.test.as_ref().unwrap().significant());
+        assert!(evaluate(&c, &base, Some(&rose), None).is_empty());
+    }
+
+    #[test]
+    fn the_tool_floor_fails_tools_strictly_below_it() {
+        let r = baseline();
+        let names = |floor: f64| -> Vec<String> {
+            evaluate(&[FailOn::ToolFloor], &r, None, Some(floor))
+                .into_iter()
+                .map(|f| f.message)
+                .collect()
+        };
+        assert!(names(0.0).is_empty());
+        // Recall exactly at the floor holds: acknowledge_alert has 1/2, get_metric 1/3.
+        let at_half = names(0.5);
+        assert_eq!(at_half.len(), 5, "{at_half:?}");
+        assert!(
+            at_half
+                .iter()
+                .any(|m| m.contains("`get_metric` has recall 33%"))
+        );
+        assert!(!at_half.iter().any(|m| m.contains("`acknowledge_alert`")));
+        assert_eq!(
+            at_half[0],
+            "tool `get_metric` has recall 33%, below the floor 50%"
+        );
+    }
+
+    #[test]
+    fn the_token_budget_fails_a_tool_set_over_it() {
+        let mut r = baseline();
+        let total = r.tools.total_tokens();
+        r.max_tool_tokens = None;
+        assert!(evaluate(&[FailOn::TokenBudget], &r, None, None).is_empty());
+        r.max_tool_tokens = Some(total);
+        assert!(evaluate(&[FailOn::TokenBudget], &r, None, None).is_empty());
+        r.max_tool_tokens = Some(total - 1);
+        let failed = evaluate(&[FailOn::TokenBudget], &r, None, None);
+        assert_eq!(failed.len(), 1);
+        assert_eq!(
+            failed[0].message,
+            format!(
+                "the tool set costs {total} tokens, over max_tool_tokens {}",
+                total - 1
+            )
+        );
+    }
+
+    #[test]
+    fn a_critical_task_fails_the_run_only_when_it_fails() {
+        let mut r = baseline();
+        let passing = r.summary.tasks.iter().find(|t| t.pass_rate == Some(1.0));
+        let passing = passing.unwrap().id.clone();
+        let failing = r.summary.tasks.iter().find(|t| t.pass_rate == Some(0.0));
+        let failing = failing.unwrap().id.clone();
+        assert!(evaluate(&[FailOn::Critical], &r, None, None).is_empty());
+        for t in r.suites.iter_mut().flat_map(|s| &mut s.tasks) {
+            if t.id == passing || t.id == failing {
+                std::sync::Arc::make_mut(t).tags.push("critical".into());
+            }
+        }
+        let failed = evaluate(&[FailOn::Critical], &r, None, None);
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert_eq!(failed[0].tasks, [failing.clone()]);
+        assert!(
+            failed[0]
+                .message
+                .starts_with(&format!("critical task `{failing}` failed: "))
+        );
+    }
+}

@@ -19,6 +19,8 @@ mod types;
 mod verdict;
 
 #[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
 mod tests;
 
 pub use diff::{
