@@ -427,7 +427,7 @@ mod tests {
         }
         let failed = evaluate(&[FailOn::Critical], &r, None, None);
         assert_eq!(failed.len(), 1, "{failed:?}");
-        assert_eq!(failed[0].tasks, [failing.clone()]);
+        assert_eq!(failed[0].tasks, std::slice::from_ref(&failing));
         assert!(
             failed[0]
                 .message
