@@ -28,12 +28,15 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     }
     let eval = &session.eval;
     let variants = variants(&args, &session)?;
-    // Where the reports go is checked first: a bad --out should not cost a run.
-    for v in &variants {
-        check_writable(&v.out)?;
-    }
-    if let Some(html) = &args.html {
-        check_writable(html)?;
+    // Where the reports go is checked first: a bad --out should not cost a run. A dry run
+    // writes nothing, so it runs in a read-only folder too.
+    if !args.dry_run {
+        for v in &variants {
+            check_writable(&v.out)?;
+        }
+        if let Some(html) = &args.html {
+            check_writable(html)?;
+        }
     }
     let has_baseline = args.gate.baseline.is_some() || eval.baseline.is_some();
     gate::check_args(

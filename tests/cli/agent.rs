@@ -672,8 +672,11 @@ fn a_dry_run_says_what_would_run_without_a_model_or_a_key() {
         !ws.path().join("r.json").exists(),
         "a dry run writes no report"
     );
+    // A dry run writes nothing, so a report path that cannot be written stops nothing.
+    ws.write("a-file", "");
     let out = tooleval()
-        .args(["run", "--dry-run", "--format", "json"])
+        .args(["run", "--dry-run", "--format", "json", "--out"])
+        .arg(ws.path().join("a-file/r.json"))
         .arg(&eval)
         .output()
         .unwrap();

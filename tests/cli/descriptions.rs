@@ -113,6 +113,7 @@ fn unknown_tools_and_parameters_in_a_descriptions_file_get_did_you_mean() {
     );
     let bad = ws.write("bad.yaml", "tools:\n  tail_log:\n    description: x\n  search_logs:\n    parameters:\n      servce: y\n");
     let out = tooleval()
+        .current_dir(ws.path())
         .args(["run", "--descriptions"])
         .arg(&bad)
         .arg(&eval)

@@ -258,6 +258,7 @@ fn values_from_the_environment_never_show_in_messages() {
     );
     let out = tooleval()
         .env("TOOLEVAL_TEST_SECRET", "sk-sentinel-secret-42")
+        .current_dir(ws.path())
         .args(["run", "--quiet"])
         .arg(&eval)
         .output()

@@ -773,7 +773,10 @@ fn the_writer_without_a_key_is_not_pointed_at_the_baseline_and_the_cost_line_fit
         .current_dir(ws.path())
         .env_remove("OPENAI_API_KEY")
         .env_remove("OPENAI_BASE_URL")
-        .args(["improve", "--writer-model", "gpt-4o"])
+        .args(["improve", "--writer-model", "gpt-4o", "--out"])
+        .arg(ws.path().join("kept.yaml"))
+        .arg("--report")
+        .arg(ws.path().join("improve.json"))
         .arg(&demo)
         .output()
         .unwrap();
