@@ -158,3 +158,112 @@ pub async fn merge_command(out: &Output, args: MergeArgs) -> Result<i32> {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::ShardInfo;
+    use crate::report::fixtures::baseline;
+
+    /// Shard `index` of `count` of the demo baseline, as `run --shard` writes it: the trials of
+    /// its jobs only, summarized alone.
+    fn shard(index: u32, count: u32, started: &str) -> Report {
+        let mut r = baseline();
+        let mut job = 0;
+        r.trials.retain(|_| {
+            job += 1;
+            (job - 1) % count == index - 1
+        });
+        r.shard = Some(ShardInfo { index, count });
+        r.started_at = started.into();
+        r.finished_at = started.replace("T09", "T10");
+        session::summarize(&mut r);
+        r
+    }
+
+    fn refused(reports: Vec<Report>) -> String {
+        match merge_reports(reports) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("merged"),
+        }
+    }
+
+    #[test]
+    fn the_shards_merge_into_the_run_they_split() {
+        // The run as this version summarizes it.
+        let mut whole = baseline();
+        session::summarize(&mut whole);
+        let merged = merge_reports(vec![
+            shard(3, 3, "2026-12-01T09:00:03Z"),
+            shard(1, 3, "2026-12-01T09:00:01Z"),
+            shard(2, 3, "2026-12-01T09:00:02Z"),
+        ])
+        .unwrap();
+        assert_eq!(merged.shard, None);
+        assert!(merged.complete);
+        assert_eq!(merged.started_at, "2026-12-01T09:00:01Z");
+        assert_eq!(merged.finished_at, "2026-12-01T10:00:03Z");
+        let ids = |r: &Report| -> Vec<(String, u32)> {
+            r.trials.iter().map(|t| (t.task.clone(), t.trial)).collect()
+        };
+        assert_eq!(ids(&merged), ids(&whole));
+        assert_eq!(merged.summary.full_call, whole.summary.full_call);
+        assert_eq!(merged.summary.selection, whole.summary.selection);
+        assert_eq!(merged.summary.meets_min_accuracy, Some(true));
+        // A trial given twice (a shard merged with itself and the rest) counts once.
+        let again = merge_reports(vec![
+            shard(1, 2, "2026-12-01T09:00:01Z"),
+            shard(2, 2, "2026-12-01T09:00:02Z"),
+        ])
+        .unwrap();
+        assert_eq!(ids(&again), ids(&whole));
+    }
+
+    #[test]
+    fn a_missing_or_unfinished_shard_leaves_the_run_incomplete() {
+        let merged = merge_reports(vec![
+            shard(1, 3, "2026-12-01T09:00:01Z"),
+            shard(3, 3, "2026-12-01T09:00:03Z"),
+        ])
+        .unwrap();
+        assert!(!merged.complete);
+        assert_eq!(merged.trials.len(), 27);
+        assert_eq!(merged.not_run().len(), 13);
+        let mut unfinished = shard(2, 2, "2026-12-01T09:00:02Z");
+        unfinished.complete = false;
+        let merged = merge_reports(vec![shard(1, 2, "2026-12-01T09:00:01Z"), unfinished]).unwrap();
+        assert!(!merged.complete);
+        assert_eq!(merged.trials.len(), 40);
+    }
+
+    #[test]
+    fn reports_that_are_not_shards_of_one_run_are_refused() {
+        let t = "2026-12-01T09:00:01Z";
+        assert!(refused(Vec::new()).contains("nothing to merge"));
+        assert!(refused(vec![shard(1, 2, t), shard(1, 2, t)]).contains("shard 1/2 is given twice"));
+        assert!(refused(vec![shard(1, 2, t), shard(2, 3, t)]).contains("different shard counts"));
+        let changed: [(&str, fn(&mut Report)); 4] = [
+            ("tool sets", |r| r.tools.hash = "sha256:other".into()),
+            ("models", |r| r.model.name = "other-model".into()),
+            ("trials per task", |r| r.eval.trials = 3),
+            ("suites", |r| {
+                r.suites[0].tasks.pop();
+            }),
+        ];
+        for (what, change) in changed {
+            let mut other = shard(2, 2, t);
+            change(&mut other);
+            let err = refused(vec![shard(1, 2, t), other]);
+            assert!(
+                err.contains(&format!("the reports differ in their {what}:")),
+                "{what}: {err}"
+            );
+        }
+        let mut params = shard(2, 2, t);
+        params
+            .model
+            .parameters
+            .insert("temperature".into(), serde_json::json!(1.0));
+        assert!(refused(vec![shard(1, 2, t), params]).contains("differ in their models"));
+    }
+}
