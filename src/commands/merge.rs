@@ -242,7 +242,8 @@ mod tests {
         assert!(refused(Vec::new()).contains("nothing to merge"));
         assert!(refused(vec![shard(1, 2, t), shard(1, 2, t)]).contains("shard 1/2 is given twice"));
         assert!(refused(vec![shard(1, 2, t), shard(2, 3, t)]).contains("different shard counts"));
-        let changed: [(&str, fn(&mut Report)); 4] = [
+        type Change = fn(&mut Report);
+        let changed: [(&str, Change); 4] = [
             ("tool sets", |r| r.tools.hash = "sha256:other".into()),
             ("models", |r| r.model.name = "other-model".into()),
             ("trials per task", |r| r.eval.trials = 3),
