@@ -55,3 +55,60 @@ pub fn load_baseline(path: &Path, git_ref: Option<&str>) -> Result<Option<Report
     let text = String::from_utf8_lossy(&out.stdout);
     report::parse_report(&text, &format!("{} at `{git_ref}`", path.display())).map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO: &str = include_str!("../../reports/baseline-demo.json");
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    #[test]
+    fn a_baseline_file_is_read_and_a_missing_one_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("baseline.json");
+        assert!(load_baseline(&path, None).unwrap().is_none());
+        std::fs::write(&path, DEMO).unwrap();
+        let r = load_baseline(&path, None).unwrap().expect("read");
+        assert_eq!(r.trials.len(), 40);
+        std::fs::write(&path, "{").unwrap();
+        assert!(load_baseline(&path, None).is_err());
+    }
+
+    #[test]
+    fn a_baseline_is_read_as_it_is_at_a_git_ref() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path();
+        git(repo, &["init", "-q"]);
+        std::fs::create_dir(repo.join("reports")).unwrap();
+        let path = repo.join("reports/baseline.json");
+        std::fs::write(&path, DEMO).unwrap();
+        git(repo, &["add", "."]);
+        git(repo, &["commit", "-qm", "baseline"]);
+        // What the ref holds, not what is on disk.
+        std::fs::write(&path, "not json").unwrap();
+        let r = load_baseline(&path, Some("HEAD")).unwrap().expect("read");
+        assert_eq!(r.trials.len(), 40);
+        // Not at the ref, whether or not it is on disk: nothing to compare with.
+        let new = repo.join("reports/new.json");
+        assert!(load_baseline(&new, Some("HEAD")).unwrap().is_none());
+        std::fs::write(&new, DEMO).unwrap();
+        assert!(load_baseline(&new, Some("HEAD")).unwrap().is_none());
+        // A ref that does not exist is an error, with a hint.
+        let err = load_baseline(&path, Some("no-such-ref")).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot read") && err.to_string().contains("no-such-ref"),
+            "{err}"
+        );
+    }
+}
