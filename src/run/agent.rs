@@ -913,3 +913,384 @@ mod tests {
         assert_eq!(cap("aé".into(), 2), ("a".into(), Some(3)));
     }
 }
+
+/// The loop's decisions, turn by turn, against an in-process model that answers from a list:
+/// when it ends, what each call meets, what is fed back and how the trial is scored.
+#[cfg(test)]
+mod conversation_tests {
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::mcp::{Annotations, ServerTool};
+    use crate::model::{ModelReply, RawCall};
+    use crate::record::{ModelInfo, Usage};
+
+    /// Answers each request with the next reply of its list, and keeps the requests.
+    struct Listed {
+        replies: Mutex<VecDeque<Result<ModelReply, ModelError>>>,
+        asked: Mutex<Vec<ModelRequest>>,
+    }
+
+    impl Model for Listed {
+        fn info(&self) -> ModelInfo {
+            ModelInfo {
+                name: "listed".into(),
+                kind: "test".into(),
+                note: None,
+                base_url: None,
+                parameters: Default::default(),
+            }
+        }
+        fn complete<'a>(
+            &'a self,
+            req: &'a ModelRequest,
+        ) -> futures::future::BoxFuture<'a, Result<ModelReply, ModelError>> {
+            self.asked.lock().unwrap().push(req.clone());
+            let next = self.replies.lock().unwrap().pop_front();
+            Box::pin(async move {
+                match next {
+                    Some(r) => r,
+                    // No reply left: never answers (the request timeout ends it).
+                    None => std::future::pending().await,
+                }
+            })
+        }
+    }
+
+    fn calls(calls: &[(&str, &str)]) -> Result<ModelReply, ModelError> {
+        Ok(ModelReply {
+            tool_calls: calls
+                .iter()
+                .map(|(name, args)| RawCall {
+                    name: (*name).into(),
+                    arguments: (*args).into(),
+                    recovered: false,
+                    id: None,
+                    signature: None,
+                })
+                .collect(),
+            usage: Some(Usage {
+                prompt_tokens: 10,
+                completion_tokens: 1,
+            }),
+            retries: 1,
+            ..ModelReply::default()
+        })
+    }
+
+    fn text(t: &str) -> Result<ModelReply, ModelError> {
+        Ok(ModelReply {
+            content: Some(t.into()),
+            ..ModelReply::default()
+        })
+    }
+
+    fn tools() -> ToolSet {
+        let tool = |name: &str, read_only: Option<bool>| ServerTool {
+            name: name.into(),
+            description: Some(format!("{name} of a service")),
+            input_schema: serde_json::json!({"type": "object", "properties": {"service": {"type": "string"}}}),
+            annotations: read_only.map(|r| Annotations {
+                read_only_hint: Some(r),
+                ..Annotations::default()
+            }),
+        };
+        ToolSet::new(vec![(
+            "ops".into(),
+            vec![
+                tool("get_metric", Some(true)),
+                tool("restart", None),
+                tool("silence", Some(false)),
+            ],
+        )])
+    }
+
+    /// The outcome of one conversation of the task `yaml` (an agent task), with `mocks`, the
+    /// model answering `replies` in turn.
+    async fn converse(
+        yaml: &str,
+        mocks: &str,
+        max_repeats: u32,
+        replies: Vec<Result<ModelReply, ModelError>>,
+    ) -> (TrialRecord, Option<ModelError>, Vec<ModelRequest>) {
+        let text = format!("id: t\nprompt: Is checkout healthy?\nmode: agent\n{yaml}");
+        let task: crate::config::Task =
+            serde_saphyr::from_str_with_options(&text, crate::config::yaml_options()).unwrap();
+        let mocks: Mocks = if mocks.is_empty() {
+            Mocks::new()
+        } else {
+            serde_saphyr::from_str(mocks).unwrap()
+        };
+        let settings = AgentTask::merged(
+            task.max_turns.unwrap_or(4),
+            max_repeats,
+            [&Mocks::new(), &Mocks::new(), &mocks],
+        );
+        let planned = PlannedTask {
+            suite: "s".into(),
+            task: Arc::new(task),
+            agent: Some(Arc::new(settings.clone())),
+        };
+        let tools = Arc::new(tools());
+        let run = AgentRun {
+            servers: None,
+            server_names: ["ops".to_owned()].into(),
+            policy: Policy::default(),
+            max_result_bytes: 100,
+            cache: CacheSettings {
+                mode: CacheMode::Off,
+                dir: std::path::PathBuf::new(),
+            },
+            judge: None,
+        };
+        let model = Listed {
+            replies: Mutex::new(replies.into()),
+            asked: Mutex::new(Vec::new()),
+        };
+        let judge = Judge::new(&tools);
+        let trial = AgentTrial {
+            t: &planned,
+            settings: &settings,
+            run: &run,
+            model: &model,
+            tools: &tools,
+            judge: &judge,
+            request_timeout: std::time::Duration::from_secs(1),
+            recover: false,
+        };
+        let req = ModelRequest::new(Vec::new(), "Is checkout healthy?".into(), tools.clone(), 0);
+        let (rec, fatal) = trial.run(req).await;
+        let asked = model.asked.into_inner().unwrap();
+        (rec, fatal, asked)
+    }
+
+    const METRIC: &str = r#"{"service": "checkout"}"#;
+    const MOCKED: &str = "get_metric: { result: { error_rate: 0.2 } }";
+
+    fn agent(rec: &TrialRecord) -> &AgentRecord {
+        rec.agent.as_deref().expect("an agent record")
+    }
+
+    #[tokio::test]
+    async fn a_mocked_result_is_fed_back_and_the_answer_ends_the_loop() {
+        let (rec, fatal, asked) = converse(
+            "expect: { tool: get_metric }\nanswer: { contains: '0.2' }",
+            MOCKED,
+            0,
+            vec![
+                calls(&[("get_metric", METRIC)]),
+                text("The error rate is 0.2."),
+            ],
+        )
+        .await;
+        assert!(fatal.is_none());
+        let a = agent(&rec);
+        assert_eq!(a.end, LoopEnd::Answered);
+        assert_eq!(a.turns.len(), 2);
+        assert_eq!(a.answer.as_deref(), Some("The error rate is 0.2."));
+        assert_eq!(a.turns[0].results[0].how, CallHow::Mocked);
+        assert_eq!(rec.outcome, Outcome::Pass, "{}", rec.reason);
+        assert_eq!(rec.called, ["get_metric"]);
+        // The second request carries the call, an id made up for it, and the mock's result.
+        assert_eq!(asked.len(), 2);
+        assert!(asked[0].exchanges.is_empty());
+        let fed = &asked[1].exchanges[0].calls[0];
+        assert_eq!(fed.id, "call_1_0");
+        assert!(!fed.id_from_model);
+        assert!(fed.result.contains("0.2"), "{}", fed.result);
+        // Usage and retries add up over the turns.
+        assert_eq!(rec.usage.as_ref().map(|u| u.prompt_tokens), Some(10));
+        assert_eq!(rec.retries, 1);
+    }
+
+    #[tokio::test]
+    async fn the_turn_limit_ends_a_conversation_that_keeps_calling() {
+        let replies = (0..5)
+            .map(|i| calls(&[("get_metric", &format!(r#"{{"service": "s{i}"}}"#))]))
+            .collect();
+        let (rec, _, asked) = converse(
+            "max_turns: 3\nexpect: { tool: get_metric }",
+            MOCKED,
+            0,
+            replies,
+        )
+        .await;
+        let a = agent(&rec);
+        assert_eq!(a.end, LoopEnd::TurnLimit);
+        assert_eq!(a.turns.len(), 3);
+        assert_eq!(asked.len(), 3);
+        assert_eq!(rec.outcome, Outcome::TurnLimit);
+        assert_eq!(a.redundant_calls, 0);
+        assert_eq!(rec.usage.as_ref().map(|u| u.completion_tokens), Some(3));
+        assert_eq!(rec.retries, 3);
+    }
+
+    #[tokio::test]
+    async fn the_same_call_in_max_repeats_turns_ends_the_loop_as_a_loop() {
+        let replies = (0..5).map(|_| calls(&[("get_metric", METRIC)])).collect();
+        let (rec, _, _) = converse(
+            "max_turns: 6\nexpect: { tool: get_metric }",
+            MOCKED,
+            3,
+            replies,
+        )
+        .await;
+        let a = agent(&rec);
+        assert_eq!(a.end, LoopEnd::Repeated);
+        assert_eq!(a.turns.len(), 3);
+        let r = a.repeated.as_ref().expect("the repeated call");
+        assert_eq!((r.tool.as_str(), r.times), ("get_metric", 3));
+        assert_eq!(a.redundant_calls, 2);
+        assert_eq!(rec.outcome, Outcome::Looped);
+        // The same call twice in one reply is redundant, but one turn of repeating.
+        let twice = vec![
+            calls(&[("get_metric", METRIC), ("get_metric", METRIC)]),
+            text("done"),
+        ];
+        let (rec, _, _) = converse("expect: { tool: get_metric }", MOCKED, 2, twice).await;
+        assert_eq!(agent(&rec).end, LoopEnd::Answered);
+        assert_eq!(agent(&rec).redundant_calls, 1);
+        // With no limit, repeats never end the loop.
+        let replies = (0..5).map(|_| calls(&[("get_metric", METRIC)])).collect();
+        let (rec, _, _) = converse(
+            "max_turns: 4\nexpect: { tool: get_metric }",
+            MOCKED,
+            0,
+            replies,
+        )
+        .await;
+        assert_eq!(agent(&rec).end, LoopEnd::TurnLimit);
+    }
+
+    #[tokio::test]
+    async fn a_call_that_may_not_run_stops_the_loop_and_the_calls_after_it_are_not_made() {
+        let (rec, _, asked) = converse(
+            "expect: { tool: restart }\nanswer: { contains: restarted }",
+            MOCKED,
+            0,
+            vec![
+                calls(&[
+                    ("get_metric", METRIC),
+                    ("restart", METRIC),
+                    ("get_metric", r#"{"service": "cart"}"#),
+                ]),
+                text("never asked"),
+            ],
+        )
+        .await;
+        let a = agent(&rec);
+        assert_eq!(a.end, LoopEnd::Stopped);
+        assert_eq!(asked.len(), 1);
+        assert_eq!(rec.called, ["get_metric", "restart"]);
+        let stop = a.stopped_at.as_ref().expect("where it stopped");
+        assert_eq!(stop.tool, "restart");
+        assert!(stop.why.contains("has no annotations"), "{}", stop.why);
+        assert_eq!(a.turns[0].results[1].how, CallHow::Refused);
+        assert_eq!(rec.outcome, Outcome::Stopped, "{}", rec.reason);
+        assert!(
+            rec.notes
+                .iter()
+                .any(|n| n.starts_with("stopped at `restart`"))
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_tools_and_bad_arguments_are_answered_with_an_error_and_the_loop_goes_on() {
+        let (rec, _, asked) = converse(
+            "expect: { tool: get_metric }",
+            MOCKED,
+            0,
+            vec![
+                calls(&[("get_metrics", METRIC), ("get_metric", "{\"service\": ")]),
+                calls(&[("get_metric", METRIC)]),
+                text("0.2"),
+            ],
+        )
+        .await;
+        let a = agent(&rec);
+        assert_eq!(a.end, LoopEnd::Answered);
+        let first = &a.turns[0].results;
+        assert_eq!(first[0].how, CallHow::Rejected);
+        assert!(first[0].is_error);
+        assert!(first[0].text.contains("no tool named `get_metrics`"));
+        assert!(
+            first[1].text.contains("not a JSON object"),
+            "{}",
+            first[1].text
+        );
+        assert_eq!(asked[1].exchanges[0].calls.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_mocked_tool_whose_when_fits_no_call_stops_the_loop() {
+        let (rec, _, _) = converse(
+            "expect: { tool: get_metric }",
+            "get_metric: [{ when: { service: cart }, result: 1 }]",
+            0,
+            vec![calls(&[("get_metric", METRIC)]), text("x")],
+        )
+        .await;
+        let a = agent(&rec);
+        assert_eq!(a.end, LoopEnd::Stopped);
+        assert!(
+            a.stopped_at
+                .as_ref()
+                .unwrap()
+                .why
+                .contains("no mock's `when` fits")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_model_error_or_a_server_that_is_not_there_ends_the_trial_as_an_error() {
+        let mut fatal = ModelError::new(ErrorKind::Fatal, "the key was refused");
+        fatal.retries = 2;
+        let (rec, got, _) = converse(
+            "expect: { tool: get_metric }",
+            MOCKED,
+            0,
+            vec![calls(&[("get_metric", METRIC)]), Err(fatal)],
+        )
+        .await;
+        assert_eq!(rec.outcome, Outcome::Error);
+        assert_eq!(agent(&rec).end, LoopEnd::Error);
+        assert_eq!(rec.reason, "the key was refused (turn 2, after 2 retries)");
+        assert_eq!(rec.retries, 3);
+        assert!(got.is_some(), "a fatal error stops the run");
+        let (rec, got, _) = converse(
+            "expect: { tool: get_metric }",
+            MOCKED,
+            0,
+            vec![Err(ModelError::new(ErrorKind::Transient, "HTTP 500"))],
+        )
+        .await;
+        assert_eq!(rec.reason, "HTTP 500 (turn 1)");
+        assert!(got.is_none(), "only this trial fails");
+        // Not mocked and read-only, the call goes to its server, which is not connected.
+        let (rec, _, _) = converse(
+            "expect: { tool: get_metric }",
+            "",
+            0,
+            vec![calls(&[("get_metric", METRIC)]), text("x")],
+        )
+        .await;
+        assert_eq!(rec.outcome, Outcome::Error);
+        assert_eq!(rec.reason, "server `ops` is not connected");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_model_that_does_not_answer_in_time_ends_the_trial_as_an_error() {
+        let (rec, got, _) = converse(
+            "expect: { tool: get_metric }",
+            MOCKED,
+            0,
+            vec![calls(&[("get_metric", METRIC)])],
+        )
+        .await;
+        assert_eq!(rec.outcome, Outcome::Error);
+        assert_eq!(rec.reason, "the model did not answer within 1s (turn 2)");
+        assert!(got.is_none());
+        assert_eq!(agent(&rec).turns.len(), 1);
+    }
+}
