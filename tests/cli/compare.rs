@@ -483,6 +483,10 @@ fn three_shards_merge_into_the_single_run() {
         v
     };
     assert_eq!(normalize(ws.read_json("merged.json")), normalize(single));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("missing"),
+        "no warning when every shard is there"
+    );
     // A missing shard leaves the merge incomplete, with a warning.
     let out = tooleval()
         .current_dir(ws.path())
