@@ -210,12 +210,8 @@ mod tests {
         assert_eq!(merged.summary.full_call, whole.summary.full_call);
         assert_eq!(merged.summary.selection, whole.summary.selection);
         assert_eq!(merged.summary.meets_min_accuracy, Some(true));
-        // A trial given twice (a shard merged with itself and the rest) counts once.
-        let again = merge_reports(vec![
-            shard(1, 2, "2026-12-01T09:00:01Z"),
-            shard(2, 2, "2026-12-01T09:00:02Z"),
-        ])
-        .unwrap();
+        // A trial given twice (a run merged with itself) counts once.
+        let again = merge_reports(vec![baseline(), baseline()]).unwrap();
         assert_eq!(ids(&again), ids(&whole));
     }
 

@@ -653,6 +653,117 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    use crate::report::fixtures::{baseline, head, resummarize};
+
+    fn diff(base: &Report, head: &Report) -> ReportDiff {
+        diff_reports(base, head, DiffOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn reports_of_other_suites_compare_only_their_shared_tasks_when_asked() {
+        let base = baseline();
+        let mut other = baseline();
+        other.suites[0].name = "renamed".into();
+        let err = diff_reports(&base, &other, DiffOptions::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the reports hold different suites (base: observability; head: renamed)"),
+            "{err}"
+        );
+        let shared = DiffOptions {
+            common_tasks: true,
+            ..DiffOptions::default()
+        };
+        assert_eq!(diff_reports(&base, &other, shared).unwrap().tasks.len(), 40);
+    }
+
+    #[test]
+    fn tool_changes_and_the_tune_split_warning() {
+        let base = baseline();
+        assert!(diff(&base, &base).tools.is_empty());
+        let changed = head();
+        assert!(!diff(&base, &changed).tools.is_empty());
+        let overfit = |d: &ReportDiff| d.warnings.iter().any(|w| w.contains("overfits"));
+        // Descriptions changed and only `tune` ran: warned.
+        let mut tuned = head();
+        tuned.split = Some(crate::config::Split::Tune);
+        assert!(overfit(&diff(&base, &tuned)));
+        // A tool added is a change of descriptions too.
+        let mut added = baseline();
+        added.split = Some(crate::config::Split::Tune);
+        let mut extra = added.tools.tools[0].clone();
+        extra.name = "extra_tool".into();
+        added.tools.tools.push(extra);
+        let d = diff(&base, &added);
+        assert_eq!(d.tools.added, ["extra_tool"]);
+        assert!(d.tools.changed.is_empty());
+        assert!(!d.tools.is_empty());
+        assert!(overfit(&d));
+        // No change, or every split run: no warning.
+        let mut same = baseline();
+        same.split = Some(crate::config::Split::Tune);
+        assert!(!overfit(&diff(&base, &same)));
+        assert!(!overfit(&diff(&base, &changed)));
+    }
+
+    #[test]
+    fn another_model_kind_is_a_warning() {
+        let base = baseline();
+        assert!(diff(&base, &base).warnings.is_empty());
+        let mut other = baseline();
+        other.model.kind = "openai-compatible".into();
+        let d = diff(&base, &other);
+        assert!(
+            d.warnings
+                .iter()
+                .any(|w| w.starts_with("the model differs")),
+            "{:?}",
+            d.warnings
+        );
+    }
+
+    #[test]
+    fn one_trial_a_side_is_compared_by_mcnemar_else_by_a_paired_t() {
+        let base = baseline();
+        let d = diff(&base, &head());
+        assert_eq!(
+            d.test.as_ref().unwrap().method,
+            "McNemar score test, Tango interval"
+        );
+        let mut more = head();
+        more.eval.trials = 2;
+        let d = diff(&base, &more);
+        assert_eq!(d.test.as_ref().unwrap().method, "paired t over tasks");
+    }
+
+    #[test]
+    fn a_task_scored_on_one_side_only_is_left_out_and_said() {
+        let base = baseline();
+        let mut errored = baseline();
+        for t in &mut errored.trials {
+            if t.task == "traces-by-id" {
+                t.outcome = crate::record::Outcome::Error;
+            }
+        }
+        resummarize(&mut errored);
+        let d = diff(&base, &errored);
+        assert_eq!(d.test.as_ref().unwrap().tasks, 39);
+        assert!(
+            d.warnings
+                .iter()
+                .any(|w| w
+                    .contains("over the 39 task(s) scored in both runs (base scored 40, head 39)")),
+            "{:?}",
+            d.warnings
+        );
+        assert!(
+            !diff(&base, &base)
+                .warnings
+                .iter()
+                .any(|w| w.contains("scored in both"))
+        );
+    }
+
     #[test]
     fn a_changed_parameter_description_is_carried_whole() {
         let long = "Which details to return: owner, version, dependencies, runbook, on-call rota, \

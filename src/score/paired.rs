@@ -49,7 +49,8 @@ pub fn clustered_mean_se_flat(values: &[f64], lens: &[usize]) -> Option<(f64, f6
 /// The result of comparing two runs task by task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairedTest {
-    /// `exact McNemar` (one trial per task) or `paired t over tasks` (trials clustered by task).
+    /// `McNemar score test, Tango interval` (one trial per task) or `paired t over tasks` (trials
+    /// clustered by task).
     pub method: String,
     /// Tasks compared (present and scored in both runs).
     pub tasks: usize,
