@@ -706,6 +706,104 @@ mod tests {
         assert!(!overfit(&diff(&base, &changed)));
     }
 
+    /// `r` with each trial run twice, alike.
+    fn twice(mut r: Report) -> Report {
+        let again: Vec<_> = r
+            .trials
+            .iter()
+            .map(|t| {
+                let mut t = t.clone();
+                t.trial = 1;
+                t
+            })
+            .collect();
+        r.trials.extend(again);
+        r.trials
+            .sort_by(|a, b| (&a.task, a.trial).cmp(&(&b.task, b.trial)));
+        r.eval.trials = 2;
+        resummarize(&mut r);
+        r
+    }
+
+    #[test]
+    fn tasks_in_one_report_only_are_added_or_removed_unless_only_shared_ones_count() {
+        let base = baseline();
+        let mut fewer = baseline();
+        let gone = fewer.suites[0].tasks.remove(0).id.clone();
+        fewer.trials.retain(|t| t.task != gone);
+        resummarize(&mut fewer);
+        let status =
+            |d: &ReportDiff, id: &str| d.tasks.iter().find(|t| t.id == id).map(|t| t.status);
+        let d = diff(&base, &fewer);
+        assert_eq!(d.tasks.len(), 40);
+        assert_eq!(status(&d, &gone), Some(TaskStatus::Removed));
+        let d = diff(&fewer, &base);
+        assert_eq!(status(&d, &gone), Some(TaskStatus::Added));
+        let shared = DiffOptions {
+            common_tasks: true,
+            ..DiffOptions::default()
+        };
+        let d = diff_reports(&base, &fewer, shared).unwrap();
+        assert_eq!(d.tasks.len(), 39);
+        assert_eq!(status(&d, &gone), None);
+    }
+
+    #[test]
+    fn without_a_paired_test_the_change_is_the_difference_of_the_rates() {
+        // No task shares an id: nothing to pair, so no test; the rates still compare.
+        let base = baseline();
+        let mut other = baseline();
+        for t in &mut other.trials {
+            t.task = format!("other-{}", t.task);
+            t.outcome = crate::record::Outcome::Pass;
+        }
+        for t in &mut other.suites[0].tasks {
+            std::sync::Arc::make_mut(t).id = format!("other-{}", t.id);
+        }
+        resummarize(&mut other);
+        let d = diff(&base, &other);
+        assert!(d.test.is_none());
+        let change = d.full_call.diff.expect("a change");
+        assert!((change - (1.0 - 0.175)).abs() < 1e-9, "{change}");
+    }
+
+    #[test]
+    fn a_task_selection_rate_is_over_its_trials() {
+        // Two trials a task; one task's second trial picks the wrong tool: its selection rate
+        // falls from 1 to 1/2, the mean change over 40 tasks by 1/80.
+        let base = twice(baseline());
+        let mut head = base.clone();
+        let t = head
+            .trials
+            .iter_mut()
+            .find(|t| t.outcome == crate::record::Outcome::Pass && t.trial == 1)
+            .unwrap();
+        t.outcome = crate::record::Outcome::WrongTool;
+        resummarize(&mut head);
+        let d = diff(&base, &head);
+        let test = d.selection_test.expect("a paired test");
+        assert!(
+            (test.mean_diff + 1.0 / 80.0).abs() < 1e-9,
+            "{}",
+            test.mean_diff
+        );
+    }
+
+    #[test]
+    fn a_tool_whose_description_alone_changed_is_listed() {
+        let base = baseline();
+        let mut head = baseline();
+        head.tools.tools[0].description.push_str(" More.");
+        let d = diff(&base, &head);
+        assert_eq!(d.tools.changed.len(), 1);
+        assert!(d.tools.changed[0].schema.is_empty());
+        let mut head = baseline();
+        head.tools.tools[0].input_schema["required"] = json!(["x"]);
+        let d = diff(&base, &head);
+        assert_eq!(d.tools.changed.len(), 1);
+        assert!(d.tools.changed[0].description.is_empty());
+    }
+
     #[test]
     fn another_model_kind_is_a_warning() {
         let base = baseline();
