@@ -536,36 +536,30 @@ pub fn word_diff(old: &str, new: &str) -> Vec<WordChange> {
             }),
         }
     }
-    let mut out = Vec::new();
+    let mut out: Vec<WordChange> = Vec::new();
+    // Each part once, equal text joined: a change of spaces alone is a change too.
+    let mut push = |op: &str, text: &str| {
+        if text.is_empty() {
+            return;
+        }
+        match out.last_mut() {
+            Some(last) if last.op == op => last.text.push_str(text),
+            _ => out.push(WordChange {
+                op: op.into(),
+                text: text.to_owned(),
+            }),
+        }
+    };
     for b in blocks {
         match b {
-            Block::Same(text) => out.push(WordChange {
-                op: "equal".into(),
-                text,
-            }),
+            Block::Same(text) => push("equal", &text),
             Block::Edit(del, ins) => {
                 // A space shared by both sides at the end is common text again.
                 let common = del.len() - del.trim_end().len();
                 let common = common.min(ins.len() - ins.trim_end().len());
-                let tail = del[del.len() - common..].to_owned();
-                if !del.trim().is_empty() {
-                    out.push(WordChange {
-                        op: "delete".into(),
-                        text: del[..del.len() - common].to_owned(),
-                    });
-                }
-                if !ins.trim().is_empty() {
-                    out.push(WordChange {
-                        op: "insert".into(),
-                        text: ins[..ins.len() - common].to_owned(),
-                    });
-                }
-                if !tail.is_empty() {
-                    out.push(WordChange {
-                        op: "equal".into(),
-                        text: tail,
-                    });
-                }
+                push("delete", &del[..del.len() - common]);
+                push("insert", &ins[..ins.len() - common]);
+                push("equal", &del[del.len() - common..]);
             }
         }
     }
@@ -802,6 +796,36 @@ mod tests {
         let d = diff(&base, &head);
         assert_eq!(d.tools.changed.len(), 1);
         assert!(d.tools.changed[0].description.is_empty());
+    }
+
+    #[test]
+    fn a_word_diff_rebuilds_both_texts() {
+        let pairs = [
+            ("Returns recent logs.", "Streams the newest logs live."),
+            ("Get logs  now", "Get data now"),
+            ("one two three", "one  two three "),
+            ("a b c d", "a x y d"),
+            ("a y b", "a x  b"),
+            ("trailing ", "trailing"),
+            ("", "new text"),
+            ("old text", ""),
+            (
+                "Search logs by level. Use for errors.",
+                "Search logs by level and time. Use it for errors and warnings.",
+            ),
+        ];
+        for (old, new) in pairs {
+            let d = word_diff(old, new);
+            let side = |skip: &str| -> String {
+                d.iter()
+                    .filter(|c| c.op != skip)
+                    .map(|c| c.text.as_str())
+                    .collect()
+            };
+            assert_eq!(side("insert"), old, "{d:?}");
+            assert_eq!(side("delete"), new, "{d:?}");
+            assert!(d.iter().all(|c| !c.text.is_empty()), "{d:?}");
+        }
     }
 
     #[test]
