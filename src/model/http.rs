@@ -556,6 +556,240 @@ pub(super) fn first_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::scripted::{Script, Scripted, ScriptedServer};
+    use crate::model::{CacheMode, CacheSettings};
+    use std::sync::Arc;
+
+    /// The OpenAI-compatible model `name` at the scripted server `server`, retrying `retries`
+    /// times.
+    fn openai_at(server: &ScriptedServer, name: &str, retries: u32) -> Arc<dyn Model> {
+        let config = ModelConfig {
+            name: name.into(),
+            base_url: Some(server.url.clone()),
+            api_key: Some("sk-test".into()),
+            max_retries: Some(retries),
+            ..Default::default()
+        };
+        let off = CacheSettings {
+            mode: CacheMode::Off,
+            dir: std::path::PathBuf::new(),
+        };
+        crate::model::from_config(&config, &off).unwrap()
+    }
+
+    fn asking(prompt: &str, trial: u32) -> ModelRequest {
+        ModelRequest::new(
+            vec![crate::config::Message {
+                role: crate::config::Role::User,
+                content: prompt.into(),
+            }],
+            prompt.into(),
+            Arc::new(ToolSet::default()),
+            trial,
+        )
+    }
+
+    fn verdict_schema() -> Arc<OutputSchema> {
+        Arc::new(OutputSchema {
+            name: "verdict".into(),
+            description: "The verdict.".into(),
+            schema: serde_json::json!({"type": "object", "properties": {"verdict": {"type": "string"}}, "required": ["verdict"], "additionalProperties": false}),
+        })
+    }
+
+    /// A transient failure the server asks to retry at once.
+    fn busy(status: u16) -> Scripted {
+        Scripted::StatusWithHeaders(
+            status,
+            vec![("Retry-After".into(), "0".into())],
+            r#"{"error": {"message": "busy"}}"#.into(),
+        )
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_up_to_max_retries_and_counted() {
+        let script = Script::default()
+            .rule(
+                "twice",
+                Scripted::Sequence(vec![busy(429), busy(503), Scripted::Text("ok".into())]),
+            )
+            .rule("always", busy(500))
+            .rule(
+                "bad",
+                Scripted::Status(400, r#"{"error": {"message": "no such parameter"}}"#.into()),
+            );
+        let server = ScriptedServer::start(script).await.unwrap();
+        let model = openai_at(&server, "m", 3);
+        let reply = model.complete(&asking("twice", 0)).await.unwrap();
+        assert_eq!((reply.content.as_deref(), reply.retries), (Some("ok"), 2));
+        assert_eq!(server.requests(), 3);
+        // Every retry spent: the last failure, with the retries it took.
+        let err = model.complete(&asking("always", 0)).await.unwrap_err();
+        assert_eq!(
+            (err.kind, err.retries, err.status),
+            (ErrorKind::Transient, 3, Some(500))
+        );
+        assert_eq!(server.requests(), 3 + 4);
+        // A failure no retry cures is not retried.
+        let err = model.complete(&asking("bad", 0)).await.unwrap_err();
+        assert_eq!((err.kind, err.retries), (ErrorKind::Other, 0));
+        assert!(err.message.contains("no such parameter"), "{}", err.message);
+        assert_eq!(server.requests(), 3 + 4 + 1);
+        let none = openai_at(&server, "m", 0);
+        assert_eq!(
+            none.complete(&asking("always", 0))
+                .await
+                .unwrap_err()
+                .retries,
+            0
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_structured_reply_is_asked_again_as_text_and_then_never_again() {
+        let script = Script::default()
+            .rule("judge", Scripted::Text(r#"{"verdict": "pass"}"#.into()))
+            .refusing_structured(
+                400,
+                r#"{"error": {"message": "response_format type json_schema is not supported"}}"#,
+            );
+        let server = ScriptedServer::start(script).await.unwrap();
+        let model = openai_at(&server, "m", 3);
+        let mut req = asking("judge this", 0);
+        req.output = Some(verdict_schema());
+        let reply = model.complete(&req).await.unwrap();
+        assert_eq!(reply.format, Some(OutputFormat::Text));
+        assert!(
+            reply.notes[0].contains("refused structured output"),
+            "{:?}",
+            reply.notes
+        );
+        assert_eq!(reply.retries, 0, "asking again as text is not a retry");
+        let bodies = server.bodies();
+        assert!(bodies[0].get("response_format").is_some());
+        assert!(bodies[1].get("response_format").is_none(), "{}", bodies[1]);
+        // Later requests ask for text at once.
+        let again = model.complete(&req).await.unwrap();
+        assert_eq!(again.format, Some(OutputFormat::Text));
+        assert_eq!(server.requests(), 3);
+        assert!(server.bodies()[2].get("response_format").is_none());
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_of_a_structured_request_is_retried_as_structured() {
+        let script = Script::default().rule(
+            "judge",
+            Scripted::Sequence(vec![
+                busy(503),
+                Scripted::Text(r#"{"verdict": "fail"}"#.into()),
+            ]),
+        );
+        let server = ScriptedServer::start(script).await.unwrap();
+        let model = openai_at(&server, "m", 3);
+        let mut req = asking("judge this", 0);
+        req.output = Some(verdict_schema());
+        let reply = model.complete(&req).await.unwrap();
+        assert_eq!(reply.retries, 1);
+        assert_eq!(reply.format, Some(OutputFormat::JsonSchema));
+        assert!(reply.notes.is_empty(), "{:?}", reply.notes);
+        assert!(
+            server
+                .bodies()
+                .iter()
+                .all(|b| b.get("response_format").is_some())
+        );
+    }
+
+    #[test]
+    fn only_a_refusal_that_names_structured_output_is_one() {
+        let err = |status: Option<u16>, message: &str| ModelError {
+            status,
+            ..ModelError::new(ErrorKind::Other, message)
+        };
+        assert!(refuses_output(&err(
+            Some(400),
+            "Unsupported: Response_Format"
+        )));
+        assert!(refuses_output(&err(
+            Some(422),
+            "json_schema is not supported"
+        )));
+        assert!(!refuses_output(&err(Some(400), "max_tokens is too large")));
+        assert!(!refuses_output(&err(Some(429), "response_format")));
+        assert!(!refuses_output(&err(None, "response_format")));
+    }
+
+    #[tokio::test]
+    async fn the_cache_key_names_the_request_and_trial_never_the_key() {
+        let server = ScriptedServer::start(Script::default()).await.unwrap();
+        let m = openai_at(&server, "m", 0);
+        let key = |model: &Arc<dyn Model>, prompt: &str, trial: u32| {
+            model.cache_key(&asking(prompt, trial)).expect("a key")
+        };
+        let k = key(&m, "hi", 0);
+        assert_eq!(k.len(), 64);
+        assert_eq!(k, key(&m, "hi", 0));
+        assert_ne!(k, key(&m, "hello", 0));
+        assert_ne!(k, key(&m, "hi", 1));
+        assert_ne!(k, key(&openai_at(&server, "other", 0), "hi", 0));
+        let config = ModelConfig {
+            name: "m".into(),
+            base_url: Some(server.url.clone()),
+            api_key: Some("sk-another-key".into()),
+            max_retries: Some(0),
+            ..Default::default()
+        };
+        let off = CacheSettings {
+            mode: CacheMode::Off,
+            dir: std::path::PathBuf::new(),
+        };
+        let other_key = crate::model::from_config(&config, &off).unwrap();
+        assert_eq!(k, key(&other_key, "hi", 0));
+        assert!(m.info().note.is_none());
+    }
+
+    #[test]
+    fn system_text_arguments_and_first_lines() {
+        let msg = |role, content: &str| crate::config::Message {
+            role,
+            content: content.into(),
+        };
+        let mut req = asking("hi", 0);
+        let config = ModelConfig {
+            system_prompt: Some("Be brief.".into()),
+            ..Default::default()
+        };
+        assert_eq!(system_text(&req, &config).as_deref(), Some("Be brief."));
+        assert_eq!(system_text(&req, &ModelConfig::default()), None);
+        req.messages
+            .insert(0, msg(crate::config::Role::System, "One."));
+        req.messages.push(msg(crate::config::Role::System, "Two."));
+        assert_eq!(system_text(&req, &config).as_deref(), Some("One.\n\nTwo."));
+        assert_eq!(arguments_object(r#"{"a": 1}"#), serde_json::json!({"a": 1}));
+        assert_eq!(arguments_object("[1]"), serde_json::json!({}));
+        assert_eq!(arguments_object("{\"a\": "), serde_json::json!({}));
+        let long = "x".repeat(200);
+        assert_eq!(first_line(&long), long);
+        assert_eq!(first_line(&format!("{long}y")), format!("{long}…"));
+        assert_eq!(first_line(" one \ntwo"), "one");
+        assert_eq!(the_reply(Provider::Openai), "the reply");
+        assert_eq!(the_reply(Provider::Anthropic), "Anthropic's reply");
+        assert_eq!(kind_of(Provider::Openai), "openai-compatible");
+        assert_eq!(kind_of(Provider::Gemini), "gemini");
+        let body = serde_json::json!({"error": {"message": "quota"}});
+        assert_eq!(
+            error_in_reply(Provider::Gemini, &body).as_deref(),
+            Some("Gemini answered with an error: quota")
+        );
+        assert_eq!(
+            error_in_reply(Provider::Gemini, &serde_json::json!({"error": null})),
+            None
+        );
+        assert_eq!(
+            error_in_reply(Provider::Gemini, &serde_json::json!({})),
+            None
+        );
+    }
 
     #[test]
     fn a_backoff_waits_what_the_server_asked_else_a_jittered_doubling() {
