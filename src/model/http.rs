@@ -104,11 +104,20 @@ pub(super) struct Place {
 
 impl Place {
     pub fn resolve(config: &ModelConfig, replay: bool) -> Result<Place> {
+        Place::resolve_in(config, replay, |var| std::env::var(var).ok())
+    }
+
+    /// [`Place::resolve`] with the environment's variables read by `env`.
+    fn resolve_in(
+        config: &ModelConfig,
+        replay: bool,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Place> {
         let provider = config.provider();
         let base_url = config
             .base_url
             .clone()
-            .or_else(|| std::env::var(provider.base_url_var()).ok())
+            .or_else(|| env(provider.base_url_var()))
             .unwrap_or_else(|| provider.default_base_url().to_owned())
             .trim_end_matches('/')
             .to_owned();
@@ -116,7 +125,7 @@ impl Place {
         let key = config
             .api_key
             .clone()
-            .or_else(|| std::env::var(var).ok())
+            .or_else(|| env(var))
             .unwrap_or_default()
             .trim()
             .to_owned();
@@ -617,6 +626,13 @@ mod tests {
             .rule(
                 "bad",
                 Scripted::Status(400, r#"{"error": {"message": "no such parameter"}}"#.into()),
+            )
+            .rule(
+                "plain",
+                Scripted::Status(
+                    400,
+                    r#"{"error": {"message": "response_format is not supported"}}"#.into(),
+                ),
             );
         let server = ScriptedServer::start(script).await.unwrap();
         let model = openai_at(&server, "m", 3);
@@ -635,6 +651,10 @@ mod tests {
         assert_eq!((err.kind, err.retries), (ErrorKind::Other, 0));
         assert!(err.message.contains("no such parameter"), "{}", err.message);
         assert_eq!(server.requests(), 3 + 4 + 1);
+        // A request that asked for no structured reply is not asked again without one.
+        let err = model.complete(&asking("plain", 0)).await.unwrap_err();
+        assert_eq!((err.status, err.retries), (Some(400), 0));
+        assert_eq!(server.requests(), 3 + 4 + 2);
         let none = openai_at(&server, "m", 0);
         assert_eq!(
             none.complete(&asking("always", 0))
@@ -746,6 +766,96 @@ mod tests {
         let other_key = crate::model::from_config(&config, &off).unwrap();
         assert_eq!(k, key(&other_key, "hi", 0));
         assert!(m.info().note.is_none());
+    }
+
+    #[test]
+    fn the_place_comes_from_the_eval_else_the_environment_and_a_key_is_needed_only_at_the_api() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let openai = ModelConfig {
+            name: "gpt-4o-mini".into(),
+            ..Default::default()
+        };
+        // No key at the API's own address: refused, with the way out for each provider.
+        let err = Place::resolve_in(&openai, false, env(&[])).err().unwrap();
+        let err = err.render();
+        assert!(
+            err.contains("no API key for `gpt-4o-mini` at https://api.openai.com/v1"),
+            "{err}"
+        );
+        assert!(
+            err.contains("export OPENAI_API_KEY, or set `model.base_url` to a local server"),
+            "{err}"
+        );
+        let claude = ModelConfig {
+            name: "claude".into(),
+            provider: Some(Provider::Anthropic),
+            ..Default::default()
+        };
+        let err = Place::resolve_in(&claude, false, env(&[])).err().unwrap();
+        let err = err.render();
+        assert!(err.contains("export ANTHROPIC_API_KEY, or use"), "{err}");
+        // A replay, or a server of one's own, needs no key.
+        assert!(Place::resolve_in(&openai, true, env(&[])).is_ok());
+        let local = Place::resolve_in(
+            &openai,
+            false,
+            env(&[("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1/")]),
+        )
+        .unwrap();
+        assert_eq!(
+            (local.base_url.as_str(), local.key.as_str()),
+            ("http://127.0.0.1:11434/v1", "")
+        );
+        // The eval's own values come before the environment's; the key is trimmed.
+        let set = ModelConfig {
+            base_url: Some("http://127.0.0.1:9/v1".into()),
+            api_key: Some(" sk-eval \n".into()),
+            ..openai.clone()
+        };
+        let p = Place::resolve_in(
+            &set,
+            false,
+            env(&[
+                ("OPENAI_BASE_URL", "http://elsewhere/v1"),
+                ("OPENAI_API_KEY", "sk-env"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.base_url.as_str(), p.key.as_str()),
+            ("http://127.0.0.1:9/v1", "sk-eval")
+        );
+        let p = Place::resolve_in(&openai, false, env(&[("OPENAI_API_KEY", "sk-env")])).unwrap();
+        assert_eq!(p.key, "sk-env");
+        let bad = ModelConfig {
+            api_key: Some("sk-a\u{7}b".into()),
+            ..openai
+        };
+        let err = Place::resolve_in(&bad, false, env(&[])).err().unwrap();
+        assert!(err.to_string().contains("control character"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_for_a_shared_slot() {
+        let server = ScriptedServer::start(Script::default().rule("", Scripted::Text("ok".into())))
+            .await
+            .unwrap();
+        let m = openai_at(&server, "m", 0);
+        assert_eq!(m.provider(), Some(Provider::Openai));
+        let slots = Arc::new(tokio::sync::Semaphore::new(0));
+        m.share_slots(slots.clone());
+        let req = asking("hi", 0);
+        let held = tokio::time::timeout(Duration::from_millis(300), m.complete(&req)).await;
+        assert!(held.is_err(), "no slot free, no request");
+        assert_eq!(server.requests(), 0);
+        slots.add_permits(1);
+        assert!(m.complete(&req).await.is_ok());
     }
 
     #[test]
