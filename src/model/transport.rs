@@ -594,4 +594,63 @@ mod tests {
         assert_eq!(host("https://example.com:8443/v1"), "example.com:8443");
         assert_eq!(host("http://[::1]:8080/v1"), "[::1]:8080");
     }
+
+    /// An error whose cause is `inner`.
+    #[derive(Debug)]
+    struct Wrapped(std::io::Error);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("client error")
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn failures_say_what_happened_and_whether_a_retry_may_cure_it() {
+        let url = reqwest::Url::parse("http://127.0.0.1:9/v1/chat/completions").unwrap();
+        let t = direct(&url);
+        // The time limit: transient, and nothing more to say.
+        let e = t.failed(&Elapsed, false, true);
+        assert_eq!(e.kind, ErrorKind::Transient);
+        assert_eq!(
+            e.message,
+            "the request timed out (http://127.0.0.1:9/v1/chat/completions)"
+        );
+        assert!(e.hint.is_none());
+        // A connection that timed out is a timeout, not a missing server.
+        let slow = Wrapped(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "connect timed out",
+        ));
+        let e = t.failed(&slow, true, false);
+        assert_eq!(e.kind, ErrorKind::Transient);
+        assert!(
+            e.message.starts_with("the request timed out ("),
+            "{}",
+            e.message
+        );
+        assert!(e.message.ends_with(": connect timed out"), "{}", e.message);
+        // Refused: fatal, with the deepest cause and a hint.
+        let refused = Wrapped(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "refused",
+        ));
+        let e = t.failed(&refused, true, false);
+        assert_eq!(e.kind, ErrorKind::Fatal);
+        assert!(e.message.ends_with("): refused"), "{}", e.message);
+        assert!(e.hint.is_some());
+        // Dropped mid-answer: transient; an error without a cause speaks for itself.
+        let e = t.failed(&Elapsed, false, false);
+        assert_eq!(e.kind, ErrorKind::Transient);
+        assert_eq!(
+            e.message,
+            "the request failed (http://127.0.0.1:9/v1/chat/completions): no answer within the time limit"
+        );
+    }
 }
