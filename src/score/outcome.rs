@@ -399,6 +399,36 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_that_does_not_compile_is_skipped_and_named() {
+        let tool = |name: &str, schema: Value| crate::mcp::ServerTool {
+            name: name.into(),
+            description: None,
+            input_schema: schema,
+            ..Default::default()
+        };
+        let j = Judge::new(&ToolSet::new(vec![(
+            "s".into(),
+            vec![
+                tool("good", json!({"type": "object"})),
+                tool(
+                    "broken",
+                    json!({"type": "object", "properties": {"a": {"type": 12}}}),
+                ),
+            ],
+        )]));
+        let skipped = j.skipped();
+        assert_eq!(skipped.len(), 1, "{skipped:?}");
+        assert_eq!(skipped[0].0, "broken");
+        assert!(!skipped[0].1.is_empty());
+        // Its calls are judged without it: any arguments pass.
+        let v = j.judge(
+            &expect("tool: broken"),
+            &[call("broken", json!({"a": "x"}))],
+        );
+        assert_eq!(v.outcome, Outcome::Pass, "{}", v.reason);
+    }
+
+    #[test]
     fn outcomes_table() {
         let j = judge();
         let one = "{ tool: search_logs, args: { service: checkout } }";
