@@ -537,9 +537,6 @@ impl AgentTrial<'_> {
         }
     }
 
-    /// Answers one call: by a mock, by its server (or, in a replay, by what it answered when
-    /// recorded), or not at all. `nth` counts the calls of the same tool with the same
-    /// arguments in this trial, this one included.
     /// What answers a call, decided before anything runs: a rejection, a mock, a refusal (the
     /// loop stops there), or its tool on its server.
     fn decide<'t>(&'t self, call: &ActualCall) -> Decision<'t> {
@@ -1014,6 +1011,17 @@ mod conversation_tests {
         max_repeats: u32,
         replies: Vec<Result<ModelReply, ModelError>>,
     ) -> (TrialRecord, Option<ModelError>, Vec<ModelRequest>) {
+        converse_with(yaml, mocks, max_repeats, replies, |_| {}).await
+    }
+
+    /// [`converse`] with the run's settings changed by `setup`.
+    async fn converse_with(
+        yaml: &str,
+        mocks: &str,
+        max_repeats: u32,
+        replies: Vec<Result<ModelReply, ModelError>>,
+        setup: impl FnOnce(&mut AgentRun),
+    ) -> (TrialRecord, Option<ModelError>, Vec<ModelRequest>) {
         let text = format!("id: t\nprompt: Is checkout healthy?\nmode: agent\n{yaml}");
         let task: crate::config::Task =
             serde_saphyr::from_str_with_options(&text, crate::config::yaml_options()).unwrap();
@@ -1044,6 +1052,8 @@ mod conversation_tests {
             },
             judge: None,
         };
+        let mut run = run;
+        setup(&mut run);
         let model = Listed {
             replies: Mutex::new(replies.into()),
             asked: Mutex::new(Vec::new()),
@@ -1063,6 +1073,13 @@ mod conversation_tests {
         let (rec, fatal) = trial.run(req).await;
         let asked = model.asked.into_inner().unwrap();
         (rec, fatal, asked)
+    }
+
+    fn listed(replies: Vec<Result<ModelReply, ModelError>>) -> Arc<Listed> {
+        Arc::new(Listed {
+            replies: Mutex::new(replies.into()),
+            asked: Mutex::new(Vec::new()),
+        })
     }
 
     const METRIC: &str = r#"{"service": "checkout"}"#;
@@ -1292,5 +1309,204 @@ mod conversation_tests {
         assert_eq!(rec.reason, "the model did not answer within 1s (turn 2)");
         assert!(got.is_none());
         assert_eq!(agent(&rec).turns.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_replay_answers_from_the_recording_and_a_missing_result_stops_the_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = crate::model::cache_key(&[
+            "tool-result-v1",
+            "t",
+            "0",
+            "ops",
+            "get_metric",
+            r#"{"service":"checkout"}"#,
+            "1",
+        ]);
+        let recorded = RecordedResult {
+            text: "error_rate 0.31".into(),
+            is_error: false,
+            notes: vec![],
+        };
+        crate::model::write_recorded(dir.path(), TOOL_RESULT, &key, &recorded);
+        let replay = |run: &mut AgentRun| {
+            run.cache = CacheSettings {
+                mode: CacheMode::Replay,
+                dir: dir.path().to_owned(),
+            }
+        };
+        let (rec, fatal, asked) = converse_with(
+            "expect: { tool: get_metric }",
+            "",
+            0,
+            vec![
+                calls(&[("get_metric", METRIC)]),
+                calls(&[("get_metric", METRIC)]),
+                text("x"),
+            ],
+            replay,
+        )
+        .await;
+        let first = &agent(&rec).turns[0].results[0];
+        assert_eq!(
+            (first.how, first.text.as_str()),
+            (CallHow::Replayed, "error_rate 0.31")
+        );
+        assert_eq!(asked[1].exchanges[0].calls[0].result, "error_rate 0.31");
+        // The same call again was not recorded a second time: the run cannot go on.
+        let fatal = fatal.expect("a replay miss stops the run");
+        assert!(
+            fatal
+                .message
+                .contains("no recorded result of `get_metric` for task `t`")
+        );
+        assert!(fatal.hint.unwrap().contains("--cache readwrite"));
+        assert_eq!(rec.outcome, Outcome::Error);
+    }
+
+    #[tokio::test]
+    async fn the_judge_grades_an_answer_and_only_an_answer() {
+        let rubric = "expect: { tool: get_metric }\njudge: The answer gives the error rate.";
+        let judge = listed(vec![text(r#"{"verdict": "pass", "reason": "it does"}"#)]);
+        let j = judge.clone();
+        let (rec, fatal, _) = converse_with(
+            rubric,
+            MOCKED,
+            0,
+            vec![calls(&[("get_metric", METRIC)]), text("It is 0.2.")],
+            move |run| run.judge = Some(j),
+        )
+        .await;
+        assert!(fatal.is_none());
+        let verdict = agent(&rec).judge.as_ref().expect("judged");
+        assert_eq!(verdict.verdict, JudgeVerdict::Pass);
+        assert_eq!(verdict.reason, "it does");
+        assert_eq!(verdict.model, "listed");
+        // The judge saw the task, the rubric and the answer, and was asked for a verdict.
+        let asked = judge.asked.lock().unwrap();
+        assert_eq!(asked.len(), 1);
+        assert!(asked[0].user_text.contains("Is checkout healthy?"));
+        assert!(
+            asked[0]
+                .user_text
+                .contains("The answer gives the error rate.")
+        );
+        assert!(asked[0].user_text.contains("It is 0.2."));
+        assert!(asked[0].output.is_some());
+        drop(asked);
+        // A conversation that ended without an answer is not judged.
+        let judge = listed(vec![text(r#"{"verdict": "pass"}"#)]);
+        let j = judge.clone();
+        let replies = (0..3).map(|_| calls(&[("get_metric", METRIC)])).collect();
+        let (rec, _, _) = converse_with(
+            &format!("max_turns: 2\n{rubric}"),
+            MOCKED,
+            0,
+            replies,
+            move |run| run.judge = Some(j),
+        )
+        .await;
+        assert!(agent(&rec).judge.is_none());
+        assert!(judge.asked.lock().unwrap().is_empty());
+        // A judge whose key is refused stops the run; the trial keeps its own outcome.
+        let judge = listed(vec![Err(ModelError::new(ErrorKind::Fatal, "401"))]);
+        let (rec, fatal, _) = converse_with(
+            rubric,
+            MOCKED,
+            0,
+            vec![calls(&[("get_metric", METRIC)]), text("It is 0.2.")],
+            move |run| run.judge = Some(judge),
+        )
+        .await;
+        assert!(fatal.is_some());
+        let verdict = agent(&rec).judge.as_ref().unwrap();
+        assert_eq!(verdict.verdict, JudgeVerdict::Error);
+        assert_eq!(verdict.reason, "the judge failed: 401");
+        assert_eq!(rec.outcome, Outcome::Pass);
+    }
+
+    #[test]
+    fn the_nearest_mocks_win_and_the_dry_run_says_what_each_tool_meets() {
+        let layer = |yaml: &str| -> Mocks { serde_saphyr::from_str(yaml).unwrap() };
+        let eval = layer("get_metric: { result: eval }\nrestart: { result: eval }");
+        let suite = layer("get_metric: { result: suite }");
+        let task = layer("silence: { result: task }");
+        let merged = AgentTask::merged(5, 2, [&eval, &suite, &task]);
+        assert_eq!((merged.max_turns, merged.max_repeats), (5, 2));
+        let answer = |tool: &str| merged.mocks[tool].mocks()[0].answer.text();
+        assert_eq!(answer("get_metric"), "suite");
+        assert_eq!(answer("restart"), "eval");
+        assert_eq!(answer("silence"), "task");
+        let yaml = "id: t\nprompt: p\nmode: agent\nexpect: none\n";
+        let planned = |agent: Option<AgentTask>| PlannedTask {
+            suite: "s".into(),
+            task: Arc::new(
+                serde_saphyr::from_str_with_options(yaml, crate::config::yaml_options()).unwrap(),
+            ),
+            agent: agent.map(Arc::new),
+        };
+        let only_metric = AgentTask::merged(
+            4,
+            0,
+            [
+                &layer("get_metric: { result: 1 }"),
+                &Mocks::new(),
+                &Mocks::new(),
+            ],
+        );
+        let run = AgentRun {
+            servers: None,
+            server_names: ["ops".to_owned()].into(),
+            policy: Policy {
+                allow: ["silence".to_owned()].into(),
+                allow_destructive: false,
+            },
+            max_result_bytes: 100,
+            cache: CacheSettings {
+                mode: CacheMode::Off,
+                dir: std::path::PathBuf::new(),
+            },
+            judge: None,
+        };
+        let tasks = [planned(Some(only_metric)), planned(None)];
+        let plan = dry_run(&tasks, &run, &tools());
+        assert_eq!(plan.len(), 1, "single-turn tasks have no loop");
+        assert_eq!(plan[0].mocked, ["get_metric"]);
+        // Not read-only and not said otherwise, MCP takes `silence` to be destructive: listed
+        // in `allow_tools`, it still needs --allow-destructive.
+        assert!(plan[0].runs.is_empty());
+        let stops: Vec<&str> = plan[0].stops.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(stops, ["restart", "silence"]);
+        assert!(plan[0].stops[1].1.contains("--allow-destructive"));
+        let destructive = AgentRun {
+            policy: Policy {
+                allow: ["silence".to_owned()].into(),
+                allow_destructive: true,
+            },
+            ..run
+        };
+        let plan = dry_run(&tasks, &destructive, &tools());
+        assert_eq!(plan[0].runs, ["silence"]);
+        // Tools of a tool list, not a server, can only be mocked.
+        let listed_only = AgentRun {
+            server_names: HashSet::new(),
+            ..destructive
+        };
+        let plan = dry_run(
+            &[planned(Some(AgentTask::merged(
+                4,
+                0,
+                [&Mocks::new(), &Mocks::new(), &Mocks::new()],
+            )))],
+            &listed_only,
+            &tools(),
+        );
+        assert!(plan[0].runs.is_empty());
+        assert!(
+            plan[0]
+                .stops
+                .iter()
+                .all(|(_, why)| why == "from a tool list, not a server")
+        );
     }
 }
