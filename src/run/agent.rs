@@ -1383,7 +1383,7 @@ mod conversation_tests {
         assert_eq!(verdict.reason, "it does");
         assert_eq!(verdict.model, "listed");
         // The judge saw the task, the rubric and the answer, and was asked for a verdict.
-        let asked = judge.asked.lock().unwrap();
+        let asked = judge.asked.lock().unwrap().clone();
         assert_eq!(asked.len(), 1);
         assert!(asked[0].user_text.contains("Is checkout healthy?"));
         assert!(
@@ -1393,7 +1393,6 @@ mod conversation_tests {
         );
         assert!(asked[0].user_text.contains("It is 0.2."));
         assert!(asked[0].output.is_some());
-        drop(asked);
         // A conversation that ended without an answer is not judged.
         let judge = listed(vec![text(r#"{"verdict": "pass"}"#)]);
         let j = judge.clone();
