@@ -429,6 +429,46 @@ mod tests {
     }
 
     #[test]
+    fn the_worst_argument_failure_is_reported_the_first_of_equals() {
+        let j = judge();
+        let two = "{ calls: [{ tool: search_logs, args: { service: a } }, { tool: search_logs, args: { service: b } }] }";
+        let logs = |service: Value| call("search_logs", json!({ "service": service }));
+        // Both wrong alike: the first is named.
+        let v = j.judge(&expect(two), &[logs(json!("x")), logs(json!("y"))]);
+        assert_eq!(v.outcome, Outcome::BadArgs);
+        assert!(
+            v.reason.contains("\"x\"") && !v.reason.contains("\"y\""),
+            "{}",
+            v.reason
+        );
+        // No pairing passes: the first expectation takes the first call, the second the next
+        // unused one (not the first again, which would pass it), and the worse failure counts.
+        let v = j.judge(&expect(two), &[logs(json!("b")), logs(json!(7))]);
+        assert_eq!(v.outcome, Outcome::InvalidArgs, "{}", v.reason);
+        let v = j.judge(&expect(two), &[logs(json!(7)), logs(json!("x"))]);
+        assert_eq!(v.outcome, Outcome::InvalidArgs, "{}", v.reason);
+    }
+
+    #[test]
+    fn unparsable_arguments_are_cut_to_80_characters_in_the_reason() {
+        let j = judge();
+        let raw = |n: usize| ActualCall {
+            name: "search_logs".into(),
+            known: true,
+            arguments: Err("{".repeat(n)),
+        };
+        let v = j.judge(&expect("tool: search_logs"), &[raw(80)]);
+        assert!(v.reason.ends_with(&"{".repeat(80)), "{}", v.reason);
+        let v = j.judge(&expect("tool: search_logs"), &[raw(81)]);
+        assert!(
+            v.reason.ends_with(&format!("{}…", "{".repeat(79))),
+            "{}",
+            v.reason
+        );
+        assert_eq!(cut(""), "");
+    }
+
+    #[test]
     fn outcomes_table() {
         let j = judge();
         let one = "{ tool: search_logs, args: { service: checkout } }";

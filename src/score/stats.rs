@@ -183,5 +183,8 @@ mod tests {
         let (nl, nh) = wilson(20, 50, Z95).unwrap();
         assert!(l >= tl - 1e-12 && h <= th + 1e-12, "{l} {h}");
         assert!(l <= nl + 1e-12 && h >= nh - 1e-12, "{l} {h}");
+        // Here every task passes 2 of 5, as the whole does: the tasks differ in nothing, so
+        // the trials count as independent.
+        assert!(close(l, nl) && close(h, nh), "{l} {h} vs {nl} {nh}");
     }
 }
