@@ -832,6 +832,17 @@ mod tests {
                 .unwrap_err()
                 .contains("no annotations")
         );
+        // Each refusal says what would let the call run.
+        assert!(
+            none.permits(t("destroy"))
+                .unwrap_err()
+                .contains("list it in the eval's `allow_tools` and pass `--allow-destructive`")
+        );
+        assert!(
+            none.permits(t("write"))
+                .unwrap_err()
+                .contains("is not annotated read-only")
+        );
         let listed = Policy {
             allow: ["write", "destroy", "bare"].map(String::from).into(),
             allow_destructive: false,
@@ -842,7 +853,7 @@ mod tests {
             listed
                 .permits(t("destroy"))
                 .unwrap_err()
-                .contains("--allow-destructive")
+                .contains("besides `allow_tools` it needs `--allow-destructive`")
         );
         let flagged = Policy {
             allow_destructive: true,
