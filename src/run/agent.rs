@@ -957,6 +957,8 @@ mod conversation_tests {
             self.asked.lock().unwrap().push(req.clone());
             let next = self.replies.lock().unwrap().pop_front();
             Box::pin(async move {
+                // Each reply takes a little while, as over a network.
+                tokio::time::sleep(std::time::Duration::from_millis(15)).await;
                 match next {
                     Some(r) => r,
                     // No reply left: never answers (the request timeout ends it).
@@ -1127,9 +1129,29 @@ mod conversation_tests {
         assert_eq!(fed.id, "call_1_0");
         assert!(!fed.id_from_model);
         assert!(fed.result.contains("0.2"), "{}", fed.result);
-        // Usage and retries add up over the turns.
+        // Usage and retries add up over the turns, and so does the time the model took.
         assert_eq!(rec.usage.as_ref().map(|u| u.prompt_tokens), Some(10));
         assert_eq!(rec.retries, 1);
+        assert!(a.model_ms >= 30, "{}", a.model_ms);
+        assert!(rec.latency_ms >= a.model_ms);
+        assert!(!rec.cached);
+    }
+
+    #[tokio::test]
+    async fn a_trial_is_cached_when_any_of_its_replies_came_from_the_cache() {
+        let mut first = calls(&[("get_metric", METRIC)]);
+        if let Ok(r) = &mut first {
+            r.cached = true;
+        }
+        let (rec, _, _) = converse(
+            "expect: { tool: get_metric }",
+            MOCKED,
+            0,
+            vec![first, text("0.2")],
+        )
+        .await;
+        assert!(rec.cached);
+        assert!(agent(&rec).turns[0].cached && !agent(&rec).turns[1].cached);
     }
 
     #[tokio::test]
