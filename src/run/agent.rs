@@ -877,6 +877,11 @@ mod tests {
             read_verdict("```json\n{\"verdict\": \"fail\"}\n```").0,
             JudgeVerdict::Fail
         );
+        // An object without a verdict, then one right after another character.
+        assert_eq!(
+            read_verdict("{\"a\": 1}x{\"verdict\": \"fail\", \"reason\": \"r\"}"),
+            (JudgeVerdict::Fail, "r".to_owned())
+        );
         let (v, why) = read_verdict("I think it is fine.");
         assert_eq!(v, JudgeVerdict::Error);
         assert!(why.contains("no verdict"), "{why}");
@@ -1270,6 +1275,7 @@ mod conversation_tests {
             first[1].text
         );
         assert_eq!(asked[1].exchanges[0].calls.len(), 2);
+        assert_eq!(a.tool_errors, 2, "a rejected call is a tool error");
     }
 
     #[tokio::test]
