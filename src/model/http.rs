@@ -696,6 +696,35 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn anthropic_s_forced_tool_becomes_the_reply_s_text() {
+        let script = Script::default().rule(
+            "judge",
+            Scripted::Text(r#"{"verdict": "pass", "reason": "ok"}"#.into()),
+        );
+        let server = ScriptedServer::start(script).await.unwrap();
+        let config = ModelConfig {
+            name: "claude-j".into(),
+            provider: Some(Provider::Anthropic),
+            base_url: Some(server.base()),
+            api_key: Some("k".into()),
+            ..Default::default()
+        };
+        let off = CacheSettings {
+            mode: CacheMode::Off,
+            dir: std::path::PathBuf::new(),
+        };
+        let model = crate::model::from_config(&config, &off).unwrap();
+        assert_eq!(model.provider(), Some(Provider::Anthropic));
+        let mut req = asking("judge this", 0);
+        req.output = Some(verdict_schema());
+        let reply = model.complete(&req).await.unwrap();
+        assert_eq!(reply.format, Some(OutputFormat::ForcedTool));
+        assert!(reply.tool_calls.is_empty(), "{:?}", reply.tool_calls);
+        let verdict: Value = serde_json::from_str(reply.content.as_deref().unwrap()).unwrap();
+        assert_eq!(verdict["verdict"], "pass");
+    }
+
+    #[tokio::test]
     async fn a_transient_failure_of_a_structured_request_is_retried_as_structured() {
         let script = Script::default().rule(
             "judge",
