@@ -24,15 +24,6 @@ pub enum Mode {
     Agent,
 }
 
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Single => "single",
-            Mode::Agent => "agent",
-        }
-    }
-}
-
 /// Turns an agent conversation may take unless `max_turns` says otherwise.
 pub const DEFAULT_MAX_TURNS: u32 = 8;
 
@@ -350,6 +341,29 @@ impl JsonSchema for Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_documented_defaults_are_the_ones_used() {
+        let docs = include_str!("../../docs/suite-format.md");
+        let default_of = |field: &str| -> String {
+            let row = docs
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{field}` | no | ")))
+                .unwrap_or_else(|| panic!("docs/suite-format.md documents `{field}`"));
+            row.split('|')
+                .nth(3)
+                .unwrap()
+                .trim()
+                .trim_matches('`')
+                .to_owned()
+        };
+        assert_eq!(default_of("max_turns"), DEFAULT_MAX_TURNS.to_string());
+        assert_eq!(default_of("max_repeats"), DEFAULT_MAX_REPEATS.to_string());
+        assert_eq!(
+            default_of("max_result_bytes"),
+            DEFAULT_MAX_RESULT_BYTES.to_string()
+        );
+    }
 
     fn yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
         serde_saphyr::from_str_with_options(text, super::super::load::yaml_options())
