@@ -343,6 +343,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_mock_of_the_wrong_shape_says_what_a_mock_is() {
+        let err = serde_saphyr::from_str::<Mocks>("get_metric: 5")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "a mock (`result` or `error`, with an optional `when`), or a list of them"
+            ),
+            "{err}"
+        );
+        let err = serde_saphyr::from_str::<Mocks>("get_metric: []")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the list of mocks is empty"), "{err}");
+    }
+
+    #[test]
     fn the_documented_defaults_are_the_ones_used() {
         let docs = include_str!("../../docs/suite-format.md");
         let default_of = |field: &str| -> String {
