@@ -398,3 +398,55 @@ impl ToolChoice {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_baseline_is_named_baseline_or_nothing() {
+        for name in ["", "baseline", "Baseline", "BASELINE"] {
+            assert!(is_baseline(name), "{name:?}");
+        }
+        for name in ["gpt-4o", "baseline-2", " baseline"] {
+            assert!(!is_baseline(name), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn a_model_is_a_name_or_a_mapping() {
+        let spec: ModelSpec = serde_saphyr::from_str("gpt-4o-mini").unwrap();
+        assert_eq!(spec.into_config().name, "gpt-4o-mini");
+        let spec: ModelSpec =
+            serde_saphyr::from_str("{ name: claude, provider: anthropic }").unwrap();
+        let c = spec.into_config();
+        assert_eq!(
+            (c.name.as_str(), c.provider()),
+            ("claude", Provider::Anthropic)
+        );
+        let err = serde_saphyr::from_str::<ModelSpec>("[1, 2]")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a model name, or a mapping with `name`, `base_url`, `api_key`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn providers_and_tool_choices_read_and_write_as_the_files_name_them() {
+        for p in Provider::ALL {
+            let named = serde_json::to_value(p).unwrap();
+            assert_eq!(named, p.as_str());
+            assert_eq!(p.to_string(), p.as_str());
+            assert_eq!(p.as_str().parse::<Provider>(), Ok(p));
+        }
+        assert_eq!(
+            "open-ai".parse::<Provider>(),
+            Err("`open-ai` is not a provider: use openai, anthropic or gemini".to_owned())
+        );
+        for c in [ToolChoice::Auto, ToolChoice::Required, ToolChoice::None] {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+    }
+}

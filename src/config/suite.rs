@@ -687,6 +687,16 @@ mod tests {
     }
 
     #[test]
+    fn a_task_s_own_mocks_are_its_own() {
+        let suite = parse(
+            "tasks:\n  - id: a\n    prompt: p\n    mode: agent\n    expect: none\n    mocks: { t: { result: 1 } }\n  - id: b\n    prompt: p\n    expect: none\n",
+        )
+        .unwrap();
+        assert_eq!(suite.tasks[0].mocks().keys().collect::<Vec<_>>(), ["t"]);
+        assert!(suite.tasks[1].mocks().is_empty());
+    }
+
+    #[test]
     fn reads_every_expectation_shape() {
         let s = parse(
             r#"
