@@ -687,6 +687,24 @@ mod tests {
     }
 
     #[test]
+    fn a_prompt_gives_its_texts_and_its_user_text() {
+        let suite = parse(
+            "tasks:\n  - id: a\n    prompt: Show logs\n    expect: none\n  - id: b\n    prompt:\n      - { role: system, content: Be brief. }\n      - { role: user, content: Hi }\n      - { role: assistant, content: Hello }\n      - { role: user, content: Show logs }\n    expect: none\n",
+        )
+        .unwrap();
+        let (a, b) = (&suite.tasks[0].prompt, &suite.tasks[1].prompt);
+        assert_eq!(a.contents().collect::<Vec<_>>(), ["Show logs"]);
+        assert_eq!(
+            b.contents().collect::<Vec<_>>(),
+            ["Be brief.", "Hi", "Hello", "Show logs"]
+        );
+        assert_eq!(a.user_text(), "Show logs");
+        assert_eq!(b.user_text(), "Hi\nShow logs");
+        assert_eq!(b.messages().len(), 4);
+        assert_eq!(a.messages()[0].role, Role::User);
+    }
+
+    #[test]
     fn a_task_s_own_mocks_are_its_own() {
         let suite = parse(
             "tasks:\n  - id: a\n    prompt: p\n    mode: agent\n    expect: none\n    mocks: { t: { result: 1 } }\n  - id: b\n    prompt: p\n    expect: none\n",
