@@ -705,6 +705,40 @@ mod tests {
     }
 
     #[test]
+    fn expectations_write_back_as_they_read_and_name_their_calls() {
+        for (yaml, tools) in [
+            ("none", vec![]),
+            ("{ tool: t, args: { a: 1 }, strict_args: true }", vec!["t"]),
+            (
+                "{ calls: [{ tool: t }, { tool: u }], order: strict }",
+                vec!["t", "u"],
+            ),
+            (
+                "{ any_of: [{ tool: t }, { calls: [{ tool: u }, { tool: v }] }] }",
+                vec!["t", "u", "v"],
+            ),
+        ] {
+            let e: Expect = serde_saphyr::from_str(yaml).unwrap();
+            let names: Vec<&str> = e.calls().iter().map(|c| c.tool.as_str()).collect();
+            assert_eq!(names, tools, "{yaml}");
+            let written = serde_json::to_string(&e).unwrap();
+            let again: Expect = serde_saphyr::from_str(&written).unwrap();
+            assert_eq!(again, e, "{yaml} -> {written}");
+        }
+    }
+
+    #[test]
+    fn a_prompt_of_the_wrong_shape_says_what_a_prompt_is() {
+        let err = parse("tasks:\n  - id: a\n    prompt: { x: 1 }\n    expect: none\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("a string, or a list of messages with `role` and `content`"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_task_s_own_mocks_are_its_own() {
         let suite = parse(
             "tasks:\n  - id: a\n    prompt: p\n    mode: agent\n    expect: none\n    mocks: { t: { result: 1 } }\n  - id: b\n    prompt: p\n    expect: none\n",
@@ -795,6 +829,15 @@ tasks:
             ("{ any_of: [none] }", "at least two"),
             ("nothing", "found the string `nothing`"),
             ("{ tool: t, order: strict }", "`order` goes with `calls`"),
+            (
+                "{ calls: [{tool: u}], strict_args: true }",
+                "give them per call",
+            ),
+            (
+                "{ calls: [{tool: u}], args: { a: 1 } }",
+                "give them per call",
+            ),
+            ("5", "`none`, or a mapping with `tool`, `calls` or `any_of`"),
         ] {
             let doc = format!("tasks:\n  - id: a\n    prompt: hi\n    expect: {yaml}\n");
             let err = parse(&doc).unwrap_err().to_string();
