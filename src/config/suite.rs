@@ -728,6 +728,15 @@ mod tests {
     }
 
     #[test]
+    fn matchers_are_equal_when_they_match_alike() {
+        use serde_json::json;
+        let m = |v: serde_json::Value| Matcher::from_value(v).unwrap();
+        assert_eq!(m(json!({"contains": "a"})), m(json!({"contains": "a"})));
+        assert_ne!(m(json!({"contains": "a"})), m(json!({"contains": "b"})));
+        assert_ne!(m(json!({"contains": "a"})), m(json!({"regex": "a"})));
+    }
+
+    #[test]
     fn a_prompt_of_the_wrong_shape_says_what_a_prompt_is() {
         let err = parse("tasks:\n  - id: a\n    prompt: { x: 1 }\n    expect: none\n")
             .unwrap_err()
