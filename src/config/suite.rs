@@ -737,6 +737,36 @@ mod tests {
     }
 
     #[test]
+    fn matcher_keys_misspelled_or_combined_are_refused_and_other_mappings_are_values() {
+        use serde_json::json;
+        let read = |v: serde_json::Value| Matcher::from_value(v);
+        let err = read(json!({"containz": "a"})).unwrap_err();
+        assert!(
+            err.contains("unknown matcher `containz`; did you mean `contains`?"),
+            "{err}"
+        );
+        // Short keys and keys unlike any matcher are values to match exactly.
+        for v in [json!({"id": 7}), json!({"banana": 1}), json!({})] {
+            assert_eq!(read(v.clone()).unwrap(), Matcher::Exact(v));
+        }
+        assert_eq!(
+            read(json!({"equals": {"contains": "a"}})).unwrap(),
+            Matcher::Exact(json!({"contains": "a"}))
+        );
+        let err = read(json!({"contains": "a", "regex": "b"})).unwrap_err();
+        assert!(
+            err.contains("`contains` cannot be combined with `regex`"),
+            "{err}"
+        );
+        let err = read(json!({"approx": 1, "tolerance": 0.1, "present": true})).unwrap_err();
+        assert!(
+            err.contains("`approx` combines only with `tolerance`"),
+            "{err}"
+        );
+        assert!(read(json!({"approx": 1, "tolerance": 0.1})).is_ok());
+    }
+
+    #[test]
     fn a_prompt_of_the_wrong_shape_says_what_a_prompt_is() {
         let err = parse("tasks:\n  - id: a\n    prompt: { x: 1 }\n    expect: none\n")
             .unwrap_err()
