@@ -504,6 +504,82 @@ mod tests {
     }
 
     #[test]
+    fn agent_totals_sum_over_the_agent_trials() {
+        use crate::record::{
+            AgentRecord, CallHow, CallResult, JudgeRecord, JudgeVerdict, TurnRecord,
+        };
+        let result = |how: CallHow, cut: bool| CallResult {
+            tool: "t".into(),
+            how,
+            cut_from: cut.then_some(9000),
+            ..CallResult::default()
+        };
+        let judge = |verdict| {
+            Some(JudgeRecord {
+                verdict,
+                reason: String::new(),
+                model: "j".into(),
+                cached: false,
+                format: None,
+            })
+        };
+        let agent = |turns: Vec<Vec<CallResult>>, verdict, n: u32| AgentRecord {
+            turns: turns
+                .into_iter()
+                .map(|results| TurnRecord {
+                    results,
+                    ..TurnRecord::default()
+                })
+                .collect(),
+            redundant_calls: n,
+            tool_errors: n + 1,
+            model_ms: 100 * u64::from(n + 1),
+            tool_ms: 10 * u64::from(n + 1),
+            judge: judge(verdict),
+            ..AgentRecord::default()
+        };
+        assert_eq!(
+            AgentTotals::of(&[trial("a", Outcome::Pass, &[], &[])]),
+            None
+        );
+        let mut one = trial("a", Outcome::Pass, &[], &[]);
+        one.agent = Some(Box::new(agent(
+            vec![
+                vec![
+                    result(CallHow::Executed, true),
+                    result(CallHow::Mocked, false),
+                ],
+                vec![result(CallHow::Replayed, false)],
+            ],
+            JudgeVerdict::Pass,
+            1,
+        )));
+        let mut two = trial("b", Outcome::Pass, &[], &[]);
+        two.agent = Some(Box::new(agent(
+            vec![
+                vec![result(CallHow::Refused, false)],
+                vec![result(CallHow::Rejected, true)],
+                vec![],
+            ],
+            JudgeVerdict::Fail,
+            2,
+        )));
+        let mut three = trial("c", Outcome::Pass, &[], &[]);
+        three.agent = Some(Box::new(agent(vec![vec![]], JudgeVerdict::Error, 0)));
+        let single = trial("d", Outcome::Pass, &[], &[]);
+        let t = AgentTotals::of(&[one, single, two, three]).expect("agent trials");
+        assert_eq!((t.trials, t.turns, t.calls), (3, 6, 5));
+        assert_eq!(
+            (t.executed, t.mocked, t.replayed, t.refused, t.rejected),
+            (1, 1, 1, 1, 1)
+        );
+        assert_eq!((t.redundant_calls, t.tool_errors, t.cut_results), (3, 6, 2));
+        assert_eq!((t.model_ms, t.tool_ms), (600, 60));
+        let judged = t.judge.expect("judged answers");
+        assert_eq!((judged.successes, judged.n, t.judge_errors), (1, 2, 1));
+    }
+
+    #[test]
     fn counts_rates_tools_and_confusions() {
         let trials = vec![
             trial("a", Outcome::Pass, &["x"], &["x"]),
