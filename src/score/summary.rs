@@ -577,6 +577,11 @@ mod tests {
         assert_eq!((t.model_ms, t.tool_ms), (600, 60));
         let judged = t.judge.expect("judged answers");
         assert_eq!((judged.successes, judged.n, t.judge_errors), (1, 2, 1));
+        // No answer judged: no judge rate.
+        let mut unjudged = trial("e", Outcome::Pass, &[], &[]);
+        unjudged.agent = Some(Box::new(AgentRecord::default()));
+        let t = AgentTotals::of(&[unjudged]).expect("an agent trial");
+        assert_eq!((t.trials, t.judge), (1, None));
     }
 
     #[test]
