@@ -1,4 +1,6 @@
-//! The command line, as clap sees it. Nothing here does any work.
+//! The command line, as clap sees it. Nothing here does any work, and nothing below the
+//! commands sees a type of this file: `commands/resolve.rs` turns these values into the plain
+//! ones of the layers below (an enum clap needs is mirrored here, with a `From` there).
 
 use std::path::PathBuf;
 
@@ -18,6 +20,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The process's arguments parsed; on a usage error, clap's message and exit code 2.
+    pub fn from_args() -> Cli {
+        <Cli as Parser>::parse()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,7 +133,7 @@ pub struct RunArgs {
     pub variant: Vec<PathBuf>,
     /// Run only the tasks of this split: `tune` while iterating, `holdout` to check.
     #[arg(long, value_enum)]
-    pub split: Option<crate::config::Split>,
+    pub split: Option<Split>,
     #[command(flatten)]
     pub cache: CacheArgs,
     /// Run only part I of N of the tasks x trials (e.g. 2/3), for CI machines working in
@@ -228,60 +237,12 @@ pub struct RunSettings {
     pub allow_destructive: bool,
 }
 
-impl RunSettings {
-    /// Lays the flags over the eval file's values.
-    pub fn apply(&self, eval: &mut crate::config::Eval) {
-        if !self.model.is_empty() {
-            let models: Vec<crate::config::ModelConfig> = self
-                .model
-                .iter()
-                .map(|m| model_named(&eval.model_defaults, m))
-                .collect();
-            eval.model = models[0].clone();
-            eval.models = if models.len() > 1 { models } else { Vec::new() };
-        }
-        if let Some(t) = self.trials {
-            eval.trials = t;
-        }
-        if let Some(c) = self.concurrency {
-            eval.concurrency = c as usize;
-        }
-        eval.allow_destructive = self.allow_destructive;
-    }
-}
-
-/// The eval's `model` renamed by `--model` (not a `models` entry): `NAME` keeps its provider and
-/// settings; `PROVIDER:NAME` (one of the three provider names, then a colon) asks that
-/// provider, keeping the settings but not where the eval's model is or its key when the
-/// provider changes.
-fn model_named(model: &crate::config::ModelConfig, arg: &str) -> crate::config::ModelConfig {
-    use crate::config::Provider;
-    let mut m = model.clone();
-    let prefixed = Provider::ALL.into_iter().find_map(|p| {
-        arg.strip_prefix(p.as_str())
-            .and_then(|rest| rest.strip_prefix(':'))
-            .map(|name| (p, name))
-    });
-    match prefixed {
-        Some((p, name)) => {
-            if p != m.provider() {
-                m.base_url = None;
-                m.api_key = None;
-            }
-            m.provider = Some(p);
-            m.name = name.to_owned();
-        }
-        None => m.name = arg.to_owned(),
-    }
-    m
-}
-
 /// The response cache; shared by `run` and `sweep`.
 #[derive(Debug, Args, Default)]
 pub struct CacheArgs {
     /// `readwrite` (the default, except under CI where it is `off`), `read`, or `off`.
     #[arg(long, value_enum, value_name = "MODE")]
-    pub cache: Option<crate::model::CacheMode>,
+    pub cache: Option<CacheMode>,
     /// Never ask the model: answer from the cache, and stop at the first request it has no answer
     /// for, naming the task. A recorded run re-scored in CI without a key.
     #[arg(long, conflicts_with = "cache")]
@@ -290,18 +251,6 @@ pub struct CacheArgs {
     /// holds the eval file, else beside the eval file].
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-}
-
-impl CacheArgs {
-    /// The cache's mode and folder.
-    pub fn settings(&self) -> crate::model::CacheSettings {
-        crate::model::CacheSettings::resolve(
-            self.cache,
-            self.replay,
-            self.cache_dir.clone(),
-            std::env::var_os("CI").is_some(),
-        )
-    }
 }
 
 #[derive(Debug, Args)]
@@ -482,7 +431,7 @@ pub struct ServerTarget {
     pub format: Format,
     /// The tokenizer for token counts [default: the eval file's, else o200k_base].
     #[arg(long, value_enum)]
-    pub encoding: Option<crate::tokens::Encoding>,
+    pub encoding: Option<Encoding>,
 }
 
 #[derive(Debug, Args)]
@@ -646,13 +595,13 @@ pub struct DemoServerArgs {
     /// Serve one part of the demo: `logs` (logs, traces, incidents) or `ops` (metrics,
     /// services, deployments, alerts); both together make the whole demo.
     #[arg(long, value_enum, default_value = "all", conflicts_with = "tools")]
-    pub part: crate::mcp::demo::DemoPart,
+    pub part: DemoPart,
     /// Act out a failure after this many tool calls (with `--fail`), to see how a client copes.
     #[arg(long, value_name = "N", requires = "fail", hide = true)]
     pub fail_after: Option<usize>,
     /// The failure `--fail-after` acts out: `crash` or `hang`.
     #[arg(long, value_enum, requires = "fail_after", hide = true)]
-    pub fail: Option<crate::mcp::demo::Fault>,
+    pub fail: Option<Fault>,
     /// Wait this long before answering every tool call (the benchmark's tool latency).
     #[arg(long, value_name = "MS", hide = true)]
     pub call_delay_ms: Option<u64>,
@@ -669,6 +618,58 @@ pub struct SchemaArgs {
 pub enum Format {
     Table,
     Json,
+}
+
+/// `--cache`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CacheMode {
+    /// Read entries and write new ones.
+    Readwrite,
+    /// Read entries; write none.
+    Read,
+    /// Neither read nor write.
+    Off,
+}
+
+/// `--split`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Split {
+    /// Tasks to iterate descriptions against.
+    Tune,
+    /// Tasks kept aside to check that an edit generalizes.
+    Holdout,
+}
+
+/// `--encoding`: the tokenizer. Counts are exact for OpenAI models of that encoding and an
+/// estimate for others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Encoding {
+    /// GPT-4o, GPT-4.1, o-series.
+    O200kBase,
+    /// GPT-4, GPT-3.5.
+    Cl100kBase,
+}
+
+/// `demo-server --part`: which of the demo's tools a demo server offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoPart {
+    /// All fifteen tools.
+    All,
+    /// Logs, traces and incidents: `search_logs`, `tail_logs`, `get_trace`, `list_incidents`,
+    /// `get_incident`, `create_incident`.
+    Logs,
+    /// Metrics, service state, deployments and alerts: the other nine.
+    Ops,
+}
+
+/// `demo-server --fail`: a failure the demo server acts out after some calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Fault {
+    /// Exit (status 3) instead of answering.
+    Crash,
+    /// Never answer.
+    Hang,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -706,5 +707,25 @@ mod tests {
         };
         assert_eq!(t.target.server, ["npx", "-y", "pkg"]);
         assert!(Cli::try_parse_from(["tooleval", "tools"]).is_err());
+    }
+
+    #[test]
+    fn lint_help_lists_every_rule() {
+        let cli = Cli::command();
+        let help = cli
+            .find_subcommand("lint")
+            .and_then(|c| c.get_after_help())
+            .expect("lint has an after_help")
+            .to_string();
+        let listed: Vec<&str> = help
+            .split("Rules:")
+            .nth(1)
+            .expect("the help lists the rules")
+            .split_whitespace()
+            .map(|w| w.trim_end_matches([',', '.']))
+            .collect();
+        for rule in crate::lint::Rule::ALL {
+            assert!(listed.contains(&rule.id()), "`lint --help` omits {rule}");
+        }
     }
 }

@@ -1,5 +1,3 @@
-use clap::Parser as _;
-
 // Trials, records and reports are many small allocations: mimalloc serves them with about a
 // tenth less CPU for a whole run than the system allocator (docs/performance.md).
 #[global_allocator]
@@ -8,7 +6,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() {
     no_huge_pages();
     purge_at_once();
-    let cli = tooleval::cli::Cli::parse();
+    let cli = tooleval::cli::Cli::from_args();
     std::process::exit(tooleval::main_with(cli));
 }
 

@@ -8,11 +8,11 @@ use crate::mcp::{self, demo};
 pub async fn demo_server_command(args: DemoServerArgs) -> Result<i32> {
     let tools = match &args.tools {
         Some(path) => mcp::read_tools_file(path)?,
-        None => demo::demo_part(args.part),
+        None => demo::demo_part(args.part.into()),
     };
     let mut server = demo::DemoServer::new(tools, args.page_size);
     if let (Some(after), Some(fault)) = (args.fail_after, args.fail) {
-        server = server.with_fault(after, fault);
+        server = server.with_fault(after, fault.into());
     }
     if let Some(ms) = args.call_delay_ms {
         server = server.with_delay(std::time::Duration::from_millis(ms));

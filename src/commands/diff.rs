@@ -3,6 +3,7 @@
 use crate::cli::{DiffArgs, DiffFormat, FailOn};
 use crate::error::{Error, Result};
 use crate::gate;
+use crate::gate::FailOn as Condition;
 use crate::output::Output;
 use crate::report::{self, DiffOptions, Verdict};
 
@@ -30,7 +31,8 @@ pub async fn diff_command(out: &Output, args: DiffArgs) -> Result<i32> {
     // Each side by its file: two runs of one model differ in what the files hold.
     d.base.file = Some(args.base.display().to_string());
     d.head.file = Some(args.head.display().to_string());
-    let failures = gate::evaluate(&args.fail_on, &head, Some(&d), None);
+    let conditions: Vec<Condition> = args.fail_on.iter().copied().map(Condition::from).collect();
+    let failures = gate::evaluate(&conditions, &head, Some(&d), None);
     let code = gate::exit_code(&failures);
     let verdict = Verdict {
         checked: !args.fail_on.is_empty(),

@@ -12,7 +12,7 @@ use crate::report;
 use crate::session::Session;
 
 pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
-    let session = Session::load(&args.eval, &args.settings)?;
+    let session = Session::load(&args.eval, &(&args.settings).into())?;
     session.one_model("improve")?;
     let eval = &session.eval.path;
     let report_path = args
@@ -44,7 +44,7 @@ pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
         max_tools: usize::try_from(args.max_tools).unwrap_or(usize::MAX),
         max_tool_tokens: args.max_tool_tokens,
         alpha: args.alpha,
-        cache: args.cache.settings(),
+        cache: super::resolve::cache_settings(&args.cache),
         progress: table,
     };
     let prepared = improve::prepare(&session, &options).await?;

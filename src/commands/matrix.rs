@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::run::with_suffix;
-use crate::cli::{Format, GateArgs, RunArgs};
+use crate::cli::{Format, RunArgs};
 use crate::config::Descriptions;
 use crate::error::{Error, Result, exit};
 use crate::files::check_writable;
-use crate::gate;
+use crate::gate::{self, GateSettings};
 use crate::model::{self, Model};
 use crate::output::Output;
 use crate::report::{self, Report};
@@ -42,7 +42,9 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
             Some("run one model at a time (`--model NAME`) for variants or shards".to_owned()),
         ));
     }
-    let cache = args.cache.settings();
+    let cache = super::resolve::cache_settings(&args.cache);
+    let gate_settings = GateSettings::from(&args.gate);
+    let split = args.split.map(Into::into);
     // Every model is built before any server starts: a missing key should not wait for them.
     // Every model that cannot be set up is named at once, not the first alone.
     let (built, failed): (Vec<_>, Vec<_>) = eval
@@ -97,19 +99,19 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
     {
         check_writable(path)?;
     }
-    let has_baseline = args.gate.baseline.is_some() || eval.baseline.is_some();
+    let has_baseline = gate_settings.baseline.is_some() || eval.baseline.is_some();
     gate::check_args(
-        &args.gate,
+        &gate_settings,
         has_baseline,
-        args.gate.tool_floor.or(eval.tool_floor),
+        gate_settings.tool_floor.or(eval.tool_floor),
     )?;
     let descriptions = args
         .descriptions
         .as_deref()
         .map(Descriptions::load)
         .transpose()?;
-    let tasks = session.plan(args.split)?;
-    let judge = session.judge(&args.cache)?;
+    let tasks = session.plan(split)?;
+    let judge = session.judge(&cache)?;
     let agent = tasks.iter().any(|t| t.agent.is_some());
     let listed = session.list_tools(agent, &cache).await?;
     session.check(&listed.tools)?;
@@ -156,13 +158,15 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
             ..plan.opts.clone()
         })
         .collect();
-    let measured =
-        futures::future::join_all(entries.iter().zip(&options).map(|(e, opts)| {
-            session.measure_with(&plan, &e.model, opts, texts(), args.split, None)
-        }))
-        .await;
+    let measured = futures::future::join_all(
+        entries
+            .iter()
+            .zip(&options)
+            .map(|(e, opts)| session.measure_with(&plan, &e.model, opts, texts(), split, None)),
+    )
+    .await;
     shared.bar.finish_and_clear();
-    let no_gate = GateArgs::default();
+    let no_gate = GateSettings::default();
     let mut reports: Vec<(Report, String)> = Vec::new();
     let mut code = exit::OK;
     let mut stops = Vec::new();
@@ -180,11 +184,13 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
         let finish = Finish {
             out: entry.out.clone(),
             // The command's format: with JSON, annotations stay off stdout.
-            format: args.format,
-            show_summary: args.verbose && args.format == Format::Table,
-            quiet: args.quiet || !args.verbose,
-            verbose: args.verbose,
-            gate: if first { &args.gate } else { &no_gate },
+            show: if args.verbose && args.format == Format::Table {
+                session::Show::Every
+            } else {
+                session::Show::Nothing
+            },
+            stdout_json: args.format == Format::Json,
+            gate: if first { &gate_settings } else { &no_gate },
             eval_baseline: if first { eval.baseline.clone() } else { None },
             eval_tool_floor: eval.tool_floor,
             interrupted: executed.interrupted,

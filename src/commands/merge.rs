@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::cli::MergeArgs;
+use crate::cli::{Format, MergeArgs};
 use crate::error::{Error, Result};
 use crate::files::check_writable;
-use crate::gate;
+use crate::gate::{self, GateSettings};
 use crate::output::Output;
 use crate::report::{self, Report};
 use crate::session::{self, Finish};
@@ -129,11 +129,8 @@ fn in_suite_order(merged: &mut Report) {
 /// `tooleval merge`.
 pub async fn merge_command(out: &Output, args: MergeArgs) -> Result<i32> {
     check_writable(&args.out)?;
-    gate::check_args(
-        &args.gate,
-        args.gate.baseline.is_some(),
-        args.gate.tool_floor,
-    )?;
+    let gate = GateSettings::from(&args.gate);
+    gate::check_args(&gate, gate.baseline.is_some(), gate.tool_floor)?;
     let reports = args
         .reports
         .iter()
@@ -145,11 +142,9 @@ pub async fn merge_command(out: &Output, args: MergeArgs) -> Result<i32> {
         &merged,
         &Finish {
             out: args.out.clone(),
-            format: args.format,
-            show_summary: true,
-            quiet: args.quiet,
-            verbose: args.verbose,
-            gate: &args.gate,
+            show: super::resolve::show(args.format, args.quiet, args.verbose),
+            stdout_json: args.format == Format::Json,
+            gate: &gate,
             eval_baseline: None,
             eval_tool_floor: None,
             interrupted: false,

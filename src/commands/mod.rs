@@ -12,6 +12,7 @@ mod lint;
 mod matrix;
 mod merge;
 mod report;
+mod resolve;
 mod run;
 mod schema;
 mod servers;

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Format, GateArgs, RunArgs};
+use crate::cli::{Format, RunArgs};
 use crate::config::Descriptions;
 use crate::error::{Error, Result, exit};
 use crate::files::check_writable;
-use crate::gate;
+use crate::gate::{self, GateSettings};
 use crate::output::Output;
 use crate::report::{self, Report, ShardInfo};
 use crate::run::{ExecOptions, PlannedTask};
@@ -22,10 +22,13 @@ struct Variant {
 }
 
 pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
-    let session = Session::load(&args.eval, &args.settings)?;
+    let session = Session::load(&args.eval, &(&args.settings).into())?;
     if session.eval.models.len() > 1 && !args.dry_run {
         return super::matrix::run_matrix(out, args, session).await;
     }
+    let cache = super::resolve::cache_settings(&args.cache);
+    let gate_settings = GateSettings::from(&args.gate);
+    let split = args.split.map(Into::into);
     let eval = &session.eval;
     let variants = variants(&args, &session)?;
     // Where the reports go is checked first: a bad --out should not cost a run. A dry run
@@ -38,36 +41,36 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             check_writable(html)?;
         }
     }
-    let has_baseline = args.gate.baseline.is_some() || eval.baseline.is_some();
+    let has_baseline = gate_settings.baseline.is_some() || eval.baseline.is_some();
     gate::check_args(
-        &args.gate,
+        &gate_settings,
         has_baseline,
-        args.gate.tool_floor.or(eval.tool_floor),
+        gate_settings.tool_floor.or(eval.tool_floor),
     )?;
-    let tasks = session.plan(args.split)?;
+    let tasks = session.plan(split)?;
     if args.dry_run {
         return dry_run(out, &session, &tasks, &args).await;
     }
-    let model = session.model(&args.cache)?;
-    let judge = session.judge(&args.cache)?;
+    let model = session.model(&cache)?;
+    let judge = session.judge(&cache)?;
     let agent = tasks.iter().any(|t| t.agent.is_some());
     // The servers are asked once; every variant shares their tool lists (and, for agent tasks,
     // their open connections).
-    let listed = session.list_tools(agent, &args.cache.settings()).await?;
+    let listed = session.list_tools(agent, &cache).await?;
     session.check(&listed.tools)?;
     check_descriptions(&variants, &listed.tools)?;
     let plan = Plan {
         tasks,
         opts: ExecOptions {
             shard: args.shard.map(|s| (s.index, s.count)),
-            agent: Some(session.agent_run(&listed, &args.cache.settings(), judge)),
+            agent: Some(session.agent_run(&listed, &cache, judge)),
             ..session.exec_options(!args.quiet && args.format == Format::Table)
         },
         model,
         listed,
     };
     let side_by_side = variants.len() > 1;
-    let no_gate = GateArgs::default();
+    let no_gate = GateSettings::default();
     let mut reports = Vec::new();
     let mut code = exit::OK;
     for (i, variant) in variants.into_iter().enumerate() {
@@ -86,7 +89,7 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             index: s.index,
             count: s.count,
         });
-        let (report, executed) = session.measure(&plan, texts, args.split, shard).await;
+        let (report, executed) = session.measure(&plan, texts, split, shard).await;
         // With variants, the gate and the baseline belong to the servers' own texts; every
         // variant's report is written for `diff`, and the variants are shown side by side.
         let first = i == 0;
@@ -94,11 +97,13 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             out: report_path,
             // The command's format (with JSON, annotations stay off stdout); side by side, the
             // variants' summaries give way to the combined one.
-            format: args.format,
-            show_summary: !side_by_side,
-            quiet: args.quiet || side_by_side,
-            verbose: args.verbose,
-            gate: if first { &args.gate } else { &no_gate },
+            show: if side_by_side {
+                session::Show::Nothing
+            } else {
+                super::resolve::show(args.format, args.quiet, args.verbose)
+            },
+            stdout_json: args.format == Format::Json,
+            gate: if first { &gate_settings } else { &no_gate },
             eval_baseline: if first { eval.baseline.clone() } else { None },
             eval_tool_floor: eval.tool_floor,
             interrupted: executed.interrupted,
@@ -154,7 +159,7 @@ async fn dry_run(
     tasks: &[PlannedTask],
     args: &RunArgs,
 ) -> Result<i32> {
-    let cache = args.cache.settings();
+    let cache = super::resolve::cache_settings(&args.cache);
     let listed = session.list_tools(false, &cache).await?;
     session.check(&listed.tools)?;
     let agent = session.agent_run(&listed, &cache, None);

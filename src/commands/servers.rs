@@ -64,8 +64,9 @@ impl Listing {
     }
 
     /// The tokenizer: the command line's, else the eval file's, else the default.
-    pub fn encoding(&self, flag: Option<crate::tokens::Encoding>) -> crate::tokens::Encoding {
-        flag.or(self.file.as_ref().and_then(|f| f.encoding))
+    pub fn encoding(&self, flag: Option<crate::cli::Encoding>) -> crate::tokens::Encoding {
+        flag.map(Into::into)
+            .or(self.file.as_ref().and_then(|f| f.encoding))
             .unwrap_or_default()
     }
 }

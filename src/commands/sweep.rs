@@ -76,7 +76,8 @@ pub fn tool_sets(
 }
 
 pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
-    let session = Session::load(&args.eval, &args.settings)?;
+    let session = Session::load(&args.eval, &(&args.settings).into())?;
+    let cache = super::resolve::cache_settings(&args.cache);
     session.one_model("sweep")?;
     let sizes = sizes(&args.sizes)?;
     let report_path = args
@@ -87,20 +88,16 @@ pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
     if let Some(html) = &args.html {
         check_writable(html)?;
     }
-    let model = session.model(&args.cache)?;
+    let model = session.model(&cache)?;
     let encoding = session.eval.file.encoding.unwrap_or_default();
     let tasks = session.plan(None)?;
     let listed = session
-        .list_tools(
-            tasks.iter().any(|t| t.agent.is_some()),
-            &args.cache.settings(),
-        )
+        .list_tools(tasks.iter().any(|t| t.agent.is_some()), &cache)
         .await?;
     let mut all = candidates(&listed.tools, &args)?;
     all.count_tokens(encoding);
     session.check(&all)?;
-    let agent =
-        Some(session.agent_run(&listed, &args.cache.settings(), session.judge(&args.cache)?));
+    let agent = Some(session.agent_run(&listed, &cache, session.judge(&cache)?));
     let needed = needed_tools(&all, &tasks);
     let distractors: Vec<String> = all
         .tools

@@ -1208,8 +1208,8 @@ mod tests {
         assert_eq!(e.model_defaults.name, "claude-sonnet-4-5");
         // `--model` twice: from `model`, not from the first entry.
         let mut e = e;
-        crate::cli::RunSettings {
-            model: vec!["claude-opus-4-5".into(), "gpt-4o".into()],
+        super::super::Overrides {
+            models: vec!["claude-opus-4-5".into(), "gpt-4o".into()],
             ..Default::default()
         }
         .apply(&mut e);

@@ -5,13 +5,85 @@ mod baseline;
 
 pub use baseline::load_baseline;
 
-use crate::cli::{FailOn, GateArgs};
+use std::path::PathBuf;
+
 use crate::error::{Error, Result, exit};
 use crate::report::{GateFailure, Report, ReportDiff, TaskStatus};
 use crate::score::TaskState;
 
-/// Checks the gate's arguments before any work is done.
-pub fn check_args(gate: &GateArgs, has_baseline: bool, tool_floor: Option<f64>) -> Result<()> {
+/// What fails a run (exit code 1); `--fail-on` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Full-call or selection accuracy fell, and the paired test says it is not noise.
+    SignificantRegression,
+    /// Any task that passed every trial in the baseline does not now.
+    Regression,
+    /// Full-call accuracy is below the eval file's `min_accuracy`.
+    MinAccuracy,
+    /// A tool's recall is below the tool floor.
+    ToolFloor,
+    /// A task tagged `critical` did not pass every trial.
+    Critical,
+    /// The tool set costs more tokens than the eval file's `max_tool_tokens`.
+    TokenBudget,
+}
+
+impl FailOn {
+    /// The condition's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailOn::SignificantRegression => "significant-regression",
+            FailOn::Regression => "regression",
+            FailOn::MinAccuracy => "min-accuracy",
+            FailOn::ToolFloor => "tool-floor",
+            FailOn::Critical => "critical",
+            FailOn::TokenBudget => "token-budget",
+        }
+    }
+}
+
+/// What to compare a run against and what fails it, as the command line asked.
+#[derive(Debug, Clone)]
+pub struct GateSettings {
+    /// The baseline report's path, when given on the command line (else the eval file's).
+    pub baseline: Option<PathBuf>,
+    /// Read the baseline as it is at this git ref.
+    pub baseline_ref: Option<String>,
+    /// Write the run's report over the baseline file.
+    pub update_baseline: bool,
+    /// The conditions that fail the run; empty: the default ones.
+    pub fail_on: Vec<FailOn>,
+    /// The lowest recall any tool may have (else the eval file's `tool_floor`).
+    pub tool_floor: Option<f64>,
+    /// Where JUnit XML goes.
+    pub junit: Option<PathBuf>,
+    /// Compare only the tasks both runs share.
+    pub common_tasks: bool,
+    /// The significance level of the paired test.
+    pub alpha: f64,
+    /// Gate a report that lacks tasks on the tasks that ran.
+    pub allow_incomplete: bool,
+}
+
+impl Default for GateSettings {
+    /// No baseline, the default conditions, the usual 0.05.
+    fn default() -> Self {
+        GateSettings {
+            baseline: None,
+            baseline_ref: None,
+            update_baseline: false,
+            fail_on: Vec::new(),
+            tool_floor: None,
+            junit: None,
+            common_tasks: false,
+            alpha: 0.05,
+            allow_incomplete: false,
+        }
+    }
+}
+
+/// Checks the gate's settings before any work is done.
+pub fn check_args(gate: &GateSettings, has_baseline: bool, tool_floor: Option<f64>) -> Result<()> {
     if !(0.0..1.0).contains(&gate.alpha) || gate.alpha == 0.0 {
         return Err(Error::usage(
             format!("--alpha {} must lie between 0 and 1", gate.alpha),
@@ -22,7 +94,7 @@ pub fn check_args(gate: &GateArgs, has_baseline: bool, tool_floor: Option<f64>) 
         match c {
             FailOn::SignificantRegression | FailOn::Regression if !has_baseline => {
                 return Err(Error::usage(
-                    format!("--fail-on {} needs a baseline to compare with", name(*c)),
+                    format!("--fail-on {} needs a baseline to compare with", c.name()),
                     Some("pass --baseline REPORT, or set `baseline:` in the eval file".to_owned()),
                 ));
             }
@@ -50,17 +122,6 @@ pub fn check_args(gate: &GateArgs, has_baseline: bool, tool_floor: Option<f64>) 
         ));
     }
     Ok(())
-}
-
-fn name(c: FailOn) -> &'static str {
-    match c {
-        FailOn::SignificantRegression => "significant-regression",
-        FailOn::Regression => "regression",
-        FailOn::MinAccuracy => "min-accuracy",
-        FailOn::ToolFloor => "tool-floor",
-        FailOn::Critical => "critical",
-        FailOn::TokenBudget => "token-budget",
-    }
 }
 
 /// The exit code of the conditions that held.
@@ -220,15 +281,14 @@ mod tests {
     use crate::report::fixtures::{baseline, head, resummarize};
     use crate::report::{DiffOptions, diff_reports};
 
-    fn args(fail_on: &[FailOn]) -> GateArgs {
-        GateArgs {
+    fn args(fail_on: &[FailOn]) -> GateSettings {
+        GateSettings {
             fail_on: fail_on.to_vec(),
-            alpha: 0.05,
-            ..GateArgs::default()
+            ..GateSettings::default()
         }
     }
 
-    fn refused(gate: &GateArgs, has_baseline: bool, floor: Option<f64>) -> String {
+    fn refused(gate: &GateSettings, has_baseline: bool, floor: Option<f64>) -> String {
         match check_args(gate, has_baseline, floor) {
             Err(e) => e.to_string(),
             Ok(()) => panic!("accepted {gate:?} (baseline: {has_baseline}, floor: {floor:?})"),
@@ -238,14 +298,14 @@ mod tests {
     #[test]
     fn alpha_lies_strictly_between_0_and_1() {
         for ok in [0.05, 1e-9, 0.999] {
-            let gate = GateArgs {
+            let gate = GateSettings {
                 alpha: ok,
                 ..args(&[])
             };
             assert!(check_args(&gate, false, None).is_ok(), "{ok}");
         }
         for bad in [0.0, 1.0, -0.1, 1.5] {
-            let gate = GateArgs {
+            let gate = GateSettings {
                 alpha: bad,
                 ..args(&[])
             };
@@ -277,7 +337,7 @@ mod tests {
         for bad in [-0.1, 1.01] {
             assert!(refused(&args(&[]), false, Some(bad)).contains("must lie between 0 and 1"));
         }
-        let update = GateArgs {
+        let update = GateSettings {
             update_baseline: true,
             ..args(&[])
         };

@@ -31,7 +31,7 @@ pub fn demo_part(part: DemoPart) -> Vec<ServerTool> {
 }
 
 /// Which of the demo's tools a demo server offers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum DemoPart {
     /// All fifteen tools.
     #[default]
@@ -65,7 +65,7 @@ impl DemoPart {
 
 /// A failure the demo server can be told to act out after some calls, to try how a client
 /// copes with a server that dies or stops answering mid-run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// Exit (status 3) instead of answering.
     Crash,

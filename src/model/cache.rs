@@ -22,7 +22,8 @@ pub fn default_cache_dir() -> PathBuf {
     crate::files::in_project(DEFAULT_CACHE_DIR)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// How the response cache is used (`--cache`, `--replay`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheMode {
     /// Read entries and write new ones.
     Readwrite,
@@ -31,7 +32,6 @@ pub enum CacheMode {
     /// Neither read nor write.
     Off,
     /// Read entries and never ask the model: a miss stops the run, naming the task.
-    #[value(skip)]
     Replay,
 }
 

@@ -4,24 +4,33 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{FailOn, Format, GateArgs};
 use crate::error::{Result, exit};
-use crate::gate;
+use crate::gate::{self, FailOn, GateSettings};
 use crate::output::Output;
 use crate::record::Outcome;
 use crate::report::{self, DiffOptions, Report, ReportDiff, Verdict};
 
+/// What the terminal shows of a report's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Show {
+    /// Nothing: `--quiet`, or the command shows a combined summary of its own (the variants
+    /// side by side, the models of a matrix).
+    Nothing,
+    /// A table on stderr, the tasks that did not pass one line each.
+    Failing,
+    /// A table on stderr with every task (`--verbose`).
+    Every,
+    /// The summary as JSON on stdout.
+    Json,
+}
+
 /// Where the outputs go and what fails the run.
 pub struct Finish<'a> {
     pub out: PathBuf,
-    pub format: Format,
-    /// Show this report's summary (false: the command shows a combined one, as for variants
-    /// and the models of a matrix).
-    pub show_summary: bool,
-    pub quiet: bool,
-    /// Every task in a table, not only the failing ones one line each.
-    pub verbose: bool,
-    pub gate: &'a GateArgs,
+    pub show: Show,
+    /// Stdout carries JSON (this summary or the command's own): annotations go to stderr.
+    pub stdout_json: bool,
+    pub gate: &'a GateSettings,
     /// The baseline path from the eval file, when `--baseline` is not given.
     pub eval_baseline: Option<PathBuf>,
     pub eval_tool_floor: Option<f64>,
@@ -125,27 +134,22 @@ fn compare_with_baseline(report: &Report, f: &Finish) -> Result<Option<ReportDif
 
 /// The summary: a table on stderr, or JSON (with the diff) on stdout.
 fn show(out: &Output, report: &Report, diff: Option<&ReportDiff>, verdict: &Verdict, f: &Finish) {
-    if !f.show_summary {
-        return;
-    }
-    match f.format {
-        Format::Json => out.print_json(&report::summary_json(report, diff, Some(verdict))),
-        Format::Table if !f.quiet => {
-            let rows = if f.verbose {
-                report::TaskRows::All
-            } else {
-                report::TaskRows::Failing
-            };
-            out.say(&report::render_table(report, out.width, rows));
-            if let Some(d) = diff {
-                out.say(&format!(
-                    "\ncompared with the baseline {}:\n{}",
-                    f.baseline_source().unwrap_or_default(),
-                    report::render_diff_table(d, out.width, true)
-                ));
-            }
+    let rows = match f.show {
+        Show::Nothing => return,
+        Show::Json => {
+            out.print_json(&report::summary_json(report, diff, Some(verdict)));
+            return;
         }
-        Format::Table => {}
+        Show::Failing => report::TaskRows::Failing,
+        Show::Every => report::TaskRows::All,
+    };
+    out.say(&report::render_table(report, out.width, rows));
+    if let Some(d) = diff {
+        out.say(&format!(
+            "\ncompared with the baseline {}:\n{}",
+            f.baseline_source().unwrap_or_default(),
+            report::render_diff_table(d, out.width, true)
+        ));
     }
 }
 
@@ -168,9 +172,10 @@ fn write_ci_outputs(
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         let lines = report::render_annotations(report, diff, verdict);
         // Workflow commands are read from both streams; keep stdout for JSON when it carries JSON.
-        match f.format {
-            Format::Json => out.say(&lines),
-            Format::Table => out.print(&lines),
+        if f.stdout_json {
+            out.say(&lines);
+        } else {
+            out.print(&lines);
         }
     }
     Ok(())

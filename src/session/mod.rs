@@ -14,13 +14,12 @@ use std::time::SystemTime;
 
 pub use assemble::{build_report, eval_info};
 pub use check::check_expectations;
-pub use finish::{Finish, Finished, finish, finish_with, write_report};
+pub use finish::{Finish, Finished, Show, finish, finish_with, write_report};
 pub use summary::summarize;
 pub use variant::{Ended, Plan, Texts};
 
-use crate::cli::{CacheArgs, RunSettings};
 use crate::config::Mode;
-use crate::config::{self, Eval, ServerSpec, Split};
+use crate::config::{self, Eval, Overrides, ServerSpec, Split};
 use crate::error::{Error, Result};
 use crate::mcp::LiveServers;
 use crate::mcp::{self, ToolSet};
@@ -44,9 +43,9 @@ pub struct Listed {
 
 impl Session {
     /// Loads the eval file and its suites, and applies the command line's overrides.
-    pub fn load(path: &std::path::Path, settings: &RunSettings) -> Result<Session> {
+    pub fn load(path: &std::path::Path, overrides: &Overrides) -> Result<Session> {
         let mut eval = config::load_eval(path)?;
-        settings.apply(&mut eval);
+        overrides.apply(&mut eval);
         Ok(Session {
             eval,
             started: SystemTime::now(),
@@ -72,17 +71,17 @@ impl Session {
 
     /// The model the eval names. Built before any server starts: a missing key should not wait
     /// for them.
-    pub fn model(&self, cache: &CacheArgs) -> Result<Arc<dyn Model>> {
-        model::from_config(&self.eval.model, &cache.settings())
+    pub fn model(&self, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
+        model::from_config(&self.eval.model, cache)
     }
 
     /// The model that grades answers against rubrics, with the response cache around it;
     /// `None` when the eval names none.
-    pub fn judge(&self, cache: &CacheArgs) -> Result<Option<Arc<dyn Model>>> {
+    pub fn judge(&self, cache: &CacheSettings) -> Result<Option<Arc<dyn Model>>> {
         self.eval
             .judge_model
             .as_ref()
-            .map(|j| model::from_config(j, &cache.settings()))
+            .map(|j| model::from_config(j, cache))
             .transpose()
     }
 

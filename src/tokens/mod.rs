@@ -3,26 +3,15 @@
 
 mod bpe;
 
-use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
 pub use bpe::{Bpe, Vocabulary, table};
 
 /// The tokenizer. Counts are exact for OpenAI models of that encoding and an estimate for others.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    ValueEnum,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
-#[value(rename_all = "snake_case")]
 pub enum Encoding {
     /// GPT-4o, GPT-4.1, o-series.
     #[default]

@@ -1,0 +1,61 @@
+//! What the command line lays over an eval file once it is read: `--model`, `--trials`,
+//! `--concurrency`, `--allow-destructive`.
+
+use super::{Eval, ModelConfig, Provider};
+
+/// The command line's overrides, as plain values.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--model`, in order: a name, or `PROVIDER:NAME`. Several make a model matrix.
+    pub models: Vec<String>,
+    pub trials: Option<u32>,
+    pub concurrency: Option<u32>,
+    pub allow_destructive: bool,
+}
+
+impl Overrides {
+    /// Lays the overrides over the eval file's values.
+    pub fn apply(&self, eval: &mut Eval) {
+        if !self.models.is_empty() {
+            let models: Vec<ModelConfig> = self
+                .models
+                .iter()
+                .map(|m| model_named(&eval.model_defaults, m))
+                .collect();
+            eval.model = models[0].clone();
+            eval.models = if models.len() > 1 { models } else { Vec::new() };
+        }
+        if let Some(t) = self.trials {
+            eval.trials = t;
+        }
+        if let Some(c) = self.concurrency {
+            eval.concurrency = c as usize;
+        }
+        eval.allow_destructive = self.allow_destructive;
+    }
+}
+
+/// The eval's `model` renamed by `--model` (not a `models` entry): `NAME` keeps its provider and
+/// settings; `PROVIDER:NAME` (one of the three provider names, then a colon) asks that
+/// provider, keeping the settings but not where the eval's model is or its key when the
+/// provider changes.
+fn model_named(model: &ModelConfig, arg: &str) -> ModelConfig {
+    let mut m = model.clone();
+    let prefixed = Provider::ALL.into_iter().find_map(|p| {
+        arg.strip_prefix(p.as_str())
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(|name| (p, name))
+    });
+    match prefixed {
+        Some((p, name)) => {
+            if p != m.provider() {
+                m.base_url = None;
+                m.api_key = None;
+            }
+            m.provider = Some(p);
+            m.name = name.to_owned();
+        }
+        None => m.name = arg.to_owned(),
+    }
+    m
+}
