@@ -5,6 +5,7 @@ mod descriptions;
 mod eval;
 mod load;
 mod located;
+mod matcher;
 mod overrides;
 mod quick_yaml;
 mod schema;
@@ -26,6 +27,7 @@ pub use load::{
     load_suite, normalize, parse_yaml, suite_from_str,
 };
 pub use located::{Place, Places, Seg};
+pub use matcher::{Call, Matcher};
 pub use overrides::Overrides;
 pub use schema::{descriptions_schema, eval_schema, suite_schema};
-pub use suite::{Call, Expect, Matcher, Message, Order, Prompt, Role, Split, Suite, Task};
+pub use suite::{Expect, Message, Order, Prompt, Role, Split, Suite, Task};
