@@ -444,3 +444,16 @@ pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
 }
+
+/// What an agent task's calls would meet, tool by tool, without asking any model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DryRunTask {
+    pub task: String,
+    pub suite: String,
+    /// Tools whose calls would run on their servers.
+    pub runs: Vec<String>,
+    /// Tools answered by a mock (all calls, or those its `when` fits).
+    pub mocked: Vec<String>,
+    /// Tools whose calls would stop the loop, each with why and how to let it go on.
+    pub stops: Vec<(String, String)>,
+}

@@ -3,9 +3,11 @@
 
 mod agent;
 mod exec;
+mod plan;
+mod reply;
 
-pub use agent::{AgentRun, AgentTask, DryRunTask, Policy, dry_run};
-pub use exec::{ExecOptions, Executed, PlannedTask, Shared, execute};
+pub use exec::{ExecOptions, Executed, Shared, execute};
+pub use plan::{AgentRun, AgentTask, PlannedTask, Policy, dry_run};
 
 use std::sync::atomic::{AtomicI32, Ordering};
 

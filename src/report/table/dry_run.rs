@@ -3,7 +3,7 @@
 use comfy_table::Cell;
 
 use super::{laid_out, table, wrap};
-use crate::run::DryRunTask;
+use crate::record::DryRunTask;
 
 /// What holds in every agent task, said once; then the tasks that differ (their own mocks or
 /// turn limits), a row each; then why each stopping tool stops.
