@@ -13,7 +13,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use super::transport::Transport;
+use super::transport::{Transport, public_url};
 use super::{
     ErrorKind, Model, ModelError, ModelReply, ModelRequest, OutputFormat, OutputSchema, RateLimiter,
 };
@@ -439,20 +439,6 @@ fn backoff(attempt: u32, asked: Option<Duration>) -> Duration {
         .map_or(0, |d| d.subsec_nanos());
     let share = f64::from(nanos % 1000) / 1000.0;
     ceiling.mul_f64(0.5 + 0.5 * share)
-}
-
-/// The URL without credentials or query: safe for reports.
-pub fn public_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.set_query(None);
-            u.set_fragment(None);
-            u.to_string().trim_end_matches('/').to_owned()
-        }
-        Err(_) => "(unparsable URL)".into(),
-    }
 }
 
 /// What to tell a person about a status no retry cures.
@@ -970,18 +956,6 @@ mod tests {
         assert_eq!(
             flash.cache_key(&req),
             model("gemini-2.5-flash").cache_key(&req)
-        );
-    }
-
-    #[test]
-    fn public_url_drops_credentials_and_query() {
-        assert_eq!(
-            public_url("https://user:secret@host:8080/v1?key=abc"),
-            "https://host:8080/v1"
-        );
-        assert_eq!(
-            public_url("http://127.0.0.1:11434/v1/"),
-            "http://127.0.0.1:11434/v1"
         );
     }
 

@@ -24,9 +24,10 @@ pub use cache::{
     CacheMode, CacheSettings, CacheStats, CachedModel, cache_key, cache_stats, default_cache_dir,
     prune_cache, read_recorded, write_recorded,
 };
-pub use http::{DEFAULT_MAX_RETRIES, kind_of, public_url};
+pub use http::{DEFAULT_MAX_RETRIES, kind_of};
 pub use limit::RateLimiter;
 pub use reply::{parse_reply, parse_reply_body, recover_text_calls};
+pub use transport::public_url;
 
 use crate::config::{Message, ModelConfig, Provider};
 use crate::error::Result;

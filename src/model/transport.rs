@@ -17,7 +17,6 @@ use hyper::client::conn::http1::SendRequest;
 use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::header::HeaderMap;
 
-use super::http::public_url;
 use super::{ErrorKind, ModelError};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -371,9 +370,35 @@ fn httpdate_to_system_time(v: &str) -> Option<std::time::SystemTime> {
     })
 }
 
+/// The URL without credentials or query: safe for reports.
+pub fn public_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string().trim_end_matches('/').to_owned()
+        }
+        Err(_) => "(unparsable URL)".into(),
+    }
+}
+
 #[cfg(test)]
 mod retry_after_tests {
     use super::*;
+
+    #[test]
+    fn public_url_drops_credentials_and_query() {
+        assert_eq!(
+            public_url("https://user:secret@host:8080/v1?key=abc"),
+            "https://host:8080/v1"
+        );
+        assert_eq!(
+            public_url("http://127.0.0.1:11434/v1/"),
+            "http://127.0.0.1:11434/v1"
+        );
+    }
 
     fn header(v: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
