@@ -1,11 +1,8 @@
-//! A lint finding, and `lint`: every enabled rule run over a tool set, the findings in order.
+//! A lint finding: the rule, the tools it is about, what is wrong and how to fix it.
 
 use serde::{Deserialize, Serialize};
 
-use super::checks::{self, Context};
 use super::rule::{Rule, Severity};
-use crate::config::{LintConfig, Provider};
-use crate::mcp::{Converted, ToolSet};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
@@ -37,43 +34,4 @@ impl Finding {
             self.tools.join(", ")
         }
     }
-}
-
-/// Runs every rule not disabled. Tokens must have been counted for the token rules to apply.
-/// Findings come most severe first, then by rule id and tools.
-pub fn lint(set: &ToolSet, cfg: &LintConfig, max_tool_tokens: Option<usize>) -> Vec<Finding> {
-    lint_for(set, cfg, max_tool_tokens, &[])
-}
-
-/// [`lint`], also listing what each of `providers` is sent changed (besides the provider the
-/// set records it was sent to).
-pub fn lint_for(
-    set: &ToolSet,
-    cfg: &LintConfig,
-    max_tool_tokens: Option<usize>,
-    providers: &[Provider],
-) -> Vec<Finding> {
-    let mut converted: Vec<Converted> = set.converted.iter().cloned().collect();
-    for &p in providers {
-        if !converted.iter().any(|c| c.provider == p)
-            && let Some(c) = Converted::of(set, p)
-        {
-            converted.push(c);
-        }
-    }
-    let ctx = Context {
-        set,
-        cfg,
-        max_tool_tokens,
-        converted,
-    };
-    let mut out: Vec<Finding> = Rule::ALL
-        .into_iter()
-        .filter(|r| !cfg.disable.iter().any(|d| d == r.id()))
-        .flat_map(|r| checks::run(r, &ctx))
-        .collect();
-    // By the tools as shown, so the order is the one the table has always had. The sort is
-    // stable: one tool's findings of one rule keep the order the rule found them in.
-    out.sort_by_cached_key(|f| (f.severity, f.rule.id(), f.tools_text()));
-    out
 }
