@@ -6,7 +6,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::run::with_suffix;
 use crate::cli::{Format, RunArgs};
 use crate::config::Descriptions;
 use crate::error::{Error, Result, exit};
@@ -77,7 +76,7 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
         .out
         .clone()
         .unwrap_or_else(|| report::default_report_path(&eval.path, session.started));
-    let summary_path = with_suffix(&base_out, "matrix");
+    let summary_path = report::with_suffix(&base_out, "matrix");
     let slugs = distinct_slugs(&labels);
     let entries: Vec<Entry> = built
         .into_iter()
@@ -85,8 +84,8 @@ pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result
         .zip(&eval.models)
         .map(|((model, (label, slug)), config)| Entry {
             config: config.clone(),
-            out: with_suffix(&base_out, slug),
-            html: args.html.as_ref().map(|h| with_suffix(h, slug)),
+            out: report::with_suffix(&base_out, slug),
+            html: args.html.as_ref().map(|h| report::with_suffix(h, slug)),
             label: label.clone(),
             model,
         })
@@ -322,7 +321,7 @@ mod tests {
             "claude-sonnet-4-5-anthropic"
         );
         assert_eq!(
-            with_suffix(Path::new("reports/x.json"), &slug("gemini-2.5-flash")),
+            report::with_suffix(Path::new("reports/x.json"), &slug("gemini-2.5-flash")),
             Path::new("reports/x-gemini-2.5-flash.json")
         );
     }

@@ -1,7 +1,7 @@
 //! `tooleval run`: an eval measured, under the servers' own descriptions and under each
 //! descriptions file given (variants side by side), then finished: written, compared, gated.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::cli::{Format, RunArgs};
 use crate::config::Descriptions;
@@ -114,7 +114,7 @@ pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
         let variant_code = done.code;
         if let Some(html) = &args.html {
             let path = match (&report.variant, side_by_side) {
-                (Some(name), true) => with_suffix(html, name),
+                (Some(name), true) => report::with_suffix(html, name),
                 _ => html.clone(),
             };
             // The page shows what the terminal and the job summary show: the gate's verdict
@@ -220,7 +220,7 @@ fn variants(args: &RunArgs, session: &Session) -> Result<Vec<Variant>> {
         .into_iter()
         .map(|(name, descriptions)| Variant {
             out: match &name {
-                Some(n) if several => with_suffix(&base_out, n),
+                Some(n) if several => report::with_suffix(&base_out, n),
                 _ => base_out.clone(),
             },
             name,
@@ -258,17 +258,4 @@ fn show_variants(out: &Output, reports: &[Report], args: &RunArgs) {
         )),
         Format::Table => {}
     }
-}
-
-/// `reports/x.json` with suffix `a` -> `reports/x-a.json`.
-pub(super) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let ext = path
-        .extension()
-        .map(|e| format!(".{}", e.to_string_lossy()))
-        .unwrap_or_default();
-    path.with_file_name(format!("{stem}-{suffix}{ext}"))
 }

@@ -285,7 +285,7 @@ pub fn subset(report: &Report, ids: &HashSet<String>) -> Report {
         s.tasks.retain(|t| ids.contains(&t.id));
     }
     r.trials.retain(|t| ids.contains(&t.task));
-    crate::session::summarize(&mut r);
+    crate::report::summarize(&mut r);
     r
 }
 

@@ -84,6 +84,19 @@ pub fn default_path_in(kind: &str, eval: &Path, started: std::time::SystemTime) 
     path
 }
 
+/// `reports/x.json` with suffix `a` -> `reports/x-a.json`.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    path.with_file_name(format!("{stem}-{suffix}{ext}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,8 @@ mod json;
 mod junit;
 mod markdown;
 mod matrix;
+mod merge;
+mod summarize;
 mod svg;
 mod sweep;
 mod table;
@@ -27,7 +29,9 @@ pub use diff::{
     DiffOptions, RateChange, ReportDiff, TaskChange, TaskStatus, ToolChange, ToolChanges,
     WordChange, diff_reports, schema_changes, tool_changes, word_diff,
 };
-pub use files::{default_path_in, default_report_path, fallback_path, parse_report, read_report};
+pub use files::{
+    default_path_in, default_report_path, fallback_path, parse_report, read_report, with_suffix,
+};
 pub use github::render_annotations;
 pub use html::{
     PageGate, esc as html_escape, render_diff_html, render_improve_html, render_matrix_html,
@@ -45,12 +49,15 @@ pub use matrix::{
     MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixModel, MatrixPair, MatrixTask, build_matrix,
     matrix_labels, provider_name,
 };
+pub use merge::merge_reports;
+pub use summarize::summarize;
 pub use svg::render_sweep_svg;
 pub use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
 pub use table::{
     TaskRows, render_diff_table, render_dry_run, render_findings, render_improve_table,
     render_matrix, render_sweep_table, render_table, render_tools_table, render_variants, wrap,
 };
-pub use text::first_few;
-pub use types::{EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity};
+pub use types::{
+    EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity, first_few,
+};
 pub use verdict::{GateFailure, Verdict};

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use super::{Report, SplitRates};
 use crate::config::{Split, Task};
 use crate::record::TrialRecord;
-use crate::report::{Report, SplitRates};
 
 /// Computes the report's summary from its trials: accuracy, per-tool rates, confusions with
 /// what explains them, and accuracy per split. Again after a merge or a split.

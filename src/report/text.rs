@@ -30,15 +30,6 @@ pub(super) fn scope(r: &super::Report) -> String {
     }
 }
 
-/// The first `n` names, backticked, and how many more.
-pub fn first_few(names: &[&str], n: usize) -> String {
-    let shown: Vec<String> = names.iter().take(n).map(|t| format!("`{t}`")).collect();
-    match names.len().saturating_sub(n) {
-        0 => shown.join(", "),
-        more => format!("{}, and {more} more", shown.join(", ")),
-    }
-}
-
 /// `72%`.
 pub(super) fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)

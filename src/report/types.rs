@@ -97,7 +97,7 @@ impl Report {
             format!(
                 "the run did not finish: {ran} of {total} tasks ran; {} did not ({})",
                 not_run.len(),
-                super::text::first_few(&not_run, 5)
+                first_few(&not_run, 5)
             )
         })
     }
@@ -149,4 +149,13 @@ pub struct SuiteInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub tasks: Vec<std::sync::Arc<Task>>,
+}
+
+/// The first `n` names, backticked, and how many more.
+pub fn first_few(names: &[&str], n: usize) -> String {
+    let shown: Vec<String> = names.iter().take(n).map(|t| format!("`{t}`")).collect();
+    match names.len().saturating_sub(n) {
+        0 => shown.join(", "),
+        more => format!("{}, and {more} more", shown.join(", ")),
+    }
 }

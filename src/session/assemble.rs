@@ -60,7 +60,7 @@ pub fn build_report(
         split: None,
         splits: Default::default(),
     };
-    super::summarize(&mut report);
+    crate::report::summarize(&mut report);
     report
 }
 

@@ -6,7 +6,6 @@
 mod assemble;
 mod check;
 mod finish;
-mod summary;
 mod variant;
 
 use std::sync::Arc;
@@ -15,7 +14,6 @@ use std::time::SystemTime;
 pub use assemble::{build_report, eval_info};
 pub use check::check_expectations;
 pub use finish::{Finish, Finished, Show, finish, finish_with, write_report};
-pub use summary::summarize;
 pub use variant::{Ended, Plan, Texts};
 
 use crate::config::Mode;

@@ -107,7 +107,7 @@ impl Session {
             for s in &mut report.suites {
                 s.tasks.retain(|t| t.split == Some(split));
             }
-            super::summarize(&mut report);
+            crate::report::summarize(&mut report);
         }
         (report, ended)
     }

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::json;
 
-use super::bench::measure_median;
-use super::bench_scale::generate;
+use super::measure::measure_median;
+use super::scale::generate;
 use crate::error::{Error, Result, exit};
 use crate::output::Output;
 
@@ -115,7 +115,7 @@ pub fn html(
             .status()
             .map_err(|e| Error::io("start", exe, e))?;
         if !matches!(status.code(), Some(0 | 1)) {
-            return Err(super::bench::exited(&run, status.code().unwrap_or(-1)));
+            return Err(super::measure::exited(&run, status.code().unwrap_or(-1)));
         }
         let write = [
             OsStr::new("report"),

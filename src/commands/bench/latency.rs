@@ -1,19 +1,18 @@
-//! `tooleval bench`: how much the harness adds to the model's latency. A mock model answers every
-//! request after a fixed delay, in a process of its own; `tooleval run` runs a generated suite
-//! against it through the real path (servers, scoring, report); the child's wall time, CPU time
-//! and peak memory are measured and set against the floor, ceil(N / C) x L.
+//! `tooleval bench`'s latency runs: a mock model (`bench-server`) answers every request after a
+//! fixed delay; `tooleval run` runs a generated suite against it through the real path
+//! (servers, scoring, report); the child's wall time, CPU time and peak memory are set against
+//! the floor, ceil(N / C) x L.
 
 use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::json;
 
-use crate::cli::{BenchArgs, BenchServerArgs};
+use super::measure::{measure_command, measure_median, median, trials_in};
+use crate::cli::BenchArgs;
 use crate::error::{Error, Result, exit};
-use crate::model::scripted::{Script, Scripted, ScriptedServer};
 use crate::output::Output;
 
 /// One measured run.
@@ -40,35 +39,6 @@ pub struct BenchResult {
     pub client_cpu_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_vs_client: Option<f64>,
-}
-
-/// `tooleval bench-server`: the mock model, answering every request after `latency_ms` with one
-/// tool call; prints its URL, then counts requests until stdin closes, and prints the count.
-pub async fn bench_server_command(out: &Output, args: BenchServerArgs) -> Result<i32> {
-    let call = |id: &str| Scripted::Calls(vec![("tool_0".into(), json!({ "id": id }).to_string())]);
-    let mut script = if args.agent {
-        Script::default()
-            .at_turn("", 1, call("x"))
-            .at_turn("", 2, call("y"))
-            .rule("", Scripted::Text("Records x and y fetched.".into()))
-    } else {
-        Script::default().rule("", call("x"))
-    };
-    script.delay_ms = args.latency_ms;
-    script.forget_requests = true;
-    let server = ScriptedServer::start(script)
-        .await
-        .map_err(|e| Error::io("start the mock model on", "127.0.0.1", e))?;
-    // Stdout is line-buffered: the parent reads the URL at once.
-    out.print(&format!("{}\n", server.url));
-    // Serve until the parent closes stdin, then report how many requests came.
-    let _ = tokio::task::spawn_blocking(|| {
-        let mut sink = String::new();
-        let _ = std::io::stdin().read_line(&mut sink);
-    })
-    .await;
-    out.print(&format!("requests {}\n", server.requests()));
-    Ok(exit::OK)
 }
 
 /// Writes the generated tool list, suite and eval for `tasks` tasks into `dir`. With `agent`,
@@ -129,130 +99,6 @@ fn generate(
             tools_path.display()
         ),
     )
-}
-
-/// Runs tooleval with `args` as a child in `dir` and measures it with wait4: wall time, CPU time
-/// and peak resident memory of that process (or of the demo server it starts and waits for,
-/// whichever is larger).
-// The one unsafe call in tooleval: wait4, which std does not wrap, gives one child's own CPU
-// time and peak memory (getrusage would mix in every other child).
-pub(super) fn measure(
-    exe: &Path,
-    args: &[&std::ffi::OsStr],
-    dir: &Path,
-) -> Result<(f64, f64, f64, i32)> {
-    let mut command = Command::new(exe);
-    command.args(args).current_dir(dir);
-    measure_command(command)
-}
-
-/// [`measure`] for any command.
-#[allow(unsafe_code)]
-fn measure_command(mut command: Command) -> Result<(f64, f64, f64, i32)> {
-    let exe = PathBuf::from(command.get_program());
-    let exe = exe.as_path();
-    let start = Instant::now();
-    let child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| Error::io("start", exe, e))?;
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: wait4 writes into the two out-parameters we own; the pid is our child's.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed().as_secs_f64();
-    if rc < 0 {
-        return Err(Error::io("wait for", exe, std::io::Error::last_os_error()));
-    }
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
-    // Linux reports ru_maxrss in KiB.
-    let rss_mb = usage.ru_maxrss as f64 / 1024.0;
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    Ok((wall, cpu, rss_mb, code))
-}
-
-/// `tooleval bench --cold-start`: a first `tooleval tools` on the demo server in a new, empty
-/// folder, as a user's first command meets it: process start, the server started and listed,
-/// every tool's tokens counted, the table printed.
-fn cold_start(out: &Output, exe: &Path, runs: usize) -> Result<i32> {
-    let dir = tempfile::tempdir().map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
-    let args = ["tools", "--", "tooleval", "demo-server"].map(std::ffi::OsStr::new);
-    let (wall, cpu, mb) = measure_median(exe, &args, dir.path(), runs)?;
-    out.say(&format!(
-        "cold `tools` on the demo server: wall {:.1} ms  cpu {:.1} ms  peak RSS {mb:.1} MB (median of {})\n",
-        wall * 1000.0,
-        cpu * 1000.0,
-        runs.max(1)
-    ));
-    out.print_json(&json!({"cold_start": {"wall_ms": wall * 1000.0, "cpu_ms": cpu * 1000.0, "peak_rss_mb": mb, "runs": runs.max(1)}}));
-    Ok(exit::OK)
-}
-
-/// Medians of wall time, CPU time and peak memory over `runs` runs; a run that fails is an
-/// error (its figures would measure something else).
-pub(super) fn measure_median(
-    exe: &Path,
-    args: &[&std::ffi::OsStr],
-    dir: &Path,
-    runs: usize,
-) -> Result<(f64, f64, f64)> {
-    let (mut walls, mut cpus, mut rss) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..runs.max(1) {
-        let (wall, cpu, mb, code) = measure(exe, args, dir)?;
-        if code != exit::OK {
-            return Err(exited(args, code));
-        }
-        walls.push(wall);
-        cpus.push(cpu);
-        rss.push(mb);
-    }
-    Ok((median(walls), median(cpus), median(rss)))
-}
-
-/// The error of a tooleval child that failed: its figures would measure something else.
-pub(super) fn exited(args: &[&std::ffi::OsStr], code: i32) -> Error {
-    let command: Vec<String> = args.iter().map(|a| a.to_string_lossy().into()).collect();
-    Error::usage(
-        format!("`tooleval {}` exited with {code}", command.join(" ")),
-        Some("run it by hand to see why".to_owned()),
-    )
-}
-
-/// How many trials a report holds, read without building them.
-pub(super) fn trials_in(report: &Path) -> Result<usize> {
-    #[derive(serde::Deserialize)]
-    struct Trials {
-        trials: Vec<serde::de::IgnoredAny>,
-    }
-    let file = std::fs::File::open(report).map_err(|e| Error::io("read", report, e))?;
-    let t: Trials = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
-        Error::io(
-            "read",
-            report,
-            std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-        )
-    })?;
-    Ok(t.trials.len())
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        0.0
-    } else if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
 }
 
 /// One setting: a generated eval of `tasks` tasks at `concurrency`, run `args.runs` times.
@@ -364,34 +210,16 @@ fn measure_client(
     Ok(median(cpus))
 }
 
-/// `tooleval bench`.
-pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
-    let exe =
-        std::env::current_exe().map_err(|e| Error::io("find", "the tooleval executable", e))?;
-    if args.cold_start {
-        return cold_start(out, &exe, args.runs);
-    }
-    if args.scale {
-        return super::bench_scale::scale(out, &exe, &args.tasks, args.runs);
-    }
-    if args.html {
-        return super::bench_html::html(
-            out,
-            &exe,
-            &args.tasks,
-            args.trials,
-            args.runs,
-            args.browser.clone(),
-        );
-    }
-    let mut server = Command::new(&exe)
+/// `tooleval bench`'s default: each setting of tasks and concurrency against the mock model.
+pub(super) fn latency(out: &Output, exe: &Path, args: &BenchArgs) -> Result<i32> {
+    let mut server = Command::new(exe)
         .args(["bench-server", "--latency-ms", &args.latency_ms.to_string()])
         .args(args.agent.then_some("--agent"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| Error::io("start", &exe, e))?;
+        .map_err(|e| Error::io("start", exe, e))?;
     let mut lines = BufReader::new(server.stdout.take().expect("piped"));
     let mut url = String::new();
     lines
@@ -402,7 +230,7 @@ pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
     let mut results = Vec::new();
     for &tasks in &args.tasks {
         for &concurrency in &args.concurrency {
-            let mut r = bench_setting(&exe, dir.path(), &url, tasks, concurrency, &args)?;
+            let mut r = bench_setting(exe, dir.path(), &url, tasks, concurrency, args)?;
             if let Some(command) = &args.compare_with {
                 let client =
                     measure_client(command, dir.path(), &url, tasks, concurrency, args.runs)?;

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::json;
 
-use super::bench::{exited, measure, measure_median, trials_in};
+use super::measure::{exited, measure, measure_median, trials_in};
 use crate::error::{Error, Result, exit};
 use crate::output::Output;
 

@@ -117,7 +117,7 @@ fn header(r: &Report, width: u16) -> String {
             let line = format!(
                 "note: {} tools are called by other names here ({}): {why}; the report lists each",
                 names.len(),
-                crate::report::text::first_few(&names, 3)
+                crate::report::first_few(&names, 3)
             );
             let _ = writeln!(out, "{}", super::wrap(&line, width, "  "));
         }
