@@ -597,9 +597,12 @@ pub struct DemoServerArgs {
     #[arg(long, value_enum, default_value = "all", conflicts_with = "tools")]
     pub part: DemoPart,
     /// Act out a failure after this many tool calls (with `--fail`), to see how a client copes.
+    /// Test builds only (the `testing` feature).
+    #[cfg(feature = "testing")]
     #[arg(long, value_name = "N", requires = "fail", hide = true)]
     pub fail_after: Option<usize>,
     /// The failure `--fail-after` acts out: `crash` or `hang`.
+    #[cfg(feature = "testing")]
     #[arg(long, value_enum, requires = "fail_after", hide = true)]
     pub fail: Option<Fault>,
     /// Wait this long before answering every tool call (the benchmark's tool latency).
@@ -664,6 +667,7 @@ pub enum DemoPart {
 }
 
 /// `demo-server --fail`: a failure the demo server acts out after some calls.
+#[cfg(feature = "testing")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Fault {
     /// Exit (status 3) instead of answering.

@@ -11,6 +11,7 @@ pub async fn demo_server_command(args: DemoServerArgs) -> Result<i32> {
         None => demo::demo_part(args.part.into()),
     };
     let mut server = demo::DemoServer::new(tools, args.page_size);
+    #[cfg(feature = "testing")]
     if let (Some(after), Some(fault)) = (args.fail_after, args.fail) {
         server = server.with_fault(after, fault.into());
     }

@@ -5,7 +5,9 @@
 use crate::cli;
 use crate::config::{Overrides, Split};
 use crate::gate::{FailOn, GateSettings};
-use crate::mcp::demo::{DemoPart, Fault};
+use crate::mcp::demo::DemoPart;
+#[cfg(feature = "testing")]
+use crate::mcp::demo::Fault;
 use crate::model::{CacheMode, CacheSettings};
 use crate::session::Show;
 use crate::tokens::Encoding;
@@ -110,6 +112,7 @@ impl From<cli::DemoPart> for DemoPart {
     }
 }
 
+#[cfg(feature = "testing")]
 impl From<cli::Fault> for Fault {
     fn from(f: cli::Fault) -> Self {
         match f {
@@ -152,6 +155,7 @@ mod tests {
         for v in cli::DemoPart::value_variants() {
             assert_eq!(name(v), name(&DemoPart::from(*v)));
         }
+        #[cfg(feature = "testing")]
         for v in cli::Fault::value_variants() {
             assert_eq!(name(v), name(&Fault::from(*v)));
         }

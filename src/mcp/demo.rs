@@ -64,7 +64,9 @@ impl DemoPart {
 }
 
 /// A failure the demo server can be told to act out after some calls, to try how a client
-/// copes with a server that dies or stops answering mid-run.
+/// copes with a server that dies or stops answering mid-run. For the tests only (the `testing`
+/// feature): never in a user's binary.
+#[cfg(feature = "testing")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// Exit (status 3) instead of answering.
@@ -79,6 +81,7 @@ pub struct DemoServer {
     /// List tools in pages of this many (exercises clients' pagination); all at once when absent.
     page_size: Option<usize>,
     /// Act out this failure at every call after the first N.
+    #[cfg(feature = "testing")]
     fault: Option<(usize, Fault)>,
     /// Wait this long before answering a call.
     delay: Option<std::time::Duration>,
@@ -117,6 +120,7 @@ impl DemoServer {
         DemoServer {
             tools: Arc::new(tools),
             page_size: page_size.filter(|n| *n > 0),
+            #[cfg(feature = "testing")]
             fault: None,
             delay: None,
             calls: Arc::default(),
@@ -130,6 +134,7 @@ impl DemoServer {
     }
 
     /// After `after` calls, act out `fault` at every call.
+    #[cfg(feature = "testing")]
     pub fn with_fault(mut self, after: usize, fault: Fault) -> Self {
         self.fault = Some((after, fault));
         self
@@ -177,6 +182,7 @@ impl ServerHandler for DemoServer {
             ));
         }
         let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        #[cfg(feature = "testing")]
         match self.fault {
             Some((after, Fault::Crash)) if n >= after => {
                 crate::sayln!(

@@ -10,6 +10,7 @@ mod http;
 mod limit;
 mod openai;
 mod reply;
+#[cfg(any(test, feature = "testing"))]
 pub mod scripted;
 mod transport;
 

@@ -66,6 +66,30 @@ fn the_benchmark_runs_through_the_native_apis() {
     }
 }
 
+/// Agent conversations through each API: the mock calls for record `x`, then `y`, then
+/// answers, and the bench checks that every task passed with both calls executed.
+#[test]
+fn agent_conversations_run_through_every_api() {
+    for provider in ["openai", "anthropic", "gemini"] {
+        let out = tooleval()
+            .args(["bench", "--agent", "--tasks", "6", "--concurrency", "3"])
+            .args(["--latency-ms", "1", "--tool-latency-ms", "1", "--runs", "1"])
+            .args(["--provider", provider])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{provider}: {stderr}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        // Three turns per task, each one request.
+        assert_eq!(v["requests_served"], 18, "{provider}");
+        assert_eq!(v["results"][0]["tool_latency_ms"], 1, "{provider}");
+        assert!(
+            stderr.contains("agent: 3 turns and 2 calls per task"),
+            "{stderr}"
+        );
+    }
+}
+
 /// The scale benchmark runs two task counts through run, merge and diff with the baseline
 /// model, checks the reports hold every trial, and reports the memory added per task.
 #[test]
