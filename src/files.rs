@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 /// else `start` itself (a stray `.tooleval` higher up, in a home folder say, never captures a
 /// project). Relative to `start` (`.` or `../..`) when `start` is relative, so the paths a
 /// command prints stay short.
-pub fn project_root(start: &Path) -> PathBuf {
+pub(crate) fn project_root(start: &Path) -> PathBuf {
     let absolute = std::path::absolute(start).unwrap_or_else(|_| start.to_path_buf());
     let Some(up) = absolute.ancestors().position(|d| d.join(".git").exists()) else {
         return start.to_path_buf();
@@ -39,7 +39,7 @@ pub fn project_root(start: &Path) -> PathBuf {
 
 /// A path under the project root of the current folder, kept relative (`reports/runs`, or
 /// `../reports/runs` from a subfolder).
-pub fn in_project(rest: impl AsRef<Path>) -> PathBuf {
+pub(crate) fn in_project(rest: impl AsRef<Path>) -> PathBuf {
     let root = project_root(Path::new("."));
     if root == Path::new(".") {
         rest.as_ref().to_path_buf()
@@ -68,13 +68,13 @@ mod root_tests {
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename. A link is
 /// written through to its target; anything but a regular file there is refused.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic_with(path, |w| w.write_all(bytes))
 }
 
 /// [`write_atomic`], with the content written by `fill` as it goes (no copy of it in memory),
 /// into a buffer of a concrete type (a serializer's many small writes stay cheap).
-pub fn write_atomic_with(
+pub(crate) fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> std::io::Result<()>,
 ) -> Result<()> {
@@ -132,7 +132,7 @@ fn target_of(path: &Path) -> Result<PathBuf> {
 
 /// Checks, before a run, that a report can be written at `path`: the folder exists or can be
 /// made, files can be created in it, and `path` is not a folder or a device.
-pub fn check_writable(path: &Path) -> Result<()> {
+pub(crate) fn check_writable(path: &Path) -> Result<()> {
     let path = target_of(path)?;
     let dir = path
         .parent()

@@ -25,19 +25,19 @@ macro_rules! sayln {
 }
 
 /// Writes to stderr, redacted, ignoring failures. The `say!` macros call it from every layer.
-pub fn stderr(text: &str) {
+pub(crate) fn stderr(text: &str) {
     let _ = std::io::stderr().lock().write_all(redact(text).as_bytes());
 }
 
 /// Writes a text file atomically, redacted: for layers below the commands (the response cache),
 /// which hold no [`Output`].
-pub fn write_file(path: &Path, text: &str) -> Result<()> {
+pub(crate) fn write_file(path: &Path, text: &str) -> Result<()> {
     write_atomic(path, redact(text).as_bytes())
 }
 
 /// Where a command's output goes, and how it is laid out.
 #[derive(Debug, Clone, Copy)]
-pub struct Output {
+pub(crate) struct Output {
     /// Columns that tables are laid out for.
     pub width: u16,
     /// Whether stderr takes colour (a terminal, and `NO_COLOR` unset).
@@ -47,7 +47,7 @@ pub struct Output {
 impl Output {
     /// The output of this process: width from `COLUMNS` or the terminal (else 120), colour
     /// when stderr is a terminal and `NO_COLOR` is not set (<https://no-color.org>).
-    pub fn from_env() -> Output {
+    pub(crate) fn from_env() -> Output {
         let width = std::env::var("COLUMNS")
             .ok()
             .and_then(|c| c.parse().ok())
@@ -59,22 +59,22 @@ impl Output {
     }
 
     /// Machine output: to stdout.
-    pub fn print(&self, text: &str) {
+    pub(crate) fn print(&self, text: &str) {
         let _ = std::io::stdout().lock().write_all(redact(text).as_bytes());
     }
 
     /// A value as pretty JSON on stdout.
-    pub fn print_json(&self, value: &impl Serialize) {
+    pub(crate) fn print_json(&self, value: &impl Serialize) {
         self.print(&(to_json(value) + "\n"));
     }
 
     /// People's output: to stderr.
-    pub fn say(&self, text: &str) {
+    pub(crate) fn say(&self, text: &str) {
         stderr(text);
     }
 
     /// A verdict line (`fail: ...`), in red where the terminal takes colour.
-    pub fn fail(&self, text: &str) {
+    pub(crate) fn fail(&self, text: &str) {
         let label = if self.color {
             console::style("fail:")
                 .red()
@@ -88,13 +88,13 @@ impl Output {
     }
 
     /// A text file, written atomically.
-    pub fn write_file(&self, path: &Path, text: &str) -> Result<()> {
+    pub(crate) fn write_file(&self, path: &Path, text: &str) -> Result<()> {
         write_file(path, text)
     }
 
     /// A value as pretty JSON in a file, written atomically and streamed to disk (never held
     /// whole in memory), with every secret redacted on the way.
-    pub fn write_json(&self, path: &Path, value: &impl Serialize) -> Result<()> {
+    pub(crate) fn write_json(&self, path: &Path, value: &impl Serialize) -> Result<()> {
         write_atomic_with(path, |w| {
             if has_secrets() {
                 let mut r = crate::secrets::Redacting::new(&mut *w);
@@ -108,7 +108,7 @@ impl Output {
     }
 
     /// Appends to a file that others append to as well (a CI job summary).
-    pub fn append_file(&self, path: &Path, text: &str) -> Result<()> {
+    pub(crate) fn append_file(&self, path: &Path, text: &str) -> Result<()> {
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -8,10 +8,10 @@ use serde_json::Value;
 
 /// The end of the note on a trial whose reply wrote a call as text, unscored: what the report's
 /// readers (the terminal, the page) count to show the fix.
-pub const TEXT_CALL_NOTE: &str = "set `recover_text_calls: true` to score it";
+pub(crate) const TEXT_CALL_NOTE: &str = "set `recover_text_calls: true` to score it";
 
 /// The hint shown beside a run with such trials.
-pub fn text_call_hint(trials: usize) -> String {
+pub(crate) fn text_call_hint(trials: usize) -> String {
     format!(
         "{trials} trial(s) wrote a tool call as text instead of `tool_calls` (local models often do): `recover_text_calls: true` under `model` scores such calls, marked recovered"
     )
@@ -20,7 +20,7 @@ pub fn text_call_hint(trials: usize) -> String {
 /// The closed set of trial outcomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The right tools with arguments that satisfy every matcher.
     Pass,
     /// The right tools, but an argument matcher failed.
@@ -52,38 +52,34 @@ pub enum Outcome {
 /// (a 100,000-task report holds one per task). Reads and writes as a map of the outcomes that
 /// occurred, in `Outcome::ALL` order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct OutcomeCounts([u32; Outcome::ALL.len()]);
+pub(crate) struct OutcomeCounts([u32; Outcome::ALL.len()]);
 
 impl OutcomeCounts {
-    pub fn add(&mut self, o: Outcome) {
+    pub(crate) fn add(&mut self, o: Outcome) {
         self.0[o as usize] += 1;
     }
 
     /// The count of `o`; `None` when no trial ended so.
-    pub fn get(&self, o: &Outcome) -> Option<usize> {
+    pub(crate) fn get(&self, o: &Outcome) -> Option<usize> {
         let n = self.0[*o as usize];
         (n > 0).then_some(n as usize)
     }
 
     /// The outcomes that occurred, with their counts, in `Outcome::ALL` order.
-    pub fn iter(&self) -> impl Iterator<Item = (Outcome, usize)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Outcome, usize)> + '_ {
         Outcome::ALL
             .into_iter()
             .filter_map(|o| self.get(&o).map(|n| (o, n)))
     }
 
     /// The outcomes that occurred.
-    pub fn keys(&self) -> impl Iterator<Item = Outcome> + '_ {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = Outcome> + '_ {
         self.iter().map(|(o, _)| o)
     }
 
     /// How many distinct outcomes occurred.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.iter().filter(|n| **n > 0).count()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -115,7 +111,7 @@ impl<'de> Deserialize<'de> for OutcomeCounts {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 11] = [
+    pub(crate) const ALL: [Outcome; 11] = [
         Outcome::Pass,
         Outcome::BadArgs,
         Outcome::InvalidArgs,
@@ -129,7 +125,7 @@ impl Outcome {
         Outcome::Error,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Pass => "pass",
             Outcome::BadArgs => "bad_args",
@@ -149,7 +145,7 @@ impl Outcome {
     /// answered in the end). An agent trial that ended without an answer gets `turn_limit`,
     /// `looped` or `stopped` only when every call it requires was made; otherwise the outcome of
     /// the missing call, so these count as right selections.
-    pub fn selection_ok(self) -> bool {
+    pub(crate) fn selection_ok(self) -> bool {
         matches!(
             self,
             Outcome::Pass
@@ -165,7 +161,7 @@ impl Outcome {
 
 /// Who answered. Never holds the API key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ModelInfo {
+pub(crate) struct ModelInfo {
     pub name: String,
     /// `baseline` (offline lexical ranking, not an LLM) or `openai-compatible`.
     pub kind: String,
@@ -181,7 +177,7 @@ pub struct ModelInfo {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ServerInfo {
+pub(crate) struct ServerInfo {
     pub name: String,
     /// `stdio` or `streamable-http`.
     pub transport: String,
@@ -204,7 +200,7 @@ pub struct ServerInfo {
 
 /// One trial of one task.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TrialRecord {
+pub(crate) struct TrialRecord {
     pub task: String,
     pub suite: String,
     /// 0-based.
@@ -236,7 +232,7 @@ pub struct TrialRecord {
 
 impl TrialRecord {
     /// Every reply of the trial: each turn's in agent mode, the one reply otherwise.
-    pub fn replies(&self) -> Vec<&ReplyRecord> {
+    pub(crate) fn replies(&self) -> Vec<&ReplyRecord> {
         match &self.agent {
             Some(a) => a.turns.iter().map(|t| &t.reply).collect(),
             None => self.reply.iter().collect(),
@@ -246,7 +242,7 @@ impl TrialRecord {
 
 /// An agent trial's conversation: each turn's reply and what its calls returned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AgentRecord {
+pub(crate) struct AgentRecord {
     pub turns: Vec<TurnRecord>,
     /// The text of the reply that ended the conversation without a call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -273,7 +269,7 @@ pub struct AgentRecord {
 /// How a reply asked to follow an output schema (`model::OutputSchema`) was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// OpenAI-compatible `response_format: {type: json_schema}`.
     JsonSchema,
     /// Anthropic: a tool with the schema as its input, and `tool_choice` naming it.
@@ -286,7 +282,7 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             OutputFormat::JsonSchema => "json_schema",
             OutputFormat::ForcedTool => "forced_tool",
@@ -298,7 +294,7 @@ impl OutputFormat {
 
 /// What the judge model said of a final answer. Counted apart: it does not change the outcome.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct JudgeRecord {
+pub(crate) struct JudgeRecord {
     pub verdict: JudgeVerdict,
     pub reason: String,
     pub model: String,
@@ -312,7 +308,7 @@ pub struct JudgeRecord {
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum JudgeVerdict {
+pub(crate) enum JudgeVerdict {
     Pass,
     Fail,
     /// No verdict: the judge failed, or its reply could not be read (`reason` says which).
@@ -322,7 +318,7 @@ pub enum JudgeVerdict {
 
 impl AgentRecord {
     /// Every call of every turn, in order.
-    pub fn calls(&self) -> impl Iterator<Item = &CallResult> {
+    pub(crate) fn calls(&self) -> impl Iterator<Item = &CallResult> {
         self.turns.iter().flat_map(|t| t.results.iter())
     }
 }
@@ -330,7 +326,7 @@ impl AgentRecord {
 /// Why an agent conversation ended.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum LoopEnd {
+pub(crate) enum LoopEnd {
     /// A reply without a call: the final answer.
     #[default]
     Answered,
@@ -346,7 +342,7 @@ pub enum LoopEnd {
 
 /// The call whose repeats ended an agent loop.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RepeatedCall {
+pub(crate) struct RepeatedCall {
     pub tool: String,
     pub arguments: String,
     /// How often it was made, in as many turns.
@@ -355,7 +351,7 @@ pub struct RepeatedCall {
 
 /// The call an agent loop stopped at.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct StoppedAt {
+pub(crate) struct StoppedAt {
     pub tool: String,
     pub arguments: String,
     /// Why it may not run, and how to mock or allow it.
@@ -364,7 +360,7 @@ pub struct StoppedAt {
 
 /// One turn: the model's reply and what each of its calls returned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TurnRecord {
+pub(crate) struct TurnRecord {
     pub reply: ReplyRecord,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
@@ -377,7 +373,7 @@ pub struct TurnRecord {
 
 /// A call of an agent turn and what it returned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CallResult {
+pub(crate) struct CallResult {
     /// The tool by the suite's name (the model's, for tools no server offers).
     pub tool: String,
     pub arguments: String,
@@ -398,7 +394,7 @@ pub struct CallResult {
 /// How a call of an agent turn was answered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum CallHow {
+pub(crate) enum CallHow {
     /// Sent to the server (`tools/call`).
     #[default]
     Executed,
@@ -419,7 +415,7 @@ fn is_zero(n: &u32) -> bool {
 
 /// What the model answered, as it answered.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ReplyRecord {
+pub(crate) struct ReplyRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -429,7 +425,7 @@ pub struct ReplyRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ToolCallRecord {
+pub(crate) struct ToolCallRecord {
     /// The name as the model wrote it.
     pub name: String,
     /// The arguments as the model wrote them (a JSON text, possibly malformed).
@@ -440,14 +436,14 @@ pub struct ToolCallRecord {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct Usage {
+pub(crate) struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
 }
 
 /// What an agent task's calls would meet, tool by tool, without asking any model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DryRunTask {
+pub(crate) struct DryRunTask {
     pub task: String,
     pub suite: String,
     /// Tools whose calls would run on their servers.

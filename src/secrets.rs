@@ -6,7 +6,7 @@ static SECRETS: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(
 
 /// Registers a value that came from `${name}`, so that every message and report shows
 /// `${name}` in its place.
-pub fn register_secret(name: &str, value: &str) {
+pub(crate) fn register_secret(name: &str, value: &str) {
     // Very short values would blank out ordinary words; they are not credentials anyway.
     if value.len() < 6 {
         return;
@@ -20,12 +20,12 @@ pub fn register_secret(name: &str, value: &str) {
 }
 
 /// Whether any value needs redacting.
-pub fn has_secrets() -> bool {
+pub(crate) fn has_secrets() -> bool {
     !SECRETS.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
 }
 
 /// `text` with every registered value replaced by its `${VAR}`.
-pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn redact(text: &str) -> std::borrow::Cow<'_, str> {
     let s = SECRETS.lock().unwrap_or_else(|p| p.into_inner());
     if !s.iter().any(|(_, v)| text.contains(v.as_str())) {
         return std::borrow::Cow::Borrowed(text);
@@ -41,7 +41,7 @@ pub fn redact(text: &str) -> std::borrow::Cow<'_, str> {
 /// at a time: a report is redacted as it streams to disk, never held whole in memory. The end
 /// of each chunk is held back until the next, so a value split across two writes is still
 /// found. Call [`Redacting::finish`] at the end.
-pub struct Redacting<W: std::io::Write> {
+pub(crate) struct Redacting<W: std::io::Write> {
     inner: W,
     pending: Vec<u8>,
     /// Bytes held back: one less than the longest value.
@@ -51,7 +51,7 @@ pub struct Redacting<W: std::io::Write> {
 impl<W: std::io::Write> Redacting<W> {
     const CHUNK: usize = 64 * 1024;
 
-    pub fn new(inner: W) -> Self {
+    pub(crate) fn new(inner: W) -> Self {
         let longest = SECRETS
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -94,7 +94,7 @@ impl<W: std::io::Write> Redacting<W> {
     }
 
     /// Writes out everything left and flushes.
-    pub fn finish(mut self) -> std::io::Result<()> {
+    pub(crate) fn finish(mut self) -> std::io::Result<()> {
         self.drain(true)?;
         self.inner.flush()
     }

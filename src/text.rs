@@ -11,7 +11,7 @@ const STOPWORDS: &[&str] = &[
 ];
 
 /// Lower-cased, stop words dropped, plurals folded.
-pub fn words(text: &str) -> Vec<String> {
+pub(crate) fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(str::to_lowercase)

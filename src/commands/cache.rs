@@ -7,7 +7,7 @@ use crate::error::{Error, Result, exit};
 use crate::model;
 use crate::output::Output;
 
-pub fn cache_command(out: &Output, args: CacheCommand) -> Result<i32> {
+pub(crate) fn cache_command(out: &Output, args: CacheCommand) -> Result<i32> {
     let dir = args.dir.clone().unwrap_or_else(model::default_cache_dir);
     match args.action {
         CacheAction::Stats => {

@@ -5,7 +5,7 @@ use crate::cli::DemoServerArgs;
 use crate::error::{Result, exit};
 use crate::mcp::{self, demo};
 
-pub async fn demo_server_command(args: DemoServerArgs) -> Result<i32> {
+pub(crate) async fn demo_server_command(args: DemoServerArgs) -> Result<i32> {
     let tools = match &args.tools {
         Some(path) => mcp::read_tools_file(path)?,
         None => demo::demo_part(args.part.into()),

@@ -7,7 +7,7 @@ use crate::gate::FailOn as Condition;
 use crate::output::Output;
 use crate::report::{self, DiffOptions, Verdict};
 
-pub async fn diff_command(out: &Output, args: DiffArgs) -> Result<i32> {
+pub(crate) async fn diff_command(out: &Output, args: DiffArgs) -> Result<i32> {
     if let Some(c) = args
         .fail_on
         .iter()

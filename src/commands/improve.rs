@@ -11,7 +11,7 @@ use crate::output::Output;
 use crate::report;
 use crate::session::Session;
 
-pub async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
+pub(crate) async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
     let session = Session::load(&args.eval, &(&args.settings).into())?;
     session.one_model("improve")?;
     let eval = &session.eval.path;

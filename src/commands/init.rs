@@ -12,7 +12,7 @@ use crate::mcp::ToolSet;
 use crate::output::Output;
 use crate::record::ServerInfo;
 
-pub async fn init_command(out: &Output, args: InitArgs) -> Result<i32> {
+pub(crate) async fn init_command(out: &Output, args: InitArgs) -> Result<i32> {
     let listing = servers_to_list(None, &args.server)?;
     let (tools, infos) = listing.list().await?;
     let name = args.name.clone().unwrap_or_else(|| default_name(&infos));

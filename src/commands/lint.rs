@@ -7,7 +7,7 @@ use crate::lint;
 use crate::output::Output;
 use crate::report;
 
-pub async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
+pub(crate) async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
     let listing = servers_to_list(args.target.eval.as_deref(), &args.target.server)?;
     let file = listing.file.clone().unwrap_or_default();
     let cfg = file.lint.clone().unwrap_or_default();

@@ -26,7 +26,7 @@ struct Entry {
     html: Option<PathBuf>,
 }
 
-pub async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result<i32> {
+pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result<i32> {
     let eval = &session.eval;
     if !args.variant.is_empty() || args.shard.is_some() {
         return Err(Error::usage(

@@ -10,7 +10,7 @@ use crate::report::{self, merge_reports};
 use crate::session::{self, Finish};
 
 /// `tooleval merge`.
-pub async fn merge_command(out: &Output, args: MergeArgs) -> Result<i32> {
+pub(crate) async fn merge_command(out: &Output, args: MergeArgs) -> Result<i32> {
     check_writable(&args.out)?;
     let gate = GateSettings::from(&args.gate);
     gate::check_args(&gate, gate.baseline.is_some(), gate.tool_floor)?;

@@ -17,18 +17,17 @@ mod servers;
 mod sweep;
 mod tools;
 
-pub use bench::{
-    BenchResult, HEADLESS_CHROMIUM, bench_command, bench_server_command, find_chromium,
-};
-pub use cache::cache_command;
-pub use demo_server::demo_server_command;
-pub use diff::diff_command;
-pub use improve::improve_command;
-pub use init::init_command;
-pub use lint::lint_command;
-pub use merge::merge_command;
-pub use report::{report_command, write_page};
-pub use run::run_command;
-pub use schema::schema_command;
-pub use sweep::{sweep_command, tool_sets};
-pub use tools::tools_command;
+pub use bench::{HEADLESS_CHROMIUM, find_chromium};
+pub(crate) use bench::{bench_command, bench_server_command};
+pub(crate) use cache::cache_command;
+pub(crate) use demo_server::demo_server_command;
+pub(crate) use diff::diff_command;
+pub(crate) use improve::improve_command;
+pub(crate) use init::init_command;
+pub(crate) use lint::lint_command;
+pub(crate) use merge::merge_command;
+pub(crate) use report::{report_command, write_page};
+pub(crate) use run::run_command;
+pub(crate) use schema::schema_command;
+pub(crate) use sweep::sweep_command;
+pub(crate) use tools::tools_command;

@@ -6,7 +6,7 @@ use crate::error::{Error, Result, exit};
 use crate::output::Output;
 use crate::report::{self, ImproveReport, SweepReport};
 
-pub async fn report_command(out: &Output, args: ReportArgs) -> Result<i32> {
+pub(crate) async fn report_command(out: &Output, args: ReportArgs) -> Result<i32> {
     let path = &args.report;
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
     let name = path.display().to_string();
@@ -49,7 +49,7 @@ pub async fn report_command(out: &Output, args: ReportArgs) -> Result<i32> {
 }
 
 /// Writes a page and says where.
-pub fn write_page(out: &Output, path: &std::path::Path, page: &str) -> Result<()> {
+pub(crate) fn write_page(out: &Output, path: &std::path::Path, page: &str) -> Result<()> {
     out.write_file(path, page)?;
     out.say(&format!("page: {}\n", path.display()));
     Ok(())

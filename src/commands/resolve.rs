@@ -25,7 +25,7 @@ impl From<&cli::RunSettings> for Overrides {
 
 /// The response cache as asked: `--cache` is off by default under CI (a CI job measures the
 /// model, never a recording left on the runner).
-pub fn cache_settings(args: &cli::CacheArgs) -> CacheSettings {
+pub(crate) fn cache_settings(args: &cli::CacheArgs) -> CacheSettings {
     CacheSettings::resolve(
         args.cache.map(CacheMode::from),
         args.replay,
@@ -52,7 +52,7 @@ impl From<&cli::GateArgs> for GateSettings {
 
 /// What the terminal shows of a report: JSON whenever asked (even with `--quiet`), else the
 /// table unless `--quiet`, every task with `--verbose`.
-pub fn show(format: cli::Format, quiet: bool, verbose: bool) -> Show {
+pub(crate) fn show(format: cli::Format, quiet: bool, verbose: bool) -> Show {
     match format {
         cli::Format::Json => Show::Json,
         cli::Format::Table if quiet => Show::Nothing,

@@ -21,7 +21,7 @@ struct Variant {
     out: PathBuf,
 }
 
-pub async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
+pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     let session = Session::load(&args.eval, &(&args.settings).into())?;
     if session.eval.models.len() > 1 && !args.dry_run {
         return super::matrix::run_matrix(out, args, session).await;

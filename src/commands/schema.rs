@@ -5,7 +5,7 @@ use crate::config;
 use crate::error::{Result, exit};
 use crate::output::Output;
 
-pub fn schema_command(out: &Output, args: SchemaArgs) -> Result<i32> {
+pub(crate) fn schema_command(out: &Output, args: SchemaArgs) -> Result<i32> {
     out.print(&match args.file {
         SchemaFile::Eval => config::eval_schema(),
         SchemaFile::Suite => config::suite_schema(),

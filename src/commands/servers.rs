@@ -5,14 +5,14 @@ use crate::config::{self, ServerEntry, ServerSpec};
 use crate::error::{Error, Result};
 
 /// Servers to list, with their entries as written, and the eval file they came from if any.
-pub struct Listing {
+pub(crate) struct Listing {
     pub servers: Vec<ServerEntry>,
     pub written: Vec<(String, ServerSpec)>,
     pub file: Option<config::EvalFile>,
 }
 
 /// The servers to list: every server of an eval file, or one named on the command line.
-pub fn servers_to_list(eval: Option<&std::path::Path>, words: &[String]) -> Result<Listing> {
+pub(crate) fn servers_to_list(eval: Option<&std::path::Path>, words: &[String]) -> Result<Listing> {
     if let Some(eval) = eval {
         let eval = config::load_eval_servers(eval)?;
         let written = eval.file.servers.clone().into_iter().collect();
@@ -59,12 +59,14 @@ fn server_from_args(words: &[String]) -> Result<ServerSpec> {
 
 impl Listing {
     /// Connects to every server, lists its tools and closes the connections.
-    pub async fn list(&self) -> Result<(crate::mcp::ToolSet, Vec<crate::record::ServerInfo>)> {
+    pub(crate) async fn list(
+        &self,
+    ) -> Result<(crate::mcp::ToolSet, Vec<crate::record::ServerInfo>)> {
         crate::mcp::list_tools(&self.servers, &self.written).await
     }
 
     /// The tokenizer: the command line's, else the eval file's, else the default.
-    pub fn encoding(&self, flag: Option<crate::cli::Encoding>) -> crate::tokens::Encoding {
+    pub(crate) fn encoding(&self, flag: Option<crate::cli::Encoding>) -> crate::tokens::Encoding {
         flag.map(Into::into)
             .or(self.file.as_ref().and_then(|f| f.encoding))
             .unwrap_or_default()

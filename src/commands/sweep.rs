@@ -42,13 +42,13 @@ impl SplitMix64 {
 
 /// One tool set of a sweep: its size, its tools, and the sizes asked for that it stands for
 /// (several when they are below what the suite needs, or above what is available).
-pub type SizedSet = (usize, Vec<String>, Vec<usize>);
+pub(crate) type SizedSet = (usize, Vec<String>, Vec<usize>);
 
 /// The tool sets of one strategy: the needed tools plus the first distractors in the strategy's
 /// order, nested as sizes grow, in positions shuffled by the seed and size. Sizes that come to
 /// the same set (all those below the suite's need, all those above what is available) are one
 /// set, run once.
-pub fn tool_sets(
+pub(crate) fn tool_sets(
     needed: &[String],
     ordered_distractors: &[String],
     sizes: &[usize],
@@ -75,7 +75,7 @@ pub fn tool_sets(
     sets
 }
 
-pub async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
+pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> {
     let session = Session::load(&args.eval, &(&args.settings).into())?;
     let cache = super::resolve::cache_settings(&args.cache);
     session.one_model("sweep")?;

@@ -6,7 +6,7 @@ use crate::error::{Result, exit};
 use crate::output::Output;
 use crate::report;
 
-pub async fn tools_command(out: &Output, args: ToolsArgs) -> Result<i32> {
+pub(crate) async fn tools_command(out: &Output, args: ToolsArgs) -> Result<i32> {
     let listing = servers_to_list(args.target.eval.as_deref(), &args.target.server)?;
     let encoding = listing.encoding(args.target.encoding);
     let (mut tools, _) = listing.list().await?;

@@ -25,13 +25,13 @@ pub enum Mode {
 }
 
 /// Turns an agent conversation may take unless `max_turns` says otherwise.
-pub const DEFAULT_MAX_TURNS: u32 = 8;
+pub(crate) const DEFAULT_MAX_TURNS: u32 = 8;
 
 /// How often the same call (tool and arguments) may be made before the loop ends, unless
 /// `max_repeats` says otherwise.
-pub const DEFAULT_MAX_REPEATS: u32 = 3;
+pub(crate) const DEFAULT_MAX_REPEATS: u32 = 3;
 /// Bytes of one tool result fed back to the model unless `max_result_bytes` says otherwise.
-pub const DEFAULT_MAX_RESULT_BYTES: usize = 16 * 1024;
+pub(crate) const DEFAULT_MAX_RESULT_BYTES: usize = 16 * 1024;
 
 /// What stands in for a tool: one mock, or a list tried in order (the first whose `when` fits
 /// the call's arguments answers).
@@ -44,7 +44,7 @@ pub enum MockSpec {
 
 impl MockSpec {
     /// The mocks, in the order they are tried.
-    pub fn mocks(&self) -> &[Mock] {
+    pub(crate) fn mocks(&self) -> &[Mock] {
         match self {
             MockSpec::One(m) => std::slice::from_ref(m),
             MockSpec::Many(v) => v,
@@ -87,14 +87,14 @@ pub enum MockAnswer {
 
 impl MockAnswer {
     /// The text the model is shown.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         match self {
             MockAnswer::Result(Value::String(s)) | MockAnswer::Error(s) => s.clone(),
             MockAnswer::Result(v) => v.to_string(),
         }
     }
 
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         matches!(self, MockAnswer::Error(_))
     }
 }
@@ -194,7 +194,7 @@ impl JsonSchema for MockSpec {
 }
 
 /// Mocks by tool name (as suites name tools).
-pub type Mocks = IndexMap<String, MockSpec>;
+pub(crate) type Mocks = IndexMap<String, MockSpec>;
 
 /// How the calls of a `trajectory` must follow one another.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -232,12 +232,12 @@ pub struct Trajectory {
 }
 
 impl Trajectory {
-    pub fn sequence(&self) -> Sequence {
+    pub(crate) fn sequence(&self) -> Sequence {
         self.order.unwrap_or_default()
     }
 
     /// Whether calls besides the listed ones are allowed.
-    pub fn extra_allowed(&self) -> bool {
+    pub(crate) fn extra_allowed(&self) -> bool {
         self.allow_extra
             .unwrap_or(self.sequence() != Sequence::Exact)
     }

@@ -15,7 +15,7 @@ use crate::error::{Diagnostic, Error, Result};
 /// Replacement texts, by tool name.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DescriptionsFile {
+pub(crate) struct DescriptionsFile {
     /// Tools by the name suites use (`server/name` when two servers share a name).
     pub tools: IndexMap<String, ToolText>,
 }
@@ -23,7 +23,7 @@ pub struct DescriptionsFile {
 /// The texts of one tool to replace.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ToolText {
+pub(crate) struct ToolText {
     /// The tool's new description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -34,7 +34,7 @@ pub struct ToolText {
 
 /// A descriptions file as read.
 #[derive(Debug, Clone)]
-pub struct Descriptions {
+pub(crate) struct Descriptions {
     pub path: PathBuf,
     source: String,
     /// Where each key is written, for pointing at unknown names.
@@ -43,7 +43,7 @@ pub struct Descriptions {
 }
 
 impl Descriptions {
-    pub fn load(path: &Path) -> Result<Descriptions> {
+    pub(crate) fn load(path: &Path) -> Result<Descriptions> {
         let source = std::fs::read_to_string(path).map_err(|e| {
             Error::Input(vec![Diagnostic::new(
                 path,
@@ -54,7 +54,7 @@ impl Descriptions {
     }
 
     /// A descriptions file from its text; `path` names it in errors.
-    pub fn parse(path: &Path, source: String) -> Result<Descriptions> {
+    pub(crate) fn parse(path: &Path, source: String) -> Result<Descriptions> {
         let file = parse_yaml(path, &source)?;
         Ok(Descriptions {
             path: path.to_path_buf(),
@@ -64,20 +64,19 @@ impl Descriptions {
         })
     }
 
-    /// The file's text as read.
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-
     /// The variant's name: the file's stem.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.path
             .file_stem()
             .map_or_else(|| "variant".into(), |s| s.to_string_lossy().into_owned())
     }
 
     /// A diagnostic at a key of the file, e.g. `[Key("tools"), Key(name)]`.
-    pub fn diagnostic_at_key(&self, path: &[Seg<'_>], message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn diagnostic_at_key(
+        &self,
+        path: &[Seg<'_>],
+        message: impl Into<String>,
+    ) -> Diagnostic {
         self.places
             .at_key(Diagnostic::new(&self.path, message), &self.source, path)
     }

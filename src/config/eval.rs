@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// An eval: what to run. Paths are relative to the eval file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EvalFile {
+pub(crate) struct EvalFile {
     /// MCP servers by name, in the shape of the `mcpServers` entries of MCP clients' mcp.json.
     /// Their tools are offered to the model in this order.
     pub servers: IndexMap<String, ServerSpec>,
@@ -95,7 +95,7 @@ pub struct EvalFile {
 /// Lint settings: rules to switch off, and thresholds.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LintConfig {
+pub(crate) struct LintConfig {
     /// Rule ids to switch off (see `tooleval lint --help`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disable: Vec<String>,
@@ -118,7 +118,7 @@ pub struct LintConfig {
 /// `${VAR}` in any value is read from the environment.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ServerSpec {
+pub(crate) struct ServerSpec {
     /// The transport, as mcp.json files write it: `stdio` goes with `command`, `http` or
     /// `streamable-http` with `url`. Inferred when omitted.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
@@ -156,7 +156,7 @@ pub struct ServerSpec {
 /// How trials share a stdio server's process in agent mode.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Isolate {
+pub(crate) enum Isolate {
     /// One process for the whole run.
     #[default]
     Run,
@@ -166,7 +166,7 @@ pub enum Isolate {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-pub enum Transport {
+pub(crate) enum Transport {
     Stdio,
     Http,
     StreamableHttp,
@@ -177,7 +177,7 @@ pub enum Transport {
 /// The model and how to ask it.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ModelConfig {
+pub(crate) struct ModelConfig {
     /// The model name sent to the API (e.g. `gpt-4o-mini`, `claude-sonnet-4-5`,
     /// `gemini-2.5-flash`, `qwen2.5:7b`), or `baseline`.
     pub name: String,
@@ -240,26 +240,26 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     /// The API the model is asked through: `provider`, else the OpenAI-compatible one.
-    pub fn provider(&self) -> Provider {
+    pub(crate) fn provider(&self) -> Provider {
         self.provider.unwrap_or_default()
     }
 }
 
 /// Whether a configured model name means the offline baseline.
-pub fn is_baseline(name: &str) -> bool {
+pub(crate) fn is_baseline(name: &str) -> bool {
     name.is_empty() || name.eq_ignore_ascii_case("baseline")
 }
 
 /// The model: a name, or the full mapping.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(untagged)]
-pub enum ModelSpec {
+pub(crate) enum ModelSpec {
     Name(String),
     Config(ModelConfig),
 }
 
 impl ModelSpec {
-    pub fn into_config(self) -> ModelConfig {
+    pub(crate) fn into_config(self) -> ModelConfig {
         match self {
             ModelSpec::Name(name) => ModelConfig {
                 name,
@@ -317,9 +317,9 @@ pub enum Provider {
 }
 
 impl Provider {
-    pub const ALL: [Provider; 3] = [Provider::Openai, Provider::Anthropic, Provider::Gemini];
+    pub(crate) const ALL: [Provider; 3] = [Provider::Openai, Provider::Anthropic, Provider::Gemini];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Provider::Openai => "openai",
             Provider::Anthropic => "anthropic",
@@ -328,7 +328,7 @@ impl Provider {
     }
 
     /// The name a person knows the API by.
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Provider::Openai => "OpenAI-compatible API",
             Provider::Anthropic => "Anthropic",
@@ -337,7 +337,7 @@ impl Provider {
     }
 
     /// The variable the key comes from unless the eval names one.
-    pub fn key_var(self) -> &'static str {
+    pub(crate) fn key_var(self) -> &'static str {
         match self {
             Provider::Openai => "OPENAI_API_KEY",
             Provider::Anthropic => "ANTHROPIC_API_KEY",
@@ -346,7 +346,7 @@ impl Provider {
     }
 
     /// The variable the base URL comes from unless the eval names one.
-    pub fn base_url_var(self) -> &'static str {
+    pub(crate) fn base_url_var(self) -> &'static str {
         match self {
             Provider::Openai => "OPENAI_BASE_URL",
             Provider::Anthropic => "ANTHROPIC_BASE_URL",
@@ -355,7 +355,7 @@ impl Provider {
     }
 
     /// The provider's own API.
-    pub const fn default_base_url(self) -> &'static str {
+    pub(crate) const fn default_base_url(self) -> &'static str {
         match self {
             Provider::Openai => "https://api.openai.com/v1",
             Provider::Anthropic => "https://api.anthropic.com",
@@ -383,14 +383,14 @@ impl std::str::FromStr for Provider {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum ToolChoice {
+pub(crate) enum ToolChoice {
     Auto,
     Required,
     None,
 }
 
 impl ToolChoice {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ToolChoice::Auto => "auto",
             ToolChoice::Required => "required",

@@ -14,10 +14,7 @@ use super::suite::{Prompt, Suite};
 use crate::error::{Diagnostic, Error, Result, did_you_mean};
 
 /// How `tooleval init` marks the prompts it leaves for the author; `run` refuses them.
-pub const PLACEHOLDER: &str = "TODO:";
-
-/// The default base URL of OpenAI-compatible APIs.
-pub const DEFAULT_BASE_URL: &str = super::Provider::Openai.default_base_url();
+pub(crate) const PLACEHOLDER: &str = "TODO:";
 
 /// A suite file as read: its path, its text (for pointing at places) and its value.
 #[derive(Debug, Clone)]
@@ -31,7 +28,7 @@ pub struct LoadedSuite {
 
 impl LoadedSuite {
     /// The suite's name: its `name`, or the file stem.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         self.suite.name.clone().unwrap_or_else(|| {
             self.path
                 .file_stem()
@@ -41,7 +38,7 @@ impl LoadedSuite {
     }
 
     /// Where each value of the file is written.
-    pub fn places(&self) -> &Places {
+    pub(crate) fn places(&self) -> &Places {
         self.places.get_or_init(|| Places::parse(&self.source))
     }
 
@@ -52,7 +49,7 @@ impl LoadedSuite {
 
     /// A diagnostic at the value at `path` inside the `task`-th task (0-based), e.g.
     /// `[Key("expect"), Key("tool")]`.
-    pub fn value_in_task(
+    pub(crate) fn value_in_task(
         &self,
         task: usize,
         path: &[Seg],
@@ -65,7 +62,12 @@ impl LoadedSuite {
 
     /// A diagnostic at the key at `path` inside the `task`-th task (0-based), e.g. an argument's
     /// name in `[Key("expect"), Key("args"), Key(name)]`.
-    pub fn key_in_task(&self, task: usize, path: &[Seg], message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn key_in_task(
+        &self,
+        task: usize,
+        path: &[Seg],
+        message: impl Into<String>,
+    ) -> Diagnostic {
         let d = Diagnostic::new(&self.path, message);
         self.places()
             .at_key(d, &self.source, &task_path(task, path))
@@ -108,14 +110,14 @@ impl Document<'_> {
 
 /// A server, named, with `${VAR}` values read from the environment.
 #[derive(Debug, Clone)]
-pub struct ServerEntry {
+pub(crate) struct ServerEntry {
     pub name: String,
     pub spec: ServerSpec,
 }
 
 /// An eval as read and checked: everything a run needs besides the servers' tools.
 #[derive(Debug, Clone)]
-pub struct Eval {
+pub(crate) struct Eval {
     pub path: PathBuf,
     /// The file as written, `${VAR}` unexpanded: safe to put in a report.
     pub file: EvalFile,
@@ -472,13 +474,13 @@ fn read(path: &Path, missing_hint: &str) -> Result<String> {
 }
 
 /// Loads an eval file and its suites, checking everything that needs no server.
-pub fn load_eval(path: &Path) -> Result<Eval> {
+pub(crate) fn load_eval(path: &Path) -> Result<Eval> {
     load(path, true)
 }
 
 /// Loads an eval file for its servers and settings only, leaving its suites unread (for
 /// `tools` and `lint`, which need no tasks, and for suites still being written).
-pub fn load_eval_servers(path: &Path) -> Result<Eval> {
+pub(crate) fn load_eval_servers(path: &Path) -> Result<Eval> {
     load(path, false)
 }
 
@@ -995,7 +997,7 @@ fn in_server<'a>(name: &'a str, rest: &[Seg<'a>]) -> Vec<Seg<'a>> {
 }
 
 /// Loads one suite file and checks what needs no server.
-pub fn load_suite(path: &Path) -> Result<LoadedSuite> {
+pub(crate) fn load_suite(path: &Path) -> Result<LoadedSuite> {
     let source = read(
         path,
         "check the path; paths in an eval file are relative to that file",
@@ -1102,7 +1104,7 @@ fn expand_env(value: &str, doc: &Document, at: &[Seg], diags: &mut Vec<Diagnosti
 }
 
 /// `evals/../suites/x.yaml` -> `suites/x.yaml`, without touching the file system.
-pub fn normalize(p: &Path) -> PathBuf {
+pub(crate) fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

@@ -15,11 +15,11 @@ pub enum Seg<'a> {
 }
 
 /// A 1-based line and column, the column counted in characters (as [`Diagnostic::at`] takes it).
-pub type Place = (usize, usize);
+pub(crate) type Place = (usize, usize);
 
 /// What [`Places::spot`] found at a place.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Spot {
+pub(crate) struct Spot {
     /// The path of the node, as `tasks[0].expect`.
     pub path: String,
     /// Where the node begins.
@@ -29,7 +29,7 @@ pub struct Spot {
 
 /// The kind of node at a place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Found {
+pub(crate) enum Found {
     Nothing,
     Mapping,
     Sequence,
@@ -110,7 +110,7 @@ impl Places {
 
     /// Points `d` at the value at `path`, or, when that is not written, at the nearest value
     /// around it that is.
-    pub fn at_value(&self, d: Diagnostic, source: &str, path: &[Seg]) -> Diagnostic {
+    pub(crate) fn at_value(&self, d: Diagnostic, source: &str, path: &[Seg]) -> Diagnostic {
         match self.walk(path) {
             Some((_, node, _)) => {
                 let (line, col) = self.nodes[node].at;
@@ -122,7 +122,7 @@ impl Places {
 
     /// Points `d` at the key at `path`, or, when that is not written, at the nearest value
     /// around it that is.
-    pub fn at_key(&self, d: Diagnostic, source: &str, path: &[Seg]) -> Diagnostic {
+    pub(crate) fn at_key(&self, d: Diagnostic, source: &str, path: &[Seg]) -> Diagnostic {
         match self.walk(path) {
             Some((depth, _, Some((line, col)))) if depth == path.len() => d.at(source, line, col),
             _ => self.at_value(d, source, path),
@@ -133,7 +133,7 @@ impl Places {
     /// with its path written as `tasks[0].expect.args` (empty at the top level). A place on a
     /// key names the mapping that holds the key (so "unknown field `x`" reads against its
     /// owner), unless `key_means_value`, when it names the key's value.
-    pub fn spot(&self, at: Place, key_means_value: bool) -> Spot {
+    pub(crate) fn spot(&self, at: Place, key_means_value: bool) -> Spot {
         let chain = self.chain(at, key_means_value);
         match chain.last() {
             Some((path, node)) => self.spot_of(path, *node),
@@ -147,7 +147,7 @@ impl Places {
 
     /// The innermost mapping around the place `at` that has no key `key`: where a missing
     /// field belongs.
-    pub fn lacking(&self, at: Place, key: &str) -> Option<Spot> {
+    pub(crate) fn lacking(&self, at: Place, key: &str) -> Option<Spot> {
         self.chain(at, false)
             .iter()
             .rev()

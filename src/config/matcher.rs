@@ -112,7 +112,7 @@ fn approx_matcher(map: &serde_json::Map<String, Value>) -> Result<Matcher, Strin
 impl Matcher {
     /// Reads a matcher from its written form. A mapping whose keys are all matcher keywords is
     /// a matcher; anything else is an exact value (`{equals: ...}` matches a mapping exactly).
-    pub fn from_value(v: Value) -> Result<Matcher, String> {
+    pub(crate) fn from_value(v: Value) -> Result<Matcher, String> {
         let Value::Object(map) = &v else {
             return Ok(Matcher::Exact(v));
         };
@@ -175,7 +175,7 @@ impl Matcher {
     }
 
     /// The written form of the matcher.
-    pub fn to_value(&self) -> Value {
+    pub(crate) fn to_value(&self) -> Value {
         use serde_json::json;
         match self {
             Matcher::Exact(v @ Value::Object(_)) => json!({ "equals": v }),

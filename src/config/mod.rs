@@ -11,23 +11,36 @@ mod quick_yaml;
 mod schema;
 mod suite;
 
-pub use agent::{
-    Answer, AnswerCheck, DEFAULT_MAX_REPEATS, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_TURNS, Mock,
-    MockAnswer, MockSpec, Mocks, Mode, Sequence, Trajectory,
-};
-pub use descriptions::{Descriptions, DescriptionsFile, ToolText};
-pub use eval::{
-    EvalFile, Isolate, LintConfig, ModelConfig, ModelSpec, Provider, ServerSpec, ToolChoice,
-    Transport, is_baseline,
+pub use agent::Answer;
+pub use agent::AnswerCheck;
+pub use agent::Mock;
+pub use agent::MockAnswer;
+pub use agent::MockSpec;
+pub use agent::Mode;
+pub use agent::Sequence;
+pub use agent::Trajectory;
+pub(crate) use agent::{DEFAULT_MAX_REPEATS, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_TURNS, Mocks};
+pub(crate) use descriptions::{Descriptions, DescriptionsFile, ToolText};
+pub use eval::Provider;
+pub(crate) use eval::{
+    EvalFile, Isolate, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, is_baseline,
 };
 #[cfg(test)]
 pub(crate) use load::yaml_options;
-pub use load::{
-    DEFAULT_BASE_URL, Eval, LoadedSuite, PLACEHOLDER, ServerEntry, load_eval, load_eval_servers,
-    load_suite, normalize, parse_yaml, suite_from_str,
+pub(crate) use load::{
+    Eval, PLACEHOLDER, ServerEntry, load_eval, load_eval_servers, load_suite, normalize,
 };
-pub use located::{Place, Places, Seg};
-pub use matcher::{Call, Matcher};
-pub use overrides::Overrides;
-pub use schema::{descriptions_schema, eval_schema, suite_schema};
-pub use suite::{Expect, Message, Order, Prompt, Role, Split, Suite, Task};
+pub use load::{LoadedSuite, parse_yaml, suite_from_str};
+pub use located::{Places, Seg};
+pub use matcher::Call;
+pub use matcher::Matcher;
+pub(crate) use overrides::Overrides;
+pub(crate) use schema::{descriptions_schema, eval_schema, suite_schema};
+pub use suite::Expect;
+pub use suite::Message;
+pub use suite::Order;
+pub use suite::Prompt;
+pub use suite::Role;
+pub use suite::Split;
+pub use suite::Suite;
+pub use suite::Task;

@@ -5,7 +5,7 @@ use super::{Eval, ModelConfig, Provider};
 
 /// The command line's overrides, as plain values.
 #[derive(Debug, Clone, Default)]
-pub struct Overrides {
+pub(crate) struct Overrides {
     /// `--model`, in order: a name, or `PROVIDER:NAME`. Several make a model matrix.
     pub models: Vec<String>,
     pub trials: Option<u32>,
@@ -15,7 +15,7 @@ pub struct Overrides {
 
 impl Overrides {
     /// Lays the overrides over the eval file's values.
-    pub fn apply(&self, eval: &mut Eval) {
+    pub(crate) fn apply(&self, eval: &mut Eval) {
         if !self.models.is_empty() {
             let models: Vec<ModelConfig> = self
                 .models

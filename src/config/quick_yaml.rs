@@ -18,7 +18,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, StrInput};
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer as _, Visitor};
 
 /// `source` read into `T`, or `None` when serde-saphyr must read it.
-pub fn from_str<T: DeserializeOwned>(source: &str) -> Option<T> {
+pub(crate) fn from_str<T: DeserializeOwned>(source: &str) -> Option<T> {
     let mut de = Reader {
         events: Parser::new_from_str(source).peekable(),
     };
@@ -38,7 +38,7 @@ pub fn from_str<T: DeserializeOwned>(source: &str) -> Option<T> {
 
 /// Why the quick reader stopped; serde-saphyr says what is wrong, if anything is.
 #[derive(Debug)]
-pub struct GiveUp;
+pub(crate) struct GiveUp;
 
 impl std::fmt::Display for GiveUp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -13,17 +13,17 @@ fn render(mut schema: schemars::Schema, id: &str) -> String {
 }
 
 /// The JSON Schema of eval files, as committed in `schemas/eval.schema.json`.
-pub fn eval_schema() -> String {
+pub(crate) fn eval_schema() -> String {
     render(schemars::schema_for!(EvalFile), "eval.schema.json")
 }
 
 /// The JSON Schema of suite files, as committed in `schemas/suite.schema.json`.
-pub fn suite_schema() -> String {
+pub(crate) fn suite_schema() -> String {
     render(schemars::schema_for!(Suite), "suite.schema.json")
 }
 
 /// The JSON Schema of descriptions files, as committed in `schemas/descriptions.schema.json`.
-pub fn descriptions_schema() -> String {
+pub(crate) fn descriptions_schema() -> String {
     render(
         schemars::schema_for!(DescriptionsFile),
         "descriptions.schema.json",

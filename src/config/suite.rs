@@ -92,7 +92,7 @@ pub struct Task {
 
 impl Task {
     /// The task's own mocks (none when it gives none).
-    pub fn mocks(&self) -> &Mocks {
+    pub(crate) fn mocks(&self) -> &Mocks {
         static NONE: std::sync::LazyLock<Mocks> = std::sync::LazyLock::new(Mocks::new);
         self.mocks.as_deref().unwrap_or(&NONE)
     }
@@ -106,7 +106,7 @@ impl Task {
 
     /// Every tool `expect` and then `trajectory` name as calls to make, in order of
     /// appearance (a tool expected twice is named twice).
-    pub fn expected_tools(&self) -> Vec<&str> {
+    pub(crate) fn expected_tools(&self) -> Vec<&str> {
         let mut tools = self.expectation().tools();
         if let Some(t) = &self.trajectory {
             tools.extend(t.calls.iter().map(|c| c.tool.as_str()));
@@ -128,7 +128,7 @@ pub enum Split {
 }
 
 impl Split {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Split::Tune => "tune",
             Split::Holdout => "holdout",
@@ -162,7 +162,7 @@ pub enum Role {
 
 impl Prompt {
     /// The prompt as chat messages.
-    pub fn messages(&self) -> Vec<Message> {
+    pub(crate) fn messages(&self) -> Vec<Message> {
         match self {
             Prompt::Text(text) => vec![Message {
                 role: Role::User,
@@ -173,7 +173,7 @@ impl Prompt {
     }
 
     /// The text of each message, in order, without copying it.
-    pub fn contents(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn contents(&self) -> impl Iterator<Item = &str> {
         let (text, messages) = match self {
             Prompt::Text(t) => (Some(t.as_str()), &[][..]),
             Prompt::Messages(m) => (None, m.as_slice()),
@@ -183,7 +183,7 @@ impl Prompt {
     }
 
     /// The text of every user message, joined: what the offline baseline ranks against.
-    pub fn user_text(&self) -> String {
+    pub(crate) fn user_text(&self) -> String {
         match self {
             Prompt::Text(t) => t.clone(),
             Prompt::Messages(m) => m
@@ -261,7 +261,8 @@ impl Expect {
     }
 
     /// Every call this expectation names.
-    pub fn calls(&self) -> Vec<&Call> {
+    #[cfg(test)]
+    pub(crate) fn calls(&self) -> Vec<&Call> {
         match self {
             Expect::None => vec![],
             Expect::Call(c) => vec![c],

@@ -7,7 +7,7 @@ use crate::report::{self, Report};
 
 /// Reads the baseline: from the file, or from the file as it is at a git ref. A baseline that
 /// does not exist yet is a warning, not an error: the first run has nothing to compare with.
-pub fn load_baseline(path: &Path, git_ref: Option<&str>) -> Result<Option<Report>> {
+pub(crate) fn load_baseline(path: &Path, git_ref: Option<&str>) -> Result<Option<Report>> {
     let Some(git_ref) = git_ref else {
         if !path.exists() {
             crate::sayln!(

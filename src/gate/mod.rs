@@ -3,7 +3,7 @@
 
 mod baseline;
 
-pub use baseline::load_baseline;
+pub(crate) use baseline::load_baseline;
 
 use std::path::PathBuf;
 
@@ -13,7 +13,7 @@ use crate::score::TaskState;
 
 /// What fails a run (exit code 1); `--fail-on` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOn {
+pub(crate) enum FailOn {
     /// Full-call or selection accuracy fell, and the paired test says it is not noise.
     SignificantRegression,
     /// Any task that passed every trial in the baseline does not now.
@@ -30,7 +30,7 @@ pub enum FailOn {
 
 impl FailOn {
     /// The condition's name on the command line.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             FailOn::SignificantRegression => "significant-regression",
             FailOn::Regression => "regression",
@@ -44,7 +44,7 @@ impl FailOn {
 
 /// What to compare a run against and what fails it, as the command line asked.
 #[derive(Debug, Clone)]
-pub struct GateSettings {
+pub(crate) struct GateSettings {
     /// The baseline report's path, when given on the command line (else the eval file's).
     pub baseline: Option<PathBuf>,
     /// Read the baseline as it is at this git ref.
@@ -83,7 +83,11 @@ impl Default for GateSettings {
 }
 
 /// Checks the gate's settings before any work is done.
-pub fn check_args(gate: &GateSettings, has_baseline: bool, tool_floor: Option<f64>) -> Result<()> {
+pub(crate) fn check_args(
+    gate: &GateSettings,
+    has_baseline: bool,
+    tool_floor: Option<f64>,
+) -> Result<()> {
     if !(0.0..1.0).contains(&gate.alpha) || gate.alpha == 0.0 {
         return Err(Error::usage(
             format!("--alpha {} must lie between 0 and 1", gate.alpha),
@@ -125,7 +129,7 @@ pub fn check_args(gate: &GateSettings, has_baseline: bool, tool_floor: Option<f6
 }
 
 /// The exit code of the conditions that held.
-pub fn exit_code(failures: &[GateFailure]) -> i32 {
+pub(crate) fn exit_code(failures: &[GateFailure]) -> i32 {
     if failures.is_empty() {
         exit::OK
     } else {
@@ -134,7 +138,7 @@ pub fn exit_code(failures: &[GateFailure]) -> i32 {
 }
 
 /// The conditions that hold, each with its sentence and the tasks it names.
-pub fn evaluate(
+pub(crate) fn evaluate(
     conditions: &[FailOn],
     r: &Report,
     diff: Option<&ReportDiff>,

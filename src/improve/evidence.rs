@@ -13,7 +13,7 @@ use crate::report::{Confused, Failure, Report, ToolEvidence};
 
 /// The evidence of a report's tune tasks, per implicated tool, most failures first; at most
 /// `max_tools` tools.
-pub fn gather(
+pub(crate) fn gather(
     report: &Report,
     tune: &HashSet<String>,
     tools: &ToolSet,

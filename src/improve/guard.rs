@@ -14,10 +14,10 @@ use crate::tokens::Encoding;
 
 /// Words in a row a proposal may share with a tune prompt: a run of this many words that is in a
 /// prompt and in a new text, and not already in the tools' current texts, rejects the proposal.
-pub const OVERLAP_WORDS: usize = 5;
+pub(crate) const OVERLAP_WORDS: usize = 5;
 
 /// What a proposal is checked against.
-pub struct Bounds<'a> {
+pub(crate) struct Bounds<'a> {
     /// The tools as they stand (the kept descriptions applied), token counts included.
     pub tools: &'a ToolSet,
     /// The tools the writer was asked to rewrite.
@@ -30,13 +30,13 @@ pub struct Bounds<'a> {
 }
 
 /// A proposal that passed: its new texts, and the tools as they would stand.
-pub struct Passed {
+pub(crate) struct Passed {
     pub proposal: DescriptionsFile,
     pub tools: ToolSet,
 }
 
 /// The text of a reply without the Markdown code fence a model may wrap it in.
-pub fn unfence(reply: &str) -> &str {
+pub(crate) fn unfence(reply: &str) -> &str {
     let t = reply.trim();
     let Some(rest) = t.strip_prefix("```") else {
         return t;
@@ -53,7 +53,7 @@ pub fn unfence(reply: &str) -> &str {
 /// reserves) written without quotes, as in `description: Reads a file: returns its text`. Each
 /// such value is put in double quotes, its text unchanged; the note says how many. The reply as
 /// it is when it reads, or when quoting does not make it read.
-pub fn mended(reply: &str, at: &Path) -> (String, Option<String>) {
+pub(crate) fn mended(reply: &str, at: &Path) -> (String, Option<String>) {
     let text = unfence(reply);
     let reads = |t: &str| crate::config::parse_yaml::<serde_json::Value>(at, t).is_ok();
     if reads(text) {
@@ -112,7 +112,7 @@ fn quote_value(line: &str, next: Option<&str>) -> Option<String> {
 }
 
 /// Checks a proposal; `Err` holds the reason it is rejected.
-pub fn check(reply: &str, at: &Path, b: &Bounds<'_>) -> Result<Passed, String> {
+pub(crate) fn check(reply: &str, at: &Path, b: &Bounds<'_>) -> Result<Passed, String> {
     let text = unfence(reply);
     if text.is_empty() {
         return Err("the reply holds no descriptions file".into());
@@ -201,7 +201,7 @@ fn parse(text: &str, at: &Path) -> Result<Descriptions, String> {
 }
 
 /// The kept texts with the proposal's laid over (a tool's parameters merged one by one).
-pub fn merge(kept: &DescriptionsFile, new: &DescriptionsFile) -> DescriptionsFile {
+pub(crate) fn merge(kept: &DescriptionsFile, new: &DescriptionsFile) -> DescriptionsFile {
     let mut file = kept.clone();
     for (name, text) in &new.tools {
         let entry = file.tools.entry(name.clone()).or_default();

@@ -6,9 +6,9 @@
 //! measurement (each set of texts runs once), and keeps it only when tune rises, the holdout
 //! does not drop and the paired test there calls no regression (`decide`).
 
-pub mod evidence;
-pub mod guard;
-pub mod writer;
+pub(crate) mod evidence;
+pub(crate) mod guard;
+pub(crate) mod writer;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -28,10 +28,10 @@ use crate::session::{Plan, Session, Texts};
 use crate::tokens::Encoding;
 
 /// How much a tool set may grow when the eval sets no `max_tool_tokens`: a fifth.
-pub const DEFAULT_GROWTH: f64 = 0.2;
+pub(crate) const DEFAULT_GROWTH: f64 = 0.2;
 
 /// What the command line asks of the loop.
-pub struct Options {
+pub(crate) struct Options {
     /// A report of a run of the eval under the servers' texts, instead of running one first.
     pub from: Option<PathBuf>,
     pub rounds: u32,
@@ -54,7 +54,7 @@ pub struct Options {
 
 /// The loop's result: its report, and the error that stopped it early, if one did (the report
 /// holds what finished before).
-pub struct Finished {
+pub(crate) struct Finished {
     pub report: ImproveReport,
     pub error: Option<Error>,
     pub interrupted: bool,
@@ -141,7 +141,7 @@ fn splits(session: &Session, no_holdout: bool) -> Result<Splits> {
 }
 
 /// Everything set up before the first request: the models, the servers' tools, the plan.
-pub struct Prepared {
+pub(crate) struct Prepared {
     plan: Plan,
     writer: Arc<dyn Model>,
     writer_timeout: Duration,
@@ -158,7 +158,7 @@ pub struct Prepared {
 }
 
 /// Checks the eval for the loop, builds the models and lists the servers' tools.
-pub async fn prepare(session: &Session, o: &Options) -> Result<Prepared> {
+pub(crate) async fn prepare(session: &Session, o: &Options) -> Result<Prepared> {
     let splits = splits(session, o.no_holdout)?;
     let writer_cfg = writer_config(session, o.writer_model.as_deref())?;
     let budget = RequestBudget::new(o.max_requests);
@@ -229,7 +229,7 @@ pub async fn prepare(session: &Session, o: &Options) -> Result<Prepared> {
 }
 
 /// The most requests and roughly how many tokens the loop will use, before the first request.
-pub fn estimate(session: &Session, p: &Prepared, o: &Options) -> (u64, u64, String) {
+pub(crate) fn estimate(session: &Session, p: &Prepared, o: &Options) -> (u64, u64, String) {
     let eval = &session.eval;
     let trials = u64::from(eval.trials);
     let tool_tokens = p.tools.total_tokens() as u64;
@@ -279,7 +279,7 @@ pub fn estimate(session: &Session, p: &Prepared, o: &Options) -> (u64, u64, Stri
 }
 
 /// A report holding only the tasks of `ids` (and their trials), summarized again.
-pub fn subset(report: &Report, ids: &HashSet<String>) -> Report {
+pub(crate) fn subset(report: &Report, ids: &HashSet<String>) -> Report {
     let mut r = report.clone();
     for s in &mut r.suites {
         s.tasks.retain(|t| ids.contains(&t.id));
@@ -342,7 +342,7 @@ fn pct(x: f64) -> String {
 
 /// A decision on a measured proposal.
 #[derive(Debug, PartialEq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub keep: bool,
     /// Why, in words, with the figures.
     pub why: String,
@@ -354,7 +354,7 @@ pub struct Verdict {
 }
 
 /// Keep or reject. The holdout is read only when the tune tasks have made the case.
-pub fn decide(tune: &Compared, holdout: Option<&Compared>) -> Verdict {
+pub(crate) fn decide(tune: &Compared, holdout: Option<&Compared>) -> Verdict {
     let verdict = |keep, why: String, told: String, consulted| Verdict {
         keep,
         why,
@@ -449,7 +449,7 @@ fn nothing_to_ask(report: &Report, tune: &HashSet<String>, rounds: u32) -> Strin
 }
 
 /// `reports/improve/x.json` -> `reports/improve/x-round-1.json` (or `.yaml`).
-pub fn beside(report: &Path, suffix: &str, ext: &str) -> PathBuf {
+pub(crate) fn beside(report: &Path, suffix: &str, ext: &str) -> PathBuf {
     let stem = report
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -460,7 +460,7 @@ pub fn beside(report: &Path, suffix: &str, ext: &str) -> PathBuf {
 /// Runs the loop: the texts it starts from measured (or read with `--from`), then up to
 /// `rounds` rounds. Never fails after the first request: an error ends the loop, and the report
 /// holds what finished.
-pub async fn run(out: &Output, session: &Session, p: Prepared, o: &Options) -> Finished {
+pub(crate) async fn run(out: &Output, session: &Session, p: Prepared, o: &Options) -> Finished {
     let (estimated, estimated_tokens, line) = estimate(session, &p, o);
     say(out, &format!("{line}\n"));
     if let Some(cap) = o.max_requests {

@@ -10,7 +10,7 @@ use crate::report::ToolEvidence;
 use serde_json::{Map, Value, json};
 
 /// The standing instructions.
-pub const RULES: &str = "You improve the descriptions of tools that a language model chooses from. \
+pub(crate) const RULES: &str = "You improve the descriptions of tools that a language model chooses from. \
 The model sees only each tool's name, description and parameter descriptions, so the descriptions \
 decide which tool it calls and with which arguments.
 
@@ -30,7 +30,7 @@ parameters when you change them; repeat a text you keep as it is):
 {\"PARAMETER_NAME\": \"The new description of the parameter.\"}}}}";
 
 /// Everything the first request of a round says.
-pub struct Brief<'a> {
+pub(crate) struct Brief<'a> {
     /// The tools as they stand (kept descriptions applied), token counts included.
     pub tools: &'a ToolSet,
     pub evidence: &'a [ToolEvidence],
@@ -41,7 +41,7 @@ pub struct Brief<'a> {
 }
 
 /// The first request of a round.
-pub fn request(brief: &Brief<'_>) -> ModelRequest {
+pub(crate) fn request(brief: &Brief<'_>) -> ModelRequest {
     let user = brief_text(brief);
     let messages = vec![
         Message {
@@ -104,7 +104,7 @@ fn output_schema(b: &Brief<'_>) -> OutputSchema {
 }
 
 /// The retry after a rejected proposal: the conversation so far, the proposal, and why.
-pub fn retry(first: &ModelRequest, proposal: &str, reason: &str) -> ModelRequest {
+pub(crate) fn retry(first: &ModelRequest, proposal: &str, reason: &str) -> ModelRequest {
     let user = format!(
         "That proposal was rejected: {reason}\n\nWrite new descriptions that follow the rules. Reply with the JSON object only."
     );

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::rule::{Rule, Severity};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
+pub(crate) struct Finding {
     pub rule: Rule,
     pub severity: Severity,
     /// The tools the finding is about: one, a pair or a group; none when it is about the whole set.
@@ -16,7 +16,7 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of `rule`, at the rule's severity.
-    pub fn new(rule: Rule, tools: Vec<String>, message: String, hint: &str) -> Finding {
+    pub(crate) fn new(rule: Rule, tools: Vec<String>, message: String, hint: &str) -> Finding {
         Finding {
             rule,
             severity: rule.severity(),
@@ -27,7 +27,7 @@ impl Finding {
     }
 
     /// The tools as a table shows them: `a, b`, or `(all)` for the whole set.
-    pub fn tools_text(&self) -> String {
+    pub(crate) fn tools_text(&self) -> String {
         if self.tools.is_empty() {
             "(all)".into()
         } else {

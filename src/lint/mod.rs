@@ -8,7 +8,7 @@ mod similarity;
 #[cfg(test)]
 mod tests;
 
-pub use finding::Finding;
-pub use rule::{Rule, Severity, UnknownRule};
-pub use run::{lint, lint_for};
-pub use similarity::Similarity;
+pub(crate) use finding::Finding;
+pub(crate) use rule::{Rule, Severity};
+pub(crate) use run::{lint, lint_for};
+pub(crate) use similarity::Similarity;

@@ -7,14 +7,14 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Severity {
+pub(crate) enum Severity {
     Error,
     Warning,
     Info,
 }
 
 impl Severity {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
@@ -27,7 +27,7 @@ impl Severity {
 /// show; serde writes and reads the id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Rule {
+pub(crate) enum Rule {
     DescriptionMissing,
     DescriptionShort,
     ParamUndescribed,
@@ -46,7 +46,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order `tooleval lint --help` and docs/descriptions.md list them.
-    pub const ALL: [Rule; 14] = [
+    pub(crate) const ALL: [Rule; 14] = [
         Rule::DescriptionMissing,
         Rule::DescriptionShort,
         Rule::ParamUndescribed,
@@ -63,7 +63,7 @@ impl Rule {
         Rule::TokenBudget,
     ];
 
-    pub fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             Rule::DescriptionMissing => "description-missing",
             Rule::DescriptionShort => "description-short",
@@ -82,7 +82,7 @@ impl Rule {
         }
     }
 
-    pub fn severity(self) -> Severity {
+    pub(crate) fn severity(self) -> Severity {
         match self {
             Rule::DescriptionMissing
             | Rule::RequiredParamUndescribed
@@ -99,28 +99,6 @@ impl Rule {
             Rule::NameMapped | Rule::StrictMode => Severity::Info,
         }
     }
-
-    /// What the rule checks, in a line.
-    pub fn summary(self) -> &'static str {
-        match self {
-            Rule::DescriptionMissing => "a tool without a description",
-            Rule::DescriptionShort => "a description too short to tell the tool apart",
-            Rule::ParamUndescribed => "an optional parameter without a description",
-            Rule::RequiredParamUndescribed => "a required parameter without a description",
-            Rule::EnumInProse => "allowed values listed in prose where an `enum` belongs",
-            Rule::SharedPrefix => "many tools whose names start alike",
-            Rule::SimilarNames => "names that differ by a character",
-            Rule::SimilarDescriptions => "descriptions so alike that a model will confuse them",
-            Rule::SchemaUnsupported => "schema features that chat APIs reject",
-            Rule::SchemaConverted => {
-                "schema features a native API (Anthropic, Gemini) does not take, changed or dropped on the way"
-            }
-            Rule::NameMapped => "a name chat APIs do not accept, sent under another name",
-            Rule::StrictMode => "a schema that OpenAI strict mode would not accept",
-            Rule::ToolTokens => "a tool definition that costs many tokens",
-            Rule::TokenBudget => "the tool set costs more tokens than `max_tool_tokens`",
-        }
-    }
 }
 
 impl fmt::Display for Rule {
@@ -132,7 +110,7 @@ impl fmt::Display for Rule {
 /// An id that names no rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no lint rule is called `{0}`")]
-pub struct UnknownRule(pub String);
+pub(crate) struct UnknownRule(pub String);
 
 impl FromStr for Rule {
     type Err = UnknownRule;

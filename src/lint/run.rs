@@ -8,13 +8,17 @@ use crate::mcp::{Converted, ToolSet};
 
 /// Runs every rule not disabled. Tokens must have been counted for the token rules to apply.
 /// Findings come most severe first, then by rule id and tools.
-pub fn lint(set: &ToolSet, cfg: &LintConfig, max_tool_tokens: Option<usize>) -> Vec<Finding> {
+pub(crate) fn lint(
+    set: &ToolSet,
+    cfg: &LintConfig,
+    max_tool_tokens: Option<usize>,
+) -> Vec<Finding> {
     lint_for(set, cfg, max_tool_tokens, &[])
 }
 
 /// [`lint`], also listing what each of `providers` is sent changed (besides the provider the
 /// set records it was sent to).
-pub fn lint_for(
+pub(crate) fn lint_for(
     set: &ToolSet,
     cfg: &LintConfig,
     max_tool_tokens: Option<usize>,

@@ -7,14 +7,14 @@ use crate::text::words as tokens;
 
 /// Pairwise description similarity within one tool set, 0 (nothing shared) to 1 (the same words).
 /// Ordered maps keep every sum in one order, so a score is the same in every run.
-pub struct Similarity {
+pub(crate) struct Similarity {
     vectors: Vec<BTreeMap<String, f64>>,
     names: Vec<String>,
 }
 
 impl Similarity {
     /// Weighs each word by how rare it is across the set's descriptions (and names).
-    pub fn new(tools: &[ToolInfo]) -> Similarity {
+    pub(crate) fn new(tools: &[ToolInfo]) -> Similarity {
         let docs: Vec<Vec<String>> = tools
             .iter()
             .map(|t| {
@@ -60,7 +60,7 @@ impl Similarity {
     }
 
     /// The similarity of tools `a` and `b` by name.
-    pub fn between(&self, a: &str, b: &str) -> Option<f64> {
+    pub(crate) fn between(&self, a: &str, b: &str) -> Option<f64> {
         let i = self.names.iter().position(|n| n == a)?;
         let j = self.names.iter().position(|n| n == b)?;
         Some(self.at(i, j))
@@ -72,7 +72,7 @@ impl Similarity {
     }
 
     /// Every pair at or above `threshold`, most alike first.
-    pub fn pairs_above(&self, threshold: f64) -> Vec<(String, String, f64)> {
+    pub(crate) fn pairs_above(&self, threshold: f64) -> Vec<(String, String, f64)> {
         let mut out = Vec::new();
         for i in 0..self.names.len() {
             for j in i + 1..self.names.len() {

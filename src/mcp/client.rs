@@ -24,7 +24,7 @@ const STDERR_LINES: usize = 20;
 type Client = RunningService<RoleClient, ClientConfig>;
 
 /// A live connection to one server, with the tools it listed.
-pub struct Connection {
+pub(crate) struct Connection {
     pub info: ServerInfo,
     pub tools: Vec<ServerTool>,
     client: Client,
@@ -34,7 +34,7 @@ pub struct Connection {
 
 /// Why a `tools/call` brought no result.
 #[derive(Debug, Clone)]
-pub enum CallError {
+pub(crate) enum CallError {
     /// The server answered with a JSON-RPC error: the call's own failure, which the model is
     /// shown like a tool error.
     Refused(String),
@@ -45,7 +45,7 @@ pub enum CallError {
 
 impl Connection {
     /// Calls `name` with `arguments`, waiting at most `timeout`; the result as JSON.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         name: &str,
         arguments: serde_json::Map<String, serde_json::Value>,
@@ -71,7 +71,7 @@ impl Connection {
     }
 
     /// The last lines a stdio server wrote to stderr (none for HTTP servers).
-    pub fn stderr_tail(&self) -> Vec<String> {
+    pub(crate) fn stderr_tail(&self) -> Vec<String> {
         self.stderr
             .as_ref()
             .map(StderrTail::lines)
@@ -79,7 +79,7 @@ impl Connection {
     }
 
     /// Ends the session; a stdio server is asked to exit and killed if it does not.
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.client.cancel()).await;
     }
 }
@@ -93,7 +93,7 @@ fn client_config() -> ClientConfig {
 }
 
 /// How a server entry is shown in reports and messages: `${VAR}` unexpanded, no header values.
-pub fn describe_target(written: &ServerSpec) -> String {
+pub(crate) fn describe_target(written: &ServerSpec) -> String {
     match (&written.command, &written.url) {
         (Some(cmd), _) => std::iter::once(cmd.as_str())
             .chain(written.args.iter().map(String::as_str))
@@ -106,7 +106,7 @@ pub fn describe_target(written: &ServerSpec) -> String {
 }
 
 /// Connects to a server, initializes, lists every tool (following pagination).
-pub async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> {
+pub(crate) async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> {
     let timeout = Duration::from_secs(entry.spec.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));
     let (client, tail, transport) = if let Some(command) = &entry.spec.command {
         let (client, tail) = start_stdio(entry, command, &target, timeout).await?;

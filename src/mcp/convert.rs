@@ -31,7 +31,7 @@ impl Change {
     }
 
     /// One line for a person, e.g. "`format: email` at /properties/to dropped".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let place = if self.at.is_empty() {
             "at the top level".to_owned()
         } else {
@@ -46,7 +46,7 @@ impl Change {
 /// The API takes JSON Schema as it is, except at the top level: it must be `type: object`, and
 /// `oneOf`, `anyOf` and `allOf` are refused there. A top-level `allOf` of object schemas is merged
 /// into the top level; any other is dropped, like `oneOf` and `anyOf`.
-pub fn anthropic(schema: &Value) -> (Value, Vec<Change>) {
+pub(crate) fn anthropic(schema: &Value) -> (Value, Vec<Change>) {
     let Some(top) = schema.as_object() else {
         return not_an_object(schema);
     };
@@ -92,7 +92,7 @@ pub fn anthropic(schema: &Value) -> (Value, Vec<Change>) {
 /// object schemas is merged, `const` and `examples` take their OpenAPI form, and every other
 /// keyword Gemini does not know is dropped. Changes inside a definition are reported once, at the
 /// definition.
-pub fn gemini(schema: &Value) -> (Value, Vec<Change>) {
+pub(crate) fn gemini(schema: &Value) -> (Value, Vec<Change>) {
     if !schema.is_object() {
         return not_an_object(schema);
     }

@@ -23,7 +23,7 @@ pub fn demo_tools() -> Vec<ServerTool> {
 }
 
 /// The tools of one part of the demo.
-pub fn demo_part(part: DemoPart) -> Vec<ServerTool> {
+pub(crate) fn demo_part(part: DemoPart) -> Vec<ServerTool> {
     demo_tools()
         .into_iter()
         .filter(|t| part.offers(&t.name))
@@ -32,7 +32,7 @@ pub fn demo_part(part: DemoPart) -> Vec<ServerTool> {
 
 /// Which of the demo's tools a demo server offers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum DemoPart {
+pub(crate) enum DemoPart {
     /// All fifteen tools.
     #[default]
     All,
@@ -54,7 +54,7 @@ impl DemoPart {
     ];
 
     /// Whether this part offers `tool`.
-    pub fn offers(self, tool: &str) -> bool {
+    pub(crate) fn offers(self, tool: &str) -> bool {
         match self {
             DemoPart::All => true,
             DemoPart::Logs => Self::LOGS.contains(&tool),
@@ -68,7 +68,7 @@ impl DemoPart {
 /// feature): never in a user's binary.
 #[cfg(feature = "testing")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
+pub(crate) enum Fault {
     /// Exit (status 3) instead of answering.
     Crash,
     /// Never answer.
@@ -76,7 +76,7 @@ pub enum Fault {
 }
 
 #[derive(Clone)]
-pub struct DemoServer {
+pub(crate) struct DemoServer {
     tools: Arc<Vec<Tool>>,
     /// List tools in pages of this many (exercises clients' pagination); all at once when absent.
     page_size: Option<usize>,
@@ -96,7 +96,7 @@ impl Default for DemoServer {
 
 impl DemoServer {
     /// A server offering `tools` (schemas that are not objects become empty object schemas).
-    pub fn new(tools: Vec<ServerTool>, page_size: Option<usize>) -> Self {
+    pub(crate) fn new(tools: Vec<ServerTool>, page_size: Option<usize>) -> Self {
         let tools = tools
             .into_iter()
             .map(|t| {
@@ -128,14 +128,14 @@ impl DemoServer {
     }
 
     /// Answer every call after `delay`.
-    pub fn with_delay(mut self, delay: std::time::Duration) -> Self {
+    pub(crate) fn with_delay(mut self, delay: std::time::Duration) -> Self {
         self.delay = Some(delay);
         self
     }
 
     /// After `after` calls, act out `fault` at every call.
     #[cfg(feature = "testing")]
-    pub fn with_fault(mut self, after: usize, fault: Fault) -> Self {
+    pub(crate) fn with_fault(mut self, after: usize, fault: Fault) -> Self {
         self.fault = Some((after, fault));
         self
     }
@@ -212,7 +212,7 @@ impl ServerHandler for DemoServer {
 }
 
 /// Serves over stdio until the client goes away.
-pub async fn serve_stdio(server: DemoServer) -> Result<()> {
+pub(crate) async fn serve_stdio(server: DemoServer) -> Result<()> {
     let running = server
         .serve(rmcp::transport::stdio())
         .await
@@ -222,7 +222,7 @@ pub async fn serve_stdio(server: DemoServer) -> Result<()> {
 }
 
 /// Serves over streamable HTTP at `http://ADDR/mcp` until Ctrl-C.
-pub async fn serve_http(server: DemoServer, addr: &str) -> Result<()> {
+pub(crate) async fn serve_http(server: DemoServer, addr: &str) -> Result<()> {
     use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
     use rmcp::transport::streamable_http_server::{
         StreamableHttpServerConfig, StreamableHttpService,

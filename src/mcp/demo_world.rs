@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 
 /// The services of the shop.
-pub const SERVICES: [&str; 9] = [
+pub(crate) const SERVICES: [&str; 9] = [
     "checkout",
     "payments",
     "cart",
@@ -22,10 +22,10 @@ pub const SERVICES: [&str; 9] = [
 ];
 
 /// The trace of one failed checkout.
-pub const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+pub(crate) const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
 /// The answer of `tool` to `args`: a result, or the text of a tool error.
-pub fn answer(tool: &str, args: &Value) -> Result<Value, String> {
+pub(crate) fn answer(tool: &str, args: &Value) -> Result<Value, String> {
     let s = |k: &str| args.get(k).and_then(Value::as_str);
     match tool {
         "search_logs" => Ok(logs(s("service").unwrap_or(""), s("level"), s("query"), 50)),

@@ -11,7 +11,7 @@ use crate::error::{Error, Result, did_you_mean};
 impl ToolSet {
     /// Lays the texts of `descriptions` over the tools, recording what was replaced. Unknown
     /// tools and parameters are diagnostics with a suggestion.
-    pub fn apply_descriptions(&mut self, descriptions: &Descriptions) -> Result<()> {
+    pub(crate) fn apply_descriptions(&mut self, descriptions: &Descriptions) -> Result<()> {
         let set = self;
         let d = descriptions;
         let mut diags = Vec::new();

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::record::ServerInfo;
 
 /// Connects to every server at once; all failures are reported, not just the first.
-pub async fn connect_all(
+pub(crate) async fn connect_all(
     servers: &[ServerEntry],
     written: &[(String, ServerSpec)],
 ) -> Result<Vec<Connection>> {
@@ -38,7 +38,7 @@ pub async fn connect_all(
 }
 
 /// Lists tools and keeps the connections open for calls (agent runs).
-pub async fn list_tools_keeping(
+pub(crate) async fn list_tools_keeping(
     servers: &[ServerEntry],
     written: &[(String, ServerSpec)],
 ) -> Result<(ToolSet, Vec<ServerInfo>, LiveServers)> {
@@ -59,7 +59,7 @@ pub async fn list_tools_keeping(
 }
 
 /// Lists tools and closes the connections.
-pub async fn list_tools(
+pub(crate) async fn list_tools(
     servers: &[ServerEntry],
     written: &[(String, ServerSpec)],
 ) -> Result<(ToolSet, Vec<ServerInfo>)> {

@@ -15,12 +15,12 @@ use crate::config::{Isolate, ServerEntry};
 use crate::error::Result;
 
 /// How often one server may be started again after it died or hung, over a whole run.
-pub const MAX_RESTARTS: u32 = 3;
+pub(crate) const MAX_RESTARTS: u32 = 3;
 const DEFAULT_CALL_TIMEOUT_SECS: u64 = 30;
 
 /// What a call returned, as the model is shown it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ToolOutput {
+pub(crate) struct ToolOutput {
     pub text: String,
     /// The result is a tool error (`isError`, or the server refused the call).
     pub is_error: bool,
@@ -30,7 +30,7 @@ pub struct ToolOutput {
 
 /// A call that brought no result because the server failed: an infrastructure error.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ServerFailure {
+pub(crate) struct ServerFailure {
     pub server: String,
     pub message: String,
     /// What the server last wrote to stderr.
@@ -39,7 +39,7 @@ pub struct ServerFailure {
 
 impl ServerFailure {
     /// One line for a trial's reason, with the last line the server wrote to stderr.
-    pub fn reason(&self) -> String {
+    pub(crate) fn reason(&self) -> String {
         match self.stderr.iter().rev().find(|l| !l.trim().is_empty()) {
             Some(line) => format!(
                 "server `{}`: {} (its stderr ends: {})",
@@ -61,20 +61,20 @@ struct Live {
 }
 
 /// The servers of a run, open for calls.
-pub struct LiveServers {
+pub(crate) struct LiveServers {
     servers: HashMap<String, Live>,
 }
 
 /// The processes one trial started for itself (servers with `isolate: trial`), stopped when
 /// the trial ends (`close`).
 #[derive(Default)]
-pub struct TrialServers {
+pub(crate) struct TrialServers {
     conns: tokio::sync::Mutex<HashMap<String, Arc<Connection>>>,
 }
 
 impl TrialServers {
     /// Stops every process this trial started.
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         for (_, conn) in self.conns.into_inner() {
             if let Ok(conn) = Arc::try_unwrap(conn) {
                 conn.close().await;
@@ -85,7 +85,7 @@ impl TrialServers {
 
 impl LiveServers {
     /// Wraps connections already made (listing the tools opened them).
-    pub fn new(conns: Vec<(Connection, ServerEntry, String)>) -> LiveServers {
+    pub(crate) fn new(conns: Vec<(Connection, ServerEntry, String)>) -> LiveServers {
         let servers = conns
             .into_iter()
             .map(|(c, entry, target)| {
@@ -105,7 +105,7 @@ impl LiveServers {
 
     /// Calls the tool the server knows as `tool` on server `server`, for a trial (a server
     /// with `isolate: trial` answers on a process of the trial's own).
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         trial: &TrialServers,
         server: &str,
@@ -163,7 +163,7 @@ impl LiveServers {
     }
 
     /// How often each server was started again, for those that were.
-    pub fn restarts(&self) -> Vec<(String, u32)> {
+    pub(crate) fn restarts(&self) -> Vec<(String, u32)> {
         let mut r: Vec<(String, u32)> = self
             .servers
             .iter()
@@ -175,7 +175,7 @@ impl LiveServers {
     }
 
     /// Ends every session (stdio servers are asked to exit); calls after it fail.
-    pub async fn close(&self) {
+    pub(crate) async fn close(&self) {
         for live in self.servers.values() {
             live.restarts.store(MAX_RESTARTS, Ordering::Relaxed);
             let conn = live.conn.write().await.take();
@@ -233,7 +233,7 @@ impl Live {
 
 /// The text of a `tools/call` result: text content as it is; images, audio and resources named
 /// with a note; structured content as its JSON text when nothing else was given.
-pub fn output(result: &Value) -> ToolOutput {
+pub(crate) fn output(result: &Value) -> ToolOutput {
     let mut parts: Vec<String> = Vec::new();
     let mut notes = Vec::new();
     for block in result

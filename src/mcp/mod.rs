@@ -1,7 +1,7 @@
 //! MCP servers: connecting, listing tools, the tool set as models see it, and the demo server.
 
 mod client;
-pub mod convert;
+pub(crate) mod convert;
 pub mod demo;
 mod demo_world;
 mod descriptions;
@@ -10,11 +10,16 @@ mod live;
 mod tools_file;
 mod toolset;
 
-pub use client::{CallError, Connection, connect, describe_target};
-pub use listing::{connect_all, list_tools, list_tools_keeping};
-pub use live::{LiveServers, MAX_RESTARTS, ServerFailure, ToolOutput, TrialServers};
-pub use tools_file::{read_tools_file, shipped_pool};
-pub use toolset::{
-    Annotations, Converted, ConvertedTool, Effect, Rename, ServerTool, ToolInfo, ToolSet, api_name,
-    sanitize_schema,
-};
+pub(crate) use client::{Connection, connect, describe_target};
+pub(crate) use listing::{list_tools, list_tools_keeping};
+pub(crate) use live::{LiveServers, ToolOutput, TrialServers};
+pub(crate) use tools_file::read_tools_file;
+pub use tools_file::shipped_pool;
+pub use toolset::Annotations;
+pub use toolset::Converted;
+pub use toolset::ConvertedTool;
+pub(crate) use toolset::Effect;
+pub use toolset::Rename;
+pub use toolset::ServerTool;
+pub use toolset::ToolInfo;
+pub use toolset::{ToolSet, api_name};

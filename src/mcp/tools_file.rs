@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 
 /// Reads a tool list: a JSON list of `{name, description, inputSchema}`, the shape of
 /// `tools/list` (or of the `tools` field of its result).
-pub fn read_tools_file(path: &std::path::Path) -> Result<Vec<ServerTool>> {
+pub(crate) fn read_tools_file(path: &std::path::Path) -> Result<Vec<ServerTool>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
     let value: Value = serde_json::from_str(&text).map_err(|e| {
         Error::usage(

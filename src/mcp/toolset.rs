@@ -40,7 +40,7 @@ pub struct Annotations {
 
 /// What calling a tool does, as its annotations say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// `readOnlyHint: true`: it only reads.
     ReadOnly,
     /// It may write, and `destructiveHint` is not `false`: it may destroy or overwrite. The MCP
@@ -53,7 +53,7 @@ pub enum Effect {
 }
 
 impl Effect {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Effect::ReadOnly => "read-only",
             Effect::Destructive => "destructive",
@@ -65,7 +65,7 @@ impl Effect {
 
 impl Annotations {
     /// What the hints say calling the tool does.
-    pub fn effect(annotations: Option<&Annotations>) -> Effect {
+    pub(crate) fn effect(annotations: Option<&Annotations>) -> Effect {
         match annotations {
             Some(a) if a.read_only_hint == Some(true) => Effect::ReadOnly,
             Some(a) if a.destructive_hint == Some(false) => Effect::Writes,
@@ -106,12 +106,12 @@ pub struct ToolInfo {
 
 impl ToolInfo {
     /// What calling it does, as its annotations say.
-    pub fn effect(&self) -> Effect {
+    pub(crate) fn effect(&self) -> Effect {
         Annotations::effect(self.annotations.as_ref())
     }
 
     /// The parameters its input schema marks as required.
-    pub fn required(&self) -> Vec<&str> {
+    pub(crate) fn required(&self) -> Vec<&str> {
         self.input_schema
             .get("required")
             .and_then(Value::as_array)
@@ -176,7 +176,7 @@ pub struct ConvertedTool {
 
 impl Converted {
     /// The schemas of `set` as `provider` takes them; `None` when every schema goes as it is.
-    pub fn of(set: &ToolSet, provider: Provider) -> Option<Converted> {
+    pub(crate) fn of(set: &ToolSet, provider: Provider) -> Option<Converted> {
         let convert: fn(&Value) -> (Value, Vec<Change>) = match provider {
             Provider::Openai => return None,
             Provider::Anthropic => super::convert::anthropic,
@@ -199,7 +199,7 @@ impl Converted {
 
     /// Every change, counted by feature (`additionalProperties`, `format: uri`...), the most
     /// frequent first.
-    pub fn features(&self) -> Vec<(String, usize)> {
+    pub(crate) fn features(&self) -> Vec<(String, usize)> {
         let mut count: HashMap<String, usize> = HashMap::new();
         for c in self.tools.iter().flat_map(|t| &t.changes) {
             let feature = c.feature.split(':').next().unwrap_or(&c.feature).trim();
@@ -284,7 +284,7 @@ impl ToolSet {
     }
 
     /// The tools named, in the order named (unknown names are skipped), as a set of their own.
-    pub fn subset(&self, names: &[String]) -> ToolSet {
+    pub(crate) fn subset(&self, names: &[String]) -> ToolSet {
         let tools: Vec<ToolInfo> = names
             .iter()
             .filter_map(|n| self.tools.iter().find(|t| &t.name == n).cloned())
@@ -317,27 +317,27 @@ impl ToolSet {
     }
 
     /// The sum of the counted tokens.
-    pub fn total_tokens(&self) -> usize {
+    pub(crate) fn total_tokens(&self) -> usize {
         self.tools.iter().filter_map(|t| t.tokens).sum()
     }
 
     /// Recomputes the hash after the tools changed (descriptions overridden).
-    pub fn rehash(&mut self) {
+    pub(crate) fn rehash(&mut self) {
         self.hash = hash_tools(&self.tools);
     }
 
     /// The tool the model called by this API name.
-    pub fn by_api_name(&self, api: &str) -> Option<&ToolInfo> {
+    pub(crate) fn by_api_name(&self, api: &str) -> Option<&ToolInfo> {
         self.tools.iter().find(|t| t.api_name == api)
     }
 
     /// The tool a suite names.
-    pub fn by_name(&self, name: &str) -> Option<&ToolInfo> {
+    pub(crate) fn by_name(&self, name: &str) -> Option<&ToolInfo> {
         self.tools.iter().find(|t| t.name == name)
     }
 
     /// Tools whose server name is `name` (for suggesting `server/name` when a name is ambiguous).
-    pub fn by_server_name(&self, name: &str) -> Vec<&ToolInfo> {
+    pub(crate) fn by_server_name(&self, name: &str) -> Vec<&ToolInfo> {
         self.tools
             .iter()
             .filter(|t| t.server_name == name)
@@ -345,13 +345,13 @@ impl ToolSet {
     }
 
     /// [`Self::to_openai`] serialized, for sending as it is with every request.
-    pub fn to_openai_json(&self) -> Box<serde_json::value::RawValue> {
+    pub(crate) fn to_openai_json(&self) -> Box<serde_json::value::RawValue> {
         let text = serde_json::to_string(&self.to_openai()).expect("tools serialize");
         serde_json::value::RawValue::from_string(text).expect("serde_json wrote valid JSON")
     }
 
     /// The tools in the `tools` form of OpenAI-compatible chat APIs.
-    pub fn to_openai(&self) -> Vec<Value> {
+    pub(crate) fn to_openai(&self) -> Vec<Value> {
         self.tools
             .iter()
             .map(|t| {
@@ -390,7 +390,7 @@ fn truncate(s: &str, max: usize) -> &str {
 }
 
 /// Drops what only costs tokens (`$schema`) and fills in what APIs insist on.
-pub fn sanitize_schema(schema: &Value) -> Value {
+pub(crate) fn sanitize_schema(schema: &Value) -> Value {
     let mut s = match schema {
         Value::Object(m) => m.clone(),
         _ => serde_json::Map::new(),

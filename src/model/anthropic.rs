@@ -20,9 +20,9 @@ use crate::mcp::convert;
 use crate::record::Usage;
 
 /// The API version every request names (the one the Messages API is documented at).
-pub const API_VERSION: &str = "2023-06-01";
+pub(crate) const API_VERSION: &str = "2023-06-01";
 /// The API requires `max_tokens`: this many unless the eval sets it.
-pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+pub(crate) const DEFAULT_MAX_TOKENS: u32 = 4096;
 
 pub(super) struct AnthropicWire {
     config: ModelConfig,
@@ -243,7 +243,7 @@ impl Wire for AnthropicWire {
 
 /// Reads a Messages API reply: its text blocks, its `tool_use` blocks as calls, its stop reason
 /// in the chat API's words (`tool_calls`, `stop`, `length`, `content_filter`) and its usage.
-pub fn parse_message(body: &Value) -> std::result::Result<ModelReply, String> {
+pub(crate) fn parse_message(body: &Value) -> std::result::Result<ModelReply, String> {
     if let Some(error) = error_in_reply(Provider::Anthropic, body) {
         return Err(error);
     }

@@ -14,18 +14,18 @@ use crate::mcp::{ToolInfo, ToolSet};
 use crate::record::ModelInfo;
 use crate::text::words as tokens;
 
-pub const DEFAULT_THRESHOLD: f64 = 1.5;
+pub(crate) const DEFAULT_THRESHOLD: f64 = 1.5;
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
 
-pub struct Baseline {
+pub(crate) struct Baseline {
     threshold: f64,
     /// The index of the last tool set seen, by its hash: built once per run, not per request.
     index: Mutex<Option<(String, Arc<Index>)>>,
 }
 
 impl Baseline {
-    pub fn new(threshold: Option<f64>) -> Self {
+    pub(crate) fn new(threshold: Option<f64>) -> Self {
         Baseline {
             threshold: threshold.unwrap_or(DEFAULT_THRESHOLD),
             index: Mutex::default(),
@@ -111,7 +111,7 @@ impl Model for Baseline {
 }
 
 /// A BM25 index over tool documents.
-pub struct Index {
+pub(crate) struct Index {
     docs: Vec<HashMap<String, f64>>,
     lengths: Vec<f64>,
     avg_len: f64,
@@ -119,7 +119,7 @@ pub struct Index {
 }
 
 impl Index {
-    pub fn new(tools: &ToolSet) -> Index {
+    pub(crate) fn new(tools: &ToolSet) -> Index {
         let docs: Vec<HashMap<String, f64>> = tools.tools.iter().map(tool_terms).collect();
         let lengths: Vec<f64> = docs.iter().map(|d| d.values().sum()).collect();
         let avg_len = (lengths.iter().sum::<f64>() / lengths.len().max(1) as f64).max(1.0);
@@ -138,7 +138,7 @@ impl Index {
     }
 
     /// Tools by descending score: (index into the tool set, score).
-    pub fn rank(&self, query: &str) -> Vec<(usize, f64)> {
+    pub(crate) fn rank(&self, query: &str) -> Vec<(usize, f64)> {
         let n = self.docs.len() as f64;
         let mut terms = tokens(query);
         terms.sort();

@@ -11,13 +11,13 @@ use crate::record::ModelInfo;
 
 /// Requests sent so far, shared by every model of a command, and the most allowed.
 #[derive(Debug, Default)]
-pub struct RequestBudget {
+pub(crate) struct RequestBudget {
     limit: Option<u64>,
     sent: AtomicU64,
 }
 
 impl RequestBudget {
-    pub fn new(limit: Option<u64>) -> Arc<RequestBudget> {
+    pub(crate) fn new(limit: Option<u64>) -> Arc<RequestBudget> {
         Arc::new(RequestBudget {
             limit,
             sent: AtomicU64::new(0),
@@ -25,12 +25,8 @@ impl RequestBudget {
     }
 
     /// Requests sent to a model API so far (cache hits and the offline baseline not counted).
-    pub fn sent(&self) -> u64 {
+    pub(crate) fn sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
-    }
-
-    pub fn limit(&self) -> Option<u64> {
-        self.limit
     }
 
     /// Takes one request from the budget; false when it is spent.
@@ -54,7 +50,7 @@ impl RequestBudget {
 }
 
 /// A model whose requests are counted against a budget; past it, every request fails fatally.
-pub struct Budgeted {
+pub(crate) struct Budgeted {
     pub inner: Arc<dyn Model>,
     pub budget: Arc<RequestBudget>,
 }

@@ -13,18 +13,18 @@ use crate::error::{Error, Result};
 use crate::record::ModelInfo;
 
 /// `.tooleval/cache`, in the project's root folder (`default_cache_dir`).
-pub const DEFAULT_CACHE_DIR: &str = ".tooleval/cache";
+pub(crate) const DEFAULT_CACHE_DIR: &str = ".tooleval/cache";
 
 /// Where the cache lives unless given: `.tooleval/cache` at the project's root
 /// (`files::project_root` of the current folder), as reports do. One cache per project,
 /// whichever of its folders tooleval runs in, and `tooleval cache` finds it from any of them.
-pub fn default_cache_dir() -> PathBuf {
+pub(crate) fn default_cache_dir() -> PathBuf {
     crate::files::in_project(DEFAULT_CACHE_DIR)
 }
 
 /// How the response cache is used (`--cache`, `--replay`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CacheMode {
+pub(crate) enum CacheMode {
     /// Read entries and write new ones.
     Readwrite,
     /// Read entries; write none.
@@ -36,7 +36,7 @@ pub enum CacheMode {
 }
 
 #[derive(Debug, Clone)]
-pub struct CacheSettings {
+pub(crate) struct CacheSettings {
     pub mode: CacheMode,
     pub dir: PathBuf,
 }
@@ -45,7 +45,7 @@ impl CacheSettings {
     /// The cache as asked: `--replay` over `--cache`, which is otherwise off under CI (`ci`: a
     /// CI job measures the model, never a recording left on the runner) and read and written
     /// elsewhere; the folder given, else the project root's (`default_cache_dir`).
-    pub fn resolve(
+    pub(crate) fn resolve(
         mode: Option<CacheMode>,
         replay: bool,
         dir: Option<PathBuf>,
@@ -81,14 +81,14 @@ struct Entry {
 }
 
 /// A model with the cache in front of it.
-pub struct CachedModel {
+pub(crate) struct CachedModel {
     inner: std::sync::Arc<dyn Model>,
     dir: PathBuf,
     mode: CacheMode,
 }
 
 impl CachedModel {
-    pub fn new(inner: std::sync::Arc<dyn Model>, dir: PathBuf, mode: CacheMode) -> Self {
+    pub(crate) fn new(inner: std::sync::Arc<dyn Model>, dir: PathBuf, mode: CacheMode) -> Self {
         CachedModel { inner, dir, mode }
     }
 
@@ -99,13 +99,13 @@ impl CachedModel {
 
 /// Where the entry of `key` lives in the cache folder `dir`: in a folder named by the key's
 /// first two hex digits.
-pub fn entry_path(dir: &Path, key: &str) -> PathBuf {
+pub(crate) fn entry_path(dir: &Path, key: &str) -> PathBuf {
     dir.join(&key[..2.min(key.len())])
         .join(format!("{key}.json"))
 }
 
 /// A cache key: the SHA-256 of the parts, one per line, in hex.
-pub fn cache_key(parts: &[&str]) -> String {
+pub(crate) fn cache_key(parts: &[&str]) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(parts.join("\n").as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
@@ -122,7 +122,7 @@ struct Recorded<T> {
 }
 
 /// A recorded value of `kind` under `key`, or `None` when there is none (or it cannot be read).
-pub fn read_recorded<T: serde::de::DeserializeOwned>(
+pub(crate) fn read_recorded<T: serde::de::DeserializeOwned>(
     dir: &Path,
     kind: &str,
     key: &str,
@@ -134,7 +134,7 @@ pub fn read_recorded<T: serde::de::DeserializeOwned>(
 
 /// Records `value` of `kind` under `key`. A cache that cannot be written costs speed, not
 /// results: a failure is ignored.
-pub fn write_recorded<T: Serialize>(dir: &Path, kind: &str, key: &str, value: &T) {
+pub(crate) fn write_recorded<T: Serialize>(dir: &Path, kind: &str, key: &str, value: &T) {
     let entry = Recorded {
         created: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         kind: kind.to_owned(),
@@ -214,7 +214,7 @@ impl Model for CachedModel {
 
 /// What the cache holds.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct CacheStats {
+pub(crate) struct CacheStats {
     pub dir: String,
     pub entries: usize,
     pub bytes: u64,
@@ -248,7 +248,7 @@ fn entries(dir: &Path) -> Vec<(PathBuf, std::fs::Metadata)> {
     out
 }
 
-pub fn cache_stats(dir: &Path) -> CacheStats {
+pub(crate) fn cache_stats(dir: &Path) -> CacheStats {
     let all = entries(dir);
     let times: Vec<SystemTime> = all.iter().filter_map(|(_, m)| m.modified().ok()).collect();
     let fmt = |t: &SystemTime| humantime::format_rfc3339_seconds(*t).to_string();
@@ -262,7 +262,7 @@ pub fn cache_stats(dir: &Path) -> CacheStats {
 }
 
 /// Removes entries older than `older_than` (all of them when `None`); returns how many.
-pub fn prune_cache(dir: &Path, older_than: Option<std::time::Duration>) -> Result<usize> {
+pub(crate) fn prune_cache(dir: &Path, older_than: Option<std::time::Duration>) -> Result<usize> {
     let now = SystemTime::now();
     let mut removed = 0;
     for (path, meta) in entries(dir) {

@@ -268,7 +268,7 @@ fn retry_delay(body: &Value) -> Option<Duration> {
 /// Reads a `generateContent` reply: the first candidate's text parts, its `functionCall` parts
 /// as calls, its finish reason in the chat API's words, and the usage. A prompt Gemini blocked
 /// is a reply with no answer and a note, as a refusal is.
-pub fn parse_response(body: &Value) -> std::result::Result<ModelReply, String> {
+pub(crate) fn parse_response(body: &Value) -> std::result::Result<ModelReply, String> {
     if let Some(error) = error_in_reply(Provider::Gemini, body) {
         return Err(error);
     }

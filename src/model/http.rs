@@ -24,7 +24,7 @@ use crate::record::ModelInfo;
 
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
 /// Retries of a transient failure (429, 5xx, timeout, dropped connection) unless configured.
-pub const DEFAULT_MAX_RETRIES: u32 = 3;
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 3;
 /// The first backoff; it doubles each attempt, up to `MAX_BACKOFF`, with full jitter.
 const BASE_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -103,7 +103,7 @@ pub(super) struct Place {
 }
 
 impl Place {
-    pub fn resolve(config: &ModelConfig, replay: bool) -> Result<Place> {
+    pub(crate) fn resolve(config: &ModelConfig, replay: bool) -> Result<Place> {
         Place::resolve_in(config, replay, |var| std::env::var(var).ok())
     }
 
@@ -160,7 +160,7 @@ impl Place {
     }
 
     /// The endpoint `path` under the base URL, checked to be http(s).
-    pub fn endpoint(&self, provider: Provider, path: &str) -> Result<reqwest::Url> {
+    pub(crate) fn endpoint(&self, provider: Provider, path: &str) -> Result<reqwest::Url> {
         reqwest::Url::parse(&format!("{}{path}", self.base_url))
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -418,7 +418,7 @@ impl<W: Wire> Model for HttpModel<W> {
 }
 
 /// The report's name for the kind of model a provider serves.
-pub fn kind_of(provider: Provider) -> &'static str {
+pub(crate) fn kind_of(provider: Provider) -> &'static str {
     match provider {
         Provider::Openai => "openai-compatible",
         p => p.as_str(),

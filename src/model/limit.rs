@@ -43,12 +43,12 @@ impl Bucket {
 }
 
 /// Requests per minute and tokens per minute, both optional.
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     buckets: Mutex<(Option<Bucket>, Option<Bucket>)>,
 }
 
 impl RateLimiter {
-    pub fn new(requests_per_minute: Option<u32>, tokens_per_minute: Option<u32>) -> Self {
+    pub(crate) fn new(requests_per_minute: Option<u32>, tokens_per_minute: Option<u32>) -> Self {
         RateLimiter {
             buckets: Mutex::new((
                 requests_per_minute.map(Bucket::new),
@@ -58,7 +58,7 @@ impl RateLimiter {
     }
 
     /// Waits until one request of about `tokens` tokens may go, then takes them.
-    pub async fn acquire(&self, tokens: u32) {
+    pub(crate) async fn acquire(&self, tokens: u32) {
         loop {
             let wait = {
                 let mut b = self.buckets.lock().await;

@@ -19,26 +19,25 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-pub use baseline::{Baseline, Index};
-pub use budget::{Budgeted, RequestBudget};
-pub use cache::{
-    CacheMode, CacheSettings, CacheStats, CachedModel, cache_key, cache_stats, default_cache_dir,
-    prune_cache, read_recorded, write_recorded,
+pub(crate) use baseline::{Baseline, Index};
+pub(crate) use budget::{Budgeted, RequestBudget};
+pub(crate) use cache::{
+    CacheMode, CacheSettings, CachedModel, cache_key, cache_stats, default_cache_dir, prune_cache,
+    read_recorded, write_recorded,
 };
-pub use http::{DEFAULT_MAX_RETRIES, kind_of};
-pub use limit::RateLimiter;
-pub use reply::{parse_reply, parse_reply_body, recover_text_calls};
-pub use transport::public_url;
+pub(crate) use http::DEFAULT_MAX_RETRIES;
+pub(crate) use limit::RateLimiter;
+pub(crate) use reply::{parse_reply_body, recover_text_calls};
 
 use crate::config::{Message, ModelConfig, Provider};
 use crate::error::Result;
 use crate::mcp::ToolSet;
-pub use crate::record::OutputFormat;
+pub(crate) use crate::record::OutputFormat;
 use crate::record::{ModelInfo, Usage};
 
 /// One request: the conversation and the tools offered.
 #[derive(Debug, Clone)]
-pub struct ModelRequest {
+pub(crate) struct ModelRequest {
     pub messages: Vec<Message>,
     /// The text of the user's messages (what the baseline ranks against).
     pub user_text: String,
@@ -62,7 +61,7 @@ pub struct ModelRequest {
 /// `responseSchema`. The schema meets OpenAI's strict rules (every property required, no other
 /// properties), which the others accept too.
 #[derive(Debug, Clone, PartialEq)]
-pub struct OutputSchema {
+pub(crate) struct OutputSchema {
     /// `^[a-zA-Z0-9_-]{1,64}$`: OpenAI's rule for `json_schema.name`, and a valid tool name.
     pub name: String,
     pub description: String,
@@ -72,14 +71,14 @@ pub struct OutputSchema {
 /// One earlier turn of an agent conversation: what the model said and called, and what each
 /// call returned (fed back as one `tool` message per call).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Exchange {
+pub(crate) struct Exchange {
     pub content: Option<String>,
     pub calls: Vec<ExchangedCall>,
 }
 
 /// A call of an earlier turn and its result as the model is shown it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ExchangedCall {
+pub(crate) struct ExchangedCall {
     /// The call's id (the model's, or one given when it sent none).
     pub id: String,
     /// The name as the model wrote it.
@@ -98,7 +97,12 @@ pub struct ExchangedCall {
 }
 
 impl ModelRequest {
-    pub fn new(messages: Vec<Message>, user_text: String, tools: Arc<ToolSet>, trial: u32) -> Self {
+    pub(crate) fn new(
+        messages: Vec<Message>,
+        user_text: String,
+        tools: Arc<ToolSet>,
+        trial: u32,
+    ) -> Self {
         let api_tools = Arc::new(tools.to_openai_json());
         ModelRequest {
             messages,
@@ -115,7 +119,7 @@ impl ModelRequest {
 
 /// A tool call as the model wrote it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RawCall {
+pub(crate) struct RawCall {
     pub name: String,
     /// The arguments as a JSON text (possibly malformed).
     pub arguments: String,
@@ -133,7 +137,7 @@ pub struct RawCall {
 
 /// A model's reply, read leniently.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ModelReply {
+pub(crate) struct ModelReply {
     pub content: Option<String>,
     pub tool_calls: Vec<RawCall>,
     pub finish_reason: Option<String>,
@@ -154,7 +158,7 @@ pub struct ModelReply {
 
 /// How a failed request may be treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(crate) enum ErrorKind {
     /// Worth another attempt: HTTP 429, 5xx, a timeout, a dropped connection.
     Transient,
     /// No retry can cure it and every other request would fail alike: a refused key, an unknown
@@ -167,7 +171,7 @@ pub enum ErrorKind {
 /// Why a request produced no reply. Always an infrastructure problem, never a model failure.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
-pub struct ModelError {
+pub(crate) struct ModelError {
     pub message: String,
     /// The HTTP status, when the server answered with one.
     pub status: Option<u16>,
@@ -181,7 +185,7 @@ pub struct ModelError {
 }
 
 impl ModelError {
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         ModelError {
             message: message.into(),
             status: None,
@@ -194,7 +198,7 @@ impl ModelError {
 }
 
 /// Anything that answers chat requests with tool calls.
-pub trait Model: Send + Sync {
+pub(crate) trait Model: Send + Sync {
     /// Who this model is, for the report. Never includes credentials.
     fn info(&self) -> ModelInfo;
     fn complete<'a>(
@@ -221,11 +225,11 @@ pub trait Model: Send + Sync {
     }
 }
 
-pub use crate::config::is_baseline;
+pub(crate) use crate::config::is_baseline;
 
 /// A backstop above a model's own limits: every attempt may take its timeout (`default_secs`
 /// unless the config sets one) and wait the longest backoff before the next.
-pub fn request_backstop(config: &ModelConfig, default_secs: u64) -> std::time::Duration {
+pub(crate) fn request_backstop(config: &ModelConfig, default_secs: u64) -> std::time::Duration {
     let attempts = u64::from(config.max_retries.unwrap_or(DEFAULT_MAX_RETRIES)) + 1;
     std::time::Duration::from_secs(
         (config.timeout_secs.unwrap_or(default_secs) + 30) * attempts + 5,
@@ -233,13 +237,13 @@ pub fn request_backstop(config: &ModelConfig, default_secs: u64) -> std::time::D
 }
 
 /// The model an eval asks for, with the response cache around it.
-pub fn from_config(config: &ModelConfig, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
+pub(crate) fn from_config(config: &ModelConfig, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
     from_config_counted(config, cache, None)
 }
 
 /// The model an eval asks for, its requests to the API (not the cache's replies, not the
 /// offline baseline's) counted against `budget`.
-pub fn from_config_counted(
+pub(crate) fn from_config_counted(
     config: &ModelConfig,
     cache: &CacheSettings,
     budget: Option<Arc<RequestBudget>>,

@@ -75,7 +75,7 @@ struct ChatFunction<'a> {
 
 /// A model behind an OpenAI-compatible API. `replay` builds a client that will never be
 /// asked: no key is needed then.
-pub fn new(config: &ModelConfig, replay: bool) -> Result<OpenAiModel> {
+pub(crate) fn new(config: &ModelConfig, replay: bool) -> Result<OpenAiModel> {
     let place = Place::resolve(config, replay)?;
     let endpoint = place.endpoint(Provider::Openai, "/chat/completions")?;
     for var in ["OPENAI_ORG_ID", "OPENAI_PROJECT_ID"] {

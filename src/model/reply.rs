@@ -10,7 +10,7 @@ use crate::record::Usage;
 
 /// Reads a chat-completion reply body. Only a body with no usable first choice is an error;
 /// missing optional fields, unknown finish reasons and odd argument encodings are tolerated.
-pub fn parse_reply(body: &Value) -> Result<ModelReply, String> {
+pub(crate) fn parse_reply(body: &Value) -> Result<ModelReply, String> {
     if let Some(err) = body.get("error").filter(|e| !e.is_null()) {
         let msg = err
             .get("message")
@@ -84,7 +84,9 @@ pub fn parse_reply(body: &Value) -> Result<ModelReply, String> {
 /// `function` has a string `name` and string `arguments`) is read straight into place, borrowing
 /// its strings; any other shape is read into a JSON value and through [`parse_reply`]. Both ways
 /// give the same reply (a unit test holds them to it), the first without building a value tree.
-pub fn parse_reply_body(body: &[u8]) -> Result<Result<ModelReply, String>, serde_json::Error> {
+pub(crate) fn parse_reply_body(
+    body: &[u8],
+) -> Result<Result<ModelReply, String>, serde_json::Error> {
     if let Ok(wire) = serde_json::from_slice::<WireReply>(body)
         && let Some(reply) = wire.into_reply()
     {
@@ -215,7 +217,7 @@ fn raw_call(f: &Value) -> Result<RawCall, String> {
 
 /// Tool calls written as JSON in a reply's text (`{"name": ..., "arguments": {...}}`, bare, in a
 /// code fence or in `<tool_call>` tags), as many local models do.
-pub fn recover_text_calls(content: &str) -> Vec<RawCall> {
+pub(crate) fn recover_text_calls(content: &str) -> Vec<RawCall> {
     let mut calls = Vec::new();
     let mut i = 0;
     while let Some(off) = content[i..].find('{') {

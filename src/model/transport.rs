@@ -30,7 +30,7 @@ enum Way {
 }
 
 /// POSTs to one endpoint with fixed headers.
-pub struct Transport {
+pub(crate) struct Transport {
     way: Way,
     url: reqwest::Url,
     headers: HeaderMap,
@@ -144,7 +144,11 @@ pub struct Answer {
 
 impl Transport {
     /// `Err` says why no client could be set up (a message for the user).
-    pub fn new(url: reqwest::Url, headers: HeaderMap, timeout: Duration) -> Result<Self, String> {
+    pub(crate) fn new(
+        url: reqwest::Url,
+        headers: HeaderMap,
+        timeout: Duration,
+    ) -> Result<Self, String> {
         let uri = absolute_uri(&url)?;
         let proxied = hyper_util::client::proxy::matcher::Matcher::from_env()
             .intercept(&uri)
@@ -222,7 +226,7 @@ impl Transport {
 
     /// One POST of `body`: the answer, or a transient (timeout, dropped connection) or fatal (no
     /// server) failure.
-    pub async fn post(&self, body: Bytes) -> Result<Answer, ModelError> {
+    pub(crate) async fn post(&self, body: Bytes) -> Result<Answer, ModelError> {
         match &self.way {
             Way::Direct(direct) => {
                 match tokio::time::timeout(self.timeout, direct.exchange(body)).await {
@@ -371,7 +375,7 @@ fn httpdate_to_system_time(v: &str) -> Option<std::time::SystemTime> {
 }
 
 /// The URL without credentials or query: safe for reports.
-pub fn public_url(url: &str) -> String {
+pub(crate) fn public_url(url: &str) -> String {
     match reqwest::Url::parse(url) {
         Ok(mut u) => {
             let _ = u.set_username("");

@@ -13,7 +13,7 @@ use crate::score::{PairedTest, Rate, TaskState, TaskSummary, TrialsByTask};
 
 /// How to compare.
 #[derive(Debug, Clone, Copy)]
-pub struct DiffOptions {
+pub(crate) struct DiffOptions {
     /// Compare the tasks both reports share, even when their suites differ.
     pub common_tasks: bool,
     /// The significance level of the paired test.
@@ -30,7 +30,7 @@ impl Default for DiffOptions {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ReportDiff {
+pub(crate) struct ReportDiff {
     pub base: RunIdentity,
     pub head: RunIdentity,
     /// Differences in model or parameters that make the comparison less clean.
@@ -48,7 +48,7 @@ pub struct ReportDiff {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunIdentity {
+pub(crate) struct RunIdentity {
     /// The report's file as the command was given it (`before.json`), when it came from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
@@ -61,7 +61,7 @@ pub struct RunIdentity {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct ToolChanges {
+pub(crate) struct ToolChanges {
     pub added: Vec<String>,
     pub removed: Vec<String>,
     pub changed: Vec<ToolChange>,
@@ -69,14 +69,14 @@ pub struct ToolChanges {
 
 impl ToolChanges {
     /// No tool added, removed or changed.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
     }
 }
 
 /// One tool whose description or schema changed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ToolChange {
+pub(crate) struct ToolChange {
     pub name: String,
     /// A word-level diff of the description, when it changed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -87,14 +87,14 @@ pub struct ToolChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WordChange {
+pub(crate) struct WordChange {
     /// `equal`, `delete` or `insert`.
     pub op: String,
     pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RateChange {
+pub(crate) struct RateChange {
     pub base: Option<Rate>,
     pub head: Option<Rate>,
     /// head minus base.
@@ -105,7 +105,7 @@ pub struct RateChange {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ToolStatChange {
+pub(crate) struct ToolStatChange {
     pub name: String,
     pub precision: (Option<f64>, Option<f64>),
     pub recall: (Option<f64>, Option<f64>),
@@ -113,7 +113,7 @@ pub struct ToolStatChange {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
+pub(crate) enum TaskStatus {
     /// Passed every trial in head, not in base.
     Fixed,
     /// Passed every trial in base, not in head.
@@ -134,7 +134,7 @@ pub enum TaskStatus {
 
 impl TaskStatus {
     /// The statuses worth listing, in the order a reader wants them.
-    pub const LISTED: [TaskStatus; 7] = [
+    pub(crate) const LISTED: [TaskStatus; 7] = [
         TaskStatus::Regressed,
         TaskStatus::Fixed,
         TaskStatus::Flaky,
@@ -144,7 +144,7 @@ impl TaskStatus {
         TaskStatus::Unscored,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             TaskStatus::Fixed => "fixed",
             TaskStatus::Regressed => "regressed",
@@ -159,7 +159,7 @@ impl TaskStatus {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TaskChange {
+pub(crate) struct TaskChange {
     pub id: String,
     pub status: TaskStatus,
     pub base_rate: Option<f64>,
@@ -171,7 +171,7 @@ pub struct TaskChange {
 }
 
 /// Compares two reports.
-pub fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> Result<ReportDiff> {
+pub(crate) fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> Result<ReportDiff> {
     check_suites(base, head, opts)?;
     let runs = Runs::new(base, head);
     if opts.common_tasks
@@ -461,7 +461,7 @@ fn status(b: TaskState, h: TaskState) -> TaskStatus {
 }
 
 /// Tools added, removed, and changed in description or schema, matched by name.
-pub fn tool_changes(base: &[ToolInfo], head: &[ToolInfo]) -> ToolChanges {
+pub(crate) fn tool_changes(base: &[ToolInfo], head: &[ToolInfo]) -> ToolChanges {
     let bm: BTreeMap<&str, &ToolInfo> = base.iter().map(|t| (t.name.as_str(), t)).collect();
     let hm: BTreeMap<&str, &ToolInfo> = head.iter().map(|t| (t.name.as_str(), t)).collect();
     let mut out = ToolChanges {
@@ -499,7 +499,7 @@ pub fn tool_changes(base: &[ToolInfo], head: &[ToolInfo]) -> ToolChanges {
 }
 
 /// A word-level diff: deleted and inserted runs joined, across the spaces between them.
-pub fn word_diff(old: &str, new: &str) -> Vec<WordChange> {
+pub(crate) fn word_diff(old: &str, new: &str) -> Vec<WordChange> {
     enum Block {
         Same(String),
         Edit(String, String),
@@ -567,7 +567,7 @@ pub fn word_diff(old: &str, new: &str) -> Vec<WordChange> {
 }
 
 /// What changed between two input schemas, in sentences.
-pub fn schema_changes(old: &Value, new: &Value) -> Vec<String> {
+pub(crate) fn schema_changes(old: &Value, new: &Value) -> Vec<String> {
     let props = |s: &Value| {
         s.get("properties")
             .and_then(Value::as_object)

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 /// A new file in the temporary folder for a report: the last resort when its own place failed,
 /// so that no result is lost.
-pub fn fallback_path() -> Result<PathBuf> {
+pub(crate) fn fallback_path() -> Result<PathBuf> {
     let tmp = tempfile::Builder::new()
         .prefix("tooleval-report-")
         .suffix(".json")
@@ -20,13 +20,13 @@ pub fn fallback_path() -> Result<PathBuf> {
 }
 
 /// Reads a report back.
-pub fn read_report(path: &Path) -> Result<Report> {
+pub(crate) fn read_report(path: &Path) -> Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
     parse_report(&text, &path.display().to_string())
 }
 
 /// A report from its text; `name` says where it came from in messages.
-pub fn parse_report(text: &str, name: &str) -> Result<Report> {
+pub(crate) fn parse_report(text: &str, name: &str) -> Result<Report> {
     serde_json::from_str(text).map_err(|e| {
         #[derive(serde::Deserialize)]
         struct Kind {
@@ -58,12 +58,12 @@ pub fn parse_report(text: &str, name: &str) -> Result<Report> {
 
 /// `reports/runs/<eval>-<UTC time>.json`: everyday runs, ignored by git. A name already taken
 /// (two runs in the same millisecond) gets a `-2`, `-3`, ... suffix.
-pub fn default_report_path(eval: &Path, started: std::time::SystemTime) -> PathBuf {
+pub(crate) fn default_report_path(eval: &Path, started: std::time::SystemTime) -> PathBuf {
     default_path_in("runs", eval, started)
 }
 
 /// `reports/<kind>/<eval>-<UTC time>.json`, a free name.
-pub fn default_path_in(kind: &str, eval: &Path, started: std::time::SystemTime) -> PathBuf {
+pub(crate) fn default_path_in(kind: &str, eval: &Path, started: std::time::SystemTime) -> PathBuf {
     let stem = eval
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -85,7 +85,7 @@ pub fn default_path_in(kind: &str, eval: &Path, started: std::time::SystemTime) 
 }
 
 /// `reports/x.json` with suffix `a` -> `reports/x-a.json`.
-pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -5,7 +5,7 @@ use crate::record::Outcome;
 use super::*;
 
 /// The committed demo baseline: 40 tasks, one trial each, from the offline baseline model.
-pub fn baseline() -> Report {
+pub(crate) fn baseline() -> Report {
     parse_report(
         include_str!("../../reports/baseline-demo.json"),
         "reports/baseline-demo.json",
@@ -15,7 +15,7 @@ pub fn baseline() -> Report {
 
 /// The baseline after a description edit: one task fixed, one regressed, one tool's description
 /// and schema changed, a model parameter changed, run as the variant `sharper`.
-pub fn head() -> Report {
+pub(crate) fn head() -> Report {
     let mut r = baseline();
     r.started_at = "2026-11-26T09:00:00Z".into();
     r.variant = Some("sharper".into());
@@ -53,7 +53,7 @@ pub fn head() -> Report {
 }
 
 /// Summarizes `r` again from its trials, after a test changed them.
-pub fn resummarize(r: &mut Report) {
+pub(crate) fn resummarize(r: &mut Report) {
     let order: Vec<(&str, &str)> = r
         .suites
         .iter()

@@ -19,7 +19,11 @@ use crate::score::{TaskState, TaskSummary};
 const MAX_NOTICES: usize = 10;
 
 /// The annotations of a finished run, errors first.
-pub fn render_annotations(r: &Report, diff: Option<&ReportDiff>, verdict: &Verdict) -> String {
+pub(crate) fn render_annotations(
+    r: &Report,
+    diff: Option<&ReportDiff>,
+    verdict: &Verdict,
+) -> String {
     let places = Places::new(r);
     let summaries: HashMap<&str, &TaskSummary> =
         r.summary.tasks.iter().map(|t| (t.id.as_str(), t)).collect();

@@ -15,10 +15,10 @@ use crate::record::{ModelInfo, Outcome};
 use crate::score::{PairedTest, Rate};
 
 /// The version of the improve report's format.
-pub const IMPROVE_SCHEMA_VERSION: u32 = 1;
+pub(crate) const IMPROVE_SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ImproveReport {
+pub(crate) struct ImproveReport {
     pub schema_version: u32,
     /// Always `improve`, to tell it from a run report.
     pub kind: String,
@@ -59,7 +59,7 @@ pub struct ImproveReport {
 
 /// Model requests: the estimate shown before the first, those sent, and the cap.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Requests {
+pub(crate) struct Requests {
     pub estimated: u64,
     pub estimated_tokens: u64,
     /// Sent to a model API (replies from the cache and the offline baseline not counted).
@@ -70,7 +70,7 @@ pub struct Requests {
 
 /// Accuracy of one set of texts on tune and holdout.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Standing {
+pub(crate) struct Standing {
     pub tune: Option<Rate>,
     pub tune_selection: Option<Rate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -82,7 +82,7 @@ pub struct Standing {
 
 /// One round: the evidence, the writer's attempts, the measurement and the decision.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Round {
+pub(crate) struct Round {
     pub round: u32,
     /// The tools the writer was asked to rewrite, most failures first.
     pub evidence: Vec<ToolEvidence>,
@@ -100,7 +100,7 @@ pub struct Round {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Measured, and kept: the next round starts from it.
     Kept,
     /// Measured, and not kept.
@@ -112,7 +112,7 @@ pub enum Decision {
 }
 
 impl Decision {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Decision::Kept => "kept",
             Decision::Rejected => "rejected",
@@ -124,7 +124,7 @@ impl Decision {
 
 /// One reply of the writer and what the guards said of it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Attempt {
+pub(crate) struct Attempt {
     pub reply: String,
     /// Why the guards rejected it; absent when it passed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -142,7 +142,7 @@ pub struct Attempt {
 
 /// A proposal measured against the texts it would replace.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Measured {
+pub(crate) struct Measured {
     pub tune: Compared,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holdout: Option<Compared>,
@@ -153,7 +153,7 @@ pub struct Measured {
 
 /// Full-call accuracy before and after on one split, and the paired test over its tasks.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Compared {
+pub(crate) struct Compared {
     pub tasks: usize,
     pub before: Option<Rate>,
     pub after: Option<Rate>,
@@ -165,7 +165,7 @@ pub struct Compared {
 
 /// A tool's kept texts and why they changed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct KeptTool {
+pub(crate) struct KeptTool {
     pub tool: String,
     pub round: u32,
     pub why: String,
@@ -173,7 +173,7 @@ pub struct KeptTool {
 
 /// The evidence about one tool, as the writer was shown it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ToolEvidence {
+pub(crate) struct ToolEvidence {
     pub tool: String,
     /// Tune tasks that failed where this tool was expected or was wrongly called.
     pub failures: Vec<Failure>,
@@ -186,12 +186,12 @@ pub struct ToolEvidence {
 
 impl ToolEvidence {
     /// Failing trials over its failing tasks.
-    pub fn weight(&self) -> usize {
+    pub(crate) fn weight(&self) -> usize {
         self.failures.iter().map(|f| f.failed).sum()
     }
 
     /// Why the tool was rewritten, in one line: its failures and its worst confusion.
-    pub fn why(&self) -> String {
+    pub(crate) fn why(&self) -> String {
         let tasks: Vec<String> = self
             .failures
             .iter()
@@ -226,7 +226,7 @@ impl ToolEvidence {
 
 /// One failing tune task.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub task: String,
     pub prompt: String,
     /// The expectation as written in the suite (compact JSON).
@@ -242,7 +242,7 @@ pub struct Failure {
 
 /// `expected` was wanted and `chosen` was called instead, `count` times.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Confused {
+pub(crate) struct Confused {
     pub expected: String,
     pub chosen: String,
     pub count: usize,
@@ -257,7 +257,7 @@ fn before_after(before: &Option<Rate>, after: &Option<Rate>) -> (String, String)
 
 /// The markdown summary: the verdict, the before / after table on tune and holdout with
 /// intervals, then each round with its word diffs and its rejections.
-pub fn render_improve_markdown(r: &ImproveReport) -> String {
+pub(crate) fn render_improve_markdown(r: &ImproveReport) -> String {
     let mut out = String::from("## tooleval improve\n\n");
     let kept = r
         .rounds
@@ -378,7 +378,7 @@ fn ids(ids: &[String]) -> String {
 
 /// The kept texts as a descriptions file: a header, then each tool with a comment saying why
 /// it changed. Texts without line breaks are written as folded blocks wrapped to `width`.
-pub fn render_descriptions_file(
+pub(crate) fn render_descriptions_file(
     file: &DescriptionsFile,
     header: &[String],
     why: &BTreeMap<String, Vec<String>>,

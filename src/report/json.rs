@@ -7,7 +7,11 @@ use super::{Report, ReportDiff, Verdict};
 
 /// The summary of a run for `--format json`: who ran, the summary, the diff against the
 /// baseline when there is one, and the gate's verdict when it decided.
-pub fn summary_json(r: &Report, diff: Option<&ReportDiff>, verdict: Option<&Verdict>) -> Value {
+pub(crate) fn summary_json(
+    r: &Report,
+    diff: Option<&ReportDiff>,
+    verdict: Option<&Verdict>,
+) -> Value {
     let mut v = json!({
         "schema_version": r.schema_version,
         "complete": r.complete,
@@ -31,6 +35,6 @@ pub fn summary_json(r: &Report, diff: Option<&ReportDiff>, verdict: Option<&Verd
 }
 
 /// Variants side by side for `--format json`: each variant's summary.
-pub fn variants_json(reports: &[Report]) -> Value {
+pub(crate) fn variants_json(reports: &[Report]) -> Value {
     json!({ "variants": reports.iter().map(|r| summary_json(r, None, None)).collect::<Vec<_>>() })
 }

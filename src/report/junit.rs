@@ -9,7 +9,7 @@ use crate::record::Outcome;
 use crate::score::{TaskState, TrialsByTask};
 
 /// The report as JUnit XML: one test suite per suite, one test case per task.
-pub fn render_junit(r: &Report) -> String {
+pub(crate) fn render_junit(r: &Report) -> String {
     let mut junit = quick_junit::Report::new("tooleval");
     let by_task = TrialsByTask::new(&r.trials);
     for suite in &r.suites {

@@ -28,7 +28,11 @@ fn cell(text: &str) -> String {
 /// The job summary of a finished run: the verdict first, then what changed against the
 /// baseline (regressed and fixed tasks, tool changes), and the failures the run already had
 /// collapsed at the end.
-pub fn render_step_summary(r: &Report, diff: Option<&ReportDiff>, verdict: &Verdict) -> String {
+pub(crate) fn render_step_summary(
+    r: &Report,
+    diff: Option<&ReportDiff>,
+    verdict: &Verdict,
+) -> String {
     let mut out = format!("## tooleval: {}\n\n", headline(r, verdict));
     for f in &verdict.failures {
         let _ = writeln!(out, "- **{}:** {}", f.kind, cell(&f.message));
@@ -137,7 +141,7 @@ fn accuracy_table(r: &Report) -> String {
 
 /// The diff as markdown, for a pull-request comment (`tooleval diff --format markdown`): the
 /// verdict, the accuracies, regressed and fixed tasks, tool changes, then the rest collapsed.
-pub fn render_diff_markdown(d: &ReportDiff, verdict: &Verdict) -> String {
+pub(crate) fn render_diff_markdown(d: &ReportDiff, verdict: &Verdict) -> String {
     let mut out = String::from("## tooleval: what changed\n\n");
     if verdict.checked {
         let _ = writeln!(
@@ -303,7 +307,7 @@ pub(super) fn diff_tools(t: &ToolChanges) -> String {
 
 /// A model matrix for a job summary: accuracy per model, each pair compared, and the tasks
 /// where the models disagree.
-pub fn render_matrix_markdown(m: &super::Matrix) -> String {
+pub(crate) fn render_matrix_markdown(m: &super::Matrix) -> String {
     let mut out = format!(
         "## tooleval: {} models on {} tasks\n\n| model | provider | tool selection | full call |\n|---|---|---|---|\n",
         m.models.len(),

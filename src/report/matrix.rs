@@ -11,11 +11,11 @@ use crate::record::{ModelInfo, Outcome};
 use crate::score::{PairedTest, Rate, TaskSummary};
 
 /// Bumped whenever a field changes meaning or goes away.
-pub const MATRIX_SCHEMA_VERSION: u32 = 1;
+pub(crate) const MATRIX_SCHEMA_VERSION: u32 = 1;
 
 /// The combined summary of a model matrix, written beside the models' reports.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Matrix {
+pub(crate) struct Matrix {
     pub schema_version: u32,
     /// Always `matrix`: tells this file from a run's, a sweep's or an improve report.
     pub kind: String,
@@ -33,7 +33,7 @@ pub struct Matrix {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MatrixModel {
+pub(crate) struct MatrixModel {
     /// How the tables name the model: its name, with the provider when two share a name.
     pub label: String,
     pub model: ModelInfo,
@@ -50,7 +50,7 @@ pub struct MatrixModel {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MatrixPair {
+pub(crate) struct MatrixPair {
     pub a: String,
     pub b: String,
     /// The paired test on per-task full-call pass rates, `b` minus `a`, over the tasks both
@@ -63,7 +63,7 @@ pub struct MatrixPair {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct MatrixTask {
+pub(crate) struct MatrixTask {
     pub id: String,
     pub suite: String,
     /// One cell per model, in the models' order; `None` where the model did not score it.
@@ -74,7 +74,7 @@ pub struct MatrixTask {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MatrixCell {
+pub(crate) struct MatrixCell {
     pub passes: usize,
     pub scored: usize,
     /// The outcome of a task run once (`correct`, `wrong_tool`...).
@@ -96,7 +96,7 @@ impl MatrixCell {
     }
 
     /// `correct`, `wrong_tool`... for one trial; else `passes/scored`.
-    pub fn short(&self) -> String {
+    pub(crate) fn short(&self) -> String {
         match self.outcome {
             Some(o) => o.as_str().to_owned(),
             None => format!("{}/{}", self.passes, self.scored),
@@ -106,13 +106,13 @@ impl MatrixCell {
 
 impl MatrixModel {
     /// The provider as the eval names it (`openai`, `anthropic`, `gemini`), or `baseline`.
-    pub fn provider(&self) -> &str {
+    pub(crate) fn provider(&self) -> &str {
         provider_name(&self.model.kind)
     }
 }
 
 /// A model's kind as the eval names its provider: `openai` for `openai-compatible`.
-pub fn provider_name(kind: &str) -> &str {
+pub(crate) fn provider_name(kind: &str) -> &str {
     match kind {
         "openai-compatible" => "openai",
         other => other,
@@ -120,7 +120,7 @@ pub fn provider_name(kind: &str) -> &str {
 }
 
 /// The labels of the models: each name, with the provider where names repeat.
-pub fn matrix_labels(models: &[ModelInfo]) -> Vec<String> {
+pub(crate) fn matrix_labels(models: &[ModelInfo]) -> Vec<String> {
     models
         .iter()
         .map(|m| {
@@ -134,7 +134,7 @@ pub fn matrix_labels(models: &[ModelInfo]) -> Vec<String> {
 }
 
 /// The matrix of `reports` (each with the path it was written to), compared at `alpha`.
-pub fn build_matrix(reports: &[(&Report, String)], alpha: f64) -> Matrix {
+pub(crate) fn build_matrix(reports: &[(&Report, String)], alpha: f64) -> Matrix {
     let infos: Vec<ModelInfo> = reports.iter().map(|(r, _)| r.model.clone()).collect();
     let labels = matrix_labels(&infos);
     let first = reports.first().map(|(r, _)| *r);
@@ -244,7 +244,7 @@ fn pair(a: &Report, b: &Report, la: &str, lb: &str, alpha: f64) -> MatrixPair {
 impl MatrixPair {
     /// Each model of the pair with the tasks it passes where the other does not (`b` first, as
     /// the pair is named), leaving out a model that has none.
-    pub fn better(&self) -> impl Iterator<Item = (&str, &[String])> {
+    pub(crate) fn better(&self) -> impl Iterator<Item = (&str, &[String])> {
         [(&self.b, &self.b_better), (&self.a, &self.a_better)]
             .into_iter()
             .filter(|(_, tasks)| !tasks.is_empty())
@@ -254,7 +254,7 @@ impl MatrixPair {
 
 impl Matrix {
     /// The tasks where the models disagree.
-    pub fn disagreements(&self) -> impl Iterator<Item = &MatrixTask> {
+    pub(crate) fn disagreements(&self) -> impl Iterator<Item = &MatrixTask> {
         self.tasks.iter().filter(|t| t.disagree)
     }
 }

@@ -8,7 +8,7 @@ use super::Report;
 use crate::error::{Error, Result};
 
 /// Combines shard reports into the report one run of every shard's trials would have written.
-pub fn merge_reports(mut reports: Vec<Report>) -> Result<Report> {
+pub(crate) fn merge_reports(mut reports: Vec<Report>) -> Result<Report> {
     let Some(first) = reports.first() else {
         return Err(Error::usage("nothing to merge", None));
     };

@@ -25,39 +25,35 @@ pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;
 
-pub use diff::{
-    DiffOptions, RateChange, ReportDiff, TaskChange, TaskStatus, ToolChange, ToolChanges,
-    WordChange, diff_reports, schema_changes, tool_changes, word_diff,
+pub(crate) use diff::{
+    DiffOptions, ReportDiff, TaskChange, TaskStatus, WordChange, diff_reports, tool_changes,
 };
-pub use files::{
+pub(crate) use files::{
     default_path_in, default_report_path, fallback_path, parse_report, read_report, with_suffix,
 };
-pub use github::render_annotations;
-pub use html::{
-    PageGate, esc as html_escape, render_diff_html, render_improve_html, render_matrix_html,
-    render_run_html, render_run_html_gated, render_sweep_html,
+pub(crate) use github::render_annotations;
+pub(crate) use html::{
+    PageGate, render_diff_html, render_improve_html, render_matrix_html, render_run_html,
+    render_run_html_gated, render_sweep_html,
 };
-pub use improve::{
+pub(crate) use improve::{
     Attempt, Compared, Confused, Decision, Failure, IMPROVE_SCHEMA_VERSION, ImproveReport,
     KeptTool, Measured, Requests, Round, Standing, ToolEvidence, render_descriptions_file,
     render_improve_markdown,
 };
-pub use json::{summary_json, variants_json};
-pub use junit::render_junit;
-pub use markdown::{render_diff_markdown, render_matrix_markdown, render_step_summary};
-pub use matrix::{
-    MATRIX_SCHEMA_VERSION, Matrix, MatrixCell, MatrixModel, MatrixPair, MatrixTask, build_matrix,
-    matrix_labels, provider_name,
-};
-pub use merge::merge_reports;
-pub use summarize::summarize;
-pub use svg::render_sweep_svg;
-pub use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
-pub use table::{
+pub(crate) use json::{summary_json, variants_json};
+pub(crate) use junit::render_junit;
+pub(crate) use markdown::{render_diff_markdown, render_matrix_markdown, render_step_summary};
+pub(crate) use matrix::{Matrix, MatrixCell, build_matrix, matrix_labels, provider_name};
+pub(crate) use merge::merge_reports;
+pub(crate) use summarize::summarize;
+pub(crate) use svg::render_sweep_svg;
+pub(crate) use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
+pub(crate) use table::{
     TaskRows, render_diff_table, render_dry_run, render_findings, render_improve_table,
     render_matrix, render_sweep_table, render_table, render_tools_table, render_variants, wrap,
 };
-pub use types::{
+pub(crate) use types::{
     EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity, first_few,
 };
-pub use verdict::{GateFailure, Verdict};
+pub(crate) use verdict::{GateFailure, Verdict};

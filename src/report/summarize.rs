@@ -9,7 +9,7 @@ use crate::record::TrialRecord;
 
 /// Computes the report's summary from its trials: accuracy, per-tool rates, confusions with
 /// what explains them, and accuracy per split. Again after a merge or a split.
-pub fn summarize(report: &mut Report) {
+pub(crate) fn summarize(report: &mut Report) {
     let names: Vec<String> = report.tools.tools.iter().map(|t| t.name.clone()).collect();
     let order: Vec<(&str, &str)> = report
         .suites

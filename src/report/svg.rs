@@ -20,7 +20,7 @@ fn esc(s: &str) -> String {
 /// (solid, circles, with its 95% interval as a whisker at each point) and selection accuracy
 /// (dotted, squares) on an axis scaled to the data with round ticks; below, the tool-definition
 /// tokens a request carries. One color per line; the whiskers of the lines sit side by side.
-pub fn render_sweep_svg(r: &SweepReport) -> String {
+pub(crate) fn render_sweep_svg(r: &SweepReport) -> String {
     let mut sizes: Vec<usize> = r.points.iter().map(|p| p.size).collect();
     sizes.sort_unstable();
     sizes.dedup();

@@ -6,10 +6,10 @@ use super::{EvalInfo, ToolIdentity};
 use crate::record::{ModelInfo, Outcome};
 use crate::score::Rate;
 
-pub const SWEEP_SCHEMA_VERSION: u32 = 1;
+pub(crate) const SWEEP_SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SweepReport {
+pub(crate) struct SweepReport {
     pub schema_version: u32,
     /// Always `sweep`, to tell it from a run report.
     pub kind: String,
@@ -32,7 +32,7 @@ pub struct SweepReport {
 
 /// One tool-set size under one strategy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SweepPoint {
+pub(crate) struct SweepPoint {
     /// `random` or `similar`, with `+retrieveK` when retrieval ran first.
     pub line: String,
     pub strategy: String,
@@ -62,14 +62,14 @@ pub struct SweepPoint {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TrialOutcome {
+pub(crate) struct TrialOutcome {
     pub task: String,
     pub trial: u32,
     pub outcome: Outcome,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TaskBreak {
+pub(crate) struct TaskBreak {
     pub line: String,
     pub task: String,
     pub size: usize,

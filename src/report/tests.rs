@@ -596,8 +596,8 @@ fn word_diffs_render_in_markdown_and_on_pages_with_their_spaces() {
         .chain([(leading, "for <del>a single</del> <ins>one</ins> service")]);
     let both = regex::Regex::new(r"\w(<del>|<ins>)|(</del>|</ins>)\w").unwrap();
     for (changes, want) in diffs {
-        let tools = super::ToolChanges {
-            changed: vec![super::ToolChange {
+        let tools = super::diff::ToolChanges {
+            changed: vec![super::diff::ToolChange {
                 name: "t".into(),
                 description: changes.clone(),
                 schema: vec![],

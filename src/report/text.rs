@@ -160,7 +160,7 @@ pub(super) fn markdown_inline(text: &str) -> String {
 
 /// The schemas a provider was sent converted, in a line: how many tools, the features changed
 /// or dropped (the most frequent first), and where to see each change.
-pub fn converted_note(c: &crate::mcp::Converted) -> String {
+pub(crate) fn converted_note(c: &crate::mcp::Converted) -> String {
     let features: Vec<String> = c
         .features()
         .into_iter()

@@ -10,10 +10,10 @@ use crate::record::{ModelInfo, ServerInfo, TrialRecord};
 use crate::score::Summary;
 
 /// Bumped whenever a field changes meaning or goes away.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub schema_version: u32,
     pub tooleval: ToolIdentity,
     pub started_at: String,
@@ -52,12 +52,12 @@ pub struct Report {
 
 impl Report {
     /// The tasks of every suite, run or not.
-    pub fn task_count(&self) -> usize {
+    pub(crate) fn task_count(&self) -> usize {
         self.suites.iter().map(|s| s.tasks.len()).sum()
     }
 
     /// How many trials wrote a call as text that was not scored (`recover_text_calls` is off).
-    pub fn text_call_trials(&self) -> usize {
+    pub(crate) fn text_call_trials(&self) -> usize {
         self.trials
             .iter()
             .filter(|t| {
@@ -70,7 +70,7 @@ impl Report {
 
     /// The tasks no trial of which ran (the run stopped before them, or their shard is not in
     /// a merge), in suite order.
-    pub fn not_run(&self) -> Vec<&str> {
+    pub(crate) fn not_run(&self) -> Vec<&str> {
         self.summary
             .tasks
             .iter()
@@ -81,7 +81,7 @@ impl Report {
 
     /// What an unfinished run lacks, in a sentence: how many tasks ran and, when some did not,
     /// the first of those; `None` for a finished run.
-    pub fn unfinished(&self) -> Option<String> {
+    pub(crate) fn unfinished(&self) -> Option<String> {
         if self.complete {
             return None;
         }
@@ -105,27 +105,27 @@ impl Report {
 
 /// Accuracy over the tasks of one split.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SplitRates {
+pub(crate) struct SplitRates {
     pub tasks: usize,
     pub selection: Option<crate::score::Rate>,
     pub full_call: Option<crate::score::Rate>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShardInfo {
+pub(crate) struct ShardInfo {
     /// 1-based.
     pub index: u32,
     pub count: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ToolIdentity {
+pub(crate) struct ToolIdentity {
     pub name: String,
     pub version: String,
 }
 
 impl ToolIdentity {
-    pub fn current() -> Self {
+    pub(crate) fn current() -> Self {
         ToolIdentity {
             name: "tooleval".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -134,7 +134,7 @@ impl ToolIdentity {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct EvalInfo {
+pub(crate) struct EvalInfo {
     pub path: String,
     pub trials: u32,
     pub concurrency: usize,
@@ -143,7 +143,7 @@ pub struct EvalInfo {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SuiteInfo {
+pub(crate) struct SuiteInfo {
     pub path: String,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,7 +152,7 @@ pub struct SuiteInfo {
 }
 
 /// The first `n` names, backticked, and how many more.
-pub fn first_few(names: &[&str], n: usize) -> String {
+pub(crate) fn first_few(names: &[&str], n: usize) -> String {
     let shown: Vec<String> = names.iter().take(n).map(|t| format!("`{t}`")).collect();
     match names.len().saturating_sub(n) {
         0 => shown.join(", "),

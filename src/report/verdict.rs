@@ -3,7 +3,7 @@
 
 /// One condition the run failed on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct GateFailure {
+pub(crate) struct GateFailure {
     /// What failed, for an annotation's title: `regressed`, `critical`, `tool floor`...
     pub kind: &'static str,
     /// The sentence shown in the terminal and the job summary.
@@ -14,7 +14,7 @@ pub struct GateFailure {
 
 /// The gate's decision and what the run was compared with.
 #[derive(Debug, Clone, Default)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// Whether the gate decided: not for a shard (gated after the merge), a variant beside the
     /// servers' own texts, an interrupted run or one with infrastructure errors.
     pub checked: bool,
@@ -23,16 +23,4 @@ pub struct Verdict {
     pub baseline: Option<String>,
 }
 
-impl Verdict {
-    /// Whether the gate decided and nothing failed.
-    pub fn passed(&self) -> bool {
-        self.checked && self.failures.is_empty()
-    }
-
-    /// Whether the gate failed on this task.
-    pub fn names_task(&self, id: &str) -> bool {
-        self.failures
-            .iter()
-            .any(|f| f.tasks.iter().any(|t| t == id))
-    }
-}
+impl Verdict {}

@@ -66,7 +66,7 @@ pub(super) struct AgentTrial<'a> {
 
 impl AgentTrial<'_> {
     /// Runs the conversation and scores it. A fatal model error comes back beside the record.
-    pub async fn run(self, req: ModelRequest) -> (TrialRecord, Option<ModelError>) {
+    pub(crate) async fn run(self, req: ModelRequest) -> (TrialRecord, Option<ModelError>) {
         let own = TrialServers::default();
         let done = self.converse(req, &own).await;
         own.close().await;

@@ -16,7 +16,7 @@ use crate::record::{ReplyRecord, ToolCallRecord, TrialRecord};
 use crate::score::Judge;
 
 #[derive(Clone)]
-pub struct ExecOptions {
+pub(crate) struct ExecOptions {
     /// Run only part I (1-based) of N: the jobs, numbered task by task and trial by trial, whose
     /// number modulo N is I - 1.
     pub shard: Option<(u32, u32)>,
@@ -39,7 +39,7 @@ pub struct ExecOptions {
 /// What executions running at once share (the models' requests share their slots apart, through
 /// [`crate::model::Model::share_slots`]).
 #[derive(Clone)]
-pub struct Shared {
+pub(crate) struct Shared {
     /// Counts every execution's trials; its owner finishes it.
     pub bar: ProgressBar,
     /// Cancelled on the first Ctrl-C or SIGTERM (its owner listens for them).
@@ -49,7 +49,7 @@ pub struct Shared {
 impl Shared {
     /// Shares a bar of `total` trials (drawn when `progress` and stderr is a terminal); the stop
     /// is cancelled on the first stopping signal.
-    pub fn new(total: u64, progress: bool) -> Shared {
+    pub(crate) fn new(total: u64, progress: bool) -> Shared {
         let stop = tokio_util::sync::CancellationToken::new();
         let token = stop.clone();
         tokio::spawn(async move {
@@ -65,7 +65,7 @@ impl Shared {
 
 impl ExecOptions {
     /// The options an eval's settings give: every job, no retrieval.
-    pub fn for_eval(eval: &crate::config::Eval, progress: bool) -> Self {
+    pub(crate) fn for_eval(eval: &crate::config::Eval, progress: bool) -> Self {
         ExecOptions {
             shard: None,
             trials: eval.trials,
@@ -81,7 +81,7 @@ impl ExecOptions {
 }
 
 /// What the trials produced, and whether every trial ran.
-pub struct Executed {
+pub(crate) struct Executed {
     pub trials: Vec<TrialRecord>,
     pub interrupted: bool,
     /// A failure no retry can cure (a refused key, an unreachable server, a replay miss): the
@@ -90,7 +90,7 @@ pub struct Executed {
 }
 
 /// Runs every task `trials` times. Stops early on `stop` (Ctrl-C), keeping what finished.
-pub async fn execute(
+pub(crate) async fn execute(
     tasks: &[PlannedTask],
     model: Arc<dyn Model>,
     tools: Arc<ToolSet>,

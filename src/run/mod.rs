@@ -6,8 +6,8 @@ mod exec;
 mod plan;
 mod reply;
 
-pub use exec::{ExecOptions, Executed, Shared, execute};
-pub use plan::{AgentRun, AgentTask, PlannedTask, Policy, dry_run};
+pub(crate) use exec::{ExecOptions, Executed, Shared, execute};
+pub(crate) use plan::{AgentRun, AgentTask, PlannedTask, Policy, dry_run};
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -17,13 +17,13 @@ use crate::error::exit;
 static STOPPED_BY: AtomicI32 = AtomicI32::new(exit::INTERRUPTED);
 
 /// The exit code of an interrupted run: 130 after Ctrl-C (SIGINT), 143 after SIGTERM.
-pub fn interrupted_code() -> i32 {
+pub(crate) fn interrupted_code() -> i32 {
     STOPPED_BY.load(Ordering::Relaxed)
 }
 
 /// Resolves on the first Ctrl-C or SIGTERM (what `timeout`, a cancelled CI job and a stopping
 /// container send), after which a second one exits at once.
-pub async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     let Some(code) = first_signal().await else {
         return std::future::pending::<()>().await;
     };

@@ -13,7 +13,7 @@ use crate::record::DryRunTask;
 
 /// One task of the run, with the suite it came from.
 #[derive(Debug, Clone)]
-pub struct PlannedTask {
+pub(crate) struct PlannedTask {
     pub suite: Arc<str>,
     pub task: Arc<Task>,
     /// Set when the task runs in agent mode.
@@ -23,7 +23,7 @@ pub struct PlannedTask {
 /// The agent settings of one task: its turn limit, its repeat limit and the mocks that apply
 /// to it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AgentTask {
+pub(crate) struct AgentTask {
     pub max_turns: u32,
     /// The loop ends when one call (tool and arguments) has been made this many times; 0: never.
     pub max_repeats: u32,
@@ -34,7 +34,7 @@ pub struct AgentTask {
 impl AgentTask {
     /// The limits as given, and the mocks of the eval, overridden tool by tool by the suite's,
     /// then by the task's.
-    pub fn merged(max_turns: u32, max_repeats: u32, layers: [&Mocks; 3]) -> AgentTask {
+    pub(crate) fn merged(max_turns: u32, max_repeats: u32, layers: [&Mocks; 3]) -> AgentTask {
         let mut mocks = Mocks::new();
         for layer in layers {
             for (tool, spec) in layer {
@@ -50,7 +50,7 @@ impl AgentTask {
 }
 
 /// What lets calls run: the servers, kept open, and what may run on them.
-pub struct AgentRun {
+pub(crate) struct AgentRun {
     /// `None` in a replay that took the tool listing from the cache: no server is started.
     pub servers: Option<Arc<LiveServers>>,
     /// The eval's servers by name (tools of a tool list or the distractor pool have none).
@@ -67,7 +67,7 @@ pub struct AgentRun {
 
 /// Which tools may run besides the read-only ones.
 #[derive(Debug, Clone, Default)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// The eval's `allow_tools`, by the suites' names of the tools.
     pub allow: HashSet<String>,
     /// `--allow-destructive`: tools annotated destructive may run when also listed in `allow`.
@@ -76,7 +76,7 @@ pub struct Policy {
 
 impl Policy {
     /// `Ok` when `tool` may run; else why not, and how to mock or allow it.
-    pub fn permits(&self, tool: &ToolInfo) -> Result<(), String> {
+    pub(crate) fn permits(&self, tool: &ToolInfo) -> Result<(), String> {
         let name = &tool.name;
         let listed = self.allow.contains(name);
         let mock = format!("mock it (`mocks: {{ {name}: {{ result: ... }} }}`)");
@@ -105,7 +105,7 @@ impl Policy {
 }
 
 /// For each agent task, which tools could run, which are mocked and which would stop the loop.
-pub fn dry_run(tasks: &[PlannedTask], run: &AgentRun, tools: &ToolSet) -> Vec<DryRunTask> {
+pub(crate) fn dry_run(tasks: &[PlannedTask], run: &AgentRun, tools: &ToolSet) -> Vec<DryRunTask> {
     tasks
         .iter()
         .filter_map(|t| {

@@ -15,7 +15,7 @@ use crate::config::{AnswerCheck, Call, Expect, Matcher, Order, Sequence, Task, T
 use crate::record::{LoopEnd, Outcome};
 
 /// How an agent conversation went, as scoring needs it.
-pub struct Conversation<'a> {
+pub(crate) struct Conversation<'a> {
     /// Every call of every turn, in order.
     pub calls: &'a [ActualCall],
     pub end: LoopEnd,
@@ -35,7 +35,7 @@ impl Judge {
     /// call that may not run) gets its own outcome only when every call the task requires was
     /// made with passing arguments; otherwise the outcome of the call that is missing or wrong.
     /// The reason says both.
-    pub fn judge_agent(&self, task: &Task, c: &Conversation) -> Verdict {
+    pub(crate) fn judge_agent(&self, task: &Task, c: &Conversation) -> Verdict {
         let expected_tools: Vec<String> = task
             .expected_tools()
             .into_iter()
@@ -307,7 +307,7 @@ impl Judge {
 }
 
 /// The final answer against the task's `answer` checks: the first that fails, said plainly.
-pub fn check_answer(task: &Task, answer: Option<&str>) -> Result<(), String> {
+pub(crate) fn check_answer(task: &Task, answer: Option<&str>) -> Result<(), String> {
     let Some(checks) = &task.answer else {
         return Ok(());
     };

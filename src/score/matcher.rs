@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::config::Matcher;
 
 /// Checks `args` against `matchers`; the first failure, as a sentence a person can act on.
-pub fn check_args(
+pub(crate) fn check_args(
     matchers: &IndexMap<String, Matcher>,
     strict: bool,
     args: &Map<String, Value>,
@@ -71,7 +71,7 @@ fn check_one(name: &str, m: &Matcher, actual: Option<&Value>) -> Result<(), Stri
 }
 
 /// Equality where numbers compare by value (5 == 5.0) and numeric strings do not equal numbers.
-pub fn values_equal(a: &Value, b: &Value) -> bool {
+pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         (Value::Array(x), Value::Array(y)) => {
@@ -106,7 +106,7 @@ pub(super) fn describe(m: &Matcher) -> String {
 }
 
 /// A value shown in a reason, cut short.
-pub fn short(v: &Value) -> String {
+pub(crate) fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.chars().count() > 60 {
         format!("{}…", s.chars().take(59).collect::<String>())

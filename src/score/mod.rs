@@ -7,14 +7,11 @@ mod paired;
 mod stats;
 mod summary;
 
-pub use agent::{Conversation, check_answer};
-pub use matcher::{check_args, short, values_equal};
-pub use outcome::{ActualCall, Judge, Verdict};
-pub use paired::{
-    PairedTest, binomial_two_sided, clustered_mean_se, normal_quantile, t_cdf, t_quantile,
-};
-pub use stats::{Rate, wilson};
-pub use summary::{
-    AgentTotals, Confusion, NO_TOOL, Summary, TaskState, TaskSummary, TokenTotals, ToolStats,
-    TrialsByTask, summarize,
+pub(crate) use agent::Conversation;
+pub(crate) use matcher::check_args;
+pub(crate) use outcome::{ActualCall, Judge};
+pub(crate) use paired::PairedTest;
+pub(crate) use stats::Rate;
+pub(crate) use summary::{
+    AgentTotals, Summary, TaskState, TaskSummary, ToolStats, TrialsByTask, summarize,
 };

@@ -12,7 +12,7 @@ use crate::record::Outcome;
 
 /// A call the model made, with its name mapped back to the suite's name where known.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ActualCall {
+pub(crate) struct ActualCall {
     /// The suite's name of the tool, or the name the model used when no server offers it.
     pub name: String,
     /// Whether a server offers the tool.
@@ -23,7 +23,7 @@ pub struct ActualCall {
 
 /// An outcome and the reason for it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     pub outcome: Outcome,
     pub reason: String,
     /// The tools of the expectation the verdict was reached against (for `any_of`, the closest one).
@@ -31,13 +31,13 @@ pub struct Verdict {
 }
 
 /// Judges calls against expectations, holding each tool's compiled input schema.
-pub struct Judge {
+pub(crate) struct Judge {
     validators: HashMap<String, jsonschema::Validator>,
     skipped: Vec<(String, String)>,
 }
 
 impl Judge {
-    pub fn new(tools: &ToolSet) -> Judge {
+    pub(crate) fn new(tools: &ToolSet) -> Judge {
         let mut validators = HashMap::new();
         let mut skipped = Vec::new();
         for t in &tools.tools {
@@ -62,12 +62,12 @@ impl Judge {
     }
 
     /// Tools whose input schema did not compile, with the reason.
-    pub fn skipped(&self) -> &[(String, String)] {
+    pub(crate) fn skipped(&self) -> &[(String, String)] {
         &self.skipped
     }
 
     /// The verdict for one trial's calls.
-    pub fn judge(&self, expect: &Expect, calls: &[ActualCall]) -> Verdict {
+    pub(crate) fn judge(&self, expect: &Expect, calls: &[ActualCall]) -> Verdict {
         match expect {
             Expect::None => {
                 if calls.is_empty() {

@@ -20,7 +20,8 @@
 use serde::{Deserialize, Serialize};
 
 /// The mean of clustered 0/1 (or any) scores and its cluster-robust standard error.
-pub fn clustered_mean_se(clusters: &[Vec<f64>]) -> Option<(f64, f64)> {
+#[cfg(test)]
+pub(crate) fn clustered_mean_se(clusters: &[Vec<f64>]) -> Option<(f64, f64)> {
     let values: Vec<f64> = clusters.iter().flatten().copied().collect();
     let lens: Vec<usize> = clusters.iter().map(Vec::len).collect();
     clustered_mean_se_flat(&values, &lens)
@@ -28,7 +29,7 @@ pub fn clustered_mean_se(clusters: &[Vec<f64>]) -> Option<(f64, f64)> {
 
 /// [`clustered_mean_se`] of clusters laid end to end in `values`, `lens[i]` values each: the
 /// same sums in the same order, without a vector per cluster.
-pub fn clustered_mean_se_flat(values: &[f64], lens: &[usize]) -> Option<(f64, f64)> {
+pub(crate) fn clustered_mean_se_flat(values: &[f64], lens: &[usize]) -> Option<(f64, f64)> {
     let n = values.len();
     if n == 0 {
         return None;
@@ -48,7 +49,7 @@ pub fn clustered_mean_se_flat(values: &[f64], lens: &[usize]) -> Option<(f64, f6
 
 /// The result of comparing two runs task by task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PairedTest {
+pub(crate) struct PairedTest {
     /// `McNemar score test, Tango interval` (one trial per task) or `paired t over tasks` (trials
     /// clustered by task).
     pub method: String,
@@ -73,7 +74,7 @@ pub struct PairedTest {
 
 impl PairedTest {
     /// Compares per-task pass rates `(base, head)`; `single` when every task ran one trial.
-    pub fn new(pairs: &[(f64, f64)], single: bool, alpha: f64) -> Option<PairedTest> {
+    pub(crate) fn new(pairs: &[(f64, f64)], single: bool, alpha: f64) -> Option<PairedTest> {
         let n = pairs.len();
         if n == 0 {
             return None;
@@ -133,12 +134,12 @@ impl PairedTest {
 
     /// Whether the change is distinguishable from noise: its interval leaves 0 out (which is
     /// the test rejecting at `alpha`, by construction).
-    pub fn significant(&self) -> bool {
+    pub(crate) fn significant(&self) -> bool {
         self.low > 0.0 || self.high < 0.0
     }
 
     /// The verdict in words.
-    pub fn verdict(&self) -> String {
+    pub(crate) fn verdict(&self) -> String {
         let pts = |x: f64| format!("{:+.1}", x * 100.0);
         let level = 100.0 * (1.0 - self.alpha);
         let change = format!(
@@ -176,7 +177,7 @@ impl PairedTest {
 
 /// The two-sided p-value of McNemar's test without continuity correction: z = (b - c) / sqrt(b +
 /// c) on the `better` and `worse` tasks, 1 when none changed.
-pub fn mcnemar_score_p(better: usize, worse: usize) -> f64 {
+pub(crate) fn mcnemar_score_p(better: usize, worse: usize) -> f64 {
     let d = (better + worse) as f64;
     if d == 0.0 {
         return 1.0;
@@ -190,7 +191,7 @@ pub fn mcnemar_score_p(better: usize, worse: usize) -> f64 {
 /// difference the score test at `z` does not reject. The score at a difference d is
 /// (b - c - n d) / sqrt(n (2 q + d (1 - d))), q the likelihood estimate of the share of worse
 /// pairs given d (a quadratic's root); it falls as d rises, so each end is found by bisection.
-pub fn tango_interval(better: usize, worse: usize, n: usize, z: f64) -> (f64, f64) {
+pub(crate) fn tango_interval(better: usize, worse: usize, n: usize, z: f64) -> (f64, f64) {
     if n == 0 {
         return (-1.0, 1.0);
     }
@@ -284,24 +285,6 @@ fn upper_gamma(a: f64, x: f64) -> f64 {
     (front * h).clamp(0.0, 1.0)
 }
 
-/// Two-sided exact binomial test of `a` against `b` successes at p = 1/2 (the sign test; McNemar's
-/// exact test on discordant pairs).
-pub fn binomial_two_sided(a: usize, b: usize) -> f64 {
-    let n = a + b;
-    if n == 0 {
-        return 1.0;
-    }
-    let k = a.min(b);
-    // Sum of C(n, i) / 2^n for i <= k, computed in logs to stay finite for large n.
-    let ln2n = n as f64 * std::f64::consts::LN_2;
-    let tail: f64 = (0..=k).map(|i| (ln_choose(n, i) - ln2n).exp()).sum();
-    (2.0 * tail).min(1.0)
-}
-
-fn ln_choose(n: usize, k: usize) -> f64 {
-    ln_gamma(n as f64 + 1.0) - ln_gamma(k as f64 + 1.0) - ln_gamma((n - k) as f64 + 1.0)
-}
-
 /// ln Γ(x) by the Lanczos approximation (g = 7, n = 9), accurate to about 15 digits.
 fn ln_gamma(x: f64) -> f64 {
     const G: [f64; 9] = [
@@ -376,14 +359,14 @@ fn incomplete_beta(x: f64, a: f64, b: f64) -> f64 {
 }
 
 /// The CDF of Student's t distribution with `df` degrees of freedom.
-pub fn t_cdf(t: f64, df: f64) -> f64 {
+pub(crate) fn t_cdf(t: f64, df: f64) -> f64 {
     let x = df / (df + t * t);
     let tail = 0.5 * incomplete_beta(x, df / 2.0, 0.5);
     if t >= 0.0 { 1.0 - tail } else { tail }
 }
 
 /// The p-quantile of Student's t (bisection on the CDF).
-pub fn t_quantile(p: f64, df: f64) -> f64 {
+pub(crate) fn t_quantile(p: f64, df: f64) -> f64 {
     let (mut lo, mut hi) = (-1e3, 1e3);
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
@@ -397,7 +380,7 @@ pub fn t_quantile(p: f64, df: f64) -> f64 {
 }
 
 /// The p-quantile of the standard normal (Acklam's algorithm, relative error below 1.2e-9).
-pub fn normal_quantile(p: f64) -> f64 {
+pub(crate) fn normal_quantile(p: f64) -> f64 {
     const A: [f64; 6] = [
         -3.969_683_028_665_376e1,
         2.209_460_984_245_205e2,
@@ -454,25 +437,6 @@ mod tests {
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol
-    }
-
-    #[test]
-    fn exact_mcnemar_matches_known_p_values() {
-        // Two-sided exact binomial p at 1/2: b=1,c=9 -> 22/1024; 0,5 -> 2/32; 3,3 -> 1;
-        // 2,8 -> 112/1024; 10,25 -> 0.0166738 (R: binom.test(10, 35)$p.value).
-        for (b, c, p) in [
-            (1, 9, 0.021_484_375),
-            (0, 5, 0.0625),
-            (3, 3, 1.0),
-            (2, 8, 0.109_375),
-            (10, 25, 0.016_673_8),
-        ] {
-            let got = binomial_two_sided(b, c);
-            assert!(close(got, p, 1e-6), "{b},{c}: {got}");
-            assert_eq!(got, binomial_two_sided(c, b));
-        }
-        assert_eq!(binomial_two_sided(0, 0), 1.0);
-        assert!(binomial_two_sided(0, 2000) < 1e-300 || binomial_two_sided(0, 2000) == 0.0);
     }
 
     #[test]

@@ -8,7 +8,7 @@ const Z95: f64 = 1.959_963_984_540_054;
 /// A proportion with its 95% Wilson score interval and, for trials clustered by task, its
 /// cluster-robust standard error and interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Rate {
+pub(crate) struct Rate {
     pub successes: usize,
     pub n: usize,
     /// `successes / n`; absent when `n` is 0.
@@ -32,7 +32,7 @@ pub struct Rate {
 }
 
 impl Rate {
-    pub fn new(successes: usize, n: usize) -> Rate {
+    pub(crate) fn new(successes: usize, n: usize) -> Rate {
         let (rate, low, high) = match wilson(successes, n, Z95) {
             Some((l, h)) => (Some(successes as f64 / n as f64), Some(l), Some(h)),
             None => (None, None, None),
@@ -53,7 +53,7 @@ impl Rate {
     /// A rate over 0/1 outcomes grouped by task.
     ///
     /// The clusters lie end to end in `values`, `lens[i]` values each (no empty ones).
-    pub fn clustered(values: &[bool], lens: &[usize]) -> Rate {
+    pub(crate) fn clustered(values: &[bool], lens: &[usize]) -> Rate {
         let successes = values.iter().filter(|x| **x).count();
         let mut r = Rate::new(successes, values.len());
         let as_f64: Vec<f64> = values.iter().map(|x| f64::from(u8::from(*x))).collect();
@@ -80,7 +80,7 @@ impl Rate {
     }
 
     /// The interval to show: clustered when trials repeat, else Wilson.
-    pub fn interval(&self) -> Option<(f64, f64)> {
+    pub(crate) fn interval(&self) -> Option<(f64, f64)> {
         if self.clustered {
             self.cluster_low.zip(self.cluster_high)
         } else {
@@ -89,7 +89,7 @@ impl Rate {
     }
 
     /// `72.5% [61.2, 81.6]`, or `n/a` without trials.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match (self.rate, self.interval()) {
             (Some(r), Some((l, h))) => {
                 format!("{:.1}% [{:.1}, {:.1}]", r * 100.0, l * 100.0, h * 100.0)
@@ -100,7 +100,7 @@ impl Rate {
 }
 
 /// The Wilson score interval for `k` successes in `n` trials.
-pub fn wilson(k: usize, n: usize, z: f64) -> Option<(f64, f64)> {
+pub(crate) fn wilson(k: usize, n: usize, z: f64) -> Option<(f64, f64)> {
     if n == 0 {
         return None;
     }

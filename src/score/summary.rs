@@ -8,7 +8,7 @@ use super::stats::Rate;
 use crate::record::{Outcome, OutcomeCounts, TrialRecord};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Trials run, errors included.
     pub trials: usize,
     /// Trials that ended in an infrastructure error; excluded from every rate.
@@ -47,7 +47,7 @@ pub struct Summary {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TaskSummary {
+pub(crate) struct TaskSummary {
     pub id: String,
     pub suite: String,
     pub trials: usize,
@@ -70,7 +70,7 @@ pub struct TaskSummary {
 /// Where a task stands over its trials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum TaskState {
+pub(crate) enum TaskState {
     /// Every scored trial passed.
     Pass,
     /// Some scored trials passed, some did not.
@@ -82,11 +82,11 @@ pub enum TaskState {
 }
 
 impl TaskSummary {
-    pub fn scored(&self) -> usize {
+    pub(crate) fn scored(&self) -> usize {
         self.trials - self.errors
     }
 
-    pub fn state(&self) -> TaskState {
+    pub(crate) fn state(&self) -> TaskState {
         match (self.scored(), self.passes) {
             (0, _) => TaskState::Unscored,
             (n, p) if p == n => TaskState::Pass,
@@ -97,7 +97,7 @@ impl TaskSummary {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ToolStats {
+pub(crate) struct ToolStats {
     pub name: String,
     pub true_positives: usize,
     pub false_positives: usize,
@@ -108,7 +108,7 @@ pub struct ToolStats {
 
 /// The model chose `chosen` where `expected` was wanted. `(none)` stands for no tool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Confusion {
+pub(crate) struct Confusion {
     pub expected: String,
     pub chosen: String,
     pub count: usize,
@@ -122,7 +122,7 @@ pub struct Confusion {
 
 /// What the agent trials of a run did, summed over them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct AgentTotals {
+pub(crate) struct AgentTotals {
     /// Agent trials.
     pub trials: u64,
     /// Model replies, over every turn of every trial.
@@ -156,7 +156,7 @@ pub struct AgentTotals {
 
 impl AgentTotals {
     /// The totals of the agent trials among `trials`; `None` when there are none.
-    pub fn of(trials: &[TrialRecord]) -> Option<AgentTotals> {
+    pub(crate) fn of(trials: &[TrialRecord]) -> Option<AgentTotals> {
         use crate::record::CallHow;
         use crate::record::JudgeVerdict;
         let mut t = AgentTotals::default();
@@ -194,12 +194,12 @@ impl AgentTotals {
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-pub struct TokenTotals {
+pub(crate) struct TokenTotals {
     pub prompt: u64,
     pub completion: u64,
 }
 
-pub const NO_TOOL: &str = "(none)";
+pub(crate) const NO_TOOL: &str = "(none)";
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
@@ -207,7 +207,7 @@ fn is_zero(n: &u64) -> bool {
 
 /// Summarizes trials. `task_order` lists (suite, task id) in suite order, so tasks without
 /// trials (an interrupted run) still appear.
-pub fn summarize(
+pub(crate) fn summarize(
     trials: &[TrialRecord],
     task_order: &[(&str, &str)],
     tool_names: &[String],
@@ -262,7 +262,7 @@ thread_local! {
 /// The trials of each task, in run order, gathered once: every step that needs a task's trials
 /// looks them up here; scanning every trial per task made summaries quadratic. The trials lie
 /// in one vector, task after task, so a 100,000-task run makes no vector per task.
-pub struct TrialsByTask<'a> {
+pub(crate) struct TrialsByTask<'a> {
     /// Each task's slot, in the order tasks first appear.
     slots: HashMap<&'a str, usize>,
     /// Where each slot's trials start in `trials`; one more entry than slots, for the end.
@@ -271,7 +271,7 @@ pub struct TrialsByTask<'a> {
 }
 
 impl<'a> TrialsByTask<'a> {
-    pub fn new(trials: &'a [TrialRecord]) -> Self {
+    pub(crate) fn new(trials: &'a [TrialRecord]) -> Self {
         #[cfg(test)]
         VISITS.with(|v| v.set(v.get() + trials.len()));
         let mut slots: HashMap<&str, usize> = HashMap::new();
@@ -310,7 +310,7 @@ impl<'a> TrialsByTask<'a> {
     }
 
     /// The trials of task `id` (matched by id alone, whatever the suite), in run order.
-    pub fn of(&self, id: &str) -> &[&'a TrialRecord] {
+    pub(crate) fn of(&self, id: &str) -> &[&'a TrialRecord] {
         let found = self.slots.get(id).map_or(&[][..], |&s| {
             &self.trials[self.starts[s]..self.starts[s + 1]]
         });

@@ -8,7 +8,7 @@ use crate::record::{ModelInfo, ServerInfo, TrialRecord};
 use crate::report::{EvalInfo, Report, SCHEMA_VERSION, SuiteInfo, ToolIdentity};
 
 /// Builds the report, with its summary, and the tokens of each server's tools.
-pub fn build_report(
+pub(crate) fn build_report(
     eval: &Eval,
     model: &ModelInfo,
     servers: Vec<ServerInfo>,
@@ -65,7 +65,7 @@ pub fn build_report(
 }
 
 /// The eval's settings as a report records them.
-pub fn eval_info(eval: &Eval) -> EvalInfo {
+pub(crate) fn eval_info(eval: &Eval) -> EvalInfo {
     EvalInfo {
         path: eval.path.display().to_string(),
         trials: eval.trials,

@@ -7,7 +7,7 @@ use crate::mcp::ToolSet;
 
 /// Checks every tool an expectation, a trajectory or a mock names, and every argument it
 /// matches, against the tool set: unknown or ambiguous names are diagnostics with a suggestion.
-pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagnostic> {
+pub(crate) fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for s in suites {
         for (name, spec) in &s.suite.mocks {
@@ -96,7 +96,7 @@ pub fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagno
 }
 
 /// Checks the tools the eval file names for agent runs (`allow_tools`, `mocks`).
-pub fn check_eval_tools(eval: &Eval, tools: &ToolSet) -> Vec<Diagnostic> {
+pub(crate) fn check_eval_tools(eval: &Eval, tools: &ToolSet) -> Vec<Diagnostic> {
     let file = &eval.file;
     if file.allow_tools.is_empty() && file.mocks.is_empty() {
         return Vec::new();

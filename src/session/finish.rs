@@ -12,7 +12,7 @@ use crate::report::{self, DiffOptions, Report, ReportDiff, Verdict};
 
 /// What the terminal shows of a report's summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Show {
+pub(crate) enum Show {
     /// Nothing: `--quiet`, or the command shows a combined summary of its own (the variants
     /// side by side, the models of a matrix).
     Nothing,
@@ -25,7 +25,7 @@ pub enum Show {
 }
 
 /// Where the outputs go and what fails the run.
-pub struct Finish<'a> {
+pub(crate) struct Finish<'a> {
     pub out: PathBuf,
     pub show: Show,
     /// Stdout carries JSON (this summary or the command's own): annotations go to stderr.
@@ -61,12 +61,12 @@ impl Finish<'_> {
 }
 
 /// Writes the report and every requested output, shows the summary, and returns the exit code.
-pub fn finish(out: &Output, report: &Report, f: &Finish) -> Result<i32> {
+pub(crate) fn finish(out: &Output, report: &Report, f: &Finish) -> Result<i32> {
     finish_with(out, report, f).map(|done| done.code)
 }
 
 /// What finishing decided, for outputs written after it (the run's page).
-pub struct Finished {
+pub(crate) struct Finished {
     pub code: i32,
     /// The comparison with the baseline, when there was one.
     pub diff: Option<ReportDiff>,
@@ -74,7 +74,7 @@ pub struct Finished {
 }
 
 /// [`finish`], keeping the comparison and the gate's verdict.
-pub fn finish_with(out: &Output, report: &Report, f: &Finish) -> Result<Finished> {
+pub(crate) fn finish_with(out: &Output, report: &Report, f: &Finish) -> Result<Finished> {
     let written = write_report(out, report, &f.out)?;
     let diff = compare_with_baseline(report, f)?;
     let verdict = decide(report, diff.as_ref(), f);
@@ -92,7 +92,11 @@ pub fn finish_with(out: &Output, report: &Report, f: &Finish) -> Result<Finished
 
 /// Writes the report where asked; when that fails, to a new file in the temporary folder, so
 /// that what the run obtained is kept.
-pub fn write_report(out: &Output, report: &impl serde::Serialize, path: &Path) -> Result<PathBuf> {
+pub(crate) fn write_report(
+    out: &Output,
+    report: &impl serde::Serialize,
+    path: &Path,
+) -> Result<PathBuf> {
     match out.write_json(path, report) {
         Ok(()) => Ok(path.to_path_buf()),
         Err(e) => {

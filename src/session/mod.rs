@@ -11,10 +11,10 @@ mod variant;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub use assemble::{build_report, eval_info};
-pub use check::check_expectations;
-pub use finish::{Finish, Finished, Show, finish, finish_with, write_report};
-pub use variant::{Ended, Plan, Texts};
+pub(crate) use assemble::{build_report, eval_info};
+pub(crate) use check::check_expectations;
+pub(crate) use finish::{Finish, Show, finish, finish_with, write_report};
+pub(crate) use variant::{Plan, Texts};
 
 use crate::config::Mode;
 use crate::config::{self, Eval, Overrides, ServerSpec, Split};
@@ -27,13 +27,13 @@ use crate::run::{AgentRun, AgentTask, ExecOptions, Executed, PlannedTask, Policy
 use crate::score::Judge;
 
 /// One eval being measured: the file as loaded with the overrides applied, and when it started.
-pub struct Session {
+pub(crate) struct Session {
     pub eval: Eval,
     pub started: SystemTime,
 }
 
 /// What the servers offered, and the servers themselves when agent tasks will call them.
-pub struct Listed {
+pub(crate) struct Listed {
     pub tools: ToolSet,
     pub servers: Vec<ServerInfo>,
     pub live: Option<Arc<LiveServers>>,
@@ -41,7 +41,7 @@ pub struct Listed {
 
 impl Session {
     /// Loads the eval file and its suites, and applies the command line's overrides.
-    pub fn load(path: &std::path::Path, overrides: &Overrides) -> Result<Session> {
+    pub(crate) fn load(path: &std::path::Path, overrides: &Overrides) -> Result<Session> {
         let mut eval = config::load_eval(path)?;
         overrides.apply(&mut eval);
         Ok(Session {
@@ -51,7 +51,7 @@ impl Session {
     }
 
     /// Refuses a model matrix for a command that measures one model.
-    pub fn one_model(&self, command: &str) -> Result<()> {
+    pub(crate) fn one_model(&self, command: &str) -> Result<()> {
         if self.eval.models.len() > 1 {
             return Err(Error::usage(
                 format!(
@@ -69,13 +69,13 @@ impl Session {
 
     /// The model the eval names. Built before any server starts: a missing key should not wait
     /// for them.
-    pub fn model(&self, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
+    pub(crate) fn model(&self, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
         model::from_config(&self.eval.model, cache)
     }
 
     /// The model that grades answers against rubrics, with the response cache around it;
     /// `None` when the eval names none.
-    pub fn judge(&self, cache: &CacheSettings) -> Result<Option<Arc<dyn Model>>> {
+    pub(crate) fn judge(&self, cache: &CacheSettings) -> Result<Option<Arc<dyn Model>>> {
         self.eval
             .judge_model
             .as_ref()
@@ -86,7 +86,7 @@ impl Session {
     /// Connects to every server and lists its tools; the connections stay open when `keep`
     /// (agent tasks call the tools), else they are closed. The listing is recorded in the cache
     /// (`--cache readwrite`), and a replay takes it from there: it needs no server.
-    pub async fn list_tools(&self, keep: bool, cache: &CacheSettings) -> Result<Listed> {
+    pub(crate) async fn list_tools(&self, keep: bool, cache: &CacheSettings) -> Result<Listed> {
         let written: Vec<(String, ServerSpec)> =
             self.eval.file.servers.clone().into_iter().collect();
         let key = listing_key(&written);
@@ -140,7 +140,7 @@ impl Session {
 
     /// What agent tasks run their calls with: the open servers (none in a replay), the
     /// eval's rules of what may run, and where results are recorded for a replay.
-    pub fn agent_run(
+    pub(crate) fn agent_run(
         &self,
         listed: &Listed,
         cache: &CacheSettings,
@@ -173,7 +173,7 @@ impl Session {
     }
 
     /// Checks that every tool and argument the suites expect is in `tools`.
-    pub fn check(&self, tools: &ToolSet) -> Result<()> {
+    pub(crate) fn check(&self, tools: &ToolSet) -> Result<()> {
         let mut diags = check_expectations(&self.eval.suites, tools);
         diags.extend(check::check_eval_tools(&self.eval, tools));
         if diags.is_empty() {
@@ -184,7 +184,7 @@ impl Session {
     }
 
     /// The tasks to run, in suite order: all of them, or those of one split.
-    pub fn plan(&self, split: Option<Split>) -> Result<Vec<PlannedTask>> {
+    pub(crate) fn plan(&self, split: Option<Split>) -> Result<Vec<PlannedTask>> {
         let file = &self.eval.file;
         let eval_turns = file.max_turns.unwrap_or(config::DEFAULT_MAX_TURNS);
         let tasks: Vec<PlannedTask> = self
@@ -240,13 +240,13 @@ impl Session {
     }
 
     /// The execution options of the eval's settings.
-    pub fn exec_options(&self, progress: bool) -> ExecOptions {
+    pub(crate) fn exec_options(&self, progress: bool) -> ExecOptions {
         ExecOptions::for_eval(&self.eval, progress)
     }
 
     /// Runs every planned task against `tools`, scoring each reply; stops early on Ctrl-C,
     /// keeping what finished.
-    pub async fn execute(
+    pub(crate) async fn execute(
         &self,
         model: Arc<dyn Model>,
         tools: Arc<ToolSet>,
@@ -294,7 +294,7 @@ fn with_dialect(t: &mcp::ToolInfo) -> serde_json::Value {
 }
 
 /// A fatal model error of an execution as the error the command ends with.
-pub fn fatal_error(fatal: crate::model::ModelError, what: &str) -> Error {
+pub(crate) fn fatal_error(fatal: crate::model::ModelError, what: &str) -> Error {
     Error::Model {
         message: format!("{}; {what}", fatal.message),
         hint: fatal.hint,

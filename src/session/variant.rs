@@ -12,7 +12,7 @@ use crate::run::{ExecOptions, PlannedTask};
 
 /// What every measurement of a command runs: the tasks, how, against which model, with the
 /// servers' tools.
-pub struct Plan {
+pub(crate) struct Plan {
     pub tasks: Vec<PlannedTask>,
     pub opts: ExecOptions,
     pub model: Arc<dyn Model>,
@@ -20,7 +20,7 @@ pub struct Plan {
 }
 
 /// The texts one measurement runs under.
-pub struct Texts<'a> {
+pub(crate) struct Texts<'a> {
     /// `None` for a plain run; the variant's name when descriptions are laid over.
     pub name: Option<String>,
     /// Checked against the tool listing before (`ToolSet::apply_descriptions`).
@@ -28,7 +28,7 @@ pub struct Texts<'a> {
 }
 
 /// How one measurement ended: whether it was interrupted, or stopped by a fatal model error.
-pub struct Ended {
+pub(crate) struct Ended {
     pub interrupted: bool,
     pub fatal: Option<ModelError>,
 }
@@ -36,7 +36,7 @@ pub struct Ended {
 impl Session {
     /// Runs the plan under `texts` and builds its report. With `split`, the report holds the
     /// suite as it ran: the tasks of that split.
-    pub async fn measure(
+    pub(crate) async fn measure(
         &self,
         plan: &Plan,
         texts: Texts<'_>,
@@ -49,7 +49,7 @@ impl Session {
 
     /// [`Self::measure`] with another model and its options (the models of a matrix, measured
     /// side by side on one plan).
-    pub async fn measure_with(
+    pub(crate) async fn measure_with(
         &self,
         plan: &Plan,
         model: &Arc<dyn Model>,

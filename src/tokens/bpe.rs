@@ -12,14 +12,14 @@ use std::sync::LazyLock;
 ///
 /// Layout, all integers u32 little-endian: `n`, `n + 1` offsets into the bytes area, `n` ranks,
 /// then the bytes of every entry back to back.
-pub struct Vocabulary {
+pub(crate) struct Vocabulary {
     table: &'static [u8],
     len: usize,
 }
 
 impl Vocabulary {
     /// Reads a table; an empty or short one holds no entries (every piece then counts per byte).
-    pub const fn new(table: &'static [u8]) -> Vocabulary {
+    pub(crate) const fn new(table: &'static [u8]) -> Vocabulary {
         let len = if table.len() >= 4 {
             u32::from_le_bytes([table[0], table[1], table[2], table[3]]) as usize
         } else {
@@ -41,7 +41,7 @@ impl Vocabulary {
     }
 
     /// The rank of a byte string, if it is a token.
-    pub fn rank(&self, bytes: &[u8]) -> Option<u32> {
+    pub(crate) fn rank(&self, bytes: &[u8]) -> Option<u32> {
         let (mut lo, mut hi) = (0, self.len);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -55,12 +55,9 @@ impl Vocabulary {
     }
 
     /// The number of entries.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 }
 
@@ -85,13 +82,16 @@ pub fn table(mut entries: Vec<(Vec<u8>, u32)>) -> Vec<u8> {
 }
 
 /// An encoding: a vocabulary and the pattern that splits text into pieces before merging.
-pub struct Bpe {
+pub(crate) struct Bpe {
     vocabulary: Vocabulary,
     pattern: LazyLock<Option<fancy_regex::Regex>>,
 }
 
 impl Bpe {
-    pub const fn new(vocabulary: Vocabulary, pattern: fn() -> Option<fancy_regex::Regex>) -> Bpe {
+    pub(crate) const fn new(
+        vocabulary: Vocabulary,
+        pattern: fn() -> Option<fancy_regex::Regex>,
+    ) -> Bpe {
         Bpe {
             vocabulary,
             pattern: LazyLock::new(pattern),
@@ -99,7 +99,7 @@ impl Bpe {
     }
 
     /// The number of tokens of `text`, as tiktoken's `encode_ordinary` would give them.
-    pub fn count(&self, text: &str) -> usize {
+    pub(crate) fn count(&self, text: &str) -> usize {
         let Some(re) = self.pattern.as_ref() else {
             return text.len();
         };

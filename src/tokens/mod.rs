@@ -5,7 +5,8 @@ mod bpe;
 
 use serde::{Deserialize, Serialize};
 
-pub use bpe::{Bpe, Vocabulary, table};
+pub use bpe::table;
+pub(crate) use bpe::{Bpe, Vocabulary};
 
 /// The tokenizer. Counts are exact for OpenAI models of that encoding and an estimate for others.
 #[derive(

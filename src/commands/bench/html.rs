@@ -15,7 +15,7 @@ use crate::error::{Error, Result, exit};
 use crate::output::Output;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct HtmlResult {
+pub(crate) struct HtmlResult {
     pub tasks: usize,
     pub trials: u32,
     pub report_mb: f64,
@@ -71,7 +71,7 @@ fn browser_args(profile: &Path, url: &str) -> Vec<std::ffi::OsString> {
 }
 
 /// `tooleval bench --html`.
-pub fn html(
+pub(crate) fn html(
     out: &Output,
     exe: &Path,
     tasks: &[usize],

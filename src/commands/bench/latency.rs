@@ -17,7 +17,7 @@ use crate::output::Output;
 
 /// One measured run.
 #[derive(Debug, Clone, Serialize)]
-pub struct BenchResult {
+pub(crate) struct BenchResult {
     /// The API the mock model was asked through.
     pub provider: crate::config::Provider,
     pub tasks: usize,

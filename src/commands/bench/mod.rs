@@ -11,15 +11,14 @@ mod scale;
 mod server;
 
 pub use html::{HEADLESS_CHROMIUM, find_chromium};
-pub use latency::BenchResult;
-pub use server::bench_server_command;
+pub(crate) use server::bench_server_command;
 
 use crate::cli::BenchArgs;
 use crate::error::{Error, Result};
 use crate::output::Output;
 
 /// `tooleval bench`.
-pub async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
+pub(crate) async fn bench_command(out: &Output, args: BenchArgs) -> Result<i32> {
     let exe =
         std::env::current_exe().map_err(|e| Error::io("find", "the tooleval executable", e))?;
     if args.cold_start {

@@ -14,7 +14,7 @@ use crate::output::Output;
 
 /// The figures for one task count.
 #[derive(Debug, Clone, Serialize)]
-pub struct ScaleResult {
+pub(crate) struct ScaleResult {
     pub tasks: usize,
     pub run_wall_s: f64,
     pub run_cpu_s: f64,
@@ -147,7 +147,7 @@ fn scale_point(exe: &Path, dir: &Path, tasks: usize, runs: usize) -> Result<Scal
 }
 
 /// `tooleval bench --scale`.
-pub fn scale(out: &Output, exe: &Path, tasks: &[usize], runs: usize) -> Result<i32> {
+pub(crate) fn scale(out: &Output, exe: &Path, tasks: &[usize], runs: usize) -> Result<i32> {
     let dir = tempfile::tempdir().map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
     let mut results: Vec<ScaleResult> = Vec::new();
     let mut counts = tasks.to_vec();

@@ -127,7 +127,7 @@ async fn gemini(State(mock): State<Arc<Mock>>, body: Bytes) -> axum::Json<Value>
 
 /// `tooleval bench-server`: prints its URL (the OpenAI-compatible root, `/v1`), serves until
 /// stdin closes, then prints how many requests came.
-pub async fn bench_server_command(out: &Output, args: BenchServerArgs) -> Result<i32> {
+pub(crate) async fn bench_server_command(out: &Output, args: BenchServerArgs) -> Result<i32> {
     let mock = Arc::new(Mock {
         delay: Duration::from_millis(args.latency_ms),
         agent: args.agent,

@@ -12,7 +12,7 @@ use crate::lint::rule::Rule;
 
 const DEFAULT_MIN_DESCRIPTION_CHARS: usize = 40;
 
-pub fn description_missing(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn description_missing(ctx: &Context) -> Vec<Finding> {
     ctx.set
         .tools
         .iter()
@@ -28,7 +28,7 @@ pub fn description_missing(ctx: &Context) -> Vec<Finding> {
         .collect()
 }
 
-pub fn description_short(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn description_short(ctx: &Context) -> Vec<Finding> {
     let min_chars = ctx
         .cfg
         .min_description_chars
@@ -50,7 +50,7 @@ pub fn description_short(ctx: &Context) -> Vec<Finding> {
     out
 }
 
-pub fn param_undescribed(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn param_undescribed(ctx: &Context) -> Vec<Finding> {
     undescribed(ctx, false)
         .into_iter()
         .map(|(tool, name)| {
@@ -64,7 +64,7 @@ pub fn param_undescribed(ctx: &Context) -> Vec<Finding> {
         .collect()
 }
 
-pub fn required_param_undescribed(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn required_param_undescribed(ctx: &Context) -> Vec<Finding> {
     undescribed(ctx, true)
         .into_iter()
         .map(|(tool, name)| {
@@ -91,7 +91,7 @@ fn undescribed<'a>(ctx: &Context<'a>, required: bool) -> Vec<(&'a str, &'a str)>
     out
 }
 
-pub fn enum_in_prose(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn enum_in_prose(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in &ctx.set.tools {
         for p in params(&t.input_schema) {

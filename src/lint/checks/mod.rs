@@ -11,7 +11,7 @@ use crate::config::LintConfig;
 use crate::mcp::{Converted, ToolSet};
 
 /// What every check reads: the tool set and the eval file's settings.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub set: &'a ToolSet,
     pub cfg: &'a LintConfig,
     /// The budget for the whole set, when one is set.
@@ -21,7 +21,7 @@ pub struct Context<'a> {
 }
 
 /// The findings of one rule.
-pub fn run(rule: Rule, ctx: &Context) -> Vec<Finding> {
+pub(crate) fn run(rule: Rule, ctx: &Context) -> Vec<Finding> {
     match rule {
         Rule::DescriptionMissing => descriptions::description_missing(ctx),
         Rule::DescriptionShort => descriptions::description_short(ctx),

@@ -12,7 +12,7 @@ use crate::lint::similarity::Similarity;
 const DEFAULT_SHARED_PREFIX_COUNT: usize = 5;
 const DEFAULT_SIMILARITY_THRESHOLD: f64 = 0.6;
 
-pub fn name_mapped(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn name_mapped(ctx: &Context) -> Vec<Finding> {
     ctx.set
         .renamed
         .iter()
@@ -28,7 +28,7 @@ pub fn name_mapped(ctx: &Context) -> Vec<Finding> {
         .collect()
 }
 
-pub fn shared_prefix(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn shared_prefix(ctx: &Context) -> Vec<Finding> {
     let shared = ctx
         .cfg
         .shared_prefix_count
@@ -54,7 +54,7 @@ pub fn shared_prefix(ctx: &Context) -> Vec<Finding> {
         .collect()
 }
 
-pub fn similar_names(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn similar_names(ctx: &Context) -> Vec<Finding> {
     let tools = &ctx.set.tools;
     let mut out = Vec::new();
     for (i, a) in tools.iter().enumerate() {
@@ -73,7 +73,7 @@ pub fn similar_names(ctx: &Context) -> Vec<Finding> {
     out
 }
 
-pub fn similar_descriptions(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn similar_descriptions(ctx: &Context) -> Vec<Finding> {
     let threshold = ctx
         .cfg
         .similarity_threshold

@@ -7,7 +7,7 @@ use crate::lint::finding::Finding;
 use crate::lint::rule::Rule;
 
 /// Schema features chat APIs reject in function parameters.
-pub fn schema_unsupported(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn schema_unsupported(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in &ctx.set.tools {
         let schema = &t.input_schema;
@@ -49,7 +49,7 @@ pub fn schema_unsupported(ctx: &Context) -> Vec<Finding> {
 
 /// What each native provider named (and the one the set was sent to) is sent changed or not at
 /// all: one finding per provider and tool.
-pub fn schema_converted(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn schema_converted(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for c in &ctx.converted {
         for t in &c.tools {
@@ -65,7 +65,7 @@ pub fn schema_converted(ctx: &Context) -> Vec<Finding> {
     out
 }
 
-pub fn strict_mode(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn strict_mode(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for t in &ctx.set.tools {
         let schema = &t.input_schema;
@@ -100,7 +100,7 @@ pub fn strict_mode(ctx: &Context) -> Vec<Finding> {
 }
 
 /// The names a schema lists under `required`.
-pub fn required(schema: &Value) -> Vec<&str> {
+pub(crate) fn required(schema: &Value) -> Vec<&str> {
     schema
         .get("required")
         .and_then(Value::as_array)

@@ -7,7 +7,7 @@ use crate::lint::rule::Rule;
 const DEFAULT_MAX_TOKENS_PER_TOOL: usize = 800;
 
 /// Applies to tools whose tokens have been counted.
-pub fn tool_tokens(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn tool_tokens(ctx: &Context) -> Vec<Finding> {
     let max = ctx
         .cfg
         .max_tokens_per_tool
@@ -28,7 +28,7 @@ pub fn tool_tokens(ctx: &Context) -> Vec<Finding> {
 }
 
 /// Applies when a budget is set; the finding names no tool, as it is about the whole set.
-pub fn token_budget(ctx: &Context) -> Vec<Finding> {
+pub(crate) fn token_budget(ctx: &Context) -> Vec<Finding> {
     let Some(max) = ctx.max_tool_tokens else {
         return Vec::new();
     };

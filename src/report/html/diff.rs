@@ -9,7 +9,7 @@ use crate::record::TrialRecord;
 use crate::report::{Report, ReportDiff, TaskStatus};
 use crate::score::TrialsByTask;
 
-pub fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> String {
+pub(crate) fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> String {
     let title = format!(
         "tooleval diff: {} vs {}",
         d.base.file.clone().unwrap_or_else(|| side(base)),

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::{esc, header, page, rate_bar, word_diff};
 use crate::report::{Compared, Decision, ImproveReport};
 
-pub fn render_improve_html(r: &ImproveReport) -> String {
+pub(crate) fn render_improve_html(r: &ImproveReport) -> String {
     let title = format!("tooleval improve: {}", r.eval);
     let kept = r
         .rounds

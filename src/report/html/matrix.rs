@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::{esc, header, outcome_cell, page, rate_bar};
 use crate::report::{Matrix, MatrixCell};
 
-pub fn render_matrix_html(m: &Matrix) -> String {
+pub(crate) fn render_matrix_html(m: &Matrix) -> String {
     let title = format!("tooleval matrix: {}", m.eval);
     let mut b = header(
         &title,

@@ -11,17 +11,17 @@ mod sweep;
 
 use std::fmt::Write as _;
 
-pub use diff::render_diff_html;
-pub use improve::render_improve_html;
-pub use matrix::render_matrix_html;
-pub use run::{PageGate, render_run_html, render_run_html_gated};
-pub use sweep::render_sweep_html;
+pub(crate) use diff::render_diff_html;
+pub(crate) use improve::render_improve_html;
+pub(crate) use matrix::render_matrix_html;
+pub(crate) use run::{PageGate, render_run_html, render_run_html_gated};
+pub(crate) use sweep::render_sweep_html;
 
 use crate::record::Outcome;
 use crate::score::Rate;
 
 /// Text for HTML element content and quoted attribute values.
-pub fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {

@@ -13,18 +13,18 @@ use crate::report::Report;
 use crate::score::TrialsByTask;
 
 /// What the gate decided about a run, for its page.
-pub struct PageGate<'a> {
+pub(crate) struct PageGate<'a> {
     pub verdict: &'a crate::report::Verdict,
     pub diff: Option<&'a crate::report::ReportDiff>,
 }
 
-pub fn render_run_html(r: &Report) -> String {
+pub(crate) fn render_run_html(r: &Report) -> String {
     render_run_html_gated(r, None)
 }
 
 /// The run's page, with the gate's verdict and the baseline comparison first when the run was
 /// gated (`run --html`).
-pub fn render_run_html_gated(r: &Report, gate: Option<PageGate<'_>>) -> String {
+pub(crate) fn render_run_html_gated(r: &Report, gate: Option<PageGate<'_>>) -> String {
     let title = match &r.variant {
         Some(v) => format!("tooleval run: {} ({v})", r.eval.path),
         None => format!("tooleval run: {}", r.eval.path),

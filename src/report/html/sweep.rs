@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::{esc, header, page, rate_bar};
 use crate::report::SweepReport;
 
-pub fn render_sweep_html(r: &SweepReport) -> String {
+pub(crate) fn render_sweep_html(r: &SweepReport) -> String {
     let title = format!("tooleval sweep: {}", r.eval.path);
     let mut b = header(
         &title,

@@ -19,7 +19,7 @@ const MARKS: WordMarks = WordMarks {
 
 /// The diff for a terminal. `after_run`: the run's summary has just listed its failing tasks,
 /// so tasks still failing for the same reason are counted, not listed again.
-pub fn render_diff_table(d: &ReportDiff, width: u16, after_run: bool) -> String {
+pub(crate) fn render_diff_table(d: &ReportDiff, width: u16, after_run: bool) -> String {
     let mut out = String::new();
     for (label, side) in [("base", &d.base), ("head", &d.head)] {
         let file = side

@@ -7,7 +7,7 @@ use crate::record::DryRunTask;
 
 /// What holds in every agent task, said once; then the tasks that differ (their own mocks or
 /// turn limits), a row each; then why each stopping tool stops.
-pub fn render_dry_run(tasks: &[DryRunTask], single: usize, width: u16) -> String {
+pub(crate) fn render_dry_run(tasks: &[DryRunTask], single: usize, width: u16) -> String {
     let mut out = String::new();
     // What most tasks meet is said once; the tasks that meet something else get a row.
     /// What a task meets: the tools that run, are mocked, would stop the loop.

@@ -4,7 +4,7 @@ use super::{laid_out, table};
 use crate::mcp::ToolSet;
 
 /// Lint findings: rule, severity, tool, message and hint; then the counts.
-pub fn render_findings(
+pub(crate) fn render_findings(
     findings: &[crate::lint::Finding],
     set: &ToolSet,
     width: u16,

@@ -8,7 +8,7 @@ use crate::report::text::rate;
 use crate::score::Rate;
 
 /// The terminal table: a row per round, then before and after.
-pub fn render_improve_table(r: &ImproveReport, width: u16) -> String {
+pub(crate) fn render_improve_table(r: &ImproveReport, width: u16) -> String {
     let mut t = table(width);
     t.set_header([
         "round",

@@ -8,7 +8,7 @@ use comfy_table::Cell;
 use super::{laid_out, laid_out_dropping, rate, table, unbroken};
 use crate::report::matrix::Matrix;
 
-pub fn render_matrix(m: &Matrix, width: u16, verbose: bool) -> String {
+pub(crate) fn render_matrix(m: &Matrix, width: u16, verbose: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", models_table(m, width));
     if !m.pairs.is_empty() {

@@ -13,15 +13,15 @@ mod variants;
 
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 
-pub use diff::render_diff_table;
-pub use dry_run::render_dry_run;
-pub use findings::render_findings;
-pub use improve::render_improve_table;
-pub use matrix::render_matrix;
-pub use run::{TaskRows, render_table};
-pub use sweep::render_sweep_table;
-pub use tools::render_tools_table;
-pub use variants::render_variants;
+pub(crate) use diff::render_diff_table;
+pub(crate) use dry_run::render_dry_run;
+pub(crate) use findings::render_findings;
+pub(crate) use improve::render_improve_table;
+pub(crate) use matrix::render_matrix;
+pub(crate) use run::{TaskRows, render_table};
+pub(crate) use sweep::render_sweep_table;
+pub(crate) use tools::render_tools_table;
+pub(crate) use variants::render_variants;
 
 use super::diff::RateChange;
 use crate::score::Rate;
@@ -210,7 +210,7 @@ fn laid_out_dropping(
 /// `text` wrapped to `width` columns at spaces only: an identifier (`logs-checkout-errors`,
 /// `get_service_health`) or a number is never split, even where it is longer than a line. Lines
 /// after the first start with `indent`.
-pub fn wrap(text: &str, width: u16, indent: &str) -> String {
+pub(crate) fn wrap(text: &str, width: u16, indent: &str) -> String {
     let options = textwrap::Options::new(usize::from(width).max(20))
         .break_words(false)
         .word_splitter(textwrap::WordSplitter::NoHyphenation)

@@ -13,7 +13,7 @@ use crate::score::{Summary, TaskSummary};
 
 /// How the tasks of a run are listed in the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskRows {
+pub(crate) enum TaskRows {
     /// One line per task that did not pass, grouped by how it failed, cut to the width.
     Failing,
     /// A table of every task: what it expected, its result and why it failed, wrapped.
@@ -21,7 +21,7 @@ pub enum TaskRows {
 }
 
 /// The summary of a run, for people: the tasks, per tool, confusions, overall.
-pub fn render_table(r: &Report, width: u16, rows: TaskRows) -> String {
+pub(crate) fn render_table(r: &Report, width: u16, rows: TaskRows) -> String {
     let mut out = header(r, width);
     // An unfinished run says so first, and what it covers.
     if let Some(why) = r.unfinished() {

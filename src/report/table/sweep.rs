@@ -8,7 +8,7 @@ use super::{laid_out_dropping, rate, table};
 use crate::report::sweep::SweepReport;
 
 /// The sweep for a terminal.
-pub fn render_sweep_table(r: &SweepReport, width: u16) -> String {
+pub(crate) fn render_sweep_table(r: &SweepReport, width: u16) -> String {
     let mut t = table(width);
     t.set_header([
         "line",

@@ -31,7 +31,7 @@ fn effects_line(set: &ToolSet) -> String {
 
 /// A tool list: server, name, what calling it does (by its annotations), description,
 /// parameters (`*` marks required ones), tokens.
-pub fn render_tools_table(set: &ToolSet, width: u16) -> String {
+pub(crate) fn render_tools_table(set: &ToolSet, width: u16) -> String {
     let mut t = table(width);
     t.set_header([
         "server",

@@ -11,7 +11,7 @@ use crate::report::{DiffOptions, Report, diff_reports};
 use crate::score::TaskSummary;
 
 /// `reports[0]` is the servers' own texts; the rest are variants of it.
-pub fn render_variants(reports: &[Report], width: u16, alpha: f64) -> String {
+pub(crate) fn render_variants(reports: &[Report], width: u16, alpha: f64) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", accuracy_table(reports, width, alpha));
     let (t, rows) = differing_tasks(reports, width);
