@@ -1,6 +1,6 @@
 //! `tooleval cache`: the response cache's size and age, and pruning it.
 
-use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::io::{BufRead as _, IsTerminal as _};
 
 use crate::cli::{CacheAction, CacheCommand};
 use crate::error::{Error, Result, exit};
@@ -25,7 +25,7 @@ pub(crate) fn cache_command(out: &Output, args: CacheCommand) -> Result<i32> {
             out.print(&text);
         }
         CacheAction::Prune { older_than, yes } => {
-            if older_than.is_none() && !yes && !confirm_all(&dir)? {
+            if older_than.is_none() && !yes && !confirm_all(out, &dir)? {
                 crate::sayln!("nothing removed");
                 return Ok(exit::OK);
             }
@@ -37,7 +37,7 @@ pub(crate) fn cache_command(out: &Output, args: CacheCommand) -> Result<i32> {
 }
 
 /// Asks on a terminal before every entry goes; elsewhere refuses without `--yes`.
-fn confirm_all(dir: &std::path::Path) -> Result<bool> {
+fn confirm_all(out: &Output, dir: &std::path::Path) -> Result<bool> {
     let s = model::cache_stats(dir);
     if s.entries == 0 {
         return Ok(true);
@@ -57,8 +57,8 @@ fn confirm_all(dir: &std::path::Path) -> Result<bool> {
             ),
         ));
     }
-    eprint!("remove {what}? [y/N] ");
-    let _ = std::io::stderr().flush();
+    // Stderr is unbuffered: the question shows before the answer is read.
+    out.say(&format!("remove {what}? [y/N] "));
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))

@@ -3,19 +3,18 @@
 //! model's rate limits its own), a report per model, and the combined summary
 //! (`<report>-matrix.json`) shown as a table of models, pairs and tasks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::cli::{Format, RunArgs};
 use crate::config::Descriptions;
 use crate::error::{Error, Result, exit};
-use crate::files::check_writable;
-use crate::gate::{self, GateSettings};
-use crate::model::{self, Model};
+use crate::gate::GateSettings;
+use crate::model::{self, CacheSettings, Model};
 use crate::output::Output;
 use crate::report::{self, Report};
 use crate::run::{ExecOptions, Shared};
-use crate::session::{self, Finish, Plan, Session, Texts};
+use crate::session::{self, Ended, Finish, Plan, Prepare, Session, Texts};
 
 /// One model of the matrix: how it is named, where its report and page go.
 struct Entry {
@@ -42,14 +41,114 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
         ));
     }
     let cache = super::resolve::cache_settings(&args.cache);
-    let gate_settings = GateSettings::from(&args.gate);
+    let gate = GateSettings::from(&args.gate);
     let split = args.split.map(Into::into);
+    let (entries, summary_path) = entries(&args, &session, &cache)?;
+    let writes = entries
+        .iter()
+        .flat_map(|e| std::iter::once(e.out.as_path()).chain(e.html.as_deref()))
+        .chain([summary_path.as_path()])
+        .chain(args.html.as_deref());
+    let descriptions = args
+        .descriptions
+        .as_deref()
+        .map(Descriptions::load)
+        .transpose()?;
+    let progress = !args.quiet && args.format == Format::Table;
+    let prepare = Prepare {
+        writes: writes.collect(),
+        gate: Some(&gate),
+        split,
+        cache: &cache,
+        progress,
+        check_listing: true,
+    };
+    // The models were built above, before any server starts.
+    let ((), prepared) = session
+        .prepare(prepare, || Ok(((), session.judge(&cache)?)))
+        .await?;
+    if let Some(d) = &descriptions {
+        prepared.listed.tools.clone().apply_descriptions(d)?;
+    }
+    let plan = Plan {
+        tasks: prepared.tasks,
+        opts: prepared.opts,
+        model: entries[0].model.clone(),
+        listed: prepared.listed,
+    };
+    // Every model at once: the eval's concurrency bounds the requests on the wire in all, each
+    // model keeps its own rate limits (waiting on them takes no slot), and one Ctrl-C stops
+    // them all.
+    let total = (plan.tasks.len() as u64) * u64::from(eval.trials) * entries.len() as u64;
+    let shared = Shared::new(total, progress);
+    let slots = Arc::new(tokio::sync::Semaphore::new(eval.concurrency.max(1)));
+    for e in &entries {
+        e.model.share_slots(slots.clone());
+    }
+    if progress {
+        out.say(&format!(
+            "{} models at once, {} trials each, at most {} in flight:\n",
+            entries.len(),
+            plan.tasks.len() as u64 * u64::from(eval.trials),
+            eval.concurrency
+        ));
+    }
+    let texts = || Texts {
+        name: descriptions.as_ref().map(Descriptions::name),
+        descriptions: descriptions.as_ref(),
+    };
+    let options: Vec<ExecOptions> = entries
+        .iter()
+        .map(|e| ExecOptions {
+            recover_text_calls: e.config.recover_text_calls,
+            request_timeout: model::request_backstop(&e.config, 60),
+            shared: Some(shared.clone()),
+            ..plan.opts.clone()
+        })
+        .collect();
+    let measured = futures::future::join_all(
+        entries
+            .iter()
+            .zip(&options)
+            .map(|(e, opts)| session.measure_with(&plan, &e.model, opts, texts(), split, None)),
+    )
+    .await;
+    shared.bar.finish_and_clear();
+    let Models {
+        code,
+        reports,
+        mut stops,
+    } = finish_models(out, &args, &session, &gate, &entries, measured)?;
+    write_matrix(out, &args, &reports, &summary_path)?;
+    if let Some(live) = &plan.listed.live {
+        live.close().await;
+    }
+    // Each model that stopped at a failure no retry cures says why; the last error is the
+    // command's.
+    let last = stops.pop();
+    for e in stops {
+        out.say(&e.render());
+    }
+    match last {
+        Some(e) => Err(e),
+        None => Ok(code),
+    }
+}
+
+/// Every model of the matrix built (each that cannot be set up named at once), labelled, and
+/// given its report's and page's paths; and the path of the combined summary.
+fn entries(
+    args: &RunArgs,
+    session: &Session,
+    cache: &CacheSettings,
+) -> Result<(Vec<Entry>, PathBuf)> {
+    let eval = &session.eval;
     // Every model is built before any server starts: a missing key should not wait for them.
     // Every model that cannot be set up is named at once, not the first alone.
     let (built, failed): (Vec<_>, Vec<_>) = eval
         .models
         .iter()
-        .map(|m| model::from_config(m, &cache))
+        .map(|m| model::from_config(m, cache))
         .partition(Result::is_ok);
     if let Some(e) = Error::all(failed.into_iter().filter_map(Result::err).collect()) {
         return Err(e);
@@ -90,86 +189,35 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
             model,
         })
         .collect();
-    for path in entries
-        .iter()
-        .flat_map(|e| std::iter::once(&e.out).chain(&e.html))
-        .chain([&summary_path])
-        .chain(&args.html)
-    {
-        check_writable(path)?;
-    }
-    let has_baseline = gate_settings.baseline.is_some() || eval.baseline.is_some();
-    gate::check_args(
-        &gate_settings,
-        has_baseline,
-        gate_settings.tool_floor.or(eval.tool_floor),
-    )?;
-    let descriptions = args
-        .descriptions
-        .as_deref()
-        .map(Descriptions::load)
-        .transpose()?;
-    let tasks = session.plan(split)?;
-    let judge = session.judge(&cache)?;
-    let agent = tasks.iter().any(|t| t.agent.is_some());
-    let listed = session.list_tools(agent, &cache).await?;
-    session.check(&listed.tools)?;
-    if let Some(d) = &descriptions {
-        listed.tools.clone().apply_descriptions(d)?;
-    }
-    let progress = !args.quiet && args.format == Format::Table;
-    let plan = Plan {
-        tasks,
-        opts: ExecOptions {
-            agent: Some(session.agent_run(&listed, &cache, judge)),
-            ..session.exec_options(progress)
-        },
-        model: entries[0].model.clone(),
-        listed,
-    };
-    // Every model at once: the eval's concurrency bounds the requests on the wire in all, each
-    // model keeps its own rate limits (waiting on them takes no slot), and one Ctrl-C stops
-    // them all.
-    let total = (plan.tasks.len() as u64) * u64::from(eval.trials) * entries.len() as u64;
-    let shared = Shared::new(total, progress);
-    let slots = Arc::new(tokio::sync::Semaphore::new(eval.concurrency.max(1)));
-    for e in &entries {
-        e.model.share_slots(slots.clone());
-    }
-    if progress {
-        out.say(&format!(
-            "{} models at once, {} trials each, at most {} in flight:\n",
-            entries.len(),
-            plan.tasks.len() as u64 * u64::from(eval.trials),
-            eval.concurrency
-        ));
-    }
-    let texts = || Texts {
-        name: descriptions.as_ref().map(Descriptions::name),
-        descriptions: descriptions.as_ref(),
-    };
-    let options: Vec<ExecOptions> = entries
-        .iter()
-        .map(|e| ExecOptions {
-            recover_text_calls: e.config.recover_text_calls,
-            request_timeout: model::request_backstop(&e.config, 60),
-            shared: Some(shared.clone()),
-            ..plan.opts.clone()
-        })
-        .collect();
-    let measured = futures::future::join_all(
-        entries
-            .iter()
-            .zip(&options)
-            .map(|(e, opts)| session.measure_with(&plan, &e.model, opts, texts(), split, None)),
-    )
-    .await;
-    shared.bar.finish_and_clear();
-    let no_gate = GateSettings::default();
+    Ok((entries, summary_path))
+}
+
+/// The models' reports, finished.
+struct Models {
+    /// The command's exit code so far.
+    code: i32,
+    /// Each report with the path it was written to.
+    reports: Vec<(Report, String)>,
+    /// The errors of the models that stopped at a failure no retry cures.
+    stops: Vec<Error>,
+}
+
+/// Each model's report finished (written; the first compared and gated) and its page written:
+/// the command's exit code so far, the reports with their paths, and the errors of the models
+/// that stopped at a failure no retry cures.
+fn finish_models(
+    out: &Output,
+    args: &RunArgs,
+    session: &Session,
+    gate: &GateSettings,
+    entries: &[Entry],
+    measured: Vec<(Report, Ended)>,
+) -> Result<Models> {
+    let eval = &session.eval;
     let mut reports: Vec<(Report, String)> = Vec::new();
     let mut code = exit::OK;
     let mut stops = Vec::new();
-    for (i, (entry, (report, executed))) in entries.iter().zip(measured).enumerate() {
+    for (i, (entry, (report, ended))) in entries.iter().zip(measured).enumerate() {
         if args.format == Format::Table && !args.quiet {
             out.say(&format!(
                 "model {} ({}):\n",
@@ -180,31 +228,22 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
         // The gate and the baseline belong to the first model, as a baseline was recorded by
         // one model; every model's report is written for `diff`.
         let first = i == 0;
-        let finish = Finish {
-            out: entry.out.clone(),
-            // The command's format: with JSON, annotations stay off stdout.
-            show: if args.verbose && args.format == Format::Table {
-                session::Show::Every
-            } else {
-                session::Show::Nothing
-            },
-            stdout_json: args.format == Format::Json,
-            gate: if first { &gate_settings } else { &no_gate },
-            eval_baseline: if first { eval.baseline.clone() } else { None },
-            eval_tool_floor: eval.tool_floor,
-            interrupted: executed.interrupted,
-            stopped: executed.fatal.is_some(),
-            gate_enabled: first,
+        let show = if args.verbose && args.format == Format::Table {
+            session::Show::Every
+        } else {
+            session::Show::Nothing
         };
+        let json = args.format == Format::Json;
+        let finish = Finish::measured(entry.out.clone(), eval, gate, &ended, first, show, json);
         let model_code = session::finish(out, &report, &finish)?;
         if let Some(html) = &entry.html {
             super::write_page(out, html, &report::render_run_html(&report))?;
         }
-        if first || model_code == exit::INFRASTRUCTURE || executed.interrupted {
+        if first || model_code == exit::INFRASTRUCTURE || ended.interrupted {
             code = code.max(model_code);
         }
         reports.push((report, entry.out.display().to_string()));
-        if let Some(e) = executed.fatal {
+        if let Some(e) = ended.fatal {
             stops.push(session::fatal_error(
                 e,
                 &format!(
@@ -214,9 +253,24 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
             ));
         }
     }
+    Ok(Models {
+        code,
+        reports,
+        stops,
+    })
+}
+
+/// The combined summary of the models: written beside their reports, shown, added to the job
+/// summary, and as a page with `--html`.
+fn write_matrix(
+    out: &Output,
+    args: &RunArgs,
+    reports: &[(Report, String)],
+    summary_path: &Path,
+) -> Result<()> {
     let pairs: Vec<(&Report, String)> = reports.iter().map(|(r, p)| (r, p.clone())).collect();
     let matrix = report::build_matrix(&pairs, args.gate.alpha);
-    let written = session::write_report(out, &matrix, &summary_path)?;
+    let written = session::write_report(out, &matrix, summary_path)?;
     match args.format {
         Format::Json => out.print_json(&matrix),
         Format::Table if !args.quiet => {
@@ -237,19 +291,7 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
     if let Some(html) = &args.html {
         super::write_page(out, html, &report::render_matrix_html(&matrix))?;
     }
-    if let Some(live) = &plan.listed.live {
-        live.close().await;
-    }
-    // Each model that stopped at a failure no retry cures says why; the last error is the
-    // command's.
-    let last = stops.pop();
-    for e in stops {
-        out.say(&e.render());
-    }
-    match last {
-        Some(e) => Err(e),
-        None => Ok(code),
-    }
+    Ok(())
 }
 
 /// Each label as a file name's part, none the same as another or as the summary's `matrix`

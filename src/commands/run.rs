@@ -1,17 +1,16 @@
 //! `tooleval run`: an eval measured, under the servers' own descriptions and under each
 //! descriptions file given (variants side by side), then finished: written, compared, gated.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{Format, RunArgs};
 use crate::config::Descriptions;
 use crate::error::{Error, Result, exit};
-use crate::files::check_writable;
-use crate::gate::{self, GateSettings};
+use crate::gate::GateSettings;
 use crate::output::Output;
 use crate::report::{self, Report, ShardInfo};
 use crate::run::{ExecOptions, PlannedTask};
-use crate::session::{self, Finish, Plan, Session, Texts};
+use crate::session::{self, Finish, Plan, Prepare, Session, Texts};
 
 /// One set of descriptions to run under: the servers' own texts (`None`), or a file's.
 struct Variant {
@@ -27,50 +26,45 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
         return super::matrix::run_matrix(out, args, session).await;
     }
     let cache = super::resolve::cache_settings(&args.cache);
-    let gate_settings = GateSettings::from(&args.gate);
+    let gate = GateSettings::from(&args.gate);
     let split = args.split.map(Into::into);
-    let eval = &session.eval;
     let variants = variants(&args, &session)?;
-    // Where the reports go is checked first: a bad --out should not cost a run. A dry run
-    // writes nothing, so it runs in a read-only folder too.
-    if !args.dry_run {
-        for v in &variants {
-            check_writable(&v.out)?;
-        }
-        if let Some(html) = &args.html {
-            check_writable(html)?;
-        }
-    }
-    let has_baseline = gate_settings.baseline.is_some() || eval.baseline.is_some();
-    gate::check_args(
-        &gate_settings,
-        has_baseline,
-        gate_settings.tool_floor.or(eval.tool_floor),
-    )?;
-    let tasks = session.plan(split)?;
     if args.dry_run {
+        // A dry run writes nothing, so it runs in a read-only folder too.
+        session.check_first(&[], Some(&gate))?;
+        let tasks = session.plan(split)?;
         return dry_run(out, &session, &tasks, &args).await;
     }
-    let model = session.model(&cache)?;
-    let judge = session.judge(&cache)?;
-    let agent = tasks.iter().any(|t| t.agent.is_some());
+    let writes = variants
+        .iter()
+        .map(|v| v.out.as_path())
+        .chain(args.html.as_deref());
+    let prepare = Prepare {
+        writes: writes.collect(),
+        gate: Some(&gate),
+        split,
+        cache: &cache,
+        progress: !args.quiet && args.format == Format::Table,
+        check_listing: true,
+    };
     // The servers are asked once; every variant shares their tool lists (and, for agent tasks,
     // their open connections).
-    let listed = session.list_tools(agent, &cache).await?;
-    session.check(&listed.tools)?;
-    check_descriptions(&variants, &listed.tools)?;
+    let (model, prepared) = session
+        .prepare(prepare, || {
+            Ok((session.model(&cache)?, session.judge(&cache)?))
+        })
+        .await?;
+    check_descriptions(&variants, &prepared.listed.tools)?;
     let plan = Plan {
-        tasks,
+        tasks: prepared.tasks,
         opts: ExecOptions {
             shard: args.shard.map(|s| (s.index, s.count)),
-            agent: Some(session.agent_run(&listed, &cache, judge)),
-            ..session.exec_options(!args.quiet && args.format == Format::Table)
+            ..prepared.opts
         },
         model,
-        listed,
+        listed: prepared.listed,
     };
     let side_by_side = variants.len() > 1;
-    let no_gate = GateSettings::default();
     let mut reports = Vec::new();
     let mut code = exit::OK;
     for (i, variant) in variants.into_iter().enumerate() {
@@ -80,7 +74,6 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
                 variant.name.as_deref().unwrap_or_default()
             ));
         }
-        let report_path = variant.out.clone();
         let texts = Texts {
             name: variant.name,
             descriptions: variant.descriptions.as_ref(),
@@ -89,53 +82,29 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             index: s.index,
             count: s.count,
         });
-        let (report, executed) = session.measure(&plan, texts, split, shard).await;
+        let (report, ended) = session.measure(&plan, texts, split, shard).await;
         // With variants, the gate and the baseline belong to the servers' own texts; every
         // variant's report is written for `diff`, and the variants are shown side by side.
         let first = i == 0;
-        let finish = Finish {
-            out: report_path,
-            // The command's format (with JSON, annotations stay off stdout); side by side, the
-            // variants' summaries give way to the combined one.
-            show: if side_by_side {
-                session::Show::Nothing
-            } else {
-                super::resolve::show(args.format, args.quiet, args.verbose)
-            },
-            stdout_json: args.format == Format::Json,
-            gate: if first { &gate_settings } else { &no_gate },
-            eval_baseline: if first { eval.baseline.clone() } else { None },
-            eval_tool_floor: eval.tool_floor,
-            interrupted: executed.interrupted,
-            stopped: executed.fatal.is_some(),
-            gate_enabled: first,
+        let show = match side_by_side {
+            true => session::Show::Nothing,
+            false => super::resolve::show(args.format, args.quiet, args.verbose),
         };
-        let done = session::finish_with(out, &report, &finish)?;
-        let variant_code = done.code;
-        if let Some(html) = &args.html {
-            let path = match (&report.variant, side_by_side) {
-                (Some(name), true) => report::with_suffix(html, name),
-                _ => html.clone(),
-            };
-            // The page shows what the terminal and the job summary show: the gate's verdict
-            // and what the baseline comparison found.
-            let gate = first.then_some(report::PageGate {
-                verdict: &done.verdict,
-                diff: done.diff.as_ref(),
-            });
-            super::write_page(out, &path, &report::render_run_html_gated(&report, gate))?;
-        }
-        if first || variant_code == exit::INFRASTRUCTURE || executed.interrupted {
+        let json = args.format == Format::Json;
+        let finish = Finish::measured(variant.out, &session.eval, &gate, &ended, first, show, json);
+        let variant_code =
+            finish_variant(out, &report, &finish, args.html.as_deref(), side_by_side)?;
+        if first || variant_code == exit::INFRASTRUCTURE || ended.interrupted {
             code = code.max(variant_code);
         }
-        if let Some(e) = executed.fatal {
+        if let Some(e) = ended.fatal {
             return Err(session::fatal_error(
                 e,
                 "the run stopped there, and the report holds the trials before it",
             ));
         }
         reports.push(report);
-        if executed.interrupted {
+        if ended.interrupted {
             break;
         }
     }
@@ -149,6 +118,31 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     // one by one would cost a few percent of its time for nothing.
     std::mem::forget((session, plan, reports));
     Ok(code)
+}
+
+/// A variant's report finished (written, compared, gated) and its page written; its exit code.
+fn finish_variant(
+    out: &Output,
+    report: &Report,
+    finish: &Finish,
+    html: Option<&Path>,
+    side_by_side: bool,
+) -> Result<i32> {
+    let done = session::finish_with(out, report, finish)?;
+    if let Some(html) = html {
+        let path = match (&report.variant, side_by_side) {
+            (Some(name), true) => report::with_suffix(html, name),
+            _ => html.to_path_buf(),
+        };
+        // The page shows what the terminal and the job summary show: the gate's verdict and
+        // what the baseline comparison found.
+        let gate = finish.gate_enabled.then_some(report::PageGate {
+            verdict: &done.verdict,
+            diff: done.diff.as_ref(),
+        });
+        super::write_page(out, &path, &report::render_run_html_gated(report, gate))?;
+    }
+    Ok(done.code)
 }
 
 /// `--dry-run`: the servers listed (their annotations say what may run), the plan laid against

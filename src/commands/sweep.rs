@@ -8,7 +8,6 @@ use std::time::SystemTime;
 
 use crate::cli::{Format, SweepArgs, SweepStrategy};
 use crate::error::{Error, Result, exit};
-use crate::files::check_writable;
 use crate::lint::Similarity;
 use crate::mcp::{self, ServerTool, ToolSet};
 use crate::output::Output;
@@ -16,7 +15,7 @@ use crate::record::{Outcome, TrialRecord};
 use crate::report::{self, SweepPoint, SweepReport, TaskBreak, ToolIdentity, TrialOutcome};
 use crate::run::{ExecOptions, PlannedTask};
 use crate::score::{TaskState, summarize};
-use crate::session::{self, Session};
+use crate::session::{self, Prepare, Session};
 
 /// SplitMix64: a small generator whose sequence is fixed by its definition, so a seed gives the
 /// same tool sets on every machine and every version.
@@ -84,21 +83,28 @@ pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> 
         .out
         .clone()
         .unwrap_or_else(|| default_sweep_path(&session));
-    check_writable(&report_path)?;
-    if let Some(html) = &args.html {
-        check_writable(html)?;
-    }
-    let model = session.model(&cache)?;
-    let encoding = session.eval.file.encoding.unwrap_or_default();
-    let tasks = session.plan(None)?;
-    let listed = session
-        .list_tools(tasks.iter().any(|t| t.agent.is_some()), &cache)
+    let prepare = Prepare {
+        writes: std::iter::once(report_path.as_path())
+            .chain(args.html.as_deref())
+            .collect(),
+        gate: None,
+        split: None,
+        cache: &cache,
+        progress: !args.quiet && args.format == Format::Table,
+        // The suites are checked against every candidate tool below.
+        check_listing: false,
+    };
+    let (model, prepared) = session
+        .prepare(prepare, || {
+            Ok((session.model(&cache)?, session.judge(&cache)?))
+        })
         .await?;
+    let (tasks, listed) = (&prepared.tasks, &prepared.listed);
+    let encoding = session.eval.file.encoding.unwrap_or_default();
     let mut all = candidates(&listed.tools, &args)?;
     all.count_tokens(encoding);
     session.check(&all)?;
-    let agent = Some(session.agent_run(&listed, &cache, session.judge(&cache)?));
-    let needed = needed_tools(&all, &tasks);
+    let needed = needed_tools(&all, tasks);
     let distractors: Vec<String> = all
         .tools
         .iter()
@@ -118,9 +124,9 @@ pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> 
         &session,
         model.clone(),
         &candidates,
-        &tasks,
+        tasks,
         &args,
-        agent,
+        &prepared.opts,
     )
     .await?;
     if let Some(live) = &listed.live {
@@ -176,7 +182,7 @@ async fn measure_lines(
     c: &Candidates<'_>,
     tasks: &[PlannedTask],
     args: &SweepArgs,
-    agent: Option<Arc<crate::run::AgentRun>>,
+    base: &ExecOptions,
 ) -> Result<(Vec<SweepPoint>, bool)> {
     let mut strategies = args.strategy.clone();
     if strategies.is_empty() {
@@ -201,8 +207,7 @@ async fn measure_lines(
                 let subset = Arc::new(c.all.subset(names));
                 let opts = ExecOptions {
                     retrieve,
-                    agent: agent.clone(),
-                    ..session.exec_options(!args.quiet && args.format == Format::Table)
+                    ..base.clone()
                 };
                 if !args.quiet {
                     out.say(&format!(

@@ -24,7 +24,7 @@ use crate::report::{
     self, Attempt, Compared, Decision, DiffOptions, ImproveReport, KeptTool, Measured, Report,
     Requests, Round, Standing, TaskStatus, ToolEvidence,
 };
-use crate::session::{Plan, Session, Texts};
+use crate::session::{Plan, Prepare, Session, Texts};
 use crate::tokens::Encoding;
 
 /// How much a tool set may grow when the eval sets no `max_tool_tokens`: a fifth.
@@ -163,29 +163,34 @@ pub(crate) async fn prepare(session: &Session, o: &Options) -> Result<Prepared> 
     let writer_cfg = writer_config(session, o.writer_model.as_deref())?;
     let budget = RequestBudget::new(o.max_requests);
     let eval = &session.eval;
-    let model = model::from_config_counted(&eval.model, &o.cache, Some(budget.clone()))?;
-    // The writer must be an LLM: the offline baseline is no way out of a missing key.
-    let writer = model::from_config_counted(&writer_cfg, &o.cache, Some(budget.clone())).map_err(
-        |e| match e {
-            Error::Usage { message, .. } if message.starts_with("no API key") => Error::Usage {
-                message: format!("the writer: {message}"),
-                hint: Some(format!(
-                    "export {} (or give `api_key` in the eval's `writer_model`); the writer must be an LLM: the offline baseline cannot write descriptions",
-                    writer_cfg.provider().key_var()
-                )),
-            },
-            e => e,
-        },
-    )?;
-    let judge = eval
-        .judge_model
-        .as_ref()
-        .map(|j| model::from_config_counted(j, &o.cache, Some(budget.clone())))
-        .transpose()?;
-    let tasks = session.plan(None)?;
-    let agent = tasks.iter().any(|t| t.agent.is_some());
-    let listed = session.list_tools(agent, &o.cache).await?;
-    session.check(&listed.tools)?;
+    let counted = |m| model::from_config_counted(m, &o.cache, Some(budget.clone()));
+    let prepare = Prepare {
+        writes: Vec::new(),
+        gate: None,
+        split: None,
+        cache: &o.cache,
+        progress: o.progress,
+        check_listing: true,
+    };
+    let ((model, writer), ready) = session
+        .prepare(prepare, || {
+            let model = counted(&eval.model)?;
+            // The writer must be an LLM: the offline baseline is no way out of a missing key.
+            let writer = counted(&writer_cfg).map_err(|e| match e {
+                Error::Usage { message, .. } if message.starts_with("no API key") => Error::Usage {
+                    message: format!("the writer: {message}"),
+                    hint: Some(format!(
+                        "export {} (or give `api_key` in the eval's `writer_model`); the writer must be an LLM: the offline baseline cannot write descriptions",
+                        writer_cfg.provider().key_var()
+                    )),
+                },
+                e => e,
+            })?;
+            let judge = eval.judge_model.as_ref().map(counted).transpose()?;
+            Ok(((model, writer), judge))
+        })
+        .await?;
+    let (tasks, listed, opts) = (ready.tasks, ready.listed, ready.opts);
     let encoding = eval.file.encoding.unwrap_or_default();
     let mut tools = listed.tools.clone();
     let total = tools.count_tokens(encoding);
@@ -199,10 +204,6 @@ pub(crate) async fn prepare(session: &Session, o: &Options) -> Result<Prepared> 
                 DEFAULT_GROWTH * 100.0
             ),
         ),
-    };
-    let opts = crate::run::ExecOptions {
-        agent: Some(session.agent_run(&listed, &o.cache, judge)),
-        ..session.exec_options(o.progress)
     };
     let mut prepared = Prepared {
         plan: Plan {

@@ -41,6 +41,47 @@ pub(crate) struct Finish<'a> {
     pub gate_enabled: bool,
 }
 
+/// The gate of a report that is not gated: no baseline, no condition.
+static NO_GATE: GateSettings = GateSettings {
+    baseline: None,
+    baseline_ref: None,
+    update_baseline: false,
+    fail_on: Vec::new(),
+    tool_floor: None,
+    junit: None,
+    common_tasks: false,
+    alpha: 0.05,
+    allow_incomplete: false,
+};
+
+impl<'a> Finish<'a> {
+    /// The finish of one measurement of `eval` (a run, a variant, a model of a matrix) that
+    /// `ended` so, its report written to `out`. Only a `gated` one (the servers' own texts, the
+    /// first model) is compared with the baseline and gated: a baseline was recorded under one
+    /// set of texts, by one model.
+    pub(crate) fn measured(
+        out: PathBuf,
+        eval: &crate::config::Eval,
+        gate: &'a GateSettings,
+        ended: &super::variant::Ended,
+        gated: bool,
+        show: Show,
+        stdout_json: bool,
+    ) -> Finish<'a> {
+        Finish {
+            out,
+            show,
+            stdout_json,
+            gate: if gated { gate } else { &NO_GATE },
+            eval_baseline: if gated { eval.baseline.clone() } else { None },
+            eval_tool_floor: eval.tool_floor,
+            interrupted: ended.interrupted,
+            stopped: ended.fatal.is_some(),
+            gate_enabled: gated,
+        }
+    }
+}
+
 impl Finish<'_> {
     fn baseline_path(&self) -> Option<PathBuf> {
         self.gate

@@ -6,6 +6,7 @@
 mod assemble;
 mod check;
 mod finish;
+mod prepare;
 mod variant;
 
 use std::sync::Arc;
@@ -14,7 +15,8 @@ use std::time::SystemTime;
 pub(crate) use assemble::{build_report, eval_info};
 pub(crate) use check::check_expectations;
 pub(crate) use finish::{Finish, Show, finish, finish_with, write_report};
-pub(crate) use variant::{Plan, Texts};
+pub(crate) use prepare::Prepare;
+pub(crate) use variant::{Ended, Plan, Texts};
 
 use crate::config::Mode;
 use crate::config::{self, Eval, Overrides, ServerSpec, Split};
