@@ -20,6 +20,7 @@ mod run;
 mod score;
 mod secrets;
 mod session;
+mod sweep;
 mod text;
 pub mod tokens;
 

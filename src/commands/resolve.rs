@@ -10,6 +10,7 @@ use crate::mcp::demo::DemoPart;
 use crate::mcp::demo::Fault;
 use crate::model::{CacheMode, CacheSettings};
 use crate::session::Show;
+use crate::sweep::Strategy;
 use crate::tokens::Encoding;
 
 impl From<&cli::RunSettings> for Overrides {
@@ -112,6 +113,15 @@ impl From<cli::DemoPart> for DemoPart {
     }
 }
 
+impl From<cli::SweepStrategy> for Strategy {
+    fn from(s: cli::SweepStrategy) -> Self {
+        match s {
+            cli::SweepStrategy::Random => Strategy::Random,
+            cli::SweepStrategy::Similar => Strategy::Similar,
+        }
+    }
+}
+
 #[cfg(feature = "testing")]
 impl From<cli::Fault> for Fault {
     fn from(f: cli::Fault) -> Self {
@@ -151,6 +161,10 @@ mod tests {
         for v in cli::Encoding::value_variants() {
             let plain = Encoding::from(*v);
             assert_eq!(v.to_possible_value().unwrap().get_name(), plain.as_str());
+        }
+        for v in cli::SweepStrategy::value_variants() {
+            let plain = Strategy::from(*v);
+            assert_eq!(v.to_possible_value().unwrap().get_name(), plain.name());
         }
         for v in cli::DemoPart::value_variants() {
             assert_eq!(name(v), name(&DemoPart::from(*v)));

@@ -38,6 +38,7 @@ const RANKS: &[(&str, u32)] = &[
     ("gate", 7),
     ("session", 8),
     ("improve", 9),
+    ("sweep", 9),
     ("commands", 10),
 ];
 
