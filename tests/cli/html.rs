@@ -4,7 +4,8 @@
 //! real runs: the demo, the agent demo, a diff, a sweep, an improve loop, and a run whose tool
 //! descriptions and model replies try to break out of the page.
 //!
-//! They run when `CI` is set (`.ci/run` installs Chromium); elsewhere each says why it skips.
+//! They run wherever Chromium is installed (`.ci/run` installs it); under `CI` a missing Chromium
+//! fails them, and elsewhere each says why it skips.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
