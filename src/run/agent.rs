@@ -7,7 +7,7 @@
 //! that call. Tool results are data: whatever they say, the calls they provoke meet the same
 //! rules.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,14 +18,14 @@ use super::reply::{actual_call, take_text_calls, unscored_record};
 use crate::config::{Mock, Mocks};
 use crate::mcp::{ToolInfo, ToolSet, TrialServers};
 use crate::model::{
-    CacheMode, ErrorKind, Exchange, ExchangedCall, Model, ModelError, ModelRequest, OutputSchema,
-    RawCall,
+    CacheMode, ErrorKind, Exchange, ExchangedCall, Model, ModelError, ModelReply, ModelRequest,
+    OutputSchema, RawCall,
 };
 use crate::record::{
     AgentRecord, CallHow, CallResult, JudgeRecord, JudgeVerdict, LoopEnd, Outcome, RepeatedCall,
     ReplyRecord, StoppedAt, ToolCallRecord, TrialRecord, TurnRecord, Usage,
 };
-use crate::score::{ActualCall, Conversation, Judge};
+use crate::score::{ActualCall, Conversation as Judged, Judge};
 
 const TOOL_RESULT: &str = "tool-result";
 
@@ -73,277 +73,69 @@ impl AgentTrial<'_> {
         done
     }
 
+    /// The loop of turns: ask, decide and run the reply's calls, feed their results back; then
+    /// score the conversation.
     async fn converse(
         &self,
         mut req: ModelRequest,
         own: &TrialServers,
     ) -> (TrialRecord, Option<ModelError>) {
-        let started = Instant::now();
-        let mut rec = unscored_record(self.t, req.trial, 0);
-        let mut agent = AgentRecord::default();
-        let mut calls: Vec<ActualCall> = Vec::new();
-        let mut seen: HashSet<(String, String)> = HashSet::new();
-        // How often each (tool, arguments) was called so far: the n-th call of the same has a
-        // recorded result of its own (a stateful server may answer it differently).
-        let mut occurrences: std::collections::HashMap<(String, String), u32> =
-            std::collections::HashMap::new();
-        // In how many turns each (tool, arguments) was called, and the last of them: the same
-        // call again after its result came back is a repeat.
-        let mut repeats: std::collections::HashMap<(String, String), (u32, u32)> =
-            std::collections::HashMap::new();
-        let mut repeated: Option<RepeatedCall> = None;
-        let mut usage: Option<Usage> = None;
-        let mut fatal = None;
-        let mut failure: Option<String> = None;
-        agent.end = LoopEnd::TurnLimit;
+        let mut c = Conversation::new(unscored_record(self.t, req.trial, 0));
         for turn in 1..=self.settings.max_turns {
-            let asked = Instant::now();
-            let answer =
-                tokio::time::timeout(self.request_timeout, self.model.complete(&req)).await;
-            let model_ms = asked.elapsed().as_millis() as u64;
-            agent.model_ms += model_ms;
-            let reply = match answer {
-                Err(_) => {
-                    failure = Some(format!(
-                        "the model did not answer within {}s (turn {turn})",
-                        self.request_timeout.as_secs()
-                    ));
-                    break;
-                }
-                Ok(Err(e)) => {
-                    rec.retries += e.retries;
-                    failure = Some(if e.retries > 0 {
-                        format!("{} (turn {turn}, after {} retries)", e.message, e.retries)
-                    } else {
-                        format!("{} (turn {turn})", e.message)
-                    });
-                    fatal = (e.kind == ErrorKind::Fatal).then_some(e);
-                    break;
-                }
-                Ok(Ok(reply)) => reply,
+            let Some(reply) = c.ask(self, &req, turn).await else {
+                break;
             };
-            rec.retries += reply.retries;
-            rec.cached |= reply.cached;
-            if let Some(u) = reply.usage {
-                let total = usage.get_or_insert_default();
-                total.prompt_tokens += u.prompt_tokens;
-                total.completion_tokens += u.completion_tokens;
-            }
-            let mut tool_calls = reply.tool_calls;
-            let mut notes = reply.notes;
-            if tool_calls.is_empty()
-                && let Some(text) = &reply.content
-            {
-                take_text_calls(text, self.recover, &mut tool_calls, &mut notes);
-            }
-            rec.notes.extend(notes);
-            let mut record = TurnRecord {
-                reply: ReplyRecord {
-                    content: reply.content.clone(),
-                    tool_calls: tool_calls
-                        .iter()
-                        .map(|c| ToolCallRecord {
-                            name: c.name.clone(),
-                            arguments: c.arguments.clone(),
-                            recovered: c.recovered,
-                        })
-                        .collect(),
-                    finish_reason: reply.finish_reason,
-                },
-                usage: reply.usage,
-                model_ms,
-                cached: reply.cached,
-                results: Vec::new(),
-            };
+            let (mut record, tool_calls, content) = c.read_reply(reply, self.recover);
             if tool_calls.is_empty() {
-                agent.answer = reply.content;
-                agent.end = LoopEnd::Answered;
-                agent.turns.push(record);
+                c.agent.answer = content;
+                c.agent.end = LoopEnd::Answered;
+                c.agent.turns.push(record);
                 break;
             }
-            let mut exchange = Exchange {
-                content: reply.content,
-                calls: Vec::with_capacity(tool_calls.len()),
-            };
-            // Each call is decided in order, up to the first that may not run (the loop stops
-            // there, and the calls after it are not made); then the calls that run go to their
-            // servers at once, and their results are taken in the order the model gave.
-            let mut made: Vec<(RawCall, ActualCall, Decision, u32)> = Vec::new();
-            for call in tool_calls {
-                let actual = actual_call(&call, self.tools);
-                let key = (
-                    actual.name.clone(),
-                    actual
-                        .arguments
-                        .as_ref()
-                        .map(|a| Value::Object(a.clone()).to_string())
-                        .unwrap_or_else(|raw| raw.clone()),
-                );
-                if !seen.insert(key.clone()) {
-                    agent.redundant_calls += 1;
-                }
-                let (last, times) = repeats.entry(key.clone()).or_default();
-                if *last != turn {
-                    *last = turn;
-                    *times += 1;
-                    let limit = self.settings.max_repeats;
-                    if limit > 0 && *times >= limit && repeated.is_none() {
-                        repeated = Some(RepeatedCall {
-                            tool: actual.name.clone(),
-                            arguments: call.arguments.clone(),
-                            times: *times,
-                        });
-                    }
-                }
-                let nth = occurrences.entry(key).or_default();
-                *nth += 1;
-                let nth = *nth;
-                calls.push(actual.clone());
-                let decision = self.decide(&actual);
-                let refused = matches!(decision, Decision::Now(Step::Refused(_)));
-                made.push((call, actual, decision, nth));
-                if refused {
-                    break;
-                }
-            }
-            let answered = Instant::now();
-            let trial = req.trial;
-            let mut pending = Vec::with_capacity(made.len());
-            let mut made_calls = Vec::with_capacity(made.len());
-            for (call, actual, decision, nth) in made {
-                pending.push(async move {
-                    let started = Instant::now();
-                    let step = match decision {
-                        Decision::Now(step) => step,
-                        Decision::Run(tool, args) => {
-                            self.run_call(tool, args, trial, nth, own).await
-                        }
-                    };
-                    (step, started.elapsed().as_millis() as u64)
-                });
-                made_calls.push((call, actual));
-            }
-            let steps = futures::future::join_all(pending).await;
-            agent.tool_ms += answered.elapsed().as_millis() as u64;
-            for (i, ((call, actual), (step, ms))) in made_calls.into_iter().zip(steps).enumerate() {
-                let (how, output) = match step {
-                    Step::Answered(how, output) => (how, output),
-                    Step::Refused(why) => {
-                        record.results.push(CallResult {
-                            tool: actual.name.clone(),
-                            arguments: call.arguments.clone(),
-                            how: CallHow::Refused,
-                            text: String::new(),
-                            is_error: false,
-                            cut_from: None,
-                            notes: vec![why.clone()],
-                            ms,
-                        });
-                        agent.stopped_at = Some(StoppedAt {
-                            tool: actual.name.clone(),
-                            arguments: call.arguments.clone(),
-                            why,
-                        });
-                        agent.end = LoopEnd::Stopped;
-                        break;
-                    }
-                    Step::Failed(why) => {
-                        failure = Some(why);
-                        break;
-                    }
-                    Step::Fatal(e) => {
-                        failure = Some(e.message.clone());
-                        fatal = Some(e);
-                        break;
-                    }
-                };
-                let (text, cut_from) = cap(output.text, self.run.max_result_bytes);
-                let mut notes = output.notes;
-                if let Some(n) = cut_from {
-                    notes.push(format!(
-                        "the result was cut from {n} to {} bytes (`max_result_bytes`)",
-                        text.len()
-                    ));
-                }
-                if output.is_error {
-                    agent.tool_errors += 1;
-                }
-                exchange.calls.push(ExchangedCall {
-                    id: call
-                        .id
-                        .clone()
-                        .unwrap_or_else(|| format!("call_{turn}_{i}")),
-                    name: call.name.clone(),
-                    arguments: call.arguments.clone(),
-                    result: text.clone(),
-                    is_error: output.is_error,
-                    id_from_model: call.id.is_some(),
-                    signature: call.signature.clone(),
-                });
-                record.results.push(CallResult {
-                    tool: actual.name,
-                    arguments: call.arguments,
-                    how,
-                    text,
-                    is_error: output.is_error,
-                    cut_from,
-                    notes,
-                    ms,
-                });
-            }
-            agent.turns.push(record);
-            if failure.is_some() || agent.end == LoopEnd::Stopped {
-                break;
-            }
-            if repeated.is_some() {
-                agent.end = LoopEnd::Repeated;
-                agent.repeated = repeated;
+            let made = c.decide_calls(self, tool_calls, turn);
+            let (made, steps) = self.run_calls(made, req.trial, own, &mut c).await;
+            let exchange = c.fold_results(self, made, steps, &mut record, content, turn);
+            c.agent.turns.push(record);
+            if c.ends_after_turn() {
                 break;
             }
             req.exchanges.push(exchange);
         }
-        rec.latency_ms = started.elapsed().as_millis() as u64;
-        rec.usage = usage;
-        rec.called = calls.iter().map(|c| c.name.clone()).collect();
-        rec.reply = agent.turns.last().map(|t| t.reply.clone());
-        match failure {
-            Some(why) => {
-                agent.end = LoopEnd::Error;
-                rec.outcome = Outcome::Error;
-                rec.reason = why;
-            }
-            None => {
-                let verdict = self.judge.judge_agent(
-                    &self.t.task,
-                    &Conversation {
-                        calls: &calls,
-                        end: agent.end,
-                        answer: agent.answer.as_deref(),
-                        stopped_at: agent.stopped_at.as_ref().map(|s| s.tool.as_str()),
-                        repeated: agent.repeated.as_ref().map(|r| (r.tool.as_str(), r.times)),
-                        turns: agent.turns.len(),
-                    },
-                );
-                rec.outcome = verdict.outcome;
-                rec.reason = verdict.reason;
-                rec.expected = verdict.expected_tools;
-                if let Some(s) = &agent.stopped_at {
-                    rec.notes
-                        .push(format!("stopped at `{}`: {}", s.tool, s.why));
-                }
-            }
-        }
-        if let (Some(rubric), Some(judge), LoopEnd::Answered) =
-            (&self.t.task.judge, &self.run.judge, agent.end)
+        c.score(self, req.trial).await
+    }
+
+    /// Runs the calls that may run on their servers at once (the others are answered already);
+    /// each call's step and time, in the order the model gave.
+    async fn run_calls<'t>(
+        &'t self,
+        made: Vec<Made<'t>>,
+        trial: u32,
+        own: &TrialServers,
+        c: &mut Conversation,
+    ) -> (Vec<(RawCall, ActualCall)>, Vec<(Step, u64)>) {
+        let answered = Instant::now();
+        let mut pending = Vec::with_capacity(made.len());
+        let mut calls = Vec::with_capacity(made.len());
+        for Made {
+            call,
+            actual,
+            decision,
+            nth,
+        } in made
         {
-            let (verdict, judge_fatal) = self
-                .ask_judge(judge.as_ref(), rubric, agent.answer.as_deref(), req.trial)
-                .await;
-            agent.judge = Some(verdict);
-            fatal = fatal.or(judge_fatal);
+            pending.push(async move {
+                let started = Instant::now();
+                let step = match decision {
+                    Decision::Now(step) => step,
+                    Decision::Run(tool, args) => self.run_call(tool, args, trial, nth, own).await,
+                };
+                (step, started.elapsed().as_millis() as u64)
+            });
+            calls.push((call, actual));
         }
-        rec.agent = Some(Box::new(agent));
-        (rec, fatal)
+        let steps = futures::future::join_all(pending).await;
+        c.agent.tool_ms += answered.elapsed().as_millis() as u64;
+        (calls, steps)
     }
 
     /// The judge's verdict on the final answer against `rubric`.
@@ -538,6 +330,349 @@ impl AgentTrial<'_> {
             }
             Err(failure) => Step::Failed(failure.reason()),
         }
+    }
+}
+
+/// A call and its arguments as a key: what makes two calls the same.
+type CallKey = (String, String);
+
+/// One call of a reply, with what answers it and which occurrence of the same call it is.
+struct Made<'t> {
+    call: RawCall,
+    actual: ActualCall,
+    decision: Decision<'t>,
+    nth: u32,
+}
+
+/// An agent conversation as it goes: the trial's record, the agent's record, and what the loop
+/// keeps count of.
+struct Conversation {
+    started: Instant,
+    rec: TrialRecord,
+    agent: AgentRecord,
+    /// Every call made, as the judge sees it.
+    calls: Vec<ActualCall>,
+    seen: HashSet<CallKey>,
+    /// How often each call was made so far: the n-th call of the same has a recorded result of
+    /// its own (a stateful server may answer it differently).
+    occurrences: HashMap<CallKey, u32>,
+    /// In how many turns each call was made, and the last of them: the same call again after
+    /// its result came back is a repeat.
+    repeats: HashMap<CallKey, (u32, u32)>,
+    repeated: Option<RepeatedCall>,
+    usage: Option<Usage>,
+    fatal: Option<ModelError>,
+    /// Why the trial ends as an infrastructure error.
+    failure: Option<String>,
+}
+
+impl Conversation {
+    fn new(rec: TrialRecord) -> Conversation {
+        Conversation {
+            started: Instant::now(),
+            rec,
+            agent: AgentRecord {
+                end: LoopEnd::TurnLimit,
+                ..AgentRecord::default()
+            },
+            calls: Vec::new(),
+            seen: HashSet::new(),
+            occurrences: HashMap::new(),
+            repeats: HashMap::new(),
+            repeated: None,
+            usage: None,
+            fatal: None,
+            failure: None,
+        }
+    }
+
+    /// Asks the model for turn `turn`: its reply and the time it took; `None` when it failed
+    /// (the failure is kept).
+    async fn ask(
+        &mut self,
+        t: &AgentTrial<'_>,
+        req: &ModelRequest,
+        turn: u32,
+    ) -> Option<(ModelReply, u64)> {
+        let asked = Instant::now();
+        let answer = tokio::time::timeout(t.request_timeout, t.model.complete(req)).await;
+        let model_ms = asked.elapsed().as_millis() as u64;
+        self.agent.model_ms += model_ms;
+        let reply = match answer {
+            Err(_) => {
+                self.failure = Some(format!(
+                    "the model did not answer within {}s (turn {turn})",
+                    t.request_timeout.as_secs()
+                ));
+                return None;
+            }
+            Ok(Err(e)) => {
+                self.rec.retries += e.retries;
+                self.failure = Some(if e.retries > 0 {
+                    format!("{} (turn {turn}, after {} retries)", e.message, e.retries)
+                } else {
+                    format!("{} (turn {turn})", e.message)
+                });
+                self.fatal = (e.kind == ErrorKind::Fatal).then_some(e);
+                return None;
+            }
+            Ok(Ok(reply)) => reply,
+        };
+        self.rec.retries += reply.retries;
+        self.rec.cached |= reply.cached;
+        if let Some(u) = reply.usage {
+            let total = self.usage.get_or_insert_default();
+            total.prompt_tokens += u.prompt_tokens;
+            total.completion_tokens += u.completion_tokens;
+        }
+        Some((reply, model_ms))
+    }
+
+    /// The turn's record, the calls of the reply (written as text and recovered, when the eval
+    /// says so) and its text.
+    fn read_reply(
+        &mut self,
+        (reply, model_ms): (ModelReply, u64),
+        recover: bool,
+    ) -> (TurnRecord, Vec<RawCall>, Option<String>) {
+        let mut tool_calls = reply.tool_calls;
+        let mut notes = reply.notes;
+        if tool_calls.is_empty()
+            && let Some(text) = &reply.content
+        {
+            take_text_calls(text, recover, &mut tool_calls, &mut notes);
+        }
+        self.rec.notes.extend(notes);
+        let record = TurnRecord {
+            reply: ReplyRecord {
+                content: reply.content.clone(),
+                tool_calls: tool_calls
+                    .iter()
+                    .map(|c| ToolCallRecord {
+                        name: c.name.clone(),
+                        arguments: c.arguments.clone(),
+                        recovered: c.recovered,
+                    })
+                    .collect(),
+                finish_reason: reply.finish_reason,
+            },
+            usage: reply.usage,
+            model_ms,
+            cached: reply.cached,
+            results: Vec::new(),
+        };
+        (record, tool_calls, reply.content)
+    }
+
+    /// Decides each call in order, up to the first that may not run (the loop stops there, and
+    /// the calls after it are not made), counting repeats and redundant calls.
+    fn decide_calls<'t>(
+        &mut self,
+        t: &'t AgentTrial<'_>,
+        tool_calls: Vec<RawCall>,
+        turn: u32,
+    ) -> Vec<Made<'t>> {
+        let mut made = Vec::new();
+        for call in tool_calls {
+            let actual = actual_call(&call, t.tools);
+            let arguments = match &actual.arguments {
+                Ok(a) => Value::Object(a.clone()).to_string(),
+                Err(raw) => raw.clone(),
+            };
+            let key = (actual.name.clone(), arguments);
+            if !self.seen.insert(key.clone()) {
+                self.agent.redundant_calls += 1;
+            }
+            let (last, times) = self.repeats.entry(key.clone()).or_default();
+            if *last != turn {
+                *last = turn;
+                *times += 1;
+                let limit = t.settings.max_repeats;
+                if limit > 0 && *times >= limit && self.repeated.is_none() {
+                    self.repeated = Some(RepeatedCall {
+                        tool: actual.name.clone(),
+                        arguments: call.arguments.clone(),
+                        times: *times,
+                    });
+                }
+            }
+            let nth = self.occurrences.entry(key).or_default();
+            *nth += 1;
+            let nth = *nth;
+            self.calls.push(actual.clone());
+            let decision = t.decide(&actual);
+            let refused = matches!(decision, Decision::Now(Step::Refused(_)));
+            made.push(Made {
+                call,
+                actual,
+                decision,
+                nth,
+            });
+            if refused {
+                break;
+            }
+        }
+        made
+    }
+
+    /// The results of the calls, in the model's order, into the turn's record and the exchange
+    /// sent back with the next request; up to a refusal (the loop stops) or a failure (the
+    /// trial ends).
+    fn fold_results(
+        &mut self,
+        t: &AgentTrial<'_>,
+        made: Vec<(RawCall, ActualCall)>,
+        steps: Vec<(Step, u64)>,
+        record: &mut TurnRecord,
+        content: Option<String>,
+        turn: u32,
+    ) -> Exchange {
+        let mut exchange = Exchange {
+            content,
+            calls: Vec::with_capacity(made.len()),
+        };
+        for (i, ((call, actual), (step, ms))) in made.into_iter().zip(steps).enumerate() {
+            let (how, output) = match step {
+                Step::Answered(how, output) => (how, output),
+                Step::Refused(why) => {
+                    self.refused(record, &call, &actual, why, ms);
+                    break;
+                }
+                Step::Failed(why) => {
+                    self.failure = Some(why);
+                    break;
+                }
+                Step::Fatal(e) => {
+                    self.failure = Some(e.message.clone());
+                    self.fatal = Some(e);
+                    break;
+                }
+            };
+            let (text, cut_from) = cap(output.text, t.run.max_result_bytes);
+            let mut notes = output.notes;
+            if let Some(n) = cut_from {
+                notes.push(format!(
+                    "the result was cut from {n} to {} bytes (`max_result_bytes`)",
+                    text.len()
+                ));
+            }
+            if output.is_error {
+                self.agent.tool_errors += 1;
+            }
+            exchange.calls.push(ExchangedCall {
+                id: call
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("call_{turn}_{i}")),
+                name: call.name.clone(),
+                arguments: call.arguments.clone(),
+                result: text.clone(),
+                is_error: output.is_error,
+                id_from_model: call.id.is_some(),
+                signature: call.signature.clone(),
+            });
+            record.results.push(CallResult {
+                tool: actual.name,
+                arguments: call.arguments,
+                how,
+                text,
+                is_error: output.is_error,
+                cut_from,
+                notes,
+                ms,
+            });
+        }
+        exchange
+    }
+
+    /// A call that may not run: its result says why, and the loop stops at it.
+    fn refused(
+        &mut self,
+        record: &mut TurnRecord,
+        call: &RawCall,
+        actual: &ActualCall,
+        why: String,
+        ms: u64,
+    ) {
+        record.results.push(CallResult {
+            tool: actual.name.clone(),
+            arguments: call.arguments.clone(),
+            how: CallHow::Refused,
+            text: String::new(),
+            is_error: false,
+            cut_from: None,
+            notes: vec![why.clone()],
+            ms,
+        });
+        self.agent.stopped_at = Some(StoppedAt {
+            tool: actual.name.clone(),
+            arguments: call.arguments.clone(),
+            why,
+        });
+        self.agent.end = LoopEnd::Stopped;
+    }
+
+    /// Whether the loop ends after this turn: a failure, a call that may not run, or a call
+    /// repeated `max_repeats` times.
+    fn ends_after_turn(&mut self) -> bool {
+        if self.failure.is_some() || self.agent.end == LoopEnd::Stopped {
+            return true;
+        }
+        if self.repeated.is_some() {
+            self.agent.end = LoopEnd::Repeated;
+            self.agent.repeated = self.repeated.take();
+            return true;
+        }
+        false
+    }
+
+    /// The trial's record: an infrastructure error, or the conversation judged against the
+    /// task (and the final answer against its rubric by the judge model).
+    async fn score(mut self, t: &AgentTrial<'_>, trial: u32) -> (TrialRecord, Option<ModelError>) {
+        let (mut rec, mut agent) = (self.rec, self.agent);
+        rec.latency_ms = self.started.elapsed().as_millis() as u64;
+        rec.usage = self.usage;
+        rec.called = self.calls.iter().map(|c| c.name.clone()).collect();
+        rec.reply = agent.turns.last().map(|t| t.reply.clone());
+        match self.failure.take() {
+            Some(why) => {
+                agent.end = LoopEnd::Error;
+                rec.outcome = Outcome::Error;
+                rec.reason = why;
+            }
+            None => {
+                let verdict = t.judge.judge_agent(
+                    &t.t.task,
+                    &Judged {
+                        calls: &self.calls,
+                        end: agent.end,
+                        answer: agent.answer.as_deref(),
+                        stopped_at: agent.stopped_at.as_ref().map(|s| s.tool.as_str()),
+                        repeated: agent.repeated.as_ref().map(|r| (r.tool.as_str(), r.times)),
+                        turns: agent.turns.len(),
+                    },
+                );
+                rec.outcome = verdict.outcome;
+                rec.reason = verdict.reason;
+                rec.expected = verdict.expected_tools;
+                if let Some(s) = &agent.stopped_at {
+                    rec.notes
+                        .push(format!("stopped at `{}`: {}", s.tool, s.why));
+                }
+            }
+        }
+        let mut fatal = self.fatal;
+        if let (Some(rubric), Some(judge), LoopEnd::Answered) =
+            (&t.t.task.judge, &t.run.judge, agent.end)
+        {
+            let (verdict, judge_fatal) = t
+                .ask_judge(judge.as_ref(), rubric, agent.answer.as_deref(), trial)
+                .await;
+            agent.judge = Some(verdict);
+            fatal = fatal.or(judge_fatal);
+        }
+        rec.agent = Some(Box::new(agent));
+        (rec, fatal)
     }
 }
 
