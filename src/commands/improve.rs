@@ -1,14 +1,14 @@
 //! `tooleval improve`: the tune tasks' failures turned into proposed descriptions, each checked,
 //! measured on tune and holdout, and kept only when the holdout confirms it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cli::{Format, ImproveArgs};
 use crate::error::{Result, exit};
 use crate::files::check_writable;
 use crate::improve::{self, Options};
 use crate::output::Output;
-use crate::report;
+use crate::report::{self, ImproveReport};
 use crate::session::Session;
 
 pub(crate) async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i32> {
@@ -49,8 +49,27 @@ pub(crate) async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i
     };
     let prepared = improve::prepare(&session, &options).await?;
     let finished = improve::run(out, &session, prepared, &options).await;
-    let r = &finished.report;
-    let written = crate::session::write_report(out, r, &report_path)?;
+    show(out, &args, eval, &finished.report, &report_path, table)?;
+    if let Some(e) = finished.error {
+        return Err(e);
+    }
+    if finished.interrupted {
+        return Ok(crate::run::interrupted_code());
+    }
+    Ok(exit::OK)
+}
+
+/// The loop's report written with its markdown summary (and page), the table or JSON shown,
+/// and where the kept descriptions went.
+fn show(
+    out: &Output,
+    args: &ImproveArgs,
+    eval: &Path,
+    r: &ImproveReport,
+    report_path: &Path,
+    table: bool,
+) -> Result<()> {
+    let written = crate::session::write_report(out, r, report_path)?;
     // `x.json` -> `x.md`; a report named `x.md` keeps its name, and the summary is `x.summary.md`.
     let summary: PathBuf = if written.extension().is_some_and(|e| e == "md") {
         written.with_extension("summary.md")
@@ -99,11 +118,5 @@ pub(crate) async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i
             written.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default()
         )),
     }
-    if let Some(e) = finished.error {
-        return Err(e);
-    }
-    if finished.interrupted {
-        return Ok(crate::run::interrupted_code());
-    }
-    Ok(exit::OK)
+    Ok(())
 }

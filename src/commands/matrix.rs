@@ -26,20 +26,7 @@ struct Entry {
 }
 
 pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result<i32> {
-    let eval = &session.eval;
-    if !args.variant.is_empty() || args.shard.is_some() {
-        return Err(Error::usage(
-            format!(
-                "{} cannot run with several models",
-                if args.shard.is_some() {
-                    "--shard"
-                } else {
-                    "--variant"
-                }
-            ),
-            Some("run one model at a time (`--model NAME`) for variants or shards".to_owned()),
-        ));
-    }
+    refuse_per_model_options(&args)?;
     let cache = super::resolve::cache_settings(&args.cache);
     let gate = GateSettings::from(&args.gate);
     let split = args.split.map(Into::into);
@@ -76,44 +63,16 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
         model: entries[0].model.clone(),
         listed: prepared.listed,
     };
-    // Every model at once: the eval's concurrency bounds the requests on the wire in all, each
-    // model keeps its own rate limits (waiting on them takes no slot), and one Ctrl-C stops
-    // them all.
-    let total = (plan.tasks.len() as u64) * u64::from(eval.trials) * entries.len() as u64;
-    let shared = Shared::new(total, progress);
-    let slots = Arc::new(tokio::sync::Semaphore::new(eval.concurrency.max(1)));
-    for e in &entries {
-        e.model.share_slots(slots.clone());
-    }
-    if progress {
-        out.say(&format!(
-            "{} models at once, {} trials each, at most {} in flight:\n",
-            entries.len(),
-            plan.tasks.len() as u64 * u64::from(eval.trials),
-            eval.concurrency
-        ));
-    }
-    let texts = || Texts {
-        name: descriptions.as_ref().map(Descriptions::name),
-        descriptions: descriptions.as_ref(),
-    };
-    let options: Vec<ExecOptions> = entries
-        .iter()
-        .map(|e| ExecOptions {
-            recover_text_calls: e.config.recover_text_calls,
-            request_timeout: model::request_backstop(&e.config, 60),
-            shared: Some(shared.clone()),
-            ..plan.opts.clone()
-        })
-        .collect();
-    let measured = futures::future::join_all(
-        entries
-            .iter()
-            .zip(&options)
-            .map(|(e, opts)| session.measure_with(&plan, &e.model, opts, texts(), split, None)),
+    let measured = measure_all(
+        out,
+        &session,
+        &plan,
+        &entries,
+        descriptions.as_ref(),
+        split,
+        progress,
     )
     .await;
-    shared.bar.finish_and_clear();
     let Models {
         code,
         reports,
@@ -125,13 +84,33 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
     }
     // Each model that stopped at a failure no retry cures says why; the last error is the
     // command's.
-    let last = stops.pop();
-    for e in stops {
-        out.say(&e.render());
-    }
-    match last {
-        Some(e) => Err(e),
+    match stops.pop() {
+        Some(last) => {
+            for e in stops {
+                out.say(&e.render());
+            }
+            Err(last)
+        }
         None => Ok(code),
+    }
+}
+
+/// Variants and shards are one model's: refused with several.
+fn refuse_per_model_options(args: &RunArgs) -> Result<()> {
+    if !args.variant.is_empty() || args.shard.is_some() {
+        Err(Error::usage(
+            format!(
+                "{} cannot run with several models",
+                if args.shard.is_some() {
+                    "--shard"
+                } else {
+                    "--variant"
+                }
+            ),
+            Some("run one model at a time (`--model NAME`) for variants or shards".to_owned()),
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -190,6 +169,57 @@ fn entries(
         })
         .collect();
     Ok((entries, summary_path))
+}
+
+/// Every model at once: the eval's concurrency bounds the requests on the wire in all, each
+/// model keeps its own rate limits (waiting on them takes no slot), and one Ctrl-C stops them
+/// all. Each model's report and how its measurement ended, in the entries' order.
+async fn measure_all(
+    out: &Output,
+    session: &Session,
+    plan: &Plan,
+    entries: &[Entry],
+    descriptions: Option<&Descriptions>,
+    split: Option<crate::config::Split>,
+    progress: bool,
+) -> Vec<(Report, Ended)> {
+    let eval = &session.eval;
+    let total = (plan.tasks.len() as u64) * u64::from(eval.trials) * entries.len() as u64;
+    let shared = Shared::new(total, progress);
+    let slots = Arc::new(tokio::sync::Semaphore::new(eval.concurrency.max(1)));
+    for e in entries {
+        e.model.share_slots(slots.clone());
+    }
+    if progress {
+        out.say(&format!(
+            "{} models at once, {} trials each, at most {} in flight:\n",
+            entries.len(),
+            plan.tasks.len() as u64 * u64::from(eval.trials),
+            eval.concurrency
+        ));
+    }
+    let texts = || Texts {
+        name: descriptions.map(Descriptions::name),
+        descriptions,
+    };
+    let options: Vec<ExecOptions> = entries
+        .iter()
+        .map(|e| ExecOptions {
+            recover_text_calls: e.config.recover_text_calls,
+            request_timeout: model::request_backstop(&e.config, 60),
+            shared: Some(shared.clone()),
+            ..plan.opts.clone()
+        })
+        .collect();
+    let measured = futures::future::join_all(
+        entries
+            .iter()
+            .zip(&options)
+            .map(|(e, opts)| session.measure_with(plan, &e.model, opts, texts(), split, None)),
+    )
+    .await;
+    shared.bar.finish_and_clear();
+    measured
 }
 
 /// The models' reports, finished.

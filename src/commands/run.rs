@@ -65,6 +65,31 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
         listed: prepared.listed,
     };
     let side_by_side = variants.len() > 1;
+    let (code, reports) = measure_variants(out, &session, &plan, variants, &args, &gate).await?;
+    if side_by_side {
+        show_variants(out, &reports, &args);
+    }
+    if let Some(live) = &plan.listed.live {
+        live.close().await;
+    }
+    // The process ends after this command: freeing a large run's millions of small allocations
+    // one by one would cost a few percent of its time for nothing.
+    std::mem::forget((session, plan, reports));
+    Ok(code)
+}
+
+/// Each variant measured on the plan and finished in turn (the first, the servers' own texts,
+/// gated); stops at an interruption. The command's exit code and the reports.
+async fn measure_variants(
+    out: &Output,
+    session: &Session,
+    plan: &Plan,
+    variants: Vec<Variant>,
+    args: &RunArgs,
+    gate: &GateSettings,
+) -> Result<(i32, Vec<Report>)> {
+    let split = args.split.map(Into::into);
+    let side_by_side = variants.len() > 1;
     let mut reports = Vec::new();
     let mut code = exit::OK;
     for (i, variant) in variants.into_iter().enumerate() {
@@ -82,7 +107,7 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             index: s.index,
             count: s.count,
         });
-        let (report, ended) = session.measure(&plan, texts, split, shard).await;
+        let (report, ended) = session.measure(plan, texts, split, shard).await;
         // With variants, the gate and the baseline belong to the servers' own texts; every
         // variant's report is written for `diff`, and the variants are shown side by side.
         let first = i == 0;
@@ -91,7 +116,7 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             false => super::resolve::show(args.format, args.quiet, args.verbose),
         };
         let json = args.format == Format::Json;
-        let finish = Finish::measured(variant.out, &session.eval, &gate, &ended, first, show, json);
+        let finish = Finish::measured(variant.out, &session.eval, gate, &ended, first, show, json);
         let variant_code =
             finish_variant(out, &report, &finish, args.html.as_deref(), side_by_side)?;
         if first || variant_code == exit::INFRASTRUCTURE || ended.interrupted {
@@ -108,16 +133,7 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             break;
         }
     }
-    if side_by_side {
-        show_variants(out, &reports, &args);
-    }
-    if let Some(live) = &plan.listed.live {
-        live.close().await;
-    }
-    // The process ends after this command: freeing a large run's millions of small allocations
-    // one by one would cost a few percent of its time for nothing.
-    std::mem::forget((session, plan, reports));
-    Ok(code)
+    Ok((code, reports))
 }
 
 /// A variant's report finished (written, compared, gated) and its page written; its exit code.

@@ -383,7 +383,7 @@ mod tests {
     }
 
     fn yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
-        serde_saphyr::from_str_with_options(text, super::super::load::yaml_options())
+        serde_saphyr::from_str_with_options(text, super::super::yaml::yaml_options())
             .map_err(|e| e.to_string())
     }
 

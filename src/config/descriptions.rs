@@ -7,9 +7,9 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::load::parse_yaml;
 use super::located::Places;
 use super::located::Seg;
+use super::yaml::parse_yaml;
 use crate::error::{Diagnostic, Error, Result};
 
 /// Replacement texts, by tool name.

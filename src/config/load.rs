@@ -4,14 +4,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use serde::de::DeserializeOwned;
-
 use super::agent::Mode;
+use super::document::{Document, expand_env};
 use super::eval::{EvalFile, ModelConfig, ServerSpec, Transport};
 use super::located::Seg::{Index, Key};
 use super::located::{Place, Places, Seg};
+use super::models::{extra_model, matrix_models, model_config};
 use super::suite::{Prompt, Suite};
-use crate::error::{Diagnostic, Error, Result, did_you_mean};
+use super::yaml::parse_yaml;
+use crate::error::{Diagnostic, Error, Result};
 
 /// How `tooleval init` marks the prompts it leaves for the author; `run` refuses them.
 pub(crate) const PLACEHOLDER: &str = "TODO:";
@@ -79,35 +80,6 @@ fn task_path<'a>(task: usize, path: &[Seg<'a>]) -> Vec<Seg<'a>> {
     [&[Key("tasks"), Index(task)], path].concat()
 }
 
-/// A file as read, for pointing diagnostics at its places.
-struct Document<'a> {
-    path: &'a Path,
-    source: &'a str,
-    places: Places,
-}
-
-impl Document<'_> {
-    fn new<'a>(path: &'a Path, source: &'a str) -> Document<'a> {
-        Document {
-            path,
-            source,
-            places: Places::parse(source),
-        }
-    }
-
-    /// A diagnostic at the value at `at`: for a value that is wrong.
-    fn value(&self, message: impl Into<String>, at: &[Seg]) -> Diagnostic {
-        let d = Diagnostic::new(self.path, message);
-        self.places.at_value(d, self.source, at)
-    }
-
-    /// A diagnostic at the key at `at`: for an entry that is wrong as a whole.
-    fn key(&self, message: impl Into<String>, at: &[Seg]) -> Diagnostic {
-        let d = Diagnostic::new(self.path, message);
-        self.places.at_key(d, self.source, at)
-    }
-}
-
 /// A server, named, with `${VAR}` values read from the environment.
 #[derive(Debug, Clone)]
 pub(crate) struct ServerEntry {
@@ -142,323 +114,6 @@ pub(crate) struct Eval {
     pub judge_model: Option<ModelConfig>,
     /// The model `improve` asks for new descriptions, `${VAR}` values read.
     pub writer_model: Option<ModelConfig>,
-}
-
-/// Reads a YAML file into `T`, turning a parse error into a diagnostic at its place.
-///
-/// Streaming: the text goes straight into `T` without a tree of events or values in between, so
-/// a suite of 100,000 tasks costs little more than the tasks themselves. Plain files take the
-/// quick reader ([`super::quick_yaml`]); anything it is not sure of, and every error, is read by
-/// serde-saphyr, whose messages the diagnostics are made from. A key given twice in one mapping
-/// is an error (typed maps would otherwise keep the last silently).
-pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &str) -> Result<T> {
-    // A file of nothing but comments reads as an empty mapping, so the error names the field it
-    // lacks.
-    let text = if has_content(source) { source } else { "{}" };
-    if let Some(value) = super::quick_yaml::from_str(text) {
-        return Ok(value);
-    }
-    serde_saphyr::from_str_with_options(text, yaml_options())
-        .map_err(|e| Error::Input(vec![yaml_diagnostic(path, source, &e)]))
-}
-
-/// How every YAML file is read.
-pub(crate) fn yaml_options() -> serde_saphyr::Options {
-    // The size limits are for untrusted streams; these are the user's own files, and a generated
-    // suite may hold millions of nodes. Aliases keep their limits (no "billion laughs").
-    serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_events: usize::MAX,
-            max_nodes: usize::MAX,
-            max_total_scalar_bytes: usize::MAX,
-        },
-        // YAML 1.2: `y`, `no` and `on` are text, as a prompt or an argument may well be.
-        strict_booleans: true,
-        // Untyped values (arguments) keep `007` and `1_000` as written, as text.
-        leading_zero_numbers_as_strings: true,
-        underscored_numbers_as_strings: true,
-        // The diagnostic shows the line itself.
-        with_snippet: false,
-    }
-}
-
-fn yaml_diagnostic(path: &Path, source: &str, e: &serde_saphyr::Error) -> Diagnostic {
-    use serde_saphyr::Error as E;
-    let e = e.without_snippet();
-    // An error without a place points at the first line rather than none.
-    let place = e
-        .location()
-        .filter(|l| l.line() > 0)
-        .map(|l| (l.line() as usize, l.column().max(1) as usize));
-    let syntax = matches!(e, E::ExternalMessage { .. } | E::Eof { .. });
-    let (message, (line, column)) = match e {
-        _ if syntax => syntax_error(source, e, place.unwrap_or((1, 1))),
-        E::MultipleDocuments { .. } => (
-            "the file holds more than one document".to_owned(),
-            (separator_line(source), 1),
-        ),
-        _ => match place {
-            Some(at) => value_error(source, e, at),
-            None => (yaml_message(e), (1, 1)),
-        },
-    };
-    let message = plain_types(&message);
-    let hint = if syntax {
-        Some(SYNTAX_HINT.to_owned())
-    } else {
-        yaml_hint(&message)
-    };
-    let d = Diagnostic::new(path, message).at(source, line, column);
-    match hint {
-        Some(h) => d.with_hint(h),
-        None => d,
-    }
-}
-
-/// A syntax error's message and place. The scanner reports a tab where the value it was
-/// reading began; the tab is on a later line's indent.
-fn syntax_error(source: &str, e: &serde_saphyr::Error, at: Place) -> (String, Place) {
-    let message = yaml_message(e);
-    let tab = message.contains("found a tab").then(|| {
-        source
-            .lines()
-            .enumerate()
-            .skip(at.0.saturating_sub(1))
-            .find(|(_, l)| l.trim_start_matches(' ').starts_with('\t'))
-            .map(|(i, _)| (i + 1, 1))
-    });
-    (message, tab.flatten().unwrap_or(at))
-}
-
-/// The line of the first `---` or `...` after the first line: where a second document begins.
-fn separator_line(source: &str) -> usize {
-    source
-        .lines()
-        .enumerate()
-        .skip(1)
-        .find(|(_, l)| l.starts_with("---") || l.starts_with("..."))
-        .map_or(1, |(i, _)| i + 1)
-}
-
-/// A value that does not fit, placed and named by where it is in the document (read again only
-/// now that there is an error): `tasks[2].expect: invalid type: ...` at the value, not its key;
-/// an unknown or repeated key at the key, named by the mapping that holds it; a missing field
-/// at the mapping that lacks it.
-fn value_error(source: &str, e: &serde_saphyr::Error, at: Place) -> (String, Place) {
-    use serde_saphyr::Error as E;
-    let places = Places::parse(source);
-    let on_key = matches!(
-        e,
-        E::SerdeUnknownField { .. } | E::DuplicateMappingKey { .. }
-    );
-    let spot = match e {
-        E::SerdeMissingField { field, .. } => places.lacking(at, field),
-        _ => None,
-    }
-    .unwrap_or_else(|| places.spot(at, !on_key));
-    let message = match (e, found_text(source, &spot)) {
-        (E::Unexpected { expected, .. }, Some(found)) => {
-            let expected = match expected.trim_end_matches(" start") {
-                "mapping" => "map",
-                other => other,
-            };
-            format!("invalid type: {found}, expected a {expected}")
-        }
-        (E::InvalidScalar { ty, .. }, Some(found)) => {
-            let ty = match *ty {
-                "floating point" => "f64",
-                "boolean" | "bool" => "a boolean",
-                other => other,
-            };
-            format!("invalid type: {found}, expected {ty}")
-        }
-        _ => yaml_message(e),
-    };
-    let message = if spot.path.is_empty() {
-        message
-    } else {
-        format!("{}: {message}", spot.path)
-    };
-    (message, if on_key { at } else { spot.at })
-}
-
-const SYNTAX_HINT: &str = "this is a YAML syntax error: indent with spaces (not tabs), close every quote and bracket, and quote values that contain `: `";
-
-/// Whether `source` holds anything besides blank lines and comments.
-fn has_content(source: &str) -> bool {
-    source
-        .lines()
-        .map(str::trim)
-        .any(|l| !l.is_empty() && !l.starts_with('#') && l != "---" && l != "...")
-}
-
-/// The node at `spot` as serde names what it found: `map`, `sequence`, or a scalar as
-/// `string "text"`; `None` when nothing is there.
-fn found_text(source: &str, spot: &super::located::Spot) -> Option<String> {
-    use super::located::Found;
-    match spot.found {
-        Found::Nothing => None,
-        Found::Mapping => Some("map".into()),
-        Found::Sequence => Some("sequence".into()),
-        Found::Scalar => {
-            let line = source.lines().nth(spot.at.0.checked_sub(1)?)?;
-            let rest: String = line.chars().skip(spot.at.1.saturating_sub(1)).collect();
-            let text = match rest.chars().next() {
-                Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or_default(),
-                _ => rest
-                    .split([',', '}', ']', '#'])
-                    .next()
-                    .unwrap_or_default()
-                    .trim(),
-            };
-            Some(format!("string \"{text}\""))
-        }
-    }
-}
-
-/// The message of a YAML error without its place, worded as serde words it (fields and
-/// variants in backticks, which the hints read).
-fn yaml_message(e: &serde_saphyr::Error) -> String {
-    use serde_saphyr::{Error as E, MessageFormatter as _};
-    let one_of = |expected: &[&str]| match expected {
-        [] => "there are none".to_owned(),
-        [one] => format!("expected `{one}`"),
-        [a, b] => format!("expected `{a}` or `{b}`"),
-        many => format!("expected one of `{}`", many.join("`, `")),
-    };
-    let text = match e {
-        E::SerdeUnknownField {
-            field, expected, ..
-        } => format!("unknown field `{field}`, {}", one_of(expected)),
-        E::SerdeUnknownVariant {
-            variant, expected, ..
-        } => format!("unknown variant `{variant}`, {}", one_of(expected)),
-        E::DuplicateMappingKey { key: Some(k), .. } => format!("duplicate entry with key \"{k}\""),
-        E::DuplicateMappingKey { key: None, .. } => "duplicate entry".to_owned(),
-        _ => serde_saphyr::DefaultMessageFormatter
-            .format_message(e)
-            .into_owned(),
-    };
-    // The text may quote the file: no control characters reach the terminal.
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// Rust type names in serde's messages, said the way a YAML author thinks of them.
-fn plain_types(message: &str) -> String {
-    let mut m = message.to_owned();
-    for (rust, plain) in [
-        ("expected u32", "expected a whole number"),
-        ("expected u64", "expected a whole number"),
-        ("expected usize", "expected a whole number"),
-        ("expected i64", "expected a whole number"),
-        ("expected f64", "expected a number"),
-        ("expected f32", "expected a number"),
-        ("expected a sequence", "expected a list"),
-        ("expected a map", "expected a mapping"),
-    ] {
-        m = m.replace(rust, plain);
-    }
-    regex::Regex::new(r"expected struct \w+")
-        .map(|re| re.replace_all(&m, "expected a mapping").into_owned())
-        .unwrap_or(m)
-}
-
-fn yaml_hint(message: &str) -> Option<String> {
-    if let Some(hint) = specific_hint(message) {
-        return Some(hint);
-    }
-    // Every message gets a way forward; the reference lists every field and shape.
-    Some("docs/suite-format.md describes every field, expectation and matcher".into())
-}
-
-fn specific_hint(message: &str) -> Option<String> {
-    if let Some(hint) = field_hint(message) {
-        return Some(hint);
-    }
-    if let Some(rest) = message.split("unknown variant `").nth(1) {
-        let value = rest.split('`').next().unwrap_or_default();
-        let expected: Vec<&str> = rest
-            .split("expected ")
-            .nth(1)
-            .map(|e| e.split('`').skip(1).step_by(2).collect())
-            .unwrap_or_default();
-        return Some(match did_you_mean(value, expected.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None => format!("write one of `{}`", expected.join("`, `")),
-        });
-    }
-    if message.contains("an answer is text") {
-        return Some("answer checks are `contains`, `regex`, `one_of`, an exact text, `present: true`, `absent: true` and `not_contains`".into());
-    }
-    if message.contains("a mock") {
-        return Some("a mock is `result: ...` (text or any value) or `error: TEXT`, with an optional `when: { ARG: MATCHER }`".into());
-    }
-    if message.contains("found the string `") && message.contains("`none`") {
-        return Some(
-            "write `expect: none` for no tool, or a mapping such as `expect: { tool: NAME }`"
-                .into(),
-        );
-    }
-    if message.contains("`expect`")
-        || message.contains("`calls`")
-        || message.contains("`any_of`")
-        || message.contains("`order`")
-    {
-        return Some("the expectation shapes are: `none`; `tool` (with `args`, `strict_args`); `calls` (with `order`); `any_of` with two or more alternatives".into());
-    }
-    if [
-        "regex",
-        "matcher",
-        "one_of",
-        "approx",
-        "tolerance",
-        "present",
-        "absent",
-        "contains",
-    ]
-    .iter()
-    .any(|k| message.contains(k))
-    {
-        return Some("the matchers are an exact value, `contains`, `regex`, `one_of`, `approx` with `tolerance`, `present: true`, `absent: true` and `equals`".into());
-    }
-    if message.contains("prompt") {
-        return Some("write the request as a user would type it; a list of messages needs a `role: user` one".into());
-    }
-    None
-}
-
-/// Hints for messages about fields: unknown, repeated, missing, of the wrong type.
-fn field_hint(message: &str) -> Option<String> {
-    if let Some(rest) = message.split("unknown field `").nth(1) {
-        let field = rest.split('`').next().unwrap_or_default();
-        let expected: Vec<&str> = rest
-            .split("expected ")
-            .nth(1)
-            .map(|e| e.split('`').skip(1).step_by(2).collect())
-            .unwrap_or_default();
-        return Some(match did_you_mean(field, expected.iter().copied()) {
-            Some(s) => format!("did you mean `{s}`?"),
-            None if !expected.is_empty() => {
-                format!("the fields allowed here are `{}`", expected.join("`, `"))
-            }
-            None => "remove the field".into(),
-        });
-    }
-    if message.contains("more than one document") {
-        return Some("a file holds one YAML document: remove the `---` separator, or check the indentation of the first lines".into());
-    }
-    if message.contains("duplicate entry") {
-        return Some("each key may appear once in a mapping; remove or rename one of them".into());
-    }
-    if message.contains("missing field") {
-        return Some("add the field; docs/suite-format.md lists every field".into());
-    }
-    if message.contains("invalid type") {
-        return Some("check the value's type against docs/suite-format.md".into());
-    }
-    None
 }
 
 fn read(path: &Path, missing_hint: &str) -> Result<String> {
@@ -644,169 +299,6 @@ fn check_transport(doc: &Document, name: &str, s: &ServerSpec, diags: &mut Vec<D
                 .with_hint("tooleval starts a fresh process per trial only for servers it starts itself; an HTTP server keeps its own state"),
         );
     }
-}
-
-/// The model block with `${VAR}` values read; the offline baseline when none is named.
-fn model_config(doc: &Document, file: &EvalFile, diags: &mut Vec<Diagnostic>) -> ModelConfig {
-    let mut model = file
-        .model
-        .clone()
-        .map(|m| m.into_config())
-        .unwrap_or_default();
-    if model.name.is_empty() {
-        model.name = "baseline".into();
-    }
-    model.api_key = model
-        .api_key
-        .map(|k| expand_env(&k, doc, &[Key("model"), Key("api_key")], diags));
-    model.base_url = model
-        .base_url
-        .map(|u| expand_env(&u, doc, &[Key("model"), Key("base_url")], diags));
-    model
-}
-
-/// The entries of `models`, each laid over `model`, with `${VAR}` values read; two entries
-/// naming the same model of the same provider are refused.
-fn matrix_models(
-    doc: &Document,
-    file: &EvalFile,
-    shared: &ModelConfig,
-    diags: &mut Vec<Diagnostic>,
-) -> Vec<ModelConfig> {
-    let Some(specs) = &file.models else {
-        return Vec::new();
-    };
-    if specs.is_empty() {
-        diags.push(
-            doc.value("`models` is empty", &[Key("models")])
-                .with_hint("list two or more models, or remove `models` and name one in `model`"),
-        );
-    }
-    let mut out: Vec<ModelConfig> = Vec::new();
-    for (i, spec) in specs.iter().enumerate() {
-        let mut config = match spec {
-            super::eval::ModelSpec::Name(name) => ModelConfig {
-                name: name.clone(),
-                ..shared.clone()
-            },
-            super::eval::ModelSpec::Config(c) => laid_over(shared, c),
-        };
-        if config.name.is_empty() {
-            config.name = "baseline".into();
-        }
-        let at = [Key("models"), Index(i)];
-        config.api_key = match spec {
-            super::eval::ModelSpec::Config(c) if c.api_key.is_some() => c
-                .api_key
-                .as_ref()
-                .map(|k| expand_env(k, doc, &[at[0], at[1], Key("api_key")], diags)),
-            _ => config.api_key,
-        };
-        config.base_url = match spec {
-            super::eval::ModelSpec::Config(c) if c.base_url.is_some() => c
-                .base_url
-                .as_ref()
-                .map(|u| expand_env(u, doc, &[at[0], at[1], Key("base_url")], diags)),
-            _ => config.base_url,
-        };
-        if out
-            .iter()
-            .any(|m| m.name == config.name && m.provider() == config.provider())
-        {
-            diags.push(
-                doc.value(
-                    format!(
-                        "`models` names `{}` ({}) twice",
-                        config.name,
-                        config.provider()
-                    ),
-                    &at,
-                )
-                .with_hint("each model runs once; remove the repeated entry"),
-            );
-        }
-        out.push(config);
-    }
-    out
-}
-
-/// An entry of `models` laid over `model`: what the entry sets wins (an entry that names no
-/// `provider` keeps `model`'s; `provider: openai` written out is kept). An entry of another provider takes nothing of where `model` is
-/// or its key.
-fn laid_over(shared: &ModelConfig, entry: &ModelConfig) -> ModelConfig {
-    let mut merged = serde_json::to_value(shared).unwrap_or_default();
-    let over = serde_json::to_value(entry).unwrap_or_default();
-    if let (Some(m), Some(o)) = (merged.as_object_mut(), over.as_object()) {
-        for (k, v) in o {
-            m.insert(k.clone(), v.clone());
-        }
-    }
-    let mut config: ModelConfig = serde_json::from_value(merged).unwrap_or_else(|_| entry.clone());
-    if config.provider() != shared.provider() {
-        config.base_url = entry.base_url.clone();
-        config.api_key = entry.api_key.clone();
-    }
-    config
-}
-
-/// The judge model with `${VAR}` values read; an error when it is the offline baseline, or when
-/// a task asks for a judge and the eval names none.
-fn judge_config(
-    doc: &Document,
-    file: &EvalFile,
-    suites: &[LoadedSuite],
-    diags: &mut Vec<Diagnostic>,
-) -> Option<ModelConfig> {
-    let judged = suites.iter().find_map(|s| {
-        s.suite
-            .tasks
-            .iter()
-            .position(|t| t.judge.is_some())
-            .map(|i| (s, i))
-    });
-    let Some(spec) = file.judge_model.clone() else {
-        if let Some((s, i)) = judged {
-            diags.push(
-                s.key_in_task(
-                    i,
-                    &[Key("judge")],
-                    format!(
-                        "task `{}` asks for a judge, and the eval names no `judge_model`",
-                        s.suite.tasks[i].id
-                    ),
-                )
-                .with_hint("add `judge_model: NAME` (an LLM, as `model`) to the eval file"),
-            );
-        }
-        return None;
-    };
-    extra_model(doc, spec, "judge_model", "judge answers", diags)
-}
-
-/// A model named beside `model` (`judge_model`, `writer_model`): `${VAR}` values read; the
-/// offline baseline refused, as it can neither judge nor write.
-fn extra_model(
-    doc: &Document,
-    spec: super::eval::ModelSpec,
-    key: &'static str,
-    what: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<ModelConfig> {
-    let mut config = spec.into_config();
-    if super::eval::is_baseline(&config.name) {
-        diags.push(
-            doc.value(format!("the offline baseline cannot {what}"), &[Key(key)])
-                .with_hint(format!("name an LLM in `{key}` (e.g. `gpt-4o-mini`, or a mapping with `base_url` for a local model)")),
-        );
-        return None;
-    }
-    config.api_key = config
-        .api_key
-        .map(|k| expand_env(&k, doc, &[Key(key), Key("api_key")], diags));
-    config.base_url = config
-        .base_url
-        .map(|u| expand_env(&u, doc, &[Key(key), Key("base_url")], diags));
-    Some(config)
 }
 
 /// Every suite the eval names, each pointed at where the eval file names it when it cannot be
@@ -1078,31 +570,6 @@ fn check_unique_ids(suites: &[LoadedSuite]) -> Vec<Diagnostic> {
     diags
 }
 
-/// Replaces every `${VAR}` with the variable's value; a missing variable is a diagnostic at the
-/// value `at` that holds it.
-fn expand_env(value: &str, doc: &Document, at: &[Seg], diags: &mut Vec<Diagnostic>) -> String {
-    let re = regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}").expect("a valid regex");
-    re.replace_all(value, |caps: &regex::Captures| {
-        let var = &caps[1];
-        match std::env::var(var) {
-            Ok(v) => {
-                crate::secrets::register_secret(var, &v);
-                v
-            }
-            Err(_) => {
-                diags.push(
-                    doc.value(format!("environment variable `{var}` is not set"), at)
-                        .with_hint(format!(
-                            "export {var}=... before running, or remove `${{{var}}}` from the file"
-                        )),
-                );
-                String::new()
-            }
-        }
-    })
-    .into_owned()
-}
-
 /// `evals/../suites/x.yaml` -> `suites/x.yaml`, without touching the file system.
 pub(crate) fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -1116,6 +583,40 @@ pub(crate) fn normalize(p: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The judge model with `${VAR}` values read; an error when it is the offline baseline, or when
+/// a task asks for a judge and the eval names none.
+fn judge_config(
+    doc: &Document,
+    file: &EvalFile,
+    suites: &[LoadedSuite],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ModelConfig> {
+    let judged = suites.iter().find_map(|s| {
+        s.suite
+            .tasks
+            .iter()
+            .position(|t| t.judge.is_some())
+            .map(|i| (s, i))
+    });
+    let Some(spec) = file.judge_model.clone() else {
+        if let Some((s, i)) = judged {
+            diags.push(
+                s.key_in_task(
+                    i,
+                    &[Key("judge")],
+                    format!(
+                        "task `{}` asks for a judge, and the eval names no `judge_model`",
+                        s.suite.tasks[i].id
+                    ),
+                )
+                .with_hint("add `judge_model: NAME` (an LLM, as `model`) to the eval file"),
+            );
+        }
+        return None;
+    };
+    extra_model(doc, spec, "judge_model", "judge answers", diags)
 }
 
 #[cfg(test)]

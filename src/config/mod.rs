@@ -2,14 +2,17 @@
 
 mod agent;
 mod descriptions;
+mod document;
 mod eval;
 mod load;
 mod located;
 mod matcher;
+mod models;
 mod overrides;
 mod quick_yaml;
 mod schema;
 mod suite;
+mod yaml;
 
 pub use agent::Answer;
 pub use agent::AnswerCheck;
@@ -25,12 +28,10 @@ pub use eval::Provider;
 pub(crate) use eval::{
     EvalFile, Isolate, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, is_baseline,
 };
-#[cfg(test)]
-pub(crate) use load::yaml_options;
 pub(crate) use load::{
     Eval, PLACEHOLDER, ServerEntry, load_eval, load_eval_servers, load_suite, normalize,
 };
-pub use load::{LoadedSuite, parse_yaml, suite_from_str};
+pub use load::{LoadedSuite, suite_from_str};
 pub use located::{Places, Seg};
 pub use matcher::Call;
 pub use matcher::Matcher;
@@ -44,3 +45,6 @@ pub use suite::Role;
 pub use suite::Split;
 pub use suite::Suite;
 pub use suite::Task;
+pub use yaml::parse_yaml;
+#[cfg(test)]
+pub(crate) use yaml::yaml_options;

@@ -633,7 +633,7 @@ mod tests {
     }
 
     fn saphyr<T: serde::de::DeserializeOwned>(yaml: &str) -> std::result::Result<T, String> {
-        serde_saphyr::from_str_with_options(yaml, super::super::load::yaml_options())
+        serde_saphyr::from_str_with_options(yaml, super::super::yaml::yaml_options())
             .map_err(|e| e.to_string())
     }
 

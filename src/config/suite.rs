@@ -456,7 +456,7 @@ mod tests {
     use serde_json::Value;
 
     fn parse(yaml: &str) -> Result<Suite, serde_saphyr::Error> {
-        serde_saphyr::from_str_with_options(yaml, super::super::load::yaml_options())
+        serde_saphyr::from_str_with_options(yaml, super::super::yaml::yaml_options())
     }
 
     #[test]
