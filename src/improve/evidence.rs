@@ -20,7 +20,7 @@ pub(crate) fn gather(
     lint_cfg: &LintConfig,
     max_tools: usize,
 ) -> Vec<ToolEvidence> {
-    let tune_report = super::subset(report, tune);
+    let tune_report = super::decide::subset(report, tune);
     let tasks: BTreeMap<&str, &crate::config::Task> = tune_report
         .suites
         .iter()
