@@ -421,6 +421,22 @@ enum Stop {
     Failed(Error),
 }
 
+/// What every round reads: where it says things, the session, what was prepared, the options.
+struct Ctx<'a> {
+    out: &'a Output,
+    session: &'a Session,
+    p: &'a Prepared,
+    o: &'a Options,
+}
+
+/// Where the loop stands between rounds: the last kept run, the tool set with the kept texts,
+/// and each rejected proposal with what the writer is told of it.
+struct Progress {
+    current: Report,
+    tools: ToolSet,
+    rejected: Vec<(String, String)>,
+}
+
 /// The loop's state between rounds: the report so far, the kept texts and why each changed.
 struct State {
     report: ImproveReport,
@@ -437,161 +453,192 @@ impl State {
         p: &Prepared,
         o: &Options,
     ) -> std::result::Result<String, Stop> {
+        let cx = Ctx { out, session, p, o };
+        let current = self.before(&cx).await?;
+        let tools = p.tools.clone();
         let unconfirmed = self.report.unconfirmed;
-        let mut current = match &p.from {
-            Some(report) => report.clone(),
-            None => {
-                say(out, "measuring the current descriptions on every task\n");
-                let report = measure(session, p, None, "before").await?;
-                let path = beside(&o.report, "before", "json");
-                write_run(out, &path, &report);
-                self.report.before_report = Some(path.display().to_string());
-                report
-            }
-        };
-        let mut tools = p.tools.clone();
         self.report.before = standing(&current, &p.splits, unconfirmed, tools.total_tokens());
         self.report.after = self.report.before.clone();
-        let mut rejected: Vec<(String, String)> = Vec::new();
+        let mut at = Progress {
+            current,
+            tools,
+            rejected: Vec::new(),
+        };
         for n in 1..=o.rounds {
-            let evidence = evidence::gather(&current, &p.splits.tune, &tools, &p.lint, o.max_tools);
-            if evidence.is_empty() {
-                return Ok(nothing_to_ask(&current, &p.splits.tune, n - 1));
+            if let Some(ended) = self.round(&cx, n, &mut at).await? {
+                return Ok(ended);
             }
-            let asked: Vec<String> = evidence.iter().map(|e| e.tool.clone()).collect();
-            say(
-                out,
-                &format!(
-                    "round {n}: {} failing tune task(s); asking `{}` to rewrite {}\n",
-                    count_failures(&evidence),
-                    p.writer.info().name,
-                    asked
-                        .iter()
-                        .map(|a| format!("`{a}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            );
-            let mut round = Round {
-                round: n,
-                evidence: evidence.clone(),
-                attempts: Vec::new(),
-                measured: None,
-                decision: Decision::Unfinished,
-                why: String::new(),
-                descriptions: None,
-                report: None,
-            };
-            let passed = self
-                .propose(out, p, &tools, &evidence, &asked, &rejected, &mut round)
-                .await;
-            let passed = match passed {
-                Ok(Some(x)) => x,
-                Ok(None) => {
-                    round.decision = Decision::NoProposal;
-                    round.why = "no proposal passed the guards (the writer had one retry)".into();
-                    self.report.rounds.push(round);
-                    return Ok(format!("no proposal passed the guards in round {n}"));
-                }
-                Err(stop) => {
-                    round.why = "the writer was not heard".into();
-                    self.report.rounds.push(round);
-                    return Err(stop);
-                }
-            };
-            let merged = guard::merge(&self.kept, &passed.proposal);
-            let yaml_path = beside(&o.report, &format!("round-{n}"), "yaml");
-            let header = vec![format!(
-                "Round {n} of `tooleval improve {}`: the texts kept before it and its proposal.",
-                session.eval.path.display()
-            )];
-            let text = report::render_descriptions_file(&merged, &header, &BTreeMap::new());
-            if let Err(e) = out.write_file(&yaml_path, &text) {
-                self.report.rounds.push(round);
-                return Err(Stop::Failed(e));
-            }
-            let descriptions = match Descriptions::parse(&yaml_path, text) {
-                Ok(d) => d,
-                Err(e) => {
-                    self.report.rounds.push(round);
-                    return Err(Stop::Failed(e));
-                }
-            };
-            round.descriptions = Some(yaml_path.display().to_string());
-            say(
-                out,
-                &format!("round {n}: measuring the proposal on every task\n"),
-            );
-            let after = match measure(session, p, Some(&descriptions), &format!("round-{n}")).await
-            {
-                Ok(r) => r,
-                Err(stop) => {
-                    round.why = "the measurement did not finish".into();
-                    self.report.rounds.push(round);
-                    return Err(stop);
-                }
-            };
-            let run_path = beside(&o.report, &format!("round-{n}"), "json");
-            write_run(out, &run_path, &after);
-            round.report = Some(run_path.display().to_string());
-            let tune = compare(&current, &after, &p.splits.tune, o.alpha);
-            let holdout =
-                (!unconfirmed).then(|| compare(&current, &after, &p.splits.holdout, o.alpha));
-            let Verdict {
-                keep,
-                why,
-                told,
-                consulted,
-            } = decide(&tune, holdout.as_ref());
-            if consulted {
-                self.report.holdout_consulted += 1;
-            }
-            round.measured = Some(Measured {
-                tune,
-                holdout,
-                tool_tokens: (tools.total_tokens(), passed.tools.total_tokens()),
-                changes: report::tool_changes(&current.tools.tools, &after.tools.tools),
-            });
-            round.why = why.clone();
-            say(
-                out,
-                &format!(
-                    "round {n}: {}: {why}\n",
-                    if keep { "kept" } else { "rejected" }
-                ),
-            );
-            if keep {
-                round.decision = Decision::Kept;
-                for e in &evidence {
-                    if passed.proposal.tools.contains_key(&e.tool) {
-                        self.why
-                            .entry(e.tool.clone())
-                            .or_default()
-                            .push(format!("round {n}: {}", e.why()));
-                        self.report.kept.push(KeptTool {
-                            tool: e.tool.clone(),
-                            round: n,
-                            why: e.why(),
-                        });
-                    }
-                }
-                self.kept = merged;
-                tools = passed.tools;
-                current = after;
-                self.report.after =
-                    standing(&current, &p.splits, unconfirmed, tools.total_tokens());
-            } else {
-                round.decision = Decision::Rejected;
-                let last = round
-                    .attempts
-                    .last()
-                    .map(|a| guard::unfence(&a.reply).to_owned())
-                    .unwrap_or_default();
-                rejected.push((last, told));
-            }
-            self.report.rounds.push(round);
         }
         Ok(format!("{} round(s) ran", o.rounds))
+    }
+
+    /// The run every round starts from: the report given (`--from`), or a measurement of the
+    /// current descriptions on every task.
+    async fn before(&mut self, cx: &Ctx<'_>) -> std::result::Result<Report, Stop> {
+        if let Some(report) = &cx.p.from {
+            return Ok(report.clone());
+        }
+        say(cx.out, "measuring the current descriptions on every task\n");
+        let report = measure(cx.session, cx.p, None, "before").await?;
+        let path = beside(&cx.o.report, "before", "json");
+        write_run(cx.out, &path, &report);
+        self.report.before_report = Some(path.display().to_string());
+        Ok(report)
+    }
+
+    /// Round `n`: the evidence, a proposal that passes the guards, its texts written, measured
+    /// on every task and decided. `Some` with why the loop ends early.
+    async fn round(
+        &mut self,
+        cx: &Ctx<'_>,
+        n: u32,
+        at: &mut Progress,
+    ) -> std::result::Result<Option<String>, Stop> {
+        let (out, p) = (cx.out, cx.p);
+        let evidence = evidence::gather(
+            &at.current,
+            &p.splits.tune,
+            &at.tools,
+            &p.lint,
+            cx.o.max_tools,
+        );
+        if evidence.is_empty() {
+            return Ok(Some(nothing_to_ask(&at.current, &p.splits.tune, n - 1)));
+        }
+        let asked: Vec<String> = evidence.iter().map(|e| e.tool.clone()).collect();
+        let names: Vec<String> = asked.iter().map(|a| format!("`{a}`")).collect();
+        say(
+            out,
+            &format!(
+                "round {n}: {} failing tune task(s); asking `{}` to rewrite {}\n",
+                count_failures(&evidence),
+                p.writer.info().name,
+                names.join(", ")
+            ),
+        );
+        let mut round = Round {
+            round: n,
+            evidence: evidence.clone(),
+            attempts: Vec::new(),
+            measured: None,
+            decision: Decision::Unfinished,
+            why: String::new(),
+            descriptions: None,
+            report: None,
+        };
+        let passed = self
+            .propose(
+                out,
+                p,
+                &at.tools,
+                &evidence,
+                &asked,
+                &at.rejected,
+                &mut round,
+            )
+            .await;
+        let passed = match passed {
+            Ok(Some(x)) => x,
+            Ok(None) => {
+                round.decision = Decision::NoProposal;
+                round.why = "no proposal passed the guards (the writer had one retry)".into();
+                self.report.rounds.push(round);
+                return Ok(Some(format!("no proposal passed the guards in round {n}")));
+            }
+            Err(stop) => {
+                round.why = "the writer was not heard".into();
+                self.report.rounds.push(round);
+                return Err(stop);
+            }
+        };
+        let result = self
+            .try_proposal(cx, n, at, &evidence, passed, &mut round)
+            .await;
+        self.report.rounds.push(round);
+        result.map(|()| None)
+    }
+
+    /// A proposal that passed the guards: laid over the texts kept so far, written, measured
+    /// on every task, and kept or rejected as `decide` says.
+    async fn try_proposal(
+        &mut self,
+        cx: &Ctx<'_>,
+        n: u32,
+        at: &mut Progress,
+        evidence: &[ToolEvidence],
+        passed: guard::Passed,
+        round: &mut Round,
+    ) -> std::result::Result<(), Stop> {
+        let (out, p, o) = (cx.out, cx.p, cx.o);
+        let merged = guard::merge(&self.kept, &passed.proposal);
+        let yaml_path = beside(&o.report, &format!("round-{n}"), "yaml");
+        let header = vec![format!(
+            "Round {n} of `tooleval improve {}`: the texts kept before it and its proposal.",
+            cx.session.eval.path.display()
+        )];
+        let text = report::render_descriptions_file(&merged, &header, &BTreeMap::new());
+        out.write_file(&yaml_path, &text).map_err(Stop::Failed)?;
+        let descriptions = Descriptions::parse(&yaml_path, text).map_err(Stop::Failed)?;
+        round.descriptions = Some(yaml_path.display().to_string());
+        say(
+            out,
+            &format!("round {n}: measuring the proposal on every task\n"),
+        );
+        let after = measure(cx.session, p, Some(&descriptions), &format!("round-{n}"))
+            .await
+            .inspect_err(|_| round.why = "the measurement did not finish".into())?;
+        let run_path = beside(&o.report, &format!("round-{n}"), "json");
+        write_run(out, &run_path, &after);
+        round.report = Some(run_path.display().to_string());
+        let unconfirmed = self.report.unconfirmed;
+        let tune = compare(&at.current, &after, &p.splits.tune, o.alpha);
+        let holdout =
+            (!unconfirmed).then(|| compare(&at.current, &after, &p.splits.holdout, o.alpha));
+        let Verdict {
+            keep,
+            why,
+            told,
+            consulted,
+        } = decide(&tune, holdout.as_ref());
+        if consulted {
+            self.report.holdout_consulted += 1;
+        }
+        round.measured = Some(Measured {
+            tune,
+            holdout,
+            tool_tokens: (at.tools.total_tokens(), passed.tools.total_tokens()),
+            changes: report::tool_changes(&at.current.tools.tools, &after.tools.tools),
+        });
+        round.why = why.clone();
+        let verb = if keep { "kept" } else { "rejected" };
+        say(out, &format!("round {n}: {verb}: {why}\n"));
+        if !keep {
+            round.decision = Decision::Rejected;
+            let last = round.attempts.last();
+            let last = last.map(|a| guard::unfence(&a.reply).to_owned());
+            at.rejected.push((last.unwrap_or_default(), told));
+            return Ok(());
+        }
+        round.decision = Decision::Kept;
+        for e in evidence
+            .iter()
+            .filter(|e| passed.proposal.tools.contains_key(&e.tool))
+        {
+            self.why
+                .entry(e.tool.clone())
+                .or_default()
+                .push(format!("round {n}: {}", e.why()));
+            self.report.kept.push(KeptTool {
+                tool: e.tool.clone(),
+                round: n,
+                why: e.why(),
+            });
+        }
+        self.kept = merged;
+        at.tools = passed.tools;
+        at.current = after;
+        self.report.after = standing(&at.current, &p.splits, unconfirmed, at.tools.total_tokens());
+        Ok(())
     }
 
     /// Asks the writer for a proposal and checks it, with one retry; `None` when neither
