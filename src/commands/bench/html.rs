@@ -91,108 +91,129 @@ pub(crate) fn html(
         .map_err(|e| Error::io("write", &blank, e))?;
     let mut results = Vec::new();
     for &n in tasks {
-        let eval = generate(dir.path(), n)?;
-        // The generated eval with the trials asked for.
-        let text = std::fs::read_to_string(&eval).map_err(|e| Error::io("read", &eval, e))?;
-        std::fs::write(&eval, format!("{text}trials: {trials}\n"))
-            .map_err(|e| Error::io("write", &eval, e))?;
-        let report = dir.path().join(format!("report-{n}.json"));
-        let page = dir.path().join(format!("page-{n}.html"));
-        let run = [
-            OsStr::new("run"),
-            OsStr::new("--quiet"),
-            OsStr::new("--cache"),
-            OsStr::new("off"),
-            OsStr::new("--out"),
-            report.as_os_str(),
-            eval.as_os_str(),
-        ];
-        let status = std::process::Command::new(exe)
-            .args(run)
-            .current_dir(dir.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .map_err(|e| Error::io("start", exe, e))?;
-        if !matches!(status.code(), Some(0 | 1)) {
-            return Err(super::measure::exited(&run, status.code().unwrap_or(-1)));
-        }
-        let write = [
-            OsStr::new("report"),
-            report.as_os_str(),
-            OsStr::new("--html"),
-            page.as_os_str(),
-        ];
-        let (write_wall_s, _, write_peak_rss_mb) = measure_median(exe, &write, dir.path(), runs)?;
-        // Every trial of a task unlike the others: its reason carries its number.
-        let distinct = dir.path().join(format!("distinct-{n}.json"));
-        let distinct_page = dir.path().join(format!("distinct-{n}.html"));
-        make_distinct(&report, &distinct)?;
-        let write_distinct = [
-            OsStr::new("report"),
-            distinct.as_os_str(),
-            OsStr::new("--html"),
-            distinct_page.as_os_str(),
-        ];
-        measure_median(exe, &write_distinct, dir.path(), 1)?;
-        let mb = |p: &Path| {
-            std::fs::metadata(p)
-                .map(|m| m.len() as f64 / 1e6)
-                .map_err(|e| Error::io("read", p, e))
-        };
-        let (browser_wall_s, browser_blank_wall_s, distinct_browser_wall_s) = match &browser {
-            Some(b) => {
-                let load = |file: &Path| -> Result<f64> {
-                    let profile = tempfile::tempdir()
-                        .map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
-                    let args = browser_args(profile.path(), &format!("file://{}", file.display()));
-                    let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
-                    Ok(measure_median(b, &args, dir.path(), runs)?.0)
-                };
-                (
-                    Some(load(&page)?),
-                    Some(load(&blank)?),
-                    Some(load(&distinct_page)?),
-                )
-            }
-            None => (None, None, None),
-        };
-        let r = HtmlResult {
-            tasks: n,
-            trials,
-            report_mb: mb(&report)?,
-            page_mb: mb(&page)?,
-            write_wall_s,
-            write_peak_rss_mb,
-            browser_wall_s,
-            browser_blank_wall_s,
-            distinct_page_mb: mb(&distinct_page)?,
-            distinct_browser_wall_s,
-        };
-        crate::sayln!(
-            "N={n} x {trials} trials: report {:.2} MB, page {:.2} MB, written in {:.3} s (peak {:.1} MB){}",
-            r.report_mb,
-            r.page_mb,
-            r.write_wall_s,
-            r.write_peak_rss_mb,
-            match (r.browser_wall_s, r.browser_blank_wall_s) {
-                (Some(p), Some(b)) =>
-                    format!("; Chromium renders it in {p:.3} s (a blank page: {b:.3} s)"),
-                _ => String::new(),
-            }
-        );
-        crate::sayln!(
-            "{:9} every trial distinct: page {:.2} MB{}",
-            "",
-            r.distinct_page_mb,
-            r.distinct_browser_wall_s
-                .map(|s| format!(", rendered in {s:.3} s"))
-                .unwrap_or_default()
-        );
+        let r = html_point(exe, dir.path(), n, trials, runs, browser.as_deref(), &blank)?;
+        say_point(&r);
         results.push(r);
     }
     out.print_json(&json!({ "html": results, "runs": runs.max(1) }));
     Ok(exit::OK)
+}
+
+/// One task count: a run of `n` tasks x `trials`, its page written (`runs` times, the median),
+/// a page of distinct trials, and each loaded in the browser beside a blank page.
+fn html_point(
+    exe: &Path,
+    dir: &Path,
+    n: usize,
+    trials: u32,
+    runs: usize,
+    browser: Option<&Path>,
+    blank: &Path,
+) -> Result<HtmlResult> {
+    let eval = generate(dir, n)?;
+    // The generated eval with the trials asked for.
+    let text = std::fs::read_to_string(&eval).map_err(|e| Error::io("read", &eval, e))?;
+    std::fs::write(&eval, format!("{text}trials: {trials}\n"))
+        .map_err(|e| Error::io("write", &eval, e))?;
+    let report = dir.join(format!("report-{n}.json"));
+    let page = dir.join(format!("page-{n}.html"));
+    let run = [
+        OsStr::new("run"),
+        OsStr::new("--quiet"),
+        OsStr::new("--cache"),
+        OsStr::new("off"),
+        OsStr::new("--out"),
+        report.as_os_str(),
+        eval.as_os_str(),
+    ];
+    let status = std::process::Command::new(exe)
+        .args(run)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| Error::io("start", exe, e))?;
+    if !matches!(status.code(), Some(0 | 1)) {
+        return Err(super::measure::exited(&run, status.code().unwrap_or(-1)));
+    }
+    let write = [
+        OsStr::new("report"),
+        report.as_os_str(),
+        OsStr::new("--html"),
+        page.as_os_str(),
+    ];
+    let (write_wall_s, _, write_peak_rss_mb) = measure_median(exe, &write, dir, runs)?;
+    // Every trial of a task unlike the others: its reason carries its number.
+    let distinct = dir.join(format!("distinct-{n}.json"));
+    let distinct_page = dir.join(format!("distinct-{n}.html"));
+    make_distinct(&report, &distinct)?;
+    let write_distinct = [
+        OsStr::new("report"),
+        distinct.as_os_str(),
+        OsStr::new("--html"),
+        distinct_page.as_os_str(),
+    ];
+    measure_median(exe, &write_distinct, dir, 1)?;
+    let mb = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| m.len() as f64 / 1e6)
+            .map_err(|e| Error::io("read", p, e))
+    };
+    let (browser_wall_s, browser_blank_wall_s, distinct_browser_wall_s) = match browser {
+        Some(b) => {
+            let load = |file: &Path| -> Result<f64> {
+                let profile = tempfile::tempdir()
+                    .map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+                let args = browser_args(profile.path(), &format!("file://{}", file.display()));
+                let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+                Ok(measure_median(b, &args, dir, runs)?.0)
+            };
+            (
+                Some(load(&page)?),
+                Some(load(blank)?),
+                Some(load(&distinct_page)?),
+            )
+        }
+        None => (None, None, None),
+    };
+    Ok(HtmlResult {
+        tasks: n,
+        trials,
+        report_mb: mb(&report)?,
+        page_mb: mb(&page)?,
+        write_wall_s,
+        write_peak_rss_mb,
+        browser_wall_s,
+        browser_blank_wall_s,
+        distinct_page_mb: mb(&distinct_page)?,
+        distinct_browser_wall_s,
+    })
+}
+
+/// One task count's figures, for a person.
+fn say_point(r: &HtmlResult) {
+    crate::sayln!(
+        "N={} x {} trials: report {:.2} MB, page {:.2} MB, written in {:.3} s (peak {:.1} MB){}",
+        r.tasks,
+        r.trials,
+        r.report_mb,
+        r.page_mb,
+        r.write_wall_s,
+        r.write_peak_rss_mb,
+        match (r.browser_wall_s, r.browser_blank_wall_s) {
+            (Some(p), Some(b)) =>
+                format!("; Chromium renders it in {p:.3} s (a blank page: {b:.3} s)"),
+            _ => String::new(),
+        }
+    );
+    crate::sayln!(
+        "{:9} every trial distinct: page {:.2} MB{}",
+        "",
+        r.distinct_page_mb,
+        r.distinct_browser_wall_s
+            .map(|s| format!(", rendered in {s:.3} s"))
+            .unwrap_or_default()
+    );
 }
 
 /// A copy of a report whose trials' reasons all differ.
