@@ -194,3 +194,38 @@ fn a_failing_client_fails_the_benchmark() {
         "{stderr}"
     );
 }
+
+/// The page benchmark: a run per task count, its page written and weighed, and loaded in
+/// Chromium when it is installed (else the bench says so and leaves the load times out).
+#[test]
+fn the_page_benchmark_writes_weighs_and_loads_each_page() {
+    let out = tooleval()
+        .args([
+            "bench", "--html", "--tasks", "3,6", "--trials", "2", "--runs", "1",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = v["html"].as_array().unwrap();
+    assert_eq!(points.len(), 2, "{v}");
+    for (p, n) in points.iter().zip([3, 6]) {
+        assert_eq!(p["tasks"], n);
+        assert_eq!(p["trials"], 2);
+        assert!(p["page_mb"].as_f64().unwrap() > 0.0, "{p}");
+        assert!(p["report_mb"].as_f64().unwrap() > 0.0, "{p}");
+        assert!(
+            stderr.contains(&format!("N={n} x 2 trials: report")),
+            "{stderr}"
+        );
+    }
+    let loaded = points[0]["browser_wall_s"].as_f64();
+    match tooleval::commands::find_chromium() {
+        Some(_) => assert!(loaded.is_some_and(|s| s > 0.0), "{v}"),
+        None => {
+            assert!(loaded.is_none(), "{v}");
+            assert!(stderr.contains("no Chromium found"), "{stderr}");
+        }
+    }
+}
