@@ -1,7 +1,7 @@
 //! Checking a suite against the tools the servers offer: every tool an expectation names, and
 //! every argument it matches, exists (with a suggestion when it does not).
 
-use crate::config::{Call, Eval, LoadedSuite, Matcher, MockSpec, Places, Seg};
+use crate::config::{Call, Eval, LoadedSuite, Matcher, MockSpec, Places, Seg, Task};
 use crate::error::{Diagnostic, did_you_mean};
 use crate::mcp::ToolSet;
 
@@ -10,89 +10,94 @@ use crate::mcp::ToolSet;
 pub(crate) fn check_expectations(suites: &[LoadedSuite], tools: &ToolSet) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for s in suites {
-        for (name, spec) in &s.suite.mocks {
-            let path = [Seg::Key("mocks"), Seg::Key(name)];
-            if let Err((message, hint)) = named_tool("the suite mocks", name, tools) {
-                let d = Diagnostic::new(&s.path, message);
-                diags.push(s.places().at_key(d, &s.source, &path).with_hint(hint));
-                continue;
-            }
-            for (m, mock) in spec.mocks().iter().enumerate() {
-                let at = mock_path(&path, spec, m);
-                let place = |d, arg: &str| {
-                    let at = [&at[..], &[Seg::Key(arg)]].concat();
-                    s.places().at_key(d, &s.source, &at)
-                };
-                check_args(
-                    &s.path,
-                    place,
-                    "a mock of the suite",
-                    name,
-                    &mock.when,
-                    tools,
-                    &mut diags,
-                );
-            }
-        }
+        check_suite_mocks(s, tools, &mut diags);
         for (i, task) in s.suite.tasks.iter().enumerate() {
-            let who = format!("task `{}`", task.id);
-            let mut calls: Vec<(Vec<Seg>, &Call)> = task
-                .expectation()
-                .calls_with_paths()
-                .into_iter()
-                .map(|(at, c)| ([&[Seg::Key("expect")], &at[..]].concat(), c))
-                .collect();
-            if let Some(t) = &task.trajectory {
-                calls.extend(t.calls.iter().enumerate().map(|(n, c)| {
-                    (
-                        vec![Seg::Key("trajectory"), Seg::Key("calls"), Seg::Index(n)],
-                        c,
-                    )
-                }));
-                for (n, name) in t.forbid.iter().enumerate() {
-                    if let Err((message, hint)) = named_tool(&format!("{who} forbids"), name, tools)
-                    {
-                        let at = [Seg::Key("trajectory"), Seg::Key("forbid"), Seg::Index(n)];
-                        diags.push(s.value_in_task(i, &at, message).with_hint(hint));
-                    }
-                }
-            }
-            for (call_path, call) in calls {
-                let tool_path = [&call_path[..], &[Seg::Key("tool")]].concat();
-                if let Err((message, hint)) =
-                    named_tool(&format!("{who} expects"), &call.tool, tools)
-                {
-                    diags.push(s.value_in_task(i, &tool_path, message).with_hint(hint));
-                    continue;
-                }
-                let at = [&call_path[..], &[Seg::Key("args")]].concat();
-                let place = |d, arg: &str| {
-                    let at = [&at[..], &[Seg::Key(arg)]].concat();
-                    s.places().at_key(d, &s.source, &in_task(i, &at))
-                };
-                check_args(
-                    &s.path, place, &who, &call.tool, &call.args, tools, &mut diags,
-                );
-            }
-            for (name, spec) in task.mocks() {
-                let path = [Seg::Key("mocks"), Seg::Key(name)];
-                if let Err((message, hint)) = named_tool(&format!("{who} mocks"), name, tools) {
-                    diags.push(s.key_in_task(i, &path, message).with_hint(hint));
-                    continue;
-                }
-                for (m, mock) in spec.mocks().iter().enumerate() {
-                    let at = mock_path(&path, spec, m);
-                    let place = |d, arg: &str| {
-                        let at = [&at[..], &[Seg::Key(arg)]].concat();
-                        s.places().at_key(d, &s.source, &in_task(i, &at))
-                    };
-                    let whose = format!("a mock of {who}");
-                    check_args(&s.path, place, &whose, name, &mock.when, tools, &mut diags);
-                }
-            }
+            check_task(s, i, task, tools, &mut diags);
         }
     }
     diags
+}
+
+/// The suite's own mocks: each names a tool, and its `when` the tool's arguments.
+fn check_suite_mocks(s: &LoadedSuite, tools: &ToolSet, diags: &mut Vec<Diagnostic>) {
+    for (name, spec) in &s.suite.mocks {
+        let path = [Seg::Key("mocks"), Seg::Key(name)];
+        if let Err((message, hint)) = named_tool("the suite mocks", name, tools) {
+            let d = Diagnostic::new(&s.path, message);
+            diags.push(s.places().at_key(d, &s.source, &path).with_hint(hint));
+            continue;
+        }
+        for (m, mock) in spec.mocks().iter().enumerate() {
+            let at = mock_path(&path, spec, m);
+            let place = |d, arg: &str| {
+                let at = [&at[..], &[Seg::Key(arg)]].concat();
+                s.places().at_key(d, &s.source, &at)
+            };
+            let whose = "a mock of the suite";
+            check_args(&s.path, place, whose, name, &mock.when, tools, diags);
+        }
+    }
+}
+
+/// The `i`-th task: the calls it expects (and its trajectory's), the tools it forbids, and its
+/// mocks.
+fn check_task(
+    s: &LoadedSuite,
+    i: usize,
+    task: &Task,
+    tools: &ToolSet,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let who = format!("task `{}`", task.id);
+    let mut calls: Vec<(Vec<Seg>, &Call)> = task
+        .expectation()
+        .calls_with_paths()
+        .into_iter()
+        .map(|(at, c)| ([&[Seg::Key("expect")], &at[..]].concat(), c))
+        .collect();
+    if let Some(t) = &task.trajectory {
+        calls.extend(t.calls.iter().enumerate().map(|(n, c)| {
+            (
+                vec![Seg::Key("trajectory"), Seg::Key("calls"), Seg::Index(n)],
+                c,
+            )
+        }));
+        for (n, name) in t.forbid.iter().enumerate() {
+            if let Err((message, hint)) = named_tool(&format!("{who} forbids"), name, tools) {
+                let at = [Seg::Key("trajectory"), Seg::Key("forbid"), Seg::Index(n)];
+                diags.push(s.value_in_task(i, &at, message).with_hint(hint));
+            }
+        }
+    }
+    for (call_path, call) in calls {
+        let tool_path = [&call_path[..], &[Seg::Key("tool")]].concat();
+        if let Err((message, hint)) = named_tool(&format!("{who} expects"), &call.tool, tools) {
+            diags.push(s.value_in_task(i, &tool_path, message).with_hint(hint));
+            continue;
+        }
+        let at = [&call_path[..], &[Seg::Key("args")]].concat();
+        let place = |d, arg: &str| {
+            let at = [&at[..], &[Seg::Key(arg)]].concat();
+            s.places().at_key(d, &s.source, &in_task(i, &at))
+        };
+        check_args(&s.path, place, &who, &call.tool, &call.args, tools, diags);
+    }
+    for (name, spec) in task.mocks() {
+        let path = [Seg::Key("mocks"), Seg::Key(name)];
+        if let Err((message, hint)) = named_tool(&format!("{who} mocks"), name, tools) {
+            diags.push(s.key_in_task(i, &path, message).with_hint(hint));
+            continue;
+        }
+        for (m, mock) in spec.mocks().iter().enumerate() {
+            let at = mock_path(&path, spec, m);
+            let place = |d, arg: &str| {
+                let at = [&at[..], &[Seg::Key(arg)]].concat();
+                s.places().at_key(d, &s.source, &in_task(i, &at))
+            };
+            let whose = format!("a mock of {who}");
+            check_args(&s.path, place, &whose, name, &mock.when, tools, diags);
+        }
+    }
 }
 
 /// Checks the tools the eval file names for agent runs (`allow_tools`, `mocks`).

@@ -237,36 +237,7 @@ pub(super) fn latency(out: &Output, exe: &Path, args: &BenchArgs) -> Result<i32>
                 r.client_cpu_s = Some(client);
                 r.cpu_vs_client = (client > 0.0).then(|| r.cpu_s / client);
             }
-            if args.agent {
-                crate::sayln!(
-                    "agent: 3 turns and 2 calls per task, tool latency {}ms",
-                    args.tool_latency_ms
-                );
-            }
-            crate::sayln!(
-                "{}N={:<6} C={:<3} L={}ms  wall {:.3}s  floor {:.3}s  ratio {:.3}  cpu {:.3}s ({:.3}s/1000 req)  peak RSS {:.1} MB",
-                match r.provider {
-                    crate::config::Provider::Openai => String::new(),
-                    p => format!("{p}: "),
-                },
-                r.tasks,
-                r.concurrency,
-                r.latency_ms,
-                r.wall_s,
-                r.floor_s,
-                r.ratio,
-                r.cpu_s,
-                r.cpu_s_per_1000,
-                r.peak_rss_mb
-            );
-            if let (Some(client), Some(share)) = (r.client_cpu_s, r.cpu_vs_client) {
-                crate::sayln!(
-                    "{:18} client {:.3} CPU-s; tooleval's CPU is {:.2} of it",
-                    "",
-                    client,
-                    share
-                );
-            }
+            say_result(&r, args);
             results.push(r);
         }
     }
@@ -295,4 +266,38 @@ pub(super) fn latency(out: &Output, exe: &Path, args: &BenchArgs) -> Result<i32>
         ));
     }
     Ok(exit::OK)
+}
+
+/// One setting's figures, for a person.
+fn say_result(r: &BenchResult, args: &BenchArgs) {
+    if args.agent {
+        crate::sayln!(
+            "agent: 3 turns and 2 calls per task, tool latency {}ms",
+            args.tool_latency_ms
+        );
+    }
+    crate::sayln!(
+        "{}N={:<6} C={:<3} L={}ms  wall {:.3}s  floor {:.3}s  ratio {:.3}  cpu {:.3}s ({:.3}s/1000 req)  peak RSS {:.1} MB",
+        match r.provider {
+            crate::config::Provider::Openai => String::new(),
+            p => format!("{p}: "),
+        },
+        r.tasks,
+        r.concurrency,
+        r.latency_ms,
+        r.wall_s,
+        r.floor_s,
+        r.ratio,
+        r.cpu_s,
+        r.cpu_s_per_1000,
+        r.peak_rss_mb
+    );
+    if let (Some(client), Some(share)) = (r.client_cpu_s, r.cpu_vs_client) {
+        crate::sayln!(
+            "{:18} client {:.3} CPU-s; tooleval's CPU is {:.2} of it",
+            "",
+            client,
+            share
+        );
+    }
 }
