@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{esc, header, page, rate_bar, word_diff};
-use crate::report::{Compared, Decision, ImproveReport};
+use crate::report::{Compared, Decision, ImproveReport, Measured, Round};
 
 pub(crate) fn render_improve_html(r: &ImproveReport) -> String {
     let title = format!("tooleval improve: {}", r.eval);
@@ -71,79 +71,89 @@ pub(crate) fn render_improve_html(r: &ImproveReport) -> String {
         let _ = write!(b, "<p>The kept texts are in <code>{}</code>.</p>", esc(f));
     }
     for round in &r.rounds {
-        let class = match round.decision {
-            Decision::Kept => "kept",
-            _ => "rejected",
-        };
-        let _ = write!(
-            b,
-            "<h2>Round {}: <span class=\"{class}\">{}</span></h2><p>{}</p>",
-            round.round,
-            round.decision.as_str(),
-            esc(&round.why)
-        );
-        b.push_str("<ul>");
-        for e in &round.evidence {
-            let _ = write!(
-                b,
-                "<li><code>{}</code>: {}</li>",
-                esc(&e.tool),
-                esc(&e.why())
-            );
-        }
-        b.push_str("</ul>");
-        for (i, a) in round.attempts.iter().enumerate() {
-            let verdict = match &a.rejected {
-                Some(why) => format!("rejected before it ran: {}", esc(why)),
-                None => "passed the guards".into(),
-            };
-            let asked = a
-                .format
-                .map(|f| format!(" <span class=\"muted\">(asked as {})</span>", f.as_str()))
-                .unwrap_or_default();
-            let notes: String = a
-                .notes
-                .iter()
-                .map(|n| format!("<p class=\"muted\">{}</p>", esc(n)))
-                .collect();
-            let _ = write!(
-                b,
-                "<details><summary>proposal {}{asked}: {verdict}</summary>{notes}<pre>{}</pre></details>",
-                i + 1,
-                esc(&a.reply)
-            );
-        }
-        if let Some(m) = &round.measured {
-            b.push_str("<table><thead><tr><th></th><th>before</th><th>after</th><th>paired test</th></tr></thead><tbody>");
-            let mut row = |name: &str, c: &Compared| {
-                let _ = write!(
-                    b,
-                    "<tr><th>{name} ({} tasks)</th><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    c.tasks,
-                    rate_bar(&c.before),
-                    rate_bar(&c.after),
-                    c.test
-                        .as_ref()
-                        .map_or_else(|| "n/a".into(), |t| esc(&t.verdict()))
-                );
-            };
-            row("tune", &m.tune);
-            if let Some(h) = &m.holdout {
-                row("holdout", h);
-            }
-            b.push_str("</tbody></table>");
-            for c in &m.changes.changed {
-                let _ = write!(
-                    b,
-                    "<p><code>{}</code>: {}</p>",
-                    esc(&c.name),
-                    word_diff(&c.description)
-                );
-                for s in &c.schema {
-                    let _ = write!(b, "<p class=\"muted\">{}</p>", esc(s));
-                }
-            }
-        }
+        write_round(&mut b, round);
     }
     page(&title, &b)
+}
+
+/// A round: its decision and why, its evidence, each proposal, and its measurement.
+fn write_round(b: &mut String, round: &Round) {
+    let class = match round.decision {
+        Decision::Kept => "kept",
+        _ => "rejected",
+    };
+    let _ = write!(
+        b,
+        "<h2>Round {}: <span class=\"{class}\">{}</span></h2><p>{}</p>",
+        round.round,
+        round.decision.as_str(),
+        esc(&round.why)
+    );
+    b.push_str("<ul>");
+    for e in &round.evidence {
+        let _ = write!(
+            b,
+            "<li><code>{}</code>: {}</li>",
+            esc(&e.tool),
+            esc(&e.why())
+        );
+    }
+    b.push_str("</ul>");
+    for (i, a) in round.attempts.iter().enumerate() {
+        let verdict = match &a.rejected {
+            Some(why) => format!("rejected before it ran: {}", esc(why)),
+            None => "passed the guards".into(),
+        };
+        let asked = a
+            .format
+            .map(|f| format!(" <span class=\"muted\">(asked as {})</span>", f.as_str()))
+            .unwrap_or_default();
+        let notes: String = a
+            .notes
+            .iter()
+            .map(|n| format!("<p class=\"muted\">{}</p>", esc(n)))
+            .collect();
+        let _ = write!(
+            b,
+            "<details><summary>proposal {}{asked}: {verdict}</summary>{notes}<pre>{}</pre></details>",
+            i + 1,
+            esc(&a.reply)
+        );
+    }
+    if let Some(m) = &round.measured {
+        write_measured(b, m);
+    }
+}
+
+/// A round's measurement: before and after with the paired test, and the word diffs.
+fn write_measured(b: &mut String, m: &Measured) {
+    b.push_str("<table><thead><tr><th></th><th>before</th><th>after</th><th>paired test</th></tr></thead><tbody>");
+    let mut row = |name: &str, c: &Compared| {
+        let _ = write!(
+            b,
+            "<tr><th>{name} ({} tasks)</th><td>{}</td><td>{}</td><td>{}</td></tr>",
+            c.tasks,
+            rate_bar(&c.before),
+            rate_bar(&c.after),
+            c.test
+                .as_ref()
+                .map_or_else(|| "n/a".into(), |t| esc(&t.verdict()))
+        );
+    };
+    row("tune", &m.tune);
+    if let Some(h) = &m.holdout {
+        row("holdout", h);
+    }
+    b.push_str("</tbody></table>");
+    for c in &m.changes.changed {
+        let _ = write!(
+            b,
+            "<p><code>{}</code>: {}</p>",
+            esc(&c.name),
+            word_diff(&c.description)
+        );
+        for s in &c.schema {
+            let _ = write!(b, "<p class=\"muted\">{}</p>", esc(s));
+        }
+    }
 }
