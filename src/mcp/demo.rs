@@ -85,6 +85,8 @@ pub(crate) struct DemoServer {
     fault: Option<(usize, Fault)>,
     /// Wait this long before answering a call.
     delay: Option<std::time::Duration>,
+    /// Calls answered so far, for `fault`.
+    #[cfg(feature = "testing")]
     calls: Arc<std::sync::atomic::AtomicUsize>,
 }
 
@@ -123,6 +125,7 @@ impl DemoServer {
             #[cfg(feature = "testing")]
             fault: None,
             delay: None,
+            #[cfg(feature = "testing")]
             calls: Arc::default(),
         }
     }
@@ -181,18 +184,20 @@ impl ServerHandler for DemoServer {
                 None,
             ));
         }
-        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         #[cfg(feature = "testing")]
-        match self.fault {
-            Some((after, Fault::Crash)) if n >= after => {
-                crate::sayln!(
-                    "demo server: crashing at call {} as asked (--fail-after {after})",
-                    n + 1
-                );
-                std::process::exit(3);
+        {
+            let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match self.fault {
+                Some((after, Fault::Crash)) if n >= after => {
+                    crate::sayln!(
+                        "demo server: crashing at call {} as asked (--fail-after {after})",
+                        n + 1
+                    );
+                    std::process::exit(3);
+                }
+                Some((after, Fault::Hang)) if n >= after => std::future::pending::<()>().await,
+                _ => {}
             }
-            Some((after, Fault::Hang)) if n >= after => std::future::pending::<()>().await,
-            _ => {}
         }
         if let Some(d) = self.delay {
             tokio::time::sleep(d).await;
