@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::{esc, header, legend, outcome_cell, page, pct, pretty_json, rate_bar, written};
 use crate::config::Task;
-use crate::record::{Outcome, TrialRecord};
+use crate::record::{AgentRecord, Outcome, ReplyRecord, TrialRecord};
 use crate::report::Report;
 use crate::score::TrialsByTask;
 
@@ -606,117 +606,123 @@ fn trial(same: &[&TrialRecord]) -> String {
     let facts: Vec<String> = same.iter().map(|t| trial_facts(t)).collect();
     let _ = write!(b, "<p class=\"muted\">{}</p>", esc(&facts.join("; ")));
     match &tr.agent {
-        Some(a) => {
-            let _ = write!(
-                b,
-                "<details><summary>conversation: {} turn(s), {} call(s), ended: {}</summary>",
-                a.turns.len(),
-                a.turns.iter().map(|t| t.results.len()).sum::<usize>(),
-                written(&a.end).replace('_', " ")
-            );
-            for (i, turn) in a.turns.iter().enumerate() {
-                let _ = write!(b, "<p><b>turn {}</b></p>", i + 1);
-                match turn.reply.content.as_deref().filter(|c| !c.is_empty()) {
-                    Some(c) => {
-                        let _ = write!(b, "<pre>{}</pre>", esc(c));
-                    }
-                    None if turn.results.is_empty() => {
-                        b.push_str("<p class=\"muted\">no text, no call</p>");
-                    }
-                    None => {}
-                }
-                for res in &turn.results {
-                    let notes: String = res
-                        .notes
-                        .iter()
-                        .map(|n| format!("<p class=\"muted\">{}</p>", esc(n)))
-                        .collect();
-                    let _ = write!(
-                        b,
-                        "<details><summary><code>{}</code> {} ({}{}{})</summary><pre>{}</pre><pre>{}</pre>{notes}</details>",
-                        esc(&res.tool),
-                        esc(&shorten(&res.arguments, 120)),
-                        written(&res.how),
-                        if res.is_error { ", an error" } else { "" },
-                        res.cut_from
-                            .map(|n| format!(", cut from {n} bytes"))
-                            .unwrap_or_default(),
-                        esc(&pretty_json(&res.arguments)),
-                        esc(&res.text)
-                    );
-                }
-                // Calls the model made that got no result (after one the loop stopped at).
-                for c in turn.reply.tool_calls.iter().skip(turn.results.len()) {
-                    let _ = write!(
-                        b,
-                        "<p>call <code>{}</code> {} <span class=\"muted\">(not answered: the loop stopped before it)</span></p>",
-                        esc(&c.name),
-                        esc(&shorten(&c.arguments, 120))
-                    );
-                }
-            }
-            if let Some(s) = &a.stopped_at {
-                let _ = write!(
-                    b,
-                    "<p>stopped at <code>{}</code>: {}</p>",
-                    esc(&s.tool),
-                    esc(&s.why)
-                );
-            }
-            if let Some(r) = &a.repeated {
-                let _ = write!(
-                    b,
-                    "<p>ended: <code>{}</code> was called {} times with the same arguments (<code>max_repeats</code>)</p>",
-                    esc(&r.tool),
-                    r.times
-                );
-            }
-            b.push_str("</details>");
-            if let Some(ans) = &a.answer {
-                let _ = write!(b, "<p>final answer:</p><pre>{}</pre>", esc(ans));
-            }
-            if let Some(j) = &a.judge {
-                let _ = write!(
-                    b,
-                    "<p>judge <code>{}</code>{}: <b>{}</b>: {}</p>",
-                    esc(&j.model),
-                    j.format
-                        .map(|f| format!(" <span class=\"muted\">(asked as {})</span>", f.as_str()))
-                        .unwrap_or_default(),
-                    written(&j.verdict),
-                    esc(&j.reason)
-                );
-            }
-        }
-        None => {
-            if let Some(reply) = &tr.reply {
-                if let Some(c) = reply.content.as_deref().filter(|c| !c.is_empty()) {
-                    let _ = write!(b, "<p>reply:</p><pre>{}</pre>", esc(c));
-                }
-                for c in &reply.tool_calls {
-                    let _ = write!(
-                        b,
-                        "<p>call <code>{}</code>{}</p><pre>{}</pre>",
-                        esc(&c.name),
-                        if c.recovered {
-                            " <span class=\"muted\">(recovered from the text)</span>"
-                        } else {
-                            ""
-                        },
-                        esc(&pretty_json(&c.arguments))
-                    );
-                }
-                if reply.tool_calls.is_empty() && reply.content.is_none() {
-                    b.push_str("<p class=\"muted\">an empty reply</p>");
-                }
-            }
-        }
+        Some(a) => write_conversation(&mut b, a),
+        None => write_reply(&mut b, tr.reply.as_ref()),
     }
     for note in &tr.notes {
         let _ = write!(b, "<p class=\"muted\">note: {}</p>", esc(note));
     }
     b.push_str("</div>");
     b
+}
+
+/// An agent trial's conversation, turn by turn, and how it ended.
+fn write_conversation(b: &mut String, a: &AgentRecord) {
+    let _ = write!(
+        b,
+        "<details><summary>conversation: {} turn(s), {} call(s), ended: {}</summary>",
+        a.turns.len(),
+        a.turns.iter().map(|t| t.results.len()).sum::<usize>(),
+        written(&a.end).replace('_', " ")
+    );
+    for (i, turn) in a.turns.iter().enumerate() {
+        let _ = write!(b, "<p><b>turn {}</b></p>", i + 1);
+        match turn.reply.content.as_deref().filter(|c| !c.is_empty()) {
+            Some(c) => {
+                let _ = write!(b, "<pre>{}</pre>", esc(c));
+            }
+            None if turn.results.is_empty() => {
+                b.push_str("<p class=\"muted\">no text, no call</p>");
+            }
+            None => {}
+        }
+        for res in &turn.results {
+            let notes: String = res
+                .notes
+                .iter()
+                .map(|n| format!("<p class=\"muted\">{}</p>", esc(n)))
+                .collect();
+            let _ = write!(
+                b,
+                "<details><summary><code>{}</code> {} ({}{}{})</summary><pre>{}</pre><pre>{}</pre>{notes}</details>",
+                esc(&res.tool),
+                esc(&shorten(&res.arguments, 120)),
+                written(&res.how),
+                if res.is_error { ", an error" } else { "" },
+                res.cut_from
+                    .map(|n| format!(", cut from {n} bytes"))
+                    .unwrap_or_default(),
+                esc(&pretty_json(&res.arguments)),
+                esc(&res.text)
+            );
+        }
+        // Calls the model made that got no result (after one the loop stopped at).
+        for c in turn.reply.tool_calls.iter().skip(turn.results.len()) {
+            let _ = write!(
+                b,
+                "<p>call <code>{}</code> {} <span class=\"muted\">(not answered: the loop stopped before it)</span></p>",
+                esc(&c.name),
+                esc(&shorten(&c.arguments, 120))
+            );
+        }
+    }
+    if let Some(s) = &a.stopped_at {
+        let _ = write!(
+            b,
+            "<p>stopped at <code>{}</code>: {}</p>",
+            esc(&s.tool),
+            esc(&s.why)
+        );
+    }
+    if let Some(r) = &a.repeated {
+        let _ = write!(
+            b,
+            "<p>ended: <code>{}</code> was called {} times with the same arguments (<code>max_repeats</code>)</p>",
+            esc(&r.tool),
+            r.times
+        );
+    }
+    b.push_str("</details>");
+    if let Some(ans) = &a.answer {
+        let _ = write!(b, "<p>final answer:</p><pre>{}</pre>", esc(ans));
+    }
+    if let Some(j) = &a.judge {
+        let _ = write!(
+            b,
+            "<p>judge <code>{}</code>{}: <b>{}</b>: {}</p>",
+            esc(&j.model),
+            j.format
+                .map(|f| format!(" <span class=\"muted\">(asked as {})</span>", f.as_str()))
+                .unwrap_or_default(),
+            written(&j.verdict),
+            esc(&j.reason)
+        );
+    }
+}
+
+/// A single-turn trial's reply: its text and its calls.
+fn write_reply(b: &mut String, reply: Option<&ReplyRecord>) {
+    if let Some(reply) = reply {
+        if let Some(c) = reply.content.as_deref().filter(|c| !c.is_empty()) {
+            let _ = write!(b, "<p>reply:</p><pre>{}</pre>", esc(c));
+        }
+        for c in &reply.tool_calls {
+            let _ = write!(
+                b,
+                "<p>call <code>{}</code>{}</p><pre>{}</pre>",
+                esc(&c.name),
+                if c.recovered {
+                    " <span class=\"muted\">(recovered from the text)</span>"
+                } else {
+                    ""
+                },
+                esc(&pretty_json(&c.arguments))
+            );
+        }
+        if reply.tool_calls.is_empty() && reply.content.is_none() {
+            b.push_str("<p class=\"muted\">an empty reply</p>");
+        }
+    }
 }
 
 /// The first `n` characters of a text, with an ellipsis when cut.
