@@ -303,76 +303,8 @@ fn tasks(r: &Report, by_task: &TrialsByTask<'_>) -> String {
         .collect();
     let mut b = String::from("<h2 id=\"tasks\">Tasks</h2>");
     b.push_str(&legend(&counts));
-    // The filters: hidden until the script shows them (without it, every task shows).
-    // Tags and suites are named by tokens in the attributes (`g0`, `s1`): a name may hold spaces
-    // or quotes, and two names must never become one value.
-    let mut tags: BTreeSet<&str> = BTreeSet::new();
-    let mut splits = BTreeSet::new();
-    for s in &r.suites {
-        for t in &s.tasks {
-            tags.extend(t.tags.iter().map(String::as_str));
-            if let Some(sp) = t.split {
-                splits.insert(sp.as_str());
-            }
-        }
-    }
-    let tokens = Tokens {
-        tags: tags
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (*t, format!("g{i}")))
-            .collect(),
-        suites: r
-            .suites
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.name.as_str(), format!("s{i}")))
-            .collect(),
-    };
-    let options = |name: &str, label: &str, values: Vec<(String, String)>| {
-        let mut s =
-            format!("<label>{label} <select name=\"{name}\"><option value=\"\">any</option>");
-        for (value, shown) in values {
-            let _ = write!(
-                s,
-                "<option value=\"{}\">{}</option>",
-                esc(&value),
-                esc(&shown)
-            );
-        }
-        s.push_str("</select></label>");
-        s
-    };
-    let named = |m: &BTreeMap<&str, String>| {
-        let mut v: Vec<(String, String)> = m
-            .iter()
-            .map(|(k, t)| (t.clone(), (*k).to_owned()))
-            .collect();
-        v.sort_by(|a, b| a.1.cmp(&b.1));
-        v
-    };
-    let _ = write!(
-        b,
-        "<div id=\"filters\" class=\"filters\" hidden>{}{}{}{}<span id=\"shown\" class=\"muted\"></span></div>",
-        options(
-            "outcome",
-            "outcome",
-            counts
-                .iter()
-                .map(|(o, _)| (o.as_str().to_owned(), o.as_str().to_owned()))
-                .collect()
-        ),
-        options("tag", "tag", named(&tokens.tags)),
-        options("suite", "suite", named(&tokens.suites)),
-        options(
-            "split",
-            "split",
-            splits
-                .into_iter()
-                .map(|x| (x.to_owned(), x.to_owned()))
-                .collect()
-        ),
-    );
+    let tokens = Tokens::of(r);
+    b.push_str(&filters(&counts, &tokens, r));
     let mut grid = String::from(
         "<table class=\"grid\"><thead><tr><th>task</th><th>suite</th><th>split</th><th>trials</th><th class=\"num\">pass rate</th><th>why it failed (the first failing trial)</th></tr></thead><tbody>",
     );
@@ -723,6 +655,87 @@ fn write_reply(b: &mut String, reply: Option<&ReplyRecord>) {
             b.push_str("<p class=\"muted\">an empty reply</p>");
         }
     }
+}
+
+impl Tokens<'_> {
+    /// Tags and suites named by tokens in the attributes (`g0`, `s1`): a name may hold spaces
+    /// or quotes, and two names must never become one value.
+    fn of(r: &Report) -> Tokens<'_> {
+        let mut tags: BTreeSet<&str> = BTreeSet::new();
+        for s in &r.suites {
+            for t in &s.tasks {
+                tags.extend(t.tags.iter().map(String::as_str));
+            }
+        }
+        Tokens {
+            tags: tags
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (*t, format!("g{i}")))
+                .collect(),
+            suites: r
+                .suites
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.as_str(), format!("s{i}")))
+                .collect(),
+        }
+    }
+}
+
+/// The filters: hidden until the script shows them (without it, every task shows).
+fn filters(counts: &[(Outcome, usize)], tokens: &Tokens<'_>, r: &Report) -> String {
+    let mut splits = BTreeSet::new();
+    for s in &r.suites {
+        for t in &s.tasks {
+            if let Some(sp) = t.split {
+                splits.insert(sp.as_str());
+            }
+        }
+    }
+    let options = |name: &str, label: &str, values: Vec<(String, String)>| {
+        let mut s =
+            format!("<label>{label} <select name=\"{name}\"><option value=\"\">any</option>");
+        for (value, shown) in values {
+            let _ = write!(
+                s,
+                "<option value=\"{}\">{}</option>",
+                esc(&value),
+                esc(&shown)
+            );
+        }
+        s.push_str("</select></label>");
+        s
+    };
+    let named = |m: &BTreeMap<&str, String>| {
+        let mut v: Vec<(String, String)> = m
+            .iter()
+            .map(|(k, t)| (t.clone(), (*k).to_owned()))
+            .collect();
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v
+    };
+    format!(
+        "<div id=\"filters\" class=\"filters\" hidden>{}{}{}{}<span id=\"shown\" class=\"muted\"></span></div>",
+        options(
+            "outcome",
+            "outcome",
+            counts
+                .iter()
+                .map(|(o, _)| (o.as_str().to_owned(), o.as_str().to_owned()))
+                .collect()
+        ),
+        options("tag", "tag", named(&tokens.tags)),
+        options("suite", "suite", named(&tokens.suites)),
+        options(
+            "split",
+            "split",
+            splits
+                .into_iter()
+                .map(|x| (x.to_owned(), x.to_owned()))
+                .collect()
+        ),
+    )
 }
 
 /// The first `n` characters of a text, with an ellipsis when cut.
