@@ -630,6 +630,37 @@ mod tests {
     }
 
     #[test]
+    fn a_suite_is_named_by_its_name_else_by_its_file() {
+        let tasks = "tasks:\n  - { id: a, prompt: Show logs, expect: none }\n";
+        let named = suite_from_str(Path::new("suites/a.yaml"), format!("name: shop\n{tasks}"));
+        assert_eq!(named.unwrap().name(), "shop");
+        let unnamed = suite_from_str(Path::new("suites/orders.yaml"), tasks.into());
+        assert_eq!(unnamed.unwrap().name(), "orders");
+    }
+
+    #[test]
+    fn a_server_s_type_must_agree_with_its_command_or_url() {
+        let dir = tempfile::tempdir().unwrap();
+        for (server, message) in [
+            (
+                "{ type: stdio, url: \"http://127.0.0.1:9/mcp\" }",
+                "server `s` is `type: stdio` but has a `url`",
+            ),
+            (
+                "{ type: http, command: tooleval }",
+                "server `s` is `type: http` but has a `command`",
+            ),
+        ] {
+            let text = format!("servers:\n  s: {server}\nsuites: []\n");
+            let p = write(dir.path(), "e.yaml", &text);
+            let Err(Error::Input(d)) = load_eval_servers(&p) else {
+                panic!("{server} loaded")
+            };
+            assert!(d.iter().any(|d| d.message == message), "{d:#?}");
+        }
+    }
+
+    #[test]
     fn reports_every_problem_with_its_place() {
         let dir = tempfile::tempdir().unwrap();
         write(

@@ -324,3 +324,51 @@ fn field_hint(message: &str) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_of_comments_separators_and_blank_lines_has_no_content() {
+        assert!(!has_content(""));
+        assert!(!has_content("# a comment\n\n  \n---\n...\n  # another\n"));
+        for text in ["tasks: []", "# c\nx: 1", "---\n- a", "...\nkey: v"] {
+            assert!(has_content(text), "{text:?}");
+        }
+        // Each of the four kinds of empty line alone.
+        for text in ["\n", "   \n", "#x\n", "---\n", "...\n"] {
+            assert!(!has_content(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_expect_none_hint_is_for_a_string_none_only() {
+        let none = "expected `none` or a mapping with `tool`, `calls` or `any_of`, found the string `nothing`";
+        assert!(specific_hint(none).unwrap().contains("expect: none"));
+        // Another value of a string where a mapping belongs is not an expectation.
+        let other = "expected a mapping, found the string `nothing`";
+        assert!(
+            specific_hint(other).is_none_or(|h| !h.contains("expect: none")),
+            "{:?}",
+            specific_hint(other)
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_a_misspelling_the_allowed_fields_or_one_to_remove() {
+        let hint = |m: &str| field_hint(m).unwrap();
+        assert_eq!(
+            hint("unknown field `promt`, expected one of `id`, `prompt`, `expect`"),
+            "did you mean `prompt`?"
+        );
+        assert_eq!(
+            hint("unknown field `zzz`, expected one of `id`, `prompt`"),
+            "the fields allowed here are `id`, `prompt`"
+        );
+        assert_eq!(
+            hint("unknown field `zzz`, there are no fields"),
+            "remove the field"
+        );
+    }
+}
