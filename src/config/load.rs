@@ -704,6 +704,39 @@ mod tests {
     /// `models` entries start from `model`; an entry of another provider, even `openai` written
     /// out, takes neither its URL nor its key; `--model` starts from `model`, not an entry.
     #[test]
+    fn a_matrix_entry_keeps_the_model_s_key_and_url_unless_it_gives_its_own_read_from_the_environment()
+     {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "s.yaml",
+            "tasks:\n  - { id: a, prompt: x, expect: none }\n",
+        );
+        // Cargo sets CARGO_PKG_VERSION for the tests it runs (too short to be kept as a secret).
+        let version = std::env::var("CARGO_PKG_VERSION").expect("run by cargo");
+        let eval = write(
+            dir.path(),
+            "e.yaml",
+            "servers:\n  x: { command: tooleval }\nsuites: [s.yaml]\n\
+             model: { name: m0, api_key: sk-shared, base_url: \"http://127.0.0.1:9/v1\" }\n\
+             models:\n  - { name: m1, temperature: 0.1 }\n  - { name: m2, api_key: \"k-${CARGO_PKG_VERSION}\", base_url: \"http://127.0.0.1:9/${CARGO_PKG_VERSION}\" }\n  - { name: m1, provider: anthropic }\n",
+        );
+        let e = load_eval(&eval).unwrap();
+        let m = &e.models;
+        assert_eq!(m.len(), 3, "one name on two providers is two models");
+        assert_eq!(m[0].api_key.as_deref(), Some("sk-shared"));
+        assert_eq!(m[0].base_url.as_deref(), Some("http://127.0.0.1:9/v1"));
+        assert_eq!(
+            m[1].api_key.as_deref(),
+            Some(format!("k-{version}").as_str())
+        );
+        assert_eq!(
+            m[1].base_url.as_deref(),
+            Some(format!("http://127.0.0.1:9/{version}").as_str())
+        );
+    }
+
+    #[test]
     fn matrix_entries_are_laid_over_the_model() {
         let dir = tempfile::tempdir().unwrap();
         write(

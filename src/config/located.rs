@@ -495,6 +495,43 @@ mod tests {
     }
 
     #[test]
+    fn a_key_not_written_points_at_the_nearest_value_around_it() {
+        let src = "a:\n  b: 1\n";
+        let p = Places::parse(src);
+        let d = |path: &[Seg]| {
+            let d = p.at_key(
+                Diagnostic::new(std::path::Path::new("f.yaml"), "m"),
+                src,
+                path,
+            );
+            (d.line, d.column)
+        };
+        assert_eq!(
+            d(&[Key("a"), Key("b")]),
+            (Some(2), Some(3)),
+            "the key itself"
+        );
+        // `a.c` is not written: the value of `a`, not the key `a`.
+        assert_eq!(d(&[Key("a"), Key("c")]), (Some(2), Some(3)));
+    }
+
+    #[test]
+    fn a_place_on_a_key_or_between_it_and_its_value_is_in_the_mapping_not_the_value() {
+        let p = Places::parse("a:\n  b:   1\n");
+        assert_eq!(p.spot((2, 3), false).path, "a", "on the key");
+        assert_eq!(p.spot((2, 4), false).path, "a", "on the colon");
+        assert_eq!(p.spot((2, 7), false).path, "a", "before the value");
+        assert_eq!(p.spot((2, 8), false).path, "a.b", "on the value");
+        // An empty value is placed at its key: the key is still the mapping's.
+        let p = Places::parse("a:\n  b:\n");
+        assert_eq!(
+            p.spot((2, 3), false).path,
+            "a",
+            "on the key of an empty value"
+        );
+    }
+
+    #[test]
     fn only_the_first_document_counts() {
         let p = Places::parse("a: 1\n---\nb: 2\n");
         assert_eq!(p.value(&[Key("a")]), Some((1, 4)));
