@@ -504,6 +504,51 @@ mod tests {
     }
 
     #[test]
+    fn a_task_with_no_scored_trial_has_no_rates_and_tokens_retries_and_cache_hits_add_up() {
+        let mut pass = trial("a", Outcome::Pass, &["t"], &["t"]);
+        pass.usage = Some(crate::record::Usage {
+            prompt_tokens: 100,
+            completion_tokens: 7,
+        });
+        pass.retries = 2;
+        pass.cached = true;
+        let mut fail = trial("b", Outcome::WrongTool, &["t"], &["u"]);
+        fail.usage = Some(crate::record::Usage {
+            prompt_tokens: 50,
+            completion_tokens: 3,
+        });
+        let error = trial("c", Outcome::Error, &["t"], &[]);
+        let order = [("s", "a"), ("s", "b"), ("s", "c")];
+        let s = summarize(
+            &[pass, fail, error],
+            &order,
+            &["t".into(), "u".into()],
+            Some(0.5),
+        );
+        assert_eq!((s.tokens.prompt, s.tokens.completion), (150, 10));
+        assert_eq!((s.retries, s.cached), (2, 1));
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            (json["retries"].as_u64(), json["cached"].as_u64()),
+            (Some(2), Some(1))
+        );
+        let (a, b, c) = (&s.tasks[0], &s.tasks[1], &s.tasks[2]);
+        assert_eq!(
+            (a.pass_rate, a.pass_at_k, a.pass_hat_k),
+            (Some(1.0), Some(true), Some(true))
+        );
+        assert_eq!(
+            (b.pass_rate, b.pass_at_k, b.pass_hat_k),
+            (Some(0.0), Some(false), Some(false))
+        );
+        // Only an error: nothing was scored, so no rate, neither pass@k nor pass^k.
+        assert_eq!((c.pass_rate, c.pass_at_k, c.pass_hat_k), (None, None, None));
+        // One of the two scored tasks passed: exactly the minimum meets it.
+        assert_eq!(s.full_call.as_ref().and_then(|r| r.rate), Some(0.5));
+        assert_eq!(s.meets_min_accuracy, Some(true));
+    }
+
+    #[test]
     fn agent_totals_sum_over_the_agent_trials() {
         use crate::record::{
             AgentRecord, CallHow, CallResult, JudgeRecord, JudgeVerdict, TurnRecord,
