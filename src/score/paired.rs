@@ -440,6 +440,57 @@ mod tests {
     }
 
     #[test]
+    fn a_noisy_change_says_how_many_tasks_would_tell_only_when_more_are_needed() {
+        let test = |tasks: usize, needed: Option<usize>| PairedTest {
+            method: "McNemar".into(),
+            tasks,
+            mean_diff: -0.05,
+            se: 0.05,
+            low: -0.15,
+            high: 0.05,
+            p_value: 0.3,
+            alpha: 0.05,
+            worse: 3,
+            better: 1,
+            tasks_needed: needed,
+        };
+        let more = test(20, Some(60)).verdict();
+        assert!(
+            more.contains("would take about 60 tasks (there are 20)"),
+            "{more}"
+        );
+        // An interval that reaches 0 does not leave it out.
+        let touching = [(0.0, 0.2), (-0.2, 0.0)].map(|(low, high)| PairedTest {
+            low,
+            high,
+            ..test(20, None)
+        });
+        assert!(touching.iter().all(|t| !t.significant()));
+        assert!(
+            PairedTest {
+                low: 1e-9,
+                ..test(20, None)
+            }
+            .significant()
+        );
+        assert!(
+            PairedTest {
+                high: -1e-9,
+                ..test(20, None)
+            }
+            .significant()
+        );
+        for enough in [test(60, Some(60)), test(80, Some(60))] {
+            let v = enough.verdict();
+            assert!(!v.contains("would take"), "{v}");
+            assert!(
+                v.starts_with("The change is not distinguishable from noise"),
+                "{v}"
+            );
+        }
+    }
+
+    #[test]
     fn distributions_match_tables() {
         assert!(close(normal_quantile(0.975), 1.959_964, 1e-6));
         assert!(close(normal_quantile(0.8), 0.841_621, 1e-6));
