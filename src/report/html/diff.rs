@@ -58,6 +58,14 @@ pub(crate) fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> 
     for w in &d.warnings {
         let _ = write!(b, "<p class=\"warn\">{}</p>", esc(w));
     }
+    accuracy(&mut b, d);
+    b.push_str(&tools(d));
+    b.push_str(&tasks(d, base, head));
+    page(&title, &b)
+}
+
+/// The accuracy of both runs, their change with its interval, and the paired tests' verdicts.
+fn accuracy(b: &mut String, d: &ReportDiff) {
     b.push_str("<h2>Accuracy</h2><table><thead><tr><th></th><th>base</th><th>head</th><th>change (points, 95% CI)</th></tr></thead><tbody>");
     for (name, c) in [
         ("tool selection", &d.selection),
@@ -90,9 +98,6 @@ pub(crate) fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> 
             );
         }
     }
-    b.push_str(&tools(d));
-    b.push_str(&tasks(d, base, head));
-    page(&title, &b)
 }
 
 /// How a report is named on the page: its variant, else its start time.
