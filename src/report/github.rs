@@ -66,6 +66,22 @@ pub(crate) fn render_annotations(
             command(&mut out, "warning", places.get(&c.id), &title, &says(&c.id));
         }
     }
+    notices(&mut out, r, &shown, &places, &says, |id| {
+        changes.get(id).map(|c| c.status)
+    });
+    out
+}
+
+/// The failing and flaky tasks the errors and warnings did not name, as notices: at most
+/// `MAX_NOTICES`, the last saying how many more there are.
+fn notices<'a>(
+    out: &mut String,
+    r: &'a Report,
+    shown: &HashSet<&str>,
+    places: &Places,
+    says: &dyn Fn(&str) -> String,
+    status: impl Fn(&str) -> Option<TaskStatus>,
+) {
     let rest: Vec<&TaskSummary> = r
         .summary
         .tasks
@@ -79,18 +95,18 @@ pub(crate) fn render_annotations(
         rest.len()
     };
     for t in &rest[..listed] {
-        let title = match changes.get(t.id.as_str()).map(|c| c.status) {
+        let title = match status(t.id.as_str()) {
             Some(TaskStatus::StillFailing) => format!("still failing: {}", t.id),
             Some(TaskStatus::Flaky) | None if t.state() == TaskState::Flaky => {
                 format!("flaky: {}", t.id)
             }
             _ => format!("failing: {}", t.id),
         };
-        command(&mut out, "notice", places.get(&t.id), &title, &says(&t.id));
+        command(out, "notice", places.get(&t.id), &title, &says(&t.id));
     }
     if rest.len() > listed {
         command(
-            &mut out,
+            out,
             "notice",
             None,
             "more failing tasks",
@@ -100,7 +116,6 @@ pub(crate) fn render_annotations(
             ),
         );
     }
-    out
 }
 
 /// One workflow command: `::error file=F,line=L,title=T::message`.
