@@ -65,20 +65,25 @@ pub(crate) struct GateSettings {
     pub allow_incomplete: bool,
 }
 
+impl GateSettings {
+    /// No baseline, the default conditions, the usual 0.05: also the gate of a report that is
+    /// not gated (a `static` can hold it).
+    pub(crate) const NONE: GateSettings = GateSettings {
+        baseline: None,
+        baseline_ref: None,
+        update_baseline: false,
+        fail_on: Vec::new(),
+        tool_floor: None,
+        junit: None,
+        common_tasks: false,
+        alpha: 0.05,
+        allow_incomplete: false,
+    };
+}
+
 impl Default for GateSettings {
-    /// No baseline, the default conditions, the usual 0.05.
     fn default() -> Self {
-        GateSettings {
-            baseline: None,
-            baseline_ref: None,
-            update_baseline: false,
-            fail_on: Vec::new(),
-            tool_floor: None,
-            junit: None,
-            common_tasks: false,
-            alpha: 0.05,
-            allow_incomplete: false,
-        }
+        GateSettings::NONE
     }
 }
 

@@ -42,17 +42,7 @@ pub(crate) struct Finish<'a> {
 }
 
 /// The gate of a report that is not gated: no baseline, no condition.
-static NO_GATE: GateSettings = GateSettings {
-    baseline: None,
-    baseline_ref: None,
-    update_baseline: false,
-    fail_on: Vec::new(),
-    tool_floor: None,
-    junit: None,
-    common_tasks: false,
-    alpha: 0.05,
-    allow_incomplete: false,
-};
+static NO_GATE: GateSettings = GateSettings::NONE;
 
 impl<'a> Finish<'a> {
     /// The finish of one measurement of `eval` (a run, a variant, a model of a matrix) that
