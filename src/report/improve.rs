@@ -307,66 +307,78 @@ pub(crate) fn render_improve_markdown(r: &ImproveReport) -> String {
         );
     }
     for round in &r.rounds {
-        let _ = writeln!(
-            out,
-            "### Round {}: {}\n\n{}\n",
-            round.round,
-            round.decision.as_str(),
-            round.why
-        );
-        for e in &round.evidence {
-            let _ = writeln!(out, "- `{}`: {}", e.tool, e.why());
-        }
-        if !round.evidence.is_empty() {
-            out.push('\n');
-        }
-        for (i, a) in round.attempts.iter().enumerate() {
-            if let Some(why) = &a.rejected {
-                let _ = writeln!(
-                    out,
-                    "Proposal {} rejected before it ran: {}\n",
-                    i + 1,
-                    why.replace('\n', " ")
-                );
-            }
-        }
-        if let Some(m) = &round.measured {
-            out.push_str("| | before | after | paired test |\n|---|---|---|---|\n");
-            let mut row = |name: &str, c: &Compared| {
-                let (b, a) = before_after(&c.before, &c.after);
-                let test = c
-                    .test
-                    .as_ref()
-                    .map_or_else(|| "n/a".into(), super::text::test_short);
-                let _ = writeln!(out, "| {name} ({} tasks) | {b} | {a} | {test} |", c.tasks);
-            };
-            row("tune", &m.tune);
-            if let Some(h) = &m.holdout {
-                row("holdout", h);
-            }
-            let _ = writeln!(
-                out,
-                "| tool tokens | {} | {} | |\n",
-                m.tool_tokens.0, m.tool_tokens.1
-            );
-            for (name, c) in [("tune", Some(&m.tune)), ("holdout", m.holdout.as_ref())] {
-                let Some(c) = c else { continue };
-                if !c.fixed.is_empty() {
-                    let _ = writeln!(out, "Fixed on {name}: {}", ids(&c.fixed));
-                }
-                if !c.regressed.is_empty() {
-                    let _ = writeln!(out, "Broken on {name}: {}", ids(&c.regressed));
-                }
-            }
-            out.push('\n');
-            out.push_str(&super::markdown::diff_tools(&m.changes).replacen(
-                "### Tool changes",
-                "#### Texts changed",
-                1,
-            ));
-        }
+        write_round(&mut out, round);
     }
     out
+}
+
+/// One round: its decision and why, the evidence, the proposals rejected before they ran, and
+/// what the run measured.
+fn write_round(out: &mut String, round: &Round) {
+    let _ = writeln!(
+        out,
+        "### Round {}: {}\n\n{}\n",
+        round.round,
+        round.decision.as_str(),
+        round.why
+    );
+    for e in &round.evidence {
+        let _ = writeln!(out, "- `{}`: {}", e.tool, e.why());
+    }
+    if !round.evidence.is_empty() {
+        out.push('\n');
+    }
+    for (i, a) in round.attempts.iter().enumerate() {
+        if let Some(why) = &a.rejected {
+            let _ = writeln!(
+                out,
+                "Proposal {} rejected before it ran: {}\n",
+                i + 1,
+                why.replace('\n', " ")
+            );
+        }
+    }
+    if let Some(m) = &round.measured {
+        write_measured(out, m);
+    }
+}
+
+/// A round's run: before and after with the paired test, the tasks fixed and broken, and the
+/// texts changed.
+fn write_measured(out: &mut String, m: &Measured) {
+    out.push_str("| | before | after | paired test |\n|---|---|---|---|\n");
+    let mut row = |name: &str, c: &Compared| {
+        let (b, a) = before_after(&c.before, &c.after);
+        let test = c
+            .test
+            .as_ref()
+            .map_or_else(|| "n/a".into(), super::text::test_short);
+        let _ = writeln!(out, "| {name} ({} tasks) | {b} | {a} | {test} |", c.tasks);
+    };
+    row("tune", &m.tune);
+    if let Some(h) = &m.holdout {
+        row("holdout", h);
+    }
+    let _ = writeln!(
+        out,
+        "| tool tokens | {} | {} | |\n",
+        m.tool_tokens.0, m.tool_tokens.1
+    );
+    for (name, c) in [("tune", Some(&m.tune)), ("holdout", m.holdout.as_ref())] {
+        let Some(c) = c else { continue };
+        if !c.fixed.is_empty() {
+            let _ = writeln!(out, "Fixed on {name}: {}", ids(&c.fixed));
+        }
+        if !c.regressed.is_empty() {
+            let _ = writeln!(out, "Broken on {name}: {}", ids(&c.regressed));
+        }
+    }
+    out.push('\n');
+    out.push_str(&super::markdown::diff_tools(&m.changes).replacen(
+        "### Tool changes",
+        "#### Texts changed",
+        1,
+    ));
 }
 
 fn ids(ids: &[String]) -> String {

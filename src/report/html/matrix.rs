@@ -28,6 +28,16 @@ pub(crate) fn render_matrix_html(m: &Matrix) -> String {
             ),
         ],
     );
+    models_table(&mut b, m);
+    if !m.pairs.is_empty() {
+        pairs_table(&mut b, m);
+    }
+    tasks_table(&mut b, m);
+    page(&title, &b)
+}
+
+/// Accuracy, tokens and the report of each model.
+fn models_table(b: &mut String, m: &Matrix) {
     b.push_str("<h2>Models</h2><table class=\"sortable\"><thead><tr><th>model</th><th>provider</th><th>tool selection</th><th>full call</th><th class=\"num\">tokens in</th><th class=\"num\">tokens out</th><th class=\"num\">converted schemas</th><th>report</th></tr></thead><tbody>");
     for x in &m.models {
         let _ = write!(
@@ -49,53 +59,59 @@ pub(crate) fn render_matrix_html(m: &Matrix) -> String {
         );
     }
     b.push_str("</tbody></table>");
-    if !m.pairs.is_empty() {
-        b.push_str("<h2>Pairs</h2><p class=\"muted\">Full-call accuracy, the paired test on the tasks both models scored.</p><table class=\"sortable\"><thead><tr><th>pair</th><th class=\"num\">change (points)</th><th class=\"num\">p</th><th>passes where the other does not</th></tr></thead><tbody>");
-        for p in &m.pairs {
-            let (change, pv) = p.test.as_ref().map_or_else(
-                || ("n/a".to_owned(), "n/a".to_owned()),
-                |t| {
-                    (
-                        format!("{:+.1}", t.mean_diff * 100.0),
-                        format!(
-                            "{:.3}{}",
-                            t.p_value,
-                            if t.significant() {
-                                " (significant)"
-                            } else {
-                                ""
-                            }
-                        ),
-                    )
-                },
-            );
-            let mut better = String::new();
-            for (who, tasks) in p.better() {
-                let _ = write!(
-                    better,
-                    "<div><code>{}</code>: {}</div>",
-                    esc(who),
-                    tasks
-                        .iter()
-                        .map(|t| format!("<code>{}</code>", esc(t)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
+}
+
+/// Each pair of models: the paired test, and the tasks one passes where the other does not.
+fn pairs_table(b: &mut String, m: &Matrix) {
+    b.push_str("<h2>Pairs</h2><p class=\"muted\">Full-call accuracy, the paired test on the tasks both models scored.</p><table class=\"sortable\"><thead><tr><th>pair</th><th class=\"num\">change (points)</th><th class=\"num\">p</th><th>passes where the other does not</th></tr></thead><tbody>");
+    for p in &m.pairs {
+        let (change, pv) = p.test.as_ref().map_or_else(
+            || ("n/a".to_owned(), "n/a".to_owned()),
+            |t| {
+                (
+                    format!("{:+.1}", t.mean_diff * 100.0),
+                    format!(
+                        "{:.3}{}",
+                        t.p_value,
+                        if t.significant() {
+                            " (significant)"
+                        } else {
+                            ""
+                        }
+                    ),
+                )
+            },
+        );
+        let mut better = String::new();
+        for (who, tasks) in p.better() {
             let _ = write!(
-                b,
-                "<tr><td><code>{}</code> vs <code>{}</code></td><td class=\"num\">{change}</td><td class=\"num\">{pv}</td><td>{}</td></tr>",
-                esc(&p.b),
-                esc(&p.a),
-                if better.is_empty() {
-                    "-".to_owned()
-                } else {
-                    better
-                }
+                better,
+                "<div><code>{}</code>: {}</div>",
+                esc(who),
+                tasks
+                    .iter()
+                    .map(|t| format!("<code>{}</code>", esc(t)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
-        b.push_str("</tbody></table>");
+        let _ = write!(
+            b,
+            "<tr><td><code>{}</code> vs <code>{}</code></td><td class=\"num\">{change}</td><td class=\"num\">{pv}</td><td>{}</td></tr>",
+            esc(&p.b),
+            esc(&p.a),
+            if better.is_empty() {
+                "-".to_owned()
+            } else {
+                better
+            }
+        );
     }
+    b.push_str("</tbody></table>");
+}
+
+/// The tasks x models grid, the tasks the models disagree on first.
+fn tasks_table(b: &mut String, m: &Matrix) {
     let disagree = m.disagreements().count();
     let _ = write!(
         b,
@@ -130,7 +146,6 @@ pub(crate) fn render_matrix_html(m: &Matrix) -> String {
         b.push_str("</tr>");
     }
     b.push_str("</tbody></table>");
-    page(&title, &b)
 }
 
 /// A task's result for one model: the outcome's coloured letter for a single trial, else the

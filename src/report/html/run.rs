@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::{esc, header, legend, outcome_cell, page, pct, pretty_json, rate_bar, written};
 use crate::config::Task;
-use crate::record::{AgentRecord, Outcome, ReplyRecord, TrialRecord};
+use crate::record::{AgentRecord, Outcome, ReplyRecord, TrialRecord, TurnRecord};
 use crate::report::Report;
 use crate::score::TrialsByTask;
 
@@ -141,27 +141,11 @@ fn gate_section(r: &Report, g: &PageGate<'_>) -> String {
     b
 }
 
+/// The header's facts: model, servers, tools, suites, trials, dates, and what was special
+/// about the run.
 fn facts(r: &Report) -> Vec<(&'static str, String)> {
     let model = super::model_fact(&r.model);
-    let servers: Vec<String> = r
-        .servers
-        .iter()
-        .map(|s| {
-            let version = match (&s.server_name, &s.server_version) {
-                (Some(n), Some(v)) => format!(" ({n} {v})"),
-                (Some(n), None) => format!(" ({n})"),
-                _ => String::new(),
-            };
-            format!(
-                "<code>{}</code>{}: {} tool(s), {} over {}",
-                esc(&s.name),
-                esc(&version),
-                s.tool_count,
-                esc(&s.target),
-                esc(&s.transport)
-            )
-        })
-        .collect();
+    let servers: Vec<String> = r.servers.iter().map(server_fact).collect();
     let suites: Vec<String> = r
         .suites
         .iter()
@@ -203,24 +187,7 @@ fn facts(r: &Report) -> Vec<(&'static str, String)> {
         facts.push(("descriptions", format!("<code>{}</code>", esc(d))));
     }
     if let Some(c) = &r.tools.converted {
-        let mut list = String::new();
-        for t in &c.tools {
-            for ch in &t.changes {
-                let _ = write!(
-                    list,
-                    "<li><code>{}</code>: {}</li>",
-                    esc(&t.name),
-                    esc(&ch.describe())
-                );
-            }
-        }
-        facts.push((
-            "schemas",
-            format!(
-                "{}<details><summary>each change</summary><ul>{list}</ul></details>",
-                esc(&crate::report::text::converted_note(c))
-            ),
-        ));
+        facts.push(("schemas", converted_fact(c)));
     }
     if let Some(s) = r.split {
         facts.push((
@@ -232,6 +199,42 @@ fn facts(r: &Report) -> Vec<(&'static str, String)> {
         facts.push(("shard", format!("part {} of {}", s.index, s.count)));
     }
     facts
+}
+
+/// A server: its name and version as it gave them, its tools, and how it was reached.
+fn server_fact(s: &crate::record::ServerInfo) -> String {
+    let version = match (&s.server_name, &s.server_version) {
+        (Some(n), Some(v)) => format!(" ({n} {v})"),
+        (Some(n), None) => format!(" ({n})"),
+        _ => String::new(),
+    };
+    format!(
+        "<code>{}</code>{}: {} tool(s), {} over {}",
+        esc(&s.name),
+        esc(&version),
+        s.tool_count,
+        esc(&s.target),
+        esc(&s.transport)
+    )
+}
+
+/// The schema conversions for the provider: a note, and each change in a fold.
+fn converted_fact(c: &crate::mcp::Converted) -> String {
+    let mut list = String::new();
+    for t in &c.tools {
+        for ch in &t.changes {
+            let _ = write!(
+                list,
+                "<li><code>{}</code>: {}</li>",
+                esc(&t.name),
+                esc(&ch.describe())
+            );
+        }
+    }
+    format!(
+        "{}<details><summary>each change</summary><ul>{list}</ul></details>",
+        esc(&crate::report::text::converted_note(c))
+    )
 }
 
 fn accuracy(r: &Report) -> String {
@@ -558,45 +561,7 @@ fn write_conversation(b: &mut String, a: &AgentRecord) {
         written(&a.end).replace('_', " ")
     );
     for (i, turn) in a.turns.iter().enumerate() {
-        let _ = write!(b, "<p><b>turn {}</b></p>", i + 1);
-        match turn.reply.content.as_deref().filter(|c| !c.is_empty()) {
-            Some(c) => {
-                let _ = write!(b, "<pre>{}</pre>", esc(c));
-            }
-            None if turn.results.is_empty() => {
-                b.push_str("<p class=\"muted\">no text, no call</p>");
-            }
-            None => {}
-        }
-        for res in &turn.results {
-            let notes: String = res
-                .notes
-                .iter()
-                .map(|n| format!("<p class=\"muted\">{}</p>", esc(n)))
-                .collect();
-            let _ = write!(
-                b,
-                "<details><summary><code>{}</code> {} ({}{}{})</summary><pre>{}</pre><pre>{}</pre>{notes}</details>",
-                esc(&res.tool),
-                esc(&shorten(&res.arguments, 120)),
-                written(&res.how),
-                if res.is_error { ", an error" } else { "" },
-                res.cut_from
-                    .map(|n| format!(", cut from {n} bytes"))
-                    .unwrap_or_default(),
-                esc(&pretty_json(&res.arguments)),
-                esc(&res.text)
-            );
-        }
-        // Calls the model made that got no result (after one the loop stopped at).
-        for c in turn.reply.tool_calls.iter().skip(turn.results.len()) {
-            let _ = write!(
-                b,
-                "<p>call <code>{}</code> {} <span class=\"muted\">(not answered: the loop stopped before it)</span></p>",
-                esc(&c.name),
-                esc(&shorten(&c.arguments, 120))
-            );
-        }
+        write_turn(b, i + 1, turn);
     }
     if let Some(s) = &a.stopped_at {
         let _ = write!(
@@ -628,6 +593,50 @@ fn write_conversation(b: &mut String, a: &AgentRecord) {
                 .unwrap_or_default(),
             written(&j.verdict),
             esc(&j.reason)
+        );
+    }
+}
+
+/// One turn of a conversation: the model's text, each call with its result, and the calls left
+/// unanswered.
+fn write_turn(b: &mut String, n: usize, turn: &TurnRecord) {
+    let _ = write!(b, "<p><b>turn {n}</b></p>");
+    match turn.reply.content.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => {
+            let _ = write!(b, "<pre>{}</pre>", esc(c));
+        }
+        None if turn.results.is_empty() => {
+            b.push_str("<p class=\"muted\">no text, no call</p>");
+        }
+        None => {}
+    }
+    for res in &turn.results {
+        let notes: String = res
+            .notes
+            .iter()
+            .map(|n| format!("<p class=\"muted\">{}</p>", esc(n)))
+            .collect();
+        let _ = write!(
+            b,
+            "<details><summary><code>{}</code> {} ({}{}{})</summary><pre>{}</pre><pre>{}</pre>{notes}</details>",
+            esc(&res.tool),
+            esc(&shorten(&res.arguments, 120)),
+            written(&res.how),
+            if res.is_error { ", an error" } else { "" },
+            res.cut_from
+                .map(|n| format!(", cut from {n} bytes"))
+                .unwrap_or_default(),
+            esc(&pretty_json(&res.arguments)),
+            esc(&res.text)
+        );
+    }
+    // Calls the model made that got no result (after one the loop stopped at).
+    for c in turn.reply.tool_calls.iter().skip(turn.results.len()) {
+        let _ = write!(
+            b,
+            "<p>call <code>{}</code> {} <span class=\"muted\">(not answered: the loop stopped before it)</span></p>",
+            esc(&c.name),
+            esc(&shorten(&c.arguments, 120))
         );
     }
 }

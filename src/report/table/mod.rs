@@ -123,18 +123,7 @@ fn laid_out_dropping(
     optional: &[usize],
 ) -> (Laid, Vec<String>) {
     let n = t.column_count();
-    let (mut word, mut full) = (vec![0usize; n], vec![0usize; n]);
-    for row in t.header().into_iter().chain(t.row_iter()) {
-        for (i, cell) in row.cell_iter().enumerate().take(n) {
-            let text = cell.content();
-            for line in text.lines() {
-                full[i] = full[i].max(console::measure_text_width(line));
-            }
-            for w in text.split([' ', '\n']) {
-                word[i] = word[i].max(console::measure_text_width(w));
-            }
-        }
-    }
+    let (word, full) = measure(&mut t);
     let mut shown: Vec<usize> = (0..n).collect();
     let mut hidden = Vec::new();
     // `│ a ┆ b │`: a border before each column and after the last, a space on each side.
@@ -155,7 +144,49 @@ fn laid_out_dropping(
     if shown.iter().map(|&c| word[c]).sum::<usize>() > room {
         return (Laid::Stacked(stacked(&t, width, prose, &shown)), hidden);
     }
-    let mut w = full.clone();
+    let w = column_widths(&word, &full, &shown, prose, room);
+    for (i, cw) in w.into_iter().enumerate() {
+        if !shown.contains(&i) {
+            continue;
+        }
+        if let Some(column) = t.column_mut(i) {
+            // The width counts the padding, one space on each side.
+            let with_padding = u16::try_from(cw.max(1) + 2).unwrap_or(u16::MAX);
+            column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(with_padding)));
+        }
+    }
+    (Laid::Columns(Box::new(t)), hidden)
+}
+
+/// The widest word and the widest line of each column, header included.
+fn measure(t: &mut Table) -> (Vec<usize>, Vec<usize>) {
+    let n = t.column_count();
+    let (mut word, mut full) = (vec![0usize; n], vec![0usize; n]);
+    for row in t.header().into_iter().chain(t.row_iter()) {
+        for (i, cell) in row.cell_iter().enumerate().take(n) {
+            let text = cell.content();
+            for line in text.lines() {
+                full[i] = full[i].max(console::measure_text_width(line));
+            }
+            for w in text.split([' ', '\n']) {
+                word[i] = word[i].max(console::measure_text_width(w));
+            }
+        }
+    }
+    (word, full)
+}
+
+/// The width of each column in `room`: the other columns shrink toward their widest word
+/// first, then the prose columns share what is left, each at least its widest word.
+fn column_widths(
+    word: &[usize],
+    full: &[usize],
+    shown: &[usize],
+    prose: &[usize],
+    room: usize,
+) -> Vec<usize> {
+    let n = full.len();
+    let mut w = full.to_vec();
     let fixed: Vec<usize> = shown
         .iter()
         .copied()
@@ -194,17 +225,7 @@ fn laid_out_dropping(
         w[i] = share.clamp(word[i], full[i].max(word[i]));
         left = left.saturating_sub(w[i]);
     }
-    for (i, cw) in w.into_iter().enumerate() {
-        if !shown.contains(&i) {
-            continue;
-        }
-        if let Some(column) = t.column_mut(i) {
-            // The width counts the padding, one space on each side.
-            let with_padding = u16::try_from(cw.max(1) + 2).unwrap_or(u16::MAX);
-            column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(with_padding)));
-        }
-    }
-    (Laid::Columns(Box::new(t)), hidden)
+    w
 }
 
 /// `text` wrapped to `width` columns at spaces only: an identifier (`logs-checkout-errors`,
