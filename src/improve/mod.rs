@@ -345,37 +345,7 @@ pub(crate) async fn run(out: &Output, session: &Session, p: Prepared, o: &Option
         );
     }
     let mut state = State {
-        report: ImproveReport {
-            schema_version: report::IMPROVE_SCHEMA_VERSION,
-            kind: "improve".into(),
-            tooleval: report::ToolIdentity::current(),
-            started_at: humantime::format_rfc3339_seconds(session.started).to_string(),
-            finished_at: String::new(),
-            complete: false,
-            eval: session.eval.path.display().to_string(),
-            model: p.plan.model.info(),
-            writer: p.writer.info(),
-            unconfirmed,
-            tune_tasks: p.splits.tune.len(),
-            holdout_tasks: p.splits.holdout.len(),
-            trials: session.eval.trials,
-            budget: p.token_budget,
-            budget_from: p.budget_from.clone(),
-            requests: Requests {
-                estimated,
-                estimated_tokens,
-                sent: 0,
-                limit: o.max_requests,
-            },
-            holdout_consulted: 0,
-            before: Standing::default(),
-            after: Standing::default(),
-            rounds: Vec::new(),
-            kept: Vec::new(),
-            descriptions_file: None,
-            before_report: None,
-            ended: String::new(),
-        },
+        report: empty_report(session, &p, o, (estimated, estimated_tokens), unconfirmed),
         kept: DescriptionsFile::default(),
         why: BTreeMap::new(),
     };
@@ -413,6 +383,48 @@ pub(crate) async fn run(out: &Output, session: &Session, p: Prepared, o: &Option
         report: r,
         error,
         interrupted,
+    }
+}
+
+/// The report before the first round: what is run, on what, and the requests (and tokens)
+/// estimated.
+fn empty_report(
+    session: &Session,
+    p: &Prepared,
+    o: &Options,
+    (estimated, estimated_tokens): (u64, u64),
+    unconfirmed: bool,
+) -> ImproveReport {
+    ImproveReport {
+        schema_version: report::IMPROVE_SCHEMA_VERSION,
+        kind: "improve".into(),
+        tooleval: report::ToolIdentity::current(),
+        started_at: humantime::format_rfc3339_seconds(session.started).to_string(),
+        finished_at: String::new(),
+        complete: false,
+        eval: session.eval.path.display().to_string(),
+        model: p.plan.model.info(),
+        writer: p.writer.info(),
+        unconfirmed,
+        tune_tasks: p.splits.tune.len(),
+        holdout_tasks: p.splits.holdout.len(),
+        trials: session.eval.trials,
+        budget: p.token_budget,
+        budget_from: p.budget_from.clone(),
+        requests: Requests {
+            estimated,
+            estimated_tokens,
+            sent: 0,
+            limit: o.max_requests,
+        },
+        holdout_consulted: 0,
+        before: Standing::default(),
+        after: Standing::default(),
+        rounds: Vec::new(),
+        kept: Vec::new(),
+        descriptions_file: None,
+        before_report: None,
+        ended: String::new(),
     }
 }
 
@@ -672,33 +684,7 @@ impl State {
             lint: &p.lint,
         };
         for attempt in 1..=2 {
-            let reply = tokio::select! {
-                r = tokio::time::timeout(p.writer_timeout, p.writer.complete(&req)) => r,
-                () = crate::run::stop_signal() => return Err(Stop::Interrupted),
-            };
-            let reply = match reply {
-                Err(_) => {
-                    return Err(Stop::Failed(Error::Model {
-                        message: format!(
-                            "the writer `{}` did not answer in {} s",
-                            p.writer.info().name,
-                            p.writer_timeout.as_secs()
-                        ),
-                        hint: Some("raise the writer's `timeout_secs`, or try again".into()),
-                    }));
-                }
-                Ok(Err(e)) => {
-                    return Err(Stop::Failed(Error::Model {
-                        message: format!(
-                            "the writer `{}` failed: {}",
-                            p.writer.info().name,
-                            e.message
-                        ),
-                        hint: e.hint,
-                    }));
-                }
-                Ok(Ok(r)) => r,
-            };
+            let reply = ask_writer(p, &req).await?;
             let text = reply.content.clone().unwrap_or_default();
             let at = PathBuf::from(format!("round-{}-proposal-{attempt}.yaml", round.round));
             let (readable, mended) = guard::mended(&text, &at);
@@ -742,6 +728,36 @@ impl State {
             }
         }
         Ok(None)
+    }
+}
+
+/// The writer's reply to `req`, within its time limit; an interrupt or a failure stops the loop.
+async fn ask_writer(
+    p: &Prepared,
+    req: &crate::model::ModelRequest,
+) -> std::result::Result<crate::model::ModelReply, Stop> {
+    let reply = tokio::select! {
+        r = tokio::time::timeout(p.writer_timeout, p.writer.complete(req)) => r,
+        () = crate::run::stop_signal() => return Err(Stop::Interrupted),
+    };
+    match reply {
+        Err(_) => Err(Stop::Failed(Error::Model {
+            message: format!(
+                "the writer `{}` did not answer in {} s",
+                p.writer.info().name,
+                p.writer_timeout.as_secs()
+            ),
+            hint: Some("raise the writer's `timeout_secs`, or try again".into()),
+        })),
+        Ok(Err(e)) => Err(Stop::Failed(Error::Model {
+            message: format!(
+                "the writer `{}` failed: {}",
+                p.writer.info().name,
+                e.message
+            ),
+            hint: e.hint,
+        })),
+        Ok(Ok(r)) => Ok(r),
     }
 }
 

@@ -110,32 +110,9 @@ fn html_point(
     browser: Option<&Path>,
     blank: &Path,
 ) -> Result<HtmlResult> {
-    let eval = generate(dir, n)?;
-    // The generated eval with the trials asked for.
-    let text = std::fs::read_to_string(&eval).map_err(|e| Error::io("read", &eval, e))?;
-    std::fs::write(&eval, format!("{text}trials: {trials}\n"))
-        .map_err(|e| Error::io("write", &eval, e))?;
     let report = dir.join(format!("report-{n}.json"));
     let page = dir.join(format!("page-{n}.html"));
-    let run = [
-        OsStr::new("run"),
-        OsStr::new("--quiet"),
-        OsStr::new("--cache"),
-        OsStr::new("off"),
-        OsStr::new("--out"),
-        report.as_os_str(),
-        eval.as_os_str(),
-    ];
-    let status = std::process::Command::new(exe)
-        .args(run)
-        .current_dir(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .map_err(|e| Error::io("start", exe, e))?;
-    if !matches!(status.code(), Some(0 | 1)) {
-        return Err(super::measure::exited(&run, status.code().unwrap_or(-1)));
-    }
+    run_report(exe, dir, n, trials, &report)?;
     let write = [
         OsStr::new("report"),
         report.as_os_str(),
@@ -161,18 +138,8 @@ fn html_point(
     };
     let (browser_wall_s, browser_blank_wall_s, distinct_browser_wall_s) = match browser {
         Some(b) => {
-            let load = |file: &Path| -> Result<f64> {
-                let profile = tempfile::tempdir()
-                    .map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
-                let args = browser_args(profile.path(), &format!("file://{}", file.display()));
-                let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
-                Ok(measure_median(b, &args, dir, runs)?.0)
-            };
-            (
-                Some(load(&page)?),
-                Some(load(blank)?),
-                Some(load(&distinct_page)?),
-            )
+            let load = |file: &Path| load_time(b, file, dir, runs).map(Some);
+            (load(&page)?, load(blank)?, load(&distinct_page)?)
         }
         None => (None, None, None),
     };
@@ -188,6 +155,43 @@ fn html_point(
         distinct_page_mb: mb(&distinct_page)?,
         distinct_browser_wall_s,
     })
+}
+
+/// A run of `n` generated tasks x `trials` with the offline baseline, its report at `report`.
+fn run_report(exe: &Path, dir: &Path, n: usize, trials: u32, report: &Path) -> Result<()> {
+    let eval = generate(dir, n)?;
+    // The generated eval with the trials asked for.
+    let text = std::fs::read_to_string(&eval).map_err(|e| Error::io("read", &eval, e))?;
+    std::fs::write(&eval, format!("{text}trials: {trials}\n"))
+        .map_err(|e| Error::io("write", &eval, e))?;
+    let run = [
+        OsStr::new("run"),
+        OsStr::new("--quiet"),
+        OsStr::new("--cache"),
+        OsStr::new("off"),
+        OsStr::new("--out"),
+        report.as_os_str(),
+        eval.as_os_str(),
+    ];
+    let status = std::process::Command::new(exe)
+        .args(run)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| Error::io("start", exe, e))?;
+    if !matches!(status.code(), Some(0 | 1)) {
+        return Err(super::measure::exited(&run, status.code().unwrap_or(-1)));
+    }
+    Ok(())
+}
+
+/// The median time `browser` takes to load `file`, each time with a new profile.
+fn load_time(browser: &Path, file: &Path, dir: &Path, runs: usize) -> Result<f64> {
+    let profile = tempfile::tempdir().map_err(|e| Error::io("create", std::env::temp_dir(), e))?;
+    let args = browser_args(profile.path(), &format!("file://{}", file.display()));
+    let args: Vec<&OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    Ok(measure_median(browser, &args, dir, runs)?.0)
 }
 
 /// One task count's figures, for a person.
