@@ -1,137 +1,23 @@
-//! How a request reaches a model server: over HTTP/1.1 connections of our own to the one
-//! endpoint (hyper's connection API, kept open and reused), or through reqwest when a proxy from
-//! the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, minus `NO_PROXY`) applies to it.
-//!
-//! The direct way is the one taken almost always; it skips what a general-purpose client does
-//! for every request (redirect bookkeeping, re-parsing the URL, a retry layer copying the
-//! request, a pool keyed by host, connection metadata on every response), which was a fifth of a
-//! run's CPU against a fast local model. Both ways send the same bytes with the same headers and
-//! report failures the same way.
+//! How a request reaches a model server: a POST through reqwest to the one endpoint, over its
+//! pool of keep-alive connections, through a proxy from the environment (`HTTPS_PROXY`,
+//! `HTTP_PROXY`, `ALL_PROXY`, minus `NO_PROXY`) when one applies. Failures are sorted here into
+//! what a retry may cure and what it cannot.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::header::HeaderMap;
 
 use super::{ErrorKind, ModelError};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
 /// An idle connection is dropped after this long (servers close theirs after 5 to 120 s).
 const IDLE: Duration = Duration::from_secs(60);
 
-enum Way {
-    Direct(Box<Direct>),
-    Proxied(reqwest::Client),
-}
-
 /// POSTs to one endpoint with fixed headers.
 pub(crate) struct Transport {
-    way: Way,
+    client: reqwest::Client,
     url: reqwest::Url,
     headers: HeaderMap,
-    timeout: Duration,
-}
-
-/// Keep-alive connections to one server: as many as requests were in flight at once, each
-/// driven by a task of its own; a request takes the most recently used idle one, or opens one.
-struct Direct {
-    connector: hyper_rustls::HttpsConnector<HttpConnector>,
-    /// The endpoint, absolute (to connect to) and in origin form (the request line).
-    uri: hyper::Uri,
-    path: hyper::Uri,
-    /// The fixed headers and `Host`.
-    headers: HeaderMap,
-    /// Idle connections, the least recently used first.
-    idle: Mutex<Vec<(SendRequest<Full<Bytes>>, Instant)>>,
-}
-
-/// A failed exchange: the error, and whether it came before any connection was made.
-type Failure = (BoxError, bool);
-
-impl Direct {
-    fn checkout(&self) -> Option<SendRequest<Full<Bytes>>> {
-        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-        while let Some((sender, since)) = idle.pop() {
-            if since.elapsed() >= IDLE {
-                // Every other one has been idle longer still.
-                idle.clear();
-                return None;
-            }
-            if !sender.is_closed() {
-                return Some(sender);
-            }
-        }
-        None
-    }
-
-    fn checkin(&self, sender: SendRequest<Full<Bytes>>) {
-        if !sender.is_closed() {
-            let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
-            idle.push((sender, Instant::now()));
-        }
-    }
-
-    /// A new connection (TCP, and TLS for `https`), its task started.
-    async fn connect(&self) -> Result<SendRequest<Full<Bytes>>, BoxError> {
-        use tower_service::Service as _;
-        let mut connector = self.connector.clone();
-        std::future::poll_fn(|cx| connector.poll_ready(cx)).await?;
-        let io = connector.call(self.uri.clone()).await?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(io).await?;
-        tokio::spawn(async move {
-            // Its end (the server closed it, or every sender is gone) is seen by the senders.
-            let _ = connection.await;
-        });
-        Ok(sender)
-    }
-
-    /// One request and its whole answer, on an idle connection or a new one. A request that
-    /// found its pooled connection closed before it was sent goes again on another.
-    async fn exchange(&self, body: Bytes) -> Result<Answer, Failure> {
-        let mut request = hyper::Request::post(self.path.clone())
-            .body(Full::new(body))
-            .map_err(|e| (Box::new(e) as BoxError, false))?;
-        *request.headers_mut() = self.headers.clone();
-        loop {
-            let (mut sender, fresh) = match self.checkout() {
-                Some(sender) => (sender, false),
-                None => (self.connect().await.map_err(|e| (e, true))?, true),
-            };
-            if let Err(e) = sender.ready().await {
-                if fresh {
-                    return Err((Box::new(e), false));
-                }
-                continue;
-            }
-            let response = match sender.try_send_request(request).await {
-                Ok(response) => response,
-                Err(mut e) => match e.take_message() {
-                    Some(unsent) if !fresh => {
-                        request = unsent;
-                        continue;
-                    }
-                    _ => return Err((Box::new(e.into_error()), false)),
-                },
-            };
-            let (parts, body) = response.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map_err(|e| (Box::new(e) as BoxError, false))?
-                .to_bytes();
-            self.checkin(sender);
-            return Ok(Answer {
-                status: parts.status.as_u16(),
-                retry_after: retry_after(&parts.headers),
-                body,
-            });
-        }
-    }
 }
 
 /// A complete HTTP answer, whatever its status.
@@ -149,113 +35,47 @@ impl Transport {
         headers: HeaderMap,
         timeout: Duration,
     ) -> Result<Self, String> {
-        let uri = absolute_uri(&url)?;
-        let proxied = hyper_util::client::proxy::matcher::Matcher::from_env()
-            .intercept(&uri)
-            .is_some();
-        Self::with_way(url, headers, timeout, proxied)
-    }
-
-    fn with_way(
-        url: reqwest::Url,
-        headers: HeaderMap,
-        timeout: Duration,
-        proxied: bool,
-    ) -> Result<Self, String> {
-        let uri = absolute_uri(&url)?;
-        let connect_timeout = Duration::from_secs(10).min(timeout);
-        let way = if proxied {
-            Way::Proxied(
-                reqwest::Client::builder()
-                    .connect_timeout(connect_timeout)
-                    .timeout(timeout)
-                    // Retries are ours (counted, with backoff and `Retry-After`).
-                    .retry(reqwest::retry::never().max_retries_per_request(0))
-                    .build()
-                    .map_err(|e| format!("cannot set up the HTTP client: {e}"))?,
-            )
-        } else {
-            // The system's certificates are read only for a server that needs them.
-            let tls = if uri.scheme_str() == Some("https") {
-                <rustls::ClientConfig as rustls_platform_verifier::ConfigVerifierExt>::with_platform_verifier()
-                    .map_err(|e| format!("cannot set up TLS: {e}"))?
-            } else {
-                rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-                    rustls::crypto::ring::default_provider(),
-                ))
-                .with_safe_default_protocol_versions()
-                .map_err(|e| format!("cannot set up TLS: {e}"))?
-                .with_root_certificates(rustls::RootCertStore::empty())
-                .with_no_client_auth()
-            };
-            let mut http = HttpConnector::new();
-            http.enforce_http(false);
-            http.set_nodelay(true);
-            http.set_connect_timeout(Some(connect_timeout));
-            let https = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_tls_config(tls)
-                .https_or_http()
-                .enable_http1()
-                .wrap_connector(http);
-            let mut headers = headers.clone();
-            headers.insert(reqwest::header::HOST, host_header(&uri)?);
-            let path = match uri.path_and_query() {
-                Some(p) => {
-                    hyper::Uri::from_maybe_shared(Bytes::copy_from_slice(p.as_str().as_bytes()))
-                        .map_err(|e| {
-                            format!("`{}` is not a usable URL: {e}", public_url(url.as_str()))
-                        })?
-                }
-                None => hyper::Uri::from_static("/"),
-            };
-            Way::Direct(Box::new(Direct {
-                connector: https,
-                uri,
-                path,
-                headers,
-                idle: Mutex::new(Vec::new()),
-            }))
-        };
+        // reqwest is built without a bundled crypto provider: ring's is installed once, before
+        // any client (`main_with` does it too; a second install is a no-op).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .timeout(timeout)
+            .pool_idle_timeout(IDLE)
+            .tcp_nodelay(true)
+            // Retries are ours (counted, with backoff and `Retry-After`).
+            .retry(reqwest::retry::never().max_retries_per_request(0))
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
         Ok(Transport {
-            way,
+            client,
             url,
             headers,
-            timeout,
         })
     }
 
     /// One POST of `body`: the answer, or a transient (timeout, dropped connection) or fatal (no
     /// server) failure.
     pub(crate) async fn post(&self, body: Bytes) -> Result<Answer, ModelError> {
-        match &self.way {
-            Way::Direct(direct) => {
-                match tokio::time::timeout(self.timeout, direct.exchange(body)).await {
-                    Ok(Ok(answer)) => Ok(answer),
-                    Ok(Err((e, connect))) => Err(self.failed(&*e, connect, false)),
-                    Err(_) => Err(self.failed(&Elapsed, false, true)),
-                }
-            }
-            Way::Proxied(client) => {
-                let response = client
-                    .post(self.url.clone())
-                    .headers(self.headers.clone())
-                    .body(body)
-                    .send()
-                    .await
-                    .map_err(|e| self.failed(&e, e.is_connect(), e.is_timeout()))?;
-                let status = response.status().as_u16();
-                let retry_after = retry_after(response.headers());
-                let body = response
-                    .bytes()
-                    .await
-                    .map_err(|e| self.failed(&e, false, e.is_timeout()))?;
-                Ok(Answer {
-                    status,
-                    retry_after,
-                    body,
-                })
-            }
-        }
+        let response = self
+            .client
+            .post(self.url.clone())
+            .headers(self.headers.clone())
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.failed(&e, e.is_connect(), e.is_timeout()))?;
+        let status = response.status().as_u16();
+        let retry_after = retry_after(response.headers());
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.failed(&e, false, e.is_timeout()))?;
+        Ok(Answer {
+            status,
+            retry_after,
+            body,
+        })
     }
 
     /// A request that got no complete answer: a timeout or a dropped connection (transient), or
@@ -299,40 +119,6 @@ impl Transport {
         err
     }
 }
-
-fn absolute_uri(url: &reqwest::Url) -> Result<hyper::Uri, String> {
-    url.as_str()
-        .parse()
-        .map_err(|e| format!("`{}` is not a usable URL: {e}", public_url(url.as_str())))
-}
-
-/// `Host` as a client sends it: the host, and the port unless it is the scheme's own.
-fn host_header(uri: &hyper::Uri) -> Result<reqwest::header::HeaderValue, String> {
-    let host = uri.host().unwrap_or_default();
-    let default_port = if uri.scheme_str() == Some("https") {
-        443
-    } else {
-        80
-    };
-    let value = match uri.port_u16() {
-        Some(port) if port != default_port => format!("{host}:{port}"),
-        _ => host.to_owned(),
-    };
-    reqwest::header::HeaderValue::from_str(&value)
-        .map_err(|e| format!("`{host}` is not a usable host: {e}"))
-}
-
-/// The time limit of a request, as an error.
-#[derive(Debug)]
-struct Elapsed;
-
-impl std::fmt::Display for Elapsed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("no answer within the time limit")
-    }
-}
-
-impl std::error::Error for Elapsed {}
 
 /// `Retry-After` as seconds or an HTTP date.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -453,8 +239,8 @@ mod retry_after_tests {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
 
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -535,16 +321,16 @@ mod tests {
         }
     }
 
-    fn direct(url: &reqwest::Url) -> Transport {
+    fn transport(url: &reqwest::Url) -> Transport {
         let mut headers = HeaderMap::new();
         headers.insert("authorization", "Bearer sk-test".parse().unwrap());
-        Transport::with_way(url.clone(), headers, Duration::from_secs(10), false).unwrap()
+        Transport::new(url.clone(), headers, Duration::from_secs(10)).unwrap()
     }
 
     #[tokio::test]
     async fn connections_are_kept_and_reused() {
         let server = server(false).await;
-        let transport = direct(&server.url);
+        let transport = transport(&server.url);
         for i in 1..=3 {
             let answer = transport.post(Bytes::from_static(b"{}")).await.unwrap();
             assert_eq!(answer.status, 200);
@@ -582,7 +368,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_the_server_closes_is_not_used_again() {
         let server = server(true).await;
-        let transport = direct(&server.url);
+        let transport = transport(&server.url);
         for i in 1..=3 {
             let answer = transport.post(Bytes::from_static(b"{}")).await.unwrap();
             assert_eq!(answer.body, format!("{{\"n\": {i}}}"));
@@ -600,7 +386,7 @@ mod tests {
             .port();
         let url =
             reqwest::Url::parse(&format!("http://127.0.0.1:{port}/v1/chat/completions")).unwrap();
-        let err = direct(&url)
+        let err = transport(&url)
             .post(Bytes::from_static(b"{}"))
             .await
             .unwrap_err();
@@ -614,15 +400,17 @@ mod tests {
         assert!(err.hint.is_some());
     }
 
-    #[test]
-    fn host_names_the_port_only_when_it_is_not_the_schemes_own() {
-        let host = |u: &str| host_header(&u.parse().unwrap()).unwrap();
-        assert_eq!(host("http://example.com/v1"), "example.com");
-        assert_eq!(host("http://example.com:80/v1"), "example.com");
-        assert_eq!(host("https://example.com:443/v1"), "example.com");
-        assert_eq!(host("https://example.com:8443/v1"), "example.com:8443");
-        assert_eq!(host("http://[::1]:8080/v1"), "[::1]:8080");
+    /// The time limit of a request, as an error.
+    #[derive(Debug)]
+    struct Elapsed;
+
+    impl std::fmt::Display for Elapsed {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("no answer within the time limit")
+        }
     }
+
+    impl std::error::Error for Elapsed {}
 
     /// An error whose cause is `inner`.
     #[derive(Debug)]
@@ -643,7 +431,7 @@ mod tests {
     #[test]
     fn failures_say_what_happened_and_whether_a_retry_may_cure_it() {
         let url = reqwest::Url::parse("http://127.0.0.1:9/v1/chat/completions").unwrap();
-        let t = direct(&url);
+        let t = transport(&url);
         // The time limit: transient, and nothing more to say.
         let e = t.failed(&Elapsed, false, true);
         assert_eq!(e.kind, ErrorKind::Transient);
