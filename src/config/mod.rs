@@ -9,7 +9,6 @@ mod located;
 mod matcher;
 mod models;
 mod overrides;
-mod quick_yaml;
 mod schema;
 mod suite;
 mod yaml;

@@ -1,5 +1,5 @@
-//! Reading a YAML file into a type: the quick reader for plain files, serde-saphyr for the
-//! rest, and every parse error turned into a diagnostic at its place, with a hint.
+//! Reading a YAML file into a type with serde-saphyr, and every parse error turned into a
+//! diagnostic at its place, with a hint.
 
 use std::path::Path;
 
@@ -11,17 +11,13 @@ use crate::error::{Diagnostic, Error, Result, did_you_mean};
 /// Reads a YAML file into `T`, turning a parse error into a diagnostic at its place.
 ///
 /// Streaming: the text goes straight into `T` without a tree of events or values in between, so
-/// a suite of 100,000 tasks costs little more than the tasks themselves. Plain files take the
-/// quick reader ([`super::quick_yaml`]); anything it is not sure of, and every error, is read by
-/// serde-saphyr, whose messages the diagnostics are made from. A key given twice in one mapping
-/// is an error (typed maps would otherwise keep the last silently).
+/// a suite of 100,000 tasks costs little more than the tasks themselves. The diagnostics are made
+/// from serde-saphyr's messages. A key given twice in one mapping is an error (typed maps would
+/// otherwise keep the last silently).
 pub fn parse_yaml<T: DeserializeOwned>(path: &Path, source: &str) -> Result<T> {
     // A file of nothing but comments reads as an empty mapping, so the error names the field it
     // lacks.
     let text = if has_content(source) { source } else { "{}" };
-    if let Some(value) = super::quick_yaml::from_str(text) {
-        return Ok(value);
-    }
     serde_saphyr::from_str_with_options(text, yaml_options())
         .map_err(|e| Error::Input(vec![yaml_diagnostic(path, source, &e)]))
 }
