@@ -21,55 +21,8 @@ pub(crate) fn gather(
     max_tools: usize,
 ) -> Vec<ToolEvidence> {
     let tune_report = super::decide::subset(report, tune);
-    let tasks: BTreeMap<&str, &crate::config::Task> = tune_report
-        .suites
-        .iter()
-        .flat_map(|s| s.tasks.iter().map(|t| (t.id.as_str(), &**t)))
-        .collect();
     let known: HashSet<&str> = tools.tools.iter().map(|t| t.name.as_str()).collect();
-
-    // Failing trials by task, in suite order.
-    let mut failures: Vec<(Failure, Vec<String>)> = Vec::new();
-    let by_task = crate::score::TrialsByTask::new(&tune_report.trials);
-    for s in &tune_report.summary.tasks {
-        let trials = by_task.of(&s.id);
-        let failed: Vec<_> = trials
-            .iter()
-            .filter(|t| t.outcome != Outcome::Pass && t.outcome != Outcome::Error)
-            .collect();
-        let (Some(first), Some(task)) = (failed.first(), tasks.get(s.id.as_str())) else {
-            continue;
-        };
-        // Each tool once, even when a task expects it twice.
-        let mut implicated: Vec<String> = Vec::new();
-        for t in &failed {
-            for c in t.expected.iter().chain(&t.called) {
-                if known.contains(c.as_str()) && !implicated.contains(c) {
-                    implicated.push(c.clone());
-                }
-            }
-        }
-        implicated.retain(|t| known.contains(t.as_str()));
-        let actual = first
-            .replies()
-            .iter()
-            .flat_map(|r| &r.tool_calls)
-            .map(|c| format!("{}({})", c.name, c.arguments))
-            .collect();
-        failures.push((
-            Failure {
-                task: s.id.clone(),
-                prompt: task.prompt.user_text(),
-                expected: expected_text(task),
-                actual,
-                outcome: first.outcome,
-                reason: first.reason.clone(),
-                failed: failed.len(),
-                trials: trials.len(),
-            },
-            implicated,
-        ));
-    }
+    let failures = failures(&tune_report, &known);
 
     let mut by_tool: BTreeMap<String, ToolEvidence> = BTreeMap::new();
     for (f, implicated) in &failures {
@@ -119,6 +72,59 @@ pub(crate) fn gather(
     });
     out.truncate(max_tools);
     out
+}
+
+/// Each task with failing trials, in suite order: its first failure, and the known tools it
+/// implicates (expected or called), each once.
+fn failures(report: &Report, known: &HashSet<&str>) -> Vec<(Failure, Vec<String>)> {
+    let tasks: BTreeMap<&str, &crate::config::Task> = report
+        .suites
+        .iter()
+        .flat_map(|s| s.tasks.iter().map(|t| (t.id.as_str(), &**t)))
+        .collect();
+
+    let mut failures: Vec<(Failure, Vec<String>)> = Vec::new();
+    let by_task = crate::score::TrialsByTask::new(&report.trials);
+    for s in &report.summary.tasks {
+        let trials = by_task.of(&s.id);
+        let failed: Vec<_> = trials
+            .iter()
+            .filter(|t| t.outcome != Outcome::Pass && t.outcome != Outcome::Error)
+            .collect();
+        let (Some(first), Some(task)) = (failed.first(), tasks.get(s.id.as_str())) else {
+            continue;
+        };
+        // Each tool once, even when a task expects it twice.
+        let mut implicated: Vec<String> = Vec::new();
+        for t in &failed {
+            for c in t.expected.iter().chain(&t.called) {
+                if known.contains(c.as_str()) && !implicated.contains(c) {
+                    implicated.push(c.clone());
+                }
+            }
+        }
+        implicated.retain(|t| known.contains(t.as_str()));
+        let actual = first
+            .replies()
+            .iter()
+            .flat_map(|r| &r.tool_calls)
+            .map(|c| format!("{}({})", c.name, c.arguments))
+            .collect();
+        failures.push((
+            Failure {
+                task: s.id.clone(),
+                prompt: task.prompt.user_text(),
+                expected: expected_text(task),
+                actual,
+                outcome: first.outcome,
+                reason: first.reason.clone(),
+                failed: failed.len(),
+                trials: trials.len(),
+            },
+            implicated,
+        ));
+    }
+    failures
 }
 
 fn empty(tool: &str, tools: &ToolSet) -> ToolEvidence {
