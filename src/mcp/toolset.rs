@@ -242,17 +242,18 @@ impl ToolSet {
                 used_api.insert(api.clone());
                 if collides || api != t.name {
                     let reason = if collides {
-                        "another server offers a tool of the same name".to_owned()
+                        "another server offers a tool of the same name"
+                    } else if api == format!("_{}", t.name) {
+                        FIRST_CHARACTER
                     } else {
-                        "chat APIs accept only letters, digits, `_` and `-`, at most 64 characters"
-                            .to_owned()
+                        CHARACTERS
                     };
                     renamed.push(Rename {
                         server: server.clone(),
                         server_name: t.name.clone(),
                         name: name.clone(),
                         api_name: api.clone(),
-                        reason,
+                        reason: reason.to_owned(),
                     });
                 }
                 out.push(ToolInfo {
@@ -368,9 +369,24 @@ impl ToolSet {
     }
 }
 
-/// Maps a name to `^[a-zA-Z0-9_-]{1,64}$`: `/` becomes `__`, other characters `_`.
+/// Why a name was mapped: characters no chat API takes.
+const CHARACTERS: &str = "chat APIs take names of letters, digits, `_` and `-`, at most 64 characters, and Gemini only those that start with a letter or `_`";
+
+/// Why a name was mapped: a first character Gemini refuses.
+const FIRST_CHARACTER: &str = "Gemini takes a function name only if it starts with a letter or `_` (\"Invalid function name. Must start with a letter or an underscore\"); every provider is sent the same name";
+
+/// Maps a name to what every provider takes, `^[a-zA-Z_][a-zA-Z0-9_-]{0,63}$`: `/` becomes
+/// `__`, other characters `_`, and a name that starts with a digit or `-` gets a `_` in front.
+///
+/// OpenAI and Anthropic take `^[a-zA-Z0-9_-]{1,64}$` (Anthropic up to 128 since mid-2025);
+/// Gemini's `FunctionDeclaration.name` must start with a letter or `_` (its 400:
+/// "Invalid function name. Must start with a letter or an underscore. Must be alphameric
+/// (a-z, A-Z, 0-9), underscores (_), dots (.), colons (:), or dashes (-), with a maximum length
+/// of 64.", as quoted in cline/cline#7339 for MCP tools named `21st_magic_*`, and in
+/// router-for-me/Cli-Proxy-API-Management-Center#120, as of 2026-03-03). One name for every
+/// provider keeps a model matrix comparing the same tool set.
 pub fn api_name(name: &str) -> String {
-    let mut s = String::with_capacity(name.len());
+    let mut s = String::with_capacity(name.len() + 1);
     for c in name.chars() {
         match c {
             'a'..='z' | 'A'..='Z' | '0'..='9' | '_' | '-' => s.push(c),
@@ -378,8 +394,8 @@ pub fn api_name(name: &str) -> String {
             _ => s.push('_'),
         }
     }
-    if s.is_empty() {
-        s.push('_');
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        s.insert(0, '_');
     }
     truncate(&s, 64).to_owned()
 }
@@ -454,6 +470,41 @@ mod tests {
         assert_eq!(api_name("shop/search"), "shop__search");
         assert_eq!(api_name(&"x".repeat(100)).len(), 64);
         assert_eq!(api_name(""), "_");
+        // Gemini wants a letter or `_` first.
+        assert_eq!(
+            api_name("21st_magic_component_builder"),
+            "_21st_magic_component_builder"
+        );
+        assert_eq!(api_name("-x"), "_-x");
+        assert_eq!(api_name(&format!("9{}", "x".repeat(100))).len(), 64);
+        assert_eq!(api_name("_x"), "_x");
+    }
+
+    #[test]
+    fn a_name_gemini_refuses_is_mapped_and_says_why() {
+        let set = ToolSet::new(vec![(
+            "magic".into(),
+            vec![tool("21st_magic_component_builder"), tool("4.x")],
+        )]);
+        let why: Vec<(&str, &str)> = set
+            .renamed
+            .iter()
+            .map(|r| (r.api_name.as_str(), r.reason.as_str()))
+            .collect();
+        assert_eq!(why[0].0, "_21st_magic_component_builder");
+        assert!(
+            why[0]
+                .1
+                .starts_with("Gemini takes a function name only if it starts with a letter or `_`"),
+            "{}",
+            why[0].1
+        );
+        assert_eq!(why[1].0, "_4_x");
+        assert!(
+            why[1].1.starts_with("chat APIs take names of letters"),
+            "{}",
+            why[1].1
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub(crate) fn name_mapped(ctx: &Context) -> Vec<Finding> {
                 Rule::NameMapped,
                 vec![r.name.clone()],
                 format!("sent to the model as `{}`", r.api_name),
-                "chat APIs accept names of letters, digits, `_` and `-`, up to 64 characters; models see the mapped name",
+                &format!("{}; models see the mapped name", r.reason),
             )
         })
         .collect()
