@@ -80,6 +80,17 @@ fn tool_choice(config: &ModelConfig) -> Option<Value> {
     Some(choice)
 }
 
+/// The text sent for an error result without any: the API refuses `is_error: true` with empty
+/// content ("messages.N.content.M.tool_result: content cannot be empty if `is_error` is true",
+/// bytedance/trae-agent#230, as of 2025-07) and text of only whitespace ("messages: text content
+/// blocks must contain non-whitespace text", anthropics/claude-code#23440, as of 2026-02).
+const EMPTY_ERROR: &str = "(the tool reported an error without any text)";
+
+/// Whether a call's result is an error with no text to send.
+fn empty_error(call: &super::ExchangedCall) -> bool {
+    call.is_error && call.result.trim().is_empty()
+}
+
 impl AnthropicWire {
     fn body<'a>(&self, req: &'a ModelRequest) -> Body<'a> {
         let c = &self.config;
@@ -100,7 +111,9 @@ impl AnthropicWire {
             .collect();
         for x in &req.exchanges {
             let mut blocks = Vec::with_capacity(x.calls.len() + 1);
-            if let Some(text) = x.content.as_deref().filter(|t| !t.is_empty()) {
+            // "text content blocks must contain non-whitespace text": a reply of only spaces is
+            // left out as an empty one is.
+            if let Some(text) = x.content.as_deref().filter(|t| !t.trim().is_empty()) {
                 blocks.push(json!({ "type": "text", "text": text }));
             }
             for call in &x.calls {
@@ -116,10 +129,15 @@ impl AnthropicWire {
                 .calls
                 .iter()
                 .map(|call| {
+                    let content = if empty_error(call) {
+                        EMPTY_ERROR
+                    } else {
+                        call.result.as_str()
+                    };
                     let mut r = json!({
                         "type": "tool_result",
                         "tool_use_id": call.id,
-                        "content": call.result,
+                        "content": content,
                     });
                     if call.is_error {
                         r["is_error"] = true.into();
@@ -232,6 +250,20 @@ impl Wire for AnthropicWire {
             p.insert("temperature".into(), json!(t));
         }
         p
+    }
+
+    fn request_notes(&self, req: &ModelRequest) -> Vec<String> {
+        req.exchanges
+            .iter()
+            .flat_map(|x| &x.calls)
+            .filter(|c| empty_error(c))
+            .map(|c| {
+                format!(
+                    "the empty error result of `{}` was sent as \"{EMPTY_ERROR}\" (Anthropic refuses an empty one)",
+                    c.name
+                )
+            })
+            .collect()
     }
 
     fn note(&self) -> Option<String> {

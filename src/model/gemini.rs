@@ -104,16 +104,20 @@ impl GeminiWire {
             if let Some(text) = x.content.as_deref().filter(|t| !t.is_empty()) {
                 parts.push(json!({ "text": text }));
             }
-            for call in &x.calls {
+            for (i, call) in x.calls.iter().enumerate() {
                 let mut f = json!({ "name": call.name, "args": arguments_object(&call.arguments) });
                 if call.id_from_model {
                     f["id"] = call.id.clone().into();
                 }
                 let mut part = json!({ "functionCall": f });
                 // The signature of the model's thinking goes back as it came: Gemini 3 refuses
-                // a conversation whose calls lack it.
-                if let Some(sig) = &call.signature {
-                    part["thoughtSignature"] = sig.clone().into();
+                // a conversation whose first call of a step lacks one. A call with none (read
+                // from the reply's text) gets the stand-in the API documents for calls it did not
+                // make.
+                match &call.signature {
+                    Some(sig) => part["thoughtSignature"] = sig.clone().into(),
+                    None if i == 0 => part["thoughtSignature"] = STAND_IN_SIGNATURE.into(),
+                    None => {}
                 }
                 parts.push(part);
             }
@@ -163,19 +167,23 @@ impl GeminiWire {
     }
 }
 
-/// A function declaration: the parameters converted to Gemini's schema subset, left out for a
-/// tool that takes none (the API refuses an object without properties).
+/// The thought signature sent with a call the model made without one: "you can set the
+/// following dummy signatures of either "context_engineering_is_the_way_to_go" or
+/// "skip_thought_signature_validator" in the thought signature field to skip validation"
+/// (https://ai.google.dev/gemini-api/docs/thought-signatures, FAQ, as of 2026-05). The second
+/// is the one Vertex AI documents too (pydantic-ai uses it for both; vercel/ai#15560 saw a 400
+/// become a 200 with it).
+const STAND_IN_SIGNATURE: &str = "skip_thought_signature_validator";
+
+/// A function declaration: the parameters converted to Gemini's schema subset, always sent, as
+/// an object without properties for a tool that takes none. (The API once refused that with
+/// "properties: should be non-empty for OBJECT type"; it takes it since 2025 (litellm#9289,
+/// zeph#1641, as of 2026-03), and a declaration without `parameters` was refused under function
+/// calling mode ANY (googleapis/python-genai#981, as of 2025-06), which is why pydantic-ai sends
+/// the empty object too.) What is sent is what the report's converted schemas record.
 fn declaration(name: &str, description: &str, schema: &Value) -> Value {
     let (parameters, _) = convert::gemini(schema);
-    let empty = parameters
-        .get("properties")
-        .and_then(Value::as_object)
-        .is_none_or(|p| p.is_empty());
-    let mut d = json!({ "name": name, "description": description });
-    if !empty {
-        d["parameters"] = parameters;
-    }
-    d
+    json!({ "name": name, "description": description, "parameters": parameters })
 }
 
 impl Wire for GeminiWire {
@@ -448,12 +456,32 @@ mod tests {
     }
 
     #[test]
-    fn a_tool_without_parameters_declares_none() {
+    fn a_tool_without_parameters_declares_an_empty_object() {
         let d = declaration(
             "ping",
             "Checks",
             &json!({"type": "object", "properties": {}}),
         );
-        assert_eq!(d, json!({"name": "ping", "description": "Checks"}));
+        assert_eq!(
+            d,
+            json!({"name": "ping", "description": "Checks", "parameters": {"type": "object", "properties": {}}})
+        );
+    }
+
+    #[test]
+    fn a_top_level_union_of_objects_is_declared_with_its_properties() {
+        let d = declaration(
+            "act",
+            "Acts",
+            &json!({"anyOf": [
+                {"type": "object", "properties": {"kind": {"const": "click"}, "x": {"type": "integer"}}, "required": ["kind", "x"]},
+                {"type": "object", "properties": {"kind": {"const": "type"}, "text": {"type": "string"}}, "required": ["kind", "text"]}
+            ]}),
+        );
+        let p = &d["parameters"];
+        assert_eq!(p["type"], "object");
+        let names: Vec<&String> = p["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(names, ["kind", "x", "text"]);
+        assert_eq!(p["required"], json!(["kind"]));
     }
 }

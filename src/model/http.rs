@@ -48,6 +48,11 @@ pub(super) trait Wire: Send + Sync {
     fn note(&self) -> Option<String> {
         None
     }
+    /// What this request was sent otherwise than the conversation holds it (a stand-in for a
+    /// value the API refuses), for the reply's notes.
+    fn request_notes(&self, _req: &ModelRequest) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A model behind an HTTP API, spoken to through its provider's [`Wire`].
@@ -368,6 +373,7 @@ impl<W: Wire> Model for HttpModel<W> {
                 let err = match sent {
                     Ok(mut reply) => {
                         reply.retries = attempt;
+                        reply.notes.extend(self.wire.request_notes(asked));
                         if let Some(o) = &req.output {
                             self.shape(&mut reply, o, refusal.as_deref());
                         }

@@ -248,3 +248,32 @@ fn closed_properties(
     let unconstrained = props.is_empty() && schema.get("additionalProperties").is_none();
     (!open && !unconstrained).then_some(props)
 }
+
+/// Refuses a run whose Anthropic model would be sent a tool schema the API refuses: not JSON
+/// Schema draft 2020-12 even after the conversion's rewrites (a `type: int`, a property that is
+/// not a schema). The API answers every request carrying it with 400 "JSON schema is invalid. It
+/// must match JSON Schema draft 2020-12", so not one task could run.
+pub(crate) fn check_schemas(eval: &Eval, tools: &ToolSet) -> crate::error::Result<()> {
+    let anthropic = std::iter::once(&eval.model).chain(&eval.models).any(|m| {
+        m.provider() == crate::config::Provider::Anthropic && !crate::config::is_baseline(&m.name)
+    });
+    if !anthropic {
+        return Ok(());
+    }
+    for t in &tools.tools {
+        let (sent, _) = crate::mcp::convert::anthropic(&t.input_schema);
+        if let Some(problem) = crate::mcp::convert::not_2020_12(&sent) {
+            return Err(crate::error::Error::Model {
+                message: format!(
+                    "tool `{}` of server `{}`: its input schema is not JSON Schema draft 2020-12 ({problem}), and Anthropic refuses every request that carries it",
+                    t.name, t.server
+                ),
+                hint: Some(
+                    "fix the schema where the server defines it, or ask this eval through another provider; `tooleval lint --provider anthropic` shows what is sent"
+                        .into(),
+                ),
+            });
+        }
+    }
+    Ok(())
+}

@@ -176,6 +176,7 @@ impl Session {
 
     /// Checks that every tool and argument the suites expect is in `tools`.
     pub(crate) fn check(&self, tools: &ToolSet) -> Result<()> {
+        check::check_schemas(&self.eval, tools)?;
         let mut diags = check_expectations(&self.eval.suites, tools);
         diags.extend(check::check_eval_tools(&self.eval, tools));
         if diags.is_empty() {

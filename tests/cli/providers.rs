@@ -503,6 +503,102 @@ fn agent_conversations_feed_results_back_in_each_api() {
     }
 }
 
+/// Anthropic refuses an error result without text ("content cannot be empty if `is_error` is
+/// true", trae-agent#230, as of 2025-07): a mocked error of no text goes with a stand-in, and the
+/// reply says so.
+#[test]
+fn an_empty_error_result_goes_to_anthropic_with_a_stand_in_text() {
+    let ws = Workspace::new();
+    let rt = runtime();
+    let script = Script::default()
+        .at_turn(
+            "",
+            1,
+            Scripted::Calls(vec![(
+                "search_logs".into(),
+                r#"{"service": "checkout"}"#.into(),
+            )]),
+        )
+        .rule("", Scripted::Text("No logs to read.".into()));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    ws.write(
+        "suite.yaml",
+        "name: agent\ntasks:\n  - id: look\n    prompt: Why does checkout fail?\n    expect: { tool: search_logs, args: { service: checkout } }\n",
+    );
+    let eval = ws.write(
+        "agent.yaml",
+        &format!(
+            "servers:\n  logs: {{ command: tooleval, args: [demo-server, --part, logs] }}\nmodel: {{ name: claude-sonnet-4-5, provider: anthropic, base_url: \"{}\", api_key: k }}\nmode: agent\nmocks:\n  search_logs: {{ error: \"\" }}\nsuites: [suite.yaml]\n",
+            server.base()
+        ),
+    );
+    let report = ws.path().join("r.json");
+    let out = run(&eval, &report, &["--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 2);
+    let result = &bodies[1]["messages"][2]["content"][0];
+    assert_eq!(result["is_error"], true, "{result}");
+    assert_eq!(
+        result["content"], "(the tool reported an error without any text)",
+        "{result}"
+    );
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let notes = r["trials"][0]["notes"].to_string();
+    assert!(
+        notes.contains("the empty error result of `search_logs` was sent as"),
+        "{notes}"
+    );
+}
+
+/// A call recovered from the text of a Gemini reply has no thought signature, and Gemini 3
+/// refuses a conversation whose call lacks one ("Function call is missing a thought_signature in
+/// functionCall parts", koog#1148, as of 2025-11): it goes back with the documented stand-in.
+#[test]
+fn a_recovered_text_call_goes_back_to_gemini_with_the_stand_in_signature() {
+    let ws = Workspace::new();
+    let rt = runtime();
+    let script = Script::default()
+        .at_turn(
+            "",
+            1,
+            Scripted::Text(
+                r#"{"name": "search_logs", "arguments": {"service": "checkout", "level": "error"}}"#
+                    .into(),
+            ),
+        )
+        .rule("", Scripted::Text("Payment timeouts.".into()));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    ws.write(
+        "suite.yaml",
+        "name: agent\ntasks:\n  - id: look\n    prompt: Why does checkout fail?\n    expect: { tool: search_logs, args: { service: checkout } }\n",
+    );
+    let eval = ws.write(
+        "agent.yaml",
+        &format!(
+            "servers:\n  logs: {{ command: tooleval, args: [demo-server, --part, logs] }}\nmodel: {{ name: gemini-3-pro-preview, provider: gemini, base_url: \"{}/v1beta\", api_key: k, recover_text_calls: true }}\nmode: agent\nsuites: [suite.yaml]\n",
+            server.base()
+        ),
+    );
+    let report = ws.path().join("r.json");
+    let out = run(&eval, &report, &["--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 2);
+    let parts = &bodies[1]["contents"][1]["parts"];
+    let call = parts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p.get("functionCall").is_some())
+        .unwrap_or_else(|| panic!("no call went back: {parts}"));
+    assert_eq!(call["functionCall"]["name"], "search_logs", "{parts}");
+    assert_eq!(
+        call["thoughtSignature"], "skip_thought_signature_validator",
+        "{parts}"
+    );
+}
+
 #[test]
 fn lint_lists_what_each_provider_is_sent_converted() {
     let ws = Workspace::new();

@@ -27,6 +27,11 @@ pub(crate) fn gemini(schema: &Value) -> (Value, Vec<Change>) {
     let mut out = converter
         .schema(schema, "", &mut changes)
         .unwrap_or_default();
+    if !out.contains_key("properties")
+        && let Some(Value::Array(branches)) = out.remove("anyOf")
+    {
+        merge_top_union(&mut out, &branches, &mut changes);
+    }
     match out.get("type") {
         Some(t) if t == "object" => {}
         Some(t) => {
@@ -40,6 +45,7 @@ pub(crate) fn gemini(schema: &Value) -> (Value, Vec<Change>) {
             out.extend(rest);
         }
     }
+    settle_tree(&mut out, "", &mut changes);
     let mut seen = HashSet::new();
     changes.retain(|c| seen.insert((c.at.clone(), c.feature.clone(), c.action.clone())));
     (Value::Object(out), changes)
@@ -76,8 +82,8 @@ impl Gemini<'_> {
         match value {
             Value::Object(node) => Some(self.object(node, at, changes)),
             Value::Bool(true) => {
-                changes.push(Change::new(at, "true", "sent as {}"));
-                Some(Map::new())
+                changes.push(Change::new(at, "true", ANY_AS_STRING));
+                Some(Map::from_iter([("type".to_owned(), Value::from("string"))]))
             }
             other => {
                 changes.push(Change::new(at, written(other), "dropped"));
@@ -93,6 +99,10 @@ impl Gemini<'_> {
         at: &str,
         changes: &mut Vec<Change>,
     ) -> Map<String, Value> {
+        if let Some((split, change)) = split_types(node, at) {
+            changes.push(change);
+            return self.object(&split, at, changes);
+        }
         self.nodes += 1;
         self.path.push(at.to_owned());
         let mut pieces = Vec::new();
@@ -117,7 +127,7 @@ impl Gemini<'_> {
         let piece = match key {
             // Read through `$ref`; never sent, and unused ones are no loss.
             "$defs" | "definitions" => return,
-            "type" => convert_type(node, value, at),
+            "type" => convert_type(value, at),
             "format" => match value.as_str() {
                 Some(format) if format_fits(format, effective_type(node)) => {
                     Piece::keep(key, value)
@@ -125,13 +135,11 @@ impl Gemini<'_> {
                 _ => Piece::note(Change::new(at, keyword(key, value), "dropped")),
             },
             "enum" => convert_enum(value, at),
-            "const" => match value {
-                Value::String(_) if !node.contains_key("enum") => Piece::own(
-                    vec![("enum".into(), json!([value]))],
-                    vec![Change::new(at, keyword(key, value), "sent as enum")],
-                ),
-                _ => Piece::note(Change::new(at, keyword(key, value), "dropped")),
-            },
+            "const" if !node.contains_key("enum") => Piece::own(
+                vec![("enum".into(), json!([value]))],
+                vec![Change::new(at, keyword(key, value), "sent as enum")],
+            ),
+            "const" => Piece::note(Change::new(at, keyword(key, value), "dropped")),
             "examples" => match value.as_array().and_then(|a| a.first()) {
                 Some(first) if !node.contains_key("example") => Piece::own(
                     vec![("example".into(), first.clone())],
@@ -144,8 +152,16 @@ impl Gemini<'_> {
                 None => Piece::dropped(at, key),
             },
             "required" => convert_required(value, at),
+            "items" if value.is_array() && !node.contains_key("prefixItems") => {
+                self.tuple(key, value, at)
+            }
+            "prefixItems" if value.is_array() => self.tuple(key, value, at),
             "items" => match value {
-                Value::Array(_) => Piece::dropped(at, key),
+                _ if node.contains_key("prefixItems") => Piece::note(Change::new(
+                    at,
+                    keyword(key, value),
+                    "dropped (beside prefixItems)",
+                )),
                 _ => {
                     let mut changes = Vec::new();
                     let items = self.schema(value, &format!("{at}/items"), &mut changes);
@@ -195,6 +211,47 @@ impl Gemini<'_> {
             }
         }
         Piece::own(vec![("properties".into(), Value::Object(out))], changes)
+    }
+
+    /// Converts a tuple (`prefixItems`, or draft-07's `items` array): Gemini has no tuples, so
+    /// the members become one `items` schema (their `anyOf` when they differ) and the length is
+    /// kept with `minItems` and `maxItems`.
+    fn tuple(&mut self, key: &str, value: &Value, at: &str) -> Piece {
+        let members = value.as_array().map(Vec::as_slice).unwrap_or_default();
+        let mut changes = Vec::new();
+        let mut distinct: Vec<Value> = Vec::new();
+        for (i, member) in members.iter().enumerate() {
+            if let Some(m) = self.schema(member, &format!("{at}/{key}/{i}"), &mut changes) {
+                let m = Value::Object(m);
+                if !distinct.contains(&m) {
+                    distinct.push(m);
+                }
+            }
+        }
+        let n = members.len();
+        let kinds = distinct.len();
+        let items = match kinds {
+            0 => {
+                changes.insert(0, Change::new(at, format!("{key} (tuple)"), "dropped"));
+                return Piece::own(vec![], changes);
+            }
+            1 => distinct.remove(0),
+            _ => json!({ "anyOf": distinct }),
+        };
+        let action = if kinds == 1 {
+            format!("sent as items of one schema, minItems and maxItems {n}")
+        } else {
+            format!("sent as items of anyOf its {kinds} schemas, minItems and maxItems {n}")
+        };
+        changes.insert(0, Change::new(at, format!("{key} (tuple of {n})"), action));
+        Piece::own(
+            vec![
+                ("items".into(), items),
+                ("minItems".into(), n.into()),
+                ("maxItems".into(), n.into()),
+            ],
+            changes,
+        )
     }
 
     /// Converts `anyOf` or `oneOf`. A `{"type": "null"}` branch becomes `nullable`, and a single
@@ -325,9 +382,8 @@ impl Gemini<'_> {
     }
 }
 
-/// Converts `type`: a type Gemini knows is kept, `null` with one other becomes `nullable`,
-/// several become `anyOf`.
-fn convert_type(node: &Map<String, Value>, value: &Value, at: &str) -> Piece {
+/// Converts `type`: a type Gemini knows is kept, `null` with one other becomes `nullable`.
+fn convert_type(value: &Value, at: &str) -> Piece {
     let feature = keyword("type", value);
     let dropped = || Piece::note(Change::new(at, &feature, "dropped"));
     let names = match value {
@@ -355,16 +411,9 @@ fn convert_type(node: &Map<String, Value>, value: &Value, at: &str) -> Piece {
             };
             (vec![("type".to_owned(), Value::from(*one))], action)
         }
-        _ if node.contains_key("anyOf") || node.contains_key("oneOf") => return dropped(),
-        several => {
-            let any_of = several.iter().map(|t| json!({ "type": t })).collect();
-            let action = if nullable {
-                "sent as nullable anyOf"
-            } else {
-                "sent as anyOf"
-            };
-            (vec![("anyOf".to_owned(), Value::Array(any_of))], action)
-        }
+        // Several types are split into branches before this (`split_types`); beside a union of
+        // the schema's own they cannot be said.
+        _ => return dropped(),
     };
     if nullable {
         entries.push(("nullable".into(), Value::Bool(true)));
@@ -382,7 +431,8 @@ fn convert_enum(value: &Value, at: &str) -> Piece {
     }
     let strings: Vec<Value> = values.iter().filter(|v| v.is_string()).cloned().collect();
     if strings.is_empty() || values.iter().any(|v| !v.is_string() && !v.is_null()) {
-        return Piece::dropped(at, "enum");
+        // Values other than text: `settle` names them in the description.
+        return Piece::keep("enum", value);
     }
     Piece::own(
         vec![
@@ -415,4 +465,300 @@ fn format_fits(format: &str, ty: Option<&str>) -> bool {
             | (Some("integer"), "int32" | "int64")
             | (Some("number"), "float" | "double")
     )
+}
+
+/// The action for a schema that allows any value (`true`, `{}`): Gemini needs a type, and any
+/// value can be written as text.
+const ANY_AS_STRING: &str =
+    "sent as type: string (Gemini needs a type; any value can be written as text)";
+
+/// The keywords that belong to each type, for splitting a type list into `anyOf` branches (as
+/// python-genai's `Schema.from_json_schema` does, `related_field_names_by_type`).
+fn keywords_of(ty: &str) -> &'static [&'static str] {
+    match ty {
+        "string" => &[
+            "enum",
+            "const",
+            "format",
+            "minLength",
+            "maxLength",
+            "pattern",
+        ],
+        "number" | "integer" => &[
+            "enum",
+            "const",
+            "format",
+            "minimum",
+            "maximum",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
+            "multipleOf",
+        ],
+        "object" => &[
+            "properties",
+            "required",
+            "minProperties",
+            "maxProperties",
+            "additionalProperties",
+            "patternProperties",
+            "propertyOrdering",
+        ],
+        "array" => &[
+            "items",
+            "prefixItems",
+            "minItems",
+            "maxItems",
+            "uniqueItems",
+            "contains",
+        ],
+        _ => &[],
+    }
+}
+
+/// A schema whose `type` lists two or more types (besides `null`) as an `anyOf` of one branch per
+/// type, each with the keywords that belong to it (`items` to the array, `properties` to the
+/// object), `null` as `nullable`. Gemini refuses `items` or `properties` beside a union
+/// ("items: field predicate failed: $type == Type.ARRAY", "properties: only allowed for OBJECT
+/// type"). `None` when the type is not such a list, or the schema has a union of its own.
+fn split_types(node: &Map<String, Value>, at: &str) -> Option<(Map<String, Value>, Change)> {
+    let listed = node.get("type")?.as_array()?;
+    if node.contains_key("anyOf") || node.contains_key("oneOf") {
+        return None;
+    }
+    let mut types: Vec<&str> = Vec::new();
+    for t in listed
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|t| *t != "null")
+    {
+        if TYPES.contains(&t) && !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    if types.len() < 2 {
+        return None;
+    }
+    let branches: Vec<Value> = types
+        .iter()
+        .map(|t| {
+            let mut branch = Map::from_iter([("type".to_owned(), Value::from(*t))]);
+            for k in keywords_of(t) {
+                if let Some(v) = node.get(*k) {
+                    branch.insert((*k).to_owned(), v.clone());
+                }
+            }
+            Value::Object(branch)
+        })
+        .collect();
+    let mut split: Map<String, Value> = node
+        .iter()
+        .filter(|(k, _)| {
+            *k != "type" && !TYPES.iter().any(|t| keywords_of(t).contains(&k.as_str()))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    split.insert("anyOf".into(), Value::Array(branches));
+    if listed.iter().any(|t| t == "null") {
+        split.insert("nullable".into(), Value::Bool(true));
+    }
+    let change = Change::new(
+        at,
+        keyword("type", &node["type"]),
+        "sent as anyOf, each type with its own keywords",
+    );
+    Some((split, change))
+}
+
+/// [`settle`] on `node` and every schema inside it (`at` is its place in what is sent).
+fn settle_tree(node: &mut Map<String, Value>, at: &str, changes: &mut Vec<Change>) {
+    settle(node, at, changes);
+    if let Some(Value::Object(properties)) = node.get_mut("properties") {
+        for (name, sub) in properties.iter_mut() {
+            if let Value::Object(sub) = sub {
+                settle_tree(sub, &format!("{at}/properties/{}", escape(name)), changes);
+            }
+        }
+    }
+    if let Some(Value::Object(items)) = node.get_mut("items") {
+        settle_tree(items, &format!("{at}/items"), changes);
+    }
+    if let Some(Value::Array(branches)) = node.get_mut("anyOf") {
+        for (i, b) in branches.iter_mut().enumerate() {
+            if let Value::Object(b) = b {
+                settle_tree(b, &format!("{at}/anyOf/{i}"), changes);
+            }
+        }
+    }
+}
+
+/// What Gemini requires of a converted schema, made true with a change for each: a `type`
+/// unless it is a union (inferred from its keywords, else `string`), `enum` only on strings (other
+/// values are named in the description), `items` on every array, `items` only on arrays, and
+/// `properties` and `required` only on objects.
+fn settle(out: &mut Map<String, Value>, at: &str, changes: &mut Vec<Change>) {
+    if !out.contains_key("type") {
+        let union = out.contains_key("anyOf");
+        let inferred = match inferred_type(out) {
+            Some(ty) => Some((ty, format!("missing: sent as {ty}, as its keywords say"))),
+            None if !union => Some((
+                "string",
+                ANY_AS_STRING.replace("sent as type: string", "missing: sent as string"),
+            )),
+            None => None,
+        };
+        if let Some((ty, action)) = inferred {
+            changes.push(Change::new(at, "type", action));
+            out.shift_insert(0, "type".into(), ty.into());
+        }
+    }
+    let ty = out.get("type").and_then(Value::as_str).map(str::to_owned);
+    let ty = ty.as_deref();
+    if let Some(values) = out.get("enum").and_then(Value::as_array)
+        && (ty != Some("string") || !values.iter().all(Value::is_string))
+    {
+        let listed: Vec<String> = values.iter().map(Value::to_string).collect();
+        let line = format!("Allowed values: {}.", listed.join(", "));
+        let description = match out.get("description").and_then(Value::as_str) {
+            Some(d) if !d.is_empty() => format!("{d} {line}"),
+            _ => line,
+        };
+        out.insert("description".into(), description.into());
+        out.remove("enum");
+        changes.push(Change::new(
+            at,
+            format!("enum: [{}]", listed.join(", ")),
+            "dropped, the values named in the description (Gemini takes enum on strings only)",
+        ));
+    }
+    if ty == Some("array") && !out.contains_key("items") {
+        out.insert("items".into(), json!({ "type": "string" }));
+        changes.push(Change::new(
+            at,
+            "items",
+            "missing: sent as items of type string (Gemini needs items on an array)",
+        ));
+    }
+    if ty != Some("array") && out.remove("items").is_some() {
+        changes.push(Change::new(
+            at,
+            "items",
+            "dropped (Gemini takes it on arrays only)",
+        ));
+    }
+    if ty != Some("object") {
+        for k in ["properties", "required"] {
+            if out.remove(k).is_some() {
+                changes.push(Change::new(
+                    at,
+                    k,
+                    "dropped (Gemini takes it on objects only)",
+                ));
+            }
+        }
+    }
+}
+
+/// The type a schema without one has, as its keywords say; `None` when they say nothing.
+fn inferred_type(out: &Map<String, Value>) -> Option<&'static str> {
+    let has = |keys: &[&str]| keys.iter().any(|k| out.contains_key(*k));
+    if has(&["properties", "required", "minProperties", "maxProperties"]) {
+        return Some("object");
+    }
+    if has(&["items", "minItems", "maxItems"]) {
+        return Some("array");
+    }
+    if let Some(values) = out.get("enum").and_then(Value::as_array) {
+        return Some(if values.iter().all(Value::is_string) {
+            "string"
+        } else if values.iter().all(|v| v.is_i64() || v.is_u64()) {
+            "integer"
+        } else if values.iter().all(Value::is_number) {
+            "number"
+        } else if values.iter().all(Value::is_boolean) {
+            "boolean"
+        } else {
+            "string"
+        });
+    }
+    if has(&["pattern", "minLength", "maxLength"]) {
+        return Some("string");
+    }
+    if has(&["minimum", "maximum"]) {
+        return Some("number");
+    }
+    None
+}
+
+/// A top-level union of objects (no `properties` of its own) sent as one object: the branches'
+/// properties merged, and required only what every branch requires. A name several branches
+/// define takes every schema they give it: string enums joined (a discriminator's values), else
+/// the `anyOf` of the distinct schemas. A function's parameters are one object.
+fn merge_top_union(out: &mut Map<String, Value>, branches: &[Value], changes: &mut Vec<Change>) {
+    let mut defined: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut required: Option<Vec<Value>> = None;
+    for b in branches.iter().filter_map(Value::as_object) {
+        if let Some(p) = b.get("properties").and_then(Value::as_object) {
+            for (k, v) in p {
+                match defined.iter_mut().find(|(name, _)| name == k) {
+                    Some((_, schemas)) if !schemas.contains(v) => schemas.push(v.clone()),
+                    Some(_) => {}
+                    None => defined.push((k.clone(), vec![v.clone()])),
+                }
+            }
+        }
+        let r: Vec<Value> = b
+            .get("required")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        required = Some(match required {
+            None => r,
+            Some(prev) => prev.into_iter().filter(|x| r.contains(x)).collect(),
+        });
+    }
+    let properties = defined
+        .into_iter()
+        .map(|(name, schemas)| (name, joined(schemas)))
+        .collect();
+    out.insert("properties".into(), Value::Object(properties));
+    match required.filter(|r| !r.is_empty()) {
+        Some(r) => {
+            out.insert("required".into(), Value::Array(r));
+        }
+        None => {
+            out.remove("required");
+        }
+    }
+    changes.push(Change::new(
+        "",
+        "anyOf",
+        "sent as one object: the branches' properties merged, required only what every branch requires",
+    ));
+}
+
+/// The schemas a property has in several branches as one: string enums joined, else `anyOf`.
+fn joined(mut schemas: Vec<Value>) -> Value {
+    if schemas.len() == 1 {
+        return schemas.remove(0);
+    }
+    let enums: Option<Vec<&Vec<Value>>> = schemas
+        .iter()
+        .map(|s| {
+            (s.get("type").is_none_or(|t| t == "string"))
+                .then(|| s.get("enum").and_then(Value::as_array))
+                .flatten()
+        })
+        .collect();
+    match enums {
+        Some(enums) => {
+            let mut values: Vec<Value> = Vec::new();
+            for v in enums.into_iter().flatten() {
+                if !values.contains(v) {
+                    values.push(v.clone());
+                }
+            }
+            json!({ "type": "string", "enum": values })
+        }
+        None => json!({ "anyOf": schemas }),
+    }
 }

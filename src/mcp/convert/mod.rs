@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 mod anthropic;
 mod gemini;
 
-pub(crate) use anthropic::anthropic;
+pub(crate) use anthropic::{anthropic, not_2020_12};
 pub(crate) use gemini::gemini;
 
 /// One feature of a schema that a provider does not take as it is.

@@ -22,6 +22,17 @@ fn triples(changes: Vec<Change>) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The change of a schema that had no type and says nothing of one.
+const MISSING_TYPE: &str =
+    "missing: sent as string (Gemini needs a type; any value can be written as text)";
+
+/// The change of a type list split into `anyOf` branches.
+const SPLIT: &str = "sent as anyOf, each type with its own keywords";
+
+/// The change of an enum of values other than text.
+const ENUM_DESCRIBED: &str =
+    "dropped, the values named in the description (Gemini takes enum on strings only)";
+
 fn t(at: &str, feature: &str, action: &str) -> (String, String, String) {
     (at.into(), feature.into(), action.into())
 }
@@ -213,6 +224,99 @@ fn anthropic_sets_the_top_level_type_to_object() {
 }
 
 #[test]
+fn anthropic_rewrites_older_drafts_as_2020_12() {
+    // "JSON schema is invalid. It must match JSON Schema draft 2020-12": zod's tuple
+    // (claude-code#586), draft-04's boolean exclusiveMinimum (Dokploy/mcp#74).
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "point": { "type": "array", "items": [{ "type": "number" }, { "type": "number" }], "additionalItems": false },
+            "page": { "type": "integer", "exclusiveMinimum": true, "minimum": 0, "maximum": 9007199254740991_u64 },
+            "ratio": { "type": "number", "exclusiveMaximum": false, "maximum": 1 },
+            "nested": { "type": "object", "properties": { "pair": { "type": "array", "items": [{ "type": "string" }] } } },
+            "card": { "type": "string" },
+            "cvc": { "type": "string" }
+        },
+        "dependencies": { "card": ["cvc"], "cvc": { "required": ["card"] } }
+    });
+    assert!(
+        !jsonschema::draft202012::meta::is_valid(&schema),
+        "the schema as written is not 2020-12"
+    );
+    let (out, changes) = a(schema);
+    assert!(jsonschema::draft202012::meta::is_valid(&out), "{out}");
+    assert_eq!(
+        out["properties"]["point"],
+        json!({ "type": "array", "prefixItems": [{ "type": "number" }, { "type": "number" }], "items": false })
+    );
+    assert_eq!(
+        out["properties"]["page"],
+        json!({ "type": "integer", "maximum": 9007199254740991_u64, "exclusiveMinimum": 0 })
+    );
+    assert_eq!(
+        out["properties"]["ratio"],
+        json!({ "type": "number", "maximum": 1 })
+    );
+    assert_eq!(
+        out["properties"]["nested"]["properties"]["pair"],
+        json!({ "type": "array", "prefixItems": [{ "type": "string" }] })
+    );
+    assert_eq!(out["dependentRequired"], json!({ "card": ["cvc"] }));
+    assert_eq!(
+        out["dependentSchemas"],
+        json!({ "cvc": { "required": ["card"] } })
+    );
+    assert_eq!(
+        changes,
+        vec![
+            t(
+                "",
+                "dependencies",
+                "sent as dependentRequired (JSON Schema 2020-12)"
+            ),
+            t(
+                "",
+                "dependencies",
+                "sent as dependentSchemas (JSON Schema 2020-12)"
+            ),
+            t(
+                "/properties/point",
+                "items (tuple)",
+                "sent as prefixItems (JSON Schema 2020-12)"
+            ),
+            t(
+                "/properties/point",
+                "additionalItems",
+                "sent as items (JSON Schema 2020-12)"
+            ),
+            t(
+                "/properties/page",
+                "exclusiveMinimum: true",
+                "sent as exclusiveMinimum: 0 in place of minimum (JSON Schema 2020-12)"
+            ),
+            t(
+                "/properties/ratio",
+                "exclusiveMaximum: false",
+                "dropped (JSON Schema 2020-12 takes a number there)"
+            ),
+            t(
+                "/properties/nested/properties/pair",
+                "items (tuple)",
+                "sent as prefixItems (JSON Schema 2020-12)"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn anthropic_names_what_is_still_not_2020_12() {
+    let (out, _) = a(json!({ "type": "object", "properties": { "n": { "type": "int" } } }));
+    let why = not_2020_12(&out).expect("`type: int` is not JSON Schema");
+    assert!(why.starts_with("at /properties/n/type: "), "{why}");
+    assert_eq!(not_2020_12(&json!({ "type": "object" })), None);
+}
+
+#[test]
 fn a_schema_that_is_not_an_object_is_replaced() {
     for convert in [anthropic, gemini] {
         let (out, changes) = convert(&json!(true));
@@ -248,8 +352,7 @@ fn gemini_takes_a_schema_of_supported_keywords_as_it_is() {
                 "maxProperties": 3,
                 "propertyOrdering": ["key"]
             },
-            "either": { "anyOf": [{ "type": "string" }, { "type": "integer" }] },
-            "anything": {}
+            "either": { "anyOf": [{ "type": "string" }, { "type": "integer" }] }
         },
         "required": ["service"]
     });
@@ -288,7 +391,7 @@ fn data_is_never_read_as_schema() {
         "type": "object",
         "default": { "format": "email", "oneOf": [1], "$ref": "#/nowhere" },
         "example": { "additionalProperties": false },
-        "enum": ["{\"$ref\": \"#\"}"]
+        "properties": { "s": { "type": "string", "enum": ["{\"$ref\": \"#\"}"] } }
     }));
     assert_eq!(
         out,
@@ -296,7 +399,7 @@ fn data_is_never_read_as_schema() {
             "type": "object",
             "default": { "format": "email", "oneOf": [1], "$ref": "#/nowhere" },
             "example": { "additionalProperties": false },
-            "enum": ["{\"$ref\": \"#\"}"]
+            "properties": { "s": { "type": "string", "enum": ["{\"$ref\": \"#\"}"] } }
         })
     );
     assert_eq!(changes, vec![]);
@@ -350,10 +453,13 @@ fn formats_are_kept_only_where_gemini_takes_them() {
         )]
     );
     let (out, changes) = prop(json!({ "format": "date-time" }));
-    assert_eq!(out, json!({}));
+    assert_eq!(out, json!({ "type": "string" }));
     assert_eq!(
         changes,
-        vec![t("/properties/p", "format: date-time", "dropped")]
+        vec![
+            t("/properties/p", "format: date-time", "dropped"),
+            t("/properties/p", "type", MISSING_TYPE)
+        ]
     );
 }
 
@@ -380,11 +486,7 @@ fn type_arrays_become_nullable_or_any_of() {
     );
     assert_eq!(
         changes,
-        vec![t(
-            "/properties/p",
-            r#"type: ["string", "integer"]"#,
-            "sent as anyOf"
-        )]
+        vec![t("/properties/p", r#"type: ["string", "integer"]"#, SPLIT)]
     );
 
     let (out, changes) = prop(json!({ "type": ["null", "string", "integer"] }));
@@ -397,7 +499,7 @@ fn type_arrays_become_nullable_or_any_of() {
         vec![t(
             "/properties/p",
             r#"type: ["null", "string", "integer"]"#,
-            "sent as nullable anyOf"
+            SPLIT
         )]
     );
 
@@ -424,24 +526,43 @@ fn types_gemini_cannot_take_are_dropped() {
         (json!(3), "type: 3"),
     ] {
         let (out, changes) = prop(json!({ "type": ty, "description": "d" }));
-        assert_eq!(out, json!({ "description": "d" }), "{feature}");
-        assert_eq!(changes, vec![t("/properties/p", feature, "dropped")]);
+        assert_eq!(
+            out,
+            json!({ "type": "string", "description": "d" }),
+            "{feature}"
+        );
+        assert_eq!(
+            changes,
+            vec![
+                t("/properties/p", feature, "dropped"),
+                t("/properties/p", "type", MISSING_TYPE)
+            ]
+        );
     }
     let (out, changes) = prop(json!({
         "type": ["string", "integer"],
         "anyOf": [{ "minimum": 0 }, { "minLength": 1 }]
     }));
+    // Each branch takes the type its keywords say.
     assert_eq!(
         out,
-        json!({ "anyOf": [{ "minimum": 0 }, { "minLength": 1 }] })
+        json!({ "anyOf": [{ "type": "number", "minimum": 0 }, { "type": "string", "minLength": 1 }] })
     );
     assert_eq!(
         changes,
-        vec![t(
-            "/properties/p",
-            r#"type: ["string", "integer"]"#,
-            "dropped"
-        )]
+        vec![
+            t("/properties/p", r#"type: ["string", "integer"]"#, "dropped"),
+            t(
+                "/properties/p/anyOf/0",
+                "type",
+                "missing: sent as number, as its keywords say"
+            ),
+            t(
+                "/properties/p/anyOf/1",
+                "type",
+                "missing: sent as string, as its keywords say"
+            ),
+        ]
     );
 }
 
@@ -511,8 +632,14 @@ fn a_null_branch_becomes_nullable_and_a_lone_branch_is_merged() {
     assert_eq!(changes, vec![t("/properties/p", "oneOf", "merged")]);
 
     let (out, changes) = prop(json!({ "anyOf": [] }));
-    assert_eq!(out, json!({}));
-    assert_eq!(changes, vec![t("/properties/p", "anyOf", "dropped")]);
+    assert_eq!(out, json!({ "type": "string" }));
+    assert_eq!(
+        changes,
+        vec![
+            t("/properties/p", "anyOf", "dropped"),
+            t("/properties/p", "type", MISSING_TYPE)
+        ]
+    );
 }
 
 #[test]
@@ -616,8 +743,14 @@ fn all_of_that_is_not_all_objects_is_dropped() {
     assert_eq!(changes, vec![t("/properties/p", "allOf", "dropped")]);
 
     let (out, changes) = prop(json!({ "allOf": [{ "type": "object" }, false] }));
-    assert_eq!(out, json!({}));
-    assert_eq!(changes, vec![t("/properties/p", "allOf", "dropped")]);
+    assert_eq!(out, json!({ "type": "string" }));
+    assert_eq!(
+        changes,
+        vec![
+            t("/properties/p", "allOf", "dropped"),
+            t("/properties/p", "type", MISSING_TYPE)
+        ]
+    );
 }
 
 #[test]
@@ -799,10 +932,17 @@ fn refs_that_cannot_be_resolved_are_dropped() {
         "#/$defs/%zz",
     ] {
         let (out, changes) = prop(json!({ "$ref": reference, "description": "d" }));
-        assert_eq!(out, json!({ "description": "d" }), "{reference}");
+        assert_eq!(
+            out,
+            json!({ "type": "string", "description": "d" }),
+            "{reference}"
+        );
         assert_eq!(
             changes,
-            vec![t("/properties/p", &format!("$ref: {reference}"), "dropped")]
+            vec![
+                t("/properties/p", &format!("$ref: {reference}"), "dropped"),
+                t("/properties/p", "type", MISSING_TYPE)
+            ]
         );
     }
 }
@@ -926,24 +1066,71 @@ fn const_is_sent_as_enum_when_it_is_a_string() {
         vec![t("/properties/p", "const: utf-8", "sent as enum")]
     );
 
+    // A value that is not text: named in the description, the type kept.
     let (out, changes) = prop(json!({ "type": "integer", "const": 3 }));
-    assert_eq!(out, json!({ "type": "integer" }));
-    assert_eq!(changes, vec![t("/properties/p", "const: 3", "dropped")]);
+    assert_eq!(
+        out,
+        json!({ "type": "integer", "description": "Allowed values: 3." })
+    );
+    assert_eq!(
+        changes,
+        vec![
+            t("/properties/p", "const: 3", "sent as enum"),
+            t("/properties/p", "enum: [3]", ENUM_DESCRIBED)
+        ]
+    );
 
+    // With no type, the values say which.
     let (out, changes) = prop(json!({ "const": "a", "enum": ["a", "b"] }));
-    assert_eq!(out, json!({ "enum": ["a", "b"] }));
-    assert_eq!(changes, vec![t("/properties/p", "const: a", "dropped")]);
+    assert_eq!(out, json!({ "type": "string", "enum": ["a", "b"] }));
+    assert_eq!(
+        changes,
+        vec![
+            t("/properties/p", "const: a", "dropped"),
+            t(
+                "/properties/p",
+                "type",
+                "missing: sent as string, as its keywords say"
+            )
+        ]
+    );
 }
 
 #[test]
 fn enum_takes_strings_only() {
-    let (out, changes) = prop(json!({ "type": "integer", "enum": [1, 2, 3] }));
-    assert_eq!(out, json!({ "type": "integer" }));
-    assert_eq!(changes, vec![t("/properties/p", "enum", "dropped")]);
+    // "enum: only allowed for STRING type": other values are named in the description.
+    let (out, changes) =
+        prop(json!({ "type": "integer", "enum": [1, 2, 3], "description": "Page size." }));
+    assert_eq!(
+        out,
+        json!({ "type": "integer", "description": "Page size. Allowed values: 1, 2, 3." })
+    );
+    assert_eq!(
+        changes,
+        vec![t("/properties/p", "enum: [1, 2, 3]", ENUM_DESCRIBED)]
+    );
+    let (out, _) = prop(json!({ "enum": [1, 2] }));
+    assert_eq!(
+        out,
+        json!({ "type": "integer", "description": "Allowed values: 1, 2." })
+    );
 
     let (out, changes) = prop(json!({ "enum": ["a", 1] }));
-    assert_eq!(out, json!({}));
-    assert_eq!(changes, vec![t("/properties/p", "enum", "dropped")]);
+    assert_eq!(
+        out,
+        json!({ "type": "string", "description": "Allowed values: \"a\", 1." })
+    );
+    assert_eq!(
+        changes,
+        vec![
+            t(
+                "/properties/p",
+                "type",
+                "missing: sent as string, as its keywords say"
+            ),
+            t("/properties/p", "enum: [\"a\", 1]", ENUM_DESCRIBED)
+        ]
+    );
 
     let (out, changes) = prop(json!({ "type": "string", "enum": ["asc", "desc", null] }));
     assert_eq!(
@@ -977,12 +1164,12 @@ fn examples_is_sent_as_its_first_example() {
         vec![t("/properties/p", "examples", "sent as example")]
     );
 
-    let (out, changes) = prop(json!({ "examples": [] }));
-    assert_eq!(out, json!({}));
+    let (out, changes) = prop(json!({ "type": "string", "examples": [] }));
+    assert_eq!(out, json!({ "type": "string" }));
     assert_eq!(changes, vec![t("/properties/p", "examples", "dropped")]);
 
-    let (out, changes) = prop(json!({ "example": "x", "examples": ["y"] }));
-    assert_eq!(out, json!({ "example": "x" }));
+    let (out, changes) = prop(json!({ "type": "string", "example": "x", "examples": ["y"] }));
+    assert_eq!(out, json!({ "type": "string", "example": "x" }));
     assert_eq!(changes, vec![t("/properties/p", "examples", "dropped")]);
 }
 
@@ -1047,14 +1234,200 @@ fn supported_keywords_with_values_gemini_cannot_take_are_dropped() {
 }
 
 #[test]
-fn tuple_items_are_dropped() {
+fn tuples_become_items_of_their_members_and_a_length() {
+    // Draft-07's tuple (zod's `z.tuple`): "items: missing field." if dropped.
     let (out, changes) = prop(json!({
         "type": "array",
         "items": [{ "type": "number" }, { "type": "number" }],
         "minItems": 2
     }));
-    assert_eq!(out, json!({ "type": "array", "minItems": 2 }));
-    assert_eq!(changes, vec![t("/properties/p", "items", "dropped")]);
+    assert_eq!(
+        out,
+        json!({ "type": "array", "items": { "type": "number" }, "minItems": 2, "maxItems": 2 })
+    );
+    assert_eq!(
+        changes,
+        vec![t(
+            "/properties/p",
+            "items (tuple of 2)",
+            "sent as items of one schema, minItems and maxItems 2"
+        )]
+    );
+    // 2020-12's (pydantic's `tuple[str, int]`).
+    let (out, changes) = prop(json!({
+        "type": "array",
+        "prefixItems": [{ "type": "string" }, { "type": "integer" }],
+        "items": false
+    }));
+    assert_eq!(
+        out,
+        json!({
+            "type": "array",
+            "items": { "anyOf": [{ "type": "string" }, { "type": "integer" }] },
+            "minItems": 2,
+            "maxItems": 2
+        })
+    );
+    assert_eq!(
+        changes,
+        vec![
+            t(
+                "/properties/p",
+                "prefixItems (tuple of 2)",
+                "sent as items of anyOf its 2 schemas, minItems and maxItems 2"
+            ),
+            t(
+                "/properties/p",
+                "items: false",
+                "dropped (beside prefixItems)"
+            )
+        ]
+    );
+}
+
+#[test]
+fn an_array_without_items_gets_items_of_text() {
+    // "items: missing field." (litellm#10251)
+    let (out, changes) = prop(json!({ "type": "array", "description": "Tags." }));
+    assert_eq!(
+        out,
+        json!({ "type": "array", "description": "Tags.", "items": { "type": "string" } })
+    );
+    assert_eq!(
+        changes,
+        vec![t(
+            "/properties/p",
+            "items",
+            "missing: sent as items of type string (Gemini needs items on an array)"
+        )]
+    );
+}
+
+#[test]
+fn every_schema_gets_a_type_the_keywords_say_or_text() {
+    // "type: must be specified when not using one_of, any_of or all_of fields" (LibreChat#6971):
+    // a Python `Any` or a zod `z.any()` parameter.
+    let (out, changes) = prop(json!({}));
+    assert_eq!(out, json!({ "type": "string" }));
+    assert_eq!(changes, vec![t("/properties/p", "type", MISSING_TYPE)]);
+    let (out, _) = prop(json!({ "title": "Payload" }));
+    assert_eq!(out, json!({ "type": "string", "title": "Payload" }));
+    for (schema, ty) in [
+        (
+            json!({ "properties": { "a": { "type": "string" } } }),
+            "object",
+        ),
+        (json!({ "items": { "type": "string" } }), "array"),
+        (json!({ "pattern": "^a" }), "string"),
+        (json!({ "minimum": 0 }), "number"),
+        (json!({ "enum": [true, false] }), "boolean"),
+    ] {
+        let (out, changes) = prop(schema.clone());
+        assert_eq!(out["type"], ty, "{schema}");
+        assert_eq!(
+            changes[0],
+            t(
+                "/properties/p",
+                "type",
+                &format!("missing: sent as {ty}, as its keywords say")
+            ),
+            "{schema}"
+        );
+    }
+}
+
+#[test]
+fn keywords_of_another_type_are_dropped() {
+    // "items: field predicate failed: $type == Type.ARRAY", "properties: only allowed for
+    // OBJECT type".
+    let (out, changes) = prop(json!({
+        "type": "string",
+        "items": { "type": "string" },
+        "properties": { "a": { "type": "string" } },
+        "required": ["a"]
+    }));
+    assert_eq!(out, json!({ "type": "string" }));
+    assert_eq!(
+        changes,
+        vec![
+            t(
+                "/properties/p",
+                "items",
+                "dropped (Gemini takes it on arrays only)"
+            ),
+            t(
+                "/properties/p",
+                "properties",
+                "dropped (Gemini takes it on objects only)"
+            ),
+            t(
+                "/properties/p",
+                "required",
+                "dropped (Gemini takes it on objects only)"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_type_list_splits_into_branches_with_their_own_keywords() {
+    // As python-genai's `Schema.from_json_schema` does; Gemini refuses `items` beside the union.
+    let (out, changes) = prop(json!({
+        "type": ["array", "object", "null"],
+        "description": "Rows or one row.",
+        "items": { "type": "string" },
+        "minItems": 1,
+        "properties": { "id": { "type": "integer" } },
+        "required": ["id"]
+    }));
+    assert_eq!(
+        out,
+        json!({
+            "description": "Rows or one row.",
+            "anyOf": [
+                { "type": "array", "items": { "type": "string" }, "minItems": 1 },
+                { "type": "object", "properties": { "id": { "type": "integer" } }, "required": ["id"] }
+            ],
+            "nullable": true
+        })
+    );
+    assert_eq!(
+        changes,
+        vec![t(
+            "/properties/p",
+            r#"type: ["array", "object", "null"]"#,
+            SPLIT
+        )]
+    );
+}
+
+#[test]
+fn a_top_level_union_of_objects_is_sent_as_one_object() {
+    // A discriminated union (zod, pydantic): its properties merged, the discriminator's values
+    // joined, required only what every branch requires.
+    let (out, changes) = g(json!({
+        "oneOf": [
+            { "type": "object", "properties": { "kind": { "const": "click" }, "x": { "type": "integer" } }, "required": ["kind", "x"] },
+            { "type": "object", "properties": { "kind": { "const": "type" }, "text": { "type": "string" } }, "required": ["kind", "text"] }
+        ]
+    }));
+    assert_eq!(
+        out,
+        json!({
+            "type": "object",
+            "properties": {
+                "kind": { "type": "string", "enum": ["click", "type"] },
+                "x": { "type": "integer" },
+                "text": { "type": "string" }
+            },
+            "required": ["kind"]
+        })
+    );
+    assert!(changes.contains(&t(
+        "",
+        "anyOf",
+        "sent as one object: the branches' properties merged, required only what every branch requires"
+    )), "{changes:?}");
 }
 
 #[test]
@@ -1068,15 +1441,19 @@ fn boolean_subschemas() {
         out,
         json!({
             "type": "object",
-            "properties": { "any": {}, "list": { "type": "array", "items": {} } }
+            "properties": {
+                "any": { "type": "string" },
+                "list": { "type": "array", "items": { "type": "string" } }
+            }
         })
     );
+    let any = "sent as type: string (Gemini needs a type; any value can be written as text)";
     assert_eq!(
         changes,
         vec![
-            t("/properties/any", "true", "sent as {}"),
+            t("/properties/any", "true", any),
             t("/properties/never", "false", "dropped"),
-            t("/properties/list/items", "true", "sent as {}"),
+            t("/properties/list/items", "true", any),
             t("", "required: never", "dropped"),
         ]
     );
@@ -1152,7 +1529,7 @@ fn nested_arrays_of_objects_are_converted_all_the_way_down() {
                             "type": "object",
                             "properties": {
                                 "cell": { "type": "string", "nullable": true },
-                                "a/b~c": { "enum": ["x"] }
+                                "a/b~c": { "type": "string", "enum": ["x"] }
                             },
                             "required": ["cell"]
                         }
@@ -1178,6 +1555,11 @@ fn nested_arrays_of_objects_are_converted_all_the_way_down() {
                 "dropped"
             ),
             t("/properties/rows/items", "uniqueItems", "dropped"),
+            t(
+                "/properties/rows/items/items/properties/a~1b~0c",
+                "type",
+                "missing: sent as string, as its keywords say"
+            ),
         ]
     );
 }
@@ -1250,7 +1632,7 @@ fn a_realistic_edit_file_schema() {
                     "default": false,
                     "description": "Preview changes using git-style diff format"
                 },
-                "encoding": { "anyOf": [{ "enum": ["utf-8"] }, { "enum": ["latin1"] }] }
+                "encoding": { "anyOf": [{ "type": "string", "enum": ["utf-8"] }, { "type": "string", "enum": ["latin1"] }] }
             },
             "required": ["path", "edits"]
         }))
@@ -1274,6 +1656,16 @@ fn a_realistic_edit_file_schema() {
                 "sent as enum"
             ),
             c("", "additionalProperties", "dropped"),
+            c(
+                "/properties/encoding/anyOf/0",
+                "type",
+                "missing: sent as string, as its keywords say"
+            ),
+            c(
+                "/properties/encoding/anyOf/1",
+                "type",
+                "missing: sent as string, as its keywords say"
+            ),
         ]
     );
     assert_eq!(

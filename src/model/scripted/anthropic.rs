@@ -442,8 +442,12 @@ fn anthropic_block<'a>(path: &str, assistant: bool, b: &'a Value) -> Result<Bloc
         ));
     };
     let text = |b: &'a Map<String, Value>, path: &str| match b.get("text") {
+        // As real 400s word them (no block index): claude-code#53473 and #23440, as of 2026.
         Some(Value::String(t)) if t.is_empty() => {
             Err("messages: text content blocks must be non-empty".to_string())
+        }
+        Some(Value::String(t)) if t.trim().is_empty() => {
+            Err("messages: text content blocks must contain non-whitespace text".to_string())
         }
         Some(Value::String(t)) => Ok(t.as_str()),
         Some(_) => Err(format!("{path}.text: Input should be a valid string")),
@@ -540,6 +544,12 @@ fn anthropic_block<'a>(path: &str, assistant: bool, b: &'a Value) -> Result<Bloc
                     ));
                 }
             };
+            // bytedance/trae-agent#230, as of 2025-07.
+            if b.get("is_error") == Some(&Value::Bool(true)) && text.is_empty() {
+                return Err(format!(
+                    "{path}: content cannot be empty if `is_error` is true"
+                ));
+            }
             Ok(Block::ToolResult { id, text })
         }
         other if ANTHROPIC_OTHER_BLOCKS.contains(&other) => Ok(Block::Other),
@@ -643,9 +653,11 @@ fn anthropic_tools(obj: &Map<String, Value>) -> Result<(), String> {
                     "{path}.input_schema.type: Input should be 'object'"
                 ));
             }
-            if let Err(e) = jsonschema::meta::validate(&t["input_schema"]) {
+            // Checked against 2020-12 whatever its `$schema` says (mcp-docling#5, claude-code#586,
+            // Dokploy/mcp#74: tuple `items` and boolean `exclusiveMinimum` refused, as of 2026-08).
+            if !jsonschema::draft202012::meta::is_valid(&t["input_schema"]) {
                 return Err(format!(
-                    "{path}.input_schema: JSON schema is invalid. It must match JSON Schema draft 2020-12 (https://json-schema.org/draft/2020-12): {e}"
+                    "{path}.input_schema: JSON schema is invalid. It must match JSON Schema draft 2020-12 (https://json-schema.org/draft/2020-12). Learn more about tool use at https://platform.claude.com/docs/en/agents-and-tools/tool-use/overview."
                 ));
             }
         }

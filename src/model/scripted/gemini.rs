@@ -681,16 +681,39 @@ fn gemini_schema(p: &mut GeminiProblems, schema: &Value, at: &str, named: &str) 
             None
         }
     };
+    // The type rules as the API words them (quoted from real 400s, as of 2026-09: LibreChat#6971,
+    // litellm#10251, hermes-agent#38972, opencode#11888, home-generative-agent#525). An empty
+    // `properties` is taken (pydantic-ai has sent `{"type": "object", "properties": {}}` for
+    // tools without parameters since 2025-06; the API once refused it).
+    let union = ["anyOf", "oneOf", "allOf"]
+        .iter()
+        .any(|k| field(s, k).is_some());
+    if field(s, "type").is_none() && !union {
+        p.violation(
+            &format!("{named}.type"),
+            "must be specified when not using one_of, any_of or all_of fields",
+        );
+    }
+    if ty.as_deref() == Some("ARRAY") && field(s, "items").is_none() {
+        p.violation(&format!("{named}.items"), "missing field.");
+    }
+    if ty.as_deref() != Some("ARRAY") && field(s, "items").is_some() {
+        p.violation(
+            &format!("{named}.items"),
+            "field predicate failed: $type == Type.ARRAY",
+        );
+    }
+    if ty.as_deref() != Some("OBJECT") {
+        for k in ["properties", "required"] {
+            if field(s, k).is_some() {
+                p.violation(&format!("{named}.{k}"), "only allowed for OBJECT type");
+            }
+        }
+    }
     let mut defined = Vec::new();
     match field(s, "properties") {
         None => {}
         Some(Value::Object(properties)) => {
-            if properties.is_empty() && ty.as_deref() == Some("OBJECT") {
-                p.violation(
-                    &format!("{named}.properties"),
-                    "should be non-empty for OBJECT type",
-                );
-            }
             for (k, (name, sub)) in properties.iter().enumerate() {
                 defined.push(name.as_str());
                 gemini_schema(

@@ -233,6 +233,35 @@ async fn anthropic_refuses_what_the_api_refuses() {
         {"role": "user", "content": "and then?"}
     ])))
     .await;
+    // An error result needs text, and no text block may be only whitespace.
+    let empty_error = refused(messages(json!([
+        {"role": "user", "content": "Show error logs"},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_0", "name": "search_logs", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_0", "content": "", "is_error": true}]}
+    ])))
+    .await;
+    assert_eq!(
+        empty_error,
+        "messages.2.content.0.tool_result: content cannot be empty if `is_error` is true"
+    );
+    let blank = refused(messages(json!([
+        {"role": "user", "content": "Show error logs"},
+        {"role": "assistant", "content": [{"type": "text", "text": "  \n"}, {"type": "tool_use", "id": "toolu_0", "name": "search_logs", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_0", "content": "3 lines"}]}
+    ])))
+    .await;
+    assert_eq!(
+        blank,
+        "messages: text content blocks must contain non-whitespace text"
+    );
+    // A schema of an older draft: the whole request is refused, in the API's words.
+    let mut tuple = messages(json!([{"role": "user", "content": "hello"}]));
+    tuple["tools"][0]["input_schema"]["properties"]["point"] =
+        json!({"type": "array", "items": [{"type": "number"}, {"type": "number"}]});
+    assert_eq!(
+        refused(tuple).await,
+        "tools.0.custom.input_schema: JSON schema is invalid. It must match JSON Schema draft 2020-12 (https://json-schema.org/draft/2020-12). Learn more about tool use at https://platform.claude.com/docs/en/agents-and-tools/tool-use/overview."
+    );
     assert!(
         unanswered.starts_with("messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_0."),
         "{unanswered}"
@@ -282,8 +311,8 @@ async fn anthropic_refuses_what_the_api_refuses() {
     ))
     .await;
     // Every refused request was still counted and recorded.
-    assert_eq!(server.requests(), 14);
-    assert_eq!(server.bodies().len(), 14);
+    assert_eq!(server.requests(), 17);
+    assert_eq!(server.bodies().len(), 17);
 }
 
 #[tokio::test]
@@ -461,12 +490,51 @@ async fn gemini_refuses_what_the_api_refuses() {
     numbers["tools"][0]["functionDeclarations"][0]["parameters"]["properties"]["service"] =
         json!({"type": "integer", "enum": [1, 2]});
     refused(numbers).await;
+    // An object without properties is taken, at the top and nested.
     let mut empty = contents(user.clone());
     empty["tools"][0]["functionDeclarations"][0]["parameters"] =
-        json!({"type": "object", "properties": {}});
+        json!({"type": "object", "properties": {"filter": {"type": "object", "properties": {}}}});
+    let (code, reply) = gemini(&server, empty).await;
+    assert_eq!(code, 200, "{reply}");
+    // The type rules, one `* path: problem` line each, in the API's words.
+    let schema_refused = async |property: Value| {
+        let mut body = contents(user.clone());
+        body["tools"][0]["functionDeclarations"][0]["parameters"]["properties"]["service"] =
+            property;
+        refused(body).await
+    };
+    let at =
+        "* GenerateContentRequest.tools[0].function_declarations[0].parameters.properties[service]";
     assert_eq!(
-        refused(empty).await,
-        "* GenerateContentRequest.tools[0].function_declarations[0].parameters.properties: should be non-empty for OBJECT type\n"
+        schema_refused(json!({"description": "anything"})).await,
+        format!("{at}.type: must be specified when not using one_of, any_of or all_of fields\n")
+    );
+    assert_eq!(
+        schema_refused(json!({"type": "array"})).await,
+        format!("{at}.items: missing field.\n")
+    );
+    assert_eq!(
+        schema_refused(json!({"type": "string", "items": {"type": "string"}})).await,
+        format!("{at}.items: field predicate failed: $type == Type.ARRAY\n")
+    );
+    assert_eq!(
+        schema_refused(json!({"type": "string", "properties": {"a": {"type": "string"}}})).await,
+        format!("{at}.properties: only allowed for OBJECT type\n")
+    );
+    assert_eq!(
+        schema_refused(json!({"enum": ["a", "b"]})).await,
+        format!(
+            "{at}.type: must be specified when not using one_of, any_of or all_of fields\n{at}.enum: only allowed for STRING type\n"
+        )
+    );
+    assert_eq!(
+        schema_refused(
+            json!({"anyOf": [{"type": "array"}, {"type": "object"}], "items": {"type": "string"}})
+        )
+        .await,
+        format!(
+            "{at}.items: field predicate failed: $type == Type.ARRAY\n{at}.any_of[0].items: missing field.\n"
+        )
     );
     let mut bad_name = contents(user.clone());
     bad_name["tools"][0]["functionDeclarations"][0]["name"] = json!("search logs");
