@@ -28,6 +28,10 @@ pub(crate) const DEFAULT_MAX_RETRIES: u32 = 3;
 /// The first backoff; it doubles each attempt, up to `MAX_BACKOFF`, with full jitter.
 const BASE_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The longest `Retry-After` waited for before a retry: the bound of Anthropic's and OpenAI's
+/// SDKs (`0 < retry_after <= 60`, `_calculate_retry_timeout`, as of 2026). A server asking for
+/// more is asked again after this long, and the reply notes it.
+const MAX_ASKED_WAIT: Duration = Duration::from_secs(60);
 
 /// One provider's side of the exchange.
 pub(super) trait Wire: Send + Sync {
@@ -272,9 +276,16 @@ impl<W: Wire> HttpModel<W> {
     async fn send(&self, body: bytes::Bytes) -> Result<ModelReply, ModelError> {
         let answer = self.transport.post(body).await?;
         if !(200..300).contains(&answer.status) {
-            return Err(self
+            let mut err = self
                 .wire
-                .failure(answer.status, &answer.body, answer.retry_after));
+                .failure(answer.status, &answer.body, answer.retry_after);
+            // The server's own word on a retry wins over its status, as in the SDKs.
+            match answer.should_retry {
+                Some(true) => err.kind = ErrorKind::Transient,
+                Some(false) if err.kind == ErrorKind::Transient => err.kind = ErrorKind::Other,
+                _ => {}
+            }
+            return Err(err);
         }
         self.wire.read_reply(&answer.body)
     }
@@ -360,6 +371,7 @@ impl<W: Wire> Model for HttpModel<W> {
             // characters a token, plus the reply it may get.
             let estimate = (body.len() / 4) as u32 + self.config.max_tokens.unwrap_or(256);
             let mut attempt = 0;
+            let mut waits: Vec<String> = Vec::new();
             loop {
                 self.limiter.acquire(estimate).await;
                 // Held while on the wire only: a model the rate limits or a backoff hold back
@@ -374,6 +386,7 @@ impl<W: Wire> Model for HttpModel<W> {
                     Ok(mut reply) => {
                         reply.retries = attempt;
                         reply.notes.extend(self.wire.request_notes(asked));
+                        reply.notes.append(&mut waits);
                         if let Some(o) = &req.output {
                             self.shape(&mut reply, o, refusal.as_deref());
                         }
@@ -393,7 +406,9 @@ impl<W: Wire> Model for HttpModel<W> {
                         ..err
                     });
                 }
-                tokio::time::sleep(backoff(attempt, err.retry_after)).await;
+                let (wait, note) = capped_wait(err.retry_after);
+                waits.extend(note);
+                tokio::time::sleep(backoff(attempt, wait)).await;
                 attempt += 1;
             }
         })
@@ -431,6 +446,18 @@ pub(crate) fn kind_of(provider: Provider) -> &'static str {
     }
 }
 
+/// The wait a server asked for, at most [`MAX_ASKED_WAIT`], and a note when it asked for more.
+fn capped_wait(asked: Option<Duration>) -> (Option<Duration>, Option<String>) {
+    let note = asked.filter(|d| *d > MAX_ASKED_WAIT).map(|d| {
+        format!(
+            "the server asked to wait {} s before a retry; it was asked again after {} s (the SDKs' bound)",
+            d.as_secs(),
+            MAX_ASKED_WAIT.as_secs()
+        )
+    });
+    (asked.map(|d| d.min(MAX_ASKED_WAIT)), note)
+}
+
 /// The pause before attempt `attempt + 1`: what the server asked for, else exponential backoff
 /// with full jitter (a random share of the doubled delay), so workers do not retry in step.
 fn backoff(attempt: u32, asked: Option<Duration>) -> Duration {
@@ -466,7 +493,9 @@ pub(super) fn http_failure(
 ) -> ModelError {
     let message = api_message(&String::from_utf8_lossy(body));
     let (kind, hint) = match status {
-        429 | 500..=599 => (ErrorKind::Transient, None),
+        // What the providers' SDKs retry: a request timeout, a conflict (a lock), rate limits
+        // and server errors (anthropic-sdk-python and openai-python `_should_retry`, as of 2026).
+        408 | 409 | 429 | 500..=599 => (ErrorKind::Transient, None),
         401 | 403 => (ErrorKind::Fatal, Some(hints.key)),
         404 => (ErrorKind::Fatal, Some(hints.missing)),
         _ => (ErrorKind::Other, None),
@@ -557,6 +586,21 @@ pub(super) fn first_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wait_beyond_the_sdks_bound_is_cut_to_it_and_noted() {
+        let s = Duration::from_secs;
+        assert_eq!(capped_wait(None), (None, None));
+        assert_eq!(capped_wait(Some(s(60))), (Some(s(60)), None));
+        let (wait, note) = capped_wait(Some(s(3600)));
+        assert_eq!(wait, Some(s(60)));
+        assert_eq!(
+            note.as_deref(),
+            Some(
+                "the server asked to wait 3600 s before a retry; it was asked again after 60 s (the SDKs' bound)"
+            )
+        );
+    }
     use crate::model::scripted::{Script, Scripted, ScriptedServer};
     use crate::model::{CacheMode, CacheSettings};
     use std::sync::Arc;

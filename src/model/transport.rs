@@ -25,6 +25,8 @@ pub(crate) struct Transport {
 pub struct Answer {
     pub status: u16,
     pub retry_after: Option<Duration>,
+    /// `x-should-retry: true` or `false`: the server's own word on whether a retry may help.
+    pub should_retry: Option<bool>,
     pub body: Bytes,
 }
 
@@ -67,6 +69,7 @@ impl Transport {
             .map_err(|e| self.failed(&e, e.is_connect(), e.is_timeout()))?;
         let status = response.status().as_u16();
         let retry_after = retry_after(response.headers());
+        let should_retry = should_retry(response.headers());
         let body = response
             .bytes()
             .await
@@ -74,6 +77,7 @@ impl Transport {
         Ok(Answer {
             status,
             retry_after,
+            should_retry,
             body,
         })
     }
@@ -120,8 +124,28 @@ impl Transport {
     }
 }
 
+/// `x-should-retry`, the header Anthropic's and OpenAI's servers send to say whether a retry may
+/// help; their SDKs obey it over the status (anthropic-sdk-python `_base_client.py`
+/// `_should_retry`, as of 2026). Only `true` and `false` count.
+fn should_retry(headers: &HeaderMap) -> Option<bool> {
+    match headers.get("x-should-retry")?.to_str().ok()? {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// The wait a server asks for: `retry-after-ms` (milliseconds, read first, as the SDKs do), else
 /// `Retry-After` as seconds or an HTTP date.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+    {
+        return Some(Duration::from_secs_f64(ms / 1000.0).min(MAX_RETRY_AFTER));
+    }
     let v = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
@@ -194,6 +218,23 @@ mod retry_after_tests {
         let mut h = HeaderMap::new();
         h.insert(reqwest::header::RETRY_AFTER, v.parse().unwrap());
         h
+    }
+
+    #[test]
+    fn retry_after_ms_comes_first_and_should_retry_is_read() {
+        let mut h = header("7");
+        h.insert("retry-after-ms", "1500".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(1500)));
+        h.insert("retry-after-ms", "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        let mut h = HeaderMap::new();
+        assert_eq!(should_retry(&h), None);
+        h.insert("x-should-retry", "false".parse().unwrap());
+        assert_eq!(should_retry(&h), Some(false));
+        h.insert("x-should-retry", "true".parse().unwrap());
+        assert_eq!(should_retry(&h), Some(true));
+        h.insert("x-should-retry", "yes".parse().unwrap());
+        assert_eq!(should_retry(&h), None);
     }
 
     #[test]

@@ -418,6 +418,67 @@ fn failures_name_the_provider_and_retries_honour_retry_after() {
     }
 }
 
+/// Retries as Anthropic's and OpenAI's SDKs make them (`_should_retry`, as of 2026): 408 and
+/// 409 are retried, and `x-should-retry` wins over the status either way.
+#[test]
+fn retries_follow_the_sdks_statuses_and_the_servers_word() {
+    let error = |kind: &str, msg: &str| {
+        json!({"type": "error", "error": {"type": kind, "message": msg}}).to_string()
+    };
+    let header = |v: &str| vec![("x-should-retry".to_owned(), v.to_owned())];
+    let found = Scripted::Calls(vec![(
+        "find_customer".into(),
+        r#"{"email": "alice@example.com"}"#.into(),
+    )]);
+    let script = Script::default()
+        .rule(
+            "Find the customer",
+            Scripted::Sequence(vec![
+                Scripted::Status(408, error("timeout_error", "Request timed out")),
+                Scripted::Status(409, error("conflict_error", "Conflict")),
+                Scripted::StatusWithHeaders(
+                    400,
+                    header("true"),
+                    error("invalid_request_error", "try again"),
+                ),
+                found,
+            ]),
+        )
+        .rule(
+            "Refund",
+            Scripted::StatusWithHeaders(500, header("false"), error("api_error", "do not retry")),
+        )
+        .rule("Thanks", Scripted::Text("Glad to help.".into()));
+    let ws = Workspace::new();
+    let rt = runtime();
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let eval = eval(&ws, "anthropic", &server, ", max_retries: 3");
+    let report = ws.path().join("r.json");
+    let out = run(&eval, &report, &["--quiet"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let trial = |id: &str| {
+        r["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["task"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(trial("lookup")["outcome"], "pass", "{}", trial("lookup"));
+    assert_eq!(trial("lookup")["retries"], 3);
+    assert_eq!(trial("both")["outcome"], "error");
+    assert_eq!(
+        trial("both")["retries"].as_u64().unwrap_or(0),
+        0,
+        "{}",
+        trial("both")
+    );
+    // Four requests for the lookup, one for the refund, one for the chat.
+    assert_eq!(server.requests(), 6);
+}
+
 #[test]
 fn a_hanging_provider_times_out_as_an_error_of_its_trial() {
     for provider in ["anthropic", "gemini"] {
