@@ -23,3 +23,4 @@ mod scripted;
 mod support;
 mod sweep;
 mod tokens;
+mod tool_schemas;

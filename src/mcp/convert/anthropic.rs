@@ -44,6 +44,22 @@ fn top_level(schema: &Value) -> (Value, Vec<Change>) {
                 vec![("type".into(), "object".into())],
                 vec![Change::new("", keyword(key, value), "set to object")],
             )),
+            // A union of objects with no properties beside it (a discriminated union): sent as
+            // one object, so the tool is not sent without parameters.
+            "oneOf" | "anyOf"
+                if super::no_properties(top)
+                    && value.as_array().is_some_and(|b| {
+                        !b.is_empty() && b.iter().all(|b| b.get("properties").is_some())
+                    }) =>
+            {
+                let mut merged = Map::new();
+                let mut changes = Vec::new();
+                super::merge_top_union(&mut merged, value.as_array().unwrap(), &mut changes);
+                for c in &mut changes {
+                    c.feature = key.clone();
+                }
+                pieces.push(Piece::own(merged.into_iter().collect(), changes));
+            }
             "oneOf" | "anyOf" => pieces.push(Piece::dropped("", key)),
             "allOf" => match object_branches(schema, value) {
                 Some(branches) => {

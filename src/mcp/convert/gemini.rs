@@ -27,7 +27,7 @@ pub(crate) fn gemini(schema: &Value) -> (Value, Vec<Change>) {
     let mut out = converter
         .schema(schema, "", &mut changes)
         .unwrap_or_default();
-    if !out.contains_key("properties")
+    if no_properties(&out)
         && let Some(Value::Array(branches)) = out.remove("anyOf")
     {
         merge_top_union(&mut out, &branches, &mut changes);
@@ -687,78 +687,4 @@ fn inferred_type(out: &Map<String, Value>) -> Option<&'static str> {
         return Some("number");
     }
     None
-}
-
-/// A top-level union of objects (no `properties` of its own) sent as one object: the branches'
-/// properties merged, and required only what every branch requires. A name several branches
-/// define takes every schema they give it: string enums joined (a discriminator's values), else
-/// the `anyOf` of the distinct schemas. A function's parameters are one object.
-fn merge_top_union(out: &mut Map<String, Value>, branches: &[Value], changes: &mut Vec<Change>) {
-    let mut defined: Vec<(String, Vec<Value>)> = Vec::new();
-    let mut required: Option<Vec<Value>> = None;
-    for b in branches.iter().filter_map(Value::as_object) {
-        if let Some(p) = b.get("properties").and_then(Value::as_object) {
-            for (k, v) in p {
-                match defined.iter_mut().find(|(name, _)| name == k) {
-                    Some((_, schemas)) if !schemas.contains(v) => schemas.push(v.clone()),
-                    Some(_) => {}
-                    None => defined.push((k.clone(), vec![v.clone()])),
-                }
-            }
-        }
-        let r: Vec<Value> = b
-            .get("required")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        required = Some(match required {
-            None => r,
-            Some(prev) => prev.into_iter().filter(|x| r.contains(x)).collect(),
-        });
-    }
-    let properties = defined
-        .into_iter()
-        .map(|(name, schemas)| (name, joined(schemas)))
-        .collect();
-    out.insert("properties".into(), Value::Object(properties));
-    match required.filter(|r| !r.is_empty()) {
-        Some(r) => {
-            out.insert("required".into(), Value::Array(r));
-        }
-        None => {
-            out.remove("required");
-        }
-    }
-    changes.push(Change::new(
-        "",
-        "anyOf",
-        "sent as one object: the branches' properties merged, required only what every branch requires",
-    ));
-}
-
-/// The schemas a property has in several branches as one: string enums joined, else `anyOf`.
-fn joined(mut schemas: Vec<Value>) -> Value {
-    if schemas.len() == 1 {
-        return schemas.remove(0);
-    }
-    let enums: Option<Vec<&Vec<Value>>> = schemas
-        .iter()
-        .map(|s| {
-            (s.get("type").is_none_or(|t| t == "string"))
-                .then(|| s.get("enum").and_then(Value::as_array))
-                .flatten()
-        })
-        .collect();
-    match enums {
-        Some(enums) => {
-            let mut values: Vec<Value> = Vec::new();
-            for v in enums.into_iter().flatten() {
-                if !values.contains(v) {
-                    values.push(v.clone());
-                }
-            }
-            json!({ "type": "string", "enum": values })
-        }
-        None => json!({ "anyOf": schemas }),
-    }
 }

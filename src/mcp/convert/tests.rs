@@ -114,6 +114,42 @@ fn anthropic_drops_top_level_one_of_and_any_of() {
 }
 
 #[test]
+fn anthropic_sends_a_top_level_union_of_objects_as_one_object() {
+    // "input_schema does not support oneOf, allOf, or anyOf at the top level" (claude-code#4886):
+    // dropped alone, the tool would have no parameters.
+    let (out, changes) = a(json!({
+        "anyOf": [
+            { "type": "object", "properties": { "op": { "const": "delete" }, "path": { "type": "string" } }, "required": ["op", "path"] },
+            { "type": "object", "properties": { "op": { "const": "append" }, "path": { "type": "string" }, "text": { "type": "string" } }, "required": ["op", "path", "text"] }
+        ]
+    }));
+    assert_eq!(
+        out,
+        json!({
+            "type": "object",
+            "properties": {
+                "op": { "anyOf": [{ "const": "delete" }, { "const": "append" }] },
+                "path": { "type": "string" },
+                "text": { "type": "string" }
+            },
+            "required": ["op", "path"]
+        })
+    );
+    assert!(jsonschema::draft202012::meta::is_valid(&out));
+    assert_eq!(
+        changes,
+        vec![
+            t("", "type", "set to object"),
+            t(
+                "",
+                "anyOf",
+                "sent as one object: the branches' properties merged, required only what every branch requires"
+            )
+        ]
+    );
+}
+
+#[test]
 fn anthropic_merges_a_top_level_all_of_of_objects() {
     let (out, changes) = a(json!({
         "type": "object",
