@@ -161,7 +161,17 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         .map(|(name, spec)| server_entry(&doc, &dir, name, spec, &mut diags))
         .collect();
     let model = model_config(&doc, &file, &mut diags);
-    let models = matrix_models(&doc, &file, &model, &mut diags);
+    // The entries as written: a setting written `null` unsets what the entry takes from `model`,
+    // and a `false` turns a switch off (typed, both read as "not set").
+    let raw: Vec<serde_json::Value> = match &file.models {
+        Some(_) => parse_yaml::<serde_json::Value>(path, &source)?
+            .get("models")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let models = matrix_models(&doc, &file, &raw, &model, &mut diags);
     let model_defaults = model.clone();
     let model = models.first().cloned().unwrap_or(model);
     if file.suites.is_empty() {
@@ -773,6 +783,23 @@ mod tests {
         );
         assert_eq!(e.model.name, "claude-haiku-4-5");
         assert_eq!(e.model_defaults.name, "claude-sonnet-4-5");
+        // An entry unsets what it takes from `model` with `null`, and turns a switch off.
+        let unset = write(
+            dir.path(),
+            "u.yaml",
+            "servers:\n  x: { command: tooleval }\nsuites: [s.yaml]\n\
+             model: { name: claude-sonnet-4-5, provider: anthropic, temperature: 0.5, recover_text_calls: true }\n\
+             models:\n  - { name: claude-opus-4-7, temperature: null, recover_text_calls: false }\n  - claude-haiku-4-5\n",
+        );
+        let u = load_eval(&unset).unwrap();
+        assert_eq!(
+            (u.models[0].temperature, u.models[0].recover_text_calls),
+            (None, false)
+        );
+        assert_eq!(
+            (u.models[1].temperature, u.models[1].recover_text_calls),
+            (Some(0.5), true)
+        );
         // `--model` twice: from `model`, not from the first entry.
         let mut e = e;
         super::super::Overrides {

@@ -34,6 +34,7 @@ pub(super) fn model_config(
 pub(super) fn matrix_models(
     doc: &Document,
     file: &EvalFile,
+    raw: &[serde_json::Value],
     shared: &ModelConfig,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<ModelConfig> {
@@ -53,7 +54,7 @@ pub(super) fn matrix_models(
                 name: name.clone(),
                 ..shared.clone()
             },
-            super::eval::ModelSpec::Config(c) => laid_over(shared, c),
+            super::eval::ModelSpec::Config(c) => laid_over(shared, c, raw.get(i)),
         };
         if config.name.is_empty() {
             config.name = "baseline".into();
@@ -95,14 +96,34 @@ pub(super) fn matrix_models(
 }
 
 /// An entry of `models` laid over `model`: what the entry sets wins (an entry that names no
-/// `provider` keeps `model`'s; `provider: openai` written out is kept). An entry of another provider takes nothing of where `model` is
-/// or its key.
-pub(super) fn laid_over(shared: &ModelConfig, entry: &ModelConfig) -> ModelConfig {
+/// `provider` keeps `model`'s; `provider: openai` written out is kept); a setting the entry
+/// writes as `null` (in `raw`, the entry as written) is unset, and a `false` is kept. An entry of
+/// another provider takes nothing of where `model` is or its key.
+pub(super) fn laid_over(
+    shared: &ModelConfig,
+    entry: &ModelConfig,
+    raw: Option<&serde_json::Value>,
+) -> ModelConfig {
     let mut merged = serde_json::to_value(shared).unwrap_or_default();
     let over = serde_json::to_value(entry).unwrap_or_default();
     if let (Some(m), Some(o)) = (merged.as_object_mut(), over.as_object()) {
         for (k, v) in o {
             m.insert(k.clone(), v.clone());
+        }
+        for (k, v) in raw
+            .and_then(serde_json::Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            match v {
+                serde_json::Value::Null => {
+                    m.remove(k);
+                }
+                serde_json::Value::Bool(false) => {
+                    m.insert(k.clone(), false.into());
+                }
+                _ => {}
+            }
         }
     }
     let mut config: ModelConfig = serde_json::from_value(merged).unwrap_or_else(|_| entry.clone());

@@ -80,6 +80,16 @@ fn tool_choice(config: &ModelConfig) -> Option<Value> {
     Some(choice)
 }
 
+/// The setting a 400 says the model refuses: "`temperature` is deprecated for this model." (Claude
+/// Opus 4.7 and later; UKGovernmentBEIS/inspect_ai#3721, as of 2026-04), and the same for `top_p`
+/// and `top_k`.
+fn refused_setting(body: &str) -> Option<&'static str> {
+    ["temperature", "top_p", "top_k"].into_iter().find(|s| {
+        body.contains(&format!("`{s}` is deprecated for this model"))
+            || body.contains(&format!("{s} is deprecated for this model"))
+    })
+}
+
 /// The text sent for an error result without any: the API refuses `is_error: true` with empty
 /// content ("messages.N.content.M.tool_result: content cannot be empty if `is_error` is true",
 /// bytedance/trae-agent#230, as of 2025-07) and text of only whitespace ("messages: text content
@@ -209,6 +219,25 @@ impl Wire for AnthropicWire {
     }
 
     fn failure(&self, status: u16, body: &[u8], retry_after: Option<Duration>) -> ModelError {
+        let text = String::from_utf8_lossy(body);
+        if status == 400
+            && let Some(setting) = refused_setting(&text)
+        {
+            // Never retried with other settings: the measurement would change under the user.
+            return ModelError {
+                message: format!(
+                    "HTTP 400 from Anthropic: `{}` refuses the setting `{setting}` (\"`{setting}` is deprecated for this model.\")",
+                    self.config.name
+                ),
+                status: Some(400),
+                kind: super::ErrorKind::Fatal,
+                retry_after: None,
+                retries: 0,
+                hint: Some(format!(
+                    "remove `{setting}` from this model's settings; in a `models:` entry, `{setting}: null` unsets what it takes from `model`"
+                )),
+            };
+        }
         http_failure(
             Provider::Anthropic,
             status,

@@ -418,6 +418,67 @@ fn failures_name_the_provider_and_retries_honour_retry_after() {
     }
 }
 
+/// Claude Opus 4.7 and later refuse `temperature` ("`temperature` is deprecated for this model.",
+/// inspect_ai#3721, as of 2026-04): one clear error naming the model and the setting, no retry
+/// with other settings; and a `models:` entry can unset the temperature it takes from `model`.
+#[test]
+fn a_setting_the_model_refuses_is_named_once_and_an_entry_can_unset_it() {
+    let ws = Workspace::new();
+    let rt = runtime();
+    let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+    let tools = tools_file(&ws);
+    ws.write("suite.yaml", SUITE);
+    let servers = format!(
+        "servers:\n  shop: {{ command: tooleval, args: [demo-server, --tools, \"{}\"] }}\nsuites: [suite.yaml]\n",
+        tools.display()
+    );
+    let model = format!(
+        "model: {{ name: claude-opus-4-7, provider: anthropic, base_url: \"{}\", api_key: k, temperature: 0.2 }}\n",
+        server.base()
+    );
+    let eval = ws.write("one.yaml", &format!("{servers}{model}concurrency: 1\n"));
+    let report = ws.path().join("r.json");
+    let out = run(&eval, &report, &["--quiet"]);
+    let err = stderr(&out);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("`claude-opus-4-7` refuses the setting `temperature`"),
+        "{err}"
+    );
+    assert!(err.contains("`temperature: null` unsets"), "{err}");
+    assert_eq!(
+        server.requests(),
+        1,
+        "stopped at the first refusal, never retried"
+    );
+    // The same model in a matrix, its entry unsetting the temperature: every request taken.
+    let matrix = ws.write(
+        "matrix.yaml",
+        &format!(
+            "{servers}{}models:\n  - {{ name: claude-opus-4-7, temperature: null }}\n  - claude-sonnet-4-5\n",
+            model.replace("claude-opus-4-7", "claude-sonnet-4-5")
+        ),
+    );
+    let out = run(&matrix, &ws.path().join("m.json"), &["--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The first body is the refused request of the single run.
+    let bodies: Vec<Value> = server.bodies().into_iter().skip(1).collect();
+    let opus: Vec<&Value> = bodies
+        .iter()
+        .filter(|b| b["model"] == "claude-opus-4-7")
+        .collect();
+    assert!(opus.len() > 1, "{}", opus.len());
+    assert!(opus.iter().all(|b| b.get("temperature").is_none()));
+    assert!(
+        bodies
+            .iter()
+            .filter(|b| b["model"] == "claude-sonnet-4-5")
+            .all(|b| b["temperature"]
+                .as_f64()
+                .is_some_and(|t| (t - 0.2).abs() < 1e-6))
+    );
+}
+
 /// Retries as Anthropic's and OpenAI's SDKs make them (`_should_retry`, as of 2026): 408 and
 /// 409 are retried, and `x-should-retry` wins over the status either way.
 #[test]

@@ -246,6 +246,19 @@ fn anthropic_turns(body: &Value) -> Result<Vec<Turn<'_>>, String> {
     Ok(turns)
 }
 
+/// The models that refuse `temperature`, `top_p` and `top_k`: Claude Opus 4.7 and 4.8, and the
+/// generation after (reports name Opus 5 and Sonnet 5).
+fn takes_no_sampling(model: &str) -> bool {
+    [
+        "claude-opus-4-7",
+        "claude-opus-4-8",
+        "claude-opus-5",
+        "claude-sonnet-5",
+    ]
+    .iter()
+    .any(|m| model.starts_with(m))
+}
+
 /// The sampling and framing fields: `system`, `stream`, `temperature`, `top_p`, `top_k`,
 /// `stop_sequences`, `metadata`.
 fn anthropic_settings(obj: &Map<String, Value>) -> Result<(), String> {
@@ -272,6 +285,17 @@ fn anthropic_settings(obj: &Map<String, Value>) -> Result<(), String> {
             );
         }
         Some(_) => return Err("stream: Input should be a valid boolean".into()),
+    }
+    // Claude Opus 4.7 and later take no sampling settings: 400 "`temperature` is deprecated for
+    // this model." (UKGovernmentBEIS/inspect_ai#3721, 2026-04-20; BerriAI/litellm#26444), each
+    // setting refused on its own (vellum-ai/vellum-assistant#35820, 2026-06).
+    let model = obj.get("model").and_then(Value::as_str).unwrap_or("");
+    if takes_no_sampling(model) {
+        for name in ["temperature", "top_p", "top_k"] {
+            if obj.contains_key(name) {
+                return Err(format!("`{name}` is deprecated for this model."));
+            }
+        }
     }
     for name in ["temperature", "top_p"] {
         match obj.get(name) {
