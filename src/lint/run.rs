@@ -32,11 +32,14 @@ pub(crate) fn lint_for(
             converted.push(c);
         }
     }
+    let mut named: Vec<Provider> = providers.to_vec();
+    named.extend(set.converted.iter().map(|c| c.provider));
     let ctx = Context {
         set,
         cfg,
         max_tool_tokens,
         converted,
+        providers: named,
     };
     let mut out: Vec<Finding> = Rule::ALL
         .into_iter()

@@ -479,6 +479,59 @@ fn a_setting_the_model_refuses_is_named_once_and_an_entry_can_unset_it() {
     );
 }
 
+/// A schema no rewrite makes JSON Schema 2020-12 (`type: int`): Anthropic would refuse every
+/// request, so the run stops before the first, naming the tool and the place.
+#[test]
+fn a_schema_anthropic_cannot_take_stops_the_run_before_any_request() {
+    let ws = Workspace::new();
+    let rt = runtime();
+    let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+    let tools = ws.write(
+        "tools.json",
+        &json!([{"name": "count", "description": "Counts.", "inputSchema": {"type": "object", "properties": {"n": {"type": "int"}}}}]).to_string(),
+    );
+    ws.write("suite.yaml", SUITE);
+    let eval = ws.write(
+        "e.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server, --tools, \"{}\"] }}\nsuites: [suite.yaml]\nmodel: {{ name: claude-sonnet-4-5, provider: anthropic, base_url: \"{}\", api_key: k }}\n",
+            tools.display(),
+            server.base()
+        ),
+    );
+    let out = run(&eval, &ws.path().join("r.json"), &["--quiet"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("tool `count` of server `shop`: its input schema is not JSON Schema draft 2020-12 (at /properties/n/type: "),
+        "{err}"
+    );
+    assert!(err.contains("lint --provider anthropic"), "{err}");
+    assert_eq!(server.requests(), 0);
+    // `lint` says so too, as an error.
+    let out = tooleval()
+        .args(["lint", "--format", "json", "--provider", "anthropic", "--"])
+        .args(["tooleval", "demo-server", "--tools"])
+        .arg(&tools)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "schema-unsupported"
+                && f["severity"] == "error"
+                && f["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Anthropic refuses it: not JSON Schema draft 2020-12")),
+        "{v}"
+    );
+}
+
 /// Retries as Anthropic's and OpenAI's SDKs make them (`_should_retry`, as of 2026): 408 and
 /// 409 are retried, and `x-should-retry` wins over the status either way.
 #[test]

@@ -18,6 +18,8 @@ pub(crate) struct Context<'a> {
     pub max_tool_tokens: Option<usize>,
     /// The schemas as each native provider named is sent them (with the set's own record).
     pub converted: Vec<Converted>,
+    /// The native providers named (`--provider`, the eval's models, the set's own record).
+    pub providers: Vec<crate::config::Provider>,
 }
 
 /// The findings of one rule.

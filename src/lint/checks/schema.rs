@@ -37,6 +37,15 @@ pub(crate) fn schema_unsupported(ctx: &Context) -> Vec<Finding> {
                 );
             }
         }
+        if ctx.providers.contains(&crate::config::Provider::Anthropic)
+            && let Some(why) =
+                crate::mcp::convert::not_2020_12(&crate::mcp::convert::anthropic(schema).0)
+        {
+            push(
+                format!("Anthropic refuses it: not JSON Schema draft 2020-12 ({why})"),
+                "fix the schema where the server defines it: Anthropic refuses every request that carries it",
+            );
+        }
         if schema.to_string().contains("\"$ref\":\"http") {
             push(
                 "a `$ref` to a remote schema".into(),
