@@ -29,6 +29,25 @@ pub(crate) async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
             crate::config::ModelSpec::Name(_) => shared.provider(),
         });
     }
+    // A Gemini model sent the schemas as they are (`schema: json_schema`) has no conversion to
+    // list, unless `--provider gemini` asks for it.
+    let as_is = |m: &crate::config::ModelConfig| {
+        m.schema.or(shared.schema) == Some(crate::config::SchemaForm::JsonSchema)
+    };
+    let converting_gemini = std::iter::once(&shared)
+        .filter(|m| m.provider() == crate::config::Provider::Gemini)
+        .chain(file.models.iter().flatten().filter_map(|m| match m {
+            crate::config::ModelSpec::Config(c)
+                if c.provider.unwrap_or(shared.provider()) == crate::config::Provider::Gemini =>
+            {
+                Some(c)
+            }
+            _ => None,
+        }))
+        .any(|m| !as_is(m));
+    if !converting_gemini && !args.provider.contains(&crate::config::Provider::Gemini) {
+        providers.retain(|p| *p != crate::config::Provider::Gemini);
+    }
     providers.sort();
     providers.dedup();
     let findings = lint::lint_for(

@@ -217,6 +217,12 @@ pub(crate) struct ModelConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub timeout_secs: Option<u64>,
+    /// Gemini only: how tool schemas are sent. `convert` (the default): as `parameters`, in
+    /// Gemini's subset of the OpenAPI Schema, each change recorded in the report and listed by
+    /// `lint --provider gemini`. `json_schema`: as `parametersJsonSchema`, the server's JSON
+    /// Schema as it is (no conversion; which keywords the API honours there is not documented).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<SchemaForm>,
     /// Recover tool calls that a model wrote as JSON in its text instead of `tool_calls`;
     /// such calls are marked as recovered. Off: they score as `no_call` with a note.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -379,6 +385,17 @@ impl std::str::FromStr for Provider {
             .find(|p| p.as_str() == s)
             .ok_or_else(|| format!("`{s}` is not a provider: use openai, anthropic or gemini"))
     }
+}
+
+/// How a provider that takes another form of schema is sent the tools' (Gemini).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SchemaForm {
+    /// Converted to the provider's form, every change recorded.
+    #[default]
+    Convert,
+    /// The server's JSON Schema as it is (Gemini's `parametersJsonSchema`).
+    JsonSchema,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

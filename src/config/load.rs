@@ -172,6 +172,18 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         None => Vec::new(),
     };
     let models = matrix_models(&doc, &file, &raw, &model, &mut diags);
+    let entries = models
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (vec![Key("models"), Index(i), Key("schema")], m));
+    for (at, m) in std::iter::once((vec![Key("model"), Key("schema")], &model)).chain(entries) {
+        if m.schema.is_some() && m.provider() != super::Provider::Gemini {
+            diags.push(
+                doc.value(format!("`schema` is for Gemini; `{}` is asked through {}", m.name, m.provider().title()), &at)
+                    .with_hint("remove `schema`: other APIs are sent the server's JSON Schema (Anthropic rewritten to draft 2020-12)"),
+            );
+        }
+    }
     let model_defaults = model.clone();
     let model = models.first().cloned().unwrap_or(model);
     if file.suites.is_empty() {

@@ -25,7 +25,8 @@ pub(crate) use agent::{DEFAULT_MAX_REPEATS, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MA
 pub(crate) use descriptions::{Descriptions, DescriptionsFile, ToolText};
 pub use eval::Provider;
 pub(crate) use eval::{
-    EvalFile, Isolate, LintConfig, ModelConfig, ModelSpec, ServerSpec, ToolChoice, is_baseline,
+    EvalFile, Isolate, LintConfig, ModelConfig, ModelSpec, SchemaForm, ServerSpec, ToolChoice,
+    is_baseline,
 };
 pub(crate) use load::{
     Eval, PLACEHOLDER, ServerEntry, load_eval, load_eval_servers, load_suite, normalize,

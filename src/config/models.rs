@@ -130,6 +130,7 @@ pub(super) fn laid_over(
     if config.provider() != shared.provider() {
         config.base_url = entry.base_url.clone();
         config.api_key = entry.api_key.clone();
+        config.schema = entry.schema;
     }
     config
 }

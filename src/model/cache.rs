@@ -154,16 +154,16 @@ impl Model for CachedModel {
         self.inner.cache_key(req)
     }
 
-    fn provider(&self) -> Option<crate::config::Provider> {
-        self.inner.provider()
-    }
-
     fn share_slots(&self, slots: std::sync::Arc<tokio::sync::Semaphore>) {
         self.inner.share_slots(slots);
     }
 
     fn api_tools(&self, tools: &crate::mcp::ToolSet) -> Box<serde_json::value::RawValue> {
         self.inner.api_tools(tools)
+    }
+
+    fn converted(&self, tools: &crate::mcp::ToolSet) -> Option<crate::mcp::Converted> {
+        self.inner.converted(tools)
     }
 
     fn complete<'a>(

@@ -14,7 +14,7 @@ use super::http::{
     http_failure, raw, read_json_reply, secret_header, system_text,
 };
 use super::{ErrorKind, ModelError, ModelReply, ModelRequest, OutputFormat, RawCall};
-use crate::config::{ModelConfig, Provider, Role, ToolChoice};
+use crate::config::{ModelConfig, Provider, Role, SchemaForm, ToolChoice};
 use crate::error::Result;
 use crate::mcp::ToolSet;
 use crate::mcp::convert;
@@ -235,16 +235,37 @@ impl Wire for GeminiWire {
     }
 
     fn tools(&self, tools: &ToolSet) -> Box<RawValue> {
+        let as_is = self.config.schema == Some(SchemaForm::JsonSchema);
         let declarations: Vec<Value> = tools
             .tools
             .iter()
-            .map(|t| declaration(&t.api_name, &t.description, &t.input_schema))
+            .map(|t| match as_is {
+                // `parametersJsonSchema`: "Describes the parameters to the function in JSON
+                // Schema format. ... This field is mutually exclusive with `parameters`."
+                // (js-genai `types.ts` FunctionDeclaration, as of 2026.)
+                true => json!({
+                    "name": t.api_name,
+                    "description": t.description,
+                    "parametersJsonSchema": t.input_schema,
+                }),
+                false => declaration(&t.api_name, &t.description, &t.input_schema),
+            })
             .collect();
         raw(&json!([{ "functionDeclarations": declarations }]))
     }
 
+    fn converted(&self, tools: &ToolSet) -> Option<crate::mcp::Converted> {
+        match self.config.schema {
+            Some(SchemaForm::JsonSchema) => None,
+            _ => crate::mcp::Converted::of(tools, Provider::Gemini),
+        }
+    }
+
     fn parameters(&self) -> BTreeMap<String, Value> {
         let mut p = BTreeMap::new();
+        if self.config.schema == Some(SchemaForm::JsonSchema) {
+            p.insert("schema".into(), "parametersJsonSchema".into());
+        }
         if let Some(t) = &self.tool_config {
             p.insert("toolConfig".into(), t.clone());
         }

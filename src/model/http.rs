@@ -46,6 +46,10 @@ pub(super) trait Wire: Send + Sync {
     fn failure(&self, status: u16, body: &[u8], retry_after: Option<Duration>) -> ModelError;
     /// The tools in this API's form, serialized once per run.
     fn tools(&self, tools: &ToolSet) -> Box<RawValue>;
+    /// The schemas as [`Wire::tools`] sends them, where they differ from the servers' own.
+    fn converted(&self, tools: &ToolSet) -> Option<crate::mcp::Converted> {
+        crate::mcp::Converted::of(tools, self.provider())
+    }
     /// The request parameters the eval set, as this API is sent them (for the report).
     fn parameters(&self) -> BTreeMap<String, Value>;
     /// What a reader of the report should know about how the eval's settings were sent.
@@ -338,16 +342,16 @@ impl<W: Wire> Model for HttpModel<W> {
         }
     }
 
-    fn provider(&self) -> Option<Provider> {
-        Some(self.wire.provider())
-    }
-
     fn share_slots(&self, slots: std::sync::Arc<tokio::sync::Semaphore>) {
         let _ = self.slots.set(slots);
     }
 
     fn api_tools(&self, tools: &ToolSet) -> Box<RawValue> {
         self.wire.tools(tools)
+    }
+
+    fn converted(&self, tools: &ToolSet) -> Option<crate::mcp::Converted> {
+        self.wire.converted(tools)
     }
 
     fn complete<'a>(
@@ -750,7 +754,7 @@ mod tests {
             dir: std::path::PathBuf::new(),
         };
         let model = crate::model::from_config(&config, &off).unwrap();
-        assert_eq!(model.provider(), Some(Provider::Anthropic));
+        assert_eq!(model.info().kind, "anthropic");
         let mut req = asking("judge this", 0);
         req.output = Some(verdict_schema());
         let reply = model.complete(&req).await.unwrap();
@@ -912,7 +916,7 @@ mod tests {
             .await
             .unwrap();
         let m = openai_at(&server, "m", 0);
-        assert_eq!(m.provider(), Some(Provider::Openai));
+        assert_eq!(m.info().kind, "openai-compatible");
         let slots = Arc::new(tokio::sync::Semaphore::new(0));
         m.share_slots(slots.clone());
         let req = asking("hi", 0);

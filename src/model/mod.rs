@@ -214,14 +214,15 @@ pub(crate) trait Model: Send + Sync {
     /// rate limits or a backoff hold them back): models asked at once share a bound on the
     /// requests in flight.
     fn share_slots(&self, _slots: Arc<tokio::sync::Semaphore>) {}
-    /// The API asked, for models behind one (not the offline baseline).
-    fn provider(&self) -> Option<Provider> {
-        None
-    }
     /// The tools in the form this model's API takes, serialized once per run and sent as they
     /// are with every request.
     fn api_tools(&self, tools: &ToolSet) -> Box<serde_json::value::RawValue> {
         tools.to_openai_json()
+    }
+    /// The schemas as this model's API is sent them, where they differ from the servers' own
+    /// (for the report).
+    fn converted(&self, _tools: &ToolSet) -> Option<crate::mcp::Converted> {
+        None
     }
 }
 

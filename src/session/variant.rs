@@ -76,9 +76,7 @@ impl Session {
             .execute(model.clone(), Arc::new(tools.clone()), &plan.tasks, opts)
             .await;
         let mut tools = counting.await.unwrap_or(tools);
-        tools.converted = model
-            .provider()
-            .and_then(|p| crate::mcp::Converted::of(&tools, p));
+        tools.converted = model.converted(&tools);
         let ended = Ended {
             interrupted: executed.interrupted,
             fatal: executed.fatal,

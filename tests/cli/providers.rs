@@ -479,6 +479,68 @@ fn a_setting_the_model_refuses_is_named_once_and_an_entry_can_unset_it() {
     );
 }
 
+/// `schema: json_schema`: Gemini is sent each tool's JSON Schema as it is, in
+/// `parametersJsonSchema`; nothing is converted, so the report records no conversion and `lint`
+/// on the eval lists none for Gemini.
+#[test]
+fn gemini_can_be_sent_the_json_schema_as_it_is() {
+    let ws = Workspace::new();
+    let rt = runtime();
+    let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+    let as_is = eval(&ws, "gemini", &server, ", schema: json_schema");
+    let report = ws.path().join("r.json");
+    let out = run(&as_is, &report, &["--quiet"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let body = &server.bodies()[0];
+    let d = &body["tools"][0]["functionDeclarations"][0];
+    assert_eq!(d["name"], "find_customer");
+    assert!(d.get("parameters").is_none(), "{d}");
+    assert_eq!(
+        d["parametersJsonSchema"]["properties"]["email"]["format"], "email",
+        "sent as the server wrote it: {d}"
+    );
+    assert_eq!(d["parametersJsonSchema"]["additionalProperties"], false);
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(r["tools"].get("converted").is_none(), "{}", r["tools"]);
+    assert_eq!(
+        r["model"]["parameters"]["schema"], "parametersJsonSchema",
+        "{}",
+        r["model"]
+    );
+    let out = tooleval()
+        .args(["lint", "--format", "json", "--eval"])
+        .arg(&as_is)
+        .env("SENTINEL_KEY", SENTINEL)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"] != "schema-converted"),
+        "{v}"
+    );
+    // Converted, as by default, the same eval lists Gemini's changes.
+    let converted = eval(&ws, "gemini", &server, "");
+    let out = tooleval()
+        .args(["lint", "--format", "json", "--eval"])
+        .arg(&converted)
+        .env("SENTINEL_KEY", SENTINEL)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "schema-converted"),
+        "{v}"
+    );
+}
+
 /// A schema no rewrite makes JSON Schema 2020-12 (`type: int`): Anthropic would refuse every
 /// request, so the run stops before the first, naming the tool and the place.
 #[test]

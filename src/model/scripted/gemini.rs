@@ -642,6 +642,22 @@ fn gemini_tools(p: &mut GeminiProblems, obj: &Map<String, Value>) {
                 if let Some(schema) = field(d, name) {
                     gemini_schema(p, schema, &format!("{at}.{name}"), &format!("{at}.{name}"));
                 }
+                // "This field is mutually exclusive with `parameters`" (js-genai `types.ts`);
+                // the service refuses both (firebase-android-sdk#7850, 2026-02). The wording of
+                // that refusal is not on record: this one is the scripted server's own.
+                let json = format!("{name}JsonSchema");
+                match field(d, &json) {
+                    Some(_) if field(d, name).is_some() => p.violation(
+                        &format!("{at}.{name}_json_schema"),
+                        &format!("{name} and {name}_json_schema are mutually exclusive"),
+                    ),
+                    Some(Value::Object(_)) | None => {}
+                    Some(v) => p.invalid(
+                        &format!("{at}.{name}_json_schema"),
+                        "google.protobuf.Value (an object)",
+                        v,
+                    ),
+                }
             }
         }
     }

@@ -490,6 +490,22 @@ async fn gemini_refuses_what_the_api_refuses() {
     numbers["tools"][0]["functionDeclarations"][0]["parameters"]["properties"]["service"] =
         json!({"type": "integer", "enum": [1, 2]});
     refused(numbers).await;
+    // `parametersJsonSchema` is taken as it is, but not beside `parameters`.
+    let mut as_is = contents(user.clone());
+    let d = &mut as_is["tools"][0]["functionDeclarations"][0];
+    d["parametersJsonSchema"] = d["parameters"].take();
+    d.as_object_mut().unwrap().remove("parameters");
+    d["parametersJsonSchema"]["additionalProperties"] = json!(false);
+    let (code, reply) = gemini(&server, as_is.clone()).await;
+    assert_eq!(code, 200, "{reply}");
+    let mut both = as_is;
+    both["tools"][0]["functionDeclarations"][0]["parameters"] =
+        json!({"type": "object", "properties": {}});
+    assert!(
+        refused(both)
+            .await
+            .contains("parameters and parameters_json_schema are mutually exclusive")
+    );
     // An object without properties is taken, at the top and nested.
     let mut empty = contents(user.clone());
     empty["tools"][0]["functionDeclarations"][0]["parameters"] =
