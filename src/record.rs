@@ -190,6 +190,13 @@ pub(crate) struct ServerInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol_version: Option<String>,
     pub tool_count: usize,
+    /// What the server told its clients about itself and its tools (`instructions` of the
+    /// `initialize` result): hosts put it before the model; the raw API sends it nowhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    /// Tokens of `instructions`, when counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions_tokens: Option<usize>,
     /// Tokens of this server's tool definitions as sent, summed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_tokens: Option<usize>,

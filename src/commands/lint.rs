@@ -13,8 +13,16 @@ pub(crate) async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
     let cfg = file.lint.clone().unwrap_or_default();
     check_disabled(&cfg.disable)?;
     let encoding = listing.encoding(args.target.encoding);
-    let (mut tools, _) = listing.list().await?;
+    let (mut tools, servers) = listing.list().await?;
     tools.count_tokens(encoding);
+    // Each server's instructions and their tokens: what hosts put before the model too.
+    let instructions: Vec<serde_json::Value> = servers
+        .iter()
+        .filter_map(|s| {
+            let text = s.instructions.as_deref()?;
+            Some(serde_json::json!({"server": s.name, "tokens": encoding.count(text)}))
+        })
+        .collect();
     // The providers named, and those of the eval's models.
     let mut providers = args.provider.clone();
     let shared = file
@@ -60,11 +68,22 @@ pub(crate) async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
         Format::Json => out.print_json(&serde_json::json!({
             "encoding": encoding.as_str(),
             "total_tokens": tools.total_tokens(),
+            "instructions": instructions,
             "findings": findings,
         })),
-        Format::Table => out.print(&report::render_findings(
-            &findings, &tools, out.width, args.all,
-        )),
+        Format::Table => {
+            out.print(&report::render_findings(
+                &findings, &tools, out.width, args.all,
+            ));
+            for i in &instructions {
+                let line = format!(
+                    "server `{}` has instructions of {} tokens (hosts show them to the model; `tooleval tools` prints them)",
+                    i["server"].as_str().unwrap_or_default(),
+                    i["tokens"]
+                );
+                out.print(&format!("{}\n", report::wrap(&line, out.width, "  ")));
+            }
+        }
     }
     let errors = findings.iter().any(|f| f.severity == lint::Severity::Error);
     Ok(if errors { exit::LINT_FAILED } else { exit::OK })

@@ -9,11 +9,30 @@ use crate::report;
 pub(crate) async fn tools_command(out: &Output, args: ToolsArgs) -> Result<i32> {
     let listing = servers_to_list(args.target.eval.as_deref(), &args.target.server)?;
     let encoding = listing.encoding(args.target.encoding);
-    let (mut tools, _) = listing.list().await?;
+    let (mut tools, mut servers) = listing.list().await?;
     tools.count_tokens(encoding);
+    for s in &mut servers {
+        s.instructions_tokens = s.instructions.as_deref().map(|i| encoding.count(i));
+    }
     match args.target.format {
-        Format::Json => out.print_json(&tools),
-        Format::Table => out.print(&report::render_tools_table(&tools, out.width)),
+        Format::Json => {
+            let mut v = serde_json::to_value(&tools).unwrap_or_default();
+            let instructions: Vec<serde_json::Value> = servers
+                .iter()
+                .filter_map(|s| {
+                    let text = s.instructions.as_ref()?;
+                    Some(serde_json::json!({"server": s.name, "text": text, "tokens": s.instructions_tokens}))
+                })
+                .collect();
+            if let Some(o) = v.as_object_mut().filter(|_| !instructions.is_empty()) {
+                o.insert("instructions".into(), instructions.into());
+            }
+            out.print_json(&v)
+        }
+        Format::Table => {
+            out.print(&report::render_tools_table(&tools, out.width));
+            out.print(&report::render_instructions(&servers, out.width));
+        }
     }
     Ok(exit::OK)
 }

@@ -131,6 +131,11 @@ pub(crate) async fn connect(entry: &ServerEntry, target: String) -> Result<Conne
             .map(|s| s.version.clone()),
         protocol_version: peer.as_ref().map(|p| p.protocol_version.to_string()),
         tool_count: listed.len(),
+        instructions: peer
+            .as_ref()
+            .and_then(|p| p.instructions.clone())
+            .filter(|i| !i.trim().is_empty()),
+        instructions_tokens: None,
         tool_tokens: None,
         restarts: 0,
     };

@@ -51,7 +51,8 @@ pub(crate) use svg::render_sweep_svg;
 pub(crate) use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
 pub(crate) use table::{
     TaskRows, render_diff_table, render_dry_run, render_findings, render_improve_table,
-    render_matrix, render_sweep_table, render_table, render_tools_table, render_variants, wrap,
+    render_instructions, render_matrix, render_sweep_table, render_table, render_tools_table,
+    render_variants, wrap,
 };
 pub(crate) use types::{
     EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity, first_few,

@@ -27,6 +27,15 @@ pub(crate) fn build_report(
                 .filter_map(|t| t.tokens)
                 .sum();
             s.tool_tokens = Some(tokens);
+            let encoding = tools
+                .encoding
+                .as_deref()
+                .and_then(crate::tokens::Encoding::named);
+            s.instructions_tokens = s
+                .instructions
+                .as_deref()
+                .zip(encoding)
+                .map(|(text, e)| e.count(text));
             s
         })
         .collect();

@@ -29,6 +29,13 @@ impl Encoding {
         }
     }
 
+    /// The encoding [`Encoding::as_str`] names.
+    pub(crate) fn named(name: &str) -> Option<Encoding> {
+        [Encoding::O200kBase, Encoding::Cl100kBase]
+            .into_iter()
+            .find(|e| e.as_str() == name)
+    }
+
     fn bpe(self) -> &'static Bpe {
         match self {
             Encoding::O200kBase => &O200K_BASE,

@@ -391,6 +391,75 @@ fn lint_runs_against_the_reference_server() {
     assert!(v["total_tokens"].as_u64().unwrap() > 200);
 }
 
+/// The reference server's `instructions` (from `initialize`): `tools` and `lint` show them with
+/// their tokens, and a run's report records them.
+#[test]
+fn server_instructions_are_shown_counted_and_recorded() {
+    let Some(bin) = everything_bin() else { return };
+    let out = tooleval()
+        .args(["tools", "--format", "json", "--"])
+        .arg(&bin)
+        .arg("stdio")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let i = &v["instructions"][0];
+    assert_eq!(i["server"], "stdio", "{v}");
+    assert!(i["text"].as_str().unwrap().contains("Everything"), "{i}");
+    assert!(i["tokens"].as_u64().unwrap() > 50, "{i}");
+    let out = tooleval()
+        .env("COLUMNS", "80")
+        .args(["tools", "--"])
+        .arg(&bin)
+        .arg("stdio")
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("instructions of `stdio` ("), "{table}");
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+    let out = tooleval()
+        .args(["lint", "--format", "json", "--"])
+        .arg(&bin)
+        .arg("stdio")
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["instructions"][0]["tokens"], i["tokens"], "{v}");
+    // A run records them with the server.
+    let ws = Workspace::new();
+    ws.write(
+        "s.yaml",
+        "tasks:\n  - id: a\n    prompt: echo hello\n    expect: { tool: echo }\n",
+    );
+    let eval = ws.write(
+        "e.yaml",
+        &format!(
+            "servers:\n  everything: {{ command: \"{}\", args: [stdio] }}\nsuites: [s.yaml]\n",
+            bin.display()
+        ),
+    );
+    let report = ws.path().join("r.json");
+    let out = tooleval()
+        .current_dir(ws.path())
+        .args(["run", "--quiet", "--out"])
+        .arg(&report)
+        .arg(&eval)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let s = &r["servers"][0];
+    assert!(
+        s["instructions"].as_str().unwrap().contains("Everything"),
+        "{s}"
+    );
+    assert_eq!(s["instructions_tokens"], i["tokens"], "{s}");
+}
+
 #[test]
 fn init_writes_a_suite_that_validates_and_that_run_refuses_until_prompts_are_written() {
     let ws = Workspace::new();

@@ -20,7 +20,7 @@ pub(crate) use improve::render_improve_table;
 pub(crate) use matrix::render_matrix;
 pub(crate) use run::{TaskRows, render_table};
 pub(crate) use sweep::render_sweep_table;
-pub(crate) use tools::render_tools_table;
+pub(crate) use tools::{render_instructions, render_tools_table};
 pub(crate) use variants::render_variants;
 
 use super::diff::RateChange;

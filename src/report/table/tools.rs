@@ -131,3 +131,38 @@ fn parameters(schema: &Value) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// How many lines of a server's instructions the table shows; `--format json` has them all.
+const INSTRUCTION_LINES: usize = 6;
+
+/// Each server's instructions (what hosts put before the model), with their tokens: the first
+/// lines, wrapped to `width`.
+pub(crate) fn render_instructions(servers: &[crate::record::ServerInfo], width: u16) -> String {
+    let mut out = String::new();
+    for s in servers {
+        let Some(text) = s.instructions.as_deref() else {
+            continue;
+        };
+        let tokens = s
+            .instructions_tokens
+            .map(|n| format!(", {n} tokens"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "\ninstructions of `{}` ({} lines{tokens}; hosts show them to the model):\n",
+            s.name,
+            text.lines().count()
+        ));
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        for line in lines.iter().take(INSTRUCTION_LINES) {
+            out.push_str(&super::wrap(&format!("  {line}"), width, "    "));
+            out.push('\n');
+        }
+        if lines.len() > INSTRUCTION_LINES {
+            out.push_str(&format!(
+                "  ... {} more lines (`--format json` shows them all)\n",
+                lines.len() - INSTRUCTION_LINES
+            ));
+        }
+    }
+    out
+}
