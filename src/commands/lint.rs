@@ -63,6 +63,7 @@ pub(crate) async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
         &cfg,
         args.max_tool_tokens.or(file.max_tool_tokens),
         &providers,
+        &servers,
     );
     match args.target.format {
         Format::Json => out.print_json(&serde_json::json!({

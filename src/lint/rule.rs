@@ -42,11 +42,13 @@ pub(crate) enum Rule {
     StrictMode,
     ToolTokens,
     TokenBudget,
+    InstructionsMissing,
+    InstructionsUnknownTool,
 }
 
 impl Rule {
     /// Every rule, in the order `tooleval lint --help` and docs/descriptions.md list them.
-    pub(crate) const ALL: [Rule; 14] = [
+    pub(crate) const ALL: [Rule; 16] = [
         Rule::DescriptionMissing,
         Rule::DescriptionShort,
         Rule::ParamUndescribed,
@@ -61,6 +63,8 @@ impl Rule {
         Rule::StrictMode,
         Rule::ToolTokens,
         Rule::TokenBudget,
+        Rule::InstructionsMissing,
+        Rule::InstructionsUnknownTool,
     ];
 
     pub(crate) fn id(self) -> &'static str {
@@ -79,6 +83,8 @@ impl Rule {
             Rule::StrictMode => "strict-mode",
             Rule::ToolTokens => "tool-tokens",
             Rule::TokenBudget => "token-budget",
+            Rule::InstructionsMissing => "instructions-missing",
+            Rule::InstructionsUnknownTool => "instructions-unknown-tool",
         }
     }
 
@@ -95,8 +101,9 @@ impl Rule {
             | Rule::SimilarNames
             | Rule::SimilarDescriptions
             | Rule::SchemaConverted
-            | Rule::ToolTokens => Severity::Warning,
-            Rule::NameMapped | Rule::StrictMode => Severity::Info,
+            | Rule::ToolTokens
+            | Rule::InstructionsUnknownTool => Severity::Warning,
+            Rule::NameMapped | Rule::StrictMode | Rule::InstructionsMissing => Severity::Info,
         }
     }
 }

@@ -13,16 +13,17 @@ pub(crate) fn lint(
     cfg: &LintConfig,
     max_tool_tokens: Option<usize>,
 ) -> Vec<Finding> {
-    lint_for(set, cfg, max_tool_tokens, &[])
+    lint_for(set, cfg, max_tool_tokens, &[], &[])
 }
 
 /// [`lint`], also listing what each of `providers` is sent changed (besides the provider the
-/// set records it was sent to).
+/// set records it was sent to), and checking the `servers`' instructions.
 pub(crate) fn lint_for(
     set: &ToolSet,
     cfg: &LintConfig,
     max_tool_tokens: Option<usize>,
     providers: &[Provider],
+    servers: &[crate::record::ServerInfo],
 ) -> Vec<Finding> {
     let mut converted: Vec<Converted> = set.converted.iter().cloned().collect();
     for &p in providers {
@@ -40,6 +41,7 @@ pub(crate) fn lint_for(
         max_tool_tokens,
         converted,
         providers: named,
+        servers,
     };
     let mut out: Vec<Finding> = Rule::ALL
         .into_iter()

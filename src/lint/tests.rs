@@ -173,6 +173,7 @@ fn each_rule_fires_on_its_case() {
         &LintConfig::default(),
         None,
         &[crate::config::Provider::Gemini],
+        &[],
     )
     .into_iter()
     .map(|f| format!("{} {}: {}", f.rule, f.tools_text(), f.message))
@@ -184,6 +185,50 @@ fn each_rule_fires_on_its_case() {
         "{got:?}"
     );
     covered.insert(Rule::SchemaConverted.id());
+    // The instruction rules read the servers listed.
+    let server = |name: &str, tools: usize, instructions: Option<&str>| crate::record::ServerInfo {
+        name: name.into(),
+        transport: "stdio".into(),
+        target: "x".into(),
+        server_name: None,
+        server_version: None,
+        protocol_version: None,
+        tool_count: tools,
+        instructions: instructions.map(str::to_owned),
+        instructions_tokens: None,
+        tool_tokens: None,
+        restarts: 0,
+    };
+    let s = set(vec![(
+        "get-sum",
+        GOOD,
+        json!({"type": "object", "properties": {}}),
+    )]);
+    let servers = [
+        server("other", 12, None),
+        server(
+            "s",
+            1,
+            Some(
+                "Use `get-sum` to add, `get-roots-list` for roots; set `GZIP_MAX_SIZE` and `a/b`.",
+            ),
+        ),
+    ];
+    let got: Vec<String> = super::lint_for(&s, &LintConfig::default(), None, &[], &servers)
+        .into_iter()
+        .filter(|f| f.rule.id().starts_with("instructions"))
+        .map(|f| format!("{} {}", f.rule, f.message))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "instructions-unknown-tool the instructions of server `s` name `get-roots-list` that it does not list",
+            "instructions-missing server `other` offers 12 tools and no instructions",
+        ],
+        "{got:?}"
+    );
+    covered.insert(Rule::InstructionsMissing.id());
+    covered.insert(Rule::InstructionsUnknownTool.id());
     // The token rules have their own test below.
     let all: BTreeSet<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
     assert_eq!(covered, all, "a rule without a case");

@@ -425,6 +425,16 @@ fn server_instructions_are_shown_counted_and_recorded() {
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["instructions"][0]["tokens"], i["tokens"], "{v}");
+    // Its instructions name tools it lists only to clients with more capabilities.
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "instructions-unknown-tool"
+                && f["message"].as_str().unwrap().contains("`get-roots-list`")),
+        "{v}"
+    );
     // A run records them with the server.
     let ws = Workspace::new();
     ws.write(

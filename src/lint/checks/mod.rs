@@ -1,6 +1,7 @@
 //! The checks behind the rules, one function per rule, grouped by what they read.
 
 mod descriptions;
+mod instructions;
 mod names;
 mod schema;
 mod tokens;
@@ -20,11 +21,15 @@ pub(crate) struct Context<'a> {
     pub converted: Vec<Converted>,
     /// The native providers named (`--provider`, the eval's models, the set's own record).
     pub providers: Vec<crate::config::Provider>,
+    /// Each server listed, with its `instructions` (empty when the servers are not at hand).
+    pub servers: &'a [crate::record::ServerInfo],
 }
 
 /// The findings of one rule.
 pub(crate) fn run(rule: Rule, ctx: &Context) -> Vec<Finding> {
     match rule {
+        Rule::InstructionsMissing => instructions::instructions_missing(ctx),
+        Rule::InstructionsUnknownTool => instructions::instructions_unknown_tool(ctx),
         Rule::DescriptionMissing => descriptions::description_missing(ctx),
         Rule::DescriptionShort => descriptions::description_short(ctx),
         Rule::ParamUndescribed => descriptions::param_undescribed(ctx),
