@@ -13,14 +13,15 @@ pub(crate) async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
     let cfg = file.lint.clone().unwrap_or_default();
     check_disabled(&cfg.disable)?;
     let encoding = listing.encoding(args.target.encoding);
-    let (mut tools, servers) = listing.list().await?;
+    let (mut tools, mut servers) = listing.list().await?;
     tools.count_tokens(encoding);
     // Each server's instructions and their tokens: what hosts put before the model too.
+    crate::mcp::count_instructions(&mut servers, encoding);
     let instructions: Vec<serde_json::Value> = servers
         .iter()
         .filter_map(|s| {
-            let text = s.instructions.as_deref()?;
-            Some(serde_json::json!({"server": s.name, "tokens": encoding.count(text)}))
+            let tokens = s.instructions_tokens?;
+            Some(serde_json::json!({"server": s.name, "tokens": tokens}))
         })
         .collect();
     // The providers named, and those of the eval's models.

@@ -11,9 +11,7 @@ pub(crate) async fn tools_command(out: &Output, args: ToolsArgs) -> Result<i32> 
     let encoding = listing.encoding(args.target.encoding);
     let (mut tools, mut servers) = listing.list().await?;
     tools.count_tokens(encoding);
-    for s in &mut servers {
-        s.instructions_tokens = s.instructions.as_deref().map(|i| encoding.count(i));
-    }
+    crate::mcp::count_instructions(&mut servers, encoding);
     match args.target.format {
         Format::Json => {
             let mut v = serde_json::to_value(&tools).unwrap_or_default();

@@ -105,6 +105,13 @@ pub(crate) fn describe_target(written: &ServerSpec) -> String {
     }
 }
 
+/// Counts the tokens of each server's instructions with `encoding`.
+pub(crate) fn count_instructions(servers: &mut [ServerInfo], encoding: crate::tokens::Encoding) {
+    for s in servers {
+        s.instructions_tokens = s.instructions.as_deref().map(|i| encoding.count(i));
+    }
+}
+
 /// Connects to a server, initializes, lists every tool (following pagination).
 pub(crate) async fn connect(entry: &ServerEntry, target: String) -> Result<Connection> {
     let timeout = Duration::from_secs(entry.spec.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));

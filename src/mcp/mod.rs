@@ -10,7 +10,7 @@ mod live;
 mod tools_file;
 mod toolset;
 
-pub(crate) use client::{Connection, connect, describe_target};
+pub(crate) use client::{Connection, connect, count_instructions, describe_target};
 pub(crate) use listing::{list_tools, list_tools_keeping};
 pub(crate) use live::{LiveServers, ToolOutput, TrialServers};
 pub(crate) use tools_file::read_tools_file;

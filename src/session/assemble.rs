@@ -11,12 +11,19 @@ use crate::report::{EvalInfo, Report, SCHEMA_VERSION, SuiteInfo, ToolIdentity};
 pub(crate) fn build_report(
     eval: &Eval,
     model: &ModelInfo,
-    servers: Vec<ServerInfo>,
+    mut servers: Vec<ServerInfo>,
     tools: &ToolSet,
     trials: Vec<TrialRecord>,
     complete: bool,
     started: SystemTime,
 ) -> Report {
+    if let Some(e) = tools
+        .encoding
+        .as_deref()
+        .and_then(crate::tokens::Encoding::named)
+    {
+        crate::mcp::count_instructions(&mut servers, e);
+    }
     let servers = servers
         .into_iter()
         .map(|mut s| {
@@ -27,15 +34,6 @@ pub(crate) fn build_report(
                 .filter_map(|t| t.tokens)
                 .sum();
             s.tool_tokens = Some(tokens);
-            let encoding = tools
-                .encoding
-                .as_deref()
-                .and_then(crate::tokens::Encoding::named);
-            s.instructions_tokens = s
-                .instructions
-                .as_deref()
-                .zip(encoding)
-                .map(|(text, e)| e.count(text));
             s
         })
         .collect();

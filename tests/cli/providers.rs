@@ -78,6 +78,32 @@ fn eval(ws: &Workspace, provider: &str, server: &ScriptedServer, extra: &str) ->
     )
 }
 
+/// An agent eval of one task (find why checkout fails in the logs) on the demo server's log
+/// tools, asking `model` (the inside of the mapping), with `extra` lines before `suites`.
+fn agent_eval(ws: &Workspace, model: &str, extra: &str) -> PathBuf {
+    ws.write(
+        "suite.yaml",
+        "name: agent\ntasks:\n  - id: look\n    prompt: Why does checkout fail?\n    expect: { tool: search_logs, args: { service: checkout } }\n",
+    );
+    ws.write(
+        "agent.yaml",
+        &format!(
+            "servers:\n  logs: {{ command: tooleval, args: [demo-server, --part, logs] }}\nmodel: {{ {model} }}\nmode: agent\n{extra}suites: [suite.yaml]\n"
+        ),
+    )
+}
+
+/// The trial of task `id` in a report.
+fn trial(report: &Value, id: &str) -> Value {
+    report["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task"] == id)
+        .unwrap()
+        .clone()
+}
+
 const SENTINEL: &str = "sk-sentinel-7f3a9c-never-written";
 
 /// `tooleval run` in the eval's folder (the workspace: its cache lands there).
@@ -270,12 +296,7 @@ fn text_calls_are_recovered_from_both_apis() {
         let out = run(&eval, &report, &["--quiet"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-        let lookup = r["trials"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["task"] == "lookup")
-            .unwrap();
+        let lookup = trial(&r, "lookup");
         assert_eq!(lookup["outcome"], "pass", "{provider}: {lookup}");
         assert_eq!(lookup["reply"]["tool_calls"][0]["recovered"], true);
     }
@@ -379,15 +400,7 @@ fn failures_name_the_provider_and_retries_honour_retry_after() {
         let out = run(&eval, &report, &["--quiet"]);
         assert_eq!(out.status.code(), Some(3), "{provider}: {}", stderr(&out));
         let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-        let trial = |id: &str| {
-            r["trials"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|t| t["task"] == id)
-                .unwrap()
-                .clone()
-        };
+        let trial = |id: &str| trial(&r, id);
         assert_eq!(trial("lookup")["outcome"], "pass", "{provider}");
         assert_eq!(trial("lookup")["retries"], 2, "{provider}");
         assert_eq!(trial("both")["outcome"], "error", "{provider}");
@@ -633,15 +646,7 @@ fn retries_follow_the_sdks_statuses_and_the_servers_word() {
     let out = run(&eval, &report, &["--quiet"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    let trial = |id: &str| {
-        r["trials"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["task"] == id)
-            .unwrap()
-            .clone()
-    };
+    let trial = |id: &str| trial(&r, id);
     assert_eq!(trial("lookup")["outcome"], "pass", "{}", trial("lookup"));
     assert_eq!(trial("lookup")["retries"], 3);
     assert_eq!(trial("both")["outcome"], "error");
@@ -670,12 +675,7 @@ fn a_hanging_provider_times_out_as_an_error_of_its_trial() {
         let out = run(&eval, &report, &["--quiet"]);
         assert_eq!(out.status.code(), Some(3), "{provider}: {}", stderr(&out));
         let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-        let lookup = r["trials"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["task"] == "lookup")
-            .unwrap();
+        let lookup = trial(&r, "lookup");
         assert_eq!(lookup["outcome"], "error");
         assert!(
             lookup["reason"].as_str().unwrap().contains("timed out"),
@@ -705,19 +705,14 @@ fn agent_conversations_feed_results_back_in_each_api() {
                 Scripted::Text("Checkout fails on payment timeouts.".into()),
             );
         let server = rt.block_on(ScriptedServer::start(script)).unwrap();
-        ws.write(
-            "suite.yaml",
-            "name: agent\ntasks:\n  - id: look\n    prompt: Why does checkout fail?\n    expect: { tool: search_logs, args: { service: checkout } }\n",
-        );
         let (name, base) = match provider {
             "anthropic" => ("claude-sonnet-4-5", server.base()),
             _ => ("gemini-2.5-flash", format!("{}/v1beta", server.base())),
         };
-        let eval = ws.write(
-            "agent.yaml",
-            &format!(
-                "servers:\n  logs: {{ command: tooleval, args: [demo-server, --part, logs] }}\nmodel: {{ name: {name}, provider: {provider}, base_url: \"{base}\", api_key: k }}\nmode: agent\nsuites: [suite.yaml]\n"
-            ),
+        let eval = agent_eval(
+            &ws,
+            &format!("name: {name}, provider: {provider}, base_url: \"{base}\", api_key: k"),
+            "",
         );
         let report = ws.path().join("r.json");
         let out = run(&eval, &report, &["--quiet"]);
@@ -758,16 +753,13 @@ fn an_empty_error_result_goes_to_anthropic_with_a_stand_in_text() {
         )
         .rule("", Scripted::Text("No logs to read.".into()));
     let server = rt.block_on(ScriptedServer::start(script)).unwrap();
-    ws.write(
-        "suite.yaml",
-        "name: agent\ntasks:\n  - id: look\n    prompt: Why does checkout fail?\n    expect: { tool: search_logs, args: { service: checkout } }\n",
-    );
-    let eval = ws.write(
-        "agent.yaml",
+    let eval = agent_eval(
+        &ws,
         &format!(
-            "servers:\n  logs: {{ command: tooleval, args: [demo-server, --part, logs] }}\nmodel: {{ name: claude-sonnet-4-5, provider: anthropic, base_url: \"{}\", api_key: k }}\nmode: agent\nmocks:\n  search_logs: {{ error: \"\" }}\nsuites: [suite.yaml]\n",
+            "name: claude-sonnet-4-5, provider: anthropic, base_url: \"{}\", api_key: k",
             server.base()
         ),
+        "mocks:\n  search_logs: { error: \"\" }\n",
     );
     let report = ws.path().join("r.json");
     let out = run(&eval, &report, &["--quiet"]);
@@ -806,16 +798,13 @@ fn a_recovered_text_call_goes_back_to_gemini_with_the_stand_in_signature() {
         )
         .rule("", Scripted::Text("Payment timeouts.".into()));
     let server = rt.block_on(ScriptedServer::start(script)).unwrap();
-    ws.write(
-        "suite.yaml",
-        "name: agent\ntasks:\n  - id: look\n    prompt: Why does checkout fail?\n    expect: { tool: search_logs, args: { service: checkout } }\n",
-    );
-    let eval = ws.write(
-        "agent.yaml",
+    let eval = agent_eval(
+        &ws,
         &format!(
-            "servers:\n  logs: {{ command: tooleval, args: [demo-server, --part, logs] }}\nmodel: {{ name: gemini-3-pro-preview, provider: gemini, base_url: \"{}/v1beta\", api_key: k, recover_text_calls: true }}\nmode: agent\nsuites: [suite.yaml]\n",
+            "name: gemini-3-pro-preview, provider: gemini, base_url: \"{}/v1beta\", api_key: k, recover_text_calls: true",
             server.base()
         ),
+        "",
     );
     let report = ws.path().join("r.json");
     let out = run(&eval, &report, &["--quiet"]);
