@@ -111,7 +111,7 @@ pub(crate) fn needed_tools(all: &ToolSet, tasks: &[PlannedTask]) -> Vec<String> 
 
 /// With retrieval first, what a request carries: the mean tokens of the K tools kept per prompt.
 pub(crate) fn retrieved_tokens(tools: &ToolSet, tasks: &[PlannedTask], k: usize) -> usize {
-    let index = crate::model::Index::new(tools);
+    let index = crate::mcp::Index::new(tools);
     let sums: Vec<usize> = tasks
         .iter()
         .map(|t| {

@@ -7,12 +7,14 @@ mod demo_world;
 mod descriptions;
 mod listing;
 mod live;
+mod search;
 mod tools_file;
 mod toolset;
 
 pub(crate) use client::{Connection, connect, count_instructions, describe_target};
 pub(crate) use listing::{list_tools, list_tools_keeping};
 pub(crate) use live::{LiveServers, ToolOutput, TrialServers};
+pub(crate) use search::Index;
 pub(crate) use tools_file::read_tools_file;
 pub use tools_file::shipped_pool;
 pub use toolset::Annotations;

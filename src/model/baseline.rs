@@ -3,20 +3,16 @@
 //! read straight off the prompt (enum values, ids, durations). It needs no key and no network, and
 //! it is a cheap first signal of how distinguishable the descriptions are.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use regex::Regex;
 use serde_json::{Map, Value};
 
 use super::{Model, ModelError, ModelReply, ModelRequest, RawCall};
-use crate::mcp::{ToolInfo, ToolSet};
+use crate::mcp::{Index, ToolInfo, ToolSet};
 use crate::record::ModelInfo;
-use crate::text::words as tokens;
 
 pub(crate) const DEFAULT_THRESHOLD: f64 = 1.5;
-const K1: f64 = 1.2;
-const B: f64 = 0.75;
 
 pub(crate) struct Baseline {
     threshold: f64,
@@ -108,97 +104,6 @@ impl Model for Baseline {
             Ok(reply)
         })
     }
-}
-
-/// A BM25 index over tool documents.
-pub(crate) struct Index {
-    docs: Vec<HashMap<String, f64>>,
-    lengths: Vec<f64>,
-    avg_len: f64,
-    df: HashMap<String, usize>,
-}
-
-impl Index {
-    pub(crate) fn new(tools: &ToolSet) -> Index {
-        let docs: Vec<HashMap<String, f64>> = tools.tools.iter().map(tool_terms).collect();
-        let lengths: Vec<f64> = docs.iter().map(|d| d.values().sum()).collect();
-        let avg_len = (lengths.iter().sum::<f64>() / lengths.len().max(1) as f64).max(1.0);
-        let mut df: HashMap<String, usize> = HashMap::new();
-        for d in &docs {
-            for t in d.keys() {
-                *df.entry(t.clone()).or_default() += 1;
-            }
-        }
-        Index {
-            docs,
-            lengths,
-            avg_len,
-            df,
-        }
-    }
-
-    /// Tools by descending score: (index into the tool set, score).
-    pub(crate) fn rank(&self, query: &str) -> Vec<(usize, f64)> {
-        let n = self.docs.len() as f64;
-        let mut terms = tokens(query);
-        terms.sort();
-        terms.dedup();
-        // Term by term, so a word no tool uses costs one lookup; each tool's score adds its terms
-        // in the same order as a sum per tool would (and starts, like one, from -0.0).
-        let mut scores = vec![-0.0; self.docs.len()];
-        for t in &terms {
-            let Some(&df) = self.df.get(t) else { continue };
-            let df = df as f64;
-            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-            for (i, doc) in self.docs.iter().enumerate() {
-                if let Some(&tf) = doc.get(t) {
-                    let norm = K1 * (1.0 - B + B * self.lengths[i] / self.avg_len);
-                    scores[i] += idf * tf * (K1 + 1.0) / (tf + norm);
-                }
-            }
-        }
-        let mut scored: Vec<(usize, f64)> = scores.into_iter().enumerate().collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored
-    }
-}
-
-/// The weighted terms of a tool: its name counts double, then description and parameters.
-fn tool_terms(tool: &ToolInfo) -> HashMap<String, f64> {
-    let mut terms: HashMap<String, f64> = HashMap::new();
-    let mut add = |text: &str, w: f64| {
-        for t in tokens(text) {
-            *terms.entry(t).or_default() += w;
-        }
-    };
-    add(&split_identifier(&tool.server_name), 2.0);
-    add(&tool.description, 1.0);
-    if let Some(props) = tool
-        .input_schema
-        .get("properties")
-        .and_then(Value::as_object)
-    {
-        for (name, prop) in props {
-            add(&split_identifier(name), 0.5);
-            if let Some(d) = prop.get("description").and_then(Value::as_str) {
-                add(d, 0.5);
-            }
-        }
-    }
-    terms
-}
-
-fn split_identifier(name: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if c.is_uppercase() && prev_lower {
-            out.push(' ');
-        }
-        prev_lower = c.is_lowercase();
-        out.push(if c.is_alphanumeric() { c } else { ' ' });
-    }
-    out
 }
 
 /// Arguments read straight off the prompt: enum values named in it, ids, durations.
@@ -294,16 +199,6 @@ mod tests {
                 ),
             ],
         )])
-    }
-
-    #[test]
-    fn ranks_by_relevance() {
-        let set = tools();
-        let idx = Index::new(&set);
-        let best = |q: &str| set.tools[idx.rank(q)[0].0].name.clone();
-        assert_eq!(best("search the checkout logs for timeouts"), "search_logs");
-        assert_eq!(best("what is the p99 latency metric of cart"), "get_metric");
-        assert_eq!(best("ack alert ALR-1"), "acknowledge_alert");
     }
 
     #[tokio::test]

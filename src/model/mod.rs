@@ -19,7 +19,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-pub(crate) use baseline::{Baseline, Index};
+pub(crate) use baseline::Baseline;
 pub(crate) use budget::{Budgeted, RequestBudget};
 pub(crate) use cache::{
     CacheMode, CacheSettings, CachedModel, cache_key, cache_stats, default_cache_dir, prune_cache,

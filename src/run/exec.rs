@@ -108,7 +108,7 @@ pub(crate) async fn execute(
     let api_tools = Arc::new(model.api_tools(&tools));
     let index = opts
         .retrieve
-        .map(|_| Arc::new(crate::model::Index::new(&tools)));
+        .map(|_| Arc::new(crate::mcp::Index::new(&tools)));
     let trials = opts.trials;
     let jobs = tasks
         .iter()
@@ -190,7 +190,7 @@ fn request_for(
     trial: u32,
     tools: &Arc<ToolSet>,
     api_tools: Arc<Box<serde_json::value::RawValue>>,
-    retrieval: Option<(&crate::model::Index, usize)>,
+    retrieval: Option<(&crate::mcp::Index, usize)>,
     model: &dyn Model,
 ) -> ModelRequest {
     let user_text = t.task.prompt.user_text();
