@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 mod files;
 mod gate;
+mod host;
 mod improve;
 mod lint;
 pub mod mcp;

@@ -235,6 +235,68 @@ pub(crate) struct TrialRecord {
     /// `latency_ms` cover every turn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<Box<AgentRecord>>,
+    /// Tools deferred behind the host's search: what the model searched for and found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<Box<SearchRecord>>,
+}
+
+/// A trial's searches for deferred tools, and how they served the task.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SearchRecord {
+    /// Each search call, in order.
+    pub searches: Vec<SearchCall>,
+    /// Replies that only searched.
+    pub turns: u32,
+    /// Input and output tokens of those replies.
+    pub tokens: u64,
+    /// Every expected tool was among some search's results (none when nothing is expected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hit: Option<bool>,
+    /// The best (1-based) place of the first expected tool among a search's results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<u32>,
+    /// How the search served the trial's outcome.
+    pub verdict: SearchVerdict,
+}
+
+/// One call of the search tool: the query and the tools it returned, by the suite's names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SearchCall {
+    pub query: String,
+    pub returned: Vec<String>,
+    /// The search failed (a bad regex, no query): the model was told why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// How deferral played in a trial.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SearchVerdict {
+    /// Nothing was expected, or the trial ended before a verdict (an error).
+    #[default]
+    NotApplicable,
+    /// The model never called the search tool (it called nothing, or a tool by its visible
+    /// name).
+    NeverSearched,
+    /// It searched, and an expected tool was never among the results.
+    NeverFound,
+    /// An expected tool was returned, and the model did not call it as expected.
+    FoundNotChosen,
+    /// An expected tool was returned, and the trial passed.
+    Found,
+}
+
+impl SearchVerdict {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            SearchVerdict::NotApplicable => "n/a",
+            SearchVerdict::NeverSearched => "never searched",
+            SearchVerdict::NeverFound => "never found",
+            SearchVerdict::FoundNotChosen => "found, not chosen",
+            SearchVerdict::Found => "found",
+        }
+    }
 }
 
 impl TrialRecord {

@@ -4,6 +4,7 @@ mod agent;
 mod descriptions;
 mod document;
 mod eval;
+mod host;
 mod load;
 mod located;
 mod matcher;
@@ -27,6 +28,11 @@ pub use eval::Provider;
 pub(crate) use eval::{
     EvalFile, Isolate, LintConfig, ModelConfig, ModelSpec, SchemaForm, ServerSpec, ToolChoice,
     is_baseline,
+};
+pub(crate) use host::{
+    BUILTIN as BUILTIN_HOSTS, CapAction, Deferral, DeferralMode, DescriptionRule, HostProfile,
+    InstructionsPlace, NamePart, NameRule, Ranking, Returns, SearchTool, Violation, Visible,
+    Weights,
 };
 pub(crate) use load::{
     Eval, PLACEHOLDER, ServerEntry, load_eval, load_eval_servers, load_suite, normalize,

@@ -14,7 +14,7 @@ mod toolset;
 pub(crate) use client::{Connection, connect, count_instructions, describe_target};
 pub(crate) use listing::{list_tools, list_tools_keeping};
 pub(crate) use live::{LiveServers, ToolOutput, TrialServers};
-pub(crate) use search::Index;
+pub(crate) use search::{Index, split_identifier};
 pub(crate) use tools_file::read_tools_file;
 pub use tools_file::shipped_pool;
 pub use toolset::Annotations;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::{ToolInfo, ToolSet};
+use crate::config::Weights;
 use crate::text::words as tokens;
 
 const K1: f64 = 1.2;
@@ -22,7 +23,13 @@ pub(crate) struct Index {
 
 impl Index {
     pub(crate) fn new(tools: &ToolSet) -> Index {
-        let docs: Vec<HashMap<String, f64>> = tools.tools.iter().map(tool_terms).collect();
+        Index::weighted(tools, &Weights::standard())
+    }
+
+    /// An index whose fields weigh as `weights` says (a host's search ranks its own way).
+    pub(crate) fn weighted(tools: &ToolSet, weights: &Weights) -> Index {
+        let docs: Vec<HashMap<String, f64>> =
+            tools.tools.iter().map(|t| tool_terms(t, weights)).collect();
         let lengths: Vec<f64> = docs.iter().map(|d| d.values().sum()).collect();
         let avg_len = (lengths.iter().sum::<f64>() / lengths.len().max(1) as f64).max(1.0);
         let mut df: HashMap<String, usize> = HashMap::new();
@@ -66,31 +73,34 @@ impl Index {
 }
 
 /// The weighted terms of a tool: its name counts double, then description and parameters.
-fn tool_terms(tool: &ToolInfo) -> HashMap<String, f64> {
+fn tool_terms(tool: &ToolInfo, w: &Weights) -> HashMap<String, f64> {
     let mut terms: HashMap<String, f64> = HashMap::new();
     let mut add = |text: &str, w: f64| {
+        if w == 0.0 {
+            return;
+        }
         for t in tokens(text) {
             *terms.entry(t).or_default() += w;
         }
     };
-    add(&split_identifier(&tool.server_name), 2.0);
-    add(&tool.description, 1.0);
+    add(&split_identifier(&tool.server_name), w.name);
+    add(&tool.description, w.description);
     if let Some(props) = tool
         .input_schema
         .get("properties")
         .and_then(Value::as_object)
     {
         for (name, prop) in props {
-            add(&split_identifier(name), 0.5);
+            add(&split_identifier(name), w.parameters);
             if let Some(d) = prop.get("description").and_then(Value::as_str) {
-                add(d, 0.5);
+                add(d, w.parameters);
             }
         }
     }
     terms
 }
 
-fn split_identifier(name: &str) -> String {
+pub(crate) fn split_identifier(name: &str) -> String {
     let mut out = String::new();
     let mut prev_lower = false;
     for c in name.chars() {

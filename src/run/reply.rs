@@ -32,6 +32,7 @@ pub(super) fn unscored_record(t: &PlannedTask, trial: u32, latency_ms: u64) -> T
         retries: 0,
         cached: false,
         agent: None,
+        search: None,
     }
 }
 

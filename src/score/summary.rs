@@ -500,6 +500,7 @@ mod tests {
             retries: 0,
             cached: false,
             agent: None,
+            search: None,
         }
     }
 

@@ -33,6 +33,7 @@ const RANKS: &[(&str, u32)] = &[
     ("model", 5),
     ("lint", 5),
     ("score", 5),
+    ("host", 5),
     ("run", 6),
     ("report", 6),
     ("gate", 7),

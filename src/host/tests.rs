@@ -1,0 +1,260 @@
+use std::path::Path;
+
+use serde_json::json;
+
+use super::*;
+use crate::config::HostProfile;
+use crate::mcp::ServerTool;
+
+fn tool(name: &str, description: &str) -> ServerTool {
+    ServerTool {
+        name: name.into(),
+        description: Some(description.into()),
+        input_schema: json!({"type": "object", "properties": {"service": {"type": "string", "description": "The service."}}}),
+        ..Default::default()
+    }
+}
+
+fn server(name: &str, instructions: Option<&str>) -> ServerInfo {
+    ServerInfo {
+        name: name.into(),
+        transport: "stdio".into(),
+        target: "x".into(),
+        server_name: None,
+        server_version: None,
+        protocol_version: None,
+        tool_count: 0,
+        instructions: instructions.map(str::to_owned),
+        instructions_tokens: None,
+        tool_tokens: None,
+        restarts: 0,
+    }
+}
+
+fn builtin(name: &str) -> HostProfile {
+    HostProfile::resolve(name, Path::new(".")).unwrap()
+}
+
+fn words(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+fn demo() -> (ToolSet, Vec<ServerInfo>) {
+    let set = ToolSet::new(vec![
+        (
+            "incident.io".into(),
+            vec![
+                tool("search_logs", "Search log lines of a service."),
+                tool("admin.tools.list", "List the admin tools."),
+            ],
+        ),
+        (
+            "metrics".into(),
+            vec![tool("get_metric", "Read one metric of a service.")],
+        ),
+    ]);
+    let servers = vec![
+        server("incident.io", Some("Use `search_logs` first.")),
+        server("metrics", None),
+    ];
+    (set, servers)
+}
+
+fn names(p: &Presented) -> Vec<&str> {
+    p.tools.tools.iter().map(|t| t.api_name.as_str()).collect()
+}
+
+#[test]
+fn claude_code_names_tools_mcp_server_tool_and_defers_them_behind_tool_search() {
+    let (set, servers) = demo();
+    let p = present(&builtin("claude-code"), &set, &servers, &words);
+    assert_eq!(
+        names(&p),
+        [
+            "mcp__incident_io__search_logs",
+            "mcp__incident_io__admin_tools_list",
+            "mcp__metrics__get_metric"
+        ]
+    );
+    // Scoring still knows each tool by the suite's name.
+    assert_eq!(
+        p.tools
+            .by_api_name("mcp__metrics__get_metric")
+            .unwrap()
+            .name,
+        "get_metric"
+    );
+    let search = p.search.as_ref().expect("deferred");
+    assert_eq!(search.tool.api_name, "ToolSearch");
+    let system = p.system.as_deref().unwrap();
+    assert!(system.starts_with("# MCP Server Instructions"), "{system}");
+    assert!(
+        system.contains("## incident.io\nUse `search_logs` first."),
+        "{system}"
+    );
+    assert!(
+        system.contains("ToolSearch:\nmcp__incident_io__search_logs\n"),
+        "{system}"
+    );
+    assert!(p.findings.is_empty(), "{:?}", p.findings);
+}
+
+#[test]
+fn copilot_cli_refuses_a_name_that_breaks_its_pattern_and_says_which() {
+    let (set, servers) = demo();
+    let p = present(&builtin("copilot-cli"), &set, &servers, &words);
+    let refused: Vec<&str> = p.refusals().map(|f| f.message.as_str()).collect();
+    // The server's name is passed through too: its dot breaks every name of it.
+    assert_eq!(
+        refused,
+        [
+            "`tools.0` would be refused by copilot-cli: name `incident.io-search_logs` does not match `^[a-zA-Z0-9_-]{1,128}$`",
+            "`tools.1` would be refused by copilot-cli: name `incident.io-admin.tools.list` does not match `^[a-zA-Z0-9_-]{1,128}$`"
+        ]
+    );
+    assert_eq!(names(&p), ["metrics-get_metric"]);
+}
+
+#[test]
+fn vscode_cuts_long_names_at_64_and_lower_cases_a_short_server_prefix() {
+    let set = ToolSet::new(vec![(
+        "GitHub-Enterprise-Server".into(),
+        vec![
+            tool(&format!("list_{}", "x".repeat(80)), "d"),
+            tool("get.me", "d"),
+        ],
+    )]);
+    let p = present(&builtin("vscode"), &set, &[], &words);
+    assert_eq!(p.tools.tools[1].api_name, "mcp_github-enterp_get_me");
+    assert_eq!(p.tools.tools[0].api_name.len(), 64);
+    assert_eq!(p.findings[0].effect, Effect::Truncated);
+    assert_eq!(p.tools.tools.len(), 2);
+}
+
+#[test]
+fn cursor_keeps_the_first_40_tools_and_drops_long_names() {
+    let tools: Vec<ServerTool> = (0..45).map(|i| tool(&format!("tool_{i}"), "d")).collect();
+    let mut long = tools.clone();
+    long.insert(0, tool(&"y".repeat(60), "d"));
+    let set = ToolSet::new(vec![("s".into(), long)]);
+    let p = present(&builtin("cursor"), &set, &[], &words);
+    assert_eq!(p.tools.tools.len(), 40);
+    assert_eq!(p.tools.tools[0].api_name, "mcp_s_tool_0");
+    let dropped: Vec<&str> = p
+        .findings
+        .iter()
+        .filter(|f| f.effect == Effect::Dropped)
+        .filter_map(|f| f.tool.as_deref())
+        .collect();
+    assert_eq!(dropped.len(), 6);
+    assert_eq!(dropped[0], "y".repeat(60));
+    assert_eq!(dropped[1], "tool_40");
+    assert!(
+        p.findings[0].message.contains("past its limit of 64"),
+        "{:?}",
+        p.findings[0]
+    );
+}
+
+#[test]
+fn instructions_go_where_the_profile_puts_them_cut_to_its_limit() {
+    let (set, servers) = demo();
+    let profile = HostProfile::parse(
+        Path::new("ours.yaml"),
+        "name: ours\ninstructions: {place: tool_description, template: '[{server}] {instructions}', max_chars: 10}\n",
+    )
+    .unwrap();
+    let p = present(&profile, &set, &servers, &words);
+    assert_eq!(
+        p.tools.tools[0].description,
+        "Search log lines of a service.\n\n[incident.io] Use `searc"
+    );
+    assert_eq!(
+        p.tools.tools[2].description,
+        "Read one metric of a service."
+    );
+    assert!(p.system.is_none());
+    assert_eq!(p.findings[0].effect, Effect::InstructionsCut);
+}
+
+#[test]
+fn auto_deferral_starts_at_the_share_of_the_context() {
+    let (set, servers) = demo();
+    let text = |share: f64| {
+        format!(
+            "name: auto\ndeferral:\n  mode: auto\n  auto_share: {share}\n  context_tokens: 1000\n  search: {{name: find, description: Find tools., input_schema: {{type: object}}, results: 2, ranking: bm25}}\n"
+        )
+    };
+    let count = |t: &str| t.len();
+    let total: usize = set.tools.iter().map(|t| t.definition().len()).sum();
+    let below = (total as f64 - 1.0) / 1000.0;
+    let at = total as f64 / 1000.0;
+    let p = |share| {
+        present(
+            &HostProfile::parse(Path::new("a.yaml"), &text(share)).unwrap(),
+            &set,
+            &servers,
+            &count,
+        )
+    };
+    assert!(p(below).search.is_some());
+    assert!(p(at).search.is_some());
+    assert!(p(at + 0.01).search.is_none());
+}
+
+#[test]
+fn searches_rank_select_and_say_what_they_loaded() {
+    let (set, servers) = demo();
+    let p = present(&builtin("claude-code"), &set, &servers, &words);
+    let s = p.search.as_ref().unwrap();
+    let a = s.answer(r#"{"query": "logs"}"#, &p.tools);
+    assert_eq!(a.returned, [0]);
+    assert_eq!(
+        a.text,
+        "Loaded 1 tool(s), callable from now on:\nmcp__incident_io__search_logs"
+    );
+    // A name part scores above a description word.
+    let a = s.answer(r#"{"query": "metric service"}"#, &p.tools);
+    assert_eq!(a.returned, [2, 0]);
+    let a = s.answer(r#"{"query": "metric service", "max_results": 1}"#, &p.tools);
+    assert_eq!(a.returned, [2]);
+    let a = s.answer(r#"{"query": "+admin list"}"#, &p.tools);
+    assert_eq!(a.returned, [1]);
+    let a = s.answer(
+        r#"{"query": "select:mcp__metrics__get_metric,search_logs,nope"}"#,
+        &p.tools,
+    );
+    assert_eq!(a.returned, [2, 0]);
+    let a = s.answer(r#"{"query": "weather"}"#, &p.tools);
+    assert_eq!(a.text, "No matching deferred tools found");
+    let a = s.answer(r#"{"q": "x"}"#, &p.tools);
+    assert_eq!(
+        a.error.as_deref(),
+        Some("`ToolSearch` needs a `query` text")
+    );
+}
+
+#[test]
+fn a_regex_search_matches_names_and_descriptions_and_refuses_a_bad_pattern() {
+    let (set, servers) = demo();
+    let profile = HostProfile::parse(
+        Path::new("r.yaml"),
+        "name: r\ndeferral:\n  mode: always\n  search: {name: tool_search_tool_regex, description: Find tools., input_schema: {type: object}, query: pattern, results: 5, ranking: regex}\n",
+    )
+    .unwrap();
+    let p = present(&profile, &set, &servers, &words);
+    let s = p.search.as_ref().unwrap();
+    assert_eq!(
+        s.answer(r#"{"pattern": "METRIC|admin"}"#, &p.tools)
+            .returned,
+        [1, 2]
+    );
+    let bad = s.answer(r#"{"pattern": "("}"#, &p.tools);
+    assert!(bad.returned.is_empty());
+    assert!(
+        bad.text
+            .starts_with("Error: the query is not a valid regex"),
+        "{}",
+        bad.text
+    );
+}
