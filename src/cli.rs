@@ -225,6 +225,11 @@ pub struct RunSettings {
     /// Given more than once, `run` asks each model the whole suite (a model matrix).
     #[arg(long, value_name = "MODEL")]
     pub model: Vec<String>,
+    /// How a host presents the tools, overriding the eval's `host`: a built-in profile (`raw`,
+    /// `claude-code`, `vscode`, `cursor`, `copilot-cli`) or a profile file. Given more than
+    /// once, `run` measures the suite under each host (a host matrix).
+    #[arg(long, value_name = "NAME|FILE")]
+    pub host: Vec<String>,
     /// Trials per task.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
     pub trials: Option<u32>,

@@ -386,9 +386,12 @@ pub(crate) enum JudgeVerdict {
 }
 
 impl AgentRecord {
-    /// Every call of every turn, in order.
+    /// Every call of every turn, in order; a host's searches are not among them.
     pub(crate) fn calls(&self) -> impl Iterator<Item = &CallResult> {
-        self.turns.iter().flat_map(|t| t.results.iter())
+        self.turns
+            .iter()
+            .flat_map(|t| t.results.iter())
+            .filter(|c| c.how != CallHow::Searched)
     }
 }
 
@@ -476,6 +479,8 @@ pub(crate) enum CallHow {
     Rejected,
     /// Not run: the tool may not run and has no mock. The loop stopped here.
     Refused,
+    /// A call of a deferring host's search tool, answered by tooleval (not a task's call).
+    Searched,
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -17,6 +17,7 @@ impl From<&cli::RunSettings> for Overrides {
     fn from(s: &cli::RunSettings) -> Self {
         Overrides {
             models: s.model.clone(),
+            hosts: s.host.clone(),
             trials: s.trials,
             concurrency: s.concurrency,
             allow_destructive: s.allow_destructive,

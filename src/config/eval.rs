@@ -24,6 +24,15 @@ pub(crate) struct EvalFile {
     /// `model` (which then holds what the entries share, e.g. `temperature`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub models: Option<Vec<ModelSpec>>,
+    /// How a host presents the tools to the model: a built-in profile (`raw`, the default: the
+    /// API itself; `claude-code`, `vscode`, `cursor`, `copilot-cli`) or a profile file, relative
+    /// to this file. docs/hosts.md says what each does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Several hosts, each presenting the tools to the same model in one run (a host matrix):
+    /// one report per host and a combined summary. Instead of `host`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosts: Option<Vec<String>>,
     /// Suite files, relative to this file.
     pub suites: Vec<PathBuf>,
     /// How many times each task is asked (default 1). Repeated trials measure how stable a choice is.

@@ -110,10 +110,53 @@ pub(crate) struct Eval {
     pub tool_floor: Option<f64>,
     /// `--allow-destructive`: tools annotated destructive that `allow_tools` lists may run.
     pub allow_destructive: bool,
+    /// The hosts the tools are presented as: `host`, or the `hosts` of a host matrix (empty:
+    /// the raw API).
+    pub hosts: Vec<super::HostProfile>,
     /// The model grading answers against rubrics, `${VAR}` values read.
     pub judge_model: Option<ModelConfig>,
     /// The model `improve` asks for new descriptions, `${VAR}` values read.
     pub writer_model: Option<ModelConfig>,
+}
+
+/// The host profiles `host` or `hosts` names, each a built-in name or a file relative to the
+/// eval's folder; a problem is located at its entry.
+fn host_profiles(
+    doc: &Document,
+    dir: &Path,
+    file: &EvalFile,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<super::HostProfile> {
+    let entries: Vec<(Vec<Seg<'_>>, &String)> = match (&file.host, &file.hosts) {
+        (Some(_), Some(_)) => {
+            diags.push(
+                doc.key("`host` and `hosts` are both set", &[Key("hosts")])
+                    .with_hint("keep `hosts` for a host matrix, or `host` for one host"),
+            );
+            return Vec::new();
+        }
+        (Some(h), None) => vec![(vec![Key("host")], h)],
+        (None, Some(hs)) => hs
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (vec![Key("hosts"), Index(i)], h))
+            .collect(),
+        (None, None) => return Vec::new(),
+    };
+    let mut out = Vec::new();
+    for (at, name) in entries {
+        match super::HostProfile::resolve(name, dir) {
+            Ok(p) => out.push(p),
+            Err(Error::Input(mut d)) => diags.append(&mut d),
+            Err(Error::Usage { message, hint }) => {
+                diags.push(doc.value(message, &at).with_hint(hint.unwrap_or_else(|| {
+                    "a built-in profile's name, or a profile file's path".into()
+                })))
+            }
+            Err(e) => diags.push(doc.value(e.to_string(), &at)),
+        }
+    }
+    out
 }
 
 fn read(path: &Path, missing_hint: &str) -> Result<String> {
@@ -207,6 +250,7 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         .clone()
         .and_then(|spec| extra_model(&doc, spec, "writer_model", "write descriptions", &mut diags));
     check_settings(&doc, &file, &mut diags);
+    let hosts = host_profiles(&doc, &dir, &file, &mut diags);
     if !diags.is_empty() {
         return Err(Error::Input(diags));
     }
@@ -223,6 +267,7 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
         baseline: file.baseline.as_ref().map(|b| normalize(&dir.join(b))),
         tool_floor: file.tool_floor,
         allow_destructive: false,
+        hosts,
         judge_model,
         writer_model,
         file,
@@ -818,7 +863,8 @@ mod tests {
             models: vec!["claude-opus-4-5".into(), "gpt-4o".into()],
             ..Default::default()
         }
-        .apply(&mut e);
+        .apply(&mut e)
+        .unwrap();
         let names: Vec<(&str, Option<&str>)> = e
             .models
             .iter()

@@ -30,9 +30,8 @@ pub(crate) use eval::{
     is_baseline,
 };
 pub(crate) use host::{
-    BUILTIN as BUILTIN_HOSTS, CapAction, Deferral, DeferralMode, DescriptionRule, HostProfile,
-    InstructionsPlace, NamePart, NameRule, Ranking, Returns, SearchTool, Violation, Visible,
-    Weights,
+    CapAction, DeferralMode, HostProfile, InstructionsPlace, NamePart, NameRule, Ranking, Returns,
+    SearchTool, Violation, Visible, Weights,
 };
 pub(crate) use load::{
     Eval, PLACEHOLDER, ServerEntry, load_eval, load_eval_servers, load_suite, normalize,

@@ -1,5 +1,5 @@
 //! What the command line lays over an eval file once it is read: `--model`, `--trials`,
-//! `--concurrency`, `--allow-destructive`.
+//! `--host`, `--concurrency`, `--allow-destructive`.
 
 use super::{Eval, ModelConfig, Provider};
 
@@ -8,14 +8,24 @@ use super::{Eval, ModelConfig, Provider};
 pub(crate) struct Overrides {
     /// `--model`, in order: a name, or `PROVIDER:NAME`. Several make a model matrix.
     pub models: Vec<String>,
+    /// `--host`, in order: a built-in profile's name or a profile file (relative to the
+    /// working folder). Several make a host matrix.
+    pub hosts: Vec<String>,
     pub trials: Option<u32>,
     pub concurrency: Option<u32>,
     pub allow_destructive: bool,
 }
 
 impl Overrides {
-    /// Lays the overrides over the eval file's values.
-    pub(crate) fn apply(&self, eval: &mut Eval) {
+    /// Lays the overrides over the eval file's values; a `--host` that names no profile fails.
+    pub(crate) fn apply(&self, eval: &mut Eval) -> crate::error::Result<()> {
+        if !self.hosts.is_empty() {
+            eval.hosts = self
+                .hosts
+                .iter()
+                .map(|h| super::HostProfile::resolve(h, std::path::Path::new(".")))
+                .collect::<crate::error::Result<_>>()?;
+        }
         if !self.models.is_empty() {
             let models: Vec<ModelConfig> = self
                 .models
@@ -32,6 +42,7 @@ impl Overrides {
             eval.concurrency = c as usize;
         }
         eval.allow_destructive = self.allow_destructive;
+        Ok(())
     }
 }
 

@@ -15,7 +15,7 @@ use crate::config::{
 };
 use crate::mcp::{ToolInfo, ToolSet};
 use crate::record::ServerInfo;
-pub(crate) use search::{Search, SearchAnswer};
+pub(crate) use search::Search;
 
 /// What a host did to one tool (or to the whole request), before any request: in the report,
 /// and shown before the run.
@@ -47,8 +47,6 @@ pub(crate) enum Effect {
 /// The tools as a host presents them.
 #[derive(Debug, Clone)]
 pub(crate) struct Presented {
-    /// The profile's name.
-    pub host: String,
     /// Every tool the host sends (or can load, when deferred), under the names its model sees;
     /// scoring maps them back to the suite's names.
     pub tools: Arc<ToolSet>,
@@ -77,7 +75,7 @@ pub(crate) fn present(
 ) -> Presented {
     let mut findings = Vec::new();
     let mut tools: Vec<ToolInfo> = Vec::with_capacity(set.tools.len());
-    let mut instructions = Instructions::of(profile, servers, &mut findings);
+    let instructions = Instructions::of(profile, servers, &mut findings);
     for (i, t) in set.tools.iter().enumerate() {
         let mut t = t.clone();
         if let Some(rule) = &profile.names {
@@ -129,7 +127,7 @@ pub(crate) fn present(
             ));
             t.description = format!("{cut}{}", rule.suffix);
         }
-        instructions.into_description(&mut t);
+        instructions.add_to_description(&mut t);
         tools.push(t);
     }
     let mut set = ToolSet {
@@ -161,7 +159,6 @@ pub(crate) fn present(
         Arc::new(Search::new(&d.search, d.max_searches, &set))
     });
     Presented {
-        host: profile.name.clone(),
         tools: Arc::new(set),
         system: (!system.is_empty()).then(|| system.join("\n\n")),
         search,
@@ -362,7 +359,7 @@ impl Instructions {
         out
     }
 
-    fn into_description(&self, t: &mut ToolInfo) {
+    fn add_to_description(&self, t: &mut ToolInfo) {
         if let Some((_, part)) = self.per_tool.iter().find(|(s, _)| *s == t.server) {
             t.description = format!("{}\n\n{part}", t.description);
         }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use super::{Model, ModelError, ModelReply, ModelRequest, RawCall};
+use super::{Model, ModelError, ModelReply, ModelRequest, RawCall, SearchOffer};
 use crate::mcp::{Index, ToolInfo, ToolSet};
 use crate::record::ModelInfo;
 
@@ -41,6 +41,86 @@ impl Baseline {
     }
 }
 
+impl Baseline {
+    /// The best tool for the prompt, called when it scores above the threshold.
+    fn choose(&self, tools: &ToolSet, user_text: &str) -> ModelReply {
+        let index = self.index_for(tools);
+        let ranked = index.rank(user_text);
+        let mut reply = ModelReply::default();
+        match ranked.first() {
+            Some(&(i, score)) if score >= self.threshold => {
+                let tool = &tools.tools[i];
+                let args = extract_args(tool, user_text);
+                reply.tool_calls.push(RawCall {
+                    name: tool.api_name.clone(),
+                    arguments: Value::Object(args).to_string(),
+                    recovered: false,
+                    id: None,
+                    signature: None,
+                });
+                reply.finish_reason = Some("tool_calls".into());
+                reply.notes.push(format!(
+                    "baseline: `{}` scored {score:.2} (threshold {})",
+                    tool.name, self.threshold
+                ));
+            }
+            best => {
+                reply.content = Some("No tool is relevant enough.".into());
+                reply.finish_reason = Some("stop".into());
+                let best = best
+                    .map(|&(i, s)| format!("`{}` at {s:.2}", tools.tools[i].name))
+                    .unwrap_or_else(|| "nothing".into());
+                reply.notes.push(format!(
+                    "baseline: best was {best}, under the threshold {}",
+                    self.threshold
+                ));
+            }
+        }
+        reply
+    }
+
+    /// Under a host that defers its tools: first a search with the prompt's words, then the
+    /// best of the tools it loaded (the search tool left out), as on a first turn.
+    fn deferred(&self, req: &ModelRequest, search: &SearchOffer) -> ModelReply {
+        let calls = || req.exchanges.iter().flat_map(|x| &x.calls);
+        if !calls().any(|c| c.name == search.name) {
+            let query = crate::text::words(&req.user_text).join(" ");
+            let mut args = Map::new();
+            args.insert(search.query.clone(), query.into());
+            return ModelReply {
+                tool_calls: vec![RawCall {
+                    name: search.name.clone(),
+                    arguments: Value::Object(args).to_string(),
+                    recovered: false,
+                    id: None,
+                    signature: None,
+                }],
+                finish_reason: Some("tool_calls".into()),
+                notes: vec!["baseline: searched the deferred tools with the prompt's words".into()],
+                ..ModelReply::default()
+            };
+        }
+        if calls().all(|c| c.name == search.name) {
+            let mut loaded = (*req.tools).clone();
+            loaded.tools.retain(|t| t.api_name != search.name);
+            loaded.rehash();
+            return self.choose(&loaded, &req.user_text);
+        }
+        agent_answer()
+    }
+}
+
+/// In agent mode: one call, then an answer without text. It reads no results.
+fn agent_answer() -> ModelReply {
+    ModelReply {
+        finish_reason: Some("stop".into()),
+        notes: vec![
+            "baseline: in agent mode it makes its one call, then answers with no text (it does not read results)".into(),
+        ],
+        ..ModelReply::default()
+    }
+}
+
 impl Model for Baseline {
     fn info(&self) -> ModelInfo {
         let mut parameters = std::collections::BTreeMap::new();
@@ -59,49 +139,13 @@ impl Model for Baseline {
         req: &'a ModelRequest,
     ) -> futures::future::BoxFuture<'a, Result<ModelReply, ModelError>> {
         Box::pin(async move {
-            if !req.exchanges.is_empty() {
-                // In agent mode: one call, then an answer without text. It reads no results.
-                return Ok(ModelReply {
-                    finish_reason: Some("stop".into()),
-                    notes: vec![
-                        "baseline: in agent mode it makes its one call, then answers with no text (it does not read results)".into(),
-                    ],
-                    ..ModelReply::default()
-                });
+            if req.search.is_none() && !req.exchanges.is_empty() {
+                return Ok(agent_answer());
             }
-            let index = self.index_for(&req.tools);
-            let ranked = index.rank(&req.user_text);
-            let mut reply = ModelReply::default();
-            match ranked.first() {
-                Some(&(i, score)) if score >= self.threshold => {
-                    let tool = &req.tools.tools[i];
-                    let args = extract_args(tool, &req.user_text);
-                    reply.tool_calls.push(RawCall {
-                        name: tool.api_name.clone(),
-                        arguments: Value::Object(args).to_string(),
-                        recovered: false,
-                        id: None,
-                        signature: None,
-                    });
-                    reply.finish_reason = Some("tool_calls".into());
-                    reply.notes.push(format!(
-                        "baseline: `{}` scored {score:.2} (threshold {})",
-                        tool.name, self.threshold
-                    ));
-                }
-                best => {
-                    reply.content = Some("No tool is relevant enough.".into());
-                    reply.finish_reason = Some("stop".into());
-                    let best = best
-                        .map(|&(i, s)| format!("`{}` at {s:.2}", req.tools.tools[i].name))
-                        .unwrap_or_else(|| "nothing".into());
-                    reply.notes.push(format!(
-                        "baseline: best was {best}, under the threshold {}",
-                        self.threshold
-                    ));
-                }
+            if let Some(search) = &req.search {
+                return Ok(self.deferred(req, search));
             }
-            Ok(reply)
+            Ok(self.choose(&req.tools, &req.user_text))
         })
     }
 }

@@ -204,7 +204,7 @@ pub(super) struct Body<'a> {
 }
 
 /// The system text of a request for APIs that take it apart from the conversation: the task's
-/// system messages, else the eval's `system_prompt`.
+/// system messages, else the eval's `system_prompt`; then what the host adds.
 pub(super) fn system_text(req: &ModelRequest, config: &ModelConfig) -> Option<String> {
     let system: Vec<&str> = req
         .messages
@@ -212,10 +212,20 @@ pub(super) fn system_text(req: &ModelRequest, config: &ModelConfig) -> Option<St
         .filter(|m| m.role == crate::config::Role::System)
         .map(|m| m.content.as_str())
         .collect();
-    if system.is_empty() {
+    let own = if system.is_empty() {
         config.system_prompt.clone()
     } else {
         Some(system.join("\n\n"))
+    };
+    with_host(own, req)
+}
+
+/// `own` system text followed by the host's, when it adds any.
+pub(super) fn with_host(own: Option<String>, req: &ModelRequest) -> Option<String> {
+    match (own, req.host_system.as_deref()) {
+        (Some(own), Some(host)) => Some(format!("{own}\n\n{host}")),
+        (None, Some(host)) => Some(host.to_owned()),
+        (own, None) => own,
     }
 }
 

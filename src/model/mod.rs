@@ -54,6 +54,21 @@ pub(crate) struct ModelRequest {
     /// A reply shaped by this schema, asked of the API in its own way (a judge's verdict, a
     /// writer's descriptions); no tool is offered with it.
     pub output: Option<Arc<OutputSchema>>,
+    /// What a host adds to the system prompt (the servers' instructions, the names of deferred
+    /// tools), after the task's or the eval's own.
+    pub host_system: Option<Arc<str>>,
+    /// The host's search tool among `tools`, when the tools are deferred behind it.
+    pub search: Option<Arc<SearchOffer>>,
+}
+
+/// A deferring host's search tool, as a model may need to know it (the offline baseline calls
+/// it with the prompt's words before it chooses).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SearchOffer {
+    /// Its name, as offered.
+    pub name: String,
+    /// The argument that holds the query.
+    pub query: String,
 }
 
 /// The JSON a reply should be, for APIs that can hold a model to a schema: OpenAI-compatible
@@ -113,6 +128,8 @@ impl ModelRequest {
             task: String::new(),
             exchanges: Vec::new(),
             output: None,
+            host_system: None,
+            search: None,
         }
     }
 }

@@ -45,7 +45,10 @@ struct Body<'a> {
 #[serde(untagged)]
 enum ChatMessage<'a> {
     /// A message of the task's prompt (or the system prompt).
-    Plain { role: Role, content: &'a str },
+    Plain {
+        role: Role,
+        content: std::borrow::Cow<'a, str>,
+    },
     /// An earlier reply of an agent conversation, with its calls.
     Calls {
         role: &'static str,
@@ -106,17 +109,26 @@ pub(crate) fn new(config: &ModelConfig, replay: bool) -> Result<OpenAiModel> {
 impl OpenAiWire {
     fn body<'a>(&'a self, req: &'a ModelRequest) -> Body<'a> {
         let mut messages = Vec::with_capacity(req.messages.len() + 1);
-        if let Some(sys) = &self.config.system_prompt
-            && !req.messages.iter().any(|m| m.role == Role::System)
+        let own_system = req.messages.iter().any(|m| m.role == Role::System);
+        if !own_system
+            && let Some(sys) = super::http::with_host(self.config.system_prompt.clone(), req)
         {
             messages.push(ChatMessage::Plain {
                 role: Role::System,
-                content: sys,
+                content: sys.into(),
             });
         }
-        messages.extend(req.messages.iter().map(|m| ChatMessage::Plain {
-            role: m.role,
-            content: &m.content,
+        // The host's text follows the task's last system message.
+        let last_system = req.messages.iter().rposition(|m| m.role == Role::System);
+        messages.extend(req.messages.iter().enumerate().map(|(i, m)| {
+            let content = match (Some(i) == last_system, req.host_system.as_deref()) {
+                (true, Some(host)) => format!("{}\n\n{host}", m.content).into(),
+                _ => std::borrow::Cow::Borrowed(m.content.as_str()),
+            };
+            ChatMessage::Plain {
+                role: m.role,
+                content,
+            }
         }));
         for x in &req.exchanges {
             messages.push(ChatMessage::Calls {

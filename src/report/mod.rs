@@ -55,6 +55,7 @@ pub(crate) use table::{
     render_variants, wrap,
 };
 pub(crate) use types::{
-    EvalInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity, first_few,
+    EvalInfo, HostInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity,
+    first_few,
 };
 pub(crate) use verdict::{GateFailure, Verdict};

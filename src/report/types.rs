@@ -48,6 +48,32 @@ pub(crate) struct Report {
     /// The split the run was limited to (`run --split`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<Split>,
+    /// The host the tools were presented as; none for the raw API. `tools` then holds the
+    /// names the host's model saw (`api_name`) beside the servers' (`name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostInfo>,
+}
+
+/// How a host presented the tools in a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct HostInfo {
+    /// The profile's name (`claude-code`), and what it emulates.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The tools were deferred behind this search tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_tool: Option<String>,
+    /// Tokens of what the host adds to the system prompt (instructions, deferred names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_tokens: Option<usize>,
+    /// Tokens of the first request's tool definitions: every tool sent, or the search tool
+    /// alone when deferred.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_request_tool_tokens: Option<usize>,
+    /// What the host did to tools before any request: left out, names or texts cut.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<crate::host::HostFinding>,
 }
 
 impl Report {

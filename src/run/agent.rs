@@ -62,6 +62,8 @@ pub(super) struct AgentTrial<'a> {
     pub judge: &'a Judge,
     pub request_timeout: std::time::Duration,
     pub recover: bool,
+    /// The host that defers the tools behind its search, if it does.
+    pub deferred: Option<&'a crate::host::Presented>,
 }
 
 impl AgentTrial<'_> {
@@ -81,11 +83,53 @@ impl AgentTrial<'_> {
         own: &TrialServers,
     ) -> (TrialRecord, Option<ModelError>) {
         let mut c = Conversation::new(unscored_record(self.t, req.trial, 0));
+        let mut deferred = self.deferred.and_then(super::deferred::Deferred::new);
+        if let Some(d) = &deferred {
+            d.offered(self.model, &mut req);
+        }
         for turn in 1..=self.settings.max_turns {
             let Some(reply) = c.ask(self, &req, turn).await else {
                 break;
             };
-            let (mut record, tool_calls, content) = c.read_reply(reply, self.recover);
+            let (mut record, mut tool_calls, mut content) = c.read_reply(reply, self.recover);
+            // Searches are answered here, and are not the task's calls.
+            let mut searched = Vec::new();
+            if let Some(d) = &mut deferred {
+                let (searches, others) = d.split(tool_calls);
+                tool_calls = others;
+                if !searches.is_empty() {
+                    if tool_calls.is_empty() {
+                        d.record.turns += 1;
+                        if let Some(u) = record.usage {
+                            d.record.tokens += u.prompt_tokens + u.completion_tokens;
+                        }
+                    }
+                    searched = d.answer(&searches, turn);
+                    for x in &searched {
+                        record.results.push(CallResult {
+                            tool: x.name.clone(),
+                            arguments: x.arguments.clone(),
+                            how: CallHow::Searched,
+                            text: x.result.clone(),
+                            is_error: x.is_error,
+                            cut_from: None,
+                            notes: vec![],
+                            ms: 0,
+                        });
+                    }
+                }
+            }
+            if !searched.is_empty() && tool_calls.is_empty() {
+                c.agent.turns.push(record);
+                req.exchanges.push(Exchange {
+                    content: content.take(),
+                    calls: searched,
+                });
+                if let Some(d) = &deferred {
+                    d.offered(self.model, &mut req);
+                }
+                continue;
+            }
             if tool_calls.is_empty() {
                 c.agent.answer = content;
                 c.agent.end = LoopEnd::Answered;
@@ -94,14 +138,24 @@ impl AgentTrial<'_> {
             }
             let made = c.decide_calls(self, tool_calls, turn);
             let (made, steps) = self.run_calls(made, req.trial, own, &mut c).await;
-            let exchange = c.fold_results(self, made, steps, &mut record, content, turn);
+            let mut exchange = c.fold_results(self, made, steps, &mut record, content, turn);
             c.agent.turns.push(record);
             if c.ends_after_turn() {
                 break;
             }
+            if !searched.is_empty() {
+                exchange.calls.extend(searched);
+                if let Some(d) = &deferred {
+                    d.offered(self.model, &mut req);
+                }
+            }
             req.exchanges.push(exchange);
         }
-        c.score(self, req.trial).await
+        let (mut rec, fatal) = c.score(self, req.trial).await;
+        if let Some(d) = deferred {
+            d.finish(&mut rec);
+        }
+        (rec, fatal)
     }
 
     /// Runs the calls that may run on their servers at once (the others are answered already);

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::plan::{AgentRun, PlannedTask};
 use super::reply::{actual_calls, take_text_calls, unscored_record};
+use crate::host::Presented;
 use crate::mcp::ToolSet;
 use crate::model::{Model, ModelReply, ModelRequest};
 use crate::record::Outcome;
@@ -34,6 +35,11 @@ pub(crate) struct ExecOptions {
     /// Executions run side by side (the models of a matrix) share these: one progress bar, one
     /// stop.
     pub shared: Option<Shared>,
+    /// The host profile the tools are presented as (`None`: the raw API, every tool in every
+    /// request); each measurement presents its own tool set with it, into `host`.
+    pub profile: Option<Arc<crate::config::HostProfile>>,
+    /// The tools as the host presents them (its names, its system text, its search).
+    pub host: Option<Arc<Presented>>,
 }
 
 /// What executions running at once share (the models' requests share their slots apart, through
@@ -76,6 +82,13 @@ impl ExecOptions {
             retrieve: None,
             agent: None,
             shared: None,
+            profile: eval
+                .hosts
+                .first()
+                .filter(|h| eval.hosts.len() == 1 && !h.is_raw())
+                .cloned()
+                .map(Arc::new),
+            host: None,
         }
     }
 }
@@ -124,7 +137,17 @@ pub(crate) async fn execute(
             let index = index.clone();
             async move {
                 let retrieval = index.as_deref().zip(opts.retrieve);
-                let req = request_for(t, trial, &tools, api_tools, retrieval, &*model);
+                let mut req = request_for(t, trial, &tools, api_tools, retrieval, &*model);
+                if let Some(host) = &opts.host {
+                    req.host_system = host.system.as_deref().map(Arc::from);
+                    req.search = host.search.as_ref().map(|s| {
+                        Arc::new(crate::model::SearchOffer {
+                            name: s.spec.name.clone(),
+                            query: s.spec.query.clone(),
+                        })
+                    });
+                }
+                let deferred = opts.host.as_deref().filter(|h| h.search.is_some());
                 let (rec, fatal) = match (&t.agent, &opts.agent) {
                     (Some(settings), Some(run)) => {
                         super::agent::AgentTrial {
@@ -136,6 +159,7 @@ pub(crate) async fn execute(
                             judge: &judge,
                             request_timeout: opts.request_timeout,
                             recover: opts.recover_text_calls,
+                            deferred,
                         }
                         .run(req)
                         .await
@@ -146,7 +170,13 @@ pub(crate) async fn execute(
                             "an agent task, but this command does not run agent tasks".into();
                         (rec, None)
                     }
-                    _ => run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await,
+                    _ => match deferred {
+                        Some(host) => {
+                            super::deferred::run_trial(t, req, model.as_ref(), host, &judge, opts)
+                                .await
+                        }
+                        None => run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await,
+                    },
                 };
                 (j, rec, fatal)
             }
@@ -217,6 +247,8 @@ fn request_for(
         task: t.task.id.clone(),
         exchanges: Vec::new(),
         output: None,
+        host_system: None,
+        search: None,
     }
 }
 
@@ -304,7 +336,7 @@ async fn run_trial(
 }
 
 /// Judges the model's reply and records the verdict, the calls and the reply itself.
-fn score_reply(
+pub(super) fn score_reply(
     rec: &mut TrialRecord,
     reply: ModelReply,
     t: &PlannedTask,

@@ -2,6 +2,7 @@
 //! a progress bar; stopped early by Ctrl-C or SIGTERM with what finished kept.
 
 mod agent;
+mod deferred;
 mod exec;
 mod plan;
 mod reply;

@@ -182,6 +182,7 @@ impl AgentTotals {
                     CallHow::Replayed => &mut t.replayed,
                     CallHow::Refused => &mut t.refused,
                     CallHow::Rejected => &mut t.rejected,
+                    CallHow::Searched => continue,
                 } += 1;
                 t.cut_results += u64::from(c.cut_from.is_some());
             }

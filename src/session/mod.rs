@@ -45,7 +45,7 @@ impl Session {
     /// Loads the eval file and its suites, and applies the command line's overrides.
     pub(crate) fn load(path: &std::path::Path, overrides: &Overrides) -> Result<Session> {
         let mut eval = config::load_eval(path)?;
-        overrides.apply(&mut eval);
+        overrides.apply(&mut eval)?;
         Ok(Session {
             eval,
             started: SystemTime::now(),

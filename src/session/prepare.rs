@@ -41,6 +41,33 @@ pub(crate) struct Prepared {
 }
 
 impl Session {
+    /// Each host's presentation of the listing, before any request: what it leaves out or cuts
+    /// is shown as a warning; a host that would refuse every request stops the command.
+    pub(crate) fn check_hosts(&self, listed: &Listed) -> Result<()> {
+        let encoding = self.eval.file.encoding.unwrap_or_default();
+        let mut refused = Vec::new();
+        for profile in self.eval.hosts.iter().filter(|h| !h.is_raw()) {
+            let p = crate::host::present(profile, &listed.tools, &listed.servers, &|t| {
+                encoding.count(t)
+            });
+            for f in p
+                .findings
+                .iter()
+                .filter(|f| f.effect != crate::host::Effect::Refused)
+            {
+                crate::sayln!("warning: {}", f.message);
+            }
+            refused.extend(p.refusals().map(|f| f.message.clone()));
+        }
+        if refused.is_empty() {
+            return Ok(());
+        }
+        Err(crate::error::Error::usage(
+            format!("no request can go: {}", refused.join("; ")),
+            Some("rename the tool on its server (letters, digits, `_` and `-`), or measure another host; `tooleval tools --host NAME` shows every name as the host forms it".to_owned()),
+        ))
+    }
+
     /// The checks that need no work: every file to write can be written, and the gate's
     /// settings hold against the eval (its baseline and tool floor).
     pub(crate) fn check_first(&self, writes: &[&Path], gate: Option<&GateSettings>) -> Result<()> {
@@ -69,6 +96,7 @@ impl Session {
         if p.check_listing {
             self.check(&listed.tools)?;
         }
+        self.check_hosts(&listed)?;
         let opts = ExecOptions {
             agent: Some(self.agent_run(&listed, p.cache, judge)),
             ..self.exec_options(p.progress)

@@ -63,8 +63,24 @@ impl Session {
             // Checked before the first measurement ran.
             let _ = tools.apply_descriptions(d);
         }
-        // Token counts are for the report: counted beside the run, off its critical path.
         let encoding = self.eval.file.encoding.unwrap_or_default();
+        let hosted;
+        let (opts, host) = match &opts.profile {
+            Some(profile) => {
+                let presented = crate::host::present(profile, &tools, &plan.listed.servers, &|t| {
+                    encoding.count(t)
+                });
+                tools = (*presented.tools).clone();
+                let info = host_info(profile, &presented, encoding);
+                hosted = ExecOptions {
+                    host: Some(Arc::new(presented)),
+                    ..opts.clone()
+                };
+                (&hosted, Some(info))
+            }
+            None => (opts, None),
+        };
+        // Token counts are for the report: counted beside the run, off its critical path.
         let counting = {
             let mut counted = tools.clone();
             tokio::task::spawn_blocking(move || {
@@ -98,6 +114,7 @@ impl Session {
             }
         }
         report.shard = shard;
+        report.host = host;
         report.variant = texts.name;
         report.descriptions_file = texts.descriptions.map(|d| d.path.display().to_string());
         if let Some(split) = split {
@@ -108,5 +125,31 @@ impl Session {
             crate::report::summarize(&mut report);
         }
         (report, ended)
+    }
+}
+
+/// What a report records of the host: its name, its search, what its additions cost, what it
+/// did to tools.
+fn host_info(
+    profile: &crate::config::HostProfile,
+    presented: &crate::host::Presented,
+    encoding: crate::tokens::Encoding,
+) -> crate::report::HostInfo {
+    let first_request_tool_tokens = match &presented.search {
+        Some(s) => encoding.count(&s.tool.definition()),
+        None => presented
+            .tools
+            .tools
+            .iter()
+            .map(|t| encoding.count(&t.definition()))
+            .sum(),
+    };
+    crate::report::HostInfo {
+        name: profile.name.clone(),
+        title: profile.title.clone(),
+        search_tool: presented.search.as_ref().map(|s| s.spec.name.clone()),
+        system_tokens: presented.system.as_deref().map(|s| encoding.count(s)),
+        first_request_tool_tokens: Some(first_request_tool_tokens),
+        findings: presented.findings.clone(),
     }
 }

@@ -1,0 +1,229 @@
+//! Trials under a host that defers its tools: the model first sees the host's search tool (and
+//! the names the profile leaves visible); tooleval answers each search, and the tools it
+//! returns are fully defined from the next request. Search calls are not the task's calls:
+//! what they found is measured apart (`record::SearchRecord`).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::exec::{ExecOptions, score_reply};
+use super::plan::PlannedTask;
+use super::reply::unscored_record;
+use crate::host::{Presented, Search};
+use crate::mcp::ToolSet;
+use crate::model::{
+    ErrorKind, Exchange, ExchangedCall, Model, ModelError, ModelReply, ModelRequest, RawCall,
+};
+use crate::record::{Outcome, SearchCall, SearchRecord, SearchVerdict, TrialRecord};
+use crate::score::Judge;
+
+/// One trial's deferred tools: those loaded so far, and what its searches found.
+pub(super) struct Deferred<'a> {
+    pub search: &'a Search,
+    /// Every tool the host can load, as it names them.
+    pub all: &'a ToolSet,
+    loaded: Vec<usize>,
+    pub record: SearchRecord,
+}
+
+impl<'a> Deferred<'a> {
+    pub(super) fn new(presented: &'a Presented) -> Option<Deferred<'a>> {
+        let search = presented.search.as_deref()?;
+        Some(Deferred {
+            search,
+            all: &presented.tools,
+            loaded: Vec::new(),
+            record: SearchRecord::default(),
+        })
+    }
+
+    /// The tools a request offers now: the search tool, then every tool loaded so far.
+    pub(super) fn offered(&self, model: &dyn Model, req: &mut ModelRequest) {
+        let mut tools = Vec::with_capacity(self.loaded.len() + 1);
+        tools.push(self.search.tool.clone());
+        tools.extend(self.loaded.iter().map(|&i| self.all.tools[i].clone()));
+        let mut set = ToolSet {
+            tools,
+            encoding: self.all.encoding.clone(),
+            ..ToolSet::default()
+        };
+        set.rehash();
+        req.api_tools = Arc::new(model.api_tools(&set));
+        req.tools = Arc::new(set);
+    }
+
+    /// Splits a reply's calls: the searches, and the rest.
+    pub(super) fn split(&self, calls: Vec<RawCall>) -> (Vec<RawCall>, Vec<RawCall>) {
+        calls
+            .into_iter()
+            .partition(|c| self.search.is_search(&c.name))
+    }
+
+    /// Answers search calls: each result as the model is shown it; the tools found are loaded.
+    pub(super) fn answer(&mut self, calls: &[RawCall], turn: u32) -> Vec<ExchangedCall> {
+        let mut out = Vec::with_capacity(calls.len());
+        for (i, c) in calls.iter().enumerate() {
+            let a = self.search.answer(&c.arguments, self.all);
+            for &t in &a.returned {
+                if !self.loaded.contains(&t) {
+                    self.loaded.push(t);
+                }
+            }
+            self.record.searches.push(SearchCall {
+                query: a.query,
+                returned: a
+                    .returned
+                    .iter()
+                    .map(|&t| self.all.tools[t].name.clone())
+                    .collect(),
+                error: a.error.clone(),
+            });
+            out.push(ExchangedCall {
+                id: c.id.clone().unwrap_or_else(|| format!("search_{turn}_{i}")),
+                name: c.name.clone(),
+                arguments: c.arguments.clone(),
+                result: a.text,
+                is_error: a.error.is_some(),
+                id_from_model: c.id.is_some(),
+                signature: c.signature.clone(),
+            });
+        }
+        out
+    }
+
+    /// Counts a reply that only searched.
+    pub(super) fn searched_turn(&mut self, reply: &ModelReply) {
+        self.record.turns += 1;
+        if let Some(u) = reply.usage {
+            self.record.tokens += u.prompt_tokens + u.completion_tokens;
+        }
+    }
+
+    /// The search's measures against the trial's outcome, and its reason told what the search
+    /// did when the trial failed.
+    pub(super) fn finish(mut self, rec: &mut TrialRecord) {
+        let returned: Vec<&str> = self
+            .record
+            .searches
+            .iter()
+            .flat_map(|s| s.returned.iter().map(String::as_str))
+            .collect();
+        let expected = &rec.expected;
+        if !expected.is_empty() && rec.outcome != Outcome::Error {
+            self.record.hit = Some(expected.iter().all(|e| returned.contains(&e.as_str())));
+            self.record.rank = self
+                .record
+                .searches
+                .iter()
+                .filter_map(|s| s.returned.iter().position(|r| *r == expected[0]))
+                .min()
+                .map(|p| p as u32 + 1);
+            let found = expected.iter().any(|e| returned.contains(&e.as_str()));
+            let chosen = expected.iter().all(|e| rec.called.contains(e));
+            self.record.verdict = match (self.record.searches.is_empty(), found) {
+                (true, _) => SearchVerdict::NeverSearched,
+                (false, false) => SearchVerdict::NeverFound,
+                (false, true) if chosen || rec.outcome == Outcome::Pass => SearchVerdict::Found,
+                (false, true) => SearchVerdict::FoundNotChosen,
+            };
+            if rec.outcome != Outcome::Pass {
+                let n = self.record.searches.len();
+                let what = match self.record.verdict {
+                    SearchVerdict::NeverSearched => {
+                        "never searched: its tools were deferred and it did not call the search tool".to_owned()
+                    }
+                    SearchVerdict::NeverFound => format!(
+                        "never found: {n} search(es), `{}` never returned",
+                        expected[0]
+                    ),
+                    SearchVerdict::FoundNotChosen => format!(
+                        "found but not chosen: search returned `{}` at rank {}",
+                        expected[0],
+                        self.record.rank.map_or("?".into(), |r| r.to_string())
+                    ),
+                    _ => String::new(),
+                };
+                if !what.is_empty() {
+                    rec.reason = format!("{} ({what})", rec.reason);
+                }
+            }
+        }
+        rec.search = Some(Box::new(self.record));
+    }
+}
+
+/// A single-turn trial under deferral: the replies that only search are answered, up to the
+/// host's `max_searches`; the first reply that does anything else is scored as the task's.
+pub(super) async fn run_trial(
+    t: &PlannedTask,
+    mut req: ModelRequest,
+    model: &dyn Model,
+    presented: &Presented,
+    judge: &Judge,
+    opts: &ExecOptions,
+) -> (TrialRecord, Option<ModelError>) {
+    let mut d = Deferred::new(presented).expect("a deferring host");
+    let started = Instant::now();
+    let mut rec = unscored_record(t, req.trial, 0);
+    let mut usage: Option<crate::record::Usage> = None;
+    let mut fatal = None;
+    d.offered(model, &mut req);
+    for turn in 1.. {
+        let answer = tokio::time::timeout(opts.request_timeout, model.complete(&req)).await;
+        let mut reply = match answer {
+            Err(_) => {
+                rec.reason = format!(
+                    "the model did not answer within {}s (turn {turn})",
+                    opts.request_timeout.as_secs()
+                );
+                break;
+            }
+            Ok(Err(e)) => {
+                rec.retries += e.retries;
+                rec.reason = if e.retries > 0 {
+                    format!("{} (turn {turn}, after {} retries)", e.message, e.retries)
+                } else {
+                    format!("{} (turn {turn})", e.message)
+                };
+                fatal = (e.kind == ErrorKind::Fatal).then_some(e);
+                break;
+            }
+            Ok(Ok(reply)) => reply,
+        };
+        if let Some(u) = reply.usage {
+            let total = usage.get_or_insert_default();
+            total.prompt_tokens += u.prompt_tokens;
+            total.completion_tokens += u.completion_tokens;
+        }
+        let (searches, others) = d.split(std::mem::take(&mut reply.tool_calls));
+        if !searches.is_empty() && others.is_empty() && turn <= d.search.max_searches {
+            d.searched_turn(&reply);
+            rec.retries += reply.retries;
+            rec.cached |= reply.cached;
+            let calls = d.answer(&searches, turn);
+            req.exchanges.push(Exchange {
+                content: reply.content.clone(),
+                calls,
+            });
+            d.offered(model, &mut req);
+            continue;
+        }
+        if !searches.is_empty() {
+            reply.notes.push(format!(
+                "{} call(s) of the search tool in the scored reply were left out of its calls",
+                searches.len()
+            ));
+        }
+        reply.tool_calls = others;
+        let retries = rec.retries;
+        let cached = rec.cached;
+        score_reply(&mut rec, reply, t, d.all, judge, opts.recover_text_calls);
+        rec.retries += retries;
+        rec.cached |= cached;
+        rec.usage = usage;
+        break;
+    }
+    rec.latency_ms = started.elapsed().as_millis() as u64;
+    d.finish(&mut rec);
+    (rec, fatal)
+}
