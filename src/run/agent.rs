@@ -1069,6 +1069,7 @@ mod conversation_tests {
             judge: &judge,
             request_timeout: std::time::Duration::from_secs(1),
             recover: false,
+            deferred: None,
         };
         let req = ModelRequest::new(Vec::new(), "Is checkout healthy?".into(), tools.clone(), 0);
         let (rec, fatal) = trial.run(req).await;
