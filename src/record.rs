@@ -293,7 +293,7 @@ impl SearchVerdict {
             SearchVerdict::NotApplicable => "n/a",
             SearchVerdict::NeverSearched => "never searched",
             SearchVerdict::NeverFound => "never found",
-            SearchVerdict::FoundNotChosen => "found, not chosen",
+            SearchVerdict::FoundNotChosen => "found but not chosen",
             SearchVerdict::Found => "found",
         }
     }

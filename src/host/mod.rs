@@ -44,6 +44,19 @@ pub(crate) enum Effect {
     Refused,
 }
 
+impl Effect {
+    /// What the host did, as a verb phrase before a count of tools.
+    pub(crate) fn verb(self) -> &'static str {
+        match self {
+            Effect::Dropped => "leaves out",
+            Effect::Truncated => "cuts the names of",
+            Effect::DescriptionCut => "cuts the descriptions of",
+            Effect::InstructionsCut => "cuts the instructions of the servers of",
+            Effect::Refused => "would refuse the requests for",
+        }
+    }
+}
+
 /// The tools as a host presents them.
 #[derive(Debug, Clone)]
 pub(crate) struct Presented {

@@ -180,3 +180,50 @@ pub(crate) fn converted_note(c: &crate::mcp::Converted) -> String {
         c.provider
     )
 }
+
+/// What a report says of its host, line by line: which host, deferral and what the first
+/// request costs, then what it did to tools (a few one by one, many counted by kind).
+pub(crate) fn host_lines(h: &crate::report::HostInfo) -> Vec<String> {
+    let title = h
+        .title
+        .as_deref()
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
+    let tokens = h
+        .first_request_tool_tokens
+        .map(|n| format!("{n} tokens of tool definitions"))
+        .into_iter()
+        .chain(h.system_tokens.map(|n| format!("{n} of host system text")))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let how = match &h.search_tool {
+        Some(s) => format!("tools deferred behind `{s}`"),
+        None => "every tool in every request".to_owned(),
+    };
+    let mut lines = vec![format!(
+        "host: {}{title}: {how}; the first request carries {tokens}",
+        h.name
+    )];
+    if h.findings.len() <= 3 {
+        lines.extend(h.findings.iter().map(|f| format!("note: {}", f.message)));
+    } else {
+        let mut kinds: Vec<(crate::host::Effect, Vec<&str>)> = Vec::new();
+        for f in &h.findings {
+            let name = f.tool.as_deref().unwrap_or("(request)");
+            match kinds.iter_mut().find(|(e, _)| *e == f.effect) {
+                Some((_, names)) => names.push(name),
+                None => kinds.push((f.effect, vec![name])),
+            }
+        }
+        for (effect, names) in kinds {
+            lines.push(format!(
+                "note: {} {} {} tools ({}); the report lists each",
+                h.name,
+                effect.verb(),
+                names.len(),
+                crate::report::first_few(&names, 3)
+            ));
+        }
+    }
+    lines
+}

@@ -4,6 +4,7 @@ mod agent;
 mod matcher;
 mod outcome;
 mod paired;
+mod search;
 mod stats;
 mod summary;
 
@@ -11,6 +12,7 @@ pub(crate) use agent::Conversation;
 pub(crate) use matcher::check_args;
 pub(crate) use outcome::{ActualCall, Judge};
 pub(crate) use paired::PairedTest;
+pub(crate) use search::{SearchTotals, ToolSearch};
 pub(crate) use stats::Rate;
 pub(crate) use summary::{
     AgentTotals, Summary, TaskState, TaskSummary, ToolStats, TrialsByTask, summarize,

@@ -39,6 +39,9 @@ pub(crate) struct Summary {
     /// Over the agent trials, when there are any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentTotals>,
+    /// Over the trials whose tools a host deferred behind its search, when there are any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<super::SearchTotals>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_accuracy: Option<f64>,
     /// Whether full-call accuracy reached `min_accuracy` (absent without one).
@@ -248,6 +251,7 @@ pub(crate) fn summarize(
         retries: trials.iter().map(|t| u64::from(t.retries)).sum(),
         cached: trials.iter().filter(|t| t.cached).count() as u64,
         agent: AgentTotals::of(trials),
+        search: super::SearchTotals::of(trials),
         min_accuracy,
         meets_min_accuracy,
     }

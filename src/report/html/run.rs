@@ -189,6 +189,13 @@ fn facts(r: &Report) -> Vec<(&'static str, String)> {
     if let Some(c) = &r.tools.converted {
         facts.push(("schemas", converted_fact(c)));
     }
+    if let Some(h) = &r.host {
+        let lines: Vec<String> = crate::report::text::host_lines(h)
+            .iter()
+            .map(|l| esc(l))
+            .collect();
+        facts.push(("host", lines.join("<br>")));
+    }
     if let Some(s) = r.split {
         facts.push((
             "split",
@@ -271,7 +278,17 @@ fn accuracy(r: &Report) -> String {
             rate_bar(&split.full_call)
         );
     }
+    if let Some(search) = &s.search {
+        let _ = write!(
+            b,
+            "<tr><th>search hit rate (the expected tool among the results)</th><td>{}</td></tr>",
+            rate_bar(&Some(search.hit_rate))
+        );
+    }
     b.push_str("</tbody></table>");
+    if let Some(search) = &s.search {
+        b.push_str(&search_summary(search));
+    }
     let _ = write!(
         b,
         "<p class=\"muted\">95% intervals{}. {} trial(s) ended in an infrastructure error and count in no rate.</p>",
@@ -292,6 +309,69 @@ fn accuracy(r: &Report) -> String {
         );
     }
     b
+}
+
+/// What the host's search did over the run: its cost, why trials failed under it, and the
+/// tools it did not return.
+fn search_summary(s: &crate::score::SearchTotals) -> String {
+    let mut b = format!(
+        "<p>Tool search: {} search(es) over {} trial(s), mean rank of the hit {}; never searched {}, never found {}, found but not chosen {}.</p>",
+        s.searches,
+        s.trials,
+        s.mean_rank.map_or("-".into(), |r| format!("{r:.1}")),
+        s.never_searched,
+        s.never_found,
+        s.found_not_chosen
+    );
+    let missed: Vec<&crate::score::ToolSearch> =
+        s.tools.iter().filter(|t| t.never_found > 0).collect();
+    if !missed.is_empty() {
+        b.push_str("<table><thead><tr><th>never found by search</th><th class=\"num\">trials</th><th class=\"num\">expected in</th></tr></thead><tbody>");
+        for t in missed {
+            let _ = write!(
+                b,
+                "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                esc(&t.name),
+                t.never_found,
+                t.expected
+            );
+        }
+        b.push_str("</tbody></table>");
+    }
+    b
+}
+
+/// A trial's searches: each query and what it returned, and what that did for the task.
+fn write_search(b: &mut String, s: &crate::record::SearchRecord) {
+    let _ = write!(
+        b,
+        "<p class=\"muted\">tool search: {}{}</p><ul>",
+        s.verdict.as_str(),
+        s.rank
+            .map(|r| format!(", the expected tool at rank {r}"))
+            .unwrap_or_default()
+    );
+    for c in &s.searches {
+        let returned = if c.returned.is_empty() {
+            "nothing".to_owned()
+        } else {
+            c.returned
+                .iter()
+                .map(|n| format!("<code>{}</code>", esc(n)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = write!(
+            b,
+            "<li><code>{}</code> returned {returned}{}</li>",
+            esc(&c.query),
+            c.error
+                .as_ref()
+                .map(|e| format!(" ({})", esc(e)))
+                .unwrap_or_default()
+        );
+    }
+    b.push_str("</ul>");
 }
 
 /// The outcomes of a task's trials, in trial order.
@@ -492,7 +572,8 @@ fn same_key(tr: &TrialRecord) -> String {
         tr.reason,
         tr.reply.as_ref().map(calls),
         tr.notes,
-        agent
+        agent,
+        tr.search
     ])
     .to_string()
 }
@@ -540,6 +621,9 @@ fn trial(same: &[&TrialRecord]) -> String {
     );
     let facts: Vec<String> = same.iter().map(|t| trial_facts(t)).collect();
     let _ = write!(b, "<p class=\"muted\">{}</p>", esc(&facts.join("; ")));
+    if let Some(s) = &tr.search {
+        write_search(&mut b, s);
+    }
     match &tr.agent {
         Some(a) => write_conversation(&mut b, a),
         None => write_reply(&mut b, tr.reply.as_ref()),

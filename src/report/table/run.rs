@@ -133,6 +133,11 @@ fn header(r: &Report, width: u16) -> String {
             )
         );
     }
+    if let Some(h) = &r.host {
+        for line in crate::report::text::host_lines(h) {
+            let _ = writeln!(out, "{}", super::wrap(&line, width, "  "));
+        }
+    }
     out
 }
 
@@ -462,6 +467,71 @@ fn agent_rows(a: &crate::score::AgentTotals) -> Vec<[String; 2]> {
     rows
 }
 
+/// What the host's search did: how often it returned the expected tool, at what place, what it
+/// cost, and why trials failed under it.
+fn search_rows(s: &crate::score::SearchTotals) -> Vec<[String; 2]> {
+    let per = |n: u64| format!("{:.1}", n as f64 / s.trials.max(1) as f64);
+    let mut rows = vec![
+        [
+            format!("search hit rate (95% CI, of {})", s.hit_rate.n),
+            super::rate(&Some(s.hit_rate)),
+        ],
+        [
+            "search: mean rank of the hit / searches per trial".to_owned(),
+            format!(
+                "{} / {}",
+                s.mean_rank.map_or("-".into(), |r| format!("{r:.1}")),
+                per(s.searches)
+            ),
+        ],
+    ];
+    if s.tokens > 0 {
+        rows.push([
+            "search: replies / their tokens".to_owned(),
+            format!("{} / {}", s.turns, s.tokens),
+        ]);
+    }
+    let verdicts: Vec<String> = [
+        ("never searched", s.never_searched),
+        ("never found", s.never_found),
+        ("found but not chosen", s.found_not_chosen),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(what, n)| {
+        format!(
+            "{}{}{n}",
+            what.replace(' ', &super::NO_BREAK.to_string()),
+            super::NO_BREAK
+        )
+    })
+    .collect();
+    if !verdicts.is_empty() {
+        rows.push(["search: failing trials".to_owned(), verdicts.join(", ")]);
+    }
+    let missed: Vec<String> = s
+        .tools
+        .iter()
+        .filter(|t| t.never_found > 0)
+        .map(|t| {
+            format!(
+                "{}{}{}/{}",
+                t.name,
+                super::NO_BREAK,
+                t.never_found,
+                t.expected
+            )
+        })
+        .collect();
+    if !missed.is_empty() {
+        rows.push([
+            "never found by search (trials)".to_owned(),
+            missed.join(", "),
+        ]);
+    }
+    rows
+}
+
 fn seconds(ms: u64) -> String {
     format!("{:.1}{}s", ms as f64 / 1000.0, super::NO_BREAK)
 }
@@ -499,6 +569,9 @@ fn count_rows(s: &Summary, complete: bool) -> Vec<[String; 2]> {
     }
     if let Some(a) = &s.agent {
         rows.extend(agent_rows(a));
+    }
+    if let Some(search) = &s.search {
+        rows.extend(search_rows(search));
     }
     if s.tokens.prompt + s.tokens.completion > 0 {
         rows.push([
