@@ -418,6 +418,10 @@ pub struct MergeArgs {
 pub struct ToolsArgs {
     #[command(flatten)]
     pub target: ServerTarget,
+    /// The tools as this host presents them: its names, what it leaves out or cuts, what it
+    /// adds to the system prompt (a built-in profile or a profile file).
+    #[arg(long, value_name = "NAME|FILE")]
+    pub host: Option<String>,
 }
 
 /// Which servers to list: one on the command line, or every server of an eval file; shared by
@@ -686,6 +690,8 @@ pub enum SchemaFile {
     Eval,
     Suite,
     Descriptions,
+    /// A host profile (`hosts/*.yaml`).
+    Host,
 }
 
 /// A significance level: strictly between 0 and 1.

@@ -1,4 +1,4 @@
-//! `tooleval schema`: the JSON Schema of eval, suite or descriptions files, for editors.
+//! `tooleval schema`: the JSON Schema of eval, suite, descriptions or host profile files, for editors.
 
 use crate::cli::{SchemaArgs, SchemaFile};
 use crate::config;
@@ -10,6 +10,7 @@ pub(crate) fn schema_command(out: &Output, args: SchemaArgs) -> Result<i32> {
         SchemaFile::Eval => config::eval_schema(),
         SchemaFile::Suite => config::suite_schema(),
         SchemaFile::Descriptions => config::descriptions_schema(),
+        SchemaFile::Host => config::host_schema(),
     });
     Ok(exit::OK)
 }

@@ -10,6 +10,16 @@ pub(crate) async fn tools_command(out: &Output, args: ToolsArgs) -> Result<i32> 
     let listing = servers_to_list(args.target.eval.as_deref(), &args.target.server)?;
     let encoding = listing.encoding(args.target.encoding);
     let (mut tools, mut servers) = listing.list().await?;
+    let mut host = None;
+    if let Some(name) = &args.host {
+        let profile = crate::config::HostProfile::resolve(name, std::path::Path::new("."))?;
+        if !profile.is_raw() {
+            let presented =
+                crate::host::present(&profile, &tools, &servers, &|t| encoding.count(t));
+            tools = (*presented.tools).clone();
+            host = Some(crate::session::host_info(&profile, &presented, encoding));
+        }
+    }
     tools.count_tokens(encoding);
     crate::mcp::count_instructions(&mut servers, encoding);
     match args.target.format {
@@ -25,9 +35,23 @@ pub(crate) async fn tools_command(out: &Output, args: ToolsArgs) -> Result<i32> 
             if let Some(o) = v.as_object_mut().filter(|_| !instructions.is_empty()) {
                 o.insert("instructions".into(), instructions.into());
             }
+            if let (Some(o), Some(h)) = (v.as_object_mut(), &host) {
+                o.insert("host".into(), serde_json::to_value(h).unwrap_or_default());
+            }
             out.print_json(&v)
         }
         Format::Table => {
+            if let Some(h) = &host {
+                for line in report::host_lines(h) {
+                    out.print(&format!("{}\n", report::wrap(&line, out.width, "  ")));
+                }
+                // The names the host's model sees.
+                for t in &mut tools.tools {
+                    if t.api_name != t.name {
+                        t.name = format!("{} (`{}`)", t.api_name, t.name);
+                    }
+                }
+            }
             out.print(&report::render_tools_table(&tools, out.width));
             out.print(&report::render_instructions(&servers, out.width));
         }

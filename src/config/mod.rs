@@ -41,7 +41,7 @@ pub use located::{Places, Seg};
 pub use matcher::Call;
 pub use matcher::Matcher;
 pub(crate) use overrides::Overrides;
-pub(crate) use schema::{descriptions_schema, eval_schema, suite_schema};
+pub(crate) use schema::{descriptions_schema, eval_schema, host_schema, suite_schema};
 pub use suite::Expect;
 pub use suite::Message;
 pub use suite::Order;

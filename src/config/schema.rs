@@ -29,3 +29,11 @@ pub(crate) fn descriptions_schema() -> String {
         "descriptions.schema.json",
     )
 }
+
+/// The JSON Schema of host profiles, as committed in `schemas/host.schema.json`.
+pub(crate) fn host_schema() -> String {
+    render(
+        schemars::schema_for!(super::HostProfile),
+        "host.schema.json",
+    )
+}

@@ -54,6 +54,7 @@ pub(crate) use table::{
     render_instructions, render_matrix, render_sweep_table, render_table, render_tools_table,
     render_variants, wrap,
 };
+pub(crate) use text::host_lines;
 pub(crate) use types::{
     EvalInfo, HostInfo, Report, SCHEMA_VERSION, ShardInfo, SplitRates, SuiteInfo, ToolIdentity,
     first_few,

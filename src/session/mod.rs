@@ -16,7 +16,7 @@ pub(crate) use assemble::{build_report, eval_info};
 pub(crate) use check::check_expectations;
 pub(crate) use finish::{Finish, Show, finish, finish_with, write_report};
 pub(crate) use prepare::Prepare;
-pub(crate) use variant::{Ended, Plan, Texts};
+pub(crate) use variant::{Ended, Plan, Texts, host_info};
 
 use crate::config::Mode;
 use crate::config::{self, Eval, Overrides, ServerSpec, Split};

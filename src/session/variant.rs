@@ -130,7 +130,7 @@ impl Session {
 
 /// What a report records of the host: its name, its search, what its additions cost, what it
 /// did to tools.
-fn host_info(
+pub(crate) fn host_info(
     profile: &crate::config::HostProfile,
     presented: &crate::host::Presented,
     encoding: crate::tokens::Encoding,

@@ -12,7 +12,7 @@ fn generated(which: &str) -> String {
 
 #[test]
 fn committed_schemas_are_current() {
-    for which in ["eval", "suite", "descriptions"] {
+    for which in ["eval", "suite", "descriptions", "host"] {
         let path = repo().join(format!("schemas/{which}.schema.json"));
         let fresh = generated(which);
         if std::env::var_os("TOOLEVAL_UPDATE_SCHEMAS").is_some() {
@@ -47,6 +47,14 @@ fn validate(schema: &str, yaml_file: &str) {
 fn shipped_files_validate_against_the_schemas() {
     validate("eval", "evals/demo.yaml");
     validate("suite", "suites/observability.yaml");
+    let hosts = std::fs::read_dir(repo().join("hosts")).unwrap();
+    let mut n = 0;
+    for h in hosts {
+        let name = h.unwrap().file_name().to_string_lossy().into_owned();
+        validate("host", &format!("hosts/{name}"));
+        n += 1;
+    }
+    assert!(n >= 5, "{n} host profiles");
     // And the schema catches what the loader catches.
     let schema: Value = serde_json::from_str(&generated("suite")).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
