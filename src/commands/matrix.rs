@@ -1,7 +1,8 @@
-//! `tooleval run` with several models (`models:` in the eval, or `--model` more than once): the
-//! suite asked of every model at once on one tool listing (the eval's concurrency shared, each
-//! model's rate limits its own), a report per model, and the combined summary
-//! (`<report>-matrix.json`) shown as a table of models, pairs and tasks.
+//! `tooleval run` with several models (`models:` in the eval, or `--model` more than once) or
+//! several hosts (`hosts:`, or `--host` more than once): the suite asked of every model, or
+//! under every host, at once on one tool listing (the eval's concurrency shared, each model's
+//! rate limits its own), a report per entry, and the combined summary (`<report>-matrix.json`)
+//! shown as a table of entries, pairs and tasks.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,11 +17,13 @@ use crate::report::{self, Report};
 use crate::run::{ExecOptions, Shared};
 use crate::session::{self, Ended, Finish, Plan, Prepare, Session, Texts};
 
-/// One model of the matrix: how it is named, where its report and page go.
+/// One model (or host) of the matrix: how it is named, where its report and page go.
 struct Entry {
     label: String,
     config: crate::config::ModelConfig,
     model: Arc<dyn Model>,
+    /// The host it presents the tools as (`None`: the raw API).
+    host: Option<Arc<crate::config::HostProfile>>,
     out: PathBuf,
     html: Option<PathBuf>,
 }
@@ -122,6 +125,9 @@ fn entries(
     cache: &CacheSettings,
 ) -> Result<(Vec<Entry>, PathBuf)> {
     let eval = &session.eval;
+    if eval.hosts.len() > 1 {
+        return host_entries(args, session, cache);
+    }
     // Every model is built before any server starts: a missing key should not wait for them.
     // Every model that cannot be set up is named at once, not the first alone.
     let (built, failed): (Vec<_>, Vec<_>) = eval
@@ -166,8 +172,62 @@ fn entries(
             html: args.html.as_ref().map(|h| report::with_suffix(h, slug)),
             label: label.clone(),
             model,
+            host: eval
+                .hosts
+                .first()
+                .filter(|h| !h.is_raw())
+                .cloned()
+                .map(Arc::new),
         })
         .collect();
+    Ok((entries, summary_path))
+}
+
+/// A host matrix: the eval's model under each host, labelled by the host.
+fn host_entries(
+    args: &RunArgs,
+    session: &Session,
+    cache: &CacheSettings,
+) -> Result<(Vec<Entry>, PathBuf)> {
+    let eval = &session.eval;
+    if eval.models.len() > 1 {
+        return Err(Error::usage(
+            format!(
+                "{} models and {} hosts: a matrix is of models or of hosts",
+                eval.models.len(),
+                eval.hosts.len()
+            ),
+            Some("run each model's host matrix apart (`--model NAME`), or each host's model matrix (`--host NAME`)".to_owned()),
+        ));
+    }
+    let labels: Vec<String> = eval.hosts.iter().map(|h| h.name.clone()).collect();
+    if let Some((i, _)) = labels
+        .iter()
+        .enumerate()
+        .find(|(i, l)| labels[..*i].contains(l))
+    {
+        return Err(Error::usage(
+            format!("the host `{}` is named twice", labels[i]),
+            Some("each host runs once: drop the repeated `--host`".to_owned()),
+        ));
+    }
+    let base_out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| report::default_report_path(&eval.path, session.started));
+    let summary_path = report::with_suffix(&base_out, "matrix");
+    let slugs = distinct_slugs(&labels);
+    let mut entries = Vec::new();
+    for ((profile, label), slug) in eval.hosts.iter().zip(&labels).zip(&slugs) {
+        entries.push(Entry {
+            config: eval.model.clone(),
+            model: model::from_config(&eval.model, cache)?,
+            out: report::with_suffix(&base_out, slug),
+            html: args.html.as_ref().map(|h| report::with_suffix(h, slug)),
+            label: label.clone(),
+            host: (!profile.is_raw()).then(|| Arc::new(profile.clone())),
+        });
+    }
     Ok((entries, summary_path))
 }
 
@@ -192,8 +252,13 @@ async fn measure_all(
     }
     if progress {
         out.say(&format!(
-            "{} models at once, {} trials each, at most {} in flight:\n",
+            "{} {} at once, {} trials each, at most {} in flight:\n",
             entries.len(),
+            if eval.hosts.len() > 1 {
+                "hosts"
+            } else {
+                "models"
+            },
             plan.tasks.len() as u64 * u64::from(eval.trials),
             eval.concurrency
         ));
@@ -208,6 +273,7 @@ async fn measure_all(
             recover_text_calls: e.config.recover_text_calls,
             request_timeout: model::request_backstop(&e.config, 60),
             shared: Some(shared.clone()),
+            profile: e.host.clone(),
             ..plan.opts.clone()
         })
         .collect();
@@ -249,11 +315,15 @@ fn finish_models(
     let mut stops = Vec::new();
     for (i, (entry, (report, ended))) in entries.iter().zip(measured).enumerate() {
         if args.format == Format::Table && !args.quiet {
-            out.say(&format!(
-                "model {} ({}):\n",
-                entry.label,
-                report::provider_name(&report.model.kind)
-            ));
+            out.say(&match &report.host {
+                Some(h) if session.eval.hosts.len() > 1 => format!("host {}:\n", h.name),
+                None if session.eval.hosts.len() > 1 => "host raw:\n".to_owned(),
+                _ => format!(
+                    "model {} ({}):\n",
+                    entry.label,
+                    report::provider_name(&report.model.kind)
+                ),
+            });
         }
         // The gate and the baseline belong to the first model, as a baseline was recorded by
         // one model; every model's report is written for `diff`.

@@ -22,7 +22,7 @@ struct Variant {
 
 pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     let session = Session::load(&args.eval, &(&args.settings).into())?;
-    if session.eval.models.len() > 1 && !args.dry_run {
+    if (session.eval.models.len() > 1 || session.eval.hosts.len() > 1) && !args.dry_run {
         return super::matrix::run_matrix(out, args, session).await;
     }
     let cache = super::resolve::cache_settings(&args.cache);

@@ -25,6 +25,9 @@ pub(crate) struct Matrix {
     /// The tool set every model was offered (as the servers listed it).
     pub tools_hash: String,
     pub trials: u32,
+    /// What the entries differ in: `model`, or `host` (one model under several hosts).
+    #[serde(default = "model_axis")]
+    pub axis: String,
     pub models: Vec<MatrixModel>,
     /// Every pair of models, in the order listed: `b` against `a`.
     pub pairs: Vec<MatrixPair>,
@@ -47,6 +50,20 @@ pub(crate) struct MatrixModel {
     /// Tools whose schemas this model's API was sent converted.
     #[serde(default)]
     pub converted_tools: usize,
+    /// The host the tools were presented as (none: the raw API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Under a deferring host: how often search returned the expected tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_hit_rate: Option<Rate>,
+    /// Tokens of the tool definitions in the first request (the search tool alone when
+    /// deferred).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_request_tool_tokens: Option<usize>,
+}
+
+fn model_axis() -> String {
+    "model".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,7 +153,18 @@ pub(crate) fn matrix_labels(models: &[ModelInfo]) -> Vec<String> {
 /// The matrix of `reports` (each with the path it was written to), compared at `alpha`.
 pub(crate) fn build_matrix(reports: &[(&Report, String)], alpha: f64) -> Matrix {
     let infos: Vec<ModelInfo> = reports.iter().map(|(r, _)| r.model.clone()).collect();
-    let labels = matrix_labels(&infos);
+    let host = |r: &Report| {
+        r.host
+            .as_ref()
+            .map_or("raw", |h| h.name.as_str())
+            .to_owned()
+    };
+    let by_host = reports.windows(2).any(|w| host(w[0].0) != host(w[1].0));
+    let labels = if by_host {
+        reports.iter().map(|(r, _)| host(r)).collect()
+    } else {
+        matrix_labels(&infos)
+    };
     let first = reports.first().map(|(r, _)| *r);
     let models = reports
         .iter()
@@ -151,6 +179,13 @@ pub(crate) fn build_matrix(reports: &[(&Report, String)], alpha: f64) -> Matrix 
             prompt_tokens: r.summary.tokens.prompt,
             completion_tokens: r.summary.tokens.completion,
             converted_tools: r.tools.converted.as_ref().map_or(0, |c| c.tools.len()),
+            host: r.host.as_ref().map(|h| h.name.clone()),
+            search_hit_rate: r.summary.search.as_ref().map(|s| s.hit_rate),
+            first_request_tool_tokens: r
+                .host
+                .as_ref()
+                .and_then(|h| h.first_request_tool_tokens)
+                .or_else(|| Some(r.tools.total_tokens()).filter(|n| *n > 0)),
         })
         .collect();
     let mut pairs = Vec::new();
@@ -203,6 +238,7 @@ pub(crate) fn build_matrix(reports: &[(&Report, String)], alpha: f64) -> Matrix 
         started_at: first.map(|r| r.started_at.clone()).unwrap_or_default(),
         tools_hash: first.map(|r| r.tools.hash.clone()).unwrap_or_default(),
         trials: first.map_or(1, |r| r.eval.trials),
+        axis: if by_host { "host" } else { "model" }.into(),
         models,
         pairs,
         tasks,

@@ -1,5 +1,6 @@
-//! A model matrix for a terminal: accuracy per model, each pair of models compared, and the
-//! tasks where the models disagree (every task with `verbose`).
+//! A model (or host) matrix for a terminal: accuracy per entry, each pair compared, and the
+//! tasks where they disagree (every task with `verbose`). A host matrix shows the tool tokens
+//! of each host's first request and its search hit rate.
 
 use std::fmt::Write as _;
 
@@ -19,23 +20,28 @@ pub(crate) fn render_matrix(m: &Matrix, width: u16, verbose: bool) -> String {
         );
     }
     let disagree = m.disagreements().count();
+    let (them, each) = if m.axis == "host" {
+        ("hosts", "host")
+    } else {
+        ("models", "model")
+    };
     if verbose {
         let _ = writeln!(
             out,
-            "every task ({}; the models disagree on {disagree}):\n{}",
+            "every task ({}; the {them} disagree on {disagree}):\n{}",
             m.tasks.len(),
             tasks_table(m, width, false)
         );
     } else if disagree == 0 {
         let _ = writeln!(
             out,
-            "every model has the same result on each of the {} tasks",
+            "every {each} has the same result on each of the {} tasks",
             m.tasks.len()
         );
     } else {
         let _ = writeln!(
             out,
-            "tasks where the models disagree ({disagree} of {}; --verbose shows every task):\n{}",
+            "tasks where the {them} disagree ({disagree} of {}; --verbose shows every task):\n{}",
             m.tasks.len(),
             tasks_table(m, width, true)
         );
@@ -45,31 +51,53 @@ pub(crate) fn render_matrix(m: &Matrix, width: u16, verbose: bool) -> String {
 
 fn models_table(m: &Matrix, width: u16) -> super::Laid {
     let mut t = table(width);
-    t.set_header([
-        "model",
-        "provider",
+    let searched = m.models.iter().any(|x| x.search_hit_rate.is_some());
+    let by_host = m.axis == "host";
+    let mut header = vec![
+        if by_host { "host" } else { "model" },
+        if by_host { "tool tokens" } else { "provider" },
         "tool selection (95% CI)",
         "full call (95% CI)",
-        "tokens in / out",
-    ]);
+    ];
+    if searched {
+        header.push("search hit (95% CI)");
+    }
+    header.push("tokens in / out");
+    t.set_header(header);
     for model in &m.models {
         let mut name = model.label.clone();
         if !model.complete {
             name.push_str(" (incomplete)");
         }
-        t.add_row([
+        let second = if by_host {
+            model
+                .first_request_tool_tokens
+                .map_or_else(|| "-".to_owned(), |n| n.to_string())
+        } else {
+            model.provider().to_owned()
+        };
+        let mut row = vec![
             Cell::new(name),
-            Cell::new(model.provider()),
+            Cell::new(second),
             Cell::new(rate(&model.selection)),
             Cell::new(rate(&model.full_call)),
-            Cell::new(format!(
-                "{} / {}",
-                model.prompt_tokens, model.completion_tokens
-            )),
-        ]);
+        ];
+        if searched {
+            row.push(Cell::new(
+                model
+                    .search_hit_rate
+                    .map_or_else(|| "-".to_owned(), |r| rate(&Some(r))),
+            ));
+        }
+        row.push(Cell::new(format!(
+            "{} / {}",
+            model.prompt_tokens, model.completion_tokens
+        )));
+        t.add_row(row);
     }
     // The token counts give way first on a narrow terminal.
-    laid_out_dropping(t, width, &[], &[4]).0
+    let last = if searched { 5 } else { 4 };
+    laid_out_dropping(t, width, &[], &[last]).0
 }
 
 fn pairs_table(m: &Matrix, width: u16) -> super::Laid {
