@@ -432,6 +432,10 @@ pub struct ServerTarget {
     /// The tokenizer for token counts [default: the eval file's, else o200k_base].
     #[arg(long, value_enum)]
     pub encoding: Option<Encoding>,
+    /// Lay this descriptions file over the servers' texts first (tool and parameter
+    /// descriptions, server instructions), as `run --descriptions` does.
+    #[arg(long, value_name = "FILE")]
+    pub descriptions: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

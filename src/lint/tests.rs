@@ -196,6 +196,7 @@ fn each_rule_fires_on_its_case() {
         tool_count: tools,
         instructions: instructions.map(str::to_owned),
         instructions_tokens: None,
+        instructions_overridden: false,
         tool_tokens: None,
         restarts: 0,
     };
