@@ -44,7 +44,7 @@ pub enum Command {
     /// Check tool definitions offline: vague or missing descriptions, names and descriptions a
     /// model will confuse, schema features APIs reject, token cost. Exit code 1 on errors.
     #[command(
-        after_help = "Examples:\n  tooleval lint -- tooleval demo-server\n  tooleval lint --eval evals/demo.yaml --format json\n  tooleval lint --provider gemini -- npx -y @modelcontextprotocol/server-filesystem /tmp\n\nRules: description-missing, description-short, param-undescribed, required-param-undescribed, enum-in-prose, shared-prefix, similar-names, similar-descriptions, schema-unsupported, schema-converted, name-mapped, strict-mode, tool-tokens, token-budget, instructions-missing, instructions-unknown-tool. Switch them off or tune them under `lint:` in the eval file."
+        after_help = "Examples:\n  tooleval lint -- tooleval demo-server\n  tooleval lint --eval evals/demo.yaml --format json\n  tooleval lint --provider gemini -- npx -y @modelcontextprotocol/server-filesystem /tmp\n\nRules: description-missing, description-short, param-undescribed, required-param-undescribed, enum-in-prose, shared-prefix, similar-names, similar-descriptions, schema-unsupported, schema-converted, name-mapped, strict-mode, tool-tokens, token-budget, instructions-missing, instructions-unknown-tool, instructions-long. Switch them off or tune them under `lint:` in the eval file."
     )]
     Lint(LintArgs),
     /// Write a starter eval file and suite for a server's tools: one task per tool, the prompts
@@ -441,6 +441,10 @@ pub struct ServerTarget {
     /// The tokenizer for token counts [default: the eval file's, else o200k_base].
     #[arg(long, value_enum)]
     pub encoding: Option<Encoding>,
+    /// Lay this descriptions file over the servers' texts first (tool and parameter
+    /// descriptions, server instructions), as `run --descriptions` does.
+    #[arg(long, value_name = "FILE")]
+    pub descriptions: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

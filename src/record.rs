@@ -197,6 +197,9 @@ pub(crate) struct ServerInfo {
     /// Tokens of `instructions`, when counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions_tokens: Option<usize>,
+    /// `instructions` are a descriptions file's, not the server's own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub instructions_overridden: bool,
     /// Tokens of this server's tool definitions as sent, summed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_tokens: Option<usize>,

@@ -13,7 +13,7 @@ use crate::output::Output;
 use crate::record::ServerInfo;
 
 pub(crate) async fn init_command(out: &Output, args: InitArgs) -> Result<i32> {
-    let listing = servers_to_list(None, &args.server)?;
+    let listing = servers_to_list(None, &args.server, None)?;
     let (tools, infos) = listing.list().await?;
     let name = args.name.clone().unwrap_or_else(|| default_name(&infos));
     let eval_path = args.dir.join("evals").join(format!("{name}.yaml"));

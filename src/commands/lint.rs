@@ -8,7 +8,11 @@ use crate::output::Output;
 use crate::report;
 
 pub(crate) async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
-    let listing = servers_to_list(args.target.eval.as_deref(), &args.target.server)?;
+    let listing = servers_to_list(
+        args.target.eval.as_deref(),
+        &args.target.server,
+        args.target.descriptions.as_deref(),
+    )?;
     let file = listing.file.clone().unwrap_or_default();
     let cfg = file.lint.clone().unwrap_or_default();
     check_disabled(&cfg.disable)?;
@@ -21,7 +25,11 @@ pub(crate) async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
         .iter()
         .filter_map(|s| {
             let tokens = s.instructions_tokens?;
-            Some(serde_json::json!({"server": s.name, "tokens": tokens}))
+            let mut i = serde_json::json!({"server": s.name, "tokens": tokens});
+            if s.instructions_overridden {
+                i["overridden"] = true.into();
+            }
+            Some(i)
         })
         .collect();
     // The providers named, and those of the eval's models.
@@ -78,8 +86,13 @@ pub(crate) async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
                 &findings, &tools, out.width, args.all,
             ));
             for i in &instructions {
+                let from = if i["overridden"] == true {
+                    " from the descriptions file"
+                } else {
+                    ""
+                };
                 let line = format!(
-                    "server `{}` has instructions of {} tokens (hosts show them to the model; `tooleval tools` prints them)",
+                    "server `{}` has instructions of {} tokens{from} (hosts show them to the model; `tooleval tools` prints them)",
                     i["server"].as_str().unwrap_or_default(),
                     i["tokens"]
                 );

@@ -58,7 +58,9 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
         .prepare(prepare, || Ok(((), session.judge(&cache)?)))
         .await?;
     if let Some(d) = &descriptions {
-        prepared.listed.tools.clone().apply_descriptions(d)?;
+        let listed = &prepared.listed;
+        let (mut tools, mut servers) = (listed.tools.clone(), listed.servers.clone());
+        crate::mcp::apply_descriptions(&mut tools, &mut servers, d)?;
     }
     let plan = Plan {
         tasks: prepared.tasks,

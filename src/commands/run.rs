@@ -54,7 +54,7 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
             Ok((session.model(&cache)?, session.judge(&cache)?))
         })
         .await?;
-    check_descriptions(&variants, &prepared.listed.tools)?;
+    check_descriptions(&variants, &prepared.listed)?;
     let plan = Plan {
         tasks: prepared.tasks,
         opts: ExecOptions {
@@ -241,10 +241,11 @@ fn variants(args: &RunArgs, session: &Session) -> Result<Vec<Variant>> {
 
 /// Every descriptions file is checked before the first request: a typo in the last variant
 /// should not cost the runs before it.
-fn check_descriptions(variants: &[Variant], tools: &crate::mcp::ToolSet) -> Result<()> {
+fn check_descriptions(variants: &[Variant], listed: &session::Listed) -> Result<()> {
     let mut diags = Vec::new();
     for d in variants.iter().filter_map(|v| v.descriptions.as_ref()) {
-        match tools.clone().apply_descriptions(d) {
+        let (mut tools, mut servers) = (listed.tools.clone(), listed.servers.clone());
+        match crate::mcp::apply_descriptions(&mut tools, &mut servers, d) {
             Err(Error::Input(mut more)) => diags.append(&mut more),
             Err(e) => return Err(e),
             Ok(()) => {}

@@ -1,18 +1,28 @@
 //! The servers `tools`, `lint` and `init` look at: every server of an eval file, or one named on
 //! the command line (a URL, or a command after `--`).
 
-use crate::config::{self, ServerEntry, ServerSpec};
+use std::path::Path;
+
+use crate::config::{self, Descriptions, ServerEntry, ServerSpec};
 use crate::error::{Error, Result};
 
-/// Servers to list, with their entries as written, and the eval file they came from if any.
+/// Servers to list, with their entries as written, the eval file they came from if any, and
+/// the descriptions file to lay over what they send.
 pub(crate) struct Listing {
     pub servers: Vec<ServerEntry>,
     pub written: Vec<(String, ServerSpec)>,
     pub file: Option<config::EvalFile>,
+    pub descriptions: Option<Descriptions>,
 }
 
-/// The servers to list: every server of an eval file, or one named on the command line.
-pub(crate) fn servers_to_list(eval: Option<&std::path::Path>, words: &[String]) -> Result<Listing> {
+/// The servers to list: every server of an eval file, or one named on the command line; and
+/// the descriptions file, read before any server starts.
+pub(crate) fn servers_to_list(
+    eval: Option<&Path>,
+    words: &[String],
+    descriptions: Option<&Path>,
+) -> Result<Listing> {
+    let descriptions = descriptions.map(Descriptions::load).transpose()?;
     if let Some(eval) = eval {
         let eval = config::load_eval_servers(eval)?;
         let written = eval.file.servers.clone().into_iter().collect();
@@ -20,6 +30,7 @@ pub(crate) fn servers_to_list(eval: Option<&std::path::Path>, words: &[String]) 
             servers: eval.servers,
             written,
             file: Some(eval.file),
+            descriptions,
         });
     }
     let spec = server_from_args(words)?;
@@ -31,6 +42,7 @@ pub(crate) fn servers_to_list(eval: Option<&std::path::Path>, words: &[String]) 
         }],
         written: vec![(name, spec)],
         file: None,
+        descriptions,
     })
 }
 
@@ -58,11 +70,16 @@ fn server_from_args(words: &[String]) -> Result<ServerSpec> {
 }
 
 impl Listing {
-    /// Connects to every server, lists its tools and closes the connections.
+    /// Connects to every server, lists its tools and closes the connections; lays the
+    /// descriptions file over what they sent.
     pub(crate) async fn list(
         &self,
     ) -> Result<(crate::mcp::ToolSet, Vec<crate::record::ServerInfo>)> {
-        crate::mcp::list_tools(&self.servers, &self.written).await
+        let (mut tools, mut servers) = crate::mcp::list_tools(&self.servers, &self.written).await?;
+        if let Some(d) = &self.descriptions {
+            crate::mcp::apply_descriptions(&mut tools, &mut servers, d)?;
+        }
+        Ok((tools, servers))
     }
 
     /// The tokenizer: the command line's, else the eval file's, else the default.

@@ -7,7 +7,11 @@ use crate::output::Output;
 use crate::report;
 
 pub(crate) async fn tools_command(out: &Output, args: ToolsArgs) -> Result<i32> {
-    let listing = servers_to_list(args.target.eval.as_deref(), &args.target.server)?;
+    let listing = servers_to_list(
+        args.target.eval.as_deref(),
+        &args.target.server,
+        args.target.descriptions.as_deref(),
+    )?;
     let encoding = listing.encoding(args.target.encoding);
     let (mut tools, mut servers) = listing.list().await?;
     let mut host = None;
@@ -29,7 +33,11 @@ pub(crate) async fn tools_command(out: &Output, args: ToolsArgs) -> Result<i32> 
                 .iter()
                 .filter_map(|s| {
                     let text = s.instructions.as_ref()?;
-                    Some(serde_json::json!({"server": s.name, "text": text, "tokens": s.instructions_tokens}))
+                    let mut i = serde_json::json!({"server": s.name, "text": text, "tokens": s.instructions_tokens});
+                    if s.instructions_overridden {
+                        i["overridden"] = true.into();
+                    }
+                    Some(i)
                 })
                 .collect();
             if let Some(o) = v.as_object_mut().filter(|_| !instructions.is_empty()) {

@@ -12,12 +12,26 @@ use super::located::Seg;
 use super::yaml::parse_yaml;
 use crate::error::{Diagnostic, Error, Result};
 
-/// Replacement texts, by tool name.
+/// Replacement texts, by tool name and by server name.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DescriptionsFile {
     /// Tools by the name suites use (`server/name` when two servers share a name).
+    #[serde(default)]
     pub tools: IndexMap<String, ToolText>,
+    /// Servers by the name the eval file gives them (`stdio` or `http` for the one server
+    /// `tools` and `lint` name on their command line).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub servers: IndexMap<String, ServerText>,
+}
+
+/// The texts of one server to replace.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ServerText {
+    /// The server's new `instructions`, in place of those its `initialize` gives (hosts put
+    /// them before the model). An empty text stands for none.
+    pub instructions: String,
 }
 
 /// The texts of one tool to replace.

@@ -44,11 +44,12 @@ pub(crate) enum Rule {
     TokenBudget,
     InstructionsMissing,
     InstructionsUnknownTool,
+    InstructionsLong,
 }
 
 impl Rule {
     /// Every rule, in the order `tooleval lint --help` and docs/descriptions.md list them.
-    pub(crate) const ALL: [Rule; 16] = [
+    pub(crate) const ALL: [Rule; 17] = [
         Rule::DescriptionMissing,
         Rule::DescriptionShort,
         Rule::ParamUndescribed,
@@ -65,6 +66,7 @@ impl Rule {
         Rule::TokenBudget,
         Rule::InstructionsMissing,
         Rule::InstructionsUnknownTool,
+        Rule::InstructionsLong,
     ];
 
     pub(crate) fn id(self) -> &'static str {
@@ -85,6 +87,7 @@ impl Rule {
             Rule::TokenBudget => "token-budget",
             Rule::InstructionsMissing => "instructions-missing",
             Rule::InstructionsUnknownTool => "instructions-unknown-tool",
+            Rule::InstructionsLong => "instructions-long",
         }
     }
 
@@ -102,7 +105,8 @@ impl Rule {
             | Rule::SimilarDescriptions
             | Rule::SchemaConverted
             | Rule::ToolTokens
-            | Rule::InstructionsUnknownTool => Severity::Warning,
+            | Rule::InstructionsUnknownTool
+            | Rule::InstructionsLong => Severity::Warning,
             Rule::NameMapped | Rule::StrictMode | Rule::InstructionsMissing => Severity::Info,
         }
     }

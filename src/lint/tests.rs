@@ -196,6 +196,7 @@ fn each_rule_fires_on_its_case() {
         tool_count: tools,
         instructions: instructions.map(str::to_owned),
         instructions_tokens: None,
+        instructions_overridden: false,
         tool_tokens: None,
         restarts: 0,
     };
@@ -229,6 +230,31 @@ fn each_rule_fires_on_its_case() {
     );
     covered.insert(Rule::InstructionsMissing.id());
     covered.insert(Rule::InstructionsUnknownTool.id());
+    // Instructions past the 2048 characters Claude Code keeps; 2048 themselves are kept whole.
+    let long = |chars: usize| {
+        let mut s = server("s", 1, Some(&"é".repeat(chars)));
+        s.instructions_tokens = Some(7);
+        s
+    };
+    let got: Vec<String> = super::lint_for(
+        &s,
+        &LintConfig::default(),
+        None,
+        &[],
+        &[long(2048), long(2049)],
+    )
+    .into_iter()
+    .filter(|f| f.rule == Rule::InstructionsLong)
+    .map(|f| format!("{} {}: {}", f.severity.as_str(), f.rule, f.message))
+    .collect();
+    assert_eq!(
+        got,
+        [
+            "warning instructions-long: the instructions of server `s` are 2049 characters (7 tokens); Claude Code keeps the first 2048"
+        ],
+        "{got:?}"
+    );
+    covered.insert(Rule::InstructionsLong.id());
     // The token rules have their own test below.
     let all: BTreeSet<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
     assert_eq!(covered, all, "a rule without a case");

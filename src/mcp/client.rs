@@ -143,6 +143,7 @@ pub(crate) async fn connect(entry: &ServerEntry, target: String) -> Result<Conne
             .and_then(|p| p.instructions.clone())
             .filter(|i| !i.trim().is_empty()),
         instructions_tokens: None,
+        instructions_overridden: false,
         tool_tokens: None,
         restarts: 0,
     };

@@ -12,6 +12,7 @@ mod tools_file;
 mod toolset;
 
 pub(crate) use client::{Connection, connect, count_instructions, describe_target};
+pub(crate) use descriptions::apply_descriptions;
 pub(crate) use listing::{list_tools, list_tools_keeping};
 pub(crate) use live::{LiveServers, ToolOutput, TrialServers};
 pub(crate) use search::{Index, split_identifier};

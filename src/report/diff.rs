@@ -36,6 +36,9 @@ pub(crate) struct ReportDiff {
     /// Differences in model or parameters that make the comparison less clean.
     pub warnings: Vec<String>,
     pub tools: ToolChanges,
+    /// Servers whose instructions differ, matched by name (none in a diff of older reports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instructions: Vec<InstructionChange>,
     pub selection: RateChange,
     pub full_call: RateChange,
     /// The paired test on per-task full-call pass rates.
@@ -84,6 +87,21 @@ pub(crate) struct ToolChange {
     /// What changed in the parameters and schema, one sentence each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schema: Vec<String>,
+}
+
+/// One server whose instructions differ between the runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct InstructionChange {
+    pub server: String,
+    /// The base run's instructions; `None`: it had none, or no server of that name.
+    #[serde(default)]
+    pub old: Option<String>,
+    /// The head run's.
+    #[serde(default)]
+    pub new: Option<String>,
+    /// A word-level diff from old to new.
+    #[serde(default)]
+    pub diff: Vec<WordChange>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -223,6 +241,7 @@ pub(crate) fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> R
         head: identity(head),
         warnings,
         tools,
+        instructions: instruction_changes(&base.servers, &head.servers),
         selection,
         full_call,
         test,
@@ -496,6 +515,41 @@ pub(crate) fn tool_changes(base: &[ToolInfo], head: &[ToolInfo]) -> ToolChanges 
         }
     }
     out
+}
+
+/// The servers whose instructions differ, head's order first, then those only in base; a
+/// server missing from one run has none there.
+fn instruction_changes(
+    base: &[crate::record::ServerInfo],
+    head: &[crate::record::ServerInfo],
+) -> Vec<InstructionChange> {
+    let mut names: Vec<&str> = head.iter().map(|s| s.name.as_str()).collect();
+    for s in base {
+        if !names.contains(&s.name.as_str()) {
+            names.push(&s.name);
+        }
+    }
+    let text = |servers: &[crate::record::ServerInfo], name: &str| {
+        servers
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.instructions.clone())
+    };
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let (old, new) = (text(base, name), text(head, name));
+            (old != new).then(|| InstructionChange {
+                server: name.to_owned(),
+                diff: word_diff(
+                    old.as_deref().unwrap_or_default(),
+                    new.as_deref().unwrap_or_default(),
+                ),
+                old,
+                new,
+            })
+        })
+        .collect()
 }
 
 /// A word-level diff: deleted and inserted runs joined, across the spaces between them.

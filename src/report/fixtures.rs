@@ -13,10 +13,37 @@ pub(crate) fn baseline() -> Report {
     .expect("the demo baseline parses")
 }
 
+/// A server's instructions before and after the edit of `head`: its first and third lines
+/// changed, the others kept.
+pub(crate) const INSTRUCTIONS: [&str; 2] = [
+    "Observability of the shop: logs, metrics, traces, incidents and alerts.
+Search historical logs with `search_logs`; follow live logs with `tail_logs`.
+Incidents are read by ID with `get_incident`.
+Alerts firing now: `list_alerts`.
+Deployments: `list_deployments`.
+",
+    "Observability of the shop's services: logs, metrics, traces, incidents and alerts.
+Search historical logs with `search_logs`; follow live logs with `tail_logs`.
+Incidents are read by ID (INC-1042) with `get_incident`.
+Alerts firing now: `list_alerts`.
+Deployments: `list_deployments`.
+",
+];
+
+/// `r` with its server's instructions as they were before `head` edited them (the demo server
+/// gives none).
+pub(crate) fn instructed(mut r: Report) -> Report {
+    r.servers[0].instructions = Some(INSTRUCTIONS[0].into());
+    r
+}
+
 /// The baseline after a description edit: one task fixed, one regressed, one tool's description
-/// and schema changed, a model parameter changed, run as the variant `sharper`.
+/// and schema changed, a model parameter changed, the server's instructions edited (as
+/// `INSTRUCTIONS` shows), run as the variant `sharper`.
 pub(crate) fn head() -> Report {
     let mut r = baseline();
+    r.servers[0].instructions = Some(INSTRUCTIONS[1].into());
+    r.servers[0].instructions_overridden = true;
     r.started_at = "2026-11-26T09:00:00Z".into();
     r.variant = Some("sharper".into());
     r.descriptions_file = Some("descriptions/sharper.yaml".into());

@@ -3,10 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::diff::{ReportDiff, TaskStatus, ToolChanges};
+use super::diff::{InstructionChange, ReportDiff, TaskStatus, ToolChanges};
 use super::text::{
-    WordMarks, accuracy_changes, pct, percent, rate, rate_change, reason_change, scope,
-    word_diff_text,
+    WordMarks, accuracy_changes, changed_lines, pct, percent, rate, rate_change, reason_change,
+    scope, word_diff_text,
 };
 use super::{Report, Verdict};
 use crate::score::TaskState;
@@ -223,6 +223,7 @@ fn diff_tasks(d: &ReportDiff) -> String {
         task_table(&mut out, &rows, false);
     }
     out.push_str(&diff_tools(&d.tools));
+    out.push_str(&diff_instructions(&d.instructions));
     let rest: Vec<_> = d
         .tasks
         .iter()
@@ -299,6 +300,37 @@ pub(super) fn diff_tools(t: &ToolChanges) -> String {
         }
         for s in &c.schema {
             let _ = writeln!(out, "  - {s}");
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// Servers whose instructions changed (nothing when none did), each with the lines of its
+/// word diff that hold a change, quoted.
+fn diff_instructions(changes: &[InstructionChange]) -> String {
+    let mut out = String::new();
+    if changes.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "### Server instructions\n");
+    for c in changes {
+        let what = match (&c.old, &c.new) {
+            (None, _) => " added",
+            (_, None) => " removed",
+            _ => "",
+        };
+        let _ = writeln!(out, "- `{}`{what}", c.server);
+        let lines = changed_lines(&c.diff, &MARKS);
+        for (i, line) in lines.iter().enumerate() {
+            // One quoted paragraph, its lines kept apart; a blank line parts paragraphs.
+            let next_blank = lines.get(i + 1).is_none_or(|l| l.trim().is_empty());
+            let end = if line.trim().is_empty() || next_blank {
+                ""
+            } else {
+                "<br>"
+            };
+            let _ = writeln!(out, "  > {}{end}", line.trim_end());
         }
     }
     out.push('\n');

@@ -3,11 +3,11 @@
 
 use crate::score::Rate;
 
-use super::fixtures::{baseline, head, resummarize};
+use super::fixtures::{baseline, head, instructed, resummarize};
 use super::*;
 
 fn diff() -> ReportDiff {
-    diff_reports(&baseline(), &head(), DiffOptions::default()).expect("same suites")
+    diff_reports(&instructed(baseline()), &head(), DiffOptions::default()).expect("same suites")
 }
 
 fn point(line: &str, size: usize, tokens: usize, passes: usize, failing: &[&str]) -> SweepPoint {
@@ -414,7 +414,7 @@ fn agent_run_html() {
 
 #[test]
 fn diff_html() {
-    let (mut base, mut head) = (small_run(), head());
+    let (mut base, mut head) = (instructed(small_run()), head());
     let ids: Vec<String> = base.trials.iter().map(|t| t.task.clone()).collect();
     for s in &mut head.suites {
         s.tasks.retain(|t| ids.contains(&t.id));
@@ -427,6 +427,10 @@ fn diff_html() {
     assert!(
         page.contains("<del>historical</del> <ins>past</ins>"),
         "the word diff"
+    );
+    assert!(
+        page.contains("<del>shop:</del> <ins>shop&#39;s services:</ins>"),
+        "the instructions' word diff"
     );
     settings().bind(|| insta::assert_snapshot!(page));
 }
@@ -554,6 +558,52 @@ fn visible(html: &str) -> String {
     text.replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&amp;", "&")
+}
+
+/// Instructions a server gained or lost are added or removed whole, in every format; two
+/// reports with none (older reports, servers that give none) diff without an `instructions`
+/// list, and such a diff reads back.
+#[test]
+fn instructions_gained_lost_or_absent() {
+    let opts = DiffOptions::default();
+    let none = diff_reports(&baseline(), &baseline(), opts).expect("same suites");
+    assert!(none.instructions.is_empty());
+    let json = serde_json::to_value(&none).unwrap();
+    assert!(json.get("instructions").is_none(), "{json}");
+    let back: ReportDiff = serde_json::from_value(json).unwrap();
+    assert!(back.instructions.is_empty());
+    assert!(!render_diff_table(&none, WIDTH, false).contains("instructions"));
+    assert!(!render_diff_markdown(&none, &passed_gate()).contains("Server instructions"));
+    let gained = diff_reports(&baseline(), &instructed(baseline()), opts).expect("same suites");
+    let lost = diff_reports(&instructed(baseline()), &baseline(), opts).expect("same suites");
+    assert_eq!(
+        (
+            gained.instructions[0].old.as_deref(),
+            lost.instructions[0].new.as_deref()
+        ),
+        (None, None)
+    );
+    let table = render_diff_table(&gained, 120, false);
+    assert!(
+        table.contains("  + shop (added)\n      {+Observability of the shop:")
+            && table.contains("Deployments: `list_deployments`.+}\n"),
+        "{table}"
+    );
+    let table = render_diff_table(&lost, 120, false);
+    assert!(
+        table.contains("  - shop (removed)\n      [-Observability of the shop:"),
+        "{table}"
+    );
+    let md = render_diff_markdown(&lost, &passed_gate());
+    assert!(
+        md.contains("- `shop` removed\n  > <del>Observability of the shop:"),
+        "{md}"
+    );
+    let page = render_diff_html(&gained, &baseline(), &instructed(baseline()));
+    assert!(
+        page.contains("<li><code>shop</code> added<pre><ins>Observability of the shop:"),
+        "{page}"
+    );
 }
 
 #[test]

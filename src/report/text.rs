@@ -145,6 +145,48 @@ pub(super) fn word_diff_text(changes: &[WordChange], marks: &WordMarks) -> Strin
     out
 }
 
+/// A word diff of a text of many lines (a server's instructions) as the lines that hold a
+/// change, marked as [`word_diff_text`] marks them; each run of two or more unchanged lines
+/// between them is one line saying how many were left out.
+pub(super) fn changed_lines(changes: &[WordChange], marks: &WordMarks) -> Vec<String> {
+    let text = word_diff_text(changes, marks);
+    // The marks add no line ends, so the lines of the diff are those of the text.
+    let mut changed = vec![false; text.matches('\n').count() + 1];
+    let mut line = 0;
+    for c in changes {
+        let core = c.text.trim();
+        if c.op != "equal" && !core.is_empty() {
+            let lead = c.text.len() - c.text.trim_start().len();
+            let start = line + c.text[..lead].matches('\n').count();
+            let end = start + core.matches('\n').count();
+            changed[start..=end].iter_mut().for_each(|x| *x = true);
+        }
+        line += c.text.matches('\n').count();
+    }
+    fn flush(out: &mut Vec<String>, unchanged: &mut Vec<&str>) {
+        match unchanged.len() {
+            0 => {}
+            1 => out.push(unchanged[0].to_owned()),
+            n => out.push(format!("… {n} unchanged lines")),
+        }
+        unchanged.clear();
+    }
+    let mut out = Vec::new();
+    let mut unchanged: Vec<&str> = Vec::new();
+    // A last line end ends the last line; it starts none.
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    for (l, is_changed) in text.split('\n').zip(changed) {
+        if is_changed {
+            flush(&mut out, &mut unchanged);
+            out.push(l.to_owned());
+        } else {
+            unchanged.push(l);
+        }
+    }
+    flush(&mut out, &mut unchanged);
+    out
+}
+
 /// Text as it is.
 pub(super) fn plain(text: &str) -> String {
     text.to_owned()

@@ -23,7 +23,7 @@ pub(crate) struct Plan {
 pub(crate) struct Texts<'a> {
     /// `None` for a plain run; the variant's name when descriptions are laid over.
     pub name: Option<String>,
-    /// Checked against the tool listing before (`ToolSet::apply_descriptions`).
+    /// Checked against the listing before (`mcp::apply_descriptions`).
     pub descriptions: Option<&'a Descriptions>,
 }
 
@@ -59,9 +59,10 @@ impl Session {
         shard: Option<ShardInfo>,
     ) -> (Report, Ended) {
         let mut tools = plan.listed.tools.clone();
+        let mut servers = plan.listed.servers.clone();
         if let Some(d) = texts.descriptions {
             // Checked before the first measurement ran.
-            let _ = tools.apply_descriptions(d);
+            let _ = crate::mcp::apply_descriptions(&mut tools, &mut servers, d);
         }
         let encoding = self.eval.file.encoding.unwrap_or_default();
         let hosted;
@@ -100,7 +101,7 @@ impl Session {
         let mut report = super::build_report(
             &self.eval,
             &model.info(),
-            plan.listed.servers.clone(),
+            servers,
             &tools,
             executed.trials,
             !ended.interrupted && ended.fatal.is_none(),

@@ -470,6 +470,132 @@ fn server_instructions_are_shown_counted_and_recorded() {
     assert_eq!(s["instructions_tokens"], i["tokens"], "{s}");
 }
 
+/// A descriptions file's `servers:` replaces a server's instructions (the demo server sends
+/// none): `tools` and `lint` show and check the new text, a variant's report records it as
+/// overridden, and an unknown server is named at its place in the file.
+#[test]
+fn a_descriptions_file_replaces_server_instructions() {
+    let ws = Workspace::new();
+    // 2082 characters: past the 2048 Claude Code keeps.
+    let long = format!("Start from `search_logs`.{}", " Then read.".repeat(187));
+    assert_eq!(long.chars().count(), 2082);
+    let file = ws.write(
+        "sharp.yaml",
+        &format!("servers:\n  stdio:\n    instructions: {long:?}\n"),
+    );
+    let out = tooleval()
+        .args(["tools", "--format", "json", "--descriptions"])
+        .arg(&file)
+        .args(["--", "tooleval", "demo-server"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let i = &v["instructions"][0];
+    assert_eq!(
+        (&i["server"], &i["text"], &i["overridden"]),
+        (&json!("stdio"), &json!(long), &json!(true)),
+        "{v}"
+    );
+    let out = tooleval()
+        .env("COLUMNS", "80")
+        .args(["tools", "--descriptions"])
+        .arg(&file)
+        .args(["--", "tooleval", "demo-server"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("instructions of `stdio` from the descriptions file ("),
+        "{table}"
+    );
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+    let out = tooleval()
+        .args(["lint", "--format", "json", "--descriptions"])
+        .arg(&file)
+        .args(["--", "tooleval", "demo-server"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let long_finding = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "instructions-long")
+        .unwrap_or_else(|| panic!("{v}"));
+    let message = long_finding["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the instructions of server `stdio` are 2082 characters (")
+            && message.ends_with("; Claude Code keeps the first 2048"),
+        "{message}"
+    );
+    assert_eq!(long_finding["severity"], "warning");
+    // A run under it: the variant's report records the text as overridden, the original's has
+    // none.
+    ws.write("suite.yaml", SUITE);
+    let eval = ws.write(
+        "eval.yaml",
+        "servers:\n  shop: { command: tooleval, args: [demo-server] }\nmodel: baseline\nsuites: [suite.yaml]\n",
+    );
+    let sharp = ws.write(
+        "sharp.yaml",
+        "servers:\n  shop:\n    instructions: Start from `search_logs`.\n",
+    );
+    let out = tooleval()
+        .current_dir(ws.path())
+        .args(["run", "--out", "r.json", "--variant"])
+        .arg(&sharp)
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{err}");
+    let original = &ws.read_json("r-original.json")["servers"][0];
+    assert!(
+        original.get("instructions").is_none() && original.get("instructions_overridden").is_none(),
+        "{original}"
+    );
+    let s = &ws.read_json("r-sharp.json")["servers"][0];
+    assert_eq!(s["instructions"], "Start from `search_logs`.", "{s}");
+    assert_eq!(s["instructions_overridden"], true, "{s}");
+    assert!(s["instructions_tokens"].as_u64().unwrap() > 3, "{s}");
+    let out = tooleval()
+        .current_dir(ws.path())
+        .args(["run", "--out", "r.json", "--descriptions"])
+        .arg(&sharp)
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("overridden: server `shop`: instructions"),
+        "{err}"
+    );
+    // An unknown server, before any model is asked.
+    let typo = ws.write(
+        "typo.yaml",
+        "servers:\n  shoop:\n    instructions: x\n  other:\n    instructions: y\n",
+    );
+    let out = tooleval()
+        .current_dir(ws.path())
+        .args(["run", "--variant"])
+        .arg(&typo)
+        .arg(&eval)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("typo.yaml:2:3: no server is called `shoop`")
+            && err.contains("hint: did you mean `shop`?"),
+        "{err}"
+    );
+    assert!(
+        err.contains("typo.yaml:4:3: no server is called `other`")
+            && err.contains("hint: the servers are `shop`"),
+        "{err}"
+    );
+}
+
 #[test]
 fn init_writes_a_suite_that_validates_and_that_run_refuses_until_prompts_are_written() {
     let ws = Workspace::new();

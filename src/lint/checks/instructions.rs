@@ -9,6 +9,14 @@ use crate::lint::rule::Rule;
 /// shows the model their names and the instructions alone.
 const MANY_TOOLS: usize = 10;
 
+/// Claude Code keeps the first 2 KB of a server's instructions and drops the rest: "Claude Code
+/// truncates tool descriptions and server instructions at 2KB each"
+/// (<https://code.claude.com/docs/en/mcp>, "For MCP server authors"; as of 2026-12-06, read
+/// through quotes of the page; the cap dates from 2026-03,
+/// <https://github.com/anthropics/claude-code/issues/39106>). The cut is seen at 2048
+/// characters, mid-word (<https://github.com/pvliesdonk/markdown-vault-mcp/issues/1252>).
+const MAX_INSTRUCTIONS_CHARS: usize = 2048;
+
 pub(crate) fn instructions_missing(ctx: &Context) -> Vec<Finding> {
     ctx.servers
         .iter()
@@ -22,6 +30,32 @@ pub(crate) fn instructions_missing(ctx: &Context) -> Vec<Finding> {
                     s.name, s.tool_count
                 ),
                 "hosts that defer tools (Claude Code's tool search) show the model only their names and each server's instructions: say in a few lines what the server is for and which tool serves which need",
+            )
+        })
+        .collect()
+}
+
+/// Instructions longer than a host keeps: what follows the cut never reaches the model.
+pub(crate) fn instructions_long(ctx: &Context) -> Vec<Finding> {
+    ctx.servers
+        .iter()
+        .filter_map(|s| {
+            let chars = s.instructions.as_deref()?.chars().count();
+            (chars > MAX_INSTRUCTIONS_CHARS).then_some((s, chars))
+        })
+        .map(|(s, chars)| {
+            let tokens = s
+                .instructions_tokens
+                .map(|t| format!(" ({t} tokens)"))
+                .unwrap_or_default();
+            Finding::new(
+                Rule::InstructionsLong,
+                vec![],
+                format!(
+                    "the instructions of server `{}` are {chars} characters{tokens}; Claude Code keeps the first {MAX_INSTRUCTIONS_CHARS}",
+                    s.name
+                ),
+                "put first what the model needs to choose this server's tools (what it is for, which tool serves which need), and move reference material, examples and per-tool detail into the tool descriptions",
             )
         })
         .collect()

@@ -30,6 +30,7 @@ pub(crate) fn run(rule: Rule, ctx: &Context) -> Vec<Finding> {
     match rule {
         Rule::InstructionsMissing => instructions::instructions_missing(ctx),
         Rule::InstructionsUnknownTool => instructions::instructions_unknown_tool(ctx),
+        Rule::InstructionsLong => instructions::instructions_long(ctx),
         Rule::DescriptionMissing => descriptions::description_missing(ctx),
         Rule::DescriptionShort => descriptions::description_short(ctx),
         Rule::ParamUndescribed => descriptions::param_undescribed(ctx),

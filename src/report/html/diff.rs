@@ -1,6 +1,7 @@
-//! The page of a diff: the tools added, removed and edited (word diffs highlighted), both
-//! accuracies with intervals and the paired verdict in words, and the tasks fixed, regressed,
-//! flaky and still failing, each opening onto both runs' trials.
+//! The page of a diff: the tools added, removed and edited and the servers' instructions
+//! changed (word diffs highlighted), both accuracies with intervals and the paired verdict in
+//! words, and the tasks fixed, regressed, flaky and still failing, each opening onto both runs'
+//! trials.
 
 use std::fmt::Write as _;
 
@@ -60,6 +61,7 @@ pub(crate) fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> 
     }
     accuracy(&mut b, d);
     b.push_str(&tools(d));
+    b.push_str(&instructions(d));
     b.push_str(&tasks(d, base, head));
     page(&title, &b)
 }
@@ -128,6 +130,30 @@ fn tools(d: &ReportDiff) -> String {
             let _ = write!(b, "<p class=\"muted\">{}</p>", esc(s));
         }
         b.push_str("</li>");
+    }
+    b.push_str("</ul>");
+    b
+}
+
+/// Servers whose instructions changed (no section when none did): each whole text, its lines
+/// kept, with the words deleted and inserted marked.
+fn instructions(d: &ReportDiff) -> String {
+    if d.instructions.is_empty() {
+        return String::new();
+    }
+    let mut b = String::from("<h2>Server instructions</h2><ul>");
+    for c in &d.instructions {
+        let what = match (&c.old, &c.new) {
+            (None, _) => " added",
+            (_, None) => " removed",
+            _ => "",
+        };
+        let _ = write!(
+            b,
+            "<li><code>{}</code>{what}<pre>{}</pre></li>",
+            esc(&c.server),
+            word_diff(&c.diff)
+        );
     }
     b.push_str("</ul>");
     b

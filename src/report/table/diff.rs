@@ -6,8 +6,10 @@ use std::fmt::Write as _;
 use comfy_table::Cell;
 
 use super::{laid_out, rate, rate_change, table, unbroken, wrap};
-use crate::report::diff::{ReportDiff, TaskStatus, ToolChanges};
-use crate::report::text::{WordMarks, accuracy_changes, pct, reason_change, word_diff_text};
+use crate::report::diff::{InstructionChange, ReportDiff, TaskStatus, ToolChanges};
+use crate::report::text::{
+    WordMarks, accuracy_changes, changed_lines, pct, reason_change, word_diff_text,
+};
 
 /// `[-old-]{+new+}`, as `git diff --word-diff` marks words.
 const MARKS: WordMarks = WordMarks {
@@ -37,6 +39,7 @@ pub(crate) fn render_diff_table(d: &ReportDiff, width: u16, after_run: bool) -> 
         let _ = writeln!(out, "warning: {w}");
     }
     out.push_str(&tool_changes(&d.tools, width));
+    out.push_str(&instruction_changes(&d.instructions, width));
     let _ = writeln!(out, "\n{}", accuracy_table(d, width));
     if let Some(test) = &d.test {
         let _ = writeln!(
@@ -114,6 +117,28 @@ fn tool_changes(t: &ToolChanges, width: u16) -> String {
                 "{}",
                 wrap(&format!("      {}", shortened(s)), width, "        ")
             );
+        }
+    }
+    out
+}
+
+/// Servers whose instructions changed (nothing when none did), each with the lines of its word
+/// diff that hold a change.
+fn instruction_changes(changes: &[InstructionChange], width: u16) -> String {
+    let mut out = String::new();
+    if changes.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "\ninstructions:");
+    for c in changes {
+        let (mark, what) = match (&c.old, &c.new) {
+            (None, _) => ('+', " (added)"),
+            (_, None) => ('-', " (removed)"),
+            _ => ('~', ""),
+        };
+        let _ = writeln!(out, "  {mark} {}{what}", c.server);
+        for line in changed_lines(&c.diff, &MARKS) {
+            let _ = writeln!(out, "{}", wrap(&format!("      {line}"), width, "        "));
         }
     }
     out

@@ -95,6 +95,9 @@ fn header(r: &Report, width: u16) -> String {
     for t in r.tools.tools.iter().filter(|t| !t.overridden.is_empty()) {
         let _ = writeln!(out, "overridden: `{}`: {}", t.name, t.overridden.join(", "));
     }
+    for s in r.servers.iter().filter(|s| s.instructions_overridden) {
+        let _ = writeln!(out, "overridden: server `{}`: instructions", s.name);
+    }
     // A few renames one by one; many (two servers with one tool set) grouped by why, with the
     // first of them: the report lists each (`tools.renamed`).
     if r.tools.renamed.len() <= 3 {

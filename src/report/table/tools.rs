@@ -147,11 +147,19 @@ pub(crate) fn render_instructions(servers: &[crate::record::ServerInfo], width: 
             .instructions_tokens
             .map(|n| format!(", {n} tokens"))
             .unwrap_or_default();
-        out.push_str(&format!(
-            "\ninstructions of `{}` ({} lines{tokens}; hosts show them to the model):\n",
+        let from = if s.instructions_overridden {
+            " from the descriptions file"
+        } else {
+            ""
+        };
+        let head = format!(
+            "instructions of `{}`{from} ({} lines{tokens}; hosts show them to the model):",
             s.name,
             text.lines().count()
-        ));
+        );
+        out.push('\n');
+        out.push_str(&super::wrap(&head, width, "  "));
+        out.push('\n');
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         for line in lines.iter().take(INSTRUCTION_LINES) {
             out.push_str(&super::wrap(&format!("  {line}"), width, "    "));
