@@ -68,9 +68,8 @@ impl Session {
         let hosted;
         let (opts, host) = match &opts.profile {
             Some(profile) => {
-                let presented = crate::host::present(profile, &tools, &plan.listed.servers, &|t| {
-                    encoding.count(t)
-                });
+                let presented =
+                    crate::host::present(profile, &tools, &servers, &|t| encoding.count(t));
                 tools = (*presented.tools).clone();
                 let info = host_info(profile, &presented, encoding);
                 hosted = ExecOptions {
