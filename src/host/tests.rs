@@ -26,6 +26,7 @@ fn server(name: &str, instructions: Option<&str>) -> ServerInfo {
         tool_count: 0,
         instructions: instructions.map(str::to_owned),
         instructions_tokens: None,
+        instructions_overridden: false,
         tool_tokens: None,
         restarts: 0,
     }
