@@ -304,6 +304,10 @@ pub struct GateArgs {
     /// file's `tool_floor`).
     #[arg(long, value_name = "RATE")]
     pub tool_floor: Option<f64>,
+    /// The lowest search hit rate (0 to 1) under a host that defers tools, for `--fail-on
+    /// search-hit-rate`.
+    #[arg(long, value_name = "RATE")]
+    pub min_search_hit_rate: Option<f64>,
     /// Write JUnit XML here: a test case per task.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
@@ -334,6 +338,9 @@ pub enum FailOn {
     Critical,
     /// The tool set costs more tokens than the eval file's `max_tool_tokens`.
     TokenBudget,
+    /// Under a host that defers tools, search returned the expected tool less often than
+    /// `--min-search-hit-rate`.
+    SearchHitRate,
 }
 
 /// Part I (1-based) of N.

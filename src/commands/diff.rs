@@ -32,7 +32,7 @@ pub(crate) async fn diff_command(out: &Output, args: DiffArgs) -> Result<i32> {
     d.base.file = Some(args.base.display().to_string());
     d.head.file = Some(args.head.display().to_string());
     let conditions: Vec<Condition> = args.fail_on.iter().copied().map(Condition::from).collect();
-    let failures = gate::evaluate(&conditions, &head, Some(&d), None);
+    let failures = gate::evaluate(&conditions, &head, Some(&d), None, None);
     let code = gate::exit_code(&failures);
     let verdict = Verdict {
         checked: !args.fail_on.is_empty(),

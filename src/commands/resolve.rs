@@ -44,6 +44,7 @@ impl From<&cli::GateArgs> for GateSettings {
             update_baseline: g.update_baseline,
             fail_on: g.fail_on.iter().copied().map(FailOn::from).collect(),
             tool_floor: g.tool_floor,
+            min_search_hit_rate: g.min_search_hit_rate,
             junit: g.junit.clone(),
             common_tasks: g.common_tasks,
             alpha: g.alpha,
@@ -72,6 +73,7 @@ impl From<cli::FailOn> for FailOn {
             cli::FailOn::ToolFloor => FailOn::ToolFloor,
             cli::FailOn::Critical => FailOn::Critical,
             cli::FailOn::TokenBudget => FailOn::TokenBudget,
+            cli::FailOn::SearchHitRate => FailOn::SearchHitRate,
         }
     }
 }
@@ -194,6 +196,7 @@ mod tests {
             update_baseline: true,
             fail_on: vec![cli::FailOn::Critical, cli::FailOn::ToolFloor],
             tool_floor: Some(0.7),
+            min_search_hit_rate: Some(0.8),
             junit: Some("j.xml".into()),
             common_tasks: true,
             alpha: 0.1,
@@ -202,7 +205,7 @@ mod tests {
         let g = GateSettings::from(&args);
         assert_eq!(
             format!("{g:?}"),
-            r#"GateSettings { baseline: Some("b.json"), baseline_ref: Some("main"), update_baseline: true, fail_on: [Critical, ToolFloor], tool_floor: Some(0.7), junit: Some("j.xml"), common_tasks: true, alpha: 0.1, allow_incomplete: true }"#
+            r#"GateSettings { baseline: Some("b.json"), baseline_ref: Some("main"), update_baseline: true, fail_on: [Critical, ToolFloor], tool_floor: Some(0.7), min_search_hit_rate: Some(0.8), junit: Some("j.xml"), common_tasks: true, alpha: 0.1, allow_incomplete: true }"#
         );
     }
 }

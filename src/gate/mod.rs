@@ -26,6 +26,8 @@ pub(crate) enum FailOn {
     Critical,
     /// The tool set costs more tokens than the eval file's `max_tool_tokens`.
     TokenBudget,
+    /// Under a deferring host, search returned the expected tool less often than the floor.
+    SearchHitRate,
 }
 
 impl FailOn {
@@ -38,6 +40,7 @@ impl FailOn {
             FailOn::ToolFloor => "tool-floor",
             FailOn::Critical => "critical",
             FailOn::TokenBudget => "token-budget",
+            FailOn::SearchHitRate => "search-hit-rate",
         }
     }
 }
@@ -55,6 +58,8 @@ pub(crate) struct GateSettings {
     pub fail_on: Vec<FailOn>,
     /// The lowest recall any tool may have (else the eval file's `tool_floor`).
     pub tool_floor: Option<f64>,
+    /// The lowest search hit rate, for `--fail-on search-hit-rate`.
+    pub min_search_hit_rate: Option<f64>,
     /// Where JUnit XML goes.
     pub junit: Option<PathBuf>,
     /// Compare only the tasks both runs share.
@@ -74,6 +79,7 @@ impl GateSettings {
         update_baseline: false,
         fail_on: Vec::new(),
         tool_floor: None,
+        min_search_hit_rate: None,
         junit: None,
         common_tasks: false,
         alpha: 0.05,
@@ -105,6 +111,12 @@ pub(crate) fn check_args(
                 return Err(Error::usage(
                     format!("--fail-on {} needs a baseline to compare with", c.name()),
                     Some("pass --baseline REPORT, or set `baseline:` in the eval file".to_owned()),
+                ));
+            }
+            FailOn::SearchHitRate if gate.min_search_hit_rate.is_none() => {
+                return Err(Error::usage(
+                    "--fail-on search-hit-rate needs a floor",
+                    Some("pass --min-search-hit-rate 0.9".to_owned()),
                 ));
             }
             FailOn::ToolFloor if tool_floor.is_none() => {
@@ -148,6 +160,7 @@ pub(crate) fn evaluate(
     r: &Report,
     diff: Option<&ReportDiff>,
     tool_floor: Option<f64>,
+    min_search_hit_rate: Option<f64>,
 ) -> Vec<GateFailure> {
     conditions
         .iter()
@@ -158,6 +171,7 @@ pub(crate) fn evaluate(
             FailOn::ToolFloor => tools_under_floor(r, tool_floor.unwrap_or(0.0)),
             FailOn::TokenBudget => over_token_budget(r),
             FailOn::Critical => failing_critical_tasks(r),
+            FailOn::SearchHitRate => below_search_floor(r, min_search_hit_rate.unwrap_or(0.0)),
         })
         .collect()
 }
@@ -169,6 +183,37 @@ fn whole(kind: &'static str, message: String) -> GateFailure {
         kind,
         tasks: Vec::new(),
     }
+}
+
+/// Search returned the expected tools less often than `floor`, naming the tools it missed. A
+/// run that deferred no tools does not fail it.
+fn below_search_floor(r: &Report, floor: f64) -> Vec<GateFailure> {
+    let Some(s) = &r.summary.search else {
+        return Vec::new();
+    };
+    let Some(rate) = s.hit_rate.rate.filter(|rate| *rate + 1e-12 < floor) else {
+        return Vec::new();
+    };
+    let missed: Vec<String> = s
+        .tools
+        .iter()
+        .filter(|t| t.never_found > 0)
+        .map(|t| t.name.clone())
+        .collect();
+    vec![GateFailure {
+        message: format!(
+            "search hit rate {:.1}% is below {:.1}%; never found: {}",
+            rate * 100.0,
+            floor * 100.0,
+            if missed.is_empty() {
+                "none".to_owned()
+            } else {
+                missed.join(", ")
+            }
+        ),
+        kind: "search hit rate",
+        tasks: Vec::new(),
+    }]
 }
 
 fn below_min_accuracy(r: &Report) -> Vec<GateFailure> {
@@ -364,10 +409,10 @@ mod tests {
     fn min_accuracy_fails_only_a_run_below_it() {
         let mut r = baseline();
         assert_eq!(r.summary.meets_min_accuracy, Some(true));
-        assert!(evaluate(&[FailOn::MinAccuracy], &r, None, None).is_empty());
+        assert!(evaluate(&[FailOn::MinAccuracy], &r, None, None, None).is_empty());
         r.eval.min_accuracy = Some(0.5);
         resummarize(&mut r);
-        let failed = evaluate(&[FailOn::MinAccuracy], &r, None, None);
+        let failed = evaluate(&[FailOn::MinAccuracy], &r, None, None, None);
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].kind, "min accuracy");
         assert_eq!(
@@ -380,15 +425,15 @@ mod tests {
     fn a_regression_names_the_tasks_that_fell() {
         let (base, head) = (baseline(), head());
         let diff = diff_reports(&base, &head, DiffOptions::default()).unwrap();
-        let failed = evaluate(&[FailOn::Regression], &head, Some(&diff), None);
+        let failed = evaluate(&[FailOn::Regression], &head, Some(&diff), None, None);
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].kind, "regressed");
         assert_eq!(failed[0].tasks, ["traces-by-id"]);
         assert_eq!(failed[0].message, "1 task(s) regressed: traces-by-id");
         // No diff, nothing to regress from; a diff with no regression, nothing either.
-        assert!(evaluate(&[FailOn::Regression], &head, None, None).is_empty());
+        assert!(evaluate(&[FailOn::Regression], &head, None, None, None).is_empty());
         let same = diff_reports(&base, &base, DiffOptions::default()).unwrap();
-        assert!(evaluate(&[FailOn::Regression], &base, Some(&same), None).is_empty());
+        assert!(evaluate(&[FailOn::Regression], &base, Some(&same), None, None).is_empty());
     }
 
     /// The baseline with every passing trial turned into a wrong tool: 7 of 40 tasks fall.
@@ -409,11 +454,11 @@ mod tests {
         let c = [FailOn::SignificantRegression];
         // One task better and one worse is no significant change.
         let one = diff_reports(&base, &head(), DiffOptions::default()).unwrap();
-        assert!(evaluate(&c, &head(), Some(&one), None).is_empty());
+        assert!(evaluate(&c, &head(), Some(&one), None, None).is_empty());
         // Seven tasks falling and none rising is.
         let fell = collapsed();
         let diff = diff_reports(&base, &fell, DiffOptions::default()).unwrap();
-        let failed = evaluate(&c, &fell, Some(&diff), None);
+        let failed = evaluate(&c, &fell, Some(&diff), None, None);
         assert_eq!(
             failed.iter().map(|f| f.kind).collect::<Vec<_>>(),
             ["significant regression", "significant regression"],
@@ -433,14 +478,14 @@ mod tests {
         // The same change the other way is a significant rise, which fails nothing.
         let rose = diff_reports(&fell, &base, DiffOptions::default()).unwrap();
         assert!(rose.test.as_ref().unwrap().significant());
-        assert!(evaluate(&c, &base, Some(&rose), None).is_empty());
+        assert!(evaluate(&c, &base, Some(&rose), None, None).is_empty());
     }
 
     #[test]
     fn the_tool_floor_fails_tools_strictly_below_it() {
         let r = baseline();
         let names = |floor: f64| -> Vec<String> {
-            evaluate(&[FailOn::ToolFloor], &r, None, Some(floor))
+            evaluate(&[FailOn::ToolFloor], &r, None, Some(floor), None)
                 .into_iter()
                 .map(|f| f.message)
                 .collect()
@@ -462,15 +507,53 @@ mod tests {
     }
 
     #[test]
+    fn the_search_floor_fails_a_deferred_run_below_it_and_names_what_was_never_found() {
+        let mut r = baseline();
+        let c = [FailOn::SearchHitRate];
+        // A run that deferred nothing has no search to judge.
+        assert!(evaluate(&c, &r, None, None, Some(0.9)).is_empty());
+        r.summary.search = Some(crate::score::SearchTotals {
+            trials: 4,
+            hit_rate: crate::score::Rate::new(3, 4),
+            mean_rank: Some(1.0),
+            searches: 4,
+            turns: 4,
+            tokens: 0,
+            never_searched: 0,
+            never_found: 1,
+            found_not_chosen: 0,
+            found: 3,
+            tools: vec![crate::score::ToolSearch {
+                name: "tail_logs".into(),
+                expected: 2,
+                found: 1,
+                never_found: 1,
+            }],
+        });
+        assert!(evaluate(&c, &r, None, None, Some(0.75)).is_empty());
+        let failed = evaluate(&c, &r, None, None, Some(0.8));
+        assert_eq!(failed.len(), 1);
+        assert_eq!(
+            failed[0].message,
+            "search hit rate 75.0% is below 80.0%; never found: tail_logs"
+        );
+        let gate = GateSettings {
+            fail_on: c.to_vec(),
+            ..GateSettings::NONE
+        };
+        assert!(check_args(&gate, false, None).is_err());
+    }
+
+    #[test]
     fn the_token_budget_fails_a_tool_set_over_it() {
         let mut r = baseline();
         let total = r.tools.total_tokens();
         r.max_tool_tokens = None;
-        assert!(evaluate(&[FailOn::TokenBudget], &r, None, None).is_empty());
+        assert!(evaluate(&[FailOn::TokenBudget], &r, None, None, None).is_empty());
         r.max_tool_tokens = Some(total);
-        assert!(evaluate(&[FailOn::TokenBudget], &r, None, None).is_empty());
+        assert!(evaluate(&[FailOn::TokenBudget], &r, None, None, None).is_empty());
         r.max_tool_tokens = Some(total - 1);
-        let failed = evaluate(&[FailOn::TokenBudget], &r, None, None);
+        let failed = evaluate(&[FailOn::TokenBudget], &r, None, None, None);
         assert_eq!(failed.len(), 1);
         assert_eq!(
             failed[0].message,
@@ -488,13 +571,13 @@ mod tests {
         let passing = passing.unwrap().id.clone();
         let failing = r.summary.tasks.iter().find(|t| t.pass_rate == Some(0.0));
         let failing = failing.unwrap().id.clone();
-        assert!(evaluate(&[FailOn::Critical], &r, None, None).is_empty());
+        assert!(evaluate(&[FailOn::Critical], &r, None, None, None).is_empty());
         for t in r.suites.iter_mut().flat_map(|s| &mut s.tasks) {
             if t.id == passing || t.id == failing {
                 std::sync::Arc::make_mut(t).tags.push("critical".into());
             }
         }
-        let failed = evaluate(&[FailOn::Critical], &r, None, None);
+        let failed = evaluate(&[FailOn::Critical], &r, None, None, None);
         assert_eq!(failed.len(), 1, "{failed:?}");
         assert_eq!(failed[0].tasks, std::slice::from_ref(&failing));
         assert!(

@@ -41,6 +41,9 @@ pub(crate) struct ReportDiff {
     pub instructions: Vec<InstructionChange>,
     pub selection: RateChange,
     pub full_call: RateChange,
+    /// Under a deferring host in either run: how often search returned the expected tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_hit: Option<RateChange>,
     /// The paired test on per-task full-call pass rates.
     pub test: Option<PairedTest>,
     /// The same on tool selection.
@@ -58,6 +61,9 @@ pub(crate) struct RunIdentity {
     pub model: String,
     pub started_at: String,
     pub tools_hash: String,
+    /// The host the tools were presented as; none for the raw API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     pub trials: u32,
     pub tasks: usize,
     pub complete: bool,
@@ -236,7 +242,12 @@ pub(crate) fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> R
                 .to_owned(),
         );
     }
+    let search_hit = (base.summary.search.is_some() || head.summary.search.is_some()).then(|| {
+        let hit = |r: &Report| r.summary.search.as_ref().map(|s| s.hit_rate);
+        rate_change(hit(base), hit(head), &None)
+    });
     Ok(ReportDiff {
+        search_hit,
         base: identity(base),
         head: identity(head),
         warnings,
@@ -281,6 +292,19 @@ fn warnings(base: &Report, head: &Report) -> Vec<String> {
         warnings.push(format!(
             "the model differs: {} vs {}",
             base.model.name, head.model.name
+        ));
+    }
+    let host = |r: &Report| {
+        r.host
+            .as_ref()
+            .map_or("raw", |h| h.name.as_str())
+            .to_owned()
+    };
+    if host(base) != host(head) {
+        warnings.push(format!(
+            "the host differs: {} vs {}; each presented the tools its own way (names, instructions, deferral), and tools are compared by the servers' names",
+            host(base),
+            host(head)
         ));
     }
     if base.model.base_url != head.model.base_url {
@@ -447,6 +471,7 @@ fn identity(r: &Report) -> RunIdentity {
         model: r.model.name.clone(),
         started_at: r.started_at.clone(),
         tools_hash: r.tools.hash.clone(),
+        host: r.host.as_ref().map(|h| h.name.clone()),
         trials: r.eval.trials,
         tasks: r.summary.tasks.len(),
         complete: r.complete,

@@ -74,11 +74,15 @@ pub(crate) fn test_short(t: &crate::score::PairedTest) -> String {
 }
 
 /// The two accuracies a diff compares, named as every rendering names them.
-pub(super) fn accuracy_changes(d: &ReportDiff) -> [(&'static str, &RateChange); 2] {
-    [
+pub(super) fn accuracy_changes(d: &ReportDiff) -> Vec<(&'static str, &RateChange)> {
+    let mut rows = vec![
         ("tool selection accuracy", &d.selection),
         ("full-call accuracy", &d.full_call),
-    ]
+    ];
+    if let Some(s) = &d.search_hit {
+        rows.push(("search hit rate", s));
+    }
+    rows
 }
 
 /// Why a task failed before and after: one reason when it did not change.

@@ -259,9 +259,13 @@ fn decide(report: &Report, diff: Option<&ReportDiff>, f: &Finish) -> Verdict {
             tasks: not_run.iter().map(|t| (*t).to_owned()).collect(),
         });
     }
-    verdict
-        .failures
-        .extend(gate::evaluate(conditions, report, diff, tool_floor));
+    verdict.failures.extend(gate::evaluate(
+        conditions,
+        report,
+        diff,
+        tool_floor,
+        f.gate.min_search_hit_rate,
+    ));
     verdict
 }
 

@@ -29,14 +29,19 @@ pub(crate) fn render_diff_table(d: &ReportDiff, width: u16, after_run: bool) -> 
             .as_deref()
             .map(|f| format!("{f} · "))
             .unwrap_or_default();
+        let host = side
+            .host
+            .as_deref()
+            .map(|h| format!("host {h} · "))
+            .unwrap_or_default();
         let line = format!(
-            "{label}: {file}{} · tools {} · {} tasks × {}",
+            "{label}: {file}{} · {host}tools {} · {} tasks × {}",
             side.model, side.tools_hash, side.tasks, side.trials
         );
         let _ = writeln!(out, "{}", wrap(&line, width, "  "));
     }
     for w in &d.warnings {
-        let _ = writeln!(out, "warning: {w}");
+        let _ = writeln!(out, "{}", wrap(&format!("warning: {w}"), width, "  "));
     }
     out.push_str(&tool_changes(&d.tools, width));
     out.push_str(&instruction_changes(&d.instructions, width));
