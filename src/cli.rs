@@ -100,7 +100,8 @@ pub enum Command {
         after_help = "Examples:\n  tooleval cache stats\n  tooleval cache prune --older-than 30d"
     )]
     Cache(CacheCommand),
-    /// Print the JSON Schema of eval, suite or descriptions files (as committed under schemas/).
+    /// Print the JSON Schema of eval, suite, descriptions or host profile files (as committed
+    /// under schemas/).
     #[command(after_help = "Example:\n  tooleval schema suite > schemas/suite.schema.json")]
     Schema(SchemaArgs),
 }

@@ -252,6 +252,9 @@ pub(crate) struct SearchRecord {
     pub turns: u32,
     /// Input and output tokens of those replies.
     pub tokens: u64,
+    /// Calls of deferred tools before a search loaded them, answered with the host's error.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unloaded_calls: u32,
     /// Every expected tool was among some search's results (none when nothing is expected).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hit: Option<bool>,

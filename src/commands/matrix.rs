@@ -105,14 +105,14 @@ fn refuse_per_model_options(args: &RunArgs) -> Result<()> {
     if !args.variant.is_empty() || args.shard.is_some() {
         Err(Error::usage(
             format!(
-                "{} cannot run with several models",
+                "{} cannot run with several models or hosts",
                 if args.shard.is_some() {
                     "--shard"
                 } else {
                     "--variant"
                 }
             ),
-            Some("run one model at a time (`--model NAME`) for variants or shards".to_owned()),
+            Some("run one model and one host at a time (`--model NAME`, `--host NAME`) for variants or shards".to_owned()),
         ))
     } else {
         Ok(())

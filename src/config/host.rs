@@ -201,9 +201,41 @@ pub(crate) struct Deferral {
     pub names_heading: Option<String>,
     /// The search tool the host offers.
     pub search: SearchTool,
-    /// The most search calls one trial may make before the model must choose.
+    /// Single-turn tasks: the most replies that only search (or call a tool not yet loaded)
+    /// before the next reply is scored. In agent mode the turn limit bounds them.
     #[serde(default = "default_max_searches")]
     pub max_searches: u32,
+    /// With `provider: anthropic`, single-turn tasks use the Messages API's own tool search
+    /// instead of tooleval's emulation: every tool is sent with `defer_loading: true` beside
+    /// the API's search tool (`anthropic_bm25` or `anthropic_regex`), and the API searches.
+    /// Other providers, and agent tasks, use the emulation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeSearch>,
+}
+
+/// The Messages API's own tool search tools (https://platform.claude.com/docs/en/agents-and-tools/tool-use/tool-search-tool,
+/// generally available, no beta header; seen 2026-12-06).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum NativeSearch {
+    /// `tool_search_tool_bm25_20251119`: natural-language queries.
+    AnthropicBm25,
+    /// `tool_search_tool_regex_20251119`: Python `re.search()` patterns.
+    AnthropicRegex,
+}
+
+impl NativeSearch {
+    /// The tool's `type` and `name` in the `tools` array.
+    pub(crate) fn tool(self) -> (&'static str, &'static str) {
+        match self {
+            NativeSearch::AnthropicBm25 => {
+                ("tool_search_tool_bm25_20251119", "tool_search_tool_bm25")
+            }
+            NativeSearch::AnthropicRegex => {
+                ("tool_search_tool_regex_20251119", "tool_search_tool_regex")
+            }
+        }
+    }
 }
 
 fn default_visible() -> Visible {
@@ -336,7 +368,11 @@ impl HostProfile {
                 )),
             });
         }
-        let path = base.join(value);
+        let path = if base == Path::new(".") {
+            PathBuf::from(value)
+        } else {
+            base.join(value)
+        };
         let text = std::fs::read_to_string(&path).map_err(|e| {
             Error::Input(vec![
                 Diagnostic::new(&path, format!("cannot read the host profile: {e}"))

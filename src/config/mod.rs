@@ -30,8 +30,8 @@ pub(crate) use eval::{
     is_baseline,
 };
 pub(crate) use host::{
-    CapAction, DeferralMode, HostProfile, InstructionsPlace, NamePart, NameRule, Ranking, Returns,
-    SearchTool, Violation, Visible, Weights,
+    CapAction, DeferralMode, HostProfile, InstructionsPlace, NamePart, NameRule, NativeSearch,
+    Ranking, Returns, SearchTool, Violation, Visible, Weights,
 };
 pub(crate) use load::{
     Eval, PLACEHOLDER, ServerEntry, load_eval, load_eval_servers, load_suite, normalize,

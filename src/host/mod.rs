@@ -169,7 +169,7 @@ pub(crate) fn present(
             }
             system.push(names.trim_start().to_owned());
         }
-        Arc::new(Search::new(&d.search, d.max_searches, &set))
+        Arc::new(Search::new(&d.search, d.max_searches, d.native, &set))
     });
     Presented {
         tools: Arc::new(set),

@@ -16,6 +16,8 @@ pub(crate) struct Search {
     pub max_searches: u32,
     /// The tool as the model is offered it.
     pub tool: ToolInfo,
+    /// With Anthropic's API, its own search instead of this one (single-turn tasks).
+    pub native: Option<crate::config::NativeSearch>,
     index: Option<IndexHolder>,
 }
 
@@ -39,7 +41,12 @@ pub(crate) struct SearchAnswer {
 }
 
 impl Search {
-    pub(crate) fn new(spec: &SearchTool, max_searches: u32, set: &ToolSet) -> Search {
+    pub(crate) fn new(
+        spec: &SearchTool,
+        max_searches: u32,
+        native: Option<crate::config::NativeSearch>,
+        set: &ToolSet,
+    ) -> Search {
         let tool = ToolInfo {
             name: spec.name.clone(),
             api_name: spec.name.clone(),
@@ -58,6 +65,7 @@ impl Search {
             spec: spec.clone(),
             max_searches,
             tool,
+            native,
             index,
         }
     }
@@ -198,7 +206,10 @@ fn select(list: &str, set: &ToolSet) -> Vec<usize> {
 }
 
 /// The words of a name, lower-cased: split at `_`, `-`, `.` and lower-to-upper case changes.
+/// An MCP tool's name (`mcp__server__tool`) without its `mcp` prefix, which every such name
+/// shares: Claude Code splits the name at `__` into the server's and the tool's parts.
 fn name_parts(name: &str) -> Vec<String> {
+    let name = name.strip_prefix("mcp__").unwrap_or(name);
     split_identifier(name)
         .split_whitespace()
         .map(str::to_lowercase)

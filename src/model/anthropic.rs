@@ -319,8 +319,50 @@ pub(crate) fn parse_message(body: &Value) -> std::result::Result<ModelReply, Str
         })?;
     let mut text = Vec::new();
     let mut tool_calls = Vec::new();
+    let mut server_searches: Vec<(String, super::ServerSearch)> = Vec::new();
     for b in blocks {
         match b.get("type").and_then(Value::as_str) {
+            // The API's own tool search: its query, then (in a block of its own) what it found.
+            Some("server_tool_use") => {
+                let input = b.get("input");
+                let query = ["query", "pattern"]
+                    .iter()
+                    .find_map(|k| input.and_then(|i| i.get(*k)).and_then(Value::as_str))
+                    .unwrap_or_default();
+                let id = b.get("id").and_then(Value::as_str).unwrap_or_default();
+                server_searches.push((
+                    id.to_owned(),
+                    super::ServerSearch {
+                        query: query.to_owned(),
+                        ..Default::default()
+                    },
+                ));
+            }
+            Some("tool_search_tool_result") => {
+                let id = b
+                    .get("tool_use_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let content = b.get("content");
+                let returned = content
+                    .and_then(|c| c.get("tool_references"))
+                    .and_then(Value::as_array)
+                    .map(|refs| {
+                        refs.iter()
+                            .filter_map(|r| r.get("tool_name").and_then(Value::as_str))
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let error = content
+                    .and_then(|c| c.get("error_code"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                if let Some((_, s)) = server_searches.iter_mut().find(|(i, _)| i == id) {
+                    s.returned = returned;
+                    s.error = error;
+                }
+            }
             Some("text") => {
                 if let Some(t) = b.get("text").and_then(Value::as_str) {
                     text.push(t);
@@ -384,7 +426,28 @@ pub(crate) fn parse_message(body: &Value) -> std::result::Result<ModelReply, Str
         retries: 0,
         cached: false,
         format: None,
+        server_searches: server_searches.into_iter().map(|(_, s)| s).collect(),
     })
+}
+
+/// The tools as the Messages API takes them with its own tool search: the search tool first
+/// (never deferred: "At least one tool must have defer_loading=false"), then every tool with
+/// `defer_loading: true`; the API shows the model only the tools its searches return
+/// (https://platform.claude.com/docs/en/agents-and-tools/tool-use/tool-search-tool, seen
+/// 2026-12-06).
+pub(crate) fn with_tool_search(
+    api_tools: &serde_json::value::RawValue,
+    search: crate::config::NativeSearch,
+) -> Box<serde_json::value::RawValue> {
+    let (kind, name) = search.tool();
+    let mut tools: Vec<Value> = serde_json::from_str(api_tools.get()).unwrap_or_default();
+    for t in &mut tools {
+        if let Some(o) = t.as_object_mut() {
+            o.insert("defer_loading".into(), true.into());
+        }
+    }
+    tools.insert(0, json!({"type": kind, "name": name}));
+    raw(&tools)
 }
 
 #[cfg(test)]

@@ -395,6 +395,7 @@ pub(crate) fn parse_response(body: &Value) -> std::result::Result<ModelReply, St
         retries: 0,
         cached: false,
         format: None,
+        server_searches: Vec::new(),
     })
 }
 

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use anthropic::with_tool_search;
 pub(crate) use baseline::Baseline;
 pub(crate) use budget::{Budgeted, RequestBudget};
 pub(crate) use cache::{
@@ -171,6 +172,20 @@ pub(crate) struct ModelReply {
     /// How the request's [`OutputSchema`] was asked for, when it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<OutputFormat>,
+    /// Searches the API ran itself (Anthropic's tool search): each query and the tools it
+    /// returned, by the names sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub server_searches: Vec<ServerSearch>,
+}
+
+/// A search an API ran on its own side within one reply.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ServerSearch {
+    pub query: String,
+    pub returned: Vec<String>,
+    /// The API's error code, when the search failed (`invalid_tool_input`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// How a failed request may be treated.

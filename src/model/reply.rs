@@ -74,6 +74,7 @@ pub(crate) fn parse_reply(body: &Value) -> Result<ModelReply, String> {
         retries: 0,
         cached: false,
         format: None,
+        server_searches: Vec::new(),
     })
 }
 
@@ -192,6 +193,7 @@ impl WireReply<'_> {
             retries: 0,
             cached: false,
             format: None,
+            server_searches: Vec::new(),
         })
     }
 }

@@ -246,10 +246,18 @@ pub(crate) fn host_lines(h: &crate::report::HostInfo) -> Vec<String> {
         Some(s) => format!("tools deferred behind `{s}`"),
         None => "every tool in every request".to_owned(),
     };
-    let mut lines = vec![format!(
-        "host: {}{title}: {how}; the first request carries {tokens}",
-        h.name
-    )];
+    let refused = h
+        .findings
+        .iter()
+        .any(|f| f.effect == crate::host::Effect::Refused);
+    let mut lines = vec![if refused {
+        format!("host: {}{title}: it would refuse every request", h.name)
+    } else {
+        format!(
+            "host: {}{title}: {how}; the first request carries {tokens}",
+            h.name
+        )
+    }];
     if h.findings.len() <= 3 {
         lines.extend(h.findings.iter().map(|f| format!("note: {}", f.message)));
     } else {

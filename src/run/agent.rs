@@ -96,28 +96,33 @@ impl AgentTrial<'_> {
             let mut searched = Vec::new();
             if let Some(d) = &mut deferred {
                 let (searches, others) = d.split(tool_calls);
+                let (unloaded, others) = d.split_unloaded(others);
                 tool_calls = others;
-                if !searches.is_empty() {
-                    if tool_calls.is_empty() {
-                        d.record.turns += 1;
-                        if let Some(u) = record.usage {
-                            d.record.tokens += u.prompt_tokens + u.completion_tokens;
-                        }
-                    }
-                    searched = d.answer(&searches, turn);
-                    for x in &searched {
-                        record.results.push(CallResult {
-                            tool: x.name.clone(),
-                            arguments: x.arguments.clone(),
-                            how: CallHow::Searched,
-                            text: x.result.clone(),
-                            is_error: x.is_error,
-                            cut_from: None,
-                            notes: vec![],
-                            ms: 0,
-                        });
+                if tool_calls.is_empty() && !(searches.is_empty() && unloaded.is_empty()) {
+                    d.record.turns += 1;
+                    if let Some(u) = record.usage {
+                        d.record.tokens += u.prompt_tokens + u.completion_tokens;
                     }
                 }
+                searched = d.answer(&searches, turn);
+                let refused = d.refuse_unloaded(&unloaded, turn);
+                for (x, how) in searched
+                    .iter()
+                    .map(|x| (x, CallHow::Searched))
+                    .chain(refused.iter().map(|x| (x, CallHow::Rejected)))
+                {
+                    record.results.push(CallResult {
+                        tool: x.name.clone(),
+                        arguments: x.arguments.clone(),
+                        how,
+                        text: x.result.clone(),
+                        is_error: x.is_error,
+                        cut_from: None,
+                        notes: vec![],
+                        ms: 0,
+                    });
+                }
+                searched.extend(refused);
             }
             if !searched.is_empty() && tool_calls.is_empty() {
                 c.agent.turns.push(record);

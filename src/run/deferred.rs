@@ -59,6 +59,41 @@ impl<'a> Deferred<'a> {
             .partition(|c| self.search.is_search(&c.name))
     }
 
+    /// Splits calls that are not searches: those of deferred tools not loaded yet (the model
+    /// saw their names only), and the rest.
+    pub(super) fn split_unloaded(&self, calls: Vec<RawCall>) -> (Vec<RawCall>, Vec<RawCall>) {
+        calls.into_iter().partition(|c| {
+            self.all
+                .tools
+                .iter()
+                .position(|t| t.api_name == c.name)
+                .is_some_and(|i| !self.loaded.contains(&i))
+        })
+    }
+
+    /// Answers calls of tools not loaded yet with the error a host gives: their schema is not
+    /// known until a search returns them (Claude Code: "calling the tool fails with
+    /// InputValidationError", its ToolSearch description, 2.1.178).
+    pub(super) fn refuse_unloaded(&mut self, calls: &[RawCall], turn: u32) -> Vec<ExchangedCall> {
+        self.record.unloaded_calls += calls.len() as u32;
+        calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ExchangedCall {
+                id: c.id.clone().unwrap_or_else(|| format!("unloaded_{turn}_{i}")),
+                name: c.name.clone(),
+                arguments: c.arguments.clone(),
+                result: format!(
+                    "InputValidationError: `{}` is deferred and its schema is not loaded; call `{}` to load it first",
+                    c.name, self.search.spec.name
+                ),
+                is_error: true,
+                id_from_model: c.id.is_some(),
+                signature: c.signature.clone(),
+            })
+            .collect()
+    }
+
     /// Answers search calls: each result as the model is shown it; the tools found are loaded.
     pub(super) fn answer(&mut self, calls: &[RawCall], turn: u32) -> Vec<ExchangedCall> {
         let mut out = Vec::with_capacity(calls.len());
@@ -110,7 +145,9 @@ impl<'a> Deferred<'a> {
             .collect();
         let expected = &rec.expected;
         if !expected.is_empty() && rec.outcome != Outcome::Error {
-            self.record.hit = Some(expected.iter().all(|e| returned.contains(&e.as_str())));
+            let never_returned = expected.iter().find(|e| !returned.contains(&e.as_str()));
+            let not_called = expected.iter().find(|e| !rec.called.contains(e));
+            self.record.hit = Some(never_returned.is_none());
             self.record.rank = self
                 .record
                 .searches
@@ -118,29 +155,33 @@ impl<'a> Deferred<'a> {
                 .filter_map(|s| s.returned.iter().position(|r| *r == expected[0]))
                 .min()
                 .map(|p| p as u32 + 1);
-            let found = expected.iter().any(|e| returned.contains(&e.as_str()));
-            let chosen = expected.iter().all(|e| rec.called.contains(e));
-            self.record.verdict = match (self.record.searches.is_empty(), found) {
+            self.record.verdict = match (self.record.searches.is_empty(), never_returned) {
                 (true, _) => SearchVerdict::NeverSearched,
-                (false, false) => SearchVerdict::NeverFound,
-                (false, true) if chosen || rec.outcome == Outcome::Pass => SearchVerdict::Found,
-                (false, true) => SearchVerdict::FoundNotChosen,
+                (false, Some(_)) => SearchVerdict::NeverFound,
+                (false, None) if rec.outcome == Outcome::Pass || not_called.is_none() => {
+                    SearchVerdict::Found
+                }
+                (false, None) => SearchVerdict::FoundNotChosen,
             };
             if rec.outcome != Outcome::Pass {
                 let n = self.record.searches.len();
-                let what = match self.record.verdict {
-                    SearchVerdict::NeverSearched => {
+                let what = match (self.record.verdict, never_returned, not_called) {
+                    (SearchVerdict::NeverSearched, _, _) => {
                         "never searched: its tools were deferred and it did not call the search tool".to_owned()
                     }
-                    SearchVerdict::NeverFound => format!(
-                        "never found: {n} search(es), `{}` never returned",
-                        expected[0]
-                    ),
-                    SearchVerdict::FoundNotChosen => format!(
-                        "found but not chosen: search returned `{}` at rank {}",
-                        expected[0],
-                        self.record.rank.map_or("?".into(), |r| r.to_string())
-                    ),
+                    (SearchVerdict::NeverFound, Some(tool), _) => {
+                        format!("never found: {n} search(es), `{tool}` never returned")
+                    }
+                    (SearchVerdict::FoundNotChosen, _, Some(tool)) => {
+                        let rank = self
+                            .record
+                            .searches
+                            .iter()
+                            .filter_map(|s| s.returned.iter().position(|r| r == tool))
+                            .min()
+                            .map_or("?".into(), |p| (p + 1).to_string());
+                        format!("found but not chosen: search returned `{tool}` at rank {rank}")
+                    }
                     _ => String::new(),
                 };
                 if !what.is_empty() {
@@ -196,11 +237,14 @@ pub(super) async fn run_trial(
             total.completion_tokens += u.completion_tokens;
         }
         let (searches, others) = d.split(std::mem::take(&mut reply.tool_calls));
-        if !searches.is_empty() && others.is_empty() && turn <= d.search.max_searches {
+        let (unloaded, others) = d.split_unloaded(others);
+        let only_preparing = !(searches.is_empty() && unloaded.is_empty()) && others.is_empty();
+        if only_preparing && turn <= d.search.max_searches {
             d.searched_turn(&reply);
             rec.retries += reply.retries;
             rec.cached |= reply.cached;
-            let calls = d.answer(&searches, turn);
+            let mut calls = d.answer(&searches, turn);
+            calls.extend(d.refuse_unloaded(&unloaded, turn));
             req.exchanges.push(Exchange {
                 content: reply.content.clone(),
                 calls,
@@ -214,7 +258,7 @@ pub(super) async fn run_trial(
                 searches.len()
             ));
         }
-        reply.tool_calls = others;
+        reply.tool_calls = unloaded.into_iter().chain(others).collect();
         let retries = rec.retries;
         let cached = rec.cached;
         score_reply(&mut rec, reply, t, d.all, judge, opts.recover_text_calls);
@@ -226,4 +270,32 @@ pub(super) async fn run_trial(
     rec.latency_ms = started.elapsed().as_millis() as u64;
     d.finish(&mut rec);
     (rec, fatal)
+}
+
+/// A single-turn trial the API searched for itself (Anthropic's tool search): its searches, as
+/// the reply recorded them by the names sent, mapped to the suite's names and judged as the
+/// emulation's are.
+pub(super) fn finish_native(presented: &Presented, rec: &mut TrialRecord) {
+    let Some(mut d) = Deferred::new(presented) else {
+        return;
+    };
+    if let Some(found) = rec.search.take() {
+        d.record.searches = found
+            .searches
+            .into_iter()
+            .map(|mut s| {
+                s.returned = s
+                    .returned
+                    .iter()
+                    .map(|n| {
+                        d.all
+                            .by_api_name(n)
+                            .map_or_else(|| n.clone(), |t| t.name.clone())
+                    })
+                    .collect();
+                s
+            })
+            .collect();
+    }
+    d.finish(rec);
 }

@@ -122,6 +122,14 @@ pub(crate) async fn execute(
     let index = opts
         .retrieve
         .map(|_| Arc::new(crate::mcp::Index::new(&tools)));
+    // Anthropic's own tool search, where the host asks for it: every tool sent deferred.
+    let native = opts
+        .host
+        .as_ref()
+        .and_then(|h| h.search.as_ref())
+        .and_then(|s| s.native)
+        .filter(|_| model.info().kind == "anthropic")
+        .map(|kind| Arc::new(crate::model::with_tool_search(&api_tools, kind)));
     let trials = opts.trials;
     let jobs = tasks
         .iter()
@@ -135,6 +143,7 @@ pub(crate) async fn execute(
             let judge = judge.clone();
             let api_tools = api_tools.clone();
             let index = index.clone();
+            let native = native.clone();
             async move {
                 let retrieval = index.as_deref().zip(opts.retrieve);
                 let mut req = request_for(t, trial, &tools, api_tools, retrieval, &*model);
@@ -170,12 +179,19 @@ pub(crate) async fn execute(
                             "an agent task, but this command does not run agent tasks".into();
                         (rec, None)
                     }
-                    _ => match deferred {
-                        Some(host) => {
+                    _ => match (deferred, native) {
+                        (Some(host), Some(native)) => {
+                            req.api_tools = native;
+                            let (mut rec, fatal) =
+                                run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await;
+                            super::deferred::finish_native(host, &mut rec);
+                            (rec, fatal)
+                        }
+                        (Some(host), None) => {
                             super::deferred::run_trial(t, req, model.as_ref(), host, &judge, opts)
                                 .await
                         }
-                        None => run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await,
+                        (None, _) => run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await,
                     },
                 };
                 (j, rec, fatal)
@@ -353,6 +369,7 @@ pub(super) fn score_reply(
         retries,
         cached,
         format: _,
+        server_searches,
     } = reply;
     rec.retries = retries;
     rec.cached = cached;
@@ -392,4 +409,18 @@ pub(super) fn score_reply(
         tool_calls,
         finish_reason,
     });
+    if !server_searches.is_empty() {
+        // By the names sent; a deferring host's trial maps them back (`finish_native`).
+        rec.search = Some(Box::new(crate::record::SearchRecord {
+            searches: server_searches
+                .into_iter()
+                .map(|s| crate::record::SearchCall {
+                    query: s.query,
+                    returned: s.returned,
+                    error: s.error,
+                })
+                .collect(),
+            ..Default::default()
+        }));
+    }
 }

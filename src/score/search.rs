@@ -149,6 +149,7 @@ mod tests {
                     .collect(),
                 turns: searches.len() as u32,
                 tokens: 10,
+                unloaded_calls: 0,
                 hit: (!expected.is_empty()).then(|| expected.iter().all(|e| returned.contains(e))),
                 rank: expected.first().and_then(|e| {
                     searches
