@@ -190,6 +190,8 @@ pub(crate) fn point(
         asked: Vec::new(),
         tools: names,
         tool_tokens: tools.total_tokens(),
+        deferred: false,
+        search_hit_rate: s.search.as_ref().map(|x| x.hit_rate),
         selection: s.selection,
         full_call: s.full_call,
         prompt_tokens: (!usage.is_empty())

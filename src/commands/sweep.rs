@@ -71,6 +71,7 @@ pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> 
         tasks,
         &args,
         &prepared.opts,
+        &listed.servers,
     )
     .await?;
     if let Some(live) = &listed.live {
@@ -85,6 +86,7 @@ pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> 
         complete: !interrupted,
         eval: session::eval_info(&session.eval),
         model: model.info(),
+        host: prepared.opts.profile.as_ref().map(|h| h.name.clone()),
         seed: args.seed,
         needed,
         distractors: distractors.len(),
@@ -113,7 +115,9 @@ async fn measure_lines(
     tasks: &[PlannedTask],
     args: &SweepArgs,
     base: &ExecOptions,
+    servers: &[crate::record::ServerInfo],
 ) -> Result<(Vec<SweepPoint>, bool)> {
+    let encoding = session.eval.file.encoding.unwrap_or_default();
     let mut strategies: Vec<Strategy> = args.strategy.iter().map(|&s| s.into()).collect();
     if strategies.is_empty() {
         strategies.push(Strategy::Random);
@@ -134,11 +138,23 @@ async fn measure_lines(
                 None => strategy.name().to_owned(),
             };
             for (size, names, asked) in &sets {
-                let subset = Arc::new(c.all.subset(names));
-                let opts = ExecOptions {
+                let mut subset = Arc::new(c.all.subset(names));
+                let mut opts = ExecOptions {
                     retrieve,
                     ..base.clone()
                 };
+                // As the host presents this set: deferred or not, by its own rule.
+                let mut first_request = None;
+                if let Some(profile) = &base.profile {
+                    let presented =
+                        crate::host::present(profile, &subset, servers, &|t| encoding.count(t));
+                    subset = presented.tools.clone();
+                    first_request = presented
+                        .search
+                        .as_ref()
+                        .map(|s| encoding.count(&s.tool.definition()));
+                    opts.host = Some(Arc::new(presented));
+                }
                 if !args.quiet {
                     out.say(&format!(
                         "{line}: {size} tools{}\n",
@@ -159,6 +175,10 @@ async fn measure_lines(
                 );
                 if let Some(k) = retrieve {
                     p.tool_tokens = retrieved_tokens(&subset, tasks, k);
+                }
+                if let Some(n) = first_request {
+                    p.tool_tokens = n;
+                    p.deferred = true;
                 }
                 if asked.as_slice() != [*size] {
                     p.asked.clone_from(asked);

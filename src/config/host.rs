@@ -16,6 +16,10 @@ use crate::error::{Diagnostic, Error, Result};
 pub(crate) const BUILTIN: &[(&str, &str)] = &[
     ("raw", include_str!("../../hosts/raw.yaml")),
     ("claude-code", include_str!("../../hosts/claude-code.yaml")),
+    (
+        "claude-code-auto",
+        include_str!("../../hosts/claude-code-auto.yaml"),
+    ),
     ("vscode", include_str!("../../hosts/vscode.yaml")),
     ("cursor", include_str!("../../hosts/cursor.yaml")),
     ("copilot-cli", include_str!("../../hosts/copilot-cli.yaml")),

@@ -19,6 +19,9 @@ pub(crate) struct SweepReport {
     pub complete: bool,
     pub eval: EvalInfo,
     pub model: ModelInfo,
+    /// The host each set was presented as; none for the raw API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     pub seed: u64,
     /// The tools the suite's expectations name: in every tool set.
     pub needed: Vec<String>,
@@ -47,8 +50,15 @@ pub(crate) struct SweepPoint {
     /// The tools, in the order sent.
     pub tools: Vec<String>,
     /// Tokens of the tool definitions one request carries: the whole set, or with retrieval first
-    /// the mean over prompts of the K tools kept.
+    /// the mean over prompts of the K tools kept, or under a host that deferred the set, the
+    /// first request's (its search tool).
     pub tool_tokens: usize,
+    /// The host deferred this set behind its search tool.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deferred: bool,
+    /// Under deferral: how often search returned the expected tool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_hit_rate: Option<Rate>,
     pub selection: Option<Rate>,
     pub full_call: Option<Rate>,
     /// Mean prompt tokens per request as the model reported them, when it did.

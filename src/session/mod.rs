@@ -52,8 +52,20 @@ impl Session {
         })
     }
 
-    /// Refuses a model matrix for a command that measures one model.
+    /// Refuses a model or host matrix for a command that measures one model under one host.
     pub(crate) fn one_model(&self, command: &str) -> Result<()> {
+        if self.eval.hosts.len() > 1 {
+            return Err(Error::usage(
+                format!(
+                    "`{command}` measures under one host, and {} are named",
+                    self.eval.hosts.len()
+                ),
+                Some(format!(
+                    "pass one `--host` (a matrix of hosts is `tooleval run`'s), e.g. `--host {}`",
+                    self.eval.hosts[0].name
+                )),
+            ));
+        }
         if self.eval.models.len() > 1 {
             return Err(Error::usage(
                 format!(

@@ -30,8 +30,21 @@ pub(crate) fn render_sweep_table(r: &SweepReport, width: u16) -> String {
                 let asked: Vec<String> = p.asked.iter().map(ToString::to_string).collect();
                 format!("{} ({})", p.size, asked.join(","))
             }),
-            right(p.tool_tokens.to_string()),
-            Cell::new(format!("{} / {}", rate(&p.selection), rate(&p.full_call))),
+            // Under a host that deferred the set: the search tool's, marked.
+            right(if p.deferred {
+                format!("{} deferred", p.tool_tokens)
+            } else {
+                p.tool_tokens.to_string()
+            }),
+            Cell::new(match &p.search_hit_rate {
+                Some(hit) => format!(
+                    "{} / {}; search hit {}",
+                    rate(&p.selection),
+                    rate(&p.full_call),
+                    rate(&Some(*hit))
+                ),
+                None => format!("{} / {}", rate(&p.selection), rate(&p.full_call)),
+            }),
             right(
                 p.prompt_tokens
                     .map(|x| format!("{x:.0}"))
@@ -43,8 +56,13 @@ pub(crate) fn render_sweep_table(r: &SweepReport, width: u16) -> String {
     }
     // In a narrow terminal, latency and prompt tokens give way first; the report holds them.
     let (t, hidden) = laid_out_dropping(t, width, &[3], &[5, 4, 2]);
+    let host = r
+        .host
+        .as_deref()
+        .map(|h| format!(" · host {h}"))
+        .unwrap_or_default();
     let mut out = format!(
-        "model {} · {} needed tool(s) · {} distractor(s) to draw from · seed {}\n{t}\n",
+        "model {}{host} · {} needed tool(s) · {} distractor(s) to draw from · seed {}\n{t}\n",
         r.model.name,
         r.needed.len(),
         r.distractors,
