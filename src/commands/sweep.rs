@@ -62,6 +62,7 @@ pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> 
         needed: &needed,
         distractors: &distractors,
         sizes: &sizes,
+        servers: &listed.servers,
     };
     let (points, interrupted) = measure_lines(
         out,
@@ -71,7 +72,6 @@ pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> 
         tasks,
         &args,
         &prepared.opts,
-        &listed.servers,
     )
     .await?;
     if let Some(live) = &listed.live {
@@ -103,6 +103,8 @@ struct Candidates<'a> {
     needed: &'a [String],
     distractors: &'a [String],
     sizes: &'a [usize],
+    /// The servers listed, whose instructions a host may place.
+    servers: &'a [crate::record::ServerInfo],
 }
 
 /// Every line (strategy, with and without retrieval) at every size: a point each. Stops at an
@@ -115,8 +117,8 @@ async fn measure_lines(
     tasks: &[PlannedTask],
     args: &SweepArgs,
     base: &ExecOptions,
-    servers: &[crate::record::ServerInfo],
 ) -> Result<(Vec<SweepPoint>, bool)> {
+    let servers = c.servers;
     let encoding = session.eval.file.encoding.unwrap_or_default();
     let mut strategies: Vec<Strategy> = args.strategy.iter().map(|&s| s.into()).collect();
     if strategies.is_empty() {
