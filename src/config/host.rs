@@ -493,7 +493,10 @@ mod tests {
         let e = HostProfile::resolve("claud-code", Path::new(".")).unwrap_err();
         let text = format!("{e}");
         assert!(text.contains("`claud-code`"), "{text}");
-        assert!(format!("{e:?}").contains("claude-code, claude-code-auto, vscode"), "{e:?}");
+        assert!(
+            format!("{e:?}").contains("claude-code, claude-code-auto, vscode"),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -6,9 +6,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::exec::{ExecOptions, score_reply};
 use super::plan::PlannedTask;
-use super::reply::unscored_record;
+use super::reply::{score_reply, unscored_record};
 use crate::host::{Presented, Search};
 use crate::mcp::ToolSet;
 use crate::model::{
@@ -201,7 +200,8 @@ pub(super) async fn run_trial(
     model: &dyn Model,
     presented: &Presented,
     judge: &Judge,
-    opts: &ExecOptions,
+    request_timeout: std::time::Duration,
+    recover: bool,
 ) -> (TrialRecord, Option<ModelError>) {
     let mut d = Deferred::new(presented).expect("a deferring host");
     let started = Instant::now();
@@ -210,12 +210,12 @@ pub(super) async fn run_trial(
     let mut fatal = None;
     d.offered(model, &mut req);
     for turn in 1.. {
-        let answer = tokio::time::timeout(opts.request_timeout, model.complete(&req)).await;
+        let answer = tokio::time::timeout(request_timeout, model.complete(&req)).await;
         let mut reply = match answer {
             Err(_) => {
                 rec.reason = format!(
                     "the model did not answer within {}s (turn {turn})",
-                    opts.request_timeout.as_secs()
+                    request_timeout.as_secs()
                 );
                 break;
             }
@@ -261,7 +261,7 @@ pub(super) async fn run_trial(
         reply.tool_calls = unloaded.into_iter().chain(others).collect();
         let retries = rec.retries;
         let cached = rec.cached;
-        score_reply(&mut rec, reply, t, d.all, judge, opts.recover_text_calls);
+        score_reply(&mut rec, reply, t, d.all, judge, recover);
         rec.retries += retries;
         rec.cached |= cached;
         rec.usage = usage;

@@ -8,12 +8,12 @@ use futures::StreamExt as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::plan::{AgentRun, PlannedTask};
-use super::reply::{actual_calls, take_text_calls, unscored_record};
+use super::reply::{score_reply, unscored_record};
 use crate::host::Presented;
 use crate::mcp::ToolSet;
-use crate::model::{Model, ModelReply, ModelRequest};
+use crate::model::{Model, ModelRequest};
 use crate::record::Outcome;
-use crate::record::{ReplyRecord, ToolCallRecord, TrialRecord};
+use crate::record::TrialRecord;
 use crate::score::Judge;
 
 #[derive(Clone)]
@@ -188,8 +188,16 @@ pub(crate) async fn execute(
                             (rec, fatal)
                         }
                         (Some(host), None) => {
-                            super::deferred::run_trial(t, req, model.as_ref(), host, &judge, opts)
-                                .await
+                            super::deferred::run_trial(
+                                t,
+                                req,
+                                model.as_ref(),
+                                host,
+                                &judge,
+                                opts.request_timeout,
+                                opts.recover_text_calls,
+                            )
+                            .await
                         }
                         (None, _) => run_trial(t, &req, model.as_ref(), &tools, &judge, opts).await,
                     },
@@ -348,79 +356,5 @@ async fn run_trial(
             score_reply(&mut rec, reply, t, tools, judge, opts.recover_text_calls);
             (rec, None)
         }
-    }
-}
-
-/// Judges the model's reply and records the verdict, the calls and the reply itself.
-pub(super) fn score_reply(
-    rec: &mut TrialRecord,
-    reply: ModelReply,
-    t: &PlannedTask,
-    tools: &ToolSet,
-    judge: &Judge,
-    recover: bool,
-) {
-    let ModelReply {
-        content,
-        mut tool_calls,
-        finish_reason,
-        usage,
-        mut notes,
-        retries,
-        cached,
-        format: _,
-        server_searches,
-    } = reply;
-    rec.retries = retries;
-    rec.cached = cached;
-    let mut text_call_unused = false;
-    if tool_calls.is_empty()
-        && let Some(text) = &content
-    {
-        text_call_unused = take_text_calls(text, recover, &mut tool_calls, &mut notes);
-    }
-    let actual = actual_calls(&tool_calls, tools);
-    let verdict = judge.judge(t.task.expectation(), &actual);
-    rec.outcome = verdict.outcome;
-    rec.reason = verdict.reason;
-    if text_call_unused && rec.outcome == Outcome::NoCall {
-        rec.reason
-            .push_str(" (it wrote a call as text instead; see notes)");
-    }
-    rec.expected = verdict.expected_tools;
-    rec.called = actual.iter().map(|c| c.name.clone()).collect();
-    rec.usage = usage;
-    // The record is kept until the report is written: no spare capacity (a pushed-to vector
-    // holds room for four), times every trial of the run.
-    rec.expected.shrink_to_fit();
-    notes.shrink_to_fit();
-    rec.notes = notes;
-    let mut tool_calls: Vec<ToolCallRecord> = tool_calls
-        .into_iter()
-        .map(|c| ToolCallRecord {
-            name: c.name,
-            arguments: c.arguments,
-            recovered: c.recovered,
-        })
-        .collect();
-    tool_calls.shrink_to_fit();
-    rec.reply = Some(ReplyRecord {
-        content,
-        tool_calls,
-        finish_reason,
-    });
-    if !server_searches.is_empty() {
-        // By the names sent; a deferring host's trial maps them back (`finish_native`).
-        rec.search = Some(Box::new(crate::record::SearchRecord {
-            searches: server_searches
-                .into_iter()
-                .map(|s| crate::record::SearchCall {
-                    query: s.query,
-                    returned: s.returned,
-                    error: s.error,
-                })
-                .collect(),
-            ..Default::default()
-        }));
     }
 }

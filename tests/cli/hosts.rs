@@ -807,8 +807,69 @@ fn a_profile_file_names_and_caps_the_tools_and_its_mistakes_are_located() {
         "{err}"
     );
     assert!(
-        err.contains("raw, claude-code, vscode, cursor, copilot-cli"),
+        err.contains("raw, claude-code, claude-code-auto, vscode, cursor, copilot-cli"),
         "{err}"
     );
     assert_eq!(server.requests(), 1, "a broken profile asked the model");
+}
+
+/// With `native: anthropic_bm25`, an Anthropic model is sent every tool deferred beside the
+/// Messages API's own search tool, and the searches the API reports (its `server_tool_use` and
+/// `tool_search_tool_result` blocks) are measured as tooleval's own are.
+#[test]
+fn anthropic_searches_for_itself_when_the_profile_asks_for_its_native_search() {
+    let ws = Workspace::new();
+    let rt = runtime();
+    let reply = json!({
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
+        "content": [
+            {"type": "server_tool_use", "id": "srvtoolu_1", "name": "tool_search_tool_bm25",
+             "input": {"query": "search logs of a service"}},
+            {"type": "tool_search_tool_result", "tool_use_id": "srvtoolu_1",
+             "content": {"type": "tool_search_tool_search_result", "tool_references": [
+                 {"type": "tool_reference", "tool_name": "tail_logs"},
+                 {"type": "tool_reference", "tool_name": "search_logs"}]}},
+            {"type": "tool_use", "id": "toolu_1", "name": "search_logs",
+             "input": {"service": "checkout"}}
+        ],
+        "stop_reason": "tool_use",
+        "usage": {"input_tokens": 900, "output_tokens": 40}
+    });
+    let server = rt
+        .block_on(ScriptedServer::start(
+            Script::default().rule(PROMPT, Scripted::Body(reply)),
+        ))
+        .unwrap();
+    ws.write(
+        "native.yaml",
+        "name: native\ndeferral:\n  mode: always\n  native: anthropic_bm25\n  search: {name: find_tools, description: Find tools., input_schema: {type: object, properties: {query: {type: string}}, required: [query]}, results: 5, ranking: bm25}\n",
+    );
+    let eval = eval(&ws, "anthropic", &server, "host: native.yaml\n");
+    let r = run_ok(&ws, &eval, "r.json", &[]);
+    let (trial, search) = the_trial(&r);
+    assert_eq!(trial["outcome"], "pass", "{trial}");
+    assert_eq!(
+        returned(search),
+        [vec!["tail_logs".to_owned(), "search_logs".to_owned()]]
+    );
+    assert_eq!(search["searches"][0]["query"], "search logs of a service");
+    assert_eq!((&search["hit"], &search["rank"]), (&json!(true), &json!(2)));
+    assert_eq!(search["verdict"], "found", "{search}");
+
+    // One request: the API's search tool first, every tool after it deferred.
+    let bodies = server.bodies();
+    assert_eq!(bodies.len(), 1);
+    let tools = bodies[0]["tools"].as_array().unwrap();
+    assert_eq!(
+        tools[0],
+        json!({"type": "tool_search_tool_bm25_20251119", "name": "tool_search_tool_bm25"})
+    );
+    assert_eq!(tools.len(), 1 + LOG_TOOLS.len(), "{}", bodies[0]);
+    assert!(
+        tools[1..]
+            .iter()
+            .all(|t| t["defer_loading"] == json!(true) && t["input_schema"].is_object()),
+        "{}",
+        bodies[0]
+    );
 }

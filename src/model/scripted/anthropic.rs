@@ -587,7 +587,9 @@ fn anthropic_block<'a>(path: &str, assistant: bool, b: &'a Value) -> Result<Bloc
 fn server_tool(ty: &str) -> bool {
     ty.rsplit_once('_').is_some_and(|(name, date)| {
         !name.is_empty()
-            && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             && date.len() == 8
             && date.chars().all(|c| c.is_ascii_digit())
     })
@@ -685,6 +687,18 @@ fn anthropic_tools(obj: &Map<String, Value>) -> Result<(), String> {
                 ));
             }
         }
+    }
+    // "At least one tool, normally the tool search tool itself, must stay non-deferred": the
+    // 400 as the generally available API words it (tool-search-tool docs, seen 2026-12-06).
+    if let Some(tools) = obj.get("tools").and_then(Value::as_array)
+        && !tools.is_empty()
+        && tools
+            .iter()
+            .all(|t| t.get("defer_loading") == Some(&Value::Bool(true)))
+    {
+        return Err(
+            "At least one tool must have defer_loading=false. All tools cannot be deferred.".into(),
+        );
     }
     if let Some(choice) = obj.get("tool_choice") {
         let Some(choice) = choice.as_object() else {

@@ -208,6 +208,20 @@ async fn anthropic_refuses_what_the_api_refuses() {
         assert_eq!(reply["error"]["type"], "invalid_request_error");
         message(code, &reply)
     };
+    // Every tool deferred, and the API's own search tool taken as a server tool.
+    let mut all_deferred = messages(json!([{"role": "user", "content": "hello"}]));
+    all_deferred["tools"] =
+        json!([{"name": "a", "input_schema": {"type": "object"}, "defer_loading": true}]);
+    assert_eq!(
+        refused(all_deferred).await,
+        "At least one tool must have defer_loading=false. All tools cannot be deferred."
+    );
+    let mut searched = messages(json!([{"role": "user", "content": "hello"}]));
+    searched["tools"] = json!([
+        {"type": "tool_search_tool_bm25_20251119", "name": "tool_search_tool_bm25"},
+        {"name": "a", "input_schema": {"type": "object"}, "defer_loading": true}
+    ]);
+    assert_eq!(anthropic(&server, searched).await.0, 200);
     let system = refused(messages(json!([
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "hello"}
@@ -311,8 +325,8 @@ async fn anthropic_refuses_what_the_api_refuses() {
     ))
     .await;
     // Every refused request was still counted and recorded.
-    assert_eq!(server.requests(), 17);
-    assert_eq!(server.bodies().len(), 17);
+    assert_eq!(server.requests(), 19);
+    assert_eq!(server.bodies().len(), 19);
 }
 
 #[tokio::test]
