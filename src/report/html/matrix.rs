@@ -8,16 +8,24 @@ use crate::report::{Matrix, MatrixCell};
 
 pub(crate) fn render_matrix_html(m: &Matrix) -> String {
     let title = format!("tooleval matrix: {}", m.eval);
+    let by_host = m.axis == "host";
     let mut b = header(
         &title,
         &[
             (
-                "models",
-                m.models
-                    .iter()
-                    .map(|x| super::model_fact(&x.model))
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                if by_host { "model" } else { "models" },
+                if by_host {
+                    m.models
+                        .first()
+                        .map(|x| super::model_fact(&x.model))
+                        .unwrap_or_default()
+                } else {
+                    m.models
+                        .iter()
+                        .map(|x| super::model_fact(&x.model))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                },
             ),
             ("tools", format!("<code>{}</code>", esc(&m.tools_hash))),
             ("trials", format!("{} per task", m.trials)),
@@ -36,8 +44,35 @@ pub(crate) fn render_matrix_html(m: &Matrix) -> String {
     page(&title, &b)
 }
 
-/// Accuracy, tokens and the report of each model.
+/// Accuracy, tokens and the report of each model (or host: its first request's tool tokens and
+/// its search hit rate in place of the provider and converted schemas).
 fn models_table(b: &mut String, m: &Matrix) {
+    if m.axis == "host" {
+        b.push_str("<h2>Hosts</h2><table class=\"sortable\"><thead><tr><th>host</th><th class=\"num\">tool tokens, first request</th><th>tool selection</th><th>full call</th><th>search hit rate</th><th class=\"num\">tokens in</th><th class=\"num\">tokens out</th><th>report</th></tr></thead><tbody>");
+        for x in &m.models {
+            let _ = write!(
+                b,
+                "<tr><td><code>{}</code>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
+                esc(&x.label),
+                if x.complete {
+                    ""
+                } else {
+                    " <span class=\"warn\">(incomplete)</span>"
+                },
+                x.first_request_tool_tokens
+                    .map_or_else(|| "-".to_owned(), |n| n.to_string()),
+                rate_bar(&x.selection),
+                rate_bar(&x.full_call),
+                x.search_hit_rate
+                    .map_or_else(|| "-".to_owned(), |r| rate_bar(&Some(r))),
+                x.prompt_tokens,
+                x.completion_tokens,
+                esc(&x.report)
+            );
+        }
+        b.push_str("</tbody></table>");
+        return;
+    }
     b.push_str("<h2>Models</h2><table class=\"sortable\"><thead><tr><th>model</th><th>provider</th><th>tool selection</th><th>full call</th><th class=\"num\">tokens in</th><th class=\"num\">tokens out</th><th class=\"num\">converted schemas</th><th>report</th></tr></thead><tbody>");
     for x in &m.models {
         let _ = write!(
@@ -63,7 +98,12 @@ fn models_table(b: &mut String, m: &Matrix) {
 
 /// Each pair of models: the paired test, and the tasks one passes where the other does not.
 fn pairs_table(b: &mut String, m: &Matrix) {
-    b.push_str("<h2>Pairs</h2><p class=\"muted\">Full-call accuracy, the paired test on the tasks both models scored.</p><table class=\"sortable\"><thead><tr><th>pair</th><th class=\"num\">change (points)</th><th class=\"num\">p</th><th>passes where the other does not</th></tr></thead><tbody>");
+    let both = if m.axis == "host" { "hosts" } else { "models" };
+    let _ = write!(
+        b,
+        "<h2>Pairs</h2><p class=\"muted\">Full-call accuracy, the paired test on the tasks both {both} scored.</p>"
+    );
+    b.push_str("<table class=\"sortable\"><thead><tr><th>pair</th><th class=\"num\">change (points)</th><th class=\"num\">p</th><th>passes where the other does not</th></tr></thead><tbody>");
     for p in &m.pairs {
         let (change, pv) = p.test.as_ref().map_or_else(
             || ("n/a".to_owned(), "n/a".to_owned()),
@@ -115,7 +155,8 @@ fn tasks_table(b: &mut String, m: &Matrix) {
     let disagree = m.disagreements().count();
     let _ = write!(
         b,
-        "<h2>Tasks</h2><p>The models disagree on {disagree} of {} tasks; those come first.</p><table class=\"sortable\"><thead><tr><th>task</th><th>suite</th>",
+        "<h2>Tasks</h2><p>The {} disagree on {disagree} of {} tasks; those come first.</p><table class=\"sortable\"><thead><tr><th>task</th><th>suite</th>",
+        if m.axis == "host" { "hosts" } else { "models" },
         m.tasks.len()
     );
     for x in &m.models {

@@ -192,7 +192,7 @@ fn facts(r: &Report) -> Vec<(&'static str, String)> {
     if let Some(h) = &r.host {
         let lines: Vec<String> = crate::report::text::host_lines(h)
             .iter()
-            .map(|l| esc(l))
+            .map(|l| esc(l.strip_prefix("host: ").unwrap_or(l)))
             .collect();
         facts.push(("host", lines.join("<br>")));
     }
