@@ -27,6 +27,9 @@ pub(crate) struct Bounds<'a> {
     pub budget: usize,
     pub encoding: Encoding,
     pub lint: &'a LintConfig,
+    /// The servers whose instructions the host puts before the model, with their current text
+    /// (empty when it has none); empty when the host sends instructions nowhere.
+    pub instructions: &'a [(String, String)],
 }
 
 /// A proposal that passed: its new texts, and the tools as they would stand.
@@ -119,8 +122,29 @@ pub(crate) fn check(reply: &str, at: &Path, b: &Bounds<'_>) -> Result<Passed, St
     }
     let proposed = parse(text, at)?;
     let proposal = proposed.file.clone();
-    if proposal.tools.is_empty() {
+    if proposal.tools.is_empty() && proposal.servers.is_empty() {
         return Err("it rewrites no tool (`tools` is empty)".into());
+    }
+    if let Some(name) = proposal
+        .servers
+        .keys()
+        .find(|n| !b.instructions.iter().any(|(s, _)| s == *n))
+    {
+        return Err(if b.instructions.is_empty() {
+            format!(
+                "it rewrites the instructions of `{name}`, which this host sends to no model; rewrite only tools"
+            )
+        } else {
+            format!(
+                "it names a server `{name}` there is not; the servers are {}",
+                backticked(
+                    &b.instructions
+                        .iter()
+                        .map(|(s, _)| s.as_str())
+                        .collect::<Vec<_>>()
+                )
+            )
+        });
     }
     let mut after = b.tools.clone();
     if let Err(e) = after.apply_descriptions(&proposed) {
@@ -136,7 +160,12 @@ pub(crate) fn check(reply: &str, at: &Path, b: &Bounds<'_>) -> Result<Passed, St
         changed_only(b.tools, name, new);
         new.description.is_some() || !new.parameters.is_empty()
     });
-    if proposal.tools.is_empty() {
+    proposal.servers.retain(|name, new| {
+        b.instructions
+            .iter()
+            .any(|(s, cur)| s == name && cur.trim() != new.instructions.trim())
+    });
+    if proposal.tools.is_empty() && proposal.servers.is_empty() {
         return Err("it changes no text: every description is the current one".into());
     }
     let unasked: Vec<&str> = proposal
@@ -211,6 +240,9 @@ pub(crate) fn merge(kept: &DescriptionsFile, new: &DescriptionsFile) -> Descript
         for (p, d) in &text.parameters {
             entry.parameters.insert(p.clone(), d.clone());
         }
+    }
+    for (name, text) in &new.servers {
+        file.servers.insert(name.clone(), text.clone());
     }
     file
 }
@@ -291,8 +323,21 @@ fn copied_wording(proposal: &DescriptionsFile, b: &Bounds<'_>) -> Result<(), Str
         }
     }
     let index: HashSet<&str> = prompt_runs.iter().map(|(r, _)| r.as_str()).collect();
-    for (name, text) in &proposal.tools {
-        let texts = text.description.iter().chain(text.parameters.values());
+    let tools = proposal.tools.iter().map(|(name, text)| {
+        let texts: Vec<&String> = text
+            .description
+            .iter()
+            .chain(text.parameters.values())
+            .collect();
+        (format!("`{name}`"), texts)
+    });
+    let servers = proposal.servers.iter().map(|(name, text)| {
+        (
+            format!("the instructions of `{name}`"),
+            vec![&text.instructions],
+        )
+    });
+    for (name, texts) in tools.chain(servers) {
         for t in texts {
             let words = plain_words(t);
             let hit = lengths
@@ -304,7 +349,7 @@ fn copied_wording(proposal: &DescriptionsFile, b: &Bounds<'_>) -> Result<(), Str
                     .find(|(r, _)| *r == hit)
                     .map_or("", |(_, p)| *p);
                 return Err(format!(
-                    "the text of `{name}` copies the wording of a tune task's prompt (\"{hit}\", from \"{prompt}\"); describe the tool, not the tasks"
+                    "the text of {name} copies the wording of a tune task's prompt (\"{hit}\", from \"{prompt}\"); describe the tool, not the tasks"
                 ));
             }
         }
@@ -378,6 +423,15 @@ mod tests {
     }
 
     fn check_with(reply: &str, budget: usize, prompts: &[&str]) -> Result<Passed, String> {
+        check_under(reply, budget, prompts, &[])
+    }
+
+    fn check_under(
+        reply: &str,
+        budget: usize,
+        prompts: &[&str],
+        instructions: &[(String, String)],
+    ) -> Result<Passed, String> {
         let set = tools();
         let prompts: Vec<String> = prompts.iter().map(|p| (*p).to_owned()).collect();
         let asked = vec!["tail_logs".to_owned()];
@@ -389,8 +443,42 @@ mod tests {
             budget,
             encoding: Encoding::default(),
             lint: &lint,
+            instructions,
         };
         super::check(reply, Path::new("proposal.yaml"), &b)
+    }
+
+    #[test]
+    fn instructions_are_rewritten_only_where_the_host_places_them_and_by_the_same_rules() {
+        let placed = [("shop".to_owned(), "Log tools.".to_owned())];
+        let new =
+            "servers:\n  shop:\n    instructions: Logs of the shop's services, past and live.\n";
+        // A host that sends instructions nowhere: nothing to gain, refused with why.
+        let e = check_under(new, 10_000, &[], &[]).err().unwrap();
+        assert!(e.contains("which this host sends to no model"), "{e}");
+        // Where the host places them, a proposal of instructions alone passes.
+        let passed = check_under(new, 10_000, &[], &placed).unwrap();
+        assert_eq!(
+            passed.proposal.servers["shop"].instructions,
+            "Logs of the shop's services, past and live."
+        );
+        // The current text again is no change; another server is named as unknown.
+        let same = "servers:\n  shop:\n    instructions: Log tools.\n";
+        let e = check_under(same, 10_000, &[], &placed).err().unwrap();
+        assert!(e.contains("it changes no text"), "{e}");
+        let other = "servers:\n  shop2:\n    instructions: Logs.\n";
+        let e = check_under(other, 10_000, &[], &placed).err().unwrap();
+        assert!(e.contains("a server `shop2` there is not"), "{e}");
+        // A tune prompt's wording is refused in instructions too.
+        let copied =
+            "servers:\n  shop:\n    instructions: Use it to follow the payments logs live.\n";
+        let e = check_under(copied, 10_000, &["Follow the payments logs live."], &placed)
+            .err()
+            .unwrap();
+        assert!(e.contains("the instructions of `shop` copies"), "{e}");
+        // Kept texts: the proposal's instructions laid over.
+        let merged = super::merge(&DescriptionsFile::default(), &passed.proposal);
+        assert_eq!(merged.servers.len(), 1);
     }
 
     fn check(reply: &str) -> Result<Passed, String> {

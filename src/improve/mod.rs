@@ -158,6 +158,9 @@ pub(crate) struct Prepared {
     lint: crate::config::LintConfig,
     /// The report `--from` names, checked.
     from: Option<Report>,
+    /// The eval's host puts the servers' instructions before the model: the writer may rewrite
+    /// them too.
+    instructions_placed: bool,
 }
 
 /// Checks the eval for the loop, builds the models and lists the servers' tools.
@@ -225,6 +228,11 @@ pub(crate) async fn prepare(session: &Session, o: &Options) -> Result<Prepared> 
         encoding,
         lint: eval.file.lint.clone().unwrap_or_default(),
         from: None,
+        instructions_placed: eval.hosts.first().is_some_and(|h| {
+            h.instructions
+                .as_ref()
+                .is_some_and(|i| i.place != crate::config::InstructionsPlace::None)
+        }),
     };
     if let Some(path) = &o.from {
         prepared.from = Some(from_report(path, session, &prepared)?);
@@ -666,12 +674,33 @@ impl State {
         rejected: &[(String, String)],
         round: &mut Round,
     ) -> std::result::Result<Option<guard::Passed>, Stop> {
+        // Each server's instructions as they stand (the kept texts laid over), when the host
+        // places them before the model.
+        let instructions: Vec<(String, String)> = if p.instructions_placed {
+            p.plan
+                .listed
+                .servers
+                .iter()
+                .map(|s| {
+                    let kept = self
+                        .kept
+                        .servers
+                        .get(&s.name)
+                        .map(|t| t.instructions.clone());
+                    let text = kept.or_else(|| s.instructions.clone()).unwrap_or_default();
+                    (s.name.clone(), text)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let brief = writer::Brief {
             tools,
             evidence,
             budget: p.token_budget,
             encoding: p.encoding.as_str(),
             rejected,
+            instructions: &instructions,
         };
         let mut req = writer::request(&brief);
         let prompts = p.splits.tune_prompts.clone();
@@ -682,6 +711,7 @@ impl State {
             budget: p.token_budget,
             encoding: p.encoding,
             lint: &p.lint,
+            instructions: &instructions,
         };
         for attempt in 1..=2 {
             let reply = ask_writer(p, &req).await?;

@@ -38,6 +38,9 @@ pub(crate) struct Brief<'a> {
     pub encoding: &'a str,
     /// Proposals of earlier rounds that were measured and not kept, with why.
     pub rejected: &'a [(String, String)],
+    /// Each server's instructions as they stand, when the host puts them before the model
+    /// (empty otherwise): the writer may rewrite them.
+    pub instructions: &'a [(String, String)],
 }
 
 /// The first request of a round.
@@ -96,6 +99,18 @@ fn output_schema(b: &Brief<'_>) -> OutputSchema {
     }
     let mut root = Map::new();
     root.insert("tools".into(), strict(tools));
+    if !b.instructions.is_empty() {
+        let servers: Map<String, Value> = b
+            .instructions
+            .iter()
+            .map(|(name, _)| {
+                let mut fields = Map::new();
+                fields.insert("instructions".into(), json!({ "type": "string" }));
+                (name.clone(), strict(fields))
+            })
+            .collect();
+        root.insert("servers".into(), strict(servers));
+    }
     OutputSchema {
         name: "descriptions".into(),
         description: "New descriptions of the tools to rewrite, and of their parameters.".into(),
@@ -190,6 +205,17 @@ fn brief_text(b: &Brief<'_>) -> String {
         }
         for f in &e.findings {
             s.push_str(&format!("- Lint: {f}\n"));
+        }
+    }
+    if !b.instructions.is_empty() {
+        s.push_str("\nServer instructions: the host puts each server's instructions before the model (when it defers tools, they and the tool names are all the model sees before it searches). You may also rewrite them, under `servers` (`{\"servers\": {\"SERVER\": {\"instructions\": \"...\"}}}`): say what the server is for and which tool serves which need, briefly; the same rules hold. Repeat a text you keep as it is.\n");
+        for (name, text) in b.instructions {
+            let text = if text.trim().is_empty() {
+                "(none)".to_owned()
+            } else {
+                one_line(text)
+            };
+            s.push_str(&format!("- server `{name}`: {text}\n"));
         }
     }
     if !b.rejected.is_empty() {

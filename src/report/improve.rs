@@ -399,7 +399,11 @@ pub(crate) fn render_descriptions_file(
     for h in header {
         let _ = writeln!(out, "# {h}");
     }
-    out.push_str("tools:\n");
+    out.push_str(if file.tools.is_empty() {
+        "tools: {}\n"
+    } else {
+        "tools:\n"
+    });
     for (name, text) in &file.tools {
         for w in why.get(name).into_iter().flatten() {
             for line in textwrap::wrap(w, 94) {
@@ -419,6 +423,17 @@ pub(crate) fn render_descriptions_file(
             for (p, d) in &text.parameters {
                 let _ = writeln!(out, "      {}: {}", yaml_key(p), yaml_text(d, 8));
             }
+        }
+    }
+    if !file.servers.is_empty() {
+        out.push_str("servers:\n");
+        for (name, text) in &file.servers {
+            let _ = writeln!(out, "  {}:", yaml_key(name));
+            let _ = writeln!(
+                out,
+                "    instructions: {}",
+                yaml_text(&text.instructions, 6)
+            );
         }
     }
     out

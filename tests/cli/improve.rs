@@ -807,3 +807,77 @@ fn the_writer_without_a_key_is_not_pointed_at_the_baseline_and_the_cost_line_fit
         );
     }
 }
+
+/// Under a host that puts server instructions before the model, the writer is shown each
+/// server's instructions, may rewrite them (its schema has `servers`), and a kept proposal's
+/// instructions are what the next measurement's requests carry and what the file keeps.
+#[test]
+fn under_a_host_that_places_instructions_the_writer_may_rewrite_them() {
+    let rt = runtime();
+    let instructions = "The shop's logs: search_logs looks back, tail_logs follows them live.";
+    let reply = json!({
+        "tools": {"tail_logs": {"description": "Stream the newest log lines of one service as they are written; for past logs matching a query, use search_logs."}},
+        "servers": {"shop": {"instructions": instructions}}
+    })
+    .to_string();
+    let server = rt
+        .block_on(ScriptedServer::start(evaluator(
+            Script::default().rule(BRIEF, Scripted::Text(reply)),
+        )))
+        .unwrap();
+    let ws = Workspace::new();
+    ws.write(
+        "ours.yaml",
+        "name: ours\ninstructions: {place: system, heading: 'Server instructions:'}\n",
+    );
+    let eval = eval(&ws, &server.url, "host: ours.yaml\n");
+    let (code, err, r) = improve(&ws, &eval, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(r["rounds"][0]["decision"], "kept", "{err}");
+
+    // The brief shows the instructions (none yet) and the schema asks for them.
+    let bodies = writer_bodies(&server);
+    let brief = bodies[0]["messages"].to_string();
+    assert!(brief.contains("- server `shop`: (none)"), "{brief}");
+    let schema = &bodies[0]["response_format"]["json_schema"]["schema"];
+    assert_eq!(
+        schema["properties"]["servers"]["properties"]["shop"]["required"],
+        json!(["instructions"])
+    );
+    assert_eq!(schema["required"], json!(["tools", "servers"]));
+
+    // The round's measurement sent them in the system prompt, after the host's heading.
+    let measured: Vec<Value> = server
+        .bodies()
+        .into_iter()
+        .filter(|b| b.get("tools").is_some())
+        .filter(|b| b.to_string().contains(instructions))
+        .collect();
+    assert!(
+        !measured.is_empty(),
+        "no request carried the new instructions"
+    );
+    let system = measured[0]["messages"][0].clone();
+    assert_eq!(system["role"], "system", "{system}");
+    assert!(
+        system["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Server instructions:\n\n## shop\n"),
+        "{system}"
+    );
+
+    // The file kept holds them, and the round's report records them as overridden.
+    let kept = std::fs::read_to_string(ws.path().join("improved.yaml")).unwrap();
+    assert!(
+        kept.contains("servers:\n  shop:\n    instructions: "),
+        "{kept}"
+    );
+    let run: Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join(r["rounds"][0]["report"].as_str().unwrap()))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(run["servers"][0]["instructions"], instructions);
+    assert_eq!(run["servers"][0]["instructions_overridden"], true);
+}
