@@ -169,9 +169,13 @@ impl Plot {
         let _ = writeln!(s, r#"<rect width="{w}" height="{h}" fill="white"/>"#);
         let _ = writeln!(
             s,
-            r#"<text x="{}" y="24" text-anchor="middle" font-size="15">Tool-selection sweep: {} ({} trial(s) per task)</text>"#,
+            r#"<text x="{}" y="24" text-anchor="middle" font-size="15">Tool-selection sweep: {}{} ({} trial(s) per task)</text>"#,
             w / 2.0,
             esc(&r.model.name),
+            r.host
+                .as_deref()
+                .map(|h| format!(" under host {}", esc(h)))
+                .unwrap_or_default(),
             r.eval.trials
         );
         s
@@ -298,6 +302,17 @@ impl Plot {
             r#"<polyline class="tokens" fill="none" stroke="{color}" stroke-width="1.5" points="{}"/>"#,
             tok.join(" ")
         );
+        // Where the host deferred the set, the tokens are its first request's: marked so.
+        for p in points.iter().filter(|p| p.deferred) {
+            let (x, y) = (self.x(p.size), self.y_tok(p.tool_tokens as f64));
+            let _ = writeln!(
+                s,
+                r#"<circle class="deferred" cx="{x:.1}" cy="{y:.1}" r="4" fill="white" stroke="{color}" stroke-width="1.5"><title>{} tools deferred: the first request carries {} tokens of tool definitions</title></circle><text x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="10" fill="{color}">deferred</text>"#,
+                p.size,
+                p.tool_tokens,
+                y - 8.0
+            );
+        }
         s
     }
 
