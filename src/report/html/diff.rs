@@ -18,8 +18,12 @@ pub(crate) fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> 
     );
     let id = |r: &crate::report::diff::RunIdentity| {
         format!(
-            "<code>{}</code>, {} task(s) x {} trial(s), started {}, tools <code>{}</code>{}",
+            "<code>{}</code>{}, {} task(s) x {} trial(s), started {}, tools <code>{}</code>{}",
             esc(&r.model),
+            r.host
+                .as_deref()
+                .map(|h| format!(" under host <code>{}</code>", esc(h)))
+                .unwrap_or_default(),
             r.tasks,
             r.trials,
             esc(&r.started_at),
@@ -69,10 +73,14 @@ pub(crate) fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> 
 /// The accuracy of both runs, their change with its interval, and the paired tests' verdicts.
 fn accuracy(b: &mut String, d: &ReportDiff) {
     b.push_str("<h2>Accuracy</h2><table><thead><tr><th></th><th>base</th><th>head</th><th>change (points, 95% CI)</th></tr></thead><tbody>");
-    for (name, c) in [
+    let mut rows = vec![
         ("tool selection", &d.selection),
         ("full call", &d.full_call),
-    ] {
+    ];
+    if let Some(s) = &d.search_hit {
+        rows.push(("search hit rate", s));
+    }
+    for (name, c) in rows {
         let change = match (c.diff, c.low, c.high) {
             (Some(x), Some(l), Some(h)) => {
                 format!("{:+.1} [{:+.1}, {:+.1}]", x * 100.0, l * 100.0, h * 100.0)
