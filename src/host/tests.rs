@@ -259,3 +259,51 @@ fn a_regex_search_matches_names_and_descriptions_and_refuses_a_bad_pattern() {
         bad.text
     );
 }
+
+#[test]
+fn a_description_is_cut_only_past_the_limit_and_ends_with_the_suffix() {
+    let at = "d".repeat(2048);
+    let past = "e".repeat(2049);
+    let set = ToolSet::new(vec![("s".into(), vec![tool("a", &at), tool("b", &past)])]);
+    let p = present(&builtin("claude-code"), &set, &[], &words);
+    assert_eq!(p.tools.tools[0].description, at);
+    assert_eq!(
+        p.tools.tools[1].description,
+        format!("{}… [truncated]", "e".repeat(2048))
+    );
+    let cut: Vec<&str> = p
+        .findings
+        .iter()
+        .filter(|f| f.effect == Effect::DescriptionCut)
+        .filter_map(|f| f.tool.as_deref())
+        .collect();
+    assert_eq!(cut, ["b"]);
+    assert_eq!(
+        p.findings[0].message,
+        "claude-code cuts the description of `b` from 2049 to 2048 characters"
+    );
+}
+
+#[test]
+fn each_effect_reads_as_a_verb_before_a_count_of_tools() {
+    let verbs: Vec<&str> = [
+        Effect::Dropped,
+        Effect::Truncated,
+        Effect::DescriptionCut,
+        Effect::InstructionsCut,
+        Effect::Refused,
+    ]
+    .iter()
+    .map(|e| e.verb())
+    .collect();
+    assert_eq!(
+        verbs,
+        [
+            "leaves out",
+            "cuts the names of",
+            "cuts the descriptions of",
+            "cuts the instructions of the servers of",
+            "would refuse the requests for"
+        ]
+    );
+}

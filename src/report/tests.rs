@@ -690,3 +690,50 @@ fn a_call_written_as_text_shows_its_fix_on_the_page_and_in_the_terminal() {
         "{table}"
     );
 }
+
+#[test]
+fn host_lines_name_the_host_and_count_many_findings_by_kind() {
+    use crate::host::{Effect, HostFinding};
+    let finding = |tool: &str, effect| HostFinding {
+        tool: Some(tool.into()),
+        effect,
+        message: format!("cursor leaves out `{tool}`"),
+    };
+    let mut h = crate::report::HostInfo {
+        name: "cursor".into(),
+        title: Some("Cursor".into()),
+        search_tool: None,
+        system_tokens: None,
+        first_request_tool_tokens: Some(900),
+        findings: vec![finding("a", Effect::Dropped)],
+    };
+    assert_eq!(
+        crate::report::host_lines(&h),
+        [
+            "host: cursor (Cursor): every tool in every request; the first request carries 900 tokens of tool definitions",
+            "note: cursor leaves out `a`"
+        ]
+    );
+    h.findings = ["a", "b", "c", "d"]
+        .iter()
+        .map(|t| finding(t, Effect::Dropped))
+        .chain([finding("e", Effect::Truncated)])
+        .collect();
+    let lines = crate::report::host_lines(&h);
+    assert_eq!(
+        lines[1..],
+        [
+            "note: cursor leaves out 4 tools (`a`, `b`, `c`, and 1 more); the report lists each",
+            "note: cursor cuts the names of 1 tool (`e`); the report lists each"
+        ]
+    );
+    h.findings.push(HostFinding {
+        tool: None,
+        effect: Effect::Refused,
+        message: "cursor would refuse every request".into(),
+    });
+    assert_eq!(
+        crate::report::host_lines(&h)[0],
+        "host: cursor (Cursor): it would refuse every request"
+    );
+}

@@ -271,10 +271,11 @@ pub(crate) fn host_lines(h: &crate::report::HostInfo) -> Vec<String> {
         }
         for (effect, names) in kinds {
             lines.push(format!(
-                "note: {} {} {} tools ({}); the report lists each",
+                "note: {} {} {} tool{} ({}); the report lists each",
                 h.name,
                 effect.verb(),
                 names.len(),
+                if names.len() == 1 { "" } else { "s" },
                 crate::report::first_few(&names, 3)
             ));
         }
