@@ -307,3 +307,23 @@ fn each_effect_reads_as_a_verb_before_a_count_of_tools() {
         ]
     );
 }
+
+#[test]
+fn a_name_at_the_length_limit_is_kept_as_it_is() {
+    // `mcp_s_` and 58 characters: exactly VS Code's 64.
+    let at = "t".repeat(58);
+    let past = "u".repeat(59);
+    let set = ToolSet::new(vec![("s".into(), vec![tool(&at, "d"), tool(&past, "d")])]);
+    let p = present(&builtin("vscode"), &set, &[], &words);
+    assert_eq!(p.tools.tools[0].api_name, format!("mcp_s_{at}"));
+    assert_eq!(
+        p.tools.tools[1].api_name,
+        format!("mcp_s_{}", "u".repeat(58))
+    );
+    let cut: Vec<&str> = p
+        .findings
+        .iter()
+        .filter_map(|f| f.tool.as_deref())
+        .collect();
+    assert_eq!(cut, [past.as_str()]);
+}
