@@ -227,8 +227,8 @@ pub struct RunSettings {
     #[arg(long, value_name = "MODEL")]
     pub model: Vec<String>,
     /// How a host presents the tools, overriding the eval's `host`: a built-in profile (`raw`,
-    /// `claude-code`, `vscode`, `cursor`, `copilot-cli`) or a profile file. Given more than
-    /// once, `run` measures the suite under each host (a host matrix).
+    /// `claude-code`, `claude-code-auto`, `vscode`, `cursor`, `copilot-cli`) or a profile
+    /// file. Given more than once, `run` measures the suite under each host (a host matrix).
     #[arg(long, value_name = "NAME|FILE")]
     pub host: Vec<String>,
     /// Trials per task.
