@@ -145,7 +145,7 @@ pub(crate) fn present(
     }
     let mut set = ToolSet {
         hash: String::new(),
-        tools: dedupe(tools),
+        tools: dedupe(tools, profile.names.as_ref().and_then(|n| n.max_length)),
         renamed: set.renamed.clone(),
         encoding: set.encoding.clone(),
         converted: None,
@@ -299,14 +299,16 @@ fn form_name(rule: &NameRule, t: &ToolInfo) -> Formed {
 }
 
 /// Names made unique again after mapping and cutting: a later tool of the same name gets `_2`,
-/// `_3`...
-fn dedupe(mut tools: Vec<ToolInfo>) -> Vec<ToolInfo> {
+/// `_3`..., the name cut to leave room for it within `max` characters.
+fn dedupe(mut tools: Vec<ToolInfo>, max: Option<usize>) -> Vec<ToolInfo> {
     let mut used = std::collections::HashSet::new();
     for t in &mut tools {
         let base = t.api_name.clone();
         let mut n = 2;
         while !used.insert(t.api_name.clone()) {
-            t.api_name = format!("{base}_{n}");
+            let suffix = format!("_{n}");
+            let room = max.map_or(usize::MAX, |m| m.saturating_sub(suffix.len()));
+            t.api_name = format!("{}{suffix}", base.chars().take(room).collect::<String>());
             n += 1;
         }
     }

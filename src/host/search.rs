@@ -18,16 +18,7 @@ pub(crate) struct Search {
     pub tool: ToolInfo,
     /// With Anthropic's API, its own search instead of this one (single-turn tasks).
     pub native: Option<crate::config::NativeSearch>,
-    index: Option<IndexHolder>,
-}
-
-/// The BM25 index (not `Debug` itself).
-struct IndexHolder(Index);
-
-impl std::fmt::Debug for IndexHolder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Index")
-    }
+    index: Option<Index>,
 }
 
 /// A search answered: the query, the tools returned (indexes into the presented set, best
@@ -59,8 +50,7 @@ impl Search {
             overridden: vec![],
             annotations: None,
         };
-        let index = (spec.ranking == Ranking::Bm25)
-            .then(|| IndexHolder(Index::weighted(set, &spec.weights)));
+        let index = (spec.ranking == Ranking::Bm25).then(|| Index::weighted(set, &spec.weights));
         Search {
             spec: spec.clone(),
             max_searches,
@@ -131,7 +121,7 @@ impl Search {
     fn rank(&self, query: &str, set: &ToolSet) -> Result<Vec<usize>, String> {
         match self.spec.ranking {
             Ranking::Bm25 => {
-                let index = &self.index.as_ref().expect("built for bm25").0;
+                let index = self.index.as_ref().expect("built for bm25");
                 Ok(index
                     .rank(query)
                     .into_iter()

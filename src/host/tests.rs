@@ -327,3 +327,52 @@ fn a_name_at_the_length_limit_is_kept_as_it_is() {
         .collect();
     assert_eq!(cut, [past.as_str()]);
 }
+
+#[test]
+fn names_made_alike_by_a_host_are_told_apart_in_order() {
+    // Cut at 64, three long names come out the same.
+    let long = |c: char| tool(&format!("{}{c}", "x".repeat(70)), "d");
+    let set = ToolSet::new(vec![("s".into(), vec![long('a'), long('b'), long('c')])]);
+    let p = present(&builtin("vscode"), &set, &[], &words);
+    // Each stays within the 64 characters, the suffix taking the name's last ones.
+    let base = format!("mcp_s_{}", "x".repeat(58));
+    let cut = format!("mcp_s_{}", "x".repeat(56));
+    assert_eq!(names(&p), [base, format!("{cut}_2"), format!("{cut}_3")]);
+}
+
+#[test]
+fn instructions_at_the_limit_are_kept_whole() {
+    let set = ToolSet::new(vec![("s".into(), vec![tool("a", "d")])]);
+    let text = "i".repeat(2048);
+    let p = present(
+        &builtin("claude-code"),
+        &set,
+        &[server("s", Some(&text))],
+        &words,
+    );
+    assert!(
+        p.system
+            .as_deref()
+            .unwrap()
+            .contains(&format!("## s\n{text}\n"))
+    );
+    assert!(p.findings.is_empty(), "{:?}", p.findings);
+    let p = present(
+        &builtin("claude-code"),
+        &set,
+        &[server("s", Some(&format!("{text}j")))],
+        &words,
+    );
+    assert!(!p.system.as_deref().unwrap().contains('j'));
+    assert_eq!(p.findings[0].effect, Effect::InstructionsCut);
+}
+
+#[test]
+fn only_the_search_tools_own_name_is_a_search() {
+    let (set, servers) = demo();
+    let p = present(&builtin("claude-code"), &set, &servers, &words);
+    let s = p.search.as_ref().unwrap();
+    assert!(s.is_search("ToolSearch"));
+    assert!(!s.is_search("toolsearch"));
+    assert!(!s.is_search("mcp__incident_io__search_logs"));
+}

@@ -14,6 +14,7 @@ const K1: f64 = 1.2;
 const B: f64 = 0.75;
 
 /// A BM25 index over tool documents.
+#[derive(Debug)]
 pub(crate) struct Index {
     docs: Vec<HashMap<String, f64>>,
     lengths: Vec<f64>,
