@@ -376,3 +376,79 @@ fn only_the_search_tools_own_name_is_a_search() {
     assert!(!s.is_search("toolsearch"));
     assert!(!s.is_search("mcp__incident_io__search_logs"));
 }
+
+#[test]
+fn keyword_scores_put_a_word_inside_a_name_above_one_in_a_description() {
+    let set = ToolSet::new(vec![(
+        "s".into(),
+        vec![
+            tool("fetch_tools", "Fetch."),
+            tool("other", "A tool for tool things."),
+        ],
+    )]);
+    let p = present(&builtin("claude-code"), &set, &[], &words);
+    let s = p.search.as_ref().unwrap();
+    // "tool" is inside the name part "tools" (6) of the first, in the second's description (2).
+    assert_eq!(s.answer(r#"{"query": "tool"}"#, &p.tools).returned, [0, 1]);
+    let (set, servers) = demo();
+    let p = present(&builtin("claude-code"), &set, &servers, &words);
+    let s = p.search.as_ref().unwrap();
+    // `+word` keeps only names holding the word; a bare `+` is a word that matches nothing.
+    assert_eq!(
+        s.answer(r#"{"query": "+metric service"}"#, &p.tools)
+            .returned,
+        [2]
+    );
+    assert_eq!(s.answer(r#"{"query": "+ metric"}"#, &p.tools).returned, [2]);
+}
+
+#[test]
+fn bm25_returns_only_tools_that_match_and_summaries_say_the_first_sentence() {
+    let (set, servers) = demo();
+    let profile = HostProfile::parse(
+        Path::new("b.yaml"),
+        "name: b\ndeferral:\n  mode: always\n  search: {name: find, description: Find tools., input_schema: {type: object}, results: 5, ranking: bm25, returns: summaries}\n",
+    )
+    .unwrap();
+    let p = present(&profile, &set, &servers, &words);
+    let s = p.search.as_ref().unwrap();
+    let a = s.answer(r#"{"query": "metric"}"#, &p.tools);
+    assert_eq!(a.returned, [2]);
+    assert_eq!(
+        a.text,
+        "Loaded 1 tool(s), callable from now on:\nget_metric: Read one metric of a service."
+    );
+    let long = ToolSet::new(vec![(
+        "s".into(),
+        vec![tool(
+            "get_metric",
+            "Read one metric. Then more.\nAnd a second line.",
+        )],
+    )]);
+    let p = present(&profile, &long, &[], &words);
+    let a = p
+        .search
+        .as_ref()
+        .unwrap()
+        .answer(r#"{"query": "metric"}"#, &p.tools);
+    assert_eq!(
+        a.text,
+        "Loaded 1 tool(s), callable from now on:\nget_metric: Read one metric."
+    );
+}
+
+#[test]
+fn a_regex_search_matches_a_description_alone_too() {
+    let (set, servers) = demo();
+    let profile = HostProfile::parse(
+        Path::new("r.yaml"),
+        "name: r\ndeferral:\n  mode: always\n  search: {name: find, description: Find tools., input_schema: {type: object}, results: 5, ranking: regex}\n",
+    )
+    .unwrap();
+    let p = present(&profile, &set, &servers, &words);
+    let s = p.search.as_ref().unwrap();
+    assert_eq!(
+        s.answer(r#"{"query": "log lines"}"#, &p.tools).returned,
+        [0]
+    );
+}
