@@ -144,11 +144,7 @@ fn entries(
     let infos: Vec<_> = built.iter().map(|m| m.info()).collect();
     let labels = report::matrix_labels(&infos);
     // The eval's `models` are checked as it is read; the command line's here.
-    if let Some((i, _)) = labels
-        .iter()
-        .enumerate()
-        .find(|(i, l)| labels[..*i].contains(l))
-    {
+    if let Some(i) = first_repeat(&labels) {
         return Err(Error::usage(
             format!(
                 "`--model` names `{}` ({}) twice",
@@ -158,28 +154,18 @@ fn entries(
             Some("each model runs once: drop the repeated `--model`".to_owned()),
         ));
     }
-    let base_out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| report::default_report_path(&eval.path, session.started));
-    let summary_path = report::with_suffix(&base_out, "matrix");
-    let slugs = distinct_slugs(&labels);
+    let (paths, summary_path) = entry_paths(args, session, &labels);
     let entries: Vec<Entry> = built
         .into_iter()
-        .zip(labels.iter().zip(&slugs))
+        .zip(labels.iter().zip(paths))
         .zip(&eval.models)
-        .map(|((model, (label, slug)), config)| Entry {
+        .map(|((model, (label, (out, html))), config)| Entry {
             config: config.clone(),
-            out: report::with_suffix(&base_out, slug),
-            html: args.html.as_ref().map(|h| report::with_suffix(h, slug)),
+            out,
+            html,
             label: label.clone(),
             model,
-            host: eval
-                .hosts
-                .first()
-                .filter(|h| !h.is_raw())
-                .cloned()
-                .map(Arc::new),
+            host: eval.host(),
         })
         .collect();
     Ok((entries, summary_path))
@@ -203,29 +189,20 @@ fn host_entries(
         ));
     }
     let labels: Vec<String> = eval.hosts.iter().map(|h| h.name.clone()).collect();
-    if let Some((i, _)) = labels
-        .iter()
-        .enumerate()
-        .find(|(i, l)| labels[..*i].contains(l))
-    {
+    if let Some(i) = first_repeat(&labels) {
         return Err(Error::usage(
             format!("the host `{}` is named twice", labels[i]),
             Some("each host runs once: drop the repeated `--host`".to_owned()),
         ));
     }
-    let base_out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| report::default_report_path(&eval.path, session.started));
-    let summary_path = report::with_suffix(&base_out, "matrix");
-    let slugs = distinct_slugs(&labels);
+    let (paths, summary_path) = entry_paths(args, session, &labels);
     let mut entries = Vec::new();
-    for ((profile, label), slug) in eval.hosts.iter().zip(&labels).zip(&slugs) {
+    for ((profile, label), (out, html)) in eval.hosts.iter().zip(&labels).zip(paths) {
         entries.push(Entry {
             config: eval.model.clone(),
             model: model::from_config(&eval.model, cache)?,
-            out: report::with_suffix(&base_out, slug),
-            html: args.html.as_ref().map(|h| report::with_suffix(h, slug)),
+            out,
+            html,
             label: label.clone(),
             host: (!profile.is_raw()).then(|| Arc::new(profile.clone())),
         });
@@ -394,6 +371,34 @@ fn write_matrix(
         super::write_page(out, html, &report::render_matrix_html(&matrix))?;
     }
     Ok(())
+}
+
+/// The first label that repeats an earlier one.
+fn first_repeat(labels: &[String]) -> Option<usize> {
+    (0..labels.len()).find(|&i| labels[..i].contains(&labels[i]))
+}
+
+/// Each entry's report (and page, with `--html`) beside `--out`, named by its label, and the
+/// combined summary's path.
+fn entry_paths(
+    args: &RunArgs,
+    session: &Session,
+    labels: &[String],
+) -> (Vec<(PathBuf, Option<PathBuf>)>, PathBuf) {
+    let base_out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| report::default_report_path(&session.eval.path, session.started));
+    let paths = distinct_slugs(labels)
+        .iter()
+        .map(|slug| {
+            (
+                report::with_suffix(&base_out, slug),
+                args.html.as_ref().map(|h| report::with_suffix(h, slug)),
+            )
+        })
+        .collect();
+    (paths, report::with_suffix(&base_out, "matrix"))
 }
 
 /// Each label as a file name's part, none the same as another or as the summary's `matrix`

@@ -14,17 +14,18 @@ pub(crate) async fn tools_command(out: &Output, args: ToolsArgs) -> Result<i32> 
     )?;
     let encoding = listing.encoding(args.target.encoding);
     let (mut tools, mut servers) = listing.list().await?;
-    let mut host = None;
+    let mut presented = None;
     if let Some(name) = &args.host {
         let profile = crate::config::HostProfile::resolve(name, std::path::Path::new("."))?;
         if !profile.is_raw() {
-            let presented =
-                crate::host::present(&profile, &tools, &servers, &|t| encoding.count(t));
-            tools = (*presented.tools).clone();
-            host = Some(crate::session::host_info(&profile, &presented, encoding));
+            let p = crate::host::present(&profile, &tools, &servers, &|t| encoding.count(t));
+            tools = (*p.tools).clone();
+            presented = Some((profile, p));
         }
     }
-    tools.count_tokens(encoding);
+    let total = tools.count_tokens(encoding);
+    let host =
+        presented.map(|(profile, p)| crate::session::host_info(&profile, &p, encoding, total));
     crate::mcp::count_instructions(&mut servers, encoding);
     match args.target.format {
         Format::Json => {

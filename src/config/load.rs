@@ -159,6 +159,17 @@ fn host_profiles(
     out
 }
 
+impl Eval {
+    /// The one host the tools are presented as, when it changes anything: `None` for the raw
+    /// API and for a host matrix (each of whose entries is presented apart).
+    pub(crate) fn host(&self) -> Option<std::sync::Arc<super::HostProfile>> {
+        match self.hosts.as_slice() {
+            [one] if !one.is_raw() => Some(std::sync::Arc::new(one.clone())),
+            _ => None,
+        }
+    }
+}
+
 fn read(path: &Path, missing_hint: &str) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| {
         let hint = (e.kind() == std::io::ErrorKind::NotFound).then(|| missing_hint.to_owned());

@@ -89,19 +89,19 @@ pub(crate) fn present(
     let mut findings = Vec::new();
     let mut tools: Vec<ToolInfo> = Vec::with_capacity(set.tools.len());
     let instructions = Instructions::of(profile, servers, &mut findings);
+    let namer = profile.names.as_ref().map(Namer::new);
     for (i, t) in set.tools.iter().enumerate() {
         let mut t = t.clone();
-        if let Some(rule) = &profile.names {
-            match form_name(rule, &t) {
+        if let Some(namer) = &namer {
+            match namer.form(&t) {
                 Formed::Name(name) => t.api_name = name,
-                Formed::Cut(name) => {
+                Formed::Cut(whole, name) => {
                     findings.push(finding(
                         &t,
                         Effect::Truncated,
                         format!(
-                            "{} cuts the name `{}` to {} characters: `{name}`",
+                            "{} cuts the name `{whole}` to {} characters: `{name}`",
                             profile.name,
-                            whole_name(rule, &t),
                             name.len()
                         ),
                     ));
@@ -242,60 +242,83 @@ fn cap_tools(
 /// A name as a host forms it.
 enum Formed {
     Name(String),
-    /// Cut to the length limit.
-    Cut(String),
+    /// Cut to the length limit: the whole name, and the name cut.
+    Cut(String, String),
     /// Past the length limit or breaking the pattern: the name, why, and what the host does.
     Broken(String, String, Violation),
 }
 
-/// The name before any length limit: the template with each part mapped.
-fn whole_name(rule: &NameRule, t: &ToolInfo) -> String {
-    let map = |part: NamePart, text: &str| -> String {
-        if !rule.map.contains(&part) {
-            return text.to_owned();
-        }
-        let other = Regex::new(&format!("[^{}]", rule.allowed)).expect("checked when loaded");
-        other
-            .replace_all(text, rule.replacement.as_str())
-            .into_owned()
-    };
-    let mut server = if rule.server_lowercase {
-        t.server.to_lowercase()
-    } else {
-        t.server.clone()
-    };
-    server = map(NamePart::Server, &server);
-    if let Some(n) = rule.server_max_chars {
-        server = server.chars().take(n).collect();
-    }
-    let tool = map(NamePart::Tool, &t.server_name);
-    rule.template
-        .replace("{server}", &server)
-        .replace("{tool}", &tool)
+/// A profile's name rule with its regexes compiled once for the whole tool set.
+struct Namer<'a> {
+    rule: &'a NameRule,
+    /// The characters a mapped part replaces.
+    other: Regex,
+    pattern: Option<Regex>,
 }
 
-fn form_name(rule: &NameRule, t: &ToolInfo) -> Formed {
-    let name = whole_name(rule, t);
-    if let (Some(max), Some(action)) = (rule.max_length, rule.too_long) {
-        let len = name.chars().count();
-        if len > max {
-            if action == Violation::Truncate {
-                return Formed::Cut(name.chars().take(max).collect());
+impl<'a> Namer<'a> {
+    fn new(rule: &'a NameRule) -> Namer<'a> {
+        Namer {
+            rule,
+            other: Regex::new(&format!("[^{}]", rule.allowed)).expect("checked when loaded"),
+            pattern: rule
+                .pattern
+                .as_deref()
+                .map(|p| Regex::new(p).expect("checked when loaded")),
+        }
+    }
+
+    /// The name before any length limit: the template with each part mapped.
+    fn whole(&self, t: &ToolInfo) -> String {
+        let rule = self.rule;
+        let map = |part: NamePart, text: &str| -> String {
+            if !rule.map.contains(&part) {
+                return text.to_owned();
             }
-            return Formed::Broken(
-                name,
-                format!("is {len} characters, past its limit of {max}"),
-                action,
-            );
+            self.other
+                .replace_all(text, rule.replacement.as_str())
+                .into_owned()
+        };
+        let mut server = if rule.server_lowercase {
+            t.server.to_lowercase()
+        } else {
+            t.server.clone()
+        };
+        server = map(NamePart::Server, &server);
+        if let Some(n) = rule.server_max_chars {
+            server = server.chars().take(n).collect();
         }
+        let tool = map(NamePart::Tool, &t.server_name);
+        rule.template
+            .replace("{server}", &server)
+            .replace("{tool}", &tool)
     }
-    if let (Some(pattern), Some(action)) = (&rule.pattern, rule.invalid) {
-        let re = Regex::new(pattern).expect("checked when loaded");
-        if !re.is_match(&name) {
-            return Formed::Broken(name, format!("does not match `{pattern}`"), action);
+
+    fn form(&self, t: &ToolInfo) -> Formed {
+        let rule = self.rule;
+        let name = self.whole(t);
+        if let (Some(max), Some(action)) = (rule.max_length, rule.too_long) {
+            let len = name.chars().count();
+            if len > max {
+                if action == Violation::Truncate {
+                    let cut = name.chars().take(max).collect();
+                    return Formed::Cut(name, cut);
+                }
+                return Formed::Broken(
+                    name,
+                    format!("is {len} characters, past its limit of {max}"),
+                    action,
+                );
+            }
         }
+        if let (Some(re), Some(action)) = (&self.pattern, rule.invalid)
+            && !re.is_match(&name)
+        {
+            let why = format!("does not match `{}`", re.as_str());
+            return Formed::Broken(name, why, action);
+        }
+        Formed::Name(name)
     }
-    Formed::Name(name)
 }
 
 /// Names made unique again after mapping and cutting: a later tool of the same name gets `_2`,

@@ -15,6 +15,8 @@ pub(crate) use client::{Connection, connect, count_instructions, describe_target
 pub(crate) use descriptions::apply_descriptions;
 pub(crate) use listing::{list_tools, list_tools_keeping};
 pub(crate) use live::{LiveServers, ToolOutput, TrialServers};
+#[cfg(test)]
+pub(crate) use search::test_tools;
 pub(crate) use search::{Index, split_identifier};
 pub(crate) use tools_file::read_tools_file;
 pub use tools_file::shipped_pool;

@@ -114,44 +114,45 @@ pub(crate) fn split_identifier(name: &str) -> String {
     out
 }
 
+/// The tool set the ranking's and the baseline's tests share: three tools of one server.
+#[cfg(test)]
+pub(crate) fn test_tools() -> ToolSet {
+    use serde_json::json;
+    let t = |name: &str, desc: &str, schema: Value| super::ServerTool {
+        name: name.into(),
+        description: Some(desc.into()),
+        input_schema: schema,
+        ..Default::default()
+    };
+    ToolSet::new(vec![(
+        "s".into(),
+        vec![
+            t(
+                "search_logs",
+                "Search past log lines of a service for a text or level.",
+                json!({"type": "object", "properties": {"service": {"type": "string", "enum": ["checkout", "cart"]}, "since": {"type": "string"}}}),
+            ),
+            t(
+                "get_metric",
+                "Read one metric, such as latency or error rate, of a service.",
+                json!({"type": "object", "properties": {"service": {"type": "string"}}}),
+            ),
+            t(
+                "acknowledge_alert",
+                "Acknowledge a firing alert by its id.",
+                json!({"type": "object", "properties": {"alert_id": {"type": "string"}}}),
+            ),
+        ],
+    )])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mcp::ServerTool;
-    use serde_json::json;
-
-    fn tools() -> ToolSet {
-        let t = |name: &str, desc: &str, schema: Value| ServerTool {
-            name: name.into(),
-            description: Some(desc.into()),
-            input_schema: schema,
-            ..Default::default()
-        };
-        ToolSet::new(vec![(
-            "s".into(),
-            vec![
-                t(
-                    "search_logs",
-                    "Search past log lines of a service for a text or level.",
-                    json!({"type": "object", "properties": {"service": {"type": "string"}}}),
-                ),
-                t(
-                    "get_metric",
-                    "Read one metric, such as latency or error rate, of a service.",
-                    json!({"type": "object", "properties": {"service": {"type": "string"}}}),
-                ),
-                t(
-                    "acknowledge_alert",
-                    "Acknowledge a firing alert by its id.",
-                    json!({"type": "object", "properties": {"alert_id": {"type": "string"}}}),
-                ),
-            ],
-        )])
-    }
 
     #[test]
     fn ranks_by_relevance() {
-        let set = tools();
+        let set = test_tools();
         let idx = Index::new(&set);
         let best = |q: &str| set.tools[idx.rank(q)[0].0].name.clone();
         assert_eq!(best("search the checkout logs for timeouts"), "search_logs");

@@ -213,41 +213,11 @@ fn extract_args(tool: &ToolInfo, prompt: &str) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mcp::ServerTool;
     use serde_json::json;
-
-    fn tools() -> ToolSet {
-        let t = |name: &str, desc: &str, schema: Value| ServerTool {
-            name: name.into(),
-            description: Some(desc.into()),
-            input_schema: schema,
-            ..Default::default()
-        };
-        ToolSet::new(vec![(
-            "s".into(),
-            vec![
-                t(
-                    "search_logs",
-                    "Search past log lines of a service for a text or level.",
-                    json!({"type": "object", "properties": {"service": {"type": "string", "enum": ["checkout", "cart"]}, "since": {"type": "string"}}}),
-                ),
-                t(
-                    "get_metric",
-                    "Read one metric, such as latency or error rate, of a service.",
-                    json!({"type": "object", "properties": {"service": {"type": "string"}}}),
-                ),
-                t(
-                    "acknowledge_alert",
-                    "Acknowledge a firing alert by its id.",
-                    json!({"type": "object", "properties": {"alert_id": {"type": "string"}}}),
-                ),
-            ],
-        )])
-    }
 
     #[tokio::test]
     async fn calls_above_threshold_only_and_reads_arguments() {
-        let set = std::sync::Arc::new(tools());
+        let set = std::sync::Arc::new(crate::mcp::test_tools());
         let m = Baseline::new(None);
         let req = |text: &str| ModelRequest::new(vec![], text.into(), set.clone(), 0);
         let r = m

@@ -82,12 +82,7 @@ impl ExecOptions {
             retrieve: None,
             agent: None,
             shared: None,
-            profile: eval
-                .hosts
-                .first()
-                .filter(|h| eval.hosts.len() == 1 && !h.is_raw())
-                .cloned()
-                .map(Arc::new),
+            profile: eval.host(),
             host: None,
         }
     }

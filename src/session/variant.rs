@@ -71,12 +71,11 @@ impl Session {
                 let presented =
                     crate::host::present(profile, &tools, &servers, &|t| encoding.count(t));
                 tools = (*presented.tools).clone();
-                let info = host_info(profile, &presented, encoding);
                 hosted = ExecOptions {
                     host: Some(Arc::new(presented)),
                     ..opts.clone()
                 };
-                (&hosted, Some(info))
+                (&hosted, Some(profile))
             }
             None => (opts, None),
         };
@@ -93,6 +92,9 @@ impl Session {
             .await;
         let mut tools = counting.await.unwrap_or(tools);
         tools.converted = model.converted(&tools);
+        let host = host.zip(opts.host.as_deref()).map(|(profile, presented)| {
+            host_info(profile, presented, encoding, tools.total_tokens())
+        });
         let ended = Ended {
             interrupted: executed.interrupted,
             fatal: executed.fatal,
@@ -130,19 +132,16 @@ impl Session {
 
 /// What a report records of the host: its name, its search, what its additions cost, what it
 /// did to tools.
+/// `tool_tokens`: the presented set's definitions, counted already.
 pub(crate) fn host_info(
     profile: &crate::config::HostProfile,
     presented: &crate::host::Presented,
     encoding: crate::tokens::Encoding,
+    tool_tokens: usize,
 ) -> crate::report::HostInfo {
     let first_request_tool_tokens = match &presented.search {
         Some(s) => encoding.count(&s.tool.definition()),
-        None => presented
-            .tools
-            .tools
-            .iter()
-            .map(|t| encoding.count(&t.definition()))
-            .sum(),
+        None => tool_tokens,
     };
     crate::report::HostInfo {
         name: profile.name.clone(),
