@@ -20,6 +20,73 @@ pub(crate) fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Words in a row a text may share with another before it counts as a copy: `improve` holds a
+/// proposal to it against the tune prompts, `generate` a prompt against the tool's texts.
+pub(crate) const OVERLAP_WORDS: usize = 5;
+
+/// Lower-cased words, every other character a separator (stop words kept: a copied run is
+/// copied word for word).
+pub(crate) fn plain_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Runs of `len` words, joined by spaces.
+fn runs_of(words: &[String], len: usize) -> impl Iterator<Item = String> + '_ {
+    words.windows(len).map(|w| w.join(" "))
+}
+
+/// Whether the words of `text` hold `run` (words joined by spaces) in a row.
+fn contains_run(text: &[String], run: &str) -> bool {
+    let len = run.split(' ').count();
+    runs_of(text, len).any(|r| r == run)
+}
+
+/// The runs of `OVERLAP_WORDS` words of some source texts (the whole text, for a source of 3
+/// or 4 words), indexed to tell whether another text copies one. A run that `own` texts already
+/// hold is not counted (it is their wording, not the source's), nor a run of stop words alone.
+pub(crate) struct Copies<'a> {
+    runs: std::collections::HashMap<String, &'a str>,
+    lengths: Vec<usize>,
+}
+
+impl<'a> Copies<'a> {
+    pub(crate) fn new(sources: impl IntoIterator<Item = &'a str>, own: &[Vec<String>]) -> Self {
+        let own_runs: std::collections::HashSet<String> =
+            own.iter().flat_map(|t| runs_of(t, OVERLAP_WORDS)).collect();
+        let mut runs = std::collections::HashMap::new();
+        let mut lengths: Vec<usize> = vec![OVERLAP_WORDS];
+        for source in sources {
+            let words = plain_words(source);
+            let len = words.len().min(OVERLAP_WORDS);
+            if len < 3 {
+                continue;
+            }
+            if !lengths.contains(&len) {
+                lengths.push(len);
+            }
+            for r in runs_of(&words, len) {
+                let own_wording = len == OVERLAP_WORDS && own_runs.contains(&r)
+                    || len < OVERLAP_WORDS && own.iter().any(|t| contains_run(t, &r));
+                if !own_wording && !self::words(&r).is_empty() {
+                    runs.entry(r).or_insert(source);
+                }
+            }
+        }
+        Copies { runs, lengths }
+    }
+
+    /// The first run of `text` that a source holds, with that source.
+    pub(crate) fn find(&self, text: &str) -> Option<(String, &'a str)> {
+        let words = plain_words(text);
+        self.lengths.iter().find_map(|&len| {
+            runs_of(&words, len).find_map(|r| self.runs.get(&r).map(|s| (r.clone(), *s)))
+        })
+    }
+}
+
 fn stem(w: &str) -> String {
     if w.len() > 4 && w.ends_with("ies") {
         return format!("{}y", &w[..w.len() - 3]);

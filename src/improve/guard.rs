@@ -10,11 +10,8 @@ use std::path::Path;
 use crate::config::{Descriptions, DescriptionsFile, LintConfig, ToolText};
 use crate::lint::{self, Severity};
 use crate::mcp::ToolSet;
+use crate::text::{Copies, plain_words};
 use crate::tokens::Encoding;
-
-/// Words in a row a proposal may share with a tune prompt: a run of this many words that is in a
-/// prompt and in a new text, and not already in the tools' current texts, rejects the proposal.
-pub(crate) const OVERLAP_WORDS: usize = 5;
 
 /// What a proposal is checked against.
 pub(crate) struct Bounds<'a> {
@@ -267,62 +264,23 @@ fn changed_only(tools: &ToolSet, name: &str, new: &mut ToolText) {
     });
 }
 
-/// Lower-cased words, every other character a separator.
-fn plain_words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
-}
-
-/// Runs of `OVERLAP_WORDS` words, joined by spaces.
-fn runs(words: &[String]) -> impl Iterator<Item = String> + '_ {
-    words.windows(OVERLAP_WORDS).map(|w| w.join(" "))
-}
-
-/// Runs of `len` words, joined by spaces.
-fn runs_of(words: &[String], len: usize) -> impl Iterator<Item = String> + '_ {
-    words.windows(len).map(|w| w.join(" "))
-}
-
 /// Rejects a proposal whose new texts share a run of `OVERLAP_WORDS` words with a tune prompt
 /// (the whole prompt, for a prompt of 3 or 4 words), unless the tools' current texts already
 /// hold that run (then it is the tool's own wording), or every word of it is a stop word.
 fn copied_wording(proposal: &DescriptionsFile, b: &Bounds<'_>) -> Result<(), String> {
     // The tools' current texts, as words: wording they already hold is theirs, not a prompt's.
-    let mut own_texts: Vec<Vec<String>> = Vec::new();
+    let mut own: Vec<Vec<String>> = Vec::new();
     for t in &b.tools.tools {
-        own_texts.push(plain_words(&t.description));
+        own.push(plain_words(&t.description));
         if let Some(props) = t.input_schema.get("properties").and_then(|p| p.as_object()) {
             for p in props.values() {
                 if let Some(d) = p.get("description").and_then(|d| d.as_str()) {
-                    own_texts.push(plain_words(d));
+                    own.push(plain_words(d));
                 }
             }
         }
     }
-    let own: HashSet<String> = own_texts.iter().flat_map(|t| runs(t)).collect();
-    // A prompt shorter than a run counts as one run of its own length (from 3 words).
-    let mut prompt_runs: Vec<(String, &str)> = Vec::new();
-    let mut lengths: Vec<usize> = vec![OVERLAP_WORDS];
-    for p in b.prompts {
-        let words = plain_words(p);
-        let len = words.len().min(OVERLAP_WORDS);
-        if len < 3 {
-            continue;
-        }
-        if !lengths.contains(&len) {
-            lengths.push(len);
-        }
-        for r in runs_of(&words, len) {
-            let own_wording = len == OVERLAP_WORDS && own.contains(&r)
-                || len < OVERLAP_WORDS && own_texts.iter().any(|t| contains_run(t, &r));
-            if !own_wording && !crate::text::words(&r).is_empty() {
-                prompt_runs.push((r, p));
-            }
-        }
-    }
-    let index: HashSet<&str> = prompt_runs.iter().map(|(r, _)| r.as_str()).collect();
+    let copies = Copies::new(b.prompts.iter().map(String::as_str), &own);
     let tools = proposal.tools.iter().map(|(name, text)| {
         let texts: Vec<&String> = text
             .description
@@ -339,15 +297,7 @@ fn copied_wording(proposal: &DescriptionsFile, b: &Bounds<'_>) -> Result<(), Str
     });
     for (name, texts) in tools.chain(servers) {
         for t in texts {
-            let words = plain_words(t);
-            let hit = lengths
-                .iter()
-                .find_map(|&len| runs_of(&words, len).find(|r| index.contains(r.as_str())));
-            if let Some(hit) = hit {
-                let prompt = prompt_runs
-                    .iter()
-                    .find(|(r, _)| *r == hit)
-                    .map_or("", |(_, p)| *p);
+            if let Some((hit, prompt)) = copies.find(t) {
                 return Err(format!(
                     "the text of {name} copies the wording of a tune task's prompt (\"{hit}\", from \"{prompt}\"); describe the tool, not the tasks"
                 ));
@@ -355,12 +305,6 @@ fn copied_wording(proposal: &DescriptionsFile, b: &Bounds<'_>) -> Result<(), Str
         }
     }
     Ok(())
-}
-
-/// Whether the words of `text` hold `run` (words joined by spaces) in a row.
-fn contains_run(text: &[String], run: &str) -> bool {
-    let len = run.split(' ').count();
-    runs_of(text, len).any(|r| r == run)
 }
 
 /// Rejects a proposal under which lint finds an error the current texts do not have.
