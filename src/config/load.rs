@@ -193,13 +193,24 @@ pub(crate) fn load_eval_servers(path: &Path) -> Result<Eval> {
     load(path, false)
 }
 
+/// An eval written in memory (`generate` on a server named on the command line), read as
+/// `load_eval_servers` reads a file; `path` names it in errors and is where relative paths
+/// start.
+pub(crate) fn eval_from_text(path: &Path, source: &str) -> Result<Eval> {
+    load_source(path, source, false)
+}
+
 fn load(path: &Path, with_suites: bool) -> Result<Eval> {
     let source = read(
         path,
         "check the path of the eval file (e.g. evals/demo.yaml)",
     )?;
-    let file: EvalFile = parse_yaml(path, &source)?;
-    let doc = Document::new(path, &source);
+    load_source(path, &source, with_suites)
+}
+
+fn load_source(path: &Path, source: &str, with_suites: bool) -> Result<Eval> {
+    let file: EvalFile = parse_yaml(path, source)?;
+    let doc = Document::new(path, source);
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut diags = Vec::new();
 
@@ -218,7 +229,7 @@ fn load(path: &Path, with_suites: bool) -> Result<Eval> {
     // The entries as written: a setting written `null` unsets what the entry takes from `model`,
     // and a `false` turns a switch off (typed, both read as "not set").
     let raw: Vec<serde_json::Value> = match &file.models {
-        Some(_) => parse_yaml::<serde_json::Value>(path, &source)?
+        Some(_) => parse_yaml::<serde_json::Value>(path, source)?
             .get("models")
             .and_then(serde_json::Value::as_array)
             .cloned()

@@ -34,19 +34,21 @@ pub(crate) use host::{
     Ranking, Returns, SearchTool, Violation, Visible, Weights,
 };
 pub(crate) use load::{
-    Eval, PLACEHOLDER, ServerEntry, load_eval, load_eval_servers, load_suite, normalize,
+    Eval, PLACEHOLDER, ServerEntry, eval_from_text, load_eval, load_eval_servers, load_suite,
+    normalize,
 };
 pub use load::{LoadedSuite, suite_from_str};
 pub use located::{Places, Seg};
 pub use matcher::Call;
 pub use matcher::Matcher;
-pub(crate) use overrides::Overrides;
+pub(crate) use overrides::{Overrides, model_named};
 pub(crate) use schema::{descriptions_schema, eval_schema, host_schema, suite_schema};
 pub use suite::Expect;
 pub use suite::Message;
 pub use suite::Order;
 pub use suite::Prompt;
 pub use suite::Role;
+pub use suite::Source;
 pub use suite::Split;
 pub use suite::Suite;
 pub use suite::Task;

@@ -50,7 +50,7 @@ impl Overrides {
 /// settings; `PROVIDER:NAME` (one of the three provider names, then a colon) asks that
 /// provider, keeping the settings but not where the eval's model is or its key when the
 /// provider changes.
-fn model_named(model: &ModelConfig, arg: &str) -> ModelConfig {
+pub(crate) fn model_named(model: &ModelConfig, arg: &str) -> ModelConfig {
     let mut m = model.clone();
     let prefixed = Provider::ALL.into_iter().find_map(|p| {
         arg.strip_prefix(p.as_str())

@@ -88,9 +88,26 @@ pub struct Task {
     /// on; `run --split` runs one of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<Split>,
+    /// Who wrote the task: `generated` by `tooleval generate`, `hand` by a person. Reports
+    /// count generated and hand-written tasks apart. Default: `hand`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// For a generated task: the model that wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer: Option<String>,
+    /// What a person should check before trusting the task: `generate` sets it when the check
+    /// model did not pass the task (either the task or the descriptions are wrong). Delete it
+    /// once the task is reviewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<String>,
 }
 
 impl Task {
+    /// Whether `tooleval generate` wrote the task.
+    pub(crate) fn generated(&self) -> bool {
+        self.source == Some(Source::Generated)
+    }
+
     /// The task's own mocks (none when it gives none).
     pub(crate) fn mocks(&self) -> &Mocks {
         static NONE: std::sync::LazyLock<Mocks> = std::sync::LazyLock::new(Mocks::new);
@@ -113,6 +130,16 @@ impl Task {
         }
         tools
     }
+}
+
+/// Who wrote a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Written by `tooleval generate`.
+    Generated,
+    /// Written by a person.
+    Hand,
 }
 
 /// Which side of a held-out split a task is on.

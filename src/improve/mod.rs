@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::config::{Descriptions, DescriptionsFile, ModelConfig, Split, is_baseline};
+use crate::config::{Descriptions, DescriptionsFile, Split, is_baseline};
 use crate::error::{Error, Result};
 use crate::mcp::ToolSet;
 use crate::model::{self, CacheSettings, Model, RequestBudget};
@@ -69,43 +69,6 @@ struct Splits {
     holdout: HashSet<String>,
     tune_prompts: Vec<String>,
 }
-
-/// The writer's model config: `--writer-model` over the eval's `writer_model`, else its `model`.
-/// Borrowed from `model`, it keeps the API, the key and the sampling, not what belongs to tool
-/// calls (`tool_choice`, `parallel_tool_calls`, text-call recovery: APIs refuse the first two on
-/// a request without tools) nor a reply limit sized for a tool call. Its requests may take
-/// `WRITER_TIMEOUT_SECS` unless it says otherwise.
-fn writer_config(session: &Session, name: Option<&str>) -> Result<ModelConfig> {
-    let eval = &session.eval;
-    let mut config = match &eval.writer_model {
-        Some(w) => w.clone(),
-        None => {
-            let mut c = eval.model.clone();
-            c.tool_choice = None;
-            c.parallel_tool_calls = None;
-            c.recover_text_calls = false;
-            c.max_tokens = None;
-            c
-        }
-    };
-    if let Some(n) = name {
-        config.name = n.to_owned();
-    }
-    config.timeout_secs = Some(config.timeout_secs.unwrap_or(WRITER_TIMEOUT_SECS));
-    if is_baseline(&config.name) {
-        return Err(Error::usage(
-            "the offline baseline cannot write descriptions, and it is the writer here",
-            Some(
-                "name an LLM: `--writer-model NAME` (sent to the eval's model API), or `writer_model:` in the eval file (a name, or a mapping with `base_url` and `api_key`)"
-                    .to_owned(),
-            ),
-        ));
-    }
-    Ok(config)
-}
-
-/// Seconds a writer request may take (it writes several descriptions, not one call).
-const WRITER_TIMEOUT_SECS: u64 = 120;
 
 fn splits(session: &Session, no_holdout: bool) -> Result<Splits> {
     let mut s = Splits {
@@ -166,7 +129,7 @@ pub(crate) struct Prepared {
 /// Checks the eval for the loop, builds the models and lists the servers' tools.
 pub(crate) async fn prepare(session: &Session, o: &Options) -> Result<Prepared> {
     let splits = splits(session, o.no_holdout)?;
-    let writer_cfg = writer_config(session, o.writer_model.as_deref())?;
+    let writer_cfg = session.writer_config(o.writer_model.as_deref(), "descriptions")?;
     let budget = RequestBudget::new(o.max_requests);
     let eval = &session.eval;
     let counted = |m| model::from_config_counted(m, &o.cache, Some(budget.clone()));
@@ -219,7 +182,7 @@ pub(crate) async fn prepare(session: &Session, o: &Options) -> Result<Prepared> 
             listed,
         },
         writer,
-        writer_timeout: model::request_backstop(&writer_cfg, WRITER_TIMEOUT_SECS),
+        writer_timeout: model::request_backstop(&writer_cfg, crate::session::WRITER_TIMEOUT_SECS),
         budget,
         splits,
         tools,

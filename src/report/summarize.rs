@@ -1,7 +1,7 @@
 //! A report's summary, computed from its trials: the scores, the splits, and what the lint
 //! rules and description similarity say about each confusion.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::{Report, SplitRates};
 use crate::config::{Split, Task};
@@ -18,9 +18,11 @@ pub(crate) fn summarize(report: &mut Report) {
         .collect();
     let summary = crate::score::summarize(&report.trials, &order, &names, report.eval.min_accuracy);
     let splits = split_rates(report, &order, &names);
+    let sources = source_rates(report, &order, &names);
     report.summary = summary;
     explain_confusions(report);
     report.splits = splits;
+    report.sources = sources;
 }
 
 /// Accuracy per split, when tasks carry one: tune and holdout are read apart.
@@ -29,43 +31,64 @@ fn split_rates(
     order: &[(&str, &str)],
     names: &[String],
 ) -> BTreeMap<String, SplitRates> {
-    let mut out = BTreeMap::new();
-    let tasks: Vec<&Task> = report
+    [Split::Tune, Split::Holdout]
+        .into_iter()
+        .filter_map(|split| {
+            rates_of(report, order, names, |t| t.split == Some(split))
+                .map(|r| (split.as_str().to_owned(), r))
+        })
+        .collect()
+}
+
+/// Accuracy of generated and of hand-written tasks, apart, when the run holds both: generated
+/// tasks not yet reviewed should not hide in the hand-written ones' figure.
+fn source_rates(
+    report: &Report,
+    order: &[(&str, &str)],
+    names: &[String],
+) -> BTreeMap<String, SplitRates> {
+    let generated = rates_of(report, order, names, Task::generated);
+    let hand = rates_of(report, order, names, |t| !t.generated());
+    match (generated, hand) {
+        (Some(g), Some(h)) => BTreeMap::from([("generated".to_owned(), g), ("hand".to_owned(), h)]),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// Accuracy over the tasks `keep` picks; `None` when it picks none.
+fn rates_of(
+    report: &Report,
+    order: &[(&str, &str)],
+    names: &[String],
+    keep: impl Fn(&Task) -> bool,
+) -> Option<SplitRates> {
+    let ids: HashSet<&str> = report
         .suites
         .iter()
-        .flat_map(|s| s.tasks.iter().map(|t| &**t))
+        .flat_map(|s| s.tasks.iter())
+        .filter(|t| keep(t))
+        .map(|t| t.id.as_str())
         .collect();
-    for split in [Split::Tune, Split::Holdout] {
-        let ids: std::collections::HashSet<&str> = tasks
-            .iter()
-            .filter(|t| t.split == Some(split))
-            .map(|t| t.id.as_str())
-            .collect();
-        if ids.is_empty() {
-            continue;
-        }
-        let trials: Vec<TrialRecord> = report
-            .trials
-            .iter()
-            .filter(|t| ids.contains(t.task.as_str()))
-            .cloned()
-            .collect();
-        let order: Vec<(&str, &str)> = order
-            .iter()
-            .filter(|(_, id)| ids.contains(id))
-            .copied()
-            .collect();
-        let s = crate::score::summarize(&trials, &order, names, None);
-        out.insert(
-            split.as_str().to_owned(),
-            SplitRates {
-                tasks: ids.len(),
-                selection: s.selection,
-                full_call: s.full_call,
-            },
-        );
+    if ids.is_empty() {
+        return None;
     }
-    out
+    let trials: Vec<TrialRecord> = report
+        .trials
+        .iter()
+        .filter(|t| ids.contains(t.task.as_str()))
+        .cloned()
+        .collect();
+    let order: Vec<(&str, &str)> = order
+        .iter()
+        .filter(|(_, id)| ids.contains(id))
+        .copied()
+        .collect();
+    let s = crate::score::summarize(&trials, &order, names, None);
+    Some(SplitRates {
+        tasks: ids.len(),
+        selection: s.selection,
+        full_call: s.full_call,
+    })
 }
 
 /// Adds to each confusion the similarity of the two descriptions and the lint findings about

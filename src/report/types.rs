@@ -30,6 +30,9 @@ pub(crate) struct Report {
     /// Accuracy per split (`tune`, `holdout`), when tasks carry one.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub splits: BTreeMap<String, SplitRates>,
+    /// Accuracy of `generated` and of `hand`-written tasks apart, when the run holds both.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, SplitRates>,
     /// Set on the report of `run --shard I/N`: it holds only that part of the trials.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardInfo>,

@@ -66,6 +66,7 @@ pub(crate) fn build_report(
         lint: eval.file.lint.clone(),
         split: None,
         splits: Default::default(),
+        sources: Default::default(),
         host: None,
     };
     crate::report::summarize(&mut report);

@@ -19,7 +19,7 @@ pub(crate) use prepare::Prepare;
 pub(crate) use variant::{Ended, Plan, Texts, host_info};
 
 use crate::config::Mode;
-use crate::config::{self, Eval, Overrides, ServerSpec, Split};
+use crate::config::{self, Eval, ModelConfig, Overrides, ServerSpec, Split};
 use crate::error::{Error, Result};
 use crate::mcp::LiveServers;
 use crate::mcp::{self, ToolSet};
@@ -27,6 +27,9 @@ use crate::model::{self, CacheMode, CacheSettings, Model};
 use crate::record::ServerInfo;
 use crate::run::{AgentRun, AgentTask, ExecOptions, Executed, PlannedTask, Policy, execute};
 use crate::score::Judge;
+
+/// Seconds a writer's request may take (it writes several texts, not one call).
+pub(crate) const WRITER_TIMEOUT_SECS: u64 = 120;
 
 /// One eval being measured: the file as loaded with the overrides applied, and when it started.
 pub(crate) struct Session {
@@ -50,6 +53,49 @@ impl Session {
             eval,
             started: SystemTime::now(),
         })
+    }
+
+    /// A session of an eval already loaded (one `generate` builds to check its tasks).
+    pub(crate) fn of(eval: Eval) -> Session {
+        Session {
+            eval,
+            started: SystemTime::now(),
+        }
+    }
+
+    /// The model that writes (`improve`'s descriptions, `generate`'s tasks): `name` (a name,
+    /// or `PROVIDER:NAME`) over the eval's `writer_model`, else its `model`. Borrowed from
+    /// `model`, it keeps the API, the key and the sampling, not what belongs to tool calls
+    /// (`tool_choice`, `parallel_tool_calls`, text-call recovery: APIs refuse the first two on
+    /// a request without tools) nor a reply limit sized for a tool call. Its requests may take
+    /// `WRITER_TIMEOUT_SECS` unless it says otherwise. The offline baseline cannot write.
+    pub(crate) fn writer_config(&self, name: Option<&str>, writes: &str) -> Result<ModelConfig> {
+        let eval = &self.eval;
+        let mut config = match &eval.writer_model {
+            Some(w) => w.clone(),
+            None => {
+                let mut c = eval.model.clone();
+                c.tool_choice = None;
+                c.parallel_tool_calls = None;
+                c.recover_text_calls = false;
+                c.max_tokens = None;
+                c
+            }
+        };
+        if let Some(n) = name {
+            config = config::model_named(&config, n);
+        }
+        config.timeout_secs = Some(config.timeout_secs.unwrap_or(WRITER_TIMEOUT_SECS));
+        if config::is_baseline(&config.name) {
+            return Err(Error::usage(
+                format!("the offline baseline cannot write {writes}, and it is the writer here"),
+                Some(
+                    "name an LLM: `--writer-model NAME` (sent to the eval's model API, or `PROVIDER:NAME`), or `writer_model:` in the eval file (a name, or a mapping with `base_url` and `api_key`)"
+                        .to_owned(),
+                ),
+            ));
+        }
+        Ok(config)
     }
 
     /// Refuses a model or host matrix for a command that measures one model under one host.

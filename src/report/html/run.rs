@@ -278,6 +278,20 @@ fn accuracy(r: &Report) -> String {
             rate_bar(&split.full_call)
         );
     }
+    for (name, rates) in &r.sources {
+        let who = if name == "hand" {
+            "hand-written"
+        } else {
+            name.as_str()
+        };
+        let _ = write!(
+            b,
+            "<tr><th>{} tasks ({}), full call</th><td>{}</td></tr>",
+            esc(who),
+            rates.tasks,
+            rate_bar(&rates.full_call)
+        );
+    }
     if let Some(search) = &s.search {
         let _ = write!(
             b,

@@ -393,6 +393,17 @@ fn rate_rows(r: &Report) -> Vec<[String; 2]> {
             format!("{} / {}", rate(&rates.selection), rate(&rates.full_call)),
         ]);
     }
+    for (source, rates) in &r.sources {
+        let who = if source == "hand" {
+            "hand-written"
+        } else {
+            source.as_str()
+        };
+        rows.push([
+            format!("{who} tasks ({}): selection / full call", rates.tasks),
+            format!("{} / {}", rate(&rates.selection), rate(&rates.full_call)),
+        ]);
+    }
     if let Some(split) = r.split {
         rows.push(["ran only the split".to_owned(), split.as_str().to_owned()]);
     }
