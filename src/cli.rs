@@ -71,6 +71,13 @@ pub enum Command {
         after_help = "Examples:\n  tooleval improve evals/demo.yaml --writer-model gpt-4o\n  tooleval improve evals/demo.yaml --rounds 3 --max-requests 400\n  tooleval improve evals/demo.yaml --from reports/runs/demo.json\n\nThe writer is the eval's `writer_model`, else its `model`; `--writer-model` names another model on the same API. Holdout prompts are never shown to the writer. The servers are never edited: the kept texts go to a descriptions file (--out), with a markdown summary and a JSON report (--report).\n\nExit codes: 0 the loop ran (kept or not), 2 usage or file error, 3 infrastructure error, 130 interrupted."
     )]
     Improve(ImproveArgs),
+    /// Write a first suite for a server's tools with a writer model: positive, near-miss and
+    /// negative tasks (and, in agent mode, multi-step tasks grounded in real data), each held
+    /// to guards, then run once to mark the tasks to review.
+    #[command(
+        after_help = "Examples:\n  tooleval generate --eval evals/demo.yaml --out suites/demo-generated.yaml --writer-model gpt-4o\n  tooleval generate --out suites/docs.yaml --writer-model anthropic:claude-sonnet-4-5 -- npx -y @modelcontextprotocol/server-everything\n  tooleval generate --eval evals/agent-demo.yaml --mode agent --out suites/incident-generated.yaml\n\nThe writer is `--writer-model` (a name on the eval's model API, or PROVIDER:NAME), else the eval's `writer_model`, else its `model`; never the offline baseline. Every task carries `source: generated`; the tasks the check model fails are marked `review:` and listed at the end of the file: read those first.\n\nExit codes: 0 written, 2 usage or file error, 3 infrastructure error (what was written before is saved), 130 interrupted (what was written is saved)."
+    )]
+    Generate(GenerateArgs),
     /// Write the HTML page of a report that `run`, `sweep` or `improve` wrote.
     #[command(
         after_help = "Examples:\n  tooleval report reports/runs/demo.json --html demo.html\n  tooleval report reports/sweeps/demo.json --html sweep.html\n\nThe page is one file: inline CSS, a little JavaScript for filters and sorting (it reads without), nothing fetched."
@@ -216,6 +223,86 @@ pub struct ImproveArgs {
     /// No progress bar and no table; errors and the paths written only.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// An http(s):// URL, or a command line after `--` (stdio); or `--eval`.
+    #[arg(trailing_var_arg = true, required_unless_present = "eval")]
+    pub server: Vec<String>,
+    /// Write for the servers of this eval file, with its settings (`writer_model`, `host`,
+    /// `allow_tools`); the tasks of its suites are read so that none is repeated.
+    #[arg(long, value_name = "FILE", conflicts_with = "server")]
+    pub eval: Option<PathBuf>,
+    /// The suite file to write (e.g. suites/NAME.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace `--out` if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// The writer's model: a name (sent to the eval's model API) or `PROVIDER:NAME`
+    /// (`anthropic:claude-sonnet-4-5`). Required without `--eval`.
+    #[arg(long, value_name = "MODEL")]
+    pub writer_model: Option<String>,
+    /// The model that runs each task once to check it [default: the writer]; `baseline` checks
+    /// offline.
+    #[arg(long, value_name = "MODEL", conflicts_with = "no_check")]
+    pub check_model: Option<String>,
+    /// Skip the check: no task is run, none is marked for review.
+    #[arg(long)]
+    pub no_check: bool,
+    /// Tasks per tool that need it.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=20))]
+    pub per_tool: u64,
+    /// Tasks that should call no tool: half out of the server's domain, half missing a
+    /// required argument.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(0..=50))]
+    pub negatives: u64,
+    /// The share of tasks marked `split: holdout`, stratified by tool (0 for none).
+    #[arg(long, value_name = "SHARE", default_value_t = 0.25, value_parser = parse_share)]
+    pub holdout: f64,
+    /// `single`: tasks answered in one reply; `agent`: the suite runs in agent mode, and
+    /// multi-step tasks are written from data the tools that may run return.
+    #[arg(long, value_enum, default_value_t = GenerateMode::Single)]
+    pub mode: GenerateMode,
+    /// Agent mode: how many multi-step tasks.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u64).range(0..=50))]
+    pub multi_step: u64,
+    /// Write for at most this many tools (those the eval's newest run called most first).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_tools: Option<u64>,
+    /// Stop once this many requests have gone to the model APIs (what was written is saved).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_requests: Option<u64>,
+    /// The suite's `name` [default: the file's name].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// How a host presents the tools to the check model (as `run --host`).
+    #[arg(long, value_name = "NAME|FILE")]
+    pub host: Option<String>,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    /// No progress bar; errors and the summary only.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `generate --mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenerateMode {
+    Single,
+    Agent,
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!(
+            "`{s}` is not a share from 0 up to (not including) 1"
+        ))
+    }
 }
 
 /// What overrides the eval file; shared by `run` and `sweep`.
@@ -626,6 +713,10 @@ pub struct DemoServerArgs {
     #[cfg(feature = "testing")]
     #[arg(long, value_enum, requires = "fail_after", hide = true)]
     pub fail: Option<Fault>,
+    /// Append every call (its tool and arguments, a line each) to this file. Test builds only.
+    #[cfg(feature = "testing")]
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub call_log: Option<PathBuf>,
     /// Wait this long before answering every tool call (the benchmark's tool latency).
     #[arg(long, value_name = "MS", hide = true)]
     pub call_delay_ms: Option<u64>,

@@ -87,6 +87,19 @@ impl<'a> Copies<'a> {
     }
 }
 
+/// The text of a reply without the Markdown code fence a model may wrap it in.
+pub(crate) fn unfence(reply: &str) -> &str {
+    let t = reply.trim();
+    let Some(rest) = t.strip_prefix("```") else {
+        return t;
+    };
+    let body = rest.split_once('\n').map_or("", |(_, b)| b);
+    body.trim_end()
+        .strip_suffix("```")
+        .unwrap_or(body)
+        .trim_matches('\n')
+}
+
 fn stem(w: &str) -> String {
     if w.len() > 4 && w.ends_with("ies") {
         return format!("{}y", &w[..w.len() - 3]);

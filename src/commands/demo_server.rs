@@ -15,6 +15,10 @@ pub(crate) async fn demo_server_command(args: DemoServerArgs) -> Result<i32> {
     if let (Some(after), Some(fault)) = (args.fail_after, args.fail) {
         server = server.with_fault(after, fault.into());
     }
+    #[cfg(feature = "testing")]
+    if let Some(path) = args.call_log {
+        server = server.with_call_log(path);
+    }
     if let Some(ms) = args.call_delay_ms {
         server = server.with_delay(std::time::Duration::from_millis(ms));
     }

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::servers::servers_to_list;
 use crate::cli::InitArgs;
 use crate::config::{PLACEHOLDER, ServerSpec};
+use crate::config::{yaml_json as json, yaml_plain as plain};
 use crate::error::{Error, Result, exit};
 use crate::mcp::ToolSet;
 use crate::output::Output;
@@ -91,27 +92,7 @@ fn rel(p: &Path) -> String {
         .to_string()
 }
 
-fn json(v: &impl serde::Serialize) -> String {
-    // JSON scalars and lists are YAML too, and quote whatever needs quoting.
-    serde_json::to_string(v).unwrap_or_default()
-}
-
-/// A name as YAML: bare when it is a plain identifier, quoted otherwise.
-fn plain(s: &str) -> String {
-    let bare = s
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && !matches!(
-            s,
-            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "none"
-        );
-    if bare { s.to_owned() } else { json(&s) }
-}
-
-fn eval_text(name: &str, spec: &ServerSpec) -> String {
+pub(super) fn eval_text(name: &str, spec: &ServerSpec) -> String {
     let mut s = String::from("# yaml-language-server: $schema=../schemas/eval.schema.json\n");
     let _ = writeln!(
         s,

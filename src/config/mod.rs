@@ -55,3 +55,4 @@ pub use suite::Task;
 pub use yaml::parse_yaml;
 #[cfg(test)]
 pub(crate) use yaml::yaml_options;
+pub(crate) use yaml::{yaml_flow, yaml_json, yaml_plain};

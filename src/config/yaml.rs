@@ -321,6 +321,50 @@ fn field_hint(message: &str) -> Option<String> {
     None
 }
 
+/// A value as YAML on one line, written as JSON (JSON scalars, lists and mappings are YAML
+/// too, and JSON quotes whatever needs quoting).
+pub(crate) fn yaml_json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// A name as YAML: bare when it is a plain identifier YAML reads as that string, quoted
+/// otherwise.
+pub(crate) fn yaml_plain(s: &str) -> String {
+    let bare = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "none" | "y" | "n"
+        );
+    if bare { s.to_owned() } else { yaml_json(&s) }
+}
+
+/// A value as a YAML flow on one line, as a person writes it: `{ one_of: [fatal, error] }`;
+/// plain identifiers bare, every other string quoted.
+pub(crate) fn yaml_flow(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => yaml_plain(s),
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(yaml_flow).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Object(map) if map.is_empty() => "{}".into(),
+        Value::Object(map) => {
+            let parts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", yaml_plain(k), yaml_flow(v)))
+                .collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

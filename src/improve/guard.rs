@@ -35,18 +35,7 @@ pub(crate) struct Passed {
     pub tools: ToolSet,
 }
 
-/// The text of a reply without the Markdown code fence a model may wrap it in.
-pub(crate) fn unfence(reply: &str) -> &str {
-    let t = reply.trim();
-    let Some(rest) = t.strip_prefix("```") else {
-        return t;
-    };
-    let body = rest.split_once('\n').map_or("", |(_, b)| b);
-    body.trim_end()
-        .strip_suffix("```")
-        .unwrap_or(body)
-        .trim_matches('\n')
-}
+pub(crate) use crate::text::unfence;
 
 /// The reply with the YAML quoting a small model gets wrong mended, when that is all that keeps
 /// it from being read: a value holding `: ` (or ending in `:`, or opening with a character YAML

@@ -88,6 +88,10 @@ pub(crate) struct DemoServer {
     /// Calls answered so far, for `fault`.
     #[cfg(feature = "testing")]
     calls: Arc<std::sync::atomic::AtomicUsize>,
+    /// A file each call is appended to (its tool and arguments, a line each): what a test
+    /// checks on the server's side.
+    #[cfg(feature = "testing")]
+    call_log: Option<std::path::PathBuf>,
 }
 
 impl Default for DemoServer {
@@ -127,7 +131,16 @@ impl DemoServer {
             delay: None,
             #[cfg(feature = "testing")]
             calls: Arc::default(),
+            #[cfg(feature = "testing")]
+            call_log: None,
         }
+    }
+
+    /// Append each call to `path`.
+    #[cfg(feature = "testing")]
+    pub(crate) fn with_call_log(mut self, path: std::path::PathBuf) -> Self {
+        self.call_log = Some(path);
+        self
     }
 
     /// Answer every call after `delay`.
@@ -183,6 +196,20 @@ impl ServerHandler for DemoServer {
                 format!("unknown tool: {}", request.name),
                 None,
             ));
+        }
+        #[cfg(feature = "testing")]
+        if let Some(path) = &self.call_log {
+            use std::io::Write as _;
+            let line = format!(
+                "{} {}\n",
+                request.name,
+                Value::Object(request.arguments.clone().unwrap_or_default())
+            );
+            let _ = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(line.as_bytes()));
         }
         #[cfg(feature = "testing")]
         {

@@ -39,6 +39,7 @@ const RANKS: &[(&str, u32)] = &[
     ("gate", 7),
     ("session", 8),
     ("improve", 9),
+    ("generate", 9),
     ("sweep", 9),
     ("commands", 10),
 ];

@@ -14,6 +14,7 @@ mod everything;
 mod faults;
 mod files;
 mod filters;
+mod generate;
 mod hosts;
 mod html;
 mod improve;
