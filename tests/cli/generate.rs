@@ -4,7 +4,7 @@
 //! calling a tool that writes.
 
 use serde_json::{Value, json};
-use tooleval::model::scripted::{Script, Scripted, ScriptedServer};
+use tooleval::model::scripted::{Rule, Script, Scripted, ScriptedServer};
 
 use crate::support::{Workspace, repo, runtime, tooleval};
 
@@ -498,4 +498,357 @@ fn the_guards_keep_good_tasks_and_the_check_marks_the_unsolvable() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert_eq!(report["sources"]["hand"]["tasks"], 1);
+}
+
+/// Agent mode on the demo's two servers: tooleval reads real data from the tools that may run
+/// (never one that writes: checked in the servers' own call logs), and the multi-step tasks
+/// kept have answers the demo world returned, with the calls that reach them.
+#[test]
+fn agent_tasks_are_grounded_in_what_the_read_only_tools_returned() {
+    let rt = runtime();
+    let grounded = |prompt: &str, calls: Value, answer: &[&str]| json!({ "prompt": prompt, "calls": calls, "answer": answer });
+    let call = |tool: &str, args: &[(&str, &str, &str)]| {
+        let mut t = task("", tool, args);
+        t.as_object_mut().unwrap().remove("prompt");
+        t
+    };
+    let script = Script::default()
+        .rule_if_at_most(
+            "Tasks to write: for `search_logs`",
+            0,
+            tasks(json!([task("What did payments log at error level today?", "search_logs", &[("service", "equals", "\"payments\"")])])),
+        )
+        .rule_if_at_most(
+            "Calls to explore",
+            0,
+            Scripted::Text(
+                json!({ "calls": [
+                    { "tool": "search_logs", "arguments": "{\"service\": \"payments\"}" },
+                    { "tool": "rollback_deployment", "arguments": "{\"service\": \"payments\", \"environment\": \"production\"}" },
+                    { "tool": "acknowledge_alert", "arguments": "{\"alert_id\": \"ALR-4821\"}" },
+                    { "tool": "get_trace", "arguments": "{\"trace\": 1}" },
+                ]})
+                .to_string(),
+            ),
+        )
+        .rule_if_at_most(
+            "Tasks to write: of several steps",
+            0,
+            tasks(json!([
+                grounded(
+                    "Which payments release went out last, and which field does it now reject?",
+                    json!([call("list_deployments", &[("service", "equals", "\"payments\"")]), call("search_logs", &[("service", "equals", "\"payments\"")])]),
+                    &["v2.14.0", "card_token_v2"],
+                ),
+                grounded(
+                    "Which payments release is the newest one?",
+                    json!([call("list_deployments", &[]), call("search_logs", &[("service", "present", "")])]),
+                    &["v9.9.9"],
+                ),
+                grounded("How many alerts are firing?", json!([call("list_alerts", &[])]), &["2"]),
+            ])),
+        )
+        .rule_if_at_most(
+            "Some of the tasks of several steps were rejected",
+            0,
+            tasks(json!([grounded(
+                "Find the open incident, then tell me what the payments logs say about the failing requests.",
+                json!([call("list_incidents", &[]), call("search_logs", &[("service", "equals", "\"payments\"")])]),
+                &["INC-1042"],
+            )])),
+        );
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let logs = ws.path().join("logs-calls.txt");
+    let ops = ws.path().join("ops-calls.txt");
+    ws.write(
+        "eval.yaml",
+        &format!(
+            "servers:\n  logs: {{ command: tooleval, args: [demo-server, --part, logs, --call-log, {}] }}\n  ops: {{ command: tooleval, args: [demo-server, --part, ops, --call-log, {}] }}\nmodel: {{ name: m, base_url: \"{}\", api_key: k }}\nsuites: [suites/generated.yaml]\n",
+            logs.display(),
+            ops.display(),
+            server.url
+        ),
+    );
+    let (code, err, file) = generate(
+        &ws,
+        &[
+            "--writer-model",
+            "w",
+            "--mode",
+            "agent",
+            "--max-tools",
+            "1",
+            "--per-tool",
+            "1",
+            "--negatives",
+            "0",
+            "--multi-step",
+            "2",
+            "--no-check",
+            "--holdout",
+            "0",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+
+    // Nothing that writes ran: the servers' own logs hold reads only.
+    let called = format!(
+        "{}{}",
+        std::fs::read_to_string(&logs).unwrap_or_default(),
+        std::fs::read_to_string(&ops).unwrap_or_default()
+    );
+    assert!(
+        called.contains("list_deployments {}")
+            && called.contains(r#"search_logs {"service":"payments"}"#),
+        "{called}"
+    );
+    for write in [
+        "rollback_deployment",
+        "acknowledge_alert",
+        "silence_alert",
+        "create_incident",
+    ] {
+        assert!(!called.contains(write), "{write} was called:\n{called}");
+    }
+    assert!(
+        err.contains("not called: `rollback_deployment` is annotated destructive"),
+        "{err}"
+    );
+    assert!(err.contains("not called: `acknowledge_alert`"), "{err}");
+    assert!(
+        err.contains("not called: `get_trace`: its arguments do not fit its schema"),
+        "{err}"
+    );
+
+    // The tasks kept: the positive, and two multi-step tasks whose answers the world returned.
+    let suite: Value =
+        tooleval::config::parse_yaml(std::path::Path::new("generated.yaml"), &file).unwrap();
+    assert_eq!(suite["mode"], "agent", "{file}");
+    let tasks = suite["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 3, "{file}");
+    let multi: Vec<&Value> = tasks
+        .iter()
+        .filter(|t| t["tags"][0] == "multi-step")
+        .collect();
+    assert_eq!(multi.len(), 2, "{file}");
+    assert_eq!(
+        multi[0]["answer"],
+        json!([{ "contains": "v2.14.0" }, { "contains": "card_token_v2" }])
+    );
+    assert_eq!(
+        multi[0]["trajectory"]["calls"][0]["tool"],
+        "list_deployments"
+    );
+    assert_eq!(multi[0]["trajectory"]["order"], "in_order");
+    assert_eq!(multi[1]["answer"], json!([{ "contains": "INC-1042" }]));
+    assert!(
+        err.contains(r#"its answer "v9.9.9" is in no result the server returned"#),
+        "{err}"
+    );
+    assert!(err.contains("a multi-step task needs at least 2"), "{err}");
+    // The answers are in the data the writer was shown, which the servers returned.
+    let shown: String = server
+        .bodies()
+        .iter()
+        .map(Value::to_string)
+        .find(|b| b.contains("Tasks to write: of several steps"))
+        .unwrap();
+    for answer in ["v2.14.0", "card_token_v2", "INC-1042"] {
+        assert!(shown.contains(answer), "{answer} was not in the data shown");
+    }
+
+    // The suite runs as written (the offline baseline, agent mode, the real servers).
+    let run = tooleval()
+        .current_dir(ws.path())
+        .args([
+            "run",
+            "eval.yaml",
+            "--model",
+            "baseline",
+            "--out",
+            "run.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+/// Ctrl-C while the writer is still writing: the tasks of the jobs that finished are saved,
+/// unchecked, and the exit code says it was interrupted.
+#[test]
+fn an_interrupt_keeps_what_was_written() {
+    let rt = runtime();
+    // `search_logs` is answered; `tail_logs` never is.
+    let mut script = writer();
+    script.rules.insert(
+        0,
+        Rule::new("Tasks to write: for `tail_logs`", Scripted::Hang),
+    );
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    eval(&ws, &server.url);
+    let child = crate::support::tooleval_process()
+        .current_dir(ws.path())
+        .args([
+            "generate",
+            "--eval",
+            "eval.yaml",
+            "--out",
+            "suites/generated.yaml",
+            "--writer-model",
+            "w",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first job and its retry answered, the second asked.
+    let start = std::time::Instant::now();
+    while server.requests() < 3 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "generate never got going"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let file = std::fs::read_to_string(ws.path().join("suites/generated.yaml")).unwrap();
+    let suite: Value =
+        tooleval::config::parse_yaml(std::path::Path::new("generated.yaml"), &file).unwrap();
+    let prompts: Vec<&str> = suite["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["prompt"].as_str().unwrap())
+        .collect();
+    assert_eq!(prompts, [GOOD[0].0, GOOD[1].0, GOOD[2].0], "{file}");
+    assert!(file.contains("The writing stopped early"), "{file}");
+    assert!(
+        !file.contains("    review:"),
+        "an interrupted run checks nothing: {file}"
+    );
+}
+
+/// `--max-requests` stops the writing where the cap is reached; the tasks so far are saved.
+#[test]
+fn the_request_cap_stops_the_writing_and_keeps_the_tasks() {
+    let rt = runtime();
+    let server = rt
+        .block_on(ScriptedServer::start(checker(writer())))
+        .unwrap();
+    let ws = Workspace::new();
+    eval(&ws, &server.url);
+    let before = server.requests();
+    let (code, err, file) = generate(
+        &ws,
+        &[
+            "--writer-model",
+            "w",
+            "--max-requests",
+            "2",
+            "--cache",
+            "off",
+        ],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(server.requests() - before, 2);
+    assert!(
+        err.contains("the --max-requests cap of 2 model requests is reached"),
+        "{err}"
+    );
+    assert!(err.contains("wrote 3 task(s)"), "{err}");
+    assert_eq!(file.matches("    source: generated").count(), 3, "{file}");
+}
+
+/// Without an eval: the server named after `--`, the writer named with its provider; the
+/// check runs on the writer. The offline baseline is refused as a writer.
+#[test]
+fn a_server_on_the_command_line_and_a_writer_named_with_its_provider() {
+    let rt = runtime();
+    let server = rt
+        .block_on(ScriptedServer::start(checker(writer())))
+        .unwrap();
+    let ws = Workspace::new();
+    let tools = tools_file(&ws);
+    let out = tooleval()
+        .current_dir(ws.path())
+        .env("OPENAI_BASE_URL", &server.url)
+        .env("OPENAI_API_KEY", "k")
+        .args([
+            "generate",
+            "--out",
+            "s.yaml",
+            "--writer-model",
+            "openai:w",
+            "--negatives",
+            "0",
+            "--",
+            "tooleval",
+            "demo-server",
+            "--tools",
+        ])
+        .arg(&tools)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let file = std::fs::read_to_string(ws.path().join("s.yaml")).unwrap();
+    assert_eq!(file.matches("    source: generated").count(), 9, "{file}");
+    assert!(file.contains("each task run once by `w`"), "{file}");
+
+    let refused = tooleval()
+        .current_dir(ws.path())
+        .args([
+            "generate",
+            "--out",
+            "t.yaml",
+            "--",
+            "tooleval",
+            "demo-server",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the offline baseline cannot write tasks"),
+        "{err}"
+    );
+    assert!(err.contains("--writer-model"), "{err}");
+    assert!(!ws.path().join("t.yaml").exists());
+
+    // An existing file is not replaced without --force.
+    let again = tooleval()
+        .current_dir(ws.path())
+        .args([
+            "generate",
+            "--out",
+            "s.yaml",
+            "--writer-model",
+            "w",
+            "--",
+            "tooleval",
+            "demo-server",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("s.yaml exists already") && err.contains("--force"),
+        "{err}"
+    );
 }
