@@ -11,8 +11,8 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 
 use super::ground::Observation;
+use super::task::{Generated, Job, Kind};
 use super::writer::{ArgCheck, Candidate};
-use super::{Generated, Job, Kind};
 use crate::config::{Call, Matcher};
 use crate::mcp::{ToolInfo, ToolSet};
 use crate::text::Copies;

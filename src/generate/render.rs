@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{Generated, Kind, Outcome};
+use super::task::{Generated, Kind, Outcome};
 use crate::config::{Call, Mode, Split, yaml_flow, yaml_json as json, yaml_plain as plain};
 use crate::mcp::ToolSet;
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::Job;
+use super::task::{Existing, Job};
 use crate::config::{Message, Role};
 use crate::mcp::ToolSet;
 use crate::model::{ModelRequest, OutputSchema};
@@ -90,7 +90,7 @@ pub(crate) struct ExploreCall {
 pub(crate) struct Context<'a> {
     pub tools: &'a ToolSet,
     /// The tasks that exist.
-    pub existing: &'a [super::Existing],
+    pub existing: &'a [Existing],
     /// Calls made to read real data, and what each returned.
     pub observed: &'a [super::ground::Observation],
 }
