@@ -238,13 +238,9 @@ fn writer_key_error(e: Error, cfg: &ModelConfig) -> Error {
 /// is shown their prompts, no new task may repeat one, no new id may take one of theirs. A
 /// suite that does not exist yet is passed over.
 fn existing_tasks(session: &Session, out: &Path) -> Result<Vec<Existing>> {
-    let absolute =
-        |p: &Path| config::normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_owned()));
     let out = absolute(out);
-    let dir = session.eval.path.parent().unwrap_or(Path::new("."));
     let mut tasks = Vec::new();
-    for p in &session.eval.file.suites {
-        let path = absolute(&dir.join(p));
+    for path in existing_suite_paths(session) {
         if path == out || !path.exists() {
             continue;
         }
@@ -258,6 +254,23 @@ fn existing_tasks(session: &Session, out: &Path) -> Result<Vec<Existing>> {
         }
     }
     Ok(tasks)
+}
+
+/// A path made absolute and normal, to compare.
+fn absolute(p: &Path) -> PathBuf {
+    config::normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_owned()))
+}
+
+/// The eval's suite files, absolute.
+fn existing_suite_paths(session: &Session) -> Vec<PathBuf> {
+    let dir = session.eval.path.parent().unwrap_or(Path::new("."));
+    session
+        .eval
+        .file
+        .suites
+        .iter()
+        .map(|p| absolute(&dir.join(p)))
+        .collect()
 }
 
 /// The jobs, in order: each tool's positives (the most used first, up to `--max-tools`), a
@@ -860,18 +873,22 @@ fn summary(out: &Output, r: &Outcome, o: &Options, session: &Session) {
             ),
         );
     }
-    let eval = if session.eval.path.exists() {
-        session.eval.path.display().to_string()
+    let file = o.out.display();
+    let next = if !session.eval.path.exists() {
+        format!(
+            "next: review {file}, then list it under `suites:` in an eval file for the server (`tooleval init` writes one), `tooleval run` it and `tooleval improve` from there"
+        )
     } else {
-        "EVAL".into()
+        let eval = session.eval.path.display();
+        let listed = existing_suite_paths(session).contains(&absolute(&o.out));
+        let list = if listed {
+            String::new()
+        } else {
+            format!(", list it under `suites:` in {eval}")
+        };
+        format!("next: review {file}{list}, then `tooleval run {eval}` and `tooleval improve {eval}`")
     };
-    say(
-        out,
-        &format!(
-            "next: review {}, list it under `suites:` in {eval}, then `tooleval run {eval}` and `tooleval improve {eval}`",
-            o.out.display()
-        ),
-    );
+    say(out, &next);
 }
 
 /// A line of progress, wrapped to the terminal between words.
