@@ -12,8 +12,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Measure whether a language model picks the right MCP tool from your tool descriptions.",
     long_about = "Measure whether a language model picks the right MCP tool from your tool descriptions.\n\n\
-        tooleval lists the tools of your MCP servers, asks a model (any OpenAI-compatible API, or the\n\
-        offline baseline) to answer each task of a YAML suite, scores the tool it chose and the\n\
+        tooleval lists the tools of your MCP servers, asks a model (any OpenAI-compatible API, or the \
+        offline baseline) to answer each task of a YAML suite, scores the tool it chose and the \
         arguments it passed over repeated trials, and writes a report.",
     after_help = "Examples:\n  tooleval run evals/demo.yaml\n  tooleval tools -- npx -y @modelcontextprotocol/server-everything\n  tooleval tools --eval evals/demo.yaml"
 )]
@@ -53,6 +53,13 @@ pub enum Command {
         after_help = "Examples:\n  tooleval init -- npx -y @modelcontextprotocol/server-everything\n  tooleval init --name docs http://127.0.0.1:3001/mcp"
     )]
     Init(InitArgs),
+    /// Write a first suite for a server's tools with a writer model: positive, near-miss and
+    /// negative tasks (and, in agent mode, multi-step tasks grounded in real data), each held
+    /// to guards, then run once to mark the tasks to review.
+    #[command(
+        after_help = "Examples:\n  tooleval generate --eval evals/demo.yaml --out suites/demo-generated.yaml --writer-model gpt-4o\n  tooleval generate --out suites/docs.yaml --writer-model anthropic:claude-sonnet-4-5 -- npx -y @modelcontextprotocol/server-everything\n  tooleval generate --eval evals/agent-demo.yaml --mode agent --out suites/incident-generated.yaml\n\nThe writer is `--writer-model` (a name on the eval's model API, or PROVIDER:NAME), else the eval's `writer_model`, else its `model`; never the offline baseline. Every task carries `source: generated`; the tasks the check model fails are marked `review:` and listed at the end of the file: read those first.\n\nExit codes: 0 written, 2 usage or file error, 3 infrastructure error (what was written before is saved), 130 interrupted (what was written is saved)."
+    )]
+    Generate(GenerateArgs),
     /// Serve the built-in demo toolset (an imaginary shop's observability tools) over MCP.
     #[command(
         after_help = "Examples:\n  tooleval demo-server                      # stdio, for an eval's `command`\n  tooleval demo-server --http 127.0.0.1:8931  # streamable HTTP at /mcp"
@@ -71,13 +78,6 @@ pub enum Command {
         after_help = "Examples:\n  tooleval improve evals/demo.yaml --writer-model gpt-4o\n  tooleval improve evals/demo.yaml --rounds 3 --max-requests 400\n  tooleval improve evals/demo.yaml --from reports/runs/demo.json\n\nThe writer is the eval's `writer_model`, else its `model`; `--writer-model` names another model on the same API. Holdout prompts are never shown to the writer. The servers are never edited: the kept texts go to a descriptions file (--out), with a markdown summary and a JSON report (--report).\n\nExit codes: 0 the loop ran (kept or not), 2 usage or file error, 3 infrastructure error, 130 interrupted."
     )]
     Improve(ImproveArgs),
-    /// Write a first suite for a server's tools with a writer model: positive, near-miss and
-    /// negative tasks (and, in agent mode, multi-step tasks grounded in real data), each held
-    /// to guards, then run once to mark the tasks to review.
-    #[command(
-        after_help = "Examples:\n  tooleval generate --eval evals/demo.yaml --out suites/demo-generated.yaml --writer-model gpt-4o\n  tooleval generate --out suites/docs.yaml --writer-model anthropic:claude-sonnet-4-5 -- npx -y @modelcontextprotocol/server-everything\n  tooleval generate --eval evals/agent-demo.yaml --mode agent --out suites/incident-generated.yaml\n\nThe writer is `--writer-model` (a name on the eval's model API, or PROVIDER:NAME), else the eval's `writer_model`, else its `model`; never the offline baseline. Every task carries `source: generated`; the tasks the check model fails are marked `review:` and listed at the end of the file: read those first.\n\nExit codes: 0 written, 2 usage or file error, 3 infrastructure error (what was written before is saved), 130 interrupted (what was written is saved)."
-    )]
-    Generate(GenerateArgs),
     /// Write the HTML page of a report that `run`, `sweep` or `improve` wrote.
     #[command(
         after_help = "Examples:\n  tooleval report reports/runs/demo.json --html demo.html\n  tooleval report reports/sweeps/demo.json --html sweep.html\n\nThe page is one file: inline CSS, a little JavaScript for filters and sorting (it reads without), nothing fetched."
@@ -280,6 +280,10 @@ pub struct GenerateArgs {
     /// How a host presents the tools to the check model (as `run --host`).
     #[arg(long, value_name = "NAME|FILE")]
     pub host: Option<String>,
+    /// Agent mode: let tools annotated destructive be called to read data when the eval also
+    /// lists them in `allow_tools` (they never are otherwise).
+    #[arg(long)]
+    pub allow_destructive: bool,
     #[command(flatten)]
     pub cache: CacheArgs,
     /// No progress bar; errors and the summary only.

@@ -23,6 +23,7 @@ pub(crate) async fn generate_command(out: &Output, args: GenerateArgs) -> Result
     };
     let overrides = Overrides {
         hosts: args.host.iter().cloned().collect(),
+        allow_destructive: args.allow_destructive,
         ..Overrides::default()
     };
     overrides.apply(&mut eval)?;

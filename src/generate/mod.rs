@@ -886,7 +886,9 @@ fn summary(out: &Output, r: &Outcome, o: &Options, session: &Session) {
         } else {
             format!(", list it under `suites:` in {eval}")
         };
-        format!("next: review {file}{list}, then `tooleval run {eval}` and `tooleval improve {eval}`")
+        format!(
+            "next: review {file}{list}, then `tooleval run {eval}` and `tooleval improve {eval}`"
+        )
     };
     say(out, &next);
 }

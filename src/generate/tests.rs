@@ -185,7 +185,10 @@ fn each_schema_rule_rejects_with_its_reason() {
             vec![service(), arg("limit", "equals", "\"7\"")],
             "does not fit the tool's schema",
         ),
-        (vec![service(), arg("limit", "equals", "0")], "0 is less than the minimum of 1"),
+        (
+            vec![service(), arg("limit", "equals", "0")],
+            "0 is less than the minimum of 1",
+        ),
         (
             vec![service(), arg("level", "about", "x")],
             "its check of `level` is `about`",
@@ -270,7 +273,9 @@ fn duplicates_are_dropped_at_the_threshold_with_the_similarity_shown() {
         "{e}"
     );
     // 4 of 6 (67%): another task.
-    let seen = [Seen::new("Show the error lines checkout wrote this evening.")];
+    let seen = [Seen::new(
+        "Show the error lines checkout wrote this evening.",
+    )];
     assert!(check_in(&c, &job, &seen, &[]).is_ok());
     // 3 of 8: another task.
     let seen = [Seen::new(

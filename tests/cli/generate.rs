@@ -852,3 +852,56 @@ fn a_server_on_the_command_line_and_a_writer_named_with_its_provider() {
         "{err}"
     );
 }
+
+/// `--max-tools`: the tools the eval's newest run called most are written for first; the pair
+/// that run confused gets its near-miss tasks.
+#[test]
+fn the_most_used_tools_come_first_when_capped() {
+    let rt = runtime();
+    let script = checker(writer()).rule(
+        "Follow the payments lines live",
+        Scripted::Calls(vec![(
+            "get_metric".into(),
+            r#"{"service":"payments","metric":"error_rate"}"#.into(),
+        )]),
+    );
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    eval(&ws, &server.url);
+    let (code, err, file) = generate(
+        &ws,
+        &[
+            "--writer-model",
+            "w",
+            "--max-tools",
+            "1",
+            "--negatives",
+            "0",
+            "--no-check",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let asked: Vec<String> = server
+        .bodies()
+        .iter()
+        .map(Value::to_string)
+        .filter_map(|b| {
+            b.split("Tasks to write: ")
+                .nth(1)
+                .map(|r| r.chars().take(50).collect())
+        })
+        .collect();
+    // The tool's job, the pair's, and the pair's retry: no other tool is asked about.
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert!(asked[0].starts_with("for `get_metric`"), "{asked:?}");
+    assert!(
+        asked[1].starts_with("for the pair `get_metric` / `tail_logs`"),
+        "{asked:?}"
+    );
+    // The script answers no pair but `search_logs` / `tail_logs`: the shortfall is said.
+    assert!(
+        err.contains("tasks for the pair `get_metric` / `tail_logs`: 0 of 2 written"),
+        "{err}"
+    );
+    assert_eq!(file.matches("    source: generated").count(), 3, "{file}");
+}
