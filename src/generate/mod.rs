@@ -147,6 +147,19 @@ pub(crate) async fn generate(out: &Output, session: Session, o: &Options) -> Res
     let ids: HashSet<String> = existing.iter().map(|e| e.id.clone()).collect();
     name_tasks(&mut outcome.tasks, &ids);
     mark_holdout(&mut outcome.tasks, o.holdout);
+    if outcome.tasks.is_empty() {
+        outcome.requests = budget.sent();
+        summary(out, &outcome, o, &session, false);
+        if outcome.interrupted {
+            return Ok(crate::run::interrupted_code());
+        }
+        return Err(outcome.stopped.unwrap_or_else(|| {
+            Error::usage(
+                format!("no task passed the guards, so {} is not written", o.out.display()),
+                Some("the reasons are above; try another --writer-model, or fewer tools at a time (--max-tools)".into()),
+            )
+        }));
+    }
     let name = o.name.clone().unwrap_or_else(|| suite_name(&o.out));
     let text = render::suite(&render::Header {
         name: &name,
@@ -197,7 +210,7 @@ pub(crate) async fn generate(out: &Output, session: Session, o: &Options) -> Res
         }
     }
     outcome.requests = budget.sent();
-    summary(out, &outcome, o, &session);
+    summary(out, &outcome, o, &session, true);
     if let Some(e) = outcome.stopped {
         return Err(e);
     }
@@ -788,7 +801,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// What was written, what was rejected and why, what to review first, what to run next.
-fn summary(out: &Output, r: &Outcome, o: &Options, session: &Session) {
+fn summary(out: &Output, r: &Outcome, o: &Options, session: &Session, written: bool) {
     let mut kinds: BTreeMap<Kind, usize> = BTreeMap::new();
     for t in &r.tasks {
         *kinds.entry(t.kind).or_insert(0) += 1;
@@ -802,20 +815,22 @@ fn summary(out: &Output, r: &Outcome, o: &Options, session: &Session) {
         .iter()
         .filter(|t| t.split == Some(Split::Holdout))
         .count();
-    say(
-        out,
-        &format!(
-            "wrote {} task(s) to {} ({}); {held} held out; {} request(s) sent",
-            r.tasks.len(),
-            o.out.display(),
-            if parts.is_empty() {
-                "none".into()
-            } else {
-                parts.join(", ")
-            },
-            r.requests
-        ),
-    );
+    if written {
+        say(
+            out,
+            &format!(
+                "wrote {} task(s) to {} ({}); {held} held out; {} request(s) sent",
+                r.tasks.len(),
+                o.out.display(),
+                if parts.is_empty() {
+                    "none".into()
+                } else {
+                    parts.join(", ")
+                },
+                r.requests
+            ),
+        );
+    }
     if !r.rejected.is_empty() {
         say(
             out,
@@ -872,6 +887,9 @@ fn summary(out: &Output, r: &Outcome, o: &Options, session: &Session) {
                 r.tasks.len()
             ),
         );
+    }
+    if !written {
+        return;
     }
     let file = o.out.display();
     let next = if !session.eval.path.exists() {

@@ -119,6 +119,14 @@ fn a_good_task_keeps_its_checks() {
 }
 
 #[test]
+fn a_prompt_of_fewer_than_three_words_is_no_request() {
+    let c = |prompt: &str| positive(prompt, "tail_logs", vec![arg("service", "present", "")]);
+    let e = check(&c("Checkout logs")).unwrap_err();
+    assert!(e.contains("too short to be a request"), "{e}");
+    assert!(check(&c("Follow checkout live")).is_ok());
+}
+
+#[test]
 fn an_exact_value_must_be_stated_and_underscores_read_as_spaces() {
     let metric = |prompt: &str| {
         check(&positive(

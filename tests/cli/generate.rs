@@ -101,12 +101,14 @@ const GOOD: &[(&str, &str, &str)] = &[
     ("Get me a metric for payments.", "", ""),
 ];
 
+/// The writer's rules apply to requests of at most one tool: none, or the one Anthropic's
+/// writer is made to call with its reply (the check's requests offer three).
 fn writer() -> Script {
     let s = Script::default();
     // search_logs: one good task, then one of each fault.
     let s = s.rule_if_at_most(
         "Tasks to write: for `search_logs`",
-        0,
+        1,
         tasks(json!([
             task(
                 GOOD[0].0,
@@ -162,7 +164,7 @@ fn writer() -> Script {
     );
     let s = s.rule_if_at_most(
         "Some of the tasks for `search_logs` were rejected",
-        0,
+        1,
         tasks(json!([
             task(
                 GOOD[1].0,
@@ -184,7 +186,7 @@ fn writer() -> Script {
     );
     let s = s.rule_if_at_most(
         "Tasks to write: for `tail_logs`",
-        0,
+        1,
         tasks(json!([
             task(
                 GOOD[3].0,
@@ -208,7 +210,7 @@ fn writer() -> Script {
     );
     let s = s.rule_if_at_most(
         "Tasks to write: for `get_metric`",
-        0,
+        1,
         tasks(json!([
             task(
                 GOOD[6].0,
@@ -238,7 +240,7 @@ fn writer() -> Script {
     );
     let s = s.rule_if_at_most(
         "Tasks to write: for the pair `search_logs` / `tail_logs`",
-        0,
+        1,
         tasks(json!([
             task(GOOD[9].0, "tail_logs", &[("service", "equals", "\"cart\"")]),
             task(
@@ -251,7 +253,7 @@ fn writer() -> Script {
     let negative = |prompt: &str, kind: &str, tool: &str, missing: &str| json!({ "prompt": prompt, "kind": kind, "tool": tool, "missing": missing });
     s.rule_if_at_most(
         "Tasks to write: that call no tool",
-        0,
+        1,
         tasks(json!([
             negative(GOOD[11].0, "out_of_domain", "", ""),
             negative(GOOD[12].0, "out_of_domain", "", ""),
@@ -515,12 +517,12 @@ fn agent_tasks_are_grounded_in_what_the_read_only_tools_returned() {
     let script = Script::default()
         .rule_if_at_most(
             "Tasks to write: for `search_logs`",
-            0,
+            1,
             tasks(json!([task("What did payments log at error level today?", "search_logs", &[("service", "equals", "\"payments\"")])])),
         )
         .rule_if_at_most(
             "Calls to explore",
-            0,
+            1,
             Scripted::Text(
                 json!({ "calls": [
                     { "tool": "search_logs", "arguments": "{\"service\": \"payments\"}" },
@@ -533,7 +535,7 @@ fn agent_tasks_are_grounded_in_what_the_read_only_tools_returned() {
         )
         .rule_if_at_most(
             "Tasks to write: of several steps",
-            0,
+            1,
             tasks(json!([
                 grounded(
                     "Which payments release went out last, and which field does it now reject?",
@@ -550,7 +552,7 @@ fn agent_tasks_are_grounded_in_what_the_read_only_tools_returned() {
         )
         .rule_if_at_most(
             "Some of the tasks of several steps were rejected",
-            0,
+            1,
             tasks(json!([grounded(
                 "Find the open incident, then tell me what the payments logs say about the failing requests.",
                 json!([call("list_incidents", &[]), call("search_logs", &[("service", "equals", "\"payments\"")])]),
@@ -783,31 +785,64 @@ fn a_server_on_the_command_line_and_a_writer_named_with_its_provider() {
         .unwrap();
     let ws = Workspace::new();
     let tools = tools_file(&ws);
-    let out = tooleval()
-        .current_dir(ws.path())
-        .env("OPENAI_BASE_URL", &server.url)
-        .env("OPENAI_API_KEY", "k")
-        .args([
-            "generate",
-            "--out",
-            "s.yaml",
-            "--writer-model",
-            "openai:w",
-            "--negatives",
-            "0",
-            "--",
-            "tooleval",
-            "demo-server",
-            "--tools",
-        ])
-        .arg(&tools)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    let file = std::fs::read_to_string(ws.path().join("s.yaml")).unwrap();
-    assert_eq!(file.matches("    source: generated").count(), 9, "{file}");
-    assert!(file.contains("each task run once by `w`"), "{file}");
+    // Each API's writer is sent the job's form its own way, and the check runs through it.
+    for (provider, url_var, url, key_var) in [
+        (
+            "openai",
+            "OPENAI_BASE_URL",
+            server.url.clone(),
+            "OPENAI_API_KEY",
+        ),
+        (
+            "anthropic",
+            "ANTHROPIC_BASE_URL",
+            server.base(),
+            "ANTHROPIC_API_KEY",
+        ),
+        (
+            "gemini",
+            "GEMINI_BASE_URL",
+            format!("{}/v1beta", server.base()),
+            "GEMINI_API_KEY",
+        ),
+    ] {
+        let name = format!("{provider}.yaml");
+        let out = tooleval()
+            .current_dir(ws.path())
+            .env(url_var, &url)
+            .env(key_var, "k")
+            .args([
+                "generate",
+                "--out",
+                &name,
+                "--writer-model",
+                &format!("{provider}:w"),
+                "--negatives",
+                "0",
+                "--cache",
+                "off",
+            ])
+            .args(["--", "tooleval", "demo-server", "--tools"])
+            .arg(&tools)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{provider}: {err}");
+        let file = std::fs::read_to_string(ws.path().join(&name)).unwrap();
+        assert_eq!(
+            file.matches("    source: generated").count(),
+            9,
+            "{provider}: {err}\n{file}"
+        );
+        assert!(file.contains("each task run once by `w`"), "{file}");
+        // No suite to repeat here: the task alike to the eval's is kept, and the check model,
+        // scripted for none such, calls no tool.
+        assert_eq!(file.matches("    review:").count(), 2, "{provider}: {file}");
+        assert!(
+            file.contains("(no_call: expected `search_logs`"),
+            "{provider}: {file}"
+        );
+    }
 
     let refused = tooleval()
         .current_dir(ws.path())
@@ -836,7 +871,7 @@ fn a_server_on_the_command_line_and_a_writer_named_with_its_provider() {
         .args([
             "generate",
             "--out",
-            "s.yaml",
+            "openai.yaml",
             "--writer-model",
             "w",
             "--",
@@ -848,7 +883,7 @@ fn a_server_on_the_command_line_and_a_writer_named_with_its_provider() {
     let err = String::from_utf8_lossy(&again.stderr);
     assert_eq!(again.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("s.yaml exists already") && err.contains("--force"),
+        err.contains("openai.yaml exists already") && err.contains("--force"),
         "{err}"
     );
 }
@@ -904,4 +939,74 @@ fn the_most_used_tools_come_first_when_capped() {
         "{err}"
     );
     assert_eq!(file.matches("    source: generated").count(), 3, "{file}");
+}
+
+/// A writer that fails mid-way: the error names the job, and the tasks of the jobs before are
+/// saved.
+#[test]
+fn a_writer_failure_names_the_job_and_keeps_the_tasks_before() {
+    let rt = runtime();
+    let mut script = checker(writer());
+    let mut refuse = Rule::new(
+        "Tasks to write: for `tail_logs`",
+        Scripted::Status(400, r#"{"error":{"message":"Invalid schema for response_format","type":"invalid_request_error"}}"#.into()),
+    );
+    refuse.max_tools = Some(1);
+    script.rules.insert(0, refuse);
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    eval(&ws, &server.url);
+    let (code, err, file) = generate(&ws, &["--writer-model", "w", "--cache", "off"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("the writer `w` failed (writer: tasks for `tail_logs`)"),
+        "{err}"
+    );
+    assert!(err.contains("Invalid schema for response_format"), "{err}");
+    assert_eq!(file.matches("    source: generated").count(), 3, "{file}");
+    assert!(file.contains("The writing stopped early"), "{file}");
+}
+
+/// A writer whose replies are never the form asked for: every reason said, no file written.
+#[test]
+fn no_task_passing_writes_no_file() {
+    let rt = runtime();
+    let server = rt
+        .block_on(ScriptedServer::start(
+            Script::default().rule("", Scripted::Text("Sure! Here are some tasks.".into())),
+        ))
+        .unwrap();
+    let ws = Workspace::new();
+    let tools = tools_file(&ws);
+    let out = tooleval()
+        .current_dir(ws.path())
+        .env("OPENAI_BASE_URL", &server.url)
+        .env("OPENAI_API_KEY", "k")
+        .args([
+            "generate",
+            "--out",
+            "none.yaml",
+            "--writer-model",
+            "w",
+            "--negatives",
+            "0",
+            "--",
+            "tooleval",
+            "demo-server",
+            "--tools",
+        ])
+        .arg(&tools)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no task passed the guards, so none.yaml is not written"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the reply is not the JSON object asked for"),
+        "{err}"
+    );
+    assert!(!ws.path().join("none.yaml").exists());
 }
