@@ -64,7 +64,7 @@ pub(crate) async fn generate(out: &Output, session: Session, o: &Options) -> Res
     let check_cfg = check_config(&writer_cfg, o)?;
     let budget = RequestBudget::new(o.max_requests);
     let writer = model::from_config_counted(&writer_cfg, &o.cache, Some(budget.clone()))
-        .map_err(|e| writer_key_error(e, &writer_cfg))?;
+        .map_err(|e| Session::writer_key_error(e, &writer_cfg, "tasks"))?;
     let writer_timeout = model::request_backstop(&writer_cfg, crate::session::WRITER_TIMEOUT_SECS);
     let agent = o.mode == Mode::Agent;
     if agent && o.cache.mode == CacheMode::Replay {
@@ -161,13 +161,7 @@ pub(crate) async fn generate(out: &Output, session: Session, o: &Options) -> Res
         }));
     }
     let name = o.name.clone().unwrap_or_else(|| suite_name(&o.out));
-    let text = render::suite(&render::Header {
-        name: &name,
-        tools: &tools,
-        outcome: &outcome,
-        mode: o.mode,
-        holdout: o.holdout,
-    });
+    let text = file_text(&name, &tools, &outcome, o);
     // Saved before it is read back: a file tooleval cannot read is still the writer's work.
     out.write_file(&o.out, &text)?;
     let loaded = config::suite_from_str(&o.out, text.clone()).map_err(|e| {
@@ -189,13 +183,7 @@ pub(crate) async fn generate(out: &Output, session: Session, o: &Options) -> Res
                 for t in &mut outcome.tasks {
                     t.review = reviews.get(&t.id).cloned();
                 }
-                let text = render::suite(&render::Header {
-                    name: &name,
-                    tools: &tools,
-                    outcome: &outcome,
-                    mode: o.mode,
-                    holdout: o.holdout,
-                });
+                let text = file_text(&name, &tools, &outcome, o);
                 config::suite_from_str(&o.out, text.clone())?;
                 out.write_file(&o.out, &text)?;
             }
@@ -220,6 +208,17 @@ pub(crate) async fn generate(out: &Output, session: Session, o: &Options) -> Res
     Ok(exit::OK)
 }
 
+/// The suite file as it stands.
+fn file_text(name: &str, tools: &ToolSet, outcome: &Outcome, o: &Options) -> String {
+    render::suite(&render::Header {
+        name,
+        tools,
+        outcome,
+        mode: o.mode,
+        holdout: o.holdout,
+    })
+}
+
 /// The model of the solvability check: `--check-model` (a name, `PROVIDER:NAME`, or
 /// `baseline`) on the writer's API, else the writer; `None` with `--no-check`.
 fn check_config(writer: &ModelConfig, o: &Options) -> Result<Option<ModelConfig>> {
@@ -232,19 +231,6 @@ fn check_config(writer: &ModelConfig, o: &Options) -> Result<Option<ModelConfig>
     };
     cfg.timeout_secs = writer.timeout_secs;
     Ok(Some(cfg))
-}
-
-fn writer_key_error(e: Error, cfg: &ModelConfig) -> Error {
-    match e {
-        Error::Usage { message, .. } if message.starts_with("no API key") => Error::Usage {
-            message: format!("the writer: {message}"),
-            hint: Some(format!(
-                "export {} (or give `api_key` in the eval's `writer_model`); the writer must be an LLM",
-                cfg.provider().key_var()
-            )),
-        },
-        e => e,
-    }
 }
 
 /// The tasks of the eval's suites (but the file being written, which is replaced): the writer

@@ -10,7 +10,6 @@ use crate::config::{Call, Mode, Split, yaml_flow, yaml_json as json, yaml_plain 
 use crate::mcp::ToolSet;
 
 /// What the file says of itself.
-#[derive(Clone, Copy)]
 pub(crate) struct Header<'a> {
     pub name: &'a str,
     pub tools: &'a ToolSet,

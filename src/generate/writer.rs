@@ -3,13 +3,11 @@
 //! is held to, and the retry that tells it why tasks were rejected.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::task::{Existing, Job};
-use crate::config::{Message, Role};
 use crate::mcp::ToolSet;
 use crate::model::{ModelRequest, OutputSchema};
 
@@ -100,20 +98,12 @@ pub(crate) fn request(job: &Job, cx: &Context<'_>) -> ModelRequest {
     let mut user = tools_text(cx.tools);
     user.push('\n');
     user.push_str(&job_text(job, cx));
-    let messages = vec![
-        Message {
-            role: Role::System,
-            content: RULES.to_owned(),
-        },
-        Message {
-            role: Role::User,
-            content: user.clone(),
-        },
-    ];
-    let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), 0);
-    req.task = format!("(writer: {})", job.label());
-    req.output = Some(Arc::new(output_schema(job)));
-    req
+    ModelRequest::written(
+        RULES,
+        user,
+        format!("(writer: {})", job.label()),
+        output_schema(job),
+    )
 }
 
 /// The retry after some of a job's tasks were rejected: the conversation so far, the reply,
@@ -134,19 +124,7 @@ pub(crate) fn retry(
         "\nWrite {wanted} new task(s) {} to replace them, following the rules. Reply with the JSON object only, in the same form.",
         job.marker()
     );
-    let mut messages = first.messages.clone();
-    messages.push(Message {
-        role: Role::Assistant,
-        content: reply.to_owned(),
-    });
-    messages.push(Message {
-        role: Role::User,
-        content: user.clone(),
-    });
-    let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), 0);
-    req.task = first.task.clone();
-    req.output = first.output.clone();
-    req
+    first.follow_up(reply, user)
 }
 
 /// Every tool as the model will see it: name, effect, description, parameters (type,

@@ -145,16 +145,8 @@ pub(crate) async fn prepare(session: &Session, o: &Options) -> Result<Prepared> 
         .prepare(prepare, || {
             let model = counted(&eval.model)?;
             // The writer must be an LLM: the offline baseline is no way out of a missing key.
-            let writer = counted(&writer_cfg).map_err(|e| match e {
-                Error::Usage { message, .. } if message.starts_with("no API key") => Error::Usage {
-                    message: format!("the writer: {message}"),
-                    hint: Some(format!(
-                        "export {} (or give `api_key` in the eval's `writer_model`); the writer must be an LLM: the offline baseline cannot write descriptions",
-                        writer_cfg.provider().key_var()
-                    )),
-                },
-                e => e,
-            })?;
+            let writer = counted(&writer_cfg)
+                .map_err(|e| Session::writer_key_error(e, &writer_cfg, "descriptions"))?;
             let judge = eval.judge_model.as_ref().map(counted).transpose()?;
             Ok(((model, writer), judge))
         })

@@ -1,9 +1,6 @@
 //! What the writer model is asked: the rules, every tool as it stands, and the evidence about
 //! the tools to rewrite; and, when a proposal is rejected, the reason with one more chance.
 
-use std::sync::Arc;
-
-use crate::config::{Message, Role};
 use crate::mcp::ToolSet;
 use crate::model::{ModelRequest, OutputSchema};
 use crate::report::ToolEvidence;
@@ -45,21 +42,12 @@ pub(crate) struct Brief<'a> {
 
 /// The first request of a round.
 pub(crate) fn request(brief: &Brief<'_>) -> ModelRequest {
-    let user = brief_text(brief);
-    let messages = vec![
-        Message {
-            role: Role::System,
-            content: RULES.to_owned(),
-        },
-        Message {
-            role: Role::User,
-            content: user.clone(),
-        },
-    ];
-    let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), 0);
-    req.task = "(writer)".into();
-    req.output = Some(Arc::new(output_schema(brief)));
-    req
+    ModelRequest::written(
+        RULES,
+        brief_text(brief),
+        "(writer)".into(),
+        output_schema(brief),
+    )
 }
 
 /// The descriptions file of exactly the tools to rewrite, as a schema a model can be held to:
@@ -120,22 +108,12 @@ fn output_schema(b: &Brief<'_>) -> OutputSchema {
 
 /// The retry after a rejected proposal: the conversation so far, the proposal, and why.
 pub(crate) fn retry(first: &ModelRequest, proposal: &str, reason: &str) -> ModelRequest {
-    let user = format!(
-        "That proposal was rejected: {reason}\n\nWrite new descriptions that follow the rules. Reply with the JSON object only."
-    );
-    let mut messages = first.messages.clone();
-    messages.push(Message {
-        role: Role::Assistant,
-        content: proposal.to_owned(),
-    });
-    messages.push(Message {
-        role: Role::User,
-        content: user.clone(),
-    });
-    let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), 0);
-    req.task = "(writer)".into();
-    req.output = first.output.clone();
-    req
+    first.follow_up(
+        proposal,
+        format!(
+            "That proposal was rejected: {reason}\n\nWrite new descriptions that follow the rules. Reply with the JSON object only."
+        ),
+    )
 }
 
 fn brief_text(b: &Brief<'_>) -> String {

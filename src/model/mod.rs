@@ -113,6 +113,43 @@ pub(crate) struct ExchangedCall {
 }
 
 impl ModelRequest {
+    /// A request for text held to `output`, offering no tool: the standing instructions and
+    /// one user message (what a writer is asked).
+    pub(crate) fn written(system: &str, user: String, task: String, output: OutputSchema) -> Self {
+        let messages = vec![
+            Message {
+                role: crate::config::Role::System,
+                content: system.to_owned(),
+            },
+            Message {
+                role: crate::config::Role::User,
+                content: user.clone(),
+            },
+        ];
+        let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), 0);
+        req.task = task;
+        req.output = Some(Arc::new(output));
+        req
+    }
+
+    /// The conversation of `self` followed by the model's `reply` and a new user message, held
+    /// to the same form (a writer told why its reply was rejected).
+    pub(crate) fn follow_up(&self, reply: &str, user: String) -> Self {
+        let mut messages = self.messages.clone();
+        messages.push(Message {
+            role: crate::config::Role::Assistant,
+            content: reply.to_owned(),
+        });
+        messages.push(Message {
+            role: crate::config::Role::User,
+            content: user.clone(),
+        });
+        let mut req = ModelRequest::new(messages, user, Arc::new(ToolSet::default()), 0);
+        req.task = self.task.clone();
+        req.output = self.output.clone();
+        req
+    }
+
     pub(crate) fn new(
         messages: Vec<Message>,
         user_text: String,

@@ -98,6 +98,21 @@ impl Session {
         Ok(config)
     }
 
+    /// A writer's model is missing its key: the error says it is the writer's, and that the
+    /// offline baseline is no way out (it cannot write `writes`).
+    pub(crate) fn writer_key_error(e: Error, cfg: &ModelConfig, writes: &str) -> Error {
+        match e {
+            Error::Usage { message, .. } if message.starts_with("no API key") => Error::Usage {
+                message: format!("the writer: {message}"),
+                hint: Some(format!(
+                    "export {} (or give `api_key` in the eval's `writer_model`); the writer must be an LLM: the offline baseline cannot write {writes}",
+                    cfg.provider().key_var()
+                )),
+            },
+            e => e,
+        }
+    }
+
     /// Refuses a model or host matrix for a command that measures one model under one host.
     pub(crate) fn one_model(&self, command: &str) -> Result<()> {
         if self.eval.hosts.len() > 1 {
