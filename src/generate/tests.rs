@@ -28,7 +28,9 @@ fn tools() -> ToolSet {
                         "service": { "type": "string", "enum": ["checkout", "payments"] },
                         "level": { "type": "string", "enum": ["warn", "error"] },
                         "limit": { "type": "integer", "minimum": 1 },
-                        "metric_name": { "type": "string" }
+                        "metric_name": { "type": "string" },
+                        "follow": { "type": "boolean" },
+                        "query": { "type": ["string", "null"] }
                     },
                     "required": ["service"]
                 }),
@@ -155,6 +157,24 @@ fn an_exact_value_must_be_stated_and_underscores_read_as_spaces() {
     ))
     .unwrap_err();
     assert!(e.contains("to equal 5"), "{e}");
+}
+
+#[test]
+fn contains_takes_text_parameters_and_a_boolean_need_not_be_stated() {
+    let t = check(&positive(
+        "Show the checkout lines about timeouts.",
+        "search_logs",
+        vec![
+            arg("service", "equals", "\"checkout\""),
+            arg("metric_name", "contains", "timeout"),
+            arg("query", "contains", "timeout"),
+            arg("follow", "equals", "false"),
+        ],
+    ))
+    .unwrap();
+    let call = t.expect.unwrap();
+    assert_eq!(call.args["query"], Matcher::Contains("timeout".into()));
+    assert_eq!(call.args["follow"], Matcher::Exact(json!(false)));
 }
 
 #[test]
