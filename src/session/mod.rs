@@ -312,6 +312,17 @@ impl Session {
                 Some("mark tasks with `split: tune` or `split: holdout` in the suite".to_owned()),
             ));
         }
+        let unreviewed: Vec<&str> = tasks
+            .iter()
+            .filter(|t| t.task.review.is_some())
+            .map(|t| t.task.id.as_str())
+            .collect();
+        if let Some(first) = unreviewed.first() {
+            crate::sayln!(
+                "note: {} task(s) still carry `review:` (e.g. `{first}`): `tooleval generate`'s check model did not pass them; read them, fix or delete each, and delete `review:`",
+                unreviewed.len()
+            );
+        }
         Ok(tasks)
     }
 

@@ -500,6 +500,12 @@ fn the_guards_keep_good_tasks_and_the_check_marks_the_unsolvable() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert_eq!(report["sources"]["hand"]["tasks"], 1);
+    // The task still marked for review is named before the run.
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        said.contains("note: 1 task(s) still carry `review:` (e.g. `get-metric-3`)"),
+        "{said}"
+    );
 }
 
 /// Agent mode on the demo's two servers: tooleval reads real data from the tools that may run
