@@ -354,7 +354,11 @@ fn names_no_tool(prompt: &str, tools: &ToolSet) -> Result<(), String> {
     let low = prompt.to_lowercase();
     for t in &tools.tools {
         for name in [&t.name, &t.server_name] {
-            if crate::mcp::split_identifier(name).len() < 2 {
+            if crate::mcp::split_identifier(name)
+                .split_whitespace()
+                .count()
+                < 2
+            {
                 continue;
             }
             let n = name.to_lowercase();

@@ -45,6 +45,11 @@ fn tools() -> ToolSet {
                 }),
             ),
             tool(
+                "echo",
+                "Say a text back.",
+                json!({ "type": "object", "properties": { "text": { "type": "string" } }, "required": ["text"] }),
+            ),
+            tool(
                 "get_metric",
                 "Read one metric of a service.",
                 json!({
@@ -259,6 +264,15 @@ fn a_prompt_names_no_tool_in_any_spelling_and_copies_no_description() {
         .unwrap_err();
         assert!(e.contains("the prompt names the tool"), "{prompt}: {e}");
     }
+    // A name of one word is a word a user may write.
+    assert!(
+        check(&positive(
+            "Please echo hello world back to me.",
+            "echo",
+            vec![arg("text", "contains", "hello")],
+        ))
+        .is_ok()
+    );
     let e = check(&positive(
         "Please search the past log lines of one service, checkout.",
         "search_logs",
