@@ -476,6 +476,11 @@ fn the_guards_keep_good_tasks_and_the_check_marks_the_unsolvable() {
     assert_eq!(server.requests() - before, sent, "{err}");
     assert_eq!(again, file);
     assert!(err.contains("0 request(s) sent"), "{err}");
+    // And so does a replay, which starts no model request at all.
+    let (code, err, replayed) = generate(&ws, &["--writer-model", "w", "--replay", "--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(server.requests() - before, sent, "{err}");
+    assert_eq!(replayed, file);
 
     // `run` counts generated and hand-written tasks apart.
     let run = tooleval()
