@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "tooleval",
-    version,
+    version = env!("TOOLEVAL_VERSION"),
     about = "Measure whether a language model picks the right MCP tool from your tool descriptions.",
     long_about = "Measure whether a language model picks the right MCP tool from your tool descriptions.\n\n\
         tooleval lists the tools of your MCP servers, asks a model (any OpenAI-compatible API, or the \
@@ -52,6 +52,12 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  tooleval init -- npx -y @modelcontextprotocol/server-everything\n  tooleval init --name docs http://127.0.0.1:3001/mcp"
     )]
+    /// Run the built-in demo, offline: the demo server, its suite and the offline baseline (no
+    /// clone, no key, no network); or write its files into a folder to start from.
+    #[command(
+        after_help = "Examples:\n  tooleval demo\n  tooleval demo --html demo.html\n  tooleval demo --dir my-evals\n\nThe run's folder (eval, suite, report) is kept in the temporary folder and named at the end."
+    )]
+    Demo(DemoArgs),
     Init(InitArgs),
     /// Write a first suite for a server's tools with a writer model: positive, near-miss and
     /// negative tasks (and, in agent mode, multi-step tasks grounded in real data), each held
@@ -657,6 +663,23 @@ pub struct BenchServerArgs {
     /// Hold agent conversations: a call at the first and second turns, an answer at the third.
     #[arg(long)]
     pub agent: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Write the demo's eval, suite, descriptions files, baseline report and schemas into DIR
+    /// instead of running it.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// With `--dir`: overwrite files that exist.
+    #[arg(long, requires = "dir")]
+    pub force: bool,
+    /// Also write the run's HTML page here.
+    #[arg(long, value_name = "FILE", conflicts_with = "dir")]
+    pub html: Option<PathBuf>,
+    /// No progress bar and no table; errors and the report path only.
+    #[arg(long, short, conflicts_with = "dir")]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod bench;
 mod cache;
+mod demo;
 mod demo_server;
 mod diff;
 mod generate;
@@ -21,6 +22,7 @@ mod tools;
 pub use bench::{HEADLESS_CHROMIUM, find_chromium};
 pub(crate) use bench::{bench_command, bench_server_command};
 pub(crate) use cache::cache_command;
+pub(crate) use demo::demo_command;
 pub(crate) use demo_server::demo_server_command;
 pub(crate) use diff::diff_command;
 pub(crate) use generate::generate_command;
