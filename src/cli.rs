@@ -66,6 +66,10 @@ pub enum Command {
         after_help = "Examples:\n  tooleval generate --eval evals/demo.yaml --out suites/demo-generated.yaml --writer-model gpt-4o\n  tooleval generate --out suites/docs.yaml --writer-model anthropic:claude-sonnet-4-5 -- npx -y @modelcontextprotocol/server-everything\n  tooleval generate --eval evals/agent-demo.yaml --mode agent --out suites/incident-generated.yaml\n\nThe writer is `--writer-model` (a name on the eval's model API, or PROVIDER:NAME), else the eval's `writer_model`, else its `model`; never the offline baseline. Every task carries `source: generated`; the tasks the check model fails are marked `review:` and listed at the end of the file: read those first.\n\nExit codes: 0 written, 2 usage or file error, 3 infrastructure error (what was written before is saved), 130 interrupted (what was written is saved)."
     )]
     Generate(GenerateArgs),
+    /// Say what this installation can find: its version and commit, Node.js for `npx` servers,
+    /// uv for `uvx` servers, Chromium for page screenshots, and which API keys are set (never
+    /// their values).
+    SelfCheck(SelfCheckArgs),
     /// Serve the built-in demo toolset (an imaginary shop's observability tools) over MCP.
     #[command(
         after_help = "Examples:\n  tooleval demo-server                      # stdio, for an eval's `command`\n  tooleval demo-server --http 127.0.0.1:8931  # streamable HTTP at /mcp"
@@ -663,6 +667,13 @@ pub struct BenchServerArgs {
     /// Hold agent conversations: a call at the first and second turns, an answer at the third.
     #[arg(long)]
     pub agent: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SelfCheckArgs {
+    /// `table`: a line per check on stdout; `json`: the checks as JSON.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]

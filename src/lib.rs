@@ -69,6 +69,7 @@ async fn dispatch(out: &Output, cli: Cli) -> Result<i32> {
         Command::Lint(args) => commands::lint_command(out, args).await,
         Command::Init(args) => commands::init_command(out, args).await,
         Command::Demo(args) => commands::demo_command(out, args).await,
+        Command::SelfCheck(args) => commands::self_check_command(out, args).await,
         Command::Generate(args) => commands::generate_command(out, args).await,
         Command::Sweep(args) => commands::sweep_command(out, args).await,
         Command::Cache(args) => commands::cache_command(out, args),

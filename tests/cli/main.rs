@@ -18,6 +18,7 @@ mod generate;
 mod hosts;
 mod html;
 mod improve;
+mod install;
 mod layers;
 mod loader_props;
 mod providers;
