@@ -30,7 +30,8 @@ fn tools() -> ToolSet {
                         "limit": { "type": "integer", "minimum": 1 },
                         "metric_name": { "type": "string" },
                         "follow": { "type": "boolean" },
-                        "query": { "type": ["string", "null"] }
+                        "query": { "type": ["string", "null"] },
+                        "count": { "type": ["integer", "null"] }
                     },
                     "required": ["service"]
                 }),
@@ -201,6 +202,10 @@ fn each_schema_rule_rejects_with_its_reason() {
         (
             vec![service(), arg("limit", "contains", "7")],
             "`limit` of `search_logs` takes no text",
+        ),
+        (
+            vec![service(), arg("count", "contains", "7")],
+            "`count` of `search_logs` takes no text",
         ),
         (
             vec![service(), arg("level", "one_of", "[\"warn\", \"loud\"]")],

@@ -151,3 +151,58 @@ fn self_check_says_what_it_finds_and_never_a_key() {
         .is_ok();
     assert_eq!(table.contains("ok  node"), has_node, "{table}");
 }
+
+/// The action's example workflow is shown in docs/ci.md as it is, names only inputs the action
+/// has, and every input of the action is in docs/ci.md's table.
+#[test]
+fn the_action_and_its_example_agree_with_the_docs() {
+    let doc = std::fs::read_to_string(repo().join("docs/ci.md")).unwrap();
+    let action: Value = tooleval::config::parse_yaml(
+        std::path::Path::new("action.yml"),
+        &std::fs::read_to_string(repo().join("action.yml")).unwrap(),
+    )
+    .unwrap();
+    let inputs = action["inputs"].as_object().unwrap();
+    for (name, input) in inputs {
+        assert!(
+            doc.contains(&format!("| `{name}` |")),
+            "docs/ci.md's table lacks the input `{name}`"
+        );
+        assert!(
+            input["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{name}"
+        );
+    }
+    let text = std::fs::read_to_string(repo().join("docs/examples/github-action.yml")).unwrap();
+    assert!(
+        doc.contains(&format!("```yaml\n{text}```")),
+        "docs/ci.md does not show github-action.yml as it is"
+    );
+    let workflow: Value =
+        tooleval::config::parse_yaml(std::path::Path::new("github-action.yml"), &text).unwrap();
+    let step = workflow["jobs"]["gate"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("tooleval/tooleval@"))
+        })
+        .expect("a step uses the action");
+    for key in step["with"].as_object().unwrap().keys() {
+        assert!(
+            inputs.contains_key(key),
+            "the example passes `{key}`, which the action does not take"
+        );
+    }
+    // Every script the action runs is in the repository.
+    for s in action["runs"]["steps"].as_array().unwrap() {
+        if let Some(run) = s["run"].as_str()
+            && let Some(script) = run.split("$GITHUB_ACTION_PATH/").nth(1)
+        {
+            let script = script.trim_end_matches('"');
+            assert!(repo().join(script).exists(), "{script}");
+        }
+    }
+}
