@@ -50,6 +50,11 @@ pub(crate) fn check(c: &Candidate, job: &Job, b: &Bounds<'_>) -> Result<Generate
     if prompt.split_whitespace().count() < 3 {
         return Err("the prompt is empty or too short to be a request".into());
     }
+    if let Some(shown) = crate::lint::hidden_in(prompt) {
+        return Err(format!(
+            "the prompt holds characters a reviewer cannot see ({shown}); write plain text"
+        ));
+    }
     names_no_tool(prompt, b.tools)?;
     not_a_duplicate(prompt, b.seen)?;
     let mut task = Generated::new(prompt, job.kind());

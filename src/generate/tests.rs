@@ -135,6 +135,20 @@ fn a_prompt_of_fewer_than_three_words_is_no_request() {
 }
 
 #[test]
+fn a_prompt_hiding_characters_is_rejected() {
+    let e = check(&positive(
+        "Follow checkout live\u{200B} and tell me.",
+        "tail_logs",
+        vec![arg("service", "present", "")],
+    ))
+    .unwrap_err();
+    assert!(
+        e.contains("characters a reviewer cannot see (Follow checkout live<U+200B>"),
+        "{e}"
+    );
+}
+
+#[test]
 fn an_exact_value_must_be_stated_and_underscores_read_as_spaces() {
     let metric = |prompt: &str| {
         check(&positive(

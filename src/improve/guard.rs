@@ -504,6 +504,10 @@ mod tests {
                 "tools:\n  tail_logs:\n    description: \" \"\n",
                 "lint finds new errors",
             ),
+            (
+                "tools:\n  tail_logs:\n    description: \"Stream a service's newest log lines as written.\\U000E0041\"\n",
+                "hidden character(s) in the description (tag character)",
+            ),
         ];
         for (reply, reason) in cases {
             let why = check(reply).err().unwrap_or_default();

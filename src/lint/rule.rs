@@ -45,11 +45,12 @@ pub(crate) enum Rule {
     InstructionsMissing,
     InstructionsUnknownTool,
     InstructionsLong,
+    HiddenCharacters,
 }
 
 impl Rule {
     /// Every rule, in the order `tooleval lint --help` and docs/descriptions.md list them.
-    pub(crate) const ALL: [Rule; 17] = [
+    pub(crate) const ALL: [Rule; 18] = [
         Rule::DescriptionMissing,
         Rule::DescriptionShort,
         Rule::ParamUndescribed,
@@ -67,6 +68,7 @@ impl Rule {
         Rule::InstructionsMissing,
         Rule::InstructionsUnknownTool,
         Rule::InstructionsLong,
+        Rule::HiddenCharacters,
     ];
 
     pub(crate) fn id(self) -> &'static str {
@@ -88,6 +90,7 @@ impl Rule {
             Rule::InstructionsMissing => "instructions-missing",
             Rule::InstructionsUnknownTool => "instructions-unknown-tool",
             Rule::InstructionsLong => "instructions-long",
+            Rule::HiddenCharacters => "hidden-characters",
         }
     }
 
@@ -96,7 +99,8 @@ impl Rule {
             Rule::DescriptionMissing
             | Rule::RequiredParamUndescribed
             | Rule::SchemaUnsupported
-            | Rule::TokenBudget => Severity::Error,
+            | Rule::TokenBudget
+            | Rule::HiddenCharacters => Severity::Error,
             Rule::DescriptionShort
             | Rule::ParamUndescribed
             | Rule::EnumInProse

@@ -255,6 +255,44 @@ fn each_rule_fires_on_its_case() {
         "{got:?}"
     );
     covered.insert(Rule::InstructionsLong.id());
+    // Hidden characters: in a parameter's description, in a server's instructions; none in a
+    // clean set.
+    let hiding = set(vec![(
+        "a_tool",
+        GOOD,
+        strict(
+            json!({"x": {"type": "string", "description": "The id.\u{200B}\u{E0041}"}}),
+            &["x"],
+        ),
+    )]);
+    let got: Vec<String> = super::lint_for(
+        &hiding,
+        &LintConfig::default(),
+        None,
+        &[],
+        &[server("s", 1, Some("Use a_tool.\u{202E}"))],
+    )
+    .into_iter()
+    .filter(|f| f.rule == Rule::HiddenCharacters)
+    .map(|f| {
+        format!(
+            "{} {} {}: {}",
+            f.severity.as_str(),
+            f.rule,
+            f.tools_text(),
+            f.message
+        )
+    })
+    .collect();
+    assert_eq!(
+        got,
+        [
+            "error hidden-characters (all): 1 hidden character(s) in the instructions of server `s` (bidirectional control): Use a_tool.<U+202E>",
+            "error hidden-characters a_tool: 2 hidden character(s) in the description of `x` (zero-width character, tag character): The id.<U+200B><U+E0041>; the tag characters spell \"A\"",
+        ],
+        "{got:?}"
+    );
+    covered.insert(Rule::HiddenCharacters.id());
     // The token rules have their own test below.
     let all: BTreeSet<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
     assert_eq!(covered, all, "a rule without a case");

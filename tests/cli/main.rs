@@ -23,6 +23,7 @@ mod layers;
 mod loader_props;
 mod providers;
 mod scripted;
+mod security;
 mod support;
 mod sweep;
 mod tokens;

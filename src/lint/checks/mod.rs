@@ -1,6 +1,9 @@
 //! The checks behind the rules, one function per rule, grouped by what they read.
 
 mod descriptions;
+mod hidden;
+
+pub(crate) use hidden::hidden_in;
 mod instructions;
 mod names;
 mod schema;
@@ -31,6 +34,7 @@ pub(crate) fn run(rule: Rule, ctx: &Context) -> Vec<Finding> {
         Rule::InstructionsMissing => instructions::instructions_missing(ctx),
         Rule::InstructionsUnknownTool => instructions::instructions_unknown_tool(ctx),
         Rule::InstructionsLong => instructions::instructions_long(ctx),
+        Rule::HiddenCharacters => hidden::hidden_characters(ctx),
         Rule::DescriptionMissing => descriptions::description_missing(ctx),
         Rule::DescriptionShort => descriptions::description_short(ctx),
         Rule::ParamUndescribed => descriptions::param_undescribed(ctx),
