@@ -44,7 +44,7 @@ pub enum Command {
     /// Check tool definitions offline: vague or missing descriptions, names and descriptions a
     /// model will confuse, schema features APIs reject, token cost. Exit code 1 on errors.
     #[command(
-        after_help = "Examples:\n  tooleval lint -- tooleval demo-server\n  tooleval lint --eval evals/demo.yaml --format json\n  tooleval lint --provider gemini -- npx -y @modelcontextprotocol/server-filesystem /tmp\n\nRules: description-missing, description-short, param-undescribed, required-param-undescribed, enum-in-prose, shared-prefix, similar-names, similar-descriptions, schema-unsupported, schema-converted, name-mapped, strict-mode, tool-tokens, token-budget, instructions-missing, instructions-unknown-tool, instructions-long, hidden-characters. Switch them off or tune them under `lint:` in the eval file."
+        after_help = "Examples:\n  tooleval lint -- tooleval demo-server\n  tooleval lint --eval evals/demo.yaml --format json\n  tooleval lint --provider gemini -- npx -y @modelcontextprotocol/server-filesystem /tmp\n\nRules: description-missing, description-short, param-undescribed, required-param-undescribed, enum-in-prose, shared-prefix, similar-names, similar-descriptions, schema-unsupported, schema-converted, name-mapped, strict-mode, tool-tokens, token-budget, instructions-missing, instructions-unknown-tool, instructions-long, hidden-characters, model-instructions, tool-shadowing, exfiltration, annotation-mismatch. Switch them off or tune them under `lint:` in the eval file."
     )]
     Lint(LintArgs),
     /// Write a starter eval file and suite for a server's tools: one task per tool, the prompts

@@ -46,11 +46,15 @@ pub(crate) enum Rule {
     InstructionsUnknownTool,
     InstructionsLong,
     HiddenCharacters,
+    ModelInstructions,
+    ToolShadowing,
+    Exfiltration,
+    AnnotationMismatch,
 }
 
 impl Rule {
     /// Every rule, in the order `tooleval lint --help` and docs/descriptions.md list them.
-    pub(crate) const ALL: [Rule; 18] = [
+    pub(crate) const ALL: [Rule; 22] = [
         Rule::DescriptionMissing,
         Rule::DescriptionShort,
         Rule::ParamUndescribed,
@@ -69,6 +73,10 @@ impl Rule {
         Rule::InstructionsUnknownTool,
         Rule::InstructionsLong,
         Rule::HiddenCharacters,
+        Rule::ModelInstructions,
+        Rule::ToolShadowing,
+        Rule::Exfiltration,
+        Rule::AnnotationMismatch,
     ];
 
     pub(crate) fn id(self) -> &'static str {
@@ -91,6 +99,10 @@ impl Rule {
             Rule::InstructionsUnknownTool => "instructions-unknown-tool",
             Rule::InstructionsLong => "instructions-long",
             Rule::HiddenCharacters => "hidden-characters",
+            Rule::ModelInstructions => "model-instructions",
+            Rule::ToolShadowing => "tool-shadowing",
+            Rule::Exfiltration => "exfiltration",
+            Rule::AnnotationMismatch => "annotation-mismatch",
         }
     }
 
@@ -100,7 +112,10 @@ impl Rule {
             | Rule::RequiredParamUndescribed
             | Rule::SchemaUnsupported
             | Rule::TokenBudget
-            | Rule::HiddenCharacters => Severity::Error,
+            | Rule::HiddenCharacters
+            | Rule::ModelInstructions
+            | Rule::ToolShadowing
+            | Rule::Exfiltration => Severity::Error,
             Rule::DescriptionShort
             | Rule::ParamUndescribed
             | Rule::EnumInProse
@@ -110,7 +125,8 @@ impl Rule {
             | Rule::SchemaConverted
             | Rule::ToolTokens
             | Rule::InstructionsUnknownTool
-            | Rule::InstructionsLong => Severity::Warning,
+            | Rule::InstructionsLong
+            | Rule::AnnotationMismatch => Severity::Warning,
             Rule::NameMapped | Rule::StrictMode | Rule::InstructionsMissing => Severity::Info,
         }
     }

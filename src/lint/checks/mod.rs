@@ -7,6 +7,7 @@ pub(crate) use hidden::hidden_in;
 mod instructions;
 mod names;
 mod schema;
+mod security;
 mod tokens;
 
 use super::finding::Finding;
@@ -35,6 +36,10 @@ pub(crate) fn run(rule: Rule, ctx: &Context) -> Vec<Finding> {
         Rule::InstructionsUnknownTool => instructions::instructions_unknown_tool(ctx),
         Rule::InstructionsLong => instructions::instructions_long(ctx),
         Rule::HiddenCharacters => hidden::hidden_characters(ctx),
+        Rule::ModelInstructions => security::model_instructions(ctx),
+        Rule::ToolShadowing => security::tool_shadowing(ctx),
+        Rule::Exfiltration => security::exfiltration(ctx),
+        Rule::AnnotationMismatch => security::annotation_mismatch(ctx),
         Rule::DescriptionMissing => descriptions::description_missing(ctx),
         Rule::DescriptionShort => descriptions::description_short(ctx),
         Rule::ParamUndescribed => descriptions::param_undescribed(ctx),
