@@ -162,6 +162,10 @@ pub struct RunArgs {
     /// loop; ask no model, call no tool, write no report.
     #[arg(long)]
     pub dry_run: bool,
+    /// Accept the servers' tool definitions as they are now: write them over the lock file
+    /// beside the eval (`tooleval.lock`) before the run.
+    #[arg(long)]
+    pub update_lock: bool,
     /// Also write the run as a self-contained HTML page here (one per variant or model, named
     /// like the reports; with several models, this is the matrix's page); it needs no server
     /// and no network to read.
@@ -443,6 +447,10 @@ pub enum FailOn {
     /// Under a host that defers tools, search returned the expected tool less often than
     /// `--min-search-hit-rate`.
     SearchHitRate,
+    /// The servers' tool definitions (names, descriptions, schemas, annotations, instructions)
+    /// differ from the lock file beside the eval (`tooleval tools --lock`); checked before any
+    /// request.
+    ToolsChanged,
 }
 
 /// Part I (1-based) of N.
@@ -531,6 +539,12 @@ pub struct ToolsArgs {
     /// adds to the system prompt (a built-in profile or a profile file).
     #[arg(long, value_name = "NAME|FILE")]
     pub host: Option<String>,
+    /// Record every server's tool definitions (names, descriptions, schemas, annotations,
+    /// instructions, a hash per tool) in this lock file [default: tooleval.lock beside the eval,
+    /// else in the working folder]; `run`, `lint` and `tools` then say what changed since.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["host", "descriptions"])]
+    #[allow(clippy::option_option)]
+    pub lock: Option<Option<PathBuf>>,
 }
 
 /// Which servers to list: one on the command line, or every server of an eval file; shared by

@@ -18,6 +18,10 @@ pub(crate) async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
     check_disabled(&cfg.disable)?;
     let encoding = listing.encoding(args.target.encoding);
     let (mut tools, mut servers) = listing.list().await?;
+    if args.target.descriptions.is_none() {
+        let lock = crate::report::lock_path(args.target.eval.as_deref());
+        super::lock::compare_with_lock(out, &lock, &tools, &servers)?;
+    }
     tools.count_tokens(encoding);
     // Each server's instructions and their tokens: what hosts put before the model too.
     crate::mcp::count_instructions(&mut servers, encoding);

@@ -9,6 +9,7 @@ mod generate;
 mod improve;
 mod init;
 mod lint;
+mod lock;
 mod matrix;
 mod merge;
 mod report;

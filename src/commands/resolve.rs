@@ -74,6 +74,7 @@ impl From<cli::FailOn> for FailOn {
             cli::FailOn::Critical => FailOn::Critical,
             cli::FailOn::TokenBudget => FailOn::TokenBudget,
             cli::FailOn::SearchHitRate => FailOn::SearchHitRate,
+            cli::FailOn::ToolsChanged => FailOn::ToolsChanged,
         }
     }
 }

@@ -14,6 +14,16 @@ pub(crate) async fn tools_command(out: &Output, args: ToolsArgs) -> Result<i32> 
     )?;
     let encoding = listing.encoding(args.target.encoding);
     let (mut tools, mut servers) = listing.list().await?;
+    let lock = crate::report::lock_path(args.target.eval.as_deref());
+    if let Some(given) = &args.lock {
+        let path = given.clone().unwrap_or(lock);
+        super::lock::write_lock(out, &path, &tools, &servers)?;
+        return Ok(exit::OK);
+    }
+    // Compared only with the servers' own texts (a descriptions file's would read as changes).
+    if args.target.descriptions.is_none() {
+        super::lock::compare_with_lock(out, &lock, &tools, &servers)?;
+    }
     let mut presented = None;
     if let Some(name) = &args.host {
         let profile = crate::config::HostProfile::resolve(name, std::path::Path::new("."))?;

@@ -28,6 +28,8 @@ pub(crate) enum FailOn {
     TokenBudget,
     /// Under a deferring host, search returned the expected tool less often than the floor.
     SearchHitRate,
+    /// The servers' tool definitions differ from the lock file's (checked before any request).
+    ToolsChanged,
 }
 
 impl FailOn {
@@ -41,6 +43,7 @@ impl FailOn {
             FailOn::Critical => "critical",
             FailOn::TokenBudget => "token-budget",
             FailOn::SearchHitRate => "search-hit-rate",
+            FailOn::ToolsChanged => "tools-changed",
         }
     }
 }
@@ -172,6 +175,9 @@ pub(crate) fn evaluate(
             FailOn::TokenBudget => over_token_budget(r),
             FailOn::Critical => failing_critical_tasks(r),
             FailOn::SearchHitRate => below_search_floor(r, min_search_hit_rate.unwrap_or(0.0)),
+            // Held against the lock file before the first request (`commands/lock.rs`): a run
+            // that got this far had the definitions it locked.
+            FailOn::ToolsChanged => Vec::new(),
         })
         .collect()
 }

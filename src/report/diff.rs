@@ -544,7 +544,7 @@ pub(crate) fn tool_changes(base: &[ToolInfo], head: &[ToolInfo]) -> ToolChanges 
 
 /// The servers whose instructions differ, head's order first, then those only in base; a
 /// server missing from one run has none there.
-fn instruction_changes(
+pub(crate) fn instruction_changes(
     base: &[crate::record::ServerInfo],
     head: &[crate::record::ServerInfo],
 ) -> Vec<InstructionChange> {

@@ -9,6 +9,7 @@ mod html;
 mod improve;
 mod json;
 mod junit;
+mod lock;
 mod markdown;
 mod matrix;
 mod merge;
@@ -43,6 +44,7 @@ pub(crate) use improve::{
 };
 pub(crate) use json::{summary_json, variants_json};
 pub(crate) use junit::render_junit;
+pub(crate) use lock::{Lock, LockChanges, lock_path};
 pub(crate) use markdown::{render_diff_markdown, render_matrix_markdown, render_step_summary};
 pub(crate) use matrix::{Matrix, MatrixCell, build_matrix, matrix_labels, provider_name};
 pub(crate) use merge::merge_reports;
@@ -51,8 +53,8 @@ pub(crate) use svg::render_sweep_svg;
 pub(crate) use sweep::{SWEEP_SCHEMA_VERSION, SweepPoint, SweepReport, TaskBreak, TrialOutcome};
 pub(crate) use table::{
     TaskRows, render_diff_table, render_dry_run, render_findings, render_improve_table,
-    render_instructions, render_matrix, render_sweep_table, render_table, render_tools_table,
-    render_variants, wrap,
+    render_instructions, render_lock_changes, render_matrix, render_sweep_table, render_table,
+    render_tools_table, render_variants, wrap,
 };
 pub(crate) use text::host_lines;
 pub(crate) use types::{

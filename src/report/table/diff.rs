@@ -219,6 +219,13 @@ fn tool_stats(d: &ReportDiff) -> String {
     out
 }
 
+/// What changed since a lock file: its tools added, removed and changed, and instructions.
+pub(crate) fn render_lock_changes(c: &crate::report::LockChanges, width: u16) -> String {
+    let mut out = tool_changes(&c.tools, width);
+    out.push_str(&instruction_changes(&c.instructions, width));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ mod variants;
 
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 
-pub(crate) use diff::render_diff_table;
+pub(crate) use diff::{render_diff_table, render_lock_changes};
 pub(crate) use dry_run::render_dry_run;
 pub(crate) use findings::render_findings;
 pub(crate) use improve::render_improve_table;
