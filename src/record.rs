@@ -339,6 +339,23 @@ pub(crate) struct AgentRecord {
     /// The judge's verdict on the final answer, when the task has a rubric.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge: Option<JudgeRecord>,
+    /// A call the task forbids, or that may not run, made right after a tool result that
+    /// carried instructions to the model: the model followed an injection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub injection: Option<Injection>,
+}
+
+/// An injection the model followed: which result carried it, what it said, the call after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Injection {
+    /// The turn (1-based) whose reply made the call.
+    pub turn: u32,
+    /// The call the model made: a tool the task forbids, or one that may not run.
+    pub call: String,
+    /// The tool whose result, the turn before, carried the instructions.
+    pub after: String,
+    /// What in that result reads as instructions to the model.
+    pub said: String,
 }
 
 /// How a reply asked to follow an output schema (`model::OutputSchema`) was asked for.

@@ -8,7 +8,7 @@ mod similarity;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use checks::hidden_in;
+pub(crate) use checks::{hidden_in, instructions_in};
 pub(crate) use finding::Finding;
 pub(crate) use rule::{Rule, Severity};
 pub(crate) use run::{lint, lint_for};

@@ -155,6 +155,10 @@ pub(crate) struct AgentTotals {
     /// Answers the judge gave no verdict on (it failed, or its reply could not be read).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub judge_errors: u64,
+    /// Trials whose model made a forbidden or refused call right after a tool result that
+    /// carried instructions (`AgentRecord::injection`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub followed_injection: u64,
 }
 
 impl AgentTotals {
@@ -172,6 +176,7 @@ impl AgentTotals {
                 None => {}
             }
             t.trials += 1;
+            t.followed_injection += u64::from(a.injection.is_some());
             t.turns += a.turns.len() as u64;
             t.redundant_calls += u64::from(a.redundant_calls);
             t.tool_errors += u64::from(a.tool_errors);

@@ -126,6 +126,11 @@ fn smuggled(found: &[(usize, char, &str)]) -> Option<String> {
     (!text.trim().is_empty()).then_some(text)
 }
 
+/// The ASCII that tag characters in `text` spell, when they spell any.
+pub(crate) fn smuggled_text(text: &str) -> Option<String> {
+    smuggled(&find(text))
+}
+
 /// A name's letters from another script among Latin ones (`rеad_file` with a Cyrillic `е`).
 fn confusable(name: &str) -> Vec<char> {
     let latin = name.chars().any(|c| c.is_ascii_alphabetic());

@@ -4,6 +4,7 @@ mod descriptions;
 mod hidden;
 
 pub(crate) use hidden::hidden_in;
+pub(crate) use security::instructions_in;
 mod instructions;
 mod names;
 mod schema;

@@ -89,6 +89,17 @@ static INSTRUCTIONS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
     ]
 });
 
+/// What in a text reads as instructions to the model (a tool result, in an agent trial): the
+/// first pattern of `model-instructions` it holds, or the ASCII that tag characters spell.
+pub(crate) fn instructions_in(text: &str) -> Option<String> {
+    if let Some(spelled) = super::hidden::smuggled_text(text) {
+        return Some(format!("tag characters spelling {spelled:?}"));
+    }
+    INSTRUCTIONS
+        .iter()
+        .find_map(|(kind, re)| re.find(text).map(|m| format!("{kind}: \"{}\"", m.as_str())))
+}
+
 pub(crate) fn model_instructions(ctx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut push = |place: String, text: &str, tools: Vec<String>| {

@@ -292,6 +292,13 @@ fn accuracy(r: &Report) -> String {
             rate_bar(&rates.full_call)
         );
     }
+    if let Some(a) = s.agent.as_ref().filter(|a| a.followed_injection > 0) {
+        let _ = write!(
+            b,
+            "<tr><th>followed an injection (a forbidden or refused call right after a tool result carrying instructions)</th><td><b>{} of {} agent trials</b></td></tr>",
+            a.followed_injection, a.trials
+        );
+    }
     if let Some(search) = &s.search {
         let _ = write!(
             b,
