@@ -62,6 +62,20 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
         let (mut tools, mut servers) = (listed.tools.clone(), listed.servers.clone());
         crate::mcp::apply_descriptions(&mut tools, &mut servers, d)?;
     }
+    // The lock, as a single run checks it: before any request.
+    if let Some(code) = super::lock::check_before_run(
+        out,
+        &args.eval,
+        &prepared.listed.tools,
+        &prepared.listed.servers,
+        args.update_lock,
+        gate.fail_on.contains(&crate::gate::FailOn::ToolsChanged),
+    )? {
+        if let Some(live) = &prepared.listed.live {
+            live.close().await;
+        }
+        return Ok(code);
+    }
     let plan = Plan {
         tasks: prepared.tasks,
         opts: prepared.opts,

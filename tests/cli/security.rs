@@ -192,6 +192,18 @@ fn a_rug_pull_is_caught_before_any_request() {
         err.contains("gate failed: tools-changed (no request was sent)"),
         "{err}"
     );
+    // A model matrix checks the lock as a single run does.
+    let (code, err) = run(&[
+        "--fail-on",
+        "tools-changed",
+        "--model",
+        "m",
+        "--model",
+        "baseline",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(server.requests(), before, "a request was sent: {err}");
+    assert!(err.contains("gate failed: tools-changed"), "{err}");
     // lint and tools say it too; without the condition, a run goes on, warned.
     for args in [
         &["lint", "--eval", "eval.yaml"][..],
