@@ -61,17 +61,18 @@ pub(crate) fn compare_with_lock(
     Ok(Some(changes))
 }
 
-/// `run`'s check before any request: the lock compared (and rewritten with `update`); the exit
-/// code of a failed gate when `fail` and anything changed.
-pub(crate) fn check_before_run(
+/// `run`'s check before any request (a single run's or a matrix's): the lock compared (and
+/// rewritten with `update`); the exit code of a failed gate when `fail` and anything changed,
+/// the servers kept open for agent calls closed first.
+pub(crate) async fn check_before_run(
     out: &Output,
     eval: &Path,
-    tools: &ToolSet,
-    servers: &[ServerInfo],
+    listed: &crate::session::Listed,
     update: bool,
     fail: bool,
 ) -> Result<Option<i32>> {
     let path = report::lock_path(Some(eval));
+    let (tools, servers) = (&listed.tools, &listed.servers);
     if update {
         write_lock(out, &path, tools, servers)?;
         return Ok(None);
@@ -90,6 +91,9 @@ pub(crate) fn check_before_run(
         )),
         Some(c) if fail && !c.is_empty() => {
             out.say("gate failed: tools-changed (no request was sent)\n");
+            if let Some(live) = &listed.live {
+                live.close().await;
+            }
             Ok(Some(exit::GATE_FAILED))
         }
         _ => Ok(None),

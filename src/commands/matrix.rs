@@ -66,14 +66,12 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
     if let Some(code) = super::lock::check_before_run(
         out,
         &args.eval,
-        &prepared.listed.tools,
-        &prepared.listed.servers,
+        &prepared.listed,
         args.update_lock,
         gate.fail_on.contains(&crate::gate::FailOn::ToolsChanged),
-    )? {
-        if let Some(live) = &prepared.listed.live {
-            live.close().await;
-        }
+    )
+    .await?
+    {
         return Ok(code);
     }
     let plan = Plan {

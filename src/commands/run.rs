@@ -56,18 +56,15 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
         .await?;
     check_descriptions(&variants, &prepared.listed)?;
     // A rug pull is caught before any request: the listing against the lock beside the eval.
-    let fail_on_lock = gate.fail_on.contains(&crate::gate::FailOn::ToolsChanged);
     if let Some(code) = super::lock::check_before_run(
         out,
         &args.eval,
-        &prepared.listed.tools,
-        &prepared.listed.servers,
+        &prepared.listed,
         args.update_lock,
-        fail_on_lock,
-    )? {
-        if let Some(live) = &prepared.listed.live {
-            live.close().await;
-        }
+        gate.fail_on.contains(&crate::gate::FailOn::ToolsChanged),
+    )
+    .await?
+    {
         return Ok(code);
     }
     let plan = Plan {

@@ -575,25 +575,14 @@ impl Writing<'_> {
 
     /// The writer's reply text, within its time limit; an interrupt or a failure stops.
     async fn ask(&self, req: &ModelRequest) -> std::result::Result<String, Stop> {
-        let name = self.writer.info().name;
-        let reply = tokio::select! {
-            r = tokio::time::timeout(self.timeout, self.writer.complete(req)) => r,
-            () = crate::run::stop_signal() => return Err(Stop::Interrupted),
-        };
-        match reply {
-            Err(_) => Err(Stop::Failed(Error::Model {
-                message: format!(
-                    "the writer `{name}` did not answer {} in {} s",
-                    req.task,
-                    self.timeout.as_secs()
-                ),
-                hint: Some("raise the writer's `timeout_secs`, or try again (what was written so far is saved)".into()),
-            })),
-            Ok(Err(e)) => Err(Stop::Failed(Error::Model {
-                message: format!("the writer `{name}` failed {}: {}", req.task, e.message),
-                hint: e.hint,
-            })),
-            Ok(Ok(r)) => Ok(r.content.unwrap_or_default()),
+        let what = format!(" {}", req.task);
+        let after = " (what was written so far is saved)";
+        match crate::session::ask_writer(self.writer.as_ref(), req, self.timeout, &what, after)
+            .await
+        {
+            Ok(r) => Ok(r.content.unwrap_or_default()),
+            Err(crate::session::WriterStop::Interrupted) => Err(Stop::Interrupted),
+            Err(crate::session::WriterStop::Failed(e)) => Err(Stop::Failed(e)),
         }
     }
 }

@@ -721,29 +721,12 @@ async fn ask_writer(
     p: &Prepared,
     req: &crate::model::ModelRequest,
 ) -> std::result::Result<crate::model::ModelReply, Stop> {
-    let reply = tokio::select! {
-        r = tokio::time::timeout(p.writer_timeout, p.writer.complete(req)) => r,
-        () = crate::run::stop_signal() => return Err(Stop::Interrupted),
-    };
-    match reply {
-        Err(_) => Err(Stop::Failed(Error::Model {
-            message: format!(
-                "the writer `{}` did not answer in {} s",
-                p.writer.info().name,
-                p.writer_timeout.as_secs()
-            ),
-            hint: Some("raise the writer's `timeout_secs`, or try again".into()),
-        })),
-        Ok(Err(e)) => Err(Stop::Failed(Error::Model {
-            message: format!(
-                "the writer `{}` failed: {}",
-                p.writer.info().name,
-                e.message
-            ),
-            hint: e.hint,
-        })),
-        Ok(Ok(r)) => Ok(r),
-    }
+    crate::session::ask_writer(p.writer.as_ref(), req, p.writer_timeout, "", "")
+        .await
+        .map_err(|s| match s {
+            crate::session::WriterStop::Interrupted => Stop::Interrupted,
+            crate::session::WriterStop::Failed(e) => Stop::Failed(e),
+        })
 }
 
 fn indent_rest(s: &str) -> String {

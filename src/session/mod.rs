@@ -28,6 +28,45 @@ use crate::record::ServerInfo;
 use crate::run::{AgentRun, AgentTask, ExecOptions, Executed, PlannedTask, Policy, execute};
 use crate::score::Judge;
 
+/// Why a writer's request brought no reply.
+pub(crate) enum WriterStop {
+    Interrupted,
+    Failed(Error),
+}
+
+/// The writer's reply to `req` within `timeout`; Ctrl-C or a failure stops. `what` follows the
+/// writer's name in a failure ("", or " (writer: tasks for `x`)"); `after` ends the timeout's
+/// hint.
+pub(crate) async fn ask_writer(
+    writer: &dyn Model,
+    req: &model::ModelRequest,
+    timeout: std::time::Duration,
+    what: &str,
+    after: &str,
+) -> std::result::Result<model::ModelReply, WriterStop> {
+    let name = writer.info().name;
+    let reply = tokio::select! {
+        r = tokio::time::timeout(timeout, writer.complete(req)) => r,
+        () = crate::run::stop_signal() => return Err(WriterStop::Interrupted),
+    };
+    match reply {
+        Err(_) => Err(WriterStop::Failed(Error::Model {
+            message: format!(
+                "the writer `{name}` did not answer{what} in {} s",
+                timeout.as_secs()
+            ),
+            hint: Some(format!(
+                "raise the writer's `timeout_secs`, or try again{after}"
+            )),
+        })),
+        Ok(Err(e)) => Err(WriterStop::Failed(Error::Model {
+            message: format!("the writer `{name}` failed{what}: {}", e.message),
+            hint: e.hint,
+        })),
+        Ok(Ok(r)) => Ok(r),
+    }
+}
+
 /// Seconds a writer's request may take (it writes several texts, not one call).
 pub(crate) const WRITER_TIMEOUT_SECS: u64 = 120;
 
