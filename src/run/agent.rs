@@ -701,7 +701,7 @@ impl Conversation {
             }
             None => {
                 let verdict = t.judge.judge_agent(
-                    &t.t.task,
+                    crate::score::Checks::of(&t.t.task),
                     &Judged {
                         calls: &self.calls,
                         end: agent.end,

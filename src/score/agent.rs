@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use super::matcher::describe;
 use super::outcome::{ActualCall, Judge, Verdict, cut, names};
-use crate::config::{AnswerCheck, Call, Expect, Matcher, Order, Sequence, Task, Trajectory};
+use crate::config::{
+    Answer, AnswerCheck, Call, Expect, Matcher, Order, Sequence, Task, Trajectory,
+};
 use crate::record::{LoopEnd, Outcome};
 
 /// How an agent conversation went, as scoring needs it.
@@ -28,6 +30,38 @@ pub(crate) struct Conversation<'a> {
     pub turns: usize,
 }
 
+/// What a conversation (or one turn of it) is held to: a task's `expect`, `trajectory` and
+/// `answer`, or a scripted turn's own.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Checks<'a> {
+    pub expect: Option<&'a Expect>,
+    pub trajectory: Option<&'a Trajectory>,
+    pub answer: Option<&'a Answer>,
+}
+
+impl<'a> Checks<'a> {
+    /// A task's own checks.
+    pub(crate) fn of(task: &'a Task) -> Checks<'a> {
+        Checks {
+            expect: task.expect.as_ref(),
+            trajectory: task.trajectory.as_deref(),
+            answer: task.answer.as_deref(),
+        }
+    }
+
+    /// Every tool `expect` and then `trajectory` name as calls to make, in order.
+    fn expected_tools(&self) -> Vec<String> {
+        let mut tools: Vec<String> = self
+            .expect
+            .map(|e| e.tools().into_iter().map(str::to_owned).collect())
+            .unwrap_or_default();
+        if let Some(t) = self.trajectory {
+            tools.extend(t.calls.iter().map(|c| c.tool.clone()));
+        }
+        tools
+    }
+}
+
 impl Judge {
     /// The verdict of an agent conversation that ended without an infrastructure failure.
     ///
@@ -35,12 +69,8 @@ impl Judge {
     /// call that may not run) gets its own outcome only when every call the task requires was
     /// made with passing arguments; otherwise the outcome of the call that is missing or wrong.
     /// The reason says both.
-    pub(crate) fn judge_agent(&self, task: &Task, c: &Conversation) -> Verdict {
-        let expected_tools: Vec<String> = task
-            .expected_tools()
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+    pub(crate) fn judge_agent(&self, task: Checks<'_>, c: &Conversation) -> Verdict {
+        let expected_tools = task.expected_tools();
         let verdict = |outcome, reason: String| Verdict {
             outcome,
             reason,
@@ -93,10 +123,10 @@ impl Judge {
     /// The calls against `expect` and `trajectory`: what held, or the first failure.
     fn judge_trajectory(
         &self,
-        task: &Task,
+        task: Checks<'_>,
         calls: &[ActualCall],
     ) -> Result<String, (Outcome, String)> {
-        let t = task.trajectory.as_ref();
+        let t = task.trajectory;
         if let Some(t) = t {
             if let Some(bad) = calls.iter().find(|c| t.forbid.contains(&c.name)) {
                 return Err((
@@ -113,7 +143,7 @@ impl Judge {
                 ));
             }
         }
-        if let Some(e) = &task.expect {
+        if let Some(e) = task.expect {
             self.judge_expect(e, calls)?;
         }
         if let Some(t) = t {
@@ -307,8 +337,8 @@ impl Judge {
 }
 
 /// The final answer against the task's `answer` checks: the first that fails, said plainly.
-pub(crate) fn check_answer(task: &Task, answer: Option<&str>) -> Result<(), String> {
-    let Some(checks) = &task.answer else {
+pub(crate) fn check_answer(task: Checks<'_>, answer: Option<&str>) -> Result<(), String> {
+    let Some(checks) = task.answer else {
         return Ok(());
     };
     let text = answer.unwrap_or("").trim();
@@ -401,7 +431,7 @@ mod tests {
     }
 
     fn outcome(t: &Task, c: &Conversation) -> (Outcome, String) {
-        let v = judge().judge_agent(t, c);
+        let v = judge().judge_agent(Checks::of(t), c);
         (v.outcome, v.reason)
     }
 
@@ -596,7 +626,7 @@ mod tests {
     fn each_answer_check_accepts_and_rejects() {
         let fits = |check: &str, text: &str| {
             let t = task(&format!("answer: {check}\n"));
-            check_answer(&t, Some(text)).is_ok()
+            check_answer(Checks::of(&t), Some(text)).is_ok()
         };
         assert!(fits("\"v2.14.0\"", " v2.14.0 "));
         assert!(!fits("\"v2.14.0\"", "v2.14.0, live"));

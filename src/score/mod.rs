@@ -8,7 +8,7 @@ mod search;
 mod stats;
 mod summary;
 
-pub(crate) use agent::Conversation;
+pub(crate) use agent::{Checks, Conversation};
 pub(crate) use matcher::check_args;
 pub(crate) use outcome::{ActualCall, Judge};
 pub(crate) use paired::PairedTest;
