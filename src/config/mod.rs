@@ -4,6 +4,7 @@ mod agent;
 mod descriptions;
 mod document;
 mod eval;
+mod expect;
 mod host;
 mod load;
 mod located;
@@ -29,6 +30,8 @@ pub(crate) use eval::{
     EvalFile, Isolate, LintConfig, ModelConfig, ModelSpec, SchemaForm, ServerSpec, ToolChoice,
     is_baseline,
 };
+pub use expect::Expect;
+pub use expect::Order;
 pub(crate) use host::{
     CapAction, DeferralMode, HostProfile, InstructionsPlace, NamePart, NameRule, NativeSearch,
     Ranking, Returns, SearchTool, Violation, Visible, Weights,
@@ -43,9 +46,7 @@ pub use matcher::Call;
 pub use matcher::Matcher;
 pub(crate) use overrides::{Overrides, model_named};
 pub(crate) use schema::{descriptions_schema, eval_schema, host_schema, suite_schema};
-pub use suite::Expect;
 pub use suite::Message;
-pub use suite::Order;
 pub use suite::Prompt;
 pub use suite::Role;
 pub use suite::Source;
