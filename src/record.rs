@@ -44,6 +44,9 @@ pub(crate) enum Outcome {
     /// Agent mode: the loop stopped at a call that may not run and has no mock, before the
     /// answer that `answer` checks; the calls up to it were right.
     Stopped,
+    /// A conversation with a simulated user: a call's argument holds a value the user had not
+    /// given (and no result had shown) where the model should have asked for it.
+    InventedArgument,
     /// Infrastructure failed (the model or a server); not counted as a model failure.
     Error,
 }
@@ -111,7 +114,7 @@ impl<'de> Deserialize<'de> for OutcomeCounts {
 }
 
 impl Outcome {
-    pub(crate) const ALL: [Outcome; 11] = [
+    pub(crate) const ALL: [Outcome; 12] = [
         Outcome::Pass,
         Outcome::BadArgs,
         Outcome::InvalidArgs,
@@ -122,6 +125,7 @@ impl Outcome {
         Outcome::TurnLimit,
         Outcome::Looped,
         Outcome::Stopped,
+        Outcome::InventedArgument,
         Outcome::Error,
     ];
 
@@ -137,6 +141,7 @@ impl Outcome {
             Outcome::TurnLimit => "turn_limit",
             Outcome::Looped => "looped",
             Outcome::Stopped => "stopped",
+            Outcome::InventedArgument => "invented_argument",
             Outcome::Error => "error",
         }
     }
@@ -155,6 +160,7 @@ impl Outcome {
                 | Outcome::TurnLimit
                 | Outcome::Looped
                 | Outcome::Stopped
+                | Outcome::InventedArgument
         )
     }
 }
@@ -343,6 +349,103 @@ pub(crate) struct AgentRecord {
     /// carried instructions to the model: the model followed an injection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub injection: Option<Injection>,
+    /// A conversation (scripted turns or a simulated user): the user's side and how it went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialogue: Option<Box<Dialogue>>,
+}
+
+/// How a conversation with the user went, beside the model's turns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Dialogue {
+    /// The user's messages, the task's prompt included.
+    pub user_turns: u32,
+    /// Scripted turns: each user turn's verdict, up to the first that failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verdicts: Vec<TurnVerdict>,
+    /// Scripted turns: the user turn (1 is the prompt's) whose checks failed first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_turn: Option<u32>,
+    /// A simulated user: the model that played it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_model: Option<String>,
+    pub end: DialogueEnd,
+    /// A simulated user: its messages until it said the goal was met (the prompt counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turns_to_goal: Option<u32>,
+    /// What the simulated user said with its done marker, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closing: Option<String>,
+    /// The model's answers that asked the user something (a question mark in the text).
+    pub questions: u32,
+    /// A simulated user: the arguments a required value or a fact the user knew went into,
+    /// and where each value came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked: Option<AskedBeforeActing>,
+}
+
+/// Whether the model asked for what it lacked before acting: each checked argument of a call
+/// and where its value came from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct AskedBeforeActing {
+    /// No argument was invented.
+    pub passed: bool,
+    /// Arguments whose value the user gave in a reply, after the prompt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asked: Vec<ArgumentSource>,
+    /// Arguments whose value neither the user nor a result had given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invented: Vec<ArgumentSource>,
+}
+
+/// One argument of a call, its value, and the user turn at which it was used (or given).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ArgumentSource {
+    pub tool: String,
+    pub argument: String,
+    pub value: String,
+    /// The user turn of the call (1 is the prompt's).
+    pub turn: u32,
+}
+
+/// One user turn's verdict in a scripted conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct TurnVerdict {
+    /// The user turn (1 is the prompt's).
+    pub turn: u32,
+    pub outcome: Outcome,
+    pub reason: String,
+    /// The judge's verdict on this turn's answer, when the turn has a rubric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge: Option<JudgeRecord>,
+}
+
+/// How a conversation ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum DialogueEnd {
+    /// Every scripted turn was answered.
+    #[default]
+    Scripted,
+    /// A scripted turn failed its checks; the turns after it were not sent.
+    FailedTurn,
+    /// The simulated user said its goal was met.
+    Done,
+    /// The simulated user reached `max_turns` without saying its goal was met.
+    TurnLimit,
+    /// The model did not answer a turn (the loop stopped, looped, hit `max_turns` or failed).
+    Unanswered,
+}
+
+impl DialogueEnd {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            DialogueEnd::Scripted => "every turn answered",
+            DialogueEnd::FailedTurn => "a turn failed",
+            DialogueEnd::Done => "the user's goal was met",
+            DialogueEnd::TurnLimit => "the user's turn limit",
+            DialogueEnd::Unanswered => "a turn went unanswered",
+        }
+    }
 }
 
 /// An injection the model followed: which result carried it, what it said, the call after.
@@ -456,6 +559,9 @@ pub(crate) struct StoppedAt {
 /// One turn: the model's reply and what each of its calls returned.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TurnRecord {
+    /// The user's message this reply is the first answer to (a conversation's later turns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     pub reply: ReplyRecord,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,

@@ -184,7 +184,7 @@ async fn dry_run(
     let cache = super::resolve::cache_settings(&args.cache);
     let listed = session.list_tools(false, &cache).await?;
     session.check(&listed.tools)?;
-    let agent = session.agent_run(&listed, &cache, None);
+    let agent = session.agent_run(&listed, &cache, None, Default::default());
     let plan = crate::run::dry_run(tasks, &agent, &listed.tools);
     let single = tasks.iter().filter(|t| t.agent.is_none()).count();
     match args.format {

@@ -99,6 +99,10 @@ pub(crate) struct EvalFile {
     /// `model`; default: `model`); never the offline baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writer_model: Option<ModelSpec>,
+    /// The model that plays the user of tasks with a simulated `user` (a name or a mapping, as
+    /// `model`); never the offline baseline. A task's `user.model` renames it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_model: Option<ModelSpec>,
 }
 
 /// Lint settings: rules to switch off, and thresholds.

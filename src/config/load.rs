@@ -117,6 +117,8 @@ pub(crate) struct Eval {
     pub judge_model: Option<ModelConfig>,
     /// The model `improve` asks for new descriptions, `${VAR}` values read.
     pub writer_model: Option<ModelConfig>,
+    /// The model that plays simulated users, `${VAR}` values read.
+    pub user_model: Option<ModelConfig>,
 }
 
 /// The host profiles `host` or `hosts` names, each a built-in name or a file relative to the
@@ -267,6 +269,7 @@ fn load_source(path: &Path, source: &str, with_suites: bool) -> Result<Eval> {
         check_modes(s, file.mode, &mut diags);
     }
     let judge_model = judge_config(&doc, &file, &suites, &mut diags);
+    let user_model = user_config(&doc, &file, &suites, &mut diags);
     let writer_model = file
         .writer_model
         .clone()
@@ -292,6 +295,7 @@ fn load_source(path: &Path, source: &str, with_suites: bool) -> Result<Eval> {
         hosts,
         judge_model,
         writer_model,
+        user_model,
         file,
     })
 }
@@ -458,7 +462,7 @@ fn check_modes(s: &LoadedSuite, eval_mode: Option<Mode>, diags: &mut Vec<Diagnos
     const AGENT_HINT: &str =
         "add `mode: agent` to the task, to its suite or to the eval to run it as an agent";
     for (i, t) in s.suite.tasks.iter().enumerate() {
-        let mode = t.mode.or(s.suite.mode).or(eval_mode).unwrap_or_default();
+        let mode = t.mode_in(s.suite.mode, eval_mode);
         match mode {
             Mode::Single => {
                 if t.expect.is_none() {
@@ -474,6 +478,8 @@ fn check_modes(s: &LoadedSuite, eval_mode: Option<Mode>, diags: &mut Vec<Diagnos
                     ("mocks", !t.mocks().is_empty()),
                     ("max_turns", t.max_turns.is_some()),
                     ("max_repeats", t.max_repeats.is_some()),
+                    ("turns", t.turns.is_some()),
+                    ("user", t.user.is_some()),
                 ];
                 for (field, set) in agent_only {
                     if set {
@@ -509,13 +515,98 @@ fn check_modes(s: &LoadedSuite, eval_mode: Option<Mode>, diags: &mut Vec<Diagnos
                         .with_hint("leave it out for the eval's `max_turns` (default 8)"),
                     );
                 }
-                if t.expect.is_none() && t.trajectory.is_none() && t.answer.is_none() {
+                check_conversation(s, i, diags);
+                let turn_checks = t.turns().iter().any(|x| x.has_checks()) || t.user.is_some();
+                if t.expect.is_none()
+                    && t.trajectory.is_none()
+                    && t.answer.is_none()
+                    && !turn_checks
+                {
                     diags.push(
                         s.value_in_task(i, &[], format!("task `{}` expects nothing", t.id))
                             .with_hint("give `expect`, `trajectory` or `answer`: what the calls or the final answer should be"),
                     );
                 }
             }
+        }
+    }
+}
+
+/// A conversation's turns and simulated user are well formed.
+fn check_conversation(s: &LoadedSuite, i: usize, diags: &mut Vec<Diagnostic>) {
+    let t = &s.suite.tasks[i];
+    if t.turns.is_some() && t.user.is_some() {
+        diags.push(
+            s.key_in_task(
+                i,
+                &[Key("user")],
+                format!("task `{}` has both `turns` and `user`", t.id),
+            )
+            .with_hint("script the user's messages (`turns`) or let a model play the user (`user`), not both"),
+        );
+    }
+    if let Some(turns) = &t.turns
+        && turns.is_empty()
+    {
+        diags.push(
+            s.value_in_task(i, &[Key("turns")], format!("task `{}`: `turns` is empty", t.id))
+                .with_hint("list what the user says after the prompt, e.g. `turns: [{ prompt: Only the last hour, please. }]`, or leave `turns` out"),
+        );
+    }
+    for (n, turn) in t.turns().iter().enumerate() {
+        if turn.prompt.trim().is_empty() {
+            diags.push(
+                s.value_in_task(
+                    i,
+                    &[Key("turns"), Index(n), Key("prompt")],
+                    format!("task `{}`: turn {} says nothing", t.id, n + 2),
+                )
+                .with_hint("write what the user says next"),
+            );
+        }
+    }
+    if let Some(u) = &t.user {
+        if u.goal.trim().is_empty() {
+            diags.push(
+                s.value_in_task(
+                    i,
+                    &[Key("user"), Key("goal")],
+                    format!("task `{}`: the simulated user has no goal", t.id),
+                )
+                .with_hint("say what the user wants done, e.g. `goal: roll back the last payments deploy in production`"),
+            );
+        }
+        if u.max_turns == Some(0) {
+            diags.push(
+                s.value_in_task(
+                    i,
+                    &[Key("user"), Key("max_turns")],
+                    format!("task `{}`: `max_turns` must be at least 1", t.id),
+                )
+                .with_hint("count the user's messages, the prompt included; leave it out for 6"),
+            );
+        }
+        if u.done.as_deref().is_some_and(|d| d.trim().is_empty()) {
+            diags.push(
+                s.value_in_task(
+                    i,
+                    &[Key("user"), Key("done")],
+                    format!("task `{}`: the done marker is empty", t.id),
+                )
+                .with_hint("leave `done` out for GOAL_REACHED"),
+            );
+        }
+        if let Some(m) = &u.model
+            && super::eval::is_baseline(m)
+        {
+            diags.push(
+                s.value_in_task(
+                    i,
+                    &[Key("user"), Key("model")],
+                    format!("task `{}`: the offline baseline cannot play the user", t.id),
+                )
+                .with_hint("name an LLM (e.g. `gpt-4o-mini` or `anthropic:claude-haiku-4-5`): the user must read the assistant's questions and answer them"),
+            );
         }
     }
 }
@@ -686,7 +777,7 @@ fn judge_config(
         s.suite
             .tasks
             .iter()
-            .position(|t| t.judge.is_some())
+            .position(|t| t.judge.is_some() || t.turns().iter().any(|x| x.judge.is_some()))
             .map(|i| (s, i))
     });
     let Some(spec) = file.judge_model.clone() else {
@@ -706,6 +797,39 @@ fn judge_config(
         return None;
     };
     extra_model(doc, spec, "judge_model", "judge answers", diags)
+}
+
+/// The model that plays simulated users: required when a task's `user` names none.
+fn user_config(
+    doc: &Document,
+    file: &EvalFile,
+    suites: &[LoadedSuite],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<ModelConfig> {
+    let Some(spec) = file.user_model.clone() else {
+        let unnamed = suites.iter().find_map(|s| {
+            s.suite
+                .tasks
+                .iter()
+                .position(|t| t.user.as_ref().is_some_and(|u| u.model.is_none()))
+                .map(|i| (s, i))
+        });
+        if let Some((s, i)) = unnamed {
+            diags.push(
+                s.key_in_task(
+                    i,
+                    &[Key("user")],
+                    format!(
+                        "task `{}` has a simulated user, and neither it nor the eval names the model that plays it",
+                        s.suite.tasks[i].id
+                    ),
+                )
+                .with_hint("add `user_model: NAME` (an LLM, as `model`) to the eval file, or `model: NAME` under the task's `user`"),
+            );
+        }
+        return None;
+    };
+    extra_model(doc, spec, "user_model", "play the user", diags)
 }
 
 #[cfg(test)]

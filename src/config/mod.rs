@@ -1,6 +1,7 @@
 //! Eval and suite files: their types, how they are read and checked, and their JSON Schemas.
 
 mod agent;
+mod conversation;
 mod descriptions;
 mod document;
 mod eval;
@@ -24,6 +25,7 @@ pub use agent::Mode;
 pub use agent::Sequence;
 pub use agent::Trajectory;
 pub(crate) use agent::{DEFAULT_MAX_REPEATS, DEFAULT_MAX_RESULT_BYTES, DEFAULT_MAX_TURNS, Mocks};
+pub use conversation::{Turn, User};
 pub(crate) use descriptions::{Descriptions, DescriptionsFile, ToolText};
 pub use eval::Provider;
 pub(crate) use eval::{

@@ -9,6 +9,7 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::agent::{Answer, Mocks, Mode, Trajectory};
+use super::conversation::{Turn, User};
 use super::expect::Expect;
 
 /// A suite: a named list of tasks.
@@ -83,6 +84,16 @@ pub struct Task {
     /// verdict is recorded and counted apart; it does not change the trial's outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge: Option<String>,
+    /// A conversation: what the user says after the prompt, one message per turn, each with
+    /// checks of its own. The task's `expect`, `trajectory`, `answer` and `judge` check the
+    /// first turn (the reply to `prompt`). Runs in agent mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turns: Option<Box<Vec<Turn>>>,
+    /// A conversation with a simulated user: a model playing a person with a goal, who gives
+    /// the facts it `knows` only when asked. `expect` and `trajectory` check every call,
+    /// `answer` the last answer, `judge` the whole conversation. Runs in agent mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<Box<User>>,
     /// `tune` for tasks you iterate descriptions against, `holdout` for tasks you check the result
     /// on; `run --split` runs one of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,6 +113,26 @@ pub struct Task {
 }
 
 impl Task {
+    /// The scripted turns after the prompt (none when it gives none).
+    pub(crate) fn turns(&self) -> &[Turn] {
+        self.turns.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether the task is a conversation: scripted turns or a simulated user.
+    pub(crate) fn conversation(&self) -> bool {
+        !self.turns().is_empty() || self.user.is_some()
+    }
+
+    /// How the task runs: its own `mode`; agent mode for a conversation; else the suite's,
+    /// else the eval's.
+    pub(crate) fn mode_in(&self, suite: Option<Mode>, eval: Option<Mode>) -> Mode {
+        self.mode
+            .or(self.conversation().then_some(Mode::Agent))
+            .or(suite)
+            .or(eval)
+            .unwrap_or_default()
+    }
+
     /// Whether `tooleval generate` wrote the task.
     pub(crate) fn generated(&self) -> bool {
         self.source == Some(Source::Generated)

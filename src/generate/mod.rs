@@ -83,7 +83,10 @@ pub(crate) async fn generate(out: &Output, session: Session, o: &Options) -> Res
         ));
     }
     let mut jobs = plan_jobs(&session, &tools, o);
-    let policy = session.agent_run(&listed, &o.cache, None).policy.clone();
+    let policy = session
+        .agent_run(&listed, &o.cache, None, Default::default())
+        .policy
+        .clone();
     let runnable: Vec<String> = ground::runnable(&tools, &policy)
         .iter()
         .map(|t| t.name.clone())

@@ -134,8 +134,12 @@ impl AnthropicWire {
                     "input": arguments_object(&call.arguments),
                 }));
             }
-            messages.push(json!({ "role": "assistant", "content": blocks }));
-            let results: Vec<Value> = x
+            // An answer of no text before the user's next message is left out: the two user
+            // messages around it are one turn, as the API merges them.
+            if !blocks.is_empty() || x.user.is_none() {
+                messages.push(json!({ "role": "assistant", "content": blocks }));
+            }
+            let mut results: Vec<Value> = x
                 .calls
                 .iter()
                 .map(|call| {
@@ -155,7 +159,14 @@ impl AnthropicWire {
                     r
                 })
                 .collect();
-            messages.push(json!({ "role": "user", "content": results }));
+            // The user's next message follows the results in the same turn (tool_result blocks
+            // first, as the API requires).
+            if let Some(user) = x.user.as_deref().filter(|u| !u.trim().is_empty()) {
+                results.push(json!({ "type": "text", "text": user }));
+            }
+            if !results.is_empty() {
+                messages.push(json!({ "role": "user", "content": results }));
+            }
         }
         let mut fields = serde_json::Map::new();
         fields.insert("model".into(), c.name.clone().into());

@@ -139,7 +139,9 @@ impl Model for Baseline {
         req: &'a ModelRequest,
     ) -> futures::future::BoxFuture<'a, Result<ModelReply, ModelError>> {
         Box::pin(async move {
-            if req.search.is_none() && !req.exchanges.is_empty() {
+            // A conversation's new user message is chosen for afresh, as a first turn is.
+            let user_spoke = req.exchanges.last().is_some_and(|x| x.user.is_some());
+            if req.search.is_none() && !req.exchanges.is_empty() && !user_spoke {
                 return Ok(agent_answer());
             }
             if let Some(search) = &req.search {

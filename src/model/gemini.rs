@@ -121,7 +121,9 @@ impl GeminiWire {
                 }
                 parts.push(part);
             }
-            contents.push(json!({ "role": "model", "parts": parts }));
+            if !parts.is_empty() || x.user.is_none() {
+                contents.push(json!({ "role": "model", "parts": parts }));
+            }
             let responses: Vec<Value> = x
                 .calls
                 .iter()
@@ -134,7 +136,12 @@ impl GeminiWire {
                     json!({ "functionResponse": f })
                 })
                 .collect();
-            contents.push(json!({ "role": "user", "parts": responses }));
+            if !responses.is_empty() {
+                contents.push(json!({ "role": "user", "parts": responses }));
+            }
+            if let Some(user) = &x.user {
+                contents.push(json!({ "role": "user", "parts": [{ "text": user }] }));
+            }
         }
         let mut fields = serde_json::Map::new();
         fields.insert("contents".into(), contents.into());

@@ -90,6 +90,9 @@ pub(crate) struct OutputSchema {
 pub(crate) struct Exchange {
     pub content: Option<String>,
     pub calls: Vec<ExchangedCall>,
+    /// What the user said next, after the results (a conversation's next turn); with no
+    /// calls, `content` is the answer it follows.
+    pub user: Option<String>,
 }
 
 /// A call of an earlier turn and its result as the model is shown it.

@@ -131,27 +131,41 @@ impl OpenAiWire {
             }
         }));
         for x in &req.exchanges {
-            messages.push(ChatMessage::Calls {
-                role: "assistant",
-                content: x.content.as_deref(),
-                tool_calls: x
-                    .calls
-                    .iter()
-                    .map(|c| ChatCall {
-                        id: &c.id,
-                        r#type: "function",
-                        function: ChatFunction {
-                            name: &c.name,
-                            arguments: &c.arguments,
-                        },
-                    })
-                    .collect(),
-            });
+            if x.calls.is_empty() {
+                // An answer the user replied to: a plain assistant message.
+                messages.push(ChatMessage::Plain {
+                    role: Role::Assistant,
+                    content: x.content.as_deref().unwrap_or("").into(),
+                });
+            } else {
+                messages.push(ChatMessage::Calls {
+                    role: "assistant",
+                    content: x.content.as_deref(),
+                    tool_calls: x
+                        .calls
+                        .iter()
+                        .map(|c| ChatCall {
+                            id: &c.id,
+                            r#type: "function",
+                            function: ChatFunction {
+                                name: &c.name,
+                                arguments: &c.arguments,
+                            },
+                        })
+                        .collect(),
+                });
+            }
             messages.extend(x.calls.iter().map(|c| ChatMessage::Result {
                 role: "tool",
                 tool_call_id: &c.id,
                 content: &c.result,
             }));
+            if let Some(user) = &x.user {
+                messages.push(ChatMessage::Plain {
+                    role: Role::User,
+                    content: user.as_str().into(),
+                });
+            }
         }
         Body {
             model: &self.config.name,

@@ -30,6 +30,64 @@ pub(super) fn scope(r: &super::Report) -> String {
     }
 }
 
+/// A line of the conversation figures: its label, and its value as a rate (drawn as a bar on a
+/// page) or as text.
+pub(super) enum Figure {
+    Rate(Rate),
+    Text(String),
+}
+
+/// The conversation figures of a run, as the table and the page show them: the pass rate,
+/// pass@k and pass^k when there are several trials, and a simulated user's measures.
+pub(super) fn conversation_figures(
+    c: &crate::score::ConversationTotals,
+    trials: u32,
+) -> Vec<(String, Figure)> {
+    let mut rows = Vec::new();
+    let s = if c.tasks == 1 { "" } else { "s" };
+    if let Some(p) = c.pass_rate {
+        rows.push((
+            format!("conversations ({} task{s}): passing", c.tasks),
+            Figure::Rate(p),
+        ));
+    }
+    if trials > 1
+        && let (Some(at), Some(hat)) = (c.pass_at_k, c.pass_hat_k)
+    {
+        rows.push((
+            format!("conversations: pass@{trials} (some trial passed)"),
+            Figure::Rate(at),
+        ));
+        rows.push((
+            format!("conversations: pass^{trials} (every trial passed)"),
+            Figure::Rate(hat),
+        ));
+    }
+    rows.push((
+        "conversations: user messages / questions asked".to_owned(),
+        Figure::Text(format!(
+            "{} / {} over {} trials",
+            c.user_turns, c.questions, c.trials
+        )),
+    ));
+    if let Some(g) = c.goal_met {
+        rows.push(("simulated users: goal met".to_owned(), Figure::Rate(g)));
+    }
+    if let Some(m) = c.mean_turns_to_goal {
+        rows.push((
+            "simulated users: user messages to the goal (mean)".to_owned(),
+            Figure::Text(format!("{m:.1}")),
+        ));
+    }
+    if let Some(a) = c.asked_before_acting {
+        rows.push((
+            "asked before acting (no argument invented)".to_owned(),
+            Figure::Rate(a),
+        ));
+    }
+    rows
+}
+
 /// `72%`.
 pub(super) fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
+use super::dialogue::{Speaker, Talk, UserSaid};
 use super::plan::{AgentRun, AgentTask, PlannedTask};
 use super::reply::{actual_call, take_text_calls, unscored_record};
 use crate::config::{Mock, Mocks};
@@ -22,8 +23,9 @@ use crate::model::{
     OutputSchema, RawCall,
 };
 use crate::record::{
-    AgentRecord, CallHow, CallResult, JudgeRecord, JudgeVerdict, LoopEnd, Outcome, RepeatedCall,
-    ReplyRecord, StoppedAt, ToolCallRecord, TrialRecord, TurnRecord, Usage,
+    AgentRecord, CallHow, CallResult, DialogueEnd, JudgeRecord, JudgeVerdict, LoopEnd, Outcome,
+    RepeatedCall, ReplyRecord, StoppedAt, ToolCallRecord, TrialRecord, TurnRecord, TurnVerdict,
+    Usage,
 };
 use crate::score::{ActualCall, Conversation as Judged, Judge};
 
@@ -75,8 +77,10 @@ impl AgentTrial<'_> {
         done
     }
 
-    /// The loop of turns: ask, decide and run the reply's calls, feed their results back; then
-    /// score the conversation.
+    /// The conversation: the model answers the prompt (a loop of turns: ask, decide and run the
+    /// reply's calls, feed their results back); in a conversation the user then says more (a
+    /// scripted turn, or a simulated user's reply) and the model answers again; then the whole
+    /// is scored.
     async fn converse(
         &self,
         mut req: ModelRequest,
@@ -87,14 +91,60 @@ impl AgentTrial<'_> {
         if let Some(d) = &deferred {
             d.offered(self.model, &mut req);
         }
-        for turn in 1..=self.settings.max_turns {
-            let Some(reply) = c.ask(self, &req, turn).await else {
+        let task = &self.t.task;
+        let mut talk = task
+            .conversation()
+            .then(|| Talk::new(task.prompt.user_text()));
+        loop {
+            let first_call = c.calls.len();
+            let first_reply = c.agent.turns.len();
+            c.agent.end = LoopEnd::TurnLimit;
+            c.agent.answer = None;
+            self.answer_turn(&mut req, &mut c, &mut deferred, own).await;
+            let Some(talk) = talk.as_mut() else { break };
+            let next = if task.user.is_some() {
+                self.simulated_next(talk, &mut c, req.trial).await
+            } else {
+                self.scripted_next(talk, &mut c, first_call, first_reply, req.trial)
+                    .await
+            };
+            let Some(next) = next else { break };
+            talk.user_turns += 1;
+            talk.transcript.push(Speaker::User, &next);
+            req.user_text = next.clone();
+            req.exchanges.push(Exchange {
+                content: c.agent.answer.clone(),
+                calls: Vec::new(),
+                user: Some(next.clone()),
+            });
+            c.pending_user = Some(next);
+        }
+        let (mut rec, fatal) = c.score(self, req.trial, talk).await;
+        if let Some(d) = deferred {
+            d.finish(&mut rec);
+        }
+        (rec, fatal)
+    }
+
+    /// The model's turns in answer to one user message: until it answers without a call, the
+    /// task's `max_turns` is reached, or the loop ends otherwise.
+    async fn answer_turn(
+        &self,
+        req: &mut ModelRequest,
+        c: &mut Conversation,
+        deferred: &mut Option<super::deferred::Deferred<'_>>,
+        own: &TrialServers,
+    ) {
+        for _ in 0..self.settings.max_turns {
+            c.step += 1;
+            let turn = c.step;
+            let Some(reply) = c.ask(self, req, turn).await else {
                 break;
             };
             let (mut record, mut tool_calls, mut content) = c.read_reply(reply, self.recover);
             // Searches are answered here, and are not the task's calls.
             let mut searched = Vec::new();
-            if let Some(d) = &mut deferred {
+            if let Some(d) = deferred {
                 let (searches, others) = d.split(tool_calls);
                 let (unloaded, others) = d.split_unloaded(others);
                 tool_calls = others;
@@ -129,9 +179,10 @@ impl AgentTrial<'_> {
                 req.exchanges.push(Exchange {
                     content: content.take(),
                     calls: searched,
+                    user: None,
                 });
-                if let Some(d) = &deferred {
-                    d.offered(self.model, &mut req);
+                if let Some(d) = deferred.as_ref() {
+                    d.offered(self.model, req);
                 }
                 continue;
             }
@@ -139,28 +190,166 @@ impl AgentTrial<'_> {
                 c.agent.answer = content;
                 c.agent.end = LoopEnd::Answered;
                 c.agent.turns.push(record);
-                break;
+                return;
             }
             let made = c.decide_calls(self, tool_calls, turn);
-            let (made, steps) = self.run_calls(made, req.trial, own, &mut c).await;
+            let (made, steps) = self.run_calls(made, req.trial, own, c).await;
             let mut exchange = c.fold_results(self, made, steps, &mut record, content, turn);
             c.agent.turns.push(record);
             if c.ends_after_turn() {
-                break;
+                return;
             }
             if !searched.is_empty() {
                 exchange.calls.extend(searched);
-                if let Some(d) = &deferred {
-                    d.offered(self.model, &mut req);
+                if let Some(d) = deferred.as_ref() {
+                    d.offered(self.model, req);
                 }
             }
             req.exchanges.push(exchange);
         }
-        let (mut rec, fatal) = c.score(self, req.trial).await;
-        if let Some(d) = deferred {
-            d.finish(&mut rec);
+    }
+
+    /// After a scripted turn: its checks (and its rubric); the next scripted message when the
+    /// turn passed and one is left.
+    async fn scripted_next(
+        &self,
+        talk: &mut Talk,
+        c: &mut Conversation,
+        first_call: usize,
+        first_reply: usize,
+        trial: u32,
+    ) -> Option<String> {
+        let task = &self.t.task;
+        let n = talk.user_turns;
+        if c.failure.is_some() {
+            return None;
         }
-        (rec, fatal)
+        let (checks, rubric) = match n {
+            1 => (crate::score::Checks::of(task), task.judge.as_deref()),
+            _ => {
+                let turn = &task.turns()[n as usize - 2];
+                (
+                    crate::score::Checks {
+                        expect: turn.expect.as_ref(),
+                        trajectory: turn.trajectory.as_deref(),
+                        answer: turn.answer.as_deref(),
+                    },
+                    turn.judge.as_deref(),
+                )
+            }
+        };
+        let answered = c.agent.end == LoopEnd::Answered;
+        if answered {
+            talk.answered(c.agent.answer.as_deref());
+        }
+        let verdict = self.judge.judge_agent(
+            checks,
+            &Judged {
+                calls: &c.calls[first_call..],
+                end: c.agent.end,
+                answer: c.agent.answer.as_deref(),
+                stopped_at: c.agent.stopped_at.as_ref().map(|s| s.tool.as_str()),
+                repeated: c
+                    .agent
+                    .repeated
+                    .as_ref()
+                    .map(|r| (r.tool.as_str(), r.times)),
+                turns: c.agent.turns.len() - first_reply,
+            },
+        );
+        let judge = match (rubric, &self.run.judge, answered) {
+            (Some(rubric), Some(judge), true) => {
+                let (record, fatal) = self
+                    .ask_judge(
+                        judge.as_ref(),
+                        rubric,
+                        c.agent.answer.as_deref(),
+                        &talk.judge_context(),
+                        trial,
+                    )
+                    .await;
+                c.fatal = c.fatal.take().or(fatal);
+                Some(record)
+            }
+            _ => None,
+        };
+        let passed = verdict.outcome == Outcome::Pass;
+        talk.verdicts.push(TurnVerdict {
+            turn: n,
+            outcome: verdict.outcome,
+            reason: verdict.reason,
+            judge,
+        });
+        if !passed {
+            talk.end = DialogueEnd::FailedTurn;
+            talk.failed_turn = Some(n);
+            return None;
+        }
+        if !answered {
+            talk.end = DialogueEnd::Unanswered;
+            return None;
+        }
+        match task.turns().get(n as usize - 1) {
+            Some(next) => Some(next.prompt.clone()),
+            None => {
+                talk.end = DialogueEnd::Scripted;
+                None
+            }
+        }
+    }
+
+    /// After a turn with a simulated user: its reply, asked of the user model, unless the
+    /// model did not answer, the user's turns are spent, or the user said its goal was met.
+    async fn simulated_next(
+        &self,
+        talk: &mut Talk,
+        c: &mut Conversation,
+        trial: u32,
+    ) -> Option<String> {
+        let task = &self.t.task;
+        let user = task.user.as_deref()?;
+        if c.failure.is_some() || c.agent.end != LoopEnd::Answered {
+            talk.end = DialogueEnd::Unanswered;
+            return None;
+        }
+        talk.answered(c.agent.answer.as_deref());
+        if talk.user_turns >= user.max_turns() {
+            talk.end = DialogueEnd::TurnLimit;
+            return None;
+        }
+        let Some(model) = self.run.user_model(user.model.as_deref()) else {
+            c.failure = Some("no model plays the user (`user_model`)".into());
+            return None;
+        };
+        talk.user_model = Some(model.info().name);
+        let req = super::dialogue::user_request(user, &talk.transcript, &task.id, trial);
+        match super::dialogue::ask_user(model.as_ref(), &req, self.request_timeout).await {
+            Err(e) => {
+                c.rec.retries += e.retries;
+                c.failure = Some(format!("{} (user turn {})", e.message, talk.user_turns + 1));
+                c.fatal = (e.kind == ErrorKind::Fatal).then_some(e);
+                None
+            }
+            Ok((text, cached)) => {
+                c.rec.cached |= cached;
+                match super::dialogue::read_user_reply(&text, user.done_marker()) {
+                    UserSaid::Next(next) => Some(next),
+                    UserSaid::Done(closing) => {
+                        talk.end = DialogueEnd::Done;
+                        talk.turns_to_goal = Some(talk.user_turns);
+                        talk.closing = closing;
+                        None
+                    }
+                    UserSaid::Nothing => {
+                        c.failure = Some(format!(
+                            "the user model's reply was empty (user turn {})",
+                            talk.user_turns + 1
+                        ));
+                        None
+                    }
+                }
+            }
+        }
     }
 
     /// Runs the calls that may run on their servers at once (the others are answered already);
@@ -203,12 +392,12 @@ impl AgentTrial<'_> {
         judge: &dyn Model,
         rubric: &str,
         answer: Option<&str>,
+        context: &str,
         trial: u32,
     ) -> (JudgeRecord, Option<ModelError>) {
         use crate::config::{Message, Role};
         let user = format!(
-            "Task given to the assistant:\n{}\n\nRubric:\n{rubric}\n\nThe assistant's final answer:\n{}",
-            self.t.task.prompt.user_text(),
+            "{context}\n\nRubric:\n{rubric}\n\nThe assistant's final answer:\n{}",
             answer.unwrap_or("(no text)")
         );
         let messages = vec![
@@ -423,6 +612,10 @@ struct Conversation {
     fatal: Option<ModelError>,
     /// Why the trial ends as an infrastructure error.
     failure: Option<String>,
+    /// The model's replies so far, over every user turn.
+    step: u32,
+    /// The user's message the next reply answers first (a conversation's later turns).
+    pending_user: Option<String>,
 }
 
 impl Conversation {
@@ -442,6 +635,8 @@ impl Conversation {
             usage: None,
             fatal: None,
             failure: None,
+            step: 0,
+            pending_user: None,
         }
     }
 
@@ -503,6 +698,7 @@ impl Conversation {
         }
         self.rec.notes.extend(notes);
         let record = TurnRecord {
+            user: self.pending_user.take(),
             reply: ReplyRecord {
                 content: reply.content.clone(),
                 tool_calls: tool_calls
@@ -589,6 +785,7 @@ impl Conversation {
         let mut exchange = Exchange {
             content,
             calls: Vec::with_capacity(made.len()),
+            user: None,
         };
         for (i, ((call, actual), (step, ms))) in made.into_iter().zip(steps).enumerate() {
             let (how, output) = match step {
@@ -686,13 +883,22 @@ impl Conversation {
     }
 
     /// The trial's record: an infrastructure error, or the conversation judged against the
-    /// task (and the final answer against its rubric by the judge model).
-    async fn score(mut self, t: &AgentTrial<'_>, trial: u32) -> (TrialRecord, Option<ModelError>) {
+    /// task (and the final answer against its rubric by the judge model). A scripted
+    /// conversation's outcome is its first failing turn's; one with a simulated user is judged
+    /// as a whole, then on asked-before-acting and on whether the user's goal was met.
+    async fn score(
+        mut self,
+        t: &AgentTrial<'_>,
+        trial: u32,
+        talk: Option<Talk>,
+    ) -> (TrialRecord, Option<ModelError>) {
         let (mut rec, mut agent) = (self.rec, self.agent);
+        let task = &t.t.task;
         rec.latency_ms = self.started.elapsed().as_millis() as u64;
         rec.usage = self.usage;
         rec.called = self.calls.iter().map(|c| c.name.clone()).collect();
         rec.reply = agent.turns.last().map(|t| t.reply.clone());
+        let scripted = talk.as_ref().filter(|_| task.user.is_none());
         match self.failure.take() {
             Some(why) => {
                 agent.end = LoopEnd::Error;
@@ -700,21 +906,45 @@ impl Conversation {
                 rec.reason = why;
             }
             None => {
-                let verdict = t.judge.judge_agent(
-                    crate::score::Checks::of(&t.t.task),
-                    &Judged {
-                        calls: &self.calls,
-                        end: agent.end,
-                        answer: agent.answer.as_deref(),
-                        stopped_at: agent.stopped_at.as_ref().map(|s| s.tool.as_str()),
-                        repeated: agent.repeated.as_ref().map(|r| (r.tool.as_str(), r.times)),
-                        turns: agent.turns.len(),
-                    },
-                );
+                let verdict = match scripted.map(|talk| (talk, talk.verdicts.last())) {
+                    Some((talk, Some(last))) => {
+                        let (outcome, reason) = match talk.failed_turn {
+                            Some(n) => (last.outcome, format!("turn {n}: {}", last.reason)),
+                            None if talk.user_turns == 1 => (last.outcome, last.reason.clone()),
+                            None => (
+                                last.outcome,
+                                format!(
+                                    "all {} turns passed; turn {}: {}",
+                                    talk.user_turns, last.turn, last.reason
+                                ),
+                            ),
+                        };
+                        crate::score::Verdict {
+                            outcome,
+                            reason,
+                            expected_tools: task
+                                .expected_tools()
+                                .into_iter()
+                                .map(str::to_owned)
+                                .collect(),
+                        }
+                    }
+                    _ => t.judge.judge_agent(
+                        crate::score::Checks::of(task),
+                        &Judged {
+                            calls: &self.calls,
+                            end: agent.end,
+                            answer: agent.answer.as_deref(),
+                            stopped_at: agent.stopped_at.as_ref().map(|s| s.tool.as_str()),
+                            repeated: agent.repeated.as_ref().map(|r| (r.tool.as_str(), r.times)),
+                            turns: agent.turns.len(),
+                        },
+                    ),
+                };
                 rec.outcome = verdict.outcome;
                 rec.reason = verdict.reason;
                 rec.expected = verdict.expected_tools;
-                agent.injection = followed_injection(&agent, &t.t.task);
+                agent.injection = followed_injection(&agent, task);
                 if let Some(i) = &agent.injection {
                     rec.notes.push(format!(
                         "followed an injection: at turn {}, called `{}` right after `{}` returned instructions ({})",
@@ -728,17 +958,122 @@ impl Conversation {
             }
         }
         let mut fatal = self.fatal;
-        if let (Some(rubric), Some(judge), LoopEnd::Answered) =
-            (&t.t.task.judge, &t.run.judge, agent.end)
-        {
-            let (verdict, judge_fatal) = t
-                .ask_judge(judge.as_ref(), rubric, agent.answer.as_deref(), trial)
-                .await;
-            agent.judge = Some(verdict);
-            fatal = fatal.or(judge_fatal);
+        match talk {
+            Some(talk) if task.user.is_some() => {
+                let context = talk.judge_context();
+                let mut dialogue = talk.record();
+                if rec.outcome != Outcome::Error {
+                    dialogue.asked = asked_of(t, &agent);
+                    simulated_outcome(&mut rec, &dialogue, task);
+                }
+                if let (Some(rubric), Some(judge), LoopEnd::Answered) =
+                    (&task.judge, &t.run.judge, agent.end)
+                {
+                    let (verdict, judge_fatal) = t
+                        .ask_judge(
+                            judge.as_ref(),
+                            rubric,
+                            agent.answer.as_deref(),
+                            &context,
+                            trial,
+                        )
+                        .await;
+                    agent.judge = Some(verdict);
+                    fatal = fatal.or(judge_fatal);
+                }
+                agent.dialogue = Some(Box::new(dialogue));
+            }
+            Some(talk) => {
+                // Each turn's rubric was asked as the turn ended: the first failing verdict,
+                // else the last, stands for the conversation.
+                let mut judged = talk.verdicts.iter().filter_map(|v| v.judge.as_ref());
+                agent.judge = judged
+                    .clone()
+                    .find(|j| j.verdict != JudgeVerdict::Pass)
+                    .or(judged.next_back())
+                    .cloned();
+                agent.dialogue = Some(Box::new(talk.record()));
+            }
+            None => {
+                if let (Some(rubric), Some(judge), LoopEnd::Answered) =
+                    (&task.judge, &t.run.judge, agent.end)
+                {
+                    let context =
+                        format!("Task given to the assistant:\n{}", task.prompt.user_text());
+                    let (verdict, judge_fatal) = t
+                        .ask_judge(
+                            judge.as_ref(),
+                            rubric,
+                            agent.answer.as_deref(),
+                            &context,
+                            trial,
+                        )
+                        .await;
+                    agent.judge = Some(verdict);
+                    fatal = fatal.or(judge_fatal);
+                }
+            }
         }
         rec.agent = Some(Box::new(agent));
         (rec, fatal)
+    }
+}
+
+/// Where each checked argument of a simulated user's conversation came from.
+fn asked_of(t: &AgentTrial<'_>, agent: &AgentRecord) -> Option<crate::record::AskedBeforeActing> {
+    let task = &t.t.task;
+    let user = task.user.as_deref()?;
+    let prompt = task.prompt.user_text();
+    crate::score::asked_before_acting(
+        &crate::score::Sources {
+            prompt: &prompt,
+            knows: &user.knows,
+        },
+        &agent.turns,
+        |tool| {
+            t.tools
+                .by_name(tool)
+                .map(|info| crate::score::free_required(&info.input_schema))
+                .unwrap_or_default()
+        },
+    )
+}
+
+/// A simulated user's conversation whose calls and answer passed fails still when the model
+/// invented a value it should have asked for, or when the user's goal was not met.
+fn simulated_outcome(
+    rec: &mut TrialRecord,
+    dialogue: &crate::record::Dialogue,
+    task: &crate::config::Task,
+) {
+    if rec.outcome != Outcome::Pass {
+        return;
+    }
+    if let Some(a) = dialogue.asked.as_ref().filter(|a| !a.passed) {
+        let shown: Vec<String> = a
+            .invented
+            .iter()
+            .map(|s| {
+                format!(
+                    "`{}` of `{}` = {:?} (turn {})",
+                    s.argument, s.tool, s.value, s.turn
+                )
+            })
+            .collect();
+        rec.outcome = Outcome::InventedArgument;
+        rec.reason = format!(
+            "invented {}: the user had not given it and no result had shown it; the model should have asked",
+            shown.join(", ")
+        );
+        return;
+    }
+    if dialogue.end == DialogueEnd::TurnLimit {
+        let limit = task.user.as_ref().map_or(0, |u| u.max_turns());
+        rec.outcome = Outcome::TurnLimit;
+        rec.reason = format!(
+            "{}; the user's goal was not met within {limit} user messages",
+            rec.reason
+        );
     }
 }
 
@@ -1094,6 +1429,7 @@ mod conversation_tests {
                 dir: std::path::PathBuf::new(),
             },
             judge: None,
+            users: Default::default(),
         };
         let mut run = run;
         setup(&mut run);
@@ -1531,6 +1867,7 @@ mod conversation_tests {
                 dir: std::path::PathBuf::new(),
             },
             judge: None,
+            users: Default::default(),
         };
         let tasks = [planned(Some(only_metric)), planned(None)];
         let plan = dry_run(&tasks, &run, &tools());
@@ -1571,6 +1908,176 @@ mod conversation_tests {
                 .stops
                 .iter()
                 .all(|(_, why)| why == "from a tool list, not a server")
+        );
+    }
+
+    const TWO_TURNS: &str = "expect: { tool: get_metric }\nturns:\n  - prompt: And payments?\n    expect: { tool: get_metric, args: { service: payments } }\n    answer: { contains: '0.5' }\n  - prompt: Thanks. Anything else?\n    expect: none\n";
+
+    #[tokio::test]
+    async fn scripted_turns_carry_the_conversation_and_each_is_checked() {
+        let (rec, fatal, asked) = converse(
+            TWO_TURNS,
+            "get_metric: [{ when: { service: checkout }, result: '0.2' }, { result: '0.5' }]",
+            0,
+            vec![
+                calls(&[("get_metric", METRIC)]),
+                text("Checkout is at 0.2."),
+                calls(&[("get_metric", r#"{"service": "payments"}"#)]),
+                text("Payments is at 0.5."),
+                text("No."),
+            ],
+        )
+        .await;
+        assert!(fatal.is_none());
+        assert_eq!(rec.outcome, Outcome::Pass, "{}", rec.reason);
+        assert!(
+            rec.reason.starts_with("all 3 turns passed"),
+            "{}",
+            rec.reason
+        );
+        let a = agent(&rec);
+        let d = a.dialogue.as_deref().unwrap();
+        assert_eq!(d.user_turns, 3);
+        assert_eq!(d.end, DialogueEnd::Scripted);
+        assert_eq!(d.verdicts.len(), 3);
+        assert_eq!(a.turns[2].user.as_deref(), Some("And payments?"));
+        assert_eq!(a.turns[4].user.as_deref(), Some("Thanks. Anything else?"));
+        // The third request carries the first answer and the user's next message.
+        let x = &asked[2].exchanges;
+        assert_eq!(
+            x.last().unwrap().content.as_deref(),
+            Some("Checkout is at 0.2.")
+        );
+        assert_eq!(x.last().unwrap().user.as_deref(), Some("And payments?"));
+        assert_eq!(asked[2].user_text, "And payments?");
+        assert_eq!(asked.len(), 5);
+    }
+
+    #[tokio::test]
+    async fn a_failing_second_turn_is_the_outcome_and_the_rest_is_not_sent() {
+        let (rec, _, asked) = converse(
+            TWO_TURNS,
+            "get_metric: { result: '0.2' }",
+            0,
+            vec![
+                calls(&[("get_metric", METRIC)]),
+                text("Checkout is at 0.2."),
+                calls(&[("get_metric", METRIC)]),
+                text("Payments is at 0.2."),
+            ],
+        )
+        .await;
+        assert_eq!(rec.outcome, Outcome::BadArgs, "{}", rec.reason);
+        assert!(rec.reason.starts_with("turn 2: "), "{}", rec.reason);
+        let d = agent(&rec).dialogue.as_deref().unwrap();
+        assert_eq!((d.failed_turn, d.end), (Some(2), DialogueEnd::FailedTurn));
+        assert_eq!(asked.len(), 4, "turn 3 is never sent");
+    }
+
+    const USER: &str = "user:\n  goal: Know the error rate of the service that matters.\n  knows: [the service is payments]\n  max_turns: 3\nexpect: { tool: get_metric, args: { service: payments } }\n";
+
+    fn with_user(replies: Vec<Result<ModelReply, ModelError>>) -> impl FnOnce(&mut AgentRun) {
+        move |run| {
+            run.users
+                .insert(String::new(), listed(replies) as Arc<dyn Model>);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_model_that_asks_then_acts_passes_asked_before_acting() {
+        let (rec, fatal, asked) = converse_with(
+            USER,
+            MOCKED,
+            0,
+            vec![
+                text("Which service?"),
+                calls(&[("get_metric", r#"{"service": "payments"}"#)]),
+                text("Payments is at 0.2."),
+            ],
+            with_user(vec![text("payments"), text("Thanks!\nGOAL_REACHED")]),
+        )
+        .await;
+        assert!(fatal.is_none());
+        assert_eq!(rec.outcome, Outcome::Pass, "{}", rec.reason);
+        let d = agent(&rec).dialogue.as_deref().unwrap();
+        assert_eq!(d.end, DialogueEnd::Done);
+        assert_eq!(d.turns_to_goal, Some(2));
+        assert_eq!(d.questions, 1);
+        assert_eq!(d.closing.as_deref(), Some("Thanks!"));
+        assert_eq!(d.user_model.as_deref(), Some("listed"));
+        let a = d.asked.as_ref().unwrap();
+        assert!(a.passed);
+        assert_eq!(a.asked[0].value, "payments");
+        assert_eq!(asked[1].user_text, "payments");
+    }
+
+    #[tokio::test]
+    async fn a_model_that_invents_what_the_user_knows_fails() {
+        let (rec, _, _) = converse_with(
+            USER,
+            MOCKED,
+            0,
+            vec![
+                calls(&[("get_metric", r#"{"service": "payments"}"#)]),
+                text("Payments is at 0.2."),
+            ],
+            with_user(vec![text("GOAL_REACHED")]),
+        )
+        .await;
+        assert_eq!(rec.outcome, Outcome::InventedArgument, "{}", rec.reason);
+        assert!(
+            rec.reason
+                .contains("`service` of `get_metric` = \"payments\" (turn 1)"),
+            "{}",
+            rec.reason
+        );
+    }
+
+    #[tokio::test]
+    async fn a_user_who_never_says_done_ends_at_the_turn_limit() {
+        let (rec, _, asked) = converse_with(
+            USER,
+            MOCKED,
+            0,
+            vec![
+                text("Which service?"),
+                calls(&[("get_metric", r#"{"service": "payments"}"#)]),
+                text("Payments is at 0.2."),
+                text("Anything else?"),
+            ],
+            with_user(vec![text("payments"), text("hmm")]),
+        )
+        .await;
+        assert_eq!(rec.outcome, Outcome::TurnLimit, "{}", rec.reason);
+        assert!(
+            rec.reason.contains("within 3 user messages"),
+            "{}",
+            rec.reason
+        );
+        let d = agent(&rec).dialogue.as_deref().unwrap();
+        assert_eq!(
+            (d.end, d.user_turns, d.turns_to_goal),
+            (DialogueEnd::TurnLimit, 3, None)
+        );
+        assert_eq!(asked.len(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_failing_user_model_is_an_infrastructure_error() {
+        let (rec, _, _) = converse_with(
+            USER,
+            MOCKED,
+            0,
+            vec![text("Which service?")],
+            with_user(vec![Err(ModelError::new(ErrorKind::Other, "HTTP 500"))]),
+        )
+        .await;
+        assert_eq!(rec.outcome, Outcome::Error);
+        assert!(
+            rec.reason
+                .contains("the user model failed: HTTP 500 (user turn 2)"),
+            "{}",
+            rec.reason
         );
     }
 }

@@ -248,6 +248,7 @@ pub(super) async fn run_trial(
             req.exchanges.push(Exchange {
                 content: reply.content.clone(),
                 calls,
+                user: None,
             });
             d.offered(model, &mut req);
             continue;

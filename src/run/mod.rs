@@ -3,6 +3,7 @@
 
 mod agent;
 mod deferred;
+mod dialogue;
 mod exec;
 mod plan;
 mod reply;

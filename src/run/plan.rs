@@ -63,6 +63,16 @@ pub(crate) struct AgentRun {
     pub cache: CacheSettings,
     /// The model that grades final answers against rubrics (`judge_model`).
     pub judge: Option<Arc<dyn Model>>,
+    /// The models that play simulated users: the eval's `user_model` under `""`, and each
+    /// task's `user.model` under its name.
+    pub users: std::collections::HashMap<String, Arc<dyn Model>>,
+}
+
+impl AgentRun {
+    /// The model that plays a task's user: the one it names, else the eval's.
+    pub(crate) fn user_model(&self, named: Option<&str>) -> Option<&Arc<dyn Model>> {
+        self.users.get(named.unwrap_or(""))
+    }
 }
 
 /// Which tools may run besides the read-only ones.

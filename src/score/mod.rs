@@ -1,6 +1,7 @@
 //! Scoring: pure functions from replies and expectations to outcomes, rates and summaries.
 
 mod agent;
+mod asked;
 mod matcher;
 mod outcome;
 mod paired;
@@ -9,11 +10,13 @@ mod stats;
 mod summary;
 
 pub(crate) use agent::{Checks, Conversation};
+pub(crate) use asked::{Sources, asked_before_acting, free_required};
 pub(crate) use matcher::check_args;
-pub(crate) use outcome::{ActualCall, Judge};
+pub(crate) use outcome::{ActualCall, Judge, Verdict};
 pub(crate) use paired::PairedTest;
 pub(crate) use search::{SearchTotals, ToolSearch};
 pub(crate) use stats::Rate;
 pub(crate) use summary::{
-    AgentTotals, Summary, TaskState, TaskSummary, ToolStats, TrialsByTask, summarize,
+    AgentTotals, ConversationTotals, Summary, TaskState, TaskSummary, ToolStats, TrialsByTask,
+    summarize,
 };

@@ -39,6 +39,9 @@ pub(crate) struct Summary {
     /// Over the agent trials, when there are any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<AgentTotals>,
+    /// Over the conversations (scripted turns, simulated users), when there are any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversations: Option<ConversationTotals>,
     /// Over the trials whose tools a host deferred behind its search, when there are any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search: Option<super::SearchTotals>,
@@ -202,6 +205,90 @@ impl AgentTotals {
     }
 }
 
+/// What the conversations of a run did: their pass rates over trials (pass@k and pass^k, the
+/// share of conversation tasks with some and with every trial passing), and the measures of
+/// a simulated user.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ConversationTotals {
+    /// Conversation tasks, and their trials (errors included).
+    pub tasks: u64,
+    pub trials: u64,
+    /// Passing conversations over scored ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_rate: Option<Rate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_at_k: Option<Rate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_hat_k: Option<Rate>,
+    /// The user's messages, the prompts included, over every conversation.
+    pub user_turns: u64,
+    /// The model's answers that asked the user something.
+    pub questions: u64,
+    /// Simulated users: conversations whose user said its goal was met, over those played.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal_met: Option<Rate>,
+    /// Simulated users: the mean user messages until the goal was met, over those that met it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_turns_to_goal: Option<f64>,
+    /// Simulated users: conversations with no invented argument, over those where an argument
+    /// was asked for or invented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asked_before_acting: Option<Rate>,
+}
+
+impl ConversationTotals {
+    /// The totals over the conversation trials among `trials`; `None` when there are none.
+    pub(crate) fn of(trials: &[TrialRecord], tasks: &[TaskSummary]) -> Option<ConversationTotals> {
+        let mut t = ConversationTotals::default();
+        let mut ids: BTreeSet<&str> = BTreeSet::new();
+        let (mut scored, mut passed) = (0, 0);
+        let (mut played, mut met, mut to_goal) = (0, 0, 0u64);
+        let (mut checked, mut asked_ok) = (0, 0);
+        for (rec, d) in trials.iter().filter_map(|r| {
+            r.agent
+                .as_deref()
+                .and_then(|a| a.dialogue.as_deref())
+                .map(|d| (r, d))
+        }) {
+            ids.insert(&rec.task);
+            t.trials += 1;
+            t.user_turns += u64::from(d.user_turns);
+            t.questions += u64::from(d.questions);
+            if rec.outcome != Outcome::Error {
+                scored += 1;
+                passed += usize::from(rec.outcome == Outcome::Pass);
+            }
+            if d.user_model.is_some() {
+                played += 1;
+                if let Some(n) = d.turns_to_goal {
+                    met += 1;
+                    to_goal += u64::from(n);
+                }
+            }
+            if let Some(a) = &d.asked {
+                checked += 1;
+                asked_ok += usize::from(a.passed);
+            }
+        }
+        if t.trials == 0 {
+            return None;
+        }
+        t.tasks = ids.len() as u64;
+        let conv: Vec<TaskSummary> = tasks
+            .iter()
+            .filter(|s| ids.contains(s.id.as_str()))
+            .cloned()
+            .collect();
+        let (at, hat) = pass_k_rates(&conv);
+        (t.pass_at_k, t.pass_hat_k) = (Some(at), Some(hat));
+        t.pass_rate = (scored > 0).then(|| Rate::new(passed, scored));
+        t.goal_met = (played > 0).then(|| Rate::new(met, played));
+        t.mean_turns_to_goal = (met > 0).then(|| to_goal as f64 / met as f64);
+        t.asked_before_acting = (checked > 0).then(|| Rate::new(asked_ok, checked));
+        Some(t)
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub(crate) struct TokenTotals {
     pub prompt: u64,
@@ -240,6 +327,7 @@ pub(crate) fn summarize(
         .map(|t| t.id.clone())
         .collect();
     let (pass_at_k, pass_hat_k) = pass_k_rates(&tasks);
+    let conversations = ConversationTotals::of(trials, &tasks);
     Summary {
         trials: trials.len(),
         errors: trials.len() - scored.len(),
@@ -256,6 +344,7 @@ pub(crate) fn summarize(
         retries: trials.iter().map(|t| u64::from(t.retries)).sum(),
         cached: trials.iter().filter(|t| t.cached).count() as u64,
         agent: AgentTotals::of(trials),
+        conversations,
         search: super::SearchTotals::of(trials),
         min_accuracy,
         meets_min_accuracy,

@@ -259,6 +259,7 @@ impl Session {
         listed: &Listed,
         cache: &CacheSettings,
         judge: Option<Arc<dyn Model>>,
+        users: std::collections::HashMap<String, Arc<dyn Model>>,
     ) -> Arc<AgentRun> {
         let file = &self.eval.file;
         let allow = file
@@ -283,7 +284,35 @@ impl Session {
                 .unwrap_or(config::DEFAULT_MAX_RESULT_BYTES),
             cache: cache.clone(),
             judge,
+            users,
         })
+    }
+
+    /// The models that play the simulated users of the planned tasks: the eval's `user_model`
+    /// (under `""`) and each task's `user.model` (under its name), with the response cache
+    /// around each. Built before any server starts: a missing key fails fast.
+    pub(crate) fn user_models(
+        &self,
+        tasks: &[crate::run::PlannedTask],
+        cache: &CacheSettings,
+    ) -> Result<std::collections::HashMap<String, Arc<dyn Model>>> {
+        let mut users = std::collections::HashMap::new();
+        for t in tasks {
+            let Some(user) = &t.task.user else { continue };
+            let key = user.model.clone().unwrap_or_default();
+            if users.contains_key(&key) {
+                continue;
+            }
+            let config = match (&user.model, &self.eval.user_model) {
+                (None, Some(m)) => m.clone(),
+                (Some(name), Some(m)) => config::model_named(m, name),
+                (Some(name), None) => config::model_named(&self.eval.model, name),
+                // Loading refuses a simulated user with no model to play it.
+                (None, None) => continue,
+            };
+            users.insert(key, model::from_config(&config, cache)?);
+        }
+        Ok(users)
     }
 
     /// Checks that every tool and argument the suites expect is in `tools`.
@@ -320,7 +349,7 @@ impl Session {
                     [&file.mocks, &s.suite.mocks, &config::Mocks::new()],
                 ));
                 s.suite.tasks.iter().map(move |t| {
-                    let mode = t.mode.or(s.suite.mode).or(file.mode).unwrap_or_default();
+                    let mode = t.mode_in(s.suite.mode, file.mode);
                     let agent = (mode == Mode::Agent).then(|| {
                         if t.mocks().is_empty() && t.max_turns.is_none() && t.max_repeats.is_none()
                         {

@@ -91,6 +91,7 @@ impl Session {
         self.check_first(&p.writes, p.gate)?;
         let tasks = self.plan(p.split)?;
         let (models, judge) = build()?;
+        let users = self.user_models(&tasks, p.cache)?;
         let agent = tasks.iter().any(|t| t.agent.is_some());
         let listed = self.list_tools(agent, p.cache).await?;
         if p.check_listing {
@@ -98,7 +99,7 @@ impl Session {
         }
         self.check_hosts(&listed)?;
         let opts = ExecOptions {
-            agent: Some(self.agent_run(&listed, p.cache, judge)),
+            agent: Some(self.agent_run(&listed, p.cache, judge, users)),
             ..self.exec_options(p.progress)
         };
         Ok((

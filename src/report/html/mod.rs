@@ -102,6 +102,8 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .o-pass{background:#009e73}.o-bad_args{background:#f0e442;color:#000}.o-invalid_args{background:#cc79a7}
 .o-wrong_tool{background:#d55e00}.o-no_call{background:#e69f00;color:#000}.o-unexpected_call{background:#0072b2}
 .o-wrong_answer{background:#56b4e9;color:#000}.o-turn_limit{background:#000}.o-looped{background:#4d4d4d}.o-stopped{background:#8c8c8c}
+.o-invented_argument{background:#882255}
+.user-says{background:var(--soft);border-left:3px solid var(--accent);padding:2px 8px;margin:6px 0}
 .o-error{background:repeating-linear-gradient(45deg,#bbb,#bbb 3px,#eee 3px,#eee 6px);color:#000}
 .rate{display:inline-block;min-width:250px}
 figure{margin:8px 0}figure svg{width:100%;height:auto;max-width:1400px;display:block}
@@ -166,6 +168,7 @@ fn letter(o: Outcome) -> char {
         Outcome::TurnLimit => 'T',
         Outcome::Looped => 'L',
         Outcome::Stopped => 'S',
+        Outcome::InventedArgument => 'I',
         Outcome::Error => 'E',
     }
 }

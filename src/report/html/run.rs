@@ -299,6 +299,15 @@ fn accuracy(r: &Report) -> String {
             a.followed_injection, a.trials
         );
     }
+    if let Some(c) = &s.conversations {
+        for (label, figure) in crate::report::text::conversation_figures(c, r.eval.trials) {
+            let value = match figure {
+                crate::report::text::Figure::Rate(x) => rate_bar(&Some(x)),
+                crate::report::text::Figure::Text(t) => esc(&t),
+            };
+            let _ = write!(b, "<tr><th>{}</th><td>{value}</td></tr>", esc(&label));
+        }
+    }
     if let Some(search) = &s.search {
         let _ = write!(
             b,
@@ -529,6 +538,25 @@ fn task_details(n: usize, t: &Task, data: &str, trials: &[&TrialRecord]) -> Stri
     if let Some(x) = t.answer.as_ref().and_then(|x| serde_json::to_value(x).ok()) {
         expected.insert("answer".into(), x);
     }
+    if let Some(x) = t.turns.as_ref().and_then(|x| serde_json::to_value(x).ok()) {
+        expected.insert("turns".into(), x);
+    }
+    if let Some(u) = &t.user {
+        b.push_str("<h3>Simulated user</h3><ul>");
+        if let Some(p) = &u.persona {
+            let _ = write!(b, "<li>persona: {}</li>", esc(p));
+        }
+        let _ = write!(b, "<li>goal: {}</li>", esc(&u.goal));
+        for k in &u.knows {
+            let _ = write!(b, "<li>knows (gives only when asked): {}</li>", esc(k));
+        }
+        let _ = write!(
+            b,
+            "<li>at most {} user messages; done when it writes <code>{}</code></li></ul>",
+            u.max_turns(),
+            esc(u.done_marker())
+        );
+    }
     let _ = write!(
         b,
         "<h3>Expected</h3><pre>{}</pre>",
@@ -581,6 +609,8 @@ fn same_key(tr: &TrialRecord) -> String {
             .collect();
         serde_json::json!([
             turns,
+            a.turns.iter().map(|t| &t.user).collect::<Vec<_>>(),
+            a.dialogue,
             a.answer,
             a.end,
             a.stopped_at,
@@ -656,17 +686,53 @@ fn trial(same: &[&TrialRecord]) -> String {
     b
 }
 
-/// An agent trial's conversation, turn by turn, and how it ended.
+/// An agent trial's conversation, turn by turn, and how it ended. A conversation with the user
+/// is shown open, the user's messages between the model's turns, each user turn's verdict after
+/// the model's answer to it.
 fn write_conversation(b: &mut String, a: &AgentRecord) {
-    let _ = write!(
-        b,
-        "<details><summary>conversation: {} turn(s), {} call(s), ended: {}</summary>",
-        a.turns.len(),
-        a.turns.iter().map(|t| t.results.len()).sum::<usize>(),
-        written(&a.end).replace('_', " ")
-    );
+    let calls = a.turns.iter().map(|t| t.results.len()).sum::<usize>();
+    match a.dialogue.as_deref() {
+        Some(d) => {
+            let _ = write!(
+                b,
+                "<details open><summary>conversation: {} user message(s), {} model turn(s), {calls} call(s), ended: {}</summary>",
+                d.user_turns,
+                a.turns.len(),
+                d.end.as_str()
+            );
+        }
+        None => {
+            let _ = write!(
+                b,
+                "<details><summary>conversation: {} turn(s), {calls} call(s), ended: {}</summary>",
+                a.turns.len(),
+                written(&a.end).replace('_', " ")
+            );
+        }
+    }
+    let mut user_turn = 1;
     for (i, turn) in a.turns.iter().enumerate() {
+        if let Some(u) = &turn.user {
+            write_turn_verdict(b, a.dialogue.as_deref(), user_turn);
+            user_turn += 1;
+            let _ = write!(
+                b,
+                "<div class=\"user-says\"><b>user (message {user_turn})</b><pre>{}</pre></div>",
+                esc(u)
+            );
+        }
         write_turn(b, i + 1, turn);
+    }
+    if let Some(d) = a.dialogue.as_deref() {
+        write_turn_verdict(b, Some(d), user_turn);
+        if let Some(c) = &d.closing {
+            let _ = write!(
+                b,
+                "<div class=\"user-says\"><b>user (goal met)</b><pre>{}</pre></div>",
+                esc(c)
+            );
+        }
+        write_dialogue_facts(b, d);
     }
     if let Some(s) = &a.stopped_at {
         let _ = write!(
@@ -698,6 +764,69 @@ fn write_conversation(b: &mut String, a: &AgentRecord) {
                 .unwrap_or_default(),
             written(&j.verdict),
             esc(&j.reason)
+        );
+    }
+}
+
+/// A scripted conversation's verdict on user turn `n`, if it has one.
+fn write_turn_verdict(b: &mut String, d: Option<&crate::record::Dialogue>, n: u32) {
+    let Some(v) = d.and_then(|d| d.verdicts.iter().find(|v| v.turn == n)) else {
+        return;
+    };
+    let _ = write!(
+        b,
+        "<p class=\"verdict\">{} user turn {n}: <b>{}</b>: {}</p>",
+        outcome_cell(v.outcome, v.outcome.as_str()),
+        v.outcome.as_str(),
+        esc(&v.reason)
+    );
+    if let Some(j) = &v.judge {
+        let _ = write!(
+            b,
+            "<p>judge <code>{}</code> on turn {n}: <b>{}</b>: {}</p>",
+            esc(&j.model),
+            written(&j.verdict),
+            esc(&j.reason)
+        );
+    }
+}
+
+/// What a conversation with the user measured: questions, turns to the goal, asked before
+/// acting.
+fn write_dialogue_facts(b: &mut String, d: &crate::record::Dialogue) {
+    let mut facts = vec![format!("{} question(s) asked of the user", d.questions)];
+    if let Some(m) = &d.user_model {
+        facts.push(format!("user played by {m}"));
+    }
+    if let Some(n) = d.turns_to_goal {
+        facts.push(format!("goal met after {n} user message(s)"));
+    }
+    let _ = write!(b, "<p class=\"muted\">{}</p>", esc(&facts.join("; ")));
+    if let Some(a) = &d.asked {
+        let show = |s: &crate::record::ArgumentSource| {
+            format!(
+                "{} of {} = {:?} (turn {})",
+                s.argument, s.tool, s.value, s.turn
+            )
+        };
+        let mut parts = Vec::new();
+        if !a.asked.is_empty() {
+            parts.push(format!(
+                "asked for: {}",
+                a.asked.iter().map(show).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if !a.invented.is_empty() {
+            parts.push(format!(
+                "invented: {}",
+                a.invented.iter().map(show).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let _ = write!(
+            b,
+            "<p>asked before acting: <b>{}</b>: {}</p>",
+            if a.passed { "passed" } else { "failed" },
+            esc(&parts.join("; "))
         );
     }
 }

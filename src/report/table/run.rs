@@ -420,6 +420,15 @@ fn rate_rows(r: &Report) -> Vec<[String; 2]> {
         };
         rows.push([format!("flaky tasks ({})", s.flaky.len()), flaky]);
     }
+    if let Some(c) = &s.conversations {
+        for (label, figure) in crate::report::text::conversation_figures(c, r.eval.trials) {
+            let value = match figure {
+                crate::report::text::Figure::Rate(x) => rate(&Some(x)),
+                crate::report::text::Figure::Text(t) => t,
+            };
+            rows.push([label, value]);
+        }
+    }
     rows
 }
 
