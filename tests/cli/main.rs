@@ -5,6 +5,7 @@
 mod agent;
 mod bench;
 mod compare;
+mod conversations;
 mod corpus;
 mod demo;
 mod descriptions;
