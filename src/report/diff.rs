@@ -44,6 +44,10 @@ pub(crate) struct ReportDiff {
     /// Under a deferring host in either run: how often search returned the expected tool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_hit: Option<RateChange>,
+    /// With conversations in either run and several trials in both: pass@k and pass^k of the
+    /// conversation tasks (k the trials of each run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversations: Option<ConversationChange>,
     /// The paired test on per-task full-call pass rates.
     pub test: Option<PairedTest>,
     /// The same on tool selection.
@@ -51,6 +55,15 @@ pub(crate) struct ReportDiff {
     pub tool_stats: Vec<ToolStatChange>,
     pub tasks: Vec<TaskChange>,
     pub counts: BTreeMap<TaskStatus, usize>,
+}
+
+/// How the conversations' pass@k and pass^k changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ConversationChange {
+    /// The trials per task of the base and head runs.
+    pub k: (u32, u32),
+    pub pass_at_k: RateChange,
+    pub pass_hat_k: RateChange,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -246,8 +259,26 @@ pub(crate) fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> R
         let hit = |r: &Report| r.summary.search.as_ref().map(|s| s.hit_rate);
         rate_change(hit(base), hit(head), &None)
     });
+    let conv = |r: &Report| r.summary.conversations.filter(|_| r.eval.trials > 1);
+    let conversations = (conv(base).is_some() || conv(head).is_some()).then(|| {
+        let (b, h) = (conv(base), conv(head));
+        ConversationChange {
+            k: (base.eval.trials, head.eval.trials),
+            pass_at_k: rate_change(
+                b.and_then(|c| c.pass_at_k),
+                h.and_then(|c| c.pass_at_k),
+                &None,
+            ),
+            pass_hat_k: rate_change(
+                b.and_then(|c| c.pass_hat_k),
+                h.and_then(|c| c.pass_hat_k),
+                &None,
+            ),
+        }
+    });
     Ok(ReportDiff {
         search_hit,
+        conversations,
         base: identity(base),
         head: identity(head),
         warnings,

@@ -132,13 +132,21 @@ pub(crate) fn test_short(t: &crate::score::PairedTest) -> String {
 }
 
 /// The two accuracies a diff compares, named as every rendering names them.
-pub(super) fn accuracy_changes(d: &ReportDiff) -> Vec<(&'static str, &RateChange)> {
+pub(super) fn accuracy_changes(d: &ReportDiff) -> Vec<(String, &RateChange)> {
     let mut rows = vec![
-        ("tool selection accuracy", &d.selection),
-        ("full-call accuracy", &d.full_call),
+        ("tool selection accuracy".to_owned(), &d.selection),
+        ("full-call accuracy".to_owned(), &d.full_call),
     ];
     if let Some(s) = &d.search_hit {
-        rows.push(("search hit rate", s));
+        rows.push(("search hit rate".to_owned(), s));
+    }
+    if let Some(c) = &d.conversations {
+        let k = match c.k {
+            (b, h) if b == h => b.to_string(),
+            (b, h) => format!("{b}→{h}"),
+        };
+        rows.push((format!("conversations: pass@{k}"), &c.pass_at_k));
+        rows.push((format!("conversations: pass^{k}"), &c.pass_hat_k));
     }
     rows
 }

@@ -434,6 +434,30 @@ fn pass_hat_k_shows_how_often_every_trial_of_a_conversation_passed() {
     );
     let page = std::fs::read_to_string(ws.path().join("page.html")).unwrap();
     assert!(page.contains("conversations: pass^2 (every trial passed)"));
+
+    // The diff of two runs shows both, in each of its forms.
+    let report = ws.path().join("r.json");
+    let diff_page = ws.path().join("diff.html");
+    for format in ["table", "markdown"] {
+        let o = tooleval()
+            .args(["diff", "--format", format, "--html"])
+            .arg(&diff_page)
+            .arg(&report)
+            .arg(&report)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            stdout.contains("conversations: pass@2"),
+            "{format}: {stdout}"
+        );
+        assert!(
+            stdout.contains("conversations: pass^2"),
+            "{format}: {stdout}"
+        );
+    }
+    let page = std::fs::read_to_string(&diff_page).unwrap();
+    assert!(page.contains("conversations: pass^2"));
 }
 
 #[test]

@@ -74,12 +74,10 @@ pub(crate) fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> 
 fn accuracy(b: &mut String, d: &ReportDiff) {
     b.push_str("<h2>Accuracy</h2><table><thead><tr><th></th><th>base</th><th>head</th><th>change (points, 95% CI)</th></tr></thead><tbody>");
     let mut rows = vec![
-        ("tool selection", &d.selection),
-        ("full call", &d.full_call),
+        ("tool selection".to_owned(), &d.selection),
+        ("full call".to_owned(), &d.full_call),
     ];
-    if let Some(s) = &d.search_hit {
-        rows.push(("search hit rate", s));
-    }
+    rows.extend(crate::report::text::accuracy_changes(d).into_iter().skip(2));
     for (name, c) in rows {
         let change = match (c.diff, c.low, c.high) {
             (Some(x), Some(l), Some(h)) => {
