@@ -655,4 +655,7 @@ pub(crate) struct DryRunTask {
     pub mocked: Vec<String>,
     /// Tools whose calls would stop the loop, each with why and how to let it go on.
     pub stops: Vec<(String, String)>,
+    /// A conversation: how the user's side would be played.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<String>,
 }

@@ -185,7 +185,8 @@ async fn dry_run(
     let listed = session.list_tools(false, &cache).await?;
     session.check(&listed.tools)?;
     let agent = session.agent_run(&listed, &cache, None, Default::default());
-    let plan = crate::run::dry_run(tasks, &agent, &listed.tools);
+    let user_model = session.eval.user_model.as_ref().map(|m| m.name.as_str());
+    let plan = crate::run::dry_run(tasks, &agent, &listed.tools, user_model);
     let single = tasks.iter().filter(|t| t.agent.is_none()).count();
     match args.format {
         Format::Json => {

@@ -1870,7 +1870,7 @@ mod conversation_tests {
             users: Default::default(),
         };
         let tasks = [planned(Some(only_metric)), planned(None)];
-        let plan = dry_run(&tasks, &run, &tools());
+        let plan = dry_run(&tasks, &run, &tools(), None);
         assert_eq!(plan.len(), 1, "single-turn tasks have no loop");
         assert_eq!(plan[0].mocked, ["get_metric"]);
         // Not read-only and not said otherwise, MCP takes `silence` to be destructive: listed
@@ -1886,7 +1886,7 @@ mod conversation_tests {
             },
             ..run
         };
-        let plan = dry_run(&tasks, &destructive, &tools());
+        let plan = dry_run(&tasks, &destructive, &tools(), None);
         assert_eq!(plan[0].runs, ["silence"]);
         // Tools of a tool list, not a server, can only be mocked.
         let listed_only = AgentRun {
@@ -1901,6 +1901,7 @@ mod conversation_tests {
             )))],
             &listed_only,
             &tools(),
+            None,
         );
         assert!(plan[0].runs.is_empty());
         assert!(

@@ -115,7 +115,13 @@ impl Policy {
 }
 
 /// For each agent task, which tools could run, which are mocked and which would stop the loop.
-pub(crate) fn dry_run(tasks: &[PlannedTask], run: &AgentRun, tools: &ToolSet) -> Vec<DryRunTask> {
+/// `user_model` names the eval's model that plays simulated users.
+pub(crate) fn dry_run(
+    tasks: &[PlannedTask],
+    run: &AgentRun,
+    tools: &ToolSet,
+    user_model: Option<&str>,
+) -> Vec<DryRunTask> {
     tasks
         .iter()
         .filter_map(|t| {
@@ -126,6 +132,7 @@ pub(crate) fn dry_run(tasks: &[PlannedTask], run: &AgentRun, tools: &ToolSet) ->
                 runs: vec![],
                 mocked: vec![],
                 stops: vec![],
+                conversation: conversation_plan(&t.task, user_model),
             };
             for tool in &tools.tools {
                 if settings.mocks.contains_key(&tool.name) {
@@ -143,6 +150,31 @@ pub(crate) fn dry_run(tasks: &[PlannedTask], run: &AgentRun, tools: &ToolSet) ->
             Some(d)
         })
         .collect()
+}
+
+/// How a conversation's user side would be played: its scripted turns, or its simulated
+/// user's model and limits.
+fn conversation_plan(task: &Task, user_model: Option<&str>) -> Option<String> {
+    if let Some(u) = &task.user {
+        let model = u
+            .model
+            .as_deref()
+            .or(user_model)
+            .unwrap_or("the eval's `user_model`");
+        return Some(format!(
+            "a simulated user played by {model}: up to {} user messages, done at `{}`; knows {} fact(s)",
+            u.max_turns(),
+            u.done_marker(),
+            u.knows.len()
+        ));
+    }
+    let turns = task.turns();
+    (!turns.is_empty()).then(|| {
+        format!(
+            "{} scripted user messages, each turn checked; fails at the first failing turn",
+            turns.len() + 1
+        )
+    })
 }
 
 #[cfg(test)]

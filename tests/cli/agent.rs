@@ -1026,11 +1026,20 @@ fn agent_reports_shard_merge_diff_and_write_junit_like_any_other() {
         String::from_utf8_lossy(&diff.stderr)
     );
     let diff: Value = serde_json::from_slice(&diff.stdout).unwrap();
-    assert_eq!(diff["counts"], json!({"still_failing": 14}), "{diff}");
+    assert_eq!(diff["counts"], json!({"still_failing": 17}), "{diff}");
     assert_eq!(diff["test"]["worse"], 0);
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert_eq!(xml.matches("<testcase").count(), 14, "{xml}");
+    assert_eq!(xml.matches("<testcase").count(), 17, "{xml}");
     assert!(xml.contains("wrong_answer"), "{xml}");
+    // A conversation's failure names its turn.
+    assert!(
+        xml.contains("<testsuite name=\"incident-conversations\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("turn 1: called `rollback_deployment`"),
+        "{xml}"
+    );
 
     // A sweep adds distractors no server offers: a call to one stops its loop, nothing breaks.
     let sweep = tooleval()
@@ -1048,7 +1057,7 @@ fn agent_reports_shard_merge_diff_and_write_junit_like_any_other() {
     let sweep = ws.read_json("sweep.json");
     let points = sweep["points"].as_array().unwrap();
     assert_eq!(points.len(), 2, "{sweep}");
-    assert_eq!(points[0]["full_call"]["n"], 14);
+    assert_eq!(points[0]["full_call"]["n"], 17);
 }
 
 #[test]

@@ -497,3 +497,24 @@ fn a_broken_conversation_is_located_with_a_hint() {
         assert!(stderr.contains(needle), "{needle}: {stderr}");
     }
 }
+
+#[test]
+fn the_conversation_demo_says_how_each_user_is_played_before_any_request() {
+    let o = tooleval()
+        .args(["run", "--dry-run"])
+        .arg(crate::support::repo().join("evals/conversation-demo.yaml"))
+        .env("COLUMNS", "200")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(
+        stdout.contains("rollback-with-a-user: a simulated user played by gpt-4o-mini: up to 4 user messages, done at `GOAL_REACHED`; knows 2 fact(s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rollback-asks-for-the-service: 2 scripted user messages"),
+        "{stdout}"
+    );
+}

@@ -721,11 +721,15 @@ fn an_agent_eval_is_improved_through_its_conversations() {
     let ws = Workspace::new();
     let agent_demo = std::fs::read_to_string(repo().join("evals/agent-demo.yaml")).unwrap();
     let suite = repo().join("suites/incident.yaml");
+    assert!(agent_demo.contains("../suites/incident.yaml"));
     let eval = ws.write(
         "agent.yaml",
         &format!(
             "{}\nwriter_model: {{ name: w, base_url: \"{}\", api_key: k }}\n",
-            agent_demo.replace("../suites/incident.yaml", &suite.display().to_string()),
+            agent_demo.replace(
+                "../suites/",
+                &format!("{}/", suite.parent().unwrap().display())
+            ),
             server.url
         ),
     );

@@ -40,6 +40,15 @@ pub(crate) fn render_dry_run(tasks: &[DryRunTask], single: usize, width: u16) ->
         out.push_str(&differing(tasks, first, width));
     }
     out.push_str(&stop_reasons(tasks, width));
+    let talks: Vec<&DryRunTask> = tasks.iter().filter(|d| d.conversation.is_some()).collect();
+    if !talks.is_empty() {
+        out.push_str("conversations:\n");
+        for d in talks {
+            let line = format!("  {}: {}", d.task, d.conversation.as_deref().unwrap_or(""));
+            out.push_str(&wrap(&line, width, "    "));
+            out.push('\n');
+        }
+    }
     out
 }
 
