@@ -372,6 +372,9 @@ pub(crate) struct Dialogue {
     /// A simulated user: its messages until it said the goal was met (the prompt counts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub turns_to_goal: Option<u32>,
+    /// The simulated user model's tokens, apart from the assistant's (the trial's `usage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_usage: Option<Usage>,
     /// What the simulated user said with its done marker, if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closing: Option<String>,

@@ -75,8 +75,14 @@ pub(super) fn conversation_figures(
     }
     if let Some(m) = c.mean_turns_to_goal {
         rows.push((
-            "simulated users: user messages to the goal (mean)".to_owned(),
+            "simulated users: messages to the goal (mean)".to_owned(),
             Figure::Text(format!("{m:.1}")),
+        ));
+    }
+    if let Some(t) = c.user_tokens {
+        rows.push((
+            "simulated users: tokens (prompt / completion)".to_owned(),
+            Figure::Text(format!("{} / {}", t.prompt, t.completion)),
         ));
     }
     if let Some(a) = c.asked_before_acting {

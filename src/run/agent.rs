@@ -330,8 +330,11 @@ impl AgentTrial<'_> {
                 c.fatal = (e.kind == ErrorKind::Fatal).then_some(e);
                 None
             }
-            Ok((text, cached)) => {
-                c.rec.cached |= cached;
+            Ok(reply) => {
+                c.rec.cached |= reply.cached;
+                c.rec.retries += reply.retries;
+                talk.count(reply.usage);
+                let text = reply.content.unwrap_or_default();
                 match super::dialogue::read_user_reply(&text, user.done_marker()) {
                     UserSaid::Next(next) => Some(next),
                     UserSaid::Done(closing) => {

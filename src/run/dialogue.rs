@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::config::{Message, Role, User};
 use crate::mcp::ToolSet;
 use crate::model::{ErrorKind, Model, ModelError, ModelRequest};
-use crate::record::{Dialogue, DialogueEnd, TurnVerdict};
+use crate::record::{Dialogue, DialogueEnd, TurnVerdict, Usage};
 
 /// A conversation as it goes, on the user's side.
 #[derive(Debug, Clone)]
@@ -27,6 +27,8 @@ pub(super) struct Talk {
     pub closing: Option<String>,
     /// Answers that asked the user something.
     pub questions: u32,
+    /// The user model's tokens.
+    pub user_usage: Option<Usage>,
 }
 
 impl Talk {
@@ -43,6 +45,7 @@ impl Talk {
             turns_to_goal: None,
             closing: None,
             questions: 0,
+            user_usage: None,
         }
     }
 
@@ -53,6 +56,15 @@ impl Talk {
             self.questions += 1;
         }
         self.transcript.push(Speaker::Assistant, answer);
+    }
+
+    /// Adds a user model reply's tokens.
+    pub(super) fn count(&mut self, usage: Option<Usage>) {
+        if let Some(u) = usage {
+            let total = self.user_usage.get_or_insert_default();
+            total.prompt_tokens += u.prompt_tokens;
+            total.completion_tokens += u.completion_tokens;
+        }
     }
 
     /// What a judge is shown before the rubric.
@@ -73,6 +85,7 @@ impl Talk {
             end: self.end,
             turns_to_goal: self.turns_to_goal,
             closing: self.closing,
+            user_usage: self.user_usage,
             questions: self.questions,
             asked: None,
         }
@@ -207,7 +220,7 @@ pub(super) async fn ask_user(
     model: &dyn Model,
     req: &ModelRequest,
     timeout: std::time::Duration,
-) -> Result<(String, bool), ModelError> {
+) -> Result<crate::model::ModelReply, ModelError> {
     match tokio::time::timeout(timeout, model.complete(req)).await {
         Err(_) => Err(ModelError::new(
             ErrorKind::Other,
@@ -220,7 +233,7 @@ pub(super) async fn ask_user(
             e.message = format!("the user model failed: {}", e.message);
             Err(e)
         }
-        Ok(Ok(reply)) => Ok((reply.content.unwrap_or_default(), reply.cached)),
+        Ok(Ok(reply)) => Ok(reply),
     }
 }
 

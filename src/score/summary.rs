@@ -224,6 +224,9 @@ pub(crate) struct ConversationTotals {
     pub user_turns: u64,
     /// The model's answers that asked the user something.
     pub questions: u64,
+    /// Simulated users: the user models' tokens, apart from the assistant's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_tokens: Option<TokenTotals>,
     /// Simulated users: conversations whose user said its goal was met, over those played.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goal_met: Option<Rate>,
@@ -265,6 +268,11 @@ impl ConversationTotals {
                     to_goal += u64::from(n);
                 }
             }
+            if let Some(u) = d.user_usage {
+                let tokens = t.user_tokens.get_or_insert_default();
+                tokens.prompt += u.prompt_tokens;
+                tokens.completion += u.completion_tokens;
+            }
             if let Some(a) = &d.asked {
                 checked += 1;
                 asked_ok += usize::from(a.passed);
@@ -289,7 +297,7 @@ impl ConversationTotals {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TokenTotals {
     pub prompt: u64,
     pub completion: u64,

@@ -227,6 +227,9 @@ fn check(report: &Value) {
     assert_eq!(d["turns_to_goal"], 2);
     assert_eq!(d["questions"], 1);
     assert_eq!(d["closing"], "Thanks!");
+    // The user model's tokens are counted apart from the assistant's.
+    let user_tokens = d["user_usage"]["prompt_tokens"].as_u64().unwrap();
+    assert!(user_tokens > 0, "{d}");
     assert_eq!(d["asked"]["passed"], true);
     let asked: Vec<&str> = d["asked"]["asked"]
         .as_array()
@@ -269,6 +272,10 @@ fn check(report: &Value) {
     assert_eq!(c["goal_met"]["n"], 3, "{c}");
     assert_eq!(c["asked_before_acting"]["successes"], 1, "{c}");
     assert_eq!(c["asked_before_acting"]["n"], 2, "{c}");
+    assert!(
+        c["user_tokens"]["prompt"].as_u64().unwrap() >= user_tokens,
+        "{c}"
+    );
 }
 
 #[test]

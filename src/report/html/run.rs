@@ -721,7 +721,12 @@ fn write_conversation(b: &mut String, a: &AgentRecord) {
                 esc(u)
             );
         }
-        write_turn(b, i + 1, turn);
+        let label = if a.dialogue.is_some() {
+            "model turn"
+        } else {
+            "turn"
+        };
+        write_turn(b, label, i + 1, turn);
     }
     if let Some(d) = a.dialogue.as_deref() {
         write_turn_verdict(b, Some(d), user_turn);
@@ -801,6 +806,12 @@ fn write_dialogue_facts(b: &mut String, d: &crate::record::Dialogue) {
     if let Some(n) = d.turns_to_goal {
         facts.push(format!("goal met after {n} user message(s)"));
     }
+    if let Some(u) = &d.user_usage {
+        facts.push(format!(
+            "user model: {} prompt + {} completion tokens",
+            u.prompt_tokens, u.completion_tokens
+        ));
+    }
     let _ = write!(b, "<p class=\"muted\">{}</p>", esc(&facts.join("; ")));
     if let Some(a) = &d.asked {
         let show = |s: &crate::record::ArgumentSource| {
@@ -833,8 +844,8 @@ fn write_dialogue_facts(b: &mut String, d: &crate::record::Dialogue) {
 
 /// One turn of a conversation: the model's text, each call with its result, and the calls left
 /// unanswered.
-fn write_turn(b: &mut String, n: usize, turn: &TurnRecord) {
-    let _ = write!(b, "<p><b>turn {n}</b></p>");
+fn write_turn(b: &mut String, label: &str, n: usize, turn: &TurnRecord) {
+    let _ = write!(b, "<p><b>{label} {n}</b></p>");
     match turn.reply.content.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => {
             let _ = write!(b, "<pre>{}</pre>", esc(c));
