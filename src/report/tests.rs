@@ -403,6 +403,86 @@ fn small_agent_run() -> Report {
     r
 }
 
+/// The small agent run whose trace task is a conversation with a simulated user: the user
+/// narrows the question, the model asks once, the user's goal is met.
+fn conversation_run() -> Report {
+    use crate::record::{
+        ArgumentSource, AskedBeforeActing, Dialogue, DialogueEnd, ReplyRecord, TurnRecord, Usage,
+    };
+    let mut r = small_agent_run();
+    r.eval.trials = 1;
+    let t = r
+        .trials
+        .iter_mut()
+        .find(|t| t.task == "traces-by-id")
+        .expect("the small run has traces-by-id");
+    let a = t.agent.as_deref_mut().expect("an agent trial");
+    a.turns[1].reply.content = Some("The trace spent 812 ms in checkout. Which span?".into());
+    a.turns.push(TurnRecord {
+        user: Some("Only the slowest span, please.".into()),
+        reply: ReplyRecord {
+            content: Some("The slowest span is checkout's, at 812 ms.".into()),
+            tool_calls: Vec::new(),
+            finish_reason: Some("stop".into()),
+        },
+        ..TurnRecord::default()
+    });
+    a.answer = Some("The slowest span is checkout's, at 812 ms.".into());
+    a.dialogue = Some(Box::new(Dialogue {
+        user_turns: 2,
+        user_model: Some("gpt-4o-mini".into()),
+        end: DialogueEnd::Done,
+        turns_to_goal: Some(2),
+        closing: Some("Thanks.".into()),
+        questions: 1,
+        user_usage: Some(Usage {
+            prompt_tokens: 120,
+            completion_tokens: 12,
+        }),
+        asked: Some(AskedBeforeActing {
+            passed: true,
+            asked: vec![ArgumentSource {
+                tool: "get_trace".into(),
+                argument: "span".into(),
+                value: "slowest".into(),
+                turn: 2,
+            }],
+            invented: Vec::new(),
+        }),
+        ..Dialogue::default()
+    }));
+    r.summary.conversations = crate::score::ConversationTotals::of(&r.trials, &r.summary.tasks);
+    r
+}
+
+#[test]
+fn conversation_run_table_and_html() {
+    let r = conversation_run();
+    let c = r.summary.conversations.expect("conversation totals");
+    assert_eq!((c.tasks, c.user_turns, c.questions), (1, 2, 1));
+    for width in [80u16, 120] {
+        let text = render_table(&r, width, TaskRows::Failing);
+        for line in text.lines() {
+            assert!(
+                console::measure_text_width(line) <= usize::from(width),
+                "{width} columns: {line}"
+            );
+        }
+        assert!(text.contains("simulated users: goal met"), "{text}");
+        settings().bind(|| insta::assert_snapshot!(format!("conversation_table_{width}"), text));
+    }
+    let page = render_run_html(&r);
+    for needle in [
+        "conversation: 2 user message(s), 3 model turn(s), 1 call(s), ended: the user&#39;s goal was met",
+        "<b>user (message 2)</b><pre>Only the slowest span, please.</pre>",
+        "<b>user (goal met)</b><pre>Thanks.</pre>",
+        "asked before acting: <b>passed</b>",
+        "user model: 120 prompt + 12 completion tokens",
+    ] {
+        assert!(page.contains(needle), "{needle}");
+    }
+}
+
 #[test]
 fn run_html() {
     settings().bind(|| insta::assert_snapshot!(render_run_html(&small_run())));

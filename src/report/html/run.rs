@@ -698,7 +698,7 @@ fn write_conversation(b: &mut String, a: &AgentRecord) {
                 "<details open><summary>conversation: {} user message(s), {} model turn(s), {calls} call(s), ended: {}</summary>",
                 d.user_turns,
                 a.turns.len(),
-                d.end.as_str()
+                esc(d.end.as_str())
             );
         }
         None => {
