@@ -134,8 +134,9 @@ impl AnthropicWire {
                     "input": arguments_object(&call.arguments),
                 }));
             }
-            // An answer of no text before the user's next message is left out: the two user
-            // messages around it are one turn, as the API merges them.
+            // An answer of no text before the user's next message is left out (the API refuses
+            // an empty assistant message that is not the last): the two user messages around
+            // it are one turn, as the API merges them.
             if !blocks.is_empty() || x.user.is_none() {
                 messages.push(json!({ "role": "assistant", "content": blocks }));
             }
@@ -159,8 +160,12 @@ impl AnthropicWire {
                     r
                 })
                 .collect();
-            // The user's next message follows the results in the same turn (tool_result blocks
-            // first, as the API requires).
+            // The user's next message follows the results in the same turn: the API wants the
+            // tool_result blocks at the start of the message after tool_use ("Did not find N
+            // tool_result block(s) at the beginning of this message"), text may follow them,
+            // and it merges consecutive messages of one role (Messages API reference,
+            // https://docs.anthropic.com/en/api/messages, as of 2026-12; the scripted server
+            // holds requests to both rules).
             if let Some(user) = x.user.as_deref().filter(|u| !u.trim().is_empty()) {
                 results.push(json!({ "type": "text", "text": user }));
             }

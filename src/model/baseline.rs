@@ -100,7 +100,10 @@ impl Baseline {
                 ..ModelReply::default()
             };
         }
-        if calls().all(|c| c.name == search.name) {
+        // Once it searched, it chooses among what it loaded: on its first turn, and when the
+        // user says more in a conversation.
+        let user_spoke = req.exchanges.last().is_some_and(|x| x.user.is_some());
+        if user_spoke || calls().all(|c| c.name == search.name) {
             let mut loaded = (*req.tools).clone();
             loaded.tools.retain(|t| t.api_name != search.name);
             loaded.rehash();
@@ -235,5 +238,28 @@ mod tests {
         let r = m.complete(&req("what a lovely day")).await.unwrap();
         assert!(r.tool_calls.is_empty());
         assert!(r.notes[0].contains("under the threshold"), "{:?}", r.notes);
+    }
+
+    #[tokio::test]
+    async fn in_a_conversation_it_chooses_again_when_the_user_says_more() {
+        let set = std::sync::Arc::new(crate::mcp::test_tools());
+        let m = Baseline::new(None);
+        let mut req = ModelRequest::new(vec![], "acknowledge ALR-4821".into(), set, 0);
+        req.exchanges.push(crate::model::Exchange {
+            content: None,
+            calls: vec![],
+            user: None,
+        });
+        // After its call it answers without one...
+        assert!(m.complete(&req).await.unwrap().tool_calls.is_empty());
+        // ...until the user's next message, which it ranks the tools against.
+        req.exchanges.push(crate::model::Exchange {
+            content: Some("Done.".into()),
+            calls: vec![],
+            user: Some("now search checkout logs from the last 30 minutes".into()),
+        });
+        req.user_text = "now search checkout logs from the last 30 minutes".into();
+        let r = m.complete(&req).await.unwrap();
+        assert_eq!(r.tool_calls[0].name, "search_logs");
     }
 }

@@ -139,6 +139,10 @@ impl GeminiWire {
             if !responses.is_empty() {
                 contents.push(json!({ "role": "user", "parts": responses }));
             }
+            // The user's next message is a content of its own after the function responses:
+            // a function call turn may follow a user turn, and the responses must answer the
+            // calls one for one (the order rules the scripted server holds requests to, from
+            // the API's 400s).
             if let Some(user) = &x.user {
                 contents.push(json!({ "role": "user", "parts": [{ "text": user }] }));
             }

@@ -273,11 +273,30 @@ impl AgentTrial<'_> {
             }
             _ => None,
         };
-        let passed = verdict.outcome == Outcome::Pass;
+        let (mut outcome, mut reason) = (verdict.outcome, verdict.reason);
+        let next = task.turns().get(n as usize - 1);
+        // A turn whose checks held but that ended without an answer (the loop stopped, looped
+        // or ran out of turns) leaves the turns after it unsent: that is its failure.
+        if outcome == Outcome::Pass
+            && !answered
+            && let Some(next) = next
+        {
+            outcome = match c.agent.end {
+                LoopEnd::Repeated => Outcome::Looped,
+                LoopEnd::TurnLimit => Outcome::TurnLimit,
+                _ => Outcome::Stopped,
+            };
+            reason = format!(
+                "{reason}; without an answer the conversation could not go on to turn {} ({:?})",
+                n + 1,
+                next.prompt
+            );
+        }
+        let passed = outcome == Outcome::Pass;
         talk.verdicts.push(TurnVerdict {
             turn: n,
-            outcome: verdict.outcome,
-            reason: verdict.reason,
+            outcome,
+            reason,
             judge,
         });
         if !passed {
@@ -289,7 +308,7 @@ impl AgentTrial<'_> {
             talk.end = DialogueEnd::Unanswered;
             return None;
         }
-        match task.turns().get(n as usize - 1) {
+        match next {
             Some(next) => Some(next.prompt.clone()),
             None => {
                 talk.end = DialogueEnd::Scripted;
@@ -2083,5 +2102,25 @@ mod conversation_tests {
             "{}",
             rec.reason
         );
+    }
+
+    #[tokio::test]
+    async fn a_turn_that_stops_before_an_answer_leaves_the_next_unsent_and_fails() {
+        let (rec, _, asked) = converse(
+            "expect: { tool: restart }\nturns:\n  - prompt: And then?\n    expect: none\n",
+            "",
+            0,
+            vec![calls(&[("restart", METRIC)]), text("never asked")],
+        )
+        .await;
+        assert_eq!(rec.outcome, Outcome::Stopped, "{}", rec.reason);
+        assert!(rec.reason.starts_with("turn 1: "), "{}", rec.reason);
+        assert!(
+            rec.reason
+                .contains("could not go on to turn 2 (\"And then?\")"),
+            "{}",
+            rec.reason
+        );
+        assert_eq!(asked.len(), 1);
     }
 }
