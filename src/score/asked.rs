@@ -229,11 +229,68 @@ mod tests {
     }
 
     #[test]
-    fn a_short_value_must_stand_as_a_word() {
+    fn a_short_value_or_a_number_must_stand_as_a_word() {
         assert!(occurs("7", "the last 7 days"));
+        assert!(occurs("7", "7"));
         assert!(!occurs("7", "v2.17"));
+        assert!(!occurs("7", "7d"));
         assert!(occurs("Payments", "the service is payments"));
         assert!(!occurs("", "anything"));
+        // Three letters stand alone; four are looked for anywhere.
+        assert!(!occurs("api", "rapid rollout"));
+        assert!(occurs("api", "the api gateway"));
+        assert!(occurs("prod", "production"));
+        // A number of any length stands alone.
+        assert!(!occurs("1500", "15000 requests"));
+        assert!(occurs("1500", "at 1500 requests"));
+    }
+
+    #[test]
+    fn an_error_result_is_no_source() {
+        let mut failed = turn(
+            None,
+            &[(
+                "list_deployments",
+                serde_json::json!({}),
+                "error: unknown service payments",
+            )],
+        );
+        failed.results[0].is_error = true;
+        let turns = [
+            failed,
+            turn(
+                None,
+                &[(
+                    "rollback_deployment",
+                    serde_json::json!({"service": "payments"}),
+                    "ok",
+                )],
+            ),
+        ];
+        let a = check("Roll back the last deploy.", &turns).unwrap();
+        assert!(!a.passed, "a value only an error named is invented");
+    }
+
+    #[test]
+    fn numbers_are_checked_and_empty_values_are_not() {
+        let knows = vec!["the limit is 50".to_owned()];
+        let src = Sources {
+            prompt: "List the alerts.",
+            knows: &knows,
+        };
+        let turns = [turn(
+            None,
+            &[(
+                "list_alerts",
+                serde_json::json!({"limit": 50, "service": ""}),
+                "[]",
+            )],
+        )];
+        let a = asked_before_acting(&src, &turns, |_| vec!["service".into()]).unwrap();
+        assert!(!a.passed);
+        let invented: Vec<&str> = a.invented.iter().map(|s| s.argument.as_str()).collect();
+        assert_eq!(invented, ["limit"], "an empty value is not an invented one");
+        assert_eq!(a.invented[0].value, "50");
     }
 
     #[test]
