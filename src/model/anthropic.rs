@@ -417,11 +417,14 @@ pub(crate) fn parse_message(body: &Value) -> std::result::Result<ModelReply, Str
     }
     let usage = body.get("usage").filter(|u| u.is_object()).map(|u| {
         let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+        // `input_tokens` counts only what was neither read from nor written to the cache.
         Usage {
             prompt_tokens: n("input_tokens")
                 + n("cache_creation_input_tokens")
                 + n("cache_read_input_tokens"),
             completion_tokens: n("output_tokens"),
+            cached_tokens: n("cache_read_input_tokens"),
+            cache_write_tokens: n("cache_creation_input_tokens"),
         }
     });
     Ok(ModelReply {
@@ -483,7 +486,7 @@ mod tests {
                 {"type": "tool_use", "id": "toolu_01A09q90qw90lq917835lq9",
                  "name": "get_weather", "input": {"location": "San Francisco, CA", "unit": "celsius"}}
             ],
-            "usage": {"input_tokens": 472, "output_tokens": 91, "cache_read_input_tokens": 8}
+            "usage": {"input_tokens": 472, "output_tokens": 91, "cache_read_input_tokens": 8, "cache_creation_input_tokens": 0}
         });
         let r = parse_message(&body).unwrap();
         assert_eq!(r.content.as_deref(), Some("I'll check the weather."));
@@ -500,6 +503,7 @@ mod tests {
         );
         let u = r.usage.unwrap();
         assert_eq!((u.prompt_tokens, u.completion_tokens), (480, 91));
+        assert_eq!((u.cached_tokens, u.cache_write_tokens), (8, 0));
     }
 
     #[test]

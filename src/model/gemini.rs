@@ -317,9 +317,12 @@ pub(crate) fn parse_response(body: &Value) -> std::result::Result<ModelReply, St
         .filter(|u| u.is_object())
         .map(|u| {
             let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+            // `promptTokenCount` includes the cached tokens.
             Usage {
                 prompt_tokens: n("promptTokenCount"),
                 completion_tokens: n("candidatesTokenCount") + n("thoughtsTokenCount"),
+                cached_tokens: n("cachedContentTokenCount"),
+                cache_write_tokens: 0,
             }
         });
     let Some(candidate) = body
@@ -425,7 +428,7 @@ mod tests {
                 "finishReason": "STOP",
                 "index": 0
             }],
-            "usageMetadata": {"promptTokenCount": 121, "candidatesTokenCount": 24, "totalTokenCount": 145, "thoughtsTokenCount": 6},
+            "usageMetadata": {"promptTokenCount": 121, "candidatesTokenCount": 24, "totalTokenCount": 145, "thoughtsTokenCount": 6, "cachedContentTokenCount": 100},
             "modelVersion": "gemini-2.5-flash"
         });
         let r = parse_response(&body).unwrap();
@@ -439,6 +442,7 @@ mod tests {
         assert_eq!(r.tool_calls[0].id, None);
         let u = r.usage.unwrap();
         assert_eq!((u.prompt_tokens, u.completion_tokens), (121, 30));
+        assert_eq!(u.cached_tokens, 100);
     }
 
     #[test]

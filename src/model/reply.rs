@@ -55,12 +55,18 @@ pub(crate) fn parse_reply(body: &Value) -> Result<ModelReply, String> {
     } else if let Some(f) = message.get("function_call").filter(|f| !f.is_null()) {
         tool_calls.push(raw_call(f)?);
     }
+    // `prompt_tokens` includes `prompt_tokens_details.cached_tokens`.
     let usage = body.get("usage").filter(|u| u.is_object()).map(|u| Usage {
         prompt_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
         completion_tokens: u
             .get("completion_tokens")
             .and_then(Value::as_u64)
             .unwrap_or(0),
+        cached_tokens: u
+            .pointer("/prompt_tokens_details/cached_tokens")
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
+        cache_write_tokens: 0,
     });
     Ok(ModelReply {
         content,
@@ -150,6 +156,14 @@ struct WireUsage {
     prompt_tokens: Option<u64>,
     #[serde(default)]
     completion_tokens: Option<u64>,
+    #[serde(default)]
+    prompt_tokens_details: Option<WireTokenDetails>,
+}
+
+#[derive(Deserialize)]
+struct WireTokenDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
 }
 
 impl WireReply<'_> {
@@ -188,6 +202,11 @@ impl WireReply<'_> {
             usage: self.usage.map(|u| Usage {
                 prompt_tokens: u.prompt_tokens.unwrap_or(0),
                 completion_tokens: u.completion_tokens.unwrap_or(0),
+                cached_tokens: u
+                    .prompt_tokens_details
+                    .and_then(|d| d.cached_tokens)
+                    .unwrap_or(0),
+                cache_write_tokens: 0,
             }),
             notes: vec![],
             retries: 0,
@@ -307,9 +326,20 @@ mod tests {
             r.usage,
             Some(Usage {
                 prompt_tokens: 10,
-                completion_tokens: 0
+                ..Usage::default()
             })
         );
+        // The cached share, where the API reports it, on the typed and the lenient path.
+        let body = json!({"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": 2006, "completion_tokens": 300, "prompt_tokens_details": {"cached_tokens": 1920}}});
+        let lenient = parse_reply(&body).unwrap().usage.unwrap();
+        let typed = parse_reply_body(body.to_string().as_bytes())
+            .unwrap()
+            .unwrap()
+            .usage
+            .unwrap();
+        for u in [lenient, typed] {
+            assert_eq!((u.prompt_tokens, u.cached_tokens), (2006, 1920));
+        }
     }
 
     #[test]

@@ -438,6 +438,7 @@ fn conversation_run() -> Report {
         user_usage: Some(Usage {
             prompt_tokens: 120,
             completion_tokens: 12,
+            ..Default::default()
         }),
         asked: Some(AskedBeforeActing {
             passed: true,

@@ -697,9 +697,7 @@ impl Conversation {
         self.rec.retries += reply.retries;
         self.rec.cached |= reply.cached;
         if let Some(u) = reply.usage {
-            let total = self.usage.get_or_insert_default();
-            total.prompt_tokens += u.prompt_tokens;
-            total.completion_tokens += u.completion_tokens;
+            self.usage.get_or_insert_default().add(u);
         }
         Some((reply, model_ms))
     }
@@ -1370,6 +1368,7 @@ mod conversation_tests {
             usage: Some(Usage {
                 prompt_tokens: 10,
                 completion_tokens: 1,
+                ..Default::default()
             }),
             retries: 1,
             ..ModelReply::default()

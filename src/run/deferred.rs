@@ -232,9 +232,7 @@ pub(super) async fn run_trial(
             Ok(Ok(reply)) => reply,
         };
         if let Some(u) = reply.usage {
-            let total = usage.get_or_insert_default();
-            total.prompt_tokens += u.prompt_tokens;
-            total.completion_tokens += u.completion_tokens;
+            usage.get_or_insert_default().add(u);
         }
         let (searches, others) = d.split(std::mem::take(&mut reply.tool_calls));
         let (unloaded, others) = d.split_unloaded(others);

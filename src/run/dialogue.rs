@@ -61,9 +61,7 @@ impl Talk {
     /// Adds a user model reply's tokens.
     pub(super) fn count(&mut self, usage: Option<Usage>) {
         if let Some(u) = usage {
-            let total = self.user_usage.get_or_insert_default();
-            total.prompt_tokens += u.prompt_tokens;
-            total.completion_tokens += u.completion_tokens;
+            self.user_usage.get_or_insert_default().add(u);
         }
     }
 

@@ -269,9 +269,7 @@ impl ConversationTotals {
                 }
             }
             if let Some(u) = d.user_usage {
-                let tokens = t.user_tokens.get_or_insert_default();
-                tokens.prompt += u.prompt_tokens;
-                tokens.completion += u.completion_tokens;
+                t.user_tokens.get_or_insert_default().add(&u);
             }
             if let Some(a) = &d.asked {
                 checked += 1;
@@ -301,6 +299,20 @@ impl ConversationTotals {
 pub(crate) struct TokenTotals {
     pub prompt: u64,
     pub completion: u64,
+    /// Of `prompt`, the tokens the provider's prompt cache served, and those written to it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_writes: u64,
+}
+
+impl TokenTotals {
+    pub(crate) fn add(&mut self, u: &crate::record::Usage) {
+        self.prompt += u.prompt_tokens;
+        self.completion += u.completion_tokens;
+        self.cached += u.cached_tokens;
+        self.cache_writes += u.cache_write_tokens;
+    }
 }
 
 pub(crate) const NO_TOOL: &str = "(none)";
@@ -564,8 +576,7 @@ fn confusions(scored: &[&TrialRecord]) -> Vec<Confusion> {
 fn token_totals(trials: &[TrialRecord]) -> TokenTotals {
     let mut tokens = TokenTotals::default();
     for u in trials.iter().filter_map(|t| t.usage) {
-        tokens.prompt += u.prompt_tokens;
-        tokens.completion += u.completion_tokens;
+        tokens.add(&u);
     }
     tokens
 }
@@ -617,6 +628,7 @@ mod tests {
         pass.usage = Some(crate::record::Usage {
             prompt_tokens: 100,
             completion_tokens: 7,
+            ..Default::default()
         });
         pass.retries = 2;
         pass.cached = true;
@@ -624,6 +636,7 @@ mod tests {
         fail.usage = Some(crate::record::Usage {
             prompt_tokens: 50,
             completion_tokens: 3,
+            ..Default::default()
         });
         let error = trial("c", Outcome::Error, &["t"], &[]);
         let order = [("s", "a"), ("s", "b"), ("s", "c")];
