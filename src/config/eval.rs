@@ -255,6 +255,12 @@ pub(crate) struct ModelConfig {
     /// Baseline only: the lowest relevance score at which it calls a tool (default 1.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_threshold: Option<f64>,
+    /// Anthropic only: mark the tools and the system prompt as a prefix for the provider's
+    /// prompt cache (`cache_control` breakpoints), so requests after the first read them at the
+    /// cached price (default true). OpenAI-compatible APIs and Gemini cache a repeated prefix
+    /// on their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<bool>,
 }
 
 impl ModelConfig {

@@ -101,7 +101,22 @@ fn empty_error(call: &super::ExchangedCall) -> bool {
     call.is_error && call.result.trim().is_empty()
 }
 
+/// A prompt-cache breakpoint: the prefix up to and including the block it is on is cached (for
+/// five minutes, renewed by each read), and a request with the same prefix reads it at a tenth
+/// of the input price. Prompt caching,
+/// https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching, as of 2026-12: at most 4
+/// breakpoints; the cache holds tools, then system, then messages; a prefix under the model's
+/// minimum (1,024 tokens for Sonnet and Opus, 2,048 to 4,096 for Haiku) is not cached, and
+/// the request still succeeds.
+static CACHE_CONTROL: std::sync::LazyLock<Value> =
+    std::sync::LazyLock::new(|| json!({ "type": "ephemeral" }));
+
 impl AnthropicWire {
+    /// Whether requests mark their prefix for the prompt cache (`cache`, default true).
+    fn caching(&self) -> bool {
+        self.config.cache != Some(false)
+    }
+
     fn body<'a>(&self, req: &'a ModelRequest) -> Body<'a> {
         let c = &self.config;
         // System messages go in `system`; the conversation holds user and assistant turns.
@@ -180,7 +195,15 @@ impl AnthropicWire {
             c.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS).into(),
         );
         if let Some(s) = system {
-            fields.insert("system".into(), s.into());
+            // The system prompt closes the cached prefix (tools, then system) when it is the
+            // same across requests; a breakpoint on the last tool caches the tools even when it
+            // is not.
+            let system = if self.caching() && !s.trim().is_empty() {
+                json!([{ "type": "text", "text": s, "cache_control": CACHE_CONTROL.clone() }])
+            } else {
+                s.into()
+            };
+            fields.insert("system".into(), system);
         }
         fields.insert("messages".into(), messages.into());
         if let Some(t) = c.temperature {
@@ -267,7 +290,7 @@ impl Wire for AnthropicWire {
     }
 
     fn tools(&self, tools: &ToolSet) -> Box<RawValue> {
-        let list: Vec<Value> = tools
+        let mut list: Vec<Value> = tools
             .tools
             .iter()
             .map(|t| {
@@ -278,6 +301,13 @@ impl Wire for AnthropicWire {
                 })
             })
             .collect();
+        // A breakpoint on the last tool: every request of the run sends the same tools first,
+        // so all after the first read them from the provider's cache.
+        if self.caching()
+            && let Some(last) = list.last_mut()
+        {
+            last["cache_control"] = CACHE_CONTROL.clone();
+        }
         raw(&list)
     }
 
@@ -460,12 +490,19 @@ pub(crate) fn with_tool_search(
 ) -> Box<serde_json::value::RawValue> {
     let (kind, name) = search.tool();
     let mut tools: Vec<Value> = serde_json::from_str(api_tools.get()).unwrap_or_default();
+    // Deferred tools are not part of the prompt: the cache breakpoint moves to the search tool.
+    let mut cached = false;
     for t in &mut tools {
         if let Some(o) = t.as_object_mut() {
             o.insert("defer_loading".into(), true.into());
+            cached |= o.remove("cache_control").is_some();
         }
     }
-    tools.insert(0, json!({"type": kind, "name": name}));
+    let mut search_tool = json!({"type": kind, "name": name});
+    if cached {
+        search_tool["cache_control"] = CACHE_CONTROL.clone();
+    }
+    tools.insert(0, search_tool);
     raw(&tools)
 }
 
@@ -541,5 +578,60 @@ mod tests {
         );
         c.tool_choice = Some(ToolChoice::None);
         assert_eq!(tool_choice(&c), Some(json!({"type": "none"})));
+    }
+
+    #[test]
+    fn the_tools_and_system_prompt_are_marked_for_the_prompt_cache_unless_turned_off() {
+        let tools = crate::mcp::test_tools();
+        let wire = |cache: Option<bool>| AnthropicWire {
+            config: ModelConfig {
+                name: "claude-sonnet-4-5".into(),
+                system_prompt: Some("Pick a tool.".into()),
+                cache,
+                ..ModelConfig::default()
+            },
+            tool_choice: None,
+        };
+        for (cache, marked) in [(None, true), (Some(true), true), (Some(false), false)] {
+            let w = wire(cache);
+            let api: Vec<Value> = serde_json::from_str(w.tools(&tools).get()).unwrap();
+            let mut req = ModelRequest::new(
+                vec![crate::config::Message {
+                    role: Role::User,
+                    content: "hi".into(),
+                }],
+                "hi".into(),
+                std::sync::Arc::new(tools.clone()),
+                0,
+            );
+            req.api_tools = std::sync::Arc::new(w.tools(&tools));
+            let mut out = Vec::new();
+            w.write_body(&req, &mut out).unwrap();
+            let body: Value = serde_json::from_slice(&out).unwrap();
+            let last = api.len() - 1;
+            assert_eq!(
+                api[last].get("cache_control").is_some(),
+                marked,
+                "{cache:?}"
+            );
+            assert!(api[..last].iter().all(|t| t.get("cache_control").is_none()));
+            assert_eq!(body["tools"], Value::Array(api.clone()));
+            if marked {
+                assert_eq!(
+                    body["system"],
+                    json!([{"type": "text", "text": "Pick a tool.", "cache_control": {"type": "ephemeral"}}])
+                );
+            } else {
+                assert_eq!(body["system"], "Pick a tool.");
+            }
+        }
+        // Behind Anthropic's tool search the deferred tools are no prompt: the search tool holds
+        // the breakpoint.
+        let w = wire(None);
+        let searched =
+            with_tool_search(&w.tools(&tools), crate::config::NativeSearch::AnthropicBm25);
+        let list: Vec<Value> = serde_json::from_str(searched.get()).unwrap();
+        assert!(list[0].get("cache_control").is_some(), "{}", list[0]);
+        assert!(list[1..].iter().all(|t| t.get("cache_control").is_none()));
     }
 }

@@ -131,6 +131,10 @@ pub(super) async fn answer(
     {
         return refused;
     }
+    let (cache_read, cache_write) = match anthropic_cache(&shared, &body) {
+        Ok(tokens) => tokens,
+        Err(message) => return invalid(&message),
+    };
     script_delay(&shared).await;
     let view = anthropic_view(&body, &turns);
     let (content, stop) = match settle(choose_reply(&shared, &view)).await {
@@ -170,9 +174,98 @@ pub(super) async fn answer(
         "content": content,
         "stop_reason": stop,
         "stop_sequence": null,
-        "usage": {"input_tokens": 100, "output_tokens": 10}
+        "usage": {
+            "input_tokens": 100,
+            "cache_creation_input_tokens": cache_write,
+            "cache_read_input_tokens": cache_read,
+            "output_tokens": 10
+        }
     }))
     .into_response()
+}
+
+/// The fewest tokens a cached prefix may hold (Sonnet's and Opus's minimum); a shorter one is
+/// not cached and the request goes on. Prompt caching,
+/// https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching, as of 2026-12.
+const MIN_CACHED_TOKENS: u64 = 1024;
+
+/// The prompt cache as the API keeps it: the breakpoints checked (at most 4, each `ephemeral`
+/// with an optional `ttl` of `5m` or `1h`), and the prefix up to the last breakpoint in the
+/// tools and the system prompt read from the cache when an earlier request wrote it, else
+/// written. Tokens are estimated at 4 bytes each. `(read, written)`.
+fn anthropic_cache(shared: &Shared, body: &Value) -> Result<(u64, u64), String> {
+    let blocks = |v: Option<&Value>| -> Vec<Value> {
+        v.and_then(Value::as_array).cloned().unwrap_or_default()
+    };
+    let tools = blocks(body.get("tools"));
+    let system = blocks(body.get("system"));
+    let in_messages = blocks(body.get("messages"))
+        .iter()
+        .flat_map(|m| blocks(m.get("content")))
+        .filter(|b| b.get("cache_control").is_some())
+        .count();
+    let marked = |list: &[Value]| -> Vec<usize> {
+        list.iter()
+            .enumerate()
+            .filter(|(_, b)| b.get("cache_control").is_some())
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let (in_tools, in_system) = (marked(&tools), marked(&system));
+    let found = in_tools.len() + in_system.len() + in_messages;
+    if found > 4 {
+        return Err(format!(
+            "A maximum of 4 blocks with cache_control may be provided. Found {found}."
+        ));
+    }
+    for (place, list, at) in [
+        ("tools", &tools, &in_tools),
+        ("system", &system, &in_system),
+    ] {
+        for &i in at {
+            let c = &list[i]["cache_control"];
+            if c.get("type").and_then(Value::as_str) != Some("ephemeral") {
+                return Err(format!(
+                    "{place}.{i}.cache_control.type: Input should be 'ephemeral'"
+                ));
+            }
+            if let Some(ttl) = c.get("ttl")
+                && ttl != "5m"
+                && ttl != "1h"
+            {
+                return Err(format!(
+                    "{place}.{i}.cache_control.ttl: Input should be '5m' or '1h'"
+                ));
+            }
+        }
+    }
+    // Each breakpoint's prefix, shortest first: the longest one cached before is read, the
+    // rest up to the last breakpoint written.
+    let mut prefixes = Vec::new();
+    if let Some(&last) = in_tools.last() {
+        prefixes.push(Value::Array(tools[..=last].to_vec()).to_string());
+    }
+    if let Some(&last) = in_system.last() {
+        prefixes.push(format!(
+            "{}{}",
+            Value::Array(tools.clone()),
+            Value::Array(system[..=last].to_vec())
+        ));
+    }
+    prefixes.retain(|p| p.len() as u64 / 4 >= MIN_CACHED_TOKENS);
+    let cached: Vec<bool> = prefixes
+        .iter()
+        .map(|p| super::prompt_cached(shared, p))
+        .collect();
+    let read = prefixes
+        .iter()
+        .zip(&cached)
+        .filter(|(_, hit)| **hit)
+        .map(|(p, _)| p.len() as u64 / 4)
+        .max()
+        .unwrap_or(0);
+    let longest = prefixes.last().map_or(0, |p| p.len() as u64 / 4);
+    Ok((read, longest - read))
 }
 
 /// A Messages request as the rules see it: the last user message with text (its string, or its

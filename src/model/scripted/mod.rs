@@ -188,6 +188,8 @@ struct Shared {
     answered: Mutex<Vec<usize>>,
     /// Every request, in arrival order.
     seen: Mutex<Vec<Seen>>,
+    /// The prompt prefixes cached so far (by hash), for the dialects that report cache reads.
+    prompt_cache: Mutex<HashSet<u64>>,
 }
 
 impl Shared {
@@ -223,6 +225,7 @@ impl ScriptedServer {
             requests: AtomicUsize::new(0),
             answered,
             seen: Mutex::new(Vec::new()),
+            prompt_cache: Mutex::new(HashSet::new()),
         });
         let app = axum::Router::new()
             .route("/v1/chat/completions", post(openai::answer))
@@ -395,6 +398,15 @@ fn status_with_headers(code: u16, headers: Vec<(String, String)>, body: String) 
         }
     }
     resp
+}
+
+/// Looks `prefix` up in the server's prompt cache, caching it when it is not: `true` when it was
+/// there already (a read), `false` when this request wrote it.
+fn prompt_cached(shared: &Shared, prefix: &str) -> bool {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    prefix.hash(&mut h);
+    !lock(&shared.prompt_cache).insert(h.finish())
 }
 
 /// A call's id as the dialect numbers it (`call`, `toolu`): distinct over a conversation, the

@@ -134,7 +134,7 @@ async fn anthropic_answers_text_and_calls() {
             "id": "msg_scripted", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
             "content": [{"type": "text", "text": "Hi there."}],
             "stop_reason": "end_turn", "stop_sequence": null,
-            "usage": {"input_tokens": 100, "output_tokens": 10}
+            "usage": {"input_tokens": 100, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0, "output_tokens": 10}
         })
     );
     // Text blocks are read as the prompt too.
@@ -815,4 +815,68 @@ async fn a_script_can_refuse_structured_output_and_answer_the_same_request_as_te
     let (code, reply) = post(&url, &[], body).await;
     assert_eq!(code, 200);
     assert_eq!(reply["choices"][0]["message"]["content"], "Verdict: pass");
+}
+
+/// A request whose one tool is long enough to cache (about 1,500 tokens), marked as the API's
+/// prompt-caching guide does.
+fn cacheable(system: &str) -> Value {
+    let mut body = messages(json!([{"role": "user", "content": "Show error logs"}]));
+    body["tools"][0]["description"] = "Search the logs of a service. ".repeat(200).into();
+    body["tools"][0]["cache_control"] = json!({"type": "ephemeral"});
+    body["system"] =
+        json!([{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]);
+    body
+}
+
+#[tokio::test]
+async fn anthropic_reads_a_marked_prefix_from_its_cache_after_the_first_request() {
+    let server = ScriptedServer::start(script()).await.unwrap();
+    let usage = |reply: &Value| {
+        let u = &reply["usage"];
+        (
+            u["cache_read_input_tokens"].as_u64().unwrap(),
+            u["cache_creation_input_tokens"].as_u64().unwrap(),
+        )
+    };
+    let (code, first) = anthropic(&server, cacheable("Pick a tool.")).await;
+    assert_eq!(code, 200, "{first}");
+    let (read, written) = usage(&first);
+    assert_eq!(read, 0);
+    assert!(written > 1024, "{first}");
+    let (_, second) = anthropic(&server, cacheable("Pick a tool.")).await;
+    assert_eq!(usage(&second), (written, 0));
+    // Another system prompt: the tools' prefix is read, the rest written.
+    let (_, other) = anthropic(&server, cacheable("Pick one tool, carefully.")).await;
+    let (read, more) = usage(&other);
+    assert!(read > 1024 && read < written && more > 0, "{other}");
+    // Unmarked, or too short, nothing is cached, and the request still succeeds.
+    let (code, plain) = anthropic(
+        &server,
+        messages(json!([{"role": "user", "content": "Show error logs"}])),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(usage(&plain), (0, 0));
+}
+
+#[tokio::test]
+async fn anthropic_refuses_a_fifth_breakpoint_and_an_unknown_kind() {
+    let server = ScriptedServer::start(script()).await.unwrap();
+    let mut body = cacheable("Pick a tool.");
+    let marked = json!({"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}});
+    body["system"] = json!([marked, marked, marked, marked]);
+    let (code, reply) = anthropic(&server, body).await;
+    assert_eq!(code, 400);
+    assert_eq!(
+        reply["error"]["message"],
+        "A maximum of 4 blocks with cache_control may be provided. Found 5."
+    );
+    let mut body = cacheable("Pick a tool.");
+    body["tools"][0]["cache_control"] = json!({"type": "persistent"});
+    let (code, reply) = anthropic(&server, body).await;
+    assert_eq!(code, 400);
+    assert_eq!(
+        reply["error"]["message"],
+        "tools.0.cache_control.type: Input should be 'ephemeral'"
+    );
 }
