@@ -9,6 +9,7 @@ mod gemini;
 mod http;
 mod limit;
 mod openai;
+pub(crate) mod prompt_cache;
 mod reply;
 #[cfg(any(test, feature = "testing"))]
 pub mod scripted;

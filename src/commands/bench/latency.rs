@@ -39,6 +39,44 @@ pub(crate) struct BenchResult {
     pub client_cpu_s: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_vs_client: Option<f64>,
+    /// Input tokens over the last run, and those the mock's prompt cache served.
+    pub prompt_tokens: u64,
+    pub cached_tokens: u64,
+    /// The share of input tokens the prompt cache served, over every trial, and over the trials
+    /// after the first `concurrency` (those may all be asked before any reply fills the cache).
+    pub cache_share: f64,
+    pub cache_share_warm: f64,
+}
+
+/// The prompt cache's figures of a run's report: input tokens, cached tokens, the cached share
+/// over every trial and over those after the first `concurrency`.
+fn cache_figures(report: &Path, concurrency: usize) -> Result<(u64, u64, f64, f64)> {
+    let text = std::fs::read_to_string(report).map_err(|e| Error::io("read", report, e))?;
+    let r: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Error::io(
+            "read",
+            report,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        )
+    })?;
+    let usage = |t: &serde_json::Value, k: &str| t["usage"][k].as_u64().unwrap_or(0);
+    let trials = r["trials"].as_array().map_or(&[][..], Vec::as_slice);
+    let sum = |ts: &[serde_json::Value], k: &str| ts.iter().map(|t| usage(t, k)).sum::<u64>();
+    let share = |cached: u64, prompt: u64| {
+        if prompt > 0 {
+            cached as f64 / prompt as f64
+        } else {
+            0.0
+        }
+    };
+    let (prompt, cached) = (sum(trials, "prompt_tokens"), sum(trials, "cached_tokens"));
+    let warm = &trials[concurrency.min(trials.len())..];
+    Ok((
+        prompt,
+        cached,
+        share(cached, prompt),
+        share(sum(warm, "cached_tokens"), sum(warm, "prompt_tokens")),
+    ))
 }
 
 /// Writes the generated tool list, suite and eval for `tasks` tasks into `dir`. With `agent`,
@@ -134,7 +172,13 @@ fn bench_setting(
         check_agent_report(&report, tasks)?;
     }
     let requests = trials_in(&report)? * if agent.is_some() { 3 } else { 1 };
+    let (prompt_tokens, cached_tokens, cache_share, cache_share_warm) =
+        cache_figures(&report, concurrency)?;
     Ok(BenchResult {
+        prompt_tokens,
+        cached_tokens,
+        cache_share,
+        cache_share_warm,
         provider: args.provider,
         tasks,
         concurrency,
@@ -291,6 +335,15 @@ fn say_result(r: &BenchResult, args: &BenchArgs) {
         r.cpu_s,
         r.cpu_s_per_1000,
         r.peak_rss_mb
+    );
+    crate::sayln!(
+        "{:18} input {} tokens, {} from the prompt cache: {:.1}% ({:.1}% after the first {} request(s))",
+        "",
+        r.prompt_tokens,
+        r.cached_tokens,
+        r.cache_share * 100.0,
+        r.cache_share_warm * 100.0,
+        r.concurrency
     );
     if let (Some(client), Some(share)) = (r.client_cpu_s, r.cpu_vs_client) {
         crate::sayln!(

@@ -6,7 +6,9 @@
 //!
 //! Every request is answered after `--latency-ms` with a call of `tool_0` for record `x`; with
 //! `--agent`, turn 2 (a request carrying one reply with calls) calls it for `y` and turn 3
-//! answers in text.
+//! answers in text. Usage is what each API would report: the request's tokens (estimated at 4
+//! bytes each), with the share its prompt cache served (`model::prompt_cache`) in each API's
+//! own fields.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +21,7 @@ use serde_json::{Value, json};
 
 use crate::cli::BenchServerArgs;
 use crate::error::{Error, Result, exit};
+use crate::model::prompt_cache::{self, PromptCache};
 use crate::output::Output;
 
 /// The mock's settings and its count of requests.
@@ -26,6 +29,7 @@ struct Mock {
     delay: Duration,
     agent: bool,
     requests: AtomicUsize,
+    cache: PromptCache,
 }
 
 /// What the mock says at a turn: a call of `tool_0` for this record, or the final text.
@@ -61,8 +65,10 @@ fn earlier(body: &Value, list: &str, role: &str, has_call: impl Fn(&Value) -> bo
     })
 }
 
-async fn openai(State(mock): State<Arc<Mock>>, body: Bytes) -> axum::Json<Value> {
-    let body = read(&body);
+async fn openai(State(mock): State<Arc<Mock>>, bytes: Bytes) -> axum::Json<Value> {
+    let body = read(&bytes);
+    let (read, written) = mock.cache.lookup(&[prompt_cache::openai_prefix(&body)]);
+    let prompt = (bytes.len() as u64 / 4).max(read + written);
     let n = earlier(&body, "messages", "assistant", |m| {
         m.get("tool_calls").is_some()
     });
@@ -78,12 +84,14 @@ async fn openai(State(mock): State<Arc<Mock>>, body: Bytes) -> axum::Json<Value>
         "object": "chat.completion",
         "model": body.get("model"),
         "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-        "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}
+        "usage": {"prompt_tokens": prompt, "completion_tokens": 10, "total_tokens": prompt + 10, "prompt_tokens_details": {"cached_tokens": read}}
     }))
 }
 
-async fn anthropic(State(mock): State<Arc<Mock>>, body: Bytes) -> axum::Json<Value> {
-    let body = read(&body);
+async fn anthropic(State(mock): State<Arc<Mock>>, bytes: Bytes) -> axum::Json<Value> {
+    let body = read(&bytes);
+    let (read, written) = mock.cache.lookup(&prompt_cache::anthropic_prefixes(&body));
+    let input = (bytes.len() as u64 / 4).saturating_sub(read + written);
     let n = earlier(&body, "messages", "assistant", |m| {
         m.get("content")
             .and_then(Value::as_array)
@@ -104,12 +112,14 @@ async fn anthropic(State(mock): State<Arc<Mock>>, body: Bytes) -> axum::Json<Val
         "content": content,
         "stop_reason": stop,
         "stop_sequence": null,
-        "usage": {"input_tokens": 100, "output_tokens": 10}
+        "usage": {"input_tokens": input, "cache_read_input_tokens": read, "cache_creation_input_tokens": written, "output_tokens": 10}
     }))
 }
 
-async fn gemini(State(mock): State<Arc<Mock>>, body: Bytes) -> axum::Json<Value> {
-    let body = read(&body);
+async fn gemini(State(mock): State<Arc<Mock>>, bytes: Bytes) -> axum::Json<Value> {
+    let body = read(&bytes);
+    let (read, written) = mock.cache.lookup(&[prompt_cache::gemini_prefix(&body)]);
+    let prompt = (bytes.len() as u64 / 4).max(read + written);
     let n = earlier(&body, "contents", "model", |c| {
         c.get("parts")
             .and_then(Value::as_array)
@@ -121,7 +131,7 @@ async fn gemini(State(mock): State<Arc<Mock>>, body: Bytes) -> axum::Json<Value>
     };
     axum::Json(json!({
         "candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
-        "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 10, "totalTokenCount": 110}
+        "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": 10, "totalTokenCount": prompt + 10, "cachedContentTokenCount": read}
     }))
 }
 
@@ -132,6 +142,7 @@ pub(crate) async fn bench_server_command(out: &Output, args: BenchServerArgs) ->
         delay: Duration::from_millis(args.latency_ms),
         agent: args.agent,
         requests: AtomicUsize::new(0),
+        cache: PromptCache::default(),
     });
     let router = axum::Router::new()
         .route("/v1/chat/completions", post(openai))

@@ -184,15 +184,10 @@ pub(super) async fn answer(
     .into_response()
 }
 
-/// The fewest tokens a cached prefix may hold (Sonnet's and Opus's minimum); a shorter one is
-/// not cached and the request goes on. Prompt caching,
-/// https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching, as of 2026-12.
-const MIN_CACHED_TOKENS: u64 = 1024;
-
 /// The prompt cache as the API keeps it: the breakpoints checked (at most 4, each `ephemeral`
-/// with an optional `ttl` of `5m` or `1h`), and the prefix up to the last breakpoint in the
-/// tools and the system prompt read from the cache when an earlier request wrote it, else
-/// written. Tokens are estimated at 4 bytes each. `(read, written)`.
+/// with an optional `ttl` of `5m` or `1h`; Prompt caching,
+/// https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching, as of 2026-12), then
+/// the tokens read and written (`model::prompt_cache`), when the script keeps a cache.
 fn anthropic_cache(shared: &Shared, body: &Value) -> Result<(u64, u64), String> {
     let blocks = |v: Option<&Value>| -> Vec<Value> {
         v.and_then(Value::as_array).cloned().unwrap_or_default()
@@ -239,33 +234,10 @@ fn anthropic_cache(shared: &Shared, body: &Value) -> Result<(u64, u64), String> 
             }
         }
     }
-    // Each breakpoint's prefix, shortest first: the longest one cached before is read, the
-    // rest up to the last breakpoint written.
-    let mut prefixes = Vec::new();
-    if let Some(&last) = in_tools.last() {
-        prefixes.push(Value::Array(tools[..=last].to_vec()).to_string());
-    }
-    if let Some(&last) = in_system.last() {
-        prefixes.push(format!(
-            "{}{}",
-            Value::Array(tools.clone()),
-            Value::Array(system[..=last].to_vec())
-        ));
-    }
-    prefixes.retain(|p| p.len() as u64 / 4 >= MIN_CACHED_TOKENS);
-    let cached: Vec<bool> = prefixes
-        .iter()
-        .map(|p| super::prompt_cached(shared, p))
-        .collect();
-    let read = prefixes
-        .iter()
-        .zip(&cached)
-        .filter(|(_, hit)| **hit)
-        .map(|(p, _)| p.len() as u64 / 4)
-        .max()
-        .unwrap_or(0);
-    let longest = prefixes.last().map_or(0, |p| p.len() as u64 / 4);
-    Ok((read, longest - read))
+    Ok(super::prompt_cache(
+        shared,
+        &crate::model::prompt_cache::anthropic_prefixes(body),
+    ))
 }
 
 /// A Messages request as the rules see it: the last user message with text (its string, or its

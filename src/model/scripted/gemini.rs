@@ -258,6 +258,8 @@ pub(super) async fn answer(
         Ok(body) => body,
         Err(e) => return invalid(&format!("Invalid JSON payload received. {e}")),
     };
+    let (cache_read, cache_written) =
+        prompt_cache(&shared, &[crate::model::prompt_cache::gemini_prefix(&body)]);
     if let Err(message) = gemini_check(&body) {
         return invalid(&message);
     }
@@ -290,7 +292,17 @@ pub(super) async fn answer(
             "finishReason": "STOP",
             "index": 0
         }],
-        "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 10, "totalTokenCount": 110},
+        // The cached share is part of `promptTokenCount`.
+        "usageMetadata": if cache_read + cache_written > 0 {
+            json!({
+                "promptTokenCount": 100 + cache_read + cache_written,
+                "candidatesTokenCount": 10,
+                "totalTokenCount": 110 + cache_read + cache_written,
+                "cachedContentTokenCount": cache_read
+            })
+        } else {
+            json!({"promptTokenCount": 100, "candidatesTokenCount": 10, "totalTokenCount": 110})
+        },
         "modelVersion": model
     }))
     .into_response()

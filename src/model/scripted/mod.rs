@@ -45,6 +45,11 @@ pub struct Script {
     /// rules.
     #[serde(default)]
     pub refuse_structured: Option<(u16, String)>,
+    /// Keep a prompt cache as the provider does and report its reads and writes in each
+    /// reply's usage (`model::prompt_cache`); off, usage is a fixed 100 input and 10 output
+    /// tokens.
+    #[serde(default)]
+    pub prompt_cache: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,6 +155,12 @@ impl Script {
         self
     }
 
+    /// Keep a prompt cache and report it in usage (see `prompt_cache`).
+    pub fn with_prompt_cache(mut self) -> Self {
+        self.prompt_cache = true;
+        self
+    }
+
     /// Refuse structured output as a model without it does (see `refuse_structured`).
     pub fn refusing_structured(mut self, status: u16, body: &str) -> Self {
         self.refuse_structured = Some((status, body.into()));
@@ -188,8 +199,8 @@ struct Shared {
     answered: Mutex<Vec<usize>>,
     /// Every request, in arrival order.
     seen: Mutex<Vec<Seen>>,
-    /// The prompt prefixes cached so far (by hash), for the dialects that report cache reads.
-    prompt_cache: Mutex<HashSet<u64>>,
+    /// The provider's prompt cache, when the script keeps one.
+    prompt_cache: super::prompt_cache::PromptCache,
 }
 
 impl Shared {
@@ -225,7 +236,7 @@ impl ScriptedServer {
             requests: AtomicUsize::new(0),
             answered,
             seen: Mutex::new(Vec::new()),
-            prompt_cache: Mutex::new(HashSet::new()),
+            prompt_cache: Default::default(),
         });
         let app = axum::Router::new()
             .route("/v1/chat/completions", post(openai::answer))
@@ -400,13 +411,14 @@ fn status_with_headers(code: u16, headers: Vec<(String, String)>, body: String) 
     resp
 }
 
-/// Looks `prefix` up in the server's prompt cache, caching it when it is not: `true` when it was
-/// there already (a read), `false` when this request wrote it.
-fn prompt_cached(shared: &Shared, prefix: &str) -> bool {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    prefix.hash(&mut h);
-    !lock(&shared.prompt_cache).insert(h.finish())
+/// The tokens of `prefixes` read from and written to the server's prompt cache, when the
+/// script keeps one (`prompt_cache`); `(0, 0)` otherwise.
+fn prompt_cache(shared: &Shared, prefixes: &[String]) -> (u64, u64) {
+    if shared.script.prompt_cache {
+        shared.prompt_cache.lookup(prefixes)
+    } else {
+        (0, 0)
+    }
 }
 
 /// A call's id as the dialect numbers it (`call`, `toolu`): distinct over a conversation, the

@@ -19,6 +19,8 @@ pub(super) async fn answer(
     if structured && let Some(refused) = refusal(&shared) {
         return refused;
     }
+    let (read, written) =
+        prompt_cache(&shared, &[crate::model::prompt_cache::openai_prefix(&body)]);
     script_delay(&shared).await;
     let model = body.get("model").cloned().unwrap_or(Value::Null);
     let view = openai_view(&body);
@@ -27,7 +29,18 @@ pub(super) async fn answer(
         Ok(Answer::Text(text)) => json!({"role": "assistant", "content": text}),
         Ok(Answer::Calls(calls)) => calls_message(&calls, view.turn),
     };
-    completion(message, model)
+    let mut response = completion(message, model);
+    if read + written > 0 {
+        // The cached share is part of `prompt_tokens`.
+        let prompt = 100 + read + written;
+        response["usage"] = json!({
+            "prompt_tokens": prompt,
+            "completion_tokens": 10,
+            "total_tokens": prompt + 10,
+            "prompt_tokens_details": {"cached_tokens": read}
+        });
+    }
+    axum::Json(response).into_response()
 }
 
 /// A chat-completions request as the rules see it: the last `user` message's content (when it
@@ -91,20 +104,19 @@ fn calls_message(calls: &[(String, String)], turn: usize) -> Value {
 }
 
 /// A chat-completion body around one message, with fixed token usage.
-fn completion(message: Value, model: Value) -> Response {
+fn completion(message: Value, model: Value) -> Value {
     let finish = if message.get("tool_calls").is_some() {
         "tool_calls"
     } else {
         "stop"
     };
-    axum::Json(json!({
+    json!({
         "id": "chatcmpl-scripted",
         "object": "chat.completion",
         "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": finish}],
         "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}
-    }))
-    .into_response()
+    })
 }
 
 /// Checks `response_format` as the API does: its `type`, and for `json_schema` the name and, when

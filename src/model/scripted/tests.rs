@@ -830,7 +830,9 @@ fn cacheable(system: &str) -> Value {
 
 #[tokio::test]
 async fn anthropic_reads_a_marked_prefix_from_its_cache_after_the_first_request() {
-    let server = ScriptedServer::start(script()).await.unwrap();
+    let server = ScriptedServer::start(script().with_prompt_cache())
+        .await
+        .unwrap();
     let usage = |reply: &Value| {
         let u = &reply["usage"];
         (
@@ -879,4 +881,51 @@ async fn anthropic_refuses_a_fifth_breakpoint_and_an_unknown_kind() {
         reply["error"]["message"],
         "tools.0.cache_control.type: Input should be 'ephemeral'"
     );
+}
+
+#[tokio::test]
+async fn openai_and_gemini_report_a_repeated_prefix_as_cached() {
+    let server = ScriptedServer::start(script().with_prompt_cache())
+        .await
+        .unwrap();
+    let long = "Search the logs of a service. ".repeat(200);
+    let chat = json!({
+        "model": "m",
+        "messages": [{"role": "system", "content": "Pick a tool."}, {"role": "user", "content": "hello"}],
+        "tools": [{"type": "function", "function": {"name": "search_logs", "description": long, "parameters": {"type": "object"}}}]
+    });
+    let (_, first) = post(
+        &format!("{}/chat/completions", server.url),
+        &[],
+        chat.clone(),
+    )
+    .await;
+    assert_eq!(
+        first["usage"]["prompt_tokens_details"]["cached_tokens"], 0,
+        "{first}"
+    );
+    let (_, second) = post(&format!("{}/chat/completions", server.url), &[], chat).await;
+    let cached = second["usage"]["prompt_tokens_details"]["cached_tokens"]
+        .as_u64()
+        .unwrap();
+    assert!(cached >= 1024 && cached % 128 == 0, "{second}");
+    assert_eq!(
+        second["usage"]["prompt_tokens"].as_u64().unwrap(),
+        100 + cached
+    );
+    let mut body = contents(json!([{"role": "user", "parts": [{"text": "hello"}]}]));
+    body["tools"][0]["functionDeclarations"][0]["description"] = long.into();
+    let (_, first) = gemini(&server, body.clone()).await;
+    assert!(
+        first["usageMetadata"]
+            .get("cachedContentTokenCount")
+            .unwrap()
+            == 0,
+        "{first}"
+    );
+    let (_, second) = gemini(&server, body).await;
+    let cached = second["usageMetadata"]["cachedContentTokenCount"]
+        .as_u64()
+        .unwrap();
+    assert!(cached >= 1024, "{second}");
 }
