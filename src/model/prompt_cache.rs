@@ -125,12 +125,12 @@ mod tests {
         let cache = PromptCache::default();
         let short = "t".repeat(5000);
         let long = "t".repeat(9000);
-        assert_eq!(cache.lookup(&[short.clone()]), (0, 1250));
+        assert_eq!(cache.lookup(std::slice::from_ref(&short)), (0, 1250));
         assert_eq!(cache.lookup(&[short.clone(), long.clone()]), (1250, 1000));
         assert_eq!(cache.lookup(&[short, long]), (2250, 0));
         // Under the minimum: never cached.
         let tiny = "t".repeat(4000);
-        assert_eq!(cache.lookup(&[tiny.clone()]), (0, 0));
+        assert_eq!(cache.lookup(std::slice::from_ref(&tiny)), (0, 0));
         assert_eq!(cache.lookup(&[tiny]), (0, 0));
     }
 
