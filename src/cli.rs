@@ -346,6 +346,11 @@ pub struct RunSettings {
     /// `allow_tools` (they never run otherwise).
     #[arg(long)]
     pub allow_destructive: bool,
+    /// Prices of models, over the shipped table (LiteLLM's, dated): a YAML or JSON file mapping
+    /// model names to `{ input, output, cached_input, cache_write }` in dollars per million
+    /// tokens. A model's own `price:` in the eval wins.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 /// The response cache; shared by `run` and `sweep`.

@@ -641,6 +641,37 @@ pub(crate) struct ToolCallRecord {
     pub recovered: bool,
 }
 
+/// What a model's tokens cost, in US dollars per million tokens, and where the figures come
+/// from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Price {
+    pub input: f64,
+    pub output: f64,
+    /// Input read from the provider's prompt cache (default: `input`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_input: Option<f64>,
+    /// Input written to the provider's prompt cache (default: `input`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write: Option<f64>,
+    /// The eval's `price`, a `--prices` file, or the shipped table with its date.
+    pub source: String,
+}
+
+impl Price {
+    /// The dollars `u` costs: plain input, cached input, cache writes and output each at its
+    /// price.
+    pub(crate) fn cost(&self, u: &Usage) -> f64 {
+        let plain = u
+            .prompt_tokens
+            .saturating_sub(u.cached_tokens + u.cache_write_tokens);
+        (plain as f64 * self.input
+            + u.cached_tokens as f64 * self.cached_input.unwrap_or(self.input)
+            + u.cache_write_tokens as f64 * self.cache_write.unwrap_or(self.input)
+            + u.completion_tokens as f64 * self.output)
+            / 1e6
+    }
+}
+
 /// Tokens of a reply, as the API counted them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Usage {

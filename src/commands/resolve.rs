@@ -21,6 +21,7 @@ impl From<&cli::RunSettings> for Overrides {
             trials: s.trials,
             concurrency: s.concurrency,
             allow_destructive: s.allow_destructive,
+            prices: s.prices.clone(),
         }
     }
 }

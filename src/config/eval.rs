@@ -261,6 +261,11 @@ pub(crate) struct ModelConfig {
     /// on their own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<bool>,
+    /// What the model's tokens cost, in US dollars per million (`input`, `output`, and
+    /// optionally `cached_input` and `cache_write`); default: `--prices`, else the shipped price
+    /// table (LiteLLM's), else unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<super::prices::PriceSpec>,
 }
 
 impl ModelConfig {

@@ -119,6 +119,8 @@ pub(crate) struct Eval {
     pub writer_model: Option<ModelConfig>,
     /// The model that plays simulated users, `${VAR}` values read.
     pub user_model: Option<ModelConfig>,
+    /// `--prices FILE`: the file and its prices by model name.
+    pub prices: Option<(PathBuf, HashMap<String, super::PriceSpec>)>,
 }
 
 /// The host profiles `host` or `hosts` names, each a built-in name or a file relative to the
@@ -162,6 +164,23 @@ fn host_profiles(
 }
 
 impl Eval {
+    /// What the tokens of the model named `name` (one of the eval's) cost: its own `price`,
+    /// else `--prices`, else the shipped table; `None` when none knows it.
+    pub(crate) fn price_of(&self, name: &str) -> Option<crate::record::Price> {
+        let config = std::iter::once(&self.model)
+            .chain(&self.models)
+            .chain(&self.user_model)
+            .chain(&self.judge_model)
+            .find(|m| m.name == name);
+        let provider = config.map_or(super::Provider::Openai, ModelConfig::provider);
+        super::price_of(
+            name,
+            provider,
+            config.and_then(|m| m.price.as_ref()),
+            self.prices.as_ref().map(|(p, m)| (p.as_path(), m)),
+        )
+    }
+
     /// The one host the tools are presented as, when it changes anything: `None` for the raw
     /// API and for a host matrix (each of whose entries is presented apart).
     pub(crate) fn host(&self) -> Option<std::sync::Arc<super::HostProfile>> {
@@ -296,6 +315,7 @@ fn load_source(path: &Path, source: &str, with_suites: bool) -> Result<Eval> {
         judge_model,
         writer_model,
         user_model,
+        prices: None,
         file,
     })
 }

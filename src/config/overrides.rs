@@ -14,6 +14,8 @@ pub(crate) struct Overrides {
     pub trials: Option<u32>,
     pub concurrency: Option<u32>,
     pub allow_destructive: bool,
+    /// `--prices FILE`: prices by model name, over the shipped table.
+    pub prices: Option<std::path::PathBuf>,
 }
 
 impl Overrides {
@@ -42,6 +44,9 @@ impl Overrides {
             eval.concurrency = c as usize;
         }
         eval.allow_destructive = self.allow_destructive;
+        if let Some(path) = &self.prices {
+            eval.prices = Some((path.clone(), super::load_prices(path)?));
+        }
         Ok(())
     }
 }

@@ -142,9 +142,12 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert_eq!(
             p[0],
-            r#"[{"cache_control":{"type":"ephemeral"},"name":"a"}]"#
+            r#"[{"name":"a","cache_control":{"type":"ephemeral"}}]"#
         );
-        assert!(p[1].contains(r#""name":"b""#) && p[1].ends_with(r#""text":"s","type":"text"}]"#));
+        assert!(
+            p[1].contains(r#""name":"b""#)
+                && p[1].ends_with(r#""text":"s","cache_control":{"type":"ephemeral"}}]"#)
+        );
         let body = json!({"messages": [{"role": "system", "content": "x".repeat(600)}, {"role": "user", "content": "u"}], "tools": [{"f": "y".repeat(600)}]});
         let p = openai_prefix(&body);
         assert_eq!(tokens(&p) % 128, 0);

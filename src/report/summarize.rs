@@ -20,6 +20,19 @@ pub(crate) fn summarize(report: &mut Report) {
     let splits = split_rates(report, &order, &names);
     let sources = source_rates(report, &order, &names);
     report.summary = summary;
+    if let Some(price) = &report.price {
+        report.summary.cost = Some(crate::score::CostTotals::of(&report.trials, price));
+        let by_task = crate::score::TrialsByTask::new(&report.trials);
+        for t in &mut report.summary.tasks {
+            let cost = by_task
+                .of(&t.id)
+                .iter()
+                .filter_map(|tr| tr.usage.as_ref())
+                .map(|u| price.cost(u))
+                .sum();
+            t.cost = Some(cost);
+        }
+    }
     explain_confusions(report);
     report.splits = splits;
     report.sources = sources;

@@ -94,6 +94,64 @@ pub(super) fn conversation_figures(
     rows
 }
 
+/// Dollars as a person reads them: `$0.0123`, `$1.24`, `$123`.
+pub(crate) fn dollars(x: f64) -> String {
+    if x == 0.0 {
+        "$0".to_owned()
+    } else if x < 0.01 {
+        format!("${x:.4}")
+    } else if x < 100.0 {
+        format!("${x:.2}")
+    } else {
+        format!("${x:.0}")
+    }
+}
+
+/// The tokens and what they cost, as the table and the page show them: the tokens with the
+/// prompt cache's share apart, then the cost at the report's price (or why it is unknown).
+pub(super) fn cost_lines(r: &super::Report) -> Vec<(String, String)> {
+    let s = &r.summary;
+    let t = &s.tokens;
+    let mut rows = Vec::new();
+    if t.prompt + t.completion == 0 {
+        return rows;
+    }
+    let mut tokens = format!("{} / {}", t.prompt, t.completion);
+    if t.cached + t.cache_writes > 0 {
+        tokens.push_str(&format!(
+            " ({} of the prompt read from the provider's cache, {} written to it: {})",
+            t.cached,
+            t.cache_writes,
+            percent(t.cached as f64 / t.prompt.max(1) as f64)
+        ));
+    }
+    rows.push(("tokens (prompt / completion)".to_owned(), tokens));
+    match (&r.price, &s.cost) {
+        (Some(p), Some(c)) => {
+            let mut line = format!("{}, {} per trial", dollars(c.dollars), dollars(c.per_trial));
+            if c.without_cache > c.dollars + 1e-12 {
+                line.push_str(&format!(
+                    "; {} without the provider's prompt cache",
+                    dollars(c.without_cache)
+                ));
+            }
+            line.push_str(&format!(
+                "; at ${}/${} per million input/output tokens ({})",
+                p.input, p.output, p.source
+            ));
+            rows.push(("cost".to_owned(), line));
+        }
+        _ => rows.push((
+            "cost".to_owned(),
+            format!(
+                "unknown: no price for `{}` (give it `price:` in the eval, or pass --prices FILE)",
+                r.model.name
+            ),
+        )),
+    }
+    rows
+}
+
 /// `72%`.
 pub(super) fn percent(share: f64) -> String {
     format!("{:.0}%", share * 100.0)

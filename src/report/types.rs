@@ -27,6 +27,10 @@ pub(crate) struct Report {
     pub suites: Vec<SuiteInfo>,
     pub trials: Vec<TrialRecord>,
     pub summary: Summary,
+    /// What the model's tokens cost, per million, and where the price comes from; absent when
+    /// no price is known (the cost is then unknown, never guessed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<crate::record::Price>,
     /// Accuracy per split (`tune`, `holdout`), when tasks carry one.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub splits: BTreeMap<String, SplitRates>,

@@ -17,6 +17,6 @@ pub(crate) use paired::PairedTest;
 pub(crate) use search::{SearchTotals, ToolSearch};
 pub(crate) use stats::Rate;
 pub(crate) use summary::{
-    AgentTotals, ConversationTotals, Summary, TaskState, TaskSummary, ToolStats, TrialsByTask,
-    summarize,
+    AgentTotals, ConversationTotals, CostTotals, Summary, TaskState, TaskSummary, ToolStats,
+    TrialsByTask, summarize,
 };

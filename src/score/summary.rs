@@ -30,6 +30,9 @@ pub(crate) struct Summary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pass_hat_k: Option<Rate>,
     pub tokens: TokenTotals,
+    /// What the model's tokens cost at the report's `price`; absent when the price is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostTotals>,
     /// Failed attempts retried, over all trials.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: u64,
@@ -71,6 +74,9 @@ pub(crate) struct TaskSummary {
     /// pass^k: all k scored trials passed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pass_hat_k: Option<bool>,
+    /// What the task's trials cost, in US dollars, at the report's price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 /// Where a task stands over its trials.
@@ -295,6 +301,36 @@ impl ConversationTotals {
     }
 }
 
+/// What a run's model tokens cost, in US dollars.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct CostTotals {
+    pub dollars: f64,
+    /// Of `dollars`, what the input read from the provider's prompt cache cost.
+    pub cached_input_dollars: f64,
+    /// The same tokens with every cached or cache-written input token at the plain input price:
+    /// what the run would have cost without the provider's prompt cache.
+    pub without_cache: f64,
+    /// `dollars` over the trials run.
+    pub per_trial: f64,
+}
+
+impl CostTotals {
+    /// The cost of `trials` at `price`.
+    pub(crate) fn of(trials: &[TrialRecord], price: &crate::record::Price) -> CostTotals {
+        let mut c = CostTotals::default();
+        for u in trials.iter().filter_map(|t| t.usage.as_ref()) {
+            c.dollars += price.cost(u);
+            c.cached_input_dollars +=
+                u.cached_tokens as f64 * price.cached_input.unwrap_or(price.input) / 1e6;
+            c.without_cache += (u.prompt_tokens as f64 * price.input
+                + u.completion_tokens as f64 * price.output)
+                / 1e6;
+        }
+        c.per_trial = c.dollars / trials.len().max(1) as f64;
+        c
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TokenTotals {
     pub prompt: u64,
@@ -361,6 +397,7 @@ pub(crate) fn summarize(
         pass_at_k: Some(pass_at_k),
         pass_hat_k: Some(pass_hat_k),
         tokens: token_totals(trials),
+        cost: None,
         retries: trials.iter().map(|t| u64::from(t.retries)).sum(),
         cached: trials.iter().filter(|t| t.cached).count() as u64,
         agent: AgentTotals::of(trials),
@@ -488,6 +525,7 @@ fn summarize_task(suite: &str, id: &str, mine: &[&TrialRecord]) -> TaskSummary {
         failure,
         pass_at_k: (n > 0).then_some(passes > 0),
         pass_hat_k: (n > 0).then_some(passes == n),
+        cost: None,
     }
 }
 

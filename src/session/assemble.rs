@@ -59,6 +59,7 @@ pub(crate) fn build_report(
             .collect(),
         trials,
         summary: Default::default(),
+        price: eval.price_of(&model.name),
         shard: None,
         max_tool_tokens: eval.file.max_tool_tokens,
         variant: None,

@@ -308,6 +308,14 @@ fn accuracy(r: &Report) -> String {
             let _ = write!(b, "<tr><th>{}</th><td>{value}</td></tr>", esc(&label));
         }
     }
+    for (label, value) in crate::report::text::cost_lines(r) {
+        let _ = write!(
+            b,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            esc(&label),
+            esc(&value)
+        );
+    }
     if let Some(search) = &s.search {
         let _ = write!(
             b,
@@ -456,7 +464,7 @@ fn tasks(r: &Report, by_task: &TrialsByTask<'_>) -> String {
                     .find(|x| x.outcome != Outcome::Pass)
                     .map_or("", |x| x.reason.as_str()))
             );
-            details.push_str(&task_details(n, t, &data, trials));
+            details.push_str(&task_details(n, t, &data, trials, r.price.as_ref()));
             n += 1;
         }
     }
@@ -491,7 +499,13 @@ fn data_attrs(t: &Task, suite: &str, trials: &[&TrialRecord], tokens: &Tokens<'_
     )
 }
 
-fn task_details(n: usize, t: &Task, data: &str, trials: &[&TrialRecord]) -> String {
+fn task_details(
+    n: usize,
+    t: &Task,
+    data: &str,
+    trials: &[&TrialRecord],
+    price: Option<&crate::record::Price>,
+) -> String {
     let passes = trials.iter().filter(|x| x.outcome == Outcome::Pass).count();
     let first_failure = trials
         .iter()
@@ -572,7 +586,7 @@ fn task_details(n: usize, t: &Task, data: &str, trials: &[&TrialRecord]) -> Stri
         }
     }
     for (_, g) in &groups {
-        b.push_str(&trial(g));
+        b.push_str(&trial(g, price));
     }
     b.push_str("</details>");
     b
@@ -630,13 +644,21 @@ fn same_key(tr: &TrialRecord) -> String {
 }
 
 /// One trial's own figures: latency, tokens, retries, the cache.
-fn trial_facts(t: &TrialRecord) -> String {
+fn trial_facts(t: &TrialRecord, price: Option<&crate::record::Price>) -> String {
     let mut parts = vec![format!("{} ms", t.latency_ms)];
     if let Some(u) = &t.usage {
+        let cached = if u.cached_tokens > 0 {
+            format!(" ({} of them cached)", u.cached_tokens)
+        } else {
+            String::new()
+        };
         parts.push(format!(
-            "{} prompt + {} completion tokens",
+            "{} prompt{cached} + {} completion tokens",
             u.prompt_tokens, u.completion_tokens
         ));
+        if let Some(p) = price {
+            parts.push(crate::report::text::dollars(p.cost(u)));
+        }
     }
     if t.retries > 0 {
         parts.push(format!(
@@ -652,7 +674,7 @@ fn trial_facts(t: &TrialRecord) -> String {
 }
 
 /// Trials that did the same, shown once.
-fn trial(same: &[&TrialRecord]) -> String {
+fn trial(same: &[&TrialRecord], price: Option<&crate::record::Price>) -> String {
     let tr = same[0];
     let which = match same {
         [one] => format!("trial {}", one.trial + 1),
@@ -670,7 +692,7 @@ fn trial(same: &[&TrialRecord]) -> String {
         tr.outcome.as_str(),
         esc(&tr.reason)
     );
-    let facts: Vec<String> = same.iter().map(|t| trial_facts(t)).collect();
+    let facts: Vec<String> = same.iter().map(|t| trial_facts(t, price)).collect();
     let _ = write!(b, "<p class=\"muted\">{}</p>", esc(&facts.join("; ")));
     if let Some(s) = &tr.search {
         write_search(&mut b, s);

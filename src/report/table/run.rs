@@ -360,10 +360,11 @@ fn confusions(s: &Summary) -> String {
 fn overall_table(r: &Report, width: u16) -> super::Laid {
     let mut t = table(width);
     t.set_header(["overall", "value"]);
-    for row in rate_rows(r)
-        .into_iter()
-        .chain(count_rows(&r.summary, r.complete))
-    {
+    for row in rate_rows(r).into_iter().chain(count_rows(
+        &r.summary,
+        r.complete,
+        &crate::report::text::cost_lines(r),
+    )) {
         t.add_row(row);
     }
     laid_out(t, width, &[1])
@@ -566,7 +567,7 @@ fn seconds(ms: u64) -> String {
 }
 
 /// Outcomes, errors, retries, cache hits, tokens and the accuracy bar.
-fn count_rows(s: &Summary, complete: bool) -> Vec<[String; 2]> {
+fn count_rows(s: &Summary, complete: bool, cost: &[(String, String)]) -> Vec<[String; 2]> {
     let outcomes = Outcome::ALL
         .iter()
         // An outcome stays on one line with its count.
@@ -602,12 +603,7 @@ fn count_rows(s: &Summary, complete: bool) -> Vec<[String; 2]> {
     if let Some(search) = &s.search {
         rows.extend(search_rows(search));
     }
-    if s.tokens.prompt + s.tokens.completion > 0 {
-        rows.push([
-            "tokens (prompt / completion)".to_owned(),
-            format!("{} / {}", s.tokens.prompt, s.tokens.completion),
-        ]);
-    }
+    rows.extend(cost.iter().map(|(k, v)| [k.clone(), v.clone()]));
     if let (Some(min), Some(ok)) = (s.min_accuracy, s.meets_min_accuracy) {
         let verdict = match ok {
             _ if !complete => "not judged (the run did not finish)",
