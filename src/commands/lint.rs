@@ -61,7 +61,7 @@ pub(crate) async fn lint_command(out: &Output, args: LintArgs) -> Result<i32> {
             crate::config::ModelSpec::Config(c)
                 if c.provider.unwrap_or(shared.provider()) == crate::config::Provider::Gemini =>
             {
-                Some(c)
+                Some(&**c)
             }
             _ => None,
         }))

@@ -285,7 +285,7 @@ pub(crate) fn is_baseline(name: &str) -> bool {
 #[serde(untagged)]
 pub(crate) enum ModelSpec {
     Name(String),
-    Config(ModelConfig),
+    Config(Box<ModelConfig>),
 }
 
 impl ModelSpec {
@@ -295,7 +295,7 @@ impl ModelSpec {
                 name,
                 ..ModelConfig::default()
             },
-            ModelSpec::Config(c) => c,
+            ModelSpec::Config(c) => *c,
         }
     }
 }
@@ -313,7 +313,7 @@ impl<'de> Deserialize<'de> for ModelSpec {
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ModelSpec, A::Error> {
                 ModelConfig::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(ModelSpec::Config)
+                    .map(|c| ModelSpec::Config(Box::new(c)))
             }
         }
         d.deserialize_any(V)
