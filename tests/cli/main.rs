@@ -7,6 +7,7 @@ mod bench;
 mod compare;
 mod conversations;
 mod corpus;
+mod cost;
 mod demo;
 mod descriptions;
 mod docs;

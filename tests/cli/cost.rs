@@ -1,0 +1,191 @@
+//! What a run costs: prices from the shipped table, the eval or a `--prices` file, cached
+//! tokens apart, Anthropic's prompt-cache breakpoints, against the real demo server and a
+//! scripted model that keeps a prompt cache as the providers do.
+
+use serde_json::Value;
+use tooleval::model::scripted::{Script, Scripted, ScriptedServer};
+
+use crate::support::{Workspace, repo, runtime, tooleval};
+
+/// The demo's 40 tasks, one trial each, one request at a time, against `model`.
+fn eval(ws: &Workspace, model: &str) -> std::path::PathBuf {
+    ws.write(
+        "eval.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nsuites: [\"{}\"]\nmodel: {model}\nconcurrency: 1\n",
+            repo().join("suites/observability.yaml").display()
+        ),
+    )
+}
+
+fn run(ws: &Workspace, eval: &std::path::Path, flags: &[&str]) -> (String, Value) {
+    let o = tooleval()
+        .arg("run")
+        .args(flags)
+        .arg("--out")
+        .arg(ws.path().join("r.json"))
+        .arg(eval)
+        .env("COLUMNS", "300")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{:?}: {stderr}",
+        o.status
+    );
+    (stderr, ws.read_json("r.json"))
+}
+
+fn script() -> Script {
+    Script::default()
+        .rule("", Scripted::Text("No tool fits.".into()))
+        .with_prompt_cache()
+}
+
+#[test]
+fn anthropic_reads_the_tools_from_its_prompt_cache_and_the_run_costs_less() {
+    let rt = runtime();
+    let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+    let model = |cache: &str| {
+        format!(
+            "{{ name: claude-sonnet-4-5, provider: anthropic, base_url: \"{}\", api_key: k{cache} }}",
+            server.base()
+        )
+    };
+    let ws = Workspace::new();
+    let (stderr, r) = run(&ws, &eval(&ws, &model("")), &["--cache", "off"]);
+    let price = &r["price"];
+    assert!(
+        price["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("LiteLLM's price table, as of "),
+        "{price}"
+    );
+    assert_eq!(
+        (price["input"].as_f64(), price["output"].as_f64()),
+        (Some(3.0), Some(15.0))
+    );
+    let t = &r["summary"]["tokens"];
+    let (prompt, cached) = (t["prompt"].as_u64().unwrap(), t["cached"].as_u64().unwrap());
+    assert!(t["cache_writes"].as_u64().unwrap() > 1024, "{t}");
+    assert!(cached as f64 > 0.9 * prompt as f64, "{t}");
+    let c = &r["summary"]["cost"];
+    let (dollars, without) = (
+        c["dollars"].as_f64().unwrap(),
+        c["without_cache"].as_f64().unwrap(),
+    );
+    assert!(dollars > 0.0 && dollars < 0.5 * without, "{c}");
+    // Each task's cost, and the run's, agree.
+    let tasks: f64 = r["summary"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["cost"].as_f64().unwrap())
+        .sum();
+    assert!((tasks - dollars).abs() < 1e-9, "{tasks} {dollars}");
+    for needle in [
+        "read from the provider's cache",
+        "without the provider's prompt cache",
+        "per million input/output tokens (LiteLLM's price table, as of ",
+    ] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    // Every request marked its tools for the cache.
+    for b in server.bodies() {
+        let tools = b["tools"].as_array().unwrap();
+        assert_eq!(tools.last().unwrap()["cache_control"]["type"], "ephemeral");
+    }
+
+    // `cache: false`: no breakpoint, nothing cached, the cost is the plain one.
+    let server_requests = server.requests();
+    let ws = Workspace::new();
+    let (_, r) = run(
+        &ws,
+        &eval(&ws, &model(", cache: false")),
+        &["--cache", "off"],
+    );
+    assert_eq!(
+        r["summary"]["tokens"].get("cached"),
+        None,
+        "{}",
+        r["summary"]["tokens"]
+    );
+    let c = &r["summary"]["cost"];
+    assert_eq!(c["dollars"], c["without_cache"]);
+    assert!(
+        server.bodies()[server_requests..]
+            .iter()
+            .all(|b| !b.to_string().contains("cache_control"))
+    );
+}
+
+#[test]
+fn a_price_comes_from_the_eval_or_a_prices_file_or_is_said_to_be_unknown() {
+    let rt = runtime();
+    let server = rt
+        .block_on(ScriptedServer::start(
+            Script::default().rule("", Scripted::Text("No tool fits.".into())),
+        ))
+        .unwrap();
+    let model = format!(
+        "{{ name: scripted-model, base_url: \"{}\", api_key: k }}",
+        server.url
+    );
+    let ws = Workspace::new();
+    let e = eval(&ws, &model);
+    // Unknown: tokens, and why there is no cost.
+    let (stderr, r) = run(&ws, &e, &["--cache", "off"]);
+    assert!(r.get("price").is_none() && r["summary"].get("cost").is_none());
+    assert!(
+        stderr.contains("unknown: no price for `scripted-model`"),
+        "{stderr}"
+    );
+    // A file: 100 prompt and 10 completion tokens a trial at $1 and $2 per million.
+    let prices = ws.write(
+        "prices.yaml",
+        "scripted-model: { input: 1.0, output: 2.0 }\n",
+    );
+    let (stderr, r) = run(
+        &ws,
+        &e,
+        &["--cache", "off", "--prices", prices.to_str().unwrap()],
+    );
+    let dollars = r["summary"]["cost"]["dollars"].as_f64().unwrap();
+    assert!((dollars - 40.0 * 120.0 / 1e6).abs() < 1e-12, "{dollars}");
+    assert!(stderr.contains("$0.0048, $0.0001 per trial"), "{stderr}");
+    assert!(
+        r["price"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("--prices ")
+    );
+    // The eval's own price wins over the file.
+    let e = eval(
+        &ws,
+        &model.replace(" }", ", price: { input: 10, output: 20 } }"),
+    );
+    let (_, r) = run(
+        &ws,
+        &e,
+        &["--cache", "off", "--prices", prices.to_str().unwrap()],
+    );
+    let dollars = r["summary"]["cost"]["dollars"].as_f64().unwrap();
+    assert!((dollars - 40.0 * 1200.0 / 1e6).abs() < 1e-12, "{dollars}");
+    assert_eq!(r["price"]["source"], "the eval's `price`");
+    // A broken prices file is located.
+    let bad = ws.write("bad.yaml", "scripted-model: { input: 1.0, ouput: 2.0 }\n");
+    let o = tooleval()
+        .args(["run", "--prices"])
+        .arg(&bad)
+        .arg(&e)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.yaml:1:") && stderr.contains("unknown field `ouput`"),
+        "{stderr}"
+    );
+}
