@@ -351,6 +351,19 @@ pub struct RunSettings {
     /// tokens. A model's own `price:` in the eval wins.
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
+    /// The most the run may cost, in US dollars, overriding the eval's `max_cost`: a run
+    /// estimated above it (every turn taken, no prompt cache) does not start, and one that
+    /// reaches it stops, writing what it has. Needs the model's price.
+    #[arg(long, value_name = "DOLLARS", value_parser = positive_dollars)]
+    pub max_cost: Option<f64>,
+}
+
+/// A `--max-cost`: a positive number of dollars.
+fn positive_dollars(s: &str) -> Result<f64, String> {
+    match s.trim_start_matches('$').parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
+        _ => Err("a positive number of US dollars, e.g. 2.50".into()),
+    }
 }
 
 /// The response cache; shared by `run` and `sweep`.

@@ -110,6 +110,19 @@ fn stem(w: &str) -> String {
     w.to_owned()
 }
 
+/// Dollars as a person reads them: `$0.0123`, `$1.24`, `$123`.
+pub(crate) fn dollars(x: f64) -> String {
+    if x == 0.0 {
+        "$0".to_owned()
+    } else if x < 0.01 {
+        format!("${x:.4}")
+    } else if x < 100.0 {
+        format!("${x:.2}")
+    } else {
+        format!("${x:.0}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

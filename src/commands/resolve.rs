@@ -22,6 +22,7 @@ impl From<&cli::RunSettings> for Overrides {
             concurrency: s.concurrency,
             allow_destructive: s.allow_destructive,
             prices: s.prices.clone(),
+            max_cost: s.max_cost,
         }
     }
 }

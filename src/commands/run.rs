@@ -51,7 +51,7 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     // their open connections).
     let (model, prepared) = session
         .prepare(prepare, || {
-            Ok((session.model(&cache)?, session.judge(&cache)?))
+            Ok((session.model_capped(&cache)?, session.judge(&cache)?))
         })
         .await?;
     check_descriptions(&variants, &prepared.listed)?;
@@ -67,6 +67,18 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     {
         return Ok(code);
     }
+    let estimate = session.estimate(
+        &prepared.tasks,
+        &prepared.listed.tools,
+        &session.eval.model.name,
+        variants.len() as u64,
+    );
+    session.check_cost(
+        out,
+        &estimate,
+        "run",
+        args.quiet || args.format != Format::Table,
+    )?;
     let plan = Plan {
         tasks: prepared.tasks,
         opts: ExecOptions {

@@ -103,6 +103,11 @@ pub(crate) struct EvalFile {
     /// `model`); never the offline baseline. A task's `user.model` renames it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_model: Option<ModelSpec>,
+    /// The most a run may cost, in US dollars (`--max-cost` overrides it): a run estimated
+    /// above it does not start, one that reaches it stops, writing what it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0))]
+    pub max_cost: Option<f64>,
 }
 
 /// Lint settings: rules to switch off, and thresholds.

@@ -121,6 +121,8 @@ pub(crate) struct Eval {
     pub user_model: Option<ModelConfig>,
     /// `--prices FILE`: the file and its prices by model name.
     pub prices: Option<(PathBuf, HashMap<String, super::PriceSpec>)>,
+    /// The most a run may cost (`--max-cost`, else the file's `max_cost`).
+    pub max_cost: Option<f64>,
 }
 
 /// The host profiles `host` or `hosts` names, each a built-in name or a file relative to the
@@ -316,6 +318,7 @@ fn load_source(path: &Path, source: &str, with_suites: bool) -> Result<Eval> {
         writer_model,
         user_model,
         prices: None,
+        max_cost: file.max_cost,
         file,
     })
 }

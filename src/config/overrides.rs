@@ -16,6 +16,8 @@ pub(crate) struct Overrides {
     pub allow_destructive: bool,
     /// `--prices FILE`: prices by model name, over the shipped table.
     pub prices: Option<std::path::PathBuf>,
+    /// `--max-cost DOLLARS`.
+    pub max_cost: Option<f64>,
 }
 
 impl Overrides {
@@ -44,6 +46,9 @@ impl Overrides {
             eval.concurrency = c as usize;
         }
         eval.allow_destructive = self.allow_destructive;
+        if self.max_cost.is_some() {
+            eval.max_cost = self.max_cost;
+        }
         if let Some(path) = &self.prices {
             eval.prices = Some((path.clone(), super::load_prices(path)?));
         }

@@ -9,19 +9,45 @@ use futures::future::BoxFuture;
 use super::{ErrorKind, Model, ModelError, ModelReply, ModelRequest};
 use crate::record::ModelInfo;
 
-/// Requests sent so far, shared by every model of a command, and the most allowed.
+/// Requests sent so far, shared by every model of a command, and the most allowed; the dollars
+/// their replies cost so far, and the most allowed (`--max-cost`).
 #[derive(Debug, Default)]
 pub(crate) struct RequestBudget {
     limit: Option<u64>,
     sent: AtomicU64,
+    max_dollars: Option<f64>,
+    /// Spent so far, in millionths of a dollar.
+    spent_micros: AtomicU64,
 }
 
 impl RequestBudget {
     pub(crate) fn new(limit: Option<u64>) -> Arc<RequestBudget> {
+        Self::with_cost(limit, None)
+    }
+
+    /// A budget of requests and of dollars.
+    pub(crate) fn with_cost(limit: Option<u64>, max_dollars: Option<f64>) -> Arc<RequestBudget> {
         Arc::new(RequestBudget {
             limit,
             sent: AtomicU64::new(0),
+            max_dollars,
+            spent_micros: AtomicU64::new(0),
         })
+    }
+
+    /// Dollars the replies so far cost.
+    pub(crate) fn spent(&self) -> f64 {
+        self.spent_micros.load(Ordering::Relaxed) as f64 / 1e6
+    }
+
+    fn spend(&self, dollars: f64) {
+        self.spent_micros
+            .fetch_add((dollars * 1e6).round() as u64, Ordering::Relaxed);
+    }
+
+    /// Whether the dollars are spent (`--max-cost` reached).
+    fn broke(&self) -> bool {
+        self.max_dollars.is_some_and(|m| self.spent() >= m)
     }
 
     /// Requests sent to a model API so far (cache hits and the offline baseline not counted).
@@ -49,10 +75,12 @@ impl RequestBudget {
     }
 }
 
-/// A model whose requests are counted against a budget; past it, every request fails fatally.
+/// A model whose requests are counted against a budget, and its replies' cost at `price`;
+/// past either cap, every request fails fatally.
 pub(crate) struct Budgeted {
     pub inner: Arc<dyn Model>,
     pub budget: Arc<RequestBudget>,
+    pub price: Option<crate::record::Price>,
 }
 
 impl Model for Budgeted {
@@ -81,6 +109,21 @@ impl Model for Budgeted {
         req: &'a ModelRequest,
     ) -> BoxFuture<'a, Result<ModelReply, ModelError>> {
         Box::pin(async move {
+            if self.budget.broke() {
+                let mut e = ModelError::new(
+                    ErrorKind::Fatal,
+                    format!(
+                        "the --max-cost cap of {} is reached ({} spent)",
+                        crate::text::dollars(self.budget.max_dollars.unwrap_or_default()),
+                        crate::text::dollars(self.budget.spent())
+                    ),
+                );
+                e.hint = Some(
+                    "raise --max-cost (or `max_cost:` in the eval); replies already received are in the response cache (unless `--cache off`), so a re-run pays only for the rest"
+                        .into(),
+                );
+                return Err(e);
+            }
             if !self.budget.take() {
                 let mut e = ModelError::new(
                     ErrorKind::Fatal,
@@ -95,7 +138,13 @@ impl Model for Budgeted {
                 );
                 return Err(e);
             }
-            self.inner.complete(req).await
+            let reply = self.inner.complete(req).await;
+            if let (Ok(r), Some(price)) = (&reply, &self.price)
+                && let Some(u) = &r.usage
+            {
+                self.budget.spend(price.cost(u));
+            }
+            reply
         })
     }
 }
@@ -116,5 +165,63 @@ mod tests {
             assert!(free.take());
         }
         assert_eq!(free.sent(), 5);
+    }
+
+    /// Answers every request with a million prompt tokens.
+    struct Costly;
+
+    impl Model for Costly {
+        fn info(&self) -> ModelInfo {
+            ModelInfo {
+                name: "costly".into(),
+                kind: "test".into(),
+                note: None,
+                base_url: None,
+                parameters: Default::default(),
+            }
+        }
+        fn complete<'a>(
+            &'a self,
+            _req: &'a ModelRequest,
+        ) -> BoxFuture<'a, Result<ModelReply, ModelError>> {
+            Box::pin(async {
+                Ok(ModelReply {
+                    usage: Some(crate::record::Usage {
+                        prompt_tokens: 1_000_000,
+                        ..Default::default()
+                    }),
+                    ..ModelReply::default()
+                })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn the_dollars_stop_the_requests_once_the_replies_cost_the_cap() {
+        let budget = RequestBudget::with_cost(None, Some(2.0));
+        let model = Budgeted {
+            inner: Arc::new(Costly),
+            budget: budget.clone(),
+            price: Some(crate::record::Price {
+                input: 1.0,
+                output: 1.0,
+                cached_input: None,
+                cache_write: None,
+                source: "test".into(),
+            }),
+        };
+        let req = ModelRequest::new(vec![], "q".into(), Arc::new(Default::default()), 0);
+        assert!(model.complete(&req).await.is_ok());
+        assert!((budget.spent() - 1.0).abs() < 1e-9);
+        assert!(model.complete(&req).await.is_ok());
+        let e = model.complete(&req).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Fatal);
+        assert!(
+            e.message
+                .contains("--max-cost cap of $2.00 is reached ($2.00 spent)"),
+            "{}",
+            e.message
+        );
+        assert_eq!(budget.sent(), 2);
     }
 }

@@ -322,6 +322,16 @@ pub(crate) fn from_config_counted(
     cache: &CacheSettings,
     budget: Option<Arc<RequestBudget>>,
 ) -> Result<Arc<dyn Model>> {
+    from_config_budgeted(config, cache, budget, None)
+}
+
+/// [`from_config_counted`], each reply's cost at `price` counted against the budget's dollars.
+pub(crate) fn from_config_budgeted(
+    config: &ModelConfig,
+    cache: &CacheSettings,
+    budget: Option<Arc<RequestBudget>>,
+    price: Option<crate::record::Price>,
+) -> Result<Arc<dyn Model>> {
     if is_baseline(&config.name) {
         return Ok(Arc::new(Baseline::new(config.baseline_threshold)));
     }
@@ -335,6 +345,7 @@ pub(crate) fn from_config_counted(
         model = Arc::new(Budgeted {
             inner: model,
             budget,
+            price,
         });
     }
     Ok(match cache.mode {

@@ -94,18 +94,7 @@ pub(super) fn conversation_figures(
     rows
 }
 
-/// Dollars as a person reads them: `$0.0123`, `$1.24`, `$123`.
-pub(crate) fn dollars(x: f64) -> String {
-    if x == 0.0 {
-        "$0".to_owned()
-    } else if x < 0.01 {
-        format!("${x:.4}")
-    } else if x < 100.0 {
-        format!("${x:.2}")
-    } else {
-        format!("${x:.0}")
-    }
-}
+pub(crate) use crate::text::dollars;
 
 /// The tokens and what they cost, as the table and the page show them: the tokens with the
 /// prompt cache's share apart, then the cost at the report's price (or why it is unknown).

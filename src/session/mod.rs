@@ -5,6 +5,7 @@
 
 mod assemble;
 mod check;
+mod estimate;
 mod finish;
 mod prepare;
 mod variant;
@@ -14,6 +15,7 @@ use std::time::SystemTime;
 
 pub(crate) use assemble::{build_report, eval_info};
 pub(crate) use check::check_expectations;
+pub(crate) use estimate::Estimate;
 pub(crate) use finish::{Finish, Show, finish, finish_with, write_report};
 pub(crate) use prepare::Prepare;
 pub(crate) use variant::{Ended, Plan, Texts, host_info};
@@ -185,6 +187,57 @@ impl Session {
     /// for them.
     pub(crate) fn model(&self, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
         model::from_config(&self.eval.model, cache)
+    }
+
+    /// The model the eval names, its replies' cost counted against the eval's `max_cost` (when
+    /// set) at its price.
+    pub(crate) fn model_capped(&self, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
+        let Some(max) = self.eval.max_cost else {
+            return self.model(cache);
+        };
+        model::from_config_budgeted(
+            &self.eval.model,
+            cache,
+            Some(model::RequestBudget::with_cost(None, Some(max))),
+            self.eval.price_of(&self.eval.model.name),
+        )
+    }
+
+    /// Says what the measurement may cost at most, before its first request, and refuses one
+    /// estimated above `max_cost` (or with `max_cost` and no price to hold it to).
+    pub(crate) fn check_cost(
+        &self,
+        out: &crate::output::Output,
+        e: &Estimate,
+        command: &str,
+        quiet: bool,
+    ) -> Result<()> {
+        let model = &self.eval.model.name;
+        if config::is_baseline(model) {
+            return Ok(());
+        }
+        if !quiet {
+            out.say(&format!("{}\n", e.line(command, model)));
+        }
+        let Some(max) = self.eval.max_cost else {
+            return Ok(());
+        };
+        let shown = crate::text::dollars(max);
+        match e.dollars() {
+            None => Err(Error::usage(
+                format!("the cost cap of {shown} cannot be held: the price of `{model}` is unknown"),
+                Some(format!("give the model `price: {{ input: ..., output: ... }}` (dollars per million tokens) in the eval, or pass --prices FILE")),
+            )),
+            Some(d) if d > max => Err(Error::usage(
+                format!(
+                    "the run is estimated at up to {} ({} requests), above the cost cap of {shown}",
+                    crate::text::dollars(d),
+                    e.requests
+                ),
+                Some("raise --max-cost (or `max_cost:` in the eval), or run fewer trials, a --split or a --shard; the estimate counts every turn an agent task may take and no prompt cache, so a real run usually costs less".into()),
+            )),
+            Some(_) => Ok(()),
+        }
     }
 
     /// The model that grades answers against rubrics, with the response cache around it;

@@ -189,3 +189,64 @@ fn a_price_comes_from_the_eval_or_a_prices_file_or_is_said_to_be_unknown() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_cost_is_said_before_the_first_request_and_a_run_above_the_cap_does_not_start() {
+    let rt = runtime();
+    let server = rt
+        .block_on(ScriptedServer::start(
+            Script::default().rule("", Scripted::Text("No tool fits.".into())),
+        ))
+        .unwrap();
+    let ws = Workspace::new();
+    let e = eval(
+        &ws,
+        &format!(
+            "{{ name: scripted-model, base_url: \"{}\", api_key: k, price: {{ input: 1.0, output: 2.0 }} }}",
+            server.url
+        ),
+    );
+    // The estimate: 40 requests, each with the 15 tools.
+    let (stderr, _) = run(&ws, &e, &["--cache", "off"]);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("run: at most 40 request(s) to `scripted-model`"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        line.contains("; at most $0.1") && line.ends_with("(the eval's `price`)"),
+        "{line}"
+    );
+    assert_eq!(server.requests(), 40);
+    // Under the estimate: refused before any request.
+    let o = tooleval()
+        .args(["run", "--cache", "off", "--max-cost", "0.05"])
+        .arg(&e)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("(40 requests), above the cost cap of $0.05"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: raise --max-cost"), "{stderr}");
+    assert_eq!(server.requests(), 40, "no request was sent");
+    // The eval's `max_cost` too, and a cap with no price cannot be held.
+    let unpriced = ws.write(
+        "unpriced.yaml",
+        &std::fs::read_to_string(&e)
+            .unwrap()
+            .replace(", price: { input: 1.0, output: 2.0 }", "")
+            .replace("concurrency: 1\n", "concurrency: 1\nmax_cost: 5\n"),
+    );
+    let o = tooleval().arg("run").arg(&unpriced).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the cost cap of $5.00 cannot be held: the price of `scripted-model` is unknown"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(server.requests(), 40);
+}
