@@ -177,7 +177,7 @@ impl Eval {
         let provider = config.map_or(super::Provider::Openai, ModelConfig::provider);
         super::price_of(
             name,
-            provider,
+            provider.as_str(),
             config.and_then(|m| m.price.as_ref()),
             self.prices.as_ref().map(|(p, m)| (p.as_path(), m)),
         )

@@ -10,7 +10,6 @@ use std::sync::LazyLock;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::Provider;
 use crate::error::{Error, Result};
 use crate::record::Price;
 
@@ -68,11 +67,11 @@ struct SnapshotRow {
 static SNAPSHOT: LazyLock<Option<Snapshot>> =
     LazyLock::new(|| serde_json::from_str(include_str!("../../prices/litellm.json")).ok());
 
-/// The snapshot's price of `name` asked through `provider`: the name as it is, then as LiteLLM
+/// The snapshot's price of `name` asked through `provider` (`openai`, `anthropic`, `gemini`): the name as it is, then as LiteLLM
 /// keys it for the provider (`gemini/NAME`, `anthropic/NAME`).
-pub(crate) fn snapshot_price(name: &str, provider: Provider) -> Option<Price> {
+pub(crate) fn snapshot_price(name: &str, provider: &str) -> Option<Price> {
     let s = SNAPSHOT.as_ref()?;
-    let keyed = format!("{}/{name}", provider.as_str());
+    let keyed = format!("{provider}/{name}");
     let row = s.models.get(&keyed).or_else(|| s.models.get(name))?;
     let per_million = |x: f64| x * 1e6;
     Some(Price {
@@ -93,7 +92,7 @@ pub(crate) fn load_prices(path: &Path) -> Result<HashMap<String, PriceSpec>> {
 /// The price of a model: its own `price`, else the `--prices` file's, else the snapshot's.
 pub(crate) fn price_of(
     name: &str,
-    provider: Provider,
+    provider: &str,
     own: Option<&PriceSpec>,
     file: Option<(&Path, &HashMap<String, PriceSpec>)>,
 ) -> Option<Price> {
@@ -114,7 +113,7 @@ mod tests {
 
     #[test]
     fn the_snapshot_prices_the_three_apis_models_and_knows_its_date() {
-        let p = snapshot_price("claude-sonnet-4-5", Provider::Anthropic).unwrap();
+        let p = snapshot_price("claude-sonnet-4-5", "anthropic").unwrap();
         assert_eq!((p.input, p.output), (3.0, 15.0));
         assert_eq!(p.cached_input, Some(0.3));
         assert!(
@@ -122,10 +121,10 @@ mod tests {
             "{}",
             p.source
         );
-        let p = snapshot_price("gpt-4o-mini", Provider::Openai).unwrap();
+        let p = snapshot_price("gpt-4o-mini", "openai").unwrap();
         assert!((p.input - 0.15).abs() < 1e-9, "{}", p.input);
-        assert!(snapshot_price("gemini-2.5-flash", Provider::Gemini).is_some());
-        assert!(snapshot_price("scripted-model", Provider::Openai).is_none());
+        assert!(snapshot_price("gemini-2.5-flash", "gemini").is_some());
+        assert!(snapshot_price("scripted-model", "openai").is_none());
     }
 
     #[test]
@@ -139,16 +138,11 @@ mod tests {
         let file: HashMap<String, PriceSpec> =
             [("gpt-4o-mini".to_owned(), PriceSpec { input: 9.0, ..own })].into();
         let at = Path::new("p.yaml");
-        let p = price_of(
-            "gpt-4o-mini",
-            Provider::Openai,
-            Some(&own),
-            Some((at, &file)),
-        );
+        let p = price_of("gpt-4o-mini", "openai", Some(&own), Some((at, &file)));
         assert_eq!(p.unwrap().input, 1.0);
-        let p = price_of("gpt-4o-mini", Provider::Openai, None, Some((at, &file))).unwrap();
+        let p = price_of("gpt-4o-mini", "openai", None, Some((at, &file))).unwrap();
         assert_eq!((p.input, p.source.as_str()), (9.0, "--prices p.yaml"));
-        let p = price_of("gpt-4o-mini", Provider::Openai, None, None).unwrap();
+        let p = price_of("gpt-4o-mini", "openai", None, None).unwrap();
         assert!(p.source.starts_with("LiteLLM"));
     }
 }

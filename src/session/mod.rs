@@ -226,7 +226,7 @@ impl Session {
         match e.dollars() {
             None => Err(Error::usage(
                 format!("the cost cap of {shown} cannot be held: the price of `{model}` is unknown"),
-                Some(format!("give the model `price: {{ input: ..., output: ... }}` (dollars per million tokens) in the eval, or pass --prices FILE")),
+                Some("give the model `price: { input: ..., output: ... }` (dollars per million tokens) in the eval, or pass --prices FILE".into()),
             )),
             Some(d) if d > max => Err(Error::usage(
                 format!(

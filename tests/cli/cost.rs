@@ -250,3 +250,43 @@ fn the_cost_is_said_before_the_first_request_and_a_run_above_the_cap_does_not_st
     );
     assert_eq!(server.requests(), 40);
 }
+
+#[test]
+fn a_run_that_reaches_its_cost_cap_stops_and_writes_what_it_has() {
+    let rt = runtime();
+    // Each reply says it took a million prompt tokens: a dollar at $1 per million.
+    let costly = serde_json::json!({
+        "id": "chatcmpl-costly", "object": "chat.completion", "model": "scripted-model",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "No tool fits."}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 1_000_000, "completion_tokens": 0, "total_tokens": 1_000_000}
+    });
+    let server = rt
+        .block_on(ScriptedServer::start(
+            Script::default().rule("", Scripted::Body(costly)),
+        ))
+        .unwrap();
+    let ws = Workspace::new();
+    let e = eval(
+        &ws,
+        &format!(
+            "{{ name: scripted-model, base_url: \"{}\", api_key: k, price: {{ input: 1.0, output: 2.0 }} }}",
+            server.url
+        ),
+    );
+    let o = tooleval()
+        .args(["run", "--cache", "off", "--max-cost", "2.5", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&e)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("the --max-cost cap of $2.50 is reached ($3.00 spent)"),
+        "{stderr}"
+    );
+    assert_eq!(server.requests(), 3, "no request after the cap");
+    let r = ws.read_json("r.json");
+    assert_eq!(r["complete"], false);
+    assert_eq!(r["summary"]["cost"]["dollars"], 3.0);
+}

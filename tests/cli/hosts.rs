@@ -862,7 +862,7 @@ fn anthropic_searches_for_itself_when_the_profile_asks_for_its_native_search() {
     let tools = bodies[0]["tools"].as_array().unwrap();
     assert_eq!(
         tools[0],
-        json!({"type": "tool_search_tool_bm25_20251119", "name": "tool_search_tool_bm25"})
+        json!({"type": "tool_search_tool_bm25_20251119", "name": "tool_search_tool_bm25", "cache_control": {"type": "ephemeral"}})
     );
     assert_eq!(tools.len(), 1 + LOG_TOOLS.len(), "{}", bodies[0]);
     assert!(

@@ -331,8 +331,13 @@ fn an_unreachable_model_is_an_infrastructure_error() {
     // that never ran apart from failures, and gives no verdict from them.
     let (_, stderr, _) = run(&ws, &eval, "k", &["--trials", "1"]);
     let lines: Vec<&str> = stderr.lines().collect();
+    // What it may cost comes first, before any request.
     assert!(
-        lines[1].starts_with("warning: the run did not finish: 1 of 9 tasks ran; 8 did not"),
+        lines[0].starts_with("run: at most 9 request(s) to `scripted-model`"),
+        "{stderr}"
+    );
+    assert!(
+        lines[2].starts_with("warning: the run did not finish: 1 of 9 tasks ran; 8 did not"),
         "{stderr}"
     );
     assert!(
