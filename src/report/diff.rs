@@ -48,6 +48,9 @@ pub(crate) struct ReportDiff {
     /// conversation tasks (k the trials of each run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversations: Option<ConversationChange>,
+    /// What each run cost, in US dollars, when either has a price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostChange>,
     /// The paired test on per-task full-call pass rates.
     pub test: Option<PairedTest>,
     /// The same on tool selection.
@@ -55,6 +58,13 @@ pub(crate) struct ReportDiff {
     pub tool_stats: Vec<ToolStatChange>,
     pub tasks: Vec<TaskChange>,
     pub counts: BTreeMap<TaskStatus, usize>,
+}
+
+/// What each run cost (absent where its price is unknown).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CostChange {
+    pub base: Option<f64>,
+    pub head: Option<f64>,
 }
 
 /// How the conversations' pass@k and pass^k changed.
@@ -276,9 +286,14 @@ pub(crate) fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> R
             ),
         }
     });
+    let cost = (base.summary.cost.is_some() || head.summary.cost.is_some()).then(|| CostChange {
+        base: base.summary.cost.map(|c| c.dollars),
+        head: head.summary.cost.map(|c| c.dollars),
+    });
     Ok(ReportDiff {
         search_hit,
         conversations,
+        cost,
         base: identity(base),
         head: identity(head),
         warnings,

@@ -194,6 +194,9 @@ fn diff_accuracies(d: &ReportDiff) -> String {
         );
     }
     out.push('\n');
+    if let Some(line) = crate::report::text::cost_change(d) {
+        let _ = writeln!(out, "{line}\n");
+    }
     if let Some(t) = &d.test {
         let _ = writeln!(out, "{}\n", t.verdict());
     }

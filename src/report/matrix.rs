@@ -47,6 +47,9 @@ pub(crate) struct MatrixModel {
     pub full_call: Option<Rate>,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// What the entry's run cost, in US dollars, at its model's price (absent: unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
     /// Tools whose schemas this model's API was sent converted.
     #[serde(default)]
     pub converted_tools: usize,
@@ -122,6 +125,12 @@ impl MatrixCell {
 }
 
 impl MatrixModel {
+    /// Dollars per passing trial: what one full-call pass cost on this entry.
+    pub(crate) fn cost_per_pass(&self) -> Option<f64> {
+        let passes = self.full_call?.successes;
+        self.cost.filter(|_| passes > 0).map(|c| c / passes as f64)
+    }
+
     /// The provider as the eval names it (`openai`, `anthropic`, `gemini`), or `baseline`.
     pub(crate) fn provider(&self) -> &str {
         provider_name(&self.model.kind)
@@ -178,6 +187,7 @@ pub(crate) fn build_matrix(reports: &[(&Report, String)], alpha: f64) -> Matrix 
             full_call: r.summary.full_call,
             prompt_tokens: r.summary.tokens.prompt,
             completion_tokens: r.summary.tokens.completion,
+            cost: r.summary.cost.map(|c| c.dollars),
             converted_tools: r.tools.converted.as_ref().map_or(0, |c| c.tools.len()),
             host: r.host.as_ref().map(|h| h.name.clone()),
             search_hit_rate: r.summary.search.as_ref().map(|s| s.hit_rate),

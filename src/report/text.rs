@@ -96,6 +96,21 @@ pub(super) fn conversation_figures(
 
 pub(crate) use crate::text::dollars;
 
+/// What the two runs of a diff cost: `cost: $0.37 -> $0.06 (-83%)`.
+pub(super) fn cost_change(d: &ReportDiff) -> Option<String> {
+    let c = d.cost.as_ref()?;
+    let side = |x: Option<f64>| x.map_or_else(|| "unknown".to_owned(), dollars);
+    let change = match (c.base, c.head) {
+        (Some(b), Some(h)) if b > 0.0 => format!(" ({:+.0}%)", (h - b) / b * 100.0),
+        _ => String::new(),
+    };
+    Some(format!(
+        "cost: {} -> {}{change}",
+        side(c.base),
+        side(c.head)
+    ))
+}
+
 /// The tokens and what they cost, as the table and the page show them: the tokens with the
 /// prompt cache's share apart, then the cost at the report's price (or why it is unknown).
 pub(super) fn cost_lines(r: &super::Report) -> Vec<(String, String)> {

@@ -100,10 +100,10 @@ fn anthropic_reads_the_tools_from_its_prompt_cache_and_the_run_costs_less() {
 
     // `cache: false`: no breakpoint, nothing cached, the cost is the plain one.
     let server_requests = server.requests();
-    let ws = Workspace::new();
+    let plain_ws = Workspace::new();
     let (_, r) = run(
-        &ws,
-        &eval(&ws, &model(", cache: false")),
+        &plain_ws,
+        &eval(&plain_ws, &model(", cache: false")),
         &["--cache", "off"],
     );
     assert_eq!(
@@ -119,6 +119,60 @@ fn anthropic_reads_the_tools_from_its_prompt_cache_and_the_run_costs_less() {
             .iter()
             .all(|b| !b.to_string().contains("cache_control"))
     );
+    // The diff of the two says what the cache saved.
+    let o = tooleval()
+        .arg("diff")
+        .arg(ws.path().join("r.json"))
+        .arg(plain_ws.path().join("r.json"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let line = format!(
+        "cost: {} -> {} (+",
+        tooleval_dollars(dollars),
+        tooleval_dollars(without)
+    );
+    assert!(stdout.contains(&line), "{line}: {stdout}");
+
+    // A model matrix: each model's cost, and the cheapest per pass.
+    let ws = Workspace::new();
+    let haiku = model("").replace("claude-sonnet-4-5", "claude-haiku-4-5");
+    let text = std::fs::read_to_string(eval(&ws, &model(""))).unwrap();
+    let e = ws.write(
+        "eval.yaml",
+        &text
+            .replace("model: {", &format!("models:\n  - {haiku}\n  - {{"))
+            .replace("concurrency: 1", "concurrency: 2"),
+    );
+    let o = tooleval()
+        .args(["run", "--cache", "off", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&e)
+        .env("COLUMNS", "300")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let m = ws.read_json("r-matrix.json");
+    let costs: Vec<f64> = m["models"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{m}"))
+        .iter()
+        .map(|x| x["cost"].as_f64().unwrap())
+        .collect();
+    assert!(costs[0] < costs[1], "haiku is cheaper: {costs:?}");
+    assert!(
+        stderr.contains("cheapest per full-call pass: claude-haiku-4-5 at $"),
+        "{stderr}"
+    );
+}
+
+/// Dollars as the reports write them.
+fn tooleval_dollars(x: f64) -> String {
+    if x < 0.01 {
+        format!("${x:.4}")
+    } else {
+        format!("${x:.2}")
+    }
 }
 
 #[test]

@@ -135,6 +135,15 @@ pub(super) async fn answer(
         Ok(tokens) => tokens,
         Err(message) => return invalid(&message),
     };
+    // With a prompt cache kept, the input is the request's size (what the cache did not serve
+    // or write); without, a fixed 100.
+    let input_tokens = if shared.script.prompt_cache {
+        crate::model::prompt_cache::tokens(&body.to_string())
+            .saturating_sub(cache_read + cache_write)
+            .max(1)
+    } else {
+        100
+    };
     script_delay(&shared).await;
     let view = anthropic_view(&body, &turns);
     let (content, stop) = match settle(choose_reply(&shared, &view)).await {
@@ -175,7 +184,7 @@ pub(super) async fn answer(
         "stop_reason": stop,
         "stop_sequence": null,
         "usage": {
-            "input_tokens": 100,
+            "input_tokens": input_tokens,
             "cache_creation_input_tokens": cache_write,
             "cache_read_input_tokens": cache_read,
             "output_tokens": 10

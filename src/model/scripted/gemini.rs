@@ -293,11 +293,12 @@ pub(super) async fn answer(
             "index": 0
         }],
         // The cached share is part of `promptTokenCount`.
-        "usageMetadata": if cache_read + cache_written > 0 {
+        "usageMetadata": if shared.script.prompt_cache {
+            let prompt = crate::model::prompt_cache::tokens(&body.to_string()).max(cache_read + cache_written);
             json!({
-                "promptTokenCount": 100 + cache_read + cache_written,
+                "promptTokenCount": prompt,
                 "candidatesTokenCount": 10,
-                "totalTokenCount": 110 + cache_read + cache_written,
+                "totalTokenCount": prompt + 10,
                 "cachedContentTokenCount": cache_read
             })
         } else {

@@ -30,9 +30,9 @@ pub(super) async fn answer(
         Ok(Answer::Calls(calls)) => calls_message(&calls, view.turn),
     };
     let mut response = completion(message, model);
-    if read + written > 0 {
-        // The cached share is part of `prompt_tokens`.
-        let prompt = 100 + read + written;
+    if shared.script.prompt_cache {
+        // The cached share is part of `prompt_tokens`: the request's size.
+        let prompt = crate::model::prompt_cache::tokens(&body.to_string()).max(read + written);
         response["usage"] = json!({
             "prompt_tokens": prompt,
             "completion_tokens": 10,

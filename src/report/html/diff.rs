@@ -64,6 +64,9 @@ pub(crate) fn render_diff_html(d: &ReportDiff, base: &Report, head: &Report) -> 
         let _ = write!(b, "<p class=\"warn\">{}</p>", esc(w));
     }
     accuracy(&mut b, d);
+    if let Some(line) = crate::report::text::cost_change(d) {
+        let _ = write!(b, "<p>{}</p>", esc(&line));
+    }
     b.push_str(&tools(d));
     b.push_str(&instructions(d));
     b.push_str(&tasks(d, base, head));

@@ -73,11 +73,11 @@ fn models_table(b: &mut String, m: &Matrix) {
         b.push_str("</tbody></table>");
         return;
     }
-    b.push_str("<h2>Models</h2><table class=\"sortable\"><thead><tr><th>model</th><th>provider</th><th>tool selection</th><th>full call</th><th class=\"num\">tokens in</th><th class=\"num\">tokens out</th><th class=\"num\">converted schemas</th><th>report</th></tr></thead><tbody>");
+    b.push_str("<h2>Models</h2><table class=\"sortable\"><thead><tr><th>model</th><th>provider</th><th>tool selection</th><th>full call</th><th class=\"num\">tokens in</th><th class=\"num\">tokens out</th><th class=\"num\">cost</th><th class=\"num\">cost per pass</th><th class=\"num\">converted schemas</th><th>report</th></tr></thead><tbody>");
     for x in &m.models {
         let _ = write!(
             b,
-            "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
+            "<tr><td><code>{}</code>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td></tr>",
             esc(&x.label),
             if x.complete {
                 ""
@@ -89,6 +89,10 @@ fn models_table(b: &mut String, m: &Matrix) {
             rate_bar(&x.full_call),
             x.prompt_tokens,
             x.completion_tokens,
+            x.cost
+                .map_or_else(|| "unknown".to_owned(), crate::text::dollars),
+            x.cost_per_pass()
+                .map_or_else(|| "-".to_owned(), crate::text::dollars),
             x.converted_tools,
             esc(&x.report)
         );

@@ -12,6 +12,9 @@ use crate::report::matrix::Matrix;
 pub(crate) fn render_matrix(m: &Matrix, width: u16, verbose: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", models_table(m, width));
+    if let Some(line) = cheapest(m) {
+        let _ = writeln!(out, "{line}");
+    }
     if !m.pairs.is_empty() {
         let _ = writeln!(
             out,
@@ -63,6 +66,7 @@ fn models_table(m: &Matrix, width: u16) -> super::Laid {
         header.push("search hit (95% CI)");
     }
     header.push("tokens in / out");
+    header.push("cost");
     t.set_header(header);
     for model in &m.models {
         let mut name = model.label.clone();
@@ -93,11 +97,34 @@ fn models_table(m: &Matrix, width: u16) -> super::Laid {
             "{} / {}",
             model.prompt_tokens, model.completion_tokens
         )));
+        row.push(Cell::new(
+            model
+                .cost
+                .map_or_else(|| "unknown".to_owned(), crate::text::dollars),
+        ));
         t.add_row(row);
     }
     // The token counts give way first on a narrow terminal.
     let last = if searched { 5 } else { 4 };
     laid_out_dropping(t, width, &[], &[last]).0
+}
+
+/// Which entry cost least per passing trial, among those with a price and a pass: accuracy
+/// against cost in one line.
+fn cheapest(m: &Matrix) -> Option<String> {
+    let priced: Vec<_> = m
+        .models
+        .iter()
+        .filter_map(|x| x.cost_per_pass().map(|c| (x, c)))
+        .collect();
+    let (best, per) = priced.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
+    Some(format!(
+        "cheapest per full-call pass: {} at {} a pass ({} of {} priced)",
+        best.label,
+        crate::text::dollars(*per),
+        priced.len(),
+        m.models.len()
+    ))
 }
 
 fn pairs_table(m: &Matrix, width: u16) -> super::Laid {
