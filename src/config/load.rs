@@ -173,6 +173,7 @@ impl Eval {
             .chain(&self.models)
             .chain(&self.user_model)
             .chain(&self.judge_model)
+            .chain(&self.writer_model)
             .find(|m| m.name == name);
         let provider = config.map_or(super::Provider::Openai, ModelConfig::provider);
         super::price_of(

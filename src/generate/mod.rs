@@ -419,6 +419,29 @@ fn preview(
     if let Some(cap) = o.max_requests {
         line.push_str(&format!("; capped at {cap} request(s) by --max-requests"));
     }
+    // The writer's replies are long (a task list), counted at 1,500 tokens a request.
+    let writer_cost = session.eval.price_of(&writer.name).map(|p| {
+        p.cost(&crate::record::Usage {
+            prompt_tokens: writer_tokens * 2,
+            completion_tokens: first * 2 * 1500,
+            ..Default::default()
+        })
+    });
+    match writer_cost {
+        Some(d) => line.push_str(&format!(
+            "; the writer at most {} (its price: {})",
+            crate::text::dollars(d),
+            session
+                .eval
+                .price_of(&writer.name)
+                .map(|p| p.source)
+                .unwrap_or_default()
+        )),
+        None => line.push_str(&format!(
+            "; the price of `{}` is unknown (`price:` in the eval)",
+            writer.name
+        )),
+    }
     line
 }
 

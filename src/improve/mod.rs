@@ -232,10 +232,33 @@ pub(crate) fn estimate(session: &Session, p: &Prepared, o: &Options) -> (u64, u6
     } else {
         "; replies in the response cache cost nothing"
     };
+    // Input and output apart for the price: the estimates above are mostly input; a request's
+    // reply is counted at 150 tokens, a writer's at 1,500.
+    let writer_name = p.writer.info().name;
+    let dollars = |name: &str, requests: u64, tokens: u64, out_each: u64| {
+        eval.price_of(name).map(|price| {
+            price.cost(&crate::record::Usage {
+                prompt_tokens: tokens,
+                completion_tokens: requests * out_each,
+                ..Default::default()
+            })
+        })
+    };
+    let cost = match (
+        if baseline {
+            Some(0.0)
+        } else {
+            dollars(&eval.model.name, eval_requests, eval_tokens, 150)
+        },
+        dollars(&writer_name, writer_requests, writer_tokens, 1500),
+    ) {
+        (Some(a), Some(b)) => format!("; at most {}", crate::text::dollars(a + b)),
+        _ => "; the cost is unknown (no price for a model: `price:` in the eval, or --prices FILE)"
+            .to_owned(),
+    };
     let line = format!(
-        "improve: at most {} model request(s) ({who}; {writer_requests} to the writer `{}`), about {} tokens{cached}",
+        "improve: at most {} model request(s) ({who}; {writer_requests} to the writer `{writer_name}`), about {} tokens{cost}{cached}",
         eval_requests + writer_requests,
-        p.writer.info().name,
         eval_tokens + writer_tokens
     );
     (

@@ -804,8 +804,14 @@ fn the_writer_without_a_key_is_not_pointed_at_the_baseline_and_the_cost_line_fit
         let (code, err, _) = improve(&ws, &eval, &["--cache", cache]);
         assert_eq!(code, 0, "{err}");
         assert!(err.contains("improve: at most "), "{err}");
+        // The line is wrapped to the terminal.
+        let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains("the cost is unknown (no price for a model"),
+            "{err}"
+        );
         assert_eq!(
-            err.contains("replies in the response cache cost nothing"),
+            flat.contains("replies in the response cache cost nothing"),
             says,
             "--cache {cache}: {err}"
         );
