@@ -30,6 +30,15 @@ struct Entry {
 
 pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result<i32> {
     refuse_per_model_options(&args)?;
+    if let Some(max) = session.eval.max_cost {
+        return Err(crate::error::Error::usage(
+            format!(
+                "a cost cap ({}) holds one model's run, and this is a matrix",
+                crate::text::dollars(max)
+            ),
+            Some("run each model with its own `--model NAME --max-cost DOLLARS`, or leave the cap out: the matrix reports each model's cost".into()),
+        ));
+    }
     let cache = super::resolve::cache_settings(&args.cache);
     let gate = GateSettings::from(&args.gate);
     let split = args.split.map(Into::into);

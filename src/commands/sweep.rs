@@ -40,7 +40,7 @@ pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> 
     };
     let (model, prepared) = session
         .prepare(prepare, || {
-            Ok((session.model(&cache)?, session.judge(&cache)?))
+            Ok((session.model_capped(&cache)?, session.judge(&cache)?))
         })
         .await?;
     let (tasks, listed) = (&prepared.tasks, &prepared.listed);
@@ -56,6 +56,20 @@ pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> 
         .filter(|n| !needed.contains(n))
         .collect();
     note_sizes(out, &sizes, needed.len(), distractors.len());
+    // An upper bound: every point as large as the whole candidate set.
+    let lines = args.strategy.len().max(1) * if args.retrieve.is_some() { 2 } else { 1 };
+    let estimate = session.estimate(
+        tasks,
+        &all,
+        &session.eval.model.name,
+        (sizes.len() * lines) as u64,
+    );
+    session.check_cost(
+        out,
+        &estimate,
+        "sweep",
+        args.quiet || args.format != Format::Table,
+    )?;
 
     let candidates = Candidates {
         all: &all,
