@@ -166,6 +166,12 @@ pub struct RunArgs {
     /// beside the eval (`tooleval.lock`) before the run.
     #[arg(long)]
     pub update_lock: bool,
+    /// Run, then run again whenever the eval, a suite, a descriptions file or a tool-list file
+    /// changes (after a quiet moment), showing what the change fixed and broke against the
+    /// previous run. Unchanged requests come from the response cache. A broken file shows its
+    /// error and the watch waits for the next save. Ctrl-C ends it.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub watch: bool,
     /// Also write the run as a self-contained HTML page here (one per variant or model, named
     /// like the reports; with several models, this is the matrix's page); it needs no server
     /// and no network to read.

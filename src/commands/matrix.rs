@@ -28,8 +28,8 @@ struct Entry {
     html: Option<PathBuf>,
 }
 
-pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) -> Result<i32> {
-    refuse_per_model_options(&args)?;
+pub(crate) async fn run_matrix(out: &Output, args: &RunArgs, session: Session) -> Result<i32> {
+    refuse_per_model_options(args)?;
     if let Some(max) = session.eval.max_cost {
         return Err(crate::error::Error::usage(
             format!(
@@ -42,7 +42,7 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
     let cache = super::resolve::cache_settings(&args.cache);
     let gate = GateSettings::from(&args.gate);
     let split = args.split.map(Into::into);
-    let (entries, summary_path) = entries(&args, &session, &cache)?;
+    let (entries, summary_path) = entries(args, &session, &cache)?;
     let writes = entries
         .iter()
         .flat_map(|e| std::iter::once(e.out.as_path()).chain(e.html.as_deref()))
@@ -103,8 +103,8 @@ pub(crate) async fn run_matrix(out: &Output, args: RunArgs, session: Session) ->
         code,
         reports,
         mut stops,
-    } = finish_models(out, &args, &session, &gate, &entries, measured)?;
-    write_matrix(out, &args, &reports, &summary_path)?;
+    } = finish_models(out, args, &session, &gate, &entries, measured)?;
+    write_matrix(out, args, &reports, &summary_path)?;
     if let Some(live) = &plan.listed.live {
         live.close().await;
     }

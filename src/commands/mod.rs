@@ -20,6 +20,7 @@ mod self_check;
 mod servers;
 mod sweep;
 mod tools;
+mod watch;
 
 pub use bench::{HEADLESS_CHROMIUM, find_chromium};
 pub(crate) use bench::{bench_command, bench_server_command};

@@ -21,19 +21,67 @@ struct Variant {
 }
 
 pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
+    if args.watch {
+        return super::watch::watch(out, &args.eval, || run_watched(out, &args)).await;
+    }
+    run_once(out, &args, &mut Vec::new())
+        .await
+        .map(|(code, _)| code)
+}
+
+/// One run of `--watch`: its exit code (or its error), the files it read, and the report of
+/// its first measurement (none for a matrix).
+async fn run_watched(out: &Output, args: &RunArgs) -> (Result<i32>, Vec<PathBuf>, Option<Report>) {
+    let mut read = Vec::new();
+    match run_once(out, args, &mut read).await {
+        Ok((code, report)) => (Ok(code), read, report),
+        Err(e) => (Err(e), read, None),
+    }
+}
+
+/// The files an eval is read from: the eval, its suites, and the tool lists its servers serve
+/// (`--tools FILE` of a demo server).
+fn files_of(session: &Session) -> Vec<PathBuf> {
+    let eval = &session.eval;
+    let dir = eval.path.parent().unwrap_or(Path::new("."));
+    let mut files = vec![eval.path.clone()];
+    files.extend(eval.suites.iter().map(|s| s.path.clone()));
+    for s in &eval.servers {
+        let args = &s.spec.args;
+        for w in args.windows(2).filter(|w| w[0] == "--tools") {
+            files.push(dir.join(&w[1]));
+        }
+    }
+    files
+}
+
+/// A run: the exit code and the report of the first measurement. `read` gains the files the
+/// run was read from, as soon as they are known.
+async fn run_once(
+    out: &Output,
+    args: &RunArgs,
+    read: &mut Vec<PathBuf>,
+) -> Result<(i32, Option<Report>)> {
+    read.push(args.eval.clone());
+    read.extend(args.variant.iter().cloned());
+    read.extend(args.descriptions.iter().cloned());
     let session = Session::load(&args.eval, &(&args.settings).into())?;
+    read.extend(files_of(&session));
     if (session.eval.models.len() > 1 || session.eval.hosts.len() > 1) && !args.dry_run {
-        return super::matrix::run_matrix(out, args, session).await;
+        let code = super::matrix::run_matrix(out, args, session).await?;
+        return Ok((code, None));
     }
     let cache = super::resolve::cache_settings(&args.cache);
     let gate = GateSettings::from(&args.gate);
     let split = args.split.map(Into::into);
-    let variants = variants(&args, &session)?;
+    let variants = variants(args, &session)?;
     if args.dry_run {
         // A dry run writes nothing, so it runs in a read-only folder too.
         session.check_first(&[], Some(&gate))?;
         let tasks = session.plan(split)?;
-        return dry_run(out, &session, &tasks, &args).await;
+        return dry_run(out, &session, &tasks, args)
+            .await
+            .map(|c| (c, None));
     }
     let writes = variants
         .iter()
@@ -65,7 +113,7 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     )
     .await?
     {
-        return Ok(code);
+        return Ok((code, None));
     }
     let estimate = session.estimate(
         &prepared.tasks,
@@ -89,17 +137,21 @@ pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
         listed: prepared.listed,
     };
     let side_by_side = variants.len() > 1;
-    let (code, reports) = measure_variants(out, &session, &plan, variants, &args, &gate).await?;
+    let (code, mut reports) = measure_variants(out, &session, &plan, variants, args, &gate).await?;
     if side_by_side {
-        show_variants(out, &reports, &args);
+        show_variants(out, &reports, args);
     }
     if let Some(live) = &plan.listed.live {
         live.close().await;
     }
     // The process ends after this command: freeing a large run's millions of small allocations
     // one by one would cost a few percent of its time for nothing.
-    std::mem::forget((session, plan, reports));
-    Ok(code)
+    let first = (!reports.is_empty()).then(|| reports.swap_remove(0));
+    if args.watch {
+        return Ok((code, first));
+    }
+    std::mem::forget((session, plan, reports, first));
+    Ok((code, None))
 }
 
 /// Each variant measured on the plan and finished in turn (the first, the servers' own texts,

@@ -30,3 +30,4 @@ mod support;
 mod sweep;
 mod tokens;
 mod tool_schemas;
+mod watch;

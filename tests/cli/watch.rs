@@ -1,0 +1,144 @@
+//! `run --watch` with the operating system's file notifications on a temporary folder: a saved
+//! edit runs the eval again and says what it fixed and broke; a broken save shows its error and
+//! the watch goes on; Ctrl-C ends it.
+
+use std::io::{BufRead, BufReader};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::support::{Workspace, tooleval_process};
+
+const SUITE: &str = "tasks:\n  - id: checkout-logs\n    prompt: Search the checkout logs for errors in the last 30 minutes.\n    expect: { tool: search_logs }\n  - id: nothing\n    prompt: What a lovely day.\n    expect: none\n";
+
+/// The watching process, killed if the test fails before it ends.
+struct Watching(std::process::Child);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Lines of the watch's stderr, as they come.
+struct Lines {
+    rx: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Lines {
+    /// Waits for a line containing `needle` (30 s at most), keeping every line seen.
+    fn wait_for(&mut self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let left = Duration::from_secs(30).saturating_sub(start.elapsed());
+            match self.rx.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no line with {needle:?}; seen:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    /// How many lines seen so far contain `needle`.
+    fn count(&self, needle: &str) -> usize {
+        self.seen.iter().filter(|l| l.contains(needle)).count()
+    }
+}
+
+#[test]
+fn a_saved_edit_runs_again_and_says_what_it_did() {
+    let ws = Workspace::new();
+    ws.write("suite.yaml", SUITE);
+    ws.write(
+        "eval.yaml",
+        "servers:\n  shop: { command: tooleval, args: [demo-server] }\nsuites: [suite.yaml]\nmodel: baseline\n",
+    );
+    let child = tooleval_process()
+        .current_dir(ws.path())
+        .args([
+            "run",
+            "--watch",
+            "--quiet",
+            "--cache",
+            "readwrite",
+            "eval.yaml",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Watching(child);
+    let stderr = child.0.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Lines {
+        rx,
+        seen: Vec::new(),
+    };
+    lines.wait_for("watching 2 file(s) for changes");
+
+    // The checkout task now expects another tool: one run more, and it says so.
+    ws.write(
+        "suite.yaml",
+        &SUITE.replace(
+            "expect: { tool: search_logs }",
+            "expect: { tool: get_metric }",
+        ),
+    );
+    lines.wait_for("running again");
+    let change = lines.wait_for("against the previous run:");
+    assert!(change.contains("0 fixed, 1 regressed"), "{change}");
+    lines.wait_for("  regressed: checkout-logs");
+    lines.wait_for("watching 2 file(s) for changes");
+
+    // A broken save: its error, located, and the watch goes on.
+    ws.write("suite.yaml", "tasks:\n  - id: x\n    promt: hi\n");
+    let error = lines.wait_for("unknown field `promt`");
+    assert!(error.contains("suite.yaml:3:5"), "{error}");
+    lines.wait_for("watching");
+    // Mended: it runs again, and the task is fixed against the last run that ran.
+    ws.write("suite.yaml", SUITE);
+    let change = lines.wait_for("against the previous run:");
+    assert!(change.contains("1 fixed, 0 regressed"), "{change}");
+    lines.wait_for("watching");
+    // A file the eval does not read, in the same folder: no run.
+    ws.write("notes.txt", "not part of the eval");
+    std::thread::sleep(Duration::from_millis(1500));
+    while let Ok(line) = lines.rx.try_recv() {
+        lines.seen.push(line);
+    }
+    assert_eq!(
+        lines.count("running again"),
+        3,
+        "one run per save, none for other files"
+    );
+
+    // Ctrl-C between runs ends the watch.
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the watch did not end"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "{}", lines.seen.join("\n"));
+}
