@@ -115,7 +115,9 @@ pub(crate) fn dollars(x: f64) -> String {
     if x == 0.0 {
         "$0".to_owned()
     } else if x < 0.01 {
-        format!("${x:.4}")
+        // Two significant digits at least, down to a millionth of a dollar.
+        let places = ((-x.log10()).ceil() as usize + 1).clamp(4, 7);
+        format!("${x:.places$}")
     } else if x < 100.0 {
         format!("${x:.2}")
     } else {
@@ -126,6 +128,15 @@ pub(crate) fn dollars(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dollars_keep_two_significant_digits_when_small() {
+        assert_eq!(dollars(0.0), "$0");
+        assert_eq!(dollars(0.0048), "$0.0048");
+        assert_eq!(dollars(0.00003), "$0.000030");
+        assert_eq!(dollars(0.057), "$0.06");
+        assert_eq!(dollars(1234.5), "$1234");
+    }
 
     #[test]
     fn words_drop_stopwords_and_fold_plurals() {

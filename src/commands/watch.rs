@@ -102,12 +102,7 @@ where
             }
         };
         // One save is often several events: wait for the files to stay quiet.
-        loop {
-            match tokio::time::timeout(QUIET, rx.recv()).await {
-                Ok(Some(_)) => {}
-                _ => break,
-            }
-        }
+        while let Ok(Some(_)) = tokio::time::timeout(QUIET, rx.recv()).await {}
         out.say(&format!(
             "\nchanged: {}; running again\n",
             changed.display()

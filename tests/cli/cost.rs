@@ -208,7 +208,7 @@ fn a_price_comes_from_the_eval_or_a_prices_file_or_is_said_to_be_unknown() {
     );
     let dollars = r["summary"]["cost"]["dollars"].as_f64().unwrap();
     assert!((dollars - 40.0 * 120.0 / 1e6).abs() < 1e-12, "{dollars}");
-    assert!(stderr.contains("$0.0048, $0.0001 per trial"), "{stderr}");
+    assert!(stderr.contains("$0.0048, $0.00012 per trial"), "{stderr}");
     assert!(
         r["price"]["source"]
             .as_str()
