@@ -231,6 +231,7 @@ fn a_price_comes_from_the_eval_or_a_prices_file_or_is_said_to_be_unknown() {
     // A broken prices file is located.
     let bad = ws.write("bad.yaml", "scripted-model: { input: 1.0, ouput: 2.0 }\n");
     let o = tooleval()
+        .current_dir(ws.path())
         .args(["run", "--prices"])
         .arg(&bad)
         .arg(&e)
@@ -273,6 +274,7 @@ fn the_cost_is_said_before_the_first_request_and_a_run_above_the_cap_does_not_st
     assert_eq!(server.requests(), 40);
     // Under the estimate: refused before any request.
     let o = tooleval()
+        .current_dir(ws.path())
         .args(["run", "--cache", "off", "--max-cost", "0.05"])
         .arg(&e)
         .output()
@@ -293,7 +295,12 @@ fn the_cost_is_said_before_the_first_request_and_a_run_above_the_cap_does_not_st
             .replace(", price: { input: 1.0, output: 2.0 }", "")
             .replace("concurrency: 1\n", "concurrency: 1\nmax_cost: 5\n"),
     );
-    let o = tooleval().arg("run").arg(&unpriced).output().unwrap();
+    let o = tooleval()
+        .current_dir(ws.path())
+        .arg("run")
+        .arg(&unpriced)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(
