@@ -408,6 +408,32 @@ impl AgentTrial<'_> {
         (calls, steps)
     }
 
+    /// The task's rubric asked of the judge for an answered conversation, shown `context`
+    /// first; the verdict kept in `agent`, a fatal failure returned.
+    async fn judge_answer(
+        &self,
+        agent: &mut AgentRecord,
+        context: &str,
+        trial: u32,
+    ) -> Option<ModelError> {
+        let (Some(rubric), Some(judge), LoopEnd::Answered) =
+            (&self.t.task.judge, &self.run.judge, agent.end)
+        else {
+            return None;
+        };
+        let (verdict, fatal) = self
+            .ask_judge(
+                judge.as_ref(),
+                rubric,
+                agent.answer.as_deref(),
+                context,
+                trial,
+            )
+            .await;
+        agent.judge = Some(verdict);
+        fatal
+    }
+
     /// The judge's verdict on the final answer against `rubric`.
     async fn ask_judge(
         &self,
@@ -986,21 +1012,7 @@ impl Conversation {
                     dialogue.asked = asked_of(t, &agent);
                     simulated_outcome(&mut rec, &dialogue, task);
                 }
-                if let (Some(rubric), Some(judge), LoopEnd::Answered) =
-                    (&task.judge, &t.run.judge, agent.end)
-                {
-                    let (verdict, judge_fatal) = t
-                        .ask_judge(
-                            judge.as_ref(),
-                            rubric,
-                            agent.answer.as_deref(),
-                            &context,
-                            trial,
-                        )
-                        .await;
-                    agent.judge = Some(verdict);
-                    fatal = fatal.or(judge_fatal);
-                }
+                fatal = fatal.or(t.judge_answer(&mut agent, &context, trial).await);
                 agent.dialogue = Some(Box::new(dialogue));
             }
             Some(talk) => {
@@ -1015,23 +1027,8 @@ impl Conversation {
                 agent.dialogue = Some(Box::new(talk.record()));
             }
             None => {
-                if let (Some(rubric), Some(judge), LoopEnd::Answered) =
-                    (&task.judge, &t.run.judge, agent.end)
-                {
-                    let context =
-                        format!("Task given to the assistant:\n{}", task.prompt.user_text());
-                    let (verdict, judge_fatal) = t
-                        .ask_judge(
-                            judge.as_ref(),
-                            rubric,
-                            agent.answer.as_deref(),
-                            &context,
-                            trial,
-                        )
-                        .await;
-                    agent.judge = Some(verdict);
-                    fatal = fatal.or(judge_fatal);
-                }
+                let context = format!("Task given to the assistant:\n{}", task.prompt.user_text());
+                fatal = fatal.or(t.judge_answer(&mut agent, &context, trial).await);
             }
         }
         rec.agent = Some(Box::new(agent));
