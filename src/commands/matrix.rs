@@ -17,6 +17,8 @@ use crate::report::{self, Report};
 use crate::run::{ExecOptions, Shared};
 use crate::session::{self, Ended, Finish, Plan, Prepare, Session, Texts};
 
+use super::watch::Runs;
+
 /// One model (or host) of the matrix: how it is named, where its report and page go.
 struct Entry {
     label: String,
@@ -28,7 +30,14 @@ struct Entry {
     html: Option<PathBuf>,
 }
 
-pub(crate) async fn run_matrix(out: &Output, args: &RunArgs, session: Session) -> Result<i32> {
+/// A matrix run; under `--watch`, each model (or host) says what the edit did against its own
+/// report of the run before, and `runs` keeps its report.
+pub(crate) async fn run_matrix(
+    out: &Output,
+    args: &RunArgs,
+    session: Session,
+    runs: Option<&mut Runs>,
+) -> Result<i32> {
     refuse_per_model_options(args)?;
     if let Some(max) = session.eval.max_cost {
         return Err(crate::error::Error::usage(
@@ -103,7 +112,7 @@ pub(crate) async fn run_matrix(out: &Output, args: &RunArgs, session: Session) -
         code,
         reports,
         mut stops,
-    } = finish_models(out, args, &session, &gate, &entries, measured)?;
+    } = finish_models(out, args, &session, &gate, &entries, measured, runs)?;
     write_matrix(out, args, &reports, &summary_path)?;
     if let Some(live) = &plan.listed.live {
         live.close().await;
@@ -308,6 +317,7 @@ fn finish_models(
     gate: &GateSettings,
     entries: &[Entry],
     measured: Vec<(Report, Ended)>,
+    mut runs: Option<&mut Runs>,
 ) -> Result<Models> {
     let eval = &session.eval;
     let mut reports: Vec<(Report, String)> = Vec::new();
@@ -324,6 +334,9 @@ fn finish_models(
                     report::provider_name(&report.model.kind)
                 ),
             });
+        }
+        if let Some(runs) = runs.as_deref_mut() {
+            runs.show_change(out, &entry.label, &report);
         }
         // The gate and the baseline belong to the first model, as a baseline was recorded by
         // one model; every model's report is written for `diff`.

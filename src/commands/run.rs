@@ -12,6 +12,8 @@ use crate::report::{self, Report, ShardInfo};
 use crate::run::{ExecOptions, PlannedTask};
 use crate::session::{self, Finish, Plan, Prepare, Session, Texts};
 
+use super::watch::Runs;
+
 /// One set of descriptions to run under: the servers' own texts (`None`), or a file's.
 struct Variant {
     /// `None` for a plain run; the variant's name when descriptions are laid over.
@@ -22,21 +24,21 @@ struct Variant {
 
 pub(crate) async fn run_command(out: &Output, args: RunArgs) -> Result<i32> {
     if args.watch {
-        return super::watch::watch(out, &args.eval, || run_watched(out, &args)).await;
+        return super::watch::watch(out, &args.eval, |runs| run_watched(out, &args, runs)).await;
     }
-    run_once(out, &args, &mut Vec::new())
-        .await
-        .map(|(code, _)| code)
+    run_once(out, &args, &mut Vec::new(), None).await
 }
 
-/// One run of `--watch`: its exit code (or its error), the files it read, and the report of
-/// its first measurement (none for a matrix).
-async fn run_watched(out: &Output, args: &RunArgs) -> (Result<i32>, Vec<PathBuf>, Option<Report>) {
+/// One run of `--watch`: its exit code (or its error), the files it read, and the reports of
+/// the runs so far with its own.
+async fn run_watched(
+    out: &Output,
+    args: &RunArgs,
+    mut runs: Runs,
+) -> (Result<i32>, Vec<PathBuf>, Runs) {
     let mut read = Vec::new();
-    match run_once(out, args, &mut read).await {
-        Ok((code, report)) => (Ok(code), read, report),
-        Err(e) => (Err(e), read, None),
-    }
+    let result = run_once(out, args, &mut read, Some(&mut runs)).await;
+    (result, read, runs)
 }
 
 /// The files an eval is read from: the eval, its suites, and the tool lists its servers serve
@@ -55,21 +57,22 @@ fn files_of(session: &Session) -> Vec<PathBuf> {
     files
 }
 
-/// A run: the exit code and the report of the first measurement. `read` gains the files the
-/// run was read from, as soon as they are known.
+/// A run: its exit code. `read` gains the files the run was read from, as soon as they are
+/// known. Under `--watch`, each measurement says what changed against the runs before, and
+/// `runs` keeps its report.
 async fn run_once(
     out: &Output,
     args: &RunArgs,
     read: &mut Vec<PathBuf>,
-) -> Result<(i32, Option<Report>)> {
+    runs: Option<&mut Runs>,
+) -> Result<i32> {
     read.push(args.eval.clone());
     read.extend(args.variant.iter().cloned());
     read.extend(args.descriptions.iter().cloned());
     let session = Session::load(&args.eval, &(&args.settings).into())?;
     read.extend(files_of(&session));
     if (session.eval.models.len() > 1 || session.eval.hosts.len() > 1) && !args.dry_run {
-        let code = super::matrix::run_matrix(out, args, session).await?;
-        return Ok((code, None));
+        return super::matrix::run_matrix(out, args, session, runs).await;
     }
     let cache = super::resolve::cache_settings(&args.cache);
     let gate = GateSettings::from(&args.gate);
@@ -79,9 +82,7 @@ async fn run_once(
         // A dry run writes nothing, so it runs in a read-only folder too.
         session.check_first(&[], Some(&gate))?;
         let tasks = session.plan(split)?;
-        return dry_run(out, &session, &tasks, args)
-            .await
-            .map(|c| (c, None));
+        return dry_run(out, &session, &tasks, args).await;
     }
     let writes = variants
         .iter()
@@ -113,7 +114,7 @@ async fn run_once(
     )
     .await?
     {
-        return Ok((code, None));
+        return Ok(code);
     }
     let estimate = session.estimate(
         &prepared.tasks,
@@ -137,7 +138,8 @@ async fn run_once(
         listed: prepared.listed,
     };
     let side_by_side = variants.len() > 1;
-    let (code, mut reports) = measure_variants(out, &session, &plan, variants, args, &gate).await?;
+    let (code, reports) =
+        measure_variants(out, &session, &plan, variants, args, &gate, runs).await?;
     if side_by_side {
         show_variants(out, &reports, args);
     }
@@ -146,12 +148,11 @@ async fn run_once(
     }
     // The process ends after this command: freeing a large run's millions of small allocations
     // one by one would cost a few percent of its time for nothing.
-    let first = (!reports.is_empty()).then(|| reports.swap_remove(0));
-    if args.watch {
-        return Ok((code, first));
+    // (A watch runs again: it frees as it goes.)
+    if !args.watch {
+        std::mem::forget((session, plan, reports));
     }
-    std::mem::forget((session, plan, reports, first));
-    Ok((code, None))
+    Ok(code)
 }
 
 /// Each variant measured on the plan and finished in turn (the first, the servers' own texts,
@@ -163,6 +164,7 @@ async fn measure_variants(
     variants: Vec<Variant>,
     args: &RunArgs,
     gate: &GateSettings,
+    mut runs: Option<&mut Runs>,
 ) -> Result<(i32, Vec<Report>)> {
     let split = args.split.map(Into::into);
     let side_by_side = variants.len() > 1;
@@ -184,6 +186,10 @@ async fn measure_variants(
             count: s.count,
         });
         let (report, ended) = session.measure(plan, texts, split, shard).await;
+        // Under --watch, what the edit did comes first, the summary after it.
+        if let Some(runs) = runs.as_deref_mut() {
+            runs.show_change(out, report.variant.as_deref().unwrap_or_default(), &report);
+        }
         // With variants, the gate and the baseline belong to the servers' own texts; every
         // variant's report is written for `diff`, and the variants are shown side by side.
         let first = i == 0;

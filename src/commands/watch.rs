@@ -8,7 +8,7 @@
 //! Files are watched through their folders (editors often save by writing a new file and
 //! renaming it over the old), with the operating system's notifications (the `notify` crate).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -40,12 +40,41 @@ fn absolute(path: &Path) -> PathBuf {
     }
 }
 
+/// The reports of a watch's runs, by what each measured: `""` for a plain run, the variant's
+/// name beside the servers' own texts, the model's or host's label in a matrix.
+#[derive(Default)]
+pub(crate) struct Runs {
+    /// The latest report of each measurement, from the runs before this one.
+    before: BTreeMap<String, Report>,
+    /// This run's reports.
+    now: BTreeMap<String, Report>,
+}
+
+impl Runs {
+    /// Shows what the edit did to the measurement `label` against its previous report (nothing
+    /// on the first run), before the run's summary; keeps `report` for the next run.
+    pub(crate) fn show_change(&mut self, out: &Output, label: &str, report: &Report) {
+        if let Some(before) = self.before.get(label) {
+            out.say(&what_changed(label, before, report, out.width));
+        }
+        self.now.insert(label.to_owned(), report.clone());
+    }
+
+    /// The state for the next run: what this run measured replaces what it measured before; a
+    /// measurement it did not reach (a broken file, an interruption) keeps its last report.
+    fn next(mut self) -> Runs {
+        self.before.append(&mut self.now);
+        self
+    }
+}
+
 /// Runs `once` now and after every change to the files it read; the last run's exit code when
 /// the watch ends (Ctrl-C between runs ends it with the last code; an interrupted run with 130).
+/// `once` is handed the reports of the runs before and gives them back with its own.
 pub(crate) async fn watch<F, Fut>(out: &Output, eval: &Path, mut once: F) -> Result<i32>
 where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = (Result<i32>, Vec<PathBuf>, Option<Report>)>,
+    F: FnMut(Runs) -> Fut,
+    Fut: Future<Output = (Result<i32>, Vec<PathBuf>, Runs)>,
 {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -60,10 +89,11 @@ where
     .map_err(|e| Error::usage(format!("cannot watch files: {e}"), None))?;
     let mut files: BTreeSet<PathBuf> = BTreeSet::from([absolute(eval)]);
     let mut folders: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut previous: Option<Report> = None;
+    let mut runs = Runs::default();
     let mut code;
     loop {
-        let (result, read, report) = once().await;
+        let (result, read, after) = once(runs).await;
+        runs = after.next();
         match result {
             Ok(c) if c == exit::INTERRUPTED => return Ok(c),
             Ok(c) => code = c,
@@ -71,12 +101,6 @@ where
                 out.say(&e.render());
                 code = e.exit_code();
             }
-        }
-        if let (Some(before), Some(now)) = (&previous, &report) {
-            out.say(&what_changed(before, now));
-        }
-        if report.is_some() {
-            previous = report;
         }
         files.extend(read.iter().map(|p| absolute(p)));
         for dir in files.iter().filter_map(|f| f.parent()) {
@@ -110,12 +134,16 @@ where
     }
 }
 
-/// What a change did: the tasks it fixed and broke, and whether the change in full-call
-/// accuracy is more than noise.
-fn what_changed(before: &Report, now: &Report) -> String {
+/// What a change did to the measurement `label`: the tasks it fixed and broke, and whether
+/// the change in full-call accuracy is more than noise, wrapped to `width`.
+fn what_changed(label: &str, before: &Report, now: &Report, width: u16) -> String {
+    let mut s = match label {
+        "" => "against the previous run: ".to_owned(),
+        l => format!("against the previous run of `{l}`: "),
+    };
     let d = match report::diff_reports(before, now, Default::default()) {
         Ok(d) => d,
-        Err(e) => return format!("against the previous run: {}\n", e.render()),
+        Err(e) => return format!("{s}{}\n", e.render()),
     };
     let named = |status| {
         d.tasks
@@ -126,7 +154,6 @@ fn what_changed(before: &Report, now: &Report) -> String {
     };
     let fixed = named(report::TaskStatus::Fixed);
     let regressed = named(report::TaskStatus::Regressed);
-    let mut s = String::from("against the previous run: ");
     if fixed.is_empty() && regressed.is_empty() {
         s.push_str("no task changed");
     } else {
@@ -136,14 +163,18 @@ fn what_changed(before: &Report, now: &Report) -> String {
             regressed.len()
         ));
     }
-    if let Some(t) = &d.test {
-        s.push_str(&format!("; full call: {}", t.verdict()));
-    }
     s.push('\n');
-    for (what, ids) in [("fixed", &fixed), ("regressed", &regressed)] {
-        if !ids.is_empty() {
-            s.push_str(&format!("  {what}: {}\n", ids.join(", ")));
-        }
+    let mut lines: Vec<String> = [("fixed", &fixed), ("regressed", &regressed)]
+        .into_iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(what, ids)| format!("  {what}: {}", ids.join(", ")))
+        .collect();
+    if let Some(t) = &d.test {
+        lines.push(format!("  full call: {}", t.verdict()));
+    }
+    for line in lines {
+        s.push_str(&report::wrap(&line, width, "    "));
+        s.push('\n');
     }
     s
 }

@@ -50,24 +50,12 @@ impl Lines {
     }
 }
 
-#[test]
-fn a_saved_edit_runs_again_and_says_what_it_did() {
-    let ws = Workspace::new();
-    ws.write("suite.yaml", SUITE);
-    ws.write(
-        "eval.yaml",
-        "servers:\n  shop: { command: tooleval, args: [demo-server] }\nsuites: [suite.yaml]\nmodel: baseline\n",
-    );
+/// `tooleval run --watch` with `args` started in `ws`, and its stderr line by line.
+fn watch(ws: &Workspace, args: &[&str]) -> (Watching, Lines) {
     let child = tooleval_process()
         .current_dir(ws.path())
-        .args([
-            "run",
-            "--watch",
-            "--quiet",
-            "--cache",
-            "readwrite",
-            "eval.yaml",
-        ])
+        .args(["run", "--watch", "--cache", "readwrite"])
+        .args(args)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -81,24 +69,39 @@ fn a_saved_edit_runs_again_and_says_what_it_did() {
             }
         }
     });
-    let mut lines = Lines {
+    let lines = Lines {
         rx,
         seen: Vec::new(),
     };
+    (child, lines)
+}
+
+const EVAL: &str = "servers:\n  shop: { command: tooleval, args: [demo-server] }\nsuites: [suite.yaml]\nmodel: baseline\n";
+
+/// The suite with the checkout task expecting another tool: the baseline fails it.
+fn regressed() -> String {
+    SUITE.replace(
+        "expect: { tool: search_logs }",
+        "expect: { tool: get_metric }",
+    )
+}
+
+#[test]
+fn a_saved_edit_runs_again_and_says_what_it_did() {
+    let ws = Workspace::new();
+    ws.write("suite.yaml", SUITE);
+    ws.write("eval.yaml", EVAL);
+    let (child, mut lines) = watch(&ws, &["--out", "r.json", "eval.yaml"]);
     lines.wait_for("watching 2 file(s) for changes");
 
-    // The checkout task now expects another tool: one run more, and it says so.
-    ws.write(
-        "suite.yaml",
-        &SUITE.replace(
-            "expect: { tool: search_logs }",
-            "expect: { tool: get_metric }",
-        ),
-    );
+    // The checkout task now expects another tool: one run more, and what the edit did comes
+    // first, the run's summary after it.
+    ws.write("suite.yaml", &regressed());
     lines.wait_for("running again");
     let change = lines.wait_for("against the previous run:");
     assert!(change.contains("0 fixed, 1 regressed"), "{change}");
     lines.wait_for("  regressed: checkout-logs");
+    lines.wait_for("tool selection accuracy");
     lines.wait_for("watching 2 file(s) for changes");
 
     // A broken save: its error, located, and the watch goes on.
@@ -124,6 +127,11 @@ fn a_saved_edit_runs_again_and_says_what_it_did() {
     );
 
     // Ctrl-C between runs ends the watch.
+    interrupt(child, &lines);
+}
+
+/// Ctrl-C between runs: the watch ends with exit 0.
+fn interrupt(mut child: Watching, lines: &Lines) {
     let killed = std::process::Command::new("kill")
         .args(["-INT", &child.0.id().to_string()])
         .status()
@@ -141,4 +149,74 @@ fn a_saved_edit_runs_again_and_says_what_it_did() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0), "{}", lines.seen.join("\n"));
+}
+
+/// Variants side by side: each says what the edit did against its own previous run, before
+/// the variants' table; a save of the variant's descriptions file runs again too.
+#[test]
+fn each_variant_is_compared_with_its_own_previous_run() {
+    let ws = Workspace::new();
+    ws.write("suite.yaml", SUITE);
+    ws.write("eval.yaml", EVAL);
+    ws.write(
+        "terse.yaml",
+        "tools:\n  search_logs:\n    description: Search logs.\n",
+    );
+    let (child, mut lines) = watch(
+        &ws,
+        &["--out", "r.json", "--variant", "terse.yaml", "eval.yaml"],
+    );
+    lines.wait_for("watching 3 file(s) for changes");
+    ws.write("suite.yaml", &regressed());
+    lines.wait_for("running again");
+    for name in ["original", "terse"] {
+        lines.wait_for(&format!("variant {name}:"));
+        let change = lines.wait_for("against the previous run of");
+        assert!(
+            change.contains(&format!("of `{name}`: 0 fixed, 1 regressed")),
+            "{change}"
+        );
+    }
+    lines.wait_for("watching 3 file(s)");
+    // The variant's own file is watched.
+    ws.write(
+        "terse.yaml",
+        "tools:\n  search_logs:\n    description: Search the logs.\n",
+    );
+    let again = lines.wait_for("running again");
+    assert!(again.contains("terse.yaml"), "{again}");
+    lines.wait_for("against the previous run of `terse`");
+    lines.wait_for("watching 3 file(s)");
+    interrupt(child, &lines);
+}
+
+/// A host matrix: each host's change against its own previous run, before the matrix.
+#[test]
+fn each_host_of_a_matrix_is_compared_with_its_own_previous_run() {
+    let ws = Workspace::new();
+    ws.write("suite.yaml", SUITE);
+    ws.write("eval.yaml", EVAL);
+    let (child, mut lines) = watch(
+        &ws,
+        &[
+            "--out",
+            "r.json",
+            "--host",
+            "raw",
+            "--host",
+            "claude-code",
+            "eval.yaml",
+        ],
+    );
+    lines.wait_for("watching 2 file(s) for changes");
+    ws.write("suite.yaml", &regressed());
+    lines.wait_for("running again");
+    for host in ["raw", "claude-code"] {
+        let change = lines.wait_for(&format!("against the previous run of `{host}`"));
+        assert!(change.contains("0 fixed, 1 regressed"), "{change}");
+    }
+    let matrix = lines.wait_for("matrix: ");
+    assert!(matrix.contains("r-matrix.json"), "{matrix}");
+    lines.wait_for("watching 2 file(s)");
+    interrupt(child, &lines);
 }
