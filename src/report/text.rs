@@ -144,6 +144,9 @@ pub(super) fn cost_lines(r: &super::Report) -> Vec<(String, String)> {
                 p.input, p.output, p.source
             ));
             rows.push(("cost".to_owned(), line));
+            if let Some(row) = costliest(r, c.dollars) {
+                rows.push(("costliest tasks".to_owned(), row));
+            }
         }
         _ => rows.push((
             "cost".to_owned(),
@@ -154,6 +157,35 @@ pub(super) fn cost_lines(r: &super::Report) -> Vec<(String, String)> {
         )),
     }
     rows
+}
+
+/// The tasks that cost most (three at most), each with its share of the run's cost; `None`
+/// with fewer than two priced tasks or nothing spent.
+fn costliest(r: &super::Report, total: f64) -> Option<String> {
+    let mut tasks: Vec<(&str, f64)> = r
+        .summary
+        .tasks
+        .iter()
+        .filter_map(|t| t.cost.map(|c| (t.id.as_str(), c)))
+        .filter(|(_, c)| *c > 0.0)
+        .collect();
+    if tasks.len() < 2 || total <= 0.0 {
+        return None;
+    }
+    tasks.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    Some(
+        tasks
+            .iter()
+            .take(3)
+            .map(|(id, c)| format!("{id} {} ({})", dollars(*c), percent(c / total)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
+/// A task's cost for a cell: `$0.012`, or `-` without a price.
+pub(super) fn task_cost(t: &crate::score::TaskSummary) -> String {
+    t.cost.map_or_else(|| "-".to_owned(), dollars)
 }
 
 /// `72%`.

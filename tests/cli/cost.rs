@@ -166,12 +166,103 @@ fn anthropic_reads_the_tools_from_its_prompt_cache_and_the_run_costs_less() {
     );
 }
 
-/// Dollars as the reports write them.
+/// Dollars as the reports write them: two significant digits at least when small.
 fn tooleval_dollars(x: f64) -> String {
-    if x < 0.01 {
-        format!("${x:.4}")
-    } else {
+    if x == 0.0 {
+        "$0".to_owned()
+    } else if x < 0.01 {
+        let places = ((-x.log10()).ceil() as usize + 1).clamp(4, 7);
+        format!("${x:.places$}")
+    } else if x < 100.0 {
         format!("${x:.2}")
+    } else {
+        format!("${x:.0}")
+    }
+}
+
+#[test]
+fn each_task_s_cost_is_shown_in_the_table_and_on_the_page() {
+    let rt = runtime();
+    let server = rt.block_on(ScriptedServer::start(script())).unwrap();
+    // Input counted from each request's size: a longer prompt costs more.
+    let model = format!(
+        "{{ name: scripted-model, base_url: \"{}\", api_key: k, price: {{ input: 100, output: 200 }} }}",
+        server.url
+    );
+    let ws = Workspace::new();
+    let e = eval(&ws, &model);
+    let page = ws.path().join("page.html");
+    let (stderr, r) = run(
+        &ws,
+        &e,
+        &[
+            "--cache",
+            "off",
+            "--verbose",
+            "--html",
+            page.to_str().unwrap(),
+        ],
+    );
+    let mut tasks: Vec<(String, f64)> = r["summary"]["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_owned(),
+                t["cost"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    tasks.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    assert!(tasks[0].1 > tasks[39].1, "{tasks:?}");
+    let total = r["summary"]["cost"]["dollars"].as_f64().unwrap();
+    // The three costliest, with their shares of the run's cost.
+    let row = stderr
+        .lines()
+        .find(|l| l.contains("costliest tasks"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let first = format!(
+        "{} {} ({:.0}%)",
+        tasks[0].0,
+        tooleval_dollars(tasks[0].1),
+        tasks[0].1 / total * 100.0
+    );
+    assert!(row.contains(&first), "{first}: {row}");
+    assert!(
+        row.contains(&tasks[2].0) && !row.contains(&format!(" {} ", tasks[3].0)),
+        "{row}"
+    );
+    // --verbose: a cost column, each task's row with its cost.
+    assert!(stderr.contains("┆ cost"), "{stderr}");
+    for (id, cost) in &tasks {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("│ {id} ")))
+            .unwrap_or_else(|| panic!("{id}: {stderr}"));
+        assert!(line.contains(&tooleval_dollars(*cost)), "{id}: {line}");
+    }
+    // The page: a cost column, and each task's cost in its details.
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<th class=\"num\">cost</th>"));
+    for (id, cost) in &tasks {
+        let shown = tooleval_dollars(*cost);
+        let row = html
+            .split("<tr ")
+            .find(|r| r.contains(&format!("<code>{id}</code></a>")))
+            .unwrap_or_else(|| panic!("{id}"));
+        assert!(
+            row.contains(&format!("<td class=\"num\">{shown}</td>")),
+            "{id}: {row}"
+        );
+        assert!(
+            html.contains(&format!(
+                "<code>{id}</code> <span class=\"muted\">1/1 passed ({shown})"
+            )) || html.contains(&format!(
+                "<code>{id}</code> <span class=\"muted\">0/1 passed ({shown})"
+            )),
+            "{id}"
+        );
     }
 }
 

@@ -426,8 +426,21 @@ fn tasks(r: &Report, by_task: &TrialsByTask<'_>) -> String {
     b.push_str(&legend(&counts));
     let tokens = Tokens::of(r);
     b.push_str(&filters(&counts, &tokens, r));
-    let mut grid = String::from(
-        "<table class=\"grid\"><thead><tr><th>task</th><th>suite</th><th>split</th><th>trials</th><th class=\"num\">pass rate</th><th>why it failed (the first failing trial)</th></tr></thead><tbody>",
+    // A priced run shows what each task cost, every trial of it.
+    let costs: BTreeMap<&str, f64> = r
+        .summary
+        .tasks
+        .iter()
+        .filter_map(|t| t.cost.map(|c| (t.id.as_str(), c)))
+        .collect();
+    let priced = r.price.is_some();
+    let mut grid = format!(
+        "<table class=\"grid\"><thead><tr><th>task</th><th>suite</th><th>split</th><th>trials</th><th class=\"num\">pass rate</th>{}<th>why it failed (the first failing trial)</th></tr></thead><tbody>",
+        if priced {
+            "<th class=\"num\">cost</th>"
+        } else {
+            ""
+        }
     );
     let mut details = String::from(
         "<h2 id=\"details\">Task details</h2><p class=\"muted\">Open a task for its prompt, what it expected, and each trial: the reply, the calls with their arguments, the reason.</p>",
@@ -447,9 +460,17 @@ fn tasks(r: &Report, by_task: &TrialsByTask<'_>) -> String {
                 .count();
             let passes = trials.iter().filter(|x| x.outcome == Outcome::Pass).count();
             let rate = (scored > 0).then(|| passes as f64 / scored as f64);
+            let cost = costs.get(t.id.as_str()).copied();
+            let cost_cell = match (priced, cost) {
+                (false, _) => String::new(),
+                (true, Some(c)) if !trials.is_empty() => {
+                    format!("<td class=\"num\">{}</td>", crate::report::text::dollars(c))
+                }
+                (true, _) => "<td class=\"num muted\">-</td>".to_owned(),
+            };
             let _ = write!(
                 grid,
-                "<tr {data}><td><a href=\"#t{n}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td class=\"cells\">{}</td><td class=\"num\">{}</td><td class=\"why\">{}</td></tr>",
+                "<tr {data}><td><a href=\"#t{n}\"><code>{}</code></a></td><td>{}</td><td>{}</td><td class=\"cells\">{}</td><td class=\"num\">{}</td>{cost_cell}<td class=\"why\">{}</td></tr>",
                 esc(&t.id),
                 esc(&s.name),
                 t.split.map_or("", |x| x.as_str()),
@@ -464,7 +485,7 @@ fn tasks(r: &Report, by_task: &TrialsByTask<'_>) -> String {
                     .find(|x| x.outcome != Outcome::Pass)
                     .map_or("", |x| x.reason.as_str()))
             );
-            details.push_str(&task_details(n, t, &data, trials, r.price.as_ref()));
+            details.push_str(&task_details(n, t, &data, trials, r.price.as_ref(), cost));
             n += 1;
         }
     }
@@ -505,6 +526,7 @@ fn task_details(
     data: &str,
     trials: &[&TrialRecord],
     price: Option<&crate::record::Price>,
+    cost: Option<f64>,
 ) -> String {
     let passes = trials.iter().filter(|x| x.outcome == Outcome::Pass).count();
     let first_failure = trials
@@ -516,8 +538,12 @@ fn task_details(
         .iter()
         .map(|tr| outcome_cell(tr.outcome, tr.outcome.as_str()))
         .collect();
+    let cost = cost
+        .filter(|_| !trials.is_empty())
+        .map(|c| format!(" ({})", crate::report::text::dollars(c)))
+        .unwrap_or_default();
     let mut b = format!(
-        "<details id=\"t{n}\" {data}><summary>{cells} <code>{}</code> <span class=\"muted\">{passes}/{} passed{}</span></summary>",
+        "<details id=\"t{n}\" {data}><summary>{cells} <code>{}</code> <span class=\"muted\">{passes}/{} passed{cost}{}</span></summary>",
         esc(&t.id),
         trials.len(),
         esc(&first_failure)

@@ -92,13 +92,14 @@ fn stacked(t: &Table, width: u16, prose: &[usize], shown: &[usize]) -> String {
             if cells[i].trim().is_empty() {
                 continue;
             }
+            // A short column's header stays on the line of its value.
             head.push(if head.is_empty() {
                 cells[i].clone()
             } else {
-                named(i)
+                named(i).replacen(": ", &format!(":{NO_BREAK}"), 1)
             });
         }
-        out.push_str(&wrap(&head.join(" · "), width, "    "));
+        out.push_str(&wrap(&head.join(" · "), width, "    ").replace(NO_BREAK, " "));
         out.push('\n');
         for &i in shown
             .iter()

@@ -269,7 +269,14 @@ fn reason(task: &TaskSummary) -> String {
 /// A row per task: what was expected, what came out, and why it failed.
 fn task_table(r: &Report, width: u16) -> super::Laid {
     let mut t = table(width);
-    t.set_header(["task", "expected", "result", "why it failed"]);
+    // A priced run shows what each task cost, every trial of it.
+    let priced = r.price.is_some();
+    let mut header = vec!["task", "expected", "result"];
+    if priced {
+        header.push("cost");
+    }
+    header.push("why it failed");
+    t.set_header(header);
     let written: std::collections::HashMap<&str, &crate::config::Task> = r
         .suites
         .iter()
@@ -278,14 +285,18 @@ fn task_table(r: &Report, width: u16) -> super::Laid {
         .collect();
     for task in &r.summary.tasks {
         let why = reason(task);
-        t.add_row([
+        let mut row = vec![
             Cell::new(&task.id),
             Cell::new(expected(written.get(task.id.as_str()).copied())),
             Cell::new(result(r, task)),
-            Cell::new(why),
-        ]);
+        ];
+        if priced {
+            row.push(Cell::new(crate::report::text::task_cost(task)));
+        }
+        row.push(Cell::new(why));
+        t.add_row(row);
     }
-    laid_out(t, width, &[3])
+    laid_out(t, width, &[if priced { 4 } else { 3 }])
 }
 
 /// The tools a task expects, `(none)` for none.
