@@ -502,6 +502,9 @@ pub(crate) struct JudgeRecord {
     /// (the API refused structured output).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<OutputFormat>,
+    /// The judge's tokens for this verdict, as its API counted them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -515,6 +518,21 @@ pub(crate) enum JudgeVerdict {
 }
 
 impl AgentRecord {
+    /// Every verdict the judge gave in the conversation, each once: each scripted turn's, else
+    /// the final answer's (a scripted conversation's `judge` repeats one of its turns').
+    pub(crate) fn verdicts(&self) -> Vec<&JudgeRecord> {
+        let turns: Vec<&JudgeRecord> = self
+            .dialogue
+            .iter()
+            .flat_map(|d| d.verdicts.iter().filter_map(|v| v.judge.as_ref()))
+            .collect();
+        if turns.is_empty() {
+            self.judge.iter().collect()
+        } else {
+            turns
+        }
+    }
+
     /// Every call of every turn, in order; a host's searches are not among them.
     pub(crate) fn calls(&self) -> impl Iterator<Item = &CallResult> {
         self.turns

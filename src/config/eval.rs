@@ -278,6 +278,35 @@ impl ModelConfig {
     pub(crate) fn provider(&self) -> Provider {
         self.provider.unwrap_or_default()
     }
+
+    /// This model renamed (`--model`, a simulated user's `model`): `NAME` keeps its provider and
+    /// settings (not its `price`: another model's); `PROVIDER:NAME` (one of the three provider
+    /// names, then a colon) asks that provider, keeping the settings but not where the model is
+    /// or its key when the provider changes.
+    pub(crate) fn named(&self, arg: &str) -> ModelConfig {
+        let mut m = self.clone();
+        let prefixed = Provider::ALL.into_iter().find_map(|p| {
+            arg.strip_prefix(p.as_str())
+                .and_then(|rest| rest.strip_prefix(':'))
+                .map(|name| (p, name))
+        });
+        match prefixed {
+            Some((p, name)) => {
+                if p != m.provider() {
+                    m.base_url = None;
+                    m.api_key = None;
+                }
+                m.provider = Some(p);
+                m.name = name.to_owned();
+            }
+            None => m.name = arg.to_owned(),
+        }
+        // A price is the named model's own: another model's tokens cost what its own price says.
+        if m.name != self.name {
+            m.price = None;
+        }
+        m
+    }
 }
 
 /// Whether a configured model name means the offline baseline.

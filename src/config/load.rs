@@ -175,13 +175,56 @@ impl Eval {
             .chain(&self.judge_model)
             .chain(&self.writer_model)
             .find(|m| m.name == name);
-        let provider = config.map_or(super::Provider::Openai, ModelConfig::provider);
+        match config {
+            Some(m) => self.price_of_config(m),
+            None => super::price_of(
+                name,
+                super::Provider::Openai.as_str(),
+                None,
+                self.prices.as_ref().map(|(p, m)| (p.as_path(), m)),
+            ),
+        }
+    }
+
+    /// What the tokens of the model `m` cost: its own `price`, else `--prices`, else the
+    /// shipped table as its provider keys it.
+    pub(crate) fn price_of_config(&self, m: &ModelConfig) -> Option<crate::record::Price> {
         super::price_of(
-            name,
-            provider.as_str(),
-            config.and_then(|m| m.price.as_ref()),
+            &m.name,
+            m.provider().as_str(),
+            m.price.as_ref(),
             self.prices.as_ref().map(|(p, m)| (p.as_path(), m)),
         )
+    }
+
+    /// The model that plays `user`: the one it names (a name or `PROVIDER:NAME`, with the
+    /// settings of the eval's `user_model`, else of `model`), else the eval's `user_model`.
+    pub(crate) fn user_config_of(&self, user: &super::User) -> Option<ModelConfig> {
+        match (&user.model, &self.user_model) {
+            (None, Some(m)) => Some(m.clone()),
+            (Some(name), Some(m)) => Some(m.named(name)),
+            (Some(name), None) => Some(self.model.named(name)),
+            // Loading refuses a simulated user with no model to play it.
+            (None, None) => None,
+        }
+    }
+
+    /// The models that help measure, besides the one measured: the judge, and each model
+    /// that plays a simulated user in the suites; each once, by name.
+    pub(crate) fn helper_models(&self) -> Vec<ModelConfig> {
+        let mut models: Vec<ModelConfig> = self.judge_model.iter().cloned().collect();
+        let users = self
+            .suites
+            .iter()
+            .flat_map(|s| &s.suite.tasks)
+            .filter_map(|t| t.user.as_ref())
+            .filter_map(|u| self.user_config_of(u));
+        for m in users {
+            if !models.iter().any(|x| x.name == m.name) {
+                models.push(m);
+            }
+        }
+        models
     }
 
     /// The one host the tools are presented as, when it changes anything: `None` for the raw

@@ -1,7 +1,7 @@
 //! What the command line lays over an eval file once it is read: `--model`, `--trials`,
 //! `--host`, `--concurrency`, `--allow-destructive`.
 
-use super::{Eval, ModelConfig, Provider};
+use super::{Eval, ModelConfig};
 
 /// The command line's overrides, as plain values.
 #[derive(Debug, Clone, Default)]
@@ -56,27 +56,7 @@ impl Overrides {
     }
 }
 
-/// The eval's `model` renamed by `--model` (not a `models` entry): `NAME` keeps its provider and
-/// settings; `PROVIDER:NAME` (one of the three provider names, then a colon) asks that
-/// provider, keeping the settings but not where the eval's model is or its key when the
-/// provider changes.
+/// The eval's `model` renamed by `--model` (not a `models` entry): see [`ModelConfig::named`].
 pub(crate) fn model_named(model: &ModelConfig, arg: &str) -> ModelConfig {
-    let mut m = model.clone();
-    let prefixed = Provider::ALL.into_iter().find_map(|p| {
-        arg.strip_prefix(p.as_str())
-            .and_then(|rest| rest.strip_prefix(':'))
-            .map(|name| (p, name))
-    });
-    match prefixed {
-        Some((p, name)) => {
-            if p != m.provider() {
-                m.base_url = None;
-                m.api_key = None;
-            }
-            m.provider = Some(p);
-            m.name = name.to_owned();
-        }
-        None => m.name = arg.to_owned(),
-    }
-    m
+    model.named(arg)
 }

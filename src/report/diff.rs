@@ -287,8 +287,8 @@ pub(crate) fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> R
         }
     });
     let cost = (base.summary.cost.is_some() || head.summary.cost.is_some()).then(|| CostChange {
-        base: base.summary.cost.map(|c| c.dollars),
-        head: head.summary.cost.map(|c| c.dollars),
+        base: base.summary.cost_in_all(),
+        head: head.summary.cost_in_all(),
     });
     Ok(ReportDiff {
         search_hit,

@@ -47,7 +47,8 @@ pub(crate) struct MatrixModel {
     pub full_call: Option<Rate>,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
-    /// What the entry's run cost, in US dollars, at its model's price (absent: unknown).
+    /// What the entry's run cost in all, in US dollars, at its models' prices (absent: the
+    /// measured model's price is unknown).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<f64>,
     /// Tools whose schemas this model's API was sent converted.
@@ -187,7 +188,7 @@ pub(crate) fn build_matrix(reports: &[(&Report, String)], alpha: f64) -> Matrix 
             full_call: r.summary.full_call,
             prompt_tokens: r.summary.tokens.prompt,
             completion_tokens: r.summary.tokens.completion,
-            cost: r.summary.cost.map(|c| c.dollars),
+            cost: r.summary.cost_in_all(),
             converted_tools: r.tools.converted.as_ref().map_or(0, |c| c.tools.len()),
             host: r.host.as_ref().map(|h| h.name.clone()),
             search_hit_rate: r.summary.search.as_ref().map(|s| s.hit_rate),

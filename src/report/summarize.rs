@@ -20,15 +20,16 @@ pub(crate) fn summarize(report: &mut Report) {
     let splits = split_rates(report, &order, &names);
     let sources = source_rates(report, &order, &names);
     report.summary = summary;
+    crate::score::price_helpers(&mut report.summary.helpers, &report.helper_prices);
     if let Some(price) = &report.price {
         report.summary.cost = Some(crate::score::CostTotals::of(&report.trials, price));
+        // A task's cost is every reply its trials took: the model's, the judge's, the user's.
         let by_task = crate::score::TrialsByTask::new(&report.trials);
         for t in &mut report.summary.tasks {
             let cost = by_task
                 .of(&t.id)
                 .iter()
-                .filter_map(|tr| tr.usage.as_ref())
-                .map(|u| price.cost(u))
+                .map(|tr| crate::score::trial_cost(tr, price, &report.helper_prices))
                 .sum();
             t.cost = Some(cost);
         }

@@ -452,7 +452,7 @@ fn conversation_run() -> Report {
         }),
         ..Dialogue::default()
     }));
-    r.summary.conversations = crate::score::ConversationTotals::of(&r.trials, &r.summary.tasks);
+    crate::report::summarize(&mut r);
     r
 }
 

@@ -79,12 +79,7 @@ pub(super) fn conversation_figures(
             Figure::Text(format!("{m:.1}")),
         ));
     }
-    if let Some(t) = c.user_tokens {
-        rows.push((
-            "simulated users: tokens (prompt / completion)".to_owned(),
-            Figure::Text(format!("{} / {}", t.prompt, t.completion)),
-        ));
-    }
+    // The user models' tokens are shown with their cost, beside the judge's (`cost_lines`).
     if let Some(a) = c.asked_before_acting {
         rows.push((
             "asked before acting (no argument invented)".to_owned(),
@@ -112,8 +107,48 @@ pub(super) fn cost_change(d: &ReportDiff) -> Option<String> {
 }
 
 /// The tokens and what they cost, as the table and the page show them: the tokens with the
-/// prompt cache's share apart, then the cost at the report's price (or why it is unknown).
+/// prompt cache's share apart, then the cost at the report's price (or why it is unknown); then
+/// the tokens and cost of each model that helped measure, and the cost in all.
 pub(super) fn cost_lines(r: &super::Report) -> Vec<(String, String)> {
+    let s = &r.summary;
+    let mut rows = model_cost_lines(r);
+    // The models that helped measure, each apart.
+    for h in &s.helpers {
+        let t = &h.tokens;
+        let cost = match h.dollars {
+            Some(d) => dollars(d),
+            None => format!("price unknown: no price for `{}`", h.model),
+        };
+        rows.push((
+            format!("{} `{}` (prompt / completion)", h.role.as_str(), h.model),
+            format!("{} / {}; {cost}", t.prompt, t.completion),
+        ));
+    }
+    if let Some(all) = s.cost_in_all() {
+        if s.helpers.iter().any(|h| h.dollars.is_some()) {
+            let unknown = s.helpers.iter().any(|h| h.dollars.is_none());
+            rows.push((
+                "cost in all".to_owned(),
+                format!(
+                    "{}{}",
+                    dollars(all),
+                    if unknown {
+                        " and the helpers with no known price"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        if let Some(row) = costliest(r, all) {
+            rows.push(("costliest tasks".to_owned(), row));
+        }
+    }
+    rows
+}
+
+/// The measured model's tokens and cost; nothing when it took no tokens (the baseline).
+fn model_cost_lines(r: &super::Report) -> Vec<(String, String)> {
     let s = &r.summary;
     let t = &s.tokens;
     let mut rows = Vec::new();
@@ -144,9 +179,6 @@ pub(super) fn cost_lines(r: &super::Report) -> Vec<(String, String)> {
                 p.input, p.output, p.source
             ));
             rows.push(("cost".to_owned(), line));
-            if let Some(row) = costliest(r, c.dollars) {
-                rows.push(("costliest tasks".to_owned(), row));
-            }
         }
         _ => rows.push((
             "cost".to_owned(),

@@ -31,6 +31,10 @@ pub(crate) struct Report {
     /// no price is known (the cost is then unknown, never guessed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::record::Price>,
+    /// The prices of the models that helped measure (the judge, the simulated users), by model
+    /// name; one with no known price is absent, and its tokens are shown unpriced.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub helper_prices: BTreeMap<String, crate::record::Price>,
     /// Accuracy per split (`tune`, `holdout`), when tasks carry one.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub splits: BTreeMap<String, SplitRates>,

@@ -468,6 +468,7 @@ impl AgentTrial<'_> {
             model: model.clone(),
             cached,
             format,
+            usage: None,
         };
         match tokio::time::timeout(self.request_timeout, judge.complete(&req)).await {
             Err(_) => (
@@ -493,7 +494,9 @@ impl AgentTrial<'_> {
             }
             Ok(Ok(reply)) => {
                 let (verdict, reason) = read_verdict(reply.content.as_deref().unwrap_or(""));
-                (record(verdict, reason, reply.cached, reply.format), None)
+                let mut judged = record(verdict, reason, reply.cached, reply.format);
+                judged.usage = reply.usage;
+                (judged, None)
             }
         }
     }

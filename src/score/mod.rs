@@ -2,6 +2,7 @@
 
 mod agent;
 mod asked;
+mod cost;
 mod matcher;
 mod outcome;
 mod paired;
@@ -11,12 +12,13 @@ mod summary;
 
 pub(crate) use agent::{Checks, Conversation};
 pub(crate) use asked::{Sources, asked_before_acting, free_required};
+pub(crate) use cost::{CostTotals, HelperCost, price_helpers, trial_cost};
 pub(crate) use matcher::check_args;
 pub(crate) use outcome::{ActualCall, Judge, Verdict};
 pub(crate) use paired::PairedTest;
 pub(crate) use search::{SearchTotals, ToolSearch};
 pub(crate) use stats::Rate;
 pub(crate) use summary::{
-    AgentTotals, ConversationTotals, CostTotals, Summary, TaskState, TaskSummary, ToolStats,
-    TrialsByTask, summarize,
+    AgentTotals, ConversationTotals, Summary, TaskState, TaskSummary, ToolStats, TrialsByTask,
+    summarize,
 };

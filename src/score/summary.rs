@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::cost::TokenTotals;
 use super::stats::Rate;
 use crate::record::{Outcome, OutcomeCounts, TrialRecord};
 
@@ -32,7 +33,11 @@ pub(crate) struct Summary {
     pub tokens: TokenTotals,
     /// What the model's tokens cost at the report's `price`; absent when the price is unknown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<CostTotals>,
+    pub cost: Option<super::CostTotals>,
+    /// The tokens of the models that helped measure (the judge, simulated users), each apart,
+    /// with their cost when their price is known.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub helpers: Vec<super::HelperCost>,
     /// Failed attempts retried, over all trials.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub retries: u64,
@@ -301,53 +306,12 @@ impl ConversationTotals {
     }
 }
 
-/// What a run's model tokens cost, in US dollars.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct CostTotals {
-    pub dollars: f64,
-    /// Of `dollars`, what the input read from the provider's prompt cache cost.
-    pub cached_input_dollars: f64,
-    /// The same tokens with every cached or cache-written input token at the plain input price:
-    /// what the run would have cost without the provider's prompt cache.
-    pub without_cache: f64,
-    /// `dollars` over the trials run.
-    pub per_trial: f64,
-}
-
-impl CostTotals {
-    /// The cost of `trials` at `price`.
-    pub(crate) fn of(trials: &[TrialRecord], price: &crate::record::Price) -> CostTotals {
-        let mut c = CostTotals::default();
-        for u in trials.iter().filter_map(|t| t.usage.as_ref()) {
-            c.dollars += price.cost(u);
-            c.cached_input_dollars +=
-                u.cached_tokens as f64 * price.cached_input.unwrap_or(price.input) / 1e6;
-            c.without_cache += (u.prompt_tokens as f64 * price.input
-                + u.completion_tokens as f64 * price.output)
-                / 1e6;
-        }
-        c.per_trial = c.dollars / trials.len().max(1) as f64;
-        c
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub(crate) struct TokenTotals {
-    pub prompt: u64,
-    pub completion: u64,
-    /// Of `prompt`, the tokens the provider's prompt cache served, and those written to it.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub cached: u64,
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub cache_writes: u64,
-}
-
-impl TokenTotals {
-    pub(crate) fn add(&mut self, u: &crate::record::Usage) {
-        self.prompt += u.prompt_tokens;
-        self.completion += u.completion_tokens;
-        self.cached += u.cached_tokens;
-        self.cache_writes += u.cache_write_tokens;
+impl Summary {
+    /// What the run cost in all: the measured model's replies and those of the helpers with a
+    /// known price; `None` when the model's price is unknown.
+    pub(crate) fn cost_in_all(&self) -> Option<f64> {
+        let helped: f64 = self.helpers.iter().filter_map(|h| h.dollars).sum();
+        self.cost.map(|c| c.dollars + helped)
     }
 }
 
@@ -398,6 +362,7 @@ pub(crate) fn summarize(
         pass_hat_k: Some(pass_hat_k),
         tokens: token_totals(trials),
         cost: None,
+        helpers: super::cost::helper_tokens(trials),
         retries: trials.iter().map(|t| u64::from(t.retries)).sum(),
         cached: trials.iter().filter(|t| t.cached).count() as u64,
         agent: AgentTotals::of(trials),
@@ -725,6 +690,7 @@ mod tests {
                 model: "j".into(),
                 cached: false,
                 format: None,
+                usage: None,
             })
         };
         let agent = |turns: Vec<Vec<CallResult>>, verdict, n: u32| AgentRecord {

@@ -60,6 +60,11 @@ pub(crate) fn build_report(
         trials,
         summary: Default::default(),
         price: eval.price_of(&model.name),
+        helper_prices: eval
+            .helper_models()
+            .iter()
+            .filter_map(|m| eval.price_of_config(m).map(|p| (m.name.clone(), p)))
+            .collect(),
         shard: None,
         max_tool_tokens: eval.file.max_tool_tokens,
         variant: None,

@@ -76,6 +76,9 @@ pub(crate) const WRITER_TIMEOUT_SECS: u64 = 120;
 pub(crate) struct Session {
     pub eval: Eval,
     pub started: SystemTime,
+    /// The dollars every model of the measurement spends together, held to `max_cost`: made on
+    /// first use, `None` without a cap.
+    budget: std::sync::OnceLock<Option<Arc<model::RequestBudget>>>,
 }
 
 /// What the servers offered, and the servers themselves when agent tasks will call them.
@@ -90,10 +93,7 @@ impl Session {
     pub(crate) fn load(path: &std::path::Path, overrides: &Overrides) -> Result<Session> {
         let mut eval = config::load_eval(path)?;
         overrides.apply(&mut eval)?;
-        Ok(Session {
-            eval,
-            started: SystemTime::now(),
-        })
+        Ok(Session::of(eval))
     }
 
     /// A session of an eval already loaded (one `generate` builds to check its tasks).
@@ -101,6 +101,36 @@ impl Session {
         Session {
             eval,
             started: SystemTime::now(),
+            budget: Default::default(),
+        }
+    }
+
+    /// The budget every model of the measurement spends from, when the eval caps its cost.
+    fn cost_budget(&self) -> Option<Arc<model::RequestBudget>> {
+        self.budget
+            .get_or_init(|| {
+                self.eval
+                    .max_cost
+                    .map(|max| model::RequestBudget::with_cost(None, Some(max)))
+            })
+            .clone()
+    }
+
+    /// A model that helps measure (the judge, a simulated user), its replies' cost counted
+    /// against the eval's `max_cost` at its own price.
+    fn helper(
+        &self,
+        config: &config::ModelConfig,
+        cache: &CacheSettings,
+    ) -> Result<Arc<dyn Model>> {
+        match self.cost_budget() {
+            None => model::from_config(config, cache),
+            budget => model::from_config_budgeted(
+                config,
+                cache,
+                budget,
+                self.eval.price_of_config(config),
+            ),
         }
     }
 
@@ -183,24 +213,10 @@ impl Session {
         Ok(())
     }
 
-    /// The model the eval names. Built before any server starts: a missing key should not wait
-    /// for them.
-    pub(crate) fn model(&self, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
-        model::from_config(&self.eval.model, cache)
-    }
-
     /// The model the eval names, its replies' cost counted against the eval's `max_cost` (when
     /// set) at its price.
     pub(crate) fn model_capped(&self, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
-        let Some(max) = self.eval.max_cost else {
-            return self.model(cache);
-        };
-        model::from_config_budgeted(
-            &self.eval.model,
-            cache,
-            Some(model::RequestBudget::with_cost(None, Some(max))),
-            self.eval.price_of(&self.eval.model.name),
-        )
+        self.helper(&self.eval.model, cache)
     }
 
     /// Says what the measurement may cost at most, before its first request, and refuses one
@@ -213,7 +229,7 @@ impl Session {
         quiet: bool,
     ) -> Result<()> {
         let model = &self.eval.model.name;
-        if config::is_baseline(model) {
+        if config::is_baseline(model) && e.helpers.is_empty() {
             return Ok(());
         }
         if !quiet {
@@ -225,14 +241,17 @@ impl Session {
         let shown = crate::text::dollars(max);
         match e.dollars() {
             None => Err(Error::usage(
-                format!("the cost cap of {shown} cannot be held: the price of `{model}` is unknown"),
+                format!(
+                    "the cost cap of {shown} cannot be held: the price of `{}` is unknown",
+                    e.unpriced(model).unwrap_or(model)
+                ),
                 Some("give the model `price: { input: ..., output: ... }` (dollars per million tokens) in the eval, or pass --prices FILE".into()),
             )),
             Some(d) if d > max => Err(Error::usage(
                 format!(
                     "the run is estimated at up to {} ({} requests), above the cost cap of {shown}",
                     crate::text::dollars(d),
-                    e.requests
+                    e.requests + e.helpers.iter().map(|h| h.requests).sum::<u64>()
                 ),
                 Some("raise --max-cost (or `max_cost:` in the eval), or run fewer trials, a --split or a --shard; the estimate counts every turn an agent task may take and no prompt cache, so a real run usually costs less".into()),
             )),
@@ -240,13 +259,13 @@ impl Session {
         }
     }
 
-    /// The model that grades answers against rubrics, with the response cache around it;
-    /// `None` when the eval names none.
+    /// The model that grades answers against rubrics, with the response cache around it (its
+    /// replies' cost counted against `max_cost`); `None` when the eval names none.
     pub(crate) fn judge(&self, cache: &CacheSettings) -> Result<Option<Arc<dyn Model>>> {
         self.eval
             .judge_model
             .as_ref()
-            .map(|j| model::from_config(j, cache))
+            .map(|j| self.helper(j, cache))
             .transpose()
     }
 
@@ -356,14 +375,10 @@ impl Session {
             if users.contains_key(&key) {
                 continue;
             }
-            let config = match (&user.model, &self.eval.user_model) {
-                (None, Some(m)) => m.clone(),
-                (Some(name), Some(m)) => config::model_named(m, name),
-                (Some(name), None) => config::model_named(&self.eval.model, name),
-                // Loading refuses a simulated user with no model to play it.
-                (None, None) => continue,
+            let Some(config) = self.eval.user_config_of(user) else {
+                continue;
             };
-            users.insert(key, model::from_config(&config, cache)?);
+            users.insert(key, self.helper(&config, cache)?);
         }
         Ok(users)
     }

@@ -442,3 +442,162 @@ fn a_run_that_reaches_its_cost_cap_stops_and_writes_what_it_has() {
     assert_eq!(r["complete"], false);
     assert_eq!(r["summary"]["cost"]["dollars"], 3.0);
 }
+
+/// A reply of the judge's: a verdict, and the tokens it says it took.
+fn verdict_body(prompt_tokens: u64) -> Scripted {
+    Scripted::Body(serde_json::json!({
+        "id": "chatcmpl-judge", "object": "chat.completion", "model": "scripted-judge",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\"verdict\": \"pass\", \"reason\": \"it answers\"}"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 10, "total_tokens": prompt_tokens + 10}
+    }))
+}
+
+const HELPED: &str = "mode: agent\ntasks:\n  - id: judged\n    prompt: Is anything on fire?\n    expect: none\n    judge: Says whether anything is on fire.\n  - id: simulated\n    prompt: Undo the last release.\n    user:\n      goal: Have the last release undone.\n    expect: { tool: rollback_deployment }\n";
+
+/// The eval of `suite` with the model, the judge and the user model on `server`, each at its
+/// own price per million tokens.
+fn helped_eval(ws: &Workspace, server: &ScriptedServer, suite: &str) -> std::path::PathBuf {
+    ws.write("suite.yaml", suite);
+    let m = |name: &str, price: f64| {
+        format!(
+            "{{ name: {name}, base_url: \"{}\", api_key: k, price: {{ input: {price}, output: {price} }} }}",
+            server.url
+        )
+    };
+    ws.write(
+        "eval.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nmodel: {}\njudge_model: {}\nuser_model: {}\nsuites: [suite.yaml]\nconcurrency: 1\nmocks:\n  rollback_deployment:\n    result: {{ service: payments, from: v2.14.0, to: v2.13.9 }}\n",
+            m("scripted-model", 1.0),
+            m("scripted-judge", 10.0),
+            m("scripted-user", 100.0)
+        ),
+    )
+}
+
+#[test]
+fn the_judge_and_the_simulated_user_are_priced_at_their_own_models_prices() {
+    let rt = runtime();
+    let text = |t: &str| Scripted::Text(t.into());
+    let script = Script::default()
+        .rule("Rubric:", verdict_body(100))
+        .after_result(
+            "Undo the last release.",
+            "v2.13.9",
+            text("Rolled back payments to v2.13.9."),
+        )
+        .call(
+            "Undo the last release.",
+            "rollback_deployment",
+            serde_json::json!({"service": "payments", "environment": "production"}),
+        )
+        .rule("Rolled back payments to v2.13.9.", text("GOAL_REACHED"))
+        .rule("", text("Nothing is on fire."));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let e = helped_eval(&ws, &server, HELPED);
+    let (stderr, r) = run(&ws, &e, &["--cache", "off"]);
+    assert_eq!(server.requests(), 5, "{stderr}");
+    // Every request took 100 prompt and 10 completion tokens: the model's three (an answer; a
+    // call and an answer) at $1 per million, the judge's one at $10, the user model's one at
+    // $100.
+    let s = &r["summary"];
+    let model = 3.0 * 110.0 / 1e6;
+    assert!(
+        (s["cost"]["dollars"].as_f64().unwrap() - model).abs() < 1e-12,
+        "{s}"
+    );
+    let helpers: Vec<(String, String, u64, f64)> = s["helpers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{s}"))
+        .iter()
+        .map(|h| {
+            (
+                h["role"].as_str().unwrap().to_owned(),
+                h["model"].as_str().unwrap().to_owned(),
+                h["tokens"]["prompt"].as_u64().unwrap(),
+                h["dollars"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let (judge, user) = (1100.0 / 1e6, 11000.0 / 1e6);
+    assert_eq!(helpers.len(), 2, "{helpers:?}");
+    assert_eq!(
+        (helpers[0].0.as_str(), helpers[0].1.as_str(), helpers[0].2),
+        ("judge", "scripted-judge", 100)
+    );
+    assert_eq!(
+        (helpers[1].0.as_str(), helpers[1].1.as_str(), helpers[1].2),
+        ("user", "scripted-user", 100)
+    );
+    assert!(
+        (helpers[0].3 - judge).abs() < 1e-12 && (helpers[1].3 - user).abs() < 1e-12,
+        "{helpers:?}"
+    );
+    // Each task's cost holds its helper's.
+    let task = |id: &str| {
+        s["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == id)
+            .unwrap()["cost"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!((task("judged") - (110.0 / 1e6 + judge)).abs() < 1e-12);
+    assert!((task("simulated") - (220.0 / 1e6 + user)).abs() < 1e-12);
+    for needle in [
+        "judge `scripted-judge` (prompt / completion)",
+        "simulated user `scripted-user` (prompt / completion)",
+    ] {
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+    }
+    let all = stderr.lines().find(|l| l.contains("cost in all")).unwrap();
+    assert!(
+        all.contains(&format!("┆ {} ", tooleval_dollars(model + judge + user))),
+        "{all}"
+    );
+    // Said before the first request: the requests to each model.
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("run: at most"))
+        .unwrap();
+    assert!(
+        line.contains(" to `scripted-model`, 1 to `scripted-judge`, 5 to `scripted-user`"),
+        "{line}"
+    );
+}
+
+#[test]
+fn the_judge_s_replies_count_against_the_cost_cap() {
+    let rt = runtime();
+    // Each verdict says it took a million prompt tokens: $10 at the judge's price.
+    let script = Script::default()
+        .rule("Rubric:", verdict_body(1_000_000))
+        .rule("", Scripted::Text("Nothing is on fire.".into()));
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let suite = (1..=4)
+        .map(|i| format!("  - id: judged-{i}\n    prompt: Is service {i} on fire?\n    expect: none\n    judge: Says whether it is on fire.\n"))
+        .collect::<String>();
+    let e = helped_eval(&ws, &server, &format!("mode: agent\ntasks:\n{suite}"));
+    let o = tooleval()
+        .args(["run", "--cache", "off", "--max-cost", "25", "--out"])
+        .arg(ws.path().join("r.json"))
+        .arg(&e)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("the --max-cost cap of $25.00 is reached ($30.00 spent)"),
+        "{stderr}"
+    );
+    // Three tasks answered and judged; the fourth's first request refused.
+    assert_eq!(server.requests(), 6, "{stderr}");
+    let r = ws.read_json("r.json");
+    assert_eq!(r["complete"], false);
+    let judged = r["summary"]["helpers"][0]["dollars"].as_f64().unwrap();
+    assert!((judged - 30.0003).abs() < 1e-9, "{judged}");
+}

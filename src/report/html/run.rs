@@ -485,7 +485,8 @@ fn tasks(r: &Report, by_task: &TrialsByTask<'_>) -> String {
                     .find(|x| x.outcome != Outcome::Pass)
                     .map_or("", |x| x.reason.as_str()))
             );
-            details.push_str(&task_details(n, t, &data, trials, r.price.as_ref(), cost));
+            let pricing = r.price.as_ref().map(|p| (p, &r.helper_prices));
+            details.push_str(&task_details(n, t, &data, trials, pricing, cost));
             n += 1;
         }
     }
@@ -525,7 +526,7 @@ fn task_details(
     t: &Task,
     data: &str,
     trials: &[&TrialRecord],
-    price: Option<&crate::record::Price>,
+    pricing: Pricing<'_>,
     cost: Option<f64>,
 ) -> String {
     let passes = trials.iter().filter(|x| x.outcome == Outcome::Pass).count();
@@ -612,7 +613,7 @@ fn task_details(
         }
     }
     for (_, g) in &groups {
-        b.push_str(&trial(g, price));
+        b.push_str(&trial(g, pricing));
     }
     b.push_str("</details>");
     b
@@ -669,8 +670,15 @@ fn same_key(tr: &TrialRecord) -> String {
     .to_string()
 }
 
-/// One trial's own figures: latency, tokens, retries, the cache.
-fn trial_facts(t: &TrialRecord, price: Option<&crate::record::Price>) -> String {
+/// The measured model's price and the helpers' (the judge's, the simulated users'), by name.
+type Pricing<'a> = Option<(
+    &'a crate::record::Price,
+    &'a BTreeMap<String, crate::record::Price>,
+)>;
+
+/// One trial's own figures: latency, tokens, retries, the cache, the cost (the judge's and the
+/// simulated user's replies included).
+fn trial_facts(t: &TrialRecord, pricing: Pricing<'_>) -> String {
     let mut parts = vec![format!("{} ms", t.latency_ms)];
     if let Some(u) = &t.usage {
         let cached = if u.cached_tokens > 0 {
@@ -682,8 +690,10 @@ fn trial_facts(t: &TrialRecord, price: Option<&crate::record::Price>) -> String 
             "{} prompt{cached} + {} completion tokens",
             u.prompt_tokens, u.completion_tokens
         ));
-        if let Some(p) = price {
-            parts.push(crate::report::text::dollars(p.cost(u)));
+        if let Some((p, helpers)) = pricing {
+            parts.push(crate::report::text::dollars(crate::score::trial_cost(
+                t, p, helpers,
+            )));
         }
     }
     if t.retries > 0 {
@@ -700,7 +710,7 @@ fn trial_facts(t: &TrialRecord, price: Option<&crate::record::Price>) -> String 
 }
 
 /// Trials that did the same, shown once.
-fn trial(same: &[&TrialRecord], price: Option<&crate::record::Price>) -> String {
+fn trial(same: &[&TrialRecord], pricing: Pricing<'_>) -> String {
     let tr = same[0];
     let which = match same {
         [one] => format!("trial {}", one.trial + 1),
@@ -718,7 +728,7 @@ fn trial(same: &[&TrialRecord], price: Option<&crate::record::Price>) -> String 
         tr.outcome.as_str(),
         esc(&tr.reason)
     );
-    let facts: Vec<String> = same.iter().map(|t| trial_facts(t, price)).collect();
+    let facts: Vec<String> = same.iter().map(|t| trial_facts(t, pricing)).collect();
     let _ = write!(b, "<p class=\"muted\">{}</p>", esc(&facts.join("; ")));
     if let Some(s) = &tr.search {
         write_search(&mut b, s);
