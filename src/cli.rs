@@ -294,6 +294,14 @@ pub struct GenerateArgs {
     /// Stop once this many requests have gone to the model APIs (what was written is saved).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_requests: Option<u64>,
+    /// The most the writing and the check may cost, in US dollars (over the eval's
+    /// `max_cost`): estimated above it, nothing starts; once the replies cost that much, the
+    /// writing stops and what was written is saved. Needs the models' prices.
+    #[arg(long, value_name = "DOLLARS", value_parser = positive_dollars)]
+    pub max_cost: Option<f64>,
+    /// Prices of models, over the shipped table (as `run --prices`).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
     /// The suite's `name` [default: the file's name].
     #[arg(long)]
     pub name: Option<String>,
@@ -357,9 +365,10 @@ pub struct RunSettings {
     /// tokens. A model's own `price:` in the eval wins.
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
-    /// The most the run may cost, in US dollars, overriding the eval's `max_cost`: a run
+    /// The most the command may cost, in US dollars, overriding the eval's `max_cost`: one
     /// estimated above it (every turn taken, no prompt cache) does not start, and one that
-    /// reaches it stops, writing what it has. Needs the model's price.
+    /// reaches it stops, writing what it has. Every model asked counts (a matrix's, the judge,
+    /// simulated users, improve's writer). Needs their prices.
     #[arg(long, value_name = "DOLLARS", value_parser = positive_dollars)]
     pub max_cost: Option<f64>,
 }

@@ -24,6 +24,8 @@ pub(crate) async fn generate_command(out: &Output, args: GenerateArgs) -> Result
     let overrides = Overrides {
         hosts: args.host.iter().cloned().collect(),
         allow_destructive: args.allow_destructive,
+        max_cost: args.max_cost,
+        prices: args.prices.clone(),
         ..Overrides::default()
     };
     overrides.apply(&mut eval)?;

@@ -48,6 +48,7 @@ pub(crate) async fn improve_command(out: &Output, args: ImproveArgs) -> Result<i
         progress: table,
     };
     let prepared = improve::prepare(&session, &options).await?;
+    improve::check_cost(&session, &prepared, &options)?;
     let finished = improve::run(out, &session, prepared, &options).await;
     show(out, &args, eval, &finished.report, &report_path, table)?;
     if let Some(e) = finished.error {

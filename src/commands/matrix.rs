@@ -39,15 +39,6 @@ pub(crate) async fn run_matrix(
     runs: Option<&mut Runs>,
 ) -> Result<i32> {
     refuse_per_model_options(args)?;
-    if let Some(max) = session.eval.max_cost {
-        return Err(crate::error::Error::usage(
-            format!(
-                "a cost cap ({}) holds one model's run, and this is a matrix",
-                crate::text::dollars(max)
-            ),
-            Some("run each model with its own `--model NAME --max-cost DOLLARS`, or leave the cap out: the matrix reports each model's cost".into()),
-        ));
-    }
     let cache = super::resolve::cache_settings(&args.cache);
     let gate = GateSettings::from(&args.gate);
     let split = args.split.map(Into::into);
@@ -92,6 +83,14 @@ pub(crate) async fn run_matrix(
     {
         return Ok(code);
     }
+    check_cost(
+        out,
+        args,
+        &session,
+        &entries,
+        &prepared.tasks,
+        &prepared.listed,
+    )?;
     let plan = Plan {
         tasks: prepared.tasks,
         opts: prepared.opts,
@@ -130,6 +129,51 @@ pub(crate) async fn run_matrix(
     }
 }
 
+/// Says what each entry may cost at most, before the first request, and holds their sum to
+/// the eval's `max_cost`: one budget for every model of the matrix.
+fn check_cost(
+    out: &Output,
+    args: &RunArgs,
+    session: &Session,
+    entries: &[Entry],
+    tasks: &[crate::run::PlannedTask],
+    listed: &session::Listed,
+) -> Result<()> {
+    let estimates: Vec<_> = entries
+        .iter()
+        .map(|e| session.estimate(tasks, &listed.tools, &e.config.name, 1))
+        .collect();
+    if !args.quiet && args.format == Format::Table {
+        for (entry, e) in entries.iter().zip(&estimates) {
+            if !crate::config::is_baseline(&entry.config.name) || !e.helpers.is_empty() {
+                out.say(&format!("{}\n", e.line(&entry.label, &entry.config.name)));
+            }
+        }
+    }
+    let mut unpriced = None;
+    let mut total = Some(0.0);
+    for (entry, e) in entries.iter().zip(&estimates) {
+        match e.dollars() {
+            Some(d) => total = total.map(|t| t + d),
+            None => {
+                total = None;
+                unpriced = unpriced.or(e.unpriced(&entry.config.name));
+            }
+        }
+    }
+    let requests = estimates
+        .iter()
+        .map(|e| e.requests + e.helpers.iter().map(|h| h.requests).sum::<u64>())
+        .sum();
+    session.hold_cost_cap(
+        "the matrix",
+        total,
+        unpriced.unwrap_or_default(),
+        requests,
+        "raise --max-cost (or `max_cost:` in the eval), or run fewer models, trials or a --split; the estimate counts every turn an agent task may take and no prompt cache, so a real run usually costs less",
+    )
+}
+
 /// Variants and shards are one model's: refused with several.
 fn refuse_per_model_options(args: &RunArgs) -> Result<()> {
     if !args.variant.is_empty() || args.shard.is_some() {
@@ -165,7 +209,7 @@ fn entries(
     let (built, failed): (Vec<_>, Vec<_>) = eval
         .models
         .iter()
-        .map(|m| model::from_config(m, cache))
+        .map(|m| session.capped(m, cache))
         .partition(Result::is_ok);
     if let Some(e) = Error::all(failed.into_iter().filter_map(Result::err).collect()) {
         return Err(e);
@@ -230,7 +274,7 @@ fn host_entries(
     for ((profile, label), (out, html)) in eval.hosts.iter().zip(&labels).zip(paths) {
         entries.push(Entry {
             config: eval.model.clone(),
-            model: model::from_config(&eval.model, cache)?,
+            model: session.capped(&eval.model, cache)?,
             out,
             html,
             label: label.clone(),

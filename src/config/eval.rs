@@ -104,7 +104,8 @@ pub(crate) struct EvalFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_model: Option<ModelSpec>,
     /// The most a run may cost, in US dollars (`--max-cost` overrides it): a run estimated
-    /// above it does not start, one that reaches it stops, writing what it has.
+    /// above it does not start, one that reaches it stops, writing what it has. Every model
+    /// asked counts: a matrix's, the judge, simulated users, `improve`'s writer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0.0))]
     pub max_cost: Option<f64>,

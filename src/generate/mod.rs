@@ -62,8 +62,10 @@ pub(crate) async fn generate(out: &Output, session: Session, o: &Options) -> Res
     crate::files::check_writable(&o.out)?;
     let writer_cfg = session.writer_config(o.writer_model.as_deref(), "tasks")?;
     let check_cfg = check_config(&writer_cfg, o)?;
-    let budget = RequestBudget::new(o.max_requests);
-    let writer = model::from_config_counted(&writer_cfg, &o.cache, Some(budget.clone()))
+    // One budget of requests and dollars for the writer and the check model, each reply at its
+    // own model's price.
+    let budget = RequestBudget::with_cost(o.max_requests, session.eval.max_cost);
+    let writer = budgeted(&session, &writer_cfg, &budget, o)
         .map_err(|e| Session::writer_key_error(e, &writer_cfg, "tasks"))?;
     let writer_timeout = model::request_backstop(&writer_cfg, crate::session::WRITER_TIMEOUT_SECS);
     let agent = o.mode == Mode::Agent;
@@ -107,7 +109,14 @@ pub(crate) async fn generate(out: &Output, session: Session, o: &Options) -> Res
         }
     }
     let preview = preview(&jobs, &tools, o, &writer_cfg, check_cfg.as_ref(), &session);
-    say(out, &preview);
+    say(out, &preview.line);
+    session.hold_cost_cap(
+        "writing the suite",
+        preview.dollars,
+        preview.unpriced.as_deref().unwrap_or_default(),
+        preview.requests,
+        "raise --max-cost, or write for fewer tools (--max-tools) or fewer tasks (--per-tool, --negatives), or skip the check (--no-check)",
+    )?;
     let mut w = Writing {
         writer: writer.clone(),
         timeout: writer_timeout,
@@ -224,6 +233,21 @@ fn file_text(name: &str, tools: &ToolSet, outcome: &Outcome, o: &Options) -> Str
 
 /// The model of the solvability check: `--check-model` (a name, `PROVIDER:NAME`, or
 /// `baseline`) on the writer's API, else the writer; `None` with `--no-check`.
+/// The model `cfg`, its requests and its replies' cost (at its price) counted against `budget`.
+fn budgeted(
+    session: &Session,
+    cfg: &ModelConfig,
+    budget: &Arc<RequestBudget>,
+    o: &Options,
+) -> Result<Arc<dyn Model>> {
+    model::from_config_budgeted(
+        cfg,
+        &o.cache,
+        Some(budget.clone()),
+        session.eval.price_of_config(cfg),
+    )
+}
+
 fn check_config(writer: &ModelConfig, o: &Options) -> Result<Option<ModelConfig>> {
     if !o.check {
         return Ok(None);
@@ -372,7 +396,7 @@ fn alike_pairs(session: &Session, tools: &ToolSet) -> Vec<(String, String, Strin
     pairs
 }
 
-/// The cost preview: requests and tokens, before the first request.
+/// The cost preview: requests, tokens and dollars, before the first request.
 fn preview(
     jobs: &[Job],
     tools: &ToolSet,
@@ -380,7 +404,7 @@ fn preview(
     writer: &ModelConfig,
     check: Option<&ModelConfig>,
     session: &Session,
-) -> String {
+) -> Preview {
     let tool_tokens = tools.total_tokens() as u64;
     let first = jobs.len() as u64;
     let tasks: usize = jobs.iter().map(Job::wanted).sum();
@@ -389,6 +413,7 @@ fn preview(
         "generate: {first} request(s) to the writer `{}` for about {tasks} task(s) ({} more at most, one retry per request that has tasks rejected), about {writer_tokens} tokens",
         writer.name, first
     );
+    let mut check_requests = 0;
     if let Some(c) = check {
         let turns = if o.mode == Mode::Agent {
             u64::from(
@@ -406,11 +431,12 @@ fn preview(
         } else {
             ""
         };
+        check_requests = tasks as u64 * turns;
         line.push_str(&format!(
             "; then each task run once by `{}` to check it: at most {} request(s), about {} tokens{free}",
             c.name,
-            tasks as u64 * turns,
-            tasks as u64 * turns * (tool_tokens + 100)
+            check_requests,
+            check_requests * (tool_tokens + 100)
         ));
     }
     if o.cache.mode != CacheMode::Off {
@@ -419,30 +445,65 @@ fn preview(
     if let Some(cap) = o.max_requests {
         line.push_str(&format!("; capped at {cap} request(s) by --max-requests"));
     }
-    // The writer's replies are long (a task list), counted at 1,500 tokens a request.
-    let writer_cost = session.eval.price_of(&writer.name).map(|p| {
-        p.cost(&crate::record::Usage {
-            prompt_tokens: writer_tokens * 2,
-            completion_tokens: first * 2 * 1500,
-            ..Default::default()
+    // The writer's replies are long (a task list), counted at 1,500 tokens a request; a check
+    // request's reply at 150.
+    let eval = &session.eval;
+    let priced = |m: &ModelConfig, prompt_tokens: u64, requests: u64, out_each: u64| {
+        if config::is_baseline(&m.name) {
+            return Some(0.0);
+        }
+        eval.price_of_config(m).map(|p| {
+            p.cost(&crate::record::Usage {
+                prompt_tokens,
+                completion_tokens: requests * out_each,
+                ..Default::default()
+            })
         })
-    });
-    match writer_cost {
-        Some(d) => line.push_str(&format!(
-            "; the writer at most {} (its price: {})",
+    };
+    let written = priced(writer, writer_tokens * 2, first * 2, 1500);
+    let checked = match check {
+        Some(c) => priced(c, check_requests * (tool_tokens + 100), check_requests, 150),
+        None => Some(0.0),
+    };
+    let (dollars, unpriced) = match (written, checked) {
+        (Some(a), Some(b)) => (Some(a + b), None),
+        (None, _) => (None, Some(writer.name.clone())),
+        (_, None) => (None, check.map(|c| c.name.clone())),
+    };
+    match (dollars, &unpriced) {
+        (Some(d), _) => line.push_str(&format!(
+            "; at most {} ({})",
             crate::text::dollars(d),
-            session
-                .eval
-                .price_of(&writer.name)
+            eval.price_of_config(writer)
                 .map(|p| p.source)
                 .unwrap_or_default()
         )),
-        None => line.push_str(&format!(
-            "; the price of `{}` is unknown (`price:` in the eval)",
-            writer.name
+        (None, Some(name)) => line.push_str(&format!(
+            "; the price of `{name}` is unknown (`price:` in the eval, or --prices FILE)"
         )),
+        (None, None) => {}
     }
-    line
+    if let Some(cap) = eval.max_cost {
+        line.push_str(&format!(
+            "; capped at {} by --max-cost",
+            crate::text::dollars(cap)
+        ));
+    }
+    Preview {
+        line,
+        requests: first * 2 + check_requests,
+        dollars,
+        unpriced,
+    }
+}
+
+/// The cost preview: its line, and the most requests and dollars.
+struct Preview {
+    line: String,
+    requests: u64,
+    dollars: Option<f64>,
+    /// The first model with no known price.
+    unpriced: Option<String>,
 }
 
 enum Stop {
@@ -756,7 +817,7 @@ async fn check(
     };
     let (model, ready) = checking
         .prepare(prepare, || {
-            let m = model::from_config_counted(cfg, &o.cache, Some(budget.clone()))?;
+            let m = budgeted(session, cfg, budget, o)?;
             Ok((m, None))
         })
         .await?;

@@ -110,6 +110,8 @@ fn splits(session: &Session, no_holdout: bool) -> Result<Splits> {
 pub(crate) struct Prepared {
     plan: Plan,
     writer: Arc<dyn Model>,
+    /// The writer's settings, for its price.
+    writer_config: crate::config::ModelConfig,
     writer_timeout: Duration,
     budget: Arc<RequestBudget>,
     splits: Splits,
@@ -130,9 +132,13 @@ pub(crate) struct Prepared {
 pub(crate) async fn prepare(session: &Session, o: &Options) -> Result<Prepared> {
     let splits = splits(session, o.no_holdout)?;
     let writer_cfg = session.writer_config(o.writer_model.as_deref(), "descriptions")?;
-    let budget = RequestBudget::new(o.max_requests);
     let eval = &session.eval;
-    let counted = |m| model::from_config_counted(m, &o.cache, Some(budget.clone()));
+    // One budget of requests and dollars for every model of the loop: the measured one, the
+    // writer and the judge, each reply at its own model's price.
+    let budget = RequestBudget::with_cost(o.max_requests, eval.max_cost);
+    let counted = |m: &crate::config::ModelConfig| {
+        model::from_config_budgeted(m, &o.cache, Some(budget.clone()), eval.price_of_config(m))
+    };
     let prepare = Prepare {
         writes: Vec::new(),
         gate: None,
@@ -175,6 +181,7 @@ pub(crate) async fn prepare(session: &Session, o: &Options) -> Result<Prepared> 
         },
         writer,
         writer_timeout: model::request_backstop(&writer_cfg, crate::session::WRITER_TIMEOUT_SECS),
+        writer_config: writer_cfg.clone(),
         budget,
         splits,
         tools,
@@ -195,8 +202,19 @@ pub(crate) async fn prepare(session: &Session, o: &Options) -> Result<Prepared> 
     Ok(prepared)
 }
 
-/// The most requests and roughly how many tokens the loop will use, before the first request.
-pub(crate) fn estimate(session: &Session, p: &Prepared, o: &Options) -> (u64, u64, String) {
+/// What the loop may ask at most, said before the first request.
+pub(crate) struct Estimate {
+    pub requests: u64,
+    pub tokens: u64,
+    /// The dollars at most; `None` when a model's price is unknown (`unpriced` names it).
+    pub dollars: Option<f64>,
+    pub unpriced: Option<String>,
+    pub line: String,
+}
+
+/// The most requests, roughly how many tokens and the most dollars the loop will use, before
+/// the first request.
+pub(crate) fn estimate(session: &Session, p: &Prepared, o: &Options) -> Estimate {
     let eval = &session.eval;
     let trials = u64::from(eval.trials);
     let tool_tokens = p.tools.total_tokens() as u64;
@@ -235,8 +253,8 @@ pub(crate) fn estimate(session: &Session, p: &Prepared, o: &Options) -> (u64, u6
     // Input and output apart for the price: the estimates above are mostly input; a request's
     // reply is counted at 150 tokens, a writer's at 1,500.
     let writer_name = p.writer.info().name;
-    let dollars = |name: &str, requests: u64, tokens: u64, out_each: u64| {
-        eval.price_of(name).map(|price| {
+    let dollars = |config: &crate::config::ModelConfig, requests: u64, tokens: u64, out_each| {
+        eval.price_of_config(config).map(|price| {
             price.cost(&crate::record::Usage {
                 prompt_tokens: tokens,
                 completion_tokens: requests * out_each,
@@ -244,27 +262,47 @@ pub(crate) fn estimate(session: &Session, p: &Prepared, o: &Options) -> (u64, u6
             })
         })
     };
-    let cost = match (
-        if baseline {
-            Some(0.0)
-        } else {
-            dollars(&eval.model.name, eval_requests, eval_tokens, 150)
-        },
-        dollars(&writer_name, writer_requests, writer_tokens, 1500),
-    ) {
-        (Some(a), Some(b)) => format!("; at most {}", crate::text::dollars(a + b)),
-        _ => "; the cost is unknown (no price for a model: `price:` in the eval, or --prices FILE)"
-            .to_owned(),
+    let measured = match baseline {
+        true => Some(0.0),
+        false => dollars(&eval.model, eval_requests, eval_tokens, 150),
+    };
+    let written = dollars(&p.writer_config, writer_requests, writer_tokens, 1500);
+    let (total, unpriced) = match (measured, written) {
+        (Some(a), Some(b)) => (Some(a + b), None),
+        (None, _) => (None, Some(eval.model.name.clone())),
+        (_, None) => (None, Some(writer_name.clone())),
+    };
+    let cost = match (total, &unpriced) {
+        (Some(d), _) => format!("; at most {}", crate::text::dollars(d)),
+        (None, Some(name)) => format!(
+            "; the cost is unknown (no price for `{name}`: `price:` in the eval, or --prices FILE)"
+        ),
+        (None, None) => String::new(),
     };
     let line = format!(
         "improve: at most {} model request(s) ({who}; {writer_requests} to the writer `{writer_name}`), about {} tokens{cost}{cached}",
         eval_requests + writer_requests,
         eval_tokens + writer_tokens
     );
-    (
-        eval_requests + writer_requests,
-        eval_tokens + writer_tokens,
+    Estimate {
+        requests: eval_requests + writer_requests,
+        tokens: eval_tokens + writer_tokens,
+        dollars: total,
+        unpriced,
         line,
+    }
+}
+
+/// Refuses, before the first request, a loop estimated above the eval's `max_cost` (or
+/// `--max-cost`), or one with a model whose price is unknown.
+pub(crate) fn check_cost(session: &Session, p: &Prepared, o: &Options) -> Result<()> {
+    let e = estimate(session, p, o);
+    session.hold_cost_cap(
+        "the loop",
+        e.dollars,
+        e.unpriced.as_deref().unwrap_or_default(),
+        e.requests,
+        "raise --max-cost, or ask for fewer --rounds or --max-tools; the estimate counts every turn an agent task may take and no prompt cache, so a real loop usually costs less (--max-requests caps the requests without refusing to start)",
     )
 }
 
@@ -313,13 +351,23 @@ pub(crate) fn beside(report: &Path, suffix: &str, ext: &str) -> PathBuf {
 /// `rounds` rounds. Never fails after the first request: an error ends the loop, and the report
 /// holds what finished.
 pub(crate) async fn run(out: &Output, session: &Session, p: Prepared, o: &Options) -> Finished {
-    let (estimated, estimated_tokens, line) = estimate(session, &p, o);
-    say(out, &format!("{line}\n"));
+    let e = estimate(session, &p, o);
+    let (estimated, estimated_tokens) = (e.requests, e.tokens);
+    say(out, &format!("{}\n", e.line));
     if let Some(cap) = o.max_requests {
         say(
             out,
             &format!(
                 "capped at {cap} request(s) by --max-requests: the loop stops when the cap is reached\n"
+            ),
+        );
+    }
+    if let Some(cap) = session.eval.max_cost {
+        say(
+            out,
+            &format!(
+                "capped at {} by --max-cost: the loop stops when its replies cost that much\n",
+                crate::text::dollars(cap)
             ),
         );
     }
@@ -338,6 +386,8 @@ pub(crate) async fn run(out: &Output, session: &Session, p: Prepared, o: &Option
     let result = state.rounds(out, session, &p, o).await;
     let mut r = state.report;
     r.requests.sent = p.budget.sent();
+    // Spent is known when every model of the loop has a price.
+    r.requests.dollars = e.dollars.map(|_| p.budget.spent());
     r.finished_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let (mut error, interrupted) = match result {
         Ok(ended) => {
@@ -402,6 +452,8 @@ fn empty_report(
             estimated_tokens,
             sent: 0,
             limit: o.max_requests,
+            dollars: None,
+            max_cost: session.eval.max_cost,
         },
         holdout_consulted: 0,
         before: Standing::default(),

@@ -21,10 +21,6 @@ pub(crate) struct RequestBudget {
 }
 
 impl RequestBudget {
-    pub(crate) fn new(limit: Option<u64>) -> Arc<RequestBudget> {
-        Self::with_cost(limit, None)
-    }
-
     /// A budget of requests and of dollars.
     pub(crate) fn with_cost(limit: Option<u64>, max_dollars: Option<f64>) -> Arc<RequestBudget> {
         Arc::new(RequestBudget {
@@ -155,12 +151,12 @@ mod tests {
 
     #[test]
     fn the_budget_stops_at_its_limit_and_counts_what_it_let_through() {
-        let b = RequestBudget::new(Some(2));
+        let b = RequestBudget::with_cost(Some(2), None);
         assert!(b.take());
         assert!(b.take());
         assert!(!b.take());
         assert_eq!(b.sent(), 2);
-        let free = RequestBudget::new(None);
+        let free = RequestBudget::with_cost(None, None);
         for _ in 0..5 {
             assert!(free.take());
         }

@@ -66,6 +66,23 @@ pub(crate) struct Requests {
     pub sent: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// What the replies sent cost, every model of the loop at its price (absent when a price
+    /// is unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dollars: Option<f64>,
+    /// `--max-cost`, or the eval's `max_cost`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_cost: Option<f64>,
+}
+
+impl Requests {
+    /// `12 sent ($0.42)`.
+    pub(crate) fn sent_line(&self) -> String {
+        match self.dollars {
+            Some(d) => format!("{} sent ({})", self.sent, crate::text::dollars(d)),
+            None => format!("{} sent", self.sent),
+        }
+    }
 }
 
 /// Accuracy of one set of texts on tune and holdout.
@@ -292,12 +309,12 @@ pub(crate) fn render_improve_markdown(r: &ImproveReport) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{} tune task(s), {} holdout task(s), {} trial(s) each; the holdout was consulted {} time(s), only to keep or reject. {} model request(s) sent (estimated at most {}).\n",
+        "\n{} tune task(s), {} holdout task(s), {} trial(s) each; the holdout was consulted {} time(s), only to keep or reject. Model requests: {} (estimated at most {}).\n",
         r.tune_tasks,
         r.holdout_tasks,
         r.trials,
         r.holdout_consulted,
-        r.requests.sent,
+        r.requests.sent_line(),
         r.requests.estimated
     );
     if let Some(f) = &r.descriptions_file {

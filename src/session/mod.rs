@@ -116,9 +116,9 @@ impl Session {
             .clone()
     }
 
-    /// A model that helps measure (the judge, a simulated user), its replies' cost counted
-    /// against the eval's `max_cost` at its own price.
-    fn helper(
+    /// The model `config` (measured, a matrix's, the judge, a simulated user's), its replies'
+    /// cost counted against the eval's `max_cost` at its own price, one budget for them all.
+    pub(crate) fn capped(
         &self,
         config: &config::ModelConfig,
         cache: &CacheSettings,
@@ -216,7 +216,7 @@ impl Session {
     /// The model the eval names, its replies' cost counted against the eval's `max_cost` (when
     /// set) at its price.
     pub(crate) fn model_capped(&self, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
-        self.helper(&self.eval.model, cache)
+        self.capped(&self.eval.model, cache)
     }
 
     /// Says what the measurement may cost at most, before its first request, and refuses one
@@ -235,25 +235,46 @@ impl Session {
         if !quiet {
             out.say(&format!("{}\n", e.line(command, model)));
         }
+        self.hold_cost_cap(
+            "the run",
+            e.dollars(),
+            e.unpriced(model).unwrap_or(model),
+            e.requests + e.helpers.iter().map(|h| h.requests).sum::<u64>(),
+            "raise --max-cost (or `max_cost:` in the eval), or run fewer trials, a --split or a --shard; the estimate counts every turn an agent task may take and no prompt cache, so a real run usually costs less",
+        )
+    }
+
+    /// Refuses, before the first request, `what` (`the run`) estimated at more than the eval's
+    /// `max_cost` (`estimated`, over `requests` requests), or one whose cost cannot be held to
+    /// it (`estimated` is `None`: the price of `unpriced` is unknown). `lower` says how to ask
+    /// for less.
+    pub(crate) fn hold_cost_cap(
+        &self,
+        what: &str,
+        estimated: Option<f64>,
+        unpriced: &str,
+        requests: u64,
+        lower: &str,
+    ) -> Result<()> {
         let Some(max) = self.eval.max_cost else {
             return Ok(());
         };
         let shown = crate::text::dollars(max);
-        match e.dollars() {
+        match estimated {
             None => Err(Error::usage(
                 format!(
-                    "the cost cap of {shown} cannot be held: the price of `{}` is unknown",
-                    e.unpriced(model).unwrap_or(model)
+                    "the cost cap of {shown} cannot be held: the price of `{unpriced}` is unknown"
                 ),
-                Some("give the model `price: { input: ..., output: ... }` (dollars per million tokens) in the eval, or pass --prices FILE".into()),
+                Some(format!(
+                    "give `{unpriced}` a `price: {{ input: ..., output: ... }}` (dollars per million tokens) in the eval, or pass --prices FILE"
+                )),
             )),
             Some(d) if d > max => Err(Error::usage(
                 format!(
-                    "the run is estimated at up to {} ({} requests), above the cost cap of {shown}",
+                    "{what} is estimated at up to {} ({requests} requests), above the cost cap of {shown}",
                     crate::text::dollars(d),
-                    e.requests + e.helpers.iter().map(|h| h.requests).sum::<u64>()
                 ),
-                Some("raise --max-cost (or `max_cost:` in the eval), or run fewer trials, a --split or a --shard; the estimate counts every turn an agent task may take and no prompt cache, so a real run usually costs less".into()),
+                Some(lower.to_owned()),
             )),
             Some(_) => Ok(()),
         }
@@ -265,7 +286,7 @@ impl Session {
         self.eval
             .judge_model
             .as_ref()
-            .map(|j| self.helper(j, cache))
+            .map(|j| self.capped(j, cache))
             .transpose()
     }
 
@@ -378,7 +399,7 @@ impl Session {
             let Some(config) = self.eval.user_config_of(user) else {
                 continue;
             };
-            users.insert(key, self.helper(&config, cache)?);
+            users.insert(key, self.capped(&config, cache)?);
         }
         Ok(users)
     }

@@ -601,3 +601,85 @@ fn the_judge_s_replies_count_against_the_cost_cap() {
     let judged = r["summary"]["helpers"][0]["dollars"].as_f64().unwrap();
     assert!((judged - 30.0003).abs() < 1e-9, "{judged}");
 }
+
+/// A model matrix: each model's most said before the first request, their sum held to the cap,
+/// and one budget for them all.
+#[test]
+fn a_matrix_is_held_to_one_cost_cap() {
+    let rt = runtime();
+    // Every reply says it took a million input tokens: a dollar at $1 per million.
+    let server = rt
+        .block_on(ScriptedServer::start(
+            Script::default()
+                .rule("", Scripted::Text("No tool fits.".into()))
+                .with_usage(1_000_000, 0),
+        ))
+        .unwrap();
+    let ws = Workspace::new();
+    let m = |name: &str| {
+        format!(
+            "{{ name: {name}, base_url: \"{}\", api_key: k, price: {{ input: 1, output: 1 }} }}",
+            server.url
+        )
+    };
+    let e = ws.write(
+        "eval.yaml",
+        &format!(
+            "servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nsuites: [\"{}\"]\nmodels:\n  - {}\n  - {}\nconcurrency: 1\n",
+            repo().join("suites/observability.yaml").display(),
+            m("model-a"),
+            m("model-b")
+        ),
+    );
+    let matrix = |cap: &str| {
+        tooleval()
+            .current_dir(ws.path())
+            .args([
+                "run",
+                "--cache",
+                "off",
+                "--max-cost",
+                cap,
+                "--out",
+                "r.json",
+            ])
+            .arg(&e)
+            .env("COLUMNS", "200")
+            .output()
+            .unwrap()
+    };
+    let o = matrix("0.01");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    for name in ["model-a", "model-b"] {
+        assert!(
+            stderr.contains(&format!("{name}: at most 40 request(s) to `{name}`")),
+            "{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("the matrix is estimated at up to $") && stderr.contains("(80 requests)"),
+        "{stderr}"
+    );
+    assert_eq!(server.requests(), 0);
+    // Both models spend from one budget: past the fifth dollar no request starts, but one
+    // already waiting for its turn on the wire (the other model's) may still go.
+    let o = matrix("4.5");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("the --max-cost cap of $4.50 is reached"),
+        "{stderr}"
+    );
+    let sent = server.requests();
+    assert!((5..=6).contains(&sent), "{sent} requests: {stderr}");
+    let spent: f64 = ["r-model-a.json", "r-model-b.json"]
+        .iter()
+        .map(|f| {
+            ws.read_json(f)["summary"]["cost"]["dollars"]
+                .as_f64()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(spent, sent as f64);
+}

@@ -1021,3 +1021,49 @@ fn no_task_passing_writes_no_file() {
     );
     assert!(!ws.path().join("none.yaml").exists());
 }
+
+/// `--max-cost`: the writing estimated above it does not start; once the writer's replies cost
+/// that much, it stops and the tasks so far are saved.
+#[test]
+fn the_cost_cap_stops_the_writing_and_keeps_the_tasks() {
+    let rt = runtime();
+    // Every reply says it took a million input tokens: a dollar at $1 per million.
+    let server = rt
+        .block_on(ScriptedServer::start(
+            checker(writer()).with_usage(1_000_000, 0),
+        ))
+        .unwrap();
+    let ws = Workspace::new();
+    eval(&ws, &server.url);
+    ws.write("prices.yaml", "w: { input: 1, output: 1 }\n");
+    let before = server.requests();
+    let args = |cap: &'static str| {
+        [
+            "--writer-model",
+            "w",
+            "--prices",
+            "prices.yaml",
+            "--max-cost",
+            cap,
+            "--cache",
+            "off",
+        ]
+    };
+    let (code, err, file) = generate(&ws, &args("0.0001"));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("writing the suite is estimated at up to $"),
+        "{err}"
+    );
+    assert_eq!(server.requests(), before, "nothing was asked");
+    assert!(file.is_empty());
+    let (code, err, file) = generate(&ws, &args("1.5"));
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(server.requests() - before, 2);
+    assert!(
+        err.contains("the --max-cost cap of $1.50 is reached ($2.00 spent)"),
+        "{err}"
+    );
+    assert!(err.contains("wrote 3 task(s)"), "{err}");
+    assert_eq!(file.matches("    source: generated").count(), 3, "{file}");
+}

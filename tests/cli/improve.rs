@@ -807,7 +807,7 @@ fn the_writer_without_a_key_is_not_pointed_at_the_baseline_and_the_cost_line_fit
         // The line is wrapped to the terminal.
         let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            flat.contains("the cost is unknown (no price for a model"),
+            flat.contains("the cost is unknown (no price for `m`"),
             "{err}"
         );
         assert_eq!(
@@ -890,4 +890,60 @@ fn under_a_host_that_places_instructions_the_writer_may_rewrite_them() {
     .unwrap();
     assert_eq!(run["servers"][0]["instructions"], instructions);
     assert_eq!(run["servers"][0]["instructions_overridden"], true);
+}
+
+/// `--max-cost`: a loop estimated above it, or with a model of unknown price, does not start;
+/// one whose replies (the measured model's and the writer's, each at its price) reach it
+/// stops, and the report says what was spent.
+#[test]
+fn the_cost_cap_holds_the_whole_loop() {
+    let rt = runtime();
+    // Every reply says it took a million input tokens: a dollar at $1 per million.
+    let script = evaluator(Script::default().rule(BRIEF, Scripted::Text(GOOD.into())))
+        .with_usage(1_000_000, 0);
+    let server = rt.block_on(ScriptedServer::start(script)).unwrap();
+    let ws = Workspace::new();
+    let eval = eval(&ws, &server.url, "concurrency: 1\n");
+    // No price for `m`: the cap cannot be held.
+    let (code, err, _) = improve(&ws, &eval, &["--max-cost", "100", "--cache", "off"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the cost cap of $100 cannot be held: the price of `m` is unknown"),
+        "{err}"
+    );
+    ws.write(
+        "prices.yaml",
+        "m: { input: 1, output: 1 }\nw: { input: 1, output: 1 }\n",
+    );
+    let priced = |cap: &'static str| {
+        [
+            "--prices",
+            "prices.yaml",
+            "--max-cost",
+            cap,
+            "--cache",
+            "off",
+        ]
+    };
+    // Estimated above the cap: nothing is asked.
+    let (code, err, _) = improve(&ws, &eval, &priced("0.001"));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the loop is estimated at up to $"), "{err}");
+    assert!(err.contains("above the cost cap of $0.0010"), "{err}");
+    assert_eq!(server.requests(), 0);
+    // Reached: the third reply costs the third dollar, and nothing is asked after it.
+    let (code, err, r) = improve(&ws, &eval, &priced("2.5"));
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("the --max-cost cap of $2.50 is reached ($3.00 spent)"),
+        "{err}"
+    );
+    assert!(err.contains("capped at $2.50 by --max-cost"), "{err}");
+    assert_eq!(server.requests(), 3);
+    assert_eq!(r["complete"], false);
+    assert_eq!(r["requests"]["sent"], 3);
+    assert_eq!(r["requests"]["dollars"], 3.0);
+    assert_eq!(r["requests"]["max_cost"], 2.5);
+    let md = std::fs::read_to_string(ws.path().join("out/improve.md")).unwrap();
+    assert!(md.contains("Model requests: 3 sent ($3.00)"), "{md}");
 }

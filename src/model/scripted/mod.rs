@@ -50,6 +50,10 @@ pub struct Script {
     /// tokens.
     #[serde(default)]
     pub prompt_cache: bool,
+    /// OpenAI-compatible replies: every reply says it took these input and output tokens (a
+    /// costly model, to reach a cost cap quickly).
+    #[serde(default)]
+    pub usage: Option<(u64, u64)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -158,6 +162,12 @@ impl Script {
     /// Keep a prompt cache and report it in usage (see `prompt_cache`).
     pub fn with_prompt_cache(mut self) -> Self {
         self.prompt_cache = true;
+        self
+    }
+
+    /// Every OpenAI-compatible reply says it took `input` and `output` tokens (see `usage`).
+    pub fn with_usage(mut self, input: u64, output: u64) -> Self {
+        self.usage = Some((input, output));
         self
     }
 

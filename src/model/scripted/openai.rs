@@ -40,6 +40,13 @@ pub(super) async fn answer(
             "prompt_tokens_details": {"cached_tokens": read}
         });
     }
+    if let Some((input, output)) = shared.script.usage {
+        response["usage"] = json!({
+            "prompt_tokens": input,
+            "completion_tokens": output,
+            "total_tokens": input + output
+        });
+    }
     axum::Json(response).into_response()
 }
 

@@ -39,8 +39,10 @@ pub(crate) fn render_improve_html(r: &ImproveReport) -> String {
             (
                 "requests",
                 format!(
-                    "{} sent (at most {} estimated, about {} tokens)",
-                    r.requests.sent, r.requests.estimated, r.requests.estimated_tokens
+                    "{} (at most {} estimated, about {} tokens)",
+                    r.requests.sent_line(),
+                    r.requests.estimated,
+                    r.requests.estimated_tokens
                 ),
             ),
             (
