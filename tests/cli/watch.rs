@@ -190,11 +190,12 @@ fn each_variant_is_compared_with_its_own_previous_run() {
     interrupt(child, &lines);
 }
 
-/// A host matrix: each host's change against its own previous run, before the matrix.
+/// A host matrix of an agent suite (the read-only tools really run): each host's change
+/// against its own previous run, before the matrix.
 #[test]
 fn each_host_of_a_matrix_is_compared_with_its_own_previous_run() {
     let ws = Workspace::new();
-    ws.write("suite.yaml", SUITE);
+    ws.write("suite.yaml", &format!("mode: agent\n{SUITE}"));
     ws.write("eval.yaml", EVAL);
     let (child, mut lines) = watch(
         &ws,
@@ -209,7 +210,7 @@ fn each_host_of_a_matrix_is_compared_with_its_own_previous_run() {
         ],
     );
     lines.wait_for("watching 2 file(s) for changes");
-    ws.write("suite.yaml", &regressed());
+    ws.write("suite.yaml", &format!("mode: agent\n{}", regressed()));
     lines.wait_for("running again");
     for host in ["raw", "claude-code"] {
         let change = lines.wait_for(&format!("against the previous run of `{host}`"));
@@ -219,4 +220,10 @@ fn each_host_of_a_matrix_is_compared_with_its_own_previous_run() {
     assert!(matrix.contains("r-matrix.json"), "{matrix}");
     lines.wait_for("watching 2 file(s)");
     interrupt(child, &lines);
+    let report = ws.read_json("r-raw.json");
+    assert!(
+        report["trials"][0]["agent"]["turns"].is_array(),
+        "an agent trial: {}",
+        report["trials"][0]
+    );
 }
