@@ -1,8 +1,9 @@
 //! What a measurement may cost, said before its first request: the most requests (every turn an
 //! agent task may take, every user turn of a conversation, the judge), the tokens they carry
-//! (the tools in every request, the prompt, a reply's worth of output) and their price at the
-//! model's price, with no provider cache: an upper bound, so a `--max-cost` refusal errs on the
-//! side of the budget.
+//! (the tools in every request, the prompt, a reply's worth of output) and their price at each
+//! model's price, with no provider cache. The requests are a bound; the tokens an estimate in
+//! the eval's encoding (docs/performance.md compares them with counted runs), so a run that
+//! spends faster is stopped by its replies' own usage (`model::Budgeted`).
 
 use super::Session;
 use crate::mcp::ToolSet;
@@ -14,6 +15,15 @@ const OUTPUT_PER_REQUEST: u64 = 150;
 /// Input tokens a request carries besides the tools and the prompt (the framing, the system
 /// text, a turn's history).
 const OVERHEAD_PER_REQUEST: u64 = 60;
+
+/// Input tokens Anthropic adds to every request that offers tools: its tool-use system prompt.
+/// 346 for the current models with `tool_choice` auto or none (313 with any or tool); the
+/// Claude 3 models' were 159 to 530. Sources, as of 2026-12-06:
+/// https://docs.anthropic.com/en/docs/tool-use-pricing-and-tokens (the table of "tool use
+/// system prompt token count"), and
+/// https://claudecodeguides.com/claude-tool-use-hidden-token-costs-explained/ for the current
+/// models' 346 and 313. Not checked against the real API here.
+const ANTHROPIC_TOOL_PROMPT: u64 = 346;
 
 /// The most a measurement asks of its model, and of the models that help it.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,7 +128,17 @@ impl Session {
     ) -> Estimate {
         let encoding = self.eval.file.encoding.unwrap_or_default();
         let mut counted = tools.clone();
-        let tool_tokens = counted.count_tokens(encoding) as u64;
+        let provider = std::iter::once(&self.eval.model)
+            .chain(&self.eval.models)
+            .find(|m| m.name == model)
+            .map(crate::config::ModelConfig::provider);
+        let tool_prompt = match provider {
+            Some(crate::config::Provider::Anthropic) if !tools.tools.is_empty() => {
+                ANTHROPIC_TOOL_PROMPT
+            }
+            _ => 0,
+        };
+        let tool_tokens = counted.count_tokens(encoding) as u64 + tool_prompt;
         let trials = u64::from(self.eval.trials) * measurements;
         let (mut requests, mut input) = (0u64, 0u64);
         // By helper model: requests and input tokens.
@@ -196,5 +216,86 @@ impl Session {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// The session of an eval `text` (no suites read) and its one planned task, `task`.
+    fn planned(text: &str, task: &str) -> (Session, Vec<PlannedTask>) {
+        let eval = crate::config::eval_from_text(Path::new("eval.yaml"), text).unwrap();
+        let suite =
+            crate::config::suite_from_str(Path::new("s.yaml"), format!("tasks:\n{task}")).unwrap();
+        let tasks = suite
+            .suite
+            .tasks
+            .iter()
+            .map(|t| PlannedTask {
+                suite: Arc::from("s"),
+                task: t.clone(),
+                agent: None,
+            })
+            .collect();
+        (Session::of(eval), tasks)
+    }
+
+    const SERVERS: &str = "servers:\n  s: { command: x }\nsuites: [s.yaml]\n";
+    const TASK: &str =
+        "  - { id: a, prompt: Find the checkout errors., expect: { tool: search_logs } }\n";
+
+    #[test]
+    fn anthropic_s_tool_prompt_is_counted_in_every_request_that_offers_tools() {
+        let tools = crate::mcp::test_tools();
+        let input = |model: &str, tools: &ToolSet| {
+            let (session, tasks) = planned(&format!("{SERVERS}model: {model}\ntrials: 3\n"), TASK);
+            let e = session.estimate(&tasks, tools, "m", 2);
+            assert_eq!(e.requests, 6, "3 trials, 2 variants");
+            e.usage.prompt_tokens
+        };
+        let openai = input("{ name: m }", &tools);
+        let anthropic = input("{ name: m, provider: anthropic }", &tools);
+        assert_eq!(anthropic - openai, 6 * ANTHROPIC_TOOL_PROMPT);
+        // No tools, no tool prompt.
+        let none = ToolSet::default();
+        assert_eq!(
+            input("{ name: m, provider: anthropic }", &none),
+            input("{ name: m }", &none)
+        );
+    }
+
+    #[test]
+    fn the_judge_is_estimated_apart_at_its_own_price() {
+        let text = format!(
+            "{SERVERS}model: {{ name: m, price: {{ input: 1, output: 1 }} }}\njudge_model: {{ name: j, price: {{ input: 100, output: 100 }} }}\nmode: agent\nmax_turns: 2\n"
+        );
+        let task =
+            "  - { id: a, prompt: Is checkout up?, expect: none, judge: Says whether it is up. }\n";
+        let (session, mut tasks) = planned(&text, task);
+        tasks[0].agent = Some(Arc::new(crate::run::AgentTask {
+            max_turns: 2,
+            max_repeats: 0,
+            mocks: Default::default(),
+        }));
+        let e = session.estimate(&tasks, &crate::mcp::test_tools(), "m", 1);
+        assert_eq!(e.requests, 2, "two turns of the model");
+        assert_eq!(e.helpers.len(), 1);
+        let j = &e.helpers[0];
+        assert_eq!((j.model.as_str(), j.requests), ("j", 1));
+        let model = e.price.as_ref().unwrap().cost(&e.usage);
+        let judge = j.price.as_ref().unwrap().cost(&j.usage);
+        assert!((e.dollars().unwrap() - (model + judge)).abs() < 1e-12);
+        assert!(e.line("run", "m").contains("2 request(s) to `m`, 1 to `j`"));
+        // A judge with no price: the whole cost is unknown, and the judge is named.
+        let (session, tasks) = planned(
+            &text.replace(", price: { input: 100, output: 100 }", ""),
+            task,
+        );
+        let e = session.estimate(&tasks, &crate::mcp::test_tools(), "m", 1);
+        assert_eq!((e.dollars(), e.unpriced("m")), (None, Some("j")));
     }
 }
