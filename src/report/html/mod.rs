@@ -36,6 +36,17 @@ pub(crate) fn esc(text: &str) -> String {
     out
 }
 
+/// Terminal text for the page: escaped, and each `name` in backticks set as code.
+pub(crate) fn esc_ticks(text: &str) -> String {
+    text.split('`')
+        .enumerate()
+        .map(|(i, part)| match i % 2 {
+            1 => format!("<code>{}</code>", esc(part)),
+            _ => esc(part),
+        })
+        .collect()
+}
+
 /// The page around `body`: no request leaves it. Its policy allows inline styles, `data:`
 /// images and the one script whose hash it names, so even a text that escaped `esc` could not
 /// run one.
@@ -287,4 +298,16 @@ fn model_fact(m: &crate::record::ModelInfo) -> String {
         let _ = write!(s, " <span class=\"mono\">{}</span>", esc(&params.join(" ")));
     }
     s
+}
+
+#[cfg(test)]
+mod tick_tests {
+    #[test]
+    fn backticks_become_code_and_the_rest_is_escaped() {
+        assert_eq!(
+            super::esc_ticks("judge `gpt-4o` <x> & `a<b`"),
+            "judge <code>gpt-4o</code> &lt;x&gt; &amp; <code>a&lt;b</code>"
+        );
+        assert_eq!(super::esc_ticks("no ticks"), "no ticks");
+    }
 }

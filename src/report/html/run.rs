@@ -312,8 +312,8 @@ fn accuracy(r: &Report) -> String {
         let _ = write!(
             b,
             "<tr><th>{}</th><td>{}</td></tr>",
-            esc(&label),
-            esc(&value)
+            super::esc_ticks(&label),
+            super::esc_ticks(&value)
         );
     }
     if let Some(search) = &s.search {
