@@ -146,7 +146,8 @@ fn check_cost(
     if !args.quiet && args.format == Format::Table {
         for (entry, e) in entries.iter().zip(&estimates) {
             if !crate::config::is_baseline(&entry.config.name) || !e.helpers.is_empty() {
-                out.say(&format!("{}\n", e.line(&entry.label, &entry.config.name)));
+                let line = e.line(&entry.label, &entry.config.name);
+                out.say(&format!("{}\n", report::wrap(&line, out.width, "  ")));
             }
         }
     }

@@ -233,7 +233,8 @@ impl Session {
             return Ok(());
         }
         if !quiet {
-            out.say(&format!("{}\n", e.line(command, model)));
+            let line = crate::report::wrap(&e.line(command, model), out.width, "  ");
+            out.say(&format!("{line}\n"));
         }
         self.hold_cost_cap(
             "the run",
