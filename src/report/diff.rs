@@ -65,6 +65,40 @@ pub(crate) struct ReportDiff {
 pub(crate) struct CostChange {
     pub base: Option<f64>,
     pub head: Option<f64>,
+    /// The tasks of both runs whose cost changed most (three at most, the largest change
+    /// first): id, base and head dollars.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<(String, f64, f64)>,
+}
+
+/// The tasks priced in both runs whose cost changed most: three at most, the largest change
+/// first; a change under a millionth of a dollar is none.
+fn task_cost_changes(base: &Report, head: &Report) -> Vec<(String, f64, f64)> {
+    let before: BTreeMap<&str, f64> = base
+        .summary
+        .tasks
+        .iter()
+        .filter(|t| t.trials > 0)
+        .filter_map(|t| t.cost.map(|c| (t.id.as_str(), c)))
+        .collect();
+    let mut changed: Vec<(String, f64, f64)> = head
+        .summary
+        .tasks
+        .iter()
+        .filter(|t| t.trials > 0)
+        .filter_map(|t| {
+            let (b, h) = (*before.get(t.id.as_str())?, t.cost?);
+            ((h - b).abs() >= 1e-6).then(|| (t.id.clone(), b, h))
+        })
+        .collect();
+    changed.sort_by(|x, y| {
+        (y.2 - y.1)
+            .abs()
+            .total_cmp(&(x.2 - x.1).abs())
+            .then_with(|| x.0.cmp(&y.0))
+    });
+    changed.truncate(3);
+    changed
 }
 
 /// How the conversations' pass@k and pass^k changed.
@@ -289,6 +323,7 @@ pub(crate) fn diff_reports(base: &Report, head: &Report, opts: DiffOptions) -> R
     let cost = (base.summary.cost.is_some() || head.summary.cost.is_some()).then(|| CostChange {
         base: base.summary.cost_in_all(),
         head: head.summary.cost_in_all(),
+        tasks: task_cost_changes(base, head),
     });
     Ok(ReportDiff {
         search_hit,

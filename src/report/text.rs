@@ -91,7 +91,8 @@ pub(super) fn conversation_figures(
 
 pub(crate) use crate::text::dollars;
 
-/// What the two runs of a diff cost: `cost: $0.37 -> $0.06 (-83%)`.
+/// What the two runs of a diff cost, and the tasks whose cost changed most: `cost: $0.37 ->
+/// $0.06 (-83%); most changed: a $0.10 -> $0.01, ...`.
 pub(super) fn cost_change(d: &ReportDiff) -> Option<String> {
     let c = d.cost.as_ref()?;
     let side = |x: Option<f64>| x.map_or_else(|| "unknown".to_owned(), dollars);
@@ -99,11 +100,16 @@ pub(super) fn cost_change(d: &ReportDiff) -> Option<String> {
         (Some(b), Some(h)) if b > 0.0 => format!(" ({:+.0}%)", (h - b) / b * 100.0),
         _ => String::new(),
     };
-    Some(format!(
-        "cost: {} -> {}{change}",
-        side(c.base),
-        side(c.head)
-    ))
+    let mut line = format!("cost: {} -> {}{change}", side(c.base), side(c.head));
+    if !c.tasks.is_empty() {
+        let tasks: Vec<String> = c
+            .tasks
+            .iter()
+            .map(|(id, b, h)| format!("{id} {} -> {}", dollars(*b), dollars(*h)))
+            .collect();
+        line.push_str(&format!("; most changed: {}", tasks.join(", ")));
+    }
+    Some(line)
 }
 
 /// The tokens and what they cost, as the table and the page show them: the tokens with the

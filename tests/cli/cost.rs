@@ -124,6 +124,7 @@ fn anthropic_reads_the_tools_from_its_prompt_cache_and_the_run_costs_less() {
         .arg("diff")
         .arg(ws.path().join("r.json"))
         .arg(plain_ws.path().join("r.json"))
+        .env("COLUMNS", "400")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -133,6 +134,38 @@ fn anthropic_reads_the_tools_from_its_prompt_cache_and_the_run_costs_less() {
         tooleval_dollars(without)
     );
     assert!(stdout.contains(&line), "{line}: {stdout}");
+    // And the task whose cost changed most, from the two reports.
+    let costs = |ws: &Workspace| -> Vec<(String, f64)> {
+        ws.read_json("r.json")["summary"]["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["id"].as_str().unwrap().to_owned(),
+                    t["cost"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let (before, after) = (costs(&ws), costs(&plain_ws));
+    let (id, b, h) = before
+        .iter()
+        .zip(&after)
+        .map(|((id, b), (_, h))| (id.clone(), *b, *h))
+        .max_by(|x, y| {
+            (x.2 - x.1)
+                .abs()
+                .total_cmp(&(y.2 - y.1).abs())
+                .then(y.0.cmp(&x.0))
+        })
+        .unwrap();
+    let most = format!(
+        "; most changed: {id} {} -> {}",
+        tooleval_dollars(b),
+        tooleval_dollars(h)
+    );
+    assert!(stdout.contains(&most), "{most}: {stdout}");
 
     // A model matrix: each model's cost, and the cheapest per pass.
     let ws = Workspace::new();

@@ -47,7 +47,7 @@ pub(crate) fn render_diff_table(d: &ReportDiff, width: u16, after_run: bool) -> 
     out.push_str(&instruction_changes(&d.instructions, width));
     let _ = writeln!(out, "\n{}", accuracy_table(d, width));
     if let Some(line) = crate::report::text::cost_change(d) {
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "{}", super::wrap(&line, width, "  "));
     }
     if let Some(test) = &d.test {
         let _ = writeln!(
