@@ -184,6 +184,10 @@ impl Session {
                 help(config, trials * judged, each);
             }
         }
+        // The offline baseline answers without a request.
+        if crate::config::is_baseline(model) {
+            (requests, input) = (0, 0);
+        }
         Estimate {
             requests,
             usage: Usage {
@@ -290,6 +294,23 @@ mod tests {
         let judge = j.price.as_ref().unwrap().cost(&j.usage);
         assert!((e.dollars().unwrap() - (model + judge)).abs() < 1e-12);
         assert!(e.line("run", "m").contains("2 request(s) to `m`, 1 to `j`"));
+        // The offline baseline asks nothing; its judge still costs.
+        let (session, mut tasks) = planned(
+            &text.replace(
+                "model: { name: m, price: { input: 1, output: 1 } }",
+                "model: baseline",
+            ),
+            task,
+        );
+        tasks[0].agent = Some(Arc::new(crate::run::AgentTask {
+            max_turns: 2,
+            max_repeats: 0,
+            mocks: Default::default(),
+        }));
+        let e = session.estimate(&tasks, &crate::mcp::test_tools(), "baseline", 1);
+        assert_eq!((e.requests, e.usage.prompt_tokens), (0, 0));
+        assert_eq!(e.helpers[0].requests, 1);
+        assert!((e.dollars().unwrap() - judge).abs() < 1e-12);
         // A judge with no price: the whole cost is unknown, and the judge is named.
         let (session, tasks) = planned(
             &text.replace(", price: { input: 100, output: 100 }", ""),
