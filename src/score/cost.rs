@@ -266,14 +266,45 @@ mod tests {
             cache_write_tokens: 0,
         });
         let p = Price {
-            cached_input: Some(1.0),
+            cached_input: Some(0.5),
             ..price(10.0, 20.0)
         };
         let c = CostTotals::of(&[t.clone(), t], &p);
-        let one = (200.0 * 10.0 + 800.0 * 1.0 + 100.0 * 20.0) / 1e6;
+        let one = (200.0 * 10.0 + 800.0 * 0.5 + 100.0 * 20.0) / 1e6;
         assert!((c.dollars - 2.0 * one).abs() < 1e-12);
-        assert!((c.cached_input_dollars - 2.0 * 800.0 / 1e6).abs() < 1e-12);
+        assert!((c.cached_input_dollars - 2.0 * 400.0 / 1e6).abs() < 1e-12);
         assert!((c.without_cache - 2.0 * (1000.0 * 10.0 + 100.0 * 20.0) / 1e6).abs() < 1e-12);
         assert!((c.per_trial - one).abs() < 1e-12);
+    }
+
+    #[test]
+    fn token_totals_add_every_kind_and_write_the_cache_s_only_when_used() {
+        let mut t = TokenTotals::default();
+        for (cached, written) in [(3, 5), (7, 11)] {
+            t.add(&Usage {
+                prompt_tokens: 100,
+                completion_tokens: 10,
+                cached_tokens: cached,
+                cache_write_tokens: written,
+            });
+        }
+        assert_eq!(
+            (t.prompt, t.completion, t.cached, t.cache_writes),
+            (200, 20, 10, 16)
+        );
+        let written = serde_json::to_value(t).unwrap();
+        assert_eq!(
+            (written["cached"].as_u64(), written["cache_writes"].as_u64()),
+            (Some(10), Some(16))
+        );
+        let plain = serde_json::to_value(TokenTotals {
+            prompt: 1,
+            ..TokenTotals::default()
+        })
+        .unwrap();
+        assert!(
+            plain.get("cached").is_none() && plain.get("cache_writes").is_none(),
+            "{plain}"
+        );
     }
 }
