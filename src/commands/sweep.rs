@@ -78,7 +78,7 @@ pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> 
         sizes: &sizes,
         servers: &listed.servers,
     };
-    let (points, interrupted) = measure_lines(
+    let (points, interrupted, stopped) = measure_lines(
         out,
         &session,
         model.clone(),
@@ -97,7 +97,7 @@ pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> 
         tooleval: ToolIdentity::current(),
         started_at: humantime::format_rfc3339_seconds(session.started).to_string(),
         finished_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        complete: !interrupted,
+        complete: !interrupted && stopped.is_none(),
         eval: session::eval_info(&session.eval),
         model: model.info(),
         host: prepared.opts.profile.as_ref().map(|h| h.name.clone()),
@@ -108,7 +108,13 @@ pub(crate) async fn sweep_command(out: &Output, args: SweepArgs) -> Result<i32> 
         breaks: breaks(&points),
         points,
     };
-    finish(out, &report, &report_path, &args, interrupted)
+    // A sweep stopped by a failure no retry cures (a refused key, the cost cap) keeps the
+    // points it measured: written first, then the error.
+    let code = finish(out, &report, &report_path, &args, interrupted)?;
+    match stopped {
+        Some(e) => Err(e),
+        None => Ok(code),
+    }
 }
 
 /// The tools a sweep draws its sets from.
@@ -122,7 +128,8 @@ struct Candidates<'a> {
 }
 
 /// Every line (strategy, with and without retrieval) at every size: a point each. Stops at an
-/// interruption, keeping the points measured (the `bool` says so).
+/// interruption (the `bool` says so) or at a failure no retry cures (the error), keeping the
+/// points measured.
 async fn measure_lines(
     out: &Output,
     session: &Session,
@@ -131,7 +138,7 @@ async fn measure_lines(
     tasks: &[PlannedTask],
     args: &SweepArgs,
     base: &ExecOptions,
-) -> Result<(Vec<SweepPoint>, bool)> {
+) -> Result<(Vec<SweepPoint>, bool, Option<crate::error::Error>)> {
     let servers = c.servers;
     let encoding = session.eval.file.encoding.unwrap_or_default();
     let mut strategies: Vec<Strategy> = args.strategy.iter().map(|&s| s.into()).collect();
@@ -201,15 +208,19 @@ async fn measure_lines(
                 }
                 points.push(p);
                 if let Some(e) = executed.fatal {
-                    return Err(session::fatal_error(e, "the sweep stopped"));
+                    let e = session::fatal_error(
+                        e,
+                        "the sweep stopped there, and its report holds the points before it",
+                    );
+                    return Ok((points, false, Some(e)));
                 }
                 if executed.interrupted {
-                    return Ok((points, true));
+                    return Ok((points, true, None));
                 }
             }
         }
     }
-    Ok((points, false))
+    Ok((points, false, None))
 }
 
 /// `reports/runs/sweep-<eval>-<UTC time>.json`.

@@ -273,3 +273,53 @@ fn the_shipped_pool_is_valid_and_has_no_duplicate_names() {
         assert!(!names.contains(d.name.as_str()), "{}", d.name);
     }
 }
+
+/// `--max-cost` holds the whole sweep: estimated above it (every point as large as the whole
+/// candidate set), it does not start; once the replies cost that much, it stops, exit 3.
+#[test]
+fn the_cost_cap_holds_every_point_of_the_sweep() {
+    let rt = runtime();
+    // Every reply says it took a million input tokens: a dollar at $1 per million.
+    let server = rt
+        .block_on(ScriptedServer::start(degrading().with_usage(1_000_000, 0)))
+        .unwrap();
+    let ws = Workspace::new();
+    ws.write("suite.yaml", SUITE);
+    let eval = ws.write(
+        "eval.yaml",
+        &format!("servers:\n  shop: {{ command: tooleval, args: [demo-server] }}\nmodel: {{ name: degrading, base_url: \"{}\", api_key: k, price: {{ input: 1, output: 1 }} }}\nsuites: [suite.yaml]\nconcurrency: 1\n", server.url),
+    );
+    let sweep = |cap: &str| {
+        let o = tooleval()
+            .current_dir(ws.path())
+            .args([
+                "sweep", "--sizes", "5,10,20", "--cache", "off", "--out", "s.json",
+            ])
+            .args(["--max-cost", cap])
+            .arg(&eval)
+            .env("COLUMNS", "200")
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = sweep("0.01");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("sweep: at most 12 request(s) to `degrading`"),
+        "{err}"
+    );
+    assert!(err.contains("above the cost cap of $0.01"), "{err}");
+    assert_eq!(server.requests(), 0);
+    let (code, err) = sweep("4.5");
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("the --max-cost cap of $4.50 is reached ($5.00 spent)"),
+        "{err}"
+    );
+    assert_eq!(server.requests(), 5, "no request after the fifth dollar");
+    // What was measured is written.
+    assert_eq!(ws.read_json("s.json")["complete"], false);
+}
