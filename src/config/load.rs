@@ -197,6 +197,21 @@ impl Eval {
         )
     }
 
+    /// What `input` and `output` tokens of the model `m` cost at its price: nothing for the
+    /// offline baseline, `None` when its price is unknown.
+    pub(crate) fn cost_of(&self, m: &ModelConfig, input: u64, output: u64) -> Option<f64> {
+        if super::is_baseline(&m.name) {
+            return Some(0.0);
+        }
+        self.price_of_config(m).map(|p| {
+            p.cost(&crate::record::Usage {
+                prompt_tokens: input,
+                completion_tokens: output,
+                ..Default::default()
+            })
+        })
+    }
+
     /// The model that plays `user`: the one it names (a name or `PROVIDER:NAME`, with the
     /// settings of the eval's `user_model`, else of `model`), else the eval's `user_model`.
     pub(crate) fn user_config_of(&self, user: &super::User) -> Option<ModelConfig> {

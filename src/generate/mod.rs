@@ -448,21 +448,13 @@ fn preview(
     // The writer's replies are long (a task list), counted at 1,500 tokens a request; a check
     // request's reply at 150.
     let eval = &session.eval;
-    let priced = |m: &ModelConfig, prompt_tokens: u64, requests: u64, out_each: u64| {
-        if config::is_baseline(&m.name) {
-            return Some(0.0);
-        }
-        eval.price_of_config(m).map(|p| {
-            p.cost(&crate::record::Usage {
-                prompt_tokens,
-                completion_tokens: requests * out_each,
-                ..Default::default()
-            })
-        })
-    };
-    let written = priced(writer, writer_tokens * 2, first * 2, 1500);
+    let written = eval.cost_of(writer, writer_tokens * 2, first * 2 * 1500);
     let checked = match check {
-        Some(c) => priced(c, check_requests * (tool_tokens + 100), check_requests, 150),
+        Some(c) => eval.cost_of(
+            c,
+            check_requests * (tool_tokens + 100),
+            check_requests * 150,
+        ),
         None => Some(0.0),
     };
     let (dollars, unpriced) = match (written, checked) {

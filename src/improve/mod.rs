@@ -253,20 +253,8 @@ pub(crate) fn estimate(session: &Session, p: &Prepared, o: &Options) -> Estimate
     // Input and output apart for the price: the estimates above are mostly input; a request's
     // reply is counted at 150 tokens, a writer's at 1,500.
     let writer_name = p.writer.info().name;
-    let dollars = |config: &crate::config::ModelConfig, requests: u64, tokens: u64, out_each| {
-        eval.price_of_config(config).map(|price| {
-            price.cost(&crate::record::Usage {
-                prompt_tokens: tokens,
-                completion_tokens: requests * out_each,
-                ..Default::default()
-            })
-        })
-    };
-    let measured = match baseline {
-        true => Some(0.0),
-        false => dollars(&eval.model, eval_requests, eval_tokens, 150),
-    };
-    let written = dollars(&p.writer_config, writer_requests, writer_tokens, 1500);
+    let measured = eval.cost_of(&eval.model, eval_tokens, eval_requests * 150);
+    let written = eval.cost_of(&p.writer_config, writer_tokens, writer_requests * 1500);
     let (total, unpriced) = match (measured, written) {
         (Some(a), Some(b)) => (Some(a + b), None),
         (None, _) => (None, Some(eval.model.name.clone())),

@@ -312,20 +312,12 @@ pub(crate) fn request_backstop(config: &ModelConfig, default_secs: u64) -> std::
 
 /// The model an eval asks for, with the response cache around it.
 pub(crate) fn from_config(config: &ModelConfig, cache: &CacheSettings) -> Result<Arc<dyn Model>> {
-    from_config_counted(config, cache, None)
+    from_config_budgeted(config, cache, None, None)
 }
 
 /// The model an eval asks for, its requests to the API (not the cache's replies, not the
-/// offline baseline's) counted against `budget`.
-pub(crate) fn from_config_counted(
-    config: &ModelConfig,
-    cache: &CacheSettings,
-    budget: Option<Arc<RequestBudget>>,
-) -> Result<Arc<dyn Model>> {
-    from_config_budgeted(config, cache, budget, None)
-}
-
-/// [`from_config_counted`], each reply's cost at `price` counted against the budget's dollars.
+/// offline baseline's) counted against `budget`, and each reply's cost at `price` against the
+/// budget's dollars.
 pub(crate) fn from_config_budgeted(
     config: &ModelConfig,
     cache: &CacheSettings,

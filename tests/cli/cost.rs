@@ -37,6 +37,30 @@ fn run(ws: &Workspace, eval: &std::path::Path, flags: &[&str]) -> (String, Value
     (stderr, ws.read_json("r.json"))
 }
 
+/// `run --max-cost CAP` of `eval` with no response cache, its report at `r.json`: the exit code
+/// and stderr.
+fn run_capped(ws: &Workspace, eval: &std::path::Path, cap: &str) -> (Option<i32>, String) {
+    let o = tooleval()
+        .current_dir(ws.path())
+        .args([
+            "run",
+            "--cache",
+            "off",
+            "--max-cost",
+            cap,
+            "--out",
+            "r.json",
+        ])
+        .arg(eval)
+        .env("COLUMNS", "200")
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
 fn script() -> Script {
     Script::default()
         .rule("", Scripted::Text("No tool fits.".into()))
@@ -458,14 +482,8 @@ fn a_run_that_reaches_its_cost_cap_stops_and_writes_what_it_has() {
             server.url
         ),
     );
-    let o = tooleval()
-        .args(["run", "--cache", "off", "--max-cost", "2.5", "--out"])
-        .arg(ws.path().join("r.json"))
-        .arg(&e)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    let (code, stderr) = run_capped(&ws, &e, "2.5");
+    assert_eq!(code, Some(3), "{stderr}");
     assert!(
         stderr.contains("the --max-cost cap of $2.50 is reached ($3.00 spent)"),
         "{stderr}"
@@ -615,14 +633,8 @@ fn the_judge_s_replies_count_against_the_cost_cap() {
         .map(|i| format!("  - id: judged-{i}\n    prompt: Is service {i} on fire?\n    expect: none\n    judge: Says whether it is on fire.\n"))
         .collect::<String>();
     let e = helped_eval(&ws, &server, &format!("mode: agent\ntasks:\n{suite}"));
-    let o = tooleval()
-        .args(["run", "--cache", "off", "--max-cost", "25", "--out"])
-        .arg(ws.path().join("r.json"))
-        .arg(&e)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    let (code, stderr) = run_capped(&ws, &e, "25");
+    assert_eq!(code, Some(3), "{stderr}");
     assert!(
         stderr.contains("the --max-cost cap of $25.00 is reached ($30.00 spent)"),
         "{stderr}"
@@ -664,26 +676,8 @@ fn a_matrix_is_held_to_one_cost_cap() {
             m("model-b")
         ),
     );
-    let matrix = |cap: &str| {
-        tooleval()
-            .current_dir(ws.path())
-            .args([
-                "run",
-                "--cache",
-                "off",
-                "--max-cost",
-                cap,
-                "--out",
-                "r.json",
-            ])
-            .arg(&e)
-            .env("COLUMNS", "200")
-            .output()
-            .unwrap()
-    };
-    let o = matrix("0.01");
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let (code, stderr) = run_capped(&ws, &e, "0.01");
+    assert_eq!(code, Some(2), "{stderr}");
     for name in ["model-a", "model-b"] {
         assert!(
             stderr.contains(&format!("{name}: at most 40 request(s) to `{name}`")),
@@ -697,9 +691,8 @@ fn a_matrix_is_held_to_one_cost_cap() {
     assert_eq!(server.requests(), 0);
     // Both models spend from one budget: past the fifth dollar no request starts, but one
     // already waiting for its turn on the wire (the other model's) may still go.
-    let o = matrix("4.5");
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    let (code, stderr) = run_capped(&ws, &e, "4.5");
+    assert_eq!(code, Some(3), "{stderr}");
     assert!(
         stderr.contains("the --max-cost cap of $4.50 is reached"),
         "{stderr}"
